@@ -1,0 +1,67 @@
+//===- Config.h - .codensm.yaml: which files, which departments ----------===//
+//
+// A configuration says which translation units are instrumented (include and
+// exclude path globs), which department a source path works for, and which
+// value weight and error convention a function name prefix carries.  It is
+// found by walking up from the source file, as clang-format finds
+// .clang-format, or named with -mllvm -codensm-config=PATH; its directory is
+// the root that relative paths and module names start from.
+//
+//===----------------------------------------------------------------------===//
+#ifndef CODENSM_CONFIG_H
+#define CODENSM_CONFIG_H
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace codensm {
+
+/// The error conventions of codensm_abi.h, by their configuration names.
+enum ErrorConvention : unsigned {
+  ErrorsNone = 0,
+  ErrorsNegative = 1,
+  ErrorsNonzero = 2,
+  ErrorsZero = 3,
+  ErrorsNull = 4,
+  ErrorsFalse = 5,
+};
+std::optional<ErrorConvention> parseErrorConvention(llvm::StringRef Name);
+
+struct Config {
+  std::string File; ///< the .codensm.yaml it came from, "" when none
+  std::string Root; ///< absolute directory relative paths start from
+  std::vector<std::string> Include; ///< empty: every file
+  std::vector<std::string> Exclude;
+  std::vector<std::pair<std::string, std::string>> Departments; ///< path prefix
+  std::vector<std::pair<std::string, unsigned>> Weights;        ///< name prefix
+  std::vector<std::pair<std::string, ErrorConvention>> Errors;  ///< name prefix
+
+  /// Whether a path relative to Root is instrumented; exclude wins.
+  bool instruments(llvm::StringRef RelPath) const;
+  /// The department of the longest matching path prefix, if any.
+  std::optional<std::string> departmentFor(llvm::StringRef RelPath) const;
+  /// The weight of the longest matching function name prefix, if any.
+  std::optional<unsigned> weightFor(llvm::StringRef Name) const;
+  /// The error convention of the longest matching name prefix, if any.
+  std::optional<ErrorConvention> errorsFor(llvm::StringRef Name) const;
+};
+
+/// The nearest .codensm.yaml in Dir or above it, or "" when there is none.
+std::string findConfigFile(llvm::StringRef Dir);
+
+/// Parses File; the error names file, line, column and the problem.
+llvm::Expected<Config> loadConfig(llvm::StringRef File);
+
+/// Git-style path globs: '*' and '?' stay within one path component, '**'
+/// spans any number of them, and a pattern without '/' matches the file
+/// name at any depth.
+bool globMatches(llvm::StringRef Pattern, llvm::StringRef RelPath);
+
+} // namespace codensm
+
+#endif // CODENSM_CONFIG_H

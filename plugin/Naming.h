@@ -1,0 +1,39 @@
+//===- Naming.h - readable, stable function and module names -------------===//
+//
+// A function is reported as "<module>.<function>": the module is the source
+// path relative to the configuration root without its extension, the
+// function its demangled qualified name without parameters.  Functions
+// that may exist in several translation units (inline and template code,
+// linkonce/weak ODR) are named by their qualified name alone, so every copy
+// aggregates under one name whichever TU's copy the linker keeps.
+//
+//===----------------------------------------------------------------------===//
+#ifndef CODENSM_NAMING_H
+#define CODENSM_NAMING_H
+
+#include "llvm/ADT/StringRef.h"
+
+#include <string>
+
+namespace codensm {
+
+/// "shop::Cart<int>::total" for "_ZN4shop4CartIiE5totalEv"; C names and
+/// anything that does not demangle come back unchanged.
+std::string qualifiedFunctionName(llvm::StringRef LinkageName);
+
+/// The absolute, normalised form of a path given relative to the compiler's
+/// working directory.
+std::string absolutePath(llvm::StringRef Path);
+
+/// Path relative to Root ("src/shop/cart.cpp"), or "" when it is not under it.
+std::string relativeTo(llvm::StringRef AbsPath, llvm::StringRef Root);
+
+/// "src/shop/cart" for "src/shop/cart.cpp".
+std::string moduleNameFor(llvm::StringRef RelPath);
+
+/// The directory part of a relative path, or "root" for files at the root.
+std::string defaultDepartmentFor(llvm::StringRef RelPath);
+
+} // namespace codensm
+
+#endif // CODENSM_NAMING_H
