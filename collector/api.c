@@ -1,0 +1,103 @@
+/* api.c - the dashboard's JSON API under /api/.
+ *
+ * GET /api/projects lists projects; GET /api/report returns one
+ * project's roll-ups (cnsm_rollup_json) for a window.  Read-only: it
+ * never shows keys, only what was ingested.  Each request borrows a
+ * database connection from the pool for the duration of one read
+ * transaction. */
+#include "handlers.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "rollup.h"
+#include "util.h"
+
+#define API_DEFAULT_LIMIT 200
+
+/* GET /api/projects. */
+void cnsm_api_projects(struct cnsm_store *st, struct cnsm_reply *r) {
+  char **names;
+  size_t n;
+  sqlite3 *db = cnsm_store_acquire(st);
+  int rc = cnsm_rollup_projects(db, &names, &n);
+  cnsm_store_release(st, db);
+  if (rc != 0) {
+    cnsm_reply_error(r, 503, "database unavailable");
+    return;
+  }
+  cJSON *o = cJSON_CreateObject();
+  cJSON *arr = cJSON_AddArrayToObject(o, "projects");
+  for (size_t i = 0; i < n; i++) {
+    cJSON_AddItemToArray(arr, cJSON_CreateString(names[i]));
+    free(names[i]);
+  }
+  free(names);
+  cnsm_reply_set(r, 200, "application/json", cJSON_PrintUnformatted(o));
+  cJSON_Delete(o);
+}
+
+/* Picks the project: the one named, or the only one there is.  Returns 0
+ * with a malloc'd name, or -1 with *r set to the refusal. */
+static int apiProject(sqlite3 *db, const char *want, char **out,
+                      struct cnsm_reply *r) {
+  char **names;
+  size_t n;
+  if (cnsm_rollup_projects(db, &names, &n) != 0) {
+    cnsm_reply_error(r, 503, "database unavailable");
+    return -1;
+  }
+  *out = NULL;
+  for (size_t i = 0; i < n; i++) {
+    if (*out == NULL && ((want && strcmp(want, names[i]) == 0) || (!want && n == 1)))
+      *out = names[i];
+    else
+      free(names[i]);
+  }
+  free(names);
+  if (*out != NULL) return 0;
+  if (want) cnsm_reply_error(r, 404, "no such project");
+  else cnsm_reply_error(r, 400, n ? "several projects: pass ?project=NAME"
+                                  : "no projects yet");
+  return -1;
+}
+
+/* GET /api/report?project=&since=&limit=. */
+void cnsm_api_report(struct cnsm_store *st, const char *project,
+                     const char *since, const char *limit,
+                     struct cnsm_reply *r) {
+  int64_t since_s;
+  if (cnsm_parse_duration(since ? since : "24h", &since_s) != 0) {
+    cnsm_reply_error(r, 400, "since must look like 15m, 24h, 7d or all");
+    return;
+  }
+  size_t lim = API_DEFAULT_LIMIT;
+  if (limit != NULL) {
+    char *end;
+    unsigned long v = strtoul(limit, &end, 10);
+    if (*limit == '\0' || *end != '\0' || v > 1000000) {
+      cnsm_reply_error(r, 400, "limit must be an integer from 0 (all) to 1000000");
+      return;
+    }
+    lim = v;
+  }
+  sqlite3 *db = cnsm_store_acquire(st);
+  char *name;
+  if (apiProject(db, project, &name, r) != 0) {
+    cnsm_store_release(st, db);
+    return;
+  }
+  struct cnsm_rollup ru;
+  int rc = cnsm_rollup_compute(db, name, since_s, cnsm_now_s(), &ru);
+  cnsm_store_release(st, db);
+  free(name);
+  if (rc != 0) {
+    cnsm_rollup_free(&ru);
+    cnsm_reply_error(r, 503, "database unavailable");
+    return;
+  }
+  cJSON *o = cnsm_rollup_json(&ru, lim);
+  cnsm_rollup_free(&ru);
+  cnsm_reply_set(r, 200, "application/json", cJSON_PrintUnformatted(o));
+  cJSON_Delete(o);
+}

@@ -1,0 +1,26 @@
+/* handlers.h - the read-only endpoints: the JSON API (api.c), /metrics
+ * (metrics_prom.c) and the dashboard page (dashboard.c).  Each fills a
+ * cnsm_reply; server.c routes to them. */
+#ifndef CNSM_HANDLERS_H
+#define CNSM_HANDLERS_H
+
+#include "reply.h"
+#include "store.h"
+
+/* GET /api/projects: {"projects": ["name", ...]}. */
+void cnsm_api_projects(struct cnsm_store *st, struct cnsm_reply *r);
+
+/* GET /api/report?project=P&since=24h&limit=200: one project's roll-ups
+ * (the shape of one element of `report --json`).  project may be NULL
+ * when there is exactly one project; since NULL means 24h. */
+void cnsm_api_report(struct cnsm_store *st, const char *project,
+                     const char *since, const char *limit,
+                     struct cnsm_reply *r);
+
+/* GET /metrics: cumulative counters in the Prometheus text format. */
+void cnsm_metrics_render(struct cnsm_store *st, struct cnsm_reply *r);
+
+/* GET /: the dashboard page, embedded in the binary. */
+void cnsm_dashboard_page(struct cnsm_reply *r);
+
+#endif

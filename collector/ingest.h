@@ -1,0 +1,75 @@
+/* ingest.h - the ingest contract: parsing and validating a request body
+ * (pure, fuzzed), and handling POST /codensm/ingest end to end.
+ * The contract itself is described in docs/ingest-contract.md. */
+#ifndef CNSM_INGEST_H
+#define CNSM_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "reply.h"
+#include "store.h"
+
+#define CNSM_NAME_MAX 512       /* bytes of UTF-8 in a function name */
+#define CNSM_DEPARTMENT_MAX 128 /* bytes of UTF-8 in a department */
+#define CNSM_BODY_MAX (4u << 20) /* bytes of request body (decoded) */
+#define CNSM_INT_MAX 9007199254740991.0 /* 2^53 - 1: exact in JSON */
+#define CNSM_WEIGHT_MAX 1000000.0
+
+/* One element of "functions": a delta since the sender's last ack. */
+struct cnsm_fn_delta {
+  const char *name;       /* points into the parsed tree */
+  const char *department; /* NULL: not sent, keep what is stored */
+  double value_weight;    /* meaningful only if has_weight */
+  int has_weight;
+  int64_t calls, errors;
+  double total_ms;
+};
+
+/* A whole validated request. */
+struct cnsm_batch {
+  cJSON *root; /* owns the strings the deltas point to */
+  size_t n;
+  struct cnsm_fn_delta *fn;
+};
+
+/* Why a request was refused: index is the entry (-1: the request as a
+ * whole), field the offending field ("" if none). */
+struct cnsm_ingest_error {
+  long index;
+  char field[32];
+  char message[192];
+};
+
+/* Parses and validates body[0..len) whole.  On success fills *out and
+ * returns 0 (free it with cnsm_batch_free); on failure fills *err and
+ * returns -1, leaving *out empty.  Touches no database: the fuzzer calls
+ * it directly. */
+int cnsm_ingest_parse(const char *body, size_t len, struct cnsm_batch *out,
+                      struct cnsm_ingest_error *err);
+
+/* Releases what cnsm_ingest_parse allocated.  Safe on an empty batch. */
+void cnsm_batch_free(struct cnsm_batch *b);
+
+/* Renders a refusal as the JSON body sent with the 4xx status. */
+char *cnsm_ingest_error_json(const struct cnsm_ingest_error *err);
+
+/* First look at an ingest request, before its body is read: checks the
+ * bearer key (401), the content type (415) and the content encoding
+ * (415).  Returns 0 and copies the key's project into project[cap] if
+ * the request may proceed, or -1 with *reply filled. */
+int cnsm_ingest_precheck(struct cnsm_store *st, const char *authorization,
+                         const char *content_type, const char *encoding,
+                         char *project, size_t cap, struct cnsm_reply *reply);
+
+/* Handles the whole body of an accepted request: gunzips it if encoding
+ * is "gzip" (413 if it inflates past CNSM_BODY_MAX), validates it (400)
+ * and stores it in one transaction (200, or 500/503 on database
+ * failure).  Always fills *reply. */
+void cnsm_ingest_commit(struct cnsm_store *st, const char *project,
+                        const char *encoding, const char *body, size_t len,
+                        struct cnsm_reply *reply);
+
+#endif

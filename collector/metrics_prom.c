@@ -1,0 +1,117 @@
+/* metrics_prom.c - GET /metrics in the Prometheus text exposition
+ * format (version 0.0.4).
+ *
+ * Cumulative, all-time figures from cnsm_rollup_compute with no window:
+ *   codensm_calls_total{project,function,department}    counter
+ *   codensm_errors_total{project,function,department}   counter
+ *   codensm_seconds_total{project,function,department}  counter
+ *   codensm_value_delivered{project}                    gauge (the NSM)
+ *   codensm_functions{project}                          gauge
+ * Label values are escaped as the format requires (\\, \", \n). */
+#include "handlers.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rollup.h"
+#include "util.h"
+
+/* Writes s as a Prometheus label value (escaped, without quotes). */
+static void promEscape(FILE *f, const char *s) {
+  for (; *s; s++) {
+    if (*s == '\\') fputs("\\\\", f);
+    else if (*s == '"') fputs("\\\"", f);
+    else if (*s == '\n') fputs("\\n", f);
+    else fputc(*s, f);
+  }
+}
+
+/* Writes {project="..",function="..",department=".."}. */
+static void promLabels(FILE *f, const char *project,
+                       const struct cnsm_fn_stat *fn) {
+  fputs("{project=\"", f);
+  promEscape(f, project);
+  if (fn != NULL) {
+    fputs("\",function=\"", f);
+    promEscape(f, fn->name);
+    fputs("\",department=\"", f);
+    promEscape(f, fn->department);
+  }
+  fputs("\"}", f);
+}
+
+static const struct {
+  const char *name, *type, *help;
+} kFamilies[] = {
+    {"codensm_calls_total", "counter", "Calls counted by CodeNSM, per function."},
+    {"codensm_errors_total", "counter", "Calls that ended in an error, per function."},
+    {"codensm_seconds_total", "counter", "Time spent in the function, in seconds."},
+    {"codensm_value_delivered", "gauge",
+     "North-Star Metric: sum of value_weight x successful calls, all time."},
+    {"codensm_functions", "gauge", "Functions known (announced or called)."},
+};
+
+/* Writes one metric family for every project's roll-up. */
+static void promFamily(FILE *f, size_t fam, const struct cnsm_rollup *ru,
+                       size_t nproj) {
+  fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", kFamilies[fam].name,
+          kFamilies[fam].help, kFamilies[fam].name, kFamilies[fam].type);
+  for (size_t p = 0; p < nproj; p++) {
+    const struct cnsm_rollup *r = &ru[p];
+    if (fam >= 3) {
+      fputs(kFamilies[fam].name, f);
+      promLabels(f, r->project, NULL);
+      if (fam == 3) fprintf(f, " %.15g\n", r->nsm);
+      else fprintf(f, " %zu\n", r->nfn);
+      continue;
+    }
+    for (size_t i = 0; i < r->nfn; i++) {
+      const struct cnsm_fn_stat *fn = &r->fn[i];
+      fputs(kFamilies[fam].name, f);
+      promLabels(f, r->project, fn);
+      if (fam == 0) fprintf(f, " %lld\n", (long long)fn->calls);
+      else if (fam == 1) fprintf(f, " %lld\n", (long long)fn->errors);
+      else fprintf(f, " %.15g\n", fn->total_ms / 1000.0);
+    }
+  }
+}
+
+/* GET /metrics. */
+void cnsm_metrics_render(struct cnsm_store *st, struct cnsm_reply *r) {
+  char **names;
+  size_t n;
+  sqlite3 *db = cnsm_store_acquire(st);
+  if (cnsm_rollup_projects(db, &names, &n) != 0) {
+    cnsm_store_release(st, db);
+    cnsm_reply_error(r, 503, "database unavailable");
+    return;
+  }
+  struct cnsm_rollup *ru = calloc(n ? n : 1, sizeof *ru);
+  int64_t now = cnsm_now_s();
+  int rc = ru ? 0 : -1;
+  for (size_t i = 0; i < n && rc == 0; i++)
+    rc = cnsm_rollup_compute(db, names[i], 0, now, &ru[i]);
+  cnsm_store_release(st, db);
+
+  char *body = NULL;
+  size_t len = 0;
+  FILE *f = rc == 0 ? open_memstream(&body, &len) : NULL;
+  if (f != NULL) {
+    for (size_t fam = 0; fam < sizeof kFamilies / sizeof *kFamilies; fam++)
+      promFamily(f, fam, ru, n);
+    fclose(f);
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (ru) cnsm_rollup_free(&ru[i]);
+    free(names[i]);
+  }
+  free(ru);
+  free(names);
+  if (rc != 0) {
+    free(body);
+    cnsm_reply_error(r, 503, "database unavailable");
+    return;
+  }
+  cnsm_reply_set(r, 200, "text/plain; version=0.0.4; charset=utf-8", body);
+}

@@ -1,0 +1,447 @@
+/* rollup.c - turns stored counts into the figures of docs/metrics.md.
+ *
+ * How it works: one read transaction (a consistent WAL snapshot) runs
+ * three queries - per function sums over the window, the North-Star
+ * trend per step, and the North-Star value of the previous window - and
+ * the rest is arithmetic in C: functions are sorted by department to
+ * find each department's median latency (for speed), then scored
+ * (utilisation, reliability, speed, OEE, contribution, debt, underuse),
+ * then folded into department and project totals.  Every formula lives
+ * here and only here; docs/metrics.md is its specification. */
+#include "rollup.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* strdup of a column, "" for NULL. */
+static char *rollupText(sqlite3_stmt *st, int col) {
+  const unsigned char *t = sqlite3_column_text(st, col);
+  return strdup(t ? (const char *)t : "");
+}
+
+/* Lists projects; see rollup.h. */
+int cnsm_rollup_projects(sqlite3 *db, char ***names, size_t *n) {
+  sqlite3_stmt *st;
+  *names = NULL;
+  *n = 0;
+  if (sqlite3_prepare_v2(db,
+          "SELECT project FROM functions UNION SELECT project FROM keys"
+          " ORDER BY 1", -1, &st, NULL) != SQLITE_OK)
+    return -1;
+  size_t cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (*n == cap) {
+      cap = cap ? 2 * cap : 8;
+      char **grown = realloc(*names, cap * sizeof *grown);
+      if (grown == NULL) break;
+      *names = grown;
+    }
+    (*names)[(*n)++] = rollupText(st, 0);
+  }
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Orders functions by department, then name. */
+static int rollupByDepartment(const void *a, const void *b) {
+  const struct cnsm_fn_stat *x = a, *y = b;
+  int c = strcmp(x->department, y->department);
+  return c ? c : strcmp(x->name, y->name);
+}
+
+/* Orders functions by contribution (descending), then name. */
+static int rollupByContribution(const void *a, const void *b) {
+  const struct cnsm_fn_stat *x = a, *y = b;
+  if (x->contribution != y->contribution)
+    return x->contribution < y->contribution ? 1 : -1;
+  return strcmp(x->name, y->name);
+}
+
+/* Orders departments by contribution (descending), then name. */
+static int rollupDeptOrder(const void *a, const void *b) {
+  const struct cnsm_dept_stat *x = a, *y = b;
+  if (x->contribution != y->contribution)
+    return x->contribution < y->contribution ? 1 : -1;
+  return strcmp(x->name, y->name);
+}
+
+static int rollupDoubleCmp(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* Median of v[0..n) (sorts v); 0 for n = 0. */
+static double rollupMedian(double *v, size_t n) {
+  if (n == 0) return 0;
+  qsort(v, n, sizeof *v, rollupDoubleCmp);
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Reads per function sums over [from, now]. */
+static int rollupLoad(sqlite3 *db, struct cnsm_rollup *r) {
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(db,
+          "SELECT f.name, f.department, f.value_weight,"
+          " COALESCE(SUM(c.calls), 0), COALESCE(SUM(c.errors), 0),"
+          " COALESCE(SUM(c.total_ms), 0)"
+          " FROM functions f LEFT JOIN counts c"
+          "  ON c.project = f.project AND c.name = f.name AND c.bucket >= ?2"
+          " WHERE f.project = ?1 GROUP BY f.name", -1, &st, NULL) != SQLITE_OK)
+    return -1;
+  sqlite3_bind_text(st, 1, r->project, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, r->from);
+  size_t cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (r->nfn == cap) {
+      cap = cap ? 2 * cap : 64;
+      struct cnsm_fn_stat *grown = realloc(r->fn, cap * sizeof *grown);
+      if (grown == NULL) break;
+      r->fn = grown;
+    }
+    struct cnsm_fn_stat *f = &r->fn[r->nfn++];
+    memset(f, 0, sizeof *f);
+    f->name = rollupText(st, 0);
+    f->department = rollupText(st, 1);
+    f->value_weight = sqlite3_column_double(st, 2);
+    f->calls = sqlite3_column_int64(st, 3);
+    f->errors = sqlite3_column_int64(st, 4);
+    f->total_ms = sqlite3_column_double(st, 5);
+  }
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Scores every function (docs/metrics.md, "Per function").  Leaves the
+ * functions sorted by department, as rollupDepartments expects. */
+static void rollupScore(struct cnsm_rollup *r) {
+  int64_t cmax = 0;
+  for (size_t i = 0; i < r->nfn; i++)
+    if (r->fn[i].calls > cmax) cmax = r->fn[i].calls;
+  qsort(r->fn, r->nfn, sizeof *r->fn, rollupByDepartment);
+  double *lat = malloc((r->nfn ? r->nfn : 1) * sizeof *lat);
+  for (size_t i = 0, j; i < r->nfn; i = j) {
+    size_t nlat = 0;
+    for (j = i; j < r->nfn && strcmp(r->fn[j].department, r->fn[i].department) == 0; j++) {
+      struct cnsm_fn_stat *f = &r->fn[j];
+      if (f->calls > 0) {
+        f->error_rate = (double)f->errors / (double)f->calls;
+        f->mean_ms = f->total_ms / (double)f->calls;
+        if (lat) lat[nlat++] = f->mean_ms;
+      }
+    }
+    double median = lat ? rollupMedian(lat, nlat) : 0;
+    for (size_t k = i; k < j; k++) {
+      struct cnsm_fn_stat *f = &r->fn[k];
+      f->contribution = f->value_weight * (double)(f->calls - f->errors);
+      f->debt = f->error_rate * f->contribution;
+      f->utilisation = cmax > 0 ? log1p((double)f->calls) / log1p((double)cmax) : 0;
+      f->reliability = 1 - f->error_rate;
+      f->speed = (f->mean_ms <= median || f->mean_ms <= 0) ? 1 : median / f->mean_ms;
+      f->oee = f->utilisation * f->reliability * f->speed;
+      if (f->calls == 0) f->use = CNSM_USE_NEVER;
+      else if ((double)f->calls < CNSM_RARE_SHARE * (double)cmax) f->use = CNSM_USE_RARE;
+      else f->use = CNSM_USE_OK;
+    }
+  }
+  free(lat);
+}
+
+/* Adds function f into the department (or project) totals d. */
+static void rollupFold(struct cnsm_dept_stat *d, const struct cnsm_fn_stat *f) {
+  d->functions++;
+  d->called += f->calls > 0;
+  d->underused += f->use != CNSM_USE_OK;
+  d->calls += f->calls;
+  d->errors += f->errors;
+  d->total_ms += f->total_ms;
+  d->contribution += f->contribution;
+  d->debt += f->debt;
+  d->oee += (double)f->calls * f->oee; /* divided by calls in rollupFinish */
+}
+
+/* Turns the sums in d into rates and shares. */
+static void rollupFinish(struct cnsm_dept_stat *d, double project_value) {
+  if (d->calls > 0) {
+    d->error_rate = (double)d->errors / (double)d->calls;
+    d->mean_ms = d->total_ms / (double)d->calls;
+    d->oee /= (double)d->calls;
+  }
+  d->value_share = project_value > 0 ? d->contribution / project_value : 0;
+}
+
+/* Builds department and project totals from the scored functions (which
+ * are sorted by department at this point). */
+static int rollupDepartments(struct cnsm_rollup *r) {
+  r->dept = calloc(r->nfn ? r->nfn : 1, sizeof *r->dept);
+  if (r->dept == NULL) return -1;
+  double *lat = malloc((r->nfn ? r->nfn : 1) * sizeof *lat);
+  for (size_t i = 0, j; i < r->nfn; i = j) {
+    struct cnsm_dept_stat *d = &r->dept[r->ndept++];
+    d->name = strdup(r->fn[i].department);
+    size_t nlat = 0;
+    for (j = i; j < r->nfn && strcmp(r->fn[j].department, d->name) == 0; j++) {
+      rollupFold(d, &r->fn[j]);
+      rollupFold(&r->total, &r->fn[j]);
+      if (r->fn[j].calls > 0 && lat) lat[nlat++] = r->fn[j].mean_ms;
+    }
+    d->median_ms = lat ? rollupMedian(lat, nlat) : 0;
+  }
+  free(lat);
+  r->nsm = r->total.contribution;
+  for (size_t k = 0; k < r->ndept; k++) rollupFinish(&r->dept[k], r->nsm);
+  rollupFinish(&r->total, r->nsm);
+  qsort(r->dept, r->ndept, sizeof *r->dept, rollupDeptOrder);
+  qsort(r->fn, r->nfn, sizeof *r->fn, rollupByContribution);
+  return 0;
+}
+
+/* Sums w x (calls - errors) over [lo, hi) buckets; *out gets the value. */
+static int rollupValueBetween(sqlite3 *db, const char *project, int64_t lo,
+                              int64_t hi, double *out) {
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(db,
+          "SELECT TOTAL((c.calls - c.errors) * f.value_weight)"
+          " FROM counts c JOIN functions f"
+          "  ON f.project = c.project AND f.name = c.name"
+          " WHERE c.project = ?1 AND c.bucket >= ?2 AND c.bucket < ?3",
+          -1, &st, NULL) != SQLITE_OK)
+    return -1;
+  sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, lo);
+  sqlite3_bind_int64(st, 3, hi);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) *out = sqlite3_column_double(st, 0);
+  sqlite3_finalize(st);
+  return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* Fills the North-Star trend: at most CNSM_TREND_POINTS steps of whole
+ * minutes covering [from, now]. */
+static int rollupTrend(sqlite3 *db, struct cnsm_rollup *r) {
+  int64_t last = r->now - r->now % 60;
+  int64_t minutes = (last - r->from) / 60 + 1;
+  r->step = 60 * ((minutes + CNSM_TREND_POINTS - 1) / CNSM_TREND_POINTS);
+  r->ntrend = (size_t)((last - r->from) / r->step + 1);
+  r->trend = calloc(r->ntrend, sizeof *r->trend);
+  if (r->trend == NULL) return -1;
+  for (size_t i = 0; i < r->ntrend; i++)
+    r->trend[i].t = r->from + (int64_t)i * r->step;
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(db,
+          "SELECT (c.bucket - ?2) / ?3, TOTAL((c.calls - c.errors) * f.value_weight)"
+          " FROM counts c JOIN functions f"
+          "  ON f.project = c.project AND f.name = c.name"
+          " WHERE c.project = ?1 AND c.bucket >= ?2 GROUP BY 1",
+          -1, &st, NULL) != SQLITE_OK)
+    return -1;
+  sqlite3_bind_text(st, 1, r->project, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, r->from);
+  sqlite3_bind_int64(st, 3, r->step);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    int64_t i = sqlite3_column_int64(st, 0);
+    if (i >= 0 && (size_t)i < r->ntrend) r->trend[i].value = sqlite3_column_double(st, 1);
+  }
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The first bucket of the window: now - since rounded down to a minute,
+ * or the project's oldest bucket when since is 0. */
+static int rollupWindowStart(sqlite3 *db, struct cnsm_rollup *r) {
+  if (r->since > 0) {
+    int64_t t = r->now - r->since;
+    r->from = t - ((t % 60) + 60) % 60;
+    return 0;
+  }
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(db, "SELECT MIN(bucket) FROM counts WHERE project = ?",
+                         -1, &st, NULL) != SQLITE_OK)
+    return -1;
+  sqlite3_bind_text(st, 1, r->project, -1, SQLITE_STATIC);
+  r->from = r->now - r->now % 60;
+  if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+    r->from = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  return 0;
+}
+
+/* Computes everything for one project and window; see rollup.h. */
+int cnsm_rollup_compute(sqlite3 *db, const char *project, int64_t since,
+                        int64_t now, struct cnsm_rollup *r) {
+  memset(r, 0, sizeof *r);
+  r->project = strdup(project);
+  r->total.name = strdup(project);
+  r->now = now;
+  r->since = since;
+  if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) return -1;
+  int rc = -1;
+  if (rollupWindowStart(db, r) == 0 && rollupLoad(db, r) == 0 &&
+      rollupTrend(db, r) == 0) {
+    rollupScore(r);
+    rc = rollupDepartments(r);
+    if (rc == 0 && since > 0) {
+      rc = rollupValueBetween(db, project, r->from - (now - r->from), r->from,
+                              &r->nsm_previous);
+      r->has_previous = rc == 0;
+    }
+  }
+  sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+  return rc;
+}
+
+/* Frees a roll-up. */
+void cnsm_rollup_free(struct cnsm_rollup *r) {
+  for (size_t i = 0; i < r->nfn; i++) {
+    free(r->fn[i].name);
+    free(r->fn[i].department);
+  }
+  for (size_t i = 0; i < r->ndept; i++) free(r->dept[i].name);
+  free(r->fn);
+  free(r->dept);
+  free(r->trend);
+  free(r->project);
+  free(r->total.name);
+  memset(r, 0, sizeof *r);
+}
+
+static const char *const kUseNames[] = {"used", "never", "rare"};
+
+/* One function as a JSON object. */
+static cJSON *rollupFnJson(const struct cnsm_fn_stat *f) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "name", f->name);
+  cJSON_AddStringToObject(o, "department", f->department);
+  cJSON_AddNumberToObject(o, "value_weight", f->value_weight);
+  cJSON_AddNumberToObject(o, "calls", (double)f->calls);
+  cJSON_AddNumberToObject(o, "errors", (double)f->errors);
+  cJSON_AddNumberToObject(o, "error_rate", f->error_rate);
+  cJSON_AddNumberToObject(o, "total_ms", f->total_ms);
+  cJSON_AddNumberToObject(o, "mean_ms", f->mean_ms);
+  cJSON_AddNumberToObject(o, "contribution", f->contribution);
+  cJSON_AddNumberToObject(o, "utilisation", f->utilisation);
+  cJSON_AddNumberToObject(o, "reliability", f->reliability);
+  cJSON_AddNumberToObject(o, "speed", f->speed);
+  cJSON_AddNumberToObject(o, "oee", f->oee);
+  cJSON_AddNumberToObject(o, "debt", f->debt);
+  cJSON_AddStringToObject(o, "use", kUseNames[f->use]);
+  return o;
+}
+
+/* One department (or the project totals) as a JSON object. */
+static cJSON *rollupDeptJson(const struct cnsm_dept_stat *d, const char *key) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, key, d->name);
+  cJSON_AddNumberToObject(o, "functions", (double)d->functions);
+  cJSON_AddNumberToObject(o, "called", (double)d->called);
+  cJSON_AddNumberToObject(o, "underused", (double)d->underused);
+  cJSON_AddNumberToObject(o, "calls", (double)d->calls);
+  cJSON_AddNumberToObject(o, "errors", (double)d->errors);
+  cJSON_AddNumberToObject(o, "error_rate", d->error_rate);
+  cJSON_AddNumberToObject(o, "total_ms", d->total_ms);
+  cJSON_AddNumberToObject(o, "mean_ms", d->mean_ms);
+  cJSON_AddNumberToObject(o, "contribution", d->contribution);
+  cJSON_AddNumberToObject(o, "value_share", d->value_share);
+  cJSON_AddNumberToObject(o, "oee", d->oee);
+  cJSON_AddNumberToObject(o, "debt", d->debt);
+  return o;
+}
+
+/* Orders function pointers by debt (descending), then name. */
+static int rollupByDebt(const void *a, const void *b) {
+  const struct cnsm_fn_stat *x = *(const struct cnsm_fn_stat *const *)a;
+  const struct cnsm_fn_stat *y = *(const struct cnsm_fn_stat *const *)b;
+  if (x->debt != y->debt) return x->debt < y->debt ? 1 : -1;
+  return strcmp(x->name, y->name);
+}
+
+/* The heatmap: one row per department (in department order), its
+ * functions with debt > 0 as cells by debt, intensity = debt / max. */
+static cJSON *rollupHeatmapJson(const struct cnsm_rollup *r,
+                                const struct cnsm_fn_stat **by_debt) {
+  double max = r->nfn ? by_debt[0]->debt : 0;
+  cJSON *h = cJSON_CreateObject();
+  cJSON_AddNumberToObject(h, "max_debt", max);
+  cJSON *rows = cJSON_AddArrayToObject(h, "rows");
+  for (size_t d = 0; d < r->ndept; d++) {
+    cJSON *row = cJSON_CreateObject();
+    cJSON_AddStringToObject(row, "department", r->dept[d].name);
+    cJSON_AddNumberToObject(row, "debt", r->dept[d].debt);
+    cJSON *cells = cJSON_AddArrayToObject(row, "cells");
+    for (size_t i = 0; i < r->nfn && by_debt[i]->debt > 0; i++) {
+      const struct cnsm_fn_stat *f = by_debt[i];
+      if (strcmp(f->department, r->dept[d].name) != 0) continue;
+      cJSON *c = cJSON_CreateObject();
+      cJSON_AddStringToObject(c, "name", f->name);
+      cJSON_AddNumberToObject(c, "debt", f->debt);
+      cJSON_AddNumberToObject(c, "error_rate", f->error_rate);
+      cJSON_AddNumberToObject(c, "contribution", f->contribution);
+      cJSON_AddNumberToObject(c, "intensity", max > 0 ? f->debt / max : 0);
+      cJSON_AddItemToArray(cells, c);
+    }
+    cJSON_AddItemToArray(rows, row);
+  }
+  return h;
+}
+
+/* The roll-ups as JSON; see rollup.h. */
+cJSON *cnsm_rollup_json(const struct cnsm_rollup *r, size_t fn_limit) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "project", r->project);
+  cJSON *w = cJSON_AddObjectToObject(o, "window");
+  cJSON_AddNumberToObject(w, "since_s", (double)r->since);
+  cJSON_AddNumberToObject(w, "from", (double)r->from);
+  cJSON_AddNumberToObject(w, "to", (double)r->now);
+  cJSON_AddNumberToObject(w, "step_s", (double)r->step);
+
+  cJSON *nsm = cJSON_AddObjectToObject(o, "nsm");
+  cJSON_AddStringToObject(nsm, "name", "value delivered");
+  cJSON_AddStringToObject(nsm, "formula", "sum of value_weight x (calls - errors)");
+  cJSON_AddNumberToObject(nsm, "value", r->nsm);
+  if (r->has_previous) cJSON_AddNumberToObject(nsm, "previous", r->nsm_previous);
+  else cJSON_AddNullToObject(nsm, "previous");
+  cJSON *trend = cJSON_AddArrayToObject(nsm, "trend");
+  for (size_t i = 0; i < r->ntrend; i++) {
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddNumberToObject(p, "t", (double)r->trend[i].t);
+    cJSON_AddNumberToObject(p, "value", r->trend[i].value);
+    cJSON_AddItemToArray(trend, p);
+  }
+  cJSON_AddItemToObject(o, "totals", rollupDeptJson(&r->total, "project"));
+
+  cJSON *deps = cJSON_AddArrayToObject(o, "departments");
+  for (size_t i = 0; i < r->ndept; i++)
+    cJSON_AddItemToArray(deps, rollupDeptJson(&r->dept[i], "department"));
+
+  cJSON *fns = cJSON_AddArrayToObject(o, "functions");
+  cJSON *top = cJSON_AddArrayToObject(o, "top_contributors");
+  cJSON *under = cJSON_AddArrayToObject(o, "underused");
+  for (size_t i = 0; i < r->nfn; i++) {
+    const struct cnsm_fn_stat *f = &r->fn[i];
+    if (fn_limit == 0 || i < fn_limit) cJSON_AddItemToArray(fns, rollupFnJson(f));
+    if (i < 10 && f->contribution > 0) cJSON_AddItemToArray(top, rollupFnJson(f));
+  }
+  /* Underused, least used first: iterate from the tail (lowest value). */
+  size_t nunder = 0;
+  for (size_t i = r->nfn; i-- > 0 && nunder < 50;)
+    if (r->fn[i].use != CNSM_USE_OK) {
+      cJSON_AddItemToArray(under, rollupFnJson(&r->fn[i]));
+      nunder++;
+    }
+  cJSON_AddNumberToObject(o, "functions_total", (double)r->nfn);
+
+  const struct cnsm_fn_stat **by_debt = malloc((r->nfn ? r->nfn : 1) * sizeof *by_debt);
+  if (by_debt != NULL) {
+    for (size_t i = 0; i < r->nfn; i++) by_debt[i] = &r->fn[i];
+    qsort(by_debt, r->nfn, sizeof *by_debt, rollupByDebt);
+    cJSON *debt = cJSON_AddArrayToObject(o, "debt");
+    for (size_t i = 0; i < r->nfn && i < 10 && by_debt[i]->debt > 0; i++)
+      cJSON_AddItemToArray(debt, rollupFnJson(by_debt[i]));
+    cJSON_AddItemToObject(o, "heatmap", rollupHeatmapJson(r, by_debt));
+    free(by_debt);
+  }
+  return o;
+}

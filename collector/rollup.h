@@ -1,0 +1,70 @@
+/* rollup.h - the roll-ups of docs/metrics.md, computed once here and
+ * shared by the report CLI, the JSON API, the dashboard and /metrics. */
+#ifndef CNSM_ROLLUP_H
+#define CNSM_ROLLUP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+#include <sqlite3.h>
+
+#define CNSM_RARE_SHARE 0.001 /* rare: fewer calls than 1/1000 of busiest */
+#define CNSM_TREND_POINTS 60  /* at most this many trend points */
+
+enum cnsm_use { CNSM_USE_OK = 0, CNSM_USE_NEVER = 1, CNSM_USE_RARE = 2 };
+
+/* One function over the window. */
+struct cnsm_fn_stat {
+  char *name, *department;
+  double value_weight;
+  int64_t calls, errors;
+  double total_ms, error_rate, mean_ms, contribution;
+  double utilisation, reliability, speed, oee, debt;
+  enum cnsm_use use;
+};
+
+/* One department over the window; also used for the project totals. */
+struct cnsm_dept_stat {
+  char *name;
+  size_t functions, called, underused;
+  int64_t calls, errors;
+  double total_ms, error_rate, mean_ms, median_ms, contribution;
+  double value_share, oee, debt;
+};
+
+struct cnsm_trend_point {
+  int64_t t; /* start of the step, unix seconds */
+  double value;
+};
+
+/* Everything docs/metrics.md defines, for one project and one window. */
+struct cnsm_rollup {
+  char *project;
+  int64_t now, since, from, step; /* since 0: all time */
+  size_t nfn, ndept, ntrend;
+  struct cnsm_fn_stat *fn;     /* by contribution, descending */
+  struct cnsm_dept_stat *dept; /* by contribution, descending */
+  struct cnsm_trend_point *trend;
+  struct cnsm_dept_stat total;
+  double nsm, nsm_previous; /* previous: the window just before */
+  int has_previous;
+};
+
+/* Lists the projects that have functions or keys, sorted.  Returns 0 and
+ * a malloc'd array of malloc'd names, or -1. */
+int cnsm_rollup_projects(sqlite3 *db, char ***names, size_t *n);
+
+/* Computes the roll-ups of project over [now - since, now] (since 0: all
+ * time) in one read transaction.  Returns 0 or -1. */
+int cnsm_rollup_compute(sqlite3 *db, const char *project, int64_t since,
+                        int64_t now, struct cnsm_rollup *r);
+
+/* Frees what cnsm_rollup_compute allocated. */
+void cnsm_rollup_free(struct cnsm_rollup *r);
+
+/* The roll-ups as JSON (the shape of `report --json` and /api/report);
+ * at most fn_limit functions are listed in "functions" (0: all). */
+cJSON *cnsm_rollup_json(const struct cnsm_rollup *r, size_t fn_limit);
+
+#endif

@@ -1,0 +1,19 @@
+/* server.h - `codensm-collector serve`: the HTTP(S) server. */
+#ifndef CNSM_SERVER_H
+#define CNSM_SERVER_H
+
+struct cnsm_server_opts {
+  const char *listen;   /* HOST:PORT, [V6]:PORT or PORT; port 0: any */
+  const char *db_path;
+  const char *tls_cert; /* both or neither */
+  const char *tls_key;
+  unsigned threads;     /* worker threads (and database connections) */
+};
+
+/* Serves until SIGINT or SIGTERM, then stops accepting, lets requests
+ * in flight finish (up to 10 s), and closes the database.  Prints
+ * "codensm-collector: listening on URL" to stderr once ready.  Returns
+ * the process exit status. */
+int cnsm_server_run(const struct cnsm_server_opts *opts);
+
+#endif

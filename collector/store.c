@@ -1,0 +1,287 @@
+/* store.c - the SQLite database behind the collector.
+ *
+ * Schema (user_version 1; cnsm_store_open migrates older files forward
+ * and refuses newer ones):
+ *   keys(id, project, hash, hint, created_at, revoked_at)  - see keys.c
+ *   functions(project, name, department, value_weight, first_seen,
+ *             last_seen)  - what exists, with the latest department/weight
+ *   counts(project, name, bucket, calls, errors, total_ms)  - deltas summed
+ *             per minute bucket (bucket = unix seconds, multiple of 60)
+ *
+ * Concurrency: WAL mode, so readers (dashboard, report) never block the
+ * writer; every ingest is one BEGIN IMMEDIATE transaction of UPSERTs
+ * (calls = calls + excluded.calls), so concurrent senders serialise on
+ * SQLite's write lock and no increment is lost or counted twice.  A busy
+ * timeout absorbs contention with other processes (the CLI).  The server
+ * keeps one connection per worker thread in a small pool, because a
+ * SQLite connection holds one transaction at a time.
+ * synchronous=FULL: a request is acknowledged only once it is on disk. */
+#include "store.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ingest.h"
+
+#define CNSM_SCHEMA_VERSION 1
+
+struct cnsm_store {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int n, nfree;
+  sqlite3 **all;
+  sqlite3 **free;
+};
+
+/* Schema migrations: migrations[v] takes a database from version v to
+ * v + 1.  Append, never edit. */
+static const char *const migrations[CNSM_SCHEMA_VERSION] = {
+    "CREATE TABLE keys("
+    "  id INTEGER PRIMARY KEY,"
+    "  project TEXT NOT NULL,"
+    "  hash BLOB NOT NULL UNIQUE,"
+    "  hint TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  revoked_at INTEGER);"
+    "CREATE TABLE functions("
+    "  project TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  department TEXT NOT NULL,"
+    "  value_weight REAL NOT NULL,"
+    "  first_seen INTEGER NOT NULL,"
+    "  last_seen INTEGER NOT NULL,"
+    "  PRIMARY KEY(project, name)) WITHOUT ROWID;"
+    "CREATE TABLE counts("
+    "  project TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  bucket INTEGER NOT NULL,"
+    "  calls INTEGER NOT NULL,"
+    "  errors INTEGER NOT NULL,"
+    "  total_ms REAL NOT NULL,"
+    "  PRIMARY KEY(project, name, bucket)) WITHOUT ROWID;"
+    "CREATE INDEX counts_by_bucket ON counts(project, bucket);",
+};
+
+/* Brings the schema to CNSM_SCHEMA_VERSION inside one transaction. */
+static int storeMigrate(sqlite3 *db, char *err, size_t errlen) {
+  if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+    snprintf(err, errlen, "cannot lock database: %s", sqlite3_errmsg(db));
+    return -1;
+  }
+  sqlite3_stmt *st;
+  int version = -1;
+  if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
+    if (sqlite3_step(st) == SQLITE_ROW) version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+  }
+  if (version < 0 || version > CNSM_SCHEMA_VERSION) {
+    snprintf(err, errlen,
+             version < 0 ? "cannot read schema version"
+                         : "database was written by a newer collector");
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+  }
+  for (int v = version; v < CNSM_SCHEMA_VERSION; v++) {
+    char pragma[64];
+    snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", v + 1);
+    if (sqlite3_exec(db, migrations[v], NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec(db, pragma, NULL, NULL, NULL) != SQLITE_OK) {
+      snprintf(err, errlen, "migration to schema %d failed: %s", v + 1,
+               sqlite3_errmsg(db));
+      sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+      return -1;
+    }
+  }
+  if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+    snprintf(err, errlen, "cannot commit migration: %s", sqlite3_errmsg(db));
+    return -1;
+  }
+  return 0;
+}
+
+/* Opens one connection with the collector's settings. */
+static sqlite3 *storeConnect(const char *path, char *err, size_t errlen) {
+  sqlite3 *db = NULL;
+  int rc = sqlite3_open_v2(path, &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                               SQLITE_OPEN_NOMUTEX,
+                           NULL);
+  if (rc != SQLITE_OK) {
+    snprintf(err, errlen, "cannot open %s: %s", path,
+             db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    sqlite3_close(db);
+    return NULL;
+  }
+  sqlite3_busy_timeout(db, 10000);
+  if (sqlite3_exec(db,
+                   "PRAGMA journal_mode=WAL;"
+                   "PRAGMA synchronous=FULL;"
+                   "PRAGMA foreign_keys=ON;",
+                   NULL, NULL, NULL) != SQLITE_OK) {
+    snprintf(err, errlen, "cannot configure %s: %s", path, sqlite3_errmsg(db));
+    sqlite3_close(db);
+    return NULL;
+  }
+  return db;
+}
+
+/* Opens the database and its connection pool; see store.h. */
+int cnsm_store_open(const char *path, int nconn, struct cnsm_store **out,
+                    char *err, size_t errlen) {
+  if (nconn < 1) nconn = 1;
+  struct cnsm_store *st = calloc(1, sizeof *st);
+  if (st == NULL) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  st->all = calloc((size_t)nconn, sizeof *st->all);
+  st->free = calloc((size_t)nconn, sizeof *st->free);
+  pthread_mutex_init(&st->mu, NULL);
+  pthread_cond_init(&st->cv, NULL);
+  if (st->all == NULL || st->free == NULL) {
+    snprintf(err, errlen, "out of memory");
+    cnsm_store_close(st);
+    return -1;
+  }
+  for (int i = 0; i < nconn; i++) {
+    sqlite3 *db = storeConnect(path, err, errlen);
+    if (db == NULL || (i == 0 && storeMigrate(db, err, errlen) != 0)) {
+      sqlite3_close(db);
+      cnsm_store_close(st);
+      return -1;
+    }
+    st->all[st->n++] = db;
+    st->free[st->nfree++] = db;
+  }
+  *out = st;
+  return 0;
+}
+
+/* Takes a free connection, waiting for one if needed. */
+sqlite3 *cnsm_store_acquire(struct cnsm_store *st) {
+  pthread_mutex_lock(&st->mu);
+  while (st->nfree == 0) pthread_cond_wait(&st->cv, &st->mu);
+  sqlite3 *db = st->free[--st->nfree];
+  pthread_mutex_unlock(&st->mu);
+  return db;
+}
+
+/* Returns a connection to the pool. */
+void cnsm_store_release(struct cnsm_store *st, sqlite3 *db) {
+  pthread_mutex_lock(&st->mu);
+  st->free[st->nfree++] = db;
+  pthread_cond_signal(&st->cv);
+  pthread_mutex_unlock(&st->mu);
+}
+
+/* Closes all connections; the last one checkpoints the WAL. */
+void cnsm_store_close(struct cnsm_store *st) {
+  if (st == NULL) return;
+  for (int i = 0; i < st->n; i++) sqlite3_close(st->all[i]);
+  pthread_mutex_destroy(&st->mu);
+  pthread_cond_destroy(&st->cv);
+  free(st->all);
+  free(st->free);
+  free(st);
+}
+
+static const char kUpsertFunction[] =
+    "INSERT INTO functions(project, name, department, value_weight,"
+    " first_seen, last_seen)"
+    " VALUES(?1, ?2, COALESCE(?3, 'unassigned'), COALESCE(?4, 1), ?5, ?5)"
+    " ON CONFLICT(project, name) DO UPDATE SET"
+    "  department = COALESCE(?3, department),"
+    "  value_weight = COALESCE(?4, value_weight),"
+    "  last_seen = ?5";
+
+static const char kUpsertCounts[] =
+    "INSERT INTO counts(project, name, bucket, calls, errors, total_ms)"
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
+    " ON CONFLICT(project, name, bucket) DO UPDATE SET"
+    "  calls = calls + excluded.calls,"
+    "  errors = errors + excluded.errors,"
+    "  total_ms = total_ms + excluded.total_ms";
+
+/* Binds and runs one UPSERT per delta; returns 0 or -1. */
+static int storeWriteBatch(sqlite3_stmt *fs, sqlite3_stmt *cs,
+                           const char *project, const struct cnsm_batch *b,
+                           int64_t now) {
+  int64_t bucket = now - now % CNSM_BUCKET_S;
+  for (size_t i = 0; i < b->n; i++) {
+    const struct cnsm_fn_delta *d = &b->fn[i];
+    sqlite3_reset(fs);
+    sqlite3_bind_text(fs, 1, project, -1, SQLITE_STATIC);
+    sqlite3_bind_text(fs, 2, d->name, -1, SQLITE_STATIC);
+    if (d->department) sqlite3_bind_text(fs, 3, d->department, -1, SQLITE_STATIC);
+    else sqlite3_bind_null(fs, 3);
+    if (d->has_weight) sqlite3_bind_double(fs, 4, d->value_weight);
+    else sqlite3_bind_null(fs, 4);
+    sqlite3_bind_int64(fs, 5, now);
+    if (sqlite3_step(fs) != SQLITE_DONE) return -1;
+    if (d->calls == 0 && d->errors == 0 && d->total_ms == 0) continue;
+    sqlite3_reset(cs);
+    sqlite3_bind_text(cs, 1, project, -1, SQLITE_STATIC);
+    sqlite3_bind_text(cs, 2, d->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(cs, 3, bucket);
+    sqlite3_bind_int64(cs, 4, d->calls);
+    sqlite3_bind_int64(cs, 5, d->errors);
+    sqlite3_bind_double(cs, 6, d->total_ms);
+    if (sqlite3_step(cs) != SQLITE_DONE) return -1;
+  }
+  return 0;
+}
+
+/* Stores a batch in one transaction; see store.h. */
+int cnsm_store_ingest(sqlite3 *db, const char *project,
+                      const struct cnsm_batch *b, int64_t now) {
+  sqlite3_stmt *fs = NULL, *cs = NULL;
+  int rc = -1;
+  if (sqlite3_prepare_v2(db, kUpsertFunction, -1, &fs, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(db, kUpsertCounts, -1, &cs, NULL) != SQLITE_OK)
+    goto done;
+  if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+    goto done;
+  if (storeWriteBatch(fs, cs, project, b, now) == 0 &&
+      sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) {
+    rc = 0;
+  } else {
+    fprintf(stderr, "codensm-collector: ingest failed: %s\n", sqlite3_errmsg(db));
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+  }
+done:
+  sqlite3_finalize(fs);
+  sqlite3_finalize(cs);
+  return rc;
+}
+
+/* Creates dir and its parents (mode 0700); ignores existing ones. */
+static void storeMkdirs(char *dir) {
+  for (char *p = dir + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = '\0';
+    mkdir(dir, 0700);
+    *p = '/';
+  }
+  mkdir(dir, 0700);
+}
+
+/* $CODENSM_DB or the XDG data directory; see store.h. */
+char *cnsm_store_default_path(void) {
+  const char *env = getenv("CODENSM_DB");
+  if (env && *env) return strdup(env);
+  const char *xdg = getenv("XDG_DATA_HOME");
+  const char *home = getenv("HOME");
+  char dir[4096];
+  if (xdg && *xdg) snprintf(dir, sizeof dir, "%s/codensm", xdg);
+  else if (home && *home) snprintf(dir, sizeof dir, "%s/.local/share/codensm", home);
+  else return strdup("codensm.db");
+  storeMkdirs(dir);
+  size_t n = strlen(dir) + sizeof "/collector.db";
+  char *path = malloc(n);
+  if (path) snprintf(path, n, "%s/collector.db", dir);
+  return path;
+}

@@ -1,0 +1,28 @@
+/* util.h - small helpers shared by the collector: clocks, durations,
+ * UTF-8 validation and constant-time comparison.  No state. */
+#ifndef CNSM_UTIL_H
+#define CNSM_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Wall-clock time in whole seconds since the Unix epoch. */
+int64_t cnsm_now_s(void);
+
+/* Monotonic time in milliseconds, for measuring request durations. */
+double cnsm_mono_ms(void);
+
+/* Parses "90s", "15m", "24h", "7d", "2w" (a positive integer and a unit)
+ * or "all" (stored as 0: no lower bound) into seconds.  Returns 0 on
+ * success, -1 if the text is not a duration. */
+int cnsm_parse_duration(const char *text, int64_t *seconds);
+
+/* Returns 1 if s[0..len) is well-formed UTF-8 (no overlong forms, no
+ * surrogates, nothing above U+10FFFF) and holds no control character
+ * below U+0020 or DEL; 0 otherwise. */
+int cnsm_utf8_valid(const char *s, size_t len);
+
+/* Compares n bytes in time that depends only on n.  Returns 1 if equal. */
+int cnsm_ct_equal(const void *a, const void *b, size_t n);
+
+#endif
