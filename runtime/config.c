@@ -1,0 +1,336 @@
+/*
+ * config.c - the runtime's settings: CODENSM_* environment, then
+ * codensm_init() over it.
+ *
+ * The environment is read once, lazily, by the first registration, attach
+ * or API call (pthread_once: constructor order is not guaranteed).  A bad
+ * value prints one warning naming the variable, the value and the default
+ * that is used instead; nothing here can stop the application.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codensm.h"
+#include "internal.h"
+
+struct cnsm_config cnsm_cfg = {
+    .flush_interval_s = 15.0, .exit_timeout_s = 2.0, .sample_period = 64};
+
+/* The sampling mask the instrumented code reads: one call in 64 timed. */
+CNSM_EXPORT uint64_t __codensm_sample_mask = 63;
+
+static pthread_once_t config_once = PTHREAD_ONCE_INIT;
+
+/* Prints "codensm: ..." and a newline on stderr in one write. */
+static void vsay(const char *fmt, va_list ap) {
+  char buf[512];
+  int n = snprintf(buf, sizeof buf, "codensm: ");
+  int m = vsnprintf(buf + n, sizeof buf - (size_t)n - 1, fmt, ap);
+  if (m < 0)
+    return;
+  size_t len = (size_t)n + (size_t)m;
+  if (len > sizeof buf - 2)
+    len = sizeof buf - 2;
+  buf[len++] = '\n';
+  fwrite(buf, 1, len, stderr);
+}
+
+/* Warns on stderr. */
+void cnsm_warn(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsay(fmt, ap);
+  va_end(ap);
+}
+
+/* Says what the runtime does, under CODENSM_DEBUG=1 only. */
+void cnsm_debug(const char *fmt, ...) {
+  if (!cnsm_cfg.debug)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsay(fmt, ap);
+  va_end(ap);
+}
+
+/* Parses a boolean ("1/0/true/false/yes/no/on/off"); -1 when bad. */
+static int parse_bool(const char *s) {
+  static const char *yes[] = {"1", "true", "yes", "on"};
+  static const char *no[] = {"0", "false", "no", "off", ""};
+  for (size_t i = 0; i < sizeof yes / sizeof *yes; i++)
+    if (strcasecmp(s, yes[i]) == 0)
+      return 1;
+  for (size_t i = 0; i < sizeof no / sizeof *no; i++)
+    if (strcasecmp(s, no[i]) == 0)
+      return 0;
+  return -1;
+}
+
+/* Parses seconds > 0 (fractions allowed, at most a day); -1 when bad. */
+static double parse_seconds(const char *s) {
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (errno || end == s || *end != '\0' || !isfinite(v) || v <= 0 ||
+      v > 86400)
+    return -1;
+  return v;
+}
+
+/* Reads a boolean variable into *out, warning when bad. */
+static int env_bool(const char *var, int *out) {
+  const char *s = getenv(var);
+  if (!s)
+    return 0;
+  int v = parse_bool(s);
+  if (v < 0) {
+    cnsm_warn("%s=\"%s\" is not 0 or 1; using %d", var, s, *out);
+    return 1;
+  }
+  *out = v;
+  return 0;
+}
+
+/* Reads a number of seconds into *out, warning when bad. */
+static int env_seconds(const char *var, double *out) {
+  const char *s = getenv(var);
+  if (!s)
+    return 0;
+  double v = parse_seconds(s);
+  if (v < 0) {
+    cnsm_warn("%s=\"%s\" is not a number of seconds; using %g", var, s, *out);
+    return 1;
+  }
+  *out = v;
+  return 0;
+}
+
+/* Reads CODENSM_SAMPLE_PERIOD (a power of two >= 1), warning when bad. */
+static int env_sample_period(uint64_t *out) {
+  const char *s = getenv("CODENSM_SAMPLE_PERIOD");
+  if (!s)
+    return 0;
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno || end == s || *end || v == 0 || (v & (v - 1)) != 0 ||
+      s[0] == '-') {
+    cnsm_warn("CODENSM_SAMPLE_PERIOD=\"%s\" is not a power of two; using %llu",
+              s, (unsigned long long)*out);
+    return 1;
+  }
+  *out = v;
+  return 0;
+}
+
+/* Parses "prefix=value,prefix=value".  Whitespace around items is trimmed;
+ * weights must be whole numbers. */
+int cnsm_prefix_map_parse(struct cnsm_prefix_map *map, const char *text,
+                          const char *var, int is_weight) {
+  map->rules = NULL;
+  map->count = 0;
+  if (!text || !*text)
+    return 0;
+  char *copy = strdup(text);
+  if (!copy)
+    return -1;
+  size_t cap = 1;
+  for (const char *p = text; *p; p++)
+    cap += *p == ',';
+  struct cnsm_prefix_rule *rules = calloc(cap, sizeof *rules);
+  if (!rules) {
+    free(copy);
+    return -1;
+  }
+  size_t n = 0;
+  char *save = NULL;
+  for (char *item = strtok_r(copy, ",", &save); item;
+       item = strtok_r(NULL, ",", &save)) {
+    while (*item == ' ')
+      item++;
+    char *eq = strchr(item, '=');
+    if (!eq || eq == item)
+      goto bad;
+    *eq = '\0';
+    char *value = eq + 1;
+    char *end = value + strlen(value);
+    while (end > value && end[-1] == ' ')
+      *--end = '\0';
+    uint32_t weight = 0;
+    if (is_weight) {
+      char *wend;
+      errno = 0;
+      unsigned long w = strtoul(value, &wend, 10);
+      if (errno || wend == value || *wend || value[0] == '-' || w > 1000000)
+        goto bad;
+      weight = (uint32_t)w;
+    }
+    rules[n].prefix = strdup(item);
+    rules[n].value = strdup(value);
+    rules[n].weight = weight;
+    n++;
+  }
+  free(copy);
+  map->rules = rules;
+  map->count = n;
+  return 0;
+bad:
+  cnsm_warn("%s=\"%s\" is not a list of prefix=%s; ignoring it", var, text,
+            is_weight ? "weight" : "department");
+  for (size_t i = 0; i < n; i++) {
+    free(rules[i].prefix);
+    free(rules[i].value);
+  }
+  free(rules);
+  free(copy);
+  return -1;
+}
+
+/* Longest matching prefix wins. */
+const struct cnsm_prefix_rule *
+cnsm_prefix_map_find(const struct cnsm_prefix_map *map, const char *name) {
+  const struct cnsm_prefix_rule *best = NULL;
+  size_t best_len = 0;
+  for (size_t i = 0; i < map->count; i++) {
+    size_t len = strlen(map->rules[i].prefix);
+    if (len >= best_len && strncmp(name, map->rules[i].prefix, len) == 0) {
+      best = &map->rules[i];
+      best_len = len;
+    }
+  }
+  return best;
+}
+
+/* Reads every CODENSM_* variable over the values already in *cfg. */
+int cnsm_config_from_env(struct cnsm_config *cfg) {
+  int bad = 0;
+  bad += env_bool("CODENSM_DEBUG", &cfg->debug);
+  bad += env_bool("CODENSM_DISABLE", &cfg->disable);
+  bad += env_bool("CODENSM_REPORT", &cfg->report);
+  bad += env_seconds("CODENSM_FLUSH_INTERVAL", &cfg->flush_interval_s);
+  bad += env_seconds("CODENSM_EXIT_TIMEOUT", &cfg->exit_timeout_s);
+  bad += env_sample_period(&cfg->sample_period);
+  const char *s;
+  if ((s = getenv("CODENSM_API_KEY")) && *s)
+    cfg->api_key = strdup(s);
+  if ((s = getenv("CODENSM_ENDPOINT")) && *s) {
+    if (strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0 ||
+        cnsm_file_path(s))
+      cfg->endpoint = strdup(s);
+    else {
+      cnsm_warn("CODENSM_ENDPOINT=\"%s\" is not an http://, https:// or "
+                "file:///absolute URL; sending nothing",
+                s);
+      bad++;
+    }
+  }
+  if ((s = getenv("CODENSM_SPOOL_DIR")) && *s)
+    cfg->spool_dir = strdup(s);
+  bad += cnsm_prefix_map_parse(&cfg->departments,
+                               getenv("CODENSM_DEPARTMENTS"),
+                               "CODENSM_DEPARTMENTS", 0) != 0;
+  bad += cnsm_prefix_map_parse(&cfg->weights, getenv("CODENSM_WEIGHTS"),
+                               "CODENSM_WEIGHTS", 1) != 0;
+  if (!cfg->endpoint && cfg->api_key)
+    cfg->endpoint = strdup(CNSM_DEFAULT_ENDPOINT);
+  return bad;
+}
+
+/* Applies the sampling period to the mask the hot path reads. */
+static void apply_sample_period(void) {
+  __atomic_store_n(&__codensm_sample_mask, cnsm_cfg.sample_period - 1,
+                   __ATOMIC_RELAXED);
+}
+
+/* Once per process: the environment into cnsm_cfg. */
+static void config_load(void) {
+  cnsm_config_from_env(&cnsm_cfg);
+  apply_sample_period();
+  cnsm_cfg.generation++;
+  if (!cnsm_cfg.endpoint && !cnsm_cfg.disable)
+    cnsm_debug("no CODENSM_ENDPOINT and no CODENSM_API_KEY: counting only, "
+               "sending nothing");
+  if (cnsm_cfg.disable)
+    cnsm_debug("CODENSM_DISABLE is set: sending nothing");
+}
+
+/* Reads the environment once. */
+void cnsm_config_ensure(void) { pthread_once(&config_once, config_load); }
+
+/* Public: applies cfg over the environment. */
+CNSM_EXPORT int codensm_init(const struct codensm_config *cfg) {
+  cnsm_config_ensure();
+  cnsm_registry_init_once();
+  if (!cfg)
+    return 0;
+  int bad = 0;
+  struct codensm_config c = {0};
+  size_t size = cfg->struct_size;
+  if (size == 0 || size > sizeof c)
+    size = sizeof c;
+  memcpy(&c, cfg, size);
+  pthread_mutex_lock(&cnsm_registry_lock);
+  if (c.endpoint && *c.endpoint) {
+    if (strncmp(c.endpoint, "http://", 7) == 0 ||
+        strncmp(c.endpoint, "https://", 8) == 0 || cnsm_file_path(c.endpoint))
+      cnsm_cfg.endpoint = strdup(c.endpoint);
+    else {
+      cnsm_warn("endpoint \"%s\" is not an http://, https:// or "
+                "file:///absolute URL; keeping the previous one",
+                c.endpoint);
+      bad = 1;
+    }
+  }
+  if (c.api_key && *c.api_key) {
+    cnsm_cfg.api_key = strdup(c.api_key);
+    if (!cnsm_cfg.endpoint)
+      cnsm_cfg.endpoint = strdup(CNSM_DEFAULT_ENDPOINT);
+  }
+  if (c.flush_interval_s != 0) {
+    if (c.flush_interval_s > 0 && c.flush_interval_s <= 86400)
+      cnsm_cfg.flush_interval_s = c.flush_interval_s;
+    else {
+      cnsm_warn("flush_interval_s=%g is not a number of seconds; using %g",
+                c.flush_interval_s, cnsm_cfg.flush_interval_s);
+      bad = 1;
+    }
+  }
+  if (c.exit_timeout_s != 0) {
+    if (c.exit_timeout_s > 0 && c.exit_timeout_s <= 86400)
+      cnsm_cfg.exit_timeout_s = c.exit_timeout_s;
+    else {
+      cnsm_warn("exit_timeout_s=%g is not a number of seconds; using %g",
+                c.exit_timeout_s, cnsm_cfg.exit_timeout_s);
+      bad = 1;
+    }
+  }
+  if (c.spool_dir && *c.spool_dir)
+    cnsm_cfg.spool_dir = strdup(c.spool_dir);
+  struct cnsm_prefix_map map;
+  if (c.departments) {
+    if (cnsm_prefix_map_parse(&map, c.departments, "departments", 0) == 0)
+      cnsm_cfg.departments = map;
+    else
+      bad = 1;
+  }
+  if (c.weights) {
+    if (cnsm_prefix_map_parse(&map, c.weights, "weights", 1) == 0)
+      cnsm_cfg.weights = map;
+    else
+      bad = 1;
+  }
+  if (c.disable)
+    cnsm_cfg.disable = 1;
+  if (c.report)
+    cnsm_cfg.report = 1;
+  if (c.debug)
+    cnsm_cfg.debug = 1;
+  cnsm_cfg.generation++;
+  pthread_mutex_unlock(&cnsm_registry_lock);
+  cnsm_flusher_maybe_start();
+  return bad ? -1 : 0;
+}

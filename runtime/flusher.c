@@ -1,0 +1,257 @@
+/*
+ * flusher.c - when deltas are sent: a background thread, codensm_flush(),
+ * codensm_shutdown() and process exit.
+ *
+ * The background thread starts lazily, the first time a module registers
+ * or attaches with a sink configured (in a fork child: at the child's first
+ * instrumented call).  It first sends what earlier processes spooled for
+ * this endpoint, then flushes every CODENSM_FLUSH_INTERVAL seconds.  Its
+ * signals are blocked, so the application's signals never land on it.
+ *
+ * Every sender holds flush_lock while it sends (one send at a time, so no
+ * delta goes out twice) and takes the registry lock only to read totals
+ * and to move acknowledgements, never across the network; fork() never
+ * waits for flush_lock.  Large programs go out in batches of
+ * CNSM_BATCH_MAX functions, each acknowledged on its own.
+ *
+ * At exit, a destructor of priority 101 (the last to run in a static link;
+ * in the shared library, ELF order already runs it after the executable's
+ * and its dependents' destructors) sends what is left within
+ * CODENSM_EXIT_TIMEOUT and spools whatever could not be sent.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "codensm.h"
+#include "internal.h"
+
+#define SEND_TIMEOUT_NS 10000000000ull /* one background or API flush */
+
+static pthread_mutex_t flush_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t thread_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
+static pthread_t flusher;
+static int started;  /* a thread was created in this process */
+static int running;  /* ... and has not returned yet */
+static int stopping; /* asks it to return */
+static int finished; /* shutdown or exit sent the final flush */
+static int spool_checked;
+
+/* Absolute CLOCK_REALTIME time for a CLOCK_MONOTONIC deadline. */
+static struct timespec realtime_at(uint64_t deadline_ns) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  uint64_t now = cnsm_now_ns();
+  uint64_t left = deadline_ns > now ? deadline_ns - now : 0;
+  uint64_t ns = (uint64_t)ts.tv_nsec + left % 1000000000u;
+  ts.tv_sec += (time_t)(left / 1000000000u + ns / 1000000000u);
+  ts.tv_nsec = (long)(ns % 1000000000u);
+  return ts;
+}
+
+/* Locks m before deadline; 0 or -1. */
+static int lock_until(pthread_mutex_t *m, uint64_t deadline_ns) {
+  struct timespec ts = realtime_at(deadline_ns);
+  return pthread_mutex_timedlock(m, &ts) == 0 ? 0 : -1;
+}
+
+/* The sink settings, read under the registry lock.  0 when there is a
+ * sink to send to. */
+static int sink_settings(const char **endpoint, const char **key,
+                         const char **spool_dir) {
+  pthread_mutex_lock(&cnsm_registry_lock);
+  *endpoint = cnsm_cfg.disable ? NULL : cnsm_cfg.endpoint;
+  *key = cnsm_cfg.api_key;
+  if (!cnsm_cfg.spool_dir)
+    cnsm_cfg.spool_dir = cnsm_spool_default_dir();
+  *spool_dir = cnsm_cfg.spool_dir;
+  pthread_mutex_unlock(&cnsm_registry_lock);
+  return *endpoint ? 0 : -1;
+}
+
+/* Sends one batch before deadline. */
+static int send_batch(const char *endpoint, const char *key,
+                      const struct cnsm_delta *d, size_t n,
+                      uint64_t deadline_ns) {
+  char *body = cnsm_encode(d, n);
+  if (!body)
+    return CNSM_FAILED;
+  int rc;
+  if (cnsm_file_path(endpoint)) {
+    rc = cnsm_file_send(endpoint, body);
+  } else {
+    uint64_t now = cnsm_now_ns();
+    rc = now >= deadline_ns
+             ? CNSM_FAILED
+             : cnsm_http_send(endpoint, key, body,
+                              (long)((deadline_ns - now) / 1000000u));
+  }
+  free(body);
+  return rc;
+}
+
+/* Sends every delta, batch by batch.  Flush lock held. */
+int cnsm_send_all(uint64_t deadline_ns) {
+  const char *endpoint, *key, *spool_dir;
+  if (sink_settings(&endpoint, &key, &spool_dir) != 0)
+    return -1;
+  if (!spool_checked) {
+    spool_checked = 1;
+    cnsm_spool_load(spool_dir, endpoint);
+  }
+  struct cnsm_delta_list list;
+  if (cnsm_collect(&list) != 0)
+    return -1;
+  size_t batch = cnsm_file_path(endpoint) ? list.count : CNSM_BATCH_MAX;
+  int rc = 0;
+  for (size_t i = 0; i < list.count; i += batch) {
+    size_t n = list.count - i < batch ? list.count - i : batch;
+    if (send_batch(endpoint, key, list.items + i, n, deadline_ns) != CNSM_SENT) {
+      rc = -1;
+      break;
+    }
+    cnsm_acknowledge(list.items + i, n);
+  }
+  cnsm_debug("flush of %zu functions to %s: %s", list.count, endpoint,
+             rc == 0 ? "acknowledged" : "failed, kept for the next try");
+  free(list.items);
+  return rc;
+}
+
+/* Writes what is still unacknowledged to the spool.  Flush lock held
+ * unless locked is 0 (then claimed files are left alone). */
+static void spool_rest(int locked) {
+  const char *endpoint, *key, *spool_dir;
+  if (sink_settings(&endpoint, &key, &spool_dir) != 0)
+    return;
+  struct cnsm_delta_list list;
+  if (cnsm_collect(&list) != 0)
+    return;
+  if (list.count && cnsm_spool_write(spool_dir, endpoint, list.items,
+                                     list.count, locked) != 0)
+    cnsm_warn("could not spool %zu functions to %s", list.count, spool_dir);
+  free(list.items);
+}
+
+/* The background thread's body. */
+static void *flusher_main(void *arg) {
+  (void)arg;
+  pthread_mutex_lock(&flush_lock);
+  if (!spool_checked) /* earlier processes' deltas go out at once */
+    cnsm_send_all(cnsm_now_ns() + SEND_TIMEOUT_NS);
+  pthread_mutex_unlock(&flush_lock);
+  pthread_mutex_lock(&thread_lock);
+  while (!stopping) {
+    struct timespec ts =
+        realtime_at(cnsm_now_ns() + (uint64_t)(cnsm_cfg.flush_interval_s * 1e9));
+    while (!stopping && pthread_cond_timedwait(&wake, &thread_lock, &ts) == 0)
+      ;
+    if (stopping)
+      break;
+    pthread_mutex_unlock(&thread_lock);
+    pthread_mutex_lock(&flush_lock);
+    cnsm_send_all(cnsm_now_ns() + SEND_TIMEOUT_NS);
+    pthread_mutex_unlock(&flush_lock);
+    pthread_mutex_lock(&thread_lock);
+  }
+  running = 0;
+  pthread_cond_broadcast(&wake);
+  pthread_mutex_unlock(&thread_lock);
+  return NULL;
+}
+
+/* Starts the thread once, if there is a sink and no shutdown. */
+void cnsm_flusher_maybe_start(void) {
+  if (__atomic_load_n(&started, __ATOMIC_ACQUIRE))
+    return;
+  pthread_mutex_lock(&thread_lock);
+  if (!started && !finished && cnsm_cfg.endpoint && !cnsm_cfg.disable) {
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    if (pthread_create(&flusher, NULL, flusher_main, NULL) == 0) {
+      running = 1;
+      __atomic_store_n(&started, 1, __ATOMIC_RELEASE);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+  }
+  pthread_mutex_unlock(&thread_lock);
+}
+
+/* Asks the thread to stop and waits for it until deadline. */
+static void flusher_stop(uint64_t deadline_ns) {
+  pthread_mutex_lock(&thread_lock);
+  stopping = 1;
+  pthread_cond_broadcast(&wake);
+  struct timespec ts = realtime_at(deadline_ns);
+  while (running && pthread_cond_timedwait(&wake, &thread_lock, &ts) == 0)
+    ;
+  int joinable = started && !running;
+  int detach = started && running;
+  started = 1; /* never again in this process */
+  pthread_mutex_unlock(&thread_lock);
+  if (joinable)
+    pthread_join(flusher, NULL);
+  else if (detach)
+    pthread_detach(flusher);
+}
+
+/* Fork child: the parent's thread and locks are not ours. */
+void cnsm_flusher_after_fork_child(void) {
+  pthread_mutex_init(&flush_lock, NULL);
+  pthread_mutex_init(&thread_lock, NULL);
+  pthread_cond_init(&wake, NULL);
+  started = running = stopping = 0;
+  spool_checked = 1; /* the spool is the parent's */
+}
+
+/* The final send of shutdown and exit: what fails is spooled. */
+static void final_flush(void) {
+  pthread_mutex_lock(&thread_lock);
+  int already = finished;
+  finished = 1;
+  pthread_mutex_unlock(&thread_lock);
+  if (already)
+    return;
+  uint64_t deadline = cnsm_now_ns() + (uint64_t)(cnsm_cfg.exit_timeout_s * 1e9);
+  flusher_stop(deadline);
+  if (!cnsm_cfg.endpoint || cnsm_cfg.disable)
+    return;
+  if (lock_until(&flush_lock, deadline) == 0) {
+    if (cnsm_send_all(deadline) != 0)
+      spool_rest(1);
+    pthread_mutex_unlock(&flush_lock);
+  } else {
+    cnsm_debug("a send is still running at exit; spooling");
+    spool_rest(0);
+  }
+}
+
+/* Public: sends every delta now. */
+CNSM_EXPORT int codensm_flush(void) {
+  cnsm_config_ensure();
+  uint64_t deadline = cnsm_now_ns() + SEND_TIMEOUT_NS;
+  if (lock_until(&flush_lock, deadline) != 0)
+    return -1;
+  int rc = cnsm_send_all(deadline);
+  pthread_mutex_unlock(&flush_lock);
+  return rc;
+}
+
+/* Public: final send, then the thread stops.  Idempotent. */
+CNSM_EXPORT void codensm_shutdown(void) {
+  cnsm_config_ensure();
+  final_flush();
+}
+
+/* Process exit, after the modules' destructors. */
+__attribute__((destructor(101))) static void cnsm_at_exit(void) {
+  cnsm_config_ensure();
+  final_flush();
+  if (cnsm_cfg.report)
+    cnsm_report_print(stderr);
+}

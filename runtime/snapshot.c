@@ -1,0 +1,144 @@
+/*
+ * snapshot.c - current totals, and the deltas the sink has not yet
+ * acknowledged.
+ *
+ * current = live blocks + each module's retired blocks + the table's base
+ * (modules gone); delta = current - acknowledged.  Calls and errors are
+ * exact.  Time is the ratio estimator of clock.c over the cumulative
+ * totals of every thread and module, so its delta is
+ * max(0, estimate now - estimate acknowledged).  Only a successful send
+ * moves the acknowledgement, by exactly what it carried: a failed send is
+ * retried later with everything since, merged.
+ */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+size_t cnsm_pend_entries; /* entries with pend_present, see spool.c */
+
+/* a - b, or 0 when b > a. */
+static uint64_t sub0(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
+
+/* Adds module m's retired and live counters into the table's cur_*. */
+static void snapshot_module(struct cnsm_module *m) {
+  if (cnsm_module_map(m) != 0)
+    return;
+  uint32_t n = m->desc->function_count;
+  for (uint32_t i = 0; i < n; i++) {
+    struct cnsm_fn *e = &cnsm_fns[m->entry[i]];
+    e->cur_calls += m->retired[i].calls;
+    e->cur_errors += m->retired[i].errors;
+    e->cur_samples += m->retired[i].samples;
+    e->cur_ticks += m->retired[i].ticks;
+  }
+  for (struct cnsm_tls_block *b = __atomic_load_n(&m->blocks, __ATOMIC_ACQUIRE);
+       b; b = CNSM_LOAD(&b->next_in_module)) {
+    for (uint32_t i = 0; i < n; i++) {
+      struct cnsm_fn *e = &cnsm_fns[m->entry[i]];
+      struct cnsm_slot *s = cnsm_block_slot(b, i);
+      e->cur_calls += CNSM_LOAD(&s->calls);
+      e->cur_errors += CNSM_LOAD(&s->errors);
+      e->cur_samples += CNSM_LOAD(&s->samples);
+      e->cur_ticks += CNSM_LOAD(&s->ticks);
+    }
+  }
+}
+
+/* Fills cur_* of every entry.  Registry lock held. */
+void cnsm_snapshot(void) {
+  for (size_t i = 0; i < cnsm_fn_count; i++) {
+    struct cnsm_fn *e = &cnsm_fns[i];
+    e->cur_calls = e->base_calls;
+    e->cur_errors = e->base_errors;
+    e->cur_samples = e->base_samples;
+    e->cur_ticks = e->base_ticks;
+  }
+  for (struct cnsm_module *m = cnsm_modules; m; m = m->next)
+    snapshot_module(m);
+  double ns_per_tick = cnsm_clock_ns_per_tick();
+  uint64_t probe = cnsm_clock_probe_ticks();
+  for (size_t i = 0; i < cnsm_fn_count; i++) {
+    struct cnsm_fn *e = &cnsm_fns[i];
+    e->cur_ns = cnsm_estimate_ns(e->cur_calls, e->cur_samples, e->cur_ticks,
+                                 probe, ns_per_tick);
+  }
+}
+
+/* Lists every entry with something to send. */
+int cnsm_collect(struct cnsm_delta_list *out) {
+  out->items = NULL;
+  out->count = 0;
+  pthread_mutex_lock(&cnsm_registry_lock);
+  cnsm_snapshot();
+  size_t n = 0;
+  struct cnsm_delta *d = malloc((cnsm_fn_count ? cnsm_fn_count : 1) * sizeof *d);
+  if (!d) {
+    pthread_mutex_unlock(&cnsm_registry_lock);
+    return -1;
+  }
+  for (size_t i = 0; i < cnsm_fn_count; i++) {
+    struct cnsm_fn *e = &cnsm_fns[i];
+    uint64_t calls = sub0(e->cur_calls, e->ack_calls);
+    uint64_t errors = sub0(e->cur_errors, e->ack_errors);
+    if (!calls && !errors && e->announced && !e->pend_present)
+      continue;
+    cnsm_fn_refresh(e);
+    d[n] = (struct cnsm_delta){
+        .index = i,
+        .name = e->name,
+        .department = e->department,
+        .weight = e->weight,
+        .calls = calls,
+        .errors = errors,
+        .ns = sub0(e->cur_ns, e->ack_ns),
+        .pend_calls = e->pend_calls,
+        .pend_errors = e->pend_errors,
+        .pend_ns = e->pend_ns,
+    };
+    n++;
+  }
+  pthread_mutex_unlock(&cnsm_registry_lock);
+  out->items = d;
+  out->count = n;
+  return 0;
+}
+
+/* Moves the acknowledgement by what d[0..n) carried. */
+void cnsm_acknowledge(const struct cnsm_delta *d, size_t n) {
+  int spool_done = 0;
+  pthread_mutex_lock(&cnsm_registry_lock);
+  for (size_t i = 0; i < n; i++) {
+    struct cnsm_fn *e = &cnsm_fns[d[i].index];
+    e->ack_calls += d[i].calls;
+    e->ack_errors += d[i].errors;
+    e->ack_ns += d[i].ns;
+    e->announced = 1;
+    if (e->pend_present) {
+      e->pend_calls -= d[i].pend_calls;
+      e->pend_errors -= d[i].pend_errors;
+      e->pend_ns -= d[i].pend_ns;
+      if (!e->pend_calls && !e->pend_errors && !e->pend_ns) {
+        e->pend_present = 0;
+        spool_done = --cnsm_pend_entries == 0;
+      }
+    }
+  }
+  pthread_mutex_unlock(&cnsm_registry_lock);
+  if (spool_done)
+    cnsm_spool_release();
+}
+
+/* Fork child: what the parent counted is the parent's to send. */
+void cnsm_acknowledge_all_current(void) {
+  for (size_t i = 0; i < cnsm_fn_count; i++) {
+    struct cnsm_fn *e = &cnsm_fns[i];
+    e->ack_calls = e->origin_calls = e->cur_calls;
+    e->ack_errors = e->origin_errors = e->cur_errors;
+    e->ack_ns = e->origin_ns = e->cur_ns;
+    e->pend_calls = e->pend_errors = e->pend_ns = 0;
+    e->pend_present = 0;
+  }
+  cnsm_pend_entries = 0;
+}

@@ -1,0 +1,96 @@
+/*
+ * table.c - the function table: one entry per function name.
+ *
+ * C++ inline and template functions exist in several modules under one
+ * name, and a dlopen'ed library may come and go: counts are aggregated by
+ * name here, never by (module, slot).  Entries own copies of their strings,
+ * so they outlive the modules that named them.  An open-addressing hash
+ * (FNV-1a, linear probing) maps names to indices.  Registry lock held for
+ * everything in this file.
+ */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct cnsm_fn *cnsm_fns;
+size_t cnsm_fn_count;
+static size_t fn_cap;
+static size_t *hash_slots; /* index + 1, 0 = empty */
+static size_t hash_cap;    /* power of two */
+
+/* FNV-1a of a NUL-ended string. */
+static uint64_t hash_name(const char *s) {
+  uint64_t h = 1469598103934665603ull;
+  for (; *s; s++)
+    h = (h ^ (unsigned char)*s) * 1099511628211ull;
+  return h;
+}
+
+/* Rebuilds the hash with room for twice as many names. */
+static int hash_grow(void) {
+  size_t cap = hash_cap ? hash_cap * 2 : 1024;
+  size_t *slots = calloc(cap, sizeof *slots);
+  if (!slots)
+    return -1;
+  for (size_t i = 0; i < cnsm_fn_count; i++) {
+    size_t h = (size_t)hash_name(cnsm_fns[i].name) & (cap - 1);
+    while (slots[h])
+      h = (h + 1) & (cap - 1);
+    slots[h] = i + 1;
+  }
+  free(hash_slots);
+  hash_slots = slots;
+  hash_cap = cap;
+  return 0;
+}
+
+/* Applies CODENSM_DEPARTMENTS / CODENSM_WEIGHTS when they changed. */
+void cnsm_fn_refresh(struct cnsm_fn *e) {
+  if (e->cfg_generation == cnsm_cfg.generation)
+    return;
+  const struct cnsm_prefix_rule *r;
+  r = cnsm_prefix_map_find(&cnsm_cfg.departments, e->name);
+  e->department = r ? r->value : e->compiled_department;
+  r = cnsm_prefix_map_find(&cnsm_cfg.weights, e->name);
+  e->weight = r ? r->weight : e->compiled_weight;
+  e->cfg_generation = cnsm_cfg.generation;
+}
+
+/* Finds or creates the entry for name. */
+size_t cnsm_fn_intern(const char *name, const char *department,
+                      uint32_t weight) {
+  if (!name)
+    name = "";
+  if (!department)
+    department = "";
+  if ((cnsm_fn_count + 1) * 2 > hash_cap && hash_grow() != 0)
+    return SIZE_MAX;
+  size_t h = (size_t)hash_name(name) & (hash_cap - 1);
+  for (; hash_slots[h]; h = (h + 1) & (hash_cap - 1))
+    if (strcmp(cnsm_fns[hash_slots[h] - 1].name, name) == 0)
+      return hash_slots[h] - 1;
+  if (cnsm_fn_count == fn_cap) {
+    size_t cap = fn_cap ? fn_cap * 2 : 256;
+    struct cnsm_fn *fns = realloc(cnsm_fns, cap * sizeof *fns);
+    if (!fns)
+      return SIZE_MAX;
+    cnsm_fns = fns;
+    fn_cap = cap;
+  }
+  struct cnsm_fn *e = &cnsm_fns[cnsm_fn_count];
+  memset(e, 0, sizeof *e);
+  e->name = strdup(name);
+  e->compiled_department = strdup(department);
+  if (!e->name || !e->compiled_department) {
+    free(e->name);
+    free(e->compiled_department);
+    return SIZE_MAX;
+  }
+  e->compiled_weight = weight;
+  e->cfg_generation = cnsm_cfg.generation - 1;
+  cnsm_fn_refresh(e);
+  hash_slots[h] = cnsm_fn_count + 1;
+  return cnsm_fn_count++;
+}
