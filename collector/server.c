@@ -19,6 +19,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,10 @@ struct connCtx {
 struct serverState {
   struct cnsm_store *store;
 };
+
+/* Set once shutdown starts: replies then ask clients to close their
+ * keep-alive connections, so draining does not wait on idle ones. */
+static atomic_int serverStopping;
 
 /* See reply.h. */
 void cnsm_reply_set(struct cnsm_reply *r, unsigned status,
@@ -94,6 +99,8 @@ static enum MHD_Result serverSend(struct MHD_Connection *c, struct connCtx *ctx,
   MHD_add_response_header(resp, "Content-Type", r->content_type);
   MHD_add_response_header(resp, "Cache-Control", "no-store");
   MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+  if (atomic_load(&serverStopping))
+    MHD_add_response_header(resp, "Connection", "close");
   if (r->status == 405)
     MHD_add_response_header(resp, "Allow", ctx->ingest ? "POST" : "GET, HEAD");
   if (strcmp(r->content_type, "text/html; charset=utf-8") == 0)
@@ -292,6 +299,7 @@ static void serverWaitAndStop(struct MHD_Daemon *d, const sigset_t *set) {
   sigwait(set, &sig);
   fprintf(stderr, "codensm-collector: %s received, stopping\n",
           sig == SIGINT ? "SIGINT" : "SIGTERM");
+  atomic_store(&serverStopping, 1);
   MHD_socket ls = MHD_quiesce_daemon(d);
   if (ls != MHD_INVALID_SOCKET) close(ls);
   for (int i = 0; i < 1000; i++) { /* up to 10 s for requests in flight */
