@@ -592,6 +592,12 @@ std::vector<ExitPoint> ModuleInstrumenter::collectExits(Function &F) {
     if (auto *LP = dyn_cast<LandingPadInst>(BB.getFirstNonPHI()))
       LP->setCleanup(true);
 
+  // EscapeEnumerator gives a function without one the target's C
+  // personality; in a C++ unit the C++ one is the natural choice.
+  if (!F.hasPersonalityFn() && !F.doesNotThrow())
+    if (Function *CxxPersonality = M.getFunction("__gxx_personality_v0"))
+      F.setPersonalityFn(CxxPersonality);
+
   std::vector<ExitPoint> Exits;
   EscapeEnumerator Escapes(F, "codensm.cleanup", /*HandleExceptions=*/true);
   while (IRBuilder<> *AtExit = Escapes.Next()) {

@@ -1,0 +1,38 @@
+// Annotations from codensm.h beat the configuration; CODENSM_SKIP removes a
+// function; CODENSM_TRACK instruments it in an excluded file.
+// RUN: rm -rf %t && mkdir -p %t && cp %s %t/pay.c
+// RUN: printf 'departments:\n  "": engine\nweights:\n  pay.: 2\n' > %t/.codensm.yaml
+// RUN: cd %t && %clang -S -emit-llvm -o - pay.c | %FileCheck %s
+// RUN: printf 'exclude: ["pay.c"]\n' > %t/.codensm.yaml
+// RUN: cd %t && %clang -S -emit-llvm -o - pay.c | %FileCheck %s --check-prefix=EXCLUDED
+// RUN: printf 'int f(void) __attribute__((annotate("codensm:weight=lots")));\nint f(void) { return 0; }\n' > %t/bad.c
+// RUN: cd %t && %not %clang -c bad.c -o bad.o 2>&1 | %FileCheck %s --check-prefix=BAD
+#include "codensm.h"
+
+// Declared with the annotation in a "header", defined without it.
+CODENSM_DEPARTMENT("payments") CODENSM_WEIGHT(9) int charge(int cents);
+int charge(int cents) { return cents > 0 ? 0 : -1; }
+
+CODENSM_ERRORS_WHEN_NULL const char *lookup(int id) { return id ? "x" : 0; }
+CODENSM_ERRORS_WHEN_FALSE _Bool valid(int id) { return id > 0; }
+CODENSM_SKIP int hot(int x) { return x + 1; }
+CODENSM_TRACK int tracked(int x) { return x - 1; }
+int plain(int x) { return x; }
+
+// CHECK-NOT: c"pay.hot\00"
+// CHECK-DAG: c"pay.charge\00"
+// CHECK-DAG: c"payments\00"
+// CHECK-DAG: c"engine\00"
+// name, department, file, line, weight, errors (4 = null, 5 = false), flags
+// CHECK-DAG: @__codensm_functions = internal constant [5 x {{.*}} i32 0, i32 9, i32 0, i32 0 }, {{.*}} i32 0, i32 2, i32 4, i32 0 }, {{.*}} i32 0, i32 2, i32 5, i32 0 }, {{.*}} i32 0, i32 2, i32 0, i32 0 }, {{.*}} i32 0, i32 2, i32 0, i32 0 }]
+// CHECK-LABEL: define {{.*}} @lookup(
+// CHECK: icmp eq {{.*}} null
+// CHECK: "addq $1, $0"{{.*}}i32 4, i64 1, i64 1)
+// CHECK-LABEL: define {{.*}} @hot(
+// CHECK-NOT: codensm
+// CHECK: ret
+
+// EXCLUDED-DAG: @__codensm_functions = internal constant [1 x
+// EXCLUDED-DAG: c"pay.tracked\00"
+
+// BAD: error: codensm: {{.*}}bad.c:2: bad annotation "codensm:weight=lots" on f

@@ -1,0 +1,40 @@
+// Exits by unwinding: calls that may throw become invokes to a cleanup that
+// counts an error and stops the clock before resuming, and existing landing
+// pads become cleanups so a catch of another type still reaches the hook.
+// RUN: %clangxx -O1 -fno-discard-value-names -S -emit-llvm -o - %s | %FileCheck %s
+struct Other {};
+void mayThrow(int);
+
+// CHECK-LABEL: define {{.*}} @_Z9propagatei({{.*}} personality {{.*}}@__gxx_personality_v0
+// CHECK: invoke void @_Z8mayThrowi(
+// CHECK-NEXT: to label %{{.*}} unwind label %codensm.cleanup
+// CHECK: codensm.cleanup:
+// CHECK-NEXT: landingpad
+// CHECK-NEXT: cleanup
+// CHECK: "incq $0"{{.*}}i32 4, i64 0, i64 1)
+// CHECK: resume
+int propagate(int x) {
+  mayThrow(x);
+  return x;
+}
+
+// CHECK-LABEL: define {{.*}} @_Z12catchesOtheri(
+// CHECK: landingpad
+// CHECK-NEXT: cleanup
+// CHECK-NEXT: catch {{.*}} @_ZTI5Other
+// CHECK: "incq $0"{{.*}}i32 4, i64 1, i64 1)
+// CHECK: resume
+int catchesOther(int x) {
+  try {
+    mayThrow(x);
+  } catch (const Other &) {
+    return -1;
+  }
+  return x;
+}
+
+// A noexcept function cannot let an exception out: no error exit.
+// CHECK-LABEL: define {{.*}} @_Z7quietivi(
+// CHECK-NOT: resume
+// CHECK: ret
+int quietiv(int x) noexcept { return x + 1; }
