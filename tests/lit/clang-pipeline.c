@@ -17,7 +17,8 @@
 
 // O2-NOT: define {{.*}} @helper(
 // O2: define {{.*}} @caller(
-// O2-DAG: "incq $0"{{.*}}i32 4, i64 0, i64 0)
-// O2-DAG: "incq $0"{{.*}}i32 4, i64 1, i64 0)
+// LLVM 15+ folds the slot address to a byte offset: 32 + 32 * slot.
+// O2-DAG: "incq $0"{{.*}}{{i32 4, i64 0, i64 0\)|@__codensm_tls, i64 32\)}}
+// O2-DAG: "incq $0"{{.*}}{{i32 4, i64 1, i64 0\)|@__codensm_tls, i64 64\)}}
 static int helper(int x) { return x * 3; }
 int caller(int x) { return helper(x) + 1; }

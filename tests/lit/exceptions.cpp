@@ -11,7 +11,7 @@ void mayThrow(int);
 // CHECK: codensm.cleanup:
 // CHECK-NEXT: landingpad
 // CHECK-NEXT: cleanup
-// CHECK: "incq $0"{{.*}}i32 4, i64 0, i64 1)
+// CHECK: "incq $0"{{.*}}{{i32 4, i64 0, i64 1\)|@__codensm_tls, i64 40\)}}
 // CHECK: resume
 int propagate(int x) {
   mayThrow(x);
@@ -22,7 +22,7 @@ int propagate(int x) {
 // CHECK: landingpad
 // CHECK-NEXT: cleanup
 // CHECK-NEXT: catch {{.*}} @_ZTI5Other
-// CHECK: "incq $0"{{.*}}i32 4, i64 1, i64 1)
+// CHECK: "incq $0"{{.*}}{{i32 4, i64 1, i64 1\)|@__codensm_tls, i64 72\)}}
 // CHECK: resume
 int catchesOther(int x) {
   try {
