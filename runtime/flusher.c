@@ -94,18 +94,28 @@ static int send_batch(const char *endpoint, const char *key,
   return rc;
 }
 
+/* Claims earlier processes' spool files, once; how many functions they
+ * hold.  Flush lock held. */
+static size_t spool_load_once(const char *endpoint, const char *spool_dir) {
+  if (spool_checked)
+    return 0;
+  spool_checked = 1;
+  return cnsm_spool_load(spool_dir, endpoint);
+}
+
 /* Sends every delta, batch by batch.  Flush lock held. */
 int cnsm_send_all(uint64_t deadline_ns) {
   const char *endpoint, *key, *spool_dir;
   if (sink_settings(&endpoint, &key, &spool_dir) != 0)
     return -1;
-  if (!spool_checked) {
-    spool_checked = 1;
-    cnsm_spool_load(spool_dir, endpoint);
-  }
+  spool_load_once(endpoint, spool_dir);
   struct cnsm_delta_list list;
   if (cnsm_collect(&list) != 0)
     return -1;
+  if (list.count == 0) { /* nothing new: no empty line, no request */
+    free(list.items);
+    return 0;
+  }
   size_t batch = cnsm_file_path(endpoint) ? list.count : CNSM_BATCH_MAX;
   int rc = 0;
   for (size_t i = 0; i < list.count; i += batch) {
@@ -140,8 +150,11 @@ static void spool_rest(int locked) {
 /* The background thread's body. */
 static void *flusher_main(void *arg) {
   (void)arg;
+  const char *endpoint, *key, *spool_dir;
   pthread_mutex_lock(&flush_lock);
-  if (!spool_checked) /* earlier processes' deltas go out at once */
+  /* Earlier processes' deltas go out at once. */
+  if (sink_settings(&endpoint, &key, &spool_dir) == 0 &&
+      spool_load_once(endpoint, spool_dir) > 0)
     cnsm_send_all(cnsm_now_ns() + SEND_TIMEOUT_NS);
   pthread_mutex_unlock(&flush_lock);
   pthread_mutex_lock(&thread_lock);
