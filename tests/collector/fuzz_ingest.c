@@ -1,0 +1,49 @@
+/* fuzz_ingest.c - libFuzzer target for the ingest parser and validator
+ * (collector/parse.c), built with -fsanitize=fuzzer,address,undefined.
+ *
+ * Besides crashes and sanitizer reports, it checks the validator's
+ * promises: an accepted batch holds only entries within the contract
+ * (names and departments of valid UTF-8 within their limits, counts in
+ * range, errors <= calls, finite non-negative times); a refusal always
+ * says why, and its JSON rendering parses. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ingest.h"
+#include "util.h"
+
+/* Aborts unless cond holds: libFuzzer reports it as a crash. */
+static void fuzzCheck(int cond) {
+  if (!cond) abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  struct cnsm_batch b;
+  struct cnsm_ingest_error err;
+  if (cnsm_ingest_parse((const char *)data, size, &b, &err) == 0) {
+    for (size_t i = 0; i < b.n; i++) {
+      const struct cnsm_fn_delta *d = &b.fn[i];
+      size_t n = strlen(d->name);
+      fuzzCheck(n >= 1 && n <= CNSM_NAME_MAX && cnsm_utf8_valid(d->name, n));
+      if (d->department) {
+        size_t m = strlen(d->department);
+        fuzzCheck(m >= 1 && m <= CNSM_DEPARTMENT_MAX && cnsm_utf8_valid(d->department, m));
+      }
+      fuzzCheck(d->calls >= 0 && d->errors >= 0 && d->errors <= d->calls);
+      fuzzCheck(isfinite(d->total_ms) && d->total_ms >= 0);
+      fuzzCheck(!d->has_weight || (isfinite(d->value_weight) && d->value_weight >= 0));
+    }
+    cnsm_batch_free(&b);
+  } else {
+    fuzzCheck(err.message[0] != '\0' && err.index >= -1);
+    char *json = cnsm_ingest_error_json(&err);
+    fuzzCheck(json != NULL);
+    cJSON *back = cJSON_Parse(json);
+    fuzzCheck(back != NULL);
+    cJSON_Delete(back);
+    free(json);
+  }
+  return 0;
+}

@@ -1,0 +1,89 @@
+/* test_unit.c - unit tests of the collector's pure helpers: SHA-256
+ * against the FIPS 180-4 vectors, UTF-8 validation, durations and
+ * constant-time comparison.  Prints each failure; exits 1 if any. */
+#include <stdio.h>
+#include <string.h>
+
+#include "sha256.h"
+#include "util.h"
+
+static int failures;
+
+#define EXPECT(cond)                                                  \
+  do {                                                                \
+    if (!(cond)) {                                                    \
+      fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #cond); \
+      failures++;                                                     \
+    }                                                                 \
+  } while (0)
+
+/* SHA-256 of s as lowercase hex equals want? */
+static int sha256Is(const char *s, size_t len, const char *want) {
+  uint8_t h[CNSM_SHA256_LEN];
+  char hex[65];
+  cnsm_sha256(s, len, h);
+  for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", h[i]);
+  return strcmp(hex, want) == 0;
+}
+
+static void testSha256(void) {
+  EXPECT(sha256Is("", 0, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+  EXPECT(sha256Is("abc", 3, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+  const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+  EXPECT(sha256Is(two, strlen(two),
+                  "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"));
+  static char million[1000000];
+  memset(million, 'a', sizeof million);
+  EXPECT(sha256Is(million, sizeof million,
+                  "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"));
+  /* 55, 56 and 64 bytes: the padding boundaries. */
+  char buf[64];
+  memset(buf, 'a', sizeof buf);
+  EXPECT(sha256Is(buf, 55, "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318"));
+  EXPECT(sha256Is(buf, 56, "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a"));
+  EXPECT(sha256Is(buf, 64, "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb"));
+}
+
+static void testUtf8(void) {
+  EXPECT(cnsm_utf8_valid("shop::Cart<int>::total(\"q\")", 27));
+  EXPECT(cnsm_utf8_valid("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9));
+  EXPECT(!cnsm_utf8_valid("\xff", 1));
+  EXPECT(!cnsm_utf8_valid("\xc0\xaf", 2));         /* overlong */
+  EXPECT(!cnsm_utf8_valid("\xe0\x80\xaf", 3));     /* overlong */
+  EXPECT(!cnsm_utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
+  EXPECT(!cnsm_utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
+  EXPECT(!cnsm_utf8_valid("\xe2\x82", 2));         /* truncated */
+  EXPECT(!cnsm_utf8_valid("a\tb", 3));
+  EXPECT(!cnsm_utf8_valid("a\x7f", 2));
+}
+
+static void testDuration(void) {
+  int64_t s = -1;
+  EXPECT(cnsm_parse_duration("15m", &s) == 0 && s == 900);
+  EXPECT(cnsm_parse_duration("24h", &s) == 0 && s == 86400);
+  EXPECT(cnsm_parse_duration("7d", &s) == 0 && s == 604800);
+  EXPECT(cnsm_parse_duration("2w", &s) == 0 && s == 1209600);
+  EXPECT(cnsm_parse_duration("90s", &s) == 0 && s == 90);
+  EXPECT(cnsm_parse_duration("all", &s) == 0 && s == 0);
+  EXPECT(cnsm_parse_duration("0m", &s) != 0);
+  EXPECT(cnsm_parse_duration("15", &s) != 0);
+  EXPECT(cnsm_parse_duration("m", &s) != 0);
+  EXPECT(cnsm_parse_duration("15mm", &s) != 0);
+  EXPECT(cnsm_parse_duration("-5m", &s) != 0);
+  EXPECT(cnsm_parse_duration("99999999999d", &s) != 0);
+}
+
+static void testCtEqual(void) {
+  EXPECT(cnsm_ct_equal("abcd", "abcd", 4));
+  EXPECT(!cnsm_ct_equal("abcd", "abce", 4));
+  EXPECT(!cnsm_ct_equal("xbcd", "abcd", 4));
+}
+
+int main(void) {
+  testSha256();
+  testUtf8();
+  testDuration();
+  testCtEqual();
+  if (failures == 0) printf("ok\n");
+  return failures ? 1 : 0;
+}
