@@ -58,10 +58,10 @@ static inline const char *test_path(const char *name) {
 
 /* "file://" + path, in a static buffer. */
 static inline const char *test_file_url(const char *path) {
-  static char buf[4][4200];
+  static char buf[4][4400];
   static int k;
   char *p = buf[k++ % 4];
-  snprintf(p, 4200, "file://%s", path);
+  snprintf(p, 4400, "file://%.4300s", path);
   return p;
 }
 

@@ -1,0 +1,174 @@
+/*
+ * test_config.c - the CODENSM_* environment: good values are taken, each
+ * bad value prints one clear warning and the default is kept; prefix maps
+ * pick the longest prefix; codensm_init() applies over the environment and
+ * its departments/weights reach the sink.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdlib.h>
+
+#include "cnsm_emul.h"
+#include "codensm.h"
+#include "internal.h"
+#include "test_util.h"
+
+static const struct cnsm_function_info mod_fns[] = {
+    CNSM_FN("pay.charge", "compiled", 1),
+    CNSM_FN("pay.refund.full", "compiled", 1),
+    CNSM_FN("ship.track", "compiled", 4),
+};
+CNSM_EMUL_MODULE(mod, "cfg", 3)
+
+static char captured[8192];
+
+/* Runs cnsm_config_from_env on a fresh config, stderr into captured. */
+static struct cnsm_config parse_env(int *bad) {
+  struct cnsm_config c = {.flush_interval_s = 15, .exit_timeout_s = 2,
+                          .sample_period = 64};
+  fflush(stderr);
+  int saved = dup(2);
+  char path[64];
+  snprintf(path, sizeof path, "/tmp/cnsm-cfg-%ld", (long)getpid());
+  int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+  dup2(fd, 2);
+  *bad = cnsm_config_from_env(&c);
+  fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  ssize_t n = pread(fd, captured, sizeof captured - 1, 0);
+  captured[n > 0 ? n : 0] = '\0';
+  close(fd);
+  unlink(path);
+  return c;
+}
+
+/* Unsets every variable this test touches. */
+static void clear_env(void) {
+  static const char *vars[] = {
+      "CODENSM_API_KEY",        "CODENSM_ENDPOINT",    "CODENSM_FLUSH_INTERVAL",
+      "CODENSM_EXIT_TIMEOUT",   "CODENSM_DISABLE",     "CODENSM_REPORT",
+      "CODENSM_SPOOL_DIR",      "CODENSM_DEBUG",       "CODENSM_SAMPLE_PERIOD",
+      "CODENSM_DEPARTMENTS",    "CODENSM_WEIGHTS"};
+  for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
+    unsetenv(vars[i]);
+}
+
+/* Number of lines in captured. */
+static int warnings(void) {
+  int n = 0;
+  for (const char *p = captured; *p; p++)
+    n += *p == '\n';
+  return n;
+}
+
+int main(void) {
+  int bad;
+  struct cnsm_config c;
+
+  /* Defaults: nothing set, nothing said, nothing sent. */
+  clear_env();
+  c = parse_env(&bad);
+  CHECK_EQ(bad, 0);
+  CHECK_EQ(warnings(), 0);
+  CHECK(c.endpoint == NULL);
+  CHECK(c.flush_interval_s == 15 && c.exit_timeout_s == 2);
+  CHECK_EQ(c.sample_period, 64);
+
+  /* Good values. */
+  setenv("CODENSM_ENDPOINT", "http://127.0.0.1:9/x", 1);
+  setenv("CODENSM_API_KEY", "k", 1);
+  setenv("CODENSM_FLUSH_INTERVAL", "0.5", 1);
+  setenv("CODENSM_EXIT_TIMEOUT", "7", 1);
+  setenv("CODENSM_DISABLE", "1", 1);
+  setenv("CODENSM_REPORT", "true", 1);
+  setenv("CODENSM_SAMPLE_PERIOD", "1", 1);
+  setenv("CODENSM_SPOOL_DIR", "/tmp/sp", 1);
+  c = parse_env(&bad);
+  CHECK_EQ(bad, 0);
+  CHECK_EQ(warnings(), 0);
+  CHECK(c.endpoint && strcmp(c.endpoint, "http://127.0.0.1:9/x") == 0);
+  CHECK(c.api_key && strcmp(c.api_key, "k") == 0);
+  CHECK(c.flush_interval_s == 0.5 && c.exit_timeout_s == 7);
+  CHECK(c.disable == 1 && c.report == 1);
+  CHECK_EQ(c.sample_period, 1);
+  CHECK(c.spool_dir && strcmp(c.spool_dir, "/tmp/sp") == 0);
+
+  /* A key alone means the hosted default endpoint. */
+  clear_env();
+  setenv("CODENSM_API_KEY", "k", 1);
+  c = parse_env(&bad);
+  CHECK(c.endpoint && strcmp(c.endpoint, CNSM_DEFAULT_ENDPOINT) == 0);
+
+  /* Bad values: one warning each, defaults kept. */
+  clear_env();
+  setenv("CODENSM_FLUSH_INTERVAL", "abc", 1);
+  c = parse_env(&bad);
+  CHECK_EQ(bad, 1);
+  CHECK(strcmp(captured, "codensm: CODENSM_FLUSH_INTERVAL=\"abc\" is not a "
+                         "number of seconds; using 15\n") == 0);
+  CHECK(c.flush_interval_s == 15);
+  clear_env();
+  setenv("CODENSM_EXIT_TIMEOUT", "-1", 1);
+  setenv("CODENSM_SAMPLE_PERIOD", "48", 1);
+  setenv("CODENSM_DISABLE", "maybe", 1);
+  setenv("CODENSM_ENDPOINT", "ftp://x", 1);
+  setenv("CODENSM_WEIGHTS", "pay.=heavy", 1);
+  setenv("CODENSM_DEPARTMENTS", "nodept", 1);
+  c = parse_env(&bad);
+  CHECK_EQ(bad, 6);
+  CHECK_EQ(warnings(), 6);
+  CHECK(strstr(captured, "CODENSM_EXIT_TIMEOUT=\"-1\"") != NULL);
+  CHECK(strstr(captured, "CODENSM_SAMPLE_PERIOD=\"48\" is not a power of two; "
+                         "using 64") != NULL);
+  CHECK(strstr(captured, "CODENSM_DISABLE=\"maybe\"") != NULL);
+  CHECK(strstr(captured, "CODENSM_ENDPOINT=\"ftp://x\"") != NULL);
+  CHECK(c.exit_timeout_s == 2 && c.sample_period == 64 && c.disable == 0);
+  CHECK(c.endpoint == NULL);
+  CHECK_EQ(c.weights.count, 0);
+  CHECK_EQ(c.departments.count, 0);
+
+  /* Prefix maps: longest prefix wins. */
+  struct cnsm_prefix_map m;
+  CHECK_EQ(cnsm_prefix_map_parse(&m, "pay.=payments, pay.refund.=refunds,x=y",
+                                 "T", 0),
+           0);
+  CHECK_EQ(m.count, 3);
+  CHECK(strcmp(cnsm_prefix_map_find(&m, "pay.refund.full")->value,
+               "refunds") == 0);
+  CHECK(strcmp(cnsm_prefix_map_find(&m, "pay.charge")->value, "payments") ==
+        0);
+  CHECK(cnsm_prefix_map_find(&m, "ship.track") == NULL);
+
+  /* codensm_init over the environment: maps reach the sink. */
+  clear_env();
+  const char *out = test_path("config.jsonl");
+  struct codensm_config cfg = {
+      .struct_size = sizeof cfg,
+      .endpoint = test_file_url(out),
+      .departments = "pay.=payments,pay.refund.=refunds",
+      .weights = "pay.refund.=9",
+  };
+  CHECK_EQ(codensm_init(&cfg), 0);
+  for (uint32_t i = 0; i < 3; i++) {
+    uint64_t t0 = CNSM_ENTER(mod, i);
+    CNSM_EXIT(mod, i, t0, 0);
+  }
+  CHECK_EQ(codensm_flush(), 0);
+  struct fn_sum s;
+  sum_jsonl(out, "pay.charge", &s);
+  CHECK(strcmp(s.department, "payments") == 0);
+  CHECK_EQ(s.weight, 1);
+  sum_jsonl(out, "pay.refund.full", &s);
+  CHECK(strcmp(s.department, "refunds") == 0);
+  CHECK_EQ(s.weight, 9);
+  sum_jsonl(out, "ship.track", &s);
+  CHECK(strcmp(s.department, "compiled") == 0);
+  CHECK_EQ(s.weight, 4);
+  /* A bad value through codensm_init: -1, warning, previous kept. */
+  struct codensm_config worse = {.struct_size = sizeof worse,
+                                 .flush_interval_s = -3};
+  CHECK_EQ(codensm_init(&worse), -1);
+  unlink(out);
+  TEST_DONE();
+}
