@@ -1,0 +1,336 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the pass and the runtime: compile real programs with
+clang -fpass-plugin=CodeNSM.so, run them, and check the exact figures the
+runtime delivers, plus unchanged output and exit code against a plain build.
+
+    e2e.py --case NAME --clang C --plugin P --runtime-dir D --include I [--collector X]
+
+Each case is one ctest test.  Figures arrive through the file:// sink (one
+JSON body per line) or, in the collector case, through the real collector
+over HTTP on 127.0.0.1.
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROGRAMS = os.path.join(HERE, "programs")
+
+
+class Failure(Exception):
+    pass
+
+
+def expect(condition, message):
+    if not condition:
+        raise Failure(message)
+
+
+class Toolchain:
+    def __init__(self, args, workdir):
+        self.clang = args.clang
+        self.clangxx = args.clang + "++"
+        self.plugin = args.plugin
+        self.runtime_dir = args.runtime_dir
+        self.include = args.include
+        self.collector = args.collector
+        self.workdir = workdir
+
+    def compile(self, sources, output, flags=(), instrument=True, cxx=False,
+                cwd=None, shared=False, link=True):
+        """Builds sources into output; instrumented builds load the plugin and
+        link libcodensm, plain builds are the same command without them."""
+        cmd = [self.clangxx if cxx else self.clang, "-I", self.include]
+        cmd += list(flags)
+        if shared:
+            cmd += ["-shared", "-fPIC"]
+        if instrument:
+            cmd += ["-fpass-plugin=" + self.plugin]
+        if not link:
+            cmd += ["-c"]
+        cmd += list(sources) + ["-o", output]
+        if instrument and link:
+            cmd += ["-L" + self.runtime_dir, "-lcodensm",
+                    "-Wl,-rpath," + self.runtime_dir]
+        if link and not shared:
+            cmd += ["-ldl", "-lpthread"]
+        result = subprocess.run(cmd, cwd=cwd or self.workdir,
+                                capture_output=True, text=True, timeout=300)
+        expect(result.returncode == 0,
+               "compile failed: %s\n%s" % (" ".join(cmd), result.stderr))
+        return output
+
+
+def run(exe, env_extra=None, cwd=None, args=()):
+    env = dict(os.environ)
+    for key in list(env):
+        if key.startswith("CODENSM_"):
+            del env[key]
+    env.update(env_extra or {})
+    result = subprocess.run([exe] + list(args), cwd=cwd, env=env,
+                            capture_output=True, text=True, timeout=120)
+    return result
+
+
+def totals(jsonl_path):
+    """Sums the deltas of every line of a file:// sink by function name."""
+    sums = {}
+    expect(os.path.exists(jsonl_path), "no figures were written to " + jsonl_path)
+    with open(jsonl_path) as f:
+        for line in f:
+            body = json.loads(line)
+            expect(list(body.keys()) == ["functions"], "unexpected keys: %r" % body.keys())
+            for fn in body["functions"]:
+                expect(sorted(fn.keys()) == sorted(
+                    ["name", "department", "value_weight", "calls", "errors", "total_ms"]),
+                    "unexpected fields: %r" % fn)
+                s = sums.setdefault(fn["name"], {"calls": 0, "errors": 0, "total_ms": 0.0})
+                s["calls"] += fn["calls"]
+                s["errors"] += fn["errors"]
+                s["total_ms"] += fn["total_ms"]
+                s["department"] = fn["department"]
+                s["value_weight"] = fn["value_weight"]
+    return sums
+
+
+def run_counted(tc, exe, name, cwd=None, args=(), env=None):
+    sink = os.path.join(tc.workdir, name + ".jsonl")
+    if os.path.exists(sink):
+        os.unlink(sink)
+    extra = {"CODENSM_ENDPOINT": "file://" + sink,
+             "CODENSM_SPOOL_DIR": os.path.join(tc.workdir, "spool")}
+    extra.update(env or {})
+    result = run(exe, extra, cwd=cwd, args=args)
+    return result, totals(sink)
+
+
+def expect_counts(sums, name, calls, errors=None):
+    expect(name in sums, "%s missing from %s" % (name, sorted(sums)))
+    got = sums[name]
+    expect(got["calls"] == calls, "%s: calls %d, expected %d" % (name, got["calls"], calls))
+    if errors is not None:
+        expect(got["errors"] == errors,
+               "%s: errors %d, expected %d" % (name, got["errors"], errors))
+
+
+def expect_same_behaviour(plain, instrumented):
+    expect(plain.stdout == instrumented.stdout,
+           "output changed:\n%r\n%r" % (plain.stdout, instrumented.stdout))
+    expect(plain.returncode == instrumented.returncode,
+           "exit code changed: %d -> %d" % (plain.returncode, instrumented.returncode))
+
+
+# --------------------------------------------------------------------------
+# Cases
+# --------------------------------------------------------------------------
+
+OPT_LEVELS = {
+    "O0": ["-O0"],
+    "O1": ["-O1"],
+    "O2": ["-O2"],
+    "O3-g": ["-O3", "-g"],
+    "Os": ["-Os"],
+    "thinlto": ["-O2", "-flto=thin", "-fuse-ld=lld"],
+    "fulllto": ["-O2", "-flto", "-fuse-ld=lld"],
+    "pic": ["-O2", "-fPIC", "-pie"],
+    "static-runtime": ["-O2"],
+}
+
+
+def case_fib(tc, level):
+    """fib(20) makes 21891 calls at every level, the output and the exit code
+    (3) are unchanged, and inlining at -O2 loses nothing."""
+    src = os.path.join(PROGRAMS, "fib.c")
+    flags = OPT_LEVELS[level]
+    plain = run(tc.compile([src], os.path.join(tc.workdir, "fib.plain"), flags, instrument=False))
+    if level == "static-runtime":
+        exe = os.path.join(tc.workdir, "fib.static")
+        cmd = [tc.clang, "-O2", "-fpass-plugin=" + tc.plugin, src, "-o", exe,
+               os.path.join(tc.runtime_dir, "libcodensm.a"),
+               "-lcurl", "-lcjson", "-lpthread"]
+        result = subprocess.run(cmd, cwd=tc.workdir, capture_output=True, text=True)
+        expect(result.returncode == 0, "static link failed: " + result.stderr)
+    else:
+        exe = tc.compile([src], os.path.join(tc.workdir, "fib"), flags)
+    instrumented, sums = run_counted(tc, exe, "fib")
+    expect_same_behaviour(plain, instrumented)
+    expect(instrumented.returncode == 3, "exit code %d" % instrumented.returncode)
+    expect_counts(sums, "fib.fib", 21891, 0)
+    expect_counts(sums, "fib.main", 1, 0)
+    expect(sums["fib.fib"]["total_ms"] > 0, "no time recorded for fib.fib")
+
+
+def case_throws(tc, level):
+    """risky() throws on 3 of 10 calls: calls 10, errors 3, also through a
+    caller whose catch is for another type."""
+    src = os.path.join(PROGRAMS, "throws.cpp")
+    flags = OPT_LEVELS[level]
+    plain = run(tc.compile([src], os.path.join(tc.workdir, "throws.plain"), flags,
+                           instrument=False, cxx=True))
+    exe = tc.compile([src], os.path.join(tc.workdir, "throws"), flags, cxx=True)
+    instrumented, sums = run_counted(tc, exe, "throws")
+    expect_same_behaviour(plain, instrumented)
+    expect_counts(sums, "throws.risky", 10, 3)
+    expect_counts(sums, "throws.viaOther", 10, 3)
+    expect_counts(sums, "throws.main", 1, 0)
+
+
+def case_negative(tc, level):
+    """CODENSM_ERRORS_WHEN_NEGATIVE: parse() returns -1 on 4 of 9 calls;
+    CODENSM_ERRORS_WHEN_NULL: find() returns NULL on 3 of 5."""
+    src = os.path.join(PROGRAMS, "negative.c")
+    flags = OPT_LEVELS[level]
+    plain = run(tc.compile([src], os.path.join(tc.workdir, "negative.plain"), flags,
+                           instrument=False))
+    exe = tc.compile([src], os.path.join(tc.workdir, "negative"), flags)
+    instrumented, sums = run_counted(tc, exe, "negative")
+    expect_same_behaviour(plain, instrumented)
+    expect_counts(sums, "negative.parse", 9, 4)
+    expect_counts(sums, "negative.find", 5, 3)
+    expect(sums["negative.parse"]["department"] == "ingest", "department %r" % sums["negative.parse"])
+    expect(sums["negative.parse"]["value_weight"] == 7, "weight %r" % sums["negative.parse"])
+
+
+def case_excluded(tc, level):
+    """A file excluded by .codensm.yaml shows nothing; included files do,
+    named relative to the configuration's directory."""
+    project = os.path.join(tc.workdir, "project")
+    shutil.copytree(os.path.join(PROGRAMS, "excluded"), project)
+    exe = tc.compile(["src/app.c", "vendor/hash.c"], os.path.join(tc.workdir, "app"),
+                     OPT_LEVELS[level], cwd=project)
+    instrumented, sums = run_counted(tc, exe, "excluded")
+    expect(instrumented.stdout == "1272\n", "output %r" % instrumented.stdout)
+    expect_counts(sums, "src/app.app_main_work", 1, 0)
+    expect_counts(sums, "src/app.main", 1, 0)
+    expect(not any("hash" in name for name in sums), "excluded code reported: %r" % sorted(sums))
+
+
+def case_dlopen(tc, level):
+    """A function in a dlopen()ed library keeps its counts after dlclose()."""
+    flags = OPT_LEVELS[level]
+    lib_src = os.path.join(PROGRAMS, "plugin_lib.c")
+    shutil.copy(lib_src, tc.workdir)
+    shutil.copy(os.path.join(PROGRAMS, "dlopen_main.c"), tc.workdir)
+    tc.compile(["plugin_lib.c"], os.path.join(tc.workdir, "plugin_lib.so"), flags,
+               shared=True)
+    tc.compile(["plugin_lib.c"], os.path.join(tc.workdir, "plugin_lib_plain.so"), flags,
+               shared=True, instrument=False)
+    plain_main = tc.compile(["dlopen_main.c"], os.path.join(tc.workdir, "main.plain"), flags,
+                            instrument=False)
+    plain = run(plain_main, cwd=tc.workdir, args=["./plugin_lib_plain.so"])
+    exe = tc.compile(["dlopen_main.c"], os.path.join(tc.workdir, "main"), flags)
+    instrumented, sums = run_counted(tc, exe, "dlopen", cwd=tc.workdir, args=["./plugin_lib.so"])
+    expect_same_behaviour(plain, instrumented)
+    expect_counts(sums, "plugin_lib.plugin_work", 1, 0)
+    expect_counts(sums, "plugin_lib.plugin_square", 100, 0)
+    expect_counts(sums, "dlopen_main.main", 1, 0)
+
+
+def case_threads(tc, level):
+    """8 threads x 1,000,000 calls of one function, exactly."""
+    exe = tc.compile([os.path.join(PROGRAMS, "threads.c")], os.path.join(tc.workdir, "threads"),
+                     OPT_LEVELS[level])
+    instrumented, sums = run_counted(tc, exe, "threads")
+    expect(instrumented.returncode == 0 and instrumented.stdout == "done\n", instrumented.stderr)
+    expect_counts(sums, "threads.tick", 8000000, 0)
+    expect_counts(sums, "threads.worker", 8, 0)
+
+
+def case_fork(tc, level):
+    """A forked child and its parent each report their own calls."""
+    exe = tc.compile([os.path.join(PROGRAMS, "forks.c")], os.path.join(tc.workdir, "forks"),
+                     OPT_LEVELS[level])
+    instrumented, sums = run_counted(tc, exe, "forks")
+    expect(instrumented.returncode == 0, instrumented.stderr)
+    expect_counts(sums, "forks.parent_work", 10, 0)
+    expect_counts(sums, "forks.child_work", 7, 0)
+    expect_counts(sums, "forks.main", 1, 0)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def case_collector(tc, level):
+    """The whole chain: an instrumented program sends to the real collector
+    over HTTP on 127.0.0.1, and the collector's report has the exact counts."""
+    expect(tc.collector, "--collector is required for this case")
+    db = os.path.join(tc.workdir, "collector.db")
+    key = subprocess.run([tc.collector, "key", "create", "e2e", "--db", db],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    port = free_port()
+    server = subprocess.Popen([tc.collector, "serve", "--listen", "127.0.0.1:%d" % port,
+                               "--db", db], stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        exe = tc.compile([os.path.join(PROGRAMS, "throws.cpp")],
+                         os.path.join(tc.workdir, "throws"), OPT_LEVELS[level], cxx=True)
+        env = {"CODENSM_ENDPOINT": "http://127.0.0.1:%d/codensm/ingest" % port,
+               "CODENSM_API_KEY": key, "CODENSM_SPOOL_DIR": os.path.join(tc.workdir, "spool")}
+        for _ in range(2):  # two runs: the collector adds them up
+            result = run(exe, env)
+            expect(result.returncode == 0, result.stderr)
+        report = subprocess.run([tc.collector, "report", "--db", db, "--json"],
+                                capture_output=True, text=True, check=True).stdout
+        functions = {}
+        for project in json.loads(report)["projects"]:
+            for fn in project["functions"]:
+                functions[fn["name"]] = fn
+        expect_counts(functions, "throws.risky", 20, 6)
+        expect_counts(functions, "throws.viaOther", 20, 6)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=10)
+
+
+CASES = {
+    "fib": case_fib,
+    "throws": case_throws,
+    "negative": case_negative,
+    "excluded": case_excluded,
+    "dlopen": case_dlopen,
+    "threads": case_threads,
+    "fork": case_fork,
+    "collector": case_collector,
+}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--case", required=True, help="NAME or NAME:LEVEL")
+    parser.add_argument("--clang", required=True)
+    parser.add_argument("--plugin", required=True)
+    parser.add_argument("--runtime-dir", required=True)
+    parser.add_argument("--include", required=True)
+    parser.add_argument("--collector")
+    args = parser.parse_args()
+    name, _, level = args.case.partition(":")
+    workdir = tempfile.mkdtemp(prefix="codensm-e2e-")
+    try:
+        CASES[name](Toolchain(args, workdir), level or "O2")
+    except Failure as failure:
+        print("FAIL %s: %s" % (args.case, failure))
+        print("(work files kept in %s)" % workdir)
+        return 1
+    shutil.rmtree(workdir, ignore_errors=True)
+    print("PASS %s" % args.case)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
