@@ -132,8 +132,12 @@ int cnsm_send_all(uint64_t deadline_ns) {
   return rc;
 }
 
-/* Writes what is still unacknowledged to the spool.  Flush lock held
- * unless locked is 0 (then claimed files are left alone). */
+/* Writes what is still unacknowledged to the spool.  With the flush lock
+ * held (locked), that includes the deltas of the spool files this process
+ * claimed, which are then unlinked.  Without it (a send is still running
+ * in the flusher thread), the claimed files are left alone, holding their
+ * own deltas, for a later process to re-claim once this pid is gone, and
+ * only this process's own deltas are written. */
 static void spool_rest(int locked) {
   const char *endpoint, *key, *spool_dir;
   if (sink_settings(&endpoint, &key, &spool_dir) != 0)
@@ -141,9 +145,18 @@ static void spool_rest(int locked) {
   struct cnsm_delta_list list;
   if (cnsm_collect(&list) != 0)
     return;
-  if (list.count && cnsm_spool_write(spool_dir, endpoint, list.items,
-                                     list.count, locked) != 0)
-    cnsm_warn("could not spool %zu functions to %s", list.count, spool_dir);
+  size_t n = list.count;
+  if (!locked) {
+    n = 0;
+    for (size_t i = 0; i < list.count; i++) {
+      struct cnsm_delta d = list.items[i];
+      d.pend_calls = d.pend_errors = d.pend_ns = 0;
+      if (d.calls || d.errors || d.ns || !d.announced)
+        list.items[n++] = d;
+    }
+  }
+  if (n && cnsm_spool_write(spool_dir, endpoint, list.items, n, locked) != 0)
+    cnsm_warn("could not spool %zu functions to %s", n, spool_dir);
   free(list.items);
 }
 

@@ -194,6 +194,7 @@ struct cnsm_delta {
   uint32_t weight;
   uint64_t calls, errors, ns;         /* own part: current - acknowledged */
   uint64_t pend_calls, pend_errors, pend_ns; /* spooled part */
+  int announced; /* an earlier send already listed it */
 };
 
 struct cnsm_delta_list {

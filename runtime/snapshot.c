@@ -96,6 +96,7 @@ int cnsm_collect(struct cnsm_delta_list *out) {
         .pend_calls = e->pend_calls,
         .pend_errors = e->pend_errors,
         .pend_ns = e->pend_ns,
+        .announced = e->announced,
     };
     n++;
   }
