@@ -47,9 +47,18 @@ class Collector:
         self.start()
         return self
 
-    def __exit__(self, *exc):
-        self.stop()
+    def __exit__(self, exc_type, exc, tb):
+        rc = self.stop()
+        if exc_type is None:
+            self.check_clean(rc)
         return False
+
+    def check_clean(self, rc):
+        """A stopped server must have exited 0 with no sanitizer report."""
+        text = self.logtext()
+        check(rc == 0, "collector exit status %r:\n%s" % (rc, text[-3000:]))
+        for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+            check(bad not in text, "sanitizer report in the collector log:\n" + text[-3000:])
 
     def start(self):
         self.log.seek(0)
