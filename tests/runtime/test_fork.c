@@ -27,9 +27,9 @@ static __attribute__((noinline)) int work(int x) {
 
 /* n calls of work. */
 static void calls(int n) {
-  volatile int sink = 0;
+  volatile unsigned sink = 0;
   for (int i = 0; i < n; i++)
-    sink += work(i);
+    sink += (unsigned)work(i);
   (void)sink;
 }
 

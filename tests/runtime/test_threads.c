@@ -32,9 +32,9 @@ static pthread_barrier_t flushed;
 /* Runs CALLS calls; the odd threads wait alive until after the flush. */
 static void *worker(void *arg) {
   long id = (long)arg;
-  volatile int sink = 0;
+  volatile unsigned sink = 0;
   for (int i = 0; i < CALLS; i++)
-    sink += work(i);
+    sink += (unsigned)work(i);
   (void)sink;
   if (id % 2)
     pthread_barrier_wait(&flushed);
