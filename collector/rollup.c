@@ -189,6 +189,12 @@ static int rollupDepartments(struct cnsm_rollup *r) {
     }
     d->median_ms = lat ? rollupMedian(lat, nlat) : 0;
   }
+  if (lat != NULL) { /* the project's median over all called functions */
+    size_t nlat = 0;
+    for (size_t i = 0; i < r->nfn; i++)
+      if (r->fn[i].calls > 0) lat[nlat++] = r->fn[i].mean_ms;
+    r->total.median_ms = rollupMedian(lat, nlat);
+  }
   free(lat);
   r->nsm = r->total.contribution;
   for (size_t k = 0; k < r->ndept; k++) rollupFinish(&r->dept[k], r->nsm);
@@ -310,43 +316,43 @@ void cnsm_rollup_free(struct cnsm_rollup *r) {
 
 static const char *const kUseNames[] = {"used", "never", "rare"};
 
+/* Adds n number fields keys[i] = vals[i] to o. */
+static void rollupNumbers(cJSON *o, const char *const *keys, const double *vals,
+                          size_t n) {
+  for (size_t i = 0; i < n; i++) cJSON_AddNumberToObject(o, keys[i], vals[i]);
+}
+
 /* One function as a JSON object. */
 static cJSON *rollupFnJson(const struct cnsm_fn_stat *f) {
+  static const char *const keys[] = {
+      "value_weight", "calls", "errors", "error_rate", "total_ms", "mean_ms",
+      "contribution", "utilisation", "reliability", "speed", "oee", "debt"};
+  const double vals[] = {
+      f->value_weight, (double)f->calls, (double)f->errors, f->error_rate,
+      f->total_ms, f->mean_ms, f->contribution, f->utilisation,
+      f->reliability, f->speed, f->oee, f->debt};
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "name", f->name);
   cJSON_AddStringToObject(o, "department", f->department);
-  cJSON_AddNumberToObject(o, "value_weight", f->value_weight);
-  cJSON_AddNumberToObject(o, "calls", (double)f->calls);
-  cJSON_AddNumberToObject(o, "errors", (double)f->errors);
-  cJSON_AddNumberToObject(o, "error_rate", f->error_rate);
-  cJSON_AddNumberToObject(o, "total_ms", f->total_ms);
-  cJSON_AddNumberToObject(o, "mean_ms", f->mean_ms);
-  cJSON_AddNumberToObject(o, "contribution", f->contribution);
-  cJSON_AddNumberToObject(o, "utilisation", f->utilisation);
-  cJSON_AddNumberToObject(o, "reliability", f->reliability);
-  cJSON_AddNumberToObject(o, "speed", f->speed);
-  cJSON_AddNumberToObject(o, "oee", f->oee);
-  cJSON_AddNumberToObject(o, "debt", f->debt);
+  rollupNumbers(o, keys, vals, sizeof vals / sizeof *vals);
   cJSON_AddStringToObject(o, "use", kUseNames[f->use]);
   return o;
 }
 
 /* One department (or the project totals) as a JSON object. */
 static cJSON *rollupDeptJson(const struct cnsm_dept_stat *d, const char *key) {
+  static const char *const keys[] = {
+      "functions", "called", "underused", "calls", "errors", "error_rate",
+      "total_ms", "mean_ms", "median_ms", "contribution", "value_share",
+      "oee", "debt"};
+  const double vals[] = {
+      (double)d->functions, (double)d->called, (double)d->underused,
+      (double)d->calls, (double)d->errors, d->error_rate, d->total_ms,
+      d->mean_ms, d->median_ms, d->contribution, d->value_share, d->oee,
+      d->debt};
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, key, d->name);
-  cJSON_AddNumberToObject(o, "functions", (double)d->functions);
-  cJSON_AddNumberToObject(o, "called", (double)d->called);
-  cJSON_AddNumberToObject(o, "underused", (double)d->underused);
-  cJSON_AddNumberToObject(o, "calls", (double)d->calls);
-  cJSON_AddNumberToObject(o, "errors", (double)d->errors);
-  cJSON_AddNumberToObject(o, "error_rate", d->error_rate);
-  cJSON_AddNumberToObject(o, "total_ms", d->total_ms);
-  cJSON_AddNumberToObject(o, "mean_ms", d->mean_ms);
-  cJSON_AddNumberToObject(o, "contribution", d->contribution);
-  cJSON_AddNumberToObject(o, "value_share", d->value_share);
-  cJSON_AddNumberToObject(o, "oee", d->oee);
-  cJSON_AddNumberToObject(o, "debt", d->debt);
+  rollupNumbers(o, keys, vals, sizeof vals / sizeof *vals);
   return o;
 }
 

@@ -118,7 +118,8 @@ def test(tmp):
                     value_share=sum(f["contribution"] for f in fs) / nsm,
                     oee=sum(f["calls"] * f["oee"] for f in fs) / calls if calls else 0,
                     debt=sum(f["debt"] for f in fs),
-                    underused=sum(1 for f in fs if f["use"] != "used"))
+                    underused=sum(1 for f in fs if f["use"] != "used"),
+                    median_ms=statistics.median([f["mean_ms"] for f in fs if f["calls"]] or [0]))
         for field, value in want.items():
             check(close(deps[dep][field], value), "%s.%s = %r, wanted %r" % (
                 dep, field, deps[dep][field], value))
