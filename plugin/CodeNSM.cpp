@@ -216,6 +216,12 @@ static bool isCompilerGenerated(StringRef Name) {
   return false;
 }
 
+/// Names in the C++ standard library's own namespaces.
+static bool isStandardLibrary(StringRef Qualified) {
+  return startsWith(Qualified, "std::") || startsWith(Qualified, "__gnu_cxx::") ||
+         startsWith(Qualified, "__cxxabiv1::");
+}
+
 bool ModuleInstrumenter::shouldInstrument(Function &F) const {
   if (F.isDeclaration() || F.hasAvailableExternallyLinkage())
     return false;
@@ -252,6 +258,10 @@ ModuleInstrumenter::chooseFunctions(const AnnotationMap &Notes) {
     Plan.F = &F;
     std::string Qualified = qualifiedFunctionName(F.getName());
     if (F.hasLinkOnceLinkage() || F.hasWeakODRLinkage()) {
+      // The standard library's inline code is not the team's code: counting
+      // every std::vector::size would cost much and say nothing.
+      if (isStandardLibrary(Qualified) && !(A && A->Track))
+        continue;
       Plan.Name = Qualified;
       Plan.Flags |= FlagOdr;
     } else {

@@ -34,3 +34,8 @@ int main() {
   auto twice = [](int v) { return v * 2; };
   return shop::largest(cart.total(), twice(cart.count())) + initialised - 45;
 }
+
+// Inline code of the standard library is not counted.
+// RUN: %clangxx -std=c++17 -O0 -S -emit-llvm -o - %S/Inputs/uses-std.cpp | %FileCheck %s --check-prefix=STD
+// STD-DAG: c"uses-std.count_words\00"
+// STD-NOT: c"std::
