@@ -1,0 +1,19 @@
+/* payments.c - the card gateway.  Ownership, value and the error convention
+ * are annotations here, rather than .codensm.yaml entries. */
+#include <codensm.h>
+
+#include "service.h"
+
+/* Every seventh card is declined. */
+CODENSM_DEPARTMENT("payments") CODENSM_WEIGHT(9) CODENSM_ERRORS_WHEN_NEGATIVE
+int payments_charge(int order, int cents) {
+  if (order % 7 == 0)
+    return -1;
+  return cents;
+}
+
+CODENSM_DEPARTMENT("payments") CODENSM_ERRORS_WHEN_NEGATIVE
+int payments_refund(int order, int cents) {
+  (void)order;
+  return cents > 0 ? 0 : -1;
+}

@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""Integration tests of CodeNSM's build integration, against an installed
+tree: what a user does with find_package(CodeNSM), codensm-clang and
+pkg-config, checked by the exact figures the programs write through the
+file:// sink.
+
+    integration.py --case NAME --build-dir B --source-dir S --work W --clang C
+
+Cases: install (cmake --install into W/prefix; the others need it),
+cmake-package, example-service, makefile, pkg-config, gcc-refused,
+wrong-major.
+"""
+import argparse
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+
+class Failure(Exception):
+    pass
+
+
+def expect(condition, message):
+    if not condition:
+        raise Failure(message)
+
+
+def sh(cmd, cwd=None, env=None, ok=True):
+    """Runs cmd, returns the completed process; fails the test unless it
+    exits as expected (ok=True: 0, ok=False: non-zero)."""
+    print("+ " + " ".join(cmd), flush=True)
+    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True,
+                            text=True, timeout=600)
+    if (result.returncode == 0) != ok:
+        raise Failure("%s exited %d\n--- stdout\n%s\n--- stderr\n%s" % (
+            " ".join(cmd), result.returncode, result.stdout, result.stderr))
+    return result
+
+
+def clean_env(extra=None):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CODENSM_")}
+    env.update(extra or {})
+    return env
+
+
+def run_counted(exe, work, name, cwd=None):
+    """Runs exe with the file:// sink; returns (stdout, {name: figures})."""
+    sink = os.path.join(work, name + ".jsonl")
+    if os.path.exists(sink):
+        os.remove(sink)
+    result = sh([exe], cwd=cwd, env=clean_env({"CODENSM_ENDPOINT": "file://" + sink}))
+    expect(os.path.exists(sink), "%s wrote no figures to %s" % (exe, sink))
+    sums = {}
+    with open(sink) as f:
+        for line in f:
+            for fn in json.loads(line)["functions"]:
+                s = sums.setdefault(fn["name"], {"calls": 0, "errors": 0})
+                s["calls"] += fn["calls"]
+                s["errors"] += fn["errors"]
+                s["department"] = fn["department"]
+                s["value_weight"] = fn["value_weight"]
+    return result.stdout, sums
+
+
+def expect_counts(sums, name, calls, errors=0, department=None, weight=None):
+    expect(name in sums, "%s not reported; reported: %s" % (name, sorted(sums)))
+    got = sums[name]
+    expect((got["calls"], got["errors"]) == (calls, errors),
+           "%s: %d calls %d errors, expected %d and %d" % (
+               name, got["calls"], got["errors"], calls, errors))
+    if department is not None:
+        expect(got["department"] == department, "%s: department %r, expected %r" % (
+            name, got["department"], department))
+    if weight is not None:
+        expect(got["value_weight"] == weight, "%s: weight %r, expected %r" % (
+            name, got["value_weight"], weight))
+
+
+def configure_build(args, source, build, extra=()):
+    shutil.rmtree(build, ignore_errors=True)
+    sh(["cmake", "-S", source, "-B", build, "-DCMAKE_PREFIX_PATH=" + args.prefix,
+        "-DCMAKE_C_COMPILER=" + args.clang, "-DCMAKE_CXX_COMPILER=" + args.clang + "++"]
+       + list(extra), env=clean_env())
+    sh(["cmake", "--build", build, "-j2"], env=clean_env())
+
+
+def case_install(args):
+    shutil.rmtree(args.prefix, ignore_errors=True)
+    sh(["cmake", "--install", args.build_dir, "--prefix", args.prefix])
+    major = args.llvm_major
+    for path in ["bin/codensm-collector", "bin/codensm-clang", "bin/codensm-clang++",
+                 "lib/codensm/llvm-%s/CodeNSM.so" % major, "lib/libcodensm.so",
+                 "lib/libcodensm.a", "include/codensm.h",
+                 "lib/cmake/CodeNSM/CodeNSMConfig.cmake",
+                 "lib/cmake/CodeNSM/CodeNSMConfigVersion.cmake",
+                 "lib/pkgconfig/codensm.pc"]:
+        expect(os.path.exists(os.path.join(args.prefix, path)), "not installed: " + path)
+
+
+def case_cmake_package(args):
+    build = os.path.join(args.work, "project")
+    configure_build(args, os.path.join(args.here, "project"), build)
+    out, sums = run_counted(os.path.join(build, "app"), args.work, "app")
+    expect("itest: 156" in out, "app printed %r" % out)
+    expect_counts(sums, "lib/square.square", 10, 2, department="quality team")
+    expect_counts(sums, "main.main", 1, department="quality team")
+    expect_counts(sums, "greet.greet", 1)
+    expect_counts(sums, "greet.itest::greeting_length", 1)
+    expect(not any("legacy_twice" in n for n in sums), "EXCLUDE legacy was instrumented")
+    expect(not any("asm_add" in n for n in sums), "assembler was instrumented")
+
+    out, sums = run_counted(os.path.join(build, "configured"), args.work, "configured")
+    expect_counts(sums, "lib/square.square", 5, 2, department="maths")
+    expect(sorted(sums) == ["lib/square.square"],
+           "INCLUDE lib/*.c instrumented more: %s" % sorted(sums))
+
+
+def case_example_service(args):
+    for example, exe in (("service", "service"), ("cpp", "shop")):
+        build = os.path.join(args.work, "example-" + example)
+        configure_build(args, os.path.join(args.source_dir, "examples", example), build)
+        out, sums = run_counted(os.path.join(build, exe), args.work, example)
+        if example == "service":
+            expect("31 orders placed, 9 failed" in out, "service printed %r" % out)
+            expect_counts(sums, "orders.orders_place", 40, 9, "sales", 5)
+            expect_counts(sums, "inventory.inventory_reserve", 40, 5, "warehouse")
+            expect_counts(sums, "payments.payments_charge", 35, 4, "payments", 9)
+            expect_counts(sums, "payments.payments_refund", 0, 0, "payments")
+            expect_counts(sums, "reports.reports_export_csv", 0, 0, "finance")
+            expect_counts(sums, "main.handle_request", 40, 0, "platform")
+        else:
+            expect("4 coupons rejected" in out, "shop printed %r" % out)
+            expect_counts(sums, "shop.shop::coupons::discount", 8, 4, "storefront")
+            expect_counts(sums, "shop.shop::checkout", 10, 4, "storefront")
+
+
+def case_makefile(args):
+    src = os.path.join(args.work, "makefile")
+    shutil.rmtree(src, ignore_errors=True)
+    shutil.copytree(os.path.join(args.source_dir, "examples", "makefile"), src)
+    env = clean_env({"PATH": os.path.join(args.prefix, "bin") + ":" + os.environ["PATH"]})
+    sh(["make"], cwd=src, env=env)
+    out, sums = run_counted(os.path.join(src, "wordfreq"), args.work, "wordfreq", cwd=src)
+    expect("11 words" in out, "wordfreq printed %r" % out)
+    expect_counts(sums, "words.count_line", 4, 1, "text")
+    expect_counts(sums, "words.add_word", 11, 0, "text")
+    expect_counts(sums, "wordfreq.main", 1, 0, "cli")
+    # The same Makefile builds plainly: nothing in it depends on CodeNSM.
+    sh(["make", "clean"], cwd=src)
+    sh(["make", "CC=cc"], cwd=src, env=env)
+
+
+def case_pkg_config(args):
+    env = clean_env({"PKG_CONFIG_PATH": os.path.join(args.prefix, "lib", "pkgconfig")})
+    cflags = sh(["pkg-config", "--cflags", "codensm"], env=env).stdout.split()
+    libs = sh(["pkg-config", "--libs", "codensm"], env=env).stdout.split()
+    plugin = os.path.join(args.prefix, "lib", "codensm", "llvm-%s" % args.llvm_major, "CodeNSM.so")
+    expect(any(f.startswith("-fpass-plugin=") and os.path.samefile(f.split("=", 1)[1], plugin)
+               for f in cflags), "cflags %r do not load %s" % (cflags, plugin))
+    expect("-lcodensm" in libs, "libs %r lack -lcodensm" % libs)
+    src = os.path.join(args.work, "pc.c")
+    with open(src, "w") as f:
+        f.write('#include <codensm.h>\n'
+                'CODENSM_ERRORS_WHEN_NONZERO int check(int x) { return x & 1; }\n'
+                'int main(void) { int n = 0; for (int i = 0; i < 6; i++) n += check(i);'
+                ' return n == 3 ? 0 : 1; }\n')
+    exe = os.path.join(args.work, "pc")
+    sh([args.clang] + cflags + [src, "-o", exe] + libs, cwd=args.work, env=env)
+    _, sums = run_counted(exe, args.work, "pc")
+    expect_counts(sums, "pc.check", 6, 3)
+
+
+def refused(args, compiler, cxx, must_say):
+    build = os.path.join(args.work, "refused-" + os.path.basename(compiler))
+    shutil.rmtree(build, ignore_errors=True)
+    result = sh(["cmake", "-S", os.path.join(args.here, "project"), "-B", build,
+                 "-DCMAKE_PREFIX_PATH=" + args.prefix, "-DCMAKE_C_COMPILER=" + compiler,
+                 "-DCMAKE_CXX_COMPILER=" + cxx], env=clean_env(), ok=False)
+    text = " ".join((result.stdout + result.stderr).split())
+    for words in must_say:
+        expect(words in text, "the refusal does not say %r:\n%s" % (words, result.stderr))
+
+
+def case_gcc_refused(args):
+    refused(args, "gcc", "g++", ["the C compiler is GNU", "only clang can load",
+                                 "-DCMAKE_C_COMPILER=clang-%s" % args.llvm_major])
+
+
+def case_wrong_major(args):
+    installed = {os.path.basename(d)[5:] for d in
+                 glob.glob(os.path.join(args.prefix, "lib", "codensm", "llvm-*"))}
+    others = [m for m in ("19", "16", "15", "14")
+              if m not in installed and shutil.which("clang-" + m)]
+    if not others:
+        print("no clang without an installed plugin: skipped")
+        sys.exit(77)
+    m = others[0]
+    refused(args, "clang-" + m, "clang++-" + m,
+            ["the compiler is clang %s" % m, "installed only for LLVM %s" % args.llvm_major,
+             "-DCMAKE_C_COMPILER=clang-%s" % args.llvm_major])
+
+
+CASES = {"install": case_install, "cmake-package": case_cmake_package,
+         "example-service": case_example_service, "makefile": case_makefile,
+         "pkg-config": case_pkg_config, "gcc-refused": case_gcc_refused,
+         "wrong-major": case_wrong_major}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--case", required=True, choices=sorted(CASES))
+    parser.add_argument("--build-dir", required=True)
+    parser.add_argument("--source-dir", required=True)
+    parser.add_argument("--work", required=True)
+    parser.add_argument("--clang", required=True)
+    parser.add_argument("--llvm-major", required=True)
+    args = parser.parse_args()
+    args.here = os.path.dirname(os.path.abspath(__file__))
+    args.prefix = os.path.join(args.work, "prefix")
+    os.makedirs(args.work, exist_ok=True)
+    try:
+        CASES[args.case](args)
+    except Failure as e:
+        print("FAIL: %s" % e)
+        sys.exit(1)
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()
