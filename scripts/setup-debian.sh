@@ -14,7 +14,7 @@ packages=(
   gnutls-bin valgrind curl chromium
 )
 for major in ${CODENSM_EXTRA_LLVM:-}; do
-  packages+=("clang-$major" "llvm-$major-dev" "libclang-rt-$major-dev" "lld-$major")
+  packages+=("clang-$major" "llvm-$major-dev" "llvm-$major-tools" "libclang-rt-$major-dev" "lld-$major")
 done
 
 missing=()
