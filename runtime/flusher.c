@@ -40,6 +40,7 @@ static int running;  /* ... and has not returned yet */
 static int stopping; /* asks it to return */
 static int finished; /* shutdown or exit sent the final flush */
 static int spool_checked;
+static struct cnsm_delta_list pending; /* reused by senders: flush lock */
 
 /* Absolute CLOCK_REALTIME time for a CLOCK_MONOTONIC deadline. */
 static struct timespec realtime_at(uint64_t deadline_ns) {
@@ -77,7 +78,7 @@ static int sink_settings(const char **endpoint, const char **key,
 static int send_batch(const char *endpoint, const char *key,
                       const struct cnsm_delta *d, size_t n,
                       uint64_t deadline_ns) {
-  char *body = cnsm_encode(d, n);
+  const char *body = cnsm_encode(d, n);
   if (!body)
     return CNSM_FAILED;
   int rc;
@@ -90,7 +91,6 @@ static int send_batch(const char *endpoint, const char *key,
              : cnsm_http_send(endpoint, key, body,
                               (long)((deadline_ns - now) / 1000000u));
   }
-  free(body);
   return rc;
 }
 
@@ -109,13 +109,13 @@ int cnsm_send_all(uint64_t deadline_ns) {
   if (sink_settings(&endpoint, &key, &spool_dir) != 0)
     return -1;
   spool_load_once(endpoint, spool_dir);
-  struct cnsm_delta_list list;
-  if (cnsm_collect(&list) != 0)
+  struct cnsm_delta_list list = pending;
+  int collected = cnsm_collect(&list);
+  pending = list;
+  if (collected != 0)
     return -1;
-  if (list.count == 0) { /* nothing new: no empty line, no request */
-    free(list.items);
+  if (list.count == 0) /* nothing new: no empty line, no request */
     return 0;
-  }
   size_t batch = cnsm_file_path(endpoint) ? list.count : CNSM_BATCH_MAX;
   int rc = 0;
   for (size_t i = 0; i < list.count; i += batch) {
@@ -128,7 +128,6 @@ int cnsm_send_all(uint64_t deadline_ns) {
   }
   cnsm_debug("flush of %zu functions to %s: %s", list.count, endpoint,
              rc == 0 ? "acknowledged" : "failed, kept for the next try");
-  free(list.items);
   return rc;
 }
 
@@ -142,7 +141,7 @@ static void spool_rest(int locked) {
   const char *endpoint, *key, *spool_dir;
   if (sink_settings(&endpoint, &key, &spool_dir) != 0)
     return;
-  struct cnsm_delta_list list;
+  struct cnsm_delta_list list = {0}; /* own storage: may run unlocked */
   if (cnsm_collect(&list) != 0)
     return;
   size_t n = list.count;

@@ -199,7 +199,7 @@ struct cnsm_delta {
 
 struct cnsm_delta_list {
   struct cnsm_delta *items;
-  size_t count;
+  size_t count, cap; /* items is reused while cap suffices */
 };
 
 /* Entries whose pend_present is set (spooled, unacknowledged). */
@@ -208,7 +208,8 @@ extern size_t cnsm_pend_entries CNSM_HIDDEN;
 /* Fills the table's cur_* fields from every module.  Registry lock held. */
 void cnsm_snapshot(void) CNSM_HIDDEN;
 /* Snapshot and list what must be sent (deltas, announcements, spooled
- * values).  Takes the registry lock.  0 or -1 (out of memory). */
+ * values) into out, reusing its storage.  Takes the registry lock.  0 or
+ * -1 (out of memory). */
 int cnsm_collect(struct cnsm_delta_list *out) CNSM_HIDDEN;
 /* Moves the acknowledgement by exactly what d[0..n) carried.  Takes the
  * registry lock. */
@@ -219,9 +220,9 @@ void cnsm_acknowledge_all_current(void) CNSM_HIDDEN;
 
 /* ---- encode.c ---------------------------------------------------------- */
 
-/* The ingest body {"functions":[...]} for d[0..n): malloc'd, NUL-ended,
- * no newline.  NULL when out of memory. */
-char *cnsm_encode(const struct cnsm_delta *d, size_t n) CNSM_HIDDEN;
+/* The ingest body {"functions":[...]} for d[0..n): NUL-ended, no newline,
+ * valid until the next call (flush lock held).  NULL when out of memory. */
+const char *cnsm_encode(const struct cnsm_delta *d, size_t n) CNSM_HIDDEN;
 /* Writes ns as milliseconds "123.456789" into buf (>= 32 bytes). */
 void cnsm_format_ms(char *buf, uint64_t ns) CNSM_HIDDEN;
 

@@ -1,7 +1,7 @@
 /*
  * sink_file.c - file:///abs/path.jsonl: one ingest body per line.
  *
- * Each flush appends its body and a newline with a single write() on an
+ * Each flush appends its body and a newline with a single writev() on an
  * O_APPEND descriptor, so lines of concurrent processes (a parent and its
  * forked child, say) never interleave.
  */
@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -30,25 +31,19 @@ int cnsm_file_send(const char *endpoint, const char *body) {
   if (!path)
     return CNSM_FAILED;
   size_t len = strlen(body);
-  char *line = malloc(len + 1);
-  if (!line)
-    return CNSM_FAILED;
-  memcpy(line, body, len);
-  line[len] = '\n';
+  struct iovec line[2] = {{(void *)body, len}, {"\n", 1}};
   int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) {
     cnsm_debug("cannot open %s: %s", path, strerror(errno));
-    free(line);
     return CNSM_FAILED;
   }
   ssize_t w;
-  do
-    w = write(fd, line, len + 1);
+  do /* one writev on O_APPEND: a whole line or nothing interleaved */
+    w = writev(fd, line, 2);
   while (w < 0 && errno == EINTR);
   int ok = w == (ssize_t)(len + 1);
   if (!ok)
     cnsm_debug("short write to %s", path);
   close(fd);
-  free(line);
   return ok ? CNSM_SENT : CNSM_FAILED;
 }

@@ -68,16 +68,21 @@ void cnsm_snapshot(void) {
 
 /* Lists every entry with something to send. */
 int cnsm_collect(struct cnsm_delta_list *out) {
-  out->items = NULL;
   out->count = 0;
   pthread_mutex_lock(&cnsm_registry_lock);
   cnsm_snapshot();
   size_t n = 0;
-  struct cnsm_delta *d = malloc((cnsm_fn_count ? cnsm_fn_count : 1) * sizeof *d);
-  if (!d) {
-    pthread_mutex_unlock(&cnsm_registry_lock);
-    return -1;
+  if (out->cap < cnsm_fn_count || !out->items) {
+    size_t cap = cnsm_fn_count ? cnsm_fn_count : 1;
+    struct cnsm_delta *grown = realloc(out->items, cap * sizeof *grown);
+    if (!grown) {
+      pthread_mutex_unlock(&cnsm_registry_lock);
+      return -1;
+    }
+    out->items = grown;
+    out->cap = cap;
   }
+  struct cnsm_delta *d = out->items;
   for (size_t i = 0; i < cnsm_fn_count; i++) {
     struct cnsm_fn *e = &cnsm_fns[i];
     uint64_t calls = sub0(e->cur_calls, e->ack_calls);
@@ -101,7 +106,6 @@ int cnsm_collect(struct cnsm_delta_list *out) {
     n++;
   }
   pthread_mutex_unlock(&cnsm_registry_lock);
-  out->items = d;
   out->count = n;
   return 0;
 }
