@@ -261,6 +261,19 @@ static void config_load(void) {
 /* Reads the environment once. */
 void cnsm_config_ensure(void) { pthread_once(&config_once, config_load); }
 
+/* Takes a codensm_init() duration when set (non-zero) and valid; 1 after
+ * a warning when it is not. */
+static int init_seconds(const char *field, double v, double *out) {
+  if (v == 0)
+    return 0;
+  if (v > 0 && v <= 86400) {
+    *out = v;
+    return 0;
+  }
+  cnsm_warn("%s=%g is not a number of seconds; using %g", field, v, *out);
+  return 1;
+}
+
 /* Public: applies cfg over the environment. */
 CNSM_EXPORT int codensm_init(const struct codensm_config *cfg) {
   cnsm_config_ensure();
@@ -290,24 +303,10 @@ CNSM_EXPORT int codensm_init(const struct codensm_config *cfg) {
     if (!cnsm_cfg.endpoint)
       cnsm_cfg.endpoint = strdup(CNSM_DEFAULT_ENDPOINT);
   }
-  if (c.flush_interval_s != 0) {
-    if (c.flush_interval_s > 0 && c.flush_interval_s <= 86400)
-      cnsm_cfg.flush_interval_s = c.flush_interval_s;
-    else {
-      cnsm_warn("flush_interval_s=%g is not a number of seconds; using %g",
-                c.flush_interval_s, cnsm_cfg.flush_interval_s);
-      bad = 1;
-    }
-  }
-  if (c.exit_timeout_s != 0) {
-    if (c.exit_timeout_s > 0 && c.exit_timeout_s <= 86400)
-      cnsm_cfg.exit_timeout_s = c.exit_timeout_s;
-    else {
-      cnsm_warn("exit_timeout_s=%g is not a number of seconds; using %g",
-                c.exit_timeout_s, cnsm_cfg.exit_timeout_s);
-      bad = 1;
-    }
-  }
+  bad |= init_seconds("flush_interval_s", c.flush_interval_s,
+                      &cnsm_cfg.flush_interval_s);
+  bad |= init_seconds("exit_timeout_s", c.exit_timeout_s,
+                      &cnsm_cfg.exit_timeout_s);
   if (c.spool_dir && *c.spool_dir)
     cnsm_cfg.spool_dir = strdup(c.spool_dir);
   struct cnsm_prefix_map map;

@@ -132,11 +132,11 @@ struct cnsm_fn {
   const char *department; /* effective: after CODENSM_DEPARTMENTS */
   uint32_t weight;        /* effective: after CODENSM_WEIGHTS */
   unsigned cfg_generation;
-  /* Totals of modules that are gone (dlclose, exit) and of blocks folded
-   * away by fork. */
-  uint64_t base_calls, base_errors, base_samples, base_ticks;
+  /* Totals of modules that are gone (dlclose, exit). */
+  struct cnsm_slot base;
   /* Scratch: current totals, filled by cnsm_snapshot(). */
-  uint64_t cur_calls, cur_errors, cur_samples, cur_ticks, cur_ns;
+  struct cnsm_slot cur;
+  uint64_t cur_ns;
   /* Acknowledged by the sink (or inherited at fork). */
   uint64_t ack_calls, ack_errors, ack_ns;
   /* Values since which the report counts (0, or the fork point). */
@@ -179,6 +179,22 @@ int cnsm_module_map(struct cnsm_module *m) CNSM_HIDDEN;
 static inline struct cnsm_slot *cnsm_block_slot(struct cnsm_tls_block *b,
                                                 uint32_t i) {
   return &b->slots[i];
+}
+/* acc += s, for a slot only the caller's thread writes (or a folded one). */
+static inline void cnsm_slot_add(struct cnsm_slot *acc,
+                                 const struct cnsm_slot *s) {
+  acc->calls += s->calls;
+  acc->errors += s->errors;
+  acc->samples += s->samples;
+  acc->ticks += s->ticks;
+}
+/* acc += s, for a live slot its own thread may be writing. */
+static inline void cnsm_slot_add_live(struct cnsm_slot *acc,
+                                      struct cnsm_slot *s) {
+  acc->calls += CNSM_LOAD(&s->calls);
+  acc->errors += CNSM_LOAD(&s->errors);
+  acc->samples += CNSM_LOAD(&s->samples);
+  acc->ticks += CNSM_LOAD(&s->ticks);
 }
 /* Installs the pthread_atfork handlers (once). */
 void cnsm_registry_init_once(void) CNSM_HIDDEN;

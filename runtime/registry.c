@@ -10,8 +10,7 @@
  *
  *   - module->retired: blocks of exited threads, folded by the pthread key
  *     destructor;
- *   - the table entry's base_*: modules that unregistered (dlclose, exit)
- *     and, in a fork child, blocks of threads that do not exist there.
+ *   - the table entry's base: modules that unregistered (dlclose, exit).
  *
  * Locking: lists are pushed lock-free (compare-and-swap on the head) and
  * only ever removed from under cnsm_registry_lock.  With a single remover,
@@ -85,13 +84,8 @@ static void remove_block(struct cnsm_tls_block **head, struct cnsm_tls_block *b,
 /* Adds block b's counters into acc[0..n). */
 static void add_block(struct cnsm_slot *acc, struct cnsm_tls_block *b,
                       uint32_t n) {
-  for (uint32_t i = 0; i < n; i++) {
-    struct cnsm_slot *s = cnsm_block_slot(b, i);
-    acc[i].calls += CNSM_LOAD(&s->calls);
-    acc[i].errors += CNSM_LOAD(&s->errors);
-    acc[i].samples += CNSM_LOAD(&s->samples);
-    acc[i].ticks += CNSM_LOAD(&s->ticks);
-  }
+  for (uint32_t i = 0; i < n; i++)
+    cnsm_slot_add_live(&acc[i], cnsm_block_slot(b, i));
 }
 
 /* Zeroes block b and clears its attached flag; its own thread only. */
@@ -331,15 +325,9 @@ CNSM_EXPORT void __codensm_unregister(const struct cnsm_module_desc *desc) {
     }
   }
   /* Retired totals into the table, which owns copies of the names. */
-  if (cnsm_module_map(m) == 0) {
-    for (uint32_t i = 0; i < n; i++) {
-      struct cnsm_fn *e = &cnsm_fns[m->entry[i]];
-      e->base_calls += m->retired[i].calls;
-      e->base_errors += m->retired[i].errors;
-      e->base_samples += m->retired[i].samples;
-      e->base_ticks += m->retired[i].ticks;
-    }
-  }
+  if (cnsm_module_map(m) == 0)
+    for (uint32_t i = 0; i < n; i++)
+      cnsm_slot_add(&cnsm_fns[m->entry[i]].base, &m->retired[i]);
   struct cnsm_module **pp = &cnsm_modules;
   while (*pp && *pp != m)
     pp = &(*pp)->next;

@@ -53,8 +53,8 @@ void cnsm_report_print(FILE *f) {
     cnsm_format_ms(ms, ns);
     fprintf(f, "%-*s %-16s %6u %12llu %10llu %14s\n", width, e->name,
             e->department[0] ? e->department : "-", e->weight,
-            (unsigned long long)(e->cur_calls - e->origin_calls),
-            (unsigned long long)(e->cur_errors - e->origin_errors), ms);
+            (unsigned long long)(e->cur.calls - e->origin_calls),
+            (unsigned long long)(e->cur.errors - e->origin_errors), ms);
   }
   pthread_mutex_unlock(&cnsm_registry_lock);
   free(order);

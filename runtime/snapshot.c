@@ -21,47 +21,30 @@ size_t cnsm_pend_entries; /* entries with pend_present, see spool.c */
 /* a - b, or 0 when b > a. */
 static uint64_t sub0(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
 
-/* Adds module m's retired and live counters into the table's cur_*. */
+/* Adds module m's retired and live counters into the table's cur. */
 static void snapshot_module(struct cnsm_module *m) {
   if (cnsm_module_map(m) != 0)
     return;
   uint32_t n = m->desc->function_count;
-  for (uint32_t i = 0; i < n; i++) {
-    struct cnsm_fn *e = &cnsm_fns[m->entry[i]];
-    e->cur_calls += m->retired[i].calls;
-    e->cur_errors += m->retired[i].errors;
-    e->cur_samples += m->retired[i].samples;
-    e->cur_ticks += m->retired[i].ticks;
-  }
+  for (uint32_t i = 0; i < n; i++)
+    cnsm_slot_add(&cnsm_fns[m->entry[i]].cur, &m->retired[i]);
   for (struct cnsm_tls_block *b = __atomic_load_n(&m->blocks, __ATOMIC_ACQUIRE);
-       b; b = CNSM_LOAD(&b->next_in_module)) {
-    for (uint32_t i = 0; i < n; i++) {
-      struct cnsm_fn *e = &cnsm_fns[m->entry[i]];
-      struct cnsm_slot *s = cnsm_block_slot(b, i);
-      e->cur_calls += CNSM_LOAD(&s->calls);
-      e->cur_errors += CNSM_LOAD(&s->errors);
-      e->cur_samples += CNSM_LOAD(&s->samples);
-      e->cur_ticks += CNSM_LOAD(&s->ticks);
-    }
-  }
+       b; b = CNSM_LOAD(&b->next_in_module))
+    for (uint32_t i = 0; i < n; i++)
+      cnsm_slot_add_live(&cnsm_fns[m->entry[i]].cur, cnsm_block_slot(b, i));
 }
 
-/* Fills cur_* of every entry.  Registry lock held. */
+/* Fills cur of every entry.  Registry lock held. */
 void cnsm_snapshot(void) {
-  for (size_t i = 0; i < cnsm_fn_count; i++) {
-    struct cnsm_fn *e = &cnsm_fns[i];
-    e->cur_calls = e->base_calls;
-    e->cur_errors = e->base_errors;
-    e->cur_samples = e->base_samples;
-    e->cur_ticks = e->base_ticks;
-  }
+  for (size_t i = 0; i < cnsm_fn_count; i++)
+    cnsm_fns[i].cur = cnsm_fns[i].base;
   for (struct cnsm_module *m = cnsm_modules; m; m = m->next)
     snapshot_module(m);
   double ns_per_tick = cnsm_clock_ns_per_tick();
   uint64_t probe = cnsm_clock_probe_ticks();
   for (size_t i = 0; i < cnsm_fn_count; i++) {
     struct cnsm_fn *e = &cnsm_fns[i];
-    e->cur_ns = cnsm_estimate_ns(e->cur_calls, e->cur_samples, e->cur_ticks,
+    e->cur_ns = cnsm_estimate_ns(e->cur.calls, e->cur.samples, e->cur.ticks,
                                  probe, ns_per_tick);
   }
 }
@@ -85,8 +68,8 @@ int cnsm_collect(struct cnsm_delta_list *out) {
   struct cnsm_delta *d = out->items;
   for (size_t i = 0; i < cnsm_fn_count; i++) {
     struct cnsm_fn *e = &cnsm_fns[i];
-    uint64_t calls = sub0(e->cur_calls, e->ack_calls);
-    uint64_t errors = sub0(e->cur_errors, e->ack_errors);
+    uint64_t calls = sub0(e->cur.calls, e->ack_calls);
+    uint64_t errors = sub0(e->cur.errors, e->ack_errors);
     if (!calls && !errors && e->announced && !e->pend_present)
       continue;
     cnsm_fn_refresh(e);
@@ -139,8 +122,8 @@ void cnsm_acknowledge(const struct cnsm_delta *d, size_t n) {
 void cnsm_acknowledge_all_current(void) {
   for (size_t i = 0; i < cnsm_fn_count; i++) {
     struct cnsm_fn *e = &cnsm_fns[i];
-    e->ack_calls = e->origin_calls = e->cur_calls;
-    e->ack_errors = e->origin_errors = e->cur_errors;
+    e->ack_calls = e->origin_calls = e->cur.calls;
+    e->ack_errors = e->origin_errors = e->cur.errors;
     e->ack_ns = e->origin_ns = e->cur_ns;
     e->pend_calls = e->pend_errors = e->pend_ns = 0;
     e->pend_present = 0;

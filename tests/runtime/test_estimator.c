@@ -7,9 +7,12 @@
  * times with the default sampling (1 call in 64 timed: 400 samples) and
  * with every call timed; the total_ms that reaches the sink must be within
  * 10% (sampled) and 3% (every call) of the true total measured by the
- * test.  docs/runtime.md explains the bound.  A run is retried up to three
- * times, each on a fresh function (the estimator is cumulative), because a
- * preempted sampled call counts 64 times.
+ * test.  docs/runtime.md explains the bound.  Preemption breaks the
+ * premise (a preempted sampled call counts 64 times): a sampled run is
+ * judged only when its calls took within 5% of their nominal durations,
+ * retried up to three times on fresh functions (the estimator is
+ * cumulative), and the test reports itself skipped (77) when the machine
+ * never left it alone.
  */
 #define _GNU_SOURCE
 #include <math.h>
@@ -22,12 +25,12 @@
 
 static const struct cnsm_function_info mod_fns[] = {
     CNSM_FN("est.sampled0", "", 1), CNSM_FN("est.sampled1", "", 1),
-    CNSM_FN("est.sampled2", "", 1), CNSM_FN("est.every0", "", 1),
-    CNSM_FN("est.every1", "", 1),   CNSM_FN("est.every2", "", 1),
+    CNSM_FN("est.sampled2", "", 1), CNSM_FN("est.every", "", 1),
 };
-CNSM_EMUL_MODULE(mod, "est", 6)
+CNSM_EMUL_MODULE(mod, "est", 4)
 
-static double true_ns; /* what the calls really took */
+static double true_ns;    /* what the calls really took */
+static double nominal_ns; /* what they were asked to take */
 
 /* Busy-waits ns nanoseconds inside an instrumented function i. */
 static __attribute__((noinline)) void timed_call(uint32_t i, uint64_t ns) {
@@ -46,12 +49,14 @@ static double run(uint32_t i, const char *out) {
   struct fn_sum before, after;
   sum_jsonl(out, mod_fns[i].name, &before);
   static uint64_t x = 88172645463325252ull;
-  true_ns = 0;
+  true_ns = nominal_ns = 0;
   for (int k = 0; k < 25600; k++) {
     x ^= x << 13; /* xorshift64: no pattern the 1-in-64 sampling could see */
     x ^= x >> 7;
     x ^= x << 17;
-    timed_call(i, 5000 + (x >> 11) % 30000);
+    uint64_t ns = 5000 + (x >> 11) % 30000;
+    nominal_ns += (double)ns;
+    timed_call(i, ns);
   }
   CHECK_EQ(codensm_flush(), 0);
   sum_jsonl(out, mod_fns[i].name, &after);
@@ -77,15 +82,24 @@ int main(void) {
                                .flush_interval_s = 3600};
   codensm_init(&cfg);
   CHECK_EQ(__codensm_sample_mask, 63);
-  double err = 1;
-  for (int tries = 0; tries < 3 && err > 0.10; tries++)
-    err = run((uint32_t)tries, out); /* a fresh function per try */
-  CHECK(err <= 0.10);
+  /* Sampled: judged only on a run the machine left alone (the calls took
+   * within 5% of what they asked for), since preemption of an unsampled
+   * call adds to the truth only and of a sampled one 64 times over. */
+  int judged = 0;
+  for (int tries = 0; tries < 3 && !judged; tries++) {
+    double err = run((uint32_t)tries, out); /* a fresh function per try */
+    if (fabs(true_ns - nominal_ns) / nominal_ns <= 0.05) {
+      CHECK(err <= 0.10);
+      judged = 1;
+    }
+  }
+  /* Every call timed: exact up to the clock, loaded machine or not. */
   __codensm_sample_mask = 0; /* CODENSM_SAMPLE_PERIOD=1 */
-  err = 1;
-  for (int tries = 0; tries < 3 && err > 0.03; tries++)
-    err = run(3 + (uint32_t)tries, out);
-  CHECK(err <= 0.03);
+  CHECK(run(3, out) <= 0.03);
   unlink(out);
+  if (!judged && !test_failures) {
+    fprintf(stderr, "skipped: the machine is too busy to judge sampling\n");
+    return 77;
+  }
   TEST_DONE();
 }
