@@ -23,7 +23,16 @@ struct cnsm_config cnsm_cfg = {
 /* The sampling mask the instrumented code reads: one call in 64 timed. */
 CNSM_EXPORT uint64_t __codensm_sample_mask = 63;
 
+int cnsm_sink_wanted;
+
 static pthread_once_t config_once = PTHREAD_ONCE_INIT;
+
+/* Publishes whether a flusher is wanted.  Registry lock held (or once). */
+static void publish_sink_wanted(void) {
+  __atomic_store_n(&cnsm_sink_wanted,
+                   cnsm_cfg.endpoint != NULL && !cnsm_cfg.disable,
+                   __ATOMIC_RELEASE);
+}
 
 /* Prints "codensm: ..." and a newline on stderr in one write. */
 static void vsay(const char *fmt, va_list ap) {
@@ -251,6 +260,7 @@ static void config_load(void) {
   cnsm_config_from_env(&cnsm_cfg);
   apply_sample_period();
   cnsm_cfg.generation++;
+  publish_sink_wanted();
   if (!cnsm_cfg.endpoint && !cnsm_cfg.disable)
     cnsm_debug("no CODENSM_ENDPOINT and no CODENSM_API_KEY: counting only, "
                "sending nothing");
@@ -325,10 +335,11 @@ CNSM_EXPORT int codensm_init(const struct codensm_config *cfg) {
   if (c.disable)
     cnsm_cfg.disable = 1;
   if (c.report)
-    cnsm_cfg.report = 1;
+    __atomic_store_n(&cnsm_cfg.report, 1, __ATOMIC_RELAXED);
   if (c.debug)
     cnsm_cfg.debug = 1;
   cnsm_cfg.generation++;
+  publish_sink_wanted();
   pthread_mutex_unlock(&cnsm_registry_lock);
   cnsm_flusher_maybe_start();
   return bad ? -1 : 0;

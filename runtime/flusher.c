@@ -74,6 +74,14 @@ static int sink_settings(const char **endpoint, const char **key,
   return *endpoint ? 0 : -1;
 }
 
+/* A duration setting in ns, read under the registry lock. */
+static uint64_t setting_ns(const double *seconds) {
+  pthread_mutex_lock(&cnsm_registry_lock);
+  double s = *seconds;
+  pthread_mutex_unlock(&cnsm_registry_lock);
+  return (uint64_t)(s * 1e9);
+}
+
 /* Sends one batch before deadline. */
 static int send_batch(const char *endpoint, const char *key,
                       const struct cnsm_delta *d, size_t n,
@@ -172,7 +180,7 @@ static void *flusher_main(void *arg) {
   pthread_mutex_lock(&thread_lock);
   while (!stopping) {
     struct timespec ts =
-        realtime_at(cnsm_now_ns() + (uint64_t)(cnsm_cfg.flush_interval_s * 1e9));
+        realtime_at(cnsm_now_ns() + setting_ns(&cnsm_cfg.flush_interval_s));
     while (!stopping && pthread_cond_timedwait(&wake, &thread_lock, &ts) == 0)
       ;
     if (stopping)
@@ -191,10 +199,11 @@ static void *flusher_main(void *arg) {
 
 /* Starts the thread once, if there is a sink and no shutdown. */
 void cnsm_flusher_maybe_start(void) {
-  if (__atomic_load_n(&started, __ATOMIC_ACQUIRE))
+  if (__atomic_load_n(&started, __ATOMIC_ACQUIRE) ||
+      !__atomic_load_n(&cnsm_sink_wanted, __ATOMIC_ACQUIRE))
     return;
   pthread_mutex_lock(&thread_lock);
-  if (!started && !finished && cnsm_cfg.endpoint && !cnsm_cfg.disable) {
+  if (!started && !finished) {
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -242,9 +251,9 @@ static void final_flush(void) {
   pthread_mutex_unlock(&thread_lock);
   if (already)
     return;
-  uint64_t deadline = cnsm_now_ns() + (uint64_t)(cnsm_cfg.exit_timeout_s * 1e9);
+  uint64_t deadline = cnsm_now_ns() + setting_ns(&cnsm_cfg.exit_timeout_s);
   flusher_stop(deadline);
-  if (!cnsm_cfg.endpoint || cnsm_cfg.disable)
+  if (!__atomic_load_n(&cnsm_sink_wanted, __ATOMIC_ACQUIRE))
     return;
   if (lock_until(&flush_lock, deadline) == 0) {
     if (cnsm_send_all(deadline) != 0)
@@ -277,6 +286,6 @@ CNSM_EXPORT void codensm_shutdown(void) {
 __attribute__((destructor(101))) static void cnsm_at_exit(void) {
   cnsm_config_ensure();
   final_flush();
-  if (cnsm_cfg.report)
+  if (__atomic_load_n(&cnsm_cfg.report, __ATOMIC_RELAXED))
     cnsm_report_print(stderr);
 }

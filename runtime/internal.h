@@ -84,6 +84,9 @@ struct cnsm_config {
 };
 
 extern struct cnsm_config cnsm_cfg CNSM_HIDDEN;
+/* 1 when an endpoint is set and sending is not disabled; read without a
+ * lock (atomically) by the attach path. */
+extern int cnsm_sink_wanted CNSM_HIDDEN;
 
 /* Reads CODENSM_* once (thread-safe, idempotent). */
 void cnsm_config_ensure(void) CNSM_HIDDEN;
