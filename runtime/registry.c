@@ -79,6 +79,20 @@ static void remove_block(struct cnsm_tls_block **head, struct cnsm_tls_block *b,
     }
 }
 
+/* Removes t from the threads list, the same way.  Registry lock held. */
+static void remove_thread(struct cnsm_thread *t) {
+  struct cnsm_thread *expected = t;
+  struct cnsm_thread *next = CNSM_LOAD(&t->next);
+  if (__atomic_compare_exchange_n(&threads, &expected, next, 0,
+                                  __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+    return;
+  for (struct cnsm_thread *p = expected; p; p = CNSM_LOAD(&p->next))
+    if (CNSM_LOAD(&p->next) == t) {
+      CNSM_STORE(&p->next, next);
+      return;
+    }
+}
+
 /* ---- folding ------------------------------------------------------------ */
 
 /* Adds block b's counters into acc[0..n). */
@@ -129,23 +143,7 @@ static void thread_exit(void *arg) {
     clear_block(b, n); /* a later destructor's call re-attaches */
     b = next;
   }
-  struct cnsm_thread **pp = &threads;
-  while (*pp && *pp != t)
-    pp = &(*pp)->next;
-  if (*pp == t) {
-    if (pp == &threads) {
-      struct cnsm_thread *exp = t;
-      if (!__atomic_compare_exchange_n(&threads, &exp, t->next, 0,
-                                       __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-        for (struct cnsm_thread *p = exp; p; p = p->next)
-          if (p->next == t) {
-            p->next = t->next;
-            break;
-          }
-      }
-    } else
-      *pp = t->next;
-  }
+  remove_thread(t);
   t->linked = 0;
   pthread_mutex_unlock(&cnsm_registry_lock);
 }
@@ -286,7 +284,7 @@ CNSM_EXPORT void __codensm_attach(const struct cnsm_module_desc *desc,
     self.linked = 1;
     struct cnsm_thread *old = __atomic_load_n(&threads, __ATOMIC_ACQUIRE);
     do
-      self.next = old;
+      CNSM_STORE(&self.next, old);
     while (!__atomic_compare_exchange_n(&threads, &old, &self, 1,
                                         __ATOMIC_RELEASE, __ATOMIC_ACQUIRE));
     pthread_setspecific(exit_key, &self);
@@ -312,7 +310,7 @@ CNSM_EXPORT void __codensm_unregister(const struct cnsm_module_desc *desc) {
        b; b = CNSM_LOAD(&b->next_in_module))
     add_block(m->retired, b, n);
   for (struct cnsm_thread *t = __atomic_load_n(&threads, __ATOMIC_ACQUIRE); t;
-       t = t->next) {
+       t = CNSM_LOAD(&t->next)) {
     struct cnsm_tls_block *b = __atomic_load_n(&t->blocks, __ATOMIC_ACQUIRE);
     while (b) {
       struct cnsm_tls_block *next = CNSM_LOAD(&b->next_in_thread);
