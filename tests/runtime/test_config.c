@@ -54,6 +54,15 @@ static void clear_env(void) {
     unsetenv(vars[i]);
 }
 
+/* Sets CODENSM_<name>=<value> for each pair of a NULL-ended list. */
+static void set_vars(const char **kv) {
+  for (; kv[0]; kv += 2) {
+    char name[64];
+    snprintf(name, sizeof name, "CODENSM_%s", kv[0]);
+    setenv(name, kv[1], 1);
+  }
+}
+
 /* Number of lines in captured. */
 static int warnings(void) {
   int n = 0;
@@ -76,14 +85,10 @@ int main(void) {
   CHECK_EQ(c.sample_period, 64);
 
   /* Good values. */
-  setenv("CODENSM_ENDPOINT", "http://127.0.0.1:9/x", 1);
-  setenv("CODENSM_API_KEY", "k", 1);
-  setenv("CODENSM_FLUSH_INTERVAL", "0.5", 1);
-  setenv("CODENSM_EXIT_TIMEOUT", "7", 1);
-  setenv("CODENSM_DISABLE", "1", 1);
-  setenv("CODENSM_REPORT", "true", 1);
-  setenv("CODENSM_SAMPLE_PERIOD", "1", 1);
-  setenv("CODENSM_SPOOL_DIR", "/tmp/sp", 1);
+  set_vars((const char *[]){"ENDPOINT", "http://127.0.0.1:9/x", "API_KEY", "k",
+                            "FLUSH_INTERVAL", "0.5", "EXIT_TIMEOUT", "7",
+                            "DISABLE", "1", "REPORT", "true", "SAMPLE_PERIOD",
+                            "1", "SPOOL_DIR", "/tmp/sp", NULL});
   c = parse_env(&bad);
   CHECK_EQ(bad, 0);
   CHECK_EQ(warnings(), 0);
@@ -109,12 +114,10 @@ int main(void) {
                          "number of seconds; using 15\n") == 0);
   CHECK(c.flush_interval_s == 15);
   clear_env();
-  setenv("CODENSM_EXIT_TIMEOUT", "-1", 1);
-  setenv("CODENSM_SAMPLE_PERIOD", "48", 1);
-  setenv("CODENSM_DISABLE", "maybe", 1);
-  setenv("CODENSM_ENDPOINT", "ftp://x", 1);
-  setenv("CODENSM_WEIGHTS", "pay.=heavy", 1);
-  setenv("CODENSM_DEPARTMENTS", "nodept", 1);
+  set_vars((const char *[]){"EXIT_TIMEOUT", "-1", "SAMPLE_PERIOD", "48",
+                            "DISABLE", "maybe", "ENDPOINT", "ftp://x",
+                            "WEIGHTS", "pay.=heavy", "DEPARTMENTS", "nodept",
+                            NULL});
   c = parse_env(&bad);
   CHECK_EQ(bad, 6);
   CHECK_EQ(warnings(), 6);
