@@ -171,6 +171,7 @@ struct cnsm_module {
   struct cnsm_slot *retired;     /* function_count folded slots */
   size_t *entry;                 /* table index per function, or NULL */
   struct cnsm_module *next;
+  struct cnsm_module *next_unloaded; /* see cnsm_unloaded_modules */
 };
 
 extern pthread_mutex_t cnsm_registry_lock CNSM_HIDDEN;

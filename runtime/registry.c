@@ -30,6 +30,10 @@
 
 pthread_mutex_t cnsm_registry_lock = PTHREAD_MUTEX_INITIALIZER;
 struct cnsm_module *cnsm_modules;
+/* Unregistered modules.  Their records are never freed, since a racing
+ * attach may still hold one; listing them keeps them reachable, so leak
+ * checkers (LeakSanitizer, valgrind) do not report the app's exit. */
+static struct cnsm_module *cnsm_unloaded_modules;
 
 /* A thread that attached blocks.  Lives in this library's TLS. */
 struct cnsm_thread {
@@ -336,6 +340,8 @@ CNSM_EXPORT void __codensm_unregister(const struct cnsm_module_desc *desc) {
   free(m->retired);
   free(m->entry);
   /* m itself is kept (a few bytes): a racing attach may still hold it. */
+  m->next_unloaded = cnsm_unloaded_modules;
+  cnsm_unloaded_modules = m;
   m->retired = NULL;
   m->entry = NULL;
   m->blocks = NULL;
