@@ -25,12 +25,8 @@ struct buf {
   int failed;
 };
 
-/* Makes room for n more bytes; 0 or -1. */
-static int reserve(struct buf *b, size_t n) {
-  if (b->failed)
-    return -1;
-  if (b->len + n <= b->cap)
-    return 0;
+/* Grows the buffer for n more bytes; 0 or -1. */
+static int grow(struct buf *b, size_t n) {
   size_t cap = b->cap ? b->cap : 256;
   while (cap < b->len + n)
     cap *= 2;
@@ -44,62 +40,90 @@ static int reserve(struct buf *b, size_t n) {
   return 0;
 }
 
-/* Appends n bytes. */
-static void put(struct buf *b, const char *s, size_t n) {
-  if (reserve(b, n) == 0) {
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-  }
+/* Makes room for n more bytes; 0 or -1. */
+static inline int reserve(struct buf *b, size_t n) {
+  if (b->failed)
+    return -1;
+  return b->len + n <= b->cap ? 0 : grow(b, n);
 }
 
-#define PUT_LITERAL(b, s) put((b), (s), sizeof(s) - 1)
+/* Appends n bytes; room was reserved. */
+static inline void put_unchecked(struct buf *b, const char *s, size_t n) {
+  memcpy(b->p + b->len, s, n);
+  b->len += n;
+}
 
-/* Writes v in decimal; returns the length. */
+#define PUT_LITERAL(b, s) put_unchecked((b), (s), sizeof(s) - 1)
+
+/* Writes v in decimal, two digits at a time; returns the length. */
 static size_t format_u64(char *out, uint64_t v) {
+  static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+                              "25262728293031323334353637383940414243444546474849"
+                              "50515253545556575859606162636465666768697071727374"
+                              "75767778798081828384858687888990919293949596979899";
   char tmp[24];
-  size_t n = 0;
-  do
-    tmp[n++] = (char)('0' + v % 10);
-  while ((v /= 10) != 0);
-  for (size_t i = 0; i < n; i++)
-    out[i] = tmp[n - 1 - i];
+  size_t n = sizeof tmp;
+  while (v >= 100) {
+    unsigned d = (unsigned)(v % 100) * 2;
+    v /= 100;
+    tmp[--n] = pairs[d + 1];
+    tmp[--n] = pairs[d];
+  }
+  if (v >= 10) {
+    tmp[--n] = pairs[v * 2 + 1];
+    tmp[--n] = pairs[v * 2];
+  } else {
+    tmp[--n] = (char)('0' + v);
+  }
+  size_t len = sizeof tmp - n;
+  memcpy(out, tmp + n, len);
+  out[len] = '\0';
+  return len;
+}
+
+/* ns as milliseconds with up to six decimals, trailing zeros dropped;
+ * returns the length. */
+static size_t format_ms(char *out, uint64_t ns) {
+  size_t n = format_u64(out, ns / 1000000);
+  uint32_t frac = (uint32_t)(ns % 1000000);
+  if (!frac)
+    return n;
+  char digits[6];
+  for (int i = 5; i >= 0; i--, frac /= 10)
+    digits[i] = (char)('0' + frac % 10);
+  size_t len = 6;
+  while (digits[len - 1] == '0')
+    len--;
+  out[n++] = '.';
+  memcpy(out + n, digits, len);
+  n += len;
   out[n] = '\0';
   return n;
 }
 
-/* ns as milliseconds with up to six decimals, trailing zeros dropped. */
-void cnsm_format_ms(char *out, uint64_t ns) {
-  size_t n = format_u64(out, ns / 1000000);
-  uint64_t frac = ns % 1000000;
-  if (!frac)
-    return;
-  out[n++] = '.';
-  for (uint64_t div = 100000; div && frac; div /= 10) {
-    out[n++] = (char)('0' + frac / div);
-    frac %= div;
-  }
-  out[n] = '\0';
-}
+void cnsm_format_ms(char *out, uint64_t ns) { format_ms(out, ns); }
 
-/* Appends a number. */
+/* Appends a number; room was reserved. */
 static void put_u64(struct buf *b, uint64_t v) {
-  char num[24];
-  put(b, num, format_u64(num, v));
+  b->len += format_u64(b->p + b->len, v);
 }
 
-/* Appends s as a JSON string. */
-static void put_string(struct buf *b, const char *s) {
+/* Appends s (n bytes) as a JSON string; room for 6n+2 was reserved.  Runs
+ * of bytes that need no escape, nearly always the whole name, are copied
+ * at once. */
+static void put_string(struct buf *b, const char *s, size_t n) {
   static const char hex[] = "0123456789abcdef";
-  size_t n = strlen(s);
-  if (reserve(b, n * 6 + 2) != 0) /* worst case: every byte \u00XX */
-    return;
   char *o = b->p + b->len;
   *o++ = '"';
-  for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-    if (*c >= 0x20 && *c != '"' && *c != '\\') {
-      *o++ = (char)*c;
-      continue;
-    }
+  const unsigned char *c = (const unsigned char *)s, *end = c + n;
+  while (c < end) {
+    const unsigned char *run = c;
+    while (c < end && *c >= 0x20 && *c != '"' && *c != '\\')
+      c++;
+    memcpy(o, run, (size_t)(c - run));
+    o += c - run;
+    if (c == end)
+      break;
     *o++ = '\\';
     switch (*c) {
     case '"': *o++ = '"'; break;
@@ -116,27 +140,58 @@ static void put_string(struct buf *b, const char *s) {
       *o++ = hex[*c >> 4];
       *o++ = hex[*c & 15];
     }
+    c++;
   }
   *o++ = '"';
   b->len = (size_t)(o - b->p);
 }
 
-/* Appends one function's object. */
-static void put_function(struct buf *b, const struct cnsm_delta *d) {
-  char ms[32];
+/* Appends the constant part of one function's object: its name,
+ * department and weight, up to the calls value. */
+static void put_head(struct buf *b, const char *name, const char *department,
+                     uint32_t weight) {
+  size_t name_len = strlen(name), dept_len = strlen(department);
+  if (reserve(b, 6 * (name_len + dept_len) + 64) != 0)
+    return;
   PUT_LITERAL(b, "{\"name\":");
-  put_string(b, d->name);
+  put_string(b, name, name_len);
   PUT_LITERAL(b, ",\"department\":");
-  put_string(b, d->department);
+  put_string(b, department, dept_len);
   PUT_LITERAL(b, ",\"value_weight\":");
-  put_u64(b, d->weight);
+  put_u64(b, weight);
   PUT_LITERAL(b, ",\"calls\":");
+}
+
+char *cnsm_encode_head(const char *name, const char *department,
+                       uint32_t weight, size_t *len) {
+  struct buf b = {0};
+  put_head(&b, name, department, weight);
+  if (b.failed) {
+    free(b.p);
+    return NULL;
+  }
+  *len = b.len;
+  return b.p;
+}
+
+/* Appends one function's object (after a comma unless it is the first):
+ * the head cached in its table entry, then the three deltas. */
+static void put_function(struct buf *b, const struct cnsm_delta *d, int first) {
+  if (!first && reserve(b, 1) == 0)
+    PUT_LITERAL(b, ",");
+  if (d->json_head) {
+    if (reserve(b, d->json_head_len) == 0)
+      put_unchecked(b, d->json_head, d->json_head_len);
+  } else { /* the head could not be cached (out of memory) */
+    put_head(b, d->name, d->department, d->weight);
+  }
+  if (reserve(b, 96) != 0)
+    return;
   put_u64(b, d->calls + d->pend_calls);
   PUT_LITERAL(b, ",\"errors\":");
   put_u64(b, d->errors + d->pend_errors);
   PUT_LITERAL(b, ",\"total_ms\":");
-  cnsm_format_ms(ms, d->ns + d->pend_ns);
-  put(b, ms, strlen(ms));
+  b->len += format_ms(b->p + b->len, d->ns + d->pend_ns);
   PUT_LITERAL(b, "}");
 }
 
@@ -149,15 +204,12 @@ const char *cnsm_encode(const struct cnsm_delta *d, size_t n) {
   struct buf b = body;
   b.len = 0;
   b.failed = 0;
-  reserve(&b, 32 + n * 128);
-  PUT_LITERAL(&b, "{\"functions\":[");
-  for (size_t i = 0; i < n; i++) {
-    if (i)
-      PUT_LITERAL(&b, ",");
-    put_function(&b, &d[i]);
-  }
-  PUT_LITERAL(&b, "]}");
-  put(&b, "", 1);
+  if (reserve(&b, 32 + n * 128) == 0)
+    PUT_LITERAL(&b, "{\"functions\":[");
+  for (size_t i = 0; i < n && !b.failed; i++)
+    put_function(&b, &d[i], i == 0);
+  if (reserve(&b, 3) == 0)
+    put_unchecked(&b, "]}", 3); /* with the terminating NUL */
   if (b.failed) {
     free(b.p);
     body = (struct buf){0};

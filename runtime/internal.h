@@ -135,6 +135,10 @@ struct cnsm_fn {
   const char *department; /* effective: after CODENSM_DEPARTMENTS */
   uint32_t weight;        /* effective: after CODENSM_WEIGHTS */
   unsigned cfg_generation;
+  /* The body's constant part for this function, escaped once:
+   * {"name":"..","department":"..","value_weight":N,"calls":  */
+  char *json_head;
+  size_t json_head_len;
   /* Totals of modules that are gone (dlclose, exit). */
   struct cnsm_slot base;
   /* Scratch: current totals, filled by cnsm_snapshot(). */
@@ -212,6 +216,8 @@ struct cnsm_delta {
   const char *name;
   const char *department;
   uint32_t weight;
+  const char *json_head; /* the entry's cached head, see struct cnsm_fn */
+  size_t json_head_len;
   uint64_t calls, errors, ns;         /* own part: current - acknowledged */
   uint64_t pend_calls, pend_errors, pend_ns; /* spooled part */
   int announced; /* an earlier send already listed it */
@@ -243,6 +249,10 @@ void cnsm_acknowledge_all_current(void) CNSM_HIDDEN;
 /* The ingest body {"functions":[...]} for d[0..n): NUL-ended, no newline,
  * valid until the next call (flush lock held).  NULL when out of memory. */
 const char *cnsm_encode(const struct cnsm_delta *d, size_t n) CNSM_HIDDEN;
+/* A malloc'd {"name":..,"department":..,"value_weight":N,"calls": for one
+ * function, its length in *len; NULL when out of memory. */
+char *cnsm_encode_head(const char *name, const char *department,
+                       uint32_t weight, size_t *len) CNSM_HIDDEN;
 /* Writes ns as milliseconds "123.456789" into buf (>= 32 bytes). */
 void cnsm_format_ms(char *buf, uint64_t ns) CNSM_HIDDEN;
 
