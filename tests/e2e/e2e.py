@@ -257,6 +257,19 @@ def case_fork(tc, level):
     expect_counts(sums, "forks.main", 1, 0)
 
 
+def case_signals(tc, level):
+    """A signal handler calling the function the interrupted loop counts:
+    every call is counted, none lost to the interruption."""
+    exe = tc.compile([os.path.join(PROGRAMS, "signals.c")], os.path.join(tc.workdir, "signals"),
+                     OPT_LEVELS[level])
+    instrumented, sums = run_counted(tc, exe, "signals")
+    expect(instrumented.returncode == 0, instrumented.stderr)
+    handled = int(instrumented.stdout.strip().split("=")[1])
+    expect(handled > 100, "only %d signals arrived: the test proves nothing" % handled)
+    expect_counts(sums, "signals.tick", 20000000 + handled, 0)
+    expect_counts(sums, "signals.on_alarm", handled, 0)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -309,6 +322,7 @@ CASES = {
     "dlopen": case_dlopen,
     "threads": case_threads,
     "fork": case_fork,
+    "signals": case_signals,
     "collector": case_collector,
 }
 
