@@ -171,12 +171,16 @@ static void spool_rest(int locked) {
 static void *flusher_main(void *arg) {
   (void)arg;
   const char *endpoint, *key, *spool_dir;
-  pthread_mutex_lock(&flush_lock);
-  /* Earlier processes' deltas go out at once. */
+  /* Earlier processes' deltas go out at once.  The flush lock is taken only
+   * when there are some: a short process must not wait at exit for this
+   * thread to be scheduled and look at an empty spool. */
   if (sink_settings(&endpoint, &key, &spool_dir) == 0 &&
-      spool_load_once(endpoint, spool_dir) > 0)
-    cnsm_send_all(cnsm_now_ns() + SEND_TIMEOUT_NS);
-  pthread_mutex_unlock(&flush_lock);
+      cnsm_spool_has_files(spool_dir, endpoint)) {
+    pthread_mutex_lock(&flush_lock);
+    if (spool_load_once(endpoint, spool_dir) > 0)
+      cnsm_send_all(cnsm_now_ns() + SEND_TIMEOUT_NS);
+    pthread_mutex_unlock(&flush_lock);
+  }
   pthread_mutex_lock(&thread_lock);
   while (!stopping) {
     struct timespec ts =
@@ -243,8 +247,12 @@ void cnsm_flusher_after_fork_child(void) {
   spool_checked = 1; /* the spool is the parent's */
 }
 
-/* The final send of shutdown and exit: what fails is spooled. */
-static void final_flush(void) {
+/* The final send of shutdown and exit: what fails is spooled.  At exit the
+ * thread is only told to stop, not waited for: it is idle or holds the
+ * flush lock (which we wait for anyway), and waiting for it to be scheduled
+ * cost short processes a millisecond on a busy machine.  codensm_shutdown()
+ * waits, since the process goes on. */
+static void final_flush(int at_exit) {
   pthread_mutex_lock(&thread_lock);
   int already = finished;
   finished = 1;
@@ -252,7 +260,7 @@ static void final_flush(void) {
   if (already)
     return;
   uint64_t deadline = cnsm_now_ns() + setting_ns(&cnsm_cfg.exit_timeout_s);
-  flusher_stop(deadline);
+  flusher_stop(at_exit ? cnsm_now_ns() : deadline);
   if (!__atomic_load_n(&cnsm_sink_wanted, __ATOMIC_ACQUIRE))
     return;
   if (lock_until(&flush_lock, deadline) == 0) {
@@ -279,13 +287,13 @@ CNSM_EXPORT int codensm_flush(void) {
 /* Public: final send, then the thread stops.  Idempotent. */
 CNSM_EXPORT void codensm_shutdown(void) {
   cnsm_config_ensure();
-  final_flush();
+  final_flush(0);
 }
 
 /* Process exit, after the modules' destructors. */
 __attribute__((destructor(101))) static void cnsm_at_exit(void) {
   cnsm_config_ensure();
-  final_flush();
+  final_flush(1);
   if (__atomic_load_n(&cnsm_cfg.report, __ATOMIC_RELAXED))
     cnsm_report_print(stderr);
 }

@@ -276,6 +276,8 @@ const char *cnsm_file_path(const char *endpoint) CNSM_HIDDEN;
 
 /* Claims this endpoint's spool files and adds their deltas to the table's
  * pend_* fields.  Returns how many functions were loaded. */
+/* Whether dir holds spool files of this endpoint; takes no lock. */
+int cnsm_spool_has_files(const char *dir, const char *endpoint) CNSM_HIDDEN;
 size_t cnsm_spool_load(const char *spool_dir, const char *endpoint) CNSM_HIDDEN;
 /* Unlinks the claimed files once their deltas were acknowledged. */
 void cnsm_spool_release(void) CNSM_HIDDEN;

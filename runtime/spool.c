@@ -158,6 +158,22 @@ static char *claim(const char *dir, const char *name) {
   return strdup(to);
 }
 
+/* Whether dir holds any spool file of this endpoint (claimed or not); reads
+ * only the directory, so the flusher can ask before taking any lock. */
+int cnsm_spool_has_files(const char *dir, const char *endpoint) {
+  char hash[17];
+  endpoint_hash(endpoint, hash);
+  DIR *d = opendir(dir);
+  if (!d)
+    return 0;
+  int found = 0;
+  struct dirent *ent;
+  while (!found && (ent = readdir(d)))
+    found = strncmp(ent->d_name, hash, 16) == 0 && ent->d_name[16] == '-';
+  closedir(d);
+  return found;
+}
+
 /* Claims and loads every spool file of this endpoint. */
 size_t cnsm_spool_load(const char *dir, const char *endpoint) {
   char hash[17];
