@@ -111,6 +111,9 @@ private:
   bool shouldInstrument(Function &F) const;
   void createTables(const std::vector<FunctionPlan> &Plans);
   void instrumentFunction(const FunctionPlan &Plan, unsigned Index);
+  void createSampleHelpers();
+  Value *emitAttachAndStart(IRBuilder<> &B, bool Timed);
+  void emitStop(IRBuilder<> &B, Value *Index, Value *Start);
   Value *insertEntryHook(IRBuilder<> &B, unsigned Index, bool Timed);
   void insertExitHook(const ExitPoint &Exit, unsigned Index,
                       ErrorConvention Errors, Value *StartTicks);
@@ -119,8 +122,9 @@ private:
   void createModuleCtorDtor();
 
   Constant *slotField(unsigned Index, SlotField Field);
+  Value *slotField(IRBuilder<> &B, Value *Index, SlotField Field);
   void emitIncrement(IRBuilder<> &B, Value *Counter, Value *Amount);
-  Value *emitLoadCounter(IRBuilder<> &B, Value *Counter);
+  Value *emitCountCall(IRBuilder<> &B, Value *Calls);
   Value *emitReadClock(IRBuilder<> &B);
   Constant *stringConstant(StringRef S);
   void setDebugLocation(IRBuilder<> &B, Function &F);
@@ -142,6 +146,7 @@ private:
 
   GlobalVariable *TlsBlock = nullptr;
   GlobalVariable *Desc = nullptr;
+  Function *SampleStartFn = nullptr, *SampleStopFn = nullptr;
   StringMap<Constant *> Strings;
 };
 
@@ -385,6 +390,13 @@ Constant *ModuleInstrumenter::slotField(unsigned Index, SlotField Field) {
   return ConstantExpr::getInBoundsGetElementPtr(BlockTy, TlsBlock, Indices);
 }
 
+Value *ModuleInstrumenter::slotField(IRBuilder<> &B, Value *Index,
+                                     SlotField Field) {
+  Value *Indices[] = {ConstantInt::get(I32, 0), ConstantInt::get(I32, BlockSlots),
+                      Index, ConstantInt::get(I64, Field)};
+  return B.CreateInBoundsGEP(BlockTy, TlsBlock, Indices);
+}
+
 void ModuleInstrumenter::createModuleCtorDtor() {
   Type *Void = Type::getVoidTy(Ctx);
   auto MakeHook = [&](StringRef Name, FunctionCallee Runtime) {
@@ -434,10 +446,23 @@ void ModuleInstrumenter::emitIncrement(IRBuilder<> &B, Value *Counter,
   Call->setDoesNotThrow();
 }
 
-Value *ModuleInstrumenter::emitLoadCounter(IRBuilder<> &B, Value *Counter) {
-  LoadInst *L = B.CreateAlignedLoad(I64, Counter, Align(8), "codensm.calls");
-  L->setAtomic(AtomicOrdering::Monotonic);
-  return L;
+/// Adds one call and returns the count before it.  On x86-64 a single
+/// non-locked `xadd`, as cheap as an add and as safe against a signal
+/// handler on the same thread; elsewhere an atomic fetch-add.
+Value *ModuleInstrumenter::emitCountCall(IRBuilder<> &B, Value *Calls) {
+  if (!IsX86_64)
+    return B.CreateAtomicRMW(AtomicRMWInst::Add, Calls, ConstantInt::get(I64, 1),
+                             MaybeAlign(8), AtomicOrdering::Monotonic);
+  PointerType *PtrI64 = ptrTo(I64);
+  InlineAsm *Xadd = InlineAsm::get(
+      FunctionType::get(I64, {PtrI64, I64, PtrI64}, false), "xaddq $0, $1",
+      "=r,=*m,0,*m,~{dirflag},~{fpsr},~{flags}", /*hasSideEffects=*/true);
+  CallInst *Call = B.CreateCall(Xadd, {Calls, ConstantInt::get(I64, 1), Calls},
+                                "codensm.calls");
+  Call->addParamAttr(0, Attribute::get(Ctx, Attribute::ElementType, I64));
+  Call->addParamAttr(2, Attribute::get(Ctx, Attribute::ElementType, I64));
+  Call->setDoesNotThrow();
+  return Call;
 }
 
 /// rdtsc inline on x86-64, where the runtime calibrates it; a runtime call
@@ -455,56 +480,105 @@ void ModuleInstrumenter::setDebugLocation(IRBuilder<> &B, Function &F) {
     B.SetCurrentDebugLocation(DILocation::get(Ctx, 0, 0, SP));
 }
 
-/// Counts the call; on the calls the runtime samples (always the first one
-/// per function and thread) attaches this thread's block if needed and
-/// reads the clock.  Returns the start time, 0 when the call is not timed.
-Value *ModuleInstrumenter::insertEntryHook(IRBuilder<> &B, unsigned Index,
-                                           bool Timed) {
-  MDBuilder MDB(Ctx);
-  Constant *Calls = slotField(Index, SlotCalls);
-  Value *Sampled;
-  if (Timed && ClTiming == TimingMode::Every) {
-    emitIncrement(B, Calls, ConstantInt::get(I64, 1));
-    Sampled = B.getTrue();
-  } else {
-    Value *Before = emitLoadCounter(B, Calls);
-    emitIncrement(B, Calls, ConstantInt::get(I64, 1));
-    LoadInst *Mask = B.CreateAlignedLoad(I64, SampleMask, Align(8));
-    Mask->setAtomic(AtomicOrdering::Monotonic);
-    Sampled = B.CreateICmpEQ(B.CreateAnd(Before, Mask), ConstantInt::get(I64, 0),
-                             "codensm.sampled");
-  }
-
-  Instruction *Here = &*B.GetInsertPoint();
-  BasicBlock *Head = Here->getParent();
-  Instruction *SampleTerm = SplitBlockAndInsertIfThen(
-      Sampled, Here, false, MDB.createBranchWeights(1, 63));
-  SampleTerm->getParent()->setName("codensm.sample");
-
-  // Attach this thread's block the first time it calls into the module.
-  IRBuilder<> SB(SampleTerm);
-  SB.SetCurrentDebugLocation(B.getCurrentDebugLocation());
-  Value *Attached = SB.CreateAlignedLoad(
+/// Links this thread's block into the runtime the first time the thread
+/// calls into the module; then, when Timed, reads the clock.
+Value *ModuleInstrumenter::emitAttachAndStart(IRBuilder<> &B, bool Timed) {
+  Value *Attached = B.CreateAlignedLoad(
       I64, ConstantExpr::getInBoundsGetElementPtr(
                BlockTy, TlsBlock,
                ArrayRef<Constant *>{ConstantInt::get(I32, 0),
                                     ConstantInt::get(I32, BlockAttached)}),
       Align(8));
+  Instruction *Here = &*B.GetInsertPoint();
   Instruction *AttachTerm = SplitBlockAndInsertIfThen(
-      SB.CreateICmpEQ(Attached, ConstantInt::get(I64, 0)), SampleTerm, false,
-      MDB.createBranchWeights(1, 1000));
+      B.CreateICmpEQ(Attached, ConstantInt::get(I64, 0)), Here, false,
+      MDBuilder(Ctx).createBranchWeights(1, 1000));
   AttachTerm->getParent()->setName("codensm.attach");
   IRBuilder<> AB(AttachTerm);
   AB.SetCurrentDebugLocation(B.getCurrentDebugLocation());
   AB.CreateCall(AttachFn, {ConstantExpr::getPointerCast(Desc, Ptr),
                            ConstantExpr::getPointerCast(TlsBlock, Ptr)})
       ->setDoesNotThrow();
+  B.SetInsertPoint(Here); // the split moved it into a new block
+  return Timed ? emitReadClock(B) : nullptr;
+}
+
+/// Stops the clock of a timed call: one more sample, its ticks added.
+void ModuleInstrumenter::emitStop(IRBuilder<> &B, Value *Index, Value *Start) {
+  Value *End = emitReadClock(B);
+  // A thread that moved to a CPU whose counter lags must not add 2^64 ticks.
+  Value *Elapsed = B.CreateSelect(B.CreateICmpUGT(End, Start),
+                                  B.CreateSub(End, Start),
+                                  ConstantInt::get(I64, 0));
+  emitIncrement(B, slotField(B, Index, SlotSamples), ConstantInt::get(I64, 1));
+  emitIncrement(B, slotField(B, Index, SlotTicks), Elapsed);
+}
+
+/// The rare part of the hooks, shared by every function of the module:
+/// sample_start attaches the thread and returns the start time (0 when
+/// timing is off), sample_stop records a timed call.  Keeping them out of
+/// line keeps each function's added IR, and so the compile time, small;
+/// they run on one call in 64, where a call costs nothing worth measuring.
+void ModuleInstrumenter::createSampleHelpers() {
+  auto MakeHelper = [&](StringRef Name, FunctionType *Ty) {
+    Function *F =
+        Function::Create(Ty, GlobalValue::InternalLinkage, Name, M);
+    F->addFnAttr(Attribute::NoUnwind);
+    F->addFnAttr(Attribute::NoInline);
+    F->addFnAttr(Attribute::Cold);
+    return F;
+  };
+  SampleStartFn = MakeHelper("codensm.sample_start", FunctionType::get(I64, false));
+  IRBuilder<> B(BasicBlock::Create(Ctx, "", SampleStartFn));
+  Instruction *Ret = B.CreateRet(ConstantInt::get(I64, 0));
+  B.SetInsertPoint(Ret);
+  if (Value *Start = emitAttachAndStart(B, ClTiming != TimingMode::Off))
+    Ret->setOperand(0, Start);
+
+  SampleStopFn = MakeHelper("codensm.sample_stop",
+                            FunctionType::get(B.getVoidTy(), {I64, I64}, false));
+  IRBuilder<> SB(BasicBlock::Create(Ctx, "", SampleStopFn));
+  emitStop(SB, SampleStopFn->getArg(0), SampleStopFn->getArg(1));
+  SB.CreateRetVoid();
+}
+
+/// Counts the call; on the calls the runtime samples (always the first one
+/// per function and thread) attaches this thread's block if needed and
+/// reads the clock.  Returns the start time, 0 when the call is not timed.
+Value *ModuleInstrumenter::insertEntryHook(IRBuilder<> &B, unsigned Index,
+                                           bool Timed) {
+  Constant *Calls = slotField(Index, SlotCalls);
+  Instruction *Here = &*B.GetInsertPoint();
+  BasicBlock *Head = Here->getParent();
+  bool Inline = Timed && ClTiming == TimingMode::Every;
+  Value *Sampled;
+  if (Inline) {
+    emitIncrement(B, Calls, ConstantInt::get(I64, 1));
+    Sampled = B.getTrue();
+  } else {
+    Value *Before = emitCountCall(B, Calls);
+    LoadInst *Mask = B.CreateAlignedLoad(I64, SampleMask, Align(8));
+    Mask->setAtomic(AtomicOrdering::Monotonic);
+    Sampled = B.CreateICmpEQ(B.CreateAnd(Before, Mask), ConstantInt::get(I64, 0),
+                             "codensm.sampled");
+  }
+  Instruction *SampleTerm = SplitBlockAndInsertIfThen(
+      Sampled, Here, false, MDBuilder(Ctx).createBranchWeights(1, 63));
+  SampleTerm->getParent()->setName("codensm.sample");
+  IRBuilder<> SB(SampleTerm);
+  SB.SetCurrentDebugLocation(B.getCurrentDebugLocation());
+  Value *Start;
+  if (Inline) {
+    Start = emitAttachAndStart(SB, true);
+  } else {
+    CallInst *Call = SB.CreateCall(SampleStartFn, {});
+    Call->setDoesNotThrow();
+    Start = Call;
+  }
 
   B.SetInsertPoint(Here);
   if (!Timed || ClTiming == TimingMode::Off)
     return nullptr;
-  SB.SetInsertPoint(SampleTerm);
-  Value *Start = emitReadClock(SB);
   PHINode *StartTicks = B.CreatePHI(I64, 2, "codensm.start");
   StartTicks->addIncoming(ConstantInt::get(I64, 0), Head);
   StartTicks->addIncoming(Start, SampleTerm->getParent());
@@ -581,13 +655,11 @@ void ModuleInstrumenter::insertExitHook(const ExitPoint &Exit, unsigned Index,
   StopTerm->getParent()->setName("codensm.stop");
   IRBuilder<> SB(StopTerm);
   SB.SetCurrentDebugLocation(B.getCurrentDebugLocation());
-  Value *End = emitReadClock(SB);
-  // A thread that moved to a CPU whose counter lags must not add 2^64 ticks.
-  Value *Elapsed = SB.CreateSelect(SB.CreateICmpUGT(End, StartTicks),
-                                   SB.CreateSub(End, StartTicks),
-                                   ConstantInt::get(I64, 0));
-  emitIncrement(SB, slotField(Index, SlotSamples), ConstantInt::get(I64, 1));
-  emitIncrement(SB, slotField(Index, SlotTicks), Elapsed);
+  Value *SlotIndex = ConstantInt::get(I64, Index);
+  if (ClTiming == TimingMode::Every)
+    emitStop(SB, SlotIndex, StartTicks);
+  else
+    SB.CreateCall(SampleStopFn, {SlotIndex, StartTicks})->setDoesNotThrow();
 }
 
 /// Every way out of F: each `ret` (before a musttail call when there is
@@ -666,6 +738,7 @@ bool ModuleInstrumenter::run() {
 
   initialize();
   createTables(Plans);
+  createSampleHelpers();
   for (unsigned Index = 0; Index < Plans.size(); ++Index)
     instrumentFunction(Plans[Index], Index);
   createModuleCtorDtor();

@@ -11,14 +11,14 @@
 // RUN: %llvm_dis %t.full.bc -o - | %FileCheck %s --check-prefix=O2
 
 // O0: define {{.*}} @caller(
-// O0: "incq $0"{{.*}}i32 4, i64 0, i64 0)
+// O0: "xaddq $0, $1"{{.*}}i32 4, i64 0, i64 0)
 // O0: define {{.*}} @helper(
-// O0: "incq $0"{{.*}}i32 4, i64 1, i64 0)
+// O0: "xaddq $0, $1"{{.*}}i32 4, i64 1, i64 0)
 
 // O2-NOT: define {{.*}} @helper(
 // O2: define {{.*}} @caller(
 // LLVM 15+ folds the slot address to a byte offset: 32 + 32 * slot.
-// O2-DAG: "incq $0"{{.*}}{{i32 4, i64 0, i64 0\)|@__codensm_tls, i64 32\)}}
-// O2-DAG: "incq $0"{{.*}}{{i32 4, i64 1, i64 0\)|@__codensm_tls, i64 64\)}}
+// O2-DAG: "xaddq $0, $1"{{.*}}{{i32 4, i64 0, i64 0\)|@__codensm_tls, i64 32\)}}
+// O2-DAG: "xaddq $0, $1"{{.*}}{{i32 4, i64 1, i64 0\)|@__codensm_tls, i64 64\)}}
 static int helper(int x) { return x * 3; }
 int caller(int x) { return helper(x) + 1; }

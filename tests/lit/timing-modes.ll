@@ -16,9 +16,13 @@ target triple = "x86_64-pc-linux-gnu"
 ; EVERY: rdtsc
 ; OFF-LABEL: define i32 @f(
 ; OFF: @__codensm_sample_mask
+; OFF: call i64 @codensm.sample_start()
+; OFF-NOT: @codensm.sample_stop
+; OFF: ret i32
+; OFF-LABEL: define internal i64 @codensm.sample_start()
 ; OFF: call void @__codensm_attach
 ; OFF-NOT: rdtsc
-; OFF: ret i32
+; OFF: ret i64 0
 define i32 @f(i32 %x) {
   ret i32 %x
 }
