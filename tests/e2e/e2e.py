@@ -257,6 +257,19 @@ def case_fork(tc, level):
     expect_counts(sums, "forks.main", 1, 0)
 
 
+def case_inlined(tc, level):
+    """A static helper inlined at -O2 counts every one of its calls."""
+    exe = tc.compile([os.path.join(PROGRAMS, "inlined.c")], os.path.join(tc.workdir, "inlined"),
+                     OPT_LEVELS[level])
+    if level != "O0":
+        symbols = subprocess.run(["nm", exe], capture_output=True, text=True).stdout
+        expect(" square" not in symbols, "square was not inlined: the test proves nothing")
+    instrumented, sums = run_counted(tc, exe, "inlined")
+    expect(instrumented.stdout == "332833500\n", "output %r" % instrumented.stdout)
+    expect_counts(sums, "inlined.square", 1000, 0)
+    expect_counts(sums, "inlined.main", 1, 0)
+
+
 def case_signals(tc, level):
     """A signal handler calling the function the interrupted loop counts:
     every call is counted, none lost to the interruption."""
@@ -323,6 +336,7 @@ CASES = {
     "threads": case_threads,
     "fork": case_fork,
     "signals": case_signals,
+    "inlined": case_inlined,
     "collector": case_collector,
 }
 
