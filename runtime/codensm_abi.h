@@ -21,14 +21,20 @@
  *
  * The hot path, emitted inline by the pass:
  *
- *   entry:  old = slot.calls; slot.calls += 1 (one instruction on x86-64,
- *           so a signal handler on the same thread cannot lose a count)
- *           if ((old & __codensm_sample_mask) == 0) {       // rare
- *               if (!block.attached) __codensm_attach(&desc, &block);
- *               t0 = clock();   // rdtsc on x86-64, else __codensm_clock()
- *           }
+ *   entry:  old = slot.calls; slot.calls += 1 (one non-locked xadd on
+ *           x86-64, so a signal handler on the same thread cannot lose a
+ *           count; an atomic fetch-add elsewhere)
+ *           if ((old & __codensm_sample_mask) == 0)          // rare
+ *               t0 = sample_start();
  *   exit:   if (error convention holds or exit is an unwind) slot.errors += 1
- *           if (t0) { slot.samples += 1; slot.ticks += clock() - t0; }
+ *           if (t0) sample_stop(slot index, t0);
+ *
+ * sample_start and sample_stop are two cold, internal functions per module
+ * (inline instead under -codensm-timing=every):
+ *
+ *   sample_start: if (!block.attached) __codensm_attach(&desc, &block);
+ *                 return clock();   // rdtsc on x86-64, else __codensm_clock()
+ *   sample_stop:  slot.samples += 1; slot.ticks += max(clock() - t0, 0);
  *
  * Since every TLS block starts zeroed, the first call of each function in
  * each thread is always sampled, so every thread that touches a module
