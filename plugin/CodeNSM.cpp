@@ -272,7 +272,9 @@ ModuleInstrumenter::chooseFunctions(const AnnotationMap &Notes) {
     } else {
       Plan.Name = Module + "." + Qualified;
     }
-    Plan.Department = A && A->Department ? *A->Department : FileDepartment;
+    Plan.Name = bounded(Plan.Name, MaxNameBytes);
+    Plan.Department = bounded(
+        A && A->Department ? *A->Department : FileDepartment, MaxDepartmentBytes);
     Plan.Weight = A && A->Weight ? *A->Weight
                                  : Cfg.weightFor(Plan.Name).value_or(1);
     Plan.Errors = A && A->Errors ? *A->Errors

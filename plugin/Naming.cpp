@@ -6,6 +6,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 
+#include <cstdio>
 #include <cstdlib>
 
 using namespace llvm;
@@ -56,6 +57,21 @@ std::string moduleNameFor(StringRef RelPath) {
   SmallString<128> Name(RelPath);
   sys::path::replace_extension(Name, "");
   return std::string(Name.str());
+}
+
+std::string bounded(StringRef Text, size_t Max) {
+  if (Text.size() <= Max)
+    return Text.str();
+  uint64_t Hash = 14695981039346656037ull; // FNV-1a
+  for (unsigned char C : Text)
+    Hash = (Hash ^ C) * 1099511628211ull;
+  size_t Keep = Max - 17;
+  // Never cut a UTF-8 sequence in two.
+  while (Keep > 0 && (static_cast<unsigned char>(Text[Keep]) & 0xC0) == 0x80)
+    --Keep;
+  char Suffix[18];
+  snprintf(Suffix, sizeof Suffix, "~%016llx", (unsigned long long)Hash);
+  return Text.substr(0, Keep).str() + Suffix;
 }
 
 std::string defaultDepartmentFor(StringRef RelPath) {

@@ -34,6 +34,16 @@ std::string moduleNameFor(llvm::StringRef RelPath);
 /// The directory part of a relative path, or "root" for files at the root.
 std::string defaultDepartmentFor(llvm::StringRef RelPath);
 
+/// Longest names and departments the ingest contract accepts (the
+/// collector refuses a request holding a longer one, so one over-long
+/// template name would block every send).
+constexpr size_t MaxNameBytes = 512, MaxDepartmentBytes = 128;
+
+/// Text itself when it fits in Max bytes; otherwise its start, "~" and 16
+/// hex digits of a hash of the whole, Max bytes in all: still readable,
+/// still unique, the same in every compilation.
+std::string bounded(llvm::StringRef Text, size_t Max);
+
 } // namespace codensm
 
 #endif // CODENSM_NAMING_H
