@@ -158,18 +158,25 @@ static char *claim(const char *dir, const char *name) {
   return strdup(to);
 }
 
-/* Whether dir holds any spool file of this endpoint (claimed or not); reads
- * only the directory, so the flusher can ask before taking any lock. */
+/* The next entry of d that is a spool file of the endpoint whose hash is
+ * given (claimed or not), or NULL. */
+static const char *next_endpoint_file(DIR *d, const char hash[17]) {
+  struct dirent *ent;
+  while ((ent = readdir(d)))
+    if (strncmp(ent->d_name, hash, 16) == 0 && ent->d_name[16] == '-')
+      return ent->d_name;
+  return NULL;
+}
+
+/* Whether dir holds any spool file of this endpoint; reads only the
+ * directory, so the flusher can ask before taking any lock. */
 int cnsm_spool_has_files(const char *dir, const char *endpoint) {
   char hash[17];
   endpoint_hash(endpoint, hash);
   DIR *d = opendir(dir);
   if (!d)
     return 0;
-  int found = 0;
-  struct dirent *ent;
-  while (!found && (ent = readdir(d)))
-    found = strncmp(ent->d_name, hash, 16) == 0 && ent->d_name[16] == '-';
+  int found = next_endpoint_file(d, hash) != NULL;
   closedir(d);
   return found;
 }
@@ -182,11 +189,8 @@ size_t cnsm_spool_load(const char *dir, const char *endpoint) {
   if (!d)
     return 0;
   size_t total = 0;
-  struct dirent *ent;
-  while ((ent = readdir(d))) {
-    const char *name = ent->d_name;
-    if (strncmp(name, hash, 16) != 0 || name[16] != '-')
-      continue;
+  const char *name;
+  while ((name = next_endpoint_file(d, hash))) {
     pid_t pid = claimer(name);
     if (pid && (pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH))
       continue; /* claimed by a live process */
