@@ -55,23 +55,25 @@ static inline void put_unchecked(struct buf *b, const char *s, size_t n) {
 
 #define PUT_LITERAL(b, s) put_unchecked((b), (s), sizeof(s) - 1)
 
+/* "00".."99": two decimal digits at a time. */
+static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324"
+                                  "25262728293031323334353637383940414243444546474849"
+                                  "50515253545556575859606162636465666768697071727374"
+                                  "75767778798081828384858687888990919293949596979899";
+
 /* Writes v in decimal, two digits at a time; returns the length. */
 static size_t format_u64(char *out, uint64_t v) {
-  static const char pairs[] = "00010203040506070809101112131415161718192021222324"
-                              "25262728293031323334353637383940414243444546474849"
-                              "50515253545556575859606162636465666768697071727374"
-                              "75767778798081828384858687888990919293949596979899";
   char tmp[24];
   size_t n = sizeof tmp;
   while (v >= 100) {
     unsigned d = (unsigned)(v % 100) * 2;
     v /= 100;
-    tmp[--n] = pairs[d + 1];
-    tmp[--n] = pairs[d];
+    tmp[--n] = digit_pairs[d + 1];
+    tmp[--n] = digit_pairs[d];
   }
   if (v >= 10) {
-    tmp[--n] = pairs[v * 2 + 1];
-    tmp[--n] = pairs[v * 2];
+    tmp[--n] = digit_pairs[v * 2 + 1];
+    tmp[--n] = digit_pairs[v * 2];
   } else {
     tmp[--n] = (char)('0' + v);
   }
@@ -85,17 +87,16 @@ static size_t format_u64(char *out, uint64_t v) {
  * returns the length. */
 static size_t format_ms(char *out, uint64_t ns) {
   size_t n = format_u64(out, ns / 1000000);
-  uint32_t frac = (uint32_t)(ns % 1000000);
+  unsigned frac = (unsigned)(ns % 1000000);
   if (!frac)
     return n;
-  char digits[6];
-  for (int i = 5; i >= 0; i--, frac /= 10)
-    digits[i] = (char)('0' + frac % 10);
-  size_t len = 6;
-  while (digits[len - 1] == '0')
-    len--;
   out[n++] = '.';
-  memcpy(out + n, digits, len);
+  memcpy(out + n, digit_pairs + 2 * (frac / 10000), 2);
+  memcpy(out + n + 2, digit_pairs + 2 * (frac / 100 % 100), 2);
+  memcpy(out + n + 4, digit_pairs + 2 * (frac % 100), 2);
+  size_t len = 6;
+  while (out[n + len - 1] == '0')
+    len--;
   n += len;
   out[n] = '\0';
   return n;
