@@ -61,25 +61,26 @@ static const char digit_pairs[] = "000102030405060708091011121314151617181920212
                                   "50515253545556575859606162636465666768697071727374"
                                   "75767778798081828384858687888990919293949596979899";
 
-/* Writes v in decimal, two digits at a time; returns the length. */
+/* Writes v in decimal, two digits at a time, straight into place (its
+ * length is counted first); returns the length. */
 static size_t format_u64(char *out, uint64_t v) {
-  char tmp[24];
-  size_t n = sizeof tmp;
+  size_t len = 1;
+  for (uint64_t power = 10; len < 20 && v >= power; power *= 10)
+    len++;
+  char *o = out + len;
+  *o = '\0';
   while (v >= 100) {
     unsigned d = (unsigned)(v % 100) * 2;
     v /= 100;
-    tmp[--n] = digit_pairs[d + 1];
-    tmp[--n] = digit_pairs[d];
+    *--o = digit_pairs[d + 1];
+    *--o = digit_pairs[d];
   }
   if (v >= 10) {
-    tmp[--n] = digit_pairs[v * 2 + 1];
-    tmp[--n] = digit_pairs[v * 2];
+    *--o = digit_pairs[v * 2 + 1];
+    *--o = digit_pairs[v * 2];
   } else {
-    tmp[--n] = (char)('0' + v);
+    *--o = (char)('0' + v);
   }
-  size_t len = sizeof tmp - n;
-  memcpy(out, tmp + n, len);
-  out[len] = '\0';
   return len;
 }
 
