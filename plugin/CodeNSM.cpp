@@ -221,10 +221,19 @@ static bool isCompilerGenerated(StringRef Name) {
   return false;
 }
 
-/// Names in the C++ standard library's own namespaces.
+/// Names in the C++ standard library's own namespaces.  The namespace may
+/// follow a return type: a local class of a function template demangles as
+/// "void std::basic_string<...>::_M_construct<...>(...)::_Guard::_Guard".
+/// Only the part before the first parameter list counts, so a user's
+/// f(std::string)::Local::g is not taken for the library's.
 static bool isStandardLibrary(StringRef Qualified) {
-  return startsWith(Qualified, "std::") || startsWith(Qualified, "__gnu_cxx::") ||
-         startsWith(Qualified, "__cxxabiv1::");
+  StringRef Scope = Qualified.substr(0, Qualified.find('('));
+  for (StringRef Namespace : {"std::", "__gnu_cxx::", "__cxxabiv1::"}) {
+    size_t At = Scope.find(Namespace);
+    if (At != StringRef::npos && (At == 0 || Scope[At - 1] == ' '))
+      return true;
+  }
+  return false;
 }
 
 bool ModuleInstrumenter::shouldInstrument(Function &F) const {

@@ -34,6 +34,14 @@ std::string qualifiedFunctionName(StringRef LinkageName) {
     return Mangled;
   std::string Result(Name);
   std::free(Name);
+  // ABI tags ("vformat[abi:cxx11]") say how a type is laid out, not which
+  // function this is: drop them, as a reader would.
+  for (size_t Tag; (Tag = Result.find("[abi:")) != std::string::npos;) {
+    size_t End = Result.find(']', Tag);
+    if (End == std::string::npos)
+      break;
+    Result.erase(Tag, End - Tag + 1);
+  }
   return Result.empty() ? Mangled : Result;
 }
 
