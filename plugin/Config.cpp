@@ -14,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Config.h"
+#include "Compat.h"
 
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/SmallVector.h"
@@ -50,10 +51,6 @@ std::optional<ErrorConvention> parseErrorConvention(StringRef Name) {
 // Matching
 //===----------------------------------------------------------------------===//
 
-static bool startsWithPrefix(StringRef S, StringRef Prefix) {
-  return S.size() >= Prefix.size() && S.substr(0, Prefix.size()) == Prefix;
-}
-
 /// The value of the longest key in Map that prefixes Key.
 template <typename T>
 static std::optional<T>
@@ -62,7 +59,7 @@ longestPrefix(const std::vector<std::pair<std::string, T>> &Map,
   std::optional<T> Best;
   size_t BestLen = 0;
   for (const auto &Entry : Map) {
-    if (startsWithPrefix(Key, Entry.first) &&
+    if (startsWith(Key, Entry.first) &&
         (!Best || Entry.first.size() > BestLen)) {
       Best = Entry.second;
       BestLen = Entry.first.size();
@@ -89,7 +86,7 @@ static bool matchComponents(ArrayRef<StringRef> Pat, ArrayRef<StringRef> Path) {
 }
 
 bool globMatches(StringRef Pattern, StringRef RelPath) {
-  while (startsWithPrefix(Pattern, "./"))
+  while (startsWith(Pattern, "./"))
     Pattern = Pattern.drop_front(2);
   Pattern = Pattern.ltrim('/');
   std::string Anchored = Pattern.str();
