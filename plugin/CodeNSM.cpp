@@ -599,24 +599,14 @@ Value *ModuleInstrumenter::insertEntryHook(IRBuilder<> &B, unsigned Index,
 Value *ModuleInstrumenter::errorCondition(IRBuilder<> &B, Value *V,
                                           ErrorConvention Errors) {
   Type *Ty = V->getType();
-  if (Ty->isPointerTy()) {
-    Value *Null = ConstantPointerNull::get(cast<PointerType>(Ty));
-    switch (Errors) {
-    case ErrorsNull:
-    case ErrorsZero:
-    case ErrorsFalse:
-      return B.CreateICmpEQ(V, Null);
-    case ErrorsNonzero:
-      return B.CreateICmpNE(V, Null);
-    default:
-      return nullptr;
-    }
-  }
-  if (Ty->isIntegerTy()) {
-    Value *Zero = ConstantInt::get(Ty, 0);
+  if (Ty->isIntegerTy() || Ty->isPointerTy()) {
+    // 0 or null: the same comparisons serve both; only integers (wider
+    // than bool) have a sign.
+    Constant *Zero = Constant::getNullValue(Ty);
     switch (Errors) {
     case ErrorsNegative:
-      return Ty->isIntegerTy(1) ? nullptr : B.CreateICmpSLT(V, Zero);
+      return Ty->isIntegerTy() && !Ty->isIntegerTy(1) ? B.CreateICmpSLT(V, Zero)
+                                                       : nullptr;
     case ErrorsNonzero:
       return B.CreateICmpNE(V, Zero);
     case ErrorsZero:
