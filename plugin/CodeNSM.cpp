@@ -6,9 +6,11 @@
 //      minus compiler-generated ones and CODENSM_SKIP, plus CODENSM_TRACK);
 //   3. make the tables: a thread_local block of counter slots, one slot per
 //      function, and a constant descriptor naming each slot;
-//   4. place the hooks: at entry count the call and, on sampled calls, read
-//      the clock; at every exit (ret, and unwinding through
-//      EscapeEnumerator as ThreadSanitizer does) count errors and time;
+//   4. place the hooks: at entry a call that counts the call and starts the
+//      clock on sampled calls; at every exit (ret, and unwinding through
+//      EscapeEnumerator as ThreadSanitizer does) count errors and a call
+//      that stops the clock.  The two calls become inline code after the
+//      optimiser (ExpandHooks.cpp), so the optimiser carries little;
 //   5. register the table from a module constructor, unregister it from a
 //      destructor.
 // The layouts and the hot path are specified in runtime/codensm_abi.h.
@@ -18,6 +20,8 @@
 #include "Annotations.h"
 #include "Compat.h"
 #include "Config.h"
+#include "HotPath.h"
+#include "Markers.h"
 #include "Naming.h"
 
 #include "llvm/ADT/Statistic.h"
@@ -25,20 +29,17 @@
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/DebugInfoMetadata.h"
 #include "llvm/IR/IRBuilder.h"
-#include "llvm/IR/InlineAsm.h"
 #include "llvm/IR/IntrinsicInst.h"
 #include "llvm/IR/Instructions.h"
-#include "llvm/IR/IntrinsicsX86.h"
-#include "llvm/IR/MDBuilder.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Passes/PassPlugin.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Debug.h"
 #include "llvm/Support/Path.h"
-#include "llvm/Transforms/Utils/BasicBlockUtils.h"
 #include "llvm/Transforms/Utils/EscapeEnumerator.h"
 #include "llvm/Transforms/Utils/ModuleUtils.h"
 
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -46,8 +47,6 @@ using namespace llvm;
 using namespace codensm;
 
 #define DEBUG_TYPE "codensm"
-
-enum class TimingMode { Sampled, Every, Off };
 
 static cl::opt<std::string>
     ClConfig("codensm-config",
@@ -73,8 +72,6 @@ STATISTIC(NumUnwindExits, "Exits by unwinding instrumented");
 // Must match runtime/codensm_abi.h.
 static constexpr unsigned AbiVersion = 1;
 static constexpr unsigned FlagOdr = 0x1, FlagUntimed = 0x2;
-enum SlotField { SlotCalls = 0, SlotErrors = 1, SlotSamples = 2, SlotTicks = 3 };
-enum BlockField { BlockAttached = 0, BlockSlots = 4 };
 
 namespace {
 
@@ -111,9 +108,6 @@ private:
   bool shouldInstrument(Function &F) const;
   void createTables(const std::vector<FunctionPlan> &Plans);
   void instrumentFunction(const FunctionPlan &Plan, unsigned Index);
-  void createSampleHelpers();
-  Value *emitAttachAndStart(IRBuilder<> &B, bool Timed);
-  void emitStop(IRBuilder<> &B, Value *Index, Value *Start);
   Value *insertEntryHook(IRBuilder<> &B, unsigned Index, bool Timed);
   void insertExitHook(const ExitPoint &Exit, unsigned Index,
                       ErrorConvention Errors, Value *StartTicks);
@@ -121,11 +115,6 @@ private:
   Value *errorCondition(IRBuilder<> &B, Value *V, ErrorConvention Errors);
   void createModuleCtorDtor();
 
-  Constant *slotField(unsigned Index, SlotField Field);
-  Value *slotField(IRBuilder<> &B, Value *Index, SlotField Field);
-  void emitIncrement(IRBuilder<> &B, Value *Counter, Value *Amount);
-  Value *emitCountCall(IRBuilder<> &B, Value *Calls);
-  Value *emitReadClock(IRBuilder<> &B);
   Constant *stringConstant(StringRef S);
   void setDebugLocation(IRBuilder<> &B, Function &F);
 
@@ -140,13 +129,11 @@ private:
   PointerType *Ptr = nullptr;
   ArrayType *SlotTy = nullptr;
   StructType *BlockTy = nullptr, *FunctionInfoTy = nullptr, *DescTy = nullptr;
-  FunctionCallee RegisterFn, UnregisterFn, AttachFn, ClockFn;
-  GlobalVariable *SampleMask = nullptr;
-  bool IsX86_64 = false;
+  FunctionCallee RegisterFn, UnregisterFn;
 
   GlobalVariable *TlsBlock = nullptr;
   GlobalVariable *Desc = nullptr;
-  Function *SampleStartFn = nullptr, *SampleStopFn = nullptr;
+  std::unique_ptr<HotPath> Path; ///< counters of TlsBlock
   StringMap<Constant *> Strings;
 };
 
@@ -315,7 +302,6 @@ void ModuleInstrumenter::initialize() {
   SlotTy = ArrayType::get(I64, 4);
   FunctionInfoTy = StructType::get(Ctx, {Ptr, Ptr, Ptr, I32, I32, I32, I32});
   DescTy = StructType::get(Ctx, {I32, I32, Ptr, Ptr, Ptr, Ptr, Ptr});
-  IsX86_64 = Triple(M.getTargetTriple()).getArch() == Triple::x86_64;
 
   // The runtime's entry points never throw: EscapeEnumerator must not turn
   // our own calls into invokes.
@@ -324,10 +310,6 @@ void ModuleInstrumenter::initialize() {
   RegisterFn = M.getOrInsertFunction("__codensm_register", NoUnwind, Void, Ptr);
   UnregisterFn =
       M.getOrInsertFunction("__codensm_unregister", NoUnwind, Void, Ptr);
-  AttachFn = M.getOrInsertFunction("__codensm_attach", NoUnwind, Void, Ptr, Ptr);
-  ClockFn = M.getOrInsertFunction("__codensm_clock", NoUnwind, I64);
-  SampleMask = cast<GlobalVariable>(
-      M.getOrInsertGlobal("__codensm_sample_mask", I64));
 }
 
 Constant *ModuleInstrumenter::stringConstant(StringRef S) {
@@ -393,21 +375,6 @@ void ModuleInstrumenter::createTables(const std::vector<FunctionPlan> &Plans) {
   Desc->setAlignment(Align(8));
 }
 
-Constant *ModuleInstrumenter::slotField(unsigned Index, SlotField Field) {
-  Constant *Indices[] = {ConstantInt::get(I32, 0),
-                         ConstantInt::get(I32, BlockSlots),
-                         ConstantInt::get(I64, Index),
-                         ConstantInt::get(I64, Field)};
-  return ConstantExpr::getInBoundsGetElementPtr(BlockTy, TlsBlock, Indices);
-}
-
-Value *ModuleInstrumenter::slotField(IRBuilder<> &B, Value *Index,
-                                     SlotField Field) {
-  Value *Indices[] = {ConstantInt::get(I32, 0), ConstantInt::get(I32, BlockSlots),
-                      Index, ConstantInt::get(I64, Field)};
-  return B.CreateInBoundsGEP(BlockTy, TlsBlock, Indices);
-}
-
 void ModuleInstrumenter::createModuleCtorDtor() {
   Type *Void = Type::getVoidTy(Ctx);
   auto MakeHook = [&](StringRef Name, FunctionCallee Runtime) {
@@ -427,173 +394,19 @@ void ModuleInstrumenter::createModuleCtorDtor() {
 // Hooks
 //===----------------------------------------------------------------------===//
 
-/// Adds Amount to a counter only this thread writes.  On x86-64 one
-/// non-locked `add` to memory: no lock prefix (other threads only read), and
-/// a signal handler on this thread cannot split it and lose a count.
-void ModuleInstrumenter::emitIncrement(IRBuilder<> &B, Value *Counter,
-                                       Value *Amount) {
-  if (!IsX86_64) {
-    B.CreateAtomicRMW(AtomicRMWInst::Add, Counter, Amount, MaybeAlign(8),
-                      AtomicOrdering::Monotonic);
-    return;
-  }
-  PointerType *PtrI64 = ptrTo(I64);
-  CallInst *Call;
-  auto *Const = dyn_cast<ConstantInt>(Amount);
-  if (Const && Const->isOne()) {
-    InlineAsm *Inc = InlineAsm::get(
-        FunctionType::get(B.getVoidTy(), {PtrI64, PtrI64}, false), "incq $0",
-        "=*m,*m,~{dirflag},~{fpsr},~{flags}", /*hasSideEffects=*/true);
-    Call = B.CreateCall(Inc, {Counter, Counter});
-    Call->addParamAttr(1, Attribute::get(Ctx, Attribute::ElementType, I64));
-  } else {
-    InlineAsm *Add = InlineAsm::get(
-        FunctionType::get(B.getVoidTy(), {PtrI64, I64, PtrI64}, false),
-        "addq $1, $0", "=*m,er,*m,~{dirflag},~{fpsr},~{flags}", true);
-    Call = B.CreateCall(Add, {Counter, Amount, Counter});
-    Call->addParamAttr(2, Attribute::get(Ctx, Attribute::ElementType, I64));
-  }
-  Call->addParamAttr(0, Attribute::get(Ctx, Attribute::ElementType, I64));
-  Call->setDoesNotThrow();
-}
-
-/// Adds one call and returns the count before it.  On x86-64 a single
-/// non-locked `xadd`, as cheap as an add and as safe against a signal
-/// handler on the same thread; elsewhere an atomic fetch-add.
-Value *ModuleInstrumenter::emitCountCall(IRBuilder<> &B, Value *Calls) {
-  if (!IsX86_64)
-    return B.CreateAtomicRMW(AtomicRMWInst::Add, Calls, ConstantInt::get(I64, 1),
-                             MaybeAlign(8), AtomicOrdering::Monotonic);
-  PointerType *PtrI64 = ptrTo(I64);
-  InlineAsm *Xadd = InlineAsm::get(
-      FunctionType::get(I64, {PtrI64, I64, PtrI64}, false), "xaddq $0, $1",
-      "=r,=*m,0,*m,~{dirflag},~{fpsr},~{flags}", /*hasSideEffects=*/true);
-  CallInst *Call = B.CreateCall(Xadd, {Calls, ConstantInt::get(I64, 1), Calls},
-                                "codensm.calls");
-  Call->addParamAttr(0, Attribute::get(Ctx, Attribute::ElementType, I64));
-  Call->addParamAttr(2, Attribute::get(Ctx, Attribute::ElementType, I64));
-  Call->setDoesNotThrow();
-  return Call;
-}
-
-/// rdtsc inline on x86-64, where the runtime calibrates it; a runtime call
-/// elsewhere (llvm.readcyclecounter is not portable enough).
-Value *ModuleInstrumenter::emitReadClock(IRBuilder<> &B) {
-  CallInst *Read =
-      IsX86_64 ? B.CreateCall(getIntrinsic(M, Intrinsic::x86_rdtsc), {})
-               : B.CreateCall(ClockFn, {});
-  Read->setDoesNotThrow();
-  return Read;
-}
-
 void ModuleInstrumenter::setDebugLocation(IRBuilder<> &B, Function &F) {
   if (DISubprogram *SP = F.getSubprogram())
     B.SetCurrentDebugLocation(DILocation::get(Ctx, 0, 0, SP));
 }
 
-/// Links this thread's block into the runtime the first time the thread
-/// calls into the module; then, when Timed, reads the clock.
-Value *ModuleInstrumenter::emitAttachAndStart(IRBuilder<> &B, bool Timed) {
-  Value *Attached = B.CreateAlignedLoad(
-      I64, ConstantExpr::getInBoundsGetElementPtr(
-               BlockTy, TlsBlock,
-               ArrayRef<Constant *>{ConstantInt::get(I32, 0),
-                                    ConstantInt::get(I32, BlockAttached)}),
-      Align(8));
-  Instruction *Here = &*B.GetInsertPoint();
-  Instruction *AttachTerm = SplitBlockAndInsertIfThen(
-      B.CreateICmpEQ(Attached, ConstantInt::get(I64, 0)), Here, false,
-      MDBuilder(Ctx).createBranchWeights(1, 1000));
-  AttachTerm->getParent()->setName("codensm.attach");
-  IRBuilder<> AB(AttachTerm);
-  AB.SetCurrentDebugLocation(B.getCurrentDebugLocation());
-  AB.CreateCall(AttachFn, {ConstantExpr::getPointerCast(Desc, Ptr),
-                           ConstantExpr::getPointerCast(TlsBlock, Ptr)})
-      ->setDoesNotThrow();
-  B.SetInsertPoint(Here); // the split moved it into a new block
-  return Timed ? emitReadClock(B) : nullptr;
-}
-
-/// Stops the clock of a timed call: one more sample, its ticks added.
-void ModuleInstrumenter::emitStop(IRBuilder<> &B, Value *Index, Value *Start) {
-  Value *End = emitReadClock(B);
-  // A thread that moved to a CPU whose counter lags must not add 2^64 ticks.
-  Value *Elapsed = B.CreateSelect(B.CreateICmpUGT(End, Start),
-                                  B.CreateSub(End, Start),
-                                  ConstantInt::get(I64, 0));
-  emitIncrement(B, slotField(B, Index, SlotSamples), ConstantInt::get(I64, 1));
-  emitIncrement(B, slotField(B, Index, SlotTicks), Elapsed);
-}
-
-/// The rare part of the hooks, shared by every function of the module:
-/// sample_start attaches the thread and returns the start time (0 when
-/// timing is off), sample_stop records a timed call.  Keeping them out of
-/// line keeps each function's added IR, and so the compile time, small;
-/// they run on one call in 64, where a call costs nothing worth measuring.
-void ModuleInstrumenter::createSampleHelpers() {
-  auto MakeHelper = [&](StringRef Name, FunctionType *Ty) {
-    Function *F =
-        Function::Create(Ty, GlobalValue::InternalLinkage, Name, M);
-    F->addFnAttr(Attribute::NoUnwind);
-    F->addFnAttr(Attribute::NoInline);
-    F->addFnAttr(Attribute::Cold);
-    return F;
-  };
-  SampleStartFn = MakeHelper("codensm.sample_start", FunctionType::get(I64, false));
-  IRBuilder<> B(BasicBlock::Create(Ctx, "", SampleStartFn));
-  Instruction *Ret = B.CreateRet(ConstantInt::get(I64, 0));
-  B.SetInsertPoint(Ret);
-  if (Value *Start = emitAttachAndStart(B, ClTiming != TimingMode::Off))
-    Ret->setOperand(0, Start);
-
-  SampleStopFn = MakeHelper("codensm.sample_stop",
-                            FunctionType::get(B.getVoidTy(), {I64, I64}, false));
-  IRBuilder<> SB(BasicBlock::Create(Ctx, "", SampleStopFn));
-  emitStop(SB, SampleStopFn->getArg(0), SampleStopFn->getArg(1));
-  SB.CreateRetVoid();
-}
-
-/// Counts the call; on the calls the runtime samples (always the first one
-/// per function and thread) attaches this thread's block if needed and
-/// reads the clock.  Returns the start time, 0 when the call is not timed.
+/// The entry hook counts the call and, on the calls the runtime samples
+/// (always the first one per function and thread), attaches this thread's
+/// block if needed and reads the clock.  Returns the start time for the
+/// exit hooks, or null when the function is not timed.
 Value *ModuleInstrumenter::insertEntryHook(IRBuilder<> &B, unsigned Index,
                                            bool Timed) {
-  Constant *Calls = slotField(Index, SlotCalls);
-  Instruction *Here = &*B.GetInsertPoint();
-  BasicBlock *Head = Here->getParent();
-  bool Inline = Timed && ClTiming == TimingMode::Every;
-  Value *Sampled;
-  if (Inline) {
-    emitIncrement(B, Calls, ConstantInt::get(I64, 1));
-    Sampled = B.getTrue();
-  } else {
-    Value *Before = emitCountCall(B, Calls);
-    LoadInst *Mask = B.CreateAlignedLoad(I64, SampleMask, Align(8));
-    Mask->setAtomic(AtomicOrdering::Monotonic);
-    Sampled = B.CreateICmpEQ(B.CreateAnd(Before, Mask), ConstantInt::get(I64, 0),
-                             "codensm.sampled");
-  }
-  Instruction *SampleTerm = SplitBlockAndInsertIfThen(
-      Sampled, Here, false, MDBuilder(Ctx).createBranchWeights(1, 63));
-  SampleTerm->getParent()->setName("codensm.sample");
-  IRBuilder<> SB(SampleTerm);
-  SB.SetCurrentDebugLocation(B.getCurrentDebugLocation());
-  Value *Start;
-  if (Inline) {
-    Start = emitAttachAndStart(SB, true);
-  } else {
-    CallInst *Call = SB.CreateCall(SampleStartFn, {});
-    Call->setDoesNotThrow();
-    Start = Call;
-  }
-
-  B.SetInsertPoint(Here);
-  if (!Timed || ClTiming == TimingMode::Off)
-    return nullptr;
-  PHINode *StartTicks = B.CreatePHI(I64, 2, "codensm.start");
-  StartTicks->addIncoming(ConstantInt::get(I64, 0), Head);
-  StartTicks->addIncoming(Start, SampleTerm->getParent());
-  return StartTicks;
+  CallInst *Start = createEnterHook(B, Desc, Index);
+  return Timed && ClTiming != TimingMode::Off ? Start : nullptr;
 }
 
 Value *ModuleInstrumenter::errorCondition(IRBuilder<> &B, Value *V,
@@ -640,27 +453,19 @@ void ModuleInstrumenter::insertExitHook(const ExitPoint &Exit, unsigned Index,
   IRBuilder<> B(Exit.Before);
   setDebugLocation(B, *Exit.Before->getFunction());
   if (Exit.Unwinding) {
-    emitIncrement(B, slotField(Index, SlotErrors), ConstantInt::get(I64, 1));
+    Path->emitIncrement(B, Path->slotField(Index, SlotErrors),
+                        ConstantInt::get(I64, 1));
     ++NumUnwindExits;
   } else if (Exit.ReturnValue && Errors != ErrorsNone) {
     if (Value *IsError = errorCondition(B, Exit.ReturnValue, Errors))
-      emitIncrement(B, slotField(Index, SlotErrors), B.CreateZExt(IsError, I64));
+      Path->emitIncrement(B, Path->slotField(Index, SlotErrors),
+                          B.CreateZExt(IsError, I64));
   }
   ++NumExitsInstrumented;
   if (!StartTicks)
     return;
 
-  Instruction *StopTerm = SplitBlockAndInsertIfThen(
-      B.CreateICmpNE(StartTicks, ConstantInt::get(I64, 0)), Exit.Before, false,
-      MDBuilder(Ctx).createBranchWeights(1, 63));
-  StopTerm->getParent()->setName("codensm.stop");
-  IRBuilder<> SB(StopTerm);
-  SB.SetCurrentDebugLocation(B.getCurrentDebugLocation());
-  Value *SlotIndex = ConstantInt::get(I64, Index);
-  if (ClTiming == TimingMode::Every)
-    emitStop(SB, SlotIndex, StartTicks);
-  else
-    SB.CreateCall(SampleStopFn, {SlotIndex, StartTicks})->setDoesNotThrow();
+  createExitHook(B, Desc, Index, StartTicks);
 }
 
 /// Every way out of F: each `ret` (before a musttail call when there is
@@ -731,7 +536,7 @@ bool ModuleInstrumenter::run() {
     Ctx.emitError("codensm: " + toString(Notes.takeError()));
     return false;
   }
-  M.getOrInsertNamedMetadata("codensm.instrumented");
+  markInstrumented(M);
 
   std::vector<FunctionPlan> Plans = chooseFunctions(*Notes);
   if (Plans.empty())
@@ -739,7 +544,8 @@ bool ModuleInstrumenter::run() {
 
   initialize();
   createTables(Plans);
-  createSampleHelpers();
+  Path = std::make_unique<HotPath>(M, TlsBlock);
+  recordTables(M, {Desc, TlsBlock, ClTiming});
   for (unsigned Index = 0; Index < Plans.size(); ++Index)
     instrumentFunction(Plans[Index], Index);
   createModuleCtorDtor();
@@ -763,13 +569,22 @@ static void registerCallbacks(PassBuilder &PB) {
       [](ModulePassManager &MPM, OptimizationLevel) {
         MPM.addPass(CodeNSMPass());
       });
+  // OptimizerLast: after inlining and every IR optimisation, so the passes
+  // carry two calls per function instead of the inline hot path; also at
+  // -O0 and in the compile step of thin and full LTO.
+  PB.registerOptimizerLastEPCallback(
+      [](ModulePassManager &MPM, OptimizationLevel) {
+        MPM.addPass(ExpandHooksPass());
+      });
   PB.registerPipelineParsingCallback(
       [](StringRef Name, ModulePassManager &MPM,
          ArrayRef<PassBuilder::PipelineElement>) {
-        if (Name != "codensm")
-          return false;
-        MPM.addPass(CodeNSMPass());
-        return true;
+        if (Name == "codensm" || Name == "codensm-instrument")
+          MPM.addPass(CodeNSMPass());
+        if (Name == "codensm" || Name == "codensm-expand")
+          MPM.addPass(ExpandHooksPass());
+        return Name == "codensm" || Name == "codensm-instrument" ||
+               Name == "codensm-expand";
       });
 }
 

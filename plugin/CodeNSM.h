@@ -1,12 +1,16 @@
 //===- CodeNSM.h - the CodeNSM instrumentation pass ----------------------===//
 //
-// A module pass that counts every call, error and (sampled) elapsed time of
-// the functions it instruments, into a per-thread slot table whose indices
-// are fixed at compile time, and registers the table with libcodensm.
+// Two module passes that count every call, error and (sampled) elapsed time
+// of the functions instrumented, into a per-thread slot table whose indices
+// are fixed at compile time, registered with libcodensm.  CodeNSMPass runs
+// before inlining and places the hooks as two runtime calls (Markers.h);
+// ExpandHooksPass runs after the optimiser and makes them inline code
+// (HotPath.h).
 //
 // Usage:
 //   clang -fpass-plugin=CodeNSM.so ...            (every -O level, LTO too)
-//   opt -load-pass-plugin=CodeNSM.so -passes=codensm in.ll
+//   opt -load-pass-plugin=CodeNSM.so -passes=codensm in.ll    (both passes)
+//   opt ... -passes=codensm-instrument / codensm-expand       (one of them)
 //
 //===----------------------------------------------------------------------===//
 #ifndef CODENSM_PASS_H
@@ -19,6 +23,11 @@ namespace codensm {
 struct CodeNSMPass : llvm::PassInfoMixin<CodeNSMPass> {
   llvm::PreservedAnalyses run(llvm::Module &M, llvm::ModuleAnalysisManager &);
   // Without this, clang -O0 marks functions optnone and skips the pass.
+  static bool isRequired() { return true; }
+};
+
+struct ExpandHooksPass : llvm::PassInfoMixin<ExpandHooksPass> {
+  llvm::PreservedAnalyses run(llvm::Module &M, llvm::ModuleAnalysisManager &);
   static bool isRequired() { return true; }
 };
 

@@ -20,25 +20,8 @@
 
 #include "internal.h"
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <x86intrin.h>
-#endif
-
-/* Reads the tick counter the pass uses on this architecture. */
-static inline uint64_t read_ticks(void) {
-#if defined(__x86_64__) || defined(__i386__)
-  return __rdtsc();
-#elif defined(__aarch64__)
-  uint64_t v;
-  __asm__ __volatile__("mrs %0, cntvct_el0" : "=r"(v));
-  return v;
-#else
-  return cnsm_now_ns();
-#endif
-}
-
 /* The clock the pass calls where it does not read ticks inline. */
-CNSM_EXPORT uint64_t __codensm_clock(void) { return read_ticks(); }
+CNSM_EXPORT uint64_t __codensm_clock(void) { return cnsm_read_ticks(); }
 
 /* CLOCK_MONOTONIC in ns. */
 uint64_t cnsm_now_ns(void) {
@@ -53,7 +36,7 @@ static uint64_t probe_ticks = UINT64_MAX;
 
 /* Remembers the start of the calibration interval (first caller wins). */
 void cnsm_clock_start(void) {
-  uint64_t zero = 0, ns = cnsm_now_ns(), t = read_ticks();
+  uint64_t zero = 0, ns = cnsm_now_ns(), t = cnsm_read_ticks();
   if (__atomic_compare_exchange_n(&start_ns, &zero, ns, 0, __ATOMIC_RELEASE,
                                   __ATOMIC_RELAXED))
     __atomic_store_n(&start_ticks, t, __ATOMIC_RELEASE);
@@ -75,7 +58,7 @@ double cnsm_clock_ns_per_tick(void) {
   uint64_t n1, t1;
   do {
     n1 = cnsm_now_ns();
-    t1 = read_ticks();
+    t1 = cnsm_read_ticks();
   } while (n1 - n0 < CALIBRATION_MIN_NS || t1 <= t0);
   return (double)(n1 - n0) / (double)(t1 - t0);
 }
@@ -87,8 +70,8 @@ uint64_t cnsm_clock_probe_ticks(void) {
     return p;
   uint64_t best = UINT64_MAX;
   for (int i = 0; i < 1000; i++) {
-    uint64_t a = read_ticks();
-    uint64_t b = read_ticks();
+    uint64_t a = cnsm_read_ticks();
+    uint64_t b = cnsm_read_ticks();
     if (b >= a && b - a < best)
       best = b - a;
   }

@@ -4,7 +4,7 @@
  * The pass (plugin/CodeNSM.cpp) lays these structures out in LLVM IR for
  * every instrumented translation unit; the runtime reads them.  Any change
  * to a layout here must bump CODENSM_ABI_VERSION and be mirrored in
- * plugin/CodeNSM.cpp (createTypes()).
+ * plugin/CodeNSM.cpp (tables) and plugin/HotPath.cpp (hot path).
  *
  * Per translation unit the pass emits:
  *
@@ -19,22 +19,31 @@
  *   - a constructor calling __codensm_register(&desc) and a destructor
  *     calling __codensm_unregister(&desc).
  *
- * The hot path, emitted inline by the pass:
+ * The hooks reach the optimiser as two calls,
+ *
+ *   entry:  t0 = __codensm_enter(&desc, slot index)
+ *   exit:   if (error convention holds or exit is an unwind) slot.errors += 1
+ *           __codensm_exit(&desc, slot index, t0)
+ *
+ * which inlining copies with their function, and after the optimiser the
+ * pass makes them the inline hot path:
  *
  *   entry:  old = slot.calls; slot.calls += 1 (one non-locked xadd on
  *           x86-64, so a signal handler on the same thread cannot lose a
  *           count; an atomic fetch-add elsewhere)
- *           if ((old & __codensm_sample_mask) == 0)          // rare
- *               t0 = sample_start();
- *   exit:   if (error convention holds or exit is an unwind) slot.errors += 1
- *           if (t0) sample_stop(slot index, t0);
+ *           t0 = (old & __codensm_sample_mask) == 0          // rare
+ *                ? __codensm_sample_start(&desc) : 0;
+ *   exit:   if (t0) __codensm_sample_stop(&desc, slot index, t0);
  *
- * sample_start and sample_stop are two cold, internal functions per module
- * (inline instead under -codensm-timing=every):
- *
- *   sample_start: if (!block.attached) __codensm_attach(&desc, &block);
+ *   sample_start: block = desc.tls_block();
+ *                 if (!block.attached) __codensm_attach(&desc, &block);
  *                 return clock();   // rdtsc on x86-64, else __codensm_clock()
- *   sample_stop:  slot.samples += 1; slot.ticks += max(clock() - t0, 0);
+ *   sample_stop:  now = clock(); slot = desc.tls_block()->slots[slot index];
+ *                 slot.samples += 1; slot.ticks += max(now - t0, 0);
+ *
+ * (all inline, the clock read on every call, under -codensm-timing=every).
+ * __codensm_enter/__codensm_exit have the same effect as ordinary calls,
+ * for pipelines that never run the expansion.
  *
  * Since every TLS block starts zeroed, the first call of each function in
  * each thread is always sampled, so every thread that touches a module
@@ -113,6 +122,12 @@ void __codensm_unregister(const struct cnsm_module_desc *desc);
 void __codensm_attach(const struct cnsm_module_desc *desc,
                       struct cnsm_tls_block *block);
 uint64_t __codensm_clock(void);
+uint64_t __codensm_sample_start(const struct cnsm_module_desc *desc);
+void __codensm_sample_stop(const struct cnsm_module_desc *desc, uint64_t slot,
+                           uint64_t start);
+uint64_t __codensm_enter(const struct cnsm_module_desc *desc, uint64_t slot);
+void __codensm_exit(const struct cnsm_module_desc *desc, uint64_t slot,
+                    uint64_t start);
 /* Time a call when (calls & mask) == 0: 63 samples 1 call in 64 per
  * function and thread, 0 times every call. */
 extern uint64_t __codensm_sample_mask;

@@ -112,6 +112,21 @@ void cnsm_warn(const char *fmt, ...) CNSM_HIDDEN
 
 /* CLOCK_MONOTONIC in ns. */
 uint64_t cnsm_now_ns(void) CNSM_HIDDEN;
+
+/* The tick counter the pass reads on this architecture: rdtsc on x86-64
+ * (inline in instrumented code), cntvct_el0 on AArch64, CLOCK_MONOTONIC ns
+ * elsewhere. */
+static inline uint64_t cnsm_read_ticks(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  return __builtin_ia32_rdtsc();
+#elif defined(__aarch64__)
+  uint64_t v;
+  __asm__ __volatile__("mrs %0, cntvct_el0" : "=r"(v));
+  return v;
+#else
+  return cnsm_now_ns();
+#endif
+}
 /* Remembers (ticks, ns) the first time it is called: no sleeping. */
 void cnsm_clock_start(void) CNSM_HIDDEN;
 /* ns per tick, measured over the interval since cnsm_clock_start (spins at

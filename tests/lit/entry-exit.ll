@@ -1,6 +1,12 @@
 ; The hooks: a count and a sampled clock read at entry, a time stop before
-; every ret, the slot table, and its registration.
+; every ret, the slot table, and its registration; first as the optimiser
+; sees them, then expanded.
+; RUN: %opt -passes=codensm-instrument -S %s -o - | %FileCheck %s --check-prefix=MARK
 ; RUN: %opt -passes=codensm -S %s -o - | %FileCheck %s
+; RUN: %opt -passes=codensm -S %s -o - | %FileCheck %s --check-prefix=EXPANDED
+; EXPANDED-NOT: __codensm_enter
+; EXPANDED-NOT: __codensm_exit
+; EXPANDED-NOT: define {{.*}}@codensm.sample_
 source_filename = "entry-exit.c"
 target triple = "x86_64-pc-linux-gnu"
 
@@ -12,19 +18,36 @@ target triple = "x86_64-pc-linux-gnu"
 ; CHECK-DAG: @llvm.global_ctors = appending global {{.*}} @codensm.module_ctor
 ; CHECK-DAG: @llvm.global_dtors = appending global {{.*}} @codensm.module_dtor
 
+; Before the optimiser the hooks are two runtime calls, nomerge so that no
+; pass folds two functions' hooks into one; the exits get the entry's value.
+; MARK-LABEL: define i32 @work(
+; MARK: %codensm.start = call i64 @__codensm_enter({{.*}}@__codensm_module{{.*}}, i64 0) [[ATTR:#[0-9]+]]
+; MARK: %m = mul
+; MARK-NEXT: call void @__codensm_exit({{.*}}@__codensm_module{{.*}}, i64 0, i64 %codensm.start) [[ATTR]]
+; MARK: %s = sub
+; MARK-NEXT: call void @__codensm_exit({{.*}}@__codensm_module{{.*}}, i64 0, i64 %codensm.start) [[ATTR]]
+; MARK-DAG: declare i64 @__codensm_enter({{.*}}) [[DECL:#[0-9]+]]
+; MARK-DAG: attributes [[ATTR]] = { nomerge nounwind }
+; MARK-DAG: attributes [[DECL]] = { nounwind willreturn }
+; MARK-DAG: !codensm.instrumented = !{![[TABLES:[0-9]+]]}
+; MARK-DAG: ![[TABLES]] = !{{{.*}}@__codensm_module, {{.*}}@__codensm_tls, i32 0}
+
+; After it, inline code: the count, the sample test, the runtime's rare
+; sample_start, and at each exit a stop of the timed calls.
 ; CHECK-LABEL: define i32 @work(
-; CHECK: %codensm.calls = call i64 asm sideeffect "xaddq $0, $1"{{.*}}@__codensm_tls, {{.*}}i32 4, i64 0, i64 0)
+; CHECK: %codensm.calls = call i64 asm sideeffect "xaddq $0, $1", "=r,=*m,0,*m,~{flags}"{{.*}}@__codensm_tls, {{.*}}i32 4, i64 0, i64 0)
 ; CHECK: load atomic i64, {{.*}}@__codensm_sample_mask monotonic
 ; CHECK: %codensm.sampled = icmp eq i64
 ; CHECK: codensm.sample:
-; CHECK-NEXT: [[T:%.*]] = call i64 @codensm.sample_start()
-; CHECK: %codensm.start = phi i64 [ 0, %{{.*}} ], [ [[T]], %codensm.sample ]
+; CHECK-NEXT: [[T:%.*]] = call i64 @__codensm_sample_start({{.*}}@__codensm_module
+; CHECK: [[START:%.*]] = phi i64 [ 0, %{{.*}} ], [ [[T]], %codensm.sample ]
 ; Both returns stop the clock of a timed call (slot 0).
-; CHECK: codensm.stop:
-; CHECK-NEXT: call void @codensm.sample_stop(i64 0, i64 %codensm.start)
+; CHECK: icmp ne i64 [[START]], 0
+; CHECK: codensm.stop{{.*}}:
+; CHECK-NEXT: call void @__codensm_sample_stop({{.*}}@__codensm_module{{.*}}, i64 0, i64 [[START]])
 ; CHECK: ret i32 %m
 ; CHECK: codensm.stop{{.*}}:
-; CHECK-NEXT: call void @codensm.sample_stop(i64 0, i64 %codensm.start)
+; CHECK-NEXT: call void @__codensm_sample_stop({{.*}}@__codensm_module{{.*}}, i64 0, i64 [[START]])
 ; CHECK: ret i32 %s
 define i32 @work(i32 %x) {
 entry:
@@ -46,21 +69,6 @@ define i32 @twice(i32 %x) {
   %r = add i32 %a, %b
   ret i32 %r
 }
-
-; The rare part, shared by the module's functions: attach the thread's block
-; once, read the clock; add a sample and its ticks (fields 2 and 3).
-; CHECK-LABEL: define internal i64 @codensm.sample_start()
-; CHECK: load i64, {{.*}}@__codensm_tls{{(, i32 0, i32 0\))?}}, align
-; CHECK: codensm.attach:
-; CHECK-NEXT: call void @__codensm_attach({{.*}}@__codensm_module{{.*}}@__codensm_tls
-; CHECK: [[NOW:%.*]] = call i64 @llvm.x86.rdtsc()
-; CHECK-NEXT: ret i64 [[NOW]]
-; CHECK-LABEL: define internal void @codensm.sample_stop(i64 %0, i64 %1)
-; CHECK: call i64 @llvm.x86.rdtsc()
-; CHECK: getelementptr {{.*}}@__codensm_tls, i32 0, i32 4, i64 %0, i64 2
-; CHECK-NEXT: "incq $0"
-; CHECK: getelementptr {{.*}}@__codensm_tls, i32 0, i32 4, i64 %0, i64 3
-; CHECK-NEXT: "addq $1, $0"
 
 ; CHECK-LABEL: define internal void @codensm.module_ctor()
 ; CHECK-NEXT: call void @__codensm_register({{.*}}@__codensm_module

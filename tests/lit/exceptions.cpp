@@ -12,6 +12,7 @@ void mayThrow(int);
 // CHECK-NEXT: landingpad
 // CHECK-NEXT: cleanup
 // CHECK: "incq $0"{{.*}}{{i32 4, i64 0, i64 1\)|@__codensm_tls, i64 40\)}}
+// CHECK: call void @__codensm_sample_stop({{.*}}, i64 0, i64
 // CHECK: resume
 int propagate(int x) {
   mayThrow(x);

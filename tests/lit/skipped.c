@@ -7,7 +7,7 @@
 // CHECK-NOT: codensm
 // CHECK: }
 // CHECK-LABEL: define {{.*}} @counted(
-// CHECK: incq
+// CHECK: "xaddq $0, $1"
 __attribute__((naked)) void bare(void) { __asm__("ret"); }
 extern inline __attribute__((gnu_inline)) int twice(int x) { return 2 * x; }
 int counted(int x) { return twice(x); }

@@ -1,6 +1,7 @@
 ; Other CPUs count with an atomic add and read the runtime's clock; targets
 ; without thread-local storage or a hosted runtime are left alone.
 ; RUN: sed 's/TRIPLE/aarch64-unknown-linux-gnu/' %s | %opt -passes=codensm -S -o - | %FileCheck %s --check-prefix=ARM
+; RUN: sed 's/TRIPLE/aarch64-unknown-linux-gnu/' %s | %opt -codensm-timing=every -passes=codensm -S -o - | %FileCheck %s --check-prefix=ARM-EVERY
 ; RUN: sed 's/TRIPLE/nvptx64-nvidia-cuda/' %s | %opt -passes=codensm -S -o - | %FileCheck %s --check-prefix=GPU
 ; RUN: sed 's/TRIPLE/wasm32-unknown-unknown/' %s | %opt -passes=codensm -S -o - | %FileCheck %s --check-prefix=GPU
 source_filename = "targets.c"
@@ -8,8 +9,13 @@ target triple = "TRIPLE"
 
 ; ARM-LABEL: define i32 @f(
 ; ARM: atomicrmw add {{.*}}i32 4, i64 0, i64 0), i64 1 monotonic
-; ARM: call i64 @__codensm_clock()
+; ARM: call i64 @__codensm_sample_start(
 ; ARM-NOT: asm
+; ARM-EVERY-LABEL: define i32 @f(
+; ARM-EVERY: atomicrmw add {{.*}}i32 4, i64 0, i64 0), i64 1 monotonic
+; ARM-EVERY: call i64 @__codensm_clock()
+; ARM-EVERY: call i64 @__codensm_clock()
+; ARM-EVERY-NOT: asm
 ; GPU-NOT: codensm
 define i32 @f(i32 %x) {
   ret i32 %x

@@ -6,23 +6,29 @@
 source_filename = "timing.c"
 target triple = "x86_64-pc-linux-gnu"
 
-; SAMPLED: @__codensm_sample_mask
-; SAMPLED: rdtsc
+; SAMPLED-LABEL: define i32 @f(
+; SAMPLED: load atomic i64, {{.*}}@__codensm_sample_mask
+; SAMPLED: call i64 @__codensm_sample_start(
+; SAMPLED: call void @__codensm_sample_stop(
+; SAMPLED-NOT: rdtsc
+; SAMPLED: ret i32
 ; EVERY-LABEL: define i32 @f(
-; EVERY-NOT: load atomic i64, {{.*}}@__codensm_sample_mask
+; EVERY-NOT: @__codensm_sample_
 ; EVERY: incq
-; EVERY: br i1 true, label %codensm.sample
-; EVERY: rdtsc
-; EVERY: rdtsc
+; EVERY: codensm.attach:
+; EVERY-NEXT: call void @__codensm_attach(
+; EVERY: [[T0:%.*]] = call i64 @llvm.x86.rdtsc()
+; EVERY: [[T1:%.*]] = call i64 @llvm.x86.rdtsc()
+; EVERY: sub i64 [[T1]], [[T0]]
+; EVERY: incq
+; EVERY: addq
+; EVERY: ret i32
 ; OFF-LABEL: define i32 @f(
 ; OFF: @__codensm_sample_mask
-; OFF: call i64 @codensm.sample_start()
-; OFF-NOT: @codensm.sample_stop
-; OFF: ret i32
-; OFF-LABEL: define internal i64 @codensm.sample_start()
-; OFF: call void @__codensm_attach
+; OFF: call i64 @__codensm_sample_start(
+; OFF-NOT: @__codensm_sample_stop
 ; OFF-NOT: rdtsc
-; OFF: ret i64 0
+; OFF: ret i32
 define i32 @f(i32 %x) {
   ret i32 %x
 }
@@ -32,6 +38,10 @@ define i32 @f(i32 %x) {
 ; EVERY-LABEL: define i32 @forks(
 ; EVERY-NOT: rdtsc
 ; EVERY: ret i32
+; SAMPLED-LABEL: define i32 @forks(
+; SAMPLED: @__codensm_sample_start(
+; SAMPLED-NOT: @__codensm_sample_stop
+; SAMPLED: ret i32
 declare i32 @vfork() returns_twice
 define i32 @forks() {
   %p = call i32 @vfork()

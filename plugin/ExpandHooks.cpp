@@ -1,0 +1,194 @@
+//===- ExpandHooks.cpp - the hooks become inline code after the optimiser -===//
+//
+// Runs at the end of the optimisation pipeline (OptimizerLast: every -O
+// level and the compile step of thin and full LTO), when inlining has
+// copied the hook calls wherever their functions' bodies went.  Each
+// @__codensm_enter becomes
+//     old = xadd(slot.calls, 1)
+//     t0  = (old & __codensm_sample_mask) == 0
+//           ? __codensm_sample_start(&desc) : 0
+// and each @__codensm_exit(t0)
+//     if (t0) __codensm_sample_stop(&desc, slot, t0)
+// where the two rare calls go into the runtime (runtime/hooks.c).  Under
+// -codensm-timing=every the clock is read inline on every call instead.
+//
+//===----------------------------------------------------------------------===//
+#include "CodeNSM.h"
+#include "Compat.h"
+#include "HotPath.h"
+#include "Markers.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/Instructions.h"
+#include "llvm/IR/MDBuilder.h"
+#include "llvm/Transforms/Utils/BasicBlockUtils.h"
+
+#include <memory>
+
+using namespace llvm;
+
+namespace codensm {
+namespace {
+
+/// The expansion state of one instrumented translation unit.
+struct UnitHooks {
+  ModuleTables Tables;
+  std::unique_ptr<HotPath> Path;
+};
+
+class HookExpander {
+public:
+  explicit HookExpander(Module &M) : M(M), Ctx(M.getContext()) {}
+  bool run();
+
+private:
+  UnitHooks *unitOf(CallInst *Hook);
+  FunctionCallee sampleStart();
+  FunctionCallee sampleStop();
+  void expandEnter(CallInst *Hook, UnitHooks &Unit);
+  void expandExit(CallInst *Hook, UnitHooks &Unit);
+
+  Module &M;
+  LLVMContext &Ctx;
+  DenseMap<const Value *, UnitHooks> Units; ///< by module descriptor
+};
+
+std::vector<CallInst *> callsTo(Function *Hook) {
+  std::vector<CallInst *> Calls;
+  if (Hook)
+    for (User *U : Hook->users())
+      if (auto *Call = dyn_cast<CallInst>(U))
+        if (Call->getCalledOperand() == Hook)
+          Calls.push_back(Call);
+  return Calls;
+}
+
+/// The unit whose descriptor the hook names; null when the hook is not
+/// ours to expand (then it stays a runtime call, which works as well).
+UnitHooks *HookExpander::unitOf(CallInst *Hook) {
+  auto It = Units.find(Hook->getArgOperand(0)->stripPointerCasts());
+  return It == Units.end() ? nullptr : &It->second;
+}
+
+/// The runtime's side of a sampled call: rare (one call in 64), cold, and
+/// never throwing.
+static FunctionCallee declareSampleHook(Module &M, StringRef Name,
+                                        FunctionType *Ty) {
+  LLVMContext &Ctx = M.getContext();
+  return M.getOrInsertFunction(Name, Ty,
+                               AttributeList()
+                                   .addFnAttribute(Ctx, Attribute::NoUnwind)
+                                   .addFnAttribute(Ctx, Attribute::Cold));
+}
+
+FunctionCallee HookExpander::sampleStart() {
+  PointerType *Ptr = dataPtrTy(Ctx);
+  return declareSampleHook(
+      M, "__codensm_sample_start",
+      FunctionType::get(Type::getInt64Ty(Ctx), {Ptr}, false));
+}
+
+FunctionCallee HookExpander::sampleStop() {
+  Type *I64 = Type::getInt64Ty(Ctx);
+  return declareSampleHook(
+      M, "__codensm_sample_stop",
+      FunctionType::get(Type::getVoidTy(Ctx), {dataPtrTy(Ctx), I64, I64}, false));
+}
+
+void HookExpander::expandEnter(CallInst *Hook, UnitHooks &Unit) {
+  const HotPath &Path = *Unit.Path;
+  IRBuilder<> B(Hook);
+  B.SetCurrentDebugLocation(Hook->getDebugLoc());
+  Value *Slot = Hook->getArgOperand(1);
+  Value *Calls = Path.slotField(B, Slot, SlotCalls);
+  Value *Start = nullptr;
+  if (Unit.Tables.Timing == TimingMode::Every) {
+    Path.emitIncrement(B, Calls, ConstantInt::get(Type::getInt64Ty(Ctx), 1));
+    Path.emitAttach(B, Unit.Tables.Desc);
+    if (!Hook->use_empty())
+      Start = Path.emitReadClock(B);
+  } else {
+    BasicBlock *Head = Hook->getParent();
+    Value *Sampled = Path.emitIsSampled(B, Path.emitCountCall(B, Calls));
+    Instruction *SampleTerm = SplitBlockAndInsertIfThen(
+        Sampled, Hook, false, MDBuilder(Ctx).createBranchWeights(1, 63));
+    SampleTerm->getParent()->setName("codensm.sample");
+    IRBuilder<> SB(SampleTerm);
+    SB.SetCurrentDebugLocation(Hook->getDebugLoc());
+    PointerType *Ptr = dataPtrTy(Ctx);
+    CallInst *Started = SB.CreateCall(
+        sampleStart(), {ConstantExpr::getPointerCast(Unit.Tables.Desc, Ptr)});
+    Started->setDoesNotThrow();
+    if (!Hook->use_empty()) {
+      B.SetInsertPoint(Hook); // first in the block after the split
+      PHINode *Phi = B.CreatePHI(Type::getInt64Ty(Ctx), 2, "codensm.start");
+      Phi->addIncoming(ConstantInt::get(Type::getInt64Ty(Ctx), 0), Head);
+      Phi->addIncoming(Started, SampleTerm->getParent());
+      Start = Phi;
+    }
+  }
+  if (Start)
+    Hook->replaceAllUsesWith(Start);
+  Hook->eraseFromParent();
+}
+
+void HookExpander::expandExit(CallInst *Hook, UnitHooks &Unit) {
+  Value *Slot = Hook->getArgOperand(1);
+  Value *Start = Hook->getArgOperand(2);
+  // A constant start is a call that was never timed (or whose entry was
+  // proved unreachable): nothing to stop.
+  if (!isa<Constant>(Start) && Unit.Tables.Timing != TimingMode::Off) {
+    IRBuilder<> B(Hook);
+    B.SetCurrentDebugLocation(Hook->getDebugLoc());
+    if (Unit.Tables.Timing == TimingMode::Every) {
+      Unit.Path->emitStop(B, Slot, Start);
+    } else {
+      Instruction *StopTerm = SplitBlockAndInsertIfThen(
+          B.CreateICmpNE(Start, ConstantInt::get(Start->getType(), 0)), Hook,
+          false, MDBuilder(Ctx).createBranchWeights(1, 63));
+      StopTerm->getParent()->setName("codensm.stop");
+      IRBuilder<> SB(StopTerm);
+      SB.SetCurrentDebugLocation(Hook->getDebugLoc());
+      Constant *Desc =
+          ConstantExpr::getPointerCast(Unit.Tables.Desc, dataPtrTy(Ctx));
+      SB.CreateCall(sampleStop(), {Desc, Slot, Start})->setDoesNotThrow();
+    }
+  }
+  Hook->eraseFromParent();
+}
+
+bool HookExpander::run() {
+  Function *Enter = M.getFunction(EnterHookName);
+  Function *Exit = M.getFunction(ExitHookName);
+  std::vector<CallInst *> Enters = callsTo(Enter), Exits = callsTo(Exit);
+  if (Enters.empty() && Exits.empty())
+    return false;
+
+  for (const ModuleTables &Tables : findTables(M)) {
+    UnitHooks &Unit = Units[Tables.Desc];
+    Unit.Tables = Tables;
+    Unit.Path = std::make_unique<HotPath>(M, Tables.TlsBlock);
+  }
+  // Entries first: each exit's start time is an entry's result, replaced
+  // by the expanded entry's value.
+  for (CallInst *Hook : Enters)
+    if (UnitHooks *Unit = unitOf(Hook))
+      expandEnter(Hook, *Unit);
+  for (CallInst *Hook : Exits)
+    if (UnitHooks *Unit = unitOf(Hook))
+      expandExit(Hook, *Unit);
+  for (Function *Hook : {Enter, Exit})
+    if (Hook && Hook->use_empty())
+      Hook->eraseFromParent();
+  return true;
+}
+
+} // namespace
+
+PreservedAnalyses ExpandHooksPass::run(Module &M, ModuleAnalysisManager &) {
+  return HookExpander(M).run() ? PreservedAnalyses::none()
+                               : PreservedAnalyses::all();
+}
+
+} // namespace codensm

@@ -1,0 +1,52 @@
+//===- Markers.h - the hooks as the optimiser sees them ------------------===//
+//
+// Before inlining, the pass places at every instrumented function's entry
+//   %t0 = call i64 @__codensm_enter(ptr @__codensm_module, i64 <slot>)
+// and before every exit of a timed one
+//   call void @__codensm_exit(ptr @__codensm_module, i64 <slot>, i64 %t0)
+// Inlining copies them with the function's body, so an inlined call is
+// still counted and timed.  Two calls are what the optimiser carries through
+// the pipeline instead of the count, the sample test and their four blocks,
+// which is most of the plugin's compile-time cost; `nomerge` keeps any pass
+// from folding two functions' hooks into one.  After the optimiser,
+// ExpandHooksPass replaces them with the inline hot path (HotPath.h).  The
+// runtime defines both as ordinary functions with the same effect, so a
+// pipeline that never expands them still counts exactly, only slower.
+//
+//===----------------------------------------------------------------------===//
+#ifndef CODENSM_MARKERS_H
+#define CODENSM_MARKERS_H
+
+#include "HotPath.h"
+
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/Module.h"
+
+#include <vector>
+
+namespace codensm {
+
+inline constexpr const char *EnterHookName = "__codensm_enter";
+inline constexpr const char *ExitHookName = "__codensm_exit";
+
+llvm::CallInst *createEnterHook(llvm::IRBuilder<> &B, llvm::Constant *Desc,
+                                unsigned Slot);
+llvm::CallInst *createExitHook(llvm::IRBuilder<> &B, llvm::Constant *Desc,
+                               unsigned Slot, llvm::Value *Start);
+
+/// One instrumented translation unit's tables, recorded in the module's
+/// !codensm.instrumented metadata for the expansion after the optimiser.
+struct ModuleTables {
+  llvm::GlobalVariable *Desc = nullptr;
+  llvm::GlobalVariable *TlsBlock = nullptr;
+  TimingMode Timing = TimingMode::Sampled;
+};
+
+/// Marks the module as instrumented; returns false when it already was.
+bool markInstrumented(llvm::Module &M);
+void recordTables(llvm::Module &M, const ModuleTables &Tables);
+std::vector<ModuleTables> findTables(const llvm::Module &M);
+
+} // namespace codensm
+
+#endif // CODENSM_MARKERS_H

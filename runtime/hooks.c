@@ -1,0 +1,62 @@
+/*
+ * hooks.c - the parts of the hot path that live in the runtime.
+ *
+ * __codensm_sample_start and __codensm_sample_stop run on the sampled
+ * calls only (one in 64 by default, and each function's first call per
+ * thread), called from the inline hot path the pass expands.  One copy
+ * here rather than a pair of helpers per translation unit: every function
+ * a unit carries costs compile time, in every build.
+ *
+ * __codensm_enter and __codensm_exit are the whole hot path as ordinary
+ * functions.  The pass places them before the optimiser and replaces them
+ * with inline code after it; they run only when that expansion did not
+ * happen (a custom pass pipeline), and then count exactly, only slower.
+ */
+#include "internal.h"
+
+/* Adds one to a counter only this thread writes, and returns the value
+ * before.  On x86-64 one non-locked instruction: a signal handler on this
+ * thread cannot split it and lose a count, and there is no lock prefix. */
+static inline uint64_t bump(uint64_t *counter, uint64_t amount) {
+#if defined(__x86_64__)
+  __asm__ __volatile__("xaddq %0, %1" : "+r"(amount), "+m"(*counter));
+  return amount;
+#else
+  return __atomic_fetch_add(counter, amount, __ATOMIC_RELAXED);
+#endif
+}
+
+/* The block is found through the module's accessor rather than passed:
+ * an argument costs every instrumented function its setup in the cold
+ * path, which is compile time; the accessor costs only the sampled call,
+ * outside the interval timed. */
+CNSM_EXPORT uint64_t __codensm_sample_start(const struct cnsm_module_desc *desc) {
+  struct cnsm_tls_block *block = desc->tls_block();
+  if (!CNSM_LOAD(&block->attached))
+    __codensm_attach(desc, block);
+  return cnsm_read_ticks();
+}
+
+CNSM_EXPORT void __codensm_sample_stop(const struct cnsm_module_desc *desc,
+                                       uint64_t slot, uint64_t start) {
+  uint64_t end = cnsm_read_ticks();
+  struct cnsm_slot *s = &desc->tls_block()->slots[slot];
+  bump(&s->samples, 1);
+  /* A thread that moved to a CPU whose counter lags adds nothing, not
+   * 2^64 ticks. */
+  bump(&s->ticks, end > start ? end - start : 0);
+}
+
+CNSM_EXPORT uint64_t __codensm_enter(const struct cnsm_module_desc *desc,
+                                     uint64_t slot) {
+  uint64_t before = bump(&desc->tls_block()->slots[slot].calls, 1);
+  if ((before & CNSM_LOAD(&__codensm_sample_mask)) == 0)
+    return __codensm_sample_start(desc);
+  return 0;
+}
+
+CNSM_EXPORT void __codensm_exit(const struct cnsm_module_desc *desc,
+                                uint64_t slot, uint64_t start) {
+  if (start)
+    __codensm_sample_stop(desc, slot, start);
+}
