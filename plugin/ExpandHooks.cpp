@@ -22,11 +22,18 @@
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/Instructions.h"
 #include "llvm/IR/MDBuilder.h"
+#include "llvm/Support/CommandLine.h"
 #include "llvm/Transforms/Utils/BasicBlockUtils.h"
 
 #include <memory>
 
 using namespace llvm;
+
+static cl::opt<bool> ClExpand(
+    "codensm-expand",
+    cl::desc("Make the hook calls inline code after the optimiser (when off "
+             "they stay calls into the runtime: same counts, slower)"),
+    cl::init(true), cl::Hidden);
 
 namespace codensm {
 namespace {
@@ -187,7 +194,7 @@ bool HookExpander::run() {
 } // namespace
 
 PreservedAnalyses ExpandHooksPass::run(Module &M, ModuleAnalysisManager &) {
-  return HookExpander(M).run() ? PreservedAnalyses::none()
+  return ClExpand && HookExpander(M).run() ? PreservedAnalyses::none()
                                : PreservedAnalyses::all();
 }
 

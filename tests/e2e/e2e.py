@@ -170,6 +170,24 @@ def case_fib(tc, level):
     expect(sums["fib.fib"]["total_ms"] > 0, "no time recorded for fib.fib")
 
 
+def case_runtime_hooks(tc, level):
+    """Left unexpanded (-codensm-expand=0), the hooks are calls into the
+    runtime's __codensm_enter/__codensm_exit, which count and time the same."""
+    src = os.path.join(PROGRAMS, "fib.c")
+    flags = OPT_LEVELS[level] + ["-fplugin=" + tc.plugin, "-mllvm", "-codensm-expand=0"]
+    plain = run(tc.compile([src], os.path.join(tc.workdir, "fib.plain"), flags[:1],
+                           instrument=False))
+    exe = tc.compile([src], os.path.join(tc.workdir, "fib"), flags)
+    symbols = subprocess.run(["nm", exe], capture_output=True, text=True).stdout
+    expect("U __codensm_enter" in symbols and "U __codensm_exit" in symbols,
+           "the hooks were expanded: the test proves nothing")
+    instrumented, sums = run_counted(tc, exe, "fib")
+    expect_same_behaviour(plain, instrumented)
+    expect_counts(sums, "fib.fib", 21891, 0)
+    expect_counts(sums, "fib.main", 1, 0)
+    expect(sums["fib.fib"]["total_ms"] > 0, "no time recorded for fib.fib")
+
+
 def case_throws(tc, level):
     """risky() throws on 3 of 10 calls: calls 10, errors 3, also through a
     caller whose catch is for another type."""
@@ -338,6 +356,7 @@ CASES = {
     "signals": case_signals,
     "inlined": case_inlined,
     "collector": case_collector,
+    "runtime-hooks": case_runtime_hooks,
 }
 
 
