@@ -124,10 +124,12 @@ int cnsm_send_all(uint64_t deadline_ns) {
     return -1;
   if (list.count == 0) /* nothing new: no empty line, no request */
     return 0;
-  size_t batch = cnsm_file_path(endpoint) ? list.count : CNSM_BATCH_MAX;
+  /* Batches for files too: a 1,000-function body stays in the cache while
+   * it is encoded and written; one body for 100,000 functions (11 MB) went
+   * through memory twice, half the flush's time. */
   int rc = 0;
-  for (size_t i = 0; i < list.count; i += batch) {
-    size_t n = list.count - i < batch ? list.count - i : batch;
+  for (size_t i = 0; i < list.count; i += CNSM_BATCH_MAX) {
+    size_t n = list.count - i < CNSM_BATCH_MAX ? list.count - i : CNSM_BATCH_MAX;
     if (send_batch(endpoint, key, list.items + i, n, deadline_ns) != CNSM_SENT) {
       rc = -1;
       break;

@@ -45,7 +45,7 @@
 #define CNSM_LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
 #define CNSM_STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
 
-/* Functions per HTTP request; the file sink writes one line per flush. */
+/* Functions per HTTP request, and per line of the file sink. */
 #define CNSM_BATCH_MAX 1000u
 
 /* Hosted ingest used when only CODENSM_API_KEY is set. */

@@ -1,7 +1,7 @@
 /*
  * sink_file.c - file:///abs/path.jsonl: one ingest body per line.
  *
- * Each flush appends its body and a newline with a single writev() on an
+ * Each batch appends its body and a newline with a single writev() on an
  * O_APPEND descriptor, so lines of concurrent processes (a parent and its
  * forked child, say) never interleave.
  */

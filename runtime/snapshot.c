@@ -34,26 +34,39 @@ static void snapshot_module(struct cnsm_module *m) {
       cnsm_slot_add_live(&cnsm_fns[m->entry[i]].cur, cnsm_block_slot(b, i));
 }
 
-/* Fills cur of every entry.  Registry lock held. */
-void cnsm_snapshot(void) {
+/* Fills cur (not cur_ns) of every entry.  Registry lock held. */
+static void snapshot_counts(void) {
   for (size_t i = 0; i < cnsm_fn_count; i++)
     cnsm_fns[i].cur = cnsm_fns[i].base;
   for (struct cnsm_module *m = cnsm_modules; m; m = m->next)
     snapshot_module(m);
+}
+
+/* Sets e->cur_ns from e->cur. */
+static void estimate(struct cnsm_fn *e, uint64_t probe, double ns_per_tick) {
+  e->cur_ns = cnsm_estimate_ns(e->cur.calls, e->cur.samples, e->cur.ticks, probe,
+                               ns_per_tick);
+}
+
+/* Fills cur and cur_ns of every entry.  Registry lock held. */
+void cnsm_snapshot(void) {
+  snapshot_counts();
   double ns_per_tick = cnsm_clock_ns_per_tick();
   uint64_t probe = cnsm_clock_probe_ticks();
-  for (size_t i = 0; i < cnsm_fn_count; i++) {
-    struct cnsm_fn *e = &cnsm_fns[i];
-    e->cur_ns = cnsm_estimate_ns(e->cur.calls, e->cur.samples, e->cur.ticks,
-                                 probe, ns_per_tick);
-  }
+  for (size_t i = 0; i < cnsm_fn_count; i++)
+    estimate(&cnsm_fns[i], probe, ns_per_tick);
 }
 
 /* Lists every entry with something to send. */
 int cnsm_collect(struct cnsm_delta_list *out) {
   out->count = 0;
   pthread_mutex_lock(&cnsm_registry_lock);
-  cnsm_snapshot();
+  /* Time is estimated in the same pass as the deltas, and only for the
+   * entries sent: with 100,000 functions one pass over the table is a few
+   * milliseconds of memory traffic. */
+  snapshot_counts();
+  double ns_per_tick = cnsm_clock_ns_per_tick();
+  uint64_t probe = cnsm_clock_probe_ticks();
   size_t n = 0;
   if (out->cap < cnsm_fn_count || !out->items) {
     size_t cap = cnsm_fn_count ? cnsm_fn_count : 1;
@@ -73,6 +86,7 @@ int cnsm_collect(struct cnsm_delta_list *out) {
     if (!calls && !errors && e->announced && !e->pend_present)
       continue;
     cnsm_fn_refresh(e);
+    estimate(e, probe, ns_per_tick);
     d[n] = (struct cnsm_delta){
         .index = i,
         .name = e->name,

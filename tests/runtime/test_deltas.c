@@ -6,7 +6,7 @@
  *   - functions never called are announced once (calls 0), then only
  *     when they have calls;
  *   - the JSONL line is exactly {"functions":[{six fields}]}, one line per
- *     flush, with names escaped by cJSON;
+ *     flush of these few functions, with names escaped by cJSON;
  *   - C++-style ODR functions in two modules are aggregated by name.
  */
 #define _GNU_SOURCE
