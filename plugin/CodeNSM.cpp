@@ -303,13 +303,10 @@ void ModuleInstrumenter::initialize() {
   FunctionInfoTy = StructType::get(Ctx, {Ptr, Ptr, Ptr, I32, I32, I32, I32});
   DescTy = StructType::get(Ctx, {I32, I32, Ptr, Ptr, Ptr, Ptr, Ptr});
 
-  // The runtime's entry points never throw: EscapeEnumerator must not turn
-  // our own calls into invokes.
-  AttributeList NoUnwind = AttributeList().addFnAttribute(Ctx, Attribute::NoUnwind);
-  Type *Void = Type::getVoidTy(Ctx);
-  RegisterFn = M.getOrInsertFunction("__codensm_register", NoUnwind, Void, Ptr);
-  UnregisterFn =
-      M.getOrInsertFunction("__codensm_unregister", NoUnwind, Void, Ptr);
+  FunctionType *ModuleHookTy =
+      FunctionType::get(Type::getVoidTy(Ctx), {Ptr}, false);
+  RegisterFn = declareRuntimeFunction(M, "__codensm_register", ModuleHookTy);
+  UnregisterFn = declareRuntimeFunction(M, "__codensm_unregister", ModuleHookTy);
 }
 
 Constant *ModuleInstrumenter::stringConstant(StringRef S) {

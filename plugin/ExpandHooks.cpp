@@ -78,29 +78,20 @@ UnitHooks *HookExpander::unitOf(CallInst *Hook) {
   return It == Units.end() ? nullptr : &It->second;
 }
 
-/// The runtime's side of a sampled call: rare (one call in 64), cold, and
-/// never throwing.
-static FunctionCallee declareSampleHook(Module &M, StringRef Name,
-                                        FunctionType *Ty) {
-  LLVMContext &Ctx = M.getContext();
-  return M.getOrInsertFunction(Name, Ty,
-                               AttributeList()
-                                   .addFnAttribute(Ctx, Attribute::NoUnwind)
-                                   .addFnAttribute(Ctx, Attribute::Cold));
-}
-
+/// The runtime's side of a sampled call: rare (one call in 64), so cold.
 FunctionCallee HookExpander::sampleStart() {
-  PointerType *Ptr = dataPtrTy(Ctx);
-  return declareSampleHook(
+  return declareRuntimeFunction(
       M, "__codensm_sample_start",
-      FunctionType::get(Type::getInt64Ty(Ctx), {Ptr}, false));
+      FunctionType::get(Type::getInt64Ty(Ctx), {dataPtrTy(Ctx)}, false),
+      {Attribute::Cold});
 }
 
 FunctionCallee HookExpander::sampleStop() {
   Type *I64 = Type::getInt64Ty(Ctx);
-  return declareSampleHook(
+  return declareRuntimeFunction(
       M, "__codensm_sample_stop",
-      FunctionType::get(Type::getVoidTy(Ctx), {dataPtrTy(Ctx), I64, I64}, false));
+      FunctionType::get(Type::getVoidTy(Ctx), {dataPtrTy(Ctx), I64, I64}, false),
+      {Attribute::Cold});
 }
 
 void HookExpander::expandEnter(CallInst *Hook, UnitHooks &Unit) {

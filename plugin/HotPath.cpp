@@ -11,6 +11,16 @@ using namespace llvm;
 
 namespace codensm {
 
+FunctionCallee declareRuntimeFunction(Module &M, StringRef Name,
+                                      FunctionType *Ty,
+                                      ArrayRef<Attribute::AttrKind> Extra) {
+  LLVMContext &Ctx = M.getContext();
+  AttributeList Attrs = AttributeList().addFnAttribute(Ctx, Attribute::NoUnwind);
+  for (Attribute::AttrKind Kind : Extra)
+    Attrs = Attrs.addFnAttribute(Ctx, Kind);
+  return M.getOrInsertFunction(Name, Ty, Attrs);
+}
+
 HotPath::HotPath(Module &M, GlobalVariable *TlsBlock)
     : M(M), Ctx(M.getContext()), TlsBlock(TlsBlock),
       BlockTy(TlsBlock->getValueType()), I32(Type::getInt32Ty(Ctx)),
@@ -89,9 +99,8 @@ Value *HotPath::emitReadClock(IRBuilder<> &B) const {
   if (IsX86_64) {
     Read = B.CreateCall(getIntrinsic(M, Intrinsic::x86_rdtsc), {});
   } else {
-    FunctionCallee Clock = M.getOrInsertFunction(
-        "__codensm_clock",
-        AttributeList().addFnAttribute(Ctx, Attribute::NoUnwind), I64);
+    FunctionCallee Clock = declareRuntimeFunction(
+        M, "__codensm_clock", FunctionType::get(I64, false));
     Read = B.CreateCall(Clock, {});
   }
   Read->setDoesNotThrow();
@@ -113,9 +122,9 @@ void HotPath::emitAttach(IRBuilder<> &B, Constant *Desc) const {
   IRBuilder<> AB(AttachTerm);
   AB.SetCurrentDebugLocation(B.getCurrentDebugLocation());
   PointerType *Ptr = dataPtrTy(Ctx);
-  FunctionCallee Attach = M.getOrInsertFunction(
-      "__codensm_attach", AttributeList().addFnAttribute(Ctx, Attribute::NoUnwind),
-      Type::getVoidTy(Ctx), Ptr, Ptr);
+  FunctionCallee Attach = declareRuntimeFunction(
+      M, "__codensm_attach",
+      FunctionType::get(Type::getVoidTy(Ctx), {Ptr, Ptr}, false));
   AB.CreateCall(Attach, {ConstantExpr::getPointerCast(Desc, Ptr),
                          ConstantExpr::getPointerCast(TlsBlock, Ptr)})
       ->setDoesNotThrow();

@@ -16,6 +16,14 @@
 
 namespace codensm {
 
+/// Declares one of libcodensm's entry points (runtime/codensm_abi.h).  None
+/// throws, so each is nounwind (EscapeEnumerator must not wrap our own
+/// calls in invokes); Extra adds what a particular one promises.
+llvm::FunctionCallee
+declareRuntimeFunction(llvm::Module &M, llvm::StringRef Name,
+                       llvm::FunctionType *Ty,
+                       llvm::ArrayRef<llvm::Attribute::AttrKind> Extra = {});
+
 enum class TimingMode { Sampled = 0, Every = 1, Off = 2 };
 
 // Must match runtime/codensm_abi.h.

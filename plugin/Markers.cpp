@@ -11,16 +11,12 @@ namespace codensm {
 
 static const char *const InstrumentedMetadata = "codensm.instrumented";
 
-/// Never throws (EscapeEnumerator must not wrap it in an invoke) and always
-/// returns; nothing more is promised, so no pass moves user code across it.
+/// Never throws and always returns; nothing more is promised, so no pass
+/// moves user code across it.
 static FunctionCallee declareHook(Module &M, const char *Name, Type *Result,
                                   ArrayRef<Type *> Params) {
-  LLVMContext &Ctx = M.getContext();
-  AttributeList Attrs = AttributeList()
-                            .addFnAttribute(Ctx, Attribute::NoUnwind)
-                            .addFnAttribute(Ctx, Attribute::WillReturn);
-  return M.getOrInsertFunction(Name, FunctionType::get(Result, Params, false),
-                               Attrs);
+  return declareRuntimeFunction(M, Name, FunctionType::get(Result, Params, false),
+                                {Attribute::WillReturn});
 }
 
 static CallInst *createHook(IRBuilder<> &B, FunctionCallee Hook,
