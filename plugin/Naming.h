@@ -6,6 +6,7 @@
 // that may exist in several translation units (inline and template code,
 // linkonce/weak ODR) are named by their qualified name alone, so every copy
 // aggregates under one name whichever TU's copy the linker keeps.
+// Lambdas read as c++filt writes them: "app::run(...)::{lambda(int)#1}".
 //
 //===----------------------------------------------------------------------===//
 #ifndef CODENSM_NAMING_H
@@ -18,7 +19,11 @@
 namespace codensm {
 
 /// "shop::Cart<int>::total" for "_ZN4shop4CartIiE5totalEv"; C names and
-/// anything that does not demangle come back unchanged.
+/// anything that does not demangle come back unchanged.  An entity local to
+/// a function is named after the function's own name, without its return
+/// type and parameters, then "(...)": "app::run(...)::{lambda(int)#2}::
+/// operator()" (the second lambda taking an int in app::run); a closure's
+/// constructor and destructor are "{lambda(int)#2}::lambda" and "::~lambda".
 std::string qualifiedFunctionName(llvm::StringRef LinkageName);
 
 /// The absolute, normalised form of a path given relative to the compiler's
