@@ -175,6 +175,45 @@ std::string qualifiedFunctionName(StringRef LinkageName) {
   return Result.empty() ? D.Mangled : Result;
 }
 
+std::string outermostScope(StringRef Name) {
+  if (!Name.empty() && Name.front() == '\1')
+    Name = Name.drop_front();
+  if (!Name.consume_front("_Z"))
+    return "";
+  // A local entity <Z encoding E entity> is in its function's scope, and
+  // that function's encoding starts right after the 'Z'.
+  while (Name.consume_front("Z")) {
+  }
+  bool Nested = Name.consume_front("N");
+  if (Nested) {
+    while (!Name.empty() && StringRef("rVK").contains(Name.front()))
+      Name = Name.drop_front(); // cv-qualifiers of a member function
+    if (!Name.empty() && (Name.front() == 'R' || Name.front() == 'O'))
+      Name = Name.drop_front(); // its ref-qualifier
+  }
+  // "St" is ::std::, and Sa, Sb, Ss, Si, So, Sd abbreviate std::allocator,
+  // std::basic_string, std::string and the std streams.
+  if (Name.size() >= 2 && Name[0] == 'S' && StringRef("tabsiod").contains(Name[1]))
+    return "std";
+  if (!Nested)
+    return ""; // an unscoped name: the global namespace
+  Name.consume_front("L"); // internal linkage
+  size_t Digits = 0;
+  while (Digits < Name.size() && isdigit(static_cast<unsigned char>(Name[Digits])))
+    ++Digits;
+  unsigned Length = 0;
+  if (Digits == 0 || Name.substr(0, Digits).getAsInteger(10, Length) ||
+      Digits + Length > Name.size())
+    return "";
+  return Name.substr(Digits, Length).str();
+}
+
+bool isStandardLibraryName(StringRef LinkageName) {
+  std::string Scope = outermostScope(LinkageName);
+  return Scope == "std" || Scope == "__gnu_cxx" || Scope == "__gnu_debug" ||
+         Scope == "__cxxabiv1";
+}
+
 std::string absolutePath(StringRef Path) {
   SmallString<256> Abs(Path);
   sys::fs::make_absolute(Abs);

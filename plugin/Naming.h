@@ -26,6 +26,18 @@ namespace codensm {
 /// constructor and destructor are "{lambda(int)#2}::lambda" and "::~lambda".
 std::string qualifiedFunctionName(llvm::StringRef LinkageName);
 
+/// The outermost scope a function is declared in, read from its mangled
+/// name: "std" for std::sort and std::__detail::_Hash_node<...>::f, "app"
+/// for app::sum_sizes<int, std::string>, the enclosing function's for a
+/// lambda or a local class; "" for the global namespace, C names and names
+/// that are not Itanium-mangled.  Template arguments never count.
+std::string outermostScope(llvm::StringRef LinkageName);
+
+/// Declared in the standard library's own namespaces (std, including
+/// std::__1, std::_V2, std::__cxx11, std::__detail; __gnu_cxx; __gnu_debug;
+/// __cxxabiv1), whatever its template arguments and its linkage.
+bool isStandardLibraryName(llvm::StringRef LinkageName);
+
 /// The absolute, normalised form of a path given relative to the compiler's
 /// working directory.
 std::string absolutePath(llvm::StringRef Path);
