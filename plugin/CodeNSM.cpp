@@ -260,15 +260,23 @@ ModuleInstrumenter::chooseFunctions(const AnnotationMap &Notes) {
     FunctionPlan Plan;
     Plan.F = &F;
     std::string Qualified = qualifiedFunctionName(F.getName());
+    std::string Department = FileDepartment;
     if (F.hasLinkOnceLinkage() || F.hasWeakODRLinkage()) {
       Plan.Name = Qualified;
       Plan.Flags |= FlagOdr;
+    } else if (std::string Header = definingHeader(F, Cfg.Root);
+               !Header.empty() && nameableByHeader(Qualified)) {
+      // One row for a static helper of a header, however many TUs have it.
+      Plan.Name = moduleNameFor(Header) + "." + Qualified;
+      if (ClDepartment.empty())
+        Department = Cfg.departmentFor(Header).value_or(
+            defaultDepartmentFor(Header));
     } else {
       Plan.Name = Module + "." + Qualified;
     }
     Plan.Name = bounded(Plan.Name, MaxNameBytes);
     Plan.Department = bounded(
-        A && A->Department ? *A->Department : FileDepartment, MaxDepartmentBytes);
+        A && A->Department ? *A->Department : Department, MaxDepartmentBytes);
     Plan.Weight = A && A->Weight ? *A->Weight
                                  : Cfg.weightFor(Plan.Name).value_or(1);
     Plan.Errors = A && A->Errors ? *A->Errors

@@ -4,6 +4,9 @@
 
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Demangle/Demangle.h"
+#include "llvm/IR/DebugInfoMetadata.h"
+#include "llvm/IR/Function.h"
+#include "llvm/IR/Module.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 
@@ -212,6 +215,45 @@ bool isStandardLibraryName(StringRef LinkageName) {
   std::string Scope = outermostScope(LinkageName);
   return Scope == "std" || Scope == "__gnu_cxx" || Scope == "__gnu_debug" ||
          Scope == "__cxxabiv1";
+}
+
+/// The absolute path a debug-info file stands for.
+static std::string debugFilePath(const DIFile &File) {
+  SmallString<256> Path(File.getFilename());
+  if (!sys::path::is_absolute(Path)) {
+    Path = File.getDirectory();
+    sys::path::append(Path, File.getFilename());
+  }
+  return absolutePath(Path);
+}
+
+std::string definingHeader(const Function &F, StringRef Root) {
+  const DISubprogram *SP = F.getSubprogram();
+  if (!SP || !SP->getFile() || !SP->getUnit() || !SP->getUnit()->getFile())
+    return "";
+  std::string Defined = debugFilePath(*SP->getFile());
+  if (Defined == debugFilePath(*SP->getUnit()->getFile()) ||
+      Defined == absolutePath(F.getParent()->getSourceFileName()))
+    return "";
+  return relativeTo(Defined, Root);
+}
+
+bool nameableByHeader(StringRef Qualified) {
+  if (Qualified.contains("$_"))
+    return false;
+  // Any '<' that is not part of an operator's name opens template arguments.
+  for (size_t I = 0; I < Qualified.size(); ++I) {
+    if (startsWith(Qualified.substr(I), "operator")) {
+      I += 8;
+      while (I < Qualified.size() && StringRef("<=>").contains(Qualified[I]))
+        ++I;
+      if (I >= Qualified.size())
+        break;
+    }
+    if (Qualified[I] == '<')
+      return false;
+  }
+  return true;
 }
 
 std::string absolutePath(StringRef Path) {
