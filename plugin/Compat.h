@@ -62,7 +62,8 @@ inline bool startsWith(llvm::StringRef S, llvm::StringRef Prefix) {
   return S.size() >= Prefix.size() && S.substr(0, Prefix.size()) == Prefix;
 }
 inline bool endsWith(llvm::StringRef S, llvm::StringRef Suffix) {
-  return S.size() >= Suffix.size() && S.substr(S.size() - Suffix.size()) == Suffix;
+  return S.size() >= Suffix.size() &&
+         S.substr(S.size() - Suffix.size()) == Suffix;
 }
 
 inline llvm::Function *getIntrinsic(llvm::Module &M, llvm::Intrinsic::ID ID) {

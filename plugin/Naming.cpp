@@ -83,9 +83,8 @@ static std::string readableUnnamed(StringRef Name) {
       continue;
     }
     size_t Digits = I + (Lambda ? 7 : 8), Quote = Name.find('\'', Digits);
-    StringRef Count = Quote == StringRef::npos
-                          ? StringRef()
-                          : Name.slice(Digits, Quote);
+    StringRef Count =
+        Quote == StringRef::npos ? StringRef() : Name.slice(Digits, Quote);
     unsigned Number = 0;
     if (Quote == StringRef::npos ||
         (!Count.empty() && Count.getAsInteger(10, Number))) {
@@ -125,7 +124,8 @@ static std::string readableUnnamed(StringRef Name) {
 /// group that opened inside it.
 static std::string shortenLocalScope(StringRef Mangled, StringRef Name) {
   StringRef Rest = Mangled.drop_front(3); // "_ZZ"
-  for (size_t E = Rest.find('E'); E != StringRef::npos; E = Rest.find('E', E + 1)) {
+  for (size_t E = Rest.find('E'); E != StringRef::npos;
+       E = Rest.find('E', E + 1)) {
     Demangled Outer("_Z" + Rest.substr(0, E).str());
     if (!Outer.Ok)
       continue;
@@ -162,8 +162,8 @@ std::string qualifiedFunctionName(StringRef LinkageName) {
     if (Dtor || endsWith(Text, "::")) {
       StringRef Scope = Text.drop_back(Dtor ? 3 : 2);
       size_t Open = Scope.rfind('{');
-      bool IsLambda = Open != StringRef::npos &&
-                      startsWith(Scope.substr(Open), "{lambda");
+      bool IsLambda =
+          Open != StringRef::npos && startsWith(Scope.substr(Open), "{lambda");
       Result += IsLambda ? "lambda" : "unnamed";
     }
   }
@@ -196,13 +196,15 @@ std::string outermostScope(StringRef Name) {
   }
   // "St" is ::std::, and Sa, Sb, Ss, Si, So, Sd abbreviate std::allocator,
   // std::basic_string, std::string and the std streams.
-  if (Name.size() >= 2 && Name[0] == 'S' && StringRef("tabsiod").contains(Name[1]))
+  if (Name.size() >= 2 && Name[0] == 'S' &&
+      StringRef("tabsiod").contains(Name[1]))
     return "std";
   if (!Nested)
-    return ""; // an unscoped name: the global namespace
+    return "";             // an unscoped name: the global namespace
   Name.consume_front("L"); // internal linkage
   size_t Digits = 0;
-  while (Digits < Name.size() && isdigit(static_cast<unsigned char>(Name[Digits])))
+  while (Digits < Name.size() &&
+         isdigit(static_cast<unsigned char>(Name[Digits])))
     ++Digits;
   unsigned Length = 0;
   if (Digits == 0 || Name.substr(0, Digits).getAsInteger(10, Length) ||
