@@ -68,6 +68,7 @@ static cl::opt<TimingMode> ClTiming(
 STATISTIC(NumFunctionsInstrumented, "Functions instrumented");
 STATISTIC(NumExitsInstrumented, "Exits instrumented");
 STATISTIC(NumUnwindExits, "Exits by unwinding instrumented");
+STATISTIC(NumStandardLibrarySkipped, "Standard library functions left out");
 
 // Must match runtime/codensm_abi.h.
 static constexpr unsigned AbiVersion = 1;
@@ -208,19 +209,14 @@ static bool isCompilerGenerated(StringRef Name) {
   return false;
 }
 
-/// Names in the C++ standard library's own namespaces.  The namespace may
-/// follow a return type: a local class of a function template demangles as
-/// "void std::basic_string<...>::_M_construct<...>(...)::_Guard::_Guard".
-/// Only the part before the first parameter list counts, so a user's
-/// f(std::string)::Local::g is not taken for the library's.
-static bool isStandardLibrary(StringRef Qualified) {
-  StringRef Scope = Qualified.substr(0, Qualified.find('('));
-  for (StringRef Namespace : {"std::", "__gnu_cxx::", "__cxxabiv1::"}) {
-    size_t At = Scope.find(Namespace);
-    if (At != StringRef::npos && (At == 0 || Scope[At - 1] == ' '))
-      return true;
-  }
-  return false;
+/// Code declared in the standard library's own namespaces (Naming.h) is
+/// not the team's code: counting every std::vector::size would cost much and
+/// say nothing.  Decided by the scope the function is declared in, whatever
+/// its template arguments and its linkage: std::count_if with a lambda, or a
+/// std::map keyed by an anonymous-namespace type, has internal linkage and
+/// is the library's all the same.
+static bool isStandardLibrary(const Function &F) {
+  return isStandardLibraryName(F.getName());
 }
 
 bool ModuleInstrumenter::shouldInstrument(Function &F) const {
@@ -255,22 +251,32 @@ ModuleInstrumenter::chooseFunctions(const AnnotationMap &Notes) {
     if (!FileIncluded && !(A && A->Track))
       continue;
 
+    if (isStandardLibrary(F) && !(A && A->Track)) {
+      ++NumStandardLibrarySkipped;
+      LLVM_DEBUG(dbgs() << "codensm: standard library " << F.getName() << "\n");
+      continue;
+    }
+
     FunctionPlan Plan;
     Plan.F = &F;
     std::string Qualified = qualifiedFunctionName(F.getName());
+    std::string Department = FileDepartment;
     if (F.hasLinkOnceLinkage() || F.hasWeakODRLinkage()) {
-      // The standard library's inline code is not the team's code: counting
-      // every std::vector::size would cost much and say nothing.
-      if (isStandardLibrary(Qualified) && !(A && A->Track))
-        continue;
       Plan.Name = Qualified;
       Plan.Flags |= FlagOdr;
+    } else if (std::string Header = definingHeader(F, Cfg.Root);
+               !Header.empty() && nameableByHeader(Qualified)) {
+      // One row for a static helper of a header, however many TUs have it.
+      Plan.Name = moduleNameFor(Header) + "." + Qualified;
+      if (ClDepartment.empty())
+        Department = Cfg.departmentFor(Header).value_or(
+            defaultDepartmentFor(Header));
     } else {
       Plan.Name = Module + "." + Qualified;
     }
     Plan.Name = bounded(Plan.Name, MaxNameBytes);
     Plan.Department = bounded(
-        A && A->Department ? *A->Department : FileDepartment, MaxDepartmentBytes);
+        A && A->Department ? *A->Department : Department, MaxDepartmentBytes);
     Plan.Weight = A && A->Weight ? *A->Weight
                                  : Cfg.weightFor(Plan.Name).value_or(1);
     Plan.Errors = A && A->Errors ? *A->Errors

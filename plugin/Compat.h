@@ -56,10 +56,14 @@ inline bool isPresplitCoroutine(const llvm::Function &F) {
 #endif
 }
 
-/// StringRef::startswith became starts_with in LLVM 16 and the old name
-/// was removed later; this works in every version.
+/// StringRef::startswith/endswith became starts_with/ends_with in LLVM 16
+/// and the old names were removed later; these work in every version.
 inline bool startsWith(llvm::StringRef S, llvm::StringRef Prefix) {
   return S.size() >= Prefix.size() && S.substr(0, Prefix.size()) == Prefix;
+}
+inline bool endsWith(llvm::StringRef S, llvm::StringRef Suffix) {
+  return S.size() >= Suffix.size() &&
+         S.substr(S.size() - Suffix.size()) == Suffix;
 }
 
 inline llvm::Function *getIntrinsic(llvm::Module &M, llvm::Intrinsic::ID ID) {

@@ -5,7 +5,10 @@
 // function its demangled qualified name without parameters.  Functions
 // that may exist in several translation units (inline and template code,
 // linkonce/weak ODR) are named by their qualified name alone, so every copy
-// aggregates under one name whichever TU's copy the linker keeps.
+// aggregates under one name whichever TU's copy the linker keeps.  A
+// function defined in a header is named by the header's module, so a
+// `static inline` helper is one function, not one per TU that includes it.
+// Lambdas read as c++filt writes them: "app::run(...)::{lambda(int)#1}".
 //
 //===----------------------------------------------------------------------===//
 #ifndef CODENSM_NAMING_H
@@ -13,13 +16,46 @@
 
 #include "llvm/ADT/StringRef.h"
 
+namespace llvm {
+class Function;
+} // namespace llvm
+
 #include <string>
 
 namespace codensm {
 
 /// "shop::Cart<int>::total" for "_ZN4shop4CartIiE5totalEv"; C names and
-/// anything that does not demangle come back unchanged.
+/// anything that does not demangle come back unchanged.  An entity local to
+/// a function is named after the function's own name, without its return
+/// type and parameters, then "(...)": "app::run(...)::{lambda(int)#2}::
+/// operator()" (the second lambda taking an int in app::run); a closure's
+/// constructor and destructor are "{lambda(int)#2}::lambda" and "::~lambda".
 std::string qualifiedFunctionName(llvm::StringRef LinkageName);
+
+/// The outermost scope a function is declared in, read from its mangled
+/// name: "std" for std::sort and std::__detail::_Hash_node<...>::f, "app"
+/// for app::sum_sizes<int, std::string>, the enclosing function's for a
+/// lambda or a local class; "" for the global namespace, C names and names
+/// that are not Itanium-mangled.  Template arguments never count.
+std::string outermostScope(llvm::StringRef LinkageName);
+
+/// Declared in the standard library's own namespaces (std, including
+/// std::__1, std::_V2, std::__cxx11, std::__detail; __gnu_cxx; __gnu_debug;
+/// __cxxabiv1), whatever its template arguments and its linkage.
+bool isStandardLibraryName(llvm::StringRef LinkageName);
+
+/// The header that defines F, relative to Root ("include/sds.h"), when the
+/// debug info says F is defined in another file than its translation
+/// unit's own source; "" without debug info (clang emits no DISubprogram
+/// without -g, -gline-tables-only or -gline-directives-only), for functions
+/// of the TU's own file and for headers outside Root.
+std::string definingHeader(const llvm::Function &F, llvm::StringRef Root);
+
+/// True when the function named Qualified may be named by its header: not
+/// a template instance (with internal linkage, its arguments are the TU's
+/// own types, so two TUs' instances are different code) and not one of
+/// clang's "$_N" entities, numbered per TU.
+bool nameableByHeader(llvm::StringRef Qualified);
 
 /// The absolute, normalised form of a path given relative to the compiler's
 /// working directory.

@@ -301,6 +301,51 @@ def case_signals(tc, level):
     expect_counts(sums, "signals.on_alarm", handled, 0)
 
 
+def case_selection(tc, level):
+    """Exactly the team's functions, by readable names: no std code even
+    where a lambda or an anonymous-namespace type makes its instances
+    internal; a user template with std arguments counted; the header's
+    static inline helper one row for the two TUs that call it (-g says where
+    it is defined); lambdas named {lambda(...)#n}."""
+    project = os.path.join(tc.workdir, "project")
+    shutil.copytree(os.path.join(PROGRAMS, "selection"), project)
+    sources = ["main.cpp", "other.cpp"]
+    flags = OPT_LEVELS[level] + ["-g", "-std=c++17"]
+    plain = run(tc.compile(sources, os.path.join(tc.workdir, "selection.plain"), flags,
+                           instrument=False, cxx=True, cwd=project))
+    exe = tc.compile(sources, os.path.join(tc.workdir, "selection"), flags, cxx=True,
+                     cwd=project)
+    instrumented, sums = run_counted(tc, exe, "selection")
+    expect_same_behaviour(plain, instrumented)
+    expect(instrumented.stdout.startswith(
+        "big=3 sum=15 distinct=3 sizes=" + str(3 * (4 + 3)) + " scores="),
+        "output %r" % instrumented.stdout)
+    comparisons = int(instrumented.stdout.split("comparisons=")[1])
+    expect(comparisons > 0, "Key::operator< never ran: the test proves nothing")
+
+    # The std::string argument spells "> >" in LLVM 14's demangler, ">>" later.
+    templates = [n for n in sums if n.startswith("app::sum_sizes<int, std::")]
+    expect(len(templates) == 1, "app::sum_sizes<int, std::string> not one row: %r"
+           % sorted(sums))
+    expected = {
+        "main.main": 1,
+        "main.app::count_big": 1,
+        "main.app::count_big(...)::$_0::operator()": 5,
+        "app::total": 1,
+        "app::total(...)::{lambda(int)#1}::operator()": 5,
+        "main.app::remember": 6,
+        "main.app::(anonymous namespace)::Key::operator<": comparisons,
+        templates[0]: 3,
+        "helpers.clamp_score": 4 + 3,
+        "other.score_other": 3,
+    }
+    expect(sorted(sums) == sorted(expected),
+           "names reported:\n  %s\nexpected:\n  %s"
+           % ("\n  ".join(sorted(sums)), "\n  ".join(sorted(expected))))
+    for name, calls in expected.items():
+        expect_counts(sums, name, calls, 0)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -357,6 +402,7 @@ CASES = {
     "inlined": case_inlined,
     "collector": case_collector,
     "runtime-hooks": case_runtime_hooks,
+    "selection": case_selection,
 }
 
 

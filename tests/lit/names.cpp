@@ -7,7 +7,7 @@
 // CHECK-DAG: c"shop::largest<int>\00"
 // CHECK-DAG: c"names.main\00"
 // CHECK-DAG: c"names.(anonymous namespace)::helper\00"
-// CHECK-DAG: c"names.main::$_0::operator()\00"
+// CHECK-DAG: c"names.main(...)::$_0::operator()\00"
 // CHECK-NOT: c"{{[^"]*}}__cxx_global_var_init
 // CHECK-NOT: c"{{[^"]*}}_GLOBAL__sub_I
 namespace shop {
