@@ -13,7 +13,8 @@
 //      optimiser (ExpandHooks.cpp), so the optimiser carries little;
 //   5. register the table from a module constructor, unregister it from a
 //      destructor.
-// The layouts and the hot path are specified in runtime/codensm_abi.h.
+// The layouts and the hot path are specified in include/codensm_abi.inc
+// and include/codensm_abi.h.
 //
 //===----------------------------------------------------------------------===//
 #include "CodeNSM.h"
@@ -70,9 +71,7 @@ STATISTIC(NumExitsInstrumented, "Exits instrumented");
 STATISTIC(NumUnwindExits, "Exits by unwinding instrumented");
 STATISTIC(NumStandardLibrarySkipped, "Standard library functions left out");
 
-// Must match runtime/codensm_abi.h.
-static constexpr unsigned AbiVersion = 1;
-static constexpr unsigned FlagOdr = 0x1, FlagUntimed = 0x2;
+static constexpr unsigned FlagOdr = abi::Flag_ODR, FlagUntimed = abi::Flag_UNTIMED;
 
 namespace {
 
@@ -108,6 +107,8 @@ private:
   std::vector<FunctionPlan> chooseFunctions(const AnnotationMap &Notes);
   bool shouldInstrument(Function &F) const;
   void createTables(const std::vector<FunctionPlan> &Plans);
+  Constant *createFunctionInfos(const std::vector<FunctionPlan> &Plans);
+  void createThreadStorage(unsigned FunctionCount);
   void instrumentFunction(const FunctionPlan &Plan, unsigned Index);
   Value *insertEntryHook(IRBuilder<> &B, unsigned Index, bool Timed);
   void insertExitHook(const ExitPoint &Exit, unsigned Index,
@@ -128,13 +129,11 @@ private:
   // Types and runtime declarations, created once in initialize().
   IntegerType *I32 = nullptr, *I64 = nullptr;
   PointerType *Ptr = nullptr;
-  ArrayType *SlotTy = nullptr;
-  StructType *BlockTy = nullptr, *FunctionInfoTy = nullptr, *DescTy = nullptr;
   FunctionCallee RegisterFn, UnregisterFn;
 
-  GlobalVariable *TlsBlock = nullptr;
+  GlobalVariable *TlsDir = nullptr; ///< this thread's directory of chunks
+  GlobalVariable *EmptyDir = nullptr; ///< TlsDir's initial value
   GlobalVariable *Desc = nullptr;
-  std::unique_ptr<HotPath> Path; ///< counters of TlsBlock
   StringMap<Constant *> Strings;
 };
 
@@ -305,14 +304,8 @@ void ModuleInstrumenter::initialize() {
   I32 = Type::getInt32Ty(Ctx);
   I64 = Type::getInt64Ty(Ctx);
   Ptr = dataPtrTy(Ctx);
-  SlotTy = ArrayType::get(I64, 4);
-  FunctionInfoTy = StructType::get(Ctx, {Ptr, Ptr, Ptr, I32, I32, I32, I32});
-  DescTy = StructType::get(Ctx, {I32, I32, Ptr, Ptr, Ptr, Ptr, Ptr});
-
-  FunctionType *ModuleHookTy =
-      FunctionType::get(Type::getVoidTy(Ctx), {Ptr}, false);
-  RegisterFn = declareRuntimeFunction(M, "__codensm_register", ModuleHookTy);
-  UnregisterFn = declareRuntimeFunction(M, "__codensm_unregister", ModuleHookTy);
+  RegisterFn = declareRuntimeFunction(M, "__codensm_register");
+  UnregisterFn = declareRuntimeFunction(M, "__codensm_unregister");
 }
 
 Constant *ModuleInstrumenter::stringConstant(StringRef S) {
@@ -330,50 +323,79 @@ Constant *ModuleInstrumenter::stringConstant(StringRef S) {
   return P;
 }
 
-void ModuleInstrumenter::createTables(const std::vector<FunctionPlan> &Plans) {
-  unsigned N = Plans.size();
-  BlockTy = StructType::get(Ctx, {I64, Ptr, Ptr, Ptr, ArrayType::get(SlotTy, N)});
-  TlsBlock = new GlobalVariable(M, BlockTy, false, GlobalValue::InternalLinkage,
-                                Constant::getNullValue(BlockTy),
-                                "__codensm_tls", nullptr,
-                                GlobalValue::GeneralDynamicTLSModel);
-  TlsBlock->setAlignment(Align(64));
-
+/// The function infos, one per slot, in a constant array.
+Constant *ModuleInstrumenter::createFunctionInfos(
+    const std::vector<FunctionPlan> &Plans) {
   std::vector<Constant *> Infos;
   for (const FunctionPlan &P : Plans)
-    Infos.push_back(ConstantStruct::get(
-        FunctionInfoTy,
-        {stringConstant(P.Name), stringConstant(P.Department),
-         stringConstant(P.File), ConstantInt::get(I32, P.Line),
-         ConstantInt::get(I32, P.Weight), ConstantInt::get(I32, P.Errors),
-         ConstantInt::get(I32, P.Flags)}));
-  ArrayType *InfoArrayTy = ArrayType::get(FunctionInfoTy, N);
+    Infos.push_back(abi::structValue(
+        Ctx, "function_info",
+        {{"name", stringConstant(P.Name)},
+         {"department", stringConstant(P.Department)},
+         {"file", stringConstant(P.File)},
+         {"line", ConstantInt::get(I32, P.Line)},
+         {"weight", ConstantInt::get(I32, P.Weight)},
+         {"error_convention", ConstantInt::get(I32, P.Errors)},
+         {"flags", ConstantInt::get(I32, P.Flags)}}));
+  ArrayType *InfoArrayTy =
+      ArrayType::get(abi::structType(Ctx, "function_info"), Plans.size());
   auto *InfoArray = new GlobalVariable(
       M, InfoArrayTy, true, GlobalValue::InternalLinkage,
       ConstantArray::get(InfoArrayTy, Infos), "__codensm_functions");
+  return ConstantExpr::getPointerCast(InfoArray, Ptr);
+}
 
+/// The per-thread storage: one thread_local pointer, initialised to a
+/// constant all-NULL directory of the unit's size, so the hot path needs
+/// no test for a thread that has not called into the unit yet.  Static
+/// TLS grows by 8 bytes per unit, whatever its number of functions; the
+/// runtime allocates a thread's directory and chunks on first use.
+void ModuleInstrumenter::createThreadStorage(unsigned N) {
+  unsigned Words =
+      abi::structType(Ctx, "dir")->getNumElements() + (N + abi::CHUNK_SLOTS - 1) /
+                                                          abi::CHUNK_SLOTS;
+  ArrayType *EmptyTy = ArrayType::get(Ptr, Words);
+  EmptyDir = new GlobalVariable(M, EmptyTy, /*isConstant=*/true,
+                                GlobalValue::InternalLinkage,
+                                Constant::getNullValue(EmptyTy),
+                                "__codensm_empty_dir");
+  EmptyDir->setAlignment(Align(8));
+  TlsDir = new GlobalVariable(M, Ptr, false, GlobalValue::InternalLinkage,
+                              ConstantExpr::getPointerCast(EmptyDir, Ptr),
+                              "__codensm_dir", nullptr,
+                              GlobalValue::GeneralDynamicTLSModel);
+  TlsDir->setAlignment(Align(8));
+}
+
+void ModuleInstrumenter::createTables(const std::vector<FunctionPlan> &Plans) {
+  unsigned N = Plans.size();
+  Constant *Infos = createFunctionInfos(Plans);
+  createThreadStorage(N);
   auto *State = new GlobalVariable(M, Ptr, false, GlobalValue::InternalLinkage,
                                    Constant::getNullValue(Ptr),
                                    "__codensm_runtime_state");
 
-  // The runtime reaches a thread's block through this accessor.
-  Function *Accessor =
-      Function::Create(FunctionType::get(Ptr, false), GlobalValue::InternalLinkage,
-                       "__codensm_tls_block", M);
-  Accessor->addFnAttr(Attribute::NoUnwind);
-  IRBuilder<> B(BasicBlock::Create(Ctx, "", Accessor));
-  B.CreateRet(ConstantExpr::getPointerCast(TlsBlock, Ptr));
+  // The runtime reaches (and sets) this thread's directory pointer through
+  // this accessor.
+  Function *DirRef =
+      Function::Create(FunctionType::get(Ptr, {Ptr}, false),
+                       GlobalValue::InternalLinkage, "__codensm_dir_ref", M);
+  DirRef->addFnAttr(Attribute::NoUnwind);
+  IRBuilder<> B(BasicBlock::Create(Ctx, "", DirRef));
+  B.CreateRet(ConstantExpr::getPointerCast(TlsDir, Ptr));
 
-  Constant *Fields[] = {
-      ConstantInt::get(I32, AbiVersion),
-      ConstantInt::get(I32, N),
-      stringConstant(moduleNameFor(RelPath)),
-      stringConstant(M.getSourceFileName()),
-      ConstantExpr::getPointerCast(InfoArray, Ptr),
-      ConstantExpr::getPointerCast(Accessor, Ptr),
-      ConstantExpr::getPointerCast(State, Ptr)};
-  Desc = new GlobalVariable(M, DescTy, true, GlobalValue::InternalLinkage,
-                            ConstantStruct::get(DescTy, Fields),
+  Constant *Value = abi::structValue(
+      Ctx, "module_desc",
+      {{"abi_version", ConstantInt::get(I32, abi::ABI_VERSION)},
+       {"function_count", ConstantInt::get(I32, N)},
+       {"module_name", stringConstant(moduleNameFor(RelPath))},
+       {"source_path", stringConstant(M.getSourceFileName())},
+       {"functions", Infos},
+       {"dir_ref", ConstantExpr::getPointerCast(DirRef, Ptr)},
+       {"empty_dir", ConstantExpr::getPointerCast(EmptyDir, Ptr)},
+       {"runtime_state", ConstantExpr::getPointerCast(State, Ptr)}});
+  Desc = new GlobalVariable(M, Value->getType(), true,
+                            GlobalValue::InternalLinkage, Value,
                             "__codensm_module");
   Desc->setAlignment(Align(8));
 }
@@ -455,20 +477,21 @@ void ModuleInstrumenter::insertExitHook(const ExitPoint &Exit, unsigned Index,
                                         Value *StartTicks) {
   IRBuilder<> B(Exit.Before);
   setDebugLocation(B, *Exit.Before->getFunction());
+  Value *IsError = ConstantInt::get(I64, 0);
   if (Exit.Unwinding) {
-    Path->emitIncrement(B, Path->slotField(Index, SlotErrors),
-                        ConstantInt::get(I64, 1));
+    IsError = ConstantInt::get(I64, 1);
     ++NumUnwindExits;
   } else if (Exit.ReturnValue && Errors != ErrorsNone) {
-    if (Value *IsError = errorCondition(B, Exit.ReturnValue, Errors))
-      Path->emitIncrement(B, Path->slotField(Index, SlotErrors),
-                          B.CreateZExt(IsError, I64));
+    if (Value *Condition = errorCondition(B, Exit.ReturnValue, Errors))
+      IsError = B.CreateZExt(Condition, I64);
   }
   ++NumExitsInstrumented;
-  if (!StartTicks)
+  // An untimed exit that cannot be an error has nothing to do: no call.
+  if (!StartTicks && isa<ConstantInt>(IsError) &&
+      cast<ConstantInt>(IsError)->isZero())
     return;
-
-  createExitHook(B, Desc, Index, StartTicks);
+  createExitHook(B, Desc, Index,
+                 StartTicks ? StartTicks : ConstantInt::get(I64, 0), IsError);
 }
 
 /// Every way out of F: each `ret` (before a musttail call when there is
@@ -547,8 +570,7 @@ bool ModuleInstrumenter::run() {
 
   initialize();
   createTables(Plans);
-  Path = std::make_unique<HotPath>(M, TlsBlock);
-  recordTables(M, {Desc, TlsBlock, ClTiming});
+  recordTables(M, {Desc, TlsDir, ClTiming});
   for (unsigned Index = 0; Index < Plans.size(); ++Index)
     instrumentFunction(Plans[Index], Index);
   createModuleCtorDtor();

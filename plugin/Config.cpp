@@ -32,18 +32,10 @@ using namespace llvm;
 namespace codensm {
 
 std::optional<ErrorConvention> parseErrorConvention(StringRef Name) {
-  if (Name == "negative")
-    return ErrorsNegative;
-  if (Name == "nonzero")
-    return ErrorsNonzero;
-  if (Name == "zero")
-    return ErrorsZero;
-  if (Name == "null")
-    return ErrorsNull;
-  if (Name == "false")
-    return ErrorsFalse;
-  if (Name == "none")
-    return ErrorsNone;
+#define CNSM_ABI_ERRORS(Id, Value, Spelling)                                   \
+  if (Name == Spelling)                                                        \
+    return static_cast<ErrorConvention>(Value);
+#include "codensm_abi.inc"
   return std::nullopt;
 }
 

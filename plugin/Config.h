@@ -19,17 +19,20 @@
 #include <utility>
 #include <vector>
 
+#include "Abi.h"
+
 namespace codensm {
 
-/// The error conventions of codensm_abi.h, by their configuration names.
+/// The error conventions of include/codensm_abi.inc.
 enum ErrorConvention : unsigned {
-  ErrorsNone = 0,
-  ErrorsNegative = 1,
-  ErrorsNonzero = 2,
-  ErrorsZero = 3,
-  ErrorsNull = 4,
-  ErrorsFalse = 5,
+  ErrorsNone = abi::Errors_NONE,
+  ErrorsNegative = abi::Errors_NEGATIVE,
+  ErrorsNonzero = abi::Errors_NONZERO,
+  ErrorsZero = abi::Errors_ZERO,
+  ErrorsNull = abi::Errors_NULL,
+  ErrorsFalse = abi::Errors_FALSE,
 };
+/// The convention spelled Name in .codensm.yaml and annotations.
 std::optional<ErrorConvention> parseErrorConvention(llvm::StringRef Name);
 
 struct Config {

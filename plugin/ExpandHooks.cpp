@@ -4,12 +4,14 @@
 // level and the compile step of thin and full LTO), when inlining has
 // copied the hook calls wherever their functions' bodies went.  Each
 // @__codensm_enter becomes
-//     old = xadd(slot.calls, 1)
+//     chunk = this thread's chunk of the slot (allocated on first use)
+//     old = xadd(chunk.calls, 1)
 //     t0  = (old & __codensm_sample_mask) == 0
 //           ? __codensm_sample_start(&desc) : 0
-// and each @__codensm_exit(t0)
+// and each @__codensm_exit(t0, is_error)
+//     if (is_error) chunk.errors += 1
 //     if (t0) __codensm_sample_stop(&desc, slot, t0)
-// where the two rare calls go into the runtime (runtime/hooks.c).  Under
+// where the rare calls go into the runtime (runtime/hooks.c).  Under
 // -codensm-timing=every the clock is read inline on every call instead.
 //
 //===----------------------------------------------------------------------===//
@@ -51,10 +53,9 @@ public:
 
 private:
   UnitHooks *unitOf(CallInst *Hook);
-  FunctionCallee sampleStart();
-  FunctionCallee sampleStop();
   void expandEnter(CallInst *Hook, UnitHooks &Unit);
   void expandExit(CallInst *Hook, UnitHooks &Unit);
+  void expandErrorCount(CallInst *Hook, UnitHooks &Unit, uint64_t Slot);
 
   Module &M;
   LLVMContext &Ctx;
@@ -73,55 +74,47 @@ std::vector<CallInst *> callsTo(Function *Hook) {
 
 /// The unit whose descriptor the hook names; null when the hook is not
 /// ours to expand (then it stays a runtime call, which works as well).
+/// The slot must be a constant, as the pass placed it.
 UnitHooks *HookExpander::unitOf(CallInst *Hook) {
+  if (!isa<ConstantInt>(Hook->getArgOperand(1)))
+    return nullptr;
   auto It = Units.find(Hook->getArgOperand(0)->stripPointerCasts());
   return It == Units.end() ? nullptr : &It->second;
 }
 
-/// The runtime's side of a sampled call: rare (one call in 64), so cold.
-FunctionCallee HookExpander::sampleStart() {
-  return declareRuntimeFunction(
-      M, "__codensm_sample_start",
-      FunctionType::get(Type::getInt64Ty(Ctx), {dataPtrTy(Ctx)}, false),
-      {Attribute::Cold});
-}
-
-FunctionCallee HookExpander::sampleStop() {
-  Type *I64 = Type::getInt64Ty(Ctx);
-  return declareRuntimeFunction(
-      M, "__codensm_sample_stop",
-      FunctionType::get(Type::getVoidTy(Ctx), {dataPtrTy(Ctx), I64, I64}, false),
-      {Attribute::Cold});
+static uint64_t slotOf(CallInst *Hook) {
+  return cast<ConstantInt>(Hook->getArgOperand(1))->getZExtValue();
 }
 
 void HookExpander::expandEnter(CallInst *Hook, UnitHooks &Unit) {
   const HotPath &Path = *Unit.Path;
   IRBuilder<> B(Hook);
   B.SetCurrentDebugLocation(Hook->getDebugLoc());
-  Value *Slot = Hook->getArgOperand(1);
-  Value *Calls = Path.slotField(B, Slot, SlotCalls);
+  uint64_t Slot = slotOf(Hook);
+  Value *Chunk = Path.emitChunk(B, Slot);
+  Value *Calls = Path.slotField(B, Chunk, Slot, SlotCalls);
   Value *Start = nullptr;
+  Type *I64 = Type::getInt64Ty(Ctx);
   if (Unit.Tables.Timing == TimingMode::Every) {
-    Path.emitIncrement(B, Calls, ConstantInt::get(Type::getInt64Ty(Ctx), 1));
-    Path.emitAttach(B, Unit.Tables.Desc);
+    Path.emitIncrement(B, Calls, ConstantInt::get(I64, 1));
     if (!Hook->use_empty())
       Start = Path.emitReadClock(B);
   } else {
-    BasicBlock *Head = Hook->getParent();
+    BasicBlock *Head = B.GetInsertBlock();
     Value *Sampled = Path.emitIsSampled(B, Path.emitCountCall(B, Calls));
     Instruction *SampleTerm = SplitBlockAndInsertIfThen(
         Sampled, Hook, false, MDBuilder(Ctx).createBranchWeights(1, 63));
     SampleTerm->getParent()->setName("codensm.sample");
     IRBuilder<> SB(SampleTerm);
     SB.SetCurrentDebugLocation(Hook->getDebugLoc());
-    PointerType *Ptr = dataPtrTy(Ctx);
     CallInst *Started = SB.CreateCall(
-        sampleStart(), {ConstantExpr::getPointerCast(Unit.Tables.Desc, Ptr)});
+        declareRuntimeFunction(M, "__codensm_sample_start", {Attribute::Cold}),
+        {Path.descArg()});
     Started->setDoesNotThrow();
     if (!Hook->use_empty()) {
       B.SetInsertPoint(Hook); // first in the block after the split
-      PHINode *Phi = B.CreatePHI(Type::getInt64Ty(Ctx), 2, "codensm.start");
-      Phi->addIncoming(ConstantInt::get(Type::getInt64Ty(Ctx), 0), Head);
+      PHINode *Phi = B.CreatePHI(I64, 2, "codensm.start");
+      Phi->addIncoming(ConstantInt::get(I64, 0), Head);
       Phi->addIncoming(Started, SampleTerm->getParent());
       Start = Phi;
     }
@@ -131,16 +124,41 @@ void HookExpander::expandEnter(CallInst *Hook, UnitHooks &Unit) {
   Hook->eraseFromParent();
 }
 
+/// is_error: a constant 0 adds nothing; a constant 1 (an unwind) counts
+/// straight away; a computed one counts under a branch, so the common
+/// successful exit touches no counter.
+void HookExpander::expandErrorCount(CallInst *Hook, UnitHooks &Unit,
+                                    uint64_t Slot) {
+  Value *IsError = Hook->getArgOperand(3);
+  auto *Const = dyn_cast<ConstantInt>(IsError);
+  if (Const && Const->isZero())
+    return;
+  Instruction *At = Hook;
+  if (!Const) {
+    IRBuilder<> B(Hook);
+    At = SplitBlockAndInsertIfThen(
+        B.CreateICmpNE(IsError, ConstantInt::get(IsError->getType(), 0)), Hook,
+        false, MDBuilder(Ctx).createBranchWeights(1, 1000));
+    At->getParent()->setName("codensm.error");
+  }
+  IRBuilder<> EB(At);
+  EB.SetCurrentDebugLocation(Hook->getDebugLoc());
+  Value *Chunk = Unit.Path->emitChunk(EB, Slot);
+  Unit.Path->emitIncrement(EB, Unit.Path->slotField(EB, Chunk, Slot, SlotErrors),
+                           ConstantInt::get(Type::getInt64Ty(Ctx), 1));
+}
+
 void HookExpander::expandExit(CallInst *Hook, UnitHooks &Unit) {
-  Value *Slot = Hook->getArgOperand(1);
+  uint64_t Slot = slotOf(Hook);
   Value *Start = Hook->getArgOperand(2);
+  expandErrorCount(Hook, Unit, Slot);
   // A constant start is a call that was never timed (or whose entry was
   // proved unreachable): nothing to stop.
   if (!isa<Constant>(Start) && Unit.Tables.Timing != TimingMode::Off) {
     IRBuilder<> B(Hook);
     B.SetCurrentDebugLocation(Hook->getDebugLoc());
     if (Unit.Tables.Timing == TimingMode::Every) {
-      Unit.Path->emitStop(B, Slot, Start);
+      Unit.Path->emitStop(B, Unit.Path->emitChunk(B, Slot), Slot, Start);
     } else {
       Instruction *StopTerm = SplitBlockAndInsertIfThen(
           B.CreateICmpNE(Start, ConstantInt::get(Start->getType(), 0)), Hook,
@@ -148,9 +166,10 @@ void HookExpander::expandExit(CallInst *Hook, UnitHooks &Unit) {
       StopTerm->getParent()->setName("codensm.stop");
       IRBuilder<> SB(StopTerm);
       SB.SetCurrentDebugLocation(Hook->getDebugLoc());
-      Constant *Desc =
-          ConstantExpr::getPointerCast(Unit.Tables.Desc, dataPtrTy(Ctx));
-      SB.CreateCall(sampleStop(), {Desc, Slot, Start})->setDoesNotThrow();
+      SB.CreateCall(
+            declareRuntimeFunction(M, "__codensm_sample_stop", {Attribute::Cold}),
+            {Unit.Path->descArg(), Hook->getArgOperand(1), Start})
+          ->setDoesNotThrow();
     }
   }
   Hook->eraseFromParent();
@@ -166,7 +185,7 @@ bool HookExpander::run() {
   for (const ModuleTables &Tables : findTables(M)) {
     UnitHooks &Unit = Units[Tables.Desc];
     Unit.Tables = Tables;
-    Unit.Path = std::make_unique<HotPath>(M, Tables.TlsBlock);
+    Unit.Path = std::make_unique<HotPath>(M, Tables.Desc, Tables.TlsDir);
   }
   // Entries first: each exit's start time is an entry's result, replaced
   // by the expanded entry's value.

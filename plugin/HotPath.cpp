@@ -12,35 +12,63 @@ using namespace llvm;
 namespace codensm {
 
 FunctionCallee declareRuntimeFunction(Module &M, StringRef Name,
-                                      FunctionType *Ty,
                                       ArrayRef<Attribute::AttrKind> Extra) {
   LLVMContext &Ctx = M.getContext();
+  FunctionType *Ty = abi::entryType(Ctx, Name);
+  assert(Ty && "not an entry point of codensm_abi.inc");
   AttributeList Attrs = AttributeList().addFnAttribute(Ctx, Attribute::NoUnwind);
   for (Attribute::AttrKind Kind : Extra)
     Attrs = Attrs.addFnAttribute(Ctx, Kind);
   return M.getOrInsertFunction(Name, Ty, Attrs);
 }
 
-HotPath::HotPath(Module &M, GlobalVariable *TlsBlock)
-    : M(M), Ctx(M.getContext()), TlsBlock(TlsBlock),
-      BlockTy(TlsBlock->getValueType()), I32(Type::getInt32Ty(Ctx)),
-      I64(Type::getInt64Ty(Ctx)),
+HotPath::HotPath(Module &M, GlobalVariable *Desc, GlobalVariable *TlsDir)
+    : M(M), Ctx(M.getContext()), Desc(Desc), TlsDir(TlsDir),
+      I8(Type::getInt8Ty(Ctx)), I64(Type::getInt64Ty(Ctx)),
+      Ptr(dataPtrTy(Ctx)),
       IsX86_64(Triple(M.getTargetTriple()).getArch() == Triple::x86_64) {}
 
-Constant *HotPath::slotField(unsigned Index, SlotField Field) const {
-  Constant *Indices[] = {ConstantInt::get(I32, 0),
-                         ConstantInt::get(I32, BlockSlots),
-                         ConstantInt::get(I64, Index),
-                         ConstantInt::get(I64, Field)};
-  return ConstantExpr::getInBoundsGetElementPtr(BlockTy, TlsBlock, Indices);
+Constant *HotPath::descArg() const {
+  return ConstantExpr::getPointerCast(Desc, Ptr);
 }
 
-Value *HotPath::slotField(IRBuilder<> &B, Value *Index, SlotField Field) const {
-  if (auto *Const = dyn_cast<ConstantInt>(Index))
-    return slotField(Const->getZExtValue(), Field);
-  Value *Indices[] = {ConstantInt::get(I32, 0), ConstantInt::get(I32, BlockSlots),
-                      Index, ConstantInt::get(I64, Field)};
-  return B.CreateInBoundsGEP(BlockTy, TlsBlock, Indices);
+/// dir = *TlsDir; chunk = dir's chunk pointer Slot / CHUNK_SLOTS; a NULL
+/// chunk (the thread's first call of the chunk, rare) is allocated by the
+/// runtime, which never returns NULL.
+Value *HotPath::emitChunk(IRBuilder<> &B, uint64_t Slot) const {
+  uint64_t Index = Slot / abi::CHUNK_SLOTS;
+  const DataLayout &DL = M.getDataLayout();
+  uint64_t Offset =
+      DL.getTypeAllocSize(abi::structType(Ctx, "dir")) + Index * DL.getPointerSize();
+  Value *Dir = B.CreateAlignedLoad(
+      Ptr, B.CreatePointerCast(TlsDir, ptrTo(Ptr)), Align(8), "codensm.dir");
+  Value *Entry = B.CreateConstInBoundsGEP1_64(I8, Dir, Offset);
+  LoadInst *Chunk = B.CreateAlignedLoad(Ptr, B.CreatePointerCast(Entry, ptrTo(Ptr)),
+                                        Align(8), "codensm.chunk");
+  BasicBlock *Head = B.GetInsertBlock();
+  Instruction *Here = &*B.GetInsertPoint();
+  Instruction *AllocTerm = SplitBlockAndInsertIfThen(
+      B.CreateICmpEQ(Chunk, ConstantPointerNull::get(Ptr)), Here, false,
+      MDBuilder(Ctx).createBranchWeights(1, 100000));
+  AllocTerm->getParent()->setName("codensm.newchunk");
+  IRBuilder<> AB(AllocTerm);
+  AB.SetCurrentDebugLocation(B.getCurrentDebugLocation());
+  CallInst *Allocated =
+      AB.CreateCall(declareRuntimeFunction(M, "__codensm_chunk", {Attribute::Cold}),
+                    {descArg(), ConstantInt::get(I64, Index)});
+  Allocated->setDoesNotThrow();
+  B.SetInsertPoint(Here); // first in the block after the split
+  PHINode *Phi = B.CreatePHI(Ptr, 2, "codensm.chunk");
+  Phi->addIncoming(Chunk, Head);
+  Phi->addIncoming(Allocated, AllocTerm->getParent());
+  return Phi;
+}
+
+Value *HotPath::slotField(IRBuilder<> &B, Value *Chunk, uint64_t Slot,
+                          SlotField Field) const {
+  uint64_t Offset = (Slot % abi::CHUNK_SLOTS) * abi::SLOT_BYTES + 8 * Field;
+  return B.CreatePointerCast(B.CreateConstInBoundsGEP1_64(I8, Chunk, Offset),
+                             ptrTo(I64));
 }
 
 /// On x86-64 one non-locked `add` to memory: no lock prefix (other threads
@@ -96,49 +124,24 @@ Value *HotPath::emitCountCall(IRBuilder<> &B, Value *Calls) const {
 /// elsewhere (llvm.readcyclecounter is not portable enough).
 Value *HotPath::emitReadClock(IRBuilder<> &B) const {
   CallInst *Read;
-  if (IsX86_64) {
+  if (IsX86_64)
     Read = B.CreateCall(getIntrinsic(M, Intrinsic::x86_rdtsc), {});
-  } else {
-    FunctionCallee Clock = declareRuntimeFunction(
-        M, "__codensm_clock", FunctionType::get(I64, false));
-    Read = B.CreateCall(Clock, {});
-  }
+  else
+    Read = B.CreateCall(declareRuntimeFunction(M, "__codensm_clock"), {});
   Read->setDoesNotThrow();
   return Read;
 }
 
-void HotPath::emitAttach(IRBuilder<> &B, Constant *Desc) const {
-  Constant *AttachedIndices[] = {ConstantInt::get(I32, 0),
-                                 ConstantInt::get(I32, BlockAttached)};
-  Value *Attached = B.CreateAlignedLoad(
-      I64,
-      ConstantExpr::getInBoundsGetElementPtr(BlockTy, TlsBlock, AttachedIndices),
-      Align(8));
-  Instruction *Here = &*B.GetInsertPoint();
-  Instruction *AttachTerm = SplitBlockAndInsertIfThen(
-      B.CreateICmpEQ(Attached, ConstantInt::get(I64, 0)), Here, false,
-      MDBuilder(Ctx).createBranchWeights(1, 1000));
-  AttachTerm->getParent()->setName("codensm.attach");
-  IRBuilder<> AB(AttachTerm);
-  AB.SetCurrentDebugLocation(B.getCurrentDebugLocation());
-  PointerType *Ptr = dataPtrTy(Ctx);
-  FunctionCallee Attach = declareRuntimeFunction(
-      M, "__codensm_attach",
-      FunctionType::get(Type::getVoidTy(Ctx), {Ptr, Ptr}, false));
-  AB.CreateCall(Attach, {ConstantExpr::getPointerCast(Desc, Ptr),
-                         ConstantExpr::getPointerCast(TlsBlock, Ptr)})
-      ->setDoesNotThrow();
-  B.SetInsertPoint(Here); // the split moved it into a new block
-}
-
-void HotPath::emitStop(IRBuilder<> &B, Value *Index, Value *Start) const {
+void HotPath::emitStop(IRBuilder<> &B, Value *Chunk, uint64_t Slot,
+                       Value *Start) const {
   Value *End = emitReadClock(B);
   // A thread that moved to a CPU whose counter lags must not add 2^64 ticks.
   Value *Elapsed = B.CreateSelect(B.CreateICmpUGT(End, Start),
                                   B.CreateSub(End, Start),
                                   ConstantInt::get(I64, 0));
-  emitIncrement(B, slotField(B, Index, SlotSamples), ConstantInt::get(I64, 1));
-  emitIncrement(B, slotField(B, Index, SlotTicks), Elapsed);
+  emitIncrement(B, slotField(B, Chunk, Slot, SlotSamples),
+                ConstantInt::get(I64, 1));
+  emitIncrement(B, slotField(B, Chunk, Slot, SlotTicks), Elapsed);
 }
 
 Value *HotPath::emitIsSampled(IRBuilder<> &B, Value *Before) const {

@@ -2,43 +2,52 @@
 //
 // The hooks reach the optimiser as two calls into the runtime (Markers.h),
 // which keeps the IR every pass walks small.  After the optimiser,
-// ExpandHooksPass replaces each call with the code built here: one
-// non-locked xadd to count, a test of the sample mask, and on the rare
-// sampled call a cold helper that reads the clock.  The layouts are those
-// of runtime/codensm_abi.h.
+// ExpandHooksPass replaces each call with the code built here: find this
+// thread's chunk of the function's slot (two loads, and on a thread's first
+// call of the chunk a cold runtime call), one non-locked xadd to count, a
+// test of the sample mask, and on the rare sampled call a cold helper that
+// reads the clock.  The layouts are those of include/codensm_abi.inc.
 //
 //===----------------------------------------------------------------------===//
 #ifndef CODENSM_HOTPATH_H
 #define CODENSM_HOTPATH_H
+
+#include "Abi.h"
 
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Module.h"
 
 namespace codensm {
 
-/// Declares one of libcodensm's entry points (runtime/codensm_abi.h).  None
-/// throws, so each is nounwind (EscapeEnumerator must not wrap our own
-/// calls in invokes); Extra adds what a particular one promises.
+/// Declares one of libcodensm's entry points (include/codensm_abi.inc).
+/// None throws, so each is nounwind (EscapeEnumerator must not wrap our
+/// own calls in invokes); Extra adds what a particular one promises.
 llvm::FunctionCallee
 declareRuntimeFunction(llvm::Module &M, llvm::StringRef Name,
-                       llvm::FunctionType *Ty,
                        llvm::ArrayRef<llvm::Attribute::AttrKind> Extra = {});
 
 enum class TimingMode { Sampled = 0, Every = 1, Off = 2 };
 
-// Must match runtime/codensm_abi.h.
-enum SlotField { SlotCalls = 0, SlotErrors = 1, SlotSamples = 2, SlotTicks = 3 };
-enum BlockField { BlockAttached = 0, BlockSlots = 4 };
+enum SlotField : unsigned {
+  SlotCalls = abi::field("slot", "calls"),
+  SlotErrors = abi::field("slot", "errors"),
+  SlotSamples = abi::field("slot", "samples"),
+  SlotTicks = abi::field("slot", "ticks"),
+};
 
-/// IR for the counters of one module's thread_local block.
+/// The counters of one instrumented unit: its descriptor and the
+/// thread_local pointer to this thread's directory of chunks.
 class HotPath {
 public:
-  HotPath(llvm::Module &M, llvm::GlobalVariable *TlsBlock);
+  HotPath(llvm::Module &M, llvm::GlobalVariable *Desc,
+          llvm::GlobalVariable *TlsDir);
 
-  /// Address of one counter of slot Index in this thread's block.
-  llvm::Constant *slotField(unsigned Index, SlotField Field) const;
-  llvm::Value *slotField(llvm::IRBuilder<> &B, llvm::Value *Index,
-                         SlotField Field) const;
+  /// This thread's chunk holding slot Slot (a constant); allocated by the
+  /// runtime on the thread's first call of one of the chunk's functions.
+  llvm::Value *emitChunk(llvm::IRBuilder<> &B, uint64_t Slot) const;
+  /// Address of one counter of slot Slot within Chunk.
+  llvm::Value *slotField(llvm::IRBuilder<> &B, llvm::Value *Chunk,
+                         uint64_t Slot, SlotField Field) const;
 
   /// Adds Amount to a counter only this thread writes.
   void emitIncrement(llvm::IRBuilder<> &B, llvm::Value *Counter,
@@ -46,21 +55,21 @@ public:
   /// Adds one call and returns the count before it.
   llvm::Value *emitCountCall(llvm::IRBuilder<> &B, llvm::Value *Calls) const;
   llvm::Value *emitReadClock(llvm::IRBuilder<> &B) const;
-  /// Links this thread's block into the runtime the first time the thread
-  /// calls into the module.
-  void emitAttach(llvm::IRBuilder<> &B, llvm::Constant *Desc) const;
-  /// One more sample of slot Index, with the ticks since Start.
-  void emitStop(llvm::IRBuilder<> &B, llvm::Value *Index,
+  /// One more sample of slot Slot in Chunk, with the ticks since Start.
+  void emitStop(llvm::IRBuilder<> &B, llvm::Value *Chunk, uint64_t Slot,
                 llvm::Value *Start) const;
   /// `(calls before this one & __codensm_sample_mask) == 0`.
   llvm::Value *emitIsSampled(llvm::IRBuilder<> &B, llvm::Value *Before) const;
+  /// The descriptor, as the runtime's entry points take it.
+  llvm::Constant *descArg() const;
 
 private:
   llvm::Module &M;
   llvm::LLVMContext &Ctx;
-  llvm::GlobalVariable *TlsBlock;
-  llvm::Type *BlockTy;
-  llvm::IntegerType *I32, *I64;
+  llvm::GlobalVariable *Desc;
+  llvm::GlobalVariable *TlsDir;
+  llvm::IntegerType *I8, *I64;
+  llvm::PointerType *Ptr;
   bool IsX86_64;
 };
 

@@ -4,6 +4,7 @@
 
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/Metadata.h"
+#include "llvm/Support/CommandLine.h"
 
 using namespace llvm;
 
@@ -11,12 +12,24 @@ namespace codensm {
 
 static const char *const InstrumentedMetadata = "codensm.instrumented";
 
-/// Never throws and always returns; nothing more is promised, so no pass
-/// moves user code across it.
-static FunctionCallee declareHook(Module &M, const char *Name, Type *Result,
-                                  ArrayRef<Type *> Params) {
-  return declareRuntimeFunction(M, Name, FunctionType::get(Result, Params, false),
-                                {Attribute::WillReturn});
+static cl::opt<bool> ClHookMemory(
+    "codensm-hooks-inaccessible",
+    cl::desc("Tell the optimiser that the hook calls touch only memory the "
+             "program cannot see (the counters), so loads and stores of the "
+             "program's own memory move and fold across them"),
+    cl::init(true), cl::Hidden);
+
+/// Never throws and always returns; touches only the counters, which no
+/// instruction of the unit reads or writes before the expansion: so the
+/// optimiser keeps the calls but moves and folds the program's own loads
+/// and stores across them, as it would without instrumentation.
+static FunctionCallee declareHook(Module &M, const char *Name) {
+  FunctionCallee Hook =
+      declareRuntimeFunction(M, Name, {Attribute::WillReturn});
+  if (ClHookMemory)
+    if (auto *F = dyn_cast<Function>(Hook.getCallee()))
+      F->setOnlyAccessesInaccessibleMemory();
+  return Hook;
 }
 
 static CallInst *createHook(IRBuilder<> &B, FunctionCallee Hook,
@@ -31,23 +44,21 @@ CallInst *createEnterHook(IRBuilder<> &B, Constant *Desc, unsigned Slot) {
   Module &M = *B.GetInsertBlock()->getModule();
   LLVMContext &Ctx = M.getContext();
   Type *I64 = Type::getInt64Ty(Ctx);
-  PointerType *Ptr = dataPtrTy(Ctx);
-  CallInst *Call =
-      createHook(B, declareHook(M, EnterHookName, I64, {Ptr, I64}),
-                 {ConstantExpr::getPointerCast(Desc, Ptr), ConstantInt::get(I64, Slot)});
+  CallInst *Call = createHook(
+      B, declareHook(M, EnterHookName),
+      {ConstantExpr::getPointerCast(Desc, dataPtrTy(Ctx)), ConstantInt::get(I64, Slot)});
   Call->setName("codensm.start");
   return Call;
 }
 
 CallInst *createExitHook(IRBuilder<> &B, Constant *Desc, unsigned Slot,
-                         Value *Start) {
+                         Value *Start, Value *IsError) {
   Module &M = *B.GetInsertBlock()->getModule();
   LLVMContext &Ctx = M.getContext();
   Type *I64 = Type::getInt64Ty(Ctx);
-  PointerType *Ptr = dataPtrTy(Ctx);
-  return createHook(
-      B, declareHook(M, ExitHookName, Type::getVoidTy(Ctx), {Ptr, I64, I64}),
-      {ConstantExpr::getPointerCast(Desc, Ptr), ConstantInt::get(I64, Slot), Start});
+  return createHook(B, declareHook(M, ExitHookName),
+                    {ConstantExpr::getPointerCast(Desc, dataPtrTy(Ctx)),
+                     ConstantInt::get(I64, Slot), Start, IsError});
 }
 
 bool markInstrumented(Module &M) {
@@ -60,7 +71,7 @@ bool markInstrumented(Module &M) {
 void recordTables(Module &M, const ModuleTables &Tables) {
   LLVMContext &Ctx = M.getContext();
   Metadata *Fields[] = {
-      ValueAsMetadata::get(Tables.Desc), ValueAsMetadata::get(Tables.TlsBlock),
+      ValueAsMetadata::get(Tables.Desc), ValueAsMetadata::get(Tables.TlsDir),
       ConstantAsMetadata::get(ConstantInt::get(
           Type::getInt32Ty(Ctx), static_cast<unsigned>(Tables.Timing)))};
   M.getOrInsertNamedMetadata(InstrumentedMetadata)
@@ -77,10 +88,10 @@ std::vector<ModuleTables> findTables(const Module &M) {
       continue;
     ModuleTables Tables;
     Tables.Desc = mdconst::dyn_extract_or_null<GlobalVariable>(Node->getOperand(0));
-    Tables.TlsBlock =
+    Tables.TlsDir =
         mdconst::dyn_extract_or_null<GlobalVariable>(Node->getOperand(1));
     auto *Timing = mdconst::dyn_extract_or_null<ConstantInt>(Node->getOperand(2));
-    if (!Tables.Desc || !Tables.TlsBlock || !Timing)
+    if (!Tables.Desc || !Tables.TlsDir || !Timing)
       continue; // an optimiser dropped the tables: nothing left to expand
     Tables.Timing = static_cast<TimingMode>(Timing->getZExtValue());
     Found.push_back(Tables);

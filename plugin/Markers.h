@@ -2,13 +2,18 @@
 //
 // Before inlining, the pass places at every instrumented function's entry
 //   %t0 = call i64 @__codensm_enter(ptr @__codensm_module, i64 <slot>)
-// and before every exit of a timed one
-//   call void @__codensm_exit(ptr @__codensm_module, i64 <slot>, i64 %t0)
+// and before every exit
+//   call void @__codensm_exit(ptr @__codensm_module, i64 <slot>, i64 %t0,
+//                             i64 %is_error)
+// (%t0 is 0 for an untimed function, %is_error 0 when the exit cannot be an
+// error, 1 when it is an unwind, and the convention's test otherwise).
 // Inlining copies them with the function's body, so an inlined call is
 // still counted and timed.  Two calls are what the optimiser carries through
 // the pipeline instead of the count, the sample test and their four blocks,
 // which is most of the plugin's compile-time cost; `nomerge` keeps any pass
-// from folding two functions' hooks into one.  After the optimiser,
+// from folding two functions' hooks into one, and they are declared to
+// touch only memory the program cannot see, so the program's own loads and
+// stores are optimised across them as if they were not there.  After the optimiser,
 // ExpandHooksPass replaces them with the inline hot path (HotPath.h).  The
 // runtime defines both as ordinary functions with the same effect, so a
 // pipeline that never expands them still counts exactly, only slower.
@@ -32,13 +37,14 @@ inline constexpr const char *ExitHookName = "__codensm_exit";
 llvm::CallInst *createEnterHook(llvm::IRBuilder<> &B, llvm::Constant *Desc,
                                 unsigned Slot);
 llvm::CallInst *createExitHook(llvm::IRBuilder<> &B, llvm::Constant *Desc,
-                               unsigned Slot, llvm::Value *Start);
+                               unsigned Slot, llvm::Value *Start,
+                               llvm::Value *IsError);
 
 /// One instrumented translation unit's tables, recorded in the module's
 /// !codensm.instrumented metadata for the expansion after the optimiser.
 struct ModuleTables {
   llvm::GlobalVariable *Desc = nullptr;
-  llvm::GlobalVariable *TlsBlock = nullptr;
+  llvm::GlobalVariable *TlsDir = nullptr; ///< this thread's directory
   TimingMode Timing = TimingMode::Sampled;
 };
 

@@ -22,6 +22,8 @@ class Function;
 
 #include <string>
 
+#include "Abi.h"
+
 namespace codensm {
 
 /// "shop::Cart<int>::total" for "_ZN4shop4CartIiE5totalEv"; C names and
@@ -73,7 +75,8 @@ std::string defaultDepartmentFor(llvm::StringRef RelPath);
 /// Longest names and departments the ingest contract accepts (the
 /// collector refuses a request holding a longer one, so one over-long
 /// template name would block every send).
-constexpr size_t MaxNameBytes = 512, MaxDepartmentBytes = 128;
+constexpr size_t MaxNameBytes = abi::MAX_NAME_BYTES,
+                 MaxDepartmentBytes = abi::MAX_DEPARTMENT_BYTES;
 
 /// Text itself when it fits in Max bytes; otherwise its start, "~" and 16
 /// hex digits of a hash of the whole, Max bytes in all: still readable,

@@ -26,21 +26,25 @@ static inline uint64_t bump(uint64_t *counter, uint64_t amount) {
 #endif
 }
 
-/* The block is found through the module's accessor rather than passed:
- * an argument costs every instrumented function its setup in the cold
- * path, which is compile time; the accessor costs only the sampled call,
- * outside the interval timed. */
+/* This thread's slot of desc's function slot. */
+static struct cnsm_slot *slot_of(const struct cnsm_module_desc *desc,
+                                 uint64_t slot) {
+  return &cnsm_chunk_get(desc, slot / CNSM_CHUNK_SLOTS)
+              ->slots[slot % CNSM_CHUNK_SLOTS];
+}
+
 CNSM_EXPORT uint64_t __codensm_sample_start(const struct cnsm_module_desc *desc) {
-  struct cnsm_tls_block *block = desc->tls_block();
-  if (!CNSM_LOAD(&block->attached))
-    __codensm_attach(desc, block);
+  (void)desc;
   return cnsm_read_ticks();
 }
 
+/* The slot is found again rather than passed: an argument costs every
+ * instrumented function its setup in the cold path, which is compile
+ * time; finding it costs only the sampled call, outside the interval. */
 CNSM_EXPORT void __codensm_sample_stop(const struct cnsm_module_desc *desc,
                                        uint64_t slot, uint64_t start) {
   uint64_t end = cnsm_read_ticks();
-  struct cnsm_slot *s = &desc->tls_block()->slots[slot];
+  struct cnsm_slot *s = slot_of(desc, slot);
   bump(&s->samples, 1);
   /* A thread that moved to a CPU whose counter lags adds nothing, not
    * 2^64 ticks. */
@@ -49,14 +53,17 @@ CNSM_EXPORT void __codensm_sample_stop(const struct cnsm_module_desc *desc,
 
 CNSM_EXPORT uint64_t __codensm_enter(const struct cnsm_module_desc *desc,
                                      uint64_t slot) {
-  uint64_t before = bump(&desc->tls_block()->slots[slot].calls, 1);
+  uint64_t before = bump(&slot_of(desc, slot)->calls, 1);
   if ((before & CNSM_LOAD(&__codensm_sample_mask)) == 0)
     return __codensm_sample_start(desc);
   return 0;
 }
 
 CNSM_EXPORT void __codensm_exit(const struct cnsm_module_desc *desc,
-                                uint64_t slot, uint64_t start) {
+                                uint64_t slot, uint64_t start,
+                                uint64_t is_error) {
+  if (is_error)
+    bump(&slot_of(desc, slot)->errors, 1);
   if (start)
     __codensm_sample_stop(desc, slot, start);
 }

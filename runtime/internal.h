@@ -4,8 +4,9 @@
  * The runtime is split by responsibility, like compiler-rt's profile
  * library:
  *
- *   registry.c   modules, TLS blocks, threads: attach, thread-exit fold,
- *                unregister (dlclose) fold, fork
+ *   arena.c      lock-free memory for threads' counters
+ *   registry.c   modules, threads' directories of chunks: first use,
+ *                thread-exit fold, unregister (dlclose) fold, fork
  *   clock.c      ticks (__codensm_clock), ticks->ns calibration, probe cost
  *   table.c      the function table: one entry per function NAME, with its
  *                totals, acknowledged values and spooled values
@@ -190,12 +191,28 @@ size_t cnsm_fn_intern(const char *name, const char *department,
 /* Re-applies the prefix maps to e when the configuration changed. */
 void cnsm_fn_refresh(struct cnsm_fn *e) CNSM_HIDDEN;
 
+/* ---- arena.c ----------------------------------------------------------- */
+
+/* One thread's counter memory: mmap'ed regions, bump-allocated without
+ * locks (see arena.c).  Zero-initialised state is an empty arena. */
+struct cnsm_region;
+struct cnsm_arena {
+  struct cnsm_region *current; /* the region allocations come from */
+  struct cnsm_region *regions; /* all of them, for the release */
+};
+/* bytes of zeroed memory, 64-byte aligned; NULL when out of memory.  Safe
+ * in a signal handler, reentrant on the owning thread. */
+void *cnsm_arena_alloc(struct cnsm_arena *a, size_t bytes) CNSM_HIDDEN;
+/* Unmaps every region.  Only once nothing can reach them. */
+void cnsm_arena_release(struct cnsm_arena *a) CNSM_HIDDEN;
+
 /* ---- registry.c -------------------------------------------------------- */
 
 /* A registered module (runtime-owned; *desc->runtime_state points at it). */
 struct cnsm_module {
   const struct cnsm_module_desc *desc;
-  struct cnsm_tls_block *blocks; /* pushed lock-free, removed under lock */
+  struct cnsm_dir *dirs;         /* threads' directories: pushed lock-free,
+                                    removed under lock */
   struct cnsm_slot *retired;     /* function_count folded slots */
   size_t *entry;                 /* table index per function, or NULL */
   struct cnsm_module *next;
@@ -207,11 +224,6 @@ extern struct cnsm_module *cnsm_modules CNSM_HIDDEN;
 
 /* Builds m->entry (table indices).  Registry lock held.  0 or -1. */
 int cnsm_module_map(struct cnsm_module *m) CNSM_HIDDEN;
-/* Slot i of block b: the ABI's flexible array. */
-static inline struct cnsm_slot *cnsm_block_slot(struct cnsm_tls_block *b,
-                                                uint32_t i) {
-  return &b->slots[i];
-}
 /* acc += s, for a slot only the caller's thread writes (or a folded one). */
 static inline void cnsm_slot_add(struct cnsm_slot *acc,
                                  const struct cnsm_slot *s) {
@@ -220,16 +232,26 @@ static inline void cnsm_slot_add(struct cnsm_slot *acc,
   acc->samples += s->samples;
   acc->ticks += s->ticks;
 }
-/* acc += s, for a live slot its own thread may be writing. */
+/* acc += s, for a live slot its own thread may be writing.  Errors are
+ * read before calls: an error is counted after its call, so the sum never
+ * has more errors than calls. */
 static inline void cnsm_slot_add_live(struct cnsm_slot *acc,
                                       struct cnsm_slot *s) {
-  acc->calls += CNSM_LOAD(&s->calls);
-  acc->errors += CNSM_LOAD(&s->errors);
+  uint64_t errors = __atomic_load_n(&s->errors, __ATOMIC_ACQUIRE);
+  acc->calls += __atomic_load_n(&s->calls, __ATOMIC_ACQUIRE);
+  acc->errors += errors;
   acc->samples += CNSM_LOAD(&s->samples);
   acc->ticks += CNSM_LOAD(&s->ticks);
 }
+/* acc[0..n) += the counters of directory d (a module of n functions). */
+void cnsm_dir_add(struct cnsm_slot *acc, const struct cnsm_dir *d,
+                  uint32_t n) CNSM_HIDDEN;
 /* Installs the pthread_atfork handlers (once). */
 void cnsm_registry_init_once(void) CNSM_HIDDEN;
+/* This thread's chunk k of desc, allocated (with the thread's directory)
+ * when it has none; a scratch chunk when memory is out.  Never NULL. */
+struct cnsm_chunk *cnsm_chunk_get(const struct cnsm_module_desc *desc,
+                                  uint64_t k) CNSM_HIDDEN;
 
 /* ---- snapshot.c -------------------------------------------------------- */
 

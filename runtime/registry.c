@@ -1,26 +1,33 @@
 /*
- * registry.c - modules, their per-thread counter blocks, and threads.
+ * registry.c - modules, threads, and each thread's counters of each module.
  *
- * Each instrumented module has one thread_local block of counters per
- * thread (see codensm_abi.h).  The registry links every block twice: into
- * its module's list (so the flusher can sum a module's threads) and into
- * its thread's list (so the thread's exit can fold its blocks away before
- * the memory goes).  A block's counters survive it in three places, which
- * together with the live blocks make a function's current total:
+ * A thread's counters of a module live in chunks of CNSM_CHUNK_SLOTS slots,
+ * found through the thread's directory of that module (codensm_abi.h): the
+ * module's thread_local pointer starts at the module's constant empty
+ * directory, and the thread's first call of a chunk's functions comes here
+ * (__codensm_chunk) to allocate the chunk, and on its first call into the
+ * module the directory, from the thread's own arena (arena.c: no lock, no
+ * malloc, safe in a signal handler).  So static TLS grows by one pointer
+ * per module, and a thread's memory by the chunks it touches.
  *
- *   - module->retired: blocks of exited threads, folded by the pthread key
- *     destructor;
+ * The registry links every directory twice: into its module's list (so
+ * the flusher can sum a module's threads) and into its thread's list (so
+ * the thread's exit can fold its counters away before its arena goes).
+ * Counters survive their directory in two places, which together with the
+ * live directories make a function's current total:
+ *
+ *   - module->retired: directories of exited threads, folded by the
+ *     pthread key destructor;
  *   - the table entry's base: modules that unregistered (dlclose, exit).
  *
  * Locking: lists are pushed lock-free (compare-and-swap on the head) and
  * only ever removed from under cnsm_registry_lock.  With a single remover,
  * removal is safe against concurrent pushes: a push only changes the head
- * and its own node.  So __codensm_attach takes no lock and allocates
- * nothing once its module is registered and its thread known; the first
- * registration of a module takes the lock and allocates.
- *
- * Nothing here depends on constructor order: all state is statically
- * initialised, and __codensm_attach may come before __codensm_register.
+ * and its own node.  A first use takes no lock once its module is
+ * registered; the first registration of a module takes the lock and
+ * allocates.  Nothing here depends on constructor order: all state is
+ * statically initialised, and a first call may come before
+ * __codensm_register.
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -31,13 +38,14 @@
 pthread_mutex_t cnsm_registry_lock = PTHREAD_MUTEX_INITIALIZER;
 struct cnsm_module *cnsm_modules;
 /* Unregistered modules.  Their records are never freed, since a racing
- * attach may still hold one; listing them keeps them reachable, so leak
+ * first use may still hold one; listing them keeps them reachable, so leak
  * checkers (LeakSanitizer, valgrind) do not report the app's exit. */
 static struct cnsm_module *cnsm_unloaded_modules;
 
-/* A thread that attached blocks.  Lives in this library's TLS. */
+/* A thread that has counters.  Lives in this library's TLS. */
 struct cnsm_thread {
-  struct cnsm_tls_block *blocks; /* via next_in_thread */
+  struct cnsm_dir *dirs; /* via next_in_thread */
+  struct cnsm_arena arena;
   struct cnsm_thread *next;
   int linked; /* in the threads list and keyed for exit */
 };
@@ -46,38 +54,40 @@ static __thread struct cnsm_thread self;
 static struct cnsm_thread *threads; /* pushed lock-free */
 static pthread_key_t exit_key;
 static pthread_once_t registry_once = PTHREAD_ONCE_INIT;
+/* Where counts go when no memory could be had: shared, so inexact, but
+ * the program goes on (and the warning says so). */
+static struct cnsm_chunk scratch;
 
 /* ---- lock-free push, locked removal ------------------------------------ */
 
-/* Which link of a block a list uses. */
+/* Which link of a directory a list uses. */
 enum link { IN_MODULE, IN_THREAD };
 
-/* Address of a block's link for list l. */
-static struct cnsm_tls_block **link_of(struct cnsm_tls_block *b, enum link l) {
-  return l == IN_MODULE ? &b->next_in_module : &b->next_in_thread;
+/* Address of a directory's link for list l. */
+static struct cnsm_dir **link_of(struct cnsm_dir *d, enum link l) {
+  return l == IN_MODULE ? &d->next_in_module : &d->next_in_thread;
 }
 
-/* Pushes b on *head; lock-free, callable from any thread. */
-static void push_block(struct cnsm_tls_block **head, struct cnsm_tls_block *b,
-                       enum link l) {
-  struct cnsm_tls_block *old = __atomic_load_n(head, __ATOMIC_ACQUIRE);
+/* Pushes d on *head; lock-free, callable from any thread. */
+static void push_dir(struct cnsm_dir **head, struct cnsm_dir *d, enum link l) {
+  struct cnsm_dir *old = __atomic_load_n(head, __ATOMIC_ACQUIRE);
   do
-    CNSM_STORE(link_of(b, l), old);
-  while (!__atomic_compare_exchange_n(head, &old, b, 1, __ATOMIC_RELEASE,
+    CNSM_STORE(link_of(d, l), old);
+  while (!__atomic_compare_exchange_n(head, &old, d, 1, __ATOMIC_RELEASE,
                                       __ATOMIC_ACQUIRE));
 }
 
-/* Removes b from *head.  Registry lock held (the only remover). */
-static void remove_block(struct cnsm_tls_block **head, struct cnsm_tls_block *b,
-                         enum link l) {
-  struct cnsm_tls_block *expected = b;
-  struct cnsm_tls_block *next = CNSM_LOAD(link_of(b, l));
+/* Removes d from *head.  Registry lock held (the only remover). */
+static void remove_dir(struct cnsm_dir **head, struct cnsm_dir *d,
+                       enum link l) {
+  struct cnsm_dir *expected = d;
+  struct cnsm_dir *next = CNSM_LOAD(link_of(d, l));
   if (__atomic_compare_exchange_n(head, &expected, next, 0, __ATOMIC_ACQ_REL,
                                   __ATOMIC_ACQUIRE))
     return;
-  /* b is not the head, and pushes only change the head: walk. */
-  for (struct cnsm_tls_block *p = expected; p; p = CNSM_LOAD(link_of(p, l)))
-    if (CNSM_LOAD(link_of(p, l)) == b) {
+  /* d is not the head, and pushes only change the head: walk. */
+  for (struct cnsm_dir *p = expected; p; p = CNSM_LOAD(link_of(p, l)))
+    if (CNSM_LOAD(link_of(p, l)) == d) {
       CNSM_STORE(link_of(p, l), next);
       return;
     }
@@ -99,23 +109,28 @@ static void remove_thread(struct cnsm_thread *t) {
 
 /* ---- folding ------------------------------------------------------------ */
 
-/* Adds block b's counters into acc[0..n). */
-static void add_block(struct cnsm_slot *acc, struct cnsm_tls_block *b,
-                      uint32_t n) {
-  for (uint32_t i = 0; i < n; i++)
-    cnsm_slot_add_live(&acc[i], cnsm_block_slot(b, i));
+void cnsm_dir_add(struct cnsm_slot *acc, const struct cnsm_dir *d,
+                  uint32_t n) {
+  struct cnsm_chunk **chunks = cnsm_dir_chunks(d);
+  uint32_t count = cnsm_chunk_count(n);
+  for (uint32_t k = 0; k < count; k++) {
+    struct cnsm_chunk *c = __atomic_load_n(&chunks[k], __ATOMIC_ACQUIRE);
+    if (!c)
+      continue;
+    uint32_t first = k * CNSM_CHUNK_SLOTS;
+    uint32_t last = n - first < CNSM_CHUNK_SLOTS ? n - first : CNSM_CHUNK_SLOTS;
+    for (uint32_t j = 0; j < last; j++)
+      cnsm_slot_add_live(&acc[first + j], &c->slots[j]);
+  }
 }
 
-/* Zeroes block b and clears its attached flag; its own thread only. */
-static void clear_block(struct cnsm_tls_block *b, uint32_t n) {
-  for (uint32_t i = 0; i < n; i++) {
-    struct cnsm_slot *s = cnsm_block_slot(b, i);
-    CNSM_STORE(&s->calls, 0);
-    CNSM_STORE(&s->errors, 0);
-    CNSM_STORE(&s->samples, 0);
-    CNSM_STORE(&s->ticks, 0);
-  }
-  CNSM_STORE(&b->attached, 0);
+/* Zeroes d's counters; its own thread only (or the only thread left). */
+static void clear_dir(struct cnsm_dir *d) {
+  struct cnsm_chunk **chunks = cnsm_dir_chunks(d);
+  uint32_t count = cnsm_chunk_count(d->module->function_count);
+  for (uint32_t k = 0; k < count; k++)
+    if (chunks[k])
+      memset(chunks[k], 0, sizeof *chunks[k]);
 }
 
 /* The runtime's record of desc, or NULL. */
@@ -124,31 +139,33 @@ static struct cnsm_module *module_of(const struct cnsm_module_desc *desc) {
                          __ATOMIC_ACQUIRE);
 }
 
-/* Folds b into its module's retired totals and unlinks it from the module.
- * Registry lock held. */
-static void retire_block(struct cnsm_tls_block *b) {
-  struct cnsm_module *m = module_of(b->module);
+/* Folds d into its module's retired totals and unlinks it from the
+ * module.  Registry lock held. */
+static void retire_dir(struct cnsm_dir *d) {
+  struct cnsm_module *m = module_of(d->module);
   if (!m)
     return;
-  add_block(m->retired, b, m->desc->function_count);
-  remove_block(&m->blocks, b, IN_MODULE);
+  cnsm_dir_add(m->retired, d, m->desc->function_count);
+  remove_dir(&m->dirs, d, IN_MODULE);
 }
 
-/* pthread key destructor: the thread is exiting, fold its blocks. */
+/* pthread key destructor: the thread is exiting, fold its counters and
+ * give its arena back.  Its modules' pointers go back to their empty
+ * directories, so a later destructor's instrumented call starts afresh. */
 static void thread_exit(void *arg) {
   struct cnsm_thread *t = arg;
   pthread_mutex_lock(&cnsm_registry_lock);
-  struct cnsm_tls_block *b = __atomic_exchange_n(&t->blocks, NULL,
-                                                 __ATOMIC_ACQ_REL);
-  while (b) {
-    struct cnsm_tls_block *next = CNSM_LOAD(&b->next_in_thread);
-    uint32_t n = b->module->function_count;
-    retire_block(b);
-    clear_block(b, n); /* a later destructor's call re-attaches */
-    b = next;
+  struct cnsm_dir *d = __atomic_exchange_n(&t->dirs, NULL, __ATOMIC_ACQ_REL);
+  while (d) {
+    struct cnsm_dir *next = CNSM_LOAD(&d->next_in_thread);
+    retire_dir(d);
+    __atomic_store_n(d->home, (struct cnsm_dir *)(uintptr_t)d->module->empty_dir,
+                     __ATOMIC_RELAXED);
+    d = next;
   }
   remove_thread(t);
   t->linked = 0;
+  cnsm_arena_release(&t->arena);
   pthread_mutex_unlock(&cnsm_registry_lock);
 }
 
@@ -160,25 +177,25 @@ static void fork_prepare(void) { pthread_mutex_lock(&cnsm_registry_lock); }
 /* In the parent: nothing changes. */
 static void fork_parent(void) { pthread_mutex_unlock(&cnsm_registry_lock); }
 
-/* In the child: only the forking thread exists.  Fold every block away
- * (the other threads' blocks are memory nobody will write again; ours are
- * zeroed so that our next calls re-attach and start our own flusher), then
- * take the current totals as acknowledged: the child reports only its own
- * calls. */
+/* In the child: only the forking thread exists.  Fold every directory
+ * (the other threads' are memory nobody will write again; ours are zeroed
+ * and kept, our pointers still lead to them), then take the current
+ * totals as acknowledged: the child reports only its own calls. */
 static void fork_child(void) {
   for (struct cnsm_thread *t = threads; t; t = t->next) {
-    for (struct cnsm_tls_block *b = t->blocks, *next; b; b = next) {
-      next = b->next_in_thread;
-      uint32_t n = b->module->function_count;
-      retire_block(b);
+    for (struct cnsm_dir *d = t->dirs, *next; d; d = next) {
+      next = d->next_in_thread;
+      struct cnsm_module *m = module_of(d->module);
+      if (m)
+        cnsm_dir_add(m->retired, d, m->desc->function_count);
       if (t == &self)
-        clear_block(b, n);
+        clear_dir(d);
+      else if (m)
+        remove_dir(&m->dirs, d, IN_MODULE);
     }
-    t->blocks = NULL;
   }
-  threads = NULL;
-  self.blocks = NULL;
-  self.linked = 0;
+  threads = self.linked ? &self : NULL;
+  self.next = NULL;
   cnsm_snapshot();
   cnsm_acknowledge_all_current();
   cnsm_spool_forget();
@@ -253,7 +270,7 @@ static struct cnsm_module *register_locked(const struct cnsm_module_desc *desc) 
   return m;
 }
 
-/* Everything a first registration or attach needs, whatever the order. */
+/* Everything a first registration or use needs, whatever the order. */
 static void runtime_ensure(void) {
   cnsm_config_ensure();
   cnsm_registry_init_once();
@@ -269,11 +286,33 @@ CNSM_EXPORT void __codensm_register(const struct cnsm_module_desc *desc) {
   cnsm_flusher_maybe_start();
 }
 
-/* First sampled call of a module in this thread: links block. */
-CNSM_EXPORT void __codensm_attach(const struct cnsm_module_desc *desc,
-                                  struct cnsm_tls_block *block) {
-  if (CNSM_LOAD(&block->attached))
+/* Links this thread into the threads list and keys its exit, once. */
+static void link_self(void) {
+  if (self.linked)
     return;
+  cnsm_registry_init_once();
+  self.linked = 1;
+  struct cnsm_thread *old = __atomic_load_n(&threads, __ATOMIC_ACQUIRE);
+  do
+    CNSM_STORE(&self.next, old);
+  while (!__atomic_compare_exchange_n(&threads, &old, &self, 1,
+                                      __ATOMIC_RELEASE, __ATOMIC_ACQUIRE));
+  pthread_setspecific(exit_key, &self);
+}
+
+/* Says once that counts go to the shared scratch chunk. */
+static struct cnsm_chunk *out_of_memory(void) {
+  static int warned;
+  if (!__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
+    cnsm_warn("out of memory for counters; some calls are counted "
+              "inexactly");
+  return &scratch;
+}
+
+/* This thread's directory of desc, made on its first call into the
+ * module: NULL when the module cannot be registered or memory is out. */
+static struct cnsm_dir *first_use(const struct cnsm_module_desc *desc,
+                                  struct cnsm_dir **home) {
   struct cnsm_module *m = module_of(desc);
   if (!m) {
     runtime_ensure();
@@ -281,23 +320,45 @@ CNSM_EXPORT void __codensm_attach(const struct cnsm_module_desc *desc,
     m = register_locked(desc);
     pthread_mutex_unlock(&cnsm_registry_lock);
     if (!m)
-      return;
+      return NULL;
   }
-  if (!self.linked) {
-    cnsm_registry_init_once();
-    self.linked = 1;
-    struct cnsm_thread *old = __atomic_load_n(&threads, __ATOMIC_ACQUIRE);
-    do
-      CNSM_STORE(&self.next, old);
-    while (!__atomic_compare_exchange_n(&threads, &old, &self, 1,
-                                        __ATOMIC_RELEASE, __ATOMIC_ACQUIRE));
-    pthread_setspecific(exit_key, &self);
-  }
-  block->module = desc;
-  push_block(&m->blocks, block, IN_MODULE);
-  push_block(&self.blocks, block, IN_THREAD);
-  CNSM_STORE(&block->attached, 1);
+  uint32_t count = cnsm_chunk_count(desc->function_count);
+  struct cnsm_dir *d = cnsm_arena_alloc(
+      &self.arena, sizeof *d + count * sizeof(struct cnsm_chunk *));
+  if (!d)
+    return NULL;
+  link_self();
+  d->module = desc;
+  d->home = home;
+  push_dir(&m->dirs, d, IN_MODULE);
+  push_dir(&self.dirs, d, IN_THREAD);
+  __atomic_store_n(home, d, __ATOMIC_RELEASE);
   cnsm_flusher_maybe_start();
+  return d;
+}
+
+struct cnsm_chunk *cnsm_chunk_get(const struct cnsm_module_desc *desc,
+                                  uint64_t k) {
+  if (k >= cnsm_chunk_count(desc->function_count))
+    return &scratch; /* not a slot the pass made: never happens */
+  struct cnsm_dir **home = desc->dir_ref(desc);
+  struct cnsm_dir *d = __atomic_load_n(home, __ATOMIC_RELAXED);
+  if (d == desc->empty_dir && !(d = first_use(desc, home)))
+    return out_of_memory();
+  struct cnsm_chunk **slot = &cnsm_dir_chunks(d)[k];
+  struct cnsm_chunk *c = __atomic_load_n(slot, __ATOMIC_RELAXED);
+  if (c)
+    return c;
+  if (!(c = cnsm_arena_alloc(&self.arena, sizeof *c)))
+    return out_of_memory();
+  __atomic_store_n(slot, c, __ATOMIC_RELEASE);
+  return c;
+}
+
+/* A thread's first call of one of chunk k's functions. */
+CNSM_EXPORT void *__codensm_chunk(const struct cnsm_module_desc *desc,
+                                  uint64_t k) {
+  return cnsm_chunk_get(desc, k);
 }
 
 /* Module destructor (exit, dlclose): folds the module into the table. */
@@ -309,21 +370,25 @@ CNSM_EXPORT void __codensm_unregister(const struct cnsm_module_desc *desc) {
     return;
   }
   uint32_t n = desc->function_count;
-  /* Every live block into retired, and out of its thread's list. */
-  for (struct cnsm_tls_block *b = __atomic_load_n(&m->blocks, __ATOMIC_ACQUIRE);
-       b; b = CNSM_LOAD(&b->next_in_module))
-    add_block(m->retired, b, n);
+  /* Every live directory into retired, and out of its thread's list; its
+   * memory stays with the thread's arena.  Our own pointer goes back to
+   * the empty directory: a later call re-registers the module. */
+  for (struct cnsm_dir *d = __atomic_load_n(&m->dirs, __ATOMIC_ACQUIRE); d;
+       d = CNSM_LOAD(&d->next_in_module))
+    cnsm_dir_add(m->retired, d, n);
   for (struct cnsm_thread *t = __atomic_load_n(&threads, __ATOMIC_ACQUIRE); t;
        t = CNSM_LOAD(&t->next)) {
-    struct cnsm_tls_block *b = __atomic_load_n(&t->blocks, __ATOMIC_ACQUIRE);
-    while (b) {
-      struct cnsm_tls_block *next = CNSM_LOAD(&b->next_in_thread);
-      if (b->module == desc) {
-        remove_block(&t->blocks, b, IN_THREAD);
+    struct cnsm_dir *d = __atomic_load_n(&t->dirs, __ATOMIC_ACQUIRE);
+    while (d) {
+      struct cnsm_dir *next = CNSM_LOAD(&d->next_in_thread);
+      if (d->module == desc) {
+        remove_dir(&t->dirs, d, IN_THREAD);
         if (t == &self)
-          clear_block(b, n); /* our later calls re-register the module */
+          __atomic_store_n(d->home,
+                           (struct cnsm_dir *)(uintptr_t)desc->empty_dir,
+                           __ATOMIC_RELAXED);
       }
-      b = next;
+      d = next;
     }
   }
   /* Retired totals into the table, which owns copies of the names. */
@@ -339,12 +404,12 @@ CNSM_EXPORT void __codensm_unregister(const struct cnsm_module_desc *desc) {
                    __ATOMIC_RELEASE);
   free(m->retired);
   free(m->entry);
-  /* m itself is kept (a few bytes): a racing attach may still hold it. */
+  /* m itself is kept (a few bytes): a racing first use may still hold it. */
   m->next_unloaded = cnsm_unloaded_modules;
   cnsm_unloaded_modules = m;
   m->retired = NULL;
   m->entry = NULL;
-  m->blocks = NULL;
+  m->dirs = NULL;
   cnsm_debug("unregistered %s", desc->module_name ? desc->module_name : "?");
   pthread_mutex_unlock(&cnsm_registry_lock);
 }

@@ -26,12 +26,21 @@ static void snapshot_module(struct cnsm_module *m) {
   if (cnsm_module_map(m) != 0)
     return;
   uint32_t n = m->desc->function_count;
+  static struct cnsm_slot *sums; /* registry lock held: one user */
+  static uint32_t sums_cap;
+  if (n > sums_cap) {
+    struct cnsm_slot *grown = realloc(sums, (size_t)n * sizeof *grown);
+    if (!grown)
+      return;
+    sums = grown;
+    sums_cap = n;
+  }
+  memcpy(sums, m->retired, (size_t)n * sizeof *sums);
+  for (struct cnsm_dir *d = __atomic_load_n(&m->dirs, __ATOMIC_ACQUIRE); d;
+       d = CNSM_LOAD(&d->next_in_module))
+    cnsm_dir_add(sums, d, n);
   for (uint32_t i = 0; i < n; i++)
-    cnsm_slot_add(&cnsm_fns[m->entry[i]].cur, &m->retired[i]);
-  for (struct cnsm_tls_block *b = __atomic_load_n(&m->blocks, __ATOMIC_ACQUIRE);
-       b; b = CNSM_LOAD(&b->next_in_module))
-    for (uint32_t i = 0; i < n; i++)
-      cnsm_slot_add_live(&cnsm_fns[m->entry[i]].cur, cnsm_block_slot(b, i));
+    cnsm_slot_add(&cnsm_fns[m->entry[i]].cur, &sums[i]);
 }
 
 /* Fills cur (not cur_ns) of every entry.  Registry lock held. */

@@ -73,7 +73,7 @@ int main(int argc, char **argv) {
   for (int r = 0; r <= runs; r++) {
     for (int m = 0; m < MODULES; m++)
       for (int i = 0; i < PER_MODULE; i++) {
-        struct cnsm_slot *s = &mods[m]->block->slots[i];
+        struct cnsm_slot *s = cnsm_emul_dyn_slot(mods[m], (uint32_t)i);
         __atomic_store_n(&s->calls, s->calls + 1 + (uint64_t)i, __ATOMIC_RELAXED);
         __atomic_store_n(&s->samples, s->samples + 1, __ATOMIC_RELAXED);
         __atomic_store_n(&s->ticks, s->ticks + 1000, __ATOMIC_RELAXED);

@@ -3,9 +3,10 @@
  * runtime's memory per function.
  *
  * It lays out what the pass would emit for MODULES translation units of
- * PER_MODULE functions each (descriptors, function infos, a counter block
- * per module for this thread; see runtime/codensm_abi.h), registers and
- * attaches them, gives every function new calls, and times codensm_flush()
+ * PER_MODULE functions each (descriptors, function infos, a
+ * directory and chunks per module for this thread; see
+ * include/codensm_abi.h), registers them, allocates every chunk,
+ * gives every function new calls, and times codensm_flush()
  * on this thread's CPU clock (the flush runs on the calling thread).  Run
  * with CODENSM_ENDPOINT=file:///...jsonl and a long flush interval.
  *
@@ -28,11 +29,18 @@
 #define MODULES 100
 #define PER_MODULE 1000
 
-static struct cnsm_tls_block *blocks[MODULES];
-static int current_module;
+/* A module as the pass lays it out, with its directory pointer a field
+ * (one thread) rather than a thread_local. */
+struct fbModule {
+  struct cnsm_module_desc desc; /* first: fbDirRef finds the rest */
+  struct cnsm_dir *dir;
+  void *state;
+};
+static struct fbModule mods[MODULES];
 
-/* The runtime does not call it on this path; it has to exist. */
-static struct cnsm_tls_block *fbBlock(void) { return blocks[current_module]; }
+static struct cnsm_dir **fbDirRef(const struct cnsm_module_desc *d) {
+  return &((struct fbModule *)(uintptr_t)d)->dir;
+}
 
 static double fbCpuMs(void) {
   struct timespec ts;
@@ -49,8 +57,6 @@ static size_t fbHeap(void) {
 
 int main(int argc, char **argv) {
   int rounds = argc > 1 ? atoi(argv[1]) : 5;
-  static struct cnsm_module_desc descs[MODULES];
-  static void *states[MODULES];
   /* Descriptors and names are the program's constant data, not the
    * runtime's heap: build them before the baseline is read. */
   for (int m = 0; m < MODULES; m++) {
@@ -62,20 +68,28 @@ int main(int argc, char **argv) {
     }
     char *mod = malloc(32);
     snprintf(mod, 32, "bench/module%03d", m);
-    descs[m] = (struct cnsm_module_desc){CODENSM_ABI_VERSION, PER_MODULE, mod,
-                                         "bench.c", fi, fbBlock, &states[m]};
-    blocks[m] = calloc(1, sizeof(struct cnsm_tls_block) +
-                              PER_MODULE * sizeof(struct cnsm_slot));
+    struct cnsm_dir *empty = calloc(1, sizeof *empty +
+                                           cnsm_chunk_count(PER_MODULE) *
+                                               sizeof(struct cnsm_chunk *));
+    mods[m].desc = (struct cnsm_module_desc){
+        .abi_version = CODENSM_ABI_VERSION, .function_count = PER_MODULE,
+        .module_name = mod, .source_path = "bench.c", .functions = fi,
+        .dir_ref = fbDirRef, .empty_dir = empty,
+        .runtime_state = &mods[m].state};
+    mods[m].dir = empty;
   }
   size_t heap0 = fbHeap();
   for (int m = 0; m < MODULES; m++) {
-    __codensm_register(&descs[m]);
-    __codensm_attach(&descs[m], blocks[m]);
+    __codensm_register(&mods[m].desc);
+    for (uint64_t k = 0; k < cnsm_chunk_count(PER_MODULE); k++)
+      __codensm_chunk(&mods[m].desc, k);
   }
   for (int r = 0; r <= rounds; r++) {
     for (int m = 0; m < MODULES; m++)
       for (int f = 0; f < PER_MODULE; f++) {
-        struct cnsm_slot *s = &blocks[m]->slots[f];
+        struct cnsm_chunk *c =
+            cnsm_dir_chunks(mods[m].dir)[f / CNSM_CHUNK_SLOTS];
+        struct cnsm_slot *s = &c->slots[f % CNSM_CHUNK_SLOTS];
         s->calls += 1000 + f;
         s->errors += f % 7;
         s->samples += 16;

@@ -26,8 +26,14 @@ int plain(int x) { return x; }
 // name, department, file, line, weight, errors (4 = null, 5 = false), flags
 // CHECK-DAG: @__codensm_functions = internal constant [5 x {{.*}} i32 0, i32 9, i32 0, i32 0 }, {{.*}} i32 0, i32 2, i32 4, i32 0 }, {{.*}} i32 0, i32 2, i32 5, i32 0 }, {{.*}} i32 0, i32 2, i32 0, i32 0 }, {{.*}} i32 0, i32 2, i32 0, i32 0 }]
 // CHECK-LABEL: define {{.*}} @lookup(
-// CHECK: icmp eq {{.*}} null
-// CHECK: "addq $1, $0"{{.*}}i32 4, i64 1, i64 1)
+// The convention: the returned pointer is null.
+// CHECK: [[RET:%.*]] = select
+// CHECK-NEXT: [[C:%.*]] = icmp eq {{.*}} [[RET]], null
+// CHECK-NEXT: [[Z:%.*]] = zext i1 [[C]] to i64
+// An error exit adds one to slot 1's errors: byte 32 + 8 of the chunk.
+// CHECK-NEXT: [[E:%.*]] = icmp ne i64 [[Z]], 0
+// CHECK: getelementptr inbounds i8, {{.*}}, i64 40
+// CHECK: "incq $0"
 // CHECK-LABEL: define {{.*}} @hot(
 // CHECK-NOT: codensm
 // CHECK: ret

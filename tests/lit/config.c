@@ -24,7 +24,7 @@
 // FRAUD-DAG: c"risk\00"
 // FRAUD-DAG: @__codensm_functions = internal constant {{.*}} i32 0, i32 1, i32 1, i32 0 }, {{.*}} i32 0, i32 1, i32 1, i32 0 }]
 
-// INDEX: @__codensm_tls
+// INDEX-DAG: @__codensm_dir = internal thread_local
 // INDEX-DAG: c"{{src/search/index|tools/cli}}.charge\00"
 // INDEX-DAG: c"{{src/search|tools}}\00"
 

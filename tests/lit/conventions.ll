@@ -1,5 +1,6 @@
-; Error conventions on return values: < 0 for integers and floats,
-; zext(condition) added to the errors field (1) on each normal exit.
+; Error conventions on return values: < 0 for integers and floats.  The
+; exit hook gets zext(condition); expanded, a taken branch finds the
+; thread's chunk and adds one to the slot's errors field (offset 8).
 ; RUN: rm -rf %t && mkdir -p %t
 ; RUN: printf 'errors:\n  conventions.neg: negative\n  conventions.fneg: negative\n  conventions.nz: nonzero\n  conventions.none: zero\n' > %t/.codensm.yaml
 ; RUN: cd %t && %opt -codensm-config=%t/.codensm.yaml -passes=codensm -S %s -o - | %FileCheck %s
@@ -9,7 +10,12 @@ target triple = "x86_64-pc-linux-gnu"
 ; CHECK-LABEL: define i32 @neg(
 ; CHECK: [[C:%.*]] = icmp slt i32 %x, 0
 ; CHECK-NEXT: [[Z:%.*]] = zext i1 [[C]] to i64
-; CHECK-NEXT: call void asm sideeffect "addq $1, $0"{{.*}}i32 4, i64 0, i64 1), i64 [[Z]]
+; CHECK-NEXT: [[E:%.*]] = icmp ne i64 [[Z]], 0
+; CHECK-NEXT: br i1 [[E]], label %codensm.error
+; CHECK: codensm.error:
+; CHECK: @__codensm_chunk({{.*}}, i64 0)
+; CHECK: getelementptr inbounds i8, {{.*}}, i64 8
+; CHECK: call void asm sideeffect "incq $0"
 define i32 @neg(i32 %x) {
   ret i32 %x
 }
@@ -23,9 +29,10 @@ define double @fneg(double %x) {
 define i64 @nz(i64 %x) {
   ret i64 %x
 }
-; A convention on void counts nothing.
+; A convention on void counts nothing: no error branch.
 ; CHECK-LABEL: define void @none(
-; CHECK-NOT: i64 3, i64 1)
+; CHECK: %codensm.calls = call i64 asm
+; CHECK-NOT: codensm.error
 ; CHECK: ret void
 define void @none() {
   ret void

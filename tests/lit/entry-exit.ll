@@ -1,6 +1,7 @@
 ; The hooks: a count and a sampled clock read at entry, a time stop before
-; every ret, the slot table, and its registration; first as the optimiser
-; sees them, then expanded.
+; every ret, the thread's counter storage (one thread_local pointer to a
+; directory of chunks, starting at a constant empty directory), the table,
+; and its registration; first as the optimiser sees them, then expanded.
 ; RUN: %opt -passes=codensm-instrument -S %s -o - | %FileCheck %s --check-prefix=MARK
 ; RUN: %opt -passes=codensm -S %s -o - | %FileCheck %s
 ; RUN: %opt -passes=codensm -S %s -o - | %FileCheck %s --check-prefix=EXPANDED
@@ -10,8 +11,11 @@
 source_filename = "entry-exit.c"
 target triple = "x86_64-pc-linux-gnu"
 
-; CHECK-DAG: @__codensm_tls = internal thread_local global {{.*}} zeroinitializer, align 64
-; CHECK-DAG: @__codensm_module = internal constant {{.*}} { i32 1, i32 2,
+; Two functions: one chunk; the empty directory is the 4-word header and
+; one chunk pointer, all null.
+; CHECK-DAG: @__codensm_empty_dir = internal constant [5 x {{.*}}] zeroinitializer, align 8
+; CHECK-DAG: @__codensm_dir = internal thread_local global {{.*}}@__codensm_empty_dir{{.*}}, align 8
+; CHECK-DAG: @__codensm_module = internal constant {{.*}} { i32 2, i32 2, {{.*}}@__codensm_functions{{.*}}@__codensm_dir_ref{{.*}}@__codensm_empty_dir{{.*}}@__codensm_runtime_state
 ; CHECK-DAG: c"entry-exit.work\00"
 ; CHECK-DAG: c"entry-exit.twice\00"
 ; CHECK-DAG: @__codensm_sample_mask = external {{.*}}global i64
@@ -19,23 +23,36 @@ target triple = "x86_64-pc-linux-gnu"
 ; CHECK-DAG: @llvm.global_dtors = appending global {{.*}} @codensm.module_dtor
 
 ; Before the optimiser the hooks are two runtime calls, nomerge so that no
-; pass folds two functions' hooks into one; the exits get the entry's value.
+; pass folds two functions' hooks into one, declared to touch only memory
+; the program cannot see; the exits get the entry's value and whether the
+; exit is an error (0 here: no convention).
 ; MARK-LABEL: define i32 @work(
 ; MARK: %codensm.start = call i64 @__codensm_enter({{.*}}@__codensm_module{{.*}}, i64 0) [[ATTR:#[0-9]+]]
 ; MARK: %m = mul
-; MARK-NEXT: call void @__codensm_exit({{.*}}@__codensm_module{{.*}}, i64 0, i64 %codensm.start) [[ATTR]]
+; MARK-NEXT: call void @__codensm_exit({{.*}}@__codensm_module{{.*}}, i64 0, i64 %codensm.start, i64 0) [[ATTR]]
 ; MARK: %s = sub
-; MARK-NEXT: call void @__codensm_exit({{.*}}@__codensm_module{{.*}}, i64 0, i64 %codensm.start) [[ATTR]]
+; MARK-NEXT: call void @__codensm_exit({{.*}}@__codensm_module{{.*}}, i64 0, i64 %codensm.start, i64 0) [[ATTR]]
 ; MARK-DAG: declare i64 @__codensm_enter({{.*}}) [[DECL:#[0-9]+]]
 ; MARK-DAG: attributes [[ATTR]] = { nomerge nounwind }
-; MARK-DAG: attributes [[DECL]] = { nounwind willreturn }
+; MARK-DAG: attributes [[DECL]] = { inaccessiblememonly nounwind willreturn }
 ; MARK-DAG: !codensm.instrumented = !{![[TABLES:[0-9]+]]}
-; MARK-DAG: ![[TABLES]] = !{{{.*}}@__codensm_module, {{.*}}@__codensm_tls, i32 0}
+; MARK-DAG: ![[TABLES]] = !{{{.*}}@__codensm_module, {{.*}}@__codensm_dir, i32 0}
 
-; After it, inline code: the count, the sample test, the runtime's rare
+; After it, inline code: the thread's directory, its chunk 0 (the pointer
+; after the 32-byte header), the runtime's rare first use when it is null,
+; the count in slot 0 of the chunk, the sample test, the runtime's rare
 ; sample_start, and at each exit a stop of the timed calls.
 ; CHECK-LABEL: define i32 @work(
-; CHECK: %codensm.calls = call i64 asm sideeffect "xaddq $0, $1", "=r,=*m,0,*m,~{flags}"{{.*}}@__codensm_tls, {{.*}}i32 4, i64 0, i64 0)
+; CHECK: %codensm.dir = load {{.*}}@__codensm_dir
+; CHECK-NEXT: [[E:%.*]] = getelementptr inbounds i8, {{.*}}%codensm.dir, i64 32
+; CHECK: %codensm.chunk = load {{.*}}
+; CHECK-NEXT: [[NULL:%.*]] = icmp eq {{.*}} %codensm.chunk, null
+; CHECK-NEXT: br i1 [[NULL]], label %codensm.newchunk
+; CHECK: codensm.newchunk:
+; CHECK-NEXT: [[NEW:%.*]] = call {{.*}} @__codensm_chunk({{.*}}@__codensm_module{{.*}}, i64 0)
+; CHECK: [[CHUNK:%.*]] = phi {{.*}} [ %codensm.chunk, %entry ], [ [[NEW]], %codensm.newchunk ]
+; CHECK-NEXT: getelementptr inbounds i8, {{.*}} [[CHUNK]], i64 0
+; CHECK: %codensm.calls = call i64 asm sideeffect "xaddq $0, $1", "=r,=*m,0,*m,~{flags}"
 ; CHECK: load atomic i64, {{.*}}@__codensm_sample_mask monotonic
 ; CHECK: %codensm.sampled = icmp eq i64
 ; CHECK: codensm.sample:
@@ -61,8 +78,11 @@ small:
   ret i32 %s
 }
 
+; Slot 1: the same chunk, the second 32-byte slot.
 ; CHECK-LABEL: define i32 @twice(
-; CHECK: i32 4, i64 1, i64 0)
+; CHECK: @__codensm_chunk({{.*}}, i64 0)
+; CHECK: getelementptr inbounds i8, {{.*}}, i64 32
+; CHECK: %codensm.calls = call i64 asm sideeffect "xaddq
 define i32 @twice(i32 %x) {
   %a = call i32 @work(i32 %x)
   %b = call i32 @work(i32 %x)

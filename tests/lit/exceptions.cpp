@@ -11,7 +11,10 @@ void mayThrow(int);
 // CHECK: codensm.cleanup:
 // CHECK-NEXT: landingpad
 // CHECK-NEXT: cleanup
-// CHECK: "incq $0"{{.*}}{{i32 4, i64 0, i64 1\)|@__codensm_tls, i64 40\)}}
+// Slot 0's errors: byte 8 of the thread's chunk.
+// CHECK: @__codensm_chunk({{.*}}, i64 0)
+// CHECK: getelementptr inbounds i8, {{.*}}, i64 8
+// CHECK: "incq $0"
 // CHECK: call void @__codensm_sample_stop({{.*}}, i64 0, i64
 // CHECK: resume
 int propagate(int x) {
@@ -23,7 +26,9 @@ int propagate(int x) {
 // CHECK: landingpad
 // CHECK-NEXT: cleanup
 // CHECK-NEXT: catch {{.*}} @_ZTI5Other
-// CHECK: "incq $0"{{.*}}{{i32 4, i64 1, i64 1\)|@__codensm_tls, i64 72\)}}
+// Slot 1's errors: byte 32 + 8.
+// CHECK: getelementptr inbounds i8, {{.*}}, i64 40
+// CHECK: "incq $0"
 // CHECK: resume
 int catchesOther(int x) {
   try {

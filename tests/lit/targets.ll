@@ -8,11 +8,12 @@ source_filename = "targets.c"
 target triple = "TRIPLE"
 
 ; ARM-LABEL: define i32 @f(
-; ARM: atomicrmw add {{.*}}i32 4, i64 0, i64 0), i64 1 monotonic
+; ARM: @__codensm_chunk(
+; ARM: atomicrmw add {{.*}}, i64 1 monotonic
 ; ARM: call i64 @__codensm_sample_start(
 ; ARM-NOT: asm
 ; ARM-EVERY-LABEL: define i32 @f(
-; ARM-EVERY: atomicrmw add {{.*}}i32 4, i64 0, i64 0), i64 1 monotonic
+; ARM-EVERY: atomicrmw add {{.*}}, i64 1 monotonic
 ; ARM-EVERY: call i64 @__codensm_clock()
 ; ARM-EVERY: call i64 @__codensm_clock()
 ; ARM-EVERY-NOT: asm

@@ -14,9 +14,9 @@ target triple = "x86_64-pc-linux-gnu"
 ; SAMPLED: ret i32
 ; EVERY-LABEL: define i32 @f(
 ; EVERY-NOT: @__codensm_sample_
+; EVERY: codensm.newchunk:
+; EVERY-NEXT: call {{.*}} @__codensm_chunk(
 ; EVERY: incq
-; EVERY: codensm.attach:
-; EVERY-NEXT: call void @__codensm_attach(
 ; EVERY: [[T0:%.*]] = call i64 @llvm.x86.rdtsc()
 ; EVERY: [[T1:%.*]] = call i64 @llvm.x86.rdtsc()
 ; EVERY: sub i64 [[T1]], [[T0]]

@@ -4,12 +4,13 @@
  *
  * CNSM_EMUL_MODULE(id, "module", N) lays down, like the pass does for a
  * translation unit: a descriptor (pointing at id##_fns, which the test
- * defines first, N entries), the runtime_state pointer, an N-slot
- * thread_local block, and a constructor/destructor pair calling
+ * defines first, N entries), the runtime_state pointer, a constant empty
+ * directory, a thread_local directory pointer starting at it with its
+ * accessor, and a constructor/destructor pair calling
  * __codensm_register/__codensm_unregister.  CNSM_ENTER / CNSM_EXIT are the
- * hot path of codensm_abi.h: exact call and error counts in this thread's
- * block, a timed sample when (calls & __codensm_sample_mask) == 0, attach
- * on the first sampled call.  Counters are written with relaxed atomic
+ * hot path of codensm_abi.h: the thread's chunk of the slot (the runtime
+ * allocates it on first use), exact call and error counts in it, a timed
+ * sample when (calls & __codensm_sample_mask) == 0.  Counters are written with relaxed atomic
  * loads and stores (one thread writes, the flusher reads), which compile
  * to plain moves.
  *
@@ -33,20 +34,27 @@
 #define CNSM_EMUL_CLOCK() __codensm_clock()
 #endif
 
-#define CNSM_EMUL_MODULE(id, module_name, n)                                   \
+#define CNSM_EMUL_MODULE(id, mod_name, n)                                       \
   static void *id##_state;                                                     \
-  static _Thread_local struct {                                                \
-    uint64_t attached;                                                         \
-    void *next_in_module, *next_in_thread;                                     \
-    const void *module;                                                        \
-    struct cnsm_slot slots[n];                                                 \
-  } id##_tls;                                                                  \
-  static struct cnsm_tls_block *id##_block(void) {                             \
-    return (struct cnsm_tls_block *)(void *)&id##_tls;                         \
+  static const struct {                                                        \
+    struct cnsm_dir header;                                                    \
+    struct cnsm_chunk *chunks[((n) + CNSM_CHUNK_SLOTS - 1) / CNSM_CHUNK_SLOTS]; \
+  } id##_empty;                                                                \
+  static _Thread_local struct cnsm_dir *id##_dir =                             \
+      (struct cnsm_dir *)&id##_empty.header;                                   \
+  static struct cnsm_dir **id##_dir_ref(const struct cnsm_module_desc *d) {    \
+    (void)d;                                                                   \
+    return &id##_dir;                                                          \
   }                                                                            \
   static const struct cnsm_module_desc id##_desc = {                           \
-      CODENSM_ABI_VERSION, n, module_name, __FILE__, id##_fns, id##_block,     \
-      &id##_state};                                                            \
+      .abi_version = CODENSM_ABI_VERSION,                                      \
+      .function_count = n,                                                     \
+      .module_name = mod_name,                                                 \
+      .source_path = __FILE__,                                                 \
+      .functions = id##_fns,                                                   \
+      .dir_ref = id##_dir_ref,                                                 \
+      .empty_dir = &id##_empty.header,                                         \
+      .runtime_state = &id##_state};                                           \
   __attribute__((constructor)) static void id##_ctor(void) {                   \
     __codensm_register(&id##_desc);                                            \
   }                                                                            \
@@ -58,51 +66,63 @@
 #define CNSM_FN(name, dept, weight)                                            \
   { name, dept, __FILE__, __LINE__, weight, CNSM_ERRORS_NONE, 0 }
 
+/* This thread's slot i of desc, as the inline hot path finds it: the
+ * chunk pointer of the thread's directory, or the runtime's first use. */
+static inline struct cnsm_slot *cnsm_emul_slot(const struct cnsm_module_desc *desc,
+                                               uint32_t i) {
+  struct cnsm_dir *d = *desc->dir_ref(desc);
+  struct cnsm_chunk *c = cnsm_dir_chunks(d)[i / CNSM_CHUNK_SLOTS];
+  if (!c)
+    c = (struct cnsm_chunk *)__codensm_chunk(desc, i / CNSM_CHUNK_SLOTS);
+  return &c->slots[i % CNSM_CHUNK_SLOTS];
+}
+
+/* Adds one to a counter only this thread writes (relaxed: plain moves). */
+static inline uint64_t cnsm_emul_bump(uint64_t *counter, uint64_t amount) {
+  uint64_t old = __atomic_load_n(counter, __ATOMIC_RELAXED);
+  __atomic_store_n(counter, old + amount, __ATOMIC_RELAXED);
+  return old;
+}
+
 /* Entry hook: returns t0 (0 when this call is not timed). */
 static inline uint64_t cnsm_emul_enter(const struct cnsm_module_desc *desc,
-                                       struct cnsm_tls_block *b, uint32_t i) {
-  struct cnsm_slot *s = &b->slots[i];
-  uint64_t old = __atomic_load_n(&s->calls, __ATOMIC_RELAXED);
-  __atomic_store_n(&s->calls, old + 1, __ATOMIC_RELAXED);
-  if ((old & __atomic_load_n(&__codensm_sample_mask, __ATOMIC_RELAXED)) == 0) {
-    if (!__atomic_load_n(&b->attached, __ATOMIC_RELAXED))
-      __codensm_attach(desc, b);
+                                       uint32_t i) {
+  uint64_t old = cnsm_emul_bump(&cnsm_emul_slot(desc, i)->calls, 1);
+  if ((old & __atomic_load_n(&__codensm_sample_mask, __ATOMIC_RELAXED)) == 0)
     return CNSM_EMUL_CLOCK();
-  }
   return 0;
 }
 
 /* Exit hook: counts an error when error, adds the sample when t0. */
-static inline void cnsm_emul_exit(struct cnsm_tls_block *b, uint32_t i,
-                                  uint64_t t0, int error) {
-  struct cnsm_slot *s = &b->slots[i];
+static inline void cnsm_emul_exit(const struct cnsm_module_desc *desc,
+                                  uint32_t i, uint64_t t0, int error) {
+  struct cnsm_slot *s = cnsm_emul_slot(desc, i);
   if (error)
     __atomic_store_n(&s->errors,
                      __atomic_load_n(&s->errors, __ATOMIC_RELAXED) + 1,
-                     __ATOMIC_RELAXED);
+                     __ATOMIC_RELEASE);
   if (t0) {
     uint64_t t1 = CNSM_EMUL_CLOCK();
-    __atomic_store_n(&s->samples,
-                     __atomic_load_n(&s->samples, __ATOMIC_RELAXED) + 1,
-                     __ATOMIC_RELAXED);
-    __atomic_store_n(&s->ticks,
-                     __atomic_load_n(&s->ticks, __ATOMIC_RELAXED) + (t1 - t0),
-                     __ATOMIC_RELAXED);
+    cnsm_emul_bump(&s->samples, 1);
+    cnsm_emul_bump(&s->ticks, t1 - t0);
   }
 }
 
-#define CNSM_ENTER(id, i) cnsm_emul_enter(&id##_desc, id##_block(), (i))
-#define CNSM_EXIT(id, i, t0, error) cnsm_emul_exit(id##_block(), (i), (t0), (error))
+#define CNSM_ENTER(id, i) cnsm_emul_enter(&id##_desc, (i))
+#define CNSM_EXIT(id, i, t0, error) cnsm_emul_exit(&id##_desc, (i), (t0), (error))
 
-/* A module built at run time: n functions "<prefix>.f<i>", registered, with
- * one heap block attached to the calling thread.  Never freed. */
+/* A module built at run time: n functions "<prefix>.f<i>", registered.
+ * Its directory pointer is a field, not thread_local: use it from one
+ * thread.  Never freed. */
 struct cnsm_emul_dyn {
-  struct cnsm_module_desc desc;
-  struct cnsm_tls_block *block;
+  struct cnsm_module_desc desc; /* first: dir_ref finds the rest from it */
+  struct cnsm_dir *dir;
   void *state;
 };
 
-static inline struct cnsm_tls_block *cnsm_emul_no_block(void) { return NULL; }
+static inline struct cnsm_dir **cnsm_emul_dyn_ref(const struct cnsm_module_desc *d) {
+  return &((struct cnsm_emul_dyn *)(uintptr_t)d)->dir;
+}
 
 /* strdup, which strict C11 does not declare. */
 static inline char *cnsm_emul_dup(const char *s) {
@@ -123,17 +143,25 @@ static inline struct cnsm_emul_dyn *cnsm_emul_dynamic_module(const char *prefix,
     fns[i].file = "dyn.c";
     fns[i].weight = 1;
   }
+  struct cnsm_dir *empty = calloc(1, sizeof *empty + cnsm_chunk_count(n) *
+                                                        sizeof(struct cnsm_chunk *));
   m->desc.abi_version = CODENSM_ABI_VERSION;
   m->desc.function_count = n;
   m->desc.module_name = cnsm_emul_dup(prefix);
   m->desc.source_path = "dyn.c";
   m->desc.functions = fns;
-  m->desc.tls_block = cnsm_emul_no_block;
+  m->desc.dir_ref = cnsm_emul_dyn_ref;
+  m->desc.empty_dir = empty;
   m->desc.runtime_state = &m->state;
-  m->block = calloc(1, sizeof *m->block + n * sizeof(struct cnsm_slot));
+  m->dir = empty;
   __codensm_register(&m->desc);
-  __codensm_attach(&m->desc, m->block);
   return m;
+}
+
+/* Slot i of a dynamic module, in the calling thread. */
+static inline struct cnsm_slot *cnsm_emul_dyn_slot(struct cnsm_emul_dyn *m,
+                                                   uint32_t i) {
+  return cnsm_emul_slot(&m->desc, i);
 }
 
 #endif /* CNSM_EMUL_H */

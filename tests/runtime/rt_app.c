@@ -35,7 +35,7 @@ int main(int argc, char **argv) {
   if (dyn > 0) {
     struct cnsm_emul_dyn *m = cnsm_emul_dynamic_module("dyn", (uint32_t)dyn);
     for (long i = 0; i < dyn; i++)
-      __atomic_store_n(&m->block->slots[i].calls, (uint64_t)(i % 5),
+      __atomic_store_n(&cnsm_emul_dyn_slot(m, (uint32_t)i)->calls, (uint64_t)(i % 5),
                        __ATOMIC_RELAXED);
   }
   for (int phase = 0; phase < 10; phase++) {

@@ -1,0 +1,154 @@
+/*
+ * codensm_abi.h - the contract between the CodeNSM pass and libcodensm, in
+ * C: codensm_abi.inc's rows expanded into constants, structs and the
+ * runtime's entry points.  The pass expands the same rows into LLVM types
+ * (plugin/Abi.h); tests/abi checks that the two layouts agree.
+ *
+ * Per translation unit the pass emits:
+ *
+ *   - an internal constant cnsm_module_desc pointing at an array of
+ *     cnsm_function_info (one per instrumented function; index = slot,
+ *     fixed at compile time);
+ *   - an internal constant empty directory: a cnsm_dir header and one NULL
+ *     chunk pointer per CNSM_CHUNK_SLOTS functions;
+ *   - an internal thread_local pointer, initialised to the empty
+ *     directory, and an accessor returning its address (dir_ref);
+ *   - a constructor calling __codensm_register(&desc) and a destructor
+ *     calling __codensm_unregister(&desc).
+ *
+ * Static TLS grows by that one pointer per translation unit, whatever the
+ * number of functions; a thread's counters live in chunks the runtime
+ * allocates on the thread's first call of one of the chunk's functions,
+ * so its memory follows the functions it calls.
+ *
+ * The hooks reach the optimiser as two calls,
+ *
+ *   entry:  t0 = __codensm_enter(&desc, slot)
+ *   exit:   __codensm_exit(&desc, slot, t0, is_error)
+ *
+ * which inlining copies with their function, and after the optimiser the
+ * pass makes them the inline hot path (k = slot / CNSM_CHUNK_SLOTS,
+ * j = slot % CNSM_CHUNK_SLOTS, both constants):
+ *
+ *   entry:  chunk = cnsm_dir_chunks(tls_dir)[k];
+ *           if (!chunk) chunk = __codensm_chunk(&desc, k);      // rare
+ *           old = chunk->slots[j].calls; chunk->slots[j].calls += 1
+ *               (one non-locked xadd on x86-64, so a signal handler on
+ *               the same thread cannot lose a count; atomic elsewhere)
+ *           t0 = (old & __codensm_sample_mask) == 0              // rare
+ *                ? __codensm_sample_start(&desc) : 0;
+ *   exit:   if (is_error) cnsm_dir_chunks(tls_dir)[k]->slots[j].errors += 1
+ *           if (t0) __codensm_sample_stop(&desc, slot, t0);
+ *
+ * (the clock read inline on every call under -codensm-timing=every).
+ * Counters are written only by their own thread; other threads (the
+ * flusher) read them with relaxed 8-byte loads.
+ */
+#ifndef CODENSM_ABI_H
+#define CODENSM_ABI_H
+
+#include <stdint.h>
+
+struct cnsm_module_desc;
+struct cnsm_function_info;
+struct cnsm_dir;
+typedef struct cnsm_dir **(*cnsm_dir_ref_fn)(const struct cnsm_module_desc *);
+
+#define CNSM_ABI_CONST(Name, Value) CNSM_##Name = Value,
+enum cnsm_abi_constant {
+#include "codensm_abi.inc"
+};
+#define CODENSM_ABI_VERSION ((uint32_t)CNSM_ABI_VERSION)
+
+#define CNSM_ABI_ERRORS(Name, Value, Spelling) CNSM_ERRORS_##Name = Value,
+enum cnsm_error_convention {
+#include "codensm_abi.inc"
+};
+
+#define CNSM_ABI_FLAG(Name, Value) CNSM_FN_##Name = Value,
+enum cnsm_function_flag {
+#include "codensm_abi.inc"
+};
+
+#define CNSM_ABI_FIELD(Struct, CType, Kind, Name) CNSM_FIELD_##Struct(CType, Name)
+#define CNSM_FIELD_slot(CType, Name) CType Name;
+#define CNSM_FIELD_function_info(CType, Name)
+#define CNSM_FIELD_module_desc(CType, Name)
+#define CNSM_FIELD_dir(CType, Name)
+/* One function's counters in one thread. */
+struct cnsm_slot {
+#include "codensm_abi.inc"
+};
+#undef CNSM_FIELD_slot
+#undef CNSM_FIELD_function_info
+#define CNSM_ABI_FIELD(Struct, CType, Kind, Name) CNSM_FIELD_##Struct(CType, Name)
+#define CNSM_FIELD_slot(CType, Name)
+#define CNSM_FIELD_function_info(CType, Name) CType Name;
+/* What the runtime knows about one instrumented function. */
+struct cnsm_function_info {
+#include "codensm_abi.inc"
+};
+#undef CNSM_FIELD_function_info
+#undef CNSM_FIELD_module_desc
+#define CNSM_ABI_FIELD(Struct, CType, Kind, Name) CNSM_FIELD_##Struct(CType, Name)
+#define CNSM_FIELD_function_info(CType, Name)
+#define CNSM_FIELD_module_desc(CType, Name) CType Name;
+/* One instrumented translation unit. */
+struct cnsm_module_desc {
+#include "codensm_abi.inc"
+};
+#undef CNSM_FIELD_module_desc
+#undef CNSM_FIELD_dir
+#define CNSM_ABI_FIELD(Struct, CType, Kind, Name) CNSM_FIELD_##Struct(CType, Name)
+#define CNSM_FIELD_module_desc(CType, Name)
+#define CNSM_FIELD_dir(CType, Name) CType Name;
+/* A thread's directory of one module's chunks; chunk pointers follow. */
+struct cnsm_dir {
+#include "codensm_abi.inc"
+};
+#undef CNSM_FIELD_slot
+#undef CNSM_FIELD_function_info
+#undef CNSM_FIELD_module_desc
+#undef CNSM_FIELD_dir
+
+/* The slots of CNSM_CHUNK_SLOTS functions of one module in one thread. */
+struct cnsm_chunk {
+  struct cnsm_slot slots[CNSM_CHUNK_SLOTS];
+};
+
+/* The chunk pointers that follow a directory's header. */
+static inline struct cnsm_chunk **cnsm_dir_chunks(const struct cnsm_dir *d) {
+  return (struct cnsm_chunk **)(void *)((char *)(uintptr_t)d + sizeof *d);
+}
+/* Chunks a module of n functions has. */
+static inline uint32_t cnsm_chunk_count(uint32_t n) {
+  return (n + CNSM_CHUNK_SLOTS - 1) / CNSM_CHUNK_SLOTS;
+}
+
+/* Entry points the instrumented code calls.  Exported by libcodensm. */
+#ifdef __cplusplus
+extern "C" {
+#endif
+#define CNSM_KIND_VOID void
+#define CNSM_KIND_I64 uint64_t
+#define CNSM_KIND_PTR void *
+#define CNSM_KIND_DESC const struct cnsm_module_desc *
+#define CNSM_ARGS_1(a) (CNSM_KIND_##a)
+#define CNSM_ARGS_2(a, b) (CNSM_KIND_##a, CNSM_KIND_##b)
+#define CNSM_ARGS_3(a, b, c) (CNSM_KIND_##a, CNSM_KIND_##b, CNSM_KIND_##c)
+#define CNSM_ARGS_4(a, b, c, d)                                                \
+  (CNSM_KIND_##a, CNSM_KIND_##b, CNSM_KIND_##c, CNSM_KIND_##d)
+#define CNSM_ARGS_N(_1, _2, _3, _4, N, ...) CNSM_ARGS_##N
+#define CNSM_ARGS_PICK(...) CNSM_ARGS_N(__VA_ARGS__, 4, 3, 2, 1, )
+#define CNSM_ARGS(...) CNSM_ARGS_PICK(__VA_ARGS__)(__VA_ARGS__)
+#define CNSM_ABI_ENTRY(Ret, Name, Args) CNSM_KIND_##Ret Name CNSM_ARGS Args;
+#include "codensm_abi.inc"
+#undef CNSM_ARGS
+/* Time a call when (calls & mask) == 0: 63 samples 1 call in 64 per
+ * function and thread, 0 times every call. */
+extern uint64_t __codensm_sample_mask;
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CODENSM_ABI_H */
