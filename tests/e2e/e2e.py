@@ -390,7 +390,80 @@ def case_collector(tc, level):
         server.wait(timeout=10)
 
 
+def write_wide_library(workdir, functions=4000, files=8):
+    """libwide: functions lib_f<i>(x) = x + i spread over files, and
+    lib_call(i, x), a switch that calls lib_f<i>."""
+    sources = []
+    per_file = functions // files
+    for f in range(files):
+        path = os.path.join(workdir, "wide%d.c" % f)
+        with open(path, "w") as out:
+            for i in range(f * per_file, (f + 1) * per_file):
+                out.write("__attribute__((noinline)) long lib_f%d(long x) "
+                          "{ return x + %d; }\n" % (i, i))
+        sources.append(path)
+    path = os.path.join(workdir, "widecall.c")
+    with open(path, "w") as out:
+        for i in range(functions):
+            out.write("long lib_f%d(long x);\n" % i)
+        out.write("long lib_call(int i, long x) {\n  switch (i) {\n")
+        for i in range(functions):
+            out.write("  case %d: return lib_f%d(x);\n" % (i, i))
+        out.write("  }\n  return -1;\n}\n")
+    sources.append(path)
+    return sources
+
+
+def case_thread_memory(tc, level):
+    """Counter storage does not grow static TLS with the functions of an
+    instrumented library (a PTHREAD_STACK_MIN thread starts) and a live
+    thread costs memory for the functions it calls: 200 threads calling
+    10 functions each of a 4,000-function library cost at most 24 KB per
+    thread more than in the plain build; every call counted exactly."""
+    flags = OPT_LEVELS[level]
+    sources = write_wide_library(tc.workdir)
+    main_src = os.path.join(PROGRAMS, "thread_memory.c")
+    builds = {}
+    for kind, instrument in (("plain", False), ("codensm", True)):
+        lib = tc.compile(sources, os.path.join(tc.workdir, "libwide-%s.so" % kind),
+                         flags, shared=True, instrument=instrument)
+        exe = tc.compile([main_src, lib, "-Wl,-rpath," + tc.workdir],
+                         os.path.join(tc.workdir, "thread_memory-" + kind), flags,
+                         instrument=instrument)
+        builds[kind] = exe
+    plain = run(builds["plain"])
+    expect(plain.returncode == 0, "plain build: %s%s" % (plain.stdout, plain.stderr))
+    instrumented, sums = run_counted(tc, builds["codensm"], "thread_memory")
+    expect_same_behaviour(plain, instrumented)
+
+    def per_thread(result):
+        for line in result.stderr.splitlines():
+            if line.startswith("rss_per_thread_kb="):
+                return float(line.split("=")[1])
+        raise Failure("no rss figure in %r" % result.stderr)
+
+    extra_kb = per_thread(instrumented) - per_thread(plain)
+    print("thread_memory: %.1f KB per live thread beyond the plain build "
+          "(plain %.1f, codensm %.1f)" % (extra_kb, per_thread(plain),
+                                          per_thread(instrumented)))
+    expect(extra_kb <= 24.0, "%.1f KB per live thread beyond the plain build "
+           "(at most 24)" % extra_kb)
+    # The small-stack thread called lib_f0..9 once; thread t called
+    # lib_f(t + 400 j) for j < 10.
+    expected = {}
+    for i in range(10):
+        expected[i] = expected.get(i, 0) + 1
+    for t in range(200):
+        for j in range(10):
+            expected[t + 400 * j] = expected.get(t + 400 * j, 0) + 1
+    for i in (0, 5, 9, 199, 400, 599, 3800, 3999):
+        name = "wide%d.lib_f%d" % (i // 500, i)
+        expect_counts(sums, name, expected.get(i, 0), 0)
+    expect_counts(sums, "widecall.lib_call", 10 + 2000, 0)
+
+
 CASES = {
+    "thread-memory": case_thread_memory,
     "fib": case_fib,
     "throws": case_throws,
     "negative": case_negative,
