@@ -9,14 +9,16 @@
 
 #include <cjson/cJSON.h>
 
+#include "codensm_abi.h"
 #include "reply.h"
 #include "store.h"
 
-#define CNSM_NAME_MAX 512       /* bytes of UTF-8 in a function name */
-#define CNSM_DEPARTMENT_MAX 128 /* bytes of UTF-8 in a department */
+/* The contract's limits, shared with the pass and the runtime. */
+#define CNSM_NAME_MAX CNSM_MAX_NAME_BYTES /* bytes of UTF-8 in a name */
+#define CNSM_DEPARTMENT_MAX CNSM_MAX_DEPARTMENT_BYTES /* ... a department */
 #define CNSM_BODY_MAX (4u << 20) /* bytes of request body (decoded) */
 #define CNSM_INT_MAX 9007199254740991.0 /* 2^53 - 1: exact in JSON */
-#define CNSM_WEIGHT_MAX 1000000.0
+#define CNSM_WEIGHT_MAX ((double)CNSM_MAX_WEIGHT)
 #define CNSM_MS_MAX 1e18 /* total_ms of an element, and of a project */
 /* Idempotency-Key: 16-128 characters of [A-Za-z0-9_.:-], kept 7 days. */
 #define CNSM_IDEM_MIN 16

@@ -45,7 +45,7 @@ static bool applyAnnotation(StringRef Text, FunctionAnnotations &A) {
   }
   if (Key == "weight") {
     unsigned Weight;
-    if (Value.getAsInteger(10, Weight) || Weight > 1000000)
+    if (Value.getAsInteger(10, Weight) || Weight > abi::MAX_WEIGHT)
       return false;
     A.Weight = Weight;
     return true;

@@ -243,7 +243,7 @@ static std::optional<std::string> parseDepartment(StringRef Text) {
 
 static std::optional<unsigned> parseWeight(StringRef Text) {
   unsigned Value;
-  if (Text.getAsInteger(10, Value) || Value > 1000000)
+  if (Text.getAsInteger(10, Value) || Value > abi::MAX_WEIGHT)
     return std::nullopt;
   return Value;
 }

@@ -174,7 +174,7 @@ int cnsm_prefix_map_parse(struct cnsm_prefix_map *map, const char *text,
       char *wend;
       errno = 0;
       unsigned long w = strtoul(value, &wend, 10);
-      if (errno || wend == value || *wend || value[0] == '-' || w > 1000000)
+      if (errno || wend == value || *wend || value[0] == '-' || w > CNSM_MAX_WEIGHT)
         goto bad;
       weight = (uint32_t)w;
     }
