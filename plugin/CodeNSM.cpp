@@ -24,6 +24,7 @@
 #include "HotPath.h"
 #include "Markers.h"
 #include "Naming.h"
+#include "Trivial.h"
 
 #include "llvm/ADT/Statistic.h"
 #include "llvm/ADT/StringMap.h"
@@ -66,12 +67,26 @@ static cl::opt<TimingMode> ClTiming(
                clEnumValN(TimingMode::Off, "off", "count only")),
     cl::init(TimingMode::Sampled));
 
+static cl::opt<int> ClTrivial(
+    "codensm-trivial-instructions",
+    cl::desc("Leave out leaf, loop-free functions of at most this many "
+             "instructions (announced as not instrumented; 0 instruments "
+             "every function; default: .codensm.yaml's "
+             "trivial_instructions, else 0)"),
+    cl::init(-1));
+
 STATISTIC(NumFunctionsInstrumented, "Functions instrumented");
+STATISTIC(NumTrivialLeftOut, "Trivial functions left out (announced)");
 STATISTIC(NumExitsInstrumented, "Exits instrumented");
 STATISTIC(NumUnwindExits, "Exits by unwinding instrumented");
 STATISTIC(NumStandardLibrarySkipped, "Standard library functions left out");
 
-static constexpr unsigned FlagOdr = abi::Flag_ODR, FlagUntimed = abi::Flag_UNTIMED;
+static constexpr unsigned FlagOdr = abi::Flag_ODR, FlagUntimed = abi::Flag_UNTIMED,
+                          FlagNotInstrumented = abi::Flag_NOT_INSTRUMENTED;
+
+/// The default of -codensm-trivial-instructions (docs/performance.md
+/// measures what each value costs and leaves out).
+static constexpr unsigned DefaultTrivialInstructions = 0;
 
 namespace {
 
@@ -105,6 +120,7 @@ private:
   bool loadConfiguration();
   void initialize();
   std::vector<FunctionPlan> chooseFunctions(const AnnotationMap &Notes);
+  unsigned trivialThreshold() const;
   bool shouldInstrument(Function &F) const;
   void createTables(const std::vector<FunctionPlan> &Plans);
   Constant *createFunctionInfos(const std::vector<FunctionPlan> &Plans);
@@ -232,6 +248,14 @@ bool ModuleInstrumenter::shouldInstrument(Function &F) const {
   return true;
 }
 
+/// -codensm-trivial-instructions, else the configuration's, else the
+/// default.
+unsigned ModuleInstrumenter::trivialThreshold() const {
+  if (ClTrivial >= 0)
+    return static_cast<unsigned>(ClTrivial);
+  return Cfg.TrivialInstructions.value_or(DefaultTrivialInstructions);
+}
+
 std::vector<FunctionPlan>
 ModuleInstrumenter::chooseFunctions(const AnnotationMap &Notes) {
   std::string Module = moduleNameFor(RelPath);
@@ -282,6 +306,10 @@ ModuleInstrumenter::chooseFunctions(const AnnotationMap &Notes) {
                                  : Cfg.errorsFor(Plan.Name).value_or(ErrorsNone);
     if (F.callsFunctionThatReturnsTwice())
       Plan.Flags |= FlagUntimed; // setjmp may clobber the start time
+    if (!(A && A->Track) && isTrivial(F, trivialThreshold())) {
+      Plan.Flags |= FlagNotInstrumented; // listed, announced, no probe
+      ++NumTrivialLeftOut;
+    }
     if (DISubprogram *SP = F.getSubprogram()) {
       Plan.File = SP->getFilename().str();
       Plan.Line = SP->getLine();
@@ -572,7 +600,8 @@ bool ModuleInstrumenter::run() {
   createTables(Plans);
   recordTables(M, {Desc, TlsDir, ClTiming});
   for (unsigned Index = 0; Index < Plans.size(); ++Index)
-    instrumentFunction(Plans[Index], Index);
+    if (!(Plans[Index].Flags & FlagNotInstrumented))
+      instrumentFunction(Plans[Index], Index);
   createModuleCtorDtor();
   return true;
 }

@@ -162,6 +162,18 @@ private:
                              Message.str().c_str());
   }
 
+  /// A whole number from 0 to 10,000 into Out.
+  Error parseCount(yaml::Node *N, StringRef Key, std::optional<unsigned> &Out) {
+    Expected<std::string> Text = scalar(N, Key);
+    if (!Text)
+      return Text.takeError();
+    unsigned Value;
+    if (StringRef(*Text).getAsInteger(10, Value) || Value > 10000)
+      return problem(N, "'" + Key + "' must be a whole number from 0 to 10000");
+    Out = Value;
+    return Error::success();
+  }
+
   Expected<std::string> scalar(yaml::Node *N, const Twine &What) {
     auto *S = dyn_cast_or_null<yaml::ScalarNode>(N);
     if (!S)
@@ -236,7 +248,7 @@ Error ConfigParser::parseMap(yaml::Node *N, StringRef Key,
 }
 
 static std::optional<std::string> parseDepartment(StringRef Text) {
-  if (Text.empty() || Text.size() > 128)
+  if (Text.empty() || Text.size() > abi::MAX_DEPARTMENT_BYTES)
     return std::nullopt;
   return Text.str();
 }
@@ -274,11 +286,13 @@ Error ConfigParser::parseTop(yaml::Node *Root, Config &C) {
       E = parseMap(Value, *Key, C.Weights, parseWeight);
     else if (*Key == "errors")
       E = parseMap(Value, *Key, C.Errors, parseErrorConvention);
+    else if (*Key == "trivial_instructions")
+      E = parseCount(Value, *Key, C.TrivialInstructions);
     else
       return problem(KV.getKey(),
                      "unknown key '" + *Key +
                          "' (expected include, exclude, departments, "
-                         "weights or errors)");
+                         "weights, errors or trivial_instructions)");
     if (E)
       return E;
   }

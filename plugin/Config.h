@@ -43,6 +43,9 @@ struct Config {
   std::vector<std::pair<std::string, std::string>> Departments; ///< path prefix
   std::vector<std::pair<std::string, unsigned>> Weights;        ///< name prefix
   std::vector<std::pair<std::string, ErrorConvention>> Errors;  ///< name prefix
+  /// Leaf, loop-free functions of at most this many instructions are not
+  /// instrumented (Trivial.h); unset: the plugin's default.
+  std::optional<unsigned> TrivialInstructions;
 
   /// Whether a path relative to Root is instrumented; exclude wins.
   bool instruments(llvm::StringRef RelPath) const;
