@@ -123,6 +123,7 @@ static int items_from_body(struct cnsm_frozen *f) {
     double ev = cJSON_IsNumber(e) && e->valuedouble > 0 ? e->valuedouble : 0;
     double nv = cJSON_IsNumber(ms) && ms->valuedouble > 0
                     ? ms->valuedouble * 1e6 : 0;
+    cv = cv < 1.8e19 ? cv : 0; /* beyond uint64: the collector refuses it */
     ev = ev < cv ? ev : cv;
     f->items[f->n++] = (struct cnsm_batch_item){
         i, (uint64_t)cv, (uint64_t)ev, nv < 1.8e19 ? (uint64_t)nv : 0};

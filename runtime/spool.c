@@ -141,8 +141,9 @@ static char *read_file(const char *path, size_t *len) {
 /* A number member as uint64 (0 when missing or negative). */
 static uint64_t num(const cJSON *o, const char *key) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-  return cJSON_IsNumber(v) && v->valuedouble > 0 ? (uint64_t)v->valuedouble
-                                                 : 0;
+  if (!cJSON_IsNumber(v) || !(v->valuedouble > 0))
+    return 0;
+  return v->valuedouble < 1.8e19 ? (uint64_t)v->valuedouble : UINT64_MAX;
 }
 
 /* Adds a deltas file's functions to the table's pend_*; how many. */
