@@ -136,6 +136,19 @@ static int env_sample_period(uint64_t *out) {
   return 0;
 }
 
+/* A department of a prefix map, made valid for the contract (sanitize.c):
+ * a warning when it had to change, so the user sees what is sent. */
+static char *department_value(const char *var, const char *value) {
+  int changed = 0;
+  char *v = cnsm_sanitize_string(value, CNSM_DEPARTMENT_MAX, "unassigned",
+                                 &changed);
+  if (v && changed)
+    cnsm_warn("%s: department \"%.40s\" is empty, longer than %d bytes or "
+              "not UTF-8; sending \"%.40s\" instead",
+              var, value, CNSM_DEPARTMENT_MAX, v);
+  return v;
+}
+
 /* Parses "prefix=value,prefix=value".  Whitespace around items is trimmed;
  * weights must be whole numbers. */
 int cnsm_prefix_map_parse(struct cnsm_prefix_map *map, const char *text,
@@ -179,7 +192,7 @@ int cnsm_prefix_map_parse(struct cnsm_prefix_map *map, const char *text,
       weight = (uint32_t)w;
     }
     rules[n].prefix = strdup(item);
-    rules[n].value = strdup(value);
+    rules[n].value = is_weight ? strdup(value) : department_value(var, value);
     rules[n].weight = weight;
     n++;
   }

@@ -9,7 +9,8 @@
  * signals are blocked, so the application's signals never land on it.
  *
  * Every sender holds flush_lock while it sends (one send at a time, so no
- * delta goes out twice) and takes the registry lock only to read totals
+ * delta goes out twice; batch.c's frozen batches and keys make a batch
+ * whose answer was lost count once) and takes the registry lock only to read totals
  * and to move acknowledgements, never across the network; fork() never
  * waits for flush_lock.  Large programs go out in batches of
  * CNSM_BATCH_MAX functions, each acknowledged on its own.
@@ -72,20 +73,24 @@ static void announce_hosted_default(const char *endpoint) {
             endpoint);
 }
 
+/* Where figures go: read under the registry lock. */
+struct sink {
+  const char *endpoint, *key, *spool_dir;
+};
+
 /* The sink settings, read under the registry lock.  0 when there is a
  * sink to send to. */
-static int sink_settings(const char **endpoint, const char **key,
-                         const char **spool_dir) {
+static int sink_settings(struct sink *s) {
   pthread_mutex_lock(&cnsm_registry_lock);
-  *endpoint = cnsm_cfg.disable ? NULL : cnsm_cfg.endpoint;
-  *key = cnsm_cfg.api_key;
-  if (*endpoint && cnsm_cfg.endpoint_is_default)
-    announce_hosted_default(*endpoint);
+  s->endpoint = cnsm_cfg.disable ? NULL : cnsm_cfg.endpoint;
+  s->key = cnsm_cfg.api_key;
+  if (s->endpoint && cnsm_cfg.endpoint_is_default)
+    announce_hosted_default(s->endpoint);
   if (!cnsm_cfg.spool_dir)
     cnsm_cfg.spool_dir = cnsm_spool_default_dir();
-  *spool_dir = cnsm_cfg.spool_dir;
+  s->spool_dir = cnsm_cfg.spool_dir;
   pthread_mutex_unlock(&cnsm_registry_lock);
-  return *endpoint ? 0 : -1;
+  return s->endpoint ? 0 : -1;
 }
 
 /* A duration setting in ns, read under the registry lock. */
@@ -96,43 +101,133 @@ static uint64_t setting_ns(const double *seconds) {
   return (uint64_t)(s * 1e9);
 }
 
-/* Sends one batch before deadline. */
-static int send_batch(const char *endpoint, const char *key,
-                      const struct cnsm_delta *d, size_t n,
-                      uint64_t deadline_ns) {
-  const char *body = cnsm_encode(d, n);
-  if (!body)
-    return CNSM_FAILED;
-  int rc;
-  if (cnsm_file_path(endpoint)) {
-    rc = cnsm_file_send(endpoint, body);
-  } else {
-    uint64_t now = cnsm_now_ns();
-    rc = now >= deadline_ns
-             ? CNSM_FAILED
-             : cnsm_http_send(endpoint, key, body,
-                              (long)((deadline_ns - now) / 1000000u));
-  }
-  return rc;
+/* Sends one body under idem_key before deadline; an enum cnsm_outcome. */
+static int post(const struct sink *s, const char *idem_key, const char *body,
+                uint64_t deadline_ns) {
+  if (cnsm_file_path(s->endpoint))
+    return cnsm_file_send(s->endpoint, body);
+  uint64_t now = cnsm_now_ns();
+  if (now >= deadline_ns)
+    return CNSM_UNSENT;
+  return cnsm_http_send(s->endpoint, s->key, idem_key, body,
+                        (long)((deadline_ns - now) / 1000000u));
 }
 
-/* Claims earlier processes' spool files, once; how many functions they
- * hold.  Flush lock held. */
-static size_t spool_load_once(const char *endpoint, const char *spool_dir) {
+/* Claims earlier processes' spool files, once; how many functions and
+ * batches they hold.  Flush lock held. */
+static size_t spool_load_once(const struct sink *s) {
   if (spool_checked)
     return 0;
   spool_checked = 1;
-  return cnsm_spool_load(spool_dir, endpoint);
+  return cnsm_spool_load(s->spool_dir, s->endpoint, s->key);
 }
 
-/* Sends every delta, batch by batch.  Flush lock held. */
-int cnsm_send_all(uint64_t deadline_ns) {
-  const char *endpoint, *key, *spool_dir;
-  if (sink_settings(&endpoint, &key, &spool_dir) != 0)
+/* Resends the frozen batches, oldest first, each verbatim under its key.
+ * 0 when none is left; -1 at the first that is still unanswered (newer
+ * deltas then wait, merged in the table: at most one batch is frozen at a
+ * time per process). */
+static int resend_frozen(const struct sink *s, uint64_t deadline_ns) {
+  struct cnsm_frozen *f;
+  while ((f = cnsm_frozen_first())) {
+    int rc = post(s, f->key, f->body, deadline_ns);
+    if (rc == CNSM_REFUSED) /* refused whole, so not stored: split anew */
+      cnsm_unacknowledge(f->items, f->n);
+    else if (rc != CNSM_SENT)
+      return -1;
+    cnsm_debug("frozen batch %s: %s", f->key,
+               rc == CNSM_SENT ? "acknowledged" : "refused; sent again split");
+    cnsm_frozen_pop();
+  }
+  return 0;
+}
+
+/* d[0..n) was sent and not answered: it now belongs to a frozen batch,
+ * written to the spool at once (a process killed now leaves it for the
+ * next), and leaves the table's pending figures. */
+static void freeze(const struct sink *s, const char *key, const char *body,
+                   const struct cnsm_delta *d, size_t n) {
+  struct cnsm_frozen *f = cnsm_frozen_add(key, body, d, n);
+  if (!f)
+    return; /* out of memory: kept in the table, sent again merged */
+  if (!cnsm_file_path(s->endpoint))
+    f->path = cnsm_spool_write_batch(s->spool_dir, s->endpoint, s->key, key,
+                                     body);
+  cnsm_acknowledge(d, n);
+  cnsm_debug("batch %s frozen: no answer; resent as is", key);
+}
+
+/* What permanent refusals dropped during one cnsm_send_all. */
+struct drops {
+  size_t functions;
+  uint64_t calls;
+  long status;
+  char answer[160];
+  const char *example;
+};
+
+/* Sends d[0..n) as a new batch under a new key.  A permanent refusal
+ * (400, 413, 422, ...) stores nothing, so the batch is split in halves,
+ * each a new batch, until the refused entries are alone: they are
+ * dropped, everything else is delivered.  Returns CNSM_SENT when all of
+ * it was acknowledged or dropped, else the outcome that stopped it. */
+static int send_fresh(const struct sink *s, const struct cnsm_delta *d,
+                      size_t n, uint64_t deadline_ns, struct drops *drops) {
+  char key[CNSM_KEY_SIZE];
+  cnsm_batch_new_key(key);
+  const char *body = cnsm_encode(d, n);
+  if (!body)
+    return CNSM_UNSENT;
+  int rc = post(s, key, body, deadline_ns);
+  if (rc == CNSM_SENT)
+    cnsm_acknowledge(d, n);
+  else if (rc == CNSM_UNKNOWN)
+    freeze(s, key, body, d, n);
+  if (rc != CNSM_REFUSED)
+    return rc;
+  if (n > 1) {
+    rc = send_fresh(s, d, n / 2, deadline_ns, drops);
+    return rc != CNSM_SENT ? rc
+                           : send_fresh(s, d + n / 2, n - n / 2, deadline_ns,
+                                        drops);
+  }
+  if (!drops->functions++) {
+    drops->status = cnsm_http_last_status;
+    snprintf(drops->answer, sizeof drops->answer, "%s", cnsm_http_last_answer());
+    drops->example = d->name;
+  }
+  drops->calls += d->calls + d->pend_calls;
+  cnsm_drop(d);
+  return CNSM_SENT;
+}
+
+/* Says once per process that the collector refused some entries for good. */
+static void warn_drops(const struct sink *s, const struct drops *drops) {
+  static int warned;
+  if (!drops->functions)
+    return;
+  if (warned++) {
+    cnsm_debug("dropped %zu more refused functions (%llu calls)",
+               drops->functions, (unsigned long long)drops->calls);
+    return;
+  }
+  cnsm_warn("the collector at %s refused %zu function(s) for good (%ld %s), "
+            "e.g. \"%.60s\": dropped %llu calls of them, everything else is "
+            "delivered; see docs/troubleshooting.md",
+            s->endpoint, drops->functions, drops->status, drops->answer,
+            drops->example, (unsigned long long)drops->calls);
+}
+
+/* Sends frozen batches, then every delta, batch by batch.  Flush lock
+ * held. */
+int cnsm_send_all(uint64_t deadline_ns, int everything) {
+  struct sink s;
+  if (sink_settings(&s) != 0)
     return -1;
-  spool_load_once(endpoint, spool_dir);
+  spool_load_once(&s);
+  if (resend_frozen(&s, deadline_ns) != 0)
+    return -1;
   struct cnsm_delta_list list = pending;
-  int collected = cnsm_collect(&list);
+  int collected = cnsm_collect(&list, everything);
   pending = list;
   if (collected != 0)
     return -1;
@@ -142,31 +237,35 @@ int cnsm_send_all(uint64_t deadline_ns) {
    * it is encoded and written; one body for 100,000 functions (11 MB) went
    * through memory twice, half the flush's time. */
   int rc = 0;
+  struct drops drops = {0};
   for (size_t i = 0; i < list.count; i += CNSM_BATCH_MAX) {
     size_t n = list.count - i < CNSM_BATCH_MAX ? list.count - i : CNSM_BATCH_MAX;
-    if (send_batch(endpoint, key, list.items + i, n, deadline_ns) != CNSM_SENT) {
+    if (send_fresh(&s, list.items + i, n, deadline_ns, &drops) != CNSM_SENT) {
       rc = -1;
       break;
     }
-    cnsm_acknowledge(list.items + i, n);
   }
-  cnsm_debug("flush of %zu functions to %s: %s", list.count, endpoint,
+  warn_drops(&s, &drops);
+  cnsm_debug("flush of %zu functions to %s: %s", list.count, s.endpoint,
              rc == 0 ? "acknowledged" : "failed, kept for the next try");
   return rc;
 }
 
 /* Writes what is still unacknowledged to the spool.  With the flush lock
  * held (locked), that includes the deltas of the spool files this process
- * claimed, which are then unlinked.  Without it (a send is still running
+ * claimed, which are then unlinked, and the frozen batches are given back
+ * (their files already hold them).  Without it (a send is still running
  * in the flusher thread), the claimed files are left alone, holding their
  * own deltas, for a later process to re-claim once this pid is gone, and
  * only this process's own deltas are written. */
 static void spool_rest(int locked) {
-  const char *endpoint, *key, *spool_dir;
-  if (sink_settings(&endpoint, &key, &spool_dir) != 0)
+  struct sink s;
+  if (sink_settings(&s) != 0)
     return;
+  if (locked)
+    cnsm_frozen_unclaim_all();
   struct cnsm_delta_list list = {0}; /* own storage: may run unlocked */
-  if (cnsm_collect(&list) != 0)
+  if (cnsm_collect(&list, 1) != 0)
     return;
   size_t n = list.count;
   if (!locked) {
@@ -178,23 +277,24 @@ static void spool_rest(int locked) {
         list.items[n++] = d;
     }
   }
-  if (n && cnsm_spool_write(spool_dir, endpoint, list.items, n, locked) != 0)
-    cnsm_warn("could not spool %zu functions to %s", n, spool_dir);
+  if (n && cnsm_spool_write(s.spool_dir, s.endpoint, s.key, list.items, n,
+                            locked) != 0)
+    cnsm_warn("could not spool %zu functions to %s", n, s.spool_dir);
   free(list.items);
 }
 
 /* The background thread's body. */
 static void *flusher_main(void *arg) {
   (void)arg;
-  const char *endpoint, *key, *spool_dir;
+  struct sink s;
   /* Earlier processes' deltas go out at once.  The flush lock is taken only
    * when there are some: a short process must not wait at exit for this
    * thread to be scheduled and look at an empty spool. */
-  if (sink_settings(&endpoint, &key, &spool_dir) == 0 &&
-      cnsm_spool_has_files(spool_dir, endpoint)) {
+  if (sink_settings(&s) == 0 &&
+      cnsm_spool_has_files(s.spool_dir, s.endpoint, s.key)) {
     pthread_mutex_lock(&flush_lock);
-    if (spool_load_once(endpoint, spool_dir) > 0)
-      cnsm_send_all(cnsm_now_ns() + SEND_TIMEOUT_NS);
+    if (spool_load_once(&s) > 0)
+      cnsm_send_all(cnsm_now_ns() + SEND_TIMEOUT_NS, 0);
     pthread_mutex_unlock(&flush_lock);
   }
   pthread_mutex_lock(&thread_lock);
@@ -207,7 +307,7 @@ static void *flusher_main(void *arg) {
       break;
     pthread_mutex_unlock(&thread_lock);
     pthread_mutex_lock(&flush_lock);
-    cnsm_send_all(cnsm_now_ns() + SEND_TIMEOUT_NS);
+    cnsm_send_all(cnsm_now_ns() + SEND_TIMEOUT_NS, 0);
     pthread_mutex_unlock(&flush_lock);
     pthread_mutex_lock(&thread_lock);
   }
@@ -261,6 +361,7 @@ void cnsm_flusher_after_fork_child(void) {
   pthread_cond_init(&wake, NULL);
   started = running = stopping = 0;
   spool_checked = 1; /* the spool is the parent's */
+  cnsm_batch_after_fork_child();
 }
 
 /* The final send of shutdown and exit: what fails is spooled.  At exit the
@@ -280,7 +381,7 @@ static void final_flush(int at_exit) {
   if (!__atomic_load_n(&cnsm_sink_wanted, __ATOMIC_ACQUIRE))
     return;
   if (lock_until(&flush_lock, deadline) == 0) {
-    if (cnsm_send_all(deadline) != 0)
+    if (cnsm_send_all(deadline, 1) != 0)
       spool_rest(1);
     pthread_mutex_unlock(&flush_lock);
   } else {
@@ -295,7 +396,7 @@ CNSM_EXPORT int codensm_flush(void) {
   uint64_t deadline = cnsm_now_ns() + SEND_TIMEOUT_NS;
   if (lock_until(&flush_lock, deadline) != 0)
     return -1;
-  int rc = cnsm_send_all(deadline);
+  int rc = cnsm_send_all(deadline, 1);
   pthread_mutex_unlock(&flush_lock);
   return rc;
 }

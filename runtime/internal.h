@@ -14,8 +14,11 @@
  *                computes deltas against what the sink acknowledged
  *   encode.c     the ingest JSON body (cJSON), and its number formatting
  *   flusher.c    background thread, codensm_flush, codensm_shutdown, exit
+ *   sanitize.c   names, departments, weights made valid for the contract
+ *   batch.c      Idempotency-Keys, and frozen batches (sent, no answer)
  *   sink_http.c  libcurl POST;  sink_file.c  JSONL append
- *   spool.c      deltas that could not be sent at exit, for the next process
+ *   spool.c      deltas and frozen batches not delivered, for the next
+ *                process of the same endpoint and key
  *   report.c     CODENSM_REPORT=1 table on stderr at exit
  *   config.c     environment, codensm_init, prefix maps
  *
@@ -118,6 +121,21 @@ void cnsm_debug(const char *fmt, ...) CNSM_HIDDEN
 void cnsm_warn(const char *fmt, ...) CNSM_HIDDEN
     __attribute__((format(printf, 1, 2)));
 
+/* ---- sanitize.c -------------------------------------------------------- */
+
+/* The contract's limits (docs/ingest-contract.md). */
+#define CNSM_NAME_MAX 512
+#define CNSM_DEPARTMENT_MAX 128
+#define CNSM_WEIGHT_MAX 1000000u
+
+/* A malloc'd copy of s made valid UTF-8 (invalid bytes and controls become
+ * U+FFFD) of 1..max bytes, cut on a character boundary; fallback when s is
+ * empty or NULL.  *changed tells whether it differs.  NULL: out of memory. */
+char *cnsm_sanitize_string(const char *s, size_t max, const char *fallback,
+                           int *changed) CNSM_HIDDEN;
+/* weight, at most CNSM_WEIGHT_MAX. */
+uint32_t cnsm_sanitize_weight(uint64_t weight) CNSM_HIDDEN;
+
 /* ---- clock.c ----------------------------------------------------------- */
 
 /* CLOCK_MONOTONIC in ns. */
@@ -177,7 +195,13 @@ struct cnsm_fn {
   uint64_t pend_calls, pend_errors, pend_ns;
   int pend_present;  /* the spool listed it (maybe with zeros) */
   int announced;     /* a send that included it succeeded */
+  int poisoned;      /* refused alone for good: its deltas are dropped */
+  uint32_t hold;     /* successful calls held back, see snapshot.c */
 };
+
+/* Calls held back per function by background flushes (snapshot.c). */
+#define CNSM_HOLD_MIN 2u
+#define CNSM_HOLD_MAX 4096u
 
 /* The table; realloc'd as it grows, so keep indices, not pointers, across
  * an unlock. */
@@ -253,6 +277,8 @@ void cnsm_registry_init_once(void) CNSM_HIDDEN;
 struct cnsm_chunk *cnsm_chunk_get(const struct cnsm_module_desc *desc,
                                   uint64_t k) CNSM_HIDDEN;
 
+struct cnsm_batch_item;
+
 /* ---- snapshot.c -------------------------------------------------------- */
 
 /* One function's delta, copied out of the table so it can be sent without
@@ -280,15 +306,66 @@ extern size_t cnsm_pend_entries CNSM_HIDDEN;
 /* Fills the table's cur_* fields from every module.  Registry lock held. */
 void cnsm_snapshot(void) CNSM_HIDDEN;
 /* Snapshot and list what must be sent (deltas, announcements, spooled
- * values) into out, reusing its storage.  Takes the registry lock.  0 or
- * -1 (out of memory). */
-int cnsm_collect(struct cnsm_delta_list *out) CNSM_HIDDEN;
+ * values) into out, reusing its storage.  Every delta has errors <= calls;
+ * unless everything is wanted (final: exit, shutdown, codensm_flush), a
+ * few calls are held back to pair with errors still to come.  Takes the
+ * registry lock.  0 or -1 (out of memory). */
+int cnsm_collect(struct cnsm_delta_list *out, int everything) CNSM_HIDDEN;
 /* Moves the acknowledgement by exactly what d[0..n) carried.  Takes the
  * registry lock. */
 void cnsm_acknowledge(const struct cnsm_delta *d, size_t n) CNSM_HIDDEN;
+/* Gives the figures of a batch that was refused back to the table (its
+ * pend_* part), to be sent again in new batches. */
+void cnsm_unacknowledge(const struct cnsm_batch_item *it,
+                        size_t n) CNSM_HIDDEN;
+/* d was refused alone for good: acknowledged, and the function's later
+ * deltas are dropped too.  Takes the registry lock. */
+void cnsm_drop(const struct cnsm_delta *d) CNSM_HIDDEN;
 /* Sets acknowledged = origin = current for every function (fork child).
  * Registry lock held. */
 void cnsm_acknowledge_all_current(void) CNSM_HIDDEN;
+
+/* ---- batch.c ----------------------------------------------------------- */
+
+/* A batch's figures for one table entry (all parts together). */
+struct cnsm_batch_item {
+  size_t index;
+  uint64_t calls, errors, ns;
+};
+
+/* A frozen batch: sent, no answer.  It is resent with exactly this body
+ * and key until the collector acknowledges or refuses it. */
+struct cnsm_frozen {
+  char key[64];                  /* Idempotency-Key */
+  char *body;                    /* verbatim, NUL-ended */
+  struct cnsm_batch_item *items; /* for giving its figures back */
+  size_t n;
+  char *path; /* its spool file (claimed by this process), or NULL */
+  struct cnsm_frozen *next;
+};
+
+#define CNSM_KEY_SIZE 64
+/* Writes the next Idempotency-Key: <128-bit random hex>-<sequence>. */
+void cnsm_batch_new_key(char key[CNSM_KEY_SIZE]) CNSM_HIDDEN;
+/* Whether key has the form the collector accepts. */
+int cnsm_batch_key_valid(const char *key) CNSM_HIDDEN;
+/* Queues a frozen batch of d[0..n) with a copy of body.  NULL when out of
+ * memory.  Flush lock held. */
+struct cnsm_frozen *cnsm_frozen_add(const char *key, const char *body,
+                                    const struct cnsm_delta *d,
+                                    size_t n) CNSM_HIDDEN;
+/* Queues a frozen batch read from the spool (its items from the body);
+ * takes the registry lock.  0, or -1 when body is not an ingest body. */
+int cnsm_frozen_adopt(const char *key, const char *body,
+                      char *path) CNSM_HIDDEN;
+/* The oldest frozen batch, or NULL. */
+struct cnsm_frozen *cnsm_frozen_first(void) CNSM_HIDDEN;
+/* Removes the oldest frozen batch and its spool file. */
+void cnsm_frozen_pop(void) CNSM_HIDDEN;
+/* Gives every frozen spool file back for the next process (exit). */
+void cnsm_frozen_unclaim_all(void) CNSM_HIDDEN;
+/* Fork child: new random keys; the parent's frozen batches are its own. */
+void cnsm_batch_after_fork_child(void) CNSM_HIDDEN;
 
 /* ---- encode.c ---------------------------------------------------------- */
 
@@ -304,13 +381,26 @@ void cnsm_format_ms(char *buf, uint64_t ns) CNSM_HIDDEN;
 
 /* ---- sinks ------------------------------------------------------------- */
 
-/* Result of one send. */
-enum { CNSM_SENT = 0, CNSM_FAILED = -1 };
+/* Outcome of one send. */
+enum cnsm_outcome {
+  CNSM_SENT = 0,     /* 2xx: stored (or a repeat of a stored batch) */
+  CNSM_UNSENT = -1,  /* surely not stored (no connection, 401/403, 404/405,
+                        file not writable): kept, merged with later deltas */
+  CNSM_UNKNOWN = -2, /* maybe stored (no answer, reset, 5xx, 408, 429): the
+                        batch is frozen, resent as is under its key */
+  CNSM_REFUSED = -3, /* a 4xx retrying cannot fix: the batch is split */
+};
+#define CNSM_FAILED CNSM_UNSENT
 
-/* POSTs body to an http(s) endpoint; success means a 2xx answer within
- * timeout_ms. */
+/* POSTs body to an http(s) endpoint within timeout_ms, with an
+ * Idempotency-Key header when idem_key is not NULL; an enum cnsm_outcome.
+ * Says once per process and cause on stderr what the user must fix. */
 int cnsm_http_send(const char *endpoint, const char *api_key,
-                   const char *body, long timeout_ms) CNSM_HIDDEN;
+                   const char *idem_key, const char *body,
+                   long timeout_ms) CNSM_HIDDEN;
+/* The HTTP status and the start of the body of the last answer. */
+extern long cnsm_http_last_status CNSM_HIDDEN;
+const char *cnsm_http_last_answer(void) CNSM_HIDDEN;
 /* Forgets the curl handle without touching its sockets (fork child). */
 void cnsm_http_forget(void) CNSM_HIDDEN;
 /* Appends body and a newline to the file of a file:// URL, one write. */
@@ -320,18 +410,35 @@ const char *cnsm_file_path(const char *endpoint) CNSM_HIDDEN;
 
 /* ---- spool.c ----------------------------------------------------------- */
 
-/* Claims this endpoint's spool files and adds their deltas to the table's
- * pend_* fields.  Returns how many functions were loaded. */
-/* Whether dir holds spool files of this endpoint; takes no lock. */
-int cnsm_spool_has_files(const char *dir, const char *endpoint) CNSM_HIDDEN;
-size_t cnsm_spool_load(const char *spool_dir, const char *endpoint) CNSM_HIDDEN;
+/* Spool files are named by a hash of the endpoint AND the key: figures of
+ * one project are never sent with another project's key. */
+#define CNSM_SPOOL_FILE_MAX (64u << 20) /* bytes; bigger files are set aside */
+
+/* Whether dir holds spool files of this endpoint and key; takes no lock. */
+int cnsm_spool_has_files(const char *dir, const char *endpoint,
+                         const char *api_key) CNSM_HIDDEN;
+/* Claims this endpoint and key's spool files: deltas are added to the
+ * table's pend_* fields, frozen batches queued (batch.c); a corrupt,
+ * oversize or irregular file is renamed *.corrupt with a warning.
+ * Returns how many functions and batches were loaded. */
+size_t cnsm_spool_load(const char *spool_dir, const char *endpoint,
+                       const char *api_key) CNSM_HIDDEN;
+/* Loads one spool file's text (the fuzz target's entry).  0 or -1. */
+int cnsm_spool_parse(const char *text, size_t len, const char *sink_hash,
+                     char *path) CNSM_HIDDEN;
 /* Unlinks the claimed files once their deltas were acknowledged. */
 void cnsm_spool_release(void) CNSM_HIDDEN;
-/* Writes d[0..n) (own + spooled parts) as this endpoint's spool file,
- * atomically, then (when release) unlinks the claimed files.  0 or -1. */
+/* Writes d[0..n) (own + spooled parts) as this endpoint and key's spool
+ * file, atomically, then (when release) unlinks the claimed files.  0 or
+ * -1. */
 int cnsm_spool_write(const char *spool_dir, const char *endpoint,
-                     const struct cnsm_delta *d, size_t n,
-                     int release) CNSM_HIDDEN;
+                     const char *api_key, const struct cnsm_delta *d,
+                     size_t n, int release) CNSM_HIDDEN;
+/* Writes a frozen batch (key and body verbatim) as a spool file claimed
+ * by this process; its malloc'd path, or NULL. */
+char *cnsm_spool_write_batch(const char *spool_dir, const char *endpoint,
+                             const char *api_key, const char *idem_key,
+                             const char *body) CNSM_HIDDEN;
 /* The spool directory to use when none is configured (malloc'd). */
 char *cnsm_spool_default_dir(void) CNSM_HIDDEN;
 /* Forgets claimed files (fork child: they are the parent's). */
@@ -344,9 +451,10 @@ void cnsm_spool_forget(void) CNSM_HIDDEN;
 void cnsm_flusher_maybe_start(void) CNSM_HIDDEN;
 /* Fork child: the parent's thread does not exist here. */
 void cnsm_flusher_after_fork_child(void) CNSM_HIDDEN;
-/* Sends every delta, batch by batch, before deadline_ns (CLOCK_MONOTONIC).
- * Flush lock held by the caller.  0 when all acknowledged, else -1. */
-int cnsm_send_all(uint64_t deadline_ns) CNSM_HIDDEN;
+/* Sends frozen batches, then every delta, batch by batch, before
+ * deadline_ns (CLOCK_MONOTONIC); everything: see cnsm_collect.  Flush lock
+ * held by the caller.  0 when all acknowledged, else -1. */
+int cnsm_send_all(uint64_t deadline_ns, int everything) CNSM_HIDDEN;
 
 /* ---- report.c ---------------------------------------------------------- */
 

@@ -1,12 +1,17 @@
 /*
  * sink_http.c - http:// and https:// endpoints through libcurl.
  *
- * POST of the ingest body with exactly two headers of ours:
- * "Authorization: Bearer <CODENSM_API_KEY>" (when a key is set) and
- * "Content-Type: application/json"; curl's "Expect: 100-continue" is
- * suppressed.  Connect and total timeouts always apply, signals are never
+ * POST of the ingest body with exactly three headers of ours:
+ * "Authorization: Bearer <CODENSM_API_KEY>" (when a key is set),
+ * "Content-Type: application/json" and "Idempotency-Key: <key>" (batch.c);
+ * curl's "Expect: 100-continue" is suppressed.  Connect and total timeouts always apply, signals are never
  * used (CURLOPT_NOSIGNAL), redirects are not followed, only HTTP(S) is
- * spoken.  Success is a 2xx status.  The easy handle is reused between
+ * spoken.  The answer is classified (enum cnsm_outcome): stored (2xx), not
+ * stored and worth keeping (no connection, 401/403 key, 404/405 path),
+ * maybe stored (no answer, 5xx, 408, 429: the batch is frozen), refused
+ * for good (any other 4xx: the batch is split).  A cause the user must act
+ * on is said once per process on stderr, CODENSM_DEBUG or not: an empty
+ * dashboard must never be the only sign.  The easy handle is reused between
  * sends of one process (keep-alive) and deliberately leaked, never
  * cleaned up, in a fork child: its connection belongs to the parent.
  *
@@ -39,6 +44,7 @@ static struct {
 static int curl_loaded;
 
 static CURL *handle; /* used under the flush lock only */
+long cnsm_http_last_status;
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 
 /* Loads libcurl and calls curl_global_init, once; warns when it cannot. */
@@ -72,33 +78,64 @@ static void curl_load(void) {
   curl_loaded = 1;
 }
 
-/* Discards the response body. */
-static size_t discard(char *p, size_t size, size_t n, void *u) {
-  (void)p;
+/* The start of the last answer's body (the collector's {"error": ...}). */
+static char answer[160];
+static size_t answer_len;
+
+/* Keeps the start of the response body, discards the rest. */
+static size_t keep_answer(char *p, size_t size, size_t n, void *u) {
   (void)u;
-  return size * n;
+  size_t len = size * n, room = sizeof answer - 1 - answer_len;
+  size_t take = len < room ? len : room;
+  memcpy(answer + answer_len, p, take);
+  answer_len += take;
+  answer[answer_len] = '\0';
+  return len;
 }
 
-/* One POST; CNSM_SENT on a 2xx answer. */
-int cnsm_http_send(const char *endpoint, const char *api_key, const char *body,
-                   long timeout_ms) {
-  pthread_once(&curl_once, curl_load);
-  if (!curl_loaded)
-    return CNSM_FAILED;
-  if (!handle && !(handle = curl.easy_init()))
-    return CNSM_FAILED;
-  if (timeout_ms < 1)
-    timeout_ms = 1;
-  CURL *h = handle;
-  curl.easy_reset(h);
-  struct curl_slist *headers = NULL;
-  char auth[1024];
-  if (api_key && *api_key) {
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", api_key);
-    headers = curl.slist_append(headers, auth);
-  }
-  headers = curl.slist_append(headers, "Content-Type: application/json");
-  headers = curl.slist_append(headers, "Expect:");
+const char *cnsm_http_last_answer(void) { return answer; }
+
+/* Says once per process and cause what the user should do. */
+static void warn_cause(const char *endpoint, long status, CURLcode rc,
+                       int outcome) {
+  static int said_key, said_path, said_unreachable, said_silent;
+  if ((status == 401 || status == 403) && !said_key++)
+    cnsm_warn("the collector at %s refused the key (%ld); figures are kept "
+              "and spooled: check CODENSM_API_KEY", endpoint, status);
+  else if ((status == 404 || status == 405) && !said_path++)
+    cnsm_warn("%s answered %ld: no ingest endpoint at that path; figures are "
+              "kept and spooled: check CODENSM_ENDPOINT (it ends in "
+              "/codensm/ingest)", endpoint, status);
+  else if (rc != CURLE_OK && outcome == CNSM_UNKNOWN && !said_silent++)
+    cnsm_warn("the collector at %s did not answer (%s); the batch is kept "
+              "and resent unchanged (it is counted once): check the "
+              "collector's health", endpoint, curl.easy_strerror(rc));
+  else if (rc != CURLE_OK && outcome == CNSM_UNSENT && !said_unreachable++)
+    cnsm_warn("cannot reach the collector at %s (%s); figures are kept and "
+              "spooled for the next run: check CODENSM_ENDPOINT and that the "
+              "collector is running", endpoint, curl.easy_strerror(rc));
+}
+
+/* The outcome of a transfer that ended with rc and status. */
+static int classify(CURLcode rc, long status) {
+  if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+      rc == CURLE_COULDNT_RESOLVE_PROXY)
+    return CNSM_UNSENT; /* no request left this process */
+  if (rc != CURLE_OK)
+    return CNSM_UNKNOWN; /* timeout or reset: it may have been stored */
+  if (status >= 200 && status <= 299)
+    return CNSM_SENT;
+  if (status == 401 || status == 403 || status == 404 || status == 405)
+    return CNSM_UNSENT; /* refused before storing; a fix needs the user */
+  if (status == 408 || status == 429 || status >= 500 || status < 200)
+    return CNSM_UNKNOWN;
+  return CNSM_REFUSED; /* 400, 413, 422, ...: the body itself */
+}
+
+/* Sets the request's options on h. */
+static void set_options(CURL *h, const char *endpoint,
+                        struct curl_slist *headers, const char *body,
+                        long timeout_ms) {
   curl.easy_setopt(h, CURLOPT_URL, endpoint);
   curl.easy_setopt(h, CURLOPT_HTTPHEADER, headers);
   curl.easy_setopt(h, CURLOPT_POSTFIELDS, body);
@@ -113,21 +150,50 @@ int cnsm_http_send(const char *endpoint, const char *api_key, const char *body,
 #else
   curl.easy_setopt(h, CURLOPT_PROTOCOLS, CURLPROTO_HTTP | CURLPROTO_HTTPS);
 #endif
-  curl.easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+  curl.easy_setopt(h, CURLOPT_WRITEFUNCTION, keep_answer);
+}
+
+/* One POST; its outcome (enum cnsm_outcome). */
+int cnsm_http_send(const char *endpoint, const char *api_key,
+                   const char *idem_key, const char *body, long timeout_ms) {
+  pthread_once(&curl_once, curl_load);
+  if (!curl_loaded)
+    return CNSM_UNSENT;
+  if (!handle && !(handle = curl.easy_init()))
+    return CNSM_UNSENT;
+  if (timeout_ms < 1)
+    timeout_ms = 1;
+  CURL *h = handle;
+  curl.easy_reset(h);
+  struct curl_slist *headers = NULL;
+  char auth[1024], idem[200];
+  if (api_key && *api_key) {
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", api_key);
+    headers = curl.slist_append(headers, auth);
+  }
+  if (idem_key) {
+    snprintf(idem, sizeof idem, "Idempotency-Key: %s", idem_key);
+    headers = curl.slist_append(headers, idem);
+  }
+  headers = curl.slist_append(headers, "Content-Type: application/json");
+  headers = curl.slist_append(headers, "Expect:");
+  set_options(h, endpoint, headers, body, timeout_ms);
+  answer_len = 0;
+  answer[0] = '\0';
   CURLcode rc = curl.easy_perform(h);
   long status = 0;
   if (rc == CURLE_OK)
     curl.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
   curl.slist_free_all(headers);
-  if (rc != CURLE_OK) {
+  int outcome = classify(rc, status);
+  if (rc != CURLE_OK)
     cnsm_debug("POST %s failed: %s", endpoint, curl.easy_strerror(rc));
-    return CNSM_FAILED;
-  }
-  if (status < 200 || status > 299) {
-    cnsm_debug("POST %s answered %ld", endpoint, status);
-    return CNSM_FAILED;
-  }
-  return CNSM_SENT;
+  else if (outcome != CNSM_SENT)
+    cnsm_debug("POST %s answered %ld %s", endpoint, status, answer);
+  if (outcome == CNSM_UNSENT || rc != CURLE_OK)
+    warn_cause(endpoint, status, rc, outcome);
+  cnsm_http_last_status = status;
+  return outcome;
 }
 
 /* Fork child: drop the parent's handle without closing its connection. */

@@ -6,9 +6,10 @@
  * (modules gone); delta = current - acknowledged.  Calls and errors are
  * exact.  Time is the ratio estimator of clock.c over the cumulative
  * totals of every thread and module, so its delta is
- * max(0, estimate now - estimate acknowledged).  Only a successful send
- * moves the acknowledgement, by exactly what it carried: a failed send is
- * retried later with everything since, merged.
+ * max(0, estimate now - estimate acknowledged).  Only a send that was
+ * stored, or frozen (batch.c: its batch then owns the figures), moves the
+ * acknowledgement, by exactly what it carried: a send that surely was not
+ * stored is retried later with everything since, merged.
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -66,8 +67,64 @@ void cnsm_snapshot(void) {
     estimate(&cnsm_fns[i], probe, ns_per_tick);
 }
 
+/* Errors <= calls in every delta.
+ *
+ * The hooks count a call at entry and its error at exit, so a snapshot
+ * taken while a call runs sees the call, and only the next one its error;
+ * sent as is, that next delta carried more errors than calls (the
+ * collector refuses it: with two threads on an always-failing function,
+ * 722 of 3,093 deltas).  Let own_c, own_e be the calls and errors counted
+ * and not yet acknowledged (the acknowledgement moves by exactly what was
+ * sent).  A delta sends e = min(own_e, own_c): errors beyond the calls are
+ * carried to the next delta.  A carry can only be paid by calls not sent
+ * yet, so a background flush also holds back successes: it sends
+ * c = max(e, own_c - hold), keeping (own_c - c) - (own_e - e) >= hold
+ * calls without errors unsent whenever there are that many.
+ *
+ * Why the totals that finally arrive are exact: at the final flush (exit,
+ * codensm_shutdown, codensm_flush) everything is sent, c = own_c, and
+ * e = own_e exactly when own_e <= own_c there.  Let S = calls - errors
+ * counted (successes, in-flight calls included).  After a background
+ * flush, sent successes <= S at its snapshot - hold.  S only decreases
+ * when a call that was running at a snapshot ends with an error, by one
+ * per such call; so at the final flush own_c - own_e = S_final - sent
+ * successes >= hold - (calls running at the last background snapshot that
+ * failed after it) >= 0 while at most hold such calls per function fail
+ * (threads in the function, times its recursion depth).  hold starts at
+ * CNSM_HOLD_MIN and doubles (up to CNSM_HOLD_MAX) each time a background
+ * flush finds a carry, i.e. more such failures than it held calls for.
+ * codensm_flush() sends everything: called where no instrumented call of
+ * the same function runs in another thread, it keeps the totals exact;
+ * an error it could not pair is carried, and dropped only if no call of
+ * that function ever follows (CODENSM_DEBUG says so). */
+static void split_errors(struct cnsm_fn *e, uint64_t own_c, uint64_t own_e,
+                         int everything, uint64_t *c, uint64_t *err) {
+  *err = own_e < own_c ? own_e : own_c;
+  if (!everything && own_e > own_c && e->hold < CNSM_HOLD_MAX)
+    e->hold *= 2;
+  uint64_t hold = everything ? 0 : e->hold;
+  uint64_t rest = own_c > hold ? own_c - hold : 0;
+  *c = rest > *err ? rest : *err;
+  if (everything && own_e > own_c)
+    cnsm_debug("%s: %llu errors without a call left to pair them with",
+               e->name, (unsigned long long)(own_e - own_c));
+}
+
+/* Reserves room for every table entry in out; 0 or -1. */
+static int reserve_list(struct cnsm_delta_list *out) {
+  if (out->cap >= cnsm_fn_count && out->items)
+    return 0;
+  size_t cap = cnsm_fn_count ? cnsm_fn_count : 1;
+  struct cnsm_delta *grown = realloc(out->items, cap * sizeof *grown);
+  if (!grown)
+    return -1;
+  out->items = grown;
+  out->cap = cap;
+  return 0;
+}
+
 /* Lists every entry with something to send. */
-int cnsm_collect(struct cnsm_delta_list *out) {
+int cnsm_collect(struct cnsm_delta_list *out, int everything) {
   out->count = 0;
   pthread_mutex_lock(&cnsm_registry_lock);
   /* Time is estimated in the same pass as the deltas, and only for the
@@ -77,21 +134,24 @@ int cnsm_collect(struct cnsm_delta_list *out) {
   double ns_per_tick = cnsm_clock_ns_per_tick();
   uint64_t probe = cnsm_clock_probe_ticks();
   size_t n = 0;
-  if (out->cap < cnsm_fn_count || !out->items) {
-    size_t cap = cnsm_fn_count ? cnsm_fn_count : 1;
-    struct cnsm_delta *grown = realloc(out->items, cap * sizeof *grown);
-    if (!grown) {
-      pthread_mutex_unlock(&cnsm_registry_lock);
-      return -1;
-    }
-    out->items = grown;
-    out->cap = cap;
+  if (reserve_list(out) != 0) {
+    pthread_mutex_unlock(&cnsm_registry_lock);
+    return -1;
   }
   struct cnsm_delta *d = out->items;
   for (size_t i = 0; i < cnsm_fn_count; i++) {
     struct cnsm_fn *e = &cnsm_fns[i];
-    uint64_t calls = sub0(e->cur.calls, e->ack_calls);
-    uint64_t errors = sub0(e->cur.errors, e->ack_errors);
+    uint64_t own_c = sub0(e->cur.calls, e->ack_calls);
+    uint64_t own_e = sub0(e->cur.errors, e->ack_errors);
+    if (e->poisoned) { /* refused for good: never blocks the rest */
+      e->ack_calls += own_c;
+      e->ack_errors += own_e;
+      continue;
+    }
+    if (!own_c && !own_e && e->announced && !e->pend_present)
+      continue;
+    uint64_t calls, errors;
+    split_errors(e, own_c, own_e, everything, &calls, &errors);
     if (!calls && !errors && e->announced && !e->pend_present)
       continue;
     cnsm_fn_refresh(e);
@@ -118,26 +178,58 @@ int cnsm_collect(struct cnsm_delta_list *out) {
   return 0;
 }
 
+/* Moves e's acknowledgement by what d carried.  Registry lock held.
+ * Returns 1 when the last spooled entry was acknowledged. */
+static int acknowledge_one(struct cnsm_fn *e, const struct cnsm_delta *d) {
+  e->ack_calls += d->calls;
+  e->ack_errors += d->errors;
+  e->ack_ns += d->ns;
+  e->announced = 1;
+  if (!e->pend_present)
+    return 0;
+  e->pend_calls -= d->pend_calls;
+  e->pend_errors -= d->pend_errors;
+  e->pend_ns -= d->pend_ns;
+  if (e->pend_calls || e->pend_errors || e->pend_ns)
+    return 0;
+  e->pend_present = 0;
+  return --cnsm_pend_entries == 0;
+}
+
 /* Moves the acknowledgement by what d[0..n) carried. */
 void cnsm_acknowledge(const struct cnsm_delta *d, size_t n) {
   int spool_done = 0;
   pthread_mutex_lock(&cnsm_registry_lock);
+  for (size_t i = 0; i < n; i++)
+    spool_done |= acknowledge_one(&cnsm_fns[d[i].index], &d[i]);
+  pthread_mutex_unlock(&cnsm_registry_lock);
+  if (spool_done)
+    cnsm_spool_release();
+}
+
+/* A refused batch's figures become pending again, as spooled ones are. */
+void cnsm_unacknowledge(const struct cnsm_batch_item *it, size_t n) {
+  pthread_mutex_lock(&cnsm_registry_lock);
   for (size_t i = 0; i < n; i++) {
-    struct cnsm_fn *e = &cnsm_fns[d[i].index];
-    e->ack_calls += d[i].calls;
-    e->ack_errors += d[i].errors;
-    e->ack_ns += d[i].ns;
-    e->announced = 1;
-    if (e->pend_present) {
-      e->pend_calls -= d[i].pend_calls;
-      e->pend_errors -= d[i].pend_errors;
-      e->pend_ns -= d[i].pend_ns;
-      if (!e->pend_calls && !e->pend_errors && !e->pend_ns) {
-        e->pend_present = 0;
-        spool_done = --cnsm_pend_entries == 0;
-      }
+    struct cnsm_fn *e = &cnsm_fns[it[i].index];
+    e->pend_calls += it[i].calls;
+    e->pend_errors += it[i].errors;
+    e->pend_ns += it[i].ns;
+    if (!e->pend_present) {
+      e->pend_present = 1;
+      cnsm_pend_entries++;
     }
   }
+  pthread_mutex_unlock(&cnsm_registry_lock);
+}
+
+/* Drops a delta the collector refused on its own; collect drops the
+ * function's later deltas (they would be refused, one request each). */
+void cnsm_drop(const struct cnsm_delta *d) {
+  pthread_mutex_lock(&cnsm_registry_lock);
+  struct cnsm_fn *e = &cnsm_fns[d->index];
+  int spool_done = acknowledge_one(e, d);
+  e->poisoned = 1;
   pthread_mutex_unlock(&cnsm_registry_lock);
   if (spool_done)
     cnsm_spool_release();

@@ -1,24 +1,37 @@
 /*
- * spool.c - deltas that could not be sent before exit, for the next
- * process that uses the same endpoint.
+ * spool.c - what could not be delivered, for the next process that uses
+ * the same endpoint AND the same key.
  *
  * Layout: one directory (CODENSM_SPOOL_DIR, default
- * $XDG_CACHE_HOME/codensm/spool or ~/.cache/codensm/spool), files named
- * <endpoint hash>-<pid>-<ns>.json holding
- *   {"endpoint":"...","functions":[{"name","department","value_weight",
- *                                   "calls","errors","total_ns"}]}
+ * $XDG_CACHE_HOME/codensm/spool or ~/.cache/codensm/spool).  A file's name
+ * starts with 16 hex digits of H = SHA-256(endpoint "\n" key), so figures
+ * counted under one project's key are never sent with another's; the key
+ * itself is written nowhere, the file holds H in full ("sink").  Two kinds:
+ *   <H16>-<pid>-<ns>.json   deltas, merged:
+ *     {"sink":H,"endpoint":"...","functions":[{"name","department",
+ *      "value_weight","calls","errors","total_ns"}]}
+ *   <H16>-<pid>-<ns>.batch  one frozen batch (batch.c), verbatim:
+ *     {"sink":H,"endpoint":"...","idempotency_key":"...","body":"..."}
  * written to a dot-file first and renamed into place (atomic).  A process
  * claims a file by renaming it to <name>.claimed-<its pid> (so two
- * processes never both send it), adds its deltas to what it sends, and
- * unlinks it only once they were acknowledged.  If that process exits
- * unacknowledged it writes everything (claimed + its own) as a new spool
- * file and unlinks the claimed ones; if it dies, a later process re-claims
- * the files whose claiming pid no longer exists.  Delivery is
- * at-least-once: a send that timed out at exit may still have reached the
- * server.  Called with the flush lock held.
+ * processes never both send it).  Deltas are added to the table (pend_*)
+ * and the files unlinked once acknowledged; at exit what is left is
+ * written as ONE new deltas file, so the spool's size is bounded by the
+ * number of functions, not of runs.  A frozen batch is written when it
+ * freezes and unlinked when acknowledged; at exit it is unclaimed, and the
+ * next process resends it under its key.  If a process dies, a later one
+ * re-claims the files whose claiming pid no longer exists.
+ *
+ * The directory is not trusted: only regular files (O_NOFOLLOW |
+ * O_NONBLOCK, then fstat) of at most CNSM_SPOOL_FILE_MAX bytes are read; a
+ * FIFO would hang the exit, a 900 MB file was read whole at every start.
+ * A file that is irregular, too big or not a spool file is renamed
+ * <name>.corrupt with one warning; entries are sanitized like any other
+ * name (table.c), errors clamped to calls.  Called with the flush lock.
  */
 #define _GNU_SOURCE
 #include <cjson/cJSON.h>
+#include "../collector/sha256.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -33,12 +46,24 @@
 static char **claimed; /* paths of files this process claimed */
 static size_t claimed_count;
 
-/* FNV-1a of the endpoint, as 16 hex digits. */
-static void endpoint_hash(const char *endpoint, char out[17]) {
-  uint64_t h = 1469598103934665603ull;
-  for (const char *s = endpoint; *s; s++)
-    h = (h ^ (unsigned char)*s) * 1099511628211ull;
-  snprintf(out, 17, "%016llx", (unsigned long long)h);
+/* H = SHA-256(endpoint "\n" key) in hex (64 digits). */
+static void sink_hash(const char *endpoint, const char *key, char out[65]) {
+  size_t el = strlen(endpoint), kl = key ? strlen(key) : 0;
+  char *buf = malloc(el + kl + 2);
+  uint8_t h[CNSM_SHA256_LEN];
+  if (!buf) { /* no memory: a name no real sink has */
+    memset(out, 'x', 64);
+    out[64] = '\0';
+    return;
+  }
+  memcpy(buf, endpoint, el);
+  buf[el] = '\n';
+  if (kl)
+    memcpy(buf + el + 1, key, kl);
+  cnsm_sha256(buf, el + 1 + kl, h);
+  free(buf);
+  for (int i = 0; i < CNSM_SHA256_LEN; i++)
+    snprintf(out + 2 * i, 3, "%02x", h[i]);
 }
 
 /* Creates dir and its parents (mode 0700). */
@@ -69,48 +94,60 @@ char *cnsm_spool_default_dir(void) {
   return strdup(buf);
 }
 
-/* Reads a whole small file; malloc'd, NUL-ended, or NULL. */
-static char *read_file(const char *path) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
+/* Moves a file that is not a usable spool file aside (<path>.corrupt),
+ * with one warning per process. */
+static void set_aside(const char *path, const char *why) {
+  static int warned;
+  char to[4200];
+  snprintf(to, sizeof to, "%s.corrupt", path);
+  int moved = rename(path, to) == 0;
+  if (!warned++)
+    cnsm_warn("spool file %s %s; %s (the rest of the spool is delivered)",
+              path, why, moved ? "moved aside as *.corrupt" : "left alone");
+}
+
+/* Reads a spool file: regular, at most CNSM_SPOOL_FILE_MAX bytes, never
+ * blocking.  Malloc'd, NUL-ended; NULL after setting it aside. */
+static char *read_file(const char *path, size_t *len) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) {
+    if (errno == ELOOP)
+      set_aside(path, "is a symbolic link");
     return NULL;
+  }
   struct stat st;
   char *buf = NULL;
-  if (fstat(fd, &st) == 0 && st.st_size < (1 << 30) &&
-      (buf = malloc((size_t)st.st_size + 1))) {
+  const char *why = "cannot be read";
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+    why = "is not a regular file";
+  else if ((uint64_t)st.st_size > CNSM_SPOOL_FILE_MAX)
+    why = "is larger than 64 MB";
+  else if ((buf = malloc((size_t)st.st_size + 1))) {
     ssize_t n = read(fd, buf, (size_t)st.st_size);
-    if (n != st.st_size) {
+    if (n == st.st_size) {
+      buf[n] = '\0';
+      *len = (size_t)n;
+    } else {
       free(buf);
       buf = NULL;
-    } else
-      buf[n] = '\0';
+    }
   }
   close(fd);
+  if (!buf)
+    set_aside(path, why);
   return buf;
 }
 
 /* A number member as uint64 (0 when missing or negative). */
 static uint64_t num(const cJSON *o, const char *key) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-  return cJSON_IsNumber(v) && v->valuedouble > 0 ? (uint64_t)v->valuedouble
-                                                 : 0;
+  if (!cJSON_IsNumber(v) || !(v->valuedouble > 0))
+    return 0;
+  return v->valuedouble < 1.8e19 ? (uint64_t)v->valuedouble : UINT64_MAX;
 }
 
-/* Adds one spool file's functions to the table's pend_*.  Returns how
- * many; -1 when the file is not ours or unreadable. */
-static long load_file(const char *path, const char *endpoint) {
-  char *text = read_file(path);
-  if (!text)
-    return -1;
-  cJSON *root = cJSON_Parse(text);
-  free(text);
-  const cJSON *ep = cJSON_GetObjectItemCaseSensitive(root, "endpoint");
-  const cJSON *fns = cJSON_GetObjectItemCaseSensitive(root, "functions");
-  if (!cJSON_IsString(ep) || strcmp(ep->valuestring, endpoint) != 0 ||
-      !cJSON_IsArray(fns)) {
-    cJSON_Delete(root);
-    return -1;
-  }
+/* Adds a deltas file's functions to the table's pend_*; how many. */
+static long load_functions(const cJSON *fns) {
   long n = 0;
   const cJSON *f;
   pthread_mutex_lock(&cnsm_registry_lock);
@@ -125,8 +162,9 @@ static long load_file(const char *path, const char *endpoint) {
     if (i == SIZE_MAX)
       continue;
     struct cnsm_fn *e = &cnsm_fns[i];
-    e->pend_calls += num(f, "calls");
-    e->pend_errors += num(f, "errors");
+    uint64_t calls = num(f, "calls"), errors = num(f, "errors");
+    e->pend_calls += calls;
+    e->pend_errors += errors < calls ? errors : calls; /* the contract's rule */
     e->pend_ns += num(f, "total_ns");
     if (!e->pend_present) {
       e->pend_present = 1;
@@ -135,8 +173,57 @@ static long load_file(const char *path, const char *endpoint) {
     n++;
   }
   pthread_mutex_unlock(&cnsm_registry_lock);
-  cJSON_Delete(root);
   return n;
+}
+
+/* Loads one spool file's text: deltas into the table, a frozen batch into
+ * batch.c's queue (which then owns path).  Returns 0, 1 when it is not
+ * this sink's, or -1 when it is not a spool file at all. */
+int cnsm_spool_parse(const char *text, size_t len, const char *hash,
+                     char *path) {
+  cJSON *root = cJSON_ParseWithLength(text, len);
+  const cJSON *sink = cJSON_GetObjectItemCaseSensitive(root, "sink");
+  const cJSON *fns = cJSON_GetObjectItemCaseSensitive(root, "functions");
+  const cJSON *key = cJSON_GetObjectItemCaseSensitive(root, "idempotency_key");
+  const cJSON *body = cJSON_GetObjectItemCaseSensitive(root, "body");
+  int rc = -1;
+  if (!cJSON_IsString(sink))
+    rc = -1;
+  else if (strcmp(sink->valuestring, hash) != 0)
+    rc = 1;
+  else if (cJSON_IsArray(fns))
+    rc = load_functions(fns) >= 0 ? 0 : -1;
+  else if (cJSON_IsString(key) && cJSON_IsString(body))
+    rc = cnsm_frozen_adopt(key->valuestring, body->valuestring, path);
+  cJSON_Delete(root);
+  return rc;
+}
+
+/* Reads and loads one claimed file.  1: a deltas file (keep its path in
+ * claimed), 2: a frozen batch (batch.c owns path), 0: given back or set
+ * aside (path freed). */
+static int load_file(const char *dir, const char *name, char *path,
+                     const char hash[65]) {
+  size_t len = 0;
+  char *text = read_file(path, &len);
+  if (!text) {
+    free(path);
+    return 0;
+  }
+  int frozen = strstr(name, ".batch") != NULL;
+  int rc = cnsm_spool_parse(text, len, hash, frozen ? path : NULL);
+  free(text);
+  if (rc == 0)
+    return frozen ? 2 : 1;
+  if (rc == 1) { /* another sink's, same 16 digits: give it back */
+    char back[4200];
+    snprintf(back, sizeof back, "%s/%s", dir, name);
+    rename(path, back);
+  } else {
+    set_aside(path, "is not a spool file (corrupt)");
+  }
+  free(path);
+  return 0;
 }
 
 /* The pid of a "...claimed-<pid>" name, or 0. */
@@ -158,64 +245,66 @@ static char *claim(const char *dir, const char *name) {
   return strdup(to);
 }
 
-/* The next entry of d that is a spool file of the endpoint whose hash is
- * given (claimed or not), or NULL. */
-static const char *next_endpoint_file(DIR *d, const char hash[17]) {
+/* The next entry of d that is a spool file of the sink whose hash is
+ * given (claimed or not, never set aside), or NULL. */
+static const char *next_sink_file(DIR *d, const char hash[65]) {
   struct dirent *ent;
   while ((ent = readdir(d)))
-    if (strncmp(ent->d_name, hash, 16) == 0 && ent->d_name[16] == '-')
+    if (strncmp(ent->d_name, hash, 16) == 0 && ent->d_name[16] == '-' &&
+        !strstr(ent->d_name, ".corrupt"))
       return ent->d_name;
   return NULL;
 }
 
-/* Whether dir holds any spool file of this endpoint; reads only the
+/* Whether dir holds any spool file of this sink; reads only the
  * directory, so the flusher can ask before taking any lock. */
-int cnsm_spool_has_files(const char *dir, const char *endpoint) {
-  char hash[17];
-  endpoint_hash(endpoint, hash);
+int cnsm_spool_has_files(const char *dir, const char *endpoint,
+                         const char *key) {
+  char hash[65];
+  sink_hash(endpoint, key, hash);
   DIR *d = opendir(dir);
   if (!d)
     return 0;
-  int found = next_endpoint_file(d, hash) != NULL;
+  int found = next_sink_file(d, hash) != NULL;
   closedir(d);
   return found;
 }
 
-/* Claims and loads every spool file of this endpoint. */
-size_t cnsm_spool_load(const char *dir, const char *endpoint) {
-  char hash[17];
-  endpoint_hash(endpoint, hash);
+/* Remembers a claimed deltas file; 0 or -1. */
+static int remember(char *path) {
+  char **grown = realloc(claimed, (claimed_count + 1) * sizeof *claimed);
+  if (!grown)
+    return -1;
+  claimed = grown;
+  claimed[claimed_count++] = path;
+  return 0;
+}
+
+/* Claims and loads every spool file of this endpoint and key. */
+size_t cnsm_spool_load(const char *dir, const char *endpoint,
+                       const char *key) {
+  char hash[65];
+  sink_hash(endpoint, key, hash);
   DIR *d = opendir(dir);
   if (!d)
     return 0;
   size_t total = 0;
   const char *name;
-  while ((name = next_endpoint_file(d, hash))) {
+  while ((name = next_sink_file(d, hash))) {
     pid_t pid = claimer(name);
     if (pid && (pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH))
       continue; /* claimed by a live process */
-    if (!pid && !strstr(name, ".json"))
+    if (!pid && !strstr(name, ".json") && !strstr(name, ".batch"))
       continue;
     char *path = claim(dir, name);
     if (!path)
       continue;
-    long n = load_file(path, endpoint);
-    if (n < 0) { /* not ours after all: give it back */
-      char back[4096];
-      snprintf(back, sizeof back, "%s/%s", dir, name);
-      rename(path, back);
-      free(path);
-      continue;
-    }
-    char **grown = realloc(claimed, (claimed_count + 1) * sizeof *claimed);
-    if (!grown) {
-      free(path);
-      continue;
-    }
-    claimed = grown;
-    claimed[claimed_count++] = path;
-    total += (size_t)n;
-    cnsm_debug("loaded %ld spooled functions from %s", n, path);
+    int kind = load_file(dir, name, path, hash);
+    if (kind == 1 && remember(path) != 0)
+      free(path); /* loaded; the file stays, unclaimed by anyone alive */
+    total += kind != 0;
+    if (kind)
+      cnsm_debug("loaded spool file %s", name);
   }
   closedir(d);
   return total;
@@ -246,25 +335,63 @@ static cJSON *spool_item(const struct cnsm_delta *d) {
   cJSON_AddStringToObject(o, "name", d->name);
   cJSON_AddStringToObject(o, "department", d->department);
   cJSON_AddNumberToObject(o, "value_weight", d->weight);
-  cJSON_AddNumberToObject(o, "calls", (double)(d->calls + d->pend_calls));
-  cJSON_AddNumberToObject(o, "errors", (double)(d->errors + d->pend_errors));
+  uint64_t calls = d->calls + d->pend_calls;
+  uint64_t errors = d->errors + d->pend_errors;
+  cJSON_AddNumberToObject(o, "calls", (double)calls);
+  cJSON_AddNumberToObject(o, "errors",
+                          (double)(errors < calls ? errors : calls));
   cJSON_AddNumberToObject(o, "total_ns", (double)(d->ns + d->pend_ns));
   return o;
 }
 
-/* Writes d[0..n) atomically as a new spool file of endpoint. */
-int cnsm_spool_write(const char *dir, const char *endpoint,
-                     const struct cnsm_delta *d, size_t n, int release) {
+/* Writes text atomically as dir/<H16>-<pid>-<ns><suffix>; the path's
+ * malloc'd copy, or NULL. */
+static char *write_atomically(const char *dir, const char hash[65],
+                              const char *suffix, const char *text) {
   if (mkdirs(dir) != 0)
-    return -1;
+    return NULL;
+  char tmp[4200], path[4200];
+  unsigned long long now = (unsigned long long)cnsm_now_ns();
+  snprintf(path, sizeof path, "%s/%.16s-%ld-%llu%s", dir, hash, (long)getpid(),
+           now, suffix);
+  snprintf(tmp, sizeof tmp, "%s/.%.16s-%ld-%llu.tmp", dir, hash,
+           (long)getpid(), now);
+  int ok = 0;
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+                0600);
+  if (fd >= 0) {
+    size_t len = strlen(text);
+    ok = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
+    close(fd);
+    ok = ok && rename(tmp, path) == 0;
+    if (!ok)
+      unlink(tmp);
+  }
+  return ok ? strdup(path) : NULL;
+}
+
+/* A spool file's root object: {"sink":H,"endpoint":E}. */
+static cJSON *file_root(const char *endpoint, const char hash[65]) {
   cJSON *root = cJSON_CreateObject();
+  if (root) {
+    cJSON_AddStringToObject(root, "sink", hash);
+    cJSON_AddStringToObject(root, "endpoint", endpoint);
+  }
+  return root;
+}
+
+/* Writes d[0..n) atomically as a new deltas file of endpoint and key. */
+int cnsm_spool_write(const char *dir, const char *endpoint, const char *key,
+                     const struct cnsm_delta *d, size_t n, int release) {
+  char hash[65];
+  sink_hash(endpoint, key, hash);
+  cJSON *root = file_root(endpoint, hash);
   cJSON *arr = cJSON_CreateArray();
   if (!root || !arr) {
     cJSON_Delete(root);
     cJSON_Delete(arr);
     return -1;
   }
-  cJSON_AddStringToObject(root, "endpoint", endpoint);
   cJSON_AddItemToObject(root, "functions", arr);
   for (size_t i = 0; i < n; i++) {
     cJSON *o = spool_item(&d[i]);
@@ -275,29 +402,35 @@ int cnsm_spool_write(const char *dir, const char *endpoint,
   cJSON_Delete(root);
   if (!text)
     return -1;
-  char hash[17], tmp[4096], path[4096];
-  endpoint_hash(endpoint, hash);
-  uint64_t now = cnsm_now_ns();
-  snprintf(path, sizeof path, "%s/%s-%ld-%llu.json", dir, hash, (long)getpid(),
-           (unsigned long long)now);
-  snprintf(tmp, sizeof tmp, "%s/.%s-%ld-%llu.tmp", dir, hash, (long)getpid(),
-           (unsigned long long)now);
-  int rc = -1;
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd >= 0) {
-    size_t len = strlen(text);
-    int ok = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
-    close(fd);
-    if (ok && rename(tmp, path) == 0)
-      rc = 0;
-    else
-      unlink(tmp);
-  }
+  char *path = write_atomically(dir, hash, ".json", text);
   free(text);
-  if (rc == 0) {
-    cnsm_debug("spooled %zu functions to %s", n, path);
-    if (release)
-      cnsm_spool_release(); /* their contents are in the new file */
-  }
-  return rc;
+  if (!path)
+    return -1;
+  cnsm_debug("spooled %zu functions to %s", n, path);
+  free(path);
+  if (release)
+    cnsm_spool_release(); /* their contents are in the new file */
+  return 0;
+}
+
+/* Writes a frozen batch as a .batch file, claimed by this process. */
+char *cnsm_spool_write_batch(const char *dir, const char *endpoint,
+                             const char *key, const char *idem_key,
+                             const char *body) {
+  char hash[65];
+  sink_hash(endpoint, key, hash);
+  cJSON *root = file_root(endpoint, hash);
+  if (!root)
+    return NULL;
+  cJSON_AddStringToObject(root, "idempotency_key", idem_key);
+  cJSON_AddStringToObject(root, "body", body);
+  char *text = cJSON_PrintUnformatted(root);
+  cJSON_Delete(root);
+  if (!text)
+    return NULL;
+  char suffix[64];
+  snprintf(suffix, sizeof suffix, ".batch.claimed-%ld", (long)getpid());
+  char *path = write_atomically(dir, hash, suffix, text);
+  free(text);
+  return path;
 }

@@ -4,7 +4,8 @@
  * C++ inline and template functions exist in several modules under one
  * name, and a dlopen'ed library may come and go: counts are aggregated by
  * name here, never by (module, slot).  Entries own copies of their strings,
- * so they outlive the modules that named them.  An open-addressing hash
+ * so they outlive the modules that named them, and every string is made
+ * valid for the ingest contract on the way in (sanitize.c).  An open-addressing hash
  * (FNV-1a, linear probing) maps names to indices.  Registry lock held for
  * everything in this file.
  */
@@ -63,13 +64,9 @@ void cnsm_fn_refresh(struct cnsm_fn *e) {
                                   &e->json_head_len);
 }
 
-/* Finds or creates the entry for name. */
-size_t cnsm_fn_intern(const char *name, const char *department,
-                      uint32_t weight) {
-  if (!name)
-    name = "";
-  if (!department)
-    department = "";
+/* Finds or creates the entry for a valid name. */
+static size_t intern(const char *name, const char *department,
+                     uint32_t weight) {
   if ((cnsm_fn_count + 1) * 2 > hash_cap && hash_grow() != 0)
     return SIZE_MAX;
   size_t h = (size_t)hash_name(name) & (hash_cap - 1);
@@ -86,16 +83,37 @@ size_t cnsm_fn_intern(const char *name, const char *department,
   }
   struct cnsm_fn *e = &cnsm_fns[cnsm_fn_count];
   memset(e, 0, sizeof *e);
+  int changed;
   e->name = strdup(name);
-  e->compiled_department = strdup(department);
+  e->compiled_department = cnsm_sanitize_string(
+      department, CNSM_DEPARTMENT_MAX, "unassigned", &changed);
   if (!e->name || !e->compiled_department) {
     free(e->name);
     free(e->compiled_department);
     return SIZE_MAX;
   }
-  e->compiled_weight = weight;
+  e->compiled_weight = cnsm_sanitize_weight(weight);
+  e->hold = CNSM_HOLD_MIN;
   e->cfg_generation = cnsm_cfg.generation - 1;
   cnsm_fn_refresh(e);
   hash_slots[h] = cnsm_fn_count + 1;
   return cnsm_fn_count++;
+}
+
+/* Finds or creates the entry for name, made valid for the contract first
+ * (sanitize.c): a name with a non-UTF-8 byte from a source path, or a
+ * corrupt spool entry, must never make the collector refuse a batch. */
+size_t cnsm_fn_intern(const char *raw_name, const char *department,
+                      uint32_t weight) {
+  int changed;
+  char *name = cnsm_sanitize_string(raw_name, CNSM_NAME_MAX, "?", &changed);
+  if (!name)
+    return SIZE_MAX;
+  if (changed)
+    cnsm_debug("function name \"%.60s\" is not valid UTF-8 of 1..%d bytes; "
+               "sent as \"%.60s\"", raw_name ? raw_name : "", CNSM_NAME_MAX,
+               name);
+  size_t i = intern(name, department, weight);
+  free(name);
+  return i;
 }
