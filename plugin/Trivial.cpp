@@ -12,10 +12,14 @@ using namespace llvm;
 namespace codensm {
 
 /// An instruction the optimiser removes from a small function: the front
-/// end's spills of parameters and locals, and bookkeeping.
+/// end's spills of parameters and locals, merges (phis, jumps) and
+/// bookkeeping.
 static bool vanishes(const Instruction &I) {
-  if (isa<AllocaInst>(I) || isa<CastInst>(I) || isa<DbgInfoIntrinsic>(I))
+  if (isa<AllocaInst>(I) || isa<CastInst>(I) || isa<DbgInfoIntrinsic>(I) ||
+      isa<PHINode>(I))
     return true;
+  if (const auto *Br = dyn_cast<BranchInst>(&I))
+    return Br->isUnconditional();
   if (const auto *II = dyn_cast<IntrinsicInst>(&I))
     return II->isLifetimeStartOrEnd() || II->isAssumeLikeIntrinsic();
   if (const auto *Load = dyn_cast<LoadInst>(&I))

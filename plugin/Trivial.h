@@ -20,8 +20,8 @@ namespace codensm {
 /// Whether F calls no function (intrinsics aside), has no loop, and has at
 /// most MaxInstructions instructions that do work.  Counted on the IR as
 /// the front end emits it, so what the optimiser will remove does not
-/// count: allocas, debug and lifetime intrinsics, casts, and the loads
-/// and stores of local variables.
+/// count: allocas, debug and lifetime intrinsics, casts, phis,
+/// unconditional branches, and the loads and stores of local variables.
 bool isTrivial(const llvm::Function &F, unsigned MaxInstructions);
 
 } // namespace codensm

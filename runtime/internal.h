@@ -212,6 +212,13 @@ extern size_t cnsm_fn_count CNSM_HIDDEN;
  * when out of memory.  Registry lock held. */
 size_t cnsm_fn_intern(const char *name, const char *department,
                       uint32_t weight) CNSM_HIDDEN;
+/* Functions listed without a probe (CNSM_FN_NOT_INSTRUMENTED), for the
+ * report; a name may repeat.  Registry lock held. */
+extern char **cnsm_not_instrumented CNSM_HIDDEN;
+extern size_t cnsm_not_instrumented_count CNSM_HIDDEN;
+void cnsm_note_not_instrumented(const char *name) CNSM_HIDDEN;
+/* The entry named name, or NULL.  Registry lock held. */
+const struct cnsm_fn *cnsm_fn_find(const char *name) CNSM_HIDDEN;
 /* Re-applies the prefix maps to e when the configuration changed. */
 void cnsm_fn_refresh(struct cnsm_fn *e) CNSM_HIDDEN;
 
@@ -246,6 +253,9 @@ struct cnsm_module {
 extern pthread_mutex_t cnsm_registry_lock CNSM_HIDDEN;
 extern struct cnsm_module *cnsm_modules CNSM_HIDDEN;
 
+/* m->entry of a function listed but not instrumented (the trivial-function
+ * policy): it has no table entry, so it is never sent as never called. */
+#define CNSM_NOT_COUNTED (SIZE_MAX - 1)
 /* Builds m->entry (table indices).  Registry lock held.  0 or -1. */
 int cnsm_module_map(struct cnsm_module *m) CNSM_HIDDEN;
 /* acc += s, for a slot only the caller's thread writes (or a folded one). */

@@ -226,6 +226,11 @@ int cnsm_module_map(struct cnsm_module *m) {
     return -1;
   for (uint32_t i = 0; i < n; i++) {
     const struct cnsm_function_info *f = &m->desc->functions[i];
+    if (f->flags & CNSM_FN_NOT_INSTRUMENTED) {
+      entry[i] = CNSM_NOT_COUNTED;
+      cnsm_note_not_instrumented(f->name);
+      continue;
+    }
     entry[i] = cnsm_fn_intern(f->name, f->department, f->weight);
     if (entry[i] == SIZE_MAX) {
       free(entry);
@@ -394,7 +399,8 @@ CNSM_EXPORT void __codensm_unregister(const struct cnsm_module_desc *desc) {
   /* Retired totals into the table, which owns copies of the names. */
   if (cnsm_module_map(m) == 0)
     for (uint32_t i = 0; i < n; i++)
-      cnsm_slot_add(&cnsm_fns[m->entry[i]].base, &m->retired[i]);
+      if (m->entry[i] != CNSM_NOT_COUNTED)
+        cnsm_slot_add(&cnsm_fns[m->entry[i]].base, &m->retired[i]);
   struct cnsm_module **pp = &cnsm_modules;
   while (*pp && *pp != m)
     pp = &(*pp)->next;

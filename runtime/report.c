@@ -19,6 +19,36 @@ static int by_name(const void *a, const void *b) {
                 cnsm_fns[*(const size_t *)b].name);
 }
 
+/* Orders names. */
+static int by_string(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Lists, once each, the functions the pass left without a probe (the
+ * trivial-function policy) that no module counts.  Registry lock held. */
+static void print_not_instrumented(FILE *f) {
+  size_t n = cnsm_not_instrumented_count;
+  const char **names = malloc((n ? n : 1) * sizeof *names);
+  if (!names)
+    return;
+  for (size_t i = 0; i < n; i++)
+    names[i] = cnsm_not_instrumented[i];
+  qsort(names, n, sizeof *names, by_string);
+  size_t shown = 0;
+  for (size_t i = 0; i < n; i++)
+    if ((i == 0 || strcmp(names[i], names[i - 1]) != 0) &&
+        !cnsm_fn_find(names[i]))
+      names[shown++] = names[i];
+  if (shown)
+    fprintf(f, "codensm: %zu functions not instrumented (trivial: leaf, "
+               "loop-free and small; CODENSM_TRACK or trivial_instructions: "
+               "0 counts them):\n",
+            shown);
+  for (size_t i = 0; i < shown; i++)
+    fprintf(f, "  %s\n", names[i]);
+  free(names);
+}
+
 /* Prints the table on f. */
 void cnsm_report_print(FILE *f) {
   /* Never hang the exit: give up after a second if the lock is stuck. */
@@ -56,6 +86,7 @@ void cnsm_report_print(FILE *f) {
             (unsigned long long)(e->cur.calls - e->origin_calls),
             (unsigned long long)(e->cur.errors - e->origin_errors), ms);
   }
+  print_not_instrumented(f);
   pthread_mutex_unlock(&cnsm_registry_lock);
   free(order);
 }

@@ -41,7 +41,8 @@ static void snapshot_module(struct cnsm_module *m) {
        d = CNSM_LOAD(&d->next_in_module))
     cnsm_dir_add(sums, d, n);
   for (uint32_t i = 0; i < n; i++)
-    cnsm_slot_add(&cnsm_fns[m->entry[i]].cur, &sums[i]);
+    if (m->entry[i] != CNSM_NOT_COUNTED)
+      cnsm_slot_add(&cnsm_fns[m->entry[i]].cur, &sums[i]);
 }
 
 /* Fills cur (not cur_ns) of every entry.  Registry lock held. */

@@ -64,6 +64,38 @@ void cnsm_fn_refresh(struct cnsm_fn *e) {
                                   &e->json_head_len);
 }
 
+char **cnsm_not_instrumented;
+size_t cnsm_not_instrumented_count;
+
+/* Remembers a function listed without a probe; the same name may come from
+ * many modules (a header's helper), the report lists it once. */
+void cnsm_note_not_instrumented(const char *name) {
+  static size_t cap;
+  if (cnsm_not_instrumented_count == cap) {
+    size_t grown_cap = cap ? 2 * cap : 64;
+    char **grown = realloc(cnsm_not_instrumented, grown_cap * sizeof *grown);
+    if (!grown)
+      return;
+    cnsm_not_instrumented = grown;
+    cap = grown_cap;
+  }
+  int changed;
+  char *copy = cnsm_sanitize_string(name, CNSM_NAME_MAX, "?", &changed);
+  if (copy)
+    cnsm_not_instrumented[cnsm_not_instrumented_count++] = copy;
+}
+
+/* The entry of name (as sanitised), or NULL.  Registry lock held. */
+const struct cnsm_fn *cnsm_fn_find(const char *name) {
+  if (!hash_cap)
+    return NULL;
+  size_t h = (size_t)hash_name(name) & (hash_cap - 1);
+  for (; hash_slots[h]; h = (h + 1) & (hash_cap - 1))
+    if (strcmp(cnsm_fns[hash_slots[h] - 1].name, name) == 0)
+      return &cnsm_fns[hash_slots[h] - 1];
+  return NULL;
+}
+
 /* Finds or creates the entry for a valid name. */
 static size_t intern(const char *name, const char *department,
                      uint32_t weight) {

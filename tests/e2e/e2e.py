@@ -462,7 +462,30 @@ def case_thread_memory(tc, level):
     expect_counts(sums, "widecall.lib_call", 10 + 2000, 0)
 
 
+def case_trivial(tc, level):
+    """The trivial-function policy: a leaf accessor gets no probe, is never
+    sent (not even as never called) and is listed as not instrumented by
+    CODENSM_REPORT; the function calling it is counted exactly."""
+    flags = OPT_LEVELS[level] + ["-fplugin=" + tc.plugin, "-mllvm",
+                                 "-codensm-trivial-instructions=8"]
+    src = os.path.join(PROGRAMS, "trivial.c")
+    exe = tc.compile([src], os.path.join(tc.workdir, "trivial"), flags)
+    plain = run(tc.compile([src], os.path.join(tc.workdir, "trivial.plain"),
+                           OPT_LEVELS[level], instrument=False))
+    instrumented, sums = run_counted(tc, exe, "trivial",
+                                     env={"CODENSM_REPORT": "1"})
+    expect_same_behaviour(plain, instrumented)
+    expect_counts(sums, "trivial.work", 1, 0)
+    expect_counts(sums, "trivial.main", 1, 0)
+    expect("trivial.getter" not in sums, "a function without a probe was "
+           "sent: %r" % sums.get("trivial.getter"))
+    expect("1 functions not instrumented" in instrumented.stderr and
+           "\n  trivial.getter\n" in instrumented.stderr,
+           "the report does not announce trivial.getter:\n" + instrumented.stderr)
+
+
 CASES = {
+    "trivial": case_trivial,
     "thread-memory": case_thread_memory,
     "fib": case_fib,
     "throws": case_throws,
