@@ -2,7 +2,7 @@
 -- tests/realworld/lua checks (tables, strings, coroutines, errors through
 -- pcall/error, the garbage collector), made to run for seconds.  Debian's
 -- lua5.4 source package ships no test suite, and upstream's is not in
--- Debian.  Usage: lua bench.lua [SCALE]  (SCALE 1 is about 0.1 s of plain
+-- Debian.  Usage: lua bench.lua [SCALE]  (SCALE 1 is about 0.07 s of plain
 -- -O2 CPU); prints a checksum so every build can be checked to agree.
 local scale = tonumber(arg and arg[1]) or 1
 local check = 0
