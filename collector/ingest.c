@@ -7,7 +7,9 @@
  * complete, cnsm_ingest_commit inflates it if it is gzip, hands it to
  * cnsm_ingest_parse, which checks every entry before anything is written,
  * and then to cnsm_store_ingest, which writes it in one transaction.  A
- * refusal therefore never changes the database. */
+ * refusal therefore never changes the database.  A batch named by an
+ * Idempotency-Key is stored once (store_batches.c), and no project total
+ * may pass its limit (store_totals.c). */
 #include "ingest.h"
 
 #include <stdio.h>
@@ -17,7 +19,18 @@
 #include <zlib.h>
 
 #include "keys.h"
+#include "sha256.h"
 #include "util.h"
+
+/* Fills *reply with status and a {"error": message, "field": field}
+ * body (field NULL: none). */
+static void ingestReplyField(struct cnsm_reply *reply, unsigned status,
+                             const char *field, const char *message) {
+  struct cnsm_ingest_error e = {.index = -1};
+  snprintf(e.message, sizeof e.message, "%s", message);
+  snprintf(e.field, sizeof e.field, "%s", field ? field : "");
+  cnsm_reply_set(reply, status, "application/json", cnsm_ingest_error_json(&e));
+}
 
 /* Fills *reply with status and a {"error": message} body. */
 static void ingestReply(struct cnsm_reply *reply, unsigned status,
@@ -30,7 +43,8 @@ static void ingestReply(struct cnsm_reply *reply, unsigned status,
 /* Checks key, content type and encoding before the body is read. */
 int cnsm_ingest_precheck(struct cnsm_store *st, const char *authorization,
                          const char *content_type, const char *encoding,
-                         char *project, size_t cap, struct cnsm_reply *reply) {
+                         const char *idem_key, char *project, size_t cap,
+                         struct cnsm_reply *reply) {
   const char *key = NULL;
   if (authorization != NULL && strncasecmp(authorization, "Bearer ", 7) == 0) {
     key = authorization + 7;
@@ -60,6 +74,12 @@ int cnsm_ingest_precheck(struct cnsm_store *st, const char *authorization,
   if (encoding != NULL && strcasecmp(encoding, "identity") != 0 &&
       strcasecmp(encoding, "gzip") != 0) {
     ingestReply(reply, 415, "Content-Encoding must be gzip or identity");
+    return -1;
+  }
+  if (idem_key != NULL && !cnsm_idem_key_valid(idem_key)) {
+    ingestReplyField(reply, 400, "Idempotency-Key",
+                     "Idempotency-Key must be 16 to 128 characters of "
+                     "A-Z a-z 0-9 _ . : -");
     return -1;
   }
   return 0;
@@ -93,9 +113,48 @@ static int ingestGunzip(const char *in, size_t len, char **out, size_t *olen) {
   return (produced > CNSM_BODY_MAX) ? -2 : -1;
 }
 
+/* Stores a validated batch if the database is healthy, and answers. */
+static void ingestStore(struct cnsm_store *st, const char *project,
+                        const struct cnsm_batch *b,
+                        const struct cnsm_batch_id *id,
+                        struct cnsm_reply *reply) {
+  char why[512], buf[96];
+  if (cnsm_store_health(st, why, sizeof why) != 0) {
+    cnsm_reply_error(reply, 503, why);
+    return;
+  }
+  int64_t accepted = 0;
+  const char *field = NULL;
+  sqlite3 *db = cnsm_store_acquire(st);
+  enum cnsm_store_outcome out =
+      cnsm_store_ingest(db, project, b, id, cnsm_now_s(), &accepted, &field);
+  cnsm_store_release(st, db);
+  switch (out) {
+  case CNSM_STORED:
+  case CNSM_DUPLICATE:
+    snprintf(buf, sizeof buf, "{\"accepted\":%lld%s}", (long long)accepted,
+             out == CNSM_DUPLICATE ? ",\"duplicate\":true" : "");
+    cnsm_reply_set(reply, 200, "application/json", strdup(buf));
+    break;
+  case CNSM_KEY_REUSED:
+    ingestReplyField(reply, 422, "Idempotency-Key",
+                     "this Idempotency-Key was used for another body; "
+                     "a key names exactly one batch");
+    break;
+  case CNSM_OVER_LIMIT:
+    snprintf(why, 160, "the project's %s would pass its limit "
+             "(calls and errors 2^53-1, total_ms 1e18); nothing stored", field);
+    ingestReplyField(reply, 422, field, why);
+    break;
+  default:
+    ingestReply(reply, 503, "database busy or failing; retry later");
+  }
+}
+
 /* Validates and stores a complete body; see ingest.h. */
 void cnsm_ingest_commit(struct cnsm_store *st, const char *project,
-                        const char *encoding, const char *body, size_t len,
+                        const char *encoding, const char *idem_key,
+                        const char *body, size_t len,
                         struct cnsm_reply *reply) {
   char *plain = NULL;
   if (encoding != NULL && strcasecmp(encoding, "gzip") == 0) {
@@ -119,16 +178,9 @@ void cnsm_ingest_commit(struct cnsm_store *st, const char *project,
     free(plain);
     return;
   }
-  sqlite3 *db = cnsm_store_acquire(st);
-  int rc = cnsm_store_ingest(db, project, &b, cnsm_now_s());
-  cnsm_store_release(st, db);
-  if (rc != 0) {
-    ingestReply(reply, 503, "database busy or failing; retry later");
-  } else {
-    char buf[64];
-    snprintf(buf, sizeof buf, "{\"accepted\":%zu}", b.n);
-    cnsm_reply_set(reply, 200, "application/json", strdup(buf));
-  }
+  struct cnsm_batch_id id = {.key = idem_key};
+  if (idem_key != NULL) cnsm_sha256(body, len, id.body_hash);
+  ingestStore(st, project, &b, idem_key ? &id : NULL, reply);
   cnsm_batch_free(&b);
   free(plain);
 }

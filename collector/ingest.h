@@ -17,6 +17,11 @@
 #define CNSM_BODY_MAX (4u << 20) /* bytes of request body (decoded) */
 #define CNSM_INT_MAX 9007199254740991.0 /* 2^53 - 1: exact in JSON */
 #define CNSM_WEIGHT_MAX 1000000.0
+#define CNSM_MS_MAX 1e18 /* total_ms of an element, and of a project */
+/* Idempotency-Key: 16-128 characters of [A-Za-z0-9_.:-], kept 7 days. */
+#define CNSM_IDEM_MIN 16
+#define CNSM_IDEM_MAX 128
+#define CNSM_IDEM_TTL_S (7 * 86400)
 
 /* One element of "functions": a delta since the sender's last ack. */
 struct cnsm_fn_delta {
@@ -50,6 +55,11 @@ struct cnsm_ingest_error {
 int cnsm_ingest_parse(const char *body, size_t len, struct cnsm_batch *out,
                       struct cnsm_ingest_error *err);
 
+/* Returns 1 if key is a well-formed Idempotency-Key header value
+ * (CNSM_IDEM_MIN..CNSM_IDEM_MAX characters of [A-Za-z0-9_.:-]), else 0.
+ * Pure: the fuzzer calls it too. */
+int cnsm_idem_key_valid(const char *key);
+
 /* Releases what cnsm_ingest_parse allocated.  Safe on an empty batch. */
 void cnsm_batch_free(struct cnsm_batch *b);
 
@@ -57,19 +67,25 @@ void cnsm_batch_free(struct cnsm_batch *b);
 char *cnsm_ingest_error_json(const struct cnsm_ingest_error *err);
 
 /* First look at an ingest request, before its body is read: checks the
- * bearer key (401), the content type (415) and the content encoding
- * (415).  Returns 0 and copies the key's project into project[cap] if
- * the request may proceed, or -1 with *reply filled. */
+ * bearer key (401), the content type (415), the content encoding (415)
+ * and the Idempotency-Key header, which may be NULL (400 if malformed).
+ * Returns 0 and copies the key's project into project[cap] if the
+ * request may proceed, or -1 with *reply filled. */
 int cnsm_ingest_precheck(struct cnsm_store *st, const char *authorization,
                          const char *content_type, const char *encoding,
-                         char *project, size_t cap, struct cnsm_reply *reply);
+                         const char *idem_key, char *project, size_t cap,
+                         struct cnsm_reply *reply);
 
 /* Handles the whole body of an accepted request: gunzips it if encoding
- * is "gzip" (413 if it inflates past CNSM_BODY_MAX), validates it (400)
- * and stores it in one transaction (200, or 500/503 on database
- * failure).  Always fills *reply. */
+ * is "gzip" (413 if it inflates past CNSM_BODY_MAX), validates it (400),
+ * checks the database is still there (503) and stores it in one
+ * transaction: 200 {"accepted": N}, or for a batch already stored under
+ * idem_key (NULL: none) 200 {"accepted": N, "duplicate": true}; 422 if
+ * the key came with another body or the project's totals would pass
+ * their limits; 503 on database failure.  Always fills *reply. */
 void cnsm_ingest_commit(struct cnsm_store *st, const char *project,
-                        const char *encoding, const char *body, size_t len,
+                        const char *encoding, const char *idem_key,
+                        const char *body, size_t len,
                         struct cnsm_reply *reply);
 
 #endif

@@ -86,11 +86,13 @@ static int cliParse(int argc, char **argv, int first, struct cliArgs *a) {
   return 0;
 }
 
-/* Opens the database for a CLI command (one connection). */
-static struct cnsm_store *cliOpen(const char *path) {
+/* Opens the database for a CLI command (one connection); only commands
+ * that create something pass CNSM_STORE_CREATE, so a mistyped --db is
+ * an error rather than a new empty database. */
+static struct cnsm_store *cliOpen(const char *path, int flags) {
   struct cnsm_store *st;
   char err[512];
-  if (cnsm_store_open(path, 1, &st, err, sizeof err) != 0) {
+  if (cnsm_store_open(path, 1, flags, &st, err, sizeof err) != 0) {
     fprintf(stderr, "codensm-collector: %s\n", err);
     return NULL;
   }
@@ -106,7 +108,8 @@ static int cliKey(const struct cliArgs *a, const char *db_path) {
     fputs(kUsage, stderr);
     return 2;
   }
-  struct cnsm_store *st = cliOpen(db_path);
+  struct cnsm_store *st =
+      cliOpen(db_path, strcmp(verb, "create") == 0 ? CNSM_STORE_CREATE : 0);
   if (st == NULL) return 1;
   sqlite3 *db = cnsm_store_acquire(st);
   int rc = 0;
@@ -139,7 +142,7 @@ static int cliReport(const struct cliArgs *a, const char *db_path) {
     fprintf(stderr, "codensm-collector: --since takes 15m, 24h, 7d, 2w or all\n");
     return 2;
   }
-  struct cnsm_store *st = cliOpen(db_path);
+  struct cnsm_store *st = cliOpen(db_path, 0);
   if (st == NULL) return 1;
   sqlite3 *db = cnsm_store_acquire(st);
   int rc = cnsm_report_run(db, a->project, since, since_text, a->json, stdout);

@@ -4,7 +4,8 @@
  *
  * How it works: cJSON parses the body (with its length: bodies are not
  * NUL-terminated); then every entry of "functions" is checked - types,
- * ranges, errors <= calls, name and department length and UTF-8 - before
+ * ranges (total_ms up to CNSM_MS_MAX), errors <= calls, name and
+ * department length and UTF-8 - before
  * the batch is returned.  The first problem found ends the parse with
  * the entry's index and the field's name, so a refused request is
  * refused whole and nothing of it is stored. */
@@ -125,7 +126,8 @@ static int parseEntry(const cJSON *e, long i, struct cnsm_fn_delta *d,
     return parseFail(err, i, "errors", "errors must not exceed calls");
   const cJSON *t = cJSON_GetObjectItemCaseSensitive(e, "total_ms");
   d->total_ms = 0;
-  if (t != NULL && parseReal(t, "total_ms", -1, i, &d->total_ms, err)) return -1;
+  if (t != NULL && parseReal(t, "total_ms", CNSM_MS_MAX, i, &d->total_ms, err))
+    return -1;
   return 0;
 }
 
@@ -174,6 +176,19 @@ int cnsm_ingest_parse(const char *body, size_t len, struct cnsm_batch *out,
   out->n = n;
   out->fn = d;
   return 0;
+}
+
+/* Checks an Idempotency-Key header value; see ingest.h. */
+int cnsm_idem_key_valid(const char *key) {
+  static const char kExtra[] = "_.:-";
+  size_t n = 0;
+  for (; key[n] != '\0'; n++) {
+    unsigned char c = (unsigned char)key[n];
+    int alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+                (c >= 'A' && c <= 'Z');
+    if (n >= CNSM_IDEM_MAX || (!alnum && strchr(kExtra, c) == NULL)) return 0;
+  }
+  return n >= CNSM_IDEM_MIN;
 }
 
 /* Frees a batch; leaves it empty. */

@@ -11,6 +11,7 @@
 #include "rollup.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -322,6 +323,18 @@ static void rollupNumbers(cJSON *o, const char *const *keys, const double *vals,
   for (size_t i = 0; i < n; i++) cJSON_AddNumberToObject(o, keys[i], vals[i]);
 }
 
+/* Rewrites o's counts calls and errors as exact integers: cJSON prints
+ * numbers with 15 significant digits when that reads back within a
+ * relative epsilon, which rounds counts past 10^15 (2^53 - 1 printed as
+ * 9007199254740990).  Counts are at most 2^53 - 1 (store_totals.c). */
+static void rollupExactCounts(cJSON *o, int64_t calls, int64_t errors) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%lld", (long long)calls);
+  cJSON_ReplaceItemInObjectCaseSensitive(o, "calls", cJSON_CreateRaw(buf));
+  snprintf(buf, sizeof buf, "%lld", (long long)errors);
+  cJSON_ReplaceItemInObjectCaseSensitive(o, "errors", cJSON_CreateRaw(buf));
+}
+
 /* One function as a JSON object. */
 static cJSON *rollupFnJson(const struct cnsm_fn_stat *f) {
   static const char *const keys[] = {
@@ -335,6 +348,7 @@ static cJSON *rollupFnJson(const struct cnsm_fn_stat *f) {
   cJSON_AddStringToObject(o, "name", f->name);
   cJSON_AddStringToObject(o, "department", f->department);
   rollupNumbers(o, keys, vals, sizeof vals / sizeof *vals);
+  rollupExactCounts(o, f->calls, f->errors);
   cJSON_AddStringToObject(o, "use", kUseNames[f->use]);
   return o;
 }
@@ -353,6 +367,7 @@ static cJSON *rollupDeptJson(const struct cnsm_dept_stat *d, const char *key) {
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, key, d->name);
   rollupNumbers(o, keys, vals, sizeof vals / sizeof *vals);
+  rollupExactCounts(o, d->calls, d->errors);
   return o;
 }
 

@@ -10,10 +10,20 @@
  * complete the request is routed, answered, and logged by the
  * completion callback as one line on stderr:
  *   METHOD PATH STATUS BYTES MSms
+ * Heavy reads (/api/projects, /api/report, /metrics) do not run on the HTTP threads: their
+ * connection is suspended and the work queued on the read pool
+ * (readpool.c), which resumes it with the answer, so readers cannot
+ * starve ingest.
+ * Limits (docs/collector.md, "Connections"): an idle connection is
+ * closed after SERVER_IDLE_TIMEOUT_S; one client address may hold at
+ * most SERVER_CONN_PER_IP connections, all clients SERVER_CONN_MAX
+ * (fewer if the process may not open that many files), so idle
+ * connections from one client cannot lock the others out.
  * Shutdown: SIGINT/SIGTERM are blocked in every thread and taken with
  * sigwait() by the main thread, which quiesces the daemon (no new
- * connections), waits up to 10 s for open connections to finish, stops
- * MHD and closes the database. */
+ * connections), waits up to 10 s for open connections to finish, drains
+ * the read pool (which resumes every suspended connection), stops MHD
+ * and closes the database. */
 #include "server.h"
 
 #include <netdb.h>
@@ -23,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,9 +42,24 @@
 
 #include "handlers.h"
 #include "ingest.h"
+#include "readpool.h"
 #include "util.h"
 
 #define SERVER_DISCARD_MAX (256u << 20) /* refuse to drain more than this */
+#define SERVER_IDLE_TIMEOUT_S 30u /* close a connection silent this long */
+#define SERVER_CONN_MAX 4096u     /* connections at once, all clients */
+#define SERVER_CONN_PER_IP 256u   /* connections at once, one address */
+#define SERVER_FD_RESERVE 64u     /* files kept for SQLite, logs, TLS */
+#define SERVER_READERS 2u         /* heavy reads computed at once */
+#define SERVER_READ_QUEUE 64u     /* heavy reads waiting; more: 503 */
+
+/* A heavy read handed to the read pool; see readpool.h. */
+struct serverReadJob {
+  struct cnsm_read_job base; /* first: the pool sees only this */
+  struct MHD_Connection *conn;
+  char *url, *project, *since, *limit;
+  struct cnsm_reply reply;
+};
 
 /* Per request state, from the first call of the handler to completion. */
 struct connCtx {
@@ -48,12 +74,15 @@ struct connCtx {
   struct cnsm_reply pre; /* the early refusal */
   char project[160];
   const char *encoding;
+  const char *idem_key;     /* Idempotency-Key header, or NULL */
+  struct serverReadJob *job; /* a heavy read in the read pool */
   char *buf;
   size_t len, cap, drained;
 };
 
 struct serverState {
   struct cnsm_store *store;
+  struct cnsm_readpool *readers;
 };
 
 /* Set once shutdown starts: replies then ask clients to close their
@@ -103,6 +132,7 @@ static enum MHD_Result serverSend(struct MHD_Connection *c, struct connCtx *ctx,
     MHD_add_response_header(resp, "Connection", "close");
   if (r->status == 405)
     MHD_add_response_header(resp, "Allow", ctx->ingest ? "POST" : "GET, HEAD");
+  if (r->status == 503) MHD_add_response_header(resp, "Retry-After", "1");
   if (strcmp(r->content_type, "text/html; charset=utf-8") == 0)
     MHD_add_response_header(resp, "Content-Security-Policy",
                             "default-src 'none'; script-src 'unsafe-inline'; "
@@ -115,22 +145,85 @@ static enum MHD_Result serverSend(struct MHD_Connection *c, struct connCtx *ctx,
   return ok;
 }
 
-/* Routes a complete GET/HEAD request to a read-only handler. */
-static void serverRouteGet(struct serverState *s, struct MHD_Connection *c,
-                           const char *url, struct cnsm_reply *r) {
+/* Is url one of the heavy reads that run on the read pool? */
+static int serverIsHeavy(const char *url) {
+  return strcmp(url, "/api/projects") == 0 || strcmp(url, "/api/report") == 0 ||
+         strcmp(url, "/metrics") == 0;
+}
+
+/* Runs a heavy read on a reader thread with the pool's connection. */
+static void serverReadRun(struct cnsm_read_job *base, struct cnsm_store *st) {
+  struct serverReadJob *j = (struct serverReadJob *)base;
+  if (strcmp(j->url, "/api/projects") == 0)
+    cnsm_api_projects(st, &j->reply);
+  else if (strcmp(j->url, "/api/report") == 0)
+    cnsm_api_report(st, j->project, j->since, j->limit, &j->reply);
+  else
+    cnsm_metrics_render(st, &j->reply);
+}
+
+/* Hands the answer back: the connection's handler runs again. */
+static void serverReadDone(struct cnsm_read_job *base) {
+  MHD_resume_connection(((struct serverReadJob *)base)->conn);
+}
+
+/* strdup that keeps NULL. */
+static char *serverDup(const char *s) { return s ? strdup(s) : NULL; }
+
+/* Frees a read job and its unsent answer. */
+static void serverReadFree(struct serverReadJob *j) {
+  if (j == NULL) return;
+  if (!j->reply.is_static) free(j->reply.body);
+  free(j->url);
+  free(j->project);
+  free(j->since);
+  free(j->limit);
+  free(j);
+}
+
+/* Suspends the connection and queues its heavy read; if the pool is
+ * full, resumes it at once with a 503.  Returns 0, -1 out of memory. */
+static int serverDefer(struct serverState *s, struct MHD_Connection *c,
+                       struct connCtx *ctx, const char *url) {
+  struct serverReadJob *j = calloc(1, sizeof *j);
+  if (j == NULL) return -1;
+  j->base.run = serverReadRun;
+  j->base.done = serverReadDone;
+  j->conn = c;
+  j->url = strdup(url);
+  j->project = serverDup(MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "project"));
+  j->since = serverDup(MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "since"));
+  j->limit = serverDup(MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit"));
+  ctx->job = j;
+  MHD_suspend_connection(c); /* before queueing: done() may run at once */
+  if (cnsm_readpool_submit(s->readers, &j->base) != 0) {
+    cnsm_reply_error(&j->reply, 503, "too many reads in progress; retry later");
+    MHD_resume_connection(c);
+  }
+  return 0;
+}
+
+/* GET /healthz: 200 {"ok":true}, or 503 when the database is gone. */
+static void serverHealth(struct serverState *s, struct cnsm_reply *r) {
+  char why[512];
+  if (cnsm_store_health(s->store, why, sizeof why) == 0) {
+    cnsm_reply_set(r, 200, "application/json", strdup("{\"ok\":true}"));
+    return;
+  }
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddBoolToObject(o, "ok", 0);
+  cJSON_AddStringToObject(o, "error", why);
+  cnsm_reply_set(r, 503, "application/json", cJSON_PrintUnformatted(o));
+  cJSON_Delete(o);
+}
+
+/* Routes a complete GET/HEAD request to a light read-only handler. */
+static void serverRouteGet(struct serverState *s, const char *url,
+                           struct cnsm_reply *r) {
   if (strcmp(url, "/") == 0 || strcmp(url, "/index.html") == 0) {
     cnsm_dashboard_page(r);
-  } else if (strcmp(url, "/api/projects") == 0) {
-    cnsm_api_projects(s->store, r);
-  } else if (strcmp(url, "/api/report") == 0) {
-    cnsm_api_report(s->store,
-                    MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "project"),
-                    MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "since"),
-                    MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit"), r);
-  } else if (strcmp(url, "/metrics") == 0) {
-    cnsm_metrics_render(s->store, r);
   } else if (strcmp(url, "/healthz") == 0) {
-    cnsm_reply_set(r, 200, "application/json", strdup("{\"ok\":true}"));
+    serverHealth(s, r);
   } else {
     cnsm_reply_error(r, 404, "not found");
   }
@@ -149,10 +242,12 @@ static struct connCtx *serverBegin(struct serverState *s, struct MHD_Connection 
   if (!ctx->ingest || strcmp(method, "POST") != 0) return ctx;
   const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
   ctx->encoding = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Encoding");
+  ctx->idem_key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Idempotency-Key");
   if (cnsm_ingest_precheck(s->store,
           MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"),
           MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"),
-          ctx->encoding, ctx->project, sizeof ctx->project, &ctx->pre) != 0) {
+          ctx->encoding, ctx->idem_key, ctx->project, sizeof ctx->project,
+          &ctx->pre) != 0) {
     ctx->refused = 1;
   } else if (cl != NULL && strtoull(cl, NULL, 10) > CNSM_BODY_MAX) {
     ctx->too_large = 1;
@@ -209,7 +304,10 @@ static enum MHD_Result serverHandle(void *cls, struct MHD_Connection *c,
   struct cnsm_reply r;
   memset(&r, 0, sizeof r);
   int is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
-  if (ctx->ingest && strcmp(method, "POST") != 0) {
+  if (ctx->job != NULL) { /* resumed: the read pool has answered */
+    r = ctx->job->reply;
+    memset(&ctx->job->reply, 0, sizeof ctx->job->reply);
+  } else if (ctx->ingest && strcmp(method, "POST") != 0) {
     cnsm_reply_error(&r, 405, "use POST");
   } else if (ctx->refused) {
     r = ctx->pre;
@@ -217,10 +315,12 @@ static enum MHD_Result serverHandle(void *cls, struct MHD_Connection *c,
   } else if (ctx->too_large) {
     cnsm_reply_error(&r, 413, "request body exceeds 4 MiB; send smaller batches");
   } else if (ctx->ingest) {
-    cnsm_ingest_commit(s->store, ctx->project, ctx->encoding,
+    cnsm_ingest_commit(s->store, ctx->project, ctx->encoding, ctx->idem_key,
                        ctx->buf ? ctx->buf : "", ctx->len, &r);
+  } else if (is_get && serverIsHeavy(url)) {
+    return serverDefer(s, c, ctx, url) == 0 ? MHD_YES : MHD_NO;
   } else if (is_get) {
-    serverRouteGet(s, c, url, &r);
+    serverRouteGet(s, url, &r);
   } else {
     cnsm_reply_error(&r, 405, "method not allowed");
   }
@@ -238,6 +338,7 @@ static void serverCompleted(void *cls, struct MHD_Connection *c, void **con_cls,
           ctx->status, ctx->bytes, cnsm_mono_ms() - ctx->t0,
           toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
   if (!ctx->pre.is_static) free(ctx->pre.body);
+  serverReadFree(ctx->job);
   free(ctx->buf);
   free(ctx);
   *con_cls = NULL;
@@ -293,8 +394,29 @@ static int serverResolve(const char *listen, struct sockaddr_storage *ss,
   return 0;
 }
 
+/* Raises the soft limit on open files to the hard one and returns how
+ * many connections fit in it: at most SERVER_CONN_MAX, keeping
+ * SERVER_FD_RESERVE files for everything else. */
+static unsigned serverConnectionBudget(void) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 1000;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    getrlimit(RLIMIT_NOFILE, &rl);
+  }
+  rlim_t fit = rl.rlim_cur > 2 * SERVER_FD_RESERVE ? rl.rlim_cur - SERVER_FD_RESERVE
+                                                   : SERVER_FD_RESERVE;
+  unsigned n = fit < SERVER_CONN_MAX ? (unsigned)fit : SERVER_CONN_MAX;
+  if (n < SERVER_CONN_MAX)
+    fprintf(stderr, "codensm-collector: open files limited to %llu; at most %u "
+                    "connections\n", (unsigned long long)rl.rlim_cur, n);
+  return n;
+}
+
 /* Waits for SIGINT/SIGTERM, then drains and stops the daemon. */
-static void serverWaitAndStop(struct MHD_Daemon *d, const sigset_t *set) {
+static void serverWaitAndStop(struct MHD_Daemon *d, struct serverState *s,
+                              const sigset_t *set) {
   int sig = 0;
   sigwait(set, &sig);
   fprintf(stderr, "codensm-collector: %s received, stopping\n",
@@ -309,6 +431,7 @@ static void serverWaitAndStop(struct MHD_Daemon *d, const sigset_t *set) {
     struct timespec ts = {0, 10 * 1000 * 1000};
     nanosleep(&ts, NULL);
   }
+  cnsm_readpool_stop(s->readers); /* resumes every suspended connection */
   MHD_stop_daemon(d);
 }
 
@@ -336,10 +459,11 @@ int cnsm_server_run(const struct cnsm_server_opts *o) {
       return 2;
     }
   }
-  struct serverState s;
+  struct serverState s = {NULL, NULL};
   char err[512];
   unsigned threads = o->threads ? o->threads : 4;
-  if (cnsm_store_open(o->db_path, (int)threads, &s.store, err, sizeof err) != 0) {
+  if (cnsm_store_open(o->db_path, (int)threads, CNSM_STORE_CREATE, &s.store,
+                      err, sizeof err) != 0) {
     fprintf(stderr, "codensm-collector: %s\n", err);
     free(cert);
     free(key);
@@ -353,8 +477,16 @@ int cnsm_server_run(const struct cnsm_server_opts *o) {
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, NULL);
   signal(SIGPIPE, SIG_IGN);
+  if (cnsm_readpool_start(o->db_path, SERVER_READERS, SERVER_READ_QUEUE,
+                          &s.readers, err, sizeof err) != 0) {
+    fprintf(stderr, "codensm-collector: %s\n", err);
+    cnsm_store_close(s.store);
+    free(cert);
+    free(key);
+    return 1;
+  }
 
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME |
                    MHD_USE_ERROR_LOG | MHD_USE_AUTO;
   if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
   if (cert != NULL) flags |= MHD_USE_TLS;
@@ -362,13 +494,17 @@ int cnsm_server_run(const struct cnsm_server_opts *o) {
       flags, 0, NULL, NULL, serverHandle, &s,
       MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
       MHD_OPTION_THREAD_POOL_SIZE, threads,
-      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+      MHD_OPTION_CONNECTION_TIMEOUT, SERVER_IDLE_TIMEOUT_S,
+      MHD_OPTION_CONNECTION_LIMIT, serverConnectionBudget(),
+      MHD_OPTION_PER_IP_CONNECTION_LIMIT, SERVER_CONN_PER_IP,
       MHD_OPTION_NOTIFY_COMPLETED, serverCompleted, (void *)&s,
       cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
       MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
   if (d == NULL) {
     fprintf(stderr, "codensm-collector: cannot listen on %s%s\n", o->listen,
             cert ? " (check the TLS certificate and key)" : "");
+    cnsm_readpool_stop(s.readers);
+    cnsm_readpool_free(s.readers);
     cnsm_store_close(s.store);
     free(cert);
     free(key);
@@ -383,7 +519,8 @@ int cnsm_server_run(const struct cnsm_server_opts *o) {
   fprintf(stderr, "codensm-collector: listening on %s://%s%s%s:%u (db %s)\n",
           cert ? "https" : "http", v6 ? "[" : "", host, v6 ? "]" : "",
           info ? (unsigned)info->port : 0u, o->db_path);
-  serverWaitAndStop(d, &set);
+  serverWaitAndStop(d, &s, &set);
+  cnsm_readpool_free(s.readers);
   cnsm_store_close(s.store);
   free(cert);
   free(key);

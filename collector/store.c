@@ -1,12 +1,16 @@
 /* store.c - the SQLite database behind the collector.
  *
- * Schema (user_version 1; cnsm_store_open migrates older files forward
+ * Schema (user_version 2; cnsm_store_open migrates older files forward
  * and refuses newer ones):
  *   keys(id, project, hash, hint, created_at, revoked_at)  - see keys.c
  *   functions(project, name, department, value_weight, first_seen,
  *             last_seen)  - what exists, with the latest department/weight
  *   counts(project, name, bucket, calls, errors, total_ms)  - deltas summed
  *             per minute bucket (bucket = unix seconds, multiple of 60)
+ *   totals(project, calls, errors, total_ms)  - all-time sums, held
+ *             within the limits (store_totals.c)
+ *   batches(project, key, body_hash, accepted, created_at)  - recent
+ *             Idempotency-Keys (store_batches.c)
  *
  * Concurrency: WAL mode, so readers (dashboard, report) never block the
  * writer; every ingest is one BEGIN IMMEDIATE transaction of UPSERTs
@@ -15,7 +19,11 @@
  * timeout absorbs contention with other processes (the CLI).  The server
  * keeps one connection per worker thread in a small pool, because a
  * SQLite connection holds one transaction at a time.
- * synchronous=FULL: a request is acknowledged only once it is on disk. */
+ * synchronous=FULL: a request is acknowledged only once it is on disk.
+ * Health: the file's device and inode are noted at open; a file deleted
+ * or replaced under a running server is noticed by cnsm_store_health
+ * (a stat per call), so ingest answers 503 instead of acknowledging
+ * writes into a file nobody can open again. */
 #include "store.h"
 
 #include <errno.h>
@@ -25,11 +33,19 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "ingest.h"
+#include <stdatomic.h>
+#include <unistd.h>
 
-#define CNSM_SCHEMA_VERSION 1
+#include "ingest.h"
+#include "store_guard.h"
+
+#define CNSM_SCHEMA_VERSION 2
 
 struct cnsm_store {
+  char *path;
+  dev_t dev; /* the file opened: health compares the path against it */
+  ino_t ino;
+  atomic_int unhealthy; /* logged once per failure */
   pthread_mutex_t mu;
   pthread_cond_t cv;
   int n, nfree;
@@ -64,6 +80,21 @@ static const char *const migrations[CNSM_SCHEMA_VERSION] = {
     "  total_ms REAL NOT NULL,"
     "  PRIMARY KEY(project, name, bucket)) WITHOUT ROWID;"
     "CREATE INDEX counts_by_bucket ON counts(project, bucket);",
+    "CREATE TABLE totals("
+    "  project TEXT PRIMARY KEY,"
+    "  calls INTEGER NOT NULL,"
+    "  errors INTEGER NOT NULL,"
+    "  total_ms REAL NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO totals SELECT project, TOTAL(calls), TOTAL(errors),"
+    "  TOTAL(total_ms) FROM counts GROUP BY project;"
+    "CREATE TABLE batches("
+    "  project TEXT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  body_hash BLOB NOT NULL,"
+    "  accepted INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY(project, key)) WITHOUT ROWID;"
+    "CREATE INDEX batches_by_time ON batches(created_at);",
 };
 
 /* Brings the schema to CNSM_SCHEMA_VERSION inside one transaction. */
@@ -104,11 +135,12 @@ static int storeMigrate(sqlite3 *db, char *err, size_t errlen) {
 }
 
 /* Opens one connection with the collector's settings. */
-static sqlite3 *storeConnect(const char *path, char *err, size_t errlen) {
+static sqlite3 *storeConnect(const char *path, int flags, char *err,
+                             size_t errlen) {
   sqlite3 *db = NULL;
   int rc = sqlite3_open_v2(path, &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                               SQLITE_OPEN_NOMUTEX,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+                               ((flags & CNSM_STORE_CREATE) ? SQLITE_OPEN_CREATE : 0),
                            NULL);
   if (rc != SQLITE_OK) {
     snprintf(err, errlen, "cannot open %s: %s", path,
@@ -130,25 +162,32 @@ static sqlite3 *storeConnect(const char *path, char *err, size_t errlen) {
 }
 
 /* Opens the database and its connection pool; see store.h. */
-int cnsm_store_open(const char *path, int nconn, struct cnsm_store **out,
-                    char *err, size_t errlen) {
+int cnsm_store_open(const char *path, int nconn, int flags,
+                    struct cnsm_store **out, char *err, size_t errlen) {
   if (nconn < 1) nconn = 1;
+  struct stat sb;
+  if (!(flags & CNSM_STORE_CREATE) && stat(path, &sb) != 0) {
+    snprintf(err, errlen, "no database at %s (%s); check --db or $CODENSM_DB",
+             path, strerror(errno));
+    return -1;
+  }
   struct cnsm_store *st = calloc(1, sizeof *st);
   if (st == NULL) {
     snprintf(err, errlen, "out of memory");
     return -1;
   }
+  st->path = strdup(path);
   st->all = calloc((size_t)nconn, sizeof *st->all);
   st->free = calloc((size_t)nconn, sizeof *st->free);
   pthread_mutex_init(&st->mu, NULL);
   pthread_cond_init(&st->cv, NULL);
-  if (st->all == NULL || st->free == NULL) {
+  if (st->path == NULL || st->all == NULL || st->free == NULL) {
     snprintf(err, errlen, "out of memory");
     cnsm_store_close(st);
     return -1;
   }
   for (int i = 0; i < nconn; i++) {
-    sqlite3 *db = storeConnect(path, err, errlen);
+    sqlite3 *db = storeConnect(path, flags, err, errlen);
     if (db == NULL || (i == 0 && storeMigrate(db, err, errlen) != 0)) {
       sqlite3_close(db);
       cnsm_store_close(st);
@@ -157,8 +196,37 @@ int cnsm_store_open(const char *path, int nconn, struct cnsm_store **out,
     st->all[st->n++] = db;
     st->free[st->nfree++] = db;
   }
+  if (stat(path, &sb) != 0) {
+    snprintf(err, errlen, "cannot stat %s: %s", path, strerror(errno));
+    cnsm_store_close(st);
+    return -1;
+  }
+  st->dev = sb.st_dev;
+  st->ino = sb.st_ino;
   *out = st;
   return 0;
+}
+
+/* Is the file at the path still the one opened, and writable?  See
+ * store.h.  As root, permissions do not stop writes, but a deleted or
+ * replaced file (or directory) does: acknowledged data would be lost. */
+int cnsm_store_health(struct cnsm_store *st, char *err, size_t errlen) {
+  struct stat sb;
+  if (stat(st->path, &sb) != 0)
+    snprintf(err, errlen, "database %s is gone (%s)", st->path, strerror(errno));
+  else if (sb.st_dev != st->dev || sb.st_ino != st->ino)
+    snprintf(err, errlen, "database %s was replaced by another file", st->path);
+  else if (access(st->path, W_OK) != 0)
+    snprintf(err, errlen, "database %s is not writable (%s)", st->path,
+             strerror(errno));
+  else {
+    atomic_store(&st->unhealthy, 0);
+    return 0;
+  }
+  if (atomic_exchange(&st->unhealthy, 1) == 0)
+    fprintf(stderr, "codensm-collector: %s; ingest answers 503 until it is "
+                    "back (restart the collector)\n", err);
+  return -1;
 }
 
 /* Takes a free connection, waiting for one if needed. */
@@ -186,6 +254,7 @@ void cnsm_store_close(struct cnsm_store *st) {
   pthread_cond_destroy(&st->cv);
   free(st->all);
   free(st->free);
+  free(st->path);
   free(st);
 }
 
@@ -235,27 +304,53 @@ static int storeWriteBatch(sqlite3_stmt *fs, sqlite3_stmt *cs,
   return 0;
 }
 
-/* Stores a batch in one transaction; see store.h. */
-int cnsm_store_ingest(sqlite3 *db, const char *project,
-                      const struct cnsm_batch *b, int64_t now) {
-  sqlite3_stmt *fs = NULL, *cs = NULL;
-  int rc = -1;
-  if (sqlite3_prepare_v2(db, kUpsertFunction, -1, &fs, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(db, kUpsertCounts, -1, &cs, NULL) != SQLITE_OK)
-    goto done;
-  if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-    goto done;
-  if (storeWriteBatch(fs, cs, project, b, now) == 0 &&
-      sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) {
-    rc = 0;
-  } else {
-    fprintf(stderr, "codensm-collector: ingest failed: %s\n", sqlite3_errmsg(db));
-    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+/* Runs the checks and writes of one ingest inside its transaction. */
+static enum cnsm_store_outcome storeGuardedWrite(
+    sqlite3 *db, const char *project, const struct cnsm_batch *b,
+    const struct cnsm_batch_id *id, int64_t now, int64_t *accepted,
+    const char **field) {
+  if (id != NULL) {
+    int found = cnsm_batches_find(db, project, id, now, accepted);
+    if (found < 0) return CNSM_STORE_FAILED;
+    if (found == 1) return CNSM_DUPLICATE;
+    if (found == 2) return CNSM_KEY_REUSED;
   }
-done:
+  int over = cnsm_totals_check(db, project, b, field);
+  if (over != 0) return over > 0 ? CNSM_OVER_LIMIT : CNSM_STORE_FAILED;
+  sqlite3_stmt *fs = NULL, *cs = NULL;
+  int rc = sqlite3_prepare_v2(db, kUpsertFunction, -1, &fs, NULL) == SQLITE_OK &&
+           sqlite3_prepare_v2(db, kUpsertCounts, -1, &cs, NULL) == SQLITE_OK &&
+           storeWriteBatch(fs, cs, project, b, now) == 0 &&
+           cnsm_totals_add(db, project, b) == 0 &&
+           (id == NULL || cnsm_batches_record(db, project, id, (int64_t)b->n, now) == 0);
   sqlite3_finalize(fs);
   sqlite3_finalize(cs);
-  return rc;
+  *accepted = (int64_t)b->n;
+  return rc ? CNSM_STORED : CNSM_STORE_FAILED;
+}
+
+/* Stores a batch in one transaction; see store.h. */
+enum cnsm_store_outcome cnsm_store_ingest(sqlite3 *db, const char *project,
+                                          const struct cnsm_batch *b,
+                                          const struct cnsm_batch_id *id,
+                                          int64_t now, int64_t *accepted,
+                                          const char **field) {
+  *field = NULL;
+  if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+    fprintf(stderr, "codensm-collector: ingest failed: %s\n", sqlite3_errmsg(db));
+    return CNSM_STORE_FAILED;
+  }
+  enum cnsm_store_outcome out =
+      storeGuardedWrite(db, project, b, id, now, accepted, field);
+  if (out == CNSM_STORED &&
+      sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+    return out;
+  if (out == CNSM_STORED || out == CNSM_STORE_FAILED) {
+    fprintf(stderr, "codensm-collector: ingest failed: %s\n", sqlite3_errmsg(db));
+    out = CNSM_STORE_FAILED;
+  }
+  sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+  return out;
 }
 
 /* Creates dir and its parents (mode 0700); ignores existing ones. */

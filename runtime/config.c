@@ -214,6 +214,66 @@ cnsm_prefix_map_find(const struct cnsm_prefix_map *map, const char *name) {
   return best;
 }
 
+/* An http(s) URL with a host, or a file:///absolute path.  Anything else
+ * (no scheme, another scheme, no host, blanks or control characters) is
+ * malformed: libcurl would guess a scheme and a host for it. */
+int cnsm_endpoint_valid(const char *endpoint) {
+  for (const unsigned char *p = (const unsigned char *)endpoint; *p; p++)
+    if (*p <= ' ' || *p == 0x7f)
+      return 0;
+  if (cnsm_file_path(endpoint))
+    return 1;
+  const char *host;
+  if (strncmp(endpoint, "http://", 7) == 0)
+    host = endpoint + 7;
+  else if (strncmp(endpoint, "https://", 8) == 0)
+    host = endpoint + 8;
+  else
+    return 0;
+  size_t len = strcspn(host, "/?#");
+  const char *at = memchr(host, '@', len);
+  if (at) { /* user:password@host */
+    len -= (size_t)(at + 1 - host);
+    host = at + 1;
+  }
+  return len > 0 && host[0] != ':';
+}
+
+/* The hosted default stands in only when the user set a key and no
+ * endpoint at all: an endpoint that was refused, or a variable that looks
+ * like a misspelled CODENSM_ENDPOINT, sends nothing instead. */
+static void use_hosted_default_if_chosen(struct cnsm_config *cfg) {
+  if (cfg->endpoint || !cfg->api_key)
+    return;
+  if (cfg->endpoint_refused) {
+    cnsm_warn("CODENSM_API_KEY is set but the endpoint was not understood; "
+              "not falling back to the hosted %s, sending nothing",
+              CNSM_DEFAULT_ENDPOINT);
+    return;
+  }
+  cfg->endpoint = strdup(CNSM_DEFAULT_ENDPOINT);
+  cfg->endpoint_is_default = 1;
+}
+
+/* Reads CODENSM_ENDPOINT.  An endpoint that is set but malformed (no
+ * scheme, an unknown one, no host) is refused and remembered as refused:
+ * the hosted default must never stand in for an endpoint the user wrote
+ * wrongly, or the user's function names would go where they never chose. */
+static int env_endpoint(struct cnsm_config *cfg) {
+  const char *s = getenv("CODENSM_ENDPOINT");
+  if (!s)
+    return 0;
+  if (cnsm_endpoint_valid(s)) {
+    cfg->endpoint = strdup(s);
+    return 0;
+  }
+  cfg->endpoint_refused = 1;
+  cnsm_warn("CODENSM_ENDPOINT=\"%s\" is not an http://host/..., "
+            "https://host/... or file:///absolute URL; sending nothing",
+            s);
+  return 1;
+}
+
 /* Reads every CODENSM_* variable over the values already in *cfg. */
 int cnsm_config_from_env(struct cnsm_config *cfg) {
   int bad = 0;
@@ -226,17 +286,7 @@ int cnsm_config_from_env(struct cnsm_config *cfg) {
   const char *s;
   if ((s = getenv("CODENSM_API_KEY")) && *s)
     cfg->api_key = strdup(s);
-  if ((s = getenv("CODENSM_ENDPOINT")) && *s) {
-    if (strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0 ||
-        cnsm_file_path(s))
-      cfg->endpoint = strdup(s);
-    else {
-      cnsm_warn("CODENSM_ENDPOINT=\"%s\" is not an http://, https:// or "
-                "file:///absolute URL; sending nothing",
-                s);
-      bad++;
-    }
-  }
+  bad += env_endpoint(cfg);
   if ((s = getenv("CODENSM_SPOOL_DIR")) && *s)
     cfg->spool_dir = strdup(s);
   bad += cnsm_prefix_map_parse(&cfg->departments,
@@ -244,8 +294,11 @@ int cnsm_config_from_env(struct cnsm_config *cfg) {
                                "CODENSM_DEPARTMENTS", 0) != 0;
   bad += cnsm_prefix_map_parse(&cfg->weights, getenv("CODENSM_WEIGHTS"),
                                "CODENSM_WEIGHTS", 1) != 0;
-  if (!cfg->endpoint && cfg->api_key)
-    cfg->endpoint = strdup(CNSM_DEFAULT_ENDPOINT);
+  int endpoint_misspelled = 0;
+  bad += cnsm_env_check_names(&endpoint_misspelled);
+  if (endpoint_misspelled)
+    cfg->endpoint_refused = 1;
+  use_hosted_default_if_chosen(cfg);
   return bad;
 }
 
@@ -298,20 +351,23 @@ CNSM_EXPORT int codensm_init(const struct codensm_config *cfg) {
   memcpy(&c, cfg, size);
   pthread_mutex_lock(&cnsm_registry_lock);
   if (c.endpoint && *c.endpoint) {
-    if (strncmp(c.endpoint, "http://", 7) == 0 ||
-        strncmp(c.endpoint, "https://", 8) == 0 || cnsm_file_path(c.endpoint))
+    if (cnsm_endpoint_valid(c.endpoint)) {
       cnsm_cfg.endpoint = strdup(c.endpoint);
-    else {
-      cnsm_warn("endpoint \"%s\" is not an http://, https:// or "
-                "file:///absolute URL; keeping the previous one",
+      cnsm_cfg.endpoint_is_default = 0;
+    } else {
+      /* The program named a destination: never keep sending elsewhere. */
+      cnsm_warn("endpoint \"%s\" is not an http://host/..., https://host/... "
+                "or file:///absolute URL; sending nothing",
                 c.endpoint);
+      cnsm_cfg.endpoint = NULL;
+      cnsm_cfg.endpoint_is_default = 0;
+      cnsm_cfg.endpoint_refused = 1;
       bad = 1;
     }
   }
   if (c.api_key && *c.api_key) {
     cnsm_cfg.api_key = strdup(c.api_key);
-    if (!cnsm_cfg.endpoint)
-      cnsm_cfg.endpoint = strdup(CNSM_DEFAULT_ENDPOINT);
+    use_hosted_default_if_chosen(&cnsm_cfg);
   }
   bad |= init_seconds("flush_interval_s", c.flush_interval_s,
                       &cnsm_cfg.flush_interval_s);

@@ -60,6 +60,18 @@ static int lock_until(pthread_mutex_t *m, uint64_t deadline_ns) {
   return pthread_mutex_timedlock(m, &ts) == 0 ? 0 : -1;
 }
 
+/* Says once per process where figures go when the user gave a key and no
+ * endpoint: the hosted default is a choice made for them. */
+static void announce_hosted_default(const char *endpoint) {
+  static int announced;
+  if (announced)
+    return;
+  announced = 1;
+  cnsm_warn("sending function names and counts to the hosted collector %s "
+            "(CODENSM_API_KEY is set, CODENSM_ENDPOINT is not)",
+            endpoint);
+}
+
 /* The sink settings, read under the registry lock.  0 when there is a
  * sink to send to. */
 static int sink_settings(const char **endpoint, const char **key,
@@ -67,6 +79,8 @@ static int sink_settings(const char **endpoint, const char **key,
   pthread_mutex_lock(&cnsm_registry_lock);
   *endpoint = cnsm_cfg.disable ? NULL : cnsm_cfg.endpoint;
   *key = cnsm_cfg.api_key;
+  if (*endpoint && cnsm_cfg.endpoint_is_default)
+    announce_hosted_default(*endpoint);
   if (!cnsm_cfg.spool_dir)
     cnsm_cfg.spool_dir = cnsm_spool_default_dir();
   *spool_dir = cnsm_cfg.spool_dir;

@@ -70,6 +70,9 @@ struct cnsm_prefix_map {
  * purpose, because a sender may still be reading them). */
 struct cnsm_config {
   char *endpoint; /* NULL: none (count only) */
+  int endpoint_is_default; /* endpoint is the hosted default */
+  int endpoint_refused;    /* an endpoint was given but malformed, or a
+                              variable looks like a misspelled one */
   char *api_key;
   double flush_interval_s;
   double exit_timeout_s;
@@ -93,6 +96,12 @@ void cnsm_config_ensure(void) CNSM_HIDDEN;
 /* Parses the environment into *cfg, warning on stderr about bad values.
  * Returns the number of bad values.  Exposed for the tests. */
 int cnsm_config_from_env(struct cnsm_config *cfg) CNSM_HIDDEN;
+/* True when endpoint is http(s)://host[...] or file:///absolute. */
+int cnsm_endpoint_valid(const char *endpoint) CNSM_HIDDEN;
+/* Warns once per unknown CODENSM_* variable (env_names.c), naming the
+ * closest known one; sets *endpoint_misspelled when that is
+ * CODENSM_ENDPOINT.  Returns the number of unknown variables. */
+int cnsm_env_check_names(int *endpoint_misspelled) CNSM_HIDDEN;
 /* Parses a "prefix=value,..." map; weights when is_weight.  Returns 0, or
  * -1 after a warning naming var (the map is then empty). */
 int cnsm_prefix_map_parse(struct cnsm_prefix_map *map, const char *text,

@@ -4,8 +4,10 @@
  * Besides crashes and sanitizer reports, it checks the validator's
  * promises: an accepted batch holds only entries within the contract
  * (names and departments of valid UTF-8 within their limits, counts in
- * range, errors <= calls, finite non-negative times); a refusal always
- * says why, and its JSON rendering parses. */
+ * range, errors <= calls, finite times within CNSM_MS_MAX); a refusal
+ * always says why, and its JSON rendering parses.  The same input, cut
+ * at its first NUL, is also checked as an Idempotency-Key header: it is
+ * accepted exactly when it is 16-128 characters of [A-Za-z0-9_.:-]. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,7 +21,25 @@ static void fuzzCheck(int cond) {
   if (!cond) abort();
 }
 
+/* The header rule, written independently of parse.c. */
+static int fuzzIdemExpected(const char *s) {
+  size_t n = strlen(s);
+  if (n < CNSM_IDEM_MIN || n > CNSM_IDEM_MAX) return 0;
+  return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                   "0123456789_.:-") == n;
+}
+
+/* Checks cnsm_idem_key_valid on data as a NUL-terminated string. */
+static void fuzzIdemKey(const uint8_t *data, size_t size) {
+  char key[CNSM_IDEM_MAX + 8];
+  size_t n = size < sizeof key - 1 ? size : sizeof key - 1;
+  memcpy(key, data, n);
+  key[n] = '\0';
+  fuzzCheck(cnsm_idem_key_valid(key) == fuzzIdemExpected(key));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  fuzzIdemKey(data, size);
   struct cnsm_batch b;
   struct cnsm_ingest_error err;
   if (cnsm_ingest_parse((const char *)data, size, &b, &err) == 0) {
@@ -32,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         fuzzCheck(m >= 1 && m <= CNSM_DEPARTMENT_MAX && cnsm_utf8_valid(d->department, m));
       }
       fuzzCheck(d->calls >= 0 && d->errors >= 0 && d->errors <= d->calls);
-      fuzzCheck(isfinite(d->total_ms) && d->total_ms >= 0);
+      fuzzCheck(isfinite(d->total_ms) && d->total_ms >= 0 && d->total_ms <= CNSM_MS_MAX);
       fuzzCheck(!d->has_weight || (isfinite(d->value_weight) && d->value_weight >= 0));
     }
     cnsm_batch_free(&b);

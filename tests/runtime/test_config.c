@@ -105,6 +105,62 @@ int main(void) {
   c = parse_env(&bad);
   CHECK(c.endpoint && strcmp(c.endpoint, CNSM_DEFAULT_ENDPOINT) == 0);
 
+  /* Issue 13.1: a malformed endpoint with a key sends nothing anywhere. */
+  clear_env();
+  set_vars((const char *[]){"ENDPOINT", "127.0.0.1:8470/codensm/ingest",
+                            "API_KEY", "k", NULL});
+  c = parse_env(&bad);
+  CHECK(c.endpoint == NULL);
+  CHECK(c.endpoint_refused == 1);
+  CHECK(strstr(captured, "CODENSM_ENDPOINT=\"127.0.0.1:8470/codensm/ingest\" "
+                         "is not an http://host/...") != NULL);
+  CHECK(strstr(captured, "not falling back to the hosted") != NULL);
+  CHECK_EQ(warnings(), 2);
+  static const char *malformed[] = {"http://", "https:///x", "http://:80/x",
+                                    "http://a b/x", "HTTP//x", "x.example/y",
+                                    "file://relative", ""};
+  for (size_t i = 0; i < sizeof malformed / sizeof *malformed; i++) {
+    CHECK(!cnsm_endpoint_valid(malformed[i]));
+    clear_env();
+    set_vars((const char *[]){"ENDPOINT", malformed[i], "API_KEY", "k", NULL});
+    c = parse_env(&bad);
+    CHECK(c.endpoint == NULL);
+  }
+  static const char *good[] = {"http://h/x", "https://h:8470/codensm/ingest",
+                               "http://[::1]:80/", "https://u:p@h/x",
+                               "file:///tmp/x.jsonl"};
+  for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+    CHECK(cnsm_endpoint_valid(good[i]));
+
+  /* A misspelled variable is named with the closest known one; one that
+   * looks like CODENSM_ENDPOINT keeps the hosted default from standing in. */
+  clear_env();
+  set_vars((const char *[]){"ENDPIONT", "http://127.0.0.1:9/x", "API_KEY", "k",
+                            NULL});
+  c = parse_env(&bad);
+  CHECK(c.endpoint == NULL);
+  CHECK(strstr(captured, "codensm: unknown variable CODENSM_ENDPIONT; did you "
+                         "mean CODENSM_ENDPOINT? (ignored)\n") != NULL);
+  CHECK_EQ(bad, 1);
+  unsetenv("CODENSM_ENDPIONT");
+  set_vars((const char *[]){"FLUSH_INTERVALL", "3", "WHATEVER", "1", NULL});
+  c = parse_env(&bad);
+  CHECK(c.endpoint && strcmp(c.endpoint, CNSM_DEFAULT_ENDPOINT) == 0);
+  CHECK(c.endpoint_is_default == 1);
+  CHECK(strstr(captured, "unknown variable CODENSM_FLUSH_INTERVALL; did you "
+                         "mean CODENSM_FLUSH_INTERVAL?") != NULL);
+  CHECK(strstr(captured, "unknown variable CODENSM_WHATEVER (ignored)") !=
+        NULL);
+  CHECK_EQ(warnings(), 2);
+  unsetenv("CODENSM_FLUSH_INTERVALL");
+  unsetenv("CODENSM_WHATEVER");
+  /* Other CodeNSM tools' variables are not reported. */
+  set_vars((const char *[]){"CLANG", "clang-14", "DB", "/tmp/x.db", NULL});
+  c = parse_env(&bad);
+  CHECK_EQ(warnings(), 0);
+  unsetenv("CODENSM_CLANG");
+  unsetenv("CODENSM_DB");
+
   /* Bad values: one warning each, defaults kept. */
   clear_env();
   setenv("CODENSM_FLUSH_INTERVAL", "abc", 1);
@@ -172,6 +228,13 @@ int main(void) {
   struct codensm_config worse = {.struct_size = sizeof worse,
                                  .flush_interval_s = -3};
   CHECK_EQ(codensm_init(&worse), -1);
+  /* A malformed endpoint through codensm_init: the previous one is not
+   * kept, nothing is sent, and a key does not bring the hosted default. */
+  struct codensm_config typo = {.struct_size = sizeof typo,
+                                .endpoint = "127.0.0.1:8470/codensm/ingest",
+                                .api_key = "k"};
+  CHECK_EQ(codensm_init(&typo), -1);
+  CHECK(cnsm_cfg.endpoint == NULL);
   unlink(out);
   TEST_DONE();
 }

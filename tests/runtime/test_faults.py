@@ -179,7 +179,60 @@ def scenario_batch(tmp):
         s.close()
 
 
+def run_app_proxied(proxy_port, spool, env):
+    """Runs rt_app with only the CODENSM_* settings of env and every proxy
+    variable pointing at the recording server on proxy_port: any request
+    the runtime makes, to any host, arrives there.  Returns its stderr."""
+    e = {k: v for k, v in os.environ.items()
+         if not k.startswith("CODENSM_") and "proxy" not in k.lower()}
+    proxy = "http://127.0.0.1:%d" % proxy_port
+    e.update({"http_proxy": proxy, "https_proxy": proxy,
+              "HTTPS_PROXY": proxy, "ALL_PROXY": proxy,
+              "CODENSM_SPOOL_DIR": spool, "CODENSM_FLUSH_INTERVAL": "0.2",
+              "CODENSM_EXIT_TIMEOUT": "1"})
+    e.update(env)
+    p = subprocess.run([APP, "200", "300", "0"], env=e, timeout=60,
+                       stderr=subprocess.PIPE, text=True, check=True)
+    return p.stderr
+
+
+def scenario_endpoint_malformed(tmp):
+    """Issue 13.1: an endpoint without a scheme, or a misspelled
+    CODENSM_ENDPOINT, with a key: nothing is sent anywhere (no request to
+    the named host, none to the hosted default), and stderr says so once.
+    The control run (a key alone) shows the test sees a hosted send."""
+    s = TestServer(mode="ok")
+    try:
+        endpoint = "127.0.0.1:%d/codensm/ingest" % s.port
+        err = run_app_proxied(s.port, tmp + "/a", {
+            "CODENSM_ENDPOINT": endpoint, "CODENSM_API_KEY": KEY})
+        assert s.rec.records == [], s.rec.records
+        assert err.count('CODENSM_ENDPOINT="%s"' % endpoint) == 1, err
+        assert "sending nothing" in err, err
+        assert "hosted collector" not in err, err
+
+        err = run_app_proxied(s.port, tmp + "/b", {
+            "CODENSM_ENDPIONT": "http://127.0.0.1:%d/x" % s.port,
+            "CODENSM_API_KEY": KEY})
+        assert s.rec.records == [], s.rec.records
+        assert err.count("unknown variable CODENSM_ENDPIONT; did you mean "
+                         "CODENSM_ENDPOINT?") == 1, err
+        assert "hosted collector" not in err, err
+
+        # Control: a key and no endpoint at all goes to the hosted default,
+        # said once; the recording proxy sees the attempt (and refuses it).
+        err = run_app_proxied(s.port, tmp + "/c", {"CODENSM_API_KEY": KEY})
+        targets = [r["path"] for r in s.rec.records]
+        assert targets and all(t == "thinknorth.consulting:443"
+                               for t in targets), targets
+        assert err.count("sending function names and counts to the hosted "
+                         "collector https://thinknorth.consulting/") == 1, err
+    finally:
+        s.close()
+
+
 SCENARIOS = {
+    "endpoint_malformed": scenario_endpoint_malformed,
     "ok": scenario_ok,
     "down_then_spool": scenario_down_then_spool,
     "500": scenario_500,

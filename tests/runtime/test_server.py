@@ -9,6 +9,10 @@ Modes:
            before answering (longer than the client's timeout), then 200
   (down: simply do not start it)
 
+Asked as an HTTP proxy (CONNECT host:port), it records the request and
+refuses the tunnel: a test that points http(s)_proxy at it sees every
+destination a client tried to reach, and nothing leaves the machine.
+
 Every request is recorded (method, path, headers, body, status, stalled)
 in memory and, with --log, appended to a JSONL file.  A stalled request is
 recorded with stalled=True: the client gave up on it, so it counts as not
@@ -77,6 +81,19 @@ def make_handler(rec):
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
+            except OSError:
+                pass
+
+        def do_CONNECT(self):
+            # Asked as an HTTP proxy: record where the client wanted to go,
+            # refuse the tunnel, so nothing leaves this machine.
+            rec.record({"method": "CONNECT", "path": self.path,
+                        "headers": dict(self.headers.items()), "body": "",
+                        "status": 403, "stalled": False, "time": time.time()})
+            try:
+                self.send_response(403)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
             except OSError:
                 pass
 

@@ -1,0 +1,81 @@
+/* store_totals.c - project totals that cannot wrap or become infinite.
+ *
+ * Counts are summed by SQLite (64-bit integers, doubles) and by the
+ * roll-ups in C; left alone, 1,025 copies of 2^53 - 1 calls wrapped a
+ * project's total and two requests of total_ms 1e308 stored +Inf.  So
+ * every project's all-time sums are kept in the table totals, updated
+ * in the ingest transaction, and a batch that would take calls or
+ * errors past CNSM_INT_MAX (2^53 - 1, exact in a double and in JSON) or
+ * total_ms past CNSM_MS_MAX is refused whole.  Every figure derived
+ * from a project's counts (a function, a minute, a department) is at
+ * most its project total, so it stays exact and finite too. */
+#include "store_guard.h"
+
+/* A batch's sums; calls and errors saturate just past CNSM_INT_MAX
+ * (each element is at most CNSM_INT_MAX, so no step overflows). */
+struct totalsSums {
+  int64_t calls, errors;
+  double total_ms;
+};
+
+/* Sums b into *s. */
+static void totalsOfBatch(const struct cnsm_batch *b, struct totalsSums *s) {
+  const int64_t cap = (int64_t)CNSM_INT_MAX + 1;
+  s->calls = s->errors = 0;
+  s->total_ms = 0;
+  for (size_t i = 0; i < b->n; i++) {
+    s->calls += b->fn[i].calls;
+    s->errors += b->fn[i].errors;
+    s->total_ms += b->fn[i].total_ms;
+    if (s->calls > cap) s->calls = cap;
+    if (s->errors > cap) s->errors = cap;
+  }
+}
+
+/* Checks the limits; see store_guard.h. */
+int cnsm_totals_check(sqlite3 *db, const char *project,
+                      const struct cnsm_batch *b, const char **field) {
+  struct totalsSums add, have = {0, 0, 0};
+  totalsOfBatch(b, &add);
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(db,
+          "SELECT calls, errors, total_ms FROM totals WHERE project = ?1", -1,
+          &st, NULL) != SQLITE_OK)
+    return -1;
+  sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) { /* a REAL past 2^63 reads as INT64_MAX: over */
+    have.calls = sqlite3_column_int64(st, 0);
+    have.errors = sqlite3_column_int64(st, 1);
+    have.total_ms = sqlite3_column_double(st, 2);
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return -1;
+  const int64_t max = (int64_t)CNSM_INT_MAX;
+  *field = NULL;
+  if (have.calls > max || add.calls > max - have.calls) *field = "calls";
+  else if (have.errors > max || add.errors > max - have.errors) *field = "errors";
+  else if (!(have.total_ms + add.total_ms <= CNSM_MS_MAX)) *field = "total_ms";
+  return *field ? 1 : 0;
+}
+
+/* Adds a batch to the totals; see store_guard.h. */
+int cnsm_totals_add(sqlite3 *db, const char *project,
+                    const struct cnsm_batch *b) {
+  struct totalsSums add;
+  totalsOfBatch(b, &add);
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(db,
+          "INSERT INTO totals(project, calls, errors, total_ms)"
+          " VALUES(?1, ?2, ?3, ?4) ON CONFLICT(project) DO UPDATE SET"
+          "  calls = calls + excluded.calls, errors = errors + excluded.errors,"
+          "  total_ms = total_ms + excluded.total_ms", -1, &st, NULL) != SQLITE_OK)
+    return -1;
+  sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, add.calls);
+  sqlite3_bind_int64(st, 3, add.errors);
+  sqlite3_bind_double(st, 4, add.total_ms);
+  int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? 0 : -1;
+}
