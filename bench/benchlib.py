@@ -20,7 +20,16 @@ CNSM_FLAGS = {
                       "-mllvm", "-codensm-timing=every"],
     "codensm-off": ["-fplugin=" + PLUGIN, "-fpass-plugin=" + PLUGIN,
                     "-mllvm", "-codensm-timing=off"],
+    # The hooks as calls the optimiser knows nothing about (before they
+    # were declared inaccessiblememonly): what that declaration buys.
+    "codensm-opaque": ["-fplugin=" + PLUGIN, "-fpass-plugin=" + PLUGIN,
+                       "-mllvm", "-codensm-hooks-inaccessible=0"],
 }
+# The trivial-function policy at a few thresholds: codensm-t<N>.
+for _n in (8, 16, 32):
+    CNSM_FLAGS["codensm-t%d" % _n] = [
+        "-fplugin=" + PLUGIN, "-fpass-plugin=" + PLUGIN,
+        "-mllvm", "-codensm-trivial-instructions=%d" % _n]
 CNSM_LINK = ["-L" + RTDIR, "-lcodensm", "-Wl,-rpath," + RTDIR]
 
 

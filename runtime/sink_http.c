@@ -47,8 +47,28 @@ static CURL *handle; /* used under the flush lock only */
 long cnsm_http_last_status;
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 
+/* OpenSSL registers an atexit cleanup when it first initialises.  Here it
+ * first initialises in the flusher thread, at any time, so the application
+ * can exit while curl_global_init is half way through OpenSSL's start:
+ * the cleanup then frees what the initialisation is filling in (a crash
+ * in about 2% of short processes against a collector that is down), and
+ * at best leaves the exit flush an OpenSSL that refuses to work.  So
+ * OpenSSL is initialised first without the atexit cleanup: the process is
+ * ending anyway.  Nothing happens when libcurl is built on another TLS
+ * library, or the application initialised OpenSSL itself. */
+static void keep_openssl_past_exit(void) {
+  void *crypto = dlopen("libcrypto.so.3", RTLD_NOW | RTLD_LOCAL);
+  if (!crypto)
+    return;
+  int (*init_crypto)(uint64_t opts, const void *settings);
+  *(void **)(&init_crypto) = dlsym(crypto, "OPENSSL_init_crypto");
+  if (init_crypto)
+    init_crypto(0x00080000u /* OPENSSL_INIT_NO_ATEXIT */, NULL);
+}
+
 /* Loads libcurl and calls curl_global_init, once; warns when it cannot. */
 static void curl_load(void) {
+  keep_openssl_past_exit();
   void *lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
   if (!lib)
     lib = dlopen("libcurl.so", RTLD_NOW | RTLD_LOCAL);

@@ -231,7 +231,28 @@ def scenario_endpoint_malformed(tmp):
         s.close()
 
 
+def scenario_exit_while_loading(tmp):
+    """200 short processes against a collector that is down: each exits
+    while its flusher may still be loading libcurl and initialising
+    OpenSSL.  None may crash (2-3% did when OpenSSL's atexit cleanup ran
+    in the middle of that initialisation)."""
+    port = free_port()  # nothing listens there
+    crashes = []
+    for i in range(200):
+        e = {k: v for k, v in os.environ.items()
+             if not k.startswith("CODENSM_") and "proxy" not in k.lower()}
+        e.update({"CODENSM_ENDPOINT": "http://127.0.0.1:%d/x" % port,
+                  "CODENSM_API_KEY": KEY, "CODENSM_SPOOL_DIR": tmp + "/spool",
+                  "CODENSM_FLUSH_INTERVAL": "0.2", "CODENSM_EXIT_TIMEOUT": "1"})
+        p = subprocess.run([APP, "50", str(i % 8), "0"], env=e, timeout=60,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if p.returncode != 0:
+            crashes.append((i, p.returncode))
+    assert not crashes, "runs that crashed (run, status): %r" % crashes
+
+
 SCENARIOS = {
+    "exit_while_loading": scenario_exit_while_loading,
     "endpoint_malformed": scenario_endpoint_malformed,
     "ok": scenario_ok,
     "down_then_spool": scenario_down_then_spool,
