@@ -13,6 +13,8 @@
  *     chunk pointer per CNSM_CHUNK_SLOTS functions;
  *   - an internal thread_local pointer, initialised to the empty
  *     directory, and an accessor returning its address (dir_ref);
+ *   - a function __codensm_unit returning &desc, by which the hooks name
+ *     the unit to the runtime;
  *   - a constructor calling __codensm_register(&desc) and a destructor
  *     calling __codensm_unregister(&desc).
  *
@@ -23,22 +25,22 @@
  *
  * The hooks reach the optimiser as two calls,
  *
- *   entry:  t0 = __codensm_enter(&desc, slot)
- *   exit:   __codensm_exit(&desc, slot, t0, is_error)
+ *   entry:  t0 = __codensm_enter(unit, slot)
+ *   exit:   __codensm_exit(unit, slot, t0, is_error)
  *
  * which inlining copies with their function, and after the optimiser the
  * pass makes them the inline hot path (k = slot / CNSM_CHUNK_SLOTS,
  * j = slot % CNSM_CHUNK_SLOTS, both constants):
  *
  *   entry:  chunk = cnsm_dir_chunks(tls_dir)[k];
- *           if (!chunk) chunk = __codensm_chunk(&desc, k);      // rare
+ *           if (!chunk) chunk = __codensm_chunk(unit, k);      // rare
  *           old = chunk->slots[j].calls; chunk->slots[j].calls += 1
  *               (one non-locked xadd on x86-64, so a signal handler on
  *               the same thread cannot lose a count; atomic elsewhere)
  *           t0 = (old & __codensm_sample_mask) == 0              // rare
- *                ? __codensm_sample_start(&desc) : 0;
+ *                ? __codensm_sample_start(unit) : 0;
  *   exit:   if (is_error) cnsm_dir_chunks(tls_dir)[k]->slots[j].errors += 1
- *           if (t0) __codensm_sample_stop(&desc, slot, t0);
+ *           if (t0) __codensm_sample_stop(unit, slot, t0);
  *
  * (the clock read inline on every call under -codensm-timing=every).
  * Counters are written only by their own thread; other threads (the
@@ -53,6 +55,9 @@ struct cnsm_module_desc;
 struct cnsm_function_info;
 struct cnsm_dir;
 typedef struct cnsm_dir **(*cnsm_dir_ref_fn)(const struct cnsm_module_desc *);
+/* A unit's function returning its descriptor: how instrumented code names
+ * its unit to the runtime (see the entry points in codensm_abi.inc). */
+typedef const struct cnsm_module_desc *(*cnsm_unit_fn)(void);
 
 #define CNSM_ABI_CONST(Name, Value) CNSM_##Name = Value,
 enum cnsm_abi_constant {
@@ -133,6 +138,7 @@ extern "C" {
 #define CNSM_KIND_I64 uint64_t
 #define CNSM_KIND_PTR void *
 #define CNSM_KIND_DESC const struct cnsm_module_desc *
+#define CNSM_KIND_UNIT cnsm_unit_fn
 #define CNSM_ARGS_1(a) (CNSM_KIND_##a)
 #define CNSM_ARGS_2(a, b) (CNSM_KIND_##a, CNSM_KIND_##b)
 #define CNSM_ARGS_3(a, b, c) (CNSM_KIND_##a, CNSM_KIND_##b, CNSM_KIND_##c)

@@ -19,6 +19,7 @@ static Type *typeOf(LLVMContext &Ctx, Kind K) {
     return Type::getVoidTy(Ctx);
   case Kind::PTR:
   case Kind::DESC:
+  case Kind::UNIT:
     return dataPtrTy(Ctx);
   }
   return nullptr;

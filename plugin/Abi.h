@@ -28,7 +28,7 @@ namespace abi {
 #include "codensm_abi.inc"
 
 /// VOID first: the unused argument places of an entry row are VOID.
-enum class Kind { VOID, I32, I64, PTR, DESC };
+enum class Kind { VOID, I32, I64, PTR, DESC, UNIT };
 
 /// One CNSM_ABI_FIELD row.
 struct FieldRow {

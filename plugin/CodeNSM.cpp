@@ -150,6 +150,7 @@ private:
   GlobalVariable *TlsDir = nullptr; ///< this thread's directory of chunks
   GlobalVariable *EmptyDir = nullptr; ///< TlsDir's initial value
   GlobalVariable *Desc = nullptr;
+  Function *Unit = nullptr; ///< returns Desc: how the hooks name the unit
   StringMap<Constant *> Strings;
 };
 
@@ -426,6 +427,15 @@ void ModuleInstrumenter::createTables(const std::vector<FunctionPlan> &Plans) {
                             GlobalValue::InternalLinkage, Value,
                             "__codensm_module");
   Desc->setAlignment(Align(8));
+
+  // The hooks name the unit by this function, not by the descriptor (see
+  // include/codensm_abi.inc: the call graph would walk the whole table
+  // from every instrumented function).
+  Unit = Function::Create(FunctionType::get(Ptr, false),
+                          GlobalValue::InternalLinkage, "__codensm_unit", M);
+  Unit->addFnAttr(Attribute::NoUnwind);
+  IRBuilder<> UB(BasicBlock::Create(Ctx, "", Unit));
+  UB.CreateRet(ConstantExpr::getPointerCast(Desc, Ptr));
 }
 
 void ModuleInstrumenter::createModuleCtorDtor() {
@@ -458,7 +468,7 @@ void ModuleInstrumenter::setDebugLocation(IRBuilder<> &B, Function &F) {
 /// exit hooks, or null when the function is not timed.
 Value *ModuleInstrumenter::insertEntryHook(IRBuilder<> &B, unsigned Index,
                                            bool Timed) {
-  CallInst *Start = createEnterHook(B, Desc, Index);
+  CallInst *Start = createEnterHook(B, Unit, Index);
   return Timed && ClTiming != TimingMode::Off ? Start : nullptr;
 }
 
@@ -518,7 +528,7 @@ void ModuleInstrumenter::insertExitHook(const ExitPoint &Exit, unsigned Index,
   if (!StartTicks && isa<ConstantInt>(IsError) &&
       cast<ConstantInt>(IsError)->isZero())
     return;
-  createExitHook(B, Desc, Index,
+  createExitHook(B, Unit, Index,
                  StartTicks ? StartTicks : ConstantInt::get(I64, 0), IsError);
 }
 
@@ -598,7 +608,7 @@ bool ModuleInstrumenter::run() {
 
   initialize();
   createTables(Plans);
-  recordTables(M, {Desc, TlsDir, ClTiming});
+  recordTables(M, {Unit, TlsDir, ClTiming});
   for (unsigned Index = 0; Index < Plans.size(); ++Index)
     if (!(Plans[Index].Flags & FlagNotInstrumented))
       instrumentFunction(Plans[Index], Index);

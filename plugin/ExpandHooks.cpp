@@ -7,10 +7,10 @@
 //     chunk = this thread's chunk of the slot (allocated on first use)
 //     old = xadd(chunk.calls, 1)
 //     t0  = (old & __codensm_sample_mask) == 0
-//           ? __codensm_sample_start(&desc) : 0
+//           ? __codensm_sample_start(unit) : 0
 // and each @__codensm_exit(t0, is_error)
 //     if (is_error) chunk.errors += 1
-//     if (t0) __codensm_sample_stop(&desc, slot, t0)
+//     if (t0) __codensm_sample_stop(unit, slot, t0)
 // where the rare calls go into the runtime (runtime/hooks.c).  Under
 // -codensm-timing=every the clock is read inline on every call instead.
 //
@@ -59,7 +59,7 @@ private:
 
   Module &M;
   LLVMContext &Ctx;
-  DenseMap<const Value *, UnitHooks> Units; ///< by module descriptor
+  DenseMap<const Value *, UnitHooks> Units; ///< by unit function
 };
 
 std::vector<CallInst *> callsTo(Function *Hook) {
@@ -72,7 +72,7 @@ std::vector<CallInst *> callsTo(Function *Hook) {
   return Calls;
 }
 
-/// The unit whose descriptor the hook names; null when the hook is not
+/// The unit the hook names; null when the hook is not
 /// ours to expand (then it stays a runtime call, which works as well).
 /// The slot must be a constant, as the pass placed it.
 UnitHooks *HookExpander::unitOf(CallInst *Hook) {
@@ -109,7 +109,7 @@ void HookExpander::expandEnter(CallInst *Hook, UnitHooks &Unit) {
     SB.SetCurrentDebugLocation(Hook->getDebugLoc());
     CallInst *Started = SB.CreateCall(
         declareRuntimeFunction(M, "__codensm_sample_start", {Attribute::Cold}),
-        {Path.descArg()});
+        {Path.unitArg()});
     Started->setDoesNotThrow();
     if (!Hook->use_empty()) {
       B.SetInsertPoint(Hook); // first in the block after the split
@@ -168,7 +168,7 @@ void HookExpander::expandExit(CallInst *Hook, UnitHooks &Unit) {
       SB.SetCurrentDebugLocation(Hook->getDebugLoc());
       SB.CreateCall(
             declareRuntimeFunction(M, "__codensm_sample_stop", {Attribute::Cold}),
-            {Unit.Path->descArg(), Hook->getArgOperand(1), Start})
+            {Unit.Path->unitArg(), Hook->getArgOperand(1), Start})
           ->setDoesNotThrow();
     }
   }
@@ -183,9 +183,9 @@ bool HookExpander::run() {
     return false;
 
   for (const ModuleTables &Tables : findTables(M)) {
-    UnitHooks &Unit = Units[Tables.Desc];
+    UnitHooks &Unit = Units[Tables.Unit];
     Unit.Tables = Tables;
-    Unit.Path = std::make_unique<HotPath>(M, Tables.Desc, Tables.TlsDir);
+    Unit.Path = std::make_unique<HotPath>(M, Tables.Unit, Tables.TlsDir);
   }
   // Entries first: each exit's start time is an entry's result, replaced
   // by the expanded entry's value.

@@ -22,14 +22,14 @@ FunctionCallee declareRuntimeFunction(Module &M, StringRef Name,
   return M.getOrInsertFunction(Name, Ty, Attrs);
 }
 
-HotPath::HotPath(Module &M, GlobalVariable *Desc, GlobalVariable *TlsDir)
-    : M(M), Ctx(M.getContext()), Desc(Desc), TlsDir(TlsDir),
+HotPath::HotPath(Module &M, Function *Unit, GlobalVariable *TlsDir)
+    : M(M), Ctx(M.getContext()), Unit(Unit), TlsDir(TlsDir),
       I8(Type::getInt8Ty(Ctx)), I64(Type::getInt64Ty(Ctx)),
       Ptr(dataPtrTy(Ctx)),
       IsX86_64(Triple(M.getTargetTriple()).getArch() == Triple::x86_64) {}
 
-Constant *HotPath::descArg() const {
-  return ConstantExpr::getPointerCast(Desc, Ptr);
+Constant *HotPath::unitArg() const {
+  return ConstantExpr::getPointerCast(Unit, Ptr);
 }
 
 /// dir = *TlsDir; chunk = dir's chunk pointer Slot / CHUNK_SLOTS; a NULL
@@ -55,7 +55,7 @@ Value *HotPath::emitChunk(IRBuilder<> &B, uint64_t Slot) const {
   AB.SetCurrentDebugLocation(B.getCurrentDebugLocation());
   CallInst *Allocated =
       AB.CreateCall(declareRuntimeFunction(M, "__codensm_chunk", {Attribute::Cold}),
-                    {descArg(), ConstantInt::get(I64, Index)});
+                    {unitArg(), ConstantInt::get(I64, Index)});
   Allocated->setDoesNotThrow();
   B.SetInsertPoint(Here); // first in the block after the split
   PHINode *Phi = B.CreatePHI(Ptr, 2, "codensm.chunk");

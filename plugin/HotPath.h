@@ -35,12 +35,11 @@ enum SlotField : unsigned {
   SlotTicks = abi::field("slot", "ticks"),
 };
 
-/// The counters of one instrumented unit: its descriptor and the
-/// thread_local pointer to this thread's directory of chunks.
+/// The counters of one instrumented unit: the function naming the unit to
+/// the runtime and the thread_local pointer to this thread's directory.
 class HotPath {
 public:
-  HotPath(llvm::Module &M, llvm::GlobalVariable *Desc,
-          llvm::GlobalVariable *TlsDir);
+  HotPath(llvm::Module &M, llvm::Function *Unit, llvm::GlobalVariable *TlsDir);
 
   /// This thread's chunk holding slot Slot (a constant); allocated by the
   /// runtime on the thread's first call of one of the chunk's functions.
@@ -60,13 +59,13 @@ public:
                 llvm::Value *Start) const;
   /// `(calls before this one & __codensm_sample_mask) == 0`.
   llvm::Value *emitIsSampled(llvm::IRBuilder<> &B, llvm::Value *Before) const;
-  /// The descriptor, as the runtime's entry points take it.
-  llvm::Constant *descArg() const;
+  /// The unit, as the runtime's entry points take it.
+  llvm::Constant *unitArg() const;
 
 private:
   llvm::Module &M;
   llvm::LLVMContext &Ctx;
-  llvm::GlobalVariable *Desc;
+  llvm::Function *Unit;
   llvm::GlobalVariable *TlsDir;
   llvm::IntegerType *I8, *I64;
   llvm::PointerType *Ptr;

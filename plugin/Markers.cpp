@@ -40,24 +40,24 @@ static CallInst *createHook(IRBuilder<> &B, FunctionCallee Hook,
   return Call;
 }
 
-CallInst *createEnterHook(IRBuilder<> &B, Constant *Desc, unsigned Slot) {
+CallInst *createEnterHook(IRBuilder<> &B, Function *Unit, unsigned Slot) {
   Module &M = *B.GetInsertBlock()->getModule();
   LLVMContext &Ctx = M.getContext();
   Type *I64 = Type::getInt64Ty(Ctx);
   CallInst *Call = createHook(
       B, declareHook(M, EnterHookName),
-      {ConstantExpr::getPointerCast(Desc, dataPtrTy(Ctx)), ConstantInt::get(I64, Slot)});
+      {ConstantExpr::getPointerCast(Unit, dataPtrTy(Ctx)), ConstantInt::get(I64, Slot)});
   Call->setName("codensm.start");
   return Call;
 }
 
-CallInst *createExitHook(IRBuilder<> &B, Constant *Desc, unsigned Slot,
+CallInst *createExitHook(IRBuilder<> &B, Function *Unit, unsigned Slot,
                          Value *Start, Value *IsError) {
   Module &M = *B.GetInsertBlock()->getModule();
   LLVMContext &Ctx = M.getContext();
   Type *I64 = Type::getInt64Ty(Ctx);
   return createHook(B, declareHook(M, ExitHookName),
-                    {ConstantExpr::getPointerCast(Desc, dataPtrTy(Ctx)),
+                    {ConstantExpr::getPointerCast(Unit, dataPtrTy(Ctx)),
                      ConstantInt::get(I64, Slot), Start, IsError});
 }
 
@@ -71,7 +71,7 @@ bool markInstrumented(Module &M) {
 void recordTables(Module &M, const ModuleTables &Tables) {
   LLVMContext &Ctx = M.getContext();
   Metadata *Fields[] = {
-      ValueAsMetadata::get(Tables.Desc), ValueAsMetadata::get(Tables.TlsDir),
+      ValueAsMetadata::get(Tables.Unit), ValueAsMetadata::get(Tables.TlsDir),
       ConstantAsMetadata::get(ConstantInt::get(
           Type::getInt32Ty(Ctx), static_cast<unsigned>(Tables.Timing)))};
   M.getOrInsertNamedMetadata(InstrumentedMetadata)
@@ -87,11 +87,11 @@ std::vector<ModuleTables> findTables(const Module &M) {
     if (Node->getNumOperands() != 3)
       continue;
     ModuleTables Tables;
-    Tables.Desc = mdconst::dyn_extract_or_null<GlobalVariable>(Node->getOperand(0));
+    Tables.Unit = mdconst::dyn_extract_or_null<Function>(Node->getOperand(0));
     Tables.TlsDir =
         mdconst::dyn_extract_or_null<GlobalVariable>(Node->getOperand(1));
     auto *Timing = mdconst::dyn_extract_or_null<ConstantInt>(Node->getOperand(2));
-    if (!Tables.Desc || !Tables.TlsDir || !Timing)
+    if (!Tables.Unit || !Tables.TlsDir || !Timing)
       continue; // an optimiser dropped the tables: nothing left to expand
     Tables.Timing = static_cast<TimingMode>(Timing->getZExtValue());
     Found.push_back(Tables);

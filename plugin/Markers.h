@@ -1,9 +1,9 @@
 //===- Markers.h - the hooks as the optimiser sees them ------------------===//
 //
 // Before inlining, the pass places at every instrumented function's entry
-//   %t0 = call i64 @__codensm_enter(ptr @__codensm_module, i64 <slot>)
+//   %t0 = call i64 @__codensm_enter(ptr @__codensm_unit, i64 <slot>)
 // and before every exit
-//   call void @__codensm_exit(ptr @__codensm_module, i64 <slot>, i64 %t0,
+//   call void @__codensm_exit(ptr @__codensm_unit, i64 <slot>, i64 %t0,
 //                             i64 %is_error)
 // (%t0 is 0 for an untimed function, %is_error 0 when the exit cannot be an
 // error, 1 when it is an unwind, and the convention's test otherwise).
@@ -34,16 +34,16 @@ namespace codensm {
 inline constexpr const char *EnterHookName = "__codensm_enter";
 inline constexpr const char *ExitHookName = "__codensm_exit";
 
-llvm::CallInst *createEnterHook(llvm::IRBuilder<> &B, llvm::Constant *Desc,
+llvm::CallInst *createEnterHook(llvm::IRBuilder<> &B, llvm::Function *Unit,
                                 unsigned Slot);
-llvm::CallInst *createExitHook(llvm::IRBuilder<> &B, llvm::Constant *Desc,
+llvm::CallInst *createExitHook(llvm::IRBuilder<> &B, llvm::Function *Unit,
                                unsigned Slot, llvm::Value *Start,
                                llvm::Value *IsError);
 
 /// One instrumented translation unit's tables, recorded in the module's
 /// !codensm.instrumented metadata for the expansion after the optimiser.
 struct ModuleTables {
-  llvm::GlobalVariable *Desc = nullptr;
+  llvm::Function *Unit = nullptr; ///< returns the descriptor
   llvm::GlobalVariable *TlsDir = nullptr; ///< this thread's directory
   TimingMode Timing = TimingMode::Sampled;
 };

@@ -33,37 +33,35 @@ static struct cnsm_slot *slot_of(const struct cnsm_module_desc *desc,
               ->slots[slot % CNSM_CHUNK_SLOTS];
 }
 
-CNSM_EXPORT uint64_t __codensm_sample_start(const struct cnsm_module_desc *desc) {
-  (void)desc;
+CNSM_EXPORT uint64_t __codensm_sample_start(cnsm_unit_fn unit) {
+  (void)unit;
   return cnsm_read_ticks();
 }
 
 /* The slot is found again rather than passed: an argument costs every
  * instrumented function its setup in the cold path, which is compile
  * time; finding it costs only the sampled call, outside the interval. */
-CNSM_EXPORT void __codensm_sample_stop(const struct cnsm_module_desc *desc,
-                                       uint64_t slot, uint64_t start) {
+CNSM_EXPORT void __codensm_sample_stop(cnsm_unit_fn unit, uint64_t slot,
+                                       uint64_t start) {
   uint64_t end = cnsm_read_ticks();
-  struct cnsm_slot *s = slot_of(desc, slot);
+  struct cnsm_slot *s = slot_of(unit(), slot);
   bump(&s->samples, 1);
   /* A thread that moved to a CPU whose counter lags adds nothing, not
    * 2^64 ticks. */
   bump(&s->ticks, end > start ? end - start : 0);
 }
 
-CNSM_EXPORT uint64_t __codensm_enter(const struct cnsm_module_desc *desc,
-                                     uint64_t slot) {
-  uint64_t before = bump(&slot_of(desc, slot)->calls, 1);
+CNSM_EXPORT uint64_t __codensm_enter(cnsm_unit_fn unit, uint64_t slot) {
+  uint64_t before = bump(&slot_of(unit(), slot)->calls, 1);
   if ((before & CNSM_LOAD(&__codensm_sample_mask)) == 0)
-    return __codensm_sample_start(desc);
+    return __codensm_sample_start(unit);
   return 0;
 }
 
-CNSM_EXPORT void __codensm_exit(const struct cnsm_module_desc *desc,
-                                uint64_t slot, uint64_t start,
-                                uint64_t is_error) {
+CNSM_EXPORT void __codensm_exit(cnsm_unit_fn unit, uint64_t slot,
+                                uint64_t start, uint64_t is_error) {
   if (is_error)
-    bump(&slot_of(desc, slot)->errors, 1);
+    bump(&slot_of(unit(), slot)->errors, 1);
   if (start)
-    __codensm_sample_stop(desc, slot, start);
+    __codensm_sample_stop(unit, slot, start);
 }

@@ -361,9 +361,8 @@ struct cnsm_chunk *cnsm_chunk_get(const struct cnsm_module_desc *desc,
 }
 
 /* A thread's first call of one of chunk k's functions. */
-CNSM_EXPORT void *__codensm_chunk(const struct cnsm_module_desc *desc,
-                                  uint64_t k) {
-  return cnsm_chunk_get(desc, k);
+CNSM_EXPORT void *__codensm_chunk(cnsm_unit_fn unit, uint64_t k) {
+  return cnsm_chunk_get(unit(), k);
 }
 
 /* Module destructor (exit, dlclose): folds the module into the table. */

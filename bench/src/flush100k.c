@@ -42,6 +42,11 @@ static struct cnsm_dir **fbDirRef(const struct cnsm_module_desc *d) {
   return &((struct fbModule *)(uintptr_t)d)->dir;
 }
 
+/* The unit whose chunks are being allocated (a unit function takes no
+ * argument). */
+static int current;
+static const struct cnsm_module_desc *fbUnit(void) { return &mods[current].desc; }
+
 static double fbCpuMs(void) {
   struct timespec ts;
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
@@ -81,8 +86,9 @@ int main(int argc, char **argv) {
   size_t heap0 = fbHeap();
   for (int m = 0; m < MODULES; m++) {
     __codensm_register(&mods[m].desc);
+    current = m;
     for (uint64_t k = 0; k < cnsm_chunk_count(PER_MODULE); k++)
-      __codensm_chunk(&mods[m].desc, k);
+      __codensm_chunk(fbUnit, k);
   }
   for (int r = 0; r <= rounds; r++) {
     for (int m = 0; m < MODULES; m++)

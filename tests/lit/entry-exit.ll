@@ -22,22 +22,24 @@ target triple = "x86_64-pc-linux-gnu"
 ; CHECK-DAG: @llvm.global_ctors = appending global {{.*}} @codensm.module_ctor
 ; CHECK-DAG: @llvm.global_dtors = appending global {{.*}} @codensm.module_dtor
 
-; Before the optimiser the hooks are two runtime calls, nomerge so that no
+; Before the optimiser the hooks are two runtime calls naming the unit by
+; @__codensm_unit (a function returning the descriptor: the call graph
+; does not walk through a function into the table), nomerge so that no
 ; pass folds two functions' hooks into one, declared to touch only memory
 ; the program cannot see; the exits get the entry's value and whether the
 ; exit is an error (0 here: no convention).
 ; MARK-LABEL: define i32 @work(
-; MARK: %codensm.start = call i64 @__codensm_enter({{.*}}@__codensm_module{{.*}}, i64 0) [[ATTR:#[0-9]+]]
+; MARK: %codensm.start = call i64 @__codensm_enter({{.*}}@__codensm_unit{{.*}}, i64 0) [[ATTR:#[0-9]+]]
 ; MARK: %m = mul
-; MARK-NEXT: call void @__codensm_exit({{.*}}@__codensm_module{{.*}}, i64 0, i64 %codensm.start, i64 0) [[ATTR]]
+; MARK-NEXT: call void @__codensm_exit({{.*}}@__codensm_unit{{.*}}, i64 0, i64 %codensm.start, i64 0) [[ATTR]]
 ; MARK: %s = sub
-; MARK-NEXT: call void @__codensm_exit({{.*}}@__codensm_module{{.*}}, i64 0, i64 %codensm.start, i64 0) [[ATTR]]
+; MARK-NEXT: call void @__codensm_exit({{.*}}@__codensm_unit{{.*}}, i64 0, i64 %codensm.start, i64 0) [[ATTR]]
 ; MARK-DAG: declare i64 @__codensm_enter({{.*}}) [[DECL:#[0-9]+]]
 ; MARK-DAG: attributes [[ATTR]] = { nomerge nounwind }
 ; LLVM 16 spells inaccessiblememonly as a memory effect.
 ; MARK-DAG: attributes [[DECL]] = { {{inaccessiblememonly nounwind willreturn|nounwind willreturn memory\(inaccessiblemem: readwrite\)}} }
 ; MARK-DAG: !codensm.instrumented = !{![[TABLES:[0-9]+]]}
-; MARK-DAG: ![[TABLES]] = !{{{.*}}@__codensm_module, {{.*}}@__codensm_dir, i32 0}
+; MARK-DAG: ![[TABLES]] = !{{{.*}}@__codensm_unit, {{.*}}@__codensm_dir, i32 0}
 
 ; After it, inline code: the thread's directory, its chunk 0 (the pointer
 ; after the 32-byte header), the runtime's rare first use when it is null,
@@ -50,22 +52,22 @@ target triple = "x86_64-pc-linux-gnu"
 ; CHECK-NEXT: [[NULL:%.*]] = icmp eq {{.*}} %codensm.chunk, null
 ; CHECK-NEXT: br i1 [[NULL]], label %codensm.newchunk
 ; CHECK: codensm.newchunk:
-; CHECK-NEXT: [[NEW:%.*]] = call {{.*}} @__codensm_chunk({{.*}}@__codensm_module{{.*}}, i64 0)
+; CHECK-NEXT: [[NEW:%.*]] = call {{.*}} @__codensm_chunk({{.*}}@__codensm_unit{{.*}}, i64 0)
 ; CHECK: [[CHUNK:%.*]] = phi {{.*}} [ %codensm.chunk, %entry ], [ [[NEW]], %codensm.newchunk ]
 ; CHECK-NEXT: getelementptr inbounds i8, {{.*}} [[CHUNK]], i64 0
 ; CHECK: %codensm.calls = call i64 asm sideeffect "xaddq $0, $1", "=r,=*m,0,*m,~{flags}"
 ; CHECK: load atomic i64, {{.*}}@__codensm_sample_mask monotonic
 ; CHECK: %codensm.sampled = icmp eq i64
 ; CHECK: codensm.sample:
-; CHECK-NEXT: [[T:%.*]] = call i64 @__codensm_sample_start({{.*}}@__codensm_module
+; CHECK-NEXT: [[T:%.*]] = call i64 @__codensm_sample_start({{.*}}@__codensm_unit
 ; CHECK: [[START:%.*]] = phi i64 [ 0, %{{.*}} ], [ [[T]], %codensm.sample ]
 ; Both returns stop the clock of a timed call (slot 0).
 ; CHECK: icmp ne i64 [[START]], 0
 ; CHECK: codensm.stop{{.*}}:
-; CHECK-NEXT: call void @__codensm_sample_stop({{.*}}@__codensm_module{{.*}}, i64 0, i64 [[START]])
+; CHECK-NEXT: call void @__codensm_sample_stop({{.*}}@__codensm_unit{{.*}}, i64 0, i64 [[START]])
 ; CHECK: ret i32 %m
 ; CHECK: codensm.stop{{.*}}:
-; CHECK-NEXT: call void @__codensm_sample_stop({{.*}}@__codensm_module{{.*}}, i64 0, i64 [[START]])
+; CHECK-NEXT: call void @__codensm_sample_stop({{.*}}@__codensm_unit{{.*}}, i64 0, i64 [[START]])
 ; CHECK: ret i32 %s
 define i32 @work(i32 %x) {
 entry:

@@ -46,6 +46,8 @@
     (void)d;                                                                   \
     return &id##_dir;                                                          \
   }                                                                            \
+  static const struct cnsm_module_desc id##_desc;                              \
+  static const struct cnsm_module_desc *id##_unit(void) { return &id##_desc; } \
   static const struct cnsm_module_desc id##_desc = {                           \
       .abi_version = CODENSM_ABI_VERSION,                                      \
       .function_count = n,                                                     \
@@ -66,14 +68,14 @@
 #define CNSM_FN(name, dept, weight)                                            \
   { name, dept, __FILE__, __LINE__, weight, CNSM_ERRORS_NONE, 0 }
 
-/* This thread's slot i of desc, as the inline hot path finds it: the
+/* This thread's slot i of the unit, as the inline hot path finds it: the
  * chunk pointer of the thread's directory, or the runtime's first use. */
-static inline struct cnsm_slot *cnsm_emul_slot(const struct cnsm_module_desc *desc,
-                                               uint32_t i) {
+static inline struct cnsm_slot *cnsm_emul_slot(cnsm_unit_fn unit, uint32_t i) {
+  const struct cnsm_module_desc *desc = unit();
   struct cnsm_dir *d = *desc->dir_ref(desc);
   struct cnsm_chunk *c = cnsm_dir_chunks(d)[i / CNSM_CHUNK_SLOTS];
   if (!c)
-    c = (struct cnsm_chunk *)__codensm_chunk(desc, i / CNSM_CHUNK_SLOTS);
+    c = (struct cnsm_chunk *)__codensm_chunk(unit, i / CNSM_CHUNK_SLOTS);
   return &c->slots[i % CNSM_CHUNK_SLOTS];
 }
 
@@ -85,18 +87,17 @@ static inline uint64_t cnsm_emul_bump(uint64_t *counter, uint64_t amount) {
 }
 
 /* Entry hook: returns t0 (0 when this call is not timed). */
-static inline uint64_t cnsm_emul_enter(const struct cnsm_module_desc *desc,
-                                       uint32_t i) {
-  uint64_t old = cnsm_emul_bump(&cnsm_emul_slot(desc, i)->calls, 1);
+static inline uint64_t cnsm_emul_enter(cnsm_unit_fn unit, uint32_t i) {
+  uint64_t old = cnsm_emul_bump(&cnsm_emul_slot(unit, i)->calls, 1);
   if ((old & __atomic_load_n(&__codensm_sample_mask, __ATOMIC_RELAXED)) == 0)
     return CNSM_EMUL_CLOCK();
   return 0;
 }
 
 /* Exit hook: counts an error when error, adds the sample when t0. */
-static inline void cnsm_emul_exit(const struct cnsm_module_desc *desc,
-                                  uint32_t i, uint64_t t0, int error) {
-  struct cnsm_slot *s = cnsm_emul_slot(desc, i);
+static inline void cnsm_emul_exit(cnsm_unit_fn unit, uint32_t i, uint64_t t0,
+                                  int error) {
+  struct cnsm_slot *s = cnsm_emul_slot(unit, i);
   if (error)
     __atomic_store_n(&s->errors,
                      __atomic_load_n(&s->errors, __ATOMIC_RELAXED) + 1,
@@ -108,8 +109,8 @@ static inline void cnsm_emul_exit(const struct cnsm_module_desc *desc,
   }
 }
 
-#define CNSM_ENTER(id, i) cnsm_emul_enter(&id##_desc, (i))
-#define CNSM_EXIT(id, i, t0, error) cnsm_emul_exit(&id##_desc, (i), (t0), (error))
+#define CNSM_ENTER(id, i) cnsm_emul_enter(id##_unit, (i))
+#define CNSM_EXIT(id, i, t0, error) cnsm_emul_exit(id##_unit, (i), (t0), (error))
 
 /* A module built at run time: n functions "<prefix>.f<i>", registered.
  * Its directory pointer is a field, not thread_local: use it from one
@@ -158,10 +159,18 @@ static inline struct cnsm_emul_dyn *cnsm_emul_dynamic_module(const char *prefix,
   return m;
 }
 
+/* The dynamic module cnsm_emul_dyn_slot is working on: a unit function
+ * must take no argument, and dynamic modules have none of their own. */
+static _Thread_local const struct cnsm_module_desc *cnsm_emul_dyn_current;
+static inline const struct cnsm_module_desc *cnsm_emul_dyn_unit(void) {
+  return cnsm_emul_dyn_current;
+}
+
 /* Slot i of a dynamic module, in the calling thread. */
 static inline struct cnsm_slot *cnsm_emul_dyn_slot(struct cnsm_emul_dyn *m,
                                                    uint32_t i) {
-  return cnsm_emul_slot(&m->desc, i);
+  cnsm_emul_dyn_current = &m->desc;
+  return cnsm_emul_slot(cnsm_emul_dyn_unit, i);
 }
 
 #endif /* CNSM_EMUL_H */
