@@ -9,8 +9,9 @@
  *   - an internal constant cnsm_module_desc pointing at an array of
  *     cnsm_function_info (one per instrumented function; index = slot,
  *     fixed at compile time);
- *   - an internal constant empty directory: a cnsm_dir header and one NULL
- *     chunk pointer per CNSM_CHUNK_SLOTS functions;
+ *   - an internal constant empty directory: a cnsm_dir header and one
+ *     pointer to the runtime's sentinel chunk per CNSM_CHUNK_SLOTS
+ *     functions;
  *   - an internal thread_local pointer, initialised to the empty
  *     directory, and an accessor returning its address (dir_ref);
  *   - a function __codensm_unit returning &desc, by which the hooks name
@@ -32,13 +33,16 @@
  * pass makes them the inline hot path (k = slot / CNSM_CHUNK_SLOTS,
  * j = slot % CNSM_CHUNK_SLOTS, both constants):
  *
- *   entry:  chunk = cnsm_dir_chunks(tls_dir)[k];
- *           if (!chunk) chunk = __codensm_chunk(unit, k);      // rare
+ *   entry:  chunk = cnsm_dir_chunks(tls_dir)[k];    // never NULL
  *           old = chunk->slots[j].calls; chunk->slots[j].calls += 1
  *               (one non-locked xadd on x86-64, so a signal handler on
  *               the same thread cannot lose a count; atomic elsewhere)
- *           t0 = (old & __codensm_sample_mask) == 0              // rare
- *                ? __codensm_sample_start(unit) : 0;
+ *           t0 = (old & chunk->header.mask) == 0                 // rare
+ *                ? __codensm_sample_start(unit, slot, chunk) : 0;
+ *
+ * A thread's first call of a chunk's functions finds the sentinel chunk
+ * (mask 0), so it always takes the sampled path, where the runtime
+ * allocates the thread's chunk and moves the call's count into it.
  *   exit:   if (is_error) cnsm_dir_chunks(tls_dir)[k]->slots[j].errors += 1
  *           if (t0) __codensm_sample_stop(unit, slot, t0);
  *
@@ -80,6 +84,7 @@ enum cnsm_function_flag {
 #define CNSM_FIELD_function_info(CType, Name)
 #define CNSM_FIELD_module_desc(CType, Name)
 #define CNSM_FIELD_dir(CType, Name)
+#define CNSM_FIELD_chunk_header(CType, Name)
 /* One function's counters in one thread. */
 struct cnsm_slot {
 #include "codensm_abi.inc"
@@ -107,17 +112,29 @@ struct cnsm_module_desc {
 #define CNSM_ABI_FIELD(Struct, CType, Kind, Name) CNSM_FIELD_##Struct(CType, Name)
 #define CNSM_FIELD_module_desc(CType, Name)
 #define CNSM_FIELD_dir(CType, Name) CType Name;
+#define CNSM_FIELD_chunk_header(CType, Name)
 /* A thread's directory of one module's chunks; chunk pointers follow. */
 struct cnsm_dir {
+#include "codensm_abi.inc"
+};
+#undef CNSM_FIELD_dir
+#undef CNSM_FIELD_chunk_header
+#define CNSM_ABI_FIELD(Struct, CType, Kind, Name) CNSM_FIELD_##Struct(CType, Name)
+#define CNSM_FIELD_dir(CType, Name)
+#define CNSM_FIELD_chunk_header(CType, Name) CType Name;
+/* The header of a chunk. */
+struct cnsm_chunk_header {
 #include "codensm_abi.inc"
 };
 #undef CNSM_FIELD_slot
 #undef CNSM_FIELD_function_info
 #undef CNSM_FIELD_module_desc
 #undef CNSM_FIELD_dir
+#undef CNSM_FIELD_chunk_header
 
 /* The slots of CNSM_CHUNK_SLOTS functions of one module in one thread. */
 struct cnsm_chunk {
+  struct cnsm_chunk_header header;
   struct cnsm_slot slots[CNSM_CHUNK_SLOTS];
 };
 
@@ -151,8 +168,11 @@ extern "C" {
 #include "codensm_abi.inc"
 #undef CNSM_ARGS
 /* Time a call when (calls & mask) == 0: 63 samples 1 call in 64 per
- * function and thread, 0 times every call. */
+ * function and thread, 0 times every call.  Each real chunk carries a
+ * copy in its header, which the hot path reads. */
 extern uint64_t __codensm_sample_mask;
+/* The chunk every empty directory points at (mask 0, real 0). */
+extern struct cnsm_chunk __codensm_sentinel;
 #ifdef __cplusplus
 }
 #endif

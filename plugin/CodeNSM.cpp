@@ -375,18 +375,22 @@ Constant *ModuleInstrumenter::createFunctionInfos(
 }
 
 /// The per-thread storage: one thread_local pointer, initialised to a
-/// constant all-NULL directory of the unit's size, so the hot path needs
-/// no test for a thread that has not called into the unit yet.  Static
-/// TLS grows by 8 bytes per unit, whatever its number of functions; the
-/// runtime allocates a thread's directory and chunks on first use.
+/// constant directory of the unit's size whose chunk pointers all lead to
+/// the runtime's sentinel chunk, so the hot path needs no test for a
+/// thread that has not called into the unit yet.  Static TLS grows by 8
+/// bytes per unit, whatever its number of functions; the runtime
+/// allocates a thread's directory and chunks on first use.
 void ModuleInstrumenter::createThreadStorage(unsigned N) {
-  unsigned Words =
-      abi::structType(Ctx, "dir")->getNumElements() + (N + abi::CHUNK_SLOTS - 1) /
-                                                          abi::CHUNK_SLOTS;
-  ArrayType *EmptyTy = ArrayType::get(Ptr, Words);
+  unsigned Header = abi::structType(Ctx, "dir")->getNumElements();
+  unsigned Chunks = (N + abi::CHUNK_SLOTS - 1) / abi::CHUNK_SLOTS;
+  ArrayType *EmptyTy = ArrayType::get(Ptr, Header + Chunks);
+  Constant *Sentinel = ConstantExpr::getPointerCast(
+      M.getOrInsertGlobal("__codensm_sentinel", Type::getInt8Ty(Ctx)), Ptr);
+  std::vector<Constant *> Words(Header, ConstantPointerNull::get(Ptr));
+  Words.resize(Header + Chunks, Sentinel);
   EmptyDir = new GlobalVariable(M, EmptyTy, /*isConstant=*/true,
                                 GlobalValue::InternalLinkage,
-                                Constant::getNullValue(EmptyTy),
+                                ConstantArray::get(EmptyTy, Words),
                                 "__codensm_empty_dir");
   EmptyDir->setAlignment(Align(8));
   TlsDir = new GlobalVariable(M, Ptr, false, GlobalValue::InternalLinkage,

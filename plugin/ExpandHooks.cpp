@@ -4,10 +4,11 @@
 // level and the compile step of thin and full LTO), when inlining has
 // copied the hook calls wherever their functions' bodies went.  Each
 // @__codensm_enter becomes
-//     chunk = this thread's chunk of the slot (allocated on first use)
+//     chunk = this thread's chunk of the slot (the sentinel before its
+//             first use, whose mask 0 sends the call to the runtime)
 //     old = xadd(chunk.calls, 1)
-//     t0  = (old & __codensm_sample_mask) == 0
-//           ? __codensm_sample_start(unit) : 0
+//     t0  = (old & chunk.mask) == 0
+//           ? __codensm_sample_start(unit, slot, chunk) : 0
 // and each @__codensm_exit(t0, is_error)
 //     if (is_error) chunk.errors += 1
 //     if (t0) __codensm_sample_stop(unit, slot, t0)
@@ -91,17 +92,20 @@ void HookExpander::expandEnter(CallInst *Hook, UnitHooks &Unit) {
   IRBuilder<> B(Hook);
   B.SetCurrentDebugLocation(Hook->getDebugLoc());
   uint64_t Slot = slotOf(Hook);
-  Value *Chunk = Path.emitChunk(B, Slot);
-  Value *Calls = Path.slotField(B, Chunk, Slot, SlotCalls);
   Value *Start = nullptr;
   Type *I64 = Type::getInt64Ty(Ctx);
   if (Unit.Tables.Timing == TimingMode::Every) {
-    Path.emitIncrement(B, Calls, ConstantInt::get(I64, 1));
+    Value *Chunk = Path.emitRealChunk(B, Slot);
+    Path.emitIncrement(B, Path.slotField(B, Chunk, Slot, SlotCalls),
+                       ConstantInt::get(I64, 1));
     if (!Hook->use_empty())
       Start = Path.emitReadClock(B);
   } else {
+    Value *Chunk = Path.emitChunk(B, Slot);
+    Value *Before =
+        Path.emitCountCall(B, Path.slotField(B, Chunk, Slot, SlotCalls));
     BasicBlock *Head = B.GetInsertBlock();
-    Value *Sampled = Path.emitIsSampled(B, Path.emitCountCall(B, Calls));
+    Value *Sampled = Path.emitIsSampled(B, Before, Chunk);
     Instruction *SampleTerm = SplitBlockAndInsertIfThen(
         Sampled, Hook, false, MDBuilder(Ctx).createBranchWeights(1, 63));
     SampleTerm->getParent()->setName("codensm.sample");
@@ -109,7 +113,7 @@ void HookExpander::expandEnter(CallInst *Hook, UnitHooks &Unit) {
     SB.SetCurrentDebugLocation(Hook->getDebugLoc());
     CallInst *Started = SB.CreateCall(
         declareRuntimeFunction(M, "__codensm_sample_start", {Attribute::Cold}),
-        {Path.unitArg()});
+        {Path.unitArg(), Hook->getArgOperand(1), Chunk});
     Started->setDoesNotThrow();
     if (!Hook->use_empty()) {
       B.SetInsertPoint(Hook); // first in the block after the split
@@ -143,6 +147,7 @@ void HookExpander::expandErrorCount(CallInst *Hook, UnitHooks &Unit,
   }
   IRBuilder<> EB(At);
   EB.SetCurrentDebugLocation(Hook->getDebugLoc());
+  // The entry of this call found or made the thread's real chunk.
   Value *Chunk = Unit.Path->emitChunk(EB, Slot);
   Unit.Path->emitIncrement(EB, Unit.Path->slotField(EB, Chunk, Slot, SlotErrors),
                            ConstantInt::get(Type::getInt64Ty(Ctx), 1));
@@ -158,7 +163,7 @@ void HookExpander::expandExit(CallInst *Hook, UnitHooks &Unit) {
     IRBuilder<> B(Hook);
     B.SetCurrentDebugLocation(Hook->getDebugLoc());
     if (Unit.Tables.Timing == TimingMode::Every) {
-      Unit.Path->emitStop(B, Unit.Path->emitChunk(B, Slot), Slot, Start);
+      Unit.Path->emitStop(B, Unit.Path->emitRealChunk(B, Slot), Slot, Start);
     } else {
       Instruction *StopTerm = SplitBlockAndInsertIfThen(
           B.CreateICmpNE(Start, ConstantInt::get(Start->getType(), 0)), Hook,

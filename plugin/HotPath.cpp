@@ -32,9 +32,8 @@ Constant *HotPath::unitArg() const {
   return ConstantExpr::getPointerCast(Unit, Ptr);
 }
 
-/// dir = *TlsDir; chunk = dir's chunk pointer Slot / CHUNK_SLOTS; a NULL
-/// chunk (the thread's first call of the chunk, rare) is allocated by the
-/// runtime, which never returns NULL.
+/// dir = *TlsDir; chunk = dir's chunk pointer Slot / CHUNK_SLOTS (never
+/// null: the sentinel chunk until the thread's first call).
 Value *HotPath::emitChunk(IRBuilder<> &B, uint64_t Slot) const {
   uint64_t Index = Slot / abi::CHUNK_SLOTS;
   const DataLayout &DL = M.getDataLayout();
@@ -43,19 +42,30 @@ Value *HotPath::emitChunk(IRBuilder<> &B, uint64_t Slot) const {
   Value *Dir = B.CreateAlignedLoad(
       Ptr, B.CreatePointerCast(TlsDir, ptrTo(Ptr)), Align(8), "codensm.dir");
   Value *Entry = B.CreateConstInBoundsGEP1_64(I8, Dir, Offset);
-  LoadInst *Chunk = B.CreateAlignedLoad(Ptr, B.CreatePointerCast(Entry, ptrTo(Ptr)),
-                                        Align(8), "codensm.chunk");
+  return B.CreateAlignedLoad(Ptr, B.CreatePointerCast(Entry, ptrTo(Ptr)),
+                             Align(8), "codensm.chunk");
+}
+
+/// A chunk whose header says it is not real (the sentinel) is replaced by
+/// the thread's own, allocated by the runtime: a rare call.
+Value *HotPath::emitRealChunk(IRBuilder<> &B, uint64_t Slot) const {
+  Value *Chunk = emitChunk(B, Slot);
+  Value *RealField = B.CreatePointerCast(
+      B.CreateConstInBoundsGEP1_64(
+          I8, Chunk, 8 * abi::field("chunk_header", "real")),
+      ptrTo(I64));
+  Value *Real = B.CreateAlignedLoad(I64, RealField, Align(8));
   BasicBlock *Head = B.GetInsertBlock();
   Instruction *Here = &*B.GetInsertPoint();
   Instruction *AllocTerm = SplitBlockAndInsertIfThen(
-      B.CreateICmpEQ(Chunk, ConstantPointerNull::get(Ptr)), Here, false,
+      B.CreateICmpEQ(Real, ConstantInt::get(I64, 0)), Here, false,
       MDBuilder(Ctx).createBranchWeights(1, 100000));
   AllocTerm->getParent()->setName("codensm.newchunk");
   IRBuilder<> AB(AllocTerm);
   AB.SetCurrentDebugLocation(B.getCurrentDebugLocation());
-  CallInst *Allocated =
-      AB.CreateCall(declareRuntimeFunction(M, "__codensm_chunk", {Attribute::Cold}),
-                    {unitArg(), ConstantInt::get(I64, Index)});
+  CallInst *Allocated = AB.CreateCall(
+      declareRuntimeFunction(M, "__codensm_chunk", {Attribute::Cold}),
+      {unitArg(), ConstantInt::get(I64, Slot / abi::CHUNK_SLOTS)});
   Allocated->setDoesNotThrow();
   B.SetInsertPoint(Here); // first in the block after the split
   PHINode *Phi = B.CreatePHI(Ptr, 2, "codensm.chunk");
@@ -64,9 +74,18 @@ Value *HotPath::emitChunk(IRBuilder<> &B, uint64_t Slot) const {
   return Phi;
 }
 
+Value *HotPath::emitChunkMask(IRBuilder<> &B, Value *Chunk) const {
+  Value *MaskField = B.CreatePointerCast(
+      B.CreateConstInBoundsGEP1_64(
+          I8, Chunk, 8 * abi::field("chunk_header", "mask")),
+      ptrTo(I64));
+  return B.CreateAlignedLoad(I64, MaskField, Align(8), "codensm.mask");
+}
+
 Value *HotPath::slotField(IRBuilder<> &B, Value *Chunk, uint64_t Slot,
                           SlotField Field) const {
-  uint64_t Offset = (Slot % abi::CHUNK_SLOTS) * abi::SLOT_BYTES + 8 * Field;
+  uint64_t Offset = abi::CHUNK_HEADER_BYTES +
+                    (Slot % abi::CHUNK_SLOTS) * abi::SLOT_BYTES + 8 * Field;
   return B.CreatePointerCast(B.CreateConstInBoundsGEP1_64(I8, Chunk, Offset),
                              ptrTo(I64));
 }
@@ -144,12 +163,10 @@ void HotPath::emitStop(IRBuilder<> &B, Value *Chunk, uint64_t Slot,
   emitIncrement(B, slotField(B, Chunk, Slot, SlotTicks), Elapsed);
 }
 
-Value *HotPath::emitIsSampled(IRBuilder<> &B, Value *Before) const {
-  auto *Mask = cast<GlobalVariable>(M.getOrInsertGlobal("__codensm_sample_mask", I64));
-  LoadInst *MaskValue = B.CreateAlignedLoad(I64, Mask, Align(8));
-  MaskValue->setAtomic(AtomicOrdering::Monotonic);
-  return B.CreateICmpEQ(B.CreateAnd(Before, MaskValue), ConstantInt::get(I64, 0),
-                        "codensm.sampled");
+Value *HotPath::emitIsSampled(IRBuilder<> &B, Value *Before,
+                              Value *Chunk) const {
+  return B.CreateICmpEQ(B.CreateAnd(Before, emitChunkMask(B, Chunk)),
+                        ConstantInt::get(I64, 0), "codensm.sampled");
 }
 
 } // namespace codensm

@@ -41,9 +41,15 @@ class HotPath {
 public:
   HotPath(llvm::Module &M, llvm::Function *Unit, llvm::GlobalVariable *TlsDir);
 
-  /// This thread's chunk holding slot Slot (a constant); allocated by the
-  /// runtime on the thread's first call of one of the chunk's functions.
+  /// This thread's chunk holding slot Slot (a constant): never null, the
+  /// runtime's sentinel until the thread's first call of one of the
+  /// chunk's functions.
   llvm::Value *emitChunk(llvm::IRBuilder<> &B, uint64_t Slot) const;
+  /// The same, but a real chunk: the sentinel is replaced by a rare call
+  /// that allocates the thread's chunk (-codensm-timing=every's entries).
+  llvm::Value *emitRealChunk(llvm::IRBuilder<> &B, uint64_t Slot) const;
+  /// The chunk's sampling mask.
+  llvm::Value *emitChunkMask(llvm::IRBuilder<> &B, llvm::Value *Chunk) const;
   /// Address of one counter of slot Slot within Chunk.
   llvm::Value *slotField(llvm::IRBuilder<> &B, llvm::Value *Chunk,
                          uint64_t Slot, SlotField Field) const;
@@ -57,8 +63,9 @@ public:
   /// One more sample of slot Slot in Chunk, with the ticks since Start.
   void emitStop(llvm::IRBuilder<> &B, llvm::Value *Chunk, uint64_t Slot,
                 llvm::Value *Start) const;
-  /// `(calls before this one & __codensm_sample_mask) == 0`.
-  llvm::Value *emitIsSampled(llvm::IRBuilder<> &B, llvm::Value *Before) const;
+  /// `(calls before this one & the chunk's mask) == 0`.
+  llvm::Value *emitIsSampled(llvm::IRBuilder<> &B, llvm::Value *Before,
+                             llvm::Value *Chunk) const;
   /// The unit, as the runtime's entry points take it.
   llvm::Constant *unitArg() const;
 

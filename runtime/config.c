@@ -315,7 +315,8 @@ int cnsm_config_from_env(struct cnsm_config *cfg) {
   return bad;
 }
 
-/* Applies the sampling period to the mask the hot path reads. */
+/* Applies the sampling period to the mask each new chunk copies (read once,
+ * before the first chunk exists). */
 static void apply_sample_period(void) {
   __atomic_store_n(&__codensm_sample_mask, cnsm_cfg.sample_period - 1,
                    __ATOMIC_RELAXED);

@@ -33,8 +33,13 @@ static struct cnsm_slot *slot_of(const struct cnsm_module_desc *desc,
               ->slots[slot % CNSM_CHUNK_SLOTS];
 }
 
-CNSM_EXPORT uint64_t __codensm_sample_start(cnsm_unit_fn unit) {
-  (void)unit;
+/* The sampled path.  A count that went to the sentinel chunk (the thread's
+ * first call of one of the chunk's functions: the sentinel's mask 0 sent
+ * it here) is moved to the thread's own chunk, allocated now. */
+CNSM_EXPORT uint64_t __codensm_sample_start(cnsm_unit_fn unit, uint64_t slot,
+                                            void *counted_in) {
+  if (counted_in == &__codensm_sentinel)
+    bump(&slot_of(unit(), slot)->calls, 1);
   return cnsm_read_ticks();
 }
 
@@ -54,7 +59,7 @@ CNSM_EXPORT void __codensm_sample_stop(cnsm_unit_fn unit, uint64_t slot,
 CNSM_EXPORT uint64_t __codensm_enter(cnsm_unit_fn unit, uint64_t slot) {
   uint64_t before = bump(&slot_of(unit(), slot)->calls, 1);
   if ((before & CNSM_LOAD(&__codensm_sample_mask)) == 0)
-    return __codensm_sample_start(unit);
+    return cnsm_read_ticks();
   return 0;
 }
 

@@ -283,7 +283,8 @@ void cnsm_dir_add(struct cnsm_slot *acc, const struct cnsm_dir *d,
 /* Installs the pthread_atfork handlers (once). */
 void cnsm_registry_init_once(void) CNSM_HIDDEN;
 /* This thread's chunk k of desc, allocated (with the thread's directory)
- * when it has none; a scratch chunk when memory is out.  Never NULL. */
+ * when it has only the sentinel; a scratch chunk when memory is out.
+ * Never NULL, never the sentinel. */
 struct cnsm_chunk *cnsm_chunk_get(const struct cnsm_module_desc *desc,
                                   uint64_t k) CNSM_HIDDEN;
 

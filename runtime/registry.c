@@ -55,8 +55,14 @@ static struct cnsm_thread *threads; /* pushed lock-free */
 static pthread_key_t exit_key;
 static pthread_once_t registry_once = PTHREAD_ONCE_INIT;
 /* Where counts go when no memory could be had: shared, so inexact, but
- * the program goes on (and the warning says so). */
-static struct cnsm_chunk scratch;
+ * the program goes on (and the warning says so).  Real, so a call
+ * counted there does not come back for allocation on every call. */
+static struct cnsm_chunk scratch = {.header = {.real = 1}};
+
+/* Every empty directory's chunks: mask 0 sends every call counted here to
+ * the sampled path, whose __codensm_sample_start moves it to the thread's
+ * own chunk; its counters are never read. */
+CNSM_EXPORT struct cnsm_chunk __codensm_sentinel;
 
 /* ---- lock-free push, locked removal ------------------------------------ */
 
@@ -115,7 +121,7 @@ void cnsm_dir_add(struct cnsm_slot *acc, const struct cnsm_dir *d,
   uint32_t count = cnsm_chunk_count(n);
   for (uint32_t k = 0; k < count; k++) {
     struct cnsm_chunk *c = __atomic_load_n(&chunks[k], __ATOMIC_ACQUIRE);
-    if (!c)
+    if (!c || c == &__codensm_sentinel)
       continue;
     uint32_t first = k * CNSM_CHUNK_SLOTS;
     uint32_t last = n - first < CNSM_CHUNK_SLOTS ? n - first : CNSM_CHUNK_SLOTS;
@@ -124,13 +130,14 @@ void cnsm_dir_add(struct cnsm_slot *acc, const struct cnsm_dir *d,
   }
 }
 
-/* Zeroes d's counters; its own thread only (or the only thread left). */
+/* Zeroes d's counters (not the chunks' headers); its own thread only (or
+ * the only thread left). */
 static void clear_dir(struct cnsm_dir *d) {
   struct cnsm_chunk **chunks = cnsm_dir_chunks(d);
   uint32_t count = cnsm_chunk_count(d->module->function_count);
   for (uint32_t k = 0; k < count; k++)
-    if (chunks[k])
-      memset(chunks[k], 0, sizeof *chunks[k]);
+    if (chunks[k] != &__codensm_sentinel)
+      memset(chunks[k]->slots, 0, sizeof chunks[k]->slots);
 }
 
 /* The runtime's record of desc, or NULL. */
@@ -335,6 +342,8 @@ static struct cnsm_dir *first_use(const struct cnsm_module_desc *desc,
   link_self();
   d->module = desc;
   d->home = home;
+  for (uint32_t k = 0; k < count; k++)
+    cnsm_dir_chunks(d)[k] = &__codensm_sentinel;
   push_dir(&m->dirs, d, IN_MODULE);
   push_dir(&self.dirs, d, IN_THREAD);
   __atomic_store_n(home, d, __ATOMIC_RELEASE);
@@ -352,15 +361,18 @@ struct cnsm_chunk *cnsm_chunk_get(const struct cnsm_module_desc *desc,
     return out_of_memory();
   struct cnsm_chunk **slot = &cnsm_dir_chunks(d)[k];
   struct cnsm_chunk *c = __atomic_load_n(slot, __ATOMIC_RELAXED);
-  if (c)
+  if (c != &__codensm_sentinel)
     return c;
   if (!(c = cnsm_arena_alloc(&self.arena, sizeof *c)))
     return out_of_memory();
+  c->header.mask = __atomic_load_n(&__codensm_sample_mask, __ATOMIC_RELAXED);
+  c->header.real = 1;
   __atomic_store_n(slot, c, __ATOMIC_RELEASE);
   return c;
 }
 
-/* A thread's first call of one of chunk k's functions. */
+/* A thread's first call of one of chunk k's functions (timing every call:
+ * the sampled path does this in __codensm_sample_start). */
 CNSM_EXPORT void *__codensm_chunk(cnsm_unit_fn unit, uint64_t k) {
   return cnsm_chunk_get(unit(), k);
 }

@@ -75,7 +75,13 @@ int main() {
              sizeof(struct cnsm_dir));
   // The numbers the hot path computes offsets with.
   expectSame("SLOT_BYTES", codensm::abi::SLOT_BYTES, sizeof(struct cnsm_slot));
-  expectSame("chunk", codensm::abi::CHUNK_SLOTS * codensm::abi::SLOT_BYTES,
+  expectSame("sizeof chunk_header",
+             DL.getTypeAllocSize(codensm::abi::structType(Ctx, "chunk_header")),
+             sizeof(struct cnsm_chunk_header));
+  expectSame("CHUNK_HEADER_BYTES", codensm::abi::CHUNK_HEADER_BYTES,
+             offsetof(struct cnsm_chunk, slots));
+  expectSame("chunk", codensm::abi::CHUNK_HEADER_BYTES +
+                          codensm::abi::CHUNK_SLOTS * codensm::abi::SLOT_BYTES,
              sizeof(struct cnsm_chunk));
 
   // Every entry point has a type, with as many parameters as C declares.

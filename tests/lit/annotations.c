@@ -30,9 +30,9 @@ int plain(int x) { return x; }
 // CHECK: [[RET:%.*]] = select
 // CHECK-NEXT: [[C:%.*]] = icmp eq {{.*}} [[RET]], null
 // CHECK-NEXT: [[Z:%.*]] = zext i1 [[C]] to i64
-// An error exit adds one to slot 1's errors: byte 32 + 8 of the chunk.
+// An error exit adds one to slot 1's errors: byte 32 (header) + 32 + 8.
 // CHECK-NEXT: [[E:%.*]] = icmp ne i64 [[Z]], 0
-// CHECK: getelementptr inbounds i8, {{.*}}, i64 40
+// CHECK: getelementptr inbounds i8, {{.*}}, i64 72
 // CHECK: "incq $0"
 // CHECK-LABEL: define {{.*}} @hot(
 // CHECK-NOT: codensm

@@ -10,22 +10,22 @@
 // RUN: %clang -O2 -flto -c -o %t.full.bc %s
 // RUN: %llvm_dis %t.full.bc -o - | %FileCheck %s --check-prefix=O2
 
-// Slot 0 is byte 0 of chunk 0, slot 1 byte 32.
+// Slot 0 is byte 32 of chunk 0 (after its header), slot 1 byte 64.
 // O0: define {{.*}} @caller(
-// O0: @__codensm_chunk({{.*}}, i64 0)
-// O0: getelementptr inbounds i8, {{.*}}, i64 0
+// O0: load {{.*}}@__codensm_dir
+// O0: getelementptr inbounds i8, {{.*}}, i64 32
 // O0: "xaddq $0, $1"
 // O0: define {{.*}} @helper(
-// O0: getelementptr inbounds i8, {{.*}}, i64 32
+// O0: getelementptr inbounds i8, {{.*}}, i64 64
 // O0: "xaddq $0, $1"
 
 // O2-NOT: define {{.*}} @helper(
 // O2: define {{.*}} @caller(
 // The inlined helper's hooks are expanded in the caller: its own slot 0,
-// then the helper's slot 1 (byte 32 of the same chunk).
-// O2: getelementptr inbounds i8, {{.*}}, i64 0
-// O2: "xaddq $0, $1"
+// then the helper's slot 1 (byte 64 of the same chunk).
 // O2: getelementptr inbounds i8, {{.*}}, i64 32
+// O2: "xaddq $0, $1"
+// O2: getelementptr inbounds i8, {{.*}}, i64 64
 // O2: "xaddq $0, $1"
 static int helper(int x) { return x * 3; }
 int caller(int x) { return helper(x) + 1; }

@@ -1,6 +1,6 @@
 ; Error conventions on return values: < 0 for integers and floats.  The
 ; exit hook gets zext(condition); expanded, a taken branch finds the
-; thread's chunk and adds one to the slot's errors field (offset 8).
+; thread's chunk and adds one to the slot's errors field (offset 32 + 8).
 ; RUN: rm -rf %t && mkdir -p %t
 ; RUN: printf 'errors:\n  conventions.neg: negative\n  conventions.fneg: negative\n  conventions.nz: nonzero\n  conventions.none: zero\n' > %t/.codensm.yaml
 ; RUN: cd %t && %opt -codensm-config=%t/.codensm.yaml -passes=codensm -S %s -o - | %FileCheck %s
@@ -13,8 +13,8 @@ target triple = "x86_64-pc-linux-gnu"
 ; CHECK-NEXT: [[E:%.*]] = icmp ne i64 [[Z]], 0
 ; CHECK-NEXT: br i1 [[E]], label %codensm.error
 ; CHECK: codensm.error:
-; CHECK: @__codensm_chunk({{.*}}, i64 0)
-; CHECK: getelementptr inbounds i8, {{.*}}, i64 8
+; CHECK: load {{.*}}@__codensm_dir
+; CHECK: getelementptr inbounds i8, {{.*}}, i64 40
 ; CHECK: call void asm sideeffect "incq $0"
 define i32 @neg(i32 %x) {
   ret i32 %x

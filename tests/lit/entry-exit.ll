@@ -12,13 +12,13 @@ source_filename = "entry-exit.c"
 target triple = "x86_64-pc-linux-gnu"
 
 ; Two functions: one chunk; the empty directory is the 4-word header and
-; one chunk pointer, all null.
-; CHECK-DAG: @__codensm_empty_dir = internal constant [5 x {{.*}}] zeroinitializer, align 8
+; one chunk pointer, to the runtime's sentinel chunk.
+; CHECK-DAG: @__codensm_empty_dir = internal constant [5 x {{.*}}] [{{.*}} null, {{.*}} null, {{.*}} null, {{.*}} null, {{.*}} @__codensm_sentinel], align 8
 ; CHECK-DAG: @__codensm_dir = internal thread_local global {{.*}}@__codensm_empty_dir{{.*}}, align 8
 ; CHECK-DAG: @__codensm_module = internal constant {{.*}} { i32 2, i32 2, {{.*}}@__codensm_functions{{.*}}@__codensm_dir_ref{{.*}}@__codensm_empty_dir{{.*}}@__codensm_runtime_state
 ; CHECK-DAG: c"entry-exit.work\00"
 ; CHECK-DAG: c"entry-exit.twice\00"
-; CHECK-DAG: @__codensm_sample_mask = external {{.*}}global i64
+; CHECK-DAG: @__codensm_sentinel = external global
 ; CHECK-DAG: @llvm.global_ctors = appending global {{.*}} @codensm.module_ctor
 ; CHECK-DAG: @llvm.global_dtors = appending global {{.*}} @codensm.module_dtor
 
@@ -42,24 +42,23 @@ target triple = "x86_64-pc-linux-gnu"
 ; MARK-DAG: ![[TABLES]] = !{{{.*}}@__codensm_unit, {{.*}}@__codensm_dir, i32 0}
 
 ; After it, inline code: the thread's directory, its chunk 0 (the pointer
-; after the 32-byte header), the runtime's rare first use when it is null,
-; the count in slot 0 of the chunk, the sample test, the runtime's rare
-; sample_start, and at each exit a stop of the timed calls.
+; after the 32-byte header; never null), the count in slot 0 (after the
+; chunk's 32-byte header), the test against the chunk's mask (0 in the
+; sentinel, so a thread's first call always takes the sampled path), the
+; runtime's rare sample_start with the chunk counted in, and at each exit
+; a stop of the timed calls.
 ; CHECK-LABEL: define i32 @work(
 ; CHECK: %codensm.dir = load {{.*}}@__codensm_dir
 ; CHECK-NEXT: [[E:%.*]] = getelementptr inbounds i8, {{.*}}%codensm.dir, i64 32
 ; CHECK: %codensm.chunk = load {{.*}}
-; CHECK-NEXT: [[NULL:%.*]] = icmp eq {{.*}} %codensm.chunk, null
-; CHECK-NEXT: br i1 [[NULL]], label %codensm.newchunk
-; CHECK: codensm.newchunk:
-; CHECK-NEXT: [[NEW:%.*]] = call {{.*}} @__codensm_chunk({{.*}}@__codensm_unit{{.*}}, i64 0)
-; CHECK: [[CHUNK:%.*]] = phi {{.*}} [ %codensm.chunk, %entry ], [ [[NEW]], %codensm.newchunk ]
-; CHECK-NEXT: getelementptr inbounds i8, {{.*}} [[CHUNK]], i64 0
+; CHECK-NEXT: getelementptr inbounds i8, {{.*}} %codensm.chunk, i64 32
 ; CHECK: %codensm.calls = call i64 asm sideeffect "xaddq $0, $1", "=r,=*m,0,*m,~{flags}"
-; CHECK: load atomic i64, {{.*}}@__codensm_sample_mask monotonic
-; CHECK: %codensm.sampled = icmp eq i64
+; CHECK-NEXT: getelementptr inbounds i8, {{.*}} %codensm.chunk, i64 0
+; CHECK: %codensm.mask = load i64
+; CHECK-NEXT: [[AND:%.*]] = and i64 %codensm.calls, %codensm.mask
+; CHECK: %codensm.sampled = icmp eq i64 [[AND]], 0
 ; CHECK: codensm.sample:
-; CHECK-NEXT: [[T:%.*]] = call i64 @__codensm_sample_start({{.*}}@__codensm_unit
+; CHECK-NEXT: [[T:%.*]] = call i64 @__codensm_sample_start({{.*}}@__codensm_unit{{.*}}, i64 0, {{.*}} %codensm.chunk)
 ; CHECK: [[START:%.*]] = phi i64 [ 0, %{{.*}} ], [ [[T]], %codensm.sample ]
 ; Both returns stop the clock of a timed call (slot 0).
 ; CHECK: icmp ne i64 [[START]], 0
@@ -81,10 +80,10 @@ small:
   ret i32 %s
 }
 
-; Slot 1: the same chunk, the second 32-byte slot.
+; Slot 1: the same chunk, the second 32-byte slot after the header.
 ; CHECK-LABEL: define i32 @twice(
-; CHECK: @__codensm_chunk({{.*}}, i64 0)
-; CHECK: getelementptr inbounds i8, {{.*}}, i64 32
+; CHECK: %codensm.chunk = load
+; CHECK-NEXT: getelementptr inbounds i8, {{.*}} %codensm.chunk, i64 64
 ; CHECK: %codensm.calls = call i64 asm sideeffect "xaddq
 define i32 @twice(i32 %x) {
   %a = call i32 @work(i32 %x)

@@ -11,9 +11,9 @@ void mayThrow(int);
 // CHECK: codensm.cleanup:
 // CHECK-NEXT: landingpad
 // CHECK-NEXT: cleanup
-// Slot 0's errors: byte 8 of the thread's chunk.
-// CHECK: @__codensm_chunk({{.*}}, i64 0)
-// CHECK: getelementptr inbounds i8, {{.*}}, i64 8
+// Slot 0's errors: byte 32 + 8 of the thread's chunk.
+// CHECK: load {{.*}}@__codensm_dir
+// CHECK: getelementptr inbounds i8, {{.*}}, i64 40
 // CHECK: "incq $0"
 // CHECK: call void @__codensm_sample_stop({{.*}}, i64 0, i64
 // CHECK: resume
@@ -26,8 +26,8 @@ int propagate(int x) {
 // CHECK: landingpad
 // CHECK-NEXT: cleanup
 // CHECK-NEXT: catch {{.*}} @_ZTI5Other
-// Slot 1's errors: byte 32 + 8.
-// CHECK: getelementptr inbounds i8, {{.*}}, i64 40
+// Slot 1's errors: byte 32 + 32 + 8.
+// CHECK: getelementptr inbounds i8, {{.*}}, i64 72
 // CHECK: "incq $0"
 // CHECK: resume
 int catchesOther(int x) {

@@ -8,7 +8,7 @@ source_filename = "targets.c"
 target triple = "TRIPLE"
 
 ; ARM-LABEL: define i32 @f(
-; ARM: @__codensm_chunk(
+; ARM: load {{.*}}@__codensm_dir
 ; ARM: atomicrmw add {{.*}}, i64 1 monotonic
 ; ARM: call i64 @__codensm_sample_start(
 ; ARM-NOT: asm

@@ -1,5 +1,6 @@
-; -codensm-timing: sampled (default) checks the sample mask; every reads the
-; clock on every call; off never reads it.
+; -codensm-timing: sampled (default) checks the chunk's sample mask; every
+; reads the clock on every call (and replaces the sentinel chunk by a real
+; one first, as no sampled path will); off never reads it.
 ; RUN: %opt -passes=codensm -S %s -o - | %FileCheck %s --check-prefix=SAMPLED
 ; RUN: %opt -codensm-timing=every -passes=codensm -S %s -o - | %FileCheck %s --check-prefix=EVERY
 ; RUN: %opt -codensm-timing=off -passes=codensm -S %s -o - | %FileCheck %s --check-prefix=OFF
@@ -7,7 +8,7 @@ source_filename = "timing.c"
 target triple = "x86_64-pc-linux-gnu"
 
 ; SAMPLED-LABEL: define i32 @f(
-; SAMPLED: load atomic i64, {{.*}}@__codensm_sample_mask
+; SAMPLED: %codensm.mask = load i64
 ; SAMPLED: call i64 @__codensm_sample_start(
 ; SAMPLED: call void @__codensm_sample_stop(
 ; SAMPLED-NOT: rdtsc
@@ -24,7 +25,7 @@ target triple = "x86_64-pc-linux-gnu"
 ; EVERY: addq
 ; EVERY: ret i32
 ; OFF-LABEL: define i32 @f(
-; OFF: @__codensm_sample_mask
+; OFF: %codensm.mask = load i64
 ; OFF: call i64 @__codensm_sample_start(
 ; OFF-NOT: @__codensm_sample_stop
 ; OFF-NOT: rdtsc

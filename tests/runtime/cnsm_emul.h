@@ -34,9 +34,16 @@
 #define CNSM_EMUL_CLOCK() __codensm_clock()
 #endif
 
+/* Points an empty directory's chunks at the sentinel (the pass does it in
+ * the constant's initialiser). */
+static inline void cnsm_emul_fill_empty(struct cnsm_dir *d, uint32_t n) {
+  for (uint32_t k = 0; k < cnsm_chunk_count(n); k++)
+    cnsm_dir_chunks(d)[k] = &__codensm_sentinel;
+}
+
 #define CNSM_EMUL_MODULE(id, mod_name, n)                                       \
   static void *id##_state;                                                     \
-  static const struct {                                                        \
+  static struct {                                                              \
     struct cnsm_dir header;                                                    \
     struct cnsm_chunk *chunks[((n) + CNSM_CHUNK_SLOTS - 1) / CNSM_CHUNK_SLOTS]; \
   } id##_empty;                                                                \
@@ -58,6 +65,7 @@
       .empty_dir = &id##_empty.header,                                         \
       .runtime_state = &id##_state};                                           \
   __attribute__((constructor)) static void id##_ctor(void) {                   \
+    cnsm_emul_fill_empty(&id##_empty.header, n);                               \
     __codensm_register(&id##_desc);                                            \
   }                                                                            \
   __attribute__((destructor)) static void id##_dtor(void) {                    \
@@ -74,7 +82,7 @@ static inline struct cnsm_slot *cnsm_emul_slot(cnsm_unit_fn unit, uint32_t i) {
   const struct cnsm_module_desc *desc = unit();
   struct cnsm_dir *d = *desc->dir_ref(desc);
   struct cnsm_chunk *c = cnsm_dir_chunks(d)[i / CNSM_CHUNK_SLOTS];
-  if (!c)
+  if (!c->header.real)
     c = (struct cnsm_chunk *)__codensm_chunk(unit, i / CNSM_CHUNK_SLOTS);
   return &c->slots[i % CNSM_CHUNK_SLOTS];
 }
@@ -146,6 +154,7 @@ static inline struct cnsm_emul_dyn *cnsm_emul_dynamic_module(const char *prefix,
   }
   struct cnsm_dir *empty = calloc(1, sizeof *empty + cnsm_chunk_count(n) *
                                                         sizeof(struct cnsm_chunk *));
+  cnsm_emul_fill_empty(empty, n);
   m->desc.abi_version = CODENSM_ABI_VERSION;
   m->desc.function_count = n;
   m->desc.module_name = cnsm_emul_dup(prefix);
