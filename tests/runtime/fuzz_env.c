@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "fuzz_util.h"
 #include "internal.h"
 #include "util.h" /* collector/util.h: cnsm_utf8_valid */
 
@@ -27,11 +28,6 @@ static const char *const kVars[] = {
 };
 #define NVARS (sizeof kVars / sizeof *kVars)
 
-/* Aborts unless cond holds: libFuzzer reports it as a crash. */
-static void fuzz_check(int cond) {
-  if (!cond)
-    abort();
-}
 
 static int quiet = -1, saved = -1;
 
@@ -75,11 +71,9 @@ static void check_maps(const struct cnsm_config *c) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  char *text = malloc(size + 1);
+  char *text = fuzz_text(data, size);
   if (!text)
     return 0;
-  memcpy(text, data, size);
-  text[size] = '\0';
   if (strlen(text) != size) { /* the environment holds no NUL */
     free(text);
     return 0;

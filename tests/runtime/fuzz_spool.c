@@ -13,17 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_util.h"
 #include "internal.h"
 #include "util.h" /* collector/util.h: cnsm_utf8_valid */
 
 static const char kSink[] =
     "0000000000000000000000000000000000000000000000000000000000000000";
 
-/* Aborts unless cond holds: libFuzzer reports it as a crash. */
-static void fuzz_check(int cond) {
-  if (!cond)
-    abort();
-}
 
 /* s is what the contract accepts: 1..max bytes of strict UTF-8. */
 static void check_contract(const char *s, size_t max) {
@@ -48,11 +44,9 @@ static void fuzz_sanitize(const char *text) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  char *text = malloc(size + 1);
+  char *text = fuzz_text(data, size);
   if (!text)
     return 0;
-  memcpy(text, data, size);
-  text[size] = '\0';
   fuzz_sanitize(text);
   size_t before = cnsm_fn_count;
   cnsm_spool_parse(text, size, kSink, NULL);

@@ -15,18 +15,18 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "collector"))
+sys.path.insert(0, HERE)
 import harness  # noqa: E402
+from scenarios import run_scenarios  # noqa: E402
 
 APP = DLV = POISON = None
 PATH = "/codensm/ingest"
@@ -472,20 +472,7 @@ def main():
     global APP, DLV, POISON
     APP, DLV, POISON = [os.path.abspath(a) for a in sys.argv[1:4]]
     harness.BIN = os.path.abspath(sys.argv[4])
-    names = sys.argv[5:] or list(SCENARIOS)
-    failed = 0
-    for name in names:
-        tmp = tempfile.mkdtemp(prefix="cnsm-delivery-")
-        t = time.monotonic()
-        try:
-            SCENARIOS[name](tmp)
-            print("PASS %s (%.1f s)" % (name, time.monotonic() - t))
-        except Exception as e:  # noqa: BLE001 - report every scenario
-            failed += 1
-            print("FAIL %s: %r" % (name, e))
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return 1 if failed else 0
+    return run_scenarios(SCENARIOS, sys.argv[5:], "cnsm-delivery-")
 
 
 if __name__ == "__main__":

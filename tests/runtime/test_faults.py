@@ -10,14 +10,13 @@ bounded whatever the server's delay.
 """
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from scenarios import run_scenarios  # noqa: E402
 from test_server import TestServer  # noqa: E402
 
 APP = None
@@ -265,20 +264,7 @@ SCENARIOS = {
 def main():
     global APP
     APP = os.path.abspath(sys.argv[1])
-    names = sys.argv[2:] or list(SCENARIOS)
-    failed = 0
-    for name in names:
-        tmp = tempfile.mkdtemp(prefix="cnsm-faults-")
-        t = time.monotonic()
-        try:
-            SCENARIOS[name](tmp)
-            print("PASS %s (%.1f s)" % (name, time.monotonic() - t))
-        except Exception as e:  # noqa: BLE001 - report every scenario
-            failed += 1
-            print("FAIL %s: %r" % (name, e))
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return 1 if failed else 0
+    return run_scenarios(SCENARIOS, sys.argv[2:], "cnsm-faults-")
 
 
 if __name__ == "__main__":
