@@ -130,7 +130,8 @@ private:
   void insertExitHook(const ExitPoint &Exit, unsigned Index,
                       ErrorConvention Errors, Value *StartTicks);
   std::vector<ExitPoint> collectExits(Function &F);
-  Value *errorCondition(IRBuilder<> &B, Value *V, ErrorConvention Errors);
+  Value *errorCondition(IRBuilder<> &B, Value *V, ErrorConvention Errors,
+                        bool Unsigned);
   void createModuleCtorDtor();
 
   Constant *stringConstant(StringRef S);
@@ -476,8 +477,11 @@ Value *ModuleInstrumenter::insertEntryHook(IRBuilder<> &B, unsigned Index,
   return Timed && ClTiming != TimingMode::Off ? Start : nullptr;
 }
 
+/// Unsigned: the front end marked the returned integer zeroext (a small
+/// unsigned type such as uint16_t), which can never be negative.
 Value *ModuleInstrumenter::errorCondition(IRBuilder<> &B, Value *V,
-                                          ErrorConvention Errors) {
+                                          ErrorConvention Errors,
+                                          bool Unsigned) {
   Type *Ty = V->getType();
   if (Ty->isIntegerTy() || Ty->isPointerTy()) {
     // 0 or null: the same comparisons serve both; only integers (wider
@@ -485,7 +489,8 @@ Value *ModuleInstrumenter::errorCondition(IRBuilder<> &B, Value *V,
     Constant *Zero = Constant::getNullValue(Ty);
     switch (Errors) {
     case ErrorsNegative:
-      return Ty->isIntegerTy() && !Ty->isIntegerTy(1) ? B.CreateICmpSLT(V, Zero)
+      return Ty->isIntegerTy() && !Ty->isIntegerTy(1) && !Unsigned
+                 ? B.CreateICmpSLT(V, Zero)
                                                        : nullptr;
     case ErrorsNonzero:
       return B.CreateICmpNE(V, Zero);
@@ -524,7 +529,10 @@ void ModuleInstrumenter::insertExitHook(const ExitPoint &Exit, unsigned Index,
     IsError = ConstantInt::get(I64, 1);
     ++NumUnwindExits;
   } else if (Exit.ReturnValue && Errors != ErrorsNone) {
-    if (Value *Condition = errorCondition(B, Exit.ReturnValue, Errors))
+    Function &F = *Exit.Before->getFunction();
+    bool Unsigned = F.getAttributes().hasRetAttr(Attribute::ZExt);
+    if (Value *Condition =
+            errorCondition(B, Exit.ReturnValue, Errors, Unsigned))
       IsError = B.CreateZExt(Condition, I64);
   }
   ++NumExitsInstrumented;

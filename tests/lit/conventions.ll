@@ -2,7 +2,7 @@
 ; exit hook gets zext(condition); expanded, a taken branch finds the
 ; thread's chunk and adds one to the slot's errors field (offset 32 + 8).
 ; RUN: rm -rf %t && mkdir -p %t
-; RUN: printf 'errors:\n  conventions.neg: negative\n  conventions.fneg: negative\n  conventions.nz: nonzero\n  conventions.none: zero\n' > %t/.codensm.yaml
+; RUN: printf 'errors:\n  conventions.neg: negative\n  conventions.uneg: negative\n  conventions.sneg: negative\n  conventions.fneg: negative\n  conventions.nz: nonzero\n  conventions.none: zero\n' > %t/.codensm.yaml
 ; RUN: cd %t && %opt -codensm-config=%t/.codensm.yaml -passes=codensm -S %s -o - | %FileCheck %s
 source_filename = "conventions.c"
 target triple = "x86_64-pc-linux-gnu"
@@ -18,6 +18,20 @@ target triple = "x86_64-pc-linux-gnu"
 ; CHECK: call void asm sideeffect "incq $0"
 define i32 @neg(i32 %x) {
   ret i32 %x
+}
+; An unsigned 16-bit return (zeroext: uint16_t) is never negative; a
+; signed one (signext: int16_t) is.
+; CHECK-LABEL: define zeroext i16 @uneg(
+; CHECK-NOT: icmp slt
+; CHECK: ret i16
+define zeroext i16 @uneg(i16 %x) {
+  ret i16 %x
+}
+; CHECK-LABEL: define signext i16 @sneg(
+; CHECK: icmp slt i16 %x, 0
+; CHECK: ret i16
+define signext i16 @sneg(i16 %x) {
+  ret i16 %x
 }
 ; CHECK-LABEL: define double @fneg(
 ; CHECK: fcmp olt double %x, 0.0
