@@ -147,6 +147,12 @@ def cli(*args, check_rc=0):
     return p.stdout
 
 
+def cli_result(*args):
+    """Runs the CLI; returns (exit status, stdout, stderr), whatever they are."""
+    p = subprocess.run([BIN] + list(args), capture_output=True, text=True, timeout=60)
+    return p.returncode, p.stdout, p.stderr
+
+
 def key_create(db, project):
     key = cli("key", "create", project, "--db", db).strip()
     check(re.fullmatch(r"cnsm_[0-9a-f]{64}", key) is not None, "bad key " + key)
