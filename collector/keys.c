@@ -1,4 +1,6 @@
-/* keys.c - ingest keys.
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * keys.c - ingest keys.
  *
  * A key is "cnsm_" followed by 32 bytes from getrandom() in hex.  The
  * database keeps only SHA-256(key) and a short hint (its first 13

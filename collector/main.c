@@ -1,4 +1,6 @@
-/* main.c - codensm-collector's command line: parses arguments and
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * main.c - codensm-collector's command line: parses arguments and
  * dispatches to serve (server.c), key (keys.c) or report (report.c).
  *
  *   codensm-collector serve [--listen HOST:PORT] [--db PATH]

@@ -1,4 +1,6 @@
-/* rollup.c - turns stored counts into the figures of docs/metrics.md.
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * rollup.c - turns stored counts into the figures of docs/metrics.md.
  *
  * How it works: one read transaction (a consistent WAL snapshot) runs
  * three queries - per function sums over the window, the North-Star

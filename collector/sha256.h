@@ -1,4 +1,6 @@
-/* sha256.h - SHA-256 for the collector (ingest keys stored hashed, the
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * sha256.h - SHA-256 for the collector (ingest keys stored hashed, the
  * idempotency body hash) and the runtime (spool file names), from nettle.
  *
  * nettle is a well-kept library made for the job and already on every

@@ -1,4 +1,6 @@
-/* util.c - clocks, durations and UTF-8 validation for the collector.
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * util.c - clocks, durations and UTF-8 validation for the collector.
  *
  * Everything here is a pure function of its arguments (or of the clock):
  * the ingest validator and the CLI lean on it, and the

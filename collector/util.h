@@ -1,4 +1,6 @@
-/* util.h - small helpers shared by the collector: clocks, durations,
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * util.h - small helpers shared by the collector: clocks, durations,
  * UTF-8 validation.  No state.  (Constant-time comparison is nettle's
  * memeql_sec.) */
 #ifndef CNSM_UTIL_H

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # setup-debian.sh - installs the Debian packages CodeNSM needs to build, test
 # and demo.  Safe to run again: it installs only what is missing, and runs
 # apt-get update only when something is.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """harness.py - shared helpers for the collector tests.
 
 Starts codensm-collector on 127.0.0.1 with an ephemeral port (it prints

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """test_cli.py - the command line: key create/list/revoke (a revoked key
 is refused at once by a running server), `report` as a table and as
 JSON with exact figures recomputed here from what the test sent, using

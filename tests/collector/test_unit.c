@@ -1,4 +1,6 @@
-/* test_unit.c - unit tests of the collector's helpers: SHA-256 (nettle,
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * test_unit.c - unit tests of the collector's helpers: SHA-256 (nettle,
  * through sha256.h) against the FIPS 180-4 vectors, a key stored hashed
  * before the switch to nettle still verifying, UTF-8 validation and
  * durations.  Prints each failure; exits 1 if any. */
