@@ -1,4 +1,6 @@
-/* api.c - the dashboard's JSON API under /api/.
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * api.c - the dashboard's JSON API under /api/.
  *
  * GET /api/projects lists projects; GET /api/report returns one
  * project's roll-ups (cnsm_rollup_json) for a window.  Read-only: it

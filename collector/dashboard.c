@@ -1,4 +1,6 @@
-/* dashboard.c - GET /: the dashboard page.
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * dashboard.c - GET /: the dashboard page.
  *
  * The page is collector/web/index.html, turned into the array
  * cnsm_dashboard_page at build time by embed.cmake: one self-contained

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # embed.cmake - turns a file into a C array, for the dashboard page.
 # Usage: cmake -DIN=file -DOUT=file.c -DSYMBOL=name -P embed.cmake
 # Produces `const unsigned char SYMBOL[]` (NUL-terminated) and

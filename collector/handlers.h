@@ -1,4 +1,6 @@
-/* handlers.h - the read-only endpoints: the JSON API (api.c), /metrics
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * handlers.h - the read-only endpoints: the JSON API (api.c), /metrics
  * (metrics_prom.c) and the dashboard page (dashboard.c).  Each fills a
  * cnsm_reply; server.c routes to them. */
 #ifndef CNSM_HANDLERS_H

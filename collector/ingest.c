@@ -1,4 +1,6 @@
-/* ingest.c - POST /codensm/ingest: who may send (bearer key), what they
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * ingest.c - POST /codensm/ingest: who may send (bearer key), what they
  * may send (validated whole by parse.c) and storing it.
  *
  * How it works: cnsm_ingest_precheck runs when the request line and

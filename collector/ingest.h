@@ -1,4 +1,6 @@
-/* ingest.h - the ingest contract: parsing and validating a request body
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * ingest.h - the ingest contract: parsing and validating a request body
  * (pure, fuzzed), and handling POST /codensm/ingest end to end.
  * The contract itself is described in docs/ingest-contract.md. */
 #ifndef CNSM_INGEST_H

@@ -1,11 +1,14 @@
-/* keys.c - ingest keys.
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * keys.c - ingest keys.
  *
  * A key is "cnsm_" followed by 32 bytes from getrandom() in hex.  The
  * database keeps only SHA-256(key) and a short hint (its first 13
  * characters) for `key list`; the key itself is printed once, at
  * creation.  Checking a presented key hashes it and compares the hash
- * with every live key's hash using cnsm_ct_equal, without stopping at a
- * match, so the time taken says nothing about which bytes matched.  The
+ * with every live key's hash using nettle's memeql_sec (constant time),
+ * without stopping at a match, so the time taken says nothing about
+ * which bytes matched.  The
  * check reads the table on every request, so a revocation takes effect
  * at once, even while the server runs. */
 #include "keys.h"
@@ -14,6 +17,8 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+
+#include <nettle/memops.h>
 
 #include "sha256.h"
 #include "util.h"
@@ -82,7 +87,7 @@ int cnsm_key_check(sqlite3 *db, const char *key, char *project, size_t cap) {
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     const void *h = sqlite3_column_blob(st, 0);
     int match = sqlite3_column_bytes(st, 0) == CNSM_SHA256_LEN &&
-                cnsm_ct_equal(h, hash, CNSM_SHA256_LEN);
+                memeql_sec(h, hash, CNSM_SHA256_LEN);
     if (match && !found) {
       found = 1;
       snprintf(project, cap, "%s", (const char *)sqlite3_column_text(st, 1));

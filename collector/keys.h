@@ -1,4 +1,6 @@
-/* keys.h - ingest keys: one or more per project, stored as SHA-256
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * keys.h - ingest keys: one or more per project, stored as SHA-256
  * hashes, checked in constant time, revocable. */
 #ifndef CNSM_KEYS_H
 #define CNSM_KEYS_H

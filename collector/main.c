@@ -1,4 +1,6 @@
-/* main.c - codensm-collector's command line: parses arguments and
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * main.c - codensm-collector's command line: parses arguments and
  * dispatches to serve (server.c), key (keys.c) or report (report.c).
  *
  *   codensm-collector serve [--listen HOST:PORT] [--db PATH]
@@ -9,8 +11,10 @@
  *   codensm-collector report [--db PATH] [--project P] [--since DURATION]
  *                            [--json]
  *
- * Options may be written "--name value" or "--name=value", before or
- * after the positional arguments.  Exit status: 0 ok, 1 failure, 2 usage. */
+ * Options are parsed by getopt_long: "--name value" or "--name=value",
+ * before or after the positional arguments, a unique prefix of a name
+ * accepted.  Exit status: 0 ok, 1 failure, 2 usage. */
+#include <getopt.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,49 +43,84 @@ static const char kUsage[] =
     "  --since     window of the report: 15m, 24h, 7d, 2w or all (default 24h)\n"
     "See docs/collector.md.\n";
 
-struct cliArgs {
+struct cli_args {
   const char *pos[4];
   int npos;
   const char *listen, *db, *tls_cert, *tls_key, *project, *since, *threads;
   int json;
 };
 
-/* Parses argv[first..argc) into *a.  Returns 0, or 2 on a usage error. */
-static int cliParse(int argc, char **argv, int first, struct cliArgs *a) {
-  static const struct { const char *name; size_t off; } opts[] = {
-      {"--listen", offsetof(struct cliArgs, listen)},
-      {"--db", offsetof(struct cliArgs, db)},
-      {"--tls-cert", offsetof(struct cliArgs, tls_cert)},
-      {"--tls-key", offsetof(struct cliArgs, tls_key)},
-      {"--project", offsetof(struct cliArgs, project)},
-      {"--since", offsetof(struct cliArgs, since)},
-      {"--threads", offsetof(struct cliArgs, threads)},
-  };
-  for (int i = first; i < argc; i++) {
-    const char *arg = argv[i];
-    if (strcmp(arg, "--json") == 0) {
-      a->json = 1;
-      continue;
-    }
-    if (strncmp(arg, "--", 2) != 0) {
+/* getopt_long values of the long options: above every char, so an
+ * option's value never reads as a short option. */
+enum {
+  CLI_LISTEN = 256,
+  CLI_DB,
+  CLI_TLS_CERT,
+  CLI_TLS_KEY,
+  CLI_PROJECT,
+  CLI_SINCE,
+  CLI_THREADS,
+  CLI_JSON
+};
+
+static const struct option cli_options[] = {
+    {"listen", required_argument, NULL, CLI_LISTEN},
+    {"db", required_argument, NULL, CLI_DB},
+    {"tls-cert", required_argument, NULL, CLI_TLS_CERT},
+    {"tls-key", required_argument, NULL, CLI_TLS_KEY},
+    {"project", required_argument, NULL, CLI_PROJECT},
+    {"since", required_argument, NULL, CLI_SINCE},
+    {"threads", required_argument, NULL, CLI_THREADS},
+    {"json", no_argument, NULL, CLI_JSON},
+    {NULL, 0, NULL, 0},
+};
+
+/* Says on stderr what is wrong with the option getopt_long just refused
+ * (c is ':' for a missing value, '?' otherwise); argv[optind - 1] is the
+ * word it was reading. */
+static void cli_option_error(int c, char **argv) {
+  const char *word = argv[optind - 1];
+  if (c == ':')
+    fprintf(stderr, "codensm-collector: option %s needs a value\n", word);
+  else if (optopt >= CLI_LISTEN)
+    fprintf(stderr, "codensm-collector: option %.*s takes no value\n",
+            (int)strcspn(word, "="), word);
+  else
+    fprintf(stderr, "codensm-collector: unknown or ambiguous option %s\n", word);
+}
+
+/* Parses the words after the command, argv[1..argc) (argv[0] is the
+ * command), into *a with getopt_long: "--name value" or "--name=value",
+ * before, between or after the positional arguments, "--" ending the
+ * options.  Returns 0, or 2 on a usage error (said on stderr). */
+static int cli_parse(int argc, char **argv, struct cli_args *a) {
+  opterr = 0; /* our messages, naming the program rather than argv[0] */
+  optind = 1;
+  int c;
+  /* "-": positional words come back in order as 1, whatever
+   * POSIXLY_CORRECT says; ":": a missing value is ':' rather than '?'. */
+  while ((c = getopt_long(argc, argv, "-:", cli_options, NULL)) != -1) {
+    switch (c) {
+    case 1:
       if (a->npos == 4) return 2;
-      a->pos[a->npos++] = arg;
-      continue;
-    }
-    size_t k, n = sizeof opts / sizeof *opts;
-    for (k = 0; k < n; k++) {
-      size_t len = strlen(opts[k].name);
-      const char **slot = (const char **)((char *)a + opts[k].off);
-      if (strncmp(arg, opts[k].name, len) != 0) continue;
-      if (arg[len] == '=') *slot = arg + len + 1;
-      else if (arg[len] == '\0' && i + 1 < argc) *slot = argv[++i];
-      else continue;
+      a->pos[a->npos++] = optarg;
       break;
-    }
-    if (k == n) {
-      fprintf(stderr, "codensm-collector: unknown or incomplete option %s\n", arg);
+    case CLI_LISTEN: a->listen = optarg; break;
+    case CLI_DB: a->db = optarg; break;
+    case CLI_TLS_CERT: a->tls_cert = optarg; break;
+    case CLI_TLS_KEY: a->tls_key = optarg; break;
+    case CLI_PROJECT: a->project = optarg; break;
+    case CLI_SINCE: a->since = optarg; break;
+    case CLI_THREADS: a->threads = optarg; break;
+    case CLI_JSON: a->json = 1; break;
+    default:
+      cli_option_error(c, argv);
       return 2;
     }
+  }
+  for (int i = optind; i < argc; i++) { /* after "--" */
+    if (a->npos == 4) return 2;
+    a->pos[a->npos++] = argv[i];
   }
   return 0;
 }
@@ -89,7 +128,7 @@ static int cliParse(int argc, char **argv, int first, struct cliArgs *a) {
 /* Opens the database for a CLI command (one connection); only commands
  * that create something pass CNSM_STORE_CREATE, so a mistyped --db is
  * an error rather than a new empty database. */
-static struct cnsm_store *cliOpen(const char *path, int flags) {
+static struct cnsm_store *cli_open(const char *path, int flags) {
   struct cnsm_store *st;
   char err[512];
   if (cnsm_store_open(path, 1, flags, &st, err, sizeof err) != 0) {
@@ -100,7 +139,7 @@ static struct cnsm_store *cliOpen(const char *path, int flags) {
 }
 
 /* key create|list|revoke. */
-static int cliKey(const struct cliArgs *a, const char *db_path) {
+static int cli_key(const struct cli_args *a, const char *db_path) {
   const char *verb = a->npos > 0 ? a->pos[0] : "";
   int need = strcmp(verb, "list") == 0 ? 1 : 2;
   if ((strcmp(verb, "create") && strcmp(verb, "list") && strcmp(verb, "revoke")) ||
@@ -109,7 +148,7 @@ static int cliKey(const struct cliArgs *a, const char *db_path) {
     return 2;
   }
   struct cnsm_store *st =
-      cliOpen(db_path, strcmp(verb, "create") == 0 ? CNSM_STORE_CREATE : 0);
+      cli_open(db_path, strcmp(verb, "create") == 0 ? CNSM_STORE_CREATE : 0);
   if (st == NULL) return 1;
   sqlite3 *db = cnsm_store_acquire(st);
   int rc = 0;
@@ -135,14 +174,14 @@ static int cliKey(const struct cliArgs *a, const char *db_path) {
 }
 
 /* report. */
-static int cliReport(const struct cliArgs *a, const char *db_path) {
+static int cli_report(const struct cli_args *a, const char *db_path) {
   const char *since_text = a->since ? a->since : "24h";
   int64_t since;
   if (a->npos != 0 || cnsm_parse_duration(since_text, &since) != 0) {
     fprintf(stderr, "codensm-collector: --since takes 15m, 24h, 7d, 2w or all\n");
     return 2;
   }
-  struct cnsm_store *st = cliOpen(db_path, 0);
+  struct cnsm_store *st = cli_open(db_path, 0);
   if (st == NULL) return 1;
   sqlite3 *db = cnsm_store_acquire(st);
   int rc = cnsm_report_run(db, a->project, since, since_text, a->json, stdout);
@@ -153,7 +192,7 @@ static int cliReport(const struct cliArgs *a, const char *db_path) {
 }
 
 /* serve. */
-static int cliServe(const struct cliArgs *a, const char *db_path) {
+static int cli_serve(const struct cli_args *a, const char *db_path) {
   if (a->npos != 0) {
     fputs(kUsage, stderr);
     return 2;
@@ -181,17 +220,17 @@ int main(int argc, char **argv) {
     printf("codensm-collector %s\n", CNSM_VERSION);
     return 0;
   }
-  struct cliArgs a;
+  struct cli_args a;
   memset(&a, 0, sizeof a);
-  if (cliParse(argc, argv, 2, &a) != 0) {
+  if (cli_parse(argc - 1, argv + 1, &a) != 0) {
     fputs(kUsage, stderr);
     return 2;
   }
   char *db_path = a.db ? strdup(a.db) : cnsm_store_default_path();
   int rc;
-  if (strcmp(argv[1], "serve") == 0) rc = cliServe(&a, db_path);
-  else if (strcmp(argv[1], "key") == 0) rc = cliKey(&a, db_path);
-  else if (strcmp(argv[1], "report") == 0) rc = cliReport(&a, db_path);
+  if (strcmp(argv[1], "serve") == 0) rc = cli_serve(&a, db_path);
+  else if (strcmp(argv[1], "key") == 0) rc = cli_key(&a, db_path);
+  else if (strcmp(argv[1], "report") == 0) rc = cli_report(&a, db_path);
   else {
     fprintf(stderr, "codensm-collector: unknown command %s\n", argv[1]);
     fputs(kUsage, stderr);

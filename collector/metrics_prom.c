@@ -1,4 +1,6 @@
-/* metrics_prom.c - GET /metrics in the Prometheus text exposition
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * metrics_prom.c - GET /metrics in the Prometheus text exposition
  * format (version 0.0.4).
  *
  * Cumulative, all-time figures from cnsm_rollup_compute with no window:

@@ -1,4 +1,6 @@
-/* parse.c - the ingest request parser and validator (the contract of
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * parse.c - the ingest request parser and validator (the contract of
  * docs/ingest-contract.md), kept apart from HTTP and SQLite so the
  * libFuzzer target in tests/collector links only this, util.c and cJSON.
  *

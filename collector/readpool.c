@@ -1,4 +1,6 @@
-/* readpool.c - heavy reads on their own threads, so they cannot starve
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * readpool.c - heavy reads on their own threads, so they cannot starve
  * ingest.
  *
  * Why: libmicrohttpd serves every connection from a small pool of HTTP

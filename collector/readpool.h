@@ -1,4 +1,6 @@
-/* readpool.h - a few threads, each with its own database connection,
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * readpool.h - a few threads, each with its own database connection,
  * that run the heavy read-only requests (report, projects, metrics)
  * off the HTTP threads, with a bounded queue. */
 #ifndef CNSM_READPOOL_H

@@ -1,4 +1,6 @@
-/* reply.h - what a request handler answers: status, content type and a
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * reply.h - what a request handler answers: status, content type and a
  * body.  Handlers (ingest, api, metrics, dashboard) fill one; server.c
  * turns it into an HTTP response and logs it. */
 #ifndef CNSM_REPLY_H

@@ -1,4 +1,6 @@
-/* report.c - the report CLI.
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * report.c - the report CLI.
  *
  * How it works: for each project asked for, cnsm_rollup_compute gives
  * the figures; --json prints cnsm_rollup_json of each inside one

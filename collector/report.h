@@ -1,4 +1,6 @@
-/* report.h - `codensm-collector report`: the roll-ups as a table for
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * report.h - `codensm-collector report`: the roll-ups as a table for
  * people or as JSON for scripts. */
 #ifndef CNSM_REPORT_H
 #define CNSM_REPORT_H

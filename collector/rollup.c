@@ -1,4 +1,6 @@
-/* rollup.c - turns stored counts into the figures of docs/metrics.md.
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * rollup.c - turns stored counts into the figures of docs/metrics.md.
  *
  * How it works: one read transaction (a consistent WAL snapshot) runs
  * three queries - per function sums over the window, the North-Star
@@ -14,6 +16,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* qsort, except that an array of fewer than two elements (possibly a
+ * NULL pointer: no functions, no departments) is left alone; qsort's
+ * base must not be NULL even when n is 0 (UBSan: nonnull-attribute). */
+static void rollup_sort(void *base, size_t n, size_t size,
+                        int (*cmp)(const void *, const void *)) {
+  if (n > 1) qsort(base, n, size, cmp);
+}
 
 /* strdup of a column, "" for NULL. */
 static char *rollupText(sqlite3_stmt *st, int col) {
@@ -76,7 +86,7 @@ static int rollupDoubleCmp(const void *a, const void *b) {
 /* Median of v[0..n) (sorts v); 0 for n = 0. */
 static double rollupMedian(double *v, size_t n) {
   if (n == 0) return 0;
-  qsort(v, n, sizeof *v, rollupDoubleCmp);
+  rollup_sort(v, n, sizeof *v, rollupDoubleCmp);
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
@@ -121,7 +131,7 @@ static void rollupScore(struct cnsm_rollup *r) {
   int64_t cmax = 0;
   for (size_t i = 0; i < r->nfn; i++)
     if (r->fn[i].calls > cmax) cmax = r->fn[i].calls;
-  qsort(r->fn, r->nfn, sizeof *r->fn, rollupByDepartment);
+  rollup_sort(r->fn, r->nfn, sizeof *r->fn, rollupByDepartment);
   double *lat = malloc((r->nfn ? r->nfn : 1) * sizeof *lat);
   for (size_t i = 0, j; i < r->nfn; i = j) {
     size_t nlat = 0;
@@ -200,8 +210,8 @@ static int rollupDepartments(struct cnsm_rollup *r) {
   r->nsm = r->total.contribution;
   for (size_t k = 0; k < r->ndept; k++) rollupFinish(&r->dept[k], r->nsm);
   rollupFinish(&r->total, r->nsm);
-  qsort(r->dept, r->ndept, sizeof *r->dept, rollupDeptOrder);
-  qsort(r->fn, r->nfn, sizeof *r->fn, rollupByContribution);
+  rollup_sort(r->dept, r->ndept, sizeof *r->dept, rollupDeptOrder);
+  rollup_sort(r->fn, r->nfn, sizeof *r->fn, rollupByContribution);
   return 0;
 }
 
@@ -457,7 +467,7 @@ cJSON *cnsm_rollup_json(const struct cnsm_rollup *r, size_t fn_limit) {
   const struct cnsm_fn_stat **by_debt = malloc((r->nfn ? r->nfn : 1) * sizeof *by_debt);
   if (by_debt != NULL) {
     for (size_t i = 0; i < r->nfn; i++) by_debt[i] = &r->fn[i];
-    qsort(by_debt, r->nfn, sizeof *by_debt, rollupByDebt);
+    rollup_sort(by_debt, r->nfn, sizeof *by_debt, rollupByDebt);
     cJSON *debt = cJSON_AddArrayToObject(o, "debt");
     for (size_t i = 0; i < r->nfn && i < 10 && by_debt[i]->debt > 0; i++)
       cJSON_AddItemToArray(debt, rollupFnJson(by_debt[i]));

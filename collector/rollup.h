@@ -1,4 +1,6 @@
-/* rollup.h - the roll-ups of docs/metrics.md, computed once here and
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * rollup.h - the roll-ups of docs/metrics.md, computed once here and
  * shared by the report CLI, the JSON API, the dashboard and /metrics. */
 #ifndef CNSM_ROLLUP_H
 #define CNSM_ROLLUP_H

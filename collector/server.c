@@ -1,4 +1,6 @@
-/* server.c - the collector's HTTP(S) server, on libmicrohttpd.
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * server.c - the collector's HTTP(S) server, on libmicrohttpd.
  *
  * How it works: MHD runs a pool of worker threads, each with its own
  * SQLite connection from the store's pool.  Every request gets a small

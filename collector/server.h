@@ -1,4 +1,6 @@
-/* server.h - `codensm-collector serve`: the HTTP(S) server. */
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * server.h - `codensm-collector serve`: the HTTP(S) server. */
 #ifndef CNSM_SERVER_H
 #define CNSM_SERVER_H
 

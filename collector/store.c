@@ -1,4 +1,6 @@
-/* store.c - the SQLite database behind the collector.
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * store.c - the SQLite database behind the collector.
  *
  * Schema (user_version 2; cnsm_store_open migrates older files forward
  * and refuses newer ones):

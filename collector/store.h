@@ -1,4 +1,6 @@
-/* store.h - the collector's SQLite database: schema, a small pool of
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * store.h - the collector's SQLite database: schema, a small pool of
  * connections for the server's threads, and the one write path. */
 #ifndef CNSM_STORE_H
 #define CNSM_STORE_H

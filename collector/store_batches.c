@@ -1,4 +1,6 @@
-/* store_batches.c - storing a batch once however often it arrives.
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * store_batches.c - storing a batch once however often it arrives.
  *
  * A sender whose answer was lost (a stall, a proxy) sends the batch
  * again; without help the collector would add it twice.  A sender may

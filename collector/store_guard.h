@@ -1,4 +1,6 @@
-/* store_guard.h - the checks a batch passes inside its ingest
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * store_guard.h - the checks a batch passes inside its ingest
  * transaction: is it a repeat (Idempotency-Key, store_batches.c) and
  * would it take a project total past its limit (store_totals.c). */
 #ifndef CNSM_STORE_GUARD_H

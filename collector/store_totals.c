@@ -1,4 +1,6 @@
-/* store_totals.c - project totals that cannot wrap or become infinite.
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * store_totals.c - project totals that cannot wrap or become infinite.
  *
  * Counts are summed by SQLite (64-bit integers, doubles) and by the
  * roll-ups in C; left alone, 1,025 copies of 2^53 - 1 calls wrapped a

@@ -1,8 +1,9 @@
-/* util.c - clocks, durations, UTF-8 validation and constant-time
- * comparison for the collector.
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * util.c - clocks, durations and UTF-8 validation for the collector.
  *
  * Everything here is a pure function of its arguments (or of the clock):
- * the ingest validator, the key check and the CLI all lean on it, and the
+ * the ingest validator and the CLI lean on it, and the
  * fuzzer reaches the UTF-8 validator through the request parser. */
 #include "util.h"
 
@@ -80,12 +81,4 @@ int cnsm_utf8_valid(const char *s, size_t len) {
     i += need + 1;
   }
   return 1;
-}
-
-/* Constant-time equality: ORs every byte difference, no early exit. */
-int cnsm_ct_equal(const void *a, const void *b, size_t n) {
-  const volatile unsigned char *x = a, *y = b;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < n; i++) diff |= (unsigned char)(x[i] ^ y[i]);
-  return diff == 0;
 }

@@ -1,5 +1,8 @@
-/* util.h - small helpers shared by the collector: clocks, durations,
- * UTF-8 validation and constant-time comparison.  No state. */
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * util.h - small helpers shared by the collector: clocks, durations,
+ * UTF-8 validation.  No state.  (Constant-time comparison is nettle's
+ * memeql_sec.) */
 #ifndef CNSM_UTIL_H
 #define CNSM_UTIL_H
 
@@ -21,8 +24,5 @@ int cnsm_parse_duration(const char *text, int64_t *seconds);
  * surrogates, nothing above U+10FFFF) and holds no control character
  * below U+0020 or DEL; 0 otherwise. */
 int cnsm_utf8_valid(const char *s, size_t len);
-
-/* Compares n bytes in time that depends only on n.  Returns 1 if equal. */
-int cnsm_ct_equal(const void *a, const void *b, size_t n);
 
 #endif

@@ -46,22 +46,16 @@
 static char **claimed; /* paths of files this process claimed */
 static size_t claimed_count;
 
-/* H = SHA-256(endpoint "\n" key) in hex (64 digits). */
+/* H = SHA-256(endpoint "\n" key) in hex (64 digits), nettle's SHA-256. */
 static void sink_hash(const char *endpoint, const char *key, char out[65]) {
-  size_t el = strlen(endpoint), kl = key ? strlen(key) : 0;
-  char *buf = malloc(el + kl + 2);
+  struct sha256_ctx ctx;
   uint8_t h[CNSM_SHA256_LEN];
-  if (!buf) { /* no memory: a name no real sink has */
-    memset(out, 'x', 64);
-    out[64] = '\0';
-    return;
-  }
-  memcpy(buf, endpoint, el);
-  buf[el] = '\n';
-  if (kl)
-    memcpy(buf + el + 1, key, kl);
-  cnsm_sha256(buf, el + 1 + kl, h);
-  free(buf);
+  sha256_init(&ctx);
+  sha256_update(&ctx, strlen(endpoint), (const uint8_t *)endpoint);
+  sha256_update(&ctx, 1, (const uint8_t *)"\n");
+  if (key)
+    sha256_update(&ctx, strlen(key), (const uint8_t *)key);
+  cnsm_sha256_final(&ctx, h);
   for (int i = 0; i < CNSM_SHA256_LEN; i++)
     snprintf(out + 2 * i, 3, "%02x", h[i]);
 }

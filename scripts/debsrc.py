@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """debsrc - Debian source packages from the machine's own mirror.
 
 Shared by tests/realworld/run and bench/real/run: adds deb-src entries

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # setup-debian.sh - installs the Debian packages CodeNSM needs to build, test
 # and demo.  Safe to run again: it installs only what is missing, and runs
 # apt-get update only when something is.
@@ -11,6 +12,7 @@ packages=(
   build-essential cmake pkg-config git ca-certificates python3
   clang-14 llvm-14-dev llvm-14-tools libclang-rt-14-dev lld-14
   libcurl4-openssl-dev libcjson-dev libsqlite3-dev sqlite3 libmicrohttpd-dev zlib1g-dev
+  nettle-dev
   gnutls-bin valgrind curl chromium
 )
 for major in ${CODENSM_EXTRA_LLVM:-}; do

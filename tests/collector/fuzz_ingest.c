@@ -1,4 +1,6 @@
-/* fuzz_ingest.c - libFuzzer target for the ingest parser and validator
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * fuzz_ingest.c - libFuzzer target for the ingest parser and validator
  * (collector/parse.c), built with -fsanitize=fuzzer,address,undefined.
  *
  * Besides crashes and sanitizer reports, it checks the validator's

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """harness.py - shared helpers for the collector tests.
 
 Starts codensm-collector on 127.0.0.1 with an ephemeral port (it prints
@@ -49,16 +50,22 @@ class Collector:
 
     def __exit__(self, exc_type, exc, tb):
         rc = self.stop()
+        self.check_no_sanitizer_report()  # the cause of any other failure
         if exc_type is None:
             self.check_clean(rc)
         return False
 
+    def check_no_sanitizer_report(self):
+        """Fails with the report if a sanitizer stopped or warned the server."""
+        text = self.logtext()
+        for bad in ("AddressSanitizer", "LeakSanitizer", "ThreadSanitizer", "runtime error:"):
+            i = text.find(bad)
+            check(i < 0, "sanitizer report in the collector log:\n" + text[max(0, i - 200):i + 6000])
+
     def check_clean(self, rc):
         """A stopped server must have exited 0 with no sanitizer report."""
-        text = self.logtext()
-        check(rc == 0, "collector exit status %r:\n%s" % (rc, text[-3000:]))
-        for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
-            check(bad not in text, "sanitizer report in the collector log:\n" + text[-3000:])
+        self.check_no_sanitizer_report()
+        check(rc == 0, "collector exit status %r:\n%s" % (rc, self.logtext()[-3000:]))
 
     def start(self):
         self.log.seek(0)
@@ -145,6 +152,12 @@ def cli(*args, check_rc=0):
         fail("%s -> %d (wanted %d)\nstdout: %s\nstderr: %s" % (
             args, p.returncode, check_rc, p.stdout, p.stderr))
     return p.stdout
+
+
+def cli_result(*args):
+    """Runs the CLI; returns (exit status, stdout, stderr), whatever they are."""
+    p = subprocess.run([BIN] + list(args), capture_output=True, text=True, timeout=60)
+    return p.returncode, p.stdout, p.stderr
 
 
 def key_create(db, project):

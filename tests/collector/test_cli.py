@@ -1,7 +1,10 @@
+# SPDX-License-Identifier: Apache-2.0
 """test_cli.py - the command line: key create/list/revoke (a revoked key
-is refused at once by a running server), and `report` as a table and as
+is refused at once by a running server), `report` as a table and as
 JSON with exact figures recomputed here from what the test sent, using
-the formulas of docs/metrics.md."""
+the formulas of docs/metrics.md, and the option syntax (getopt_long):
+"--opt=value" and "--opt value" alike, anywhere after the command, and
+a clear error naming an unknown, incomplete or over-filled option."""
 import json
 import math
 import os
@@ -156,6 +159,42 @@ def test(tmp):
     harness.cli("report", "--db", db, "--since", "0m", check_rc=2)
     all_time = json.loads(harness.cli("report", "--db", db, "--since", "all", "--json"))
     check(all_time["projects"][1]["window"]["since_s"] == 0, "all time")
+    option_forms(db)
+
+
+def refused(args, *words):
+    """args is a usage error (2) whose stderr names every word."""
+    rc, out, err = harness.cli_result(*args)
+    check(rc == 2, "%s -> %d, wanted 2\n%s" % (args, rc, err))
+    check(out == "", "%s printed on stdout: %r" % (args, out))
+    first = err.splitlines()[0] if err else ""
+    for w in words:
+        check(w in first, "%s: %r lacks %r" % (args, first, w))
+
+
+def option_forms(db):
+    """Both spellings of a valued option, options among the positional
+    words, and the errors."""
+    listing = harness.cli("key", "list", "--db", db)
+    check(harness.cli("key", "list", "--db=" + db) == listing, "--db=PATH")
+    check(harness.cli("key", "--db", db, "list") == listing, "option between words")
+    check(harness.cli("--db=" + db, "list", check_rc=2) == "", "the command comes first")
+    spaced = json.loads(harness.cli("report", "--db", db, "--project", "shop",
+                                    "--since", "15m", "--json"))
+    joined = json.loads(harness.cli("report", "--json", "--db=" + db, "--project=shop",
+                                    "--since=15m"))
+    for doc in (spaced, joined):
+        check([p["project"] for p in doc["projects"]] == ["shop"], "--project either way")
+        check(doc["projects"][0]["window"]["since_s"] == 900, "--since either way")
+    check(spaced["projects"][0]["nsm"] == joined["projects"][0]["nsm"], "same report")
+    refused(["report", "--db", db, "--bogus"], "unknown", "--bogus")
+    refused(["report", "--bogus=1", "--db", db], "unknown", "--bogus=1")
+    refused(["key", "list", "-x", "--db", db], "unknown", "-x")
+    refused(["report", "--db"], "--db", "needs a value")
+    refused(["report", "--db", db, "--json=yes"], "--json", "takes no value")
+    refused(["serve", "--db", db, "--threads=0"], "--threads", "1 to 256")
+    refused(["serve", "--db", db, "--threads", "300"], "--threads", "1 to 256")
+    refused(["report", "--db", db, "--since=yesterday"], "--since")
 
 
 if __name__ == "__main__":

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """test_concurrency.py - 16 concurrent clients x 200 requests each, over
 keep-alive HTTP connections; the stored totals must be exactly the sums
 of what was acknowledged, in the database and in the report."""

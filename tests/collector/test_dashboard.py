@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """test_dashboard.py - the dashboard rendered by Debian's headless
 Chromium against a live collector: the rendered DOM must hold the
 function names and the North-Star value this test sent, and a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """test_health.py - a database that is gone makes the collector say so.
 
 While the collector runs, its database file is deleted (first run) or

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """test_idempotency.py - a batch is stored once however often it arrives.
 
 A sender puts an Idempotency-Key header on each batch.  The same batch

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """test_idle_flood.py - idle connections cannot stop ingest.
 
 1,100 idle TCP connections (no request, no key) are opened from one

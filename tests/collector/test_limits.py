@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """test_limits.py - sums that cannot wrap or become infinite.
 
 A project's all-time calls and errors are kept exact up to 2^53 - 1 and

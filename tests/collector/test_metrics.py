@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """test_metrics.py - /metrics in the Prometheus text format: HELP and
 TYPE lines, cumulative counters per function and department, and label
 values escaped (backslash, double quote) as the format requires."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """test_missing_db.py - a read-only command never creates a database.
 
 `report` and `key list` on a path where no database exists (a typo in

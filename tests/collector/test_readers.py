@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """test_readers.py - readers cannot starve ingest.
 
 Over a database of 3,000 functions with 120 minutes of counts each, eight clients loop on the heaviest

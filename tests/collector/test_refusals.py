@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """test_refusals.py - every refusal of POST /codensm/ingest, over real
 HTTP against a real database file, each followed by a check that the
 database is unchanged; and the accepted edge cases (limits, C++ names,

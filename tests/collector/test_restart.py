@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """test_restart.py - what the collector acknowledged survives a restart.
 
 A sender posts continuously while the server gets SIGTERM: it must stop

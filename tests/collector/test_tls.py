@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """test_tls.py - `serve --tls-cert FILE --tls-key FILE` serves HTTPS: a
 self-signed certificate made with certtool (gnutls-bin) or openssl, an
 ingest and a report read over TLS.  Skips (77) with neither tool."""
