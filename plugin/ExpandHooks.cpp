@@ -111,10 +111,9 @@ void HookExpander::expandEnter(CallInst *Hook, UnitHooks &Unit) {
     SampleTerm->getParent()->setName("codensm.sample");
     IRBuilder<> SB(SampleTerm);
     SB.SetCurrentDebugLocation(Hook->getDebugLoc());
-    CallInst *Started = SB.CreateCall(
-        declareRuntimeFunction(M, "__codensm_sample_start", {Attribute::Cold}),
+    CallInst *Started = Path.emitRareCall(
+        SB, "__codensm_sample_start",
         {Path.unitArg(), Hook->getArgOperand(1), Chunk});
-    Started->setDoesNotThrow();
     if (!Hook->use_empty()) {
       B.SetInsertPoint(Hook); // first in the block after the split
       PHINode *Phi = B.CreatePHI(I64, 2, "codensm.start");
@@ -171,10 +170,9 @@ void HookExpander::expandExit(CallInst *Hook, UnitHooks &Unit) {
       StopTerm->getParent()->setName("codensm.stop");
       IRBuilder<> SB(StopTerm);
       SB.SetCurrentDebugLocation(Hook->getDebugLoc());
-      SB.CreateCall(
-            declareRuntimeFunction(M, "__codensm_sample_stop", {Attribute::Cold}),
-            {Unit.Path->unitArg(), Hook->getArgOperand(1), Start})
-          ->setDoesNotThrow();
+      Unit.Path->emitRareCall(SB, "__codensm_sample_stop",
+                              {Unit.Path->unitArg(), Hook->getArgOperand(1),
+                               Start});
     }
   }
   Hook->eraseFromParent();

@@ -32,6 +32,21 @@ Constant *HotPath::unitArg() const {
   return ConstantExpr::getPointerCast(Unit, Ptr);
 }
 
+CallInst *HotPath::emitRareCall(IRBuilder<> &B, StringRef Name,
+                                ArrayRef<Value *> Args) const {
+  FunctionCallee Callee = declareRuntimeFunction(M, Name, {Attribute::Cold});
+  CallInst *Call = B.CreateCall(Callee, Args);
+  Call->setDoesNotThrow();
+  if (IsX86_64) {
+    if (auto *F = dyn_cast<Function>(Callee.getCallee())) {
+      F->setCallingConv(CallingConv::PreserveMost);
+      F->addFnAttr(Attribute::NonLazyBind);
+    }
+    Call->setCallingConv(CallingConv::PreserveMost);
+  }
+  return Call;
+}
+
 /// dir = *TlsDir; chunk = dir's chunk pointer Slot / CHUNK_SLOTS (never
 /// null: the sentinel chunk until the thread's first call).
 Value *HotPath::emitChunk(IRBuilder<> &B, uint64_t Slot) const {
@@ -63,10 +78,9 @@ Value *HotPath::emitRealChunk(IRBuilder<> &B, uint64_t Slot) const {
   AllocTerm->getParent()->setName("codensm.newchunk");
   IRBuilder<> AB(AllocTerm);
   AB.SetCurrentDebugLocation(B.getCurrentDebugLocation());
-  CallInst *Allocated = AB.CreateCall(
-      declareRuntimeFunction(M, "__codensm_chunk", {Attribute::Cold}),
+  CallInst *Allocated = emitRareCall(
+      AB, "__codensm_chunk",
       {unitArg(), ConstantInt::get(I64, Slot / abi::CHUNK_SLOTS)});
-  Allocated->setDoesNotThrow();
   B.SetInsertPoint(Here); // first in the block after the split
   PHINode *Phi = B.CreatePHI(Ptr, 2, "codensm.chunk");
   Phi->addIncoming(Chunk, Head);

@@ -68,6 +68,13 @@ public:
                              llvm::Value *Chunk) const;
   /// The unit, as the runtime's entry points take it.
   llvm::Constant *unitArg() const;
+  /// A call to one of the runtime's rare entry points (__codensm_chunk,
+  /// __codensm_sample_start, __codensm_sample_stop): cold, and on x86-64
+  /// preserve_most through the GOT, so it clobbers no register the
+  /// instrumented function keeps values in (the runtime's trampolines
+  /// keep that promise) and a small leaf function needs no frame for it.
+  llvm::CallInst *emitRareCall(llvm::IRBuilder<> &B, llvm::StringRef Name,
+                               llvm::ArrayRef<llvm::Value *> Args) const;
 
 private:
   llvm::Module &M;

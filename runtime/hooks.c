@@ -7,6 +7,11 @@
  * here rather than a pair of helpers per translation unit: every function
  * a unit carries costs compile time, in every build.
  *
+ * On x86-64 the exported __codensm_sample_start, __codensm_sample_stop and
+ * __codensm_chunk are trampolines_x86_64.S's preserve_most wrappers of the
+ * cnsm_ functions here, so the cold calls clobber no register the
+ * instrumented function uses.
+ *
  * __codensm_enter and __codensm_exit are the whole hot path as ordinary
  * functions.  The pass places them before the optimiser and replaces them
  * with inline code after it; they run only when that expansion did not
@@ -36,8 +41,8 @@ static struct cnsm_slot *slot_of(const struct cnsm_module_desc *desc,
 /* The sampled path.  A count that went to the sentinel chunk (the thread's
  * first call of one of the chunk's functions: the sentinel's mask 0 sent
  * it here) is moved to the thread's own chunk, allocated now. */
-CNSM_EXPORT uint64_t __codensm_sample_start(cnsm_unit_fn unit, uint64_t slot,
-                                            void *counted_in) {
+uint64_t cnsm_sample_start(cnsm_unit_fn unit, uint64_t slot,
+                           void *counted_in) {
   if (counted_in == &__codensm_sentinel)
     bump(&slot_of(unit(), slot)->calls, 1);
   return cnsm_read_ticks();
@@ -46,8 +51,7 @@ CNSM_EXPORT uint64_t __codensm_sample_start(cnsm_unit_fn unit, uint64_t slot,
 /* The slot is found again rather than passed: an argument costs every
  * instrumented function its setup in the cold path, which is compile
  * time; finding it costs only the sampled call, outside the interval. */
-CNSM_EXPORT void __codensm_sample_stop(cnsm_unit_fn unit, uint64_t slot,
-                                       uint64_t start) {
+void cnsm_sample_stop(cnsm_unit_fn unit, uint64_t slot, uint64_t start) {
   uint64_t end = cnsm_read_ticks();
   struct cnsm_slot *s = slot_of(unit(), slot);
   bump(&s->samples, 1);
@@ -68,5 +72,21 @@ CNSM_EXPORT void __codensm_exit(cnsm_unit_fn unit, uint64_t slot,
   if (is_error)
     bump(&slot_of(unit(), slot)->errors, 1);
   if (start)
-    __codensm_sample_stop(unit, slot, start);
+    cnsm_sample_stop(unit, slot, start);
 }
+
+#if !defined(__x86_64__)
+/* Elsewhere the entry points are the C functions themselves (on x86-64
+ * they are trampolines_x86_64.S's preserve_most wrappers of them). */
+CNSM_EXPORT uint64_t __codensm_sample_start(cnsm_unit_fn unit, uint64_t slot,
+                                            void *counted_in) {
+  return cnsm_sample_start(unit, slot, counted_in);
+}
+CNSM_EXPORT void __codensm_sample_stop(cnsm_unit_fn unit, uint64_t slot,
+                                       uint64_t start) {
+  cnsm_sample_stop(unit, slot, start);
+}
+CNSM_EXPORT void *__codensm_chunk(cnsm_unit_fn unit, uint64_t k) {
+  return cnsm_chunk_first(unit, k);
+}
+#endif

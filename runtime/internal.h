@@ -282,6 +282,14 @@ void cnsm_dir_add(struct cnsm_slot *acc, const struct cnsm_dir *d,
                   uint32_t n) CNSM_HIDDEN;
 /* Installs the pthread_atfork handlers (once). */
 void cnsm_registry_init_once(void) CNSM_HIDDEN;
+/* The C side of the rare entry points (hooks.c, registry.c), which the
+ * exported __codensm_sample_start, __codensm_sample_stop and
+ * __codensm_chunk wrap (trampolines_x86_64.S on x86-64). */
+uint64_t cnsm_sample_start(cnsm_unit_fn unit, uint64_t slot,
+                           void *counted_in) CNSM_HIDDEN;
+void cnsm_sample_stop(cnsm_unit_fn unit, uint64_t slot,
+                      uint64_t start) CNSM_HIDDEN;
+void *cnsm_chunk_first(cnsm_unit_fn unit, uint64_t k) CNSM_HIDDEN;
 /* This thread's chunk k of desc, allocated (with the thread's directory)
  * when it has only the sentinel; a scratch chunk when memory is out.
  * Never NULL, never the sentinel. */

@@ -372,8 +372,9 @@ struct cnsm_chunk *cnsm_chunk_get(const struct cnsm_module_desc *desc,
 }
 
 /* A thread's first call of one of chunk k's functions (timing every call:
- * the sampled path does this in __codensm_sample_start). */
-CNSM_EXPORT void *__codensm_chunk(cnsm_unit_fn unit, uint64_t k) {
+ * the sampled path does this in __codensm_sample_start); exported as
+ * __codensm_chunk (hooks.c, trampolines_x86_64.S). */
+void *cnsm_chunk_first(cnsm_unit_fn unit, uint64_t k) {
   return cnsm_chunk_get(unit(), k);
 }
 

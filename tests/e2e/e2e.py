@@ -157,7 +157,7 @@ def case_fib(tc, level):
         exe = os.path.join(tc.workdir, "fib.static")
         cmd = [tc.clang, "-O2", "-fpass-plugin=" + tc.plugin, src, "-o", exe,
                os.path.join(tc.runtime_dir, "libcodensm.a"),
-               "-lcjson", "-lpthread"]
+               "-lcjson", "-lnettle", "-lpthread"]  # pkg-config --static --libs codensm
         result = subprocess.run(cmd, cwd=tc.workdir, capture_output=True, text=True)
         expect(result.returncode == 0, "static link failed: " + result.stderr)
     else:

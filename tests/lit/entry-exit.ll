@@ -58,15 +58,15 @@ target triple = "x86_64-pc-linux-gnu"
 ; CHECK-NEXT: [[AND:%.*]] = and i64 %codensm.calls, %codensm.mask
 ; CHECK: %codensm.sampled = icmp eq i64 [[AND]], 0
 ; CHECK: codensm.sample:
-; CHECK-NEXT: [[T:%.*]] = call i64 @__codensm_sample_start({{.*}}@__codensm_unit{{.*}}, i64 0, {{.*}} %codensm.chunk)
+; CHECK-NEXT: [[T:%.*]] = call preserve_mostcc i64 @__codensm_sample_start({{.*}}@__codensm_unit{{.*}}, i64 0, {{.*}} %codensm.chunk)
 ; CHECK: [[START:%.*]] = phi i64 [ 0, %{{.*}} ], [ [[T]], %codensm.sample ]
 ; Both returns stop the clock of a timed call (slot 0).
 ; CHECK: icmp ne i64 [[START]], 0
 ; CHECK: codensm.stop{{.*}}:
-; CHECK-NEXT: call void @__codensm_sample_stop({{.*}}@__codensm_unit{{.*}}, i64 0, i64 [[START]])
+; CHECK-NEXT: call preserve_mostcc void @__codensm_sample_stop({{.*}}@__codensm_unit{{.*}}, i64 0, i64 [[START]])
 ; CHECK: ret i32 %m
 ; CHECK: codensm.stop{{.*}}:
-; CHECK-NEXT: call void @__codensm_sample_stop({{.*}}@__codensm_unit{{.*}}, i64 0, i64 [[START]])
+; CHECK-NEXT: call preserve_mostcc void @__codensm_sample_stop({{.*}}@__codensm_unit{{.*}}, i64 0, i64 [[START]])
 ; CHECK: ret i32 %s
 define i32 @work(i32 %x) {
 entry:
@@ -96,3 +96,9 @@ define i32 @twice(i32 %x) {
 ; CHECK-NEXT: call void @__codensm_register({{.*}}@__codensm_module
 ; CHECK-LABEL: define internal void @codensm.module_dtor()
 ; CHECK-NEXT: call void @__codensm_unregister({{.*}}@__codensm_module
+
+; The rare calls are preserve_most (x86-64), through the GOT: they
+; clobber no register the function keeps values in.
+; CHECK-DAG: declare preserve_mostcc i64 @__codensm_sample_start({{.*}}) [[RARE:#[0-9]+]]
+; CHECK-DAG: declare preserve_mostcc void @__codensm_sample_stop({{.*}}) [[RARE]]
+; CHECK-DAG: attributes [[RARE]] = { cold {{.*}}nonlazybind{{.*}} }

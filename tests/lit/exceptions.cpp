@@ -15,7 +15,7 @@ void mayThrow(int);
 // CHECK: load {{.*}}@__codensm_dir
 // CHECK: getelementptr inbounds i8, {{.*}}, i64 40
 // CHECK: "incq $0"
-// CHECK: call void @__codensm_sample_stop({{.*}}, i64 0, i64
+// CHECK: call preserve_mostcc void @__codensm_sample_stop({{.*}}, i64 0, i64
 // CHECK: resume
 int propagate(int x) {
   mayThrow(x);

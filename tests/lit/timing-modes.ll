@@ -9,8 +9,8 @@ target triple = "x86_64-pc-linux-gnu"
 
 ; SAMPLED-LABEL: define i32 @f(
 ; SAMPLED: %codensm.mask = load i64
-; SAMPLED: call i64 @__codensm_sample_start(
-; SAMPLED: call void @__codensm_sample_stop(
+; SAMPLED: call preserve_mostcc i64 @__codensm_sample_start(
+; SAMPLED: call preserve_mostcc void @__codensm_sample_stop(
 ; SAMPLED-NOT: rdtsc
 ; SAMPLED: ret i32
 ; EVERY-LABEL: define i32 @f(
@@ -26,7 +26,7 @@ target triple = "x86_64-pc-linux-gnu"
 ; EVERY: ret i32
 ; OFF-LABEL: define i32 @f(
 ; OFF: %codensm.mask = load i64
-; OFF: call i64 @__codensm_sample_start(
+; OFF: call preserve_mostcc i64 @__codensm_sample_start(
 ; OFF-NOT: @__codensm_sample_stop
 ; OFF-NOT: rdtsc
 ; OFF: ret i32

@@ -15,9 +15,9 @@ target triple = "x86_64-pc-linux-gnu"
 ; MARK: ret i32
 ; CHECK-LABEL: define i32 @f(
 ; CHECK-NOT: @__codensm_module
-; CHECK: call i64 @__codensm_sample_start({{.*}}@__codensm_unit
+; CHECK: call preserve_mostcc i64 @__codensm_sample_start({{.*}}@__codensm_unit
 ; CHECK-NOT: @__codensm_module
-; CHECK: call void @__codensm_sample_stop({{.*}}@__codensm_unit
+; CHECK: call preserve_mostcc void @__codensm_sample_stop({{.*}}@__codensm_unit
 ; CHECK-NOT: @__codensm_module
 ; CHECK: ret i32
 define i32 @f(i32 %x) {
