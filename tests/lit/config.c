@@ -29,5 +29,7 @@
 // INDEX-DAG: c"{{src/search|tools}}\00"
 
 // OUT-NOT: __codensm
+// OUT: define {{.*}} @charge(
+// OUT-NOT: __codensm
 int charge(int cents) { return cents > 0 ? 0 : -1; }
 int refund(int cents) { return cents; }

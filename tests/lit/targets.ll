@@ -17,6 +17,10 @@ target triple = "TRIPLE"
 ; ARM-EVERY: call i64 @__codensm_clock()
 ; ARM-EVERY: call i64 @__codensm_clock()
 ; ARM-EVERY-NOT: asm
+; The function is there, unchanged, and nothing of ours is.
+; GPU-NOT: codensm
+; GPU: define i32 @f(i32 %x) {
+; GPU-NEXT: ret i32 %x
 ; GPU-NOT: codensm
 define i32 @f(i32 %x) {
   ret i32 %x
