@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """benchlib - what bench/run and bench/real/run share: where clang, the
 plugin and the runtime are, the flags of CodeNSM's variants, and bringing
 the CodeNSM build (CODENSM_BUILD, default build-bench) up to date."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # CodeNSMTarget.cmake - target_codensm(): instrument a CMake target.
 #
 #   target_codensm(app [INCLUDE globs...] [EXCLUDE globs...]

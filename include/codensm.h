@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * codensm.h - the public interface of CodeNSM for C and C++.
  *
  * Two things live here:

@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * codensm_abi.h - the contract between the CodeNSM pass and libcodensm, in
  * C: codensm_abi.inc's rows expanded into constants, structs and the
  * runtime's entry points.  The pass expands the same rows into LLVM types

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //===- Abi.h - the runtime contract, as LLVM types --------------------------===//
 //
 // include/codensm_abi.inc's rows expanded for the pass: the numbers, the

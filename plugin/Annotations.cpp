@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //===- Annotations.cpp - codensm:... annotations on functions ------------===//
 //
 // llvm.global.annotations is an array of { function, annotation string,

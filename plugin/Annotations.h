@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //===- Annotations.h - codensm:... annotations on functions --------------===//
 //
 // include/codensm.h turns CODENSM_DEPARTMENT("x"), CODENSM_WEIGHT(9),

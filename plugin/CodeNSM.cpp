@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //===- CodeNSM.cpp - count calls, errors and time of every function ------===//
 //
 // The recipe, per translation unit:

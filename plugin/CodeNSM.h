@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //===- CodeNSM.h - the CodeNSM instrumentation pass ----------------------===//
 //
 // Two module passes that count every call, error and (sampled) elapsed time

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //===- Compat.h - LLVM 14..19 API differences in one place ---------------===//
 //
 // The plugin is built once per LLVM major (a plugin built for one major

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //===- Config.cpp - .codensm.yaml discovery, parsing and matching --------===//
 //
 // The file is YAML, read with LLVM's own YAML parser so that every problem

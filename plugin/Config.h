@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //===- Config.h - .codensm.yaml: which files, which departments ----------===//
 //
 // A configuration says which translation units are instrumented (include and

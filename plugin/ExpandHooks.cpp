@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //===- ExpandHooks.cpp - the hooks become inline code after the optimiser -===//
 //
 // Runs at the end of the optimisation pipeline (OptimizerLast: every -O

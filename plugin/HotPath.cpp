@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //===- HotPath.cpp - the inline code that counts and times a call -------===//
 #include "HotPath.h"
 #include "Compat.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //===- HotPath.h - the inline code that counts and times a call ---------===//
 //
 // The hooks reach the optimiser as two calls into the runtime (Markers.h),

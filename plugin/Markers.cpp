@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //===- Markers.cpp - the hooks as the optimiser sees them ----------------===//
 #include "Markers.h"
 #include "Compat.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //===- Markers.h - the hooks as the optimiser sees them ------------------===//
 //
 // Before inlining, the pass places at every instrumented function's entry

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //===- Naming.cpp - readable, stable function and module names -----------===//
 #include "Naming.h"
 #include "Compat.h"

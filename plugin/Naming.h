@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //===- Naming.h - readable, stable function and module names -------------===//
 //
 // A function is reported as "<module>.<function>": the module is the source

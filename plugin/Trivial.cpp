@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //===- Trivial.cpp - which functions are too small to be worth a probe ----===//
 #include "Trivial.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //===- Trivial.h - which functions are too small to be worth a probe ------===//
 //
 // A leaf (it calls no function, only intrinsics), loop-free function of a

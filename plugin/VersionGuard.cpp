@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //===- VersionGuard.cpp - refuse to run inside another LLVM major --------===//
 //
 // A plugin built for one LLVM major crashes a clang of another (the C++ ABI

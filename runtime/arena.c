@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * arena.c - memory for a thread's counters, allocated without locks.
  *
  * A thread's first call of a chunk's functions allocates the chunk (and on

@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * batch.c - Idempotency-Keys, and frozen batches.
  *
  * The collector stores a batch once per Idempotency-Key and refuses the

@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * clock.c - ticks, and how many nanoseconds a tick is.
  *
  * The instrumented code times sampled calls in ticks: rdtsc on x86-64

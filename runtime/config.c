@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * config.c - the runtime's settings: CODENSM_* environment, then
  * codensm_init() over it.
  *

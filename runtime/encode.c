@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * encode.c - the ingest body.
  *
  *   {"functions":[{"name":"...","department":"...","value_weight":1,

@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * env_names.c - names every CODENSM_* environment variable a process may
  * carry, and warns once about any other.
  *

@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * flusher.c - when deltas are sent: a background thread, codensm_flush(),
  * codensm_shutdown() and process exit.
  *

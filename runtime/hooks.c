@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * hooks.c - the parts of the hot path that live in the runtime.
  *
  * __codensm_sample_start and __codensm_sample_stop run on the sampled

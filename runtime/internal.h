@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * internal.h - what the files of libcodensm share, and nothing else.
  *
  * The runtime is split by responsibility, like compiler-rt's profile

@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * registry.c - modules, threads, and each thread's counters of each module.
  *
  * A thread's counters of a module live in chunks of CNSM_CHUNK_SLOTS slots,

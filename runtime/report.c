@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * report.c - CODENSM_REPORT=1: a per-function table on stderr at exit.
  *
  * Totals since the process started (since the fork, in a child): name,

@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * sanitize.c - makes names, departments and weights valid for the ingest
  * contract before they enter the function table, whatever their source
  * (the pass's descriptor, CODENSM_DEPARTMENTS / CODENSM_WEIGHTS,

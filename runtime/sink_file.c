@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * sink_file.c - file:///abs/path.jsonl: one ingest body per line.
  *
  * Each batch appends its body and a newline with a single writev() on an

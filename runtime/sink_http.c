@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * sink_http.c - http:// and https:// endpoints through libcurl.
  *
  * POST of the ingest body with exactly three headers of ours:

@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * snapshot.c - current totals, and the deltas the sink has not yet
  * acknowledged.
  *

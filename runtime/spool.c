@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * spool.c - what could not be delivered, for the next process that uses
  * the same endpoint AND the same key.
  *

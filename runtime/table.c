@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * table.c - the function table: one entry per function name.
  *
  * C++ inline and template functions exist in several modules under one

@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * trampolines_x86_64.S - the runtime's rare entry points as the hot path
  * calls them on x86-64: with LLVM's preserve_most convention.
  *

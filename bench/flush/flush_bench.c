@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * flush_bench.c - CPU cost of one flush of 100,000 functions.
  *
  * Registers 100 emulated modules of 1,000 functions each (the same

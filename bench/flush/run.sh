@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Builds and runs the flush bench against a built libcodensm.a.
 #   bench/flush/run.sh [BUILD_DIR] [RUNS]     (BUILD_DIR default: build)
 set -e

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ingest_bench.c - load generator for codensm-collector's ingest
  * endpoint, on loopback.
  *

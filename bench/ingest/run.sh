@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # run.sh - ingest throughput of codensm-collector on loopback.
 # Builds the load generator, starts a collector on a fresh database in a
 # temporary directory, runs ingest_bench and stops the collector.

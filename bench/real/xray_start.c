@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * xray_start.c - installs bench/src/hook_xray.c's counting handler and
  * patches every sled before main() of a real program (bench/real/run),
  * which, unlike bench/src/harness.c, does not call bench_variant_init.

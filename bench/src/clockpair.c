@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* clockpair.c - the physical floor of timing a call: two clock reads and
  * one add per iteration, what the every-call mode is measured against. */
 #include <x86intrin.h>

@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * flush100k.c - CPU time of one flush of 100,000 functions, and the
  * runtime's memory per function.
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """gen_compile.py DIR [FILES=100] - writes FILES C files of about 300 lines
 each (structs, loops, switches, string handling, calls between functions
 and into libc) for the compile-time benchmark.  Deterministic."""

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """gen_mixed.py - writes mixed.c: FUNCS functions of varied bodies that call
 each other (each non-leaf call makes two more, DEPTH levels deep), driven
 through a table so every function is a root in turn.  Deterministic."""

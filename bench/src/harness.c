@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * harness.c - the uninstrumented driver every benchmark binary shares.
  *
  * A workload TU (leaf.c, tree.c, mixed.c, clockpair.c) is compiled with

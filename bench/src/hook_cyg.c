@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * hook_cyg.c - the -finstrument-functions peer: count and time every call
  * per function address, as fast as we can write it.
  *

@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * hook_xray.c - the LLVM XRay peer: a handler that counts and times every
  * call per function id, installed with __xray_set_handler and patched in
  * with __xray_patch() before the workload runs.

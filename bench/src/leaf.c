@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* leaf.c - a tiny non-inlined function called in a loop. */
 long bench_sink;
 

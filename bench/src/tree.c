@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tree.c - a recursive binary call tree; disable_tail_calls keeps every
  * variant making exactly the same calls. */
 long bench_sink;

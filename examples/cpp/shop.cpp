@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // shop.cpp - a storefront in C++: a templated cart, lambdas for pricing,
 // and coupons that throw when invalid.  Calls that end in an exception are
 // counted as errors, whoever catches them.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wordfreq.c - counts the words of a few lines of text.  Built by a plain
  * Makefile; `make CC=codensm-clang` instruments it without other changes. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* words.c - splitting lines and counting words. */
 #include <string.h>
 

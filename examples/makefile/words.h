@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* words.h - a fixed-size word table. */
 #ifndef WORDS_H
 #define WORDS_H

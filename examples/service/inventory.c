@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* inventory.c - a tiny stock table; one SKU in nine is sold out. */
 #include <stddef.h>
 

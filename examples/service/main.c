@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* main.c - serves a fixed day of 40 orders and prints the outcome. */
 #include <stdio.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* orders.c - places an order: reserve the item, then charge for it. */
 #include <stdio.h>
 

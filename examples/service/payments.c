@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* payments.c - the card gateway.  Ownership, value and the error convention
  * are annotations here, rather than .codensm.yaml entries. */
 #include <codensm.h>

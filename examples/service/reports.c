@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* reports.c - end-of-day figures; the CSV export is never used. */
 #include <stdio.h>
 

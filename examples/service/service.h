@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* service.h - a small order service: orders call inventory and payments. */
 #ifndef SERVICE_H
 #define SERVICE_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 //===- abi_layout.cpp - the pass and the runtime agree on every layout -----===//
 //
 // The pass builds its tables from plugin/Abi.h's LLVM types, the runtime

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """End-to-end tests of the pass and the runtime: compile real programs with
 clang -fpass-plugin=CodeNSM.so, run them, and check the exact figures the
 runtime delivers, plus unchanged output and exit code against a plain build.

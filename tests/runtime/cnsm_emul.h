@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * cnsm_emul.h - what the CodeNSM pass emits, written by hand for the
  * runtime's tests.
  *

@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * dl_lib.c - an instrumented shared library for test_dlopen: its module
  * registers when dlopen'ed and unregisters at dlclose.
  */

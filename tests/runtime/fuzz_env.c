@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_env.c - libFuzzer target for the environment parser
  * (runtime/config.c: cnsm_config_from_env, and env_names.c), built with
  * -fsanitize=fuzzer,address,undefined.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_spool.c - libFuzzer target for the spool loader (runtime/spool.c:
  * cnsm_spool_parse) and the sanitizer behind it (runtime/sanitize.c),
  * built with -fsanitize=fuzzer,address,undefined.

@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * fuzz_util.h - what the runtime's libFuzzer targets share: a failed
  * property is a crash libFuzzer reports, and inputs become C strings.
  */

@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * rt_app.c - a small instrumented "application" for the fault-injection
  * tests (test_faults.py): it counts, sleeps so the background flusher
  * runs, and exits normally so the exit flush (and the spool) happen.

@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * rt_delivery.c - instrumented programs for the delivery tests
  * (test_delivery.py, issue 13) against the real collector.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """scenarios.py - runs named test scenarios, each in its own temporary
 directory, and reports PASS/FAIL per scenario: what test_faults.py and
 test_delivery.py share."""

@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * test_churn.c - threads come and go (attach, exit fold, re-attach) while
  * the background flusher sends every 10 ms and codensm_init changes
  * settings: the totals are exact at the end.  Built under TSan too.

@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * test_config.c - the CODENSM_* environment: good values are taken, each
  * bad value prints one clear warning and the default is kept; prefix maps
  * pick the longest prefix; codensm_init() applies over the environment and

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """test_delivery.py - issue 13 over real HTTP: what the runtime says when
 it cannot deliver, and that what finally arrives at the REAL collector
 (codensm-collector, SQLite) is exact - nothing lost, nothing counted twice.

@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * test_deltas.c - what each flush sends.
  *
  *   - a failed send moves nothing: the next successful one carries the

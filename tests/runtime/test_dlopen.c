@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * test_dlopen.c - dlopen -> calls (two threads) -> dlclose -> flush
  * delivers the library's exact calls: its module's last deltas survive
  * the unmapping, names and departments included.  Twice, to show a

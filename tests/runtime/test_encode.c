@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * test_encode.c - the ingest body the encoder writes (encode.c).
  *
  * Three parts.  total_ms from ns: up to six decimals, no trailing zeros,

@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * test_estimator.c - the time estimate and its error.
  *
  * First the arithmetic of cnsm_estimate_ns (ratio estimator, probe cost

@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * test_exit.c - what happens at process exit, in a child process started
  * with a given environment:
  *

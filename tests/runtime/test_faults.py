@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """test_faults.py - libcodensm against a real HTTP server on 127.0.0.1
 with faults injected (test_server.py), through the rt_app program.
 

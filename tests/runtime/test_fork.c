@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * test_fork.c - after fork() the child reports only its own calls, with its
  * own sink and flusher, and the parent reports all of its own, including
  * those of a thread that was alive (and so absent from the child) at the

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """test_server.py - an ingest endpoint with injected faults, for the
 runtime's tests.  Listens on 127.0.0.1 only.
 

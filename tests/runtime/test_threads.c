@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * test_threads.c - 8 threads x 1,000,000 calls are counted exactly, errors
  * too, whether the threads exited before the flush or are still alive, and
  * a second flush sends only what came after the first.

@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * test_trampolines.c - the runtime's rare entry points keep the registers
  * preserve_most promises (x86-64 only: trampolines_x86_64.S).
  *

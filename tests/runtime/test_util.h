@@ -1,4 +1,5 @@
-/*
+/* SPDX-License-Identifier: Apache-2.0
+ *
  * test_util.h - small helpers shared by the runtime's C tests: CHECK,
  * scratch paths, and a strict reader of JSONL sink files (every line must
  * be exactly {"functions":[{six contract fields}]}).

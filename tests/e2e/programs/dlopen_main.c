@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Loads plugin_lib.so, calls it, unloads it, then keeps running. */
 #include <dlfcn.h>
 #include <stdio.h>

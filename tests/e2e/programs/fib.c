@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Recursion: fib(20) makes 21891 calls of fib. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A forked child and its parent each report their own calls. */
 #include <stdio.h>
 #include <sys/wait.h>

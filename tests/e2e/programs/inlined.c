@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A static helper that -O2 inlines into its caller: every call still
  * counts, because the pass runs before inlining. */
 #include <stdio.h>

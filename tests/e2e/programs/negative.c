@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A C error convention: parse() fails (returns -1) on 4 of 9 calls. */
 #include <stdio.h>
 #include "codensm.h"

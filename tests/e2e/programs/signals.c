@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Counting is exact when a signal handler calls the same function that the
  * interrupted code was in the middle of counting. */
 #include <signal.h>

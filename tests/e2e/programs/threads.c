@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* 8 threads x 1,000,000 calls of one function, counted exactly. */
 #include <pthread.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Exceptions: risky() throws on 3 of 10 calls; viaOther() catches another
 // type first, so the exception passes through its landing pad.
 #include <cstdio>

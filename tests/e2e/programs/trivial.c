@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* trivial.c - a leaf accessor (left out under the trivial-function policy)
  * called by a loop (instrumented). */
 #include <stdio.h>

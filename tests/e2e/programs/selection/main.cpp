@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Which functions are reported, and by which names: the standard library's
 // code is not, even where a lambda or an anonymous-namespace type makes its
 // instances internal; a user template with std arguments is; the header's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The second translation unit that uses the header's helper.
 #include "helpers.h"
 
