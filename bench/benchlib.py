@@ -3,6 +3,8 @@
 plugin and the runtime are, the flags of CodeNSM's variants, and bringing
 the CodeNSM build (CODENSM_BUILD, default build-bench) up to date."""
 import os
+import re
+import shlex
 import subprocess
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -46,3 +48,40 @@ def ensure_build(say=print):
         say("building CodeNSM into %s" % BUILD)
         sh(["cmake", "-S", ROOT, "-B", BUILD, "-DCMAKE_BUILD_TYPE=Release"])
     sh(["cmake", "--build", BUILD, "-j2"])
+
+
+def compile_cpu(cmd, cwd=None):
+    """CPU seconds (user + sys) of one compiler process and what it ran:
+    os.wait4's rusage, so other tenants' processes do not count."""
+    p = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE)
+    _, status, ru = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode:
+        raise RuntimeError("compile failed: %s\n%s" % (" ".join(cmd),
+                                                       p.stderr.read().decode()))
+    return ru.ru_utime + ru.ru_stime
+
+
+def cc1_command(cmd, cwd=None):
+    """The clang -cc1 command a clang driver command runs (clang -###), so
+    callgrind measures the compiler and not the driver."""
+    text = subprocess.run(cmd + ["-###"], cwd=cwd, check=True, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE).stderr
+    for line in text.splitlines():
+        if '"-cc1"' in line:
+            return shlex.split(line)
+    raise RuntimeError("no cc1 command in clang -### of %s" % " ".join(cmd))
+
+
+def callgrind_ir(cmd, cwd=None):
+    """Instructions (callgrind's Ir) one process executes: a figure other
+    tenants of the machine cannot move."""
+    p = subprocess.run(["valgrind", "--tool=callgrind",
+                        "--callgrind-out-file=/dev/null"] + cmd, cwd=cwd,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    m = re.search(r"refs:\s+([\d,]+)", p.stderr)
+    if p.returncode or not m:
+        raise RuntimeError("callgrind failed: %s\n%s" % (" ".join(cmd),
+                                                        p.stderr[-2000:]))
+    return int(m.group(1).replace(",", ""))
