@@ -309,7 +309,10 @@ ModuleInstrumenter::chooseFunctions(const AnnotationMap &Notes) {
                                  : Cfg.errorsFor(Plan.Name).value_or(ErrorsNone);
     if (F.callsFunctionThatReturnsTwice())
       Plan.Flags |= FlagUntimed; // setjmp may clobber the start time
-    if (!(A && A->Track) && isTrivial(F, trivialThreshold())) {
+    // A function the team said something about (an annotation, an error
+    // convention, a weight) is one it cares about: never left out.
+    bool Described = A || Plan.Errors != ErrorsNone || Plan.Weight != 1;
+    if (!Described && isTrivial(F, trivialThreshold())) {
       Plan.Flags |= FlagNotInstrumented; // listed, announced, no probe
       ++NumTrivialLeftOut;
     }

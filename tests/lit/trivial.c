@@ -1,7 +1,8 @@
 // The trivial-function policy: leaf, loop-free functions of at most N
 // instructions get no probe and are listed with flag 4 (not instrumented);
 // a function that calls out, loops or is larger is instrumented; TRACK
-// always wins; 0 (the default) instruments everything; .codensm.yaml's
+// always wins, and so does any annotation (the team cares about a function
+// it described); 0 (the default) instruments everything; .codensm.yaml's
 // trivial_instructions sets it, the command line overrides it.
 // RUN: rm -rf %t && mkdir -p %t && cp %s %t/t.c
 // RUN: cd %t && %clang -fplugin=%plugin -O2 -mllvm -codensm-trivial-instructions=8 -S -emit-llvm -o - t.c | %FileCheck %s --check-prefix=POLICY
@@ -19,6 +20,7 @@ int clamp(int v) { return v < 0 ? 0 : v > 99 ? 99 : v; }
 int caller(int v) { sink(v); return v; }
 int looper(int n) { int s = 0; for (int i = 0; i < n; i++) s += i; return s; }
 CODENSM_TRACK int tracked(int v) { return v + 1; }
+CODENSM_ERRORS_WHEN_NEGATIVE int checked(int v) { return v - 1; }
 int larger(int a, int b, int c) {
   int r = a * b + c;
   r ^= r >> 3;
@@ -30,7 +32,7 @@ int larger(int a, int b, int c) {
 
 // Table rows: name, department, file, line, weight, errors, flags.
 // POLICY-DAG: c"t.getter\00"
-// POLICY-DAG: @__codensm_functions = internal constant [6 x {{.*}} i32 0, i32 4 }, {{.*}} i32 0, i32 4 }, {{.*}} i32 0, i32 0 }, {{.*}} i32 0, i32 0 }, {{.*}} i32 0, i32 0 }, {{.*}} i32 0, i32 0 }]
+// POLICY-DAG: @__codensm_functions = internal constant [7 x {{.*}} i32 0, i32 4 }, {{.*}} i32 0, i32 4 }, {{.*}} i32 0, i32 0 }, {{.*}} i32 0, i32 0 }, {{.*}} i32 0, i32 0 }, {{.*}} i32 1, i32 0 }, {{.*}} i32 0, i32 0 }]
 // POLICY-LABEL: define {{.*}} @getter(
 // POLICY-NOT: codensm
 // POLICY: ret i32
@@ -43,10 +45,12 @@ int larger(int a, int b, int c) {
 // POLICY: __codensm_dir
 // POLICY-LABEL: define {{.*}} @tracked(
 // POLICY: __codensm_dir
+// POLICY-LABEL: define {{.*}} @checked(
+// POLICY: __codensm_dir
 // POLICY-LABEL: define {{.*}} @larger(
 // POLICY: __codensm_dir
 
-// ALL-DAG: @__codensm_functions = internal constant [6 x {{.*}} i32 0, i32 0 }, {{.*}} i32 0, i32 0 }, {{.*}} i32 0, i32 0 }, {{.*}} i32 0, i32 0 }, {{.*}} i32 0, i32 0 }, {{.*}} i32 0, i32 0 }]
+// ALL-DAG: @__codensm_functions = internal constant [7 x {{.*}} i32 0, i32 0 }, {{.*}} i32 0, i32 0 }, {{.*}} i32 0, i32 0 }, {{.*}} i32 0, i32 0 }, {{.*}} i32 0, i32 0 }, {{.*}} i32 1, i32 0 }, {{.*}} i32 0, i32 0 }]
 // ALL-LABEL: define {{.*}} @getter(
 // ALL: __codensm_dir
 // ALL-LABEL: define {{.*}} @clamp(
