@@ -20,63 +20,58 @@
  */
 	.text
 
+/* SAVE / RESTORE: the argument registers and r10, which preserve_most
+ * keeps and the C convention does not. */
+#define SAVE                                                                   \
+	pushq %rcx; .cfi_adjust_cfa_offset 8;                                  \
+	pushq %rdx; .cfi_adjust_cfa_offset 8;                                  \
+	pushq %rsi; .cfi_adjust_cfa_offset 8;                                  \
+	pushq %rdi; .cfi_adjust_cfa_offset 8;                                  \
+	pushq %r8;  .cfi_adjust_cfa_offset 8;                                  \
+	pushq %r9;  .cfi_adjust_cfa_offset 8;                                  \
+	pushq %r10; .cfi_adjust_cfa_offset 8
+#define RESTORE                                                                \
+	popq %r10;  .cfi_adjust_cfa_offset -8;                                 \
+	popq %r9;   .cfi_adjust_cfa_offset -8;                                 \
+	popq %r8;   .cfi_adjust_cfa_offset -8;                                 \
+	popq %rdi;  .cfi_adjust_cfa_offset -8;                                 \
+	popq %rsi;  .cfi_adjust_cfa_offset -8;                                 \
+	popq %rdx;  .cfi_adjust_cfa_offset -8;                                 \
+	popq %rcx;  .cfi_adjust_cfa_offset -8
+
+#define BEGIN(name)                                                            \
+	.globl name;                                                           \
+	.type name, @function;                                                 \
+name:                                                                          \
+	.cfi_startproc
+#define END(name)                                                              \
+	ret;                                                                   \
+	.cfi_endproc;                                                          \
+	.size name, . - name
+
 /* DEFINE(name, impl): name saves what preserve_most keeps, calls impl
  * (the C function, hidden) with the same arguments, restores, returns
  * impl's rax.  Seven pushes after the return address leave the stack
  * 16-byte aligned for the call. */
 #define DEFINE(name, impl)                                                     \
-	.globl name;                                                           \
-	.type name, @function;                                                 \
-name:                                                                          \
-	.cfi_startproc;                                                        \
-	pushq %rcx; .cfi_adjust_cfa_offset 8;                                  \
-	pushq %rdx; .cfi_adjust_cfa_offset 8;                                  \
-	pushq %rsi; .cfi_adjust_cfa_offset 8;                                  \
-	pushq %rdi; .cfi_adjust_cfa_offset 8;                                  \
-	pushq %r8;  .cfi_adjust_cfa_offset 8;                                  \
-	pushq %r9;  .cfi_adjust_cfa_offset 8;                                  \
-	pushq %r10; .cfi_adjust_cfa_offset 8;                                  \
+	BEGIN(name);                                                           \
+	SAVE;                                                                  \
 	call impl;                                                             \
-	popq %r10;  .cfi_adjust_cfa_offset -8;                                 \
-	popq %r9;   .cfi_adjust_cfa_offset -8;                                 \
-	popq %r8;   .cfi_adjust_cfa_offset -8;                                 \
-	popq %rdi;  .cfi_adjust_cfa_offset -8;                                 \
-	popq %rsi;  .cfi_adjust_cfa_offset -8;                                 \
-	popq %rdx;  .cfi_adjust_cfa_offset -8;                                 \
-	popq %rcx;  .cfi_adjust_cfa_offset -8;                                 \
-	ret;                                                                   \
-	.cfi_endproc;                                                          \
-	.size name, . - name
+	RESTORE;                                                               \
+	END(name)
 
 /* DEFINE_VOID(name, impl): the same for a function returning nothing,
  * which keeps rax as well (and one more slot keeps the alignment). */
 #define DEFINE_VOID(name, impl)                                                \
-	.globl name;                                                           \
-	.type name, @function;                                                 \
-name:                                                                          \
-	.cfi_startproc;                                                        \
+	BEGIN(name);                                                           \
 	pushq %rax; .cfi_adjust_cfa_offset 8;                                  \
-	pushq %rcx; .cfi_adjust_cfa_offset 8;                                  \
-	pushq %rdx; .cfi_adjust_cfa_offset 8;                                  \
-	pushq %rsi; .cfi_adjust_cfa_offset 8;                                  \
-	pushq %rdi; .cfi_adjust_cfa_offset 8;                                  \
-	pushq %r8;  .cfi_adjust_cfa_offset 8;                                  \
-	pushq %r9;  .cfi_adjust_cfa_offset 8;                                  \
-	pushq %r10; .cfi_adjust_cfa_offset 8;                                  \
+	SAVE;                                                                  \
 	subq $8, %rsp; .cfi_adjust_cfa_offset 8;                               \
 	call impl;                                                             \
 	addq $8, %rsp; .cfi_adjust_cfa_offset -8;                              \
-	popq %r10;  .cfi_adjust_cfa_offset -8;                                 \
-	popq %r9;   .cfi_adjust_cfa_offset -8;                                 \
-	popq %r8;   .cfi_adjust_cfa_offset -8;                                 \
-	popq %rdi;  .cfi_adjust_cfa_offset -8;                                 \
-	popq %rsi;  .cfi_adjust_cfa_offset -8;                                 \
-	popq %rdx;  .cfi_adjust_cfa_offset -8;                                 \
-	popq %rcx;  .cfi_adjust_cfa_offset -8;                                 \
+	RESTORE;                                                               \
 	popq %rax;  .cfi_adjust_cfa_offset -8;                                 \
-	ret;                                                                   \
-	.cfi_endproc;                                                          \
-	.size name, . - name
+	END(name)
 
 DEFINE(__codensm_sample_start, cnsm_sample_start)
 DEFINE_VOID(__codensm_sample_stop, cnsm_sample_stop)

@@ -1,10 +1,20 @@
 # SPDX-License-Identifier: Apache-2.0
 """scenarios.py - runs named test scenarios, each in its own temporary
-directory, and reports PASS/FAIL per scenario: what test_faults.py and
-test_delivery.py share."""
+directory, and reports PASS/FAIL per scenario; and finds a free loopback
+port: what test_faults.py and test_delivery.py share."""
 import shutil
+import socket
 import tempfile
 import time
+
+
+def free_port():
+    """A port on 127.0.0.1 nothing listens on (now)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 def run_scenarios(scenarios, names, prefix):

@@ -27,7 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "collector"))
 sys.path.insert(0, HERE)
 import harness  # noqa: E402
-from scenarios import run_scenarios  # noqa: E402
+from scenarios import free_port, run_scenarios  # noqa: E402
 
 APP = DLV = POISON = None
 PATH = "/codensm/ingest"
@@ -36,14 +36,6 @@ PATH = "/codensm/ingest"
 def check(cond, msg):
     if not cond:
         raise AssertionError(msg)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def errors_of(calls):

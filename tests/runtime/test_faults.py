@@ -11,26 +11,17 @@ bounded whatever the server's delay.
 """
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from scenarios import run_scenarios  # noqa: E402
+from scenarios import free_port, run_scenarios  # noqa: E402
 from test_server import TestServer  # noqa: E402
 
 APP = None
 KEY = "test-key-123"
 SIX = {"name", "department", "value_weight", "calls", "errors", "total_ms"}
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def run_app(port, spool, calls, sleep_ms=0, dyn=0, **env):
