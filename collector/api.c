@@ -51,16 +51,20 @@ static int apiProject(sqlite3 *db, const char *want, char **out,
   }
   *out = NULL;
   for (size_t i = 0; i < n; i++) {
-    if (*out == NULL && ((want && strcmp(want, names[i]) == 0) || (!want && n == 1)))
+    if (*out == NULL &&
+        ((want && strcmp(want, names[i]) == 0) || (!want && n == 1)))
       *out = names[i];
     else
       free(names[i]);
   }
   free(names);
-  if (*out != NULL) return 0;
-  if (want) cnsm_reply_error(r, 404, "no such project");
-  else cnsm_reply_error(r, 400, n ? "several projects: pass ?project=NAME"
-                                  : "no projects yet");
+  if (*out != NULL)
+    return 0;
+  if (want)
+    cnsm_reply_error(r, 404, "no such project");
+  else
+    cnsm_reply_error(
+        r, 400, n ? "several projects: pass ?project=NAME" : "no projects yet");
   return -1;
 }
 
@@ -78,7 +82,8 @@ void cnsm_api_report(struct cnsm_store *st, const char *project,
     char *end;
     unsigned long v = strtoul(limit, &end, 10);
     if (*limit == '\0' || *end != '\0' || v > 1000000) {
-      cnsm_reply_error(r, 400, "limit must be an integer from 0 (all) to 1000000");
+      cnsm_reply_error(r, 400,
+                       "limit must be an integer from 0 (all) to 1000000");
       return;
     }
     lim = v;

@@ -50,7 +50,8 @@ int cnsm_ingest_precheck(struct cnsm_store *st, const char *authorization,
   const char *key = NULL;
   if (authorization != NULL && strncasecmp(authorization, "Bearer ", 7) == 0) {
     key = authorization + 7;
-    while (*key == ' ') key++;
+    while (*key == ' ')
+      key++;
   }
   if (key == NULL || *key == '\0') {
     ingestReply(reply, 401, "missing bearer key (Authorization: Bearer <key>)");
@@ -92,7 +93,8 @@ int cnsm_ingest_precheck(struct cnsm_store *st, const char *authorization,
 static int ingestGunzip(const char *in, size_t len, char **out, size_t *olen) {
   z_stream z;
   memset(&z, 0, sizeof z);
-  if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) return -1;
+  if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+    return -1;
   size_t cap = CNSM_BODY_MAX + 1;
   char *buf = malloc(cap);
   if (buf == NULL) {
@@ -144,8 +146,10 @@ static void ingestStore(struct cnsm_store *st, const char *project,
                      "a key names exactly one batch");
     break;
   case CNSM_OVER_LIMIT:
-    snprintf(why, 160, "the project's %s would pass its limit "
-             "(calls and errors 2^53-1, total_ms 1e18); nothing stored", field);
+    snprintf(why, 160,
+             "the project's %s would pass its limit "
+             "(calls and errors 2^53-1, total_ms 1e18); nothing stored",
+             field);
     ingestReplyField(reply, 422, field, why);
     break;
   default:
@@ -176,12 +180,14 @@ void cnsm_ingest_commit(struct cnsm_store *st, const char *project,
   struct cnsm_batch b;
   struct cnsm_ingest_error err;
   if (cnsm_ingest_parse(body, len, &b, &err) != 0) {
-    cnsm_reply_set(reply, 400, "application/json", cnsm_ingest_error_json(&err));
+    cnsm_reply_set(reply, 400, "application/json",
+                   cnsm_ingest_error_json(&err));
     free(plain);
     return;
   }
   struct cnsm_batch_id id = {.key = idem_key};
-  if (idem_key != NULL) cnsm_sha256(body, len, id.body_hash);
+  if (idem_key != NULL)
+    cnsm_sha256(body, len, id.body_hash);
   ingestStore(st, project, &b, idem_key ? &id : NULL, reply);
   cnsm_batch_free(&b);
   free(plain);

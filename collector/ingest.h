@@ -18,7 +18,7 @@
 /* The contract's limits, shared with the pass and the runtime. */
 #define CNSM_NAME_MAX CNSM_MAX_NAME_BYTES /* bytes of UTF-8 in a name */
 #define CNSM_DEPARTMENT_MAX CNSM_MAX_DEPARTMENT_BYTES /* ... a department */
-#define CNSM_BODY_MAX (4u << 20) /* bytes of request body (decoded) */
+#define CNSM_BODY_MAX (4u << 20)        /* bytes of request body (decoded) */
 #define CNSM_INT_MAX 9007199254740991.0 /* 2^53 - 1: exact in JSON */
 #define CNSM_WEIGHT_MAX ((double)CNSM_MAX_WEIGHT)
 #define CNSM_MS_MAX 1e18 /* total_ms of an element, and of a project */
@@ -89,7 +89,6 @@ int cnsm_ingest_precheck(struct cnsm_store *st, const char *authorization,
  * their limits; 503 on database failure.  Always fills *reply. */
 void cnsm_ingest_commit(struct cnsm_store *st, const char *project,
                         const char *encoding, const char *idem_key,
-                        const char *body, size_t len,
-                        struct cnsm_reply *reply);
+                        const char *body, size_t len, struct cnsm_reply *reply);
 
 #endif

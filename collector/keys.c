@@ -28,7 +28,8 @@ static int keysRandom(unsigned char *buf, size_t n) {
   size_t got = 0;
   while (got < n) {
     ssize_t r = getrandom(buf + got, n - got, 0);
-    if (r < 0) return -1;
+    if (r < 0)
+      return -1;
     got += (size_t)r;
   }
   return 0;
@@ -38,8 +39,10 @@ static int keysRandom(unsigned char *buf, size_t n) {
 int cnsm_key_create(sqlite3 *db, const char *project, char *key) {
   size_t plen = strlen(project);
   if (plen == 0 || plen > CNSM_PROJECT_MAX || !cnsm_utf8_valid(project, plen)) {
-    fprintf(stderr, "codensm-collector: a project name is 1 to %d bytes of "
-                    "UTF-8 without control characters\n", CNSM_PROJECT_MAX);
+    fprintf(stderr,
+            "codensm-collector: a project name is 1 to %d bytes of "
+            "UTF-8 without control characters\n",
+            CNSM_PROJECT_MAX);
     return -1;
   }
   unsigned char raw[32];
@@ -58,7 +61,8 @@ int cnsm_key_create(sqlite3 *db, const char *project, char *key) {
   cnsm_sha256(key, CNSM_KEY_LEN, hash);
 
   sqlite3_stmt *st;
-  int rc = sqlite3_prepare_v2(db,
+  int rc = sqlite3_prepare_v2(
+      db,
       "INSERT INTO keys(project, hash, hint, created_at) VALUES(?, ?, ?, ?)",
       -1, &st, NULL);
   if (rc == SQLITE_OK) {
@@ -69,7 +73,8 @@ int cnsm_key_create(sqlite3 *db, const char *project, char *key) {
     rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
   }
   if (rc != SQLITE_OK)
-    fprintf(stderr, "codensm-collector: cannot store key: %s\n", sqlite3_errmsg(db));
+    fprintf(stderr, "codensm-collector: cannot store key: %s\n",
+            sqlite3_errmsg(db));
   sqlite3_finalize(st);
   return rc == SQLITE_OK ? 0 : -1;
 }
@@ -79,9 +84,9 @@ int cnsm_key_check(sqlite3 *db, const char *key, char *project, size_t cap) {
   uint8_t hash[CNSM_SHA256_LEN];
   cnsm_sha256(key, strlen(key), hash);
   sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(db,
-          "SELECT hash, project FROM keys WHERE revoked_at IS NULL", -1, &st,
-          NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2(
+          db, "SELECT hash, project FROM keys WHERE revoked_at IS NULL", -1,
+          &st, NULL) != SQLITE_OK)
     return -1;
   int found = 0, rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -94,7 +99,8 @@ int cnsm_key_check(sqlite3 *db, const char *key, char *project, size_t cap) {
     }
   }
   sqlite3_finalize(st);
-  if (rc != SQLITE_DONE) return -1;
+  if (rc != SQLITE_DONE)
+    return -1;
   return found;
 }
 
@@ -109,9 +115,11 @@ static void keysTime(int64_t t, char *buf, size_t cap) {
 /* Lists keys as a table; see keys.h. */
 int cnsm_key_list(sqlite3 *db, FILE *out) {
   sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(db,
+  if (sqlite3_prepare_v2(
+          db,
           "SELECT hint, project, created_at, revoked_at FROM keys"
-          " ORDER BY project, id", -1, &st, NULL) != SQLITE_OK)
+          " ORDER BY project, id",
+          -1, &st, NULL) != SQLITE_OK)
     return -1;
   fprintf(out, "%-16s %-24s %-17s %s\n", "KEY", "PROJECT", "CREATED (UTC)",
           "STATUS");
@@ -134,23 +142,28 @@ int cnsm_key_list(sqlite3 *db, FILE *out) {
 /* Revokes by whole key or unique hint; see keys.h. */
 int cnsm_key_revoke(sqlite3 *db, const char *key_or_hint) {
   size_t n = strlen(key_or_hint);
-  while (n > 0 && key_or_hint[n - 1] == '.') n--; /* "cnsm_1a2b3c4d..." */
+  while (n > 0 && key_or_hint[n - 1] == '.')
+    n--; /* "cnsm_1a2b3c4d..." */
   sqlite3_stmt *st;
   int rc;
   if (n == CNSM_KEY_LEN) {
     uint8_t hash[CNSM_SHA256_LEN];
     cnsm_sha256(key_or_hint, n, hash);
-    rc = sqlite3_prepare_v2(db,
+    rc = sqlite3_prepare_v2(
+        db,
         "UPDATE keys SET revoked_at = ? WHERE hash = ? AND revoked_at IS NULL",
         -1, &st, NULL);
-    if (rc != SQLITE_OK) return -1;
+    if (rc != SQLITE_OK)
+      return -1;
     sqlite3_bind_blob(st, 2, hash, sizeof hash, SQLITE_TRANSIENT);
   } else if (n == CNSM_KEY_HINT_LEN) {
-    rc = sqlite3_prepare_v2(db,
+    rc = sqlite3_prepare_v2(
+        db,
         "UPDATE keys SET revoked_at = ? WHERE hint = ?2 AND revoked_at IS NULL"
         " AND (SELECT COUNT(*) FROM keys WHERE hint = ?2) = 1",
         -1, &st, NULL);
-    if (rc != SQLITE_OK) return -1;
+    if (rc != SQLITE_OK)
+      return -1;
     sqlite3_bind_text(st, 2, key_or_hint, (int)n, SQLITE_TRANSIENT);
   } else {
     return 0;
@@ -158,6 +171,7 @@ int cnsm_key_revoke(sqlite3 *db, const char *key_or_hint) {
   sqlite3_bind_int64(st, 1, cnsm_now_s());
   rc = sqlite3_step(st);
   sqlite3_finalize(st);
-  if (rc != SQLITE_DONE) return -1;
+  if (rc != SQLITE_DONE)
+    return -1;
   return sqlite3_changes(db);
 }

@@ -31,16 +31,20 @@
 
 static const char kUsage[] =
     "usage: codensm-collector serve [--listen HOST:PORT] [--db PATH]\n"
-    "                               [--tls-cert FILE --tls-key FILE] [--threads N]\n"
+    "                               [--tls-cert FILE --tls-key FILE] "
+    "[--threads N]\n"
     "       codensm-collector key create PROJECT [--db PATH]\n"
     "       codensm-collector key list [--db PATH]\n"
     "       codensm-collector key revoke KEY [--db PATH]\n"
-    "       codensm-collector report [--db PATH] [--project P] [--since DURATION] [--json]\n"
+    "       codensm-collector report [--db PATH] [--project P] [--since "
+    "DURATION] [--json]\n"
     "\n"
     "  --listen    address to serve on (default " CNSM_DEFAULT_LISTEN ")\n"
     "  --db        SQLite file (default $CODENSM_DB, else\n"
-    "              $XDG_DATA_HOME/codensm/collector.db or ~/.local/share/codensm/collector.db)\n"
-    "  --since     window of the report: 15m, 24h, 7d, 2w or all (default 24h)\n"
+    "              $XDG_DATA_HOME/codensm/collector.db or "
+    "~/.local/share/codensm/collector.db)\n"
+    "  --since     window of the report: 15m, 24h, 7d, 2w or all (default "
+    "24h)\n"
     "See docs/collector.md.\n";
 
 struct cli_args {
@@ -86,7 +90,8 @@ static void cli_option_error(int c, char **argv) {
     fprintf(stderr, "codensm-collector: option %.*s takes no value\n",
             (int)strcspn(word, "="), word);
   else
-    fprintf(stderr, "codensm-collector: unknown or ambiguous option %s\n", word);
+    fprintf(stderr, "codensm-collector: unknown or ambiguous option %s\n",
+            word);
 }
 
 /* Parses the words after the command, argv[1..argc) (argv[0] is the
@@ -102,24 +107,42 @@ static int cli_parse(int argc, char **argv, struct cli_args *a) {
   while ((c = getopt_long(argc, argv, "-:", cli_options, NULL)) != -1) {
     switch (c) {
     case 1:
-      if (a->npos == 4) return 2;
+      if (a->npos == 4)
+        return 2;
       a->pos[a->npos++] = optarg;
       break;
-    case CLI_LISTEN: a->listen = optarg; break;
-    case CLI_DB: a->db = optarg; break;
-    case CLI_TLS_CERT: a->tls_cert = optarg; break;
-    case CLI_TLS_KEY: a->tls_key = optarg; break;
-    case CLI_PROJECT: a->project = optarg; break;
-    case CLI_SINCE: a->since = optarg; break;
-    case CLI_THREADS: a->threads = optarg; break;
-    case CLI_JSON: a->json = 1; break;
+    case CLI_LISTEN:
+      a->listen = optarg;
+      break;
+    case CLI_DB:
+      a->db = optarg;
+      break;
+    case CLI_TLS_CERT:
+      a->tls_cert = optarg;
+      break;
+    case CLI_TLS_KEY:
+      a->tls_key = optarg;
+      break;
+    case CLI_PROJECT:
+      a->project = optarg;
+      break;
+    case CLI_SINCE:
+      a->since = optarg;
+      break;
+    case CLI_THREADS:
+      a->threads = optarg;
+      break;
+    case CLI_JSON:
+      a->json = 1;
+      break;
     default:
       cli_option_error(c, argv);
       return 2;
     }
   }
   for (int i = optind; i < argc; i++) { /* after "--" */
-    if (a->npos == 4) return 2;
+    if (a->npos == 4)
+      return 2;
     a->pos[a->npos++] = argv[i];
   }
   return 0;
@@ -142,20 +165,23 @@ static struct cnsm_store *cli_open(const char *path, int flags) {
 static int cli_key(const struct cli_args *a, const char *db_path) {
   const char *verb = a->npos > 0 ? a->pos[0] : "";
   int need = strcmp(verb, "list") == 0 ? 1 : 2;
-  if ((strcmp(verb, "create") && strcmp(verb, "list") && strcmp(verb, "revoke")) ||
+  if ((strcmp(verb, "create") && strcmp(verb, "list") &&
+       strcmp(verb, "revoke")) ||
       a->npos != need) {
     fputs(kUsage, stderr);
     return 2;
   }
   struct cnsm_store *st =
       cli_open(db_path, strcmp(verb, "create") == 0 ? CNSM_STORE_CREATE : 0);
-  if (st == NULL) return 1;
+  if (st == NULL)
+    return 1;
   sqlite3 *db = cnsm_store_acquire(st);
   int rc = 0;
   if (strcmp(verb, "create") == 0) {
     char key[CNSM_KEY_LEN + 1];
     rc = cnsm_key_create(db, a->pos[1], key) == 0 ? 0 : 1;
-    if (rc == 0) printf("%s\n", key);
+    if (rc == 0)
+      printf("%s\n", key);
   } else if (strcmp(verb, "list") == 0) {
     rc = cnsm_key_list(db, stdout) == 0 ? 0 : 1;
   } else {
@@ -163,8 +189,11 @@ static int cli_key(const struct cli_args *a, const char *db_path) {
     if (n == 1) {
       printf("revoked\n");
     } else {
-      fprintf(stderr, "codensm-collector: %s\n",
-              n < 0 ? sqlite3_errmsg(db) : "no live key matches (give the whole key or its listed hint)");
+      fprintf(
+          stderr, "codensm-collector: %s\n",
+          n < 0
+              ? sqlite3_errmsg(db)
+              : "no live key matches (give the whole key or its listed hint)");
       rc = 1;
     }
   }
@@ -178,14 +207,17 @@ static int cli_report(const struct cli_args *a, const char *db_path) {
   const char *since_text = a->since ? a->since : "24h";
   int64_t since;
   if (a->npos != 0 || cnsm_parse_duration(since_text, &since) != 0) {
-    fprintf(stderr, "codensm-collector: --since takes 15m, 24h, 7d, 2w or all\n");
+    fprintf(stderr,
+            "codensm-collector: --since takes 15m, 24h, 7d, 2w or all\n");
     return 2;
   }
   struct cnsm_store *st = cli_open(db_path, 0);
-  if (st == NULL) return 1;
+  if (st == NULL)
+    return 1;
   sqlite3 *db = cnsm_store_acquire(st);
   int rc = cnsm_report_run(db, a->project, since, since_text, a->json, stdout);
-  if (rc < 0) fprintf(stderr, "codensm-collector: %s\n", sqlite3_errmsg(db));
+  if (rc < 0)
+    fprintf(stderr, "codensm-collector: %s\n", sqlite3_errmsg(db));
   cnsm_store_release(st, db);
   cnsm_store_close(st);
   return rc == 0 ? 0 : 1;
@@ -212,7 +244,8 @@ static int cli_serve(const struct cli_args *a, const char *db_path) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+  if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+      strcmp(argv[1], "-h") == 0) {
     fputs(kUsage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
@@ -228,9 +261,12 @@ int main(int argc, char **argv) {
   }
   char *db_path = a.db ? strdup(a.db) : cnsm_store_default_path();
   int rc;
-  if (strcmp(argv[1], "serve") == 0) rc = cli_serve(&a, db_path);
-  else if (strcmp(argv[1], "key") == 0) rc = cli_key(&a, db_path);
-  else if (strcmp(argv[1], "report") == 0) rc = cli_report(&a, db_path);
+  if (strcmp(argv[1], "serve") == 0)
+    rc = cli_serve(&a, db_path);
+  else if (strcmp(argv[1], "key") == 0)
+    rc = cli_key(&a, db_path);
+  else if (strcmp(argv[1], "report") == 0)
+    rc = cli_report(&a, db_path);
   else {
     fprintf(stderr, "codensm-collector: unknown command %s\n", argv[1]);
     fputs(kUsage, stderr);

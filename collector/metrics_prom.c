@@ -22,10 +22,14 @@
 /* Writes s as a Prometheus label value (escaped, without quotes). */
 static void promEscape(FILE *f, const char *s) {
   for (; *s; s++) {
-    if (*s == '\\') fputs("\\\\", f);
-    else if (*s == '"') fputs("\\\"", f);
-    else if (*s == '\n') fputs("\\n", f);
-    else fputc(*s, f);
+    if (*s == '\\')
+      fputs("\\\\", f);
+    else if (*s == '"')
+      fputs("\\\"", f);
+    else if (*s == '\n')
+      fputs("\\n", f);
+    else
+      fputc(*s, f);
   }
 }
 
@@ -46,9 +50,12 @@ static void promLabels(FILE *f, const char *project,
 static const struct {
   const char *name, *type, *help;
 } kFamilies[] = {
-    {"codensm_calls_total", "counter", "Calls counted by CodeNSM, per function."},
-    {"codensm_errors_total", "counter", "Calls that ended in an error, per function."},
-    {"codensm_seconds_total", "counter", "Time spent in the function, in seconds."},
+    {"codensm_calls_total", "counter",
+     "Calls counted by CodeNSM, per function."},
+    {"codensm_errors_total", "counter",
+     "Calls that ended in an error, per function."},
+    {"codensm_seconds_total", "counter",
+     "Time spent in the function, in seconds."},
     {"codensm_value_delivered", "gauge",
      "North-Star Metric: sum of value_weight x successful calls, all time."},
     {"codensm_functions", "gauge", "Functions known (announced or called)."},
@@ -64,17 +71,22 @@ static void promFamily(FILE *f, size_t fam, const struct cnsm_rollup *ru,
     if (fam >= 3) {
       fputs(kFamilies[fam].name, f);
       promLabels(f, r->project, NULL);
-      if (fam == 3) fprintf(f, " %.15g\n", r->nsm);
-      else fprintf(f, " %zu\n", r->nfn);
+      if (fam == 3)
+        fprintf(f, " %.15g\n", r->nsm);
+      else
+        fprintf(f, " %zu\n", r->nfn);
       continue;
     }
     for (size_t i = 0; i < r->nfn; i++) {
       const struct cnsm_fn_stat *fn = &r->fn[i];
       fputs(kFamilies[fam].name, f);
       promLabels(f, r->project, fn);
-      if (fam == 0) fprintf(f, " %lld\n", (long long)fn->calls);
-      else if (fam == 1) fprintf(f, " %lld\n", (long long)fn->errors);
-      else fprintf(f, " %.15g\n", fn->total_ms / 1000.0);
+      if (fam == 0)
+        fprintf(f, " %lld\n", (long long)fn->calls);
+      else if (fam == 1)
+        fprintf(f, " %lld\n", (long long)fn->errors);
+      else
+        fprintf(f, " %.15g\n", fn->total_ms / 1000.0);
     }
   }
 }
@@ -105,7 +117,8 @@ void cnsm_metrics_render(struct cnsm_store *st, struct cnsm_reply *r) {
     fclose(f);
   }
   for (size_t i = 0; i < n; i++) {
-    if (ru) cnsm_rollup_free(&ru[i]);
+    if (ru)
+      cnsm_rollup_free(&ru[i]);
     free(names[i]);
   }
   free(ru);

@@ -22,7 +22,7 @@
 
 /* Fills *err and returns -1, for the parser's early exits. */
 static int parseFail(struct cnsm_ingest_error *err, long index,
-                      const char *field, const char *message) {
+                     const char *field, const char *message) {
   err->index = index;
   snprintf(err->field, sizeof err->field, "%s", field);
   snprintf(err->message, sizeof err->message, "%s", message);
@@ -31,9 +31,8 @@ static int parseFail(struct cnsm_ingest_error *err, long index,
 
 /* Validates a string field: present strings must be 1..max bytes of
  * valid UTF-8.  Returns the string, or NULL after filling *err. */
-static const char *parseString(const cJSON *item, long index,
-                                const char *field, size_t max,
-                                struct cnsm_ingest_error *err) {
+static const char *parseString(const cJSON *item, long index, const char *field,
+                               size_t max, struct cnsm_ingest_error *err) {
   char msg[96];
   if (!cJSON_IsString(item) || item->valuestring == NULL) {
     snprintf(msg, sizeof msg, "%s must be a string", field);
@@ -58,8 +57,7 @@ static const char *parseString(const cJSON *item, long index,
 /* Validates a non-negative integer field no larger than 2^53-1 (what a
  * JSON number holds exactly).  An absent optional field is 0. */
 static int parseCount(const cJSON *obj, const char *field, int optional,
-                       long index, int64_t *out,
-                       struct cnsm_ingest_error *err) {
+                      long index, int64_t *out, struct cnsm_ingest_error *err) {
   const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, field);
   char msg[96];
   if (item == NULL && optional) {
@@ -82,12 +80,10 @@ static int parseCount(const cJSON *obj, const char *field, int optional,
 
 /* Validates a finite number in [0, max] (max < 0: no upper bound). */
 static int parseReal(const cJSON *item, const char *field, double max,
-                      long index, double *out,
-                      struct cnsm_ingest_error *err) {
+                     long index, double *out, struct cnsm_ingest_error *err) {
   char msg[96];
   double v = item->valuedouble;
-  if (!cJSON_IsNumber(item) || !isfinite(v) || v < 0 ||
-      (max >= 0 && v > max)) {
+  if (!cJSON_IsNumber(item) || !isfinite(v) || v < 0 || (max >= 0 && v > max)) {
     if (max >= 0)
       snprintf(msg, sizeof msg, "%s must be a finite number from 0 to %g",
                field, max);
@@ -101,18 +97,22 @@ static int parseReal(const cJSON *item, const char *field, double max,
 
 /* Validates one element of "functions" into *d. */
 static int parseEntry(const cJSON *e, long i, struct cnsm_fn_delta *d,
-                       struct cnsm_ingest_error *err) {
-  if (!cJSON_IsObject(e)) return parseFail(err, i, "", "entry must be an object");
+                      struct cnsm_ingest_error *err) {
+  if (!cJSON_IsObject(e))
+    return parseFail(err, i, "", "entry must be an object");
   const cJSON *name = cJSON_GetObjectItemCaseSensitive(e, "name");
-  if (name == NULL) return parseFail(err, i, "name", "name is required");
+  if (name == NULL)
+    return parseFail(err, i, "name", "name is required");
   d->name = parseString(name, i, "name", CNSM_NAME_MAX, err);
-  if (d->name == NULL) return -1;
+  if (d->name == NULL)
+    return -1;
 
   const cJSON *dep = cJSON_GetObjectItemCaseSensitive(e, "department");
   d->department = NULL;
   if (dep != NULL && !cJSON_IsNull(dep)) {
     d->department = parseString(dep, i, "department", CNSM_DEPARTMENT_MAX, err);
-    if (d->department == NULL) return -1;
+    if (d->department == NULL)
+      return -1;
   }
   const cJSON *w = cJSON_GetObjectItemCaseSensitive(e, "value_weight");
   d->has_weight = 0;
@@ -122,8 +122,10 @@ static int parseEntry(const cJSON *e, long i, struct cnsm_fn_delta *d,
       return -1;
     d->has_weight = 1;
   }
-  if (parseCount(e, "calls", 0, i, &d->calls, err)) return -1;
-  if (parseCount(e, "errors", 1, i, &d->errors, err)) return -1;
+  if (parseCount(e, "calls", 0, i, &d->calls, err))
+    return -1;
+  if (parseCount(e, "errors", 1, i, &d->errors, err))
+    return -1;
   if (d->errors > d->calls)
     return parseFail(err, i, "errors", "errors must not exceed calls");
   const cJSON *t = cJSON_GetObjectItemCaseSensitive(e, "total_ms");
@@ -141,7 +143,8 @@ int cnsm_ingest_parse(const char *body, size_t len, struct cnsm_batch *out,
     return parseFail(err, -1, "", "request body too large");
   const char *end = NULL;
   cJSON *root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
-  if (root == NULL) return parseFail(err, -1, "", "malformed JSON");
+  if (root == NULL)
+    return parseFail(err, -1, "", "malformed JSON");
   /* Only whitespace may follow the document. */
   for (const char *p = end; p != NULL && p < body + len; p++) {
     if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {
@@ -157,8 +160,8 @@ int cnsm_ingest_parse(const char *body, size_t len, struct cnsm_batch *out,
   if (!cJSON_IsArray(fns)) {
     cJSON_Delete(root);
     return parseFail(err, -1, "functions",
-                      fns ? "functions must be an array"
-                          : "functions is required");
+                     fns ? "functions must be an array"
+                         : "functions is required");
   }
   size_t n = (size_t)cJSON_GetArraySize(fns);
   struct cnsm_fn_delta *d = calloc(n ? n : 1, sizeof *d);
@@ -188,7 +191,8 @@ int cnsm_idem_key_valid(const char *key) {
     unsigned char c = (unsigned char)key[n];
     int alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
                 (c >= 'A' && c <= 'Z');
-    if (n >= CNSM_IDEM_MAX || (!alnum && strchr(kExtra, c) == NULL)) return 0;
+    if (n >= CNSM_IDEM_MAX || (!alnum && strchr(kExtra, c) == NULL))
+      return 0;
   }
   return n >= CNSM_IDEM_MIN;
 }
@@ -205,8 +209,10 @@ void cnsm_batch_free(struct cnsm_batch *b) {
 char *cnsm_ingest_error_json(const struct cnsm_ingest_error *err) {
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "error", err->message);
-  if (err->index >= 0) cJSON_AddNumberToObject(o, "index", (double)err->index);
-  if (err->field[0]) cJSON_AddStringToObject(o, "field", err->field);
+  if (err->index >= 0)
+    cJSON_AddNumberToObject(o, "index", (double)err->index);
+  if (err->field[0])
+    cJSON_AddStringToObject(o, "field", err->field);
   char *s = cJSON_PrintUnformatted(o);
   cJSON_Delete(o);
   return s;

@@ -32,11 +32,13 @@ struct cnsm_readpool {
 /* Takes the next job, waiting for one; NULL once stopping and empty. */
 static struct cnsm_read_job *readpoolTake(struct cnsm_readpool *p) {
   pthread_mutex_lock(&p->mu);
-  while (p->head == NULL && !p->stopping) pthread_cond_wait(&p->cv, &p->mu);
+  while (p->head == NULL && !p->stopping)
+    pthread_cond_wait(&p->cv, &p->mu);
   struct cnsm_read_job *job = p->head;
   if (job != NULL) {
     p->head = job->next;
-    if (p->head == NULL) p->tail = NULL;
+    if (p->head == NULL)
+      p->tail = NULL;
     p->queued--;
   }
   pthread_mutex_unlock(&p->mu);
@@ -59,7 +61,8 @@ int cnsm_readpool_start(const char *db_path, unsigned nthreads,
                         unsigned queue_max, struct cnsm_readpool **out,
                         char *err, size_t errlen) {
   struct cnsm_readpool *p = calloc(1, sizeof *p);
-  if (p == NULL || (p->threads = calloc(nthreads, sizeof *p->threads)) == NULL) {
+  if (p == NULL ||
+      (p->threads = calloc(nthreads, sizeof *p->threads)) == NULL) {
     free(p);
     snprintf(err, errlen, "out of memory");
     return -1;
@@ -89,8 +92,10 @@ int cnsm_readpool_submit(struct cnsm_readpool *p, struct cnsm_read_job *job) {
   int ok = !p->stopping && p->queued < p->queue_max;
   if (ok) {
     job->next = NULL;
-    if (p->tail) p->tail->next = job;
-    else p->head = job;
+    if (p->tail)
+      p->tail->next = job;
+    else
+      p->head = job;
     p->tail = job;
     p->queued++;
     pthread_cond_signal(&p->cv);
@@ -105,13 +110,15 @@ void cnsm_readpool_stop(struct cnsm_readpool *p) {
   p->stopping = 1;
   pthread_cond_broadcast(&p->cv);
   pthread_mutex_unlock(&p->mu);
-  for (unsigned i = 0; i < p->nthreads; i++) pthread_join(p->threads[i], NULL);
+  for (unsigned i = 0; i < p->nthreads; i++)
+    pthread_join(p->threads[i], NULL);
   p->nthreads = 0;
 }
 
 /* Frees a stopped pool and closes its connections. */
 void cnsm_readpool_free(struct cnsm_readpool *p) {
-  if (p == NULL) return;
+  if (p == NULL)
+    return;
   cnsm_store_close(p->store);
   pthread_mutex_destroy(&p->mu);
   pthread_cond_destroy(&p->cv);

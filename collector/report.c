@@ -27,7 +27,8 @@ static void reportCell(FILE *out, const char *s, int width) {
     return;
   }
   int cut = width - 1;
-  while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80) cut--;
+  while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
+    cut--;
   fprintf(out, "%.*s~%*s", cut, s, width - 1 - cut, "");
 }
 
@@ -43,64 +44,76 @@ static void reportFnRow(FILE *out, const struct cnsm_fn_stat *f) {
 
 static void reportFnHeader(FILE *out) {
   fprintf(out, "%-44s %-14s %6s %10s %8s %8s %10s %12s %5s %10s\n", "FUNCTION",
-          "DEPARTMENT", "WEIGHT", "CALLS", "ERRORS", "ERR%", "MEAN_MS",
-          "VALUE", "OEE", "DEBT");
+          "DEPARTMENT", "WEIGHT", "CALLS", "ERRORS", "ERR%", "MEAN_MS", "VALUE",
+          "OEE", "DEBT");
 }
 
 /* Prints one project's roll-ups as tables. */
 static void reportTable(FILE *out, const struct cnsm_rollup *r,
                         const char *since_text) {
   fprintf(out, "== project %s, window %s ==\n", r->project, since_text);
-  fprintf(out, "North-Star Metric (value delivered = sum of weight x successful calls): %.6g",
+  fprintf(out,
+          "North-Star Metric (value delivered = sum of weight x successful "
+          "calls): %.6g",
           r->nsm);
   if (r->has_previous && r->nsm_previous > 0)
     fprintf(out, "  (previous window %.6g, %+.1f%%)", r->nsm_previous,
             100 * (r->nsm - r->nsm_previous) / r->nsm_previous);
-  fprintf(out, "\nTotals: %zu functions (%zu called), %lld calls, %lld errors "
-               "(%.2f%%), mean %.3f ms, OEE %.3f, debt %.6g\n\n",
+  fprintf(out,
+          "\nTotals: %zu functions (%zu called), %lld calls, %lld errors "
+          "(%.2f%%), mean %.3f ms, OEE %.3f, debt %.6g\n\n",
           r->total.functions, r->total.called, (long long)r->total.calls,
           (long long)r->total.errors, 100 * r->total.error_rate,
           r->total.mean_ms, r->total.oee, r->total.debt);
 
   fprintf(out, "%-24s %6s %10s %8s %8s %10s %12s %6s %5s %10s %6s\n",
-          "DEPARTMENT", "FUNCS", "CALLS", "ERRORS", "ERR%", "MEAN_MS",
-          "VALUE", "SHARE", "OEE", "DEBT", "UNDER");
+          "DEPARTMENT", "FUNCS", "CALLS", "ERRORS", "ERR%", "MEAN_MS", "VALUE",
+          "SHARE", "OEE", "DEBT", "UNDER");
   for (size_t i = 0; i < r->ndept; i++) {
     const struct cnsm_dept_stat *d = &r->dept[i];
     reportCell(out, d->name, 24);
-    fprintf(out, " %6zu %10lld %8lld %7.2f%% %10.3f %12.6g %5.1f%% %5.3f %10.6g %6zu\n",
-            d->functions, (long long)d->calls, (long long)d->errors,
-            100 * d->error_rate, d->mean_ms, d->contribution,
-            100 * d->value_share, d->oee, d->debt, d->underused);
+    fprintf(
+        out,
+        " %6zu %10lld %8lld %7.2f%% %10.3f %12.6g %5.1f%% %5.3f %10.6g %6zu\n",
+        d->functions, (long long)d->calls, (long long)d->errors,
+        100 * d->error_rate, d->mean_ms, d->contribution, 100 * d->value_share,
+        d->oee, d->debt, d->underused);
   }
 
   fprintf(out, "\nTop functions by value:\n");
   reportFnHeader(out);
-  for (size_t i = 0; i < r->nfn && i < REPORT_TOP; i++) reportFnRow(out, &r->fn[i]);
+  for (size_t i = 0; i < r->nfn && i < REPORT_TOP; i++)
+    reportFnRow(out, &r->fn[i]);
   if (r->nfn > REPORT_TOP)
-    fprintf(out, "... %zu more (report --json lists them all)\n", r->nfn - REPORT_TOP);
+    fprintf(out, "... %zu more (report --json lists them all)\n",
+            r->nfn - REPORT_TOP);
 
   fprintf(out, "\nDebt that hurts (error rate x contribution):\n");
   int any = 0;
   for (size_t i = 0; i < r->nfn; i++)
     if (r->fn[i].debt > 0) {
-      if (!any) reportFnHeader(out);
+      if (!any)
+        reportFnHeader(out);
       reportFnRow(out, &r->fn[i]);
       any = 1;
     }
-  if (!any) fprintf(out, "  none\n");
+  if (!any)
+    fprintf(out, "  none\n");
 
-  fprintf(out, "\nUnderused (never or rarely called in the window: candidates to retire):\n");
+  fprintf(out, "\nUnderused (never or rarely called in the window: candidates "
+               "to retire):\n");
   any = 0;
   for (size_t i = r->nfn; i-- > 0;)
     if (r->fn[i].use != CNSM_USE_OK) {
-      fprintf(out, "  %-6s %10lld  ", r->fn[i].use == CNSM_USE_NEVER ? "never" : "rare",
+      fprintf(out, "  %-6s %10lld  ",
+              r->fn[i].use == CNSM_USE_NEVER ? "never" : "rare",
               (long long)r->fn[i].calls);
       reportCell(out, r->fn[i].name, 60);
       fprintf(out, " %s\n", r->fn[i].department);
       any = 1;
     }
-  if (!any) fprintf(out, "  none\n");
+  if (!any)
+    fprintf(out, "  none\n");
   fputc('\n', out);
 }
 
@@ -109,7 +122,8 @@ int cnsm_report_run(sqlite3 *db, const char *project, int64_t since,
                     const char *since_text, int json, FILE *out) {
   char **names = NULL;
   size_t n = 0;
-  if (cnsm_rollup_projects(db, &names, &n) != 0) return -1;
+  if (cnsm_rollup_projects(db, &names, &n) != 0)
+    return -1;
   int rc = 0, found = 0;
   int64_t now = cnsm_now_s();
   cJSON *doc = cJSON_CreateObject(), *arr = NULL;
@@ -117,15 +131,20 @@ int cnsm_report_run(sqlite3 *db, const char *project, int64_t since,
   cJSON_AddStringToObject(doc, "since", since_text);
   arr = cJSON_AddArrayToObject(doc, "projects");
   for (size_t i = 0; i < n && rc == 0; i++) {
-    if (project != NULL && strcmp(project, names[i]) != 0) continue;
+    if (project != NULL && strcmp(project, names[i]) != 0)
+      continue;
     found = 1;
     struct cnsm_rollup r;
-    if (cnsm_rollup_compute(db, names[i], since, now, &r) != 0) rc = -1;
-    else if (json) cJSON_AddItemToArray(arr, cnsm_rollup_json(&r, 0));
-    else reportTable(out, &r, since_text);
+    if (cnsm_rollup_compute(db, names[i], since, now, &r) != 0)
+      rc = -1;
+    else if (json)
+      cJSON_AddItemToArray(arr, cnsm_rollup_json(&r, 0));
+    else
+      reportTable(out, &r, since_text);
     cnsm_rollup_free(&r);
   }
-  for (size_t i = 0; i < n; i++) free(names[i]);
+  for (size_t i = 0; i < n; i++)
+    free(names[i]);
   free(names);
   if (rc == 0 && json) {
     char *s = cJSON_Print(doc);
@@ -136,6 +155,7 @@ int cnsm_report_run(sqlite3 *db, const char *project, int64_t since,
             project ? project : "");
   }
   cJSON_Delete(doc);
-  if (rc == 0 && project != NULL && !found) rc = 1;
+  if (rc == 0 && project != NULL && !found)
+    rc = 1;
   return rc;
 }

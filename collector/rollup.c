@@ -22,7 +22,8 @@
  * base must not be NULL even when n is 0 (UBSan: nonnull-attribute). */
 static void rollup_sort(void *base, size_t n, size_t size,
                         int (*cmp)(const void *, const void *)) {
-  if (n > 1) qsort(base, n, size, cmp);
+  if (n > 1)
+    qsort(base, n, size, cmp);
 }
 
 /* strdup of a column, "" for NULL. */
@@ -36,9 +37,11 @@ int cnsm_rollup_projects(sqlite3 *db, char ***names, size_t *n) {
   sqlite3_stmt *st;
   *names = NULL;
   *n = 0;
-  if (sqlite3_prepare_v2(db,
+  if (sqlite3_prepare_v2(
+          db,
           "SELECT project FROM functions UNION SELECT project FROM keys"
-          " ORDER BY 1", -1, &st, NULL) != SQLITE_OK)
+          " ORDER BY 1",
+          -1, &st, NULL) != SQLITE_OK)
     return -1;
   size_t cap = 0;
   int rc;
@@ -46,7 +49,8 @@ int cnsm_rollup_projects(sqlite3 *db, char ***names, size_t *n) {
     if (*n == cap) {
       cap = cap ? 2 * cap : 8;
       char **grown = realloc(*names, cap * sizeof *grown);
-      if (grown == NULL) break;
+      if (grown == NULL)
+        break;
       *names = grown;
     }
     (*names)[(*n)++] = rollupText(st, 0);
@@ -85,7 +89,8 @@ static int rollupDoubleCmp(const void *a, const void *b) {
 
 /* Median of v[0..n) (sorts v); 0 for n = 0. */
 static double rollupMedian(double *v, size_t n) {
-  if (n == 0) return 0;
+  if (n == 0)
+    return 0;
   rollup_sort(v, n, sizeof *v, rollupDoubleCmp);
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
@@ -93,13 +98,15 @@ static double rollupMedian(double *v, size_t n) {
 /* Reads per function sums over [from, now]. */
 static int rollupLoad(sqlite3 *db, struct cnsm_rollup *r) {
   sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(db,
+  if (sqlite3_prepare_v2(
+          db,
           "SELECT f.name, f.department, f.value_weight,"
           " COALESCE(SUM(c.calls), 0), COALESCE(SUM(c.errors), 0),"
           " COALESCE(SUM(c.total_ms), 0)"
           " FROM functions f LEFT JOIN counts c"
           "  ON c.project = f.project AND c.name = f.name AND c.bucket >= ?2"
-          " WHERE f.project = ?1 GROUP BY f.name", -1, &st, NULL) != SQLITE_OK)
+          " WHERE f.project = ?1 GROUP BY f.name",
+          -1, &st, NULL) != SQLITE_OK)
     return -1;
   sqlite3_bind_text(st, 1, r->project, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 2, r->from);
@@ -109,7 +116,8 @@ static int rollupLoad(sqlite3 *db, struct cnsm_rollup *r) {
     if (r->nfn == cap) {
       cap = cap ? 2 * cap : 64;
       struct cnsm_fn_stat *grown = realloc(r->fn, cap * sizeof *grown);
-      if (grown == NULL) break;
+      if (grown == NULL)
+        break;
       r->fn = grown;
     }
     struct cnsm_fn_stat *f = &r->fn[r->nfn++];
@@ -130,17 +138,21 @@ static int rollupLoad(sqlite3 *db, struct cnsm_rollup *r) {
 static void rollupScore(struct cnsm_rollup *r) {
   int64_t cmax = 0;
   for (size_t i = 0; i < r->nfn; i++)
-    if (r->fn[i].calls > cmax) cmax = r->fn[i].calls;
+    if (r->fn[i].calls > cmax)
+      cmax = r->fn[i].calls;
   rollup_sort(r->fn, r->nfn, sizeof *r->fn, rollupByDepartment);
   double *lat = malloc((r->nfn ? r->nfn : 1) * sizeof *lat);
   for (size_t i = 0, j; i < r->nfn; i = j) {
     size_t nlat = 0;
-    for (j = i; j < r->nfn && strcmp(r->fn[j].department, r->fn[i].department) == 0; j++) {
+    for (j = i;
+         j < r->nfn && strcmp(r->fn[j].department, r->fn[i].department) == 0;
+         j++) {
       struct cnsm_fn_stat *f = &r->fn[j];
       if (f->calls > 0) {
         f->error_rate = (double)f->errors / (double)f->calls;
         f->mean_ms = f->total_ms / (double)f->calls;
-        if (lat) lat[nlat++] = f->mean_ms;
+        if (lat)
+          lat[nlat++] = f->mean_ms;
       }
     }
     double median = lat ? rollupMedian(lat, nlat) : 0;
@@ -148,13 +160,18 @@ static void rollupScore(struct cnsm_rollup *r) {
       struct cnsm_fn_stat *f = &r->fn[k];
       f->contribution = f->value_weight * (double)(f->calls - f->errors);
       f->debt = f->error_rate * f->contribution;
-      f->utilisation = cmax > 0 ? log1p((double)f->calls) / log1p((double)cmax) : 0;
+      f->utilisation =
+          cmax > 0 ? log1p((double)f->calls) / log1p((double)cmax) : 0;
       f->reliability = 1 - f->error_rate;
-      f->speed = (f->mean_ms <= median || f->mean_ms <= 0) ? 1 : median / f->mean_ms;
+      f->speed =
+          (f->mean_ms <= median || f->mean_ms <= 0) ? 1 : median / f->mean_ms;
       f->oee = f->utilisation * f->reliability * f->speed;
-      if (f->calls == 0) f->use = CNSM_USE_NEVER;
-      else if ((double)f->calls < CNSM_RARE_SHARE * (double)cmax) f->use = CNSM_USE_RARE;
-      else f->use = CNSM_USE_OK;
+      if (f->calls == 0)
+        f->use = CNSM_USE_NEVER;
+      else if ((double)f->calls < CNSM_RARE_SHARE * (double)cmax)
+        f->use = CNSM_USE_RARE;
+      else
+        f->use = CNSM_USE_OK;
     }
   }
   free(lat);
@@ -187,7 +204,8 @@ static void rollupFinish(struct cnsm_dept_stat *d, double project_value) {
  * are sorted by department at this point). */
 static int rollupDepartments(struct cnsm_rollup *r) {
   r->dept = calloc(r->nfn ? r->nfn : 1, sizeof *r->dept);
-  if (r->dept == NULL) return -1;
+  if (r->dept == NULL)
+    return -1;
   double *lat = malloc((r->nfn ? r->nfn : 1) * sizeof *lat);
   for (size_t i = 0, j; i < r->nfn; i = j) {
     struct cnsm_dept_stat *d = &r->dept[r->ndept++];
@@ -196,19 +214,22 @@ static int rollupDepartments(struct cnsm_rollup *r) {
     for (j = i; j < r->nfn && strcmp(r->fn[j].department, d->name) == 0; j++) {
       rollupFold(d, &r->fn[j]);
       rollupFold(&r->total, &r->fn[j]);
-      if (r->fn[j].calls > 0 && lat) lat[nlat++] = r->fn[j].mean_ms;
+      if (r->fn[j].calls > 0 && lat)
+        lat[nlat++] = r->fn[j].mean_ms;
     }
     d->median_ms = lat ? rollupMedian(lat, nlat) : 0;
   }
   if (lat != NULL) { /* the project's median over all called functions */
     size_t nlat = 0;
     for (size_t i = 0; i < r->nfn; i++)
-      if (r->fn[i].calls > 0) lat[nlat++] = r->fn[i].mean_ms;
+      if (r->fn[i].calls > 0)
+        lat[nlat++] = r->fn[i].mean_ms;
     r->total.median_ms = rollupMedian(lat, nlat);
   }
   free(lat);
   r->nsm = r->total.contribution;
-  for (size_t k = 0; k < r->ndept; k++) rollupFinish(&r->dept[k], r->nsm);
+  for (size_t k = 0; k < r->ndept; k++)
+    rollupFinish(&r->dept[k], r->nsm);
   rollupFinish(&r->total, r->nsm);
   rollup_sort(r->dept, r->ndept, sizeof *r->dept, rollupDeptOrder);
   rollup_sort(r->fn, r->nfn, sizeof *r->fn, rollupByContribution);
@@ -219,7 +240,8 @@ static int rollupDepartments(struct cnsm_rollup *r) {
 static int rollupValueBetween(sqlite3 *db, const char *project, int64_t lo,
                               int64_t hi, double *out) {
   sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(db,
+  if (sqlite3_prepare_v2(
+          db,
           "SELECT TOTAL((c.calls - c.errors) * f.value_weight)"
           " FROM counts c JOIN functions f"
           "  ON f.project = c.project AND f.name = c.name"
@@ -230,7 +252,8 @@ static int rollupValueBetween(sqlite3 *db, const char *project, int64_t lo,
   sqlite3_bind_int64(st, 2, lo);
   sqlite3_bind_int64(st, 3, hi);
   int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) *out = sqlite3_column_double(st, 0);
+  if (rc == SQLITE_ROW)
+    *out = sqlite3_column_double(st, 0);
   sqlite3_finalize(st);
   return rc == SQLITE_ROW ? 0 : -1;
 }
@@ -243,16 +266,18 @@ static int rollupTrend(sqlite3 *db, struct cnsm_rollup *r) {
   r->step = 60 * ((minutes + CNSM_TREND_POINTS - 1) / CNSM_TREND_POINTS);
   r->ntrend = (size_t)((last - r->from) / r->step + 1);
   r->trend = calloc(r->ntrend, sizeof *r->trend);
-  if (r->trend == NULL) return -1;
+  if (r->trend == NULL)
+    return -1;
   for (size_t i = 0; i < r->ntrend; i++)
     r->trend[i].t = r->from + (int64_t)i * r->step;
   sqlite3_stmt *st;
   if (sqlite3_prepare_v2(db,
-          "SELECT (c.bucket - ?2) / ?3, TOTAL((c.calls - c.errors) * f.value_weight)"
-          " FROM counts c JOIN functions f"
-          "  ON f.project = c.project AND f.name = c.name"
-          " WHERE c.project = ?1 AND c.bucket >= ?2 GROUP BY 1",
-          -1, &st, NULL) != SQLITE_OK)
+                         "SELECT (c.bucket - ?2) / ?3, TOTAL((c.calls - "
+                         "c.errors) * f.value_weight)"
+                         " FROM counts c JOIN functions f"
+                         "  ON f.project = c.project AND f.name = c.name"
+                         " WHERE c.project = ?1 AND c.bucket >= ?2 GROUP BY 1",
+                         -1, &st, NULL) != SQLITE_OK)
     return -1;
   sqlite3_bind_text(st, 1, r->project, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 2, r->from);
@@ -260,7 +285,8 @@ static int rollupTrend(sqlite3 *db, struct cnsm_rollup *r) {
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     int64_t i = sqlite3_column_int64(st, 0);
-    if (i >= 0 && (size_t)i < r->ntrend) r->trend[i].value = sqlite3_column_double(st, 1);
+    if (i >= 0 && (size_t)i < r->ntrend)
+      r->trend[i].value = sqlite3_column_double(st, 1);
   }
   sqlite3_finalize(st);
   return rc == SQLITE_DONE ? 0 : -1;
@@ -280,7 +306,8 @@ static int rollupWindowStart(sqlite3 *db, struct cnsm_rollup *r) {
     return -1;
   sqlite3_bind_text(st, 1, r->project, -1, SQLITE_STATIC);
   r->from = r->now - r->now % 60;
-  if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+  if (sqlite3_step(st) == SQLITE_ROW &&
+      sqlite3_column_type(st, 0) != SQLITE_NULL)
     r->from = sqlite3_column_int64(st, 0);
   sqlite3_finalize(st);
   return 0;
@@ -294,7 +321,8 @@ int cnsm_rollup_compute(sqlite3 *db, const char *project, int64_t since,
   r->total.name = strdup(project);
   r->now = now;
   r->since = since;
-  if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) return -1;
+  if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+    return -1;
   int rc = -1;
   if (rollupWindowStart(db, r) == 0 && rollupLoad(db, r) == 0 &&
       rollupTrend(db, r) == 0) {
@@ -316,7 +344,8 @@ void cnsm_rollup_free(struct cnsm_rollup *r) {
     free(r->fn[i].name);
     free(r->fn[i].department);
   }
-  for (size_t i = 0; i < r->ndept; i++) free(r->dept[i].name);
+  for (size_t i = 0; i < r->ndept; i++)
+    free(r->dept[i].name);
   free(r->fn);
   free(r->dept);
   free(r->trend);
@@ -330,7 +359,8 @@ static const char *const kUseNames[] = {"used", "never", "rare"};
 /* Adds n number fields keys[i] = vals[i] to o. */
 static void rollupNumbers(cJSON *o, const char *const *keys, const double *vals,
                           size_t n) {
-  for (size_t i = 0; i < n; i++) cJSON_AddNumberToObject(o, keys[i], vals[i]);
+  for (size_t i = 0; i < n; i++)
+    cJSON_AddNumberToObject(o, keys[i], vals[i]);
 }
 
 /* Rewrites o's counts calls and errors as exact integers: cJSON prints
@@ -348,12 +378,13 @@ static void rollupExactCounts(cJSON *o, int64_t calls, int64_t errors) {
 /* One function as a JSON object. */
 static cJSON *rollupFnJson(const struct cnsm_fn_stat *f) {
   static const char *const keys[] = {
-      "value_weight", "calls", "errors", "error_rate", "total_ms", "mean_ms",
-      "contribution", "utilisation", "reliability", "speed", "oee", "debt"};
-  const double vals[] = {
-      f->value_weight, (double)f->calls, (double)f->errors, f->error_rate,
-      f->total_ms, f->mean_ms, f->contribution, f->utilisation,
-      f->reliability, f->speed, f->oee, f->debt};
+      "value_weight", "calls",   "errors",       "error_rate",
+      "total_ms",     "mean_ms", "contribution", "utilisation",
+      "reliability",  "speed",   "oee",          "debt"};
+  const double vals[] = {f->value_weight, (double)f->calls, (double)f->errors,
+                         f->error_rate,   f->total_ms,      f->mean_ms,
+                         f->contribution, f->utilisation,   f->reliability,
+                         f->speed,        f->oee,           f->debt};
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "name", f->name);
   cJSON_AddStringToObject(o, "department", f->department);
@@ -366,14 +397,22 @@ static cJSON *rollupFnJson(const struct cnsm_fn_stat *f) {
 /* One department (or the project totals) as a JSON object. */
 static cJSON *rollupDeptJson(const struct cnsm_dept_stat *d, const char *key) {
   static const char *const keys[] = {
-      "functions", "called", "underused", "calls", "errors", "error_rate",
-      "total_ms", "mean_ms", "median_ms", "contribution", "value_share",
-      "oee", "debt"};
-  const double vals[] = {
-      (double)d->functions, (double)d->called, (double)d->underused,
-      (double)d->calls, (double)d->errors, d->error_rate, d->total_ms,
-      d->mean_ms, d->median_ms, d->contribution, d->value_share, d->oee,
-      d->debt};
+      "functions",   "called",   "underused", "calls",     "errors",
+      "error_rate",  "total_ms", "mean_ms",   "median_ms", "contribution",
+      "value_share", "oee",      "debt"};
+  const double vals[] = {(double)d->functions,
+                         (double)d->called,
+                         (double)d->underused,
+                         (double)d->calls,
+                         (double)d->errors,
+                         d->error_rate,
+                         d->total_ms,
+                         d->mean_ms,
+                         d->median_ms,
+                         d->contribution,
+                         d->value_share,
+                         d->oee,
+                         d->debt};
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, key, d->name);
   rollupNumbers(o, keys, vals, sizeof vals / sizeof *vals);
@@ -385,7 +424,8 @@ static cJSON *rollupDeptJson(const struct cnsm_dept_stat *d, const char *key) {
 static int rollupByDebt(const void *a, const void *b) {
   const struct cnsm_fn_stat *x = *(const struct cnsm_fn_stat *const *)a;
   const struct cnsm_fn_stat *y = *(const struct cnsm_fn_stat *const *)b;
-  if (x->debt != y->debt) return x->debt < y->debt ? 1 : -1;
+  if (x->debt != y->debt)
+    return x->debt < y->debt ? 1 : -1;
   return strcmp(x->name, y->name);
 }
 
@@ -404,7 +444,8 @@ static cJSON *rollupHeatmapJson(const struct cnsm_rollup *r,
     cJSON *cells = cJSON_AddArrayToObject(row, "cells");
     for (size_t i = 0; i < r->nfn && by_debt[i]->debt > 0; i++) {
       const struct cnsm_fn_stat *f = by_debt[i];
-      if (strcmp(f->department, r->dept[d].name) != 0) continue;
+      if (strcmp(f->department, r->dept[d].name) != 0)
+        continue;
       cJSON *c = cJSON_CreateObject();
       cJSON_AddStringToObject(c, "name", f->name);
       cJSON_AddNumberToObject(c, "debt", f->debt);
@@ -430,10 +471,13 @@ cJSON *cnsm_rollup_json(const struct cnsm_rollup *r, size_t fn_limit) {
 
   cJSON *nsm = cJSON_AddObjectToObject(o, "nsm");
   cJSON_AddStringToObject(nsm, "name", "value delivered");
-  cJSON_AddStringToObject(nsm, "formula", "sum of value_weight x (calls - errors)");
+  cJSON_AddStringToObject(nsm, "formula",
+                          "sum of value_weight x (calls - errors)");
   cJSON_AddNumberToObject(nsm, "value", r->nsm);
-  if (r->has_previous) cJSON_AddNumberToObject(nsm, "previous", r->nsm_previous);
-  else cJSON_AddNullToObject(nsm, "previous");
+  if (r->has_previous)
+    cJSON_AddNumberToObject(nsm, "previous", r->nsm_previous);
+  else
+    cJSON_AddNullToObject(nsm, "previous");
   cJSON *trend = cJSON_AddArrayToObject(nsm, "trend");
   for (size_t i = 0; i < r->ntrend; i++) {
     cJSON *p = cJSON_CreateObject();
@@ -452,8 +496,10 @@ cJSON *cnsm_rollup_json(const struct cnsm_rollup *r, size_t fn_limit) {
   cJSON *under = cJSON_AddArrayToObject(o, "underused");
   for (size_t i = 0; i < r->nfn; i++) {
     const struct cnsm_fn_stat *f = &r->fn[i];
-    if (fn_limit == 0 || i < fn_limit) cJSON_AddItemToArray(fns, rollupFnJson(f));
-    if (i < 10 && f->contribution > 0) cJSON_AddItemToArray(top, rollupFnJson(f));
+    if (fn_limit == 0 || i < fn_limit)
+      cJSON_AddItemToArray(fns, rollupFnJson(f));
+    if (i < 10 && f->contribution > 0)
+      cJSON_AddItemToArray(top, rollupFnJson(f));
   }
   /* Underused, least used first: iterate from the tail (lowest value). */
   size_t nunder = 0;
@@ -464,9 +510,11 @@ cJSON *cnsm_rollup_json(const struct cnsm_rollup *r, size_t fn_limit) {
     }
   cJSON_AddNumberToObject(o, "functions_total", (double)r->nfn);
 
-  const struct cnsm_fn_stat **by_debt = malloc((r->nfn ? r->nfn : 1) * sizeof *by_debt);
+  const struct cnsm_fn_stat **by_debt =
+      malloc((r->nfn ? r->nfn : 1) * sizeof *by_debt);
   if (by_debt != NULL) {
-    for (size_t i = 0; i < r->nfn; i++) by_debt[i] = &r->fn[i];
+    for (size_t i = 0; i < r->nfn; i++)
+      by_debt[i] = &r->fn[i];
     rollup_sort(by_debt, r->nfn, sizeof *by_debt, rollupByDebt);
     cJSON *debt = cJSON_AddArrayToObject(o, "debt");
     for (size_t i = 0; i < r->nfn && i < 10 && by_debt[i]->debt > 0; i++)

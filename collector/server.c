@@ -12,8 +12,8 @@
  * complete the request is routed, answered, and logged by the
  * completion callback as one line on stderr:
  *   METHOD PATH STATUS BYTES MSms
- * Heavy reads (/api/projects, /api/report, /metrics) do not run on the HTTP threads: their
- * connection is suspended and the work queued on the read pool
+ * Heavy reads (/api/projects, /api/report, /metrics) do not run on the HTTP
+ * threads: their connection is suspended and the work queued on the read pool
  * (readpool.c), which resumes it with the answer, so readers cannot
  * starve ingest.
  * Limits (docs/collector.md, "Connections"): an idle connection is
@@ -70,13 +70,13 @@ struct connCtx {
   char path[256];
   unsigned status;
   size_t bytes;
-  int ingest;           /* POST /codensm/ingest */
-  int refused;          /* reply already decided, body discarded */
-  int too_large;        /* 413 once the body is drained */
+  int ingest;            /* POST /codensm/ingest */
+  int refused;           /* reply already decided, body discarded */
+  int too_large;         /* 413 once the body is drained */
   struct cnsm_reply pre; /* the early refusal */
   char project[160];
   const char *encoding;
-  const char *idem_key;     /* Idempotency-Key header, or NULL */
+  const char *idem_key;      /* Idempotency-Key header, or NULL */
   struct serverReadJob *job; /* a heavy read in the read pool */
   char *buf;
   size_t len, cap, drained;
@@ -124,7 +124,8 @@ static enum MHD_Result serverSend(struct MHD_Connection *c, struct connCtx *ctx,
       r->len, r->body,
       r->is_static ? MHD_RESPMEM_PERSISTENT : MHD_RESPMEM_MUST_FREE);
   if (resp == NULL) {
-    if (!r->is_static) free(r->body);
+    if (!r->is_static)
+      free(r->body);
     return MHD_NO;
   }
   MHD_add_response_header(resp, "Content-Type", r->content_type);
@@ -134,7 +135,8 @@ static enum MHD_Result serverSend(struct MHD_Connection *c, struct connCtx *ctx,
     MHD_add_response_header(resp, "Connection", "close");
   if (r->status == 405)
     MHD_add_response_header(resp, "Allow", ctx->ingest ? "POST" : "GET, HEAD");
-  if (r->status == 503) MHD_add_response_header(resp, "Retry-After", "1");
+  if (r->status == 503)
+    MHD_add_response_header(resp, "Retry-After", "1");
   if (strcmp(r->content_type, "text/html; charset=utf-8") == 0)
     MHD_add_response_header(resp, "Content-Security-Policy",
                             "default-src 'none'; script-src 'unsafe-inline'; "
@@ -174,8 +176,10 @@ static char *serverDup(const char *s) { return s ? strdup(s) : NULL; }
 
 /* Frees a read job and its unsent answer. */
 static void serverReadFree(struct serverReadJob *j) {
-  if (j == NULL) return;
-  if (!j->reply.is_static) free(j->reply.body);
+  if (j == NULL)
+    return;
+  if (!j->reply.is_static)
+    free(j->reply.body);
   free(j->url);
   free(j->project);
   free(j->since);
@@ -188,14 +192,18 @@ static void serverReadFree(struct serverReadJob *j) {
 static int serverDefer(struct serverState *s, struct MHD_Connection *c,
                        struct connCtx *ctx, const char *url) {
   struct serverReadJob *j = calloc(1, sizeof *j);
-  if (j == NULL) return -1;
+  if (j == NULL)
+    return -1;
   j->base.run = serverReadRun;
   j->base.done = serverReadDone;
   j->conn = c;
   j->url = strdup(url);
-  j->project = serverDup(MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "project"));
-  j->since = serverDup(MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "since"));
-  j->limit = serverDup(MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit"));
+  j->project = serverDup(
+      MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "project"));
+  j->since =
+      serverDup(MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "since"));
+  j->limit =
+      serverDup(MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit"));
   ctx->job = j;
   MHD_suspend_connection(c); /* before queueing: done() may run at once */
   if (cnsm_readpool_submit(s->readers, &j->base) != 0) {
@@ -233,19 +241,26 @@ static void serverRouteGet(struct serverState *s, const char *url,
 
 /* First call for a request: set up its context and, for ingest, decide
  * at once whether it is refused (bad key, content type, size). */
-static struct connCtx *serverBegin(struct serverState *s, struct MHD_Connection *c,
-                                   const char *url, const char *method) {
+static struct connCtx *serverBegin(struct serverState *s,
+                                   struct MHD_Connection *c, const char *url,
+                                   const char *method) {
   struct connCtx *ctx = calloc(1, sizeof *ctx);
-  if (ctx == NULL) return NULL;
+  if (ctx == NULL)
+    return NULL;
   ctx->t0 = cnsm_mono_ms();
   snprintf(ctx->method, sizeof ctx->method, "%s", method);
   snprintf(ctx->path, sizeof ctx->path, "%s", url);
   ctx->ingest = strcmp(url, "/codensm/ingest") == 0;
-  if (!ctx->ingest || strcmp(method, "POST") != 0) return ctx;
-  const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-  ctx->encoding = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Encoding");
-  ctx->idem_key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Idempotency-Key");
-  if (cnsm_ingest_precheck(s->store,
+  if (!ctx->ingest || strcmp(method, "POST") != 0)
+    return ctx;
+  const char *cl =
+      MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+  ctx->encoding =
+      MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Encoding");
+  ctx->idem_key =
+      MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Idempotency-Key");
+  if (cnsm_ingest_precheck(
+          s->store,
           MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"),
           MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"),
           ctx->encoding, ctx->idem_key, ctx->project, sizeof ctx->project,
@@ -273,9 +288,11 @@ static int serverAccumulate(struct connCtx *ctx, const char *data, size_t n) {
   }
   if (ctx->len + n > ctx->cap) {
     size_t cap = ctx->cap ? ctx->cap : 16384;
-    while (cap < ctx->len + n) cap *= 2;
+    while (cap < ctx->len + n)
+      cap *= 2;
     char *grown = realloc(ctx->buf, cap);
-    if (grown == NULL) return -1;
+    if (grown == NULL)
+      return -1;
     ctx->buf = grown;
     ctx->cap = cap;
   }
@@ -299,7 +316,8 @@ static enum MHD_Result serverHandle(void *cls, struct MHD_Connection *c,
     return ctx ? MHD_YES : MHD_NO;
   }
   if (*data_size > 0) {
-    if (serverAccumulate(ctx, data, *data_size) != 0) return MHD_NO;
+    if (serverAccumulate(ctx, data, *data_size) != 0)
+      return MHD_NO;
     *data_size = 0;
     return MHD_YES;
   }
@@ -315,7 +333,8 @@ static enum MHD_Result serverHandle(void *cls, struct MHD_Connection *c,
     r = ctx->pre;
     memset(&ctx->pre, 0, sizeof ctx->pre);
   } else if (ctx->too_large) {
-    cnsm_reply_error(&r, 413, "request body exceeds 4 MiB; send smaller batches");
+    cnsm_reply_error(&r, 413,
+                     "request body exceeds 4 MiB; send smaller batches");
   } else if (ctx->ingest) {
     cnsm_ingest_commit(s->store, ctx->project, ctx->encoding, ctx->idem_key,
                        ctx->buf ? ctx->buf : "", ctx->len, &r);
@@ -335,11 +354,13 @@ static void serverCompleted(void *cls, struct MHD_Connection *c, void **con_cls,
   (void)cls;
   (void)c;
   struct connCtx *ctx = *con_cls;
-  if (ctx == NULL) return;
+  if (ctx == NULL)
+    return;
   fprintf(stderr, "%s %s %u %zu %.3fms%s\n", ctx->method, ctx->path,
           ctx->status, ctx->bytes, cnsm_mono_ms() - ctx->t0,
           toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
-  if (!ctx->pre.is_static) free(ctx->pre.body);
+  if (!ctx->pre.is_static)
+    free(ctx->pre.body);
   serverReadFree(ctx->job);
   free(ctx->buf);
   free(ctx);
@@ -349,7 +370,8 @@ static void serverCompleted(void *cls, struct MHD_Connection *c, void **con_cls,
 /* Reads a whole file into a malloc'd NUL-terminated string. */
 static char *serverSlurp(const char *path) {
   FILE *f = fopen(path, "rb");
-  if (f == NULL) return NULL;
+  if (f == NULL)
+    return NULL;
   char *buf = NULL;
   size_t len = 0, cap = 0, n;
   char chunk[4096];
@@ -357,14 +379,16 @@ static char *serverSlurp(const char *path) {
     if (len + n + 1 > cap) {
       cap = (len + n + 1) * 2;
       char *grown = realloc(buf, cap);
-      if (grown == NULL) break;
+      if (grown == NULL)
+        break;
       buf = grown;
     }
     memcpy(buf + len, chunk, n);
     len += n;
   }
   fclose(f);
-  if (buf) buf[len] = '\0';
+  if (buf)
+    buf[len] = '\0';
   return buf;
 }
 
@@ -375,7 +399,8 @@ static int serverResolve(const char *listen, struct sockaddr_storage *ss,
   const char *colon = strrchr(listen, ':');
   if (listen[0] == '[') {
     const char *close = strchr(listen, ']');
-    if (close == NULL || close[1] != ':') return -1;
+    if (close == NULL || close[1] != ':')
+      return -1;
     snprintf(host, sizeof host, "%.*s", (int)(close - listen - 1), listen + 1);
     snprintf(port, sizeof port, "%s", close + 2);
   } else if (colon != NULL) {
@@ -389,7 +414,8 @@ static int serverResolve(const char *listen, struct sockaddr_storage *ss,
   memset(&hints, 0, sizeof hints);
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
-  if (getaddrinfo(host, port, &hints, &res) != 0 || res == NULL) return -1;
+  if (getaddrinfo(host, port, &hints, &res) != 0 || res == NULL)
+    return -1;
   memcpy(ss, res->ai_addr, res->ai_addrlen);
   *sslen = res->ai_addrlen;
   freeaddrinfo(res);
@@ -401,18 +427,22 @@ static int serverResolve(const char *listen, struct sockaddr_storage *ss,
  * SERVER_FD_RESERVE files for everything else. */
 static unsigned serverConnectionBudget(void) {
   struct rlimit rl;
-  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 1000;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+    return 1000;
   if (rl.rlim_cur < rl.rlim_max) {
     rl.rlim_cur = rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
     getrlimit(RLIMIT_NOFILE, &rl);
   }
-  rlim_t fit = rl.rlim_cur > 2 * SERVER_FD_RESERVE ? rl.rlim_cur - SERVER_FD_RESERVE
-                                                   : SERVER_FD_RESERVE;
+  rlim_t fit = rl.rlim_cur > 2 * SERVER_FD_RESERVE
+                   ? rl.rlim_cur - SERVER_FD_RESERVE
+                   : SERVER_FD_RESERVE;
   unsigned n = fit < SERVER_CONN_MAX ? (unsigned)fit : SERVER_CONN_MAX;
   if (n < SERVER_CONN_MAX)
-    fprintf(stderr, "codensm-collector: open files limited to %llu; at most %u "
-                    "connections\n", (unsigned long long)rl.rlim_cur, n);
+    fprintf(stderr,
+            "codensm-collector: open files limited to %llu; at most %u "
+            "connections\n",
+            (unsigned long long)rl.rlim_cur, n);
   return n;
 }
 
@@ -425,11 +455,13 @@ static void serverWaitAndStop(struct MHD_Daemon *d, struct serverState *s,
           sig == SIGINT ? "SIGINT" : "SIGTERM");
   atomic_store(&serverStopping, 1);
   MHD_socket ls = MHD_quiesce_daemon(d);
-  if (ls != MHD_INVALID_SOCKET) close(ls);
+  if (ls != MHD_INVALID_SOCKET)
+    close(ls);
   for (int i = 0; i < 1000; i++) { /* up to 10 s for requests in flight */
     const union MHD_DaemonInfo *info =
         MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-    if (info == NULL || info->num_connections == 0) break;
+    if (info == NULL || info->num_connections == 0)
+      break;
     struct timespec ts = {0, 10 * 1000 * 1000};
     nanosleep(&ts, NULL);
   }
@@ -442,11 +474,13 @@ int cnsm_server_run(const struct cnsm_server_opts *o) {
   struct sockaddr_storage ss;
   socklen_t sslen;
   if (serverResolve(o->listen, &ss, &sslen) != 0) {
-    fprintf(stderr, "codensm-collector: cannot resolve --listen %s\n", o->listen);
+    fprintf(stderr, "codensm-collector: cannot resolve --listen %s\n",
+            o->listen);
     return 2;
   }
   if ((o->tls_cert == NULL) != (o->tls_key == NULL)) {
-    fprintf(stderr, "codensm-collector: --tls-cert and --tls-key go together\n");
+    fprintf(stderr,
+            "codensm-collector: --tls-cert and --tls-key go together\n");
     return 2;
   }
   char *cert = NULL, *key = NULL;
@@ -490,12 +524,13 @@ int cnsm_server_run(const struct cnsm_server_opts *o) {
 
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME |
                    MHD_USE_ERROR_LOG | MHD_USE_AUTO;
-  if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
-  if (cert != NULL) flags |= MHD_USE_TLS;
+  if (ss.ss_family == AF_INET6)
+    flags |= MHD_USE_IPv6;
+  if (cert != NULL)
+    flags |= MHD_USE_TLS;
   struct MHD_Daemon *d = MHD_start_daemon(
-      flags, 0, NULL, NULL, serverHandle, &s,
-      MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-      MHD_OPTION_THREAD_POOL_SIZE, threads,
+      flags, 0, NULL, NULL, serverHandle, &s, MHD_OPTION_SOCK_ADDR,
+      (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
       MHD_OPTION_CONNECTION_TIMEOUT, SERVER_IDLE_TIMEOUT_S,
       MHD_OPTION_CONNECTION_LIMIT, serverConnectionBudget(),
       MHD_OPTION_PER_IP_CONNECTION_LIMIT, SERVER_CONN_PER_IP,
@@ -512,7 +547,8 @@ int cnsm_server_run(const struct cnsm_server_opts *o) {
     free(key);
     return 1;
   }
-  const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+  const union MHD_DaemonInfo *info =
+      MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
   char host[256];
   if (getnameinfo((struct sockaddr *)&ss, sslen, host, sizeof host, NULL, 0,
                   NI_NUMERICHOST) != 0)

@@ -5,11 +5,11 @@
 #define CNSM_SERVER_H
 
 struct cnsm_server_opts {
-  const char *listen;   /* HOST:PORT, [V6]:PORT or PORT; port 0: any */
+  const char *listen; /* HOST:PORT, [V6]:PORT or PORT; port 0: any */
   const char *db_path;
   const char *tls_cert; /* both or neither */
   const char *tls_key;
-  unsigned threads;     /* worker threads (and database connections) */
+  unsigned threads; /* worker threads (and database connections) */
 };
 
 /* Serves until SIGINT or SIGTERM, then stops accepting, lets requests

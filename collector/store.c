@@ -107,8 +107,10 @@ static int storeMigrate(sqlite3 *db, char *err, size_t errlen) {
   }
   sqlite3_stmt *st;
   int version = -1;
-  if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
-    if (sqlite3_step(st) == SQLITE_ROW) version = sqlite3_column_int(st, 0);
+  if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) ==
+      SQLITE_OK) {
+    if (sqlite3_step(st) == SQLITE_ROW)
+      version = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
   }
   if (version < 0 || version > CNSM_SCHEMA_VERSION) {
@@ -140,10 +142,11 @@ static int storeMigrate(sqlite3 *db, char *err, size_t errlen) {
 static sqlite3 *storeConnect(const char *path, int flags, char *err,
                              size_t errlen) {
   sqlite3 *db = NULL;
-  int rc = sqlite3_open_v2(path, &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
-                               ((flags & CNSM_STORE_CREATE) ? SQLITE_OPEN_CREATE : 0),
-                           NULL);
+  int rc = sqlite3_open_v2(
+      path, &db,
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+          ((flags & CNSM_STORE_CREATE) ? SQLITE_OPEN_CREATE : 0),
+      NULL);
   if (rc != SQLITE_OK) {
     snprintf(err, errlen, "cannot open %s: %s", path,
              db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
@@ -166,7 +169,8 @@ static sqlite3 *storeConnect(const char *path, int flags, char *err,
 /* Opens the database and its connection pool; see store.h. */
 int cnsm_store_open(const char *path, int nconn, int flags,
                     struct cnsm_store **out, char *err, size_t errlen) {
-  if (nconn < 1) nconn = 1;
+  if (nconn < 1)
+    nconn = 1;
   struct stat sb;
   if (!(flags & CNSM_STORE_CREATE) && stat(path, &sb) != 0) {
     snprintf(err, errlen, "no database at %s (%s); check --db or $CODENSM_DB",
@@ -215,7 +219,8 @@ int cnsm_store_open(const char *path, int nconn, int flags,
 int cnsm_store_health(struct cnsm_store *st, char *err, size_t errlen) {
   struct stat sb;
   if (stat(st->path, &sb) != 0)
-    snprintf(err, errlen, "database %s is gone (%s)", st->path, strerror(errno));
+    snprintf(err, errlen, "database %s is gone (%s)", st->path,
+             strerror(errno));
   else if (sb.st_dev != st->dev || sb.st_ino != st->ino)
     snprintf(err, errlen, "database %s was replaced by another file", st->path);
   else if (access(st->path, W_OK) != 0)
@@ -226,15 +231,18 @@ int cnsm_store_health(struct cnsm_store *st, char *err, size_t errlen) {
     return 0;
   }
   if (atomic_exchange(&st->unhealthy, 1) == 0)
-    fprintf(stderr, "codensm-collector: %s; ingest answers 503 until it is "
-                    "back (restart the collector)\n", err);
+    fprintf(stderr,
+            "codensm-collector: %s; ingest answers 503 until it is "
+            "back (restart the collector)\n",
+            err);
   return -1;
 }
 
 /* Takes a free connection, waiting for one if needed. */
 sqlite3 *cnsm_store_acquire(struct cnsm_store *st) {
   pthread_mutex_lock(&st->mu);
-  while (st->nfree == 0) pthread_cond_wait(&st->cv, &st->mu);
+  while (st->nfree == 0)
+    pthread_cond_wait(&st->cv, &st->mu);
   sqlite3 *db = st->free[--st->nfree];
   pthread_mutex_unlock(&st->mu);
   return db;
@@ -250,8 +258,10 @@ void cnsm_store_release(struct cnsm_store *st, sqlite3 *db) {
 
 /* Closes all connections; the last one checkpoints the WAL. */
 void cnsm_store_close(struct cnsm_store *st) {
-  if (st == NULL) return;
-  for (int i = 0; i < st->n; i++) sqlite3_close(st->all[i]);
+  if (st == NULL)
+    return;
+  for (int i = 0; i < st->n; i++)
+    sqlite3_close(st->all[i]);
   pthread_mutex_destroy(&st->mu);
   pthread_cond_destroy(&st->cv);
   free(st->all);
@@ -287,13 +297,19 @@ static int storeWriteBatch(sqlite3_stmt *fs, sqlite3_stmt *cs,
     sqlite3_reset(fs);
     sqlite3_bind_text(fs, 1, project, -1, SQLITE_STATIC);
     sqlite3_bind_text(fs, 2, d->name, -1, SQLITE_STATIC);
-    if (d->department) sqlite3_bind_text(fs, 3, d->department, -1, SQLITE_STATIC);
-    else sqlite3_bind_null(fs, 3);
-    if (d->has_weight) sqlite3_bind_double(fs, 4, d->value_weight);
-    else sqlite3_bind_null(fs, 4);
+    if (d->department)
+      sqlite3_bind_text(fs, 3, d->department, -1, SQLITE_STATIC);
+    else
+      sqlite3_bind_null(fs, 3);
+    if (d->has_weight)
+      sqlite3_bind_double(fs, 4, d->value_weight);
+    else
+      sqlite3_bind_null(fs, 4);
     sqlite3_bind_int64(fs, 5, now);
-    if (sqlite3_step(fs) != SQLITE_DONE) return -1;
-    if (d->calls == 0 && d->errors == 0 && d->total_ms == 0) continue;
+    if (sqlite3_step(fs) != SQLITE_DONE)
+      return -1;
+    if (d->calls == 0 && d->errors == 0 && d->total_ms == 0)
+      continue;
     sqlite3_reset(cs);
     sqlite3_bind_text(cs, 1, project, -1, SQLITE_STATIC);
     sqlite3_bind_text(cs, 2, d->name, -1, SQLITE_STATIC);
@@ -301,30 +317,37 @@ static int storeWriteBatch(sqlite3_stmt *fs, sqlite3_stmt *cs,
     sqlite3_bind_int64(cs, 4, d->calls);
     sqlite3_bind_int64(cs, 5, d->errors);
     sqlite3_bind_double(cs, 6, d->total_ms);
-    if (sqlite3_step(cs) != SQLITE_DONE) return -1;
+    if (sqlite3_step(cs) != SQLITE_DONE)
+      return -1;
   }
   return 0;
 }
 
 /* Runs the checks and writes of one ingest inside its transaction. */
-static enum cnsm_store_outcome storeGuardedWrite(
-    sqlite3 *db, const char *project, const struct cnsm_batch *b,
-    const struct cnsm_batch_id *id, int64_t now, int64_t *accepted,
-    const char **field) {
+static enum cnsm_store_outcome
+storeGuardedWrite(sqlite3 *db, const char *project, const struct cnsm_batch *b,
+                  const struct cnsm_batch_id *id, int64_t now,
+                  int64_t *accepted, const char **field) {
   if (id != NULL) {
     int found = cnsm_batches_find(db, project, id, now, accepted);
-    if (found < 0) return CNSM_STORE_FAILED;
-    if (found == 1) return CNSM_DUPLICATE;
-    if (found == 2) return CNSM_KEY_REUSED;
+    if (found < 0)
+      return CNSM_STORE_FAILED;
+    if (found == 1)
+      return CNSM_DUPLICATE;
+    if (found == 2)
+      return CNSM_KEY_REUSED;
   }
   int over = cnsm_totals_check(db, project, b, field);
-  if (over != 0) return over > 0 ? CNSM_OVER_LIMIT : CNSM_STORE_FAILED;
+  if (over != 0)
+    return over > 0 ? CNSM_OVER_LIMIT : CNSM_STORE_FAILED;
   sqlite3_stmt *fs = NULL, *cs = NULL;
-  int rc = sqlite3_prepare_v2(db, kUpsertFunction, -1, &fs, NULL) == SQLITE_OK &&
-           sqlite3_prepare_v2(db, kUpsertCounts, -1, &cs, NULL) == SQLITE_OK &&
-           storeWriteBatch(fs, cs, project, b, now) == 0 &&
-           cnsm_totals_add(db, project, b) == 0 &&
-           (id == NULL || cnsm_batches_record(db, project, id, (int64_t)b->n, now) == 0);
+  int rc =
+      sqlite3_prepare_v2(db, kUpsertFunction, -1, &fs, NULL) == SQLITE_OK &&
+      sqlite3_prepare_v2(db, kUpsertCounts, -1, &cs, NULL) == SQLITE_OK &&
+      storeWriteBatch(fs, cs, project, b, now) == 0 &&
+      cnsm_totals_add(db, project, b) == 0 &&
+      (id == NULL ||
+       cnsm_batches_record(db, project, id, (int64_t)b->n, now) == 0);
   sqlite3_finalize(fs);
   sqlite3_finalize(cs);
   *accepted = (int64_t)b->n;
@@ -339,7 +362,8 @@ enum cnsm_store_outcome cnsm_store_ingest(sqlite3 *db, const char *project,
                                           const char **field) {
   *field = NULL;
   if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-    fprintf(stderr, "codensm-collector: ingest failed: %s\n", sqlite3_errmsg(db));
+    fprintf(stderr, "codensm-collector: ingest failed: %s\n",
+            sqlite3_errmsg(db));
     return CNSM_STORE_FAILED;
   }
   enum cnsm_store_outcome out =
@@ -348,7 +372,8 @@ enum cnsm_store_outcome cnsm_store_ingest(sqlite3 *db, const char *project,
       sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
     return out;
   if (out == CNSM_STORED || out == CNSM_STORE_FAILED) {
-    fprintf(stderr, "codensm-collector: ingest failed: %s\n", sqlite3_errmsg(db));
+    fprintf(stderr, "codensm-collector: ingest failed: %s\n",
+            sqlite3_errmsg(db));
     out = CNSM_STORE_FAILED;
   }
   sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
@@ -358,7 +383,8 @@ enum cnsm_store_outcome cnsm_store_ingest(sqlite3 *db, const char *project,
 /* Creates dir and its parents (mode 0700); ignores existing ones. */
 static void storeMkdirs(char *dir) {
   for (char *p = dir + 1; *p; p++) {
-    if (*p != '/') continue;
+    if (*p != '/')
+      continue;
     *p = '\0';
     mkdir(dir, 0700);
     *p = '/';
@@ -369,16 +395,21 @@ static void storeMkdirs(char *dir) {
 /* $CODENSM_DB or the XDG data directory; see store.h. */
 char *cnsm_store_default_path(void) {
   const char *env = getenv("CODENSM_DB");
-  if (env && *env) return strdup(env);
+  if (env && *env)
+    return strdup(env);
   const char *xdg = getenv("XDG_DATA_HOME");
   const char *home = getenv("HOME");
   char dir[4096];
-  if (xdg && *xdg) snprintf(dir, sizeof dir, "%s/codensm", xdg);
-  else if (home && *home) snprintf(dir, sizeof dir, "%s/.local/share/codensm", home);
-  else return strdup("codensm.db");
+  if (xdg && *xdg)
+    snprintf(dir, sizeof dir, "%s/codensm", xdg);
+  else if (home && *home)
+    snprintf(dir, sizeof dir, "%s/.local/share/codensm", home);
+  else
+    return strdup("codensm.db");
   storeMkdirs(dir);
   size_t n = strlen(dir) + sizeof "/collector.db";
   char *path = malloc(n);
-  if (path) snprintf(path, n, "%s/collector.db", dir);
+  if (path)
+    snprintf(path, n, "%s/collector.db", dir);
   return path;
 }

@@ -48,7 +48,8 @@ struct cnsm_batch_id {
 /* What cnsm_store_ingest did. */
 enum cnsm_store_outcome {
   CNSM_STORED,      /* written */
-  CNSM_DUPLICATE,   /* the key was stored before with this body: nothing written */
+  CNSM_DUPLICATE,   /* the key was stored before with this body: nothing written
+                     */
   CNSM_KEY_REUSED,  /* the key was stored before with another body: refused */
   CNSM_OVER_LIMIT,  /* a project total would pass its limit: refused */
   CNSM_STORE_FAILED /* database error: nothing written */

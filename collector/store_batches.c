@@ -21,7 +21,8 @@ int cnsm_batches_find(sqlite3 *db, const char *project,
                       const struct cnsm_batch_id *id, int64_t now,
                       int64_t *accepted) {
   sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(db,
+  if (sqlite3_prepare_v2(
+          db,
           "SELECT body_hash, accepted FROM batches"
           " WHERE project = ?1 AND key = ?2 AND created_at >= ?3",
           -1, &st, NULL) != SQLITE_OK)
@@ -45,11 +46,14 @@ int cnsm_batches_find(sqlite3 *db, const char *project,
 static int batchesExec(sqlite3 *db, const char *sql, const char *project,
                        const struct cnsm_batch_id *id, int64_t a, int64_t b) {
   sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) return -1;
-  if (project) sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+    return -1;
+  if (project)
+    sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
   if (id) {
     sqlite3_bind_text(st, 2, id->key, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 3, id->body_hash, (int)sizeof id->body_hash, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, id->body_hash, (int)sizeof id->body_hash,
+                      SQLITE_STATIC);
   }
   sqlite3_bind_int64(st, 4, a);
   sqlite3_bind_int64(st, 5, b);
@@ -66,6 +70,8 @@ int cnsm_batches_record(sqlite3 *db, const char *project,
                   NULL, now, CNSM_IDEM_TTL_S) != 0)
     return -1;
   return batchesExec(db,
-      "INSERT OR REPLACE INTO batches(project, key, body_hash, accepted, created_at)"
-      " VALUES(?1, ?2, ?3, ?4, ?5)", project, id, accepted, now);
+                     "INSERT OR REPLACE INTO batches(project, key, body_hash, "
+                     "accepted, created_at)"
+                     " VALUES(?1, ?2, ?3, ?4, ?5)",
+                     project, id, accepted, now);
 }

@@ -29,8 +29,10 @@ static void totalsOfBatch(const struct cnsm_batch *b, struct totalsSums *s) {
     s->calls += b->fn[i].calls;
     s->errors += b->fn[i].errors;
     s->total_ms += b->fn[i].total_ms;
-    if (s->calls > cap) s->calls = cap;
-    if (s->errors > cap) s->errors = cap;
+    if (s->calls > cap)
+      s->calls = cap;
+    if (s->errors > cap)
+      s->errors = cap;
   }
 }
 
@@ -40,9 +42,9 @@ int cnsm_totals_check(sqlite3 *db, const char *project,
   struct totalsSums add, have = {0, 0, 0};
   totalsOfBatch(b, &add);
   sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(db,
-          "SELECT calls, errors, total_ms FROM totals WHERE project = ?1", -1,
-          &st, NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2(
+          db, "SELECT calls, errors, total_ms FROM totals WHERE project = ?1",
+          -1, &st, NULL) != SQLITE_OK)
     return -1;
   sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
   int rc = sqlite3_step(st);
@@ -52,12 +54,16 @@ int cnsm_totals_check(sqlite3 *db, const char *project,
     have.total_ms = sqlite3_column_double(st, 2);
   }
   sqlite3_finalize(st);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return -1;
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return -1;
   const int64_t max = (int64_t)CNSM_INT_MAX;
   *field = NULL;
-  if (have.calls > max || add.calls > max - have.calls) *field = "calls";
-  else if (have.errors > max || add.errors > max - have.errors) *field = "errors";
-  else if (!(have.total_ms + add.total_ms <= CNSM_MS_MAX)) *field = "total_ms";
+  if (have.calls > max || add.calls > max - have.calls)
+    *field = "calls";
+  else if (have.errors > max || add.errors > max - have.errors)
+    *field = "errors";
+  else if (!(have.total_ms + add.total_ms <= CNSM_MS_MAX))
+    *field = "total_ms";
   return *field ? 1 : 0;
 }
 
@@ -67,11 +73,13 @@ int cnsm_totals_add(sqlite3 *db, const char *project,
   struct totalsSums add;
   totalsOfBatch(b, &add);
   sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(db,
+  if (sqlite3_prepare_v2(
+          db,
           "INSERT INTO totals(project, calls, errors, total_ms)"
           " VALUES(?1, ?2, ?3, ?4) ON CONFLICT(project) DO UPDATE SET"
           "  calls = calls + excluded.calls, errors = errors + excluded.errors,"
-          "  total_ms = total_ms + excluded.total_ms", -1, &st, NULL) != SQLITE_OK)
+          "  total_ms = total_ms + excluded.total_ms",
+          -1, &st, NULL) != SQLITE_OK)
     return -1;
   sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 2, add.calls);

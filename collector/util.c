@@ -27,29 +27,44 @@ double cnsm_mono_ms(void) {
 
 /* Parses a duration such as "15m" into seconds; "all" gives 0. */
 int cnsm_parse_duration(const char *text, int64_t *seconds) {
-  if (text == NULL) return -1;
+  if (text == NULL)
+    return -1;
   if (strcmp(text, "all") == 0) {
     *seconds = 0;
     return 0;
   }
   int64_t n = 0;
   const char *p = text;
-  if (*p < '0' || *p > '9') return -1;
+  if (*p < '0' || *p > '9')
+    return -1;
   while (*p >= '0' && *p <= '9') {
     n = n * 10 + (*p - '0');
-    if (n > 100000000) return -1; /* ~3 years in seconds: far enough */
+    if (n > 100000000)
+      return -1; /* ~3 years in seconds: far enough */
     p++;
   }
   int64_t unit;
   switch (*p) {
-  case 's': unit = 1; break;
-  case 'm': unit = 60; break;
-  case 'h': unit = 3600; break;
-  case 'd': unit = 86400; break;
-  case 'w': unit = 7 * 86400; break;
-  default: return -1;
+  case 's':
+    unit = 1;
+    break;
+  case 'm':
+    unit = 60;
+    break;
+  case 'h':
+    unit = 3600;
+    break;
+  case 'd':
+    unit = 86400;
+    break;
+  case 'w':
+    unit = 7 * 86400;
+    break;
+  default:
+    return -1;
   }
-  if (p[1] != '\0' || n == 0) return -1;
+  if (p[1] != '\0' || n == 0)
+    return -1;
   *seconds = n * unit;
   return 0;
 }
@@ -61,23 +76,37 @@ int cnsm_utf8_valid(const char *s, size_t len) {
   while (i < len) {
     unsigned c = p[i];
     if (c < 0x80) {
-      if (c < 0x20 || c == 0x7f) return 0;
+      if (c < 0x20 || c == 0x7f)
+        return 0;
       i++;
       continue;
     }
     size_t need;
     unsigned cp, min;
-    if (c >= 0xc2 && c <= 0xdf) { need = 1; cp = c & 0x1f; min = 0x80; }
-    else if (c >= 0xe0 && c <= 0xef) { need = 2; cp = c & 0x0f; min = 0x800; }
-    else if (c >= 0xf0 && c <= 0xf4) { need = 3; cp = c & 0x07; min = 0x10000; }
-    else return 0;
-    if (len - i - 1 < need) return 0;
+    if (c >= 0xc2 && c <= 0xdf) {
+      need = 1;
+      cp = c & 0x1f;
+      min = 0x80;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      need = 2;
+      cp = c & 0x0f;
+      min = 0x800;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      need = 3;
+      cp = c & 0x07;
+      min = 0x10000;
+    } else
+      return 0;
+    if (len - i - 1 < need)
+      return 0;
     for (size_t k = 1; k <= need; k++) {
       unsigned cc = p[i + k];
-      if ((cc & 0xc0) != 0x80) return 0;
+      if ((cc & 0xc0) != 0x80)
+        return 0;
       cp = (cp << 6) | (cc & 0x3f);
     }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+      return 0;
     i += need + 1;
   }
   return 1;

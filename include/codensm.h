@@ -61,17 +61,21 @@ void codensm_shutdown(void);
 
 #define CODENSM_STRINGIFY_(x) #x
 
-/* The department this function works for, e.g. CODENSM_DEPARTMENT("payments"). */
+/* The department this function works for, e.g. CODENSM_DEPARTMENT("payments").
+ */
 #define CODENSM_DEPARTMENT(name) CODENSM_ANNOTATE_("codensm:department=" name)
 /* What one successful call earns the business, a whole number >= 0. */
-#define CODENSM_WEIGHT(n) CODENSM_ANNOTATE_("codensm:weight=" CODENSM_STRINGIFY_(n))
+#define CODENSM_WEIGHT(n)                                                      \
+  CODENSM_ANNOTATE_("codensm:weight=" CODENSM_STRINGIFY_(n))
 /* Return-value conventions that make a normal return count as an error. */
-#define CODENSM_ERRORS_WHEN_NEGATIVE CODENSM_ANNOTATE_("codensm:errors=negative")
+#define CODENSM_ERRORS_WHEN_NEGATIVE                                           \
+  CODENSM_ANNOTATE_("codensm:errors=negative")
 #define CODENSM_ERRORS_WHEN_NONZERO CODENSM_ANNOTATE_("codensm:errors=nonzero")
 #define CODENSM_ERRORS_WHEN_ZERO CODENSM_ANNOTATE_("codensm:errors=zero")
 #define CODENSM_ERRORS_WHEN_NULL CODENSM_ANNOTATE_("codensm:errors=null")
 #define CODENSM_ERRORS_WHEN_FALSE CODENSM_ANNOTATE_("codensm:errors=false")
-/* Never instrument this function (no_instrument_function leaves no trace in IR). */
+/* Never instrument this function (no_instrument_function leaves no trace in
+ * IR). */
 #define CODENSM_SKIP CODENSM_ANNOTATE_("codensm:skip")
 /* Instrument this function even when its file is not included. */
 #define CODENSM_TRACK CODENSM_ANNOTATE_("codensm:track")

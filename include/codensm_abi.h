@@ -80,7 +80,8 @@ enum cnsm_function_flag {
 #include "codensm_abi.inc"
 };
 
-#define CNSM_ABI_FIELD(Struct, CType, Kind, Name) CNSM_FIELD_##Struct(CType, Name)
+#define CNSM_ABI_FIELD(Struct, CType, Kind, Name)                              \
+  CNSM_FIELD_##Struct(CType, Name)
 #define CNSM_FIELD_slot(CType, Name) CType Name;
 #define CNSM_FIELD_function_info(CType, Name)
 #define CNSM_FIELD_module_desc(CType, Name)
@@ -92,7 +93,8 @@ struct cnsm_slot {
 };
 #undef CNSM_FIELD_slot
 #undef CNSM_FIELD_function_info
-#define CNSM_ABI_FIELD(Struct, CType, Kind, Name) CNSM_FIELD_##Struct(CType, Name)
+#define CNSM_ABI_FIELD(Struct, CType, Kind, Name)                              \
+  CNSM_FIELD_##Struct(CType, Name)
 #define CNSM_FIELD_slot(CType, Name)
 #define CNSM_FIELD_function_info(CType, Name) CType Name;
 /* What the runtime knows about one instrumented function. */
@@ -101,7 +103,8 @@ struct cnsm_function_info {
 };
 #undef CNSM_FIELD_function_info
 #undef CNSM_FIELD_module_desc
-#define CNSM_ABI_FIELD(Struct, CType, Kind, Name) CNSM_FIELD_##Struct(CType, Name)
+#define CNSM_ABI_FIELD(Struct, CType, Kind, Name)                              \
+  CNSM_FIELD_##Struct(CType, Name)
 #define CNSM_FIELD_function_info(CType, Name)
 #define CNSM_FIELD_module_desc(CType, Name) CType Name;
 /* One instrumented translation unit. */
@@ -110,7 +113,8 @@ struct cnsm_module_desc {
 };
 #undef CNSM_FIELD_module_desc
 #undef CNSM_FIELD_dir
-#define CNSM_ABI_FIELD(Struct, CType, Kind, Name) CNSM_FIELD_##Struct(CType, Name)
+#define CNSM_ABI_FIELD(Struct, CType, Kind, Name)                              \
+  CNSM_FIELD_##Struct(CType, Name)
 #define CNSM_FIELD_module_desc(CType, Name)
 #define CNSM_FIELD_dir(CType, Name) CType Name;
 #define CNSM_FIELD_chunk_header(CType, Name)
@@ -120,7 +124,8 @@ struct cnsm_dir {
 };
 #undef CNSM_FIELD_dir
 #undef CNSM_FIELD_chunk_header
-#define CNSM_ABI_FIELD(Struct, CType, Kind, Name) CNSM_FIELD_##Struct(CType, Name)
+#define CNSM_ABI_FIELD(Struct, CType, Kind, Name)                              \
+  CNSM_FIELD_##Struct(CType, Name)
 #define CNSM_FIELD_dir(CType, Name)
 #define CNSM_FIELD_chunk_header(CType, Name) CType Name;
 /* The header of a chunk. */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-//===- Abi.cpp - codensm_abi.inc's layouts and entry points as LLVM types --===//
+//===- Abi.cpp - codensm_abi.inc's layouts and entry points as LLVM types
+//--===//
 #include "Abi.h"
 #include "Compat.h"
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-//===- Abi.h - the runtime contract, as LLVM types --------------------------===//
+//===- Abi.h - the runtime contract, as LLVM types
+//--------------------------===//
 //
 // include/codensm_abi.inc's rows expanded for the pass: the numbers, the
 // error conventions and flags, the layouts as StructTypes and the runtime's
@@ -22,7 +23,8 @@ namespace abi {
 #define CNSM_ABI_CONST(Name, Value) constexpr unsigned Name = Value;
 #include "codensm_abi.inc"
 
-#define CNSM_ABI_ERRORS(Name, Value, Spelling) constexpr unsigned Errors_##Name = Value;
+#define CNSM_ABI_ERRORS(Name, Value, Spelling)                                 \
+  constexpr unsigned Errors_##Name = Value;
 #include "codensm_abi.inc"
 
 #define CNSM_ABI_FLAG(Name, Value) constexpr unsigned Flag_##Name = Value;

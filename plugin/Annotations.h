@@ -30,7 +30,8 @@ struct FunctionAnnotations {
   bool Track = false;
 };
 
-using AnnotationMap = llvm::DenseMap<const llvm::Function *, FunctionAnnotations>;
+using AnnotationMap =
+    llvm::DenseMap<const llvm::Function *, FunctionAnnotations>;
 
 /// Reads every codensm: annotation of M.  A malformed one is an error naming
 /// the function, its source position and the annotation.

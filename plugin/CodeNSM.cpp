@@ -32,8 +32,8 @@
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/DebugInfoMetadata.h"
 #include "llvm/IR/IRBuilder.h"
-#include "llvm/IR/IntrinsicInst.h"
 #include "llvm/IR/Instructions.h"
+#include "llvm/IR/IntrinsicInst.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Passes/PassPlugin.h"
 #include "llvm/Support/CommandLine.h"
@@ -82,7 +82,8 @@ STATISTIC(NumExitsInstrumented, "Exits instrumented");
 STATISTIC(NumUnwindExits, "Exits by unwinding instrumented");
 STATISTIC(NumStandardLibrarySkipped, "Standard library functions left out");
 
-static constexpr unsigned FlagOdr = abi::Flag_ODR, FlagUntimed = abi::Flag_UNTIMED,
+static constexpr unsigned FlagOdr = abi::Flag_ODR,
+                          FlagUntimed = abi::Flag_UNTIMED,
                           FlagNotInstrumented = abi::Flag_NOT_INSTRUMENTED;
 
 /// The default of -codensm-trivial-instructions (docs/performance.md
@@ -105,9 +106,9 @@ struct FunctionPlan {
 
 /// One exit of an instrumented function.
 struct ExitPoint {
-  Instruction *Before;   ///< hooks go right before this instruction
-  Value *ReturnValue;    ///< checked against the error convention, or null
-  bool Unwinding;        ///< leaving by exception: always an error
+  Instruction *Before; ///< hooks go right before this instruction
+  Value *ReturnValue;  ///< checked against the error convention, or null
+  bool Unwinding;      ///< leaving by exception: always an error
 };
 
 class ModuleInstrumenter {
@@ -141,7 +142,7 @@ private:
   Module &M;
   LLVMContext &Ctx;
   Config Cfg;
-  std::string RelPath;  ///< source file relative to the root, "" if outside
+  std::string RelPath; ///< source file relative to the root, "" if outside
   bool FileIncluded = true;
 
   // Types and runtime declarations, created once in initialize().
@@ -149,7 +150,7 @@ private:
   PointerType *Ptr = nullptr;
   FunctionCallee RegisterFn, UnregisterFn;
 
-  GlobalVariable *TlsDir = nullptr; ///< this thread's directory of chunks
+  GlobalVariable *TlsDir = nullptr;   ///< this thread's directory of chunks
   GlobalVariable *EmptyDir = nullptr; ///< TlsDir's initial value
   GlobalVariable *Desc = nullptr;
   Function *Unit = nullptr; ///< returns Desc: how the hooks name the unit
@@ -202,9 +203,10 @@ bool ModuleInstrumenter::loadConfiguration() {
   if (RelPath.empty())
     RelPath = sys::path::filename(Source).str();
   FileIncluded = Cfg.instruments(RelPath);
-  LLVM_DEBUG(dbgs() << "codensm: " << RelPath << " root " << Cfg.Root
-                    << (Cfg.File.empty() ? " (no config)" : " config " + Cfg.File)
-                    << (FileIncluded ? " included\n" : " not included\n"));
+  LLVM_DEBUG(
+      dbgs() << "codensm: " << RelPath << " root " << Cfg.Root
+             << (Cfg.File.empty() ? " (no config)" : " config " + Cfg.File)
+             << (FileIncluded ? " included\n" : " not included\n"));
   return true;
 }
 
@@ -215,12 +217,29 @@ bool ModuleInstrumenter::loadConfiguration() {
 /// Code the compiler made rather than the user wrote: -finstrument-functions
 /// leaves these alone too.
 static bool isCompilerGenerated(StringRef Name) {
-  static const char *const Prefixes[] = {
-      "_GLOBAL__",      "__cxx_global_var_init", "__cxx_global_array_dtor",
-      "__dtor_",        "__clang_call_terminate", "_ZTh", "_ZTv", "_ZTc",
-      "_ZTW",           "_ZTH", "__tls_init", "__cfi_", "__omp_offloading",
-      ".",              "__codensm", "__asan", "__tsan", "__msan", "__ubsan",
-      "__sanitizer",    "__llvm", "__profc_", "__profd_"};
+  static const char *const Prefixes[] = {"_GLOBAL__",
+                                         "__cxx_global_var_init",
+                                         "__cxx_global_array_dtor",
+                                         "__dtor_",
+                                         "__clang_call_terminate",
+                                         "_ZTh",
+                                         "_ZTv",
+                                         "_ZTc",
+                                         "_ZTW",
+                                         "_ZTH",
+                                         "__tls_init",
+                                         "__cfi_",
+                                         "__omp_offloading",
+                                         ".",
+                                         "__codensm",
+                                         "__asan",
+                                         "__tsan",
+                                         "__msan",
+                                         "__ubsan",
+                                         "__sanitizer",
+                                         "__llvm",
+                                         "__profc_",
+                                         "__profd_"};
   for (const char *Prefix : Prefixes)
     if (startsWith(Name, Prefix))
       return true;
@@ -262,16 +281,17 @@ unsigned ModuleInstrumenter::trivialThreshold() const {
 std::vector<FunctionPlan>
 ModuleInstrumenter::chooseFunctions(const AnnotationMap &Notes) {
   std::string Module = moduleNameFor(RelPath);
-  std::string FileDepartment = ClDepartment.empty()
-                                   ? Cfg.departmentFor(RelPath).value_or(
-                                         defaultDepartmentFor(RelPath))
-                                   : std::string(ClDepartment);
+  std::string FileDepartment =
+      ClDepartment.empty()
+          ? Cfg.departmentFor(RelPath).value_or(defaultDepartmentFor(RelPath))
+          : std::string(ClDepartment);
   std::vector<FunctionPlan> Plans;
   for (Function &F : M) {
     if (!shouldInstrument(F))
       continue;
     auto Note = Notes.find(&F);
-    const FunctionAnnotations *A = Note == Notes.end() ? nullptr : &Note->second;
+    const FunctionAnnotations *A =
+        Note == Notes.end() ? nullptr : &Note->second;
     if (A && A->Skip)
       continue;
     if (!FileIncluded && !(A && A->Track))
@@ -295,18 +315,19 @@ ModuleInstrumenter::chooseFunctions(const AnnotationMap &Notes) {
       // One row for a static helper of a header, however many TUs have it.
       Plan.Name = moduleNameFor(Header) + "." + Qualified;
       if (ClDepartment.empty())
-        Department = Cfg.departmentFor(Header).value_or(
-            defaultDepartmentFor(Header));
+        Department =
+            Cfg.departmentFor(Header).value_or(defaultDepartmentFor(Header));
     } else {
       Plan.Name = Module + "." + Qualified;
     }
     Plan.Name = bounded(Plan.Name, MaxNameBytes);
-    Plan.Department = bounded(
-        A && A->Department ? *A->Department : Department, MaxDepartmentBytes);
-    Plan.Weight = A && A->Weight ? *A->Weight
-                                 : Cfg.weightFor(Plan.Name).value_or(1);
-    Plan.Errors = A && A->Errors ? *A->Errors
-                                 : Cfg.errorsFor(Plan.Name).value_or(ErrorsNone);
+    Plan.Department = bounded(A && A->Department ? *A->Department : Department,
+                              MaxDepartmentBytes);
+    Plan.Weight =
+        A && A->Weight ? *A->Weight : Cfg.weightFor(Plan.Name).value_or(1);
+    Plan.Errors = A && A->Errors
+                      ? *A->Errors
+                      : Cfg.errorsFor(Plan.Name).value_or(ErrorsNone);
     if (F.callsFunctionThatReturnsTwice())
       Plan.Flags |= FlagUntimed; // setjmp may clobber the start time
     // A function the team said something about (an annotation, an error
@@ -347,9 +368,9 @@ Constant *ModuleInstrumenter::stringConstant(StringRef S) {
   if (It != Strings.end())
     return It->second;
   Constant *Data = ConstantDataArray::getString(Ctx, S);
-  auto *GV = new GlobalVariable(M, Data->getType(), /*isConstant=*/true,
-                                GlobalValue::PrivateLinkage, Data,
-                                "__codensm_str");
+  auto *GV =
+      new GlobalVariable(M, Data->getType(), /*isConstant=*/true,
+                         GlobalValue::PrivateLinkage, Data, "__codensm_str");
   GV->setUnnamedAddr(GlobalValue::UnnamedAddr::Global);
   GV->setAlignment(Align(1));
   Constant *P = ConstantExpr::getPointerCast(GV, Ptr);
@@ -362,15 +383,15 @@ Constant *ModuleInstrumenter::createFunctionInfos(
     const std::vector<FunctionPlan> &Plans) {
   std::vector<Constant *> Infos;
   for (const FunctionPlan &P : Plans)
-    Infos.push_back(abi::structValue(
-        Ctx, "function_info",
-        {{"name", stringConstant(P.Name)},
-         {"department", stringConstant(P.Department)},
-         {"file", stringConstant(P.File)},
-         {"line", ConstantInt::get(I32, P.Line)},
-         {"weight", ConstantInt::get(I32, P.Weight)},
-         {"error_convention", ConstantInt::get(I32, P.Errors)},
-         {"flags", ConstantInt::get(I32, P.Flags)}}));
+    Infos.push_back(
+        abi::structValue(Ctx, "function_info",
+                         {{"name", stringConstant(P.Name)},
+                          {"department", stringConstant(P.Department)},
+                          {"file", stringConstant(P.File)},
+                          {"line", ConstantInt::get(I32, P.Line)},
+                          {"weight", ConstantInt::get(I32, P.Weight)},
+                          {"error_convention", ConstantInt::get(I32, P.Errors)},
+                          {"flags", ConstantInt::get(I32, P.Flags)}}));
   ArrayType *InfoArrayTy =
       ArrayType::get(abi::structType(Ctx, "function_info"), Plans.size());
   auto *InfoArray = new GlobalVariable(
@@ -393,10 +414,9 @@ void ModuleInstrumenter::createThreadStorage(unsigned N) {
       M.getOrInsertGlobal("__codensm_sentinel", Type::getInt8Ty(Ctx)), Ptr);
   std::vector<Constant *> Words(Header, ConstantPointerNull::get(Ptr));
   Words.resize(Header + Chunks, Sentinel);
-  EmptyDir = new GlobalVariable(M, EmptyTy, /*isConstant=*/true,
-                                GlobalValue::InternalLinkage,
-                                ConstantArray::get(EmptyTy, Words),
-                                "__codensm_empty_dir");
+  EmptyDir = new GlobalVariable(
+      M, EmptyTy, /*isConstant=*/true, GlobalValue::InternalLinkage,
+      ConstantArray::get(EmptyTy, Words), "__codensm_empty_dir");
   EmptyDir->setAlignment(Align(8));
   TlsDir = new GlobalVariable(M, Ptr, false, GlobalValue::InternalLinkage,
                               ConstantExpr::getPointerCast(EmptyDir, Ptr),
@@ -495,7 +515,7 @@ Value *ModuleInstrumenter::errorCondition(IRBuilder<> &B, Value *V,
     case ErrorsNegative:
       return Ty->isIntegerTy() && !Ty->isIntegerTy(1) && !Unsigned
                  ? B.CreateICmpSLT(V, Zero)
-                                                       : nullptr;
+                 : nullptr;
     case ErrorsNonzero:
       return B.CreateICmpNE(V, Zero);
     case ErrorsZero:

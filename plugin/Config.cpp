@@ -346,10 +346,9 @@ Expected<Config> loadConfig(StringRef File) {
     Doc.skip();
   }
   if (Stream.failed() || !SyntaxError.empty())
-    return createStringError(inconvertibleErrorCode(), "%s:%s",
-                             File.str().c_str(),
-                             SyntaxError.empty() ? " malformed YAML"
-                                                 : SyntaxError.c_str());
+    return createStringError(
+        inconvertibleErrorCode(), "%s:%s", File.str().c_str(),
+        SyntaxError.empty() ? " malformed YAML" : SyntaxError.c_str());
   return C;
 }
 

@@ -112,9 +112,9 @@ void HookExpander::expandEnter(CallInst *Hook, UnitHooks &Unit) {
     SampleTerm->getParent()->setName("codensm.sample");
     IRBuilder<> SB(SampleTerm);
     SB.SetCurrentDebugLocation(Hook->getDebugLoc());
-    CallInst *Started = Path.emitRareCall(
-        SB, "__codensm_sample_start",
-        {Path.unitArg(), Hook->getArgOperand(1), Chunk});
+    CallInst *Started =
+        Path.emitRareCall(SB, "__codensm_sample_start",
+                          {Path.unitArg(), Hook->getArgOperand(1), Chunk});
     if (!Hook->use_empty()) {
       B.SetInsertPoint(Hook); // first in the block after the split
       PHINode *Phi = B.CreatePHI(I64, 2, "codensm.start");
@@ -149,7 +149,8 @@ void HookExpander::expandErrorCount(CallInst *Hook, UnitHooks &Unit,
   EB.SetCurrentDebugLocation(Hook->getDebugLoc());
   // The entry of this call found or made the thread's real chunk.
   Value *Chunk = Unit.Path->emitChunk(EB, Slot);
-  Unit.Path->emitIncrement(EB, Unit.Path->slotField(EB, Chunk, Slot, SlotErrors),
+  Unit.Path->emitIncrement(EB,
+                           Unit.Path->slotField(EB, Chunk, Slot, SlotErrors),
                            ConstantInt::get(Type::getInt64Ty(Ctx), 1));
 }
 
@@ -171,9 +172,9 @@ void HookExpander::expandExit(CallInst *Hook, UnitHooks &Unit) {
       StopTerm->getParent()->setName("codensm.stop");
       IRBuilder<> SB(StopTerm);
       SB.SetCurrentDebugLocation(Hook->getDebugLoc());
-      Unit.Path->emitRareCall(SB, "__codensm_sample_stop",
-                              {Unit.Path->unitArg(), Hook->getArgOperand(1),
-                               Start});
+      Unit.Path->emitRareCall(
+          SB, "__codensm_sample_stop",
+          {Unit.Path->unitArg(), Hook->getArgOperand(1), Start});
     }
   }
   Hook->eraseFromParent();
@@ -209,7 +210,7 @@ bool HookExpander::run() {
 
 PreservedAnalyses ExpandHooksPass::run(Module &M, ModuleAnalysisManager &) {
   return ClExpand && HookExpander(M).run() ? PreservedAnalyses::none()
-                               : PreservedAnalyses::all();
+                                           : PreservedAnalyses::all();
 }
 
 } // namespace codensm

@@ -17,7 +17,8 @@ FunctionCallee declareRuntimeFunction(Module &M, StringRef Name,
   LLVMContext &Ctx = M.getContext();
   FunctionType *Ty = abi::entryType(Ctx, Name);
   assert(Ty && "not an entry point of codensm_abi.inc");
-  AttributeList Attrs = AttributeList().addFnAttribute(Ctx, Attribute::NoUnwind);
+  AttributeList Attrs =
+      AttributeList().addFnAttribute(Ctx, Attribute::NoUnwind);
   for (Attribute::AttrKind Kind : Extra)
     Attrs = Attrs.addFnAttribute(Ctx, Kind);
   return M.getOrInsertFunction(Name, Ty, Attrs);
@@ -25,8 +26,7 @@ FunctionCallee declareRuntimeFunction(Module &M, StringRef Name,
 
 HotPath::HotPath(Module &M, Function *Unit, GlobalVariable *TlsDir)
     : M(M), Ctx(M.getContext()), Unit(Unit), TlsDir(TlsDir),
-      I8(Type::getInt8Ty(Ctx)), I64(Type::getInt64Ty(Ctx)),
-      Ptr(dataPtrTy(Ctx)),
+      I8(Type::getInt8Ty(Ctx)), I64(Type::getInt64Ty(Ctx)), Ptr(dataPtrTy(Ctx)),
       IsX86_64(Triple(M.getTargetTriple()).getArch() == Triple::x86_64) {}
 
 Constant *HotPath::unitArg() const {
@@ -53,10 +53,10 @@ CallInst *HotPath::emitRareCall(IRBuilder<> &B, StringRef Name,
 Value *HotPath::emitChunk(IRBuilder<> &B, uint64_t Slot) const {
   uint64_t Index = Slot / abi::CHUNK_SLOTS;
   const DataLayout &DL = M.getDataLayout();
-  uint64_t Offset =
-      DL.getTypeAllocSize(abi::structType(Ctx, "dir")) + Index * DL.getPointerSize();
-  Value *Dir = B.CreateAlignedLoad(
-      Ptr, B.CreatePointerCast(TlsDir, ptrTo(Ptr)), Align(8), "codensm.dir");
+  uint64_t Offset = DL.getTypeAllocSize(abi::structType(Ctx, "dir")) +
+                    Index * DL.getPointerSize();
+  Value *Dir = B.CreateAlignedLoad(Ptr, B.CreatePointerCast(TlsDir, ptrTo(Ptr)),
+                                   Align(8), "codensm.dir");
   Value *Entry = B.CreateConstInBoundsGEP1_64(I8, Dir, Offset);
   return B.CreateAlignedLoad(Ptr, B.CreatePointerCast(Entry, ptrTo(Ptr)),
                              Align(8), "codensm.chunk");
@@ -67,8 +67,8 @@ Value *HotPath::emitChunk(IRBuilder<> &B, uint64_t Slot) const {
 Value *HotPath::emitRealChunk(IRBuilder<> &B, uint64_t Slot) const {
   Value *Chunk = emitChunk(B, Slot);
   Value *RealField = B.CreatePointerCast(
-      B.CreateConstInBoundsGEP1_64(
-          I8, Chunk, 8 * abi::field("chunk_header", "real")),
+      B.CreateConstInBoundsGEP1_64(I8, Chunk,
+                                   8 * abi::field("chunk_header", "real")),
       ptrTo(I64));
   Value *Real = B.CreateAlignedLoad(I64, RealField, Align(8));
   BasicBlock *Head = B.GetInsertBlock();
@@ -79,9 +79,9 @@ Value *HotPath::emitRealChunk(IRBuilder<> &B, uint64_t Slot) const {
   AllocTerm->getParent()->setName("codensm.newchunk");
   IRBuilder<> AB(AllocTerm);
   AB.SetCurrentDebugLocation(B.getCurrentDebugLocation());
-  CallInst *Allocated = emitRareCall(
-      AB, "__codensm_chunk",
-      {unitArg(), ConstantInt::get(I64, Slot / abi::CHUNK_SLOTS)});
+  CallInst *Allocated =
+      emitRareCall(AB, "__codensm_chunk",
+                   {unitArg(), ConstantInt::get(I64, Slot / abi::CHUNK_SLOTS)});
   B.SetInsertPoint(Here); // first in the block after the split
   PHINode *Phi = B.CreatePHI(Ptr, 2, "codensm.chunk");
   Phi->addIncoming(Chunk, Head);
@@ -91,8 +91,8 @@ Value *HotPath::emitRealChunk(IRBuilder<> &B, uint64_t Slot) const {
 
 Value *HotPath::emitChunkMask(IRBuilder<> &B, Value *Chunk) const {
   Value *MaskField = B.CreatePointerCast(
-      B.CreateConstInBoundsGEP1_64(
-          I8, Chunk, 8 * abi::field("chunk_header", "mask")),
+      B.CreateConstInBoundsGEP1_64(I8, Chunk,
+                                   8 * abi::field("chunk_header", "mask")),
       ptrTo(I64));
   return B.CreateAlignedLoad(I64, MaskField, Align(8), "codensm.mask");
 }
@@ -140,8 +140,9 @@ void HotPath::emitIncrement(IRBuilder<> &B, Value *Counter,
 /// fetch-add.
 Value *HotPath::emitCountCall(IRBuilder<> &B, Value *Calls) const {
   if (!IsX86_64)
-    return B.CreateAtomicRMW(AtomicRMWInst::Add, Calls, ConstantInt::get(I64, 1),
-                             MaybeAlign(8), AtomicOrdering::Monotonic);
+    return B.CreateAtomicRMW(AtomicRMWInst::Add, Calls,
+                             ConstantInt::get(I64, 1), MaybeAlign(8),
+                             AtomicOrdering::Monotonic);
   PointerType *PtrI64 = ptrTo(I64);
   InlineAsm *Xadd = InlineAsm::get(
       FunctionType::get(I64, {PtrI64, I64, PtrI64}, false), "xaddq $0, $1",
@@ -170,9 +171,9 @@ void HotPath::emitStop(IRBuilder<> &B, Value *Chunk, uint64_t Slot,
                        Value *Start) const {
   Value *End = emitReadClock(B);
   // A thread that moved to a CPU whose counter lags must not add 2^64 ticks.
-  Value *Elapsed = B.CreateSelect(B.CreateICmpUGT(End, Start),
-                                  B.CreateSub(End, Start),
-                                  ConstantInt::get(I64, 0));
+  Value *Elapsed =
+      B.CreateSelect(B.CreateICmpUGT(End, Start), B.CreateSub(End, Start),
+                     ConstantInt::get(I64, 0));
   emitIncrement(B, slotField(B, Chunk, Slot, SlotSamples),
                 ConstantInt::get(I64, 1));
   emitIncrement(B, slotField(B, Chunk, Slot, SlotTicks), Elapsed);

@@ -45,9 +45,10 @@ CallInst *createEnterHook(IRBuilder<> &B, Function *Unit, unsigned Slot) {
   Module &M = *B.GetInsertBlock()->getModule();
   LLVMContext &Ctx = M.getContext();
   Type *I64 = Type::getInt64Ty(Ctx);
-  CallInst *Call = createHook(
-      B, declareHook(M, EnterHookName),
-      {ConstantExpr::getPointerCast(Unit, dataPtrTy(Ctx)), ConstantInt::get(I64, Slot)});
+  CallInst *Call =
+      createHook(B, declareHook(M, EnterHookName),
+                 {ConstantExpr::getPointerCast(Unit, dataPtrTy(Ctx)),
+                  ConstantInt::get(I64, Slot)});
   Call->setName("codensm.start");
   return Call;
 }
@@ -91,7 +92,8 @@ std::vector<ModuleTables> findTables(const Module &M) {
     Tables.Unit = mdconst::dyn_extract_or_null<Function>(Node->getOperand(0));
     Tables.TlsDir =
         mdconst::dyn_extract_or_null<GlobalVariable>(Node->getOperand(1));
-    auto *Timing = mdconst::dyn_extract_or_null<ConstantInt>(Node->getOperand(2));
+    auto *Timing =
+        mdconst::dyn_extract_or_null<ConstantInt>(Node->getOperand(2));
     if (!Tables.Unit || !Tables.TlsDir || !Timing)
       continue; // an optimiser dropped the tables: nothing left to expand
     Tables.Timing = static_cast<TimingMode>(Timing->getZExtValue());

@@ -14,10 +14,11 @@
 // which is most of the plugin's compile-time cost; `nomerge` keeps any pass
 // from folding two functions' hooks into one, and they are declared to
 // touch only memory the program cannot see, so the program's own loads and
-// stores are optimised across them as if they were not there.  After the optimiser,
-// ExpandHooksPass replaces them with the inline hot path (HotPath.h).  The
-// runtime defines both as ordinary functions with the same effect, so a
-// pipeline that never expands them still counts exactly, only slower.
+// stores are optimised across them as if they were not there.  After the
+// optimiser, ExpandHooksPass replaces them with the inline hot path
+// (HotPath.h).  The runtime defines both as ordinary functions with the same
+// effect, so a pipeline that never expands them still counts exactly, only
+// slower.
 //
 //===----------------------------------------------------------------------===//
 #ifndef CODENSM_MARKERS_H
@@ -44,7 +45,7 @@ llvm::CallInst *createExitHook(llvm::IRBuilder<> &B, llvm::Function *Unit,
 /// One instrumented translation unit's tables, recorded in the module's
 /// !codensm.instrumented metadata for the expansion after the optimiser.
 struct ModuleTables {
-  llvm::Function *Unit = nullptr; ///< returns the descriptor
+  llvm::Function *Unit = nullptr;         ///< returns the descriptor
   llvm::GlobalVariable *TlsDir = nullptr; ///< this thread's directory
   TimingMode Timing = TimingMode::Sampled;
 };

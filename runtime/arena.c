@@ -69,8 +69,8 @@ void *cnsm_arena_alloc(struct cnsm_arena *a, size_t bytes) {
 }
 
 void cnsm_arena_release(struct cnsm_arena *a) {
-  struct cnsm_region *r = __atomic_exchange_n(&a->regions, NULL,
-                                              __ATOMIC_ACQ_REL);
+  struct cnsm_region *r =
+      __atomic_exchange_n(&a->regions, NULL, __ATOMIC_ACQ_REL);
   __atomic_store_n(&a->current, NULL, __ATOMIC_RELEASE);
   while (r) {
     struct cnsm_region *next = r->next;

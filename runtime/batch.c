@@ -122,12 +122,12 @@ static int items_from_body(struct cnsm_frozen *f) {
       continue;
     double cv = cJSON_IsNumber(c) && c->valuedouble > 0 ? c->valuedouble : 0;
     double ev = cJSON_IsNumber(e) && e->valuedouble > 0 ? e->valuedouble : 0;
-    double nv = cJSON_IsNumber(ms) && ms->valuedouble > 0
-                    ? ms->valuedouble * 1e6 : 0;
+    double nv =
+        cJSON_IsNumber(ms) && ms->valuedouble > 0 ? ms->valuedouble * 1e6 : 0;
     cv = cv < 1.8e19 ? cv : 0; /* beyond uint64: the collector refuses it */
     ev = ev < cv ? ev : cv;
-    f->items[f->n++] = (struct cnsm_batch_item){
-        i, (uint64_t)cv, (uint64_t)ev, nv < 1.8e19 ? (uint64_t)nv : 0};
+    f->items[f->n++] = (struct cnsm_batch_item){i, (uint64_t)cv, (uint64_t)ev,
+                                                nv < 1.8e19 ? (uint64_t)nv : 0};
   }
   pthread_mutex_unlock(&cnsm_registry_lock);
   cJSON_Delete(root);
@@ -149,7 +149,9 @@ int cnsm_frozen_adopt(const char *key, const char *body, char *path) {
   return 0;
 }
 
-struct cnsm_frozen *cnsm_frozen_first(void) { return head; }
+struct cnsm_frozen *cnsm_frozen_first(void) {
+  return head;
+}
 
 void cnsm_frozen_pop(void) {
   struct cnsm_frozen *f = head;
@@ -181,6 +183,6 @@ void cnsm_frozen_unclaim_all(void) {
 }
 
 void cnsm_batch_after_fork_child(void) {
-  prefix[0] = '\0'; /* a fresh random prefix at the child's first batch */
+  prefix[0] = '\0';   /* a fresh random prefix at the child's first batch */
   head = tail = NULL; /* the parent's, leaked on purpose */
 }

@@ -85,8 +85,7 @@ static double parse_seconds(const char *s) {
   char *end;
   errno = 0;
   double v = strtod(s, &end);
-  if (errno || end == s || *end != '\0' || !isfinite(v) || v <= 0 ||
-      v > 86400)
+  if (errno || end == s || *end != '\0' || !isfinite(v) || v <= 0 || v > 86400)
     return -1;
   return v;
 }
@@ -141,8 +140,8 @@ static int env_sample_period(uint64_t *out) {
  * a warning when it had to change, so the user sees what is sent. */
 static char *department_value(const char *var, const char *value) {
   int changed = 0;
-  char *v = cnsm_sanitize_string(value, CNSM_DEPARTMENT_MAX, "unassigned",
-                                 &changed);
+  char *v =
+      cnsm_sanitize_string(value, CNSM_DEPARTMENT_MAX, "unassigned", &changed);
   if (v && changed)
     cnsm_warn("%s: department \"%.40s\" is empty, longer than %d bytes or "
               "not UTF-8; sending \"%.40s\" instead",
@@ -188,7 +187,8 @@ int cnsm_prefix_map_parse(struct cnsm_prefix_map *map, const char *text,
       char *wend;
       errno = 0;
       unsigned long w = strtoul(value, &wend, 10);
-      if (errno || wend == value || *wend || value[0] == '-' || w > CNSM_MAX_WEIGHT)
+      if (errno || wend == value || *wend || value[0] == '-' ||
+          w > CNSM_MAX_WEIGHT)
         goto bad;
       weight = (uint32_t)w;
     }
@@ -303,8 +303,7 @@ int cnsm_config_from_env(struct cnsm_config *cfg) {
   bad += env_endpoint(cfg);
   if ((s = getenv("CODENSM_SPOOL_DIR")) && *s)
     cfg->spool_dir = strdup(s);
-  bad += cnsm_prefix_map_parse(&cfg->departments,
-                               getenv("CODENSM_DEPARTMENTS"),
+  bad += cnsm_prefix_map_parse(&cfg->departments, getenv("CODENSM_DEPARTMENTS"),
                                "CODENSM_DEPARTMENTS", 0) != 0;
   bad += cnsm_prefix_map_parse(&cfg->weights, getenv("CODENSM_WEIGHTS"),
                                "CODENSM_WEIGHTS", 1) != 0;

@@ -57,10 +57,11 @@ static inline void put_unchecked(struct buf *b, const char *s, size_t n) {
 #define PUT_LITERAL(b, s) put_unchecked((b), (s), sizeof(s) - 1)
 
 /* "00".."99": two decimal digits at a time. */
-static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324"
-                                  "25262728293031323334353637383940414243444546474849"
-                                  "50515253545556575859606162636465666768697071727374"
-                                  "75767778798081828384858687888990919293949596979899";
+static const char digit_pairs[] =
+    "00010203040506070809101112131415161718192021222324"
+    "25262728293031323334353637383940414243444546474849"
+    "50515253545556575859606162636465666768697071727374"
+    "75767778798081828384858687888990919293949596979899";
 
 /* Writes v in decimal, two digits at a time, straight into place (its
  * length is counted first); returns the length. */
@@ -129,13 +130,27 @@ static void put_string(struct buf *b, const char *s, size_t n) {
       break;
     *o++ = '\\';
     switch (*c) {
-    case '"': *o++ = '"'; break;
-    case '\\': *o++ = '\\'; break;
-    case '\b': *o++ = 'b'; break;
-    case '\f': *o++ = 'f'; break;
-    case '\n': *o++ = 'n'; break;
-    case '\r': *o++ = 'r'; break;
-    case '\t': *o++ = 't'; break;
+    case '"':
+      *o++ = '"';
+      break;
+    case '\\':
+      *o++ = '\\';
+      break;
+    case '\b':
+      *o++ = 'b';
+      break;
+    case '\f':
+      *o++ = 'f';
+      break;
+    case '\n':
+      *o++ = 'n';
+      break;
+    case '\r':
+      *o++ = 'r';
+      break;
+    case '\t':
+      *o++ = 't';
+      break;
     default:
       *o++ = 'u';
       *o++ = '0';

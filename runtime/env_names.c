@@ -20,18 +20,18 @@ extern char **environ;
 
 /* Read by libcodensm (config.c). */
 static const char *const runtime_names[] = {
-    "CODENSM_API_KEY",        "CODENSM_ENDPOINT",     "CODENSM_DEBUG",
-    "CODENSM_DISABLE",        "CODENSM_REPORT",       "CODENSM_FLUSH_INTERVAL",
-    "CODENSM_EXIT_TIMEOUT",   "CODENSM_SAMPLE_PERIOD", "CODENSM_SPOOL_DIR",
-    "CODENSM_DEPARTMENTS",    "CODENSM_WEIGHTS",      "CODENSM_VERSION",
+    "CODENSM_API_KEY",      "CODENSM_ENDPOINT",      "CODENSM_DEBUG",
+    "CODENSM_DISABLE",      "CODENSM_REPORT",        "CODENSM_FLUSH_INTERVAL",
+    "CODENSM_EXIT_TIMEOUT", "CODENSM_SAMPLE_PERIOD", "CODENSM_SPOOL_DIR",
+    "CODENSM_DEPARTMENTS",  "CODENSM_WEIGHTS",       "CODENSM_VERSION",
     "CODENSM_INSTANCE"};
 
 /* Read by the wrappers, the collector and the build and test scripts. */
 static const char *const tool_names[] = {
-    "CODENSM_CLANG",     "CODENSM_CLANGXX",    "CODENSM_PLUGIN",
-    "CODENSM_CONFIG",    "CODENSM_WRAPPER_DEBUG", "CODENSM_DB",
-    "CODENSM_BUILD",     "CODENSM_BUILD_DIR",  "CODENSM_EXTRA_LLVM",
-    "CODENSM_SANITIZE",  "CODENSM_GCC",        "CODENSM_GXX",
+    "CODENSM_CLANG",    "CODENSM_CLANGXX",       "CODENSM_PLUGIN",
+    "CODENSM_CONFIG",   "CODENSM_WRAPPER_DEBUG", "CODENSM_DB",
+    "CODENSM_BUILD",    "CODENSM_BUILD_DIR",     "CODENSM_EXTRA_LLVM",
+    "CODENSM_SANITIZE", "CODENSM_GCC",           "CODENSM_GXX",
     "CODENSM_REWRITE"};
 
 #define COUNT(a) (sizeof(a) / sizeof *(a))

@@ -11,8 +11,8 @@
  *
  * Every sender holds flush_lock while it sends (one send at a time, so no
  * delta goes out twice; batch.c's frozen batches and keys make a batch
- * whose answer was lost count once) and takes the registry lock only to read totals
- * and to move acknowledgements, never across the network; fork() never
+ * whose answer was lost count once) and takes the registry lock only to read
+ * totals and to move acknowledgements, never across the network; fork() never
  * waits for flush_lock.  Large programs go out in batches of
  * CNSM_BATCH_MAX functions, each acknowledged on its own.
  *
@@ -151,8 +151,8 @@ static void freeze(const struct sink *s, const char *key, const char *body,
   if (!f)
     return; /* out of memory: kept in the table, sent again merged */
   if (!cnsm_file_path(s->endpoint))
-    f->path = cnsm_spool_write_batch(s->spool_dir, s->endpoint, s->key, key,
-                                     body);
+    f->path =
+        cnsm_spool_write_batch(s->spool_dir, s->endpoint, s->key, key, body);
   cnsm_acknowledge(d, n);
   cnsm_debug("batch %s frozen: no answer; resent as is", key);
 }
@@ -187,13 +187,14 @@ static int send_fresh(const struct sink *s, const struct cnsm_delta *d,
     return rc;
   if (n > 1) {
     rc = send_fresh(s, d, n / 2, deadline_ns, drops);
-    return rc != CNSM_SENT ? rc
-                           : send_fresh(s, d + n / 2, n - n / 2, deadline_ns,
-                                        drops);
+    return rc != CNSM_SENT
+               ? rc
+               : send_fresh(s, d + n / 2, n - n / 2, deadline_ns, drops);
   }
   if (!drops->functions++) {
     drops->status = cnsm_http_last_status;
-    snprintf(drops->answer, sizeof drops->answer, "%s", cnsm_http_last_answer());
+    snprintf(drops->answer, sizeof drops->answer, "%s",
+             cnsm_http_last_answer());
     drops->example = d->name;
   }
   drops->calls += d->calls + d->pend_calls;
@@ -240,7 +241,8 @@ int cnsm_send_all(uint64_t deadline_ns, int everything) {
   int rc = 0;
   struct drops drops = {0};
   for (size_t i = 0; i < list.count; i += CNSM_BATCH_MAX) {
-    size_t n = list.count - i < CNSM_BATCH_MAX ? list.count - i : CNSM_BATCH_MAX;
+    size_t n =
+        list.count - i < CNSM_BATCH_MAX ? list.count - i : CNSM_BATCH_MAX;
     if (send_fresh(&s, list.items + i, n, deadline_ns, &drops) != CNSM_SENT) {
       rc = -1;
       break;

@@ -42,8 +42,7 @@ static struct cnsm_slot *slot_of(const struct cnsm_module_desc *desc,
 /* The sampled path.  A count that went to the sentinel chunk (the thread's
  * first call of one of the chunk's functions: the sentinel's mask 0 sent
  * it here) is moved to the thread's own chunk, allocated now. */
-uint64_t cnsm_sample_start(cnsm_unit_fn unit, uint64_t slot,
-                           void *counted_in) {
+uint64_t cnsm_sample_start(cnsm_unit_fn unit, uint64_t slot, void *counted_in) {
   if (counted_in == &__codensm_sentinel)
     bump(&slot_of(unit(), slot)->calls, 1);
   return cnsm_read_ticks();

@@ -61,7 +61,7 @@
 /* One "prefix=value" rule of CODENSM_DEPARTMENTS or CODENSM_WEIGHTS. */
 struct cnsm_prefix_rule {
   char *prefix;
-  char *value;    /* department, or the weight's text */
+  char *value;     /* department, or the weight's text */
   uint32_t weight; /* parsed weight (weights map only) */
 };
 
@@ -74,7 +74,7 @@ struct cnsm_prefix_map {
  * runs (codensm_init may replace them; the old ones are kept, leaked on
  * purpose, because a sender may still be reading them). */
 struct cnsm_config {
-  char *endpoint; /* NULL: none (count only) */
+  char *endpoint;          /* NULL: none (count only) */
   int endpoint_is_default; /* endpoint is the hosted default */
   int endpoint_refused;    /* an endpoint was given but malformed, or a
                               variable looks like a misspelled one */
@@ -194,10 +194,10 @@ struct cnsm_fn {
   uint64_t origin_calls, origin_errors, origin_ns;
   /* Deltas read from a spool file, not yet acknowledged. */
   uint64_t pend_calls, pend_errors, pend_ns;
-  int pend_present;  /* the spool listed it (maybe with zeros) */
-  int announced;     /* a send that included it succeeded */
-  int poisoned;      /* refused alone for good: its deltas are dropped */
-  uint32_t hold;     /* successful calls held back, see snapshot.c */
+  int pend_present; /* the spool listed it (maybe with zeros) */
+  int announced;    /* a send that included it succeeded */
+  int poisoned;     /* refused alone for good: its deltas are dropped */
+  uint32_t hold;    /* successful calls held back, see snapshot.c */
 };
 
 /* Calls held back per function by background flushes (snapshot.c). */
@@ -243,10 +243,10 @@ void cnsm_arena_release(struct cnsm_arena *a) CNSM_HIDDEN;
 /* A registered module (runtime-owned; *desc->runtime_state points at it). */
 struct cnsm_module {
   const struct cnsm_module_desc *desc;
-  struct cnsm_dir *dirs;         /* threads' directories: pushed lock-free,
-                                    removed under lock */
-  struct cnsm_slot *retired;     /* function_count folded slots */
-  size_t *entry;                 /* table index per function, or NULL */
+  struct cnsm_dir *dirs;     /* threads' directories: pushed lock-free,
+                                removed under lock */
+  struct cnsm_slot *retired; /* function_count folded slots */
+  size_t *entry;             /* table index per function, or NULL */
   struct cnsm_module *next;
   struct cnsm_module *next_unloaded; /* see cnsm_unloaded_modules */
 };
@@ -310,7 +310,7 @@ struct cnsm_delta {
   uint32_t weight;
   const char *json_head; /* the entry's cached head, see struct cnsm_fn */
   size_t json_head_len;
-  uint64_t calls, errors, ns;         /* own part: current - acknowledged */
+  uint64_t calls, errors, ns; /* own part: current - acknowledged */
   uint64_t pend_calls, pend_errors, pend_ns; /* spooled part */
   int announced; /* an earlier send already listed it */
 };
@@ -336,8 +336,7 @@ int cnsm_collect(struct cnsm_delta_list *out, int everything) CNSM_HIDDEN;
 void cnsm_acknowledge(const struct cnsm_delta *d, size_t n) CNSM_HIDDEN;
 /* Gives the figures of a batch that was refused back to the table (its
  * pend_* part), to be sent again in new batches. */
-void cnsm_unacknowledge(const struct cnsm_batch_item *it,
-                        size_t n) CNSM_HIDDEN;
+void cnsm_unacknowledge(const struct cnsm_batch_item *it, size_t n) CNSM_HIDDEN;
 /* d was refused alone for good: acknowledged, and the function's later
  * deltas are dropped too.  Takes the registry lock. */
 void cnsm_drop(const struct cnsm_delta *d) CNSM_HIDDEN;
@@ -431,8 +430,9 @@ const char *cnsm_file_path(const char *endpoint) CNSM_HIDDEN;
 /* ---- spool.c ----------------------------------------------------------- */
 
 /* Spool files are named by a hash of the endpoint AND the key: figures of
- * one project are never sent with another project's key. */
-#define CNSM_SPOOL_FILE_MAX (64u << 20) /* bytes; bigger files are set aside */
+ * one project are never sent with another project's key.  A file bigger
+ * than this many bytes is set aside, not read. */
+#define CNSM_SPOOL_FILE_MAX (64u << 20)
 
 /* Whether dir holds spool files of this endpoint and key; takes no lock. */
 int cnsm_spool_has_files(const char *dir, const char *endpoint,
@@ -452,8 +452,8 @@ void cnsm_spool_release(void) CNSM_HIDDEN;
  * file, atomically, then (when release) unlinks the claimed files.  0 or
  * -1. */
 int cnsm_spool_write(const char *spool_dir, const char *endpoint,
-                     const char *api_key, const struct cnsm_delta *d,
-                     size_t n, int release) CNSM_HIDDEN;
+                     const char *api_key, const struct cnsm_delta *d, size_t n,
+                     int release) CNSM_HIDDEN;
 /* Writes a frozen batch (key and body verbatim) as a spool file claimed
  * by this process; its malloc'd path, or NULL. */
 char *cnsm_spool_write_batch(const char *spool_dir, const char *endpoint,

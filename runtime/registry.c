@@ -116,8 +116,7 @@ static void remove_thread(struct cnsm_thread *t) {
 
 /* ---- folding ------------------------------------------------------------ */
 
-void cnsm_dir_add(struct cnsm_slot *acc, const struct cnsm_dir *d,
-                  uint32_t n) {
+void cnsm_dir_add(struct cnsm_slot *acc, const struct cnsm_dir *d, uint32_t n) {
   struct cnsm_chunk **chunks = cnsm_dir_chunks(d);
   uint32_t count = cnsm_chunk_count(n);
   for (uint32_t k = 0; k < count; k++) {
@@ -167,7 +166,8 @@ static void thread_exit(void *arg) {
   while (d) {
     struct cnsm_dir *next = CNSM_LOAD(&d->next_in_thread);
     retire_dir(d);
-    __atomic_store_n(d->home, (struct cnsm_dir *)(uintptr_t)d->module->empty_dir,
+    __atomic_store_n(d->home,
+                     (struct cnsm_dir *)(uintptr_t)d->module->empty_dir,
                      __ATOMIC_RELAXED);
     d = next;
   }
@@ -222,7 +222,8 @@ void cnsm_registry_init_once(void) {
   pthread_once(&registry_once, registry_init);
 }
 
-/* ---- modules -------------------------------------------------------------- */
+/* ---- modules --------------------------------------------------------------
+ */
 
 /* Builds m->entry: the table index of each of the module's functions. */
 int cnsm_module_map(struct cnsm_module *m) {
@@ -250,7 +251,8 @@ int cnsm_module_map(struct cnsm_module *m) {
 }
 
 /* Registers desc if it is not yet (registry lock held). */
-static struct cnsm_module *register_locked(const struct cnsm_module_desc *desc) {
+static struct cnsm_module *
+register_locked(const struct cnsm_module_desc *desc) {
   struct cnsm_module *m = module_of(desc);
   if (m)
     return m;
@@ -259,8 +261,8 @@ static struct cnsm_module *register_locked(const struct cnsm_module_desc *desc) 
     if (!warned++)
       cnsm_warn("module %s was built for ABI %u, this runtime speaks %u; "
                 "not counting it",
-                desc->module_name ? desc->module_name : "?",
-                desc->abi_version, CODENSM_ABI_VERSION);
+                desc->module_name ? desc->module_name : "?", desc->abi_version,
+                CODENSM_ABI_VERSION);
     return NULL;
   }
   m = calloc(1, sizeof *m);
@@ -278,8 +280,7 @@ static struct cnsm_module *register_locked(const struct cnsm_module_desc *desc) 
   __atomic_store_n((struct cnsm_module **)desc->runtime_state, m,
                    __ATOMIC_RELEASE);
   cnsm_debug("registered %s (%u functions)",
-             desc->module_name ? desc->module_name : "?",
-             desc->function_count);
+             desc->module_name ? desc->module_name : "?", desc->function_count);
   return m;
 }
 

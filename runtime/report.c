@@ -41,9 +41,10 @@ static void print_not_instrumented(FILE *f) {
         !cnsm_fn_find(names[i]))
       names[shown++] = names[i];
   if (shown)
-    fprintf(f, "codensm: %zu functions not instrumented (trivial: leaf, "
-               "loop-free and small; CODENSM_TRACK or trivial_instructions: "
-               "0 counts them):\n",
+    fprintf(f,
+            "codensm: %zu functions not instrumented (trivial: leaf, "
+            "loop-free and small; CODENSM_TRACK or trivial_instructions: "
+            "0 counts them):\n",
             shown);
   for (size_t i = 0; i < shown; i++)
     fprintf(f, "  %s\n", names[i]);
@@ -74,8 +75,8 @@ void cnsm_report_print(FILE *f) {
   }
   qsort(order, n, sizeof *order, by_name);
   fprintf(f, "codensm: %zu functions\n", n);
-  fprintf(f, "%-*s %-16s %6s %12s %10s %14s\n", width, "function",
-          "department", "weight", "calls", "errors", "total ms");
+  fprintf(f, "%-*s %-16s %6s %12s %10s %14s\n", width, "function", "department",
+          "weight", "calls", "errors", "total ms");
   for (size_t k = 0; k < n; k++) {
     struct cnsm_fn *e = &cnsm_fns[order[k]];
     cnsm_fn_refresh(e);

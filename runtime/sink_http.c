@@ -5,16 +5,16 @@
  * POST of the ingest body with exactly three headers of ours:
  * "Authorization: Bearer <CODENSM_API_KEY>" (when a key is set),
  * "Content-Type: application/json" and "Idempotency-Key: <key>" (batch.c);
- * curl's "Expect: 100-continue" is suppressed.  Connect and total timeouts always apply, signals are never
- * used (CURLOPT_NOSIGNAL), redirects are not followed, only HTTP(S) is
- * spoken.  The answer is classified (enum cnsm_outcome): stored (2xx), not
- * stored and worth keeping (no connection, 401/403 key, 404/405 path),
- * maybe stored (no answer, 5xx, 408, 429: the batch is frozen), refused
- * for good (any other 4xx: the batch is split).  A cause the user must act
- * on is said once per process on stderr, CODENSM_DEBUG or not: an empty
- * dashboard must never be the only sign.  The easy handle is reused between
- * sends of one process (keep-alive) and deliberately leaked, never
- * cleaned up, in a fork child: its connection belongs to the parent.
+ * curl's "Expect: 100-continue" is suppressed.  Connect and total timeouts
+ * always apply, signals are never used (CURLOPT_NOSIGNAL), redirects are not
+ * followed, only HTTP(S) is spoken.  The answer is classified (enum
+ * cnsm_outcome): stored (2xx), not stored and worth keeping (no connection,
+ * 401/403 key, 404/405 path), maybe stored (no answer, 5xx, 408, 429: the batch
+ * is frozen), refused for good (any other 4xx: the batch is split).  A cause
+ * the user must act on is said once per process on stderr, CODENSM_DEBUG or
+ * not: an empty dashboard must never be the only sign.  The easy handle is
+ * reused between sends of one process (keep-alive) and deliberately leaked,
+ * never cleaned up, in a fork child: its connection belongs to the parent.
  *
  * libcurl is loaded with dlopen() at the first send, in the flusher
  * thread, not linked: linked, it and its thirty-odd dependencies (TLS,
@@ -75,7 +75,8 @@ static void curl_load(void) {
     lib = dlopen("libcurl.so", RTLD_NOW | RTLD_LOCAL);
   if (!lib) {
     cnsm_warn("cannot load libcurl (%s): http(s) endpoints cannot be reached; "
-              "install libcurl4 (deltas are kept and spooled)", dlerror());
+              "install libcurl4 (deltas are kept and spooled)",
+              dlerror());
     return;
   }
   /* dlsym returns void *; POSIX guarantees it converts to a function. */
@@ -122,19 +123,23 @@ static void warn_cause(const char *endpoint, long status, CURLcode rc,
   static int said_key, said_path, said_unreachable, said_silent;
   if ((status == 401 || status == 403) && !said_key++)
     cnsm_warn("the collector at %s refused the key (%ld); figures are kept "
-              "and spooled: check CODENSM_API_KEY", endpoint, status);
+              "and spooled: check CODENSM_API_KEY",
+              endpoint, status);
   else if ((status == 404 || status == 405) && !said_path++)
     cnsm_warn("%s answered %ld: no ingest endpoint at that path; figures are "
               "kept and spooled: check CODENSM_ENDPOINT (it ends in "
-              "/codensm/ingest)", endpoint, status);
+              "/codensm/ingest)",
+              endpoint, status);
   else if (rc != CURLE_OK && outcome == CNSM_UNKNOWN && !said_silent++)
     cnsm_warn("the collector at %s did not answer (%s); the batch is kept "
               "and resent unchanged (it is counted once): check the "
-              "collector's health", endpoint, curl.easy_strerror(rc));
+              "collector's health",
+              endpoint, curl.easy_strerror(rc));
   else if (rc != CURLE_OK && outcome == CNSM_UNSENT && !said_unreachable++)
     cnsm_warn("cannot reach the collector at %s (%s); figures are kept and "
               "spooled for the next run: check CODENSM_ENDPOINT and that the "
-              "collector is running", endpoint, curl.easy_strerror(rc));
+              "collector is running",
+              endpoint, curl.easy_strerror(rc));
 }
 
 /* The outcome of a transfer that ended with rc and status. */

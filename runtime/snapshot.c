@@ -56,8 +56,8 @@ static void snapshot_counts(void) {
 
 /* Sets e->cur_ns from e->cur. */
 static void estimate(struct cnsm_fn *e, uint64_t probe, double ns_per_tick) {
-  e->cur_ns = cnsm_estimate_ns(e->cur.calls, e->cur.samples, e->cur.ticks, probe,
-                               ns_per_tick);
+  e->cur_ns = cnsm_estimate_ns(e->cur.calls, e->cur.samples, e->cur.ticks,
+                               probe, ns_per_tick);
 }
 
 /* Fills cur and cur_ns of every entry.  Registry lock held. */
@@ -108,8 +108,8 @@ static void split_errors(struct cnsm_fn *e, uint64_t own_c, uint64_t own_e,
   uint64_t rest = own_c > hold ? own_c - hold : 0;
   *c = rest > *err ? rest : *err;
   if (everything && own_e > own_c)
-    cnsm_debug("%s: %llu errors without a call left to pair them with",
-               e->name, (unsigned long long)(own_e - own_c));
+    cnsm_debug("%s: %llu errors without a call left to pair them with", e->name,
+               (unsigned long long)(own_e - own_c));
 }
 
 /* Reserves room for every table entry in out; 0 or -1. */

@@ -31,8 +31,8 @@
  * name (table.c), errors clamped to calls.  Called with the flush lock.
  */
 #define _GNU_SOURCE
-#include <cjson/cJSON.h>
 #include "../collector/sha256.h"
+#include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -97,8 +97,8 @@ static void set_aside(const char *path, const char *why) {
   snprintf(to, sizeof to, "%s.corrupt", path);
   int moved = rename(path, to) == 0;
   if (!warned++)
-    cnsm_warn("spool file %s %s; %s (the rest of the spool is delivered)",
-              path, why, moved ? "moved aside as *.corrupt" : "left alone");
+    cnsm_warn("spool file %s %s; %s (the rest of the spool is delivered)", path,
+              why, moved ? "moved aside as *.corrupt" : "left alone");
 }
 
 /* Reads a spool file: regular, at most CNSM_SPOOL_FILE_MAX bytes, never
@@ -230,8 +230,9 @@ static pid_t claimer(const char *name) {
 /* Renames dir/name to a name claimed by us; the new path, or NULL. */
 static char *claim(const char *dir, const char *name) {
   char from[4096], to[4096];
-  size_t base = strstr(name, ".claimed-") ? (size_t)(strstr(name, ".claimed-") - name)
-                                          : strlen(name);
+  size_t base = strstr(name, ".claimed-")
+                    ? (size_t)(strstr(name, ".claimed-") - name)
+                    : strlen(name);
   snprintf(from, sizeof from, "%s/%s", dir, name);
   snprintf(to, sizeof to, "%s/%.*s.claimed-%ld", dir, (int)base, name,
            (long)getpid());
@@ -276,8 +277,7 @@ static int remember(char *path) {
 }
 
 /* Claims and loads every spool file of this endpoint and key. */
-size_t cnsm_spool_load(const char *dir, const char *endpoint,
-                       const char *key) {
+size_t cnsm_spool_load(const char *dir, const char *endpoint, const char *key) {
   char hash[65];
   sink_hash(endpoint, key, hash);
   DIR *d = opendir(dir);
@@ -349,11 +349,11 @@ static char *write_atomically(const char *dir, const char hash[65],
   unsigned long long now = (unsigned long long)cnsm_now_ns();
   snprintf(path, sizeof path, "%s/%.16s-%ld-%llu%s", dir, hash, (long)getpid(),
            now, suffix);
-  snprintf(tmp, sizeof tmp, "%s/.%.16s-%ld-%llu.tmp", dir, hash,
-           (long)getpid(), now);
+  snprintf(tmp, sizeof tmp, "%s/.%.16s-%ld-%llu.tmp", dir, hash, (long)getpid(),
+           now);
   int ok = 0;
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-                0600);
+  int fd =
+      open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd >= 0) {
     size_t len = strlen(text);
     ok = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;

@@ -6,8 +6,8 @@
  * name, and a dlopen'ed library may come and go: counts are aggregated by
  * name here, never by (module, slot).  Entries own copies of their strings,
  * so they outlive the modules that named them, and every string is made
- * valid for the ingest contract on the way in (sanitize.c).  An open-addressing hash
- * (FNV-1a, linear probing) maps names to indices.  Registry lock held for
+ * valid for the ingest contract on the way in (sanitize.c).  An open-addressing
+ * hash (FNV-1a, linear probing) maps names to indices.  Registry lock held for
  * everything in this file.
  */
 #define _GNU_SOURCE
@@ -61,8 +61,8 @@ void cnsm_fn_refresh(struct cnsm_fn *e) {
   /* Only snapshots refresh entries, and the flush that took the snapshot
    * has finished with the old head by the next one. */
   free(e->json_head);
-  e->json_head = cnsm_encode_head(e->name, e->department, e->weight,
-                                  &e->json_head_len);
+  e->json_head =
+      cnsm_encode_head(e->name, e->department, e->weight, &e->json_head_len);
 }
 
 char **cnsm_not_instrumented;
@@ -118,8 +118,8 @@ static size_t intern(const char *name, const char *department,
   memset(e, 0, sizeof *e);
   int changed;
   e->name = strdup(name);
-  e->compiled_department = cnsm_sanitize_string(
-      department, CNSM_DEPARTMENT_MAX, "unassigned", &changed);
+  e->compiled_department = cnsm_sanitize_string(department, CNSM_DEPARTMENT_MAX,
+                                                "unassigned", &changed);
   if (!e->name || !e->compiled_department) {
     free(e->name);
     free(e->compiled_department);
@@ -144,8 +144,8 @@ size_t cnsm_fn_intern(const char *raw_name, const char *department,
     return SIZE_MAX;
   if (changed)
     cnsm_debug("function name \"%.60s\" is not valid UTF-8 of 1..%d bytes; "
-               "sent as \"%.60s\"", raw_name ? raw_name : "", CNSM_NAME_MAX,
-               name);
+               "sent as \"%.60s\"",
+               raw_name ? raw_name : "", CNSM_NAME_MAX, name);
   size_t i = intern(name, department, weight);
   free(name);
   return i;

@@ -58,8 +58,8 @@ int main(int argc, char **argv) {
   close(fd);
   char url[128];
   snprintf(url, sizeof url, "file://%s", path);
-  struct codensm_config cfg = {.struct_size = sizeof cfg, .endpoint = url,
-                               .flush_interval_s = 3600};
+  struct codensm_config cfg = {
+      .struct_size = sizeof cfg, .endpoint = url, .flush_interval_s = 3600};
   codensm_init(&cfg);
   struct cnsm_emul_dyn *mods[MODULES];
   for (int m = 0; m < MODULES; m++) {
@@ -75,7 +75,8 @@ int main(int argc, char **argv) {
     for (int m = 0; m < MODULES; m++)
       for (int i = 0; i < PER_MODULE; i++) {
         struct cnsm_slot *s = cnsm_emul_dyn_slot(mods[m], (uint32_t)i);
-        __atomic_store_n(&s->calls, s->calls + 1 + (uint64_t)i, __ATOMIC_RELAXED);
+        __atomic_store_n(&s->calls, s->calls + 1 + (uint64_t)i,
+                         __ATOMIC_RELAXED);
         __atomic_store_n(&s->samples, s->samples + 1, __ATOMIC_RELAXED);
         __atomic_store_n(&s->ticks, s->ticks + 1000, __ATOMIC_RELAXED);
       }
@@ -97,8 +98,8 @@ int main(int argc, char **argv) {
   printf("flush of %d functions to file://%s: first %.1f ms CPU, median of %d "
          "runs %.1f ms CPU (min %.1f, max %.1f; of which user %.1f ms); "
          "%.1f MB per flush\n",
-         MODULES * PER_MODULE, path, first, runs, t[runs / 2], t[0], t[runs - 1],
-         u[runs / 2], st.st_size / 1e6 / (runs + 1));
+         MODULES * PER_MODULE, path, first, runs, t[runs / 2], t[0],
+         t[runs - 1], u[runs / 2], st.st_size / 1e6 / (runs + 1));
   unlink(path);
   return 0;
 }

@@ -36,10 +36,13 @@ static char *benchBody(int f, int id, int req) {
   char *b = malloc(cap);
   len += (size_t)snprintf(b + len, cap - len, "{\"functions\":[");
   for (int i = 0; i < f; i++)
-    len += (size_t)snprintf(b + len, cap - len,
-        "%s{\"name\":\"bench/module%02d.function_%04d\",\"department\":\"dept%d\","
+    len += (size_t)snprintf(
+        b + len, cap - len,
+        "%s{\"name\":\"bench/"
+        "module%02d.function_%04d\",\"department\":\"dept%d\","
         "\"value_weight\":%d,\"calls\":%d,\"errors\":%d,\"total_ms\":%d.25}",
-        i ? "," : "", id % 4, i, i % 5, i % 10 + 1, 100 + req % 50, req % 3, i + 1);
+        i ? "," : "", id % 4, i, i % 5, i % 10 + 1, 100 + req % 50, req % 3,
+        i + 1);
   snprintf(b + len, cap - len, "]}");
   return b;
 }
@@ -78,14 +81,17 @@ static int benchCmp(const void *a, const void *b) {
 
 int main(int argc, char **argv) {
   if (argc < 3) {
-    fprintf(stderr, "usage: %s URL KEY [threads] [requests] [functions] [reps]\n", argv[0]);
+    fprintf(stderr,
+            "usage: %s URL KEY [threads] [requests] [functions] [reps]\n",
+            argv[0]);
     return 2;
   }
   int threads = argc > 3 ? atoi(argv[3]) : 8;
   int requests = argc > 4 ? atoi(argv[4]) : 250;
   int functions = argc > 5 ? atoi(argv[5]) : 50;
   int reps = argc > 6 ? atoi(argv[6]) : 5;
-  if (threads < 1 || requests < 1 || functions < 1 || reps < 1 || reps > 100) return 2;
+  if (threads < 1 || requests < 1 || functions < 1 || reps < 1 || reps > 100)
+    return 2;
   curl_global_init(CURL_GLOBAL_ALL);
   double *rps = calloc((size_t)reps, sizeof *rps);
   struct benchJob *jobs = calloc((size_t)threads, sizeof *jobs);
@@ -103,17 +109,20 @@ int main(int argc, char **argv) {
       failures += jobs[t].failures;
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    double s = (double)(t1.tv_sec - t0.tv_sec) +
+               (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     rps[rep] = (double)threads * requests / s;
-    printf("rep %d: %.0f requests/s, %.0f functions/s (%.2f s)\n", rep + 1, rps[rep],
-           rps[rep] * functions, s);
+    printf("rep %d: %.0f requests/s, %.0f functions/s (%.2f s)\n", rep + 1,
+           rps[rep], rps[rep] * functions, s);
   }
   qsort(rps, (size_t)reps, sizeof *rps, benchCmp);
-  double med = reps % 2 ? rps[reps / 2] : (rps[reps / 2 - 1] + rps[reps / 2]) / 2;
+  double med =
+      reps % 2 ? rps[reps / 2] : (rps[reps / 2 - 1] + rps[reps / 2]) / 2;
   printf("median of %d: %.0f requests/s, %.0f functions/s "
          "(%d clients, %d functions per request)\n",
          reps, med, med * functions, threads, functions);
-  if (failures) fprintf(stderr, "%ld requests failed\n", failures);
+  if (failures)
+    fprintf(stderr, "%ld requests failed\n", failures);
   free(rps);
   free(jobs);
   free(tid);

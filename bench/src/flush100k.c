@@ -46,7 +46,9 @@ static struct cnsm_dir **fbDirRef(const struct cnsm_module_desc *d) {
 /* The unit whose chunks are being allocated (a unit function takes no
  * argument). */
 static int current;
-static const struct cnsm_module_desc *fbUnit(void) { return &mods[current].desc; }
+static const struct cnsm_module_desc *fbUnit(void) {
+  return &mods[current].desc;
+}
 
 static double fbCpuMs(void) {
   struct timespec ts;
@@ -74,16 +76,19 @@ int main(int argc, char **argv) {
     }
     char *mod = malloc(32);
     snprintf(mod, 32, "bench/module%03d", m);
-    struct cnsm_dir *empty = calloc(1, sizeof *empty +
-                                           cnsm_chunk_count(PER_MODULE) *
-                                               sizeof(struct cnsm_chunk *));
+    struct cnsm_dir *empty =
+        calloc(1, sizeof *empty + cnsm_chunk_count(PER_MODULE) *
+                                      sizeof(struct cnsm_chunk *));
     for (uint32_t k = 0; k < cnsm_chunk_count(PER_MODULE); k++)
       cnsm_dir_chunks(empty)[k] = &__codensm_sentinel;
-    mods[m].desc = (struct cnsm_module_desc){
-        .abi_version = CODENSM_ABI_VERSION, .function_count = PER_MODULE,
-        .module_name = mod, .source_path = "bench.c", .functions = fi,
-        .dir_ref = fbDirRef, .empty_dir = empty,
-        .runtime_state = &mods[m].state};
+    mods[m].desc = (struct cnsm_module_desc){.abi_version = CODENSM_ABI_VERSION,
+                                             .function_count = PER_MODULE,
+                                             .module_name = mod,
+                                             .source_path = "bench.c",
+                                             .functions = fi,
+                                             .dir_ref = fbDirRef,
+                                             .empty_dir = empty,
+                                             .runtime_state = &mods[m].state};
     mods[m].dir = empty;
   }
   size_t heap0 = fbHeap();

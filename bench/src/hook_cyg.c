@@ -38,8 +38,8 @@ void __cyg_profile_func_exit(void *fn, void *site) {
   (void)site;
   uint64_t now = __rdtsc();
   uint64_t start = hookStack[--hookDepth & (HOOK_DEPTH - 1)];
-  uint32_t h = (uint32_t)(((uintptr_t)fn * 0x9E3779B97F4A7C15ull) >>
-                          (64 - HOOK_BITS));
+  uint32_t h =
+      (uint32_t)(((uintptr_t)fn * 0x9E3779B97F4A7C15ull) >> (64 - HOOK_BITS));
   while (hookTable[h].fn != fn) {
     if (!hookTable[h].fn) {
       hookTable[h].fn = fn;

@@ -21,9 +21,7 @@ int __xray_patch(void);
 #endif
 #define XH_DEPTH 4096u
 
-static __thread struct {
-  uint64_t calls, ticks;
-} xhTable[XH_FUNCS];
+static __thread struct { uint64_t calls, ticks; } xhTable[XH_FUNCS];
 static __thread uint64_t xhStack[XH_DEPTH];
 static __thread unsigned xhDepth;
 

@@ -66,7 +66,7 @@ int main() {
       rejected++;
     }
   }
-  std::printf("shop: sold %d.%02d, %d coupons rejected\n", sold / 100, sold % 100,
-              rejected);
+  std::printf("shop: sold %d.%02d, %d coupons rejected\n", sold / 100,
+              sold % 100, rejected);
   return 0;
 }

@@ -6,7 +6,10 @@
 #include "words.h"
 
 static const char *const text[] = {
-    "the quick brown fox", "jumps over the lazy dog", "", "the end",
+    "the quick brown fox",
+    "jumps over the lazy dog",
+    "",
+    "the end",
 };
 
 int main(void) {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-//===- abi_layout.cpp - the pass and the runtime agree on every layout -----===//
+//===- abi_layout.cpp - the pass and the runtime agree on every layout
+//-----===//
 //
 // The pass builds its tables from plugin/Abi.h's LLVM types, the runtime
 // reads them through include/codensm_abi.h's C structs; both come from
@@ -65,9 +66,10 @@ int main() {
   expectSame("sizeof slot",
              DL.getTypeAllocSize(codensm::abi::structType(Ctx, "slot")),
              sizeof(struct cnsm_slot));
-  expectSame("sizeof function_info",
-             DL.getTypeAllocSize(codensm::abi::structType(Ctx, "function_info")),
-             sizeof(struct cnsm_function_info));
+  expectSame(
+      "sizeof function_info",
+      DL.getTypeAllocSize(codensm::abi::structType(Ctx, "function_info")),
+      sizeof(struct cnsm_function_info));
   expectSame("sizeof module_desc",
              DL.getTypeAllocSize(codensm::abi::structType(Ctx, "module_desc")),
              sizeof(struct cnsm_module_desc));
@@ -81,8 +83,9 @@ int main() {
              sizeof(struct cnsm_chunk_header));
   expectSame("CHUNK_HEADER_BYTES", codensm::abi::CHUNK_HEADER_BYTES,
              offsetof(struct cnsm_chunk, slots));
-  expectSame("chunk", codensm::abi::CHUNK_HEADER_BYTES +
-                          codensm::abi::CHUNK_SLOTS * codensm::abi::SLOT_BYTES,
+  expectSame("chunk",
+             codensm::abi::CHUNK_HEADER_BYTES +
+                 codensm::abi::CHUNK_SLOTS * codensm::abi::SLOT_BYTES,
              sizeof(struct cnsm_chunk));
 
   // Every entry point has a type, with as many parameters as C declares.

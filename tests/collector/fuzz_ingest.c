@@ -20,13 +20,15 @@
 
 /* Aborts unless cond holds: libFuzzer reports it as a crash. */
 static void fuzzCheck(int cond) {
-  if (!cond) abort();
+  if (!cond)
+    abort();
 }
 
 /* The header rule, written independently of parse.c. */
 static int fuzzIdemExpected(const char *s) {
   size_t n = strlen(s);
-  if (n < CNSM_IDEM_MIN || n > CNSM_IDEM_MAX) return 0;
+  if (n < CNSM_IDEM_MIN || n > CNSM_IDEM_MAX)
+    return 0;
   return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
                    "0123456789_.:-") == n;
 }
@@ -51,11 +53,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       fuzzCheck(n >= 1 && n <= CNSM_NAME_MAX && cnsm_utf8_valid(d->name, n));
       if (d->department) {
         size_t m = strlen(d->department);
-        fuzzCheck(m >= 1 && m <= CNSM_DEPARTMENT_MAX && cnsm_utf8_valid(d->department, m));
+        fuzzCheck(m >= 1 && m <= CNSM_DEPARTMENT_MAX &&
+                  cnsm_utf8_valid(d->department, m));
       }
       fuzzCheck(d->calls >= 0 && d->errors >= 0 && d->errors <= d->calls);
-      fuzzCheck(isfinite(d->total_ms) && d->total_ms >= 0 && d->total_ms <= CNSM_MS_MAX);
-      fuzzCheck(!d->has_weight || (isfinite(d->value_weight) && d->value_weight >= 0));
+      fuzzCheck(isfinite(d->total_ms) && d->total_ms >= 0 &&
+                d->total_ms <= CNSM_MS_MAX);
+      fuzzCheck(!d->has_weight ||
+                (isfinite(d->value_weight) && d->value_weight >= 0));
     }
     cnsm_batch_free(&b);
   } else {

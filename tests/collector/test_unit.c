@@ -16,12 +16,12 @@
 
 static int failures;
 
-#define EXPECT(cond)                                                  \
-  do {                                                                \
-    if (!(cond)) {                                                    \
-      fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #cond); \
-      failures++;                                                     \
-    }                                                                 \
+#define EXPECT(cond)                                                           \
+  do {                                                                         \
+    if (!(cond)) {                                                             \
+      fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #cond);       \
+      failures++;                                                              \
+    }                                                                          \
   } while (0)
 
 /* SHA-256 of s as lowercase hex equals want? */
@@ -29,26 +29,39 @@ static int sha256Is(const char *s, size_t len, const char *want) {
   uint8_t h[CNSM_SHA256_LEN];
   char hex[65];
   cnsm_sha256(s, len, h);
-  for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", h[i]);
+  for (int i = 0; i < 32; i++)
+    snprintf(hex + 2 * i, 3, "%02x", h[i]);
   return strcmp(hex, want) == 0;
 }
 
 static void testSha256(void) {
-  EXPECT(sha256Is("", 0, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
-  EXPECT(sha256Is("abc", 3, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+  EXPECT(sha256Is(
+      "", 0,
+      "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+  EXPECT(sha256Is(
+      "abc", 3,
+      "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
   const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
-  EXPECT(sha256Is(two, strlen(two),
-                  "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"));
+  EXPECT(sha256Is(
+      two, strlen(two),
+      "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"));
   static char million[1000000];
   memset(million, 'a', sizeof million);
-  EXPECT(sha256Is(million, sizeof million,
-                  "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"));
+  EXPECT(sha256Is(
+      million, sizeof million,
+      "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"));
   /* 55, 56 and 64 bytes: the padding boundaries. */
   char buf[64];
   memset(buf, 'a', sizeof buf);
-  EXPECT(sha256Is(buf, 55, "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318"));
-  EXPECT(sha256Is(buf, 56, "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a"));
-  EXPECT(sha256Is(buf, 64, "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb"));
+  EXPECT(sha256Is(
+      buf, 55,
+      "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318"));
+  EXPECT(sha256Is(
+      buf, 56,
+      "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a"));
+  EXPECT(sha256Is(
+      buf, 64,
+      "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb"));
 }
 
 static void testUtf8(void) {
@@ -100,17 +113,20 @@ static void testStoredKeyVerifies(void) {
   char path[] = "/tmp/cnsm-unit-XXXXXX";
   int fd = mkstemp(path);
   EXPECT(fd >= 0);
-  if (fd < 0) return;
+  if (fd < 0)
+    return;
   close(fd);
   struct cnsm_store *st;
   char err[256];
-  EXPECT(cnsm_store_open(path, 1, CNSM_STORE_CREATE, &st, err, sizeof err) == 0);
+  EXPECT(cnsm_store_open(path, 1, CNSM_STORE_CREATE, &st, err, sizeof err) ==
+         0);
   sqlite3 *db = cnsm_store_acquire(st);
   uint8_t hash[CNSM_SHA256_LEN];
   fromHex(stored, hash, sizeof hash);
   sqlite3_stmt *ins;
-  EXPECT(sqlite3_prepare_v2(db, "INSERT INTO keys(project, hash, hint, created_at)"
-                                " VALUES('old', ?, 'cnsm_01234567', 0)",
+  EXPECT(sqlite3_prepare_v2(db,
+                            "INSERT INTO keys(project, hash, hint, created_at)"
+                            " VALUES('old', ?, 'cnsm_01234567', 0)",
                             -1, &ins, NULL) == SQLITE_OK);
   sqlite3_bind_blob(ins, 1, hash, sizeof hash, SQLITE_STATIC);
   EXPECT(sqlite3_step(ins) == SQLITE_DONE);
@@ -134,6 +150,7 @@ int main(void) {
   testUtf8();
   testDuration();
   testStoredKeyVerifies();
-  if (failures == 0) printf("ok\n");
+  if (failures == 0)
+    printf("ok\n");
   return failures ? 1 : 0;
 }

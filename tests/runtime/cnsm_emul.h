@@ -11,9 +11,9 @@
  * __codensm_register/__codensm_unregister.  CNSM_ENTER / CNSM_EXIT are the
  * hot path of codensm_abi.h: the thread's chunk of the slot (the runtime
  * allocates it on first use), exact call and error counts in it, a timed
- * sample when (calls & __codensm_sample_mask) == 0.  Counters are written with relaxed atomic
- * loads and stores (one thread writes, the flusher reads), which compile
- * to plain moves.
+ * sample when (calls & __codensm_sample_mask) == 0.  Counters are written with
+ * relaxed atomic loads and stores (one thread writes, the flusher reads), which
+ * compile to plain moves.
  *
  * cnsm_emul_dynamic_module() builds a module at run time (names
  * "<prefix>.f<i>"), for tests and benches that need thousands of
@@ -42,11 +42,12 @@ static inline void cnsm_emul_fill_empty(struct cnsm_dir *d, uint32_t n) {
     cnsm_dir_chunks(d)[k] = &__codensm_sentinel;
 }
 
-#define CNSM_EMUL_MODULE(id, mod_name, n)                                       \
+#define CNSM_EMUL_MODULE(id, mod_name, n)                                      \
   static void *id##_state;                                                     \
   static struct {                                                              \
     struct cnsm_dir header;                                                    \
-    struct cnsm_chunk *chunks[((n) + CNSM_CHUNK_SLOTS - 1) / CNSM_CHUNK_SLOTS]; \
+    struct cnsm_chunk                                                          \
+        *chunks[((n) + CNSM_CHUNK_SLOTS - 1) / CNSM_CHUNK_SLOTS];              \
   } id##_empty;                                                                \
   static _Thread_local struct cnsm_dir *id##_dir =                             \
       (struct cnsm_dir *)&id##_empty.header;                                   \
@@ -119,7 +120,8 @@ static inline void cnsm_emul_exit(cnsm_unit_fn unit, uint32_t i, uint64_t t0,
 }
 
 #define CNSM_ENTER(id, i) cnsm_emul_enter(id##_unit, (i))
-#define CNSM_EXIT(id, i, t0, error) cnsm_emul_exit(id##_unit, (i), (t0), (error))
+#define CNSM_EXIT(id, i, t0, error)                                            \
+  cnsm_emul_exit(id##_unit, (i), (t0), (error))
 
 /* A module built at run time: n functions "<prefix>.f<i>", registered.
  * Its directory pointer is a field, not thread_local: use it from one
@@ -130,7 +132,8 @@ struct cnsm_emul_dyn {
   void *state;
 };
 
-static inline struct cnsm_dir **cnsm_emul_dyn_ref(const struct cnsm_module_desc *d) {
+static inline struct cnsm_dir **
+cnsm_emul_dyn_ref(const struct cnsm_module_desc *d) {
   return &((struct cnsm_emul_dyn *)(uintptr_t)d)->dir;
 }
 
@@ -153,8 +156,8 @@ static inline struct cnsm_emul_dyn *cnsm_emul_dynamic_module(const char *prefix,
     fns[i].file = "dyn.c";
     fns[i].weight = 1;
   }
-  struct cnsm_dir *empty = calloc(1, sizeof *empty + cnsm_chunk_count(n) *
-                                                        sizeof(struct cnsm_chunk *));
+  struct cnsm_dir *empty = calloc(
+      1, sizeof *empty + cnsm_chunk_count(n) * sizeof(struct cnsm_chunk *));
   cnsm_emul_fill_empty(empty, n);
   m->desc.abi_version = CODENSM_ABI_VERSION;
   m->desc.function_count = n;

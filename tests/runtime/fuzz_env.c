@@ -9,12 +9,12 @@
  * durations are finite and positive, the sampling period a power of two,
  * an endpoint kept only when valid, every department valid for the
  * contract and every weight within it. */
+#include <fcntl.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include "fuzz_util.h"
@@ -22,13 +22,12 @@
 #include "util.h" /* collector/util.h: cnsm_utf8_valid */
 
 static const char *const kVars[] = {
-    "CODENSM_ENDPOINT",    "CODENSM_API_KEY",     "CODENSM_FLUSH_INTERVAL",
-    "CODENSM_EXIT_TIMEOUT", "CODENSM_DEPARTMENTS", "CODENSM_WEIGHTS",
-    "CODENSM_SAMPLE_PERIOD", "CODENSM_DISABLE",    "CODENSM_REPORT",
-    "CODENSM_DEBUG",       "CODENSM_SPOOL_DIR",
+    "CODENSM_ENDPOINT",      "CODENSM_API_KEY",     "CODENSM_FLUSH_INTERVAL",
+    "CODENSM_EXIT_TIMEOUT",  "CODENSM_DEPARTMENTS", "CODENSM_WEIGHTS",
+    "CODENSM_SAMPLE_PERIOD", "CODENSM_DISABLE",     "CODENSM_REPORT",
+    "CODENSM_DEBUG",         "CODENSM_SPOOL_DIR",
 };
 #define NVARS (sizeof kVars / sizeof *kVars)
-
 
 static int quiet = -1, saved = -1;
 
@@ -82,8 +81,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char extra[8][64];
   int n_extra;
   set_env(text, extra, &n_extra);
-  struct cnsm_config c = {.flush_interval_s = 15.0, .exit_timeout_s = 2.0,
-                          .sample_period = 64};
+  struct cnsm_config c = {
+      .flush_interval_s = 15.0, .exit_timeout_s = 2.0, .sample_period = 64};
   mute(1);
   cnsm_config_from_env(&c);
   mute(0);

@@ -21,7 +21,6 @@
 static const char kSink[] =
     "0000000000000000000000000000000000000000000000000000000000000000";
 
-
 /* s is what the contract accepts: 1..max bytes of strict UTF-8. */
 static void check_contract(const char *s, size_t max) {
   size_t n = strlen(s);
@@ -32,8 +31,8 @@ static void check_contract(const char *s, size_t max) {
 static void fuzz_sanitize(const char *text) {
   int changed;
   char *a = cnsm_sanitize_string(text, CNSM_NAME_MAX, "?", &changed);
-  char *b = cnsm_sanitize_string(text, CNSM_DEPARTMENT_MAX, "unassigned",
-                                 &changed);
+  char *b =
+      cnsm_sanitize_string(text, CNSM_DEPARTMENT_MAX, "unassigned", &changed);
   fuzz_check(a && b);
   check_contract(a, CNSM_NAME_MAX);
   check_contract(b, CNSM_DEPARTMENT_MAX);

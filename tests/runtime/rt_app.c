@@ -36,13 +36,14 @@ int main(int argc, char **argv) {
   if (dyn > 0) {
     struct cnsm_emul_dyn *m = cnsm_emul_dynamic_module("dyn", (uint32_t)dyn);
     for (long i = 0; i < dyn; i++)
-      __atomic_store_n(&cnsm_emul_dyn_slot(m, (uint32_t)i)->calls, (uint64_t)(i % 5),
-                       __ATOMIC_RELAXED);
+      __atomic_store_n(&cnsm_emul_dyn_slot(m, (uint32_t)i)->calls,
+                       (uint64_t)(i % 5), __ATOMIC_RELAXED);
   }
   for (int phase = 0; phase < 10; phase++) {
     for (long i = phase * calls / 10; i < (phase + 1) * calls / 10; i++)
       work(i);
-    struct timespec ts = {sleep_ms / 10 / 1000, (sleep_ms / 10 % 1000) * 1000000};
+    struct timespec ts = {sleep_ms / 10 / 1000,
+                          (sleep_ms / 10 % 1000) * 1000000};
     nanosleep(&ts, NULL);
   }
   return 0;

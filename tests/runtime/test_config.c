@@ -25,8 +25,8 @@ static char captured[8192];
 
 /* Runs cnsm_config_from_env on a fresh config, stderr into captured. */
 static struct cnsm_config parse_env(int *bad) {
-  struct cnsm_config c = {.flush_interval_s = 15, .exit_timeout_s = 2,
-                          .sample_period = 64};
+  struct cnsm_config c = {
+      .flush_interval_s = 15, .exit_timeout_s = 2, .sample_period = 64};
   fflush(stderr);
   int saved = dup(2);
   char path[64];
@@ -47,10 +47,10 @@ static struct cnsm_config parse_env(int *bad) {
 /* Unsets every variable this test touches. */
 static void clear_env(void) {
   static const char *vars[] = {
-      "CODENSM_API_KEY",        "CODENSM_ENDPOINT",    "CODENSM_FLUSH_INTERVAL",
-      "CODENSM_EXIT_TIMEOUT",   "CODENSM_DISABLE",     "CODENSM_REPORT",
-      "CODENSM_SPOOL_DIR",      "CODENSM_DEBUG",       "CODENSM_SAMPLE_PERIOD",
-      "CODENSM_DEPARTMENTS",    "CODENSM_WEIGHTS"};
+      "CODENSM_API_KEY",      "CODENSM_ENDPOINT", "CODENSM_FLUSH_INTERVAL",
+      "CODENSM_EXIT_TIMEOUT", "CODENSM_DISABLE",  "CODENSM_REPORT",
+      "CODENSM_SPOOL_DIR",    "CODENSM_DEBUG",    "CODENSM_SAMPLE_PERIOD",
+      "CODENSM_DEPARTMENTS",  "CODENSM_WEIGHTS"};
   for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
     unsetenv(vars[i]);
 }
@@ -117,9 +117,9 @@ int main(void) {
                          "is not an http://host/...") != NULL);
   CHECK(strstr(captured, "not falling back to the hosted") != NULL);
   CHECK_EQ(warnings(), 2);
-  static const char *malformed[] = {"http://", "https:///x", "http://:80/x",
-                                    "http://a b/x", "HTTP//x", "x.example/y",
-                                    "file://relative", ""};
+  static const char *malformed[] = {
+      "http://", "https:///x",  "http://:80/x",    "http://a b/x",
+      "HTTP//x", "x.example/y", "file://relative", ""};
   for (size_t i = 0; i < sizeof malformed / sizeof *malformed; i++) {
     CHECK(!cnsm_endpoint_valid(malformed[i]));
     clear_env();
@@ -194,10 +194,9 @@ int main(void) {
                                  "T", 0),
            0);
   CHECK_EQ(m.count, 3);
-  CHECK(strcmp(cnsm_prefix_map_find(&m, "pay.refund.full")->value,
-               "refunds") == 0);
-  CHECK(strcmp(cnsm_prefix_map_find(&m, "pay.charge")->value, "payments") ==
+  CHECK(strcmp(cnsm_prefix_map_find(&m, "pay.refund.full")->value, "refunds") ==
         0);
+  CHECK(strcmp(cnsm_prefix_map_find(&m, "pay.charge")->value, "payments") == 0);
   CHECK(cnsm_prefix_map_find(&m, "ship.track") == NULL);
 
   /* codensm_init over the environment: maps reach the sink. */

@@ -69,6 +69,7 @@ int main(int argc, char **argv) {
   CHECK_EQ(s.lines, 2);
   sum_jsonl(out, "dl.lib_unused", &u);
   CHECK_EQ(u.lines, 1);
-  if (!test_failures) unlink(out);
+  if (!test_failures)
+    unlink(out);
   TEST_DONE();
 }

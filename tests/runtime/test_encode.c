@@ -53,8 +53,8 @@ static void test_format_ms(void) {
     char out[32];
     cnsm_format_ms(out, cases[i].ns);
     if (strcmp(out, cases[i].ms) != 0) {
-      fprintf(stderr, "%" PRIu64 " ns: got %s, expected %s\n", cases[i].ns,
-              out, cases[i].ms);
+      fprintf(stderr, "%" PRIu64 " ns: got %s, expected %s\n", cases[i].ns, out,
+              cases[i].ms);
       test_failures++;
     }
   }
@@ -133,10 +133,14 @@ static uint64_t rng(void) {
 /* A random count: small, around 2^53, or anything up to 2^64 - 1. */
 static uint64_t random_count(void) {
   switch (rng() % 4) {
-  case 0: return rng() % 10;
-  case 1: return rng() % 1000000;
-  case 2: return (1ull << 53) - 4 + rng() % 8;
-  default: return rng() >> (rng() % 2 ? 0 : 1);
+  case 0:
+    return rng() % 10;
+  case 1:
+    return rng() % 1000000;
+  case 2:
+    return (1ull << 53) - 4 + rng() % 8;
+  default:
+    return rng() >> (rng() % 2 ? 0 : 1);
   }
 }
 
@@ -146,16 +150,26 @@ static size_t random_char(char *o) {
   static const char special[] = "\"\\/\b\f\n\r\t\x01\x1f\x7f";
   uint32_t cp;
   switch (rng() % 6) {
-  case 0: o[0] = special[rng() % (sizeof special - 1)]; return 1;
-  case 1: o[0] = (char)(1 + rng() % 0x7f); return 1;
-  case 2: cp = 0x80 + (uint32_t)(rng() % (0x800 - 0x80)); break;
+  case 0:
+    o[0] = special[rng() % (sizeof special - 1)];
+    return 1;
+  case 1:
+    o[0] = (char)(1 + rng() % 0x7f);
+    return 1;
+  case 2:
+    cp = 0x80 + (uint32_t)(rng() % (0x800 - 0x80));
+    break;
   case 3:
     do
       cp = 0x800 + (uint32_t)(rng() % (0x10000 - 0x800));
     while (cp >= 0xd800 && cp <= 0xdfff);
     break;
-  case 4: cp = 0x10000 + (uint32_t)(rng() % (0x110000 - 0x10000)); break;
-  default: o[0] = (char)('a' + rng() % 26); return 1;
+  case 4:
+    cp = 0x10000 + (uint32_t)(rng() % (0x110000 - 0x10000));
+    break;
+  default:
+    o[0] = (char)('a' + rng() % 26);
+    return 1;
   }
   if (cp < 0x800) {
     o[0] = (char)(0xc0 | cp >> 6);
@@ -211,8 +225,8 @@ static int text_u64(const char **pos, const char *key, uint64_t *out) {
 /* ns as milliseconds the obvious way (printf, then trailing zeros and a
  * bare point dropped): the reference for the body's total_ms text. */
 static void reference_ms(uint64_t ns, char out[32]) {
-  int n = snprintf(out, 32, "%" PRIu64 ".%06" PRIu64, ns / 1000000,
-                   ns % 1000000);
+  int n =
+      snprintf(out, 32, "%" PRIu64 ".%06" PRIu64, ns / 1000000, ns % 1000000);
   while (out[n - 1] == '0')
     out[--n] = '\0';
   if (out[n - 1] == '.')
@@ -249,16 +263,16 @@ static int same_function(const cJSON *f, const struct cnsm_delta *d,
   uint64_t want_calls = d->calls + d->pend_calls;
   uint64_t want_errors = d->errors + d->pend_errors;
   uint64_t want_ns = d->ns + d->pend_ns;
-  double want_ms = (double)(want_ns / 1000000) + (double)(want_ns % 1000000) / 1e6;
+  double want_ms =
+      (double)(want_ns / 1000000) + (double)(want_ns % 1000000) / 1e6;
   uint64_t text_calls, text_errors;
-  int ok = strcmp(name, d->name) == 0 && strcmp(dept, d->department) == 0 &&
-           weight == (double)d->weight && calls == (double)want_calls &&
-           errors == (double)want_errors &&
-           fabs(ms - want_ms) <= want_ms * 1e-15 &&
-           text_u64(pos, "calls", &text_calls) == 0 &&
-           text_u64(pos, "errors", &text_errors) == 0 &&
-           text_calls == want_calls && text_errors == want_errors &&
-           text_ms_is(pos, want_ns);
+  int ok =
+      strcmp(name, d->name) == 0 && strcmp(dept, d->department) == 0 &&
+      weight == (double)d->weight && calls == (double)want_calls &&
+      errors == (double)want_errors && fabs(ms - want_ms) <= want_ms * 1e-15 &&
+      text_u64(pos, "calls", &text_calls) == 0 &&
+      text_u64(pos, "errors", &text_errors) == 0 && text_calls == want_calls &&
+      text_errors == want_errors && text_ms_is(pos, want_ns);
   return ok;
 }
 
@@ -291,8 +305,8 @@ static int round_trip(void) {
   if (ok)
     cJSON_ArrayForEach(f, fns) {
       if (!same_function(f, &d[i], &pos)) {
-        fprintf(stderr, "function %zu of %zu differs after the round trip\n",
-                i, n);
+        fprintf(stderr, "function %zu of %zu differs after the round trip\n", i,
+                n);
         ok = 0;
         break;
       }
@@ -318,8 +332,8 @@ static void test_round_trip(void) {
   rng_state = seed * 0x9e3779b97f4a7c15ull + 1;
   for (long r = 0; r < rounds; r++)
     if (!round_trip()) {
-      fprintf(stderr, "round trip %ld failed (CNSM_TEST_SEED=%" PRIu64 ")\n",
-              r, seed);
+      fprintf(stderr, "round trip %ld failed (CNSM_TEST_SEED=%" PRIu64 ")\n", r,
+              seed);
       test_failures++;
       return;
     }

@@ -25,8 +25,10 @@
 #include "test_util.h"
 
 static const struct cnsm_function_info mod_fns[] = {
-    CNSM_FN("est.sampled0", "", 1), CNSM_FN("est.sampled1", "", 1),
-    CNSM_FN("est.sampled2", "", 1), CNSM_FN("est.every", "", 1),
+    CNSM_FN("est.sampled0", "", 1),
+    CNSM_FN("est.sampled1", "", 1),
+    CNSM_FN("est.sampled2", "", 1),
+    CNSM_FN("est.every", "", 1),
 };
 CNSM_EMUL_MODULE(mod, "est", 4)
 

@@ -89,7 +89,8 @@ int main(void) {
   const char *err = test_path("exit.err");
   char ep[4500], spool[4500];
   snprintf(ep, sizeof ep, "CODENSM_ENDPOINT=%s", test_file_url(out));
-  snprintf(spool, sizeof spool, "CODENSM_SPOOL_DIR=%s", test_path("exit.spool"));
+  snprintf(spool, sizeof spool, "CODENSM_SPOOL_DIR=%s",
+           test_path("exit.spool"));
 
   char *report[] = {ep, spool, "CODENSM_REPORT=1", NULL};
   CHECK_EQ(spawn_child(report, err), 0);
@@ -111,7 +112,8 @@ int main(void) {
   text = slurp(err);
   const char *say = "counting only, sending nothing";
   CHECK(strstr(text, say) != NULL);
-  CHECK(strstr(text, say) == NULL || strstr(strstr(text, say) + 1, say) == NULL);
+  CHECK(strstr(text, say) == NULL ||
+        strstr(strstr(text, say) + 1, say) == NULL);
   unlink(err);
   TEST_DONE();
 }

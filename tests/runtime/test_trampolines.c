@@ -31,41 +31,40 @@ static const char *const names[] = {"rax", "rcx", "rdx", "rsi",
 static void call_keeping(void *fn, uint64_t a1, uint64_t a2,
                          uint64_t after[8]) {
   uint64_t unit = (uint64_t)(uintptr_t)mod_unit;
-  __asm__ volatile(
-      "movq %[fn], %%r11\n\t"
-      "movq %[unit], %%rdi\n\t"
-      "movq %[a1], %%rsi\n\t"
-      "movq %[a2], %%rdx\n\t"
-      "movq $0x1111, %%rax\n\t"
-      "movq $0x2222, %%rcx\n\t"
-      "movq $0x5555, %%r8\n\t"
-      "movq $0x6666, %%r9\n\t"
-      "movq $0x7777, %%r10\n\t"
-      "pushq %%rbx\n\t"           /* keep the stack 16-byte aligned */
-      "callq *%%r11\n\t"
-      "popq %%rbx\n\t"
-      "movq %%rax, 0(%[out])\n\t"
-      "movq %%rcx, 8(%[out])\n\t"
-      "movq %%rdx, 16(%[out])\n\t"
-      "movq %%rsi, 24(%[out])\n\t"
-      "movq %%rdi, 32(%[out])\n\t"
-      "movq %%r8, 40(%[out])\n\t"
-      "movq %%r9, 48(%[out])\n\t"
-      "movq %%r10, 56(%[out])\n\t"
-      :
-      : [fn] "m"(fn), [unit] "m"(unit), [a1] "m"(a1), [a2] "m"(a2),
-        [out] "b"(after)
-      : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11",
-        "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5",
-        "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13",
-        "xmm14", "xmm15");
+  __asm__ volatile("movq %[fn], %%r11\n\t"
+                   "movq %[unit], %%rdi\n\t"
+                   "movq %[a1], %%rsi\n\t"
+                   "movq %[a2], %%rdx\n\t"
+                   "movq $0x1111, %%rax\n\t"
+                   "movq $0x2222, %%rcx\n\t"
+                   "movq $0x5555, %%r8\n\t"
+                   "movq $0x6666, %%r9\n\t"
+                   "movq $0x7777, %%r10\n\t"
+                   "pushq %%rbx\n\t" /* keep the stack 16-byte aligned */
+                   "callq *%%r11\n\t"
+                   "popq %%rbx\n\t"
+                   "movq %%rax, 0(%[out])\n\t"
+                   "movq %%rcx, 8(%[out])\n\t"
+                   "movq %%rdx, 16(%[out])\n\t"
+                   "movq %%rsi, 24(%[out])\n\t"
+                   "movq %%rdi, 32(%[out])\n\t"
+                   "movq %%r8, 40(%[out])\n\t"
+                   "movq %%r9, 48(%[out])\n\t"
+                   "movq %%r10, 56(%[out])\n\t"
+                   :
+                   : [fn] "m"(fn), [unit] "m"(unit), [a1] "m"(a1), [a2] "m"(a2),
+                     [out] "b"(after)
+                   : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10",
+                     "r11", "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3",
+                     "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
+                     "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
 }
 
 /* Checks the registers a call must keep; first = 0 when rax counts. */
-static void expect_kept(const char *what, const uint64_t after[8],
-                        uint64_t a1, uint64_t a2, int first) {
-  uint64_t want[8] = {0x1111, 0x2222, a2, a1,
-                      (uint64_t)(uintptr_t)mod_unit, 0x5555, 0x6666, 0x7777};
+static void expect_kept(const char *what, const uint64_t after[8], uint64_t a1,
+                        uint64_t a2, int first) {
+  uint64_t want[8] = {0x1111, 0x2222, a2,    a1, (uint64_t)(uintptr_t)mod_unit,
+                      0x5555, 0x6666, 0x7777};
   for (int i = first; i < 8; i++)
     if (after[i] != want[i]) {
       fprintf(stderr, "%s: %s changed: %#llx, was %#llx\n", what, names[i],

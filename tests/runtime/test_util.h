@@ -76,8 +76,8 @@ struct fn_sum {
 
 /* Checks one function object has exactly the six contract fields. */
 static inline int strict_function(const cJSON *f) {
-  static const char *keys[] = {"name",   "department", "value_weight",
-                               "calls",  "errors",     "total_ms"};
+  static const char *keys[] = {"name",  "department", "value_weight",
+                               "calls", "errors",     "total_ms"};
   int n = 0;
   const cJSON *it;
   cJSON_ArrayForEach(it, f) {
@@ -130,13 +130,14 @@ static inline long sum_jsonl(const char *path, const char *name,
                  name) != 0)
         continue;
       out->lines++;
-      out->calls += (uint64_t)cJSON_GetObjectItemCaseSensitive(fn, "calls")
-                        ->valuedouble;
-      out->errors += (uint64_t)cJSON_GetObjectItemCaseSensitive(fn, "errors")
-                         ->valuedouble;
+      out->calls +=
+          (uint64_t)cJSON_GetObjectItemCaseSensitive(fn, "calls")->valuedouble;
+      out->errors +=
+          (uint64_t)cJSON_GetObjectItemCaseSensitive(fn, "errors")->valuedouble;
       out->ms += cJSON_GetObjectItemCaseSensitive(fn, "total_ms")->valuedouble;
-      out->weight = (uint64_t)cJSON_GetObjectItemCaseSensitive(fn, "value_weight")
-                        ->valuedouble;
+      out->weight =
+          (uint64_t)cJSON_GetObjectItemCaseSensitive(fn, "value_weight")
+              ->valuedouble;
       snprintf(out->department, sizeof out->department, "%s",
                cJSON_GetObjectItemCaseSensitive(fn, "department")->valuestring);
     }

@@ -22,7 +22,8 @@ int main(void) {
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_alarm;
   sigaction(SIGALRM, &sa, NULL);
-  struct itimerval every = {{0, 50}, {0, 50}}; /* as often as the kernel allows */
+  struct itimerval every = {{0, 50},
+                            {0, 50}}; /* as often as the kernel allows */
   setitimer(ITIMER_REAL, &every, NULL);
   for (int i = 0; i < 20000000; ++i)
     sink = tick(sink);
