@@ -35,7 +35,8 @@ static struct cnsm_frozen *head, *tail;
 static void new_prefix(void) {
   unsigned char r[16];
   if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
-    uint64_t a = cnsm_now_ns(), b = (uint64_t)getpid() * 0x9e3779b97f4a7c15ull;
+    uint64_t a = cnsm_now_ns(),
+             b = (uint64_t)(uint32_t)getpid() * 0x9e3779b97f4a7c15ull;
     memcpy(r, &a, 8);
     memcpy(r + 8, &b, 8);
   }

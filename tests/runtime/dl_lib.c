@@ -11,7 +11,9 @@ static const struct cnsm_function_info lib_fns[] = {
 };
 CNSM_EMUL_MODULE(lib, "dl", 2)
 
-/* An instrumented function; errors on odd x. */
+/* An instrumented function; errors on odd x.  test_dlopen finds it with
+ * dlsym. */
+__attribute__((visibility("default"))) int lib_work(int x);
 __attribute__((visibility("default"))) int lib_work(int x) {
   uint64_t t0 = CNSM_ENTER(lib, 0);
   int r = x % 2 ? -1 : x;
