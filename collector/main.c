@@ -14,6 +14,7 @@
  * Options are parsed by getopt_long: "--name value" or "--name=value",
  * before or after the positional arguments, a unique prefix of a name
  * accepted.  Exit status: 0 ok, 1 failure, 2 usage. */
+#include <errno.h>
 #include <getopt.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -162,11 +163,21 @@ static struct cnsm_store *cli_open(const char *path, int flags) {
 }
 
 /* key create|list|revoke. */
+/* A whole number of 1 to 9 digits, or 0 (which the callers refuse). */
+static unsigned cli_count(const char *text) {
+  char *end;
+  errno = 0;
+  unsigned long v = strtoul(text, &end, 10);
+  if (errno || end == text || *end || text[0] == '-' || v > 999999999ul)
+    return 0;
+  return (unsigned)v;
+}
+
 static int cli_key(const struct cli_args *a, const char *db_path) {
   const char *verb = a->npos > 0 ? a->pos[0] : "";
   int need = strcmp(verb, "list") == 0 ? 1 : 2;
-  if ((strcmp(verb, "create") && strcmp(verb, "list") &&
-       strcmp(verb, "revoke")) ||
+  if ((strcmp(verb, "create") != 0 && strcmp(verb, "list") != 0 &&
+       strcmp(verb, "revoke") != 0) ||
       a->npos != need) {
     fputs(kUsage, stderr);
     return 2;
@@ -234,7 +245,7 @@ static int cli_serve(const struct cli_args *a, const char *db_path) {
       .db_path = db_path,
       .tls_cert = a->tls_cert,
       .tls_key = a->tls_key,
-      .threads = a->threads ? (unsigned)atoi(a->threads) : 4,
+      .threads = a->threads ? cli_count(a->threads) : 4,
   };
   if (o.threads < 1 || o.threads > 256) {
     fprintf(stderr, "codensm-collector: --threads takes 1 to 256\n");

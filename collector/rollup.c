@@ -511,11 +511,12 @@ cJSON *cnsm_rollup_json(const struct cnsm_rollup *r, size_t fn_limit) {
   cJSON_AddNumberToObject(o, "functions_total", (double)r->nfn);
 
   const struct cnsm_fn_stat **by_debt =
-      malloc((r->nfn ? r->nfn : 1) * sizeof *by_debt);
+      malloc((r->nfn ? r->nfn : 1) * sizeof *by_debt); // NOLINT: pointers
   if (by_debt != NULL) {
     for (size_t i = 0; i < r->nfn; i++)
       by_debt[i] = &r->fn[i];
-    rollup_sort(by_debt, r->nfn, sizeof *by_debt, rollupByDebt);
+    rollup_sort(by_debt, r->nfn, sizeof *by_debt, // NOLINT: pointers
+                rollupByDebt);
     cJSON *debt = cJSON_AddArrayToObject(o, "debt");
     for (size_t i = 0; i < r->nfn && i < 10 && by_debt[i]->debt > 0; i++)
       cJSON_AddItemToArray(debt, rollupFnJson(by_debt[i]));

@@ -183,8 +183,8 @@ int cnsm_store_open(const char *path, int nconn, int flags,
     return -1;
   }
   st->path = strdup(path);
-  st->all = calloc((size_t)nconn, sizeof *st->all);
-  st->free = calloc((size_t)nconn, sizeof *st->free);
+  st->all = calloc((size_t)nconn, sizeof *st->all);   // NOLINT: pointers
+  st->free = calloc((size_t)nconn, sizeof *st->free); // NOLINT: pointers
   pthread_mutex_init(&st->mu, NULL);
   pthread_cond_init(&st->cv, NULL);
   if (st->path == NULL || st->all == NULL || st->free == NULL) {
@@ -260,7 +260,7 @@ void cnsm_store_release(struct cnsm_store *st, sqlite3 *db) {
 void cnsm_store_close(struct cnsm_store *st) {
   if (st == NULL)
     return;
-  for (int i = 0; i < st->n; i++)
+  for (int i = 0; st->all && i < st->n; i++)
     sqlite3_close(st->all[i]);
   pthread_mutex_destroy(&st->mu);
   pthread_cond_destroy(&st->cv);

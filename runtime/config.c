@@ -39,6 +39,8 @@ static void publish_sink_wanted(void) {
 static void vsay(const char *fmt, va_list ap) {
   char buf[512];
   int n = snprintf(buf, sizeof buf, "codensm: ");
+  // ap comes from the callers' va_start.
+  // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized)
   int m = vsnprintf(buf + n, sizeof buf - (size_t)n - 1, fmt, ap);
   if (m < 0)
     return;

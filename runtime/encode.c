@@ -50,6 +50,10 @@ static inline int reserve(struct buf *b, size_t n) {
 
 /* Appends n bytes; room was reserved. */
 static inline void put_unchecked(struct buf *b, const char *s, size_t n) {
+  if (n == 0)
+    return; /* b->p may still be NULL */
+  // reserve() made b->p non-NULL.
+  // NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker)
   memcpy(b->p + b->len, s, n);
   b->len += n;
 }

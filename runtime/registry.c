@@ -413,7 +413,7 @@ CNSM_EXPORT void __codensm_unregister(const struct cnsm_module_desc *desc) {
   /* Retired totals into the table, which owns copies of the names. */
   if (cnsm_module_map(m) == 0)
     for (uint32_t i = 0; i < n; i++)
-      if (m->entry[i] != CNSM_NOT_COUNTED)
+      if (m->entry[i] != CNSM_NOT_COUNTED) // NOLINT: entry has n entries
         cnsm_slot_add(&cnsm_fns[m->entry[i]].base, &m->retired[i]);
   struct cnsm_module **pp = &cnsm_modules;
   while (*pp && *pp != m)

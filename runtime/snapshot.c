@@ -28,6 +28,8 @@ static void snapshot_module(struct cnsm_module *m) {
   if (cnsm_module_map(m) != 0)
     return;
   uint32_t n = m->desc->function_count;
+  if (n == 0)
+    return;
   static struct cnsm_slot *sums; /* registry lock held: one user */
   static uint32_t sums_cap;
   if (n > sums_cap) {
