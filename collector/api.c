@@ -41,8 +41,8 @@ void cnsm_api_projects(struct cnsm_store *st, struct cnsm_reply *r) {
 
 /* Picks the project: the one named, or the only one there is.  Returns 0
  * with a malloc'd name, or -1 with *r set to the refusal. */
-static int apiProject(sqlite3 *db, const char *want, char **out,
-                      struct cnsm_reply *r) {
+static int api_project(sqlite3 *db, const char *want, char **out,
+                       struct cnsm_reply *r) {
   char **names;
   size_t n;
   if (cnsm_rollup_projects(db, &names, &n) != 0) {
@@ -90,7 +90,7 @@ void cnsm_api_report(struct cnsm_store *st, const char *project,
   }
   sqlite3 *db = cnsm_store_acquire(st);
   char *name;
-  if (apiProject(db, project, &name, r) != 0) {
+  if (api_project(db, project, &name, r) != 0) {
     cnsm_store_release(st, db);
     return;
   }

@@ -26,8 +26,8 @@
 
 /* Fills *reply with status and a {"error": message, "field": field}
  * body (field NULL: none). */
-static void ingestReplyField(struct cnsm_reply *reply, unsigned status,
-                             const char *field, const char *message) {
+static void ingest_reply_field(struct cnsm_reply *reply, unsigned status,
+                               const char *field, const char *message) {
   struct cnsm_ingest_error e = {.index = -1};
   snprintf(e.message, sizeof e.message, "%s", message);
   snprintf(e.field, sizeof e.field, "%s", field ? field : "");
@@ -35,8 +35,8 @@ static void ingestReplyField(struct cnsm_reply *reply, unsigned status,
 }
 
 /* Fills *reply with status and a {"error": message} body. */
-static void ingestReply(struct cnsm_reply *reply, unsigned status,
-                        const char *message) {
+static void ingest_reply(struct cnsm_reply *reply, unsigned status,
+                         const char *message) {
   struct cnsm_ingest_error e = {.index = -1};
   snprintf(e.message, sizeof e.message, "%s", message);
   cnsm_reply_set(reply, status, "application/json", cnsm_ingest_error_json(&e));
@@ -54,35 +54,36 @@ int cnsm_ingest_precheck(struct cnsm_store *st, const char *authorization,
       key++;
   }
   if (key == NULL || *key == '\0') {
-    ingestReply(reply, 401, "missing bearer key (Authorization: Bearer <key>)");
+    ingest_reply(reply, 401,
+                 "missing bearer key (Authorization: Bearer <key>)");
     return -1;
   }
   sqlite3 *db = cnsm_store_acquire(st);
   int ok = cnsm_key_check(db, key, project, cap);
   cnsm_store_release(st, db);
   if (ok < 0) {
-    ingestReply(reply, 503, "database unavailable");
+    ingest_reply(reply, 503, "database unavailable");
     return -1;
   }
   if (ok == 0) {
-    ingestReply(reply, 401, "invalid or revoked key");
+    ingest_reply(reply, 401, "invalid or revoked key");
     return -1;
   }
   size_t ctlen = content_type ? strcspn(content_type, "; \t") : 0;
   if (content_type == NULL || ctlen != 16 ||
       strncasecmp(content_type, "application/json", 16) != 0) {
-    ingestReply(reply, 415, "Content-Type must be application/json");
+    ingest_reply(reply, 415, "Content-Type must be application/json");
     return -1;
   }
   if (encoding != NULL && strcasecmp(encoding, "identity") != 0 &&
       strcasecmp(encoding, "gzip") != 0) {
-    ingestReply(reply, 415, "Content-Encoding must be gzip or identity");
+    ingest_reply(reply, 415, "Content-Encoding must be gzip or identity");
     return -1;
   }
   if (idem_key != NULL && !cnsm_idem_key_valid(idem_key)) {
-    ingestReplyField(reply, 400, "Idempotency-Key",
-                     "Idempotency-Key must be 16 to 128 characters of "
-                     "A-Z a-z 0-9 _ . : -");
+    ingest_reply_field(reply, 400, "Idempotency-Key",
+                       "Idempotency-Key must be 16 to 128 characters of "
+                       "A-Z a-z 0-9 _ . : -");
     return -1;
   }
   return 0;
@@ -90,7 +91,7 @@ int cnsm_ingest_precheck(struct cnsm_store *st, const char *authorization,
 
 /* Inflates a gzip body into a new buffer of at most CNSM_BODY_MAX bytes.
  * Returns 0, -1 on a corrupt stream, -2 if it inflates past the limit. */
-static int ingestGunzip(const char *in, size_t len, char **out, size_t *olen) {
+static int ingest_gunzip(const char *in, size_t len, char **out, size_t *olen) {
   z_stream z;
   memset(&z, 0, sizeof z);
   if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
@@ -118,10 +119,10 @@ static int ingestGunzip(const char *in, size_t len, char **out, size_t *olen) {
 }
 
 /* Stores a validated batch if the database is healthy, and answers. */
-static void ingestStore(struct cnsm_store *st, const char *project,
-                        const struct cnsm_batch *b,
-                        const struct cnsm_batch_id *id,
-                        struct cnsm_reply *reply) {
+static void ingest_store(struct cnsm_store *st, const char *project,
+                         const struct cnsm_batch *b,
+                         const struct cnsm_batch_id *id,
+                         struct cnsm_reply *reply) {
   char why[512], buf[96];
   if (cnsm_store_health(st, why, sizeof why) != 0) {
     cnsm_reply_error(reply, 503, why);
@@ -141,19 +142,19 @@ static void ingestStore(struct cnsm_store *st, const char *project,
     cnsm_reply_set(reply, 200, "application/json", strdup(buf));
     break;
   case CNSM_KEY_REUSED:
-    ingestReplyField(reply, 422, "Idempotency-Key",
-                     "this Idempotency-Key was used for another body; "
-                     "a key names exactly one batch");
+    ingest_reply_field(reply, 422, "Idempotency-Key",
+                       "this Idempotency-Key was used for another body; "
+                       "a key names exactly one batch");
     break;
   case CNSM_OVER_LIMIT:
     snprintf(why, 160,
              "the project's %s would pass its limit "
              "(calls and errors 2^53-1, total_ms 1e18); nothing stored",
              field);
-    ingestReplyField(reply, 422, field, why);
+    ingest_reply_field(reply, 422, field, why);
     break;
   default:
-    ingestReply(reply, 503, "database busy or failing; retry later");
+    ingest_reply(reply, 503, "database busy or failing; retry later");
   }
 }
 
@@ -165,13 +166,13 @@ void cnsm_ingest_commit(struct cnsm_store *st, const char *project,
   char *plain = NULL;
   if (encoding != NULL && strcasecmp(encoding, "gzip") == 0) {
     size_t plen;
-    int rc = ingestGunzip(body, len, &plain, &plen);
+    int rc = ingest_gunzip(body, len, &plain, &plen);
     if (rc == -2) {
-      ingestReply(reply, 413, "request body too large once inflated");
+      ingest_reply(reply, 413, "request body too large once inflated");
       return;
     }
     if (rc != 0) {
-      ingestReply(reply, 400, "corrupt gzip body");
+      ingest_reply(reply, 400, "corrupt gzip body");
       return;
     }
     body = plain;
@@ -188,7 +189,7 @@ void cnsm_ingest_commit(struct cnsm_store *st, const char *project,
   struct cnsm_batch_id id = {.key = idem_key};
   if (idem_key != NULL)
     cnsm_sha256(body, len, id.body_hash);
-  ingestStore(st, project, &b, idem_key ? &id : NULL, reply);
+  ingest_store(st, project, &b, idem_key ? &id : NULL, reply);
   cnsm_batch_free(&b);
   free(plain);
 }

@@ -24,7 +24,7 @@
 #include "util.h"
 
 /* Fills buf with n random bytes from the kernel.  Returns 0 or -1. */
-static int keysRandom(unsigned char *buf, size_t n) {
+static int keys_random(unsigned char *buf, size_t n) {
   size_t got = 0;
   while (got < n) {
     ssize_t r = getrandom(buf + got, n - got, 0);
@@ -46,7 +46,7 @@ int cnsm_key_create(sqlite3 *db, const char *project, char *key) {
     return -1;
   }
   unsigned char raw[32];
-  if (keysRandom(raw, sizeof raw) != 0) {
+  if (keys_random(raw, sizeof raw) != 0) {
     perror("codensm-collector: getrandom");
     return -1;
   }
@@ -105,7 +105,7 @@ int cnsm_key_check(sqlite3 *db, const char *key, char *project, size_t cap) {
 }
 
 /* Formats a unix time as UTC "YYYY-MM-DD HH:MM". */
-static void keysTime(int64_t t, char *buf, size_t cap) {
+static void keys_time(int64_t t, char *buf, size_t cap) {
   time_t tt = (time_t)t;
   struct tm tm;
   gmtime_r(&tt, &tm);
@@ -126,10 +126,10 @@ int cnsm_key_list(sqlite3 *db, FILE *out) {
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     char created[32], revoked[48] = "active";
-    keysTime(sqlite3_column_int64(st, 2), created, sizeof created);
+    keys_time(sqlite3_column_int64(st, 2), created, sizeof created);
     if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
       char when[32];
-      keysTime(sqlite3_column_int64(st, 3), when, sizeof when);
+      keys_time(sqlite3_column_int64(st, 3), when, sizeof when);
       snprintf(revoked, sizeof revoked, "revoked %s", when);
     }
     fprintf(out, "%s%-3s %-24s %-17s %s\n", sqlite3_column_text(st, 0), "...",

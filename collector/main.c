@@ -30,7 +30,7 @@
 #define CNSM_DEFAULT_LISTEN "127.0.0.1:8470"
 #define CNSM_VERSION "0.1.0"
 
-static const char kUsage[] =
+static const char k_usage[] =
     "usage: codensm-collector serve [--listen HOST:PORT] [--db PATH]\n"
     "                               [--tls-cert FILE --tls-key FILE] "
     "[--threads N]\n"
@@ -179,7 +179,7 @@ static int cli_key(const struct cli_args *a, const char *db_path) {
   if ((strcmp(verb, "create") != 0 && strcmp(verb, "list") != 0 &&
        strcmp(verb, "revoke") != 0) ||
       a->npos != need) {
-    fputs(kUsage, stderr);
+    fputs(k_usage, stderr);
     return 2;
   }
   struct cnsm_store *st =
@@ -237,7 +237,7 @@ static int cli_report(const struct cli_args *a, const char *db_path) {
 /* serve. */
 static int cli_serve(const struct cli_args *a, const char *db_path) {
   if (a->npos != 0) {
-    fputs(kUsage, stderr);
+    fputs(k_usage, stderr);
     return 2;
   }
   struct cnsm_server_opts o = {
@@ -257,7 +257,7 @@ static int cli_serve(const struct cli_args *a, const char *db_path) {
 int main(int argc, char **argv) {
   if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
       strcmp(argv[1], "-h") == 0) {
-    fputs(kUsage, argc < 2 ? stderr : stdout);
+    fputs(k_usage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
   if (strcmp(argv[1], "--version") == 0) {
@@ -267,7 +267,7 @@ int main(int argc, char **argv) {
   struct cli_args a;
   memset(&a, 0, sizeof a);
   if (cli_parse(argc - 1, argv + 1, &a) != 0) {
-    fputs(kUsage, stderr);
+    fputs(k_usage, stderr);
     return 2;
   }
   char *db_path = a.db ? strdup(a.db) : cnsm_store_default_path();
@@ -280,7 +280,7 @@ int main(int argc, char **argv) {
     rc = cli_report(&a, db_path);
   else {
     fprintf(stderr, "codensm-collector: unknown command %s\n", argv[1]);
-    fputs(kUsage, stderr);
+    fputs(k_usage, stderr);
     rc = 2;
   }
   free(db_path);

@@ -20,7 +20,7 @@
 #include "util.h"
 
 /* Writes s as a Prometheus label value (escaped, without quotes). */
-static void promEscape(FILE *f, const char *s) {
+static void prom_escape(FILE *f, const char *s) {
   for (; *s; s++) {
     if (*s == '\\')
       fputs("\\\\", f);
@@ -34,22 +34,22 @@ static void promEscape(FILE *f, const char *s) {
 }
 
 /* Writes {project="..",function="..",department=".."}. */
-static void promLabels(FILE *f, const char *project,
-                       const struct cnsm_fn_stat *fn) {
+static void prom_labels(FILE *f, const char *project,
+                        const struct cnsm_fn_stat *fn) {
   fputs("{project=\"", f);
-  promEscape(f, project);
+  prom_escape(f, project);
   if (fn != NULL) {
     fputs("\",function=\"", f);
-    promEscape(f, fn->name);
+    prom_escape(f, fn->name);
     fputs("\",department=\"", f);
-    promEscape(f, fn->department);
+    prom_escape(f, fn->department);
   }
   fputs("\"}", f);
 }
 
 static const struct {
   const char *name, *type, *help;
-} kFamilies[] = {
+} k_families[] = {
     {"codensm_calls_total", "counter",
      "Calls counted by CodeNSM, per function."},
     {"codensm_errors_total", "counter",
@@ -62,15 +62,15 @@ static const struct {
 };
 
 /* Writes one metric family for every project's roll-up. */
-static void promFamily(FILE *f, size_t fam, const struct cnsm_rollup *ru,
-                       size_t nproj) {
-  fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", kFamilies[fam].name,
-          kFamilies[fam].help, kFamilies[fam].name, kFamilies[fam].type);
+static void prom_family(FILE *f, size_t fam, const struct cnsm_rollup *ru,
+                        size_t nproj) {
+  fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", k_families[fam].name,
+          k_families[fam].help, k_families[fam].name, k_families[fam].type);
   for (size_t p = 0; p < nproj; p++) {
     const struct cnsm_rollup *r = &ru[p];
     if (fam >= 3) {
-      fputs(kFamilies[fam].name, f);
-      promLabels(f, r->project, NULL);
+      fputs(k_families[fam].name, f);
+      prom_labels(f, r->project, NULL);
       if (fam == 3)
         fprintf(f, " %.15g\n", r->nsm);
       else
@@ -79,8 +79,8 @@ static void promFamily(FILE *f, size_t fam, const struct cnsm_rollup *ru,
     }
     for (size_t i = 0; i < r->nfn; i++) {
       const struct cnsm_fn_stat *fn = &r->fn[i];
-      fputs(kFamilies[fam].name, f);
-      promLabels(f, r->project, fn);
+      fputs(k_families[fam].name, f);
+      prom_labels(f, r->project, fn);
       if (fam == 0)
         fprintf(f, " %lld\n", (long long)fn->calls);
       else if (fam == 1)
@@ -112,8 +112,8 @@ void cnsm_metrics_render(struct cnsm_store *st, struct cnsm_reply *r) {
   size_t len = 0;
   FILE *f = rc == 0 ? open_memstream(&body, &len) : NULL;
   if (f != NULL) {
-    for (size_t fam = 0; fam < sizeof kFamilies / sizeof *kFamilies; fam++)
-      promFamily(f, fam, ru, n);
+    for (size_t fam = 0; fam < sizeof k_families / sizeof *k_families; fam++)
+      prom_family(f, fam, ru, n);
     fclose(f);
   }
   for (size_t i = 0; i < n; i++) {

@@ -21,8 +21,8 @@
 #include "util.h"
 
 /* Fills *err and returns -1, for the parser's early exits. */
-static int parseFail(struct cnsm_ingest_error *err, long index,
-                     const char *field, const char *message) {
+static int parse_fail(struct cnsm_ingest_error *err, long index,
+                      const char *field, const char *message) {
   err->index = index;
   snprintf(err->field, sizeof err->field, "%s", field);
   snprintf(err->message, sizeof err->message, "%s", message);
@@ -31,24 +31,25 @@ static int parseFail(struct cnsm_ingest_error *err, long index,
 
 /* Validates a string field: present strings must be 1..max bytes of
  * valid UTF-8.  Returns the string, or NULL after filling *err. */
-static const char *parseString(const cJSON *item, long index, const char *field,
-                               size_t max, struct cnsm_ingest_error *err) {
+static const char *parse_string(const cJSON *item, long index,
+                                const char *field, size_t max,
+                                struct cnsm_ingest_error *err) {
   char msg[96];
   if (!cJSON_IsString(item) || item->valuestring == NULL) {
     snprintf(msg, sizeof msg, "%s must be a string", field);
-    parseFail(err, index, field, msg);
+    parse_fail(err, index, field, msg);
     return NULL;
   }
   size_t n = strlen(item->valuestring);
   if (n == 0 || n > max) {
     snprintf(msg, sizeof msg, "%s must be 1 to %zu bytes long", field, max);
-    parseFail(err, index, field, msg);
+    parse_fail(err, index, field, msg);
     return NULL;
   }
   if (!cnsm_utf8_valid(item->valuestring, n)) {
     snprintf(msg, sizeof msg,
              "%s must be valid UTF-8 without control characters", field);
-    parseFail(err, index, field, msg);
+    parse_fail(err, index, field, msg);
     return NULL;
   }
   return item->valuestring;
@@ -56,8 +57,9 @@ static const char *parseString(const cJSON *item, long index, const char *field,
 
 /* Validates a non-negative integer field no larger than 2^53-1 (what a
  * JSON number holds exactly).  An absent optional field is 0. */
-static int parseCount(const cJSON *obj, const char *field, int optional,
-                      long index, int64_t *out, struct cnsm_ingest_error *err) {
+static int parse_count(const cJSON *obj, const char *field, int optional,
+                       long index, int64_t *out,
+                       struct cnsm_ingest_error *err) {
   const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, field);
   char msg[96];
   if (item == NULL && optional) {
@@ -66,21 +68,21 @@ static int parseCount(const cJSON *obj, const char *field, int optional,
   }
   if (item == NULL) {
     snprintf(msg, sizeof msg, "%s is required", field);
-    return parseFail(err, index, field, msg);
+    return parse_fail(err, index, field, msg);
   }
   double v = item->valuedouble;
   if (!cJSON_IsNumber(item) || !isfinite(v) || v != floor(v) || v < 0 ||
       v > CNSM_INT_MAX) {
     snprintf(msg, sizeof msg, "%s must be a non-negative integer", field);
-    return parseFail(err, index, field, msg);
+    return parse_fail(err, index, field, msg);
   }
   *out = (int64_t)v;
   return 0;
 }
 
 /* Validates a finite number in [0, max] (max < 0: no upper bound). */
-static int parseReal(const cJSON *item, const char *field, double max,
-                     long index, double *out, struct cnsm_ingest_error *err) {
+static int parse_real(const cJSON *item, const char *field, double max,
+                      long index, double *out, struct cnsm_ingest_error *err) {
   char msg[96];
   double v = item->valuedouble;
   if (!cJSON_IsNumber(item) || !isfinite(v) || v < 0 || (max >= 0 && v > max)) {
@@ -89,28 +91,29 @@ static int parseReal(const cJSON *item, const char *field, double max,
                field, max);
     else
       snprintf(msg, sizeof msg, "%s must be a finite number >= 0", field);
-    return parseFail(err, index, field, msg);
+    return parse_fail(err, index, field, msg);
   }
   *out = v;
   return 0;
 }
 
 /* Validates one element of "functions" into *d. */
-static int parseEntry(const cJSON *e, long i, struct cnsm_fn_delta *d,
-                      struct cnsm_ingest_error *err) {
+static int parse_entry(const cJSON *e, long i, struct cnsm_fn_delta *d,
+                       struct cnsm_ingest_error *err) {
   if (!cJSON_IsObject(e))
-    return parseFail(err, i, "", "entry must be an object");
+    return parse_fail(err, i, "", "entry must be an object");
   const cJSON *name = cJSON_GetObjectItemCaseSensitive(e, "name");
   if (name == NULL)
-    return parseFail(err, i, "name", "name is required");
-  d->name = parseString(name, i, "name", CNSM_NAME_MAX, err);
+    return parse_fail(err, i, "name", "name is required");
+  d->name = parse_string(name, i, "name", CNSM_NAME_MAX, err);
   if (d->name == NULL)
     return -1;
 
   const cJSON *dep = cJSON_GetObjectItemCaseSensitive(e, "department");
   d->department = NULL;
   if (dep != NULL && !cJSON_IsNull(dep)) {
-    d->department = parseString(dep, i, "department", CNSM_DEPARTMENT_MAX, err);
+    d->department =
+        parse_string(dep, i, "department", CNSM_DEPARTMENT_MAX, err);
     if (d->department == NULL)
       return -1;
   }
@@ -118,19 +121,20 @@ static int parseEntry(const cJSON *e, long i, struct cnsm_fn_delta *d,
   d->has_weight = 0;
   d->value_weight = 1;
   if (w != NULL && !cJSON_IsNull(w)) {
-    if (parseReal(w, "value_weight", CNSM_WEIGHT_MAX, i, &d->value_weight, err))
+    if (parse_real(w, "value_weight", CNSM_WEIGHT_MAX, i, &d->value_weight,
+                   err))
       return -1;
     d->has_weight = 1;
   }
-  if (parseCount(e, "calls", 0, i, &d->calls, err))
+  if (parse_count(e, "calls", 0, i, &d->calls, err))
     return -1;
-  if (parseCount(e, "errors", 1, i, &d->errors, err))
+  if (parse_count(e, "errors", 1, i, &d->errors, err))
     return -1;
   if (d->errors > d->calls)
-    return parseFail(err, i, "errors", "errors must not exceed calls");
+    return parse_fail(err, i, "errors", "errors must not exceed calls");
   const cJSON *t = cJSON_GetObjectItemCaseSensitive(e, "total_ms");
   d->total_ms = 0;
-  if (t != NULL && parseReal(t, "total_ms", CNSM_MS_MAX, i, &d->total_ms, err))
+  if (t != NULL && parse_real(t, "total_ms", CNSM_MS_MAX, i, &d->total_ms, err))
     return -1;
   return 0;
 }
@@ -140,38 +144,38 @@ int cnsm_ingest_parse(const char *body, size_t len, struct cnsm_batch *out,
                       struct cnsm_ingest_error *err) {
   memset(out, 0, sizeof *out);
   if (len > CNSM_BODY_MAX)
-    return parseFail(err, -1, "", "request body too large");
+    return parse_fail(err, -1, "", "request body too large");
   const char *end = NULL;
   cJSON *root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
   if (root == NULL)
-    return parseFail(err, -1, "", "malformed JSON");
+    return parse_fail(err, -1, "", "malformed JSON");
   /* Only whitespace may follow the document. */
   for (const char *p = end; p != NULL && p < body + len; p++) {
     if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {
       cJSON_Delete(root);
-      return parseFail(err, -1, "", "malformed JSON: trailing data");
+      return parse_fail(err, -1, "", "malformed JSON: trailing data");
     }
   }
   if (!cJSON_IsObject(root)) {
     cJSON_Delete(root);
-    return parseFail(err, -1, "", "request must be a JSON object");
+    return parse_fail(err, -1, "", "request must be a JSON object");
   }
   const cJSON *fns = cJSON_GetObjectItemCaseSensitive(root, "functions");
   if (!cJSON_IsArray(fns)) {
     cJSON_Delete(root);
-    return parseFail(err, -1, "functions",
-                     fns ? "functions must be an array"
-                         : "functions is required");
+    return parse_fail(err, -1, "functions",
+                      fns ? "functions must be an array"
+                          : "functions is required");
   }
   size_t n = (size_t)cJSON_GetArraySize(fns);
   struct cnsm_fn_delta *d = calloc(n ? n : 1, sizeof *d);
   if (d == NULL) {
     cJSON_Delete(root);
-    return parseFail(err, -1, "", "out of memory");
+    return parse_fail(err, -1, "", "out of memory");
   }
   long i = 0;
   for (const cJSON *e = fns->child; e != NULL; e = e->next, i++) {
-    if (parseEntry(e, i, &d[i], err)) {
+    if (parse_entry(e, i, &d[i], err)) {
       free(d);
       cJSON_Delete(root);
       return -1;
@@ -185,13 +189,13 @@ int cnsm_ingest_parse(const char *body, size_t len, struct cnsm_batch *out,
 
 /* Checks an Idempotency-Key header value; see ingest.h. */
 int cnsm_idem_key_valid(const char *key) {
-  static const char kExtra[] = "_.:-";
+  static const char k_extra[] = "_.:-";
   size_t n = 0;
   for (; key[n] != '\0'; n++) {
     unsigned char c = (unsigned char)key[n];
     int alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
                 (c >= 'A' && c <= 'Z');
-    if (n >= CNSM_IDEM_MAX || (!alnum && strchr(kExtra, c) == NULL))
+    if (n >= CNSM_IDEM_MAX || (!alnum && strchr(k_extra, c) == NULL))
       return 0;
   }
   return n >= CNSM_IDEM_MIN;

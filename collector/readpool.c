@@ -30,7 +30,7 @@ struct cnsm_readpool {
 };
 
 /* Takes the next job, waiting for one; NULL once stopping and empty. */
-static struct cnsm_read_job *readpoolTake(struct cnsm_readpool *p) {
+static struct cnsm_read_job *readpool_take(struct cnsm_readpool *p) {
   pthread_mutex_lock(&p->mu);
   while (p->head == NULL && !p->stopping)
     pthread_cond_wait(&p->cv, &p->mu);
@@ -46,10 +46,10 @@ static struct cnsm_read_job *readpoolTake(struct cnsm_readpool *p) {
 }
 
 /* A reader thread: runs jobs until the pool stops and drains. */
-static void *readpoolMain(void *arg) {
+static void *readpool_main(void *arg) {
   struct cnsm_readpool *p = arg;
   struct cnsm_read_job *job;
-  while ((job = readpoolTake(p)) != NULL) {
+  while ((job = readpool_take(p)) != NULL) {
     job->run(job, p->store);
     job->done(job);
   }
@@ -75,7 +75,7 @@ int cnsm_readpool_start(const char *db_path, unsigned nthreads,
     return -1;
   }
   for (; p->nthreads < nthreads; p->nthreads++) {
-    if (pthread_create(&p->threads[p->nthreads], NULL, readpoolMain, p) != 0) {
+    if (pthread_create(&p->threads[p->nthreads], NULL, readpool_main, p) != 0) {
       snprintf(err, errlen, "cannot start reader threads");
       cnsm_readpool_stop(p);
       cnsm_readpool_free(p);

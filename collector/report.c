@@ -20,7 +20,7 @@
 
 /* Prints s cut to at most width bytes without splitting a UTF-8
  * character, marking a cut with "~", padded to width. */
-static void reportCell(FILE *out, const char *s, int width) {
+static void report_cell(FILE *out, const char *s, int width) {
   int n = (int)strlen(s);
   if (n <= width) {
     fprintf(out, "%-*s", width, s);
@@ -33,24 +33,24 @@ static void reportCell(FILE *out, const char *s, int width) {
 }
 
 /* One function row of the tables. */
-static void reportFnRow(FILE *out, const struct cnsm_fn_stat *f) {
-  reportCell(out, f->name, 44);
+static void report_fn_row(FILE *out, const struct cnsm_fn_stat *f) {
+  report_cell(out, f->name, 44);
   fputc(' ', out);
-  reportCell(out, f->department, 14);
+  report_cell(out, f->department, 14);
   fprintf(out, " %6g %10lld %8lld %7.2f%% %10.3f %12.6g %5.3f %10.6g\n",
           f->value_weight, (long long)f->calls, (long long)f->errors,
           100 * f->error_rate, f->mean_ms, f->contribution, f->oee, f->debt);
 }
 
-static void reportFnHeader(FILE *out) {
+static void report_fn_header(FILE *out) {
   fprintf(out, "%-44s %-14s %6s %10s %8s %8s %10s %12s %5s %10s\n", "FUNCTION",
           "DEPARTMENT", "WEIGHT", "CALLS", "ERRORS", "ERR%", "MEAN_MS", "VALUE",
           "OEE", "DEBT");
 }
 
 /* Prints one project's roll-ups as tables. */
-static void reportTable(FILE *out, const struct cnsm_rollup *r,
-                        const char *since_text) {
+static void report_table(FILE *out, const struct cnsm_rollup *r,
+                         const char *since_text) {
   fprintf(out, "== project %s, window %s ==\n", r->project, since_text);
   fprintf(out,
           "North-Star Metric (value delivered = sum of weight x successful "
@@ -71,7 +71,7 @@ static void reportTable(FILE *out, const struct cnsm_rollup *r,
           "SHARE", "OEE", "DEBT", "UNDER");
   for (size_t i = 0; i < r->ndept; i++) {
     const struct cnsm_dept_stat *d = &r->dept[i];
-    reportCell(out, d->name, 24);
+    report_cell(out, d->name, 24);
     fprintf(
         out,
         " %6zu %10lld %8lld %7.2f%% %10.3f %12.6g %5.1f%% %5.3f %10.6g %6zu\n",
@@ -81,9 +81,9 @@ static void reportTable(FILE *out, const struct cnsm_rollup *r,
   }
 
   fprintf(out, "\nTop functions by value:\n");
-  reportFnHeader(out);
+  report_fn_header(out);
   for (size_t i = 0; i < r->nfn && i < REPORT_TOP; i++)
-    reportFnRow(out, &r->fn[i]);
+    report_fn_row(out, &r->fn[i]);
   if (r->nfn > REPORT_TOP)
     fprintf(out, "... %zu more (report --json lists them all)\n",
             r->nfn - REPORT_TOP);
@@ -93,8 +93,8 @@ static void reportTable(FILE *out, const struct cnsm_rollup *r,
   for (size_t i = 0; i < r->nfn; i++)
     if (r->fn[i].debt > 0) {
       if (!any)
-        reportFnHeader(out);
-      reportFnRow(out, &r->fn[i]);
+        report_fn_header(out);
+      report_fn_row(out, &r->fn[i]);
       any = 1;
     }
   if (!any)
@@ -108,7 +108,7 @@ static void reportTable(FILE *out, const struct cnsm_rollup *r,
       fprintf(out, "  %-6s %10lld  ",
               r->fn[i].use == CNSM_USE_NEVER ? "never" : "rare",
               (long long)r->fn[i].calls);
-      reportCell(out, r->fn[i].name, 60);
+      report_cell(out, r->fn[i].name, 60);
       fprintf(out, " %s\n", r->fn[i].department);
       any = 1;
     }
@@ -140,7 +140,7 @@ int cnsm_report_run(sqlite3 *db, const char *project, int64_t since,
     else if (json)
       cJSON_AddItemToArray(arr, cnsm_rollup_json(&r, 0));
     else
-      reportTable(out, &r, since_text);
+      report_table(out, &r, since_text);
     cnsm_rollup_free(&r);
   }
   for (size_t i = 0; i < n; i++)

@@ -27,7 +27,7 @@ static void rollup_sort(void *base, size_t n, size_t size,
 }
 
 /* strdup of a column, "" for NULL. */
-static char *rollupText(sqlite3_stmt *st, int col) {
+static char *rollup_text(sqlite3_stmt *st, int col) {
   const unsigned char *t = sqlite3_column_text(st, col);
   return strdup(t ? (const char *)t : "");
 }
@@ -53,21 +53,21 @@ int cnsm_rollup_projects(sqlite3 *db, char ***names, size_t *n) {
         break;
       *names = grown;
     }
-    (*names)[(*n)++] = rollupText(st, 0);
+    (*names)[(*n)++] = rollup_text(st, 0);
   }
   sqlite3_finalize(st);
   return rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* Orders functions by department, then name. */
-static int rollupByDepartment(const void *a, const void *b) {
+static int rollup_by_department(const void *a, const void *b) {
   const struct cnsm_fn_stat *x = a, *y = b;
   int c = strcmp(x->department, y->department);
   return c ? c : strcmp(x->name, y->name);
 }
 
 /* Orders functions by contribution (descending), then name. */
-static int rollupByContribution(const void *a, const void *b) {
+static int rollup_by_contribution(const void *a, const void *b) {
   const struct cnsm_fn_stat *x = a, *y = b;
   if (x->contribution != y->contribution)
     return x->contribution < y->contribution ? 1 : -1;
@@ -75,28 +75,28 @@ static int rollupByContribution(const void *a, const void *b) {
 }
 
 /* Orders departments by contribution (descending), then name. */
-static int rollupDeptOrder(const void *a, const void *b) {
+static int rollup_dept_order(const void *a, const void *b) {
   const struct cnsm_dept_stat *x = a, *y = b;
   if (x->contribution != y->contribution)
     return x->contribution < y->contribution ? 1 : -1;
   return strcmp(x->name, y->name);
 }
 
-static int rollupDoubleCmp(const void *a, const void *b) {
+static int rollup_double_cmp(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
 }
 
 /* Median of v[0..n) (sorts v); 0 for n = 0. */
-static double rollupMedian(double *v, size_t n) {
+static double rollup_median(double *v, size_t n) {
   if (n == 0)
     return 0;
-  rollup_sort(v, n, sizeof *v, rollupDoubleCmp);
+  rollup_sort(v, n, sizeof *v, rollup_double_cmp);
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* Reads per function sums over [from, now]. */
-static int rollupLoad(sqlite3 *db, struct cnsm_rollup *r) {
+static int rollup_load(sqlite3 *db, struct cnsm_rollup *r) {
   sqlite3_stmt *st;
   if (sqlite3_prepare_v2(
           db,
@@ -122,8 +122,8 @@ static int rollupLoad(sqlite3 *db, struct cnsm_rollup *r) {
     }
     struct cnsm_fn_stat *f = &r->fn[r->nfn++];
     memset(f, 0, sizeof *f);
-    f->name = rollupText(st, 0);
-    f->department = rollupText(st, 1);
+    f->name = rollup_text(st, 0);
+    f->department = rollup_text(st, 1);
     f->value_weight = sqlite3_column_double(st, 2);
     f->calls = sqlite3_column_int64(st, 3);
     f->errors = sqlite3_column_int64(st, 4);
@@ -134,13 +134,13 @@ static int rollupLoad(sqlite3 *db, struct cnsm_rollup *r) {
 }
 
 /* Scores every function (docs/metrics.md, "Per function").  Leaves the
- * functions sorted by department, as rollupDepartments expects. */
-static void rollupScore(struct cnsm_rollup *r) {
+ * functions sorted by department, as rollup_departments expects. */
+static void rollup_score(struct cnsm_rollup *r) {
   int64_t cmax = 0;
   for (size_t i = 0; i < r->nfn; i++)
     if (r->fn[i].calls > cmax)
       cmax = r->fn[i].calls;
-  rollup_sort(r->fn, r->nfn, sizeof *r->fn, rollupByDepartment);
+  rollup_sort(r->fn, r->nfn, sizeof *r->fn, rollup_by_department);
   double *lat = malloc((r->nfn ? r->nfn : 1) * sizeof *lat);
   for (size_t i = 0, j; i < r->nfn; i = j) {
     size_t nlat = 0;
@@ -155,7 +155,7 @@ static void rollupScore(struct cnsm_rollup *r) {
           lat[nlat++] = f->mean_ms;
       }
     }
-    double median = lat ? rollupMedian(lat, nlat) : 0;
+    double median = lat ? rollup_median(lat, nlat) : 0;
     for (size_t k = i; k < j; k++) {
       struct cnsm_fn_stat *f = &r->fn[k];
       f->contribution = f->value_weight * (double)(f->calls - f->errors);
@@ -178,7 +178,8 @@ static void rollupScore(struct cnsm_rollup *r) {
 }
 
 /* Adds function f into the department (or project) totals d. */
-static void rollupFold(struct cnsm_dept_stat *d, const struct cnsm_fn_stat *f) {
+static void rollup_fold(struct cnsm_dept_stat *d,
+                        const struct cnsm_fn_stat *f) {
   d->functions++;
   d->called += f->calls > 0;
   d->underused += f->use != CNSM_USE_OK;
@@ -187,11 +188,11 @@ static void rollupFold(struct cnsm_dept_stat *d, const struct cnsm_fn_stat *f) {
   d->total_ms += f->total_ms;
   d->contribution += f->contribution;
   d->debt += f->debt;
-  d->oee += (double)f->calls * f->oee; /* divided by calls in rollupFinish */
+  d->oee += (double)f->calls * f->oee; /* divided by calls in rollup_finish */
 }
 
 /* Turns the sums in d into rates and shares. */
-static void rollupFinish(struct cnsm_dept_stat *d, double project_value) {
+static void rollup_finish(struct cnsm_dept_stat *d, double project_value) {
   if (d->calls > 0) {
     d->error_rate = (double)d->errors / (double)d->calls;
     d->mean_ms = d->total_ms / (double)d->calls;
@@ -202,7 +203,7 @@ static void rollupFinish(struct cnsm_dept_stat *d, double project_value) {
 
 /* Builds department and project totals from the scored functions (which
  * are sorted by department at this point). */
-static int rollupDepartments(struct cnsm_rollup *r) {
+static int rollup_departments(struct cnsm_rollup *r) {
   r->dept = calloc(r->nfn ? r->nfn : 1, sizeof *r->dept);
   if (r->dept == NULL)
     return -1;
@@ -212,33 +213,33 @@ static int rollupDepartments(struct cnsm_rollup *r) {
     d->name = strdup(r->fn[i].department);
     size_t nlat = 0;
     for (j = i; j < r->nfn && strcmp(r->fn[j].department, d->name) == 0; j++) {
-      rollupFold(d, &r->fn[j]);
-      rollupFold(&r->total, &r->fn[j]);
+      rollup_fold(d, &r->fn[j]);
+      rollup_fold(&r->total, &r->fn[j]);
       if (r->fn[j].calls > 0 && lat)
         lat[nlat++] = r->fn[j].mean_ms;
     }
-    d->median_ms = lat ? rollupMedian(lat, nlat) : 0;
+    d->median_ms = lat ? rollup_median(lat, nlat) : 0;
   }
   if (lat != NULL) { /* the project's median over all called functions */
     size_t nlat = 0;
     for (size_t i = 0; i < r->nfn; i++)
       if (r->fn[i].calls > 0)
         lat[nlat++] = r->fn[i].mean_ms;
-    r->total.median_ms = rollupMedian(lat, nlat);
+    r->total.median_ms = rollup_median(lat, nlat);
   }
   free(lat);
   r->nsm = r->total.contribution;
   for (size_t k = 0; k < r->ndept; k++)
-    rollupFinish(&r->dept[k], r->nsm);
-  rollupFinish(&r->total, r->nsm);
-  rollup_sort(r->dept, r->ndept, sizeof *r->dept, rollupDeptOrder);
-  rollup_sort(r->fn, r->nfn, sizeof *r->fn, rollupByContribution);
+    rollup_finish(&r->dept[k], r->nsm);
+  rollup_finish(&r->total, r->nsm);
+  rollup_sort(r->dept, r->ndept, sizeof *r->dept, rollup_dept_order);
+  rollup_sort(r->fn, r->nfn, sizeof *r->fn, rollup_by_contribution);
   return 0;
 }
 
 /* Sums w x (calls - errors) over [lo, hi) buckets; *out gets the value. */
-static int rollupValueBetween(sqlite3 *db, const char *project, int64_t lo,
-                              int64_t hi, double *out) {
+static int rollup_value_between(sqlite3 *db, const char *project, int64_t lo,
+                                int64_t hi, double *out) {
   sqlite3_stmt *st;
   if (sqlite3_prepare_v2(
           db,
@@ -260,7 +261,7 @@ static int rollupValueBetween(sqlite3 *db, const char *project, int64_t lo,
 
 /* Fills the North-Star trend: at most CNSM_TREND_POINTS steps of whole
  * minutes covering [from, now]. */
-static int rollupTrend(sqlite3 *db, struct cnsm_rollup *r) {
+static int rollup_trend(sqlite3 *db, struct cnsm_rollup *r) {
   int64_t last = r->now - r->now % 60;
   int64_t minutes = (last - r->from) / 60 + 1;
   r->step = 60 * ((minutes + CNSM_TREND_POINTS - 1) / CNSM_TREND_POINTS);
@@ -294,7 +295,7 @@ static int rollupTrend(sqlite3 *db, struct cnsm_rollup *r) {
 
 /* The first bucket of the window: now - since rounded down to a minute,
  * or the project's oldest bucket when since is 0. */
-static int rollupWindowStart(sqlite3 *db, struct cnsm_rollup *r) {
+static int rollup_window_start(sqlite3 *db, struct cnsm_rollup *r) {
   if (r->since > 0) {
     int64_t t = r->now - r->since;
     r->from = t - ((t % 60) + 60) % 60;
@@ -324,13 +325,13 @@ int cnsm_rollup_compute(sqlite3 *db, const char *project, int64_t since,
   if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
     return -1;
   int rc = -1;
-  if (rollupWindowStart(db, r) == 0 && rollupLoad(db, r) == 0 &&
-      rollupTrend(db, r) == 0) {
-    rollupScore(r);
-    rc = rollupDepartments(r);
+  if (rollup_window_start(db, r) == 0 && rollup_load(db, r) == 0 &&
+      rollup_trend(db, r) == 0) {
+    rollup_score(r);
+    rc = rollup_departments(r);
     if (rc == 0 && since > 0) {
-      rc = rollupValueBetween(db, project, r->from - (now - r->from), r->from,
-                              &r->nsm_previous);
+      rc = rollup_value_between(db, project, r->from - (now - r->from), r->from,
+                                &r->nsm_previous);
       r->has_previous = rc == 0;
     }
   }
@@ -354,11 +355,11 @@ void cnsm_rollup_free(struct cnsm_rollup *r) {
   memset(r, 0, sizeof *r);
 }
 
-static const char *const kUseNames[] = {"used", "never", "rare"};
+static const char *const k_use_names[] = {"used", "never", "rare"};
 
 /* Adds n number fields keys[i] = vals[i] to o. */
-static void rollupNumbers(cJSON *o, const char *const *keys, const double *vals,
-                          size_t n) {
+static void rollup_numbers(cJSON *o, const char *const *keys,
+                           const double *vals, size_t n) {
   for (size_t i = 0; i < n; i++)
     cJSON_AddNumberToObject(o, keys[i], vals[i]);
 }
@@ -367,7 +368,7 @@ static void rollupNumbers(cJSON *o, const char *const *keys, const double *vals,
  * numbers with 15 significant digits when that reads back within a
  * relative epsilon, which rounds counts past 10^15 (2^53 - 1 printed as
  * 9007199254740990).  Counts are at most 2^53 - 1 (store_totals.c). */
-static void rollupExactCounts(cJSON *o, int64_t calls, int64_t errors) {
+static void rollup_exact_counts(cJSON *o, int64_t calls, int64_t errors) {
   char buf[32];
   snprintf(buf, sizeof buf, "%lld", (long long)calls);
   cJSON_ReplaceItemInObjectCaseSensitive(o, "calls", cJSON_CreateRaw(buf));
@@ -376,7 +377,7 @@ static void rollupExactCounts(cJSON *o, int64_t calls, int64_t errors) {
 }
 
 /* One function as a JSON object. */
-static cJSON *rollupFnJson(const struct cnsm_fn_stat *f) {
+static cJSON *rollup_fn_json(const struct cnsm_fn_stat *f) {
   static const char *const keys[] = {
       "value_weight", "calls",   "errors",       "error_rate",
       "total_ms",     "mean_ms", "contribution", "utilisation",
@@ -388,14 +389,15 @@ static cJSON *rollupFnJson(const struct cnsm_fn_stat *f) {
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "name", f->name);
   cJSON_AddStringToObject(o, "department", f->department);
-  rollupNumbers(o, keys, vals, sizeof vals / sizeof *vals);
-  rollupExactCounts(o, f->calls, f->errors);
-  cJSON_AddStringToObject(o, "use", kUseNames[f->use]);
+  rollup_numbers(o, keys, vals, sizeof vals / sizeof *vals);
+  rollup_exact_counts(o, f->calls, f->errors);
+  cJSON_AddStringToObject(o, "use", k_use_names[f->use]);
   return o;
 }
 
 /* One department (or the project totals) as a JSON object. */
-static cJSON *rollupDeptJson(const struct cnsm_dept_stat *d, const char *key) {
+static cJSON *rollup_dept_json(const struct cnsm_dept_stat *d,
+                               const char *key) {
   static const char *const keys[] = {
       "functions",   "called",   "underused", "calls",     "errors",
       "error_rate",  "total_ms", "mean_ms",   "median_ms", "contribution",
@@ -415,13 +417,13 @@ static cJSON *rollupDeptJson(const struct cnsm_dept_stat *d, const char *key) {
                          d->debt};
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, key, d->name);
-  rollupNumbers(o, keys, vals, sizeof vals / sizeof *vals);
-  rollupExactCounts(o, d->calls, d->errors);
+  rollup_numbers(o, keys, vals, sizeof vals / sizeof *vals);
+  rollup_exact_counts(o, d->calls, d->errors);
   return o;
 }
 
 /* Orders function pointers by debt (descending), then name. */
-static int rollupByDebt(const void *a, const void *b) {
+static int rollup_by_debt(const void *a, const void *b) {
   const struct cnsm_fn_stat *x = *(const struct cnsm_fn_stat *const *)a;
   const struct cnsm_fn_stat *y = *(const struct cnsm_fn_stat *const *)b;
   if (x->debt != y->debt)
@@ -431,8 +433,8 @@ static int rollupByDebt(const void *a, const void *b) {
 
 /* The heatmap: one row per department (in department order), its
  * functions with debt > 0 as cells by debt, intensity = debt / max. */
-static cJSON *rollupHeatmapJson(const struct cnsm_rollup *r,
-                                const struct cnsm_fn_stat **by_debt) {
+static cJSON *rollup_heatmap_json(const struct cnsm_rollup *r,
+                                  const struct cnsm_fn_stat **by_debt) {
   double max = r->nfn ? by_debt[0]->debt : 0;
   cJSON *h = cJSON_CreateObject();
   cJSON_AddNumberToObject(h, "max_debt", max);
@@ -485,11 +487,11 @@ cJSON *cnsm_rollup_json(const struct cnsm_rollup *r, size_t fn_limit) {
     cJSON_AddNumberToObject(p, "value", r->trend[i].value);
     cJSON_AddItemToArray(trend, p);
   }
-  cJSON_AddItemToObject(o, "totals", rollupDeptJson(&r->total, "project"));
+  cJSON_AddItemToObject(o, "totals", rollup_dept_json(&r->total, "project"));
 
   cJSON *deps = cJSON_AddArrayToObject(o, "departments");
   for (size_t i = 0; i < r->ndept; i++)
-    cJSON_AddItemToArray(deps, rollupDeptJson(&r->dept[i], "department"));
+    cJSON_AddItemToArray(deps, rollup_dept_json(&r->dept[i], "department"));
 
   cJSON *fns = cJSON_AddArrayToObject(o, "functions");
   cJSON *top = cJSON_AddArrayToObject(o, "top_contributors");
@@ -497,15 +499,15 @@ cJSON *cnsm_rollup_json(const struct cnsm_rollup *r, size_t fn_limit) {
   for (size_t i = 0; i < r->nfn; i++) {
     const struct cnsm_fn_stat *f = &r->fn[i];
     if (fn_limit == 0 || i < fn_limit)
-      cJSON_AddItemToArray(fns, rollupFnJson(f));
+      cJSON_AddItemToArray(fns, rollup_fn_json(f));
     if (i < 10 && f->contribution > 0)
-      cJSON_AddItemToArray(top, rollupFnJson(f));
+      cJSON_AddItemToArray(top, rollup_fn_json(f));
   }
   /* Underused, least used first: iterate from the tail (lowest value). */
   size_t nunder = 0;
   for (size_t i = r->nfn; i-- > 0 && nunder < 50;)
     if (r->fn[i].use != CNSM_USE_OK) {
-      cJSON_AddItemToArray(under, rollupFnJson(&r->fn[i]));
+      cJSON_AddItemToArray(under, rollup_fn_json(&r->fn[i]));
       nunder++;
     }
   cJSON_AddNumberToObject(o, "functions_total", (double)r->nfn);
@@ -516,11 +518,11 @@ cJSON *cnsm_rollup_json(const struct cnsm_rollup *r, size_t fn_limit) {
     for (size_t i = 0; i < r->nfn; i++)
       by_debt[i] = &r->fn[i];
     rollup_sort(by_debt, r->nfn, sizeof *by_debt, // NOLINT: pointers
-                rollupByDebt);
+                rollup_by_debt);
     cJSON *debt = cJSON_AddArrayToObject(o, "debt");
     for (size_t i = 0; i < r->nfn && i < 10 && by_debt[i]->debt > 0; i++)
-      cJSON_AddItemToArray(debt, rollupFnJson(by_debt[i]));
-    cJSON_AddItemToObject(o, "heatmap", rollupHeatmapJson(r, by_debt));
+      cJSON_AddItemToArray(debt, rollup_fn_json(by_debt[i]));
+    cJSON_AddItemToObject(o, "heatmap", rollup_heatmap_json(r, by_debt));
     free(by_debt);
   }
   return o;

@@ -4,7 +4,7 @@
  *
  * How it works: MHD runs a pool of worker threads, each with its own
  * SQLite connection from the store's pool.  Every request gets a small
- * context (connCtx).  For POST /codensm/ingest the key and content type
+ * context (conn_ctx).  For POST /codensm/ingest the key and content type
  * are checked as soon as the headers are in (cnsm_ingest_precheck); the
  * body is then accumulated up to CNSM_BODY_MAX, or read and discarded
  * when the request is already refused or too large, so clients always
@@ -56,7 +56,7 @@
 #define SERVER_READ_QUEUE 64u     /* heavy reads waiting; more: 503 */
 
 /* A heavy read handed to the read pool; see readpool.h. */
-struct serverReadJob {
+struct server_read_job {
   struct cnsm_read_job base; /* first: the pool sees only this */
   struct MHD_Connection *conn;
   char *url, *project, *since, *limit;
@@ -64,7 +64,7 @@ struct serverReadJob {
 };
 
 /* Per request state, from the first call of the handler to completion. */
-struct connCtx {
+struct conn_ctx {
   double t0;
   char method[8];
   char path[256];
@@ -76,20 +76,20 @@ struct connCtx {
   struct cnsm_reply pre; /* the early refusal */
   char project[160];
   const char *encoding;
-  const char *idem_key;      /* Idempotency-Key header, or NULL */
-  struct serverReadJob *job; /* a heavy read in the read pool */
+  const char *idem_key;        /* Idempotency-Key header, or NULL */
+  struct server_read_job *job; /* a heavy read in the read pool */
   char *buf;
   size_t len, cap, drained;
 };
 
-struct serverState {
+struct server_state {
   struct cnsm_store *store;
   struct cnsm_readpool *readers;
 };
 
 /* Set once shutdown starts: replies then ask clients to close their
  * keep-alive connections, so draining does not wait on idle ones. */
-static atomic_int serverStopping;
+static atomic_int server_stopping;
 
 /* See reply.h. */
 void cnsm_reply_set(struct cnsm_reply *r, unsigned status,
@@ -118,8 +118,8 @@ void cnsm_reply_error(struct cnsm_reply *r, unsigned status,
 }
 
 /* Sends a reply and records its status and size for the log line. */
-static enum MHD_Result serverSend(struct MHD_Connection *c, struct connCtx *ctx,
-                                  struct cnsm_reply *r) {
+static enum MHD_Result server_send(struct MHD_Connection *c,
+                                   struct conn_ctx *ctx, struct cnsm_reply *r) {
   struct MHD_Response *resp = MHD_create_response_from_buffer(
       r->len, r->body,
       r->is_static ? MHD_RESPMEM_PERSISTENT : MHD_RESPMEM_MUST_FREE);
@@ -131,7 +131,7 @@ static enum MHD_Result serverSend(struct MHD_Connection *c, struct connCtx *ctx,
   MHD_add_response_header(resp, "Content-Type", r->content_type);
   MHD_add_response_header(resp, "Cache-Control", "no-store");
   MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-  if (atomic_load(&serverStopping))
+  if (atomic_load(&server_stopping))
     MHD_add_response_header(resp, "Connection", "close");
   if (r->status == 405)
     MHD_add_response_header(resp, "Allow", ctx->ingest ? "POST" : "GET, HEAD");
@@ -150,14 +150,14 @@ static enum MHD_Result serverSend(struct MHD_Connection *c, struct connCtx *ctx,
 }
 
 /* Is url one of the heavy reads that run on the read pool? */
-static int serverIsHeavy(const char *url) {
+static int server_is_heavy(const char *url) {
   return strcmp(url, "/api/projects") == 0 || strcmp(url, "/api/report") == 0 ||
          strcmp(url, "/metrics") == 0;
 }
 
 /* Runs a heavy read on a reader thread with the pool's connection. */
-static void serverReadRun(struct cnsm_read_job *base, struct cnsm_store *st) {
-  struct serverReadJob *j = (struct serverReadJob *)base;
+static void server_read_run(struct cnsm_read_job *base, struct cnsm_store *st) {
+  struct server_read_job *j = (struct server_read_job *)base;
   if (strcmp(j->url, "/api/projects") == 0)
     cnsm_api_projects(st, &j->reply);
   else if (strcmp(j->url, "/api/report") == 0)
@@ -167,15 +167,15 @@ static void serverReadRun(struct cnsm_read_job *base, struct cnsm_store *st) {
 }
 
 /* Hands the answer back: the connection's handler runs again. */
-static void serverReadDone(struct cnsm_read_job *base) {
-  MHD_resume_connection(((struct serverReadJob *)base)->conn);
+static void server_read_done(struct cnsm_read_job *base) {
+  MHD_resume_connection(((struct server_read_job *)base)->conn);
 }
 
 /* strdup that keeps NULL. */
-static char *serverDup(const char *s) { return s ? strdup(s) : NULL; }
+static char *server_dup(const char *s) { return s ? strdup(s) : NULL; }
 
 /* Frees a read job and its unsent answer. */
-static void serverReadFree(struct serverReadJob *j) {
+static void server_read_free(struct server_read_job *j) {
   if (j == NULL)
     return;
   if (!j->reply.is_static)
@@ -189,21 +189,21 @@ static void serverReadFree(struct serverReadJob *j) {
 
 /* Suspends the connection and queues its heavy read; if the pool is
  * full, resumes it at once with a 503.  Returns 0, -1 out of memory. */
-static int serverDefer(struct serverState *s, struct MHD_Connection *c,
-                       struct connCtx *ctx, const char *url) {
-  struct serverReadJob *j = calloc(1, sizeof *j);
+static int server_defer(struct server_state *s, struct MHD_Connection *c,
+                        struct conn_ctx *ctx, const char *url) {
+  struct server_read_job *j = calloc(1, sizeof *j);
   if (j == NULL)
     return -1;
-  j->base.run = serverReadRun;
-  j->base.done = serverReadDone;
+  j->base.run = server_read_run;
+  j->base.done = server_read_done;
   j->conn = c;
   j->url = strdup(url);
-  j->project = serverDup(
+  j->project = server_dup(
       MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "project"));
-  j->since =
-      serverDup(MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "since"));
-  j->limit =
-      serverDup(MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit"));
+  j->since = server_dup(
+      MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "since"));
+  j->limit = server_dup(
+      MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit"));
   ctx->job = j;
   MHD_suspend_connection(c); /* before queueing: done() may run at once */
   if (cnsm_readpool_submit(s->readers, &j->base) != 0) {
@@ -214,7 +214,7 @@ static int serverDefer(struct serverState *s, struct MHD_Connection *c,
 }
 
 /* GET /healthz: 200 {"ok":true}, or 503 when the database is gone. */
-static void serverHealth(struct serverState *s, struct cnsm_reply *r) {
+static void server_health(struct server_state *s, struct cnsm_reply *r) {
   char why[512];
   if (cnsm_store_health(s->store, why, sizeof why) == 0) {
     cnsm_reply_set(r, 200, "application/json", strdup("{\"ok\":true}"));
@@ -228,12 +228,12 @@ static void serverHealth(struct serverState *s, struct cnsm_reply *r) {
 }
 
 /* Routes a complete GET/HEAD request to a light read-only handler. */
-static void serverRouteGet(struct serverState *s, const char *url,
-                           struct cnsm_reply *r) {
+static void server_route_get(struct server_state *s, const char *url,
+                             struct cnsm_reply *r) {
   if (strcmp(url, "/") == 0 || strcmp(url, "/index.html") == 0) {
     cnsm_dashboard_page(r);
   } else if (strcmp(url, "/healthz") == 0) {
-    serverHealth(s, r);
+    server_health(s, r);
   } else {
     cnsm_reply_error(r, 404, "not found");
   }
@@ -241,10 +241,10 @@ static void serverRouteGet(struct serverState *s, const char *url,
 
 /* First call for a request: set up its context and, for ingest, decide
  * at once whether it is refused (bad key, content type, size). */
-static struct connCtx *serverBegin(struct serverState *s,
-                                   struct MHD_Connection *c, const char *url,
-                                   const char *method) {
-  struct connCtx *ctx = calloc(1, sizeof *ctx);
+static struct conn_ctx *server_begin(struct server_state *s,
+                                     struct MHD_Connection *c, const char *url,
+                                     const char *method) {
+  struct conn_ctx *ctx = calloc(1, sizeof *ctx);
   if (ctx == NULL)
     return NULL;
   ctx->t0 = cnsm_mono_ms();
@@ -274,7 +274,7 @@ static struct connCtx *serverBegin(struct serverState *s,
 
 /* Takes a chunk of an ingest body: keeps it, or drains it if the request
  * is refused or past the limit.  Returns 0, or -1 to drop the connection. */
-static int serverAccumulate(struct connCtx *ctx, const char *data, size_t n) {
+static int server_accumulate(struct conn_ctx *ctx, const char *data, size_t n) {
   if (ctx->refused || ctx->too_large) {
     ctx->drained += n;
     return ctx->drained > SERVER_DISCARD_MAX ? -1 : 0;
@@ -303,20 +303,20 @@ static int serverAccumulate(struct connCtx *ctx, const char *data, size_t n) {
 
 /* The MHD access handler: called once with headers, once per body chunk
  * and once more when the body is complete. */
-static enum MHD_Result serverHandle(void *cls, struct MHD_Connection *c,
-                                    const char *url, const char *method,
-                                    const char *version, const char *data,
-                                    size_t *data_size, void **con_cls) {
+static enum MHD_Result server_handle(void *cls, struct MHD_Connection *c,
+                                     const char *url, const char *method,
+                                     const char *version, const char *data,
+                                     size_t *data_size, void **con_cls) {
   (void)version;
-  struct serverState *s = cls;
-  struct connCtx *ctx = *con_cls;
+  struct server_state *s = cls;
+  struct conn_ctx *ctx = *con_cls;
   if (ctx == NULL) {
-    ctx = serverBegin(s, c, url, method);
+    ctx = server_begin(s, c, url, method);
     *con_cls = ctx;
     return ctx ? MHD_YES : MHD_NO;
   }
   if (*data_size > 0) {
-    if (serverAccumulate(ctx, data, *data_size) != 0)
+    if (server_accumulate(ctx, data, *data_size) != 0)
       return MHD_NO;
     *data_size = 0;
     return MHD_YES;
@@ -338,22 +338,23 @@ static enum MHD_Result serverHandle(void *cls, struct MHD_Connection *c,
   } else if (ctx->ingest) {
     cnsm_ingest_commit(s->store, ctx->project, ctx->encoding, ctx->idem_key,
                        ctx->buf ? ctx->buf : "", ctx->len, &r);
-  } else if (is_get && serverIsHeavy(url)) {
-    return serverDefer(s, c, ctx, url) == 0 ? MHD_YES : MHD_NO;
+  } else if (is_get && server_is_heavy(url)) {
+    return server_defer(s, c, ctx, url) == 0 ? MHD_YES : MHD_NO;
   } else if (is_get) {
-    serverRouteGet(s, url, &r);
+    server_route_get(s, url, &r);
   } else {
     cnsm_reply_error(&r, 405, "method not allowed");
   }
-  return serverSend(c, ctx, &r);
+  return server_send(c, ctx, &r);
 }
 
 /* Completion callback: writes the request's log line, frees its state. */
-static void serverCompleted(void *cls, struct MHD_Connection *c, void **con_cls,
-                            enum MHD_RequestTerminationCode toe) {
+static void server_completed(void *cls, struct MHD_Connection *c,
+                             void **con_cls,
+                             enum MHD_RequestTerminationCode toe) {
   (void)cls;
   (void)c;
-  struct connCtx *ctx = *con_cls;
+  struct conn_ctx *ctx = *con_cls;
   if (ctx == NULL)
     return;
   fprintf(stderr, "%s %s %u %zu %.3fms%s\n", ctx->method, ctx->path,
@@ -361,14 +362,14 @@ static void serverCompleted(void *cls, struct MHD_Connection *c, void **con_cls,
           toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
   if (!ctx->pre.is_static)
     free(ctx->pre.body);
-  serverReadFree(ctx->job);
+  server_read_free(ctx->job);
   free(ctx->buf);
   free(ctx);
   *con_cls = NULL;
 }
 
 /* Reads a whole file into a malloc'd NUL-terminated string. */
-static char *serverSlurp(const char *path) {
+static char *server_slurp(const char *path) {
   FILE *f = fopen(path, "rb");
   if (f == NULL)
     return NULL;
@@ -393,8 +394,8 @@ static char *serverSlurp(const char *path) {
 }
 
 /* Resolves HOST:PORT, [V6]:PORT or PORT (host 127.0.0.1) into *ss. */
-static int serverResolve(const char *listen, struct sockaddr_storage *ss,
-                         socklen_t *sslen) {
+static int server_resolve(const char *listen, struct sockaddr_storage *ss,
+                          socklen_t *sslen) {
   char host[256] = "127.0.0.1", port[16];
   const char *colon = strrchr(listen, ':');
   if (listen[0] == '[') {
@@ -425,7 +426,7 @@ static int serverResolve(const char *listen, struct sockaddr_storage *ss,
 /* Raises the soft limit on open files to the hard one and returns how
  * many connections fit in it: at most SERVER_CONN_MAX, keeping
  * SERVER_FD_RESERVE files for everything else. */
-static unsigned serverConnectionBudget(void) {
+static unsigned server_connection_budget(void) {
   struct rlimit rl;
   if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
     return 1000;
@@ -447,13 +448,13 @@ static unsigned serverConnectionBudget(void) {
 }
 
 /* Waits for SIGINT/SIGTERM, then drains and stops the daemon. */
-static void serverWaitAndStop(struct MHD_Daemon *d, struct serverState *s,
-                              const sigset_t *set) {
+static void server_wait_and_stop(struct MHD_Daemon *d, struct server_state *s,
+                                 const sigset_t *set) {
   int sig = 0;
   sigwait(set, &sig);
   fprintf(stderr, "codensm-collector: %s received, stopping\n",
           sig == SIGINT ? "SIGINT" : "SIGTERM");
-  atomic_store(&serverStopping, 1);
+  atomic_store(&server_stopping, 1);
   MHD_socket ls = MHD_quiesce_daemon(d);
   if (ls != MHD_INVALID_SOCKET)
     close(ls);
@@ -473,7 +474,7 @@ static void serverWaitAndStop(struct MHD_Daemon *d, struct serverState *s,
 int cnsm_server_run(const struct cnsm_server_opts *o) {
   struct sockaddr_storage ss;
   socklen_t sslen;
-  if (serverResolve(o->listen, &ss, &sslen) != 0) {
+  if (server_resolve(o->listen, &ss, &sslen) != 0) {
     fprintf(stderr, "codensm-collector: cannot resolve --listen %s\n",
             o->listen);
     return 2;
@@ -485,8 +486,8 @@ int cnsm_server_run(const struct cnsm_server_opts *o) {
   }
   char *cert = NULL, *key = NULL;
   if (o->tls_cert != NULL) {
-    cert = serverSlurp(o->tls_cert);
-    key = serverSlurp(o->tls_key);
+    cert = server_slurp(o->tls_cert);
+    key = server_slurp(o->tls_key);
     if (cert == NULL || key == NULL) {
       fprintf(stderr, "codensm-collector: cannot read %s\n",
               cert == NULL ? o->tls_cert : o->tls_key);
@@ -495,7 +496,7 @@ int cnsm_server_run(const struct cnsm_server_opts *o) {
       return 2;
     }
   }
-  struct serverState s = {NULL, NULL};
+  struct server_state s = {NULL, NULL};
   char err[512];
   unsigned threads = o->threads ? o->threads : 4;
   if (cnsm_store_open(o->db_path, (int)threads, CNSM_STORE_CREATE, &s.store,
@@ -529,12 +530,12 @@ int cnsm_server_run(const struct cnsm_server_opts *o) {
   if (cert != NULL)
     flags |= MHD_USE_TLS;
   struct MHD_Daemon *d = MHD_start_daemon(
-      flags, 0, NULL, NULL, serverHandle, &s, MHD_OPTION_SOCK_ADDR,
+      flags, 0, NULL, NULL, server_handle, &s, MHD_OPTION_SOCK_ADDR,
       (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
       MHD_OPTION_CONNECTION_TIMEOUT, SERVER_IDLE_TIMEOUT_S,
-      MHD_OPTION_CONNECTION_LIMIT, serverConnectionBudget(),
+      MHD_OPTION_CONNECTION_LIMIT, server_connection_budget(),
       MHD_OPTION_PER_IP_CONNECTION_LIMIT, SERVER_CONN_PER_IP,
-      MHD_OPTION_NOTIFY_COMPLETED, serverCompleted, (void *)&s,
+      MHD_OPTION_NOTIFY_COMPLETED, server_completed, (void *)&s,
       cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
       MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
   if (d == NULL) {
@@ -557,7 +558,7 @@ int cnsm_server_run(const struct cnsm_server_opts *o) {
   fprintf(stderr, "codensm-collector: listening on %s://%s%s%s:%u (db %s)\n",
           cert ? "https" : "http", v6 ? "[" : "", host, v6 ? "]" : "",
           info ? (unsigned)info->port : 0u, o->db_path);
-  serverWaitAndStop(d, &s, &set);
+  server_wait_and_stop(d, &s, &set);
   cnsm_readpool_free(s.readers);
   cnsm_store_close(s.store);
   free(cert);

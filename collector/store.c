@@ -100,7 +100,7 @@ static const char *const migrations[CNSM_SCHEMA_VERSION] = {
 };
 
 /* Brings the schema to CNSM_SCHEMA_VERSION inside one transaction. */
-static int storeMigrate(sqlite3 *db, char *err, size_t errlen) {
+static int store_migrate(sqlite3 *db, char *err, size_t errlen) {
   if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
     snprintf(err, errlen, "cannot lock database: %s", sqlite3_errmsg(db));
     return -1;
@@ -139,8 +139,8 @@ static int storeMigrate(sqlite3 *db, char *err, size_t errlen) {
 }
 
 /* Opens one connection with the collector's settings. */
-static sqlite3 *storeConnect(const char *path, int flags, char *err,
-                             size_t errlen) {
+static sqlite3 *store_connect(const char *path, int flags, char *err,
+                              size_t errlen) {
   sqlite3 *db = NULL;
   int rc = sqlite3_open_v2(
       path, &db,
@@ -193,8 +193,8 @@ int cnsm_store_open(const char *path, int nconn, int flags,
     return -1;
   }
   for (int i = 0; i < nconn; i++) {
-    sqlite3 *db = storeConnect(path, flags, err, errlen);
-    if (db == NULL || (i == 0 && storeMigrate(db, err, errlen) != 0)) {
+    sqlite3 *db = store_connect(path, flags, err, errlen);
+    if (db == NULL || (i == 0 && store_migrate(db, err, errlen) != 0)) {
       sqlite3_close(db);
       cnsm_store_close(st);
       return -1;
@@ -270,7 +270,7 @@ void cnsm_store_close(struct cnsm_store *st) {
   free(st);
 }
 
-static const char kUpsertFunction[] =
+static const char k_upsert_function[] =
     "INSERT INTO functions(project, name, department, value_weight,"
     " first_seen, last_seen)"
     " VALUES(?1, ?2, COALESCE(?3, 'unassigned'), COALESCE(?4, 1), ?5, ?5)"
@@ -279,7 +279,7 @@ static const char kUpsertFunction[] =
     "  value_weight = COALESCE(?4, value_weight),"
     "  last_seen = ?5";
 
-static const char kUpsertCounts[] =
+static const char k_upsert_counts[] =
     "INSERT INTO counts(project, name, bucket, calls, errors, total_ms)"
     " VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
     " ON CONFLICT(project, name, bucket) DO UPDATE SET"
@@ -288,9 +288,9 @@ static const char kUpsertCounts[] =
     "  total_ms = total_ms + excluded.total_ms";
 
 /* Binds and runs one UPSERT per delta; returns 0 or -1. */
-static int storeWriteBatch(sqlite3_stmt *fs, sqlite3_stmt *cs,
-                           const char *project, const struct cnsm_batch *b,
-                           int64_t now) {
+static int store_write_batch(sqlite3_stmt *fs, sqlite3_stmt *cs,
+                             const char *project, const struct cnsm_batch *b,
+                             int64_t now) {
   int64_t bucket = now - now % CNSM_BUCKET_S;
   for (size_t i = 0; i < b->n; i++) {
     const struct cnsm_fn_delta *d = &b->fn[i];
@@ -325,9 +325,9 @@ static int storeWriteBatch(sqlite3_stmt *fs, sqlite3_stmt *cs,
 
 /* Runs the checks and writes of one ingest inside its transaction. */
 static enum cnsm_store_outcome
-storeGuardedWrite(sqlite3 *db, const char *project, const struct cnsm_batch *b,
-                  const struct cnsm_batch_id *id, int64_t now,
-                  int64_t *accepted, const char **field) {
+store_guarded_write(sqlite3 *db, const char *project,
+                    const struct cnsm_batch *b, const struct cnsm_batch_id *id,
+                    int64_t now, int64_t *accepted, const char **field) {
   if (id != NULL) {
     int found = cnsm_batches_find(db, project, id, now, accepted);
     if (found < 0)
@@ -342,9 +342,9 @@ storeGuardedWrite(sqlite3 *db, const char *project, const struct cnsm_batch *b,
     return over > 0 ? CNSM_OVER_LIMIT : CNSM_STORE_FAILED;
   sqlite3_stmt *fs = NULL, *cs = NULL;
   int rc =
-      sqlite3_prepare_v2(db, kUpsertFunction, -1, &fs, NULL) == SQLITE_OK &&
-      sqlite3_prepare_v2(db, kUpsertCounts, -1, &cs, NULL) == SQLITE_OK &&
-      storeWriteBatch(fs, cs, project, b, now) == 0 &&
+      sqlite3_prepare_v2(db, k_upsert_function, -1, &fs, NULL) == SQLITE_OK &&
+      sqlite3_prepare_v2(db, k_upsert_counts, -1, &cs, NULL) == SQLITE_OK &&
+      store_write_batch(fs, cs, project, b, now) == 0 &&
       cnsm_totals_add(db, project, b) == 0 &&
       (id == NULL ||
        cnsm_batches_record(db, project, id, (int64_t)b->n, now) == 0);
@@ -367,7 +367,7 @@ enum cnsm_store_outcome cnsm_store_ingest(sqlite3 *db, const char *project,
     return CNSM_STORE_FAILED;
   }
   enum cnsm_store_outcome out =
-      storeGuardedWrite(db, project, b, id, now, accepted, field);
+      store_guarded_write(db, project, b, id, now, accepted, field);
   if (out == CNSM_STORED &&
       sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
     return out;
@@ -381,7 +381,7 @@ enum cnsm_store_outcome cnsm_store_ingest(sqlite3 *db, const char *project,
 }
 
 /* Creates dir and its parents (mode 0700); ignores existing ones. */
-static void storeMkdirs(char *dir) {
+static void store_mkdirs(char *dir) {
   for (char *p = dir + 1; *p; p++) {
     if (*p != '/')
       continue;
@@ -406,7 +406,7 @@ char *cnsm_store_default_path(void) {
     snprintf(dir, sizeof dir, "%s/.local/share/codensm", home);
   else
     return strdup("codensm.db");
-  storeMkdirs(dir);
+  store_mkdirs(dir);
   size_t n = strlen(dir) + sizeof "/collector.db";
   char *path = malloc(n);
   if (path)

@@ -43,8 +43,8 @@ int cnsm_batches_find(sqlite3 *db, const char *project,
 }
 
 /* Runs sql with ?1..?4 bound to the arguments (NULL text: unbound). */
-static int batchesExec(sqlite3 *db, const char *sql, const char *project,
-                       const struct cnsm_batch_id *id, int64_t a, int64_t b) {
+static int batches_exec(sqlite3 *db, const char *sql, const char *project,
+                        const struct cnsm_batch_id *id, int64_t a, int64_t b) {
   sqlite3_stmt *st;
   if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
     return -1;
@@ -66,12 +66,12 @@ static int batchesExec(sqlite3 *db, const char *sql, const char *project,
 int cnsm_batches_record(sqlite3 *db, const char *project,
                         const struct cnsm_batch_id *id, int64_t accepted,
                         int64_t now) {
-  if (batchesExec(db, "DELETE FROM batches WHERE created_at < ?4 - ?5", NULL,
-                  NULL, now, CNSM_IDEM_TTL_S) != 0)
+  if (batches_exec(db, "DELETE FROM batches WHERE created_at < ?4 - ?5", NULL,
+                   NULL, now, CNSM_IDEM_TTL_S) != 0)
     return -1;
-  return batchesExec(db,
-                     "INSERT OR REPLACE INTO batches(project, key, body_hash, "
-                     "accepted, created_at)"
-                     " VALUES(?1, ?2, ?3, ?4, ?5)",
-                     project, id, accepted, now);
+  return batches_exec(db,
+                      "INSERT OR REPLACE INTO batches(project, key, body_hash, "
+                      "accepted, created_at)"
+                      " VALUES(?1, ?2, ?3, ?4, ?5)",
+                      project, id, accepted, now);
 }

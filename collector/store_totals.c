@@ -15,13 +15,13 @@
 
 /* A batch's sums; calls and errors saturate just past CNSM_INT_MAX
  * (each element is at most CNSM_INT_MAX, so no step overflows). */
-struct totalsSums {
+struct totals_sums {
   int64_t calls, errors;
   double total_ms;
 };
 
 /* Sums b into *s. */
-static void totalsOfBatch(const struct cnsm_batch *b, struct totalsSums *s) {
+static void totals_of_batch(const struct cnsm_batch *b, struct totals_sums *s) {
   const int64_t cap = (int64_t)CNSM_INT_MAX + 1;
   s->calls = s->errors = 0;
   s->total_ms = 0;
@@ -39,8 +39,8 @@ static void totalsOfBatch(const struct cnsm_batch *b, struct totalsSums *s) {
 /* Checks the limits; see store_guard.h. */
 int cnsm_totals_check(sqlite3 *db, const char *project,
                       const struct cnsm_batch *b, const char **field) {
-  struct totalsSums add, have = {0, 0, 0};
-  totalsOfBatch(b, &add);
+  struct totals_sums add, have = {0, 0, 0};
+  totals_of_batch(b, &add);
   sqlite3_stmt *st;
   if (sqlite3_prepare_v2(
           db, "SELECT calls, errors, total_ms FROM totals WHERE project = ?1",
@@ -70,8 +70,8 @@ int cnsm_totals_check(sqlite3 *db, const char *project,
 /* Adds a batch to the totals; see store_guard.h. */
 int cnsm_totals_add(sqlite3 *db, const char *project,
                     const struct cnsm_batch *b) {
-  struct totalsSums add;
-  totalsOfBatch(b, &add);
+  struct totals_sums add;
+  totals_of_batch(b, &add);
   sqlite3_stmt *st;
   if (sqlite3_prepare_v2(
           db,

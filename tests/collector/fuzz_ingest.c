@@ -19,13 +19,13 @@
 #include "util.h"
 
 /* Aborts unless cond holds: libFuzzer reports it as a crash. */
-static void fuzzCheck(int cond) {
+static void fuzz_check(int cond) {
   if (!cond)
     abort();
 }
 
 /* The header rule, written independently of parse.c. */
-static int fuzzIdemExpected(const char *s) {
+static int fuzz_idem_expected(const char *s) {
   size_t n = strlen(s);
   if (n < CNSM_IDEM_MIN || n > CNSM_IDEM_MAX)
     return 0;
@@ -34,41 +34,41 @@ static int fuzzIdemExpected(const char *s) {
 }
 
 /* Checks cnsm_idem_key_valid on data as a NUL-terminated string. */
-static void fuzzIdemKey(const uint8_t *data, size_t size) {
+static void fuzz_idem_key(const uint8_t *data, size_t size) {
   char key[CNSM_IDEM_MAX + 8];
   size_t n = size < sizeof key - 1 ? size : sizeof key - 1;
   memcpy(key, data, n);
   key[n] = '\0';
-  fuzzCheck(cnsm_idem_key_valid(key) == fuzzIdemExpected(key));
+  fuzz_check(cnsm_idem_key_valid(key) == fuzz_idem_expected(key));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  fuzzIdemKey(data, size);
+  fuzz_idem_key(data, size);
   struct cnsm_batch b;
   struct cnsm_ingest_error err;
   if (cnsm_ingest_parse((const char *)data, size, &b, &err) == 0) {
     for (size_t i = 0; i < b.n; i++) {
       const struct cnsm_fn_delta *d = &b.fn[i];
       size_t n = strlen(d->name);
-      fuzzCheck(n >= 1 && n <= CNSM_NAME_MAX && cnsm_utf8_valid(d->name, n));
+      fuzz_check(n >= 1 && n <= CNSM_NAME_MAX && cnsm_utf8_valid(d->name, n));
       if (d->department) {
         size_t m = strlen(d->department);
-        fuzzCheck(m >= 1 && m <= CNSM_DEPARTMENT_MAX &&
-                  cnsm_utf8_valid(d->department, m));
+        fuzz_check(m >= 1 && m <= CNSM_DEPARTMENT_MAX &&
+                   cnsm_utf8_valid(d->department, m));
       }
-      fuzzCheck(d->calls >= 0 && d->errors >= 0 && d->errors <= d->calls);
-      fuzzCheck(isfinite(d->total_ms) && d->total_ms >= 0 &&
-                d->total_ms <= CNSM_MS_MAX);
-      fuzzCheck(!d->has_weight ||
-                (isfinite(d->value_weight) && d->value_weight >= 0));
+      fuzz_check(d->calls >= 0 && d->errors >= 0 && d->errors <= d->calls);
+      fuzz_check(isfinite(d->total_ms) && d->total_ms >= 0 &&
+                 d->total_ms <= CNSM_MS_MAX);
+      fuzz_check(!d->has_weight ||
+                 (isfinite(d->value_weight) && d->value_weight >= 0));
     }
     cnsm_batch_free(&b);
   } else {
-    fuzzCheck(err.message[0] != '\0' && err.index >= -1);
+    fuzz_check(err.message[0] != '\0' && err.index >= -1);
     char *json = cnsm_ingest_error_json(&err);
-    fuzzCheck(json != NULL);
+    fuzz_check(json != NULL);
     cJSON *back = cJSON_Parse(json);
-    fuzzCheck(back != NULL);
+    fuzz_check(back != NULL);
     cJSON_Delete(back);
     free(json);
   }

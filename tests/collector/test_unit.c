@@ -25,7 +25,7 @@ static int failures;
   } while (0)
 
 /* SHA-256 of s as lowercase hex equals want? */
-static int sha256Is(const char *s, size_t len, const char *want) {
+static int sha256_is(const char *s, size_t len, const char *want) {
   uint8_t h[CNSM_SHA256_LEN];
   char hex[65];
   cnsm_sha256(s, len, h);
@@ -34,37 +34,37 @@ static int sha256Is(const char *s, size_t len, const char *want) {
   return strcmp(hex, want) == 0;
 }
 
-static void testSha256(void) {
-  EXPECT(sha256Is(
+static void test_sha256(void) {
+  EXPECT(sha256_is(
       "", 0,
       "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
-  EXPECT(sha256Is(
+  EXPECT(sha256_is(
       "abc", 3,
       "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
   const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
-  EXPECT(sha256Is(
+  EXPECT(sha256_is(
       two, strlen(two),
       "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"));
   static char million[1000000];
   memset(million, 'a', sizeof million);
-  EXPECT(sha256Is(
+  EXPECT(sha256_is(
       million, sizeof million,
       "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"));
   /* 55, 56 and 64 bytes: the padding boundaries. */
   char buf[64];
   memset(buf, 'a', sizeof buf);
-  EXPECT(sha256Is(
+  EXPECT(sha256_is(
       buf, 55,
       "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318"));
-  EXPECT(sha256Is(
+  EXPECT(sha256_is(
       buf, 56,
       "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a"));
-  EXPECT(sha256Is(
+  EXPECT(sha256_is(
       buf, 64,
       "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb"));
 }
 
-static void testUtf8(void) {
+static void test_utf8(void) {
   EXPECT(cnsm_utf8_valid("shop::Cart<int>::total(\"q\")", 27));
   EXPECT(cnsm_utf8_valid("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9));
   EXPECT(!cnsm_utf8_valid("\xff", 1));
@@ -77,7 +77,7 @@ static void testUtf8(void) {
   EXPECT(!cnsm_utf8_valid("a\x7f", 2));
 }
 
-static void testDuration(void) {
+static void test_duration(void) {
   int64_t s = -1;
   EXPECT(cnsm_parse_duration("15m", &s) == 0 && s == 900);
   EXPECT(cnsm_parse_duration("24h", &s) == 0 && s == 86400);
@@ -94,7 +94,7 @@ static void testDuration(void) {
 }
 
 /* Hex digits to bytes; n bytes. */
-static void fromHex(const char *hex, uint8_t *out, size_t n) {
+static void from_hex(const char *hex, uint8_t *out, size_t n) {
   for (size_t i = 0; i < n; i++) {
     unsigned v;
     sscanf(hex + 2 * i, "%2x", &v);
@@ -105,7 +105,7 @@ static void fromHex(const char *hex, uint8_t *out, size_t n) {
 /* A key row as a database written before nettle holds it: the hash is
  * the vector, not computed here, so a hash that is no longer bit-identical
  * SHA-256 fails this test. */
-static void testStoredKeyVerifies(void) {
+static void test_stored_key_verifies(void) {
   static const char key[] =
       "cnsm_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
   static const char stored[] =
@@ -122,7 +122,7 @@ static void testStoredKeyVerifies(void) {
          0);
   sqlite3 *db = cnsm_store_acquire(st);
   uint8_t hash[CNSM_SHA256_LEN];
-  fromHex(stored, hash, sizeof hash);
+  from_hex(stored, hash, sizeof hash);
   sqlite3_stmt *ins;
   EXPECT(sqlite3_prepare_v2(db,
                             "INSERT INTO keys(project, hash, hint, created_at)"
@@ -146,10 +146,10 @@ static void testStoredKeyVerifies(void) {
 }
 
 int main(void) {
-  testSha256();
-  testUtf8();
-  testDuration();
-  testStoredKeyVerifies();
+  test_sha256();
+  test_utf8();
+  test_duration();
+  test_stored_key_verifies();
   if (failures == 0)
     printf("ok\n");
   return failures ? 1 : 0;
