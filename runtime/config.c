@@ -18,8 +18,21 @@
 #include "codensm.h"
 #include "internal.h"
 
+/* The defaults of settings.inc's rows. */
+#define INIT_RESERVED(Field, Default)
+#define INIT_SETTING(Field, Default) .Field = Default,
+#define INIT_BOOL INIT_SETTING
+#define INIT_SECONDS INIT_SETTING
+#define INIT_PERIOD INIT_SETTING
+#define INIT_STRING INIT_SETTING
+#define INIT_ENDPOINT INIT_SETTING
+#define INIT_DEPARTMENTS INIT_SETTING
+#define INIT_WEIGHTS INIT_SETTING
+#define CNSM_SETTING(Var, Kind, Field, Default, Meaning)                       \
+  INIT_##Kind(Field, Default)
 struct cnsm_config cnsm_cfg = {
-    .flush_interval_s = 15.0, .exit_timeout_s = 2.0, .sample_period = 64};
+#include "settings.inc"
+};
 
 /* The sampling mask the instrumented code reads: one call in 64 timed. */
 CNSM_EXPORT uint64_t __codensm_sample_mask = 63;
@@ -120,9 +133,16 @@ static int env_seconds(const char *var, double *out) {
   return 0;
 }
 
-/* Reads CODENSM_SAMPLE_PERIOD (a power of two >= 1), warning when bad. */
-static int env_sample_period(uint64_t *out) {
-  const char *s = getenv("CODENSM_SAMPLE_PERIOD");
+/* Reads a non-empty string setting into *out (a copy). */
+static void env_string(const char *var, char **out) {
+  const char *s = getenv(var);
+  if (s && *s)
+    *out = strdup(s);
+}
+
+/* Reads a sampling period (a power of two >= 1), warning when bad. */
+static int env_sample_period(const char *var, uint64_t *out) {
+  const char *s = getenv(var);
   if (!s)
     return 0;
   char *end;
@@ -130,8 +150,8 @@ static int env_sample_period(uint64_t *out) {
   unsigned long long v = strtoull(s, &end, 10);
   if (errno || end == s || *end || v == 0 || (v & (v - 1)) != 0 ||
       s[0] == '-') {
-    cnsm_warn("CODENSM_SAMPLE_PERIOD=\"%s\" is not a power of two; using %llu",
-              s, (unsigned long long)*out);
+    cnsm_warn("%s=\"%s\" is not a power of two; using %llu", var, s,
+              (unsigned long long)*out);
     return 1;
   }
   *out = v;
@@ -275,8 +295,8 @@ static void use_hosted_default_if_chosen(struct cnsm_config *cfg) {
  * scheme, an unknown one, no host) is refused and remembered as refused:
  * the hosted default must never stand in for an endpoint the user wrote
  * wrongly, or the user's function names would go where they never chose. */
-static int env_endpoint(struct cnsm_config *cfg) {
-  const char *s = getenv("CODENSM_ENDPOINT");
+static int env_endpoint(const char *var, struct cnsm_config *cfg) {
+  const char *s = getenv(var);
   if (!s)
     return 0;
   if (cnsm_endpoint_valid(s)) {
@@ -284,31 +304,27 @@ static int env_endpoint(struct cnsm_config *cfg) {
     return 0;
   }
   cfg->endpoint_refused = 1;
-  cnsm_warn("CODENSM_ENDPOINT=\"%s\" is not an http://host/..., "
+  cnsm_warn("%s=\"%s\" is not an http://host/..., "
             "https://host/... or file:///absolute URL; sending nothing",
-            s);
+            var, s);
   return 1;
 }
 
 /* Reads every CODENSM_* variable over the values already in *cfg. */
 int cnsm_config_from_env(struct cnsm_config *cfg) {
   int bad = 0;
-  bad += env_bool("CODENSM_DEBUG", &cfg->debug);
-  bad += env_bool("CODENSM_DISABLE", &cfg->disable);
-  bad += env_bool("CODENSM_REPORT", &cfg->report);
-  bad += env_seconds("CODENSM_FLUSH_INTERVAL", &cfg->flush_interval_s);
-  bad += env_seconds("CODENSM_EXIT_TIMEOUT", &cfg->exit_timeout_s);
-  bad += env_sample_period(&cfg->sample_period);
-  const char *s;
-  if ((s = getenv("CODENSM_API_KEY")) && *s)
-    cfg->api_key = strdup(s);
-  bad += env_endpoint(cfg);
-  if ((s = getenv("CODENSM_SPOOL_DIR")) && *s)
-    cfg->spool_dir = strdup(s);
-  bad += cnsm_prefix_map_parse(&cfg->departments, getenv("CODENSM_DEPARTMENTS"),
-                               "CODENSM_DEPARTMENTS", 0) != 0;
-  bad += cnsm_prefix_map_parse(&cfg->weights, getenv("CODENSM_WEIGHTS"),
-                               "CODENSM_WEIGHTS", 1) != 0;
+#define READ_BOOL(Var, Field) bad += env_bool(#Var, &cfg->Field);
+#define READ_SECONDS(Var, Field) bad += env_seconds(#Var, &cfg->Field);
+#define READ_PERIOD(Var, Field) bad += env_sample_period(#Var, &cfg->Field);
+#define READ_STRING(Var, Field) env_string(#Var, &cfg->Field);
+#define READ_ENDPOINT(Var, Field) bad += env_endpoint(#Var, cfg);
+#define READ_DEPARTMENTS(Var, Field)                                           \
+  bad += cnsm_prefix_map_parse(&cfg->Field, getenv(#Var), #Var, 0) != 0;
+#define READ_WEIGHTS(Var, Field)                                               \
+  bad += cnsm_prefix_map_parse(&cfg->Field, getenv(#Var), #Var, 1) != 0;
+#define READ_RESERVED(Var, Field)
+#define CNSM_SETTING(Var, Kind, Field, Default, Meaning) READ_##Kind(Var, Field)
+#include "settings.inc"
   int endpoint_misspelled = 0;
   bad += cnsm_env_check_names(&endpoint_misspelled);
   if (endpoint_misspelled)

@@ -18,13 +18,11 @@
 
 extern char **environ;
 
-/* Read by libcodensm (config.c). */
+/* Read by libcodensm: settings.inc's rows. */
 static const char *const runtime_names[] = {
-    "CODENSM_API_KEY",      "CODENSM_ENDPOINT",      "CODENSM_DEBUG",
-    "CODENSM_DISABLE",      "CODENSM_REPORT",        "CODENSM_FLUSH_INTERVAL",
-    "CODENSM_EXIT_TIMEOUT", "CODENSM_SAMPLE_PERIOD", "CODENSM_SPOOL_DIR",
-    "CODENSM_DEPARTMENTS",  "CODENSM_WEIGHTS",       "CODENSM_VERSION",
-    "CODENSM_INSTANCE"};
+#define CNSM_SETTING(Var, Kind, Field, Default, Meaning) #Var,
+#include "settings.inc"
+};
 
 /* Read by the wrappers, the collector and the build and test scripts. */
 static const char *const tool_names[] = {
