@@ -18,16 +18,16 @@
 #include "codensm.h"
 #include "internal.h"
 
-/* The defaults of settings.inc's rows. */
+/* The defaults of settings.inc's rows (prefix maps start empty: zero). */
 #define INIT_RESERVED(Field, Default)
-#define INIT_SETTING(Field, Default) .Field = Default,
+#define INIT_SETTING(Field, Default) .Field = (Default),
 #define INIT_BOOL INIT_SETTING
 #define INIT_SECONDS INIT_SETTING
 #define INIT_PERIOD INIT_SETTING
 #define INIT_STRING INIT_SETTING
 #define INIT_ENDPOINT INIT_SETTING
-#define INIT_DEPARTMENTS INIT_SETTING
-#define INIT_WEIGHTS INIT_SETTING
+#define INIT_DEPARTMENTS INIT_RESERVED
+#define INIT_WEIGHTS INIT_RESERVED
 #define CNSM_SETTING(Var, Kind, Field, Default, Meaning)                       \
   INIT_##Kind(Field, Default)
 struct cnsm_config cnsm_cfg = {
