@@ -142,6 +142,13 @@ static uint64_t num(const cJSON *o, const char *key) {
   return v->valuedouble < 1.8e19 ? (uint64_t)v->valuedouble : UINT64_MAX;
 }
 
+/* a + b, or UINT64_MAX when that does not fit: spooled figures from
+ * several files, or a corrupt one, must never wrap (a wrapped call count
+ * would leave more errors than calls). */
+static uint64_t add_saturated(uint64_t a, uint64_t b) {
+  return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
 /* Adds a deltas file's functions to the table's pend_*; how many. */
 static long load_functions(const cJSON *fns) {
   long n = 0;
@@ -159,9 +166,13 @@ static long load_functions(const cJSON *fns) {
       continue;
     struct cnsm_fn *e = &cnsm_fns[i];
     uint64_t calls = num(f, "calls"), errors = num(f, "errors");
-    e->pend_calls += calls;
-    e->pend_errors += errors < calls ? errors : calls; /* the contract's rule */
-    e->pend_ns += num(f, "total_ns");
+    e->pend_calls = add_saturated(e->pend_calls, calls);
+    /* the contract's rule, errors <= calls, also once saturated */
+    e->pend_errors =
+        add_saturated(e->pend_errors, errors < calls ? errors : calls);
+    if (e->pend_errors > e->pend_calls)
+      e->pend_errors = e->pend_calls;
+    e->pend_ns = add_saturated(e->pend_ns, num(f, "total_ns"));
     if (!e->pend_present) {
       e->pend_present = 1;
       cnsm_pend_entries++;
