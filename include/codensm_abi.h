@@ -179,6 +179,13 @@ extern "C" {
 extern uint64_t __codensm_sample_mask;
 /* The chunk every empty directory points at (mask 0, real 0). */
 extern struct cnsm_chunk __codensm_sentinel;
+
+/* Points every chunk of directory d (of a module of n functions) at the
+ * sentinel: a new directory, or one laid out by hand as the pass does. */
+static inline void cnsm_dir_reset(struct cnsm_dir *d, uint32_t n) {
+  for (uint32_t k = 0; k < cnsm_chunk_count(n); k++)
+    cnsm_dir_chunks(d)[k] = &__codensm_sentinel;
+}
 #ifdef __cplusplus
 }
 #endif

@@ -344,8 +344,7 @@ static struct cnsm_dir *first_use(const struct cnsm_module_desc *desc,
   link_self();
   d->module = desc;
   d->home = home;
-  for (uint32_t k = 0; k < count; k++)
-    cnsm_dir_chunks(d)[k] = &__codensm_sentinel;
+  cnsm_dir_reset(d, desc->function_count);
   push_dir(&m->dirs, d, IN_MODULE);
   push_dir(&self.dirs, d, IN_THREAD);
   __atomic_store_n(home, d, __ATOMIC_RELEASE);

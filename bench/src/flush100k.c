@@ -79,8 +79,7 @@ int main(int argc, char **argv) {
     struct cnsm_dir *empty =
         calloc(1, sizeof *empty + cnsm_chunk_count(PER_MODULE) *
                                       sizeof(struct cnsm_chunk *));
-    for (uint32_t k = 0; k < cnsm_chunk_count(PER_MODULE); k++)
-      cnsm_dir_chunks(empty)[k] = &__codensm_sentinel;
+    cnsm_dir_reset(empty, PER_MODULE);
     mods[m].desc = (struct cnsm_module_desc){.abi_version = CODENSM_ABI_VERSION,
                                              .function_count = PER_MODULE,
                                              .module_name = mod,

@@ -35,13 +35,6 @@
 #define CNSM_EMUL_CLOCK() __codensm_clock()
 #endif
 
-/* Points an empty directory's chunks at the sentinel (the pass does it in
- * the constant's initialiser). */
-static inline void cnsm_emul_fill_empty(struct cnsm_dir *d, uint32_t n) {
-  for (uint32_t k = 0; k < cnsm_chunk_count(n); k++)
-    cnsm_dir_chunks(d)[k] = &__codensm_sentinel;
-}
-
 #define CNSM_EMUL_MODULE(id, mod_name, n)                                      \
   static void *id##_state;                                                     \
   static struct {                                                              \
@@ -67,7 +60,7 @@ static inline void cnsm_emul_fill_empty(struct cnsm_dir *d, uint32_t n) {
       .empty_dir = &id##_empty.header,                                         \
       .runtime_state = &id##_state};                                           \
   __attribute__((constructor)) static void id##_ctor(void) {                   \
-    cnsm_emul_fill_empty(&id##_empty.header, n);                               \
+    cnsm_dir_reset(&id##_empty.header, n);                                     \
     __codensm_register(&id##_desc);                                            \
   }                                                                            \
   __attribute__((destructor)) static void id##_dtor(void) {                    \
@@ -158,7 +151,7 @@ static inline struct cnsm_emul_dyn *cnsm_emul_dynamic_module(const char *prefix,
   }
   struct cnsm_dir *empty = calloc(
       1, sizeof *empty + cnsm_chunk_count(n) * sizeof(struct cnsm_chunk *));
-  cnsm_emul_fill_empty(empty, n);
+  cnsm_dir_reset(empty, n);
   m->desc.abi_version = CODENSM_ABI_VERSION;
   m->desc.function_count = n;
   m->desc.module_name = cnsm_emul_dup(prefix);
