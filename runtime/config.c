@@ -11,7 +11,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,40 +45,6 @@ static void publish_sink_wanted(void) {
   __atomic_store_n(&cnsm_sink_wanted,
                    cnsm_cfg.endpoint != NULL && !cnsm_cfg.disable,
                    __ATOMIC_RELEASE);
-}
-
-/* Prints "codensm: ..." and a newline on stderr in one write. */
-static void vsay(const char *fmt, va_list ap) {
-  char buf[512];
-  int n = snprintf(buf, sizeof buf, "codensm: ");
-  // ap comes from the callers' va_start.
-  // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized)
-  int m = vsnprintf(buf + n, sizeof buf - (size_t)n - 1, fmt, ap);
-  if (m < 0)
-    return;
-  size_t len = (size_t)n + (size_t)m;
-  if (len > sizeof buf - 2)
-    len = sizeof buf - 2;
-  buf[len++] = '\n';
-  fwrite(buf, 1, len, stderr);
-}
-
-/* Warns on stderr. */
-void cnsm_warn(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsay(fmt, ap);
-  va_end(ap);
-}
-
-/* Says what the runtime does, under CODENSM_DEBUG=1 only. */
-void cnsm_debug(const char *fmt, ...) {
-  if (!cnsm_cfg.debug)
-    return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsay(fmt, ap);
-  va_end(ap);
 }
 
 /* Parses a boolean ("1/0/true/false/yes/no/on/off"); -1 when bad. */
@@ -346,6 +311,7 @@ static void config_load(void) {
   apply_sample_period();
   cnsm_cfg.generation++;
   publish_sink_wanted();
+  cnsm_log_set_debug(cnsm_cfg.debug);
   if (!cnsm_cfg.endpoint && !cnsm_cfg.disable)
     cnsm_debug("no CODENSM_ENDPOINT and no CODENSM_API_KEY: counting only, "
                "sending nothing");
@@ -424,8 +390,10 @@ CNSM_EXPORT int codensm_init(const struct codensm_config *cfg) {
     cnsm_cfg.disable = 1;
   if (c.report)
     __atomic_store_n(&cnsm_cfg.report, 1, __ATOMIC_RELAXED);
-  if (c.debug)
+  if (c.debug) {
     cnsm_cfg.debug = 1;
+    cnsm_log_set_debug(1);
+  }
   cnsm_cfg.generation++;
   publish_sink_wanted();
   pthread_mutex_unlock(&cnsm_registry_lock);

@@ -56,6 +56,17 @@
 /* Hosted ingest used when only CODENSM_API_KEY is set. */
 #define CNSM_DEFAULT_ENDPOINT "https://thinknorth.consulting/codensm/ingest"
 
+/* ---- log.c ------------------------------------------------------------- */
+
+/* Prints "codensm: ..." on stderr when CODENSM_DEBUG is on. */
+void cnsm_debug(const char *fmt, ...) CNSM_HIDDEN
+    __attribute__((format(printf, 1, 2)));
+/* Prints "codensm: ..." on stderr, always. */
+void cnsm_warn(const char *fmt, ...) CNSM_HIDDEN
+    __attribute__((format(printf, 1, 2)));
+/* Turns cnsm_debug's messages on or off (config.c applies CODENSM_DEBUG). */
+void cnsm_log_set_debug(int on) CNSM_HIDDEN;
+
 /* ---- config.c ---------------------------------------------------------- */
 
 /* One "prefix=value" rule of CODENSM_DEPARTMENTS or CODENSM_WEIGHTS. */
@@ -115,12 +126,6 @@ int cnsm_prefix_map_parse(struct cnsm_prefix_map *map, const char *text,
 const struct cnsm_prefix_rule *
 cnsm_prefix_map_find(const struct cnsm_prefix_map *map,
                      const char *name) CNSM_HIDDEN;
-/* Prints "codensm: ..." on stderr when CODENSM_DEBUG is on. */
-void cnsm_debug(const char *fmt, ...) CNSM_HIDDEN
-    __attribute__((format(printf, 1, 2)));
-/* Prints "codensm: ..." on stderr, always. */
-void cnsm_warn(const char *fmt, ...) CNSM_HIDDEN
-    __attribute__((format(printf, 1, 2)));
 
 /* ---- sanitize.c -------------------------------------------------------- */
 
