@@ -142,6 +142,13 @@ static int resend_frozen(const struct sink *s, uint64_t deadline_ns) {
   return 0;
 }
 
+/* Moves the acknowledgement by what d[0..n) carried; once the last
+ * spooled figures are acknowledged, the spool files that held them go. */
+static void acknowledge(const struct cnsm_delta *d, size_t n) {
+  if (cnsm_acknowledge(d, n))
+    cnsm_spool_release();
+}
+
 /* d[0..n) was sent and not answered: it now belongs to a frozen batch,
  * written to the spool at once (a process killed now leaves it for the
  * next), and leaves the table's pending figures. */
@@ -153,7 +160,7 @@ static void freeze(const struct sink *s, const char *key, const char *body,
   if (!cnsm_file_path(s->endpoint))
     f->path =
         cnsm_spool_write_batch(s->spool_dir, s->endpoint, s->key, key, body);
-  cnsm_acknowledge(d, n);
+  acknowledge(d, n);
   cnsm_debug("batch %s frozen: no answer; resent as is", key);
 }
 
@@ -180,7 +187,7 @@ static int send_fresh(const struct sink *s, const struct cnsm_delta *d,
     return CNSM_UNSENT;
   int rc = post(s, key, body, deadline_ns);
   if (rc == CNSM_SENT)
-    cnsm_acknowledge(d, n);
+    acknowledge(d, n);
   else if (rc == CNSM_UNKNOWN)
     freeze(s, key, body, d, n);
   if (rc != CNSM_REFUSED)
@@ -198,7 +205,8 @@ static int send_fresh(const struct sink *s, const struct cnsm_delta *d,
     drops->example = d->name;
   }
   drops->calls += d->calls + d->pend_calls;
-  cnsm_drop(d);
+  if (cnsm_drop(d))
+    cnsm_spool_release();
   return CNSM_SENT;
 }
 

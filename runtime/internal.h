@@ -325,9 +325,6 @@ struct cnsm_delta_list {
   size_t count, cap; /* items is reused while cap suffices */
 };
 
-/* Entries whose pend_present is set (spooled, unacknowledged). */
-extern size_t cnsm_pend_entries CNSM_HIDDEN;
-
 /* Fills the table's cur_* fields from every module.  Registry lock held. */
 void cnsm_snapshot(void) CNSM_HIDDEN;
 /* Snapshot and list what must be sent (deltas, announcements, spooled
@@ -337,14 +334,20 @@ void cnsm_snapshot(void) CNSM_HIDDEN;
  * registry lock.  0 or -1 (out of memory). */
 int cnsm_collect(struct cnsm_delta_list *out, int everything) CNSM_HIDDEN;
 /* Moves the acknowledgement by exactly what d[0..n) carried.  Takes the
- * registry lock. */
-void cnsm_acknowledge(const struct cnsm_delta *d, size_t n) CNSM_HIDDEN;
+ * registry lock.  1 when that acknowledged the last spooled figures: the
+ * caller releases their files (cnsm_spool_release). */
+int cnsm_acknowledge(const struct cnsm_delta *d, size_t n) CNSM_HIDDEN;
+/* Adds figures read from the spool, or given back, to entry i's pending
+ * (pend_*) part, saturating.  Registry lock held. */
+void cnsm_pend_add(size_t i, uint64_t calls, uint64_t errors,
+                   uint64_t ns) CNSM_HIDDEN;
 /* Gives the figures of a batch that was refused back to the table (its
  * pend_* part), to be sent again in new batches. */
 void cnsm_unacknowledge(const struct cnsm_batch_item *it, size_t n) CNSM_HIDDEN;
 /* d was refused alone for good: acknowledged, and the function's later
- * deltas are dropped too.  Takes the registry lock. */
-void cnsm_drop(const struct cnsm_delta *d) CNSM_HIDDEN;
+ * deltas are dropped too.  Takes the registry lock.  1 as
+ * cnsm_acknowledge. */
+int cnsm_drop(const struct cnsm_delta *d) CNSM_HIDDEN;
 /* Sets acknowledged = origin = current for every function (fork child).
  * Registry lock held. */
 void cnsm_acknowledge_all_current(void) CNSM_HIDDEN;

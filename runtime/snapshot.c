@@ -18,10 +18,36 @@
 
 #include "internal.h"
 
-size_t cnsm_pend_entries; /* entries with pend_present, see spool.c */
+/* Entries whose pend_present is set: figures read from spool files (or
+ * given back by a refused batch) not yet acknowledged.  When the last is
+ * acknowledged, the spool files that held them can go. */
+static size_t pend_entries;
 
 /* a - b, or 0 when b > a. */
 static uint64_t sub0(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
+
+/* a + b, or UINT64_MAX when that does not fit: spooled figures from
+ * several files, or a corrupt one, must never wrap (a wrapped call count
+ * would leave more errors than calls). */
+static uint64_t add_saturated(uint64_t a, uint64_t b) {
+  return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* Adds to entry i's pending part, keeping errors <= calls (the contract's
+ * rule) even once saturated.  Registry lock held. */
+void cnsm_pend_add(size_t i, uint64_t calls, uint64_t errors, uint64_t ns) {
+  struct cnsm_fn *e = &cnsm_fns[i];
+  e->pend_calls = add_saturated(e->pend_calls, calls);
+  e->pend_errors =
+      add_saturated(e->pend_errors, errors < calls ? errors : calls);
+  if (e->pend_errors > e->pend_calls)
+    e->pend_errors = e->pend_calls;
+  e->pend_ns = add_saturated(e->pend_ns, ns);
+  if (!e->pend_present) {
+    e->pend_present = 1;
+    pend_entries++;
+  }
+}
 
 /* Adds module m's retired and live counters into the table's cur. */
 static void snapshot_module(struct cnsm_module *m) {
@@ -197,46 +223,36 @@ static int acknowledge_one(struct cnsm_fn *e, const struct cnsm_delta *d) {
   if (e->pend_calls || e->pend_errors || e->pend_ns)
     return 0;
   e->pend_present = 0;
-  return --cnsm_pend_entries == 0;
+  return --pend_entries == 0;
 }
 
 /* Moves the acknowledgement by what d[0..n) carried. */
-void cnsm_acknowledge(const struct cnsm_delta *d, size_t n) {
+int cnsm_acknowledge(const struct cnsm_delta *d, size_t n) {
   int spool_done = 0;
   pthread_mutex_lock(&cnsm_registry_lock);
   for (size_t i = 0; i < n; i++)
     spool_done |= acknowledge_one(&cnsm_fns[d[i].index], &d[i]);
   pthread_mutex_unlock(&cnsm_registry_lock);
-  if (spool_done)
-    cnsm_spool_release();
+  return spool_done;
 }
 
 /* A refused batch's figures become pending again, as spooled ones are. */
 void cnsm_unacknowledge(const struct cnsm_batch_item *it, size_t n) {
   pthread_mutex_lock(&cnsm_registry_lock);
-  for (size_t i = 0; i < n; i++) {
-    struct cnsm_fn *e = &cnsm_fns[it[i].index];
-    e->pend_calls += it[i].calls;
-    e->pend_errors += it[i].errors;
-    e->pend_ns += it[i].ns;
-    if (!e->pend_present) {
-      e->pend_present = 1;
-      cnsm_pend_entries++;
-    }
-  }
+  for (size_t i = 0; i < n; i++)
+    cnsm_pend_add(it[i].index, it[i].calls, it[i].errors, it[i].ns);
   pthread_mutex_unlock(&cnsm_registry_lock);
 }
 
 /* Drops a delta the collector refused on its own; collect drops the
  * function's later deltas (they would be refused, one request each). */
-void cnsm_drop(const struct cnsm_delta *d) {
+int cnsm_drop(const struct cnsm_delta *d) {
   pthread_mutex_lock(&cnsm_registry_lock);
   struct cnsm_fn *e = &cnsm_fns[d->index];
   int spool_done = acknowledge_one(e, d);
   e->poisoned = 1;
   pthread_mutex_unlock(&cnsm_registry_lock);
-  if (spool_done)
-    cnsm_spool_release();
+  return spool_done;
 }
 
 /* Fork child: what the parent counted is the parent's to send. */
@@ -249,5 +265,5 @@ void cnsm_acknowledge_all_current(void) {
     e->pend_calls = e->pend_errors = e->pend_ns = 0;
     e->pend_present = 0;
   }
-  cnsm_pend_entries = 0;
+  pend_entries = 0;
 }

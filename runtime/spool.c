@@ -142,14 +142,8 @@ static uint64_t num(const cJSON *o, const char *key) {
   return v->valuedouble < 1.8e19 ? (uint64_t)v->valuedouble : UINT64_MAX;
 }
 
-/* a + b, or UINT64_MAX when that does not fit: spooled figures from
- * several files, or a corrupt one, must never wrap (a wrapped call count
- * would leave more errors than calls). */
-static uint64_t add_saturated(uint64_t a, uint64_t b) {
-  return a > UINT64_MAX - b ? UINT64_MAX : a + b;
-}
-
-/* Adds a deltas file's functions to the table's pend_*; how many. */
+/* Adds a deltas file's functions to their entries' pending figures
+ * (snapshot.c); how many. */
 static long load_functions(const cJSON *fns) {
   long n = 0;
   const cJSON *f;
@@ -164,19 +158,7 @@ static long load_functions(const cJSON *fns) {
                               (uint32_t)num(f, "value_weight"));
     if (i == SIZE_MAX)
       continue;
-    struct cnsm_fn *e = &cnsm_fns[i];
-    uint64_t calls = num(f, "calls"), errors = num(f, "errors");
-    e->pend_calls = add_saturated(e->pend_calls, calls);
-    /* the contract's rule, errors <= calls, also once saturated */
-    e->pend_errors =
-        add_saturated(e->pend_errors, errors < calls ? errors : calls);
-    if (e->pend_errors > e->pend_calls)
-      e->pend_errors = e->pend_calls;
-    e->pend_ns = add_saturated(e->pend_ns, num(f, "total_ns"));
-    if (!e->pend_present) {
-      e->pend_present = 1;
-      cnsm_pend_entries++;
-    }
+    cnsm_pend_add(i, num(f, "calls"), num(f, "errors"), num(f, "total_ns"));
     n++;
   }
   pthread_mutex_unlock(&cnsm_registry_lock);
