@@ -31,8 +31,26 @@ static char prefix[33];        /* 128 random bits in hex; "" until first use */
 static unsigned long long seq; /* batches named by this process */
 static struct cnsm_frozen *head, *tail;
 
+/* Fork child: new random keys; the parent's frozen batches are its own. */
+static void fork_child(void) {
+  prefix[0] = '\0';   /* a fresh random prefix at the child's first batch */
+  head = tail = NULL; /* the parent's, leaked on purpose */
+}
+
+static void install_fork_handlers(void) {
+  pthread_atfork(NULL, NULL, fork_child);
+}
+
+/* Installs the fork handler before this file holds any state: a prefix or
+ * a frozen batch. */
+static void batch_init_once(void) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, install_fork_handlers);
+}
+
 /* Draws a new random prefix (getrandom; the clock and pid if it fails). */
 static void new_prefix(void) {
+  batch_init_once();
   unsigned char r[16];
   if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
     uint64_t a = cnsm_now_ns(),
@@ -62,6 +80,7 @@ int cnsm_batch_key_valid(const char *key) {
 
 /* Appends f to the queue. */
 static void enqueue(struct cnsm_frozen *f) {
+  batch_init_once();
   f->next = NULL;
   if (tail)
     tail->next = f;
@@ -181,9 +200,4 @@ void cnsm_frozen_unclaim_all(void) {
       free(base);
     }
   }
-}
-
-void cnsm_batch_after_fork_child(void) {
-  prefix[0] = '\0';   /* a fresh random prefix at the child's first batch */
-  head = tail = NULL; /* the parent's, leaked on purpose */
 }

@@ -7,12 +7,21 @@
  * or API call (pthread_once: constructor order is not guaranteed).  A bad
  * value prints one warning naming the variable, the value and the default
  * that is used instead; nothing here can stop the application.
+ *
+ * config_lock guards cnsm_cfg against codensm_init() changing it while a
+ * sender reads it (cnsm_config_current); it is held only to copy or to
+ * parse, and a fork takes it (after the registry lock, the order
+ * codensm_init nests them in) so the child never finds it held.  The
+ * prefix maps and the generation are also read by the function table,
+ * under the registry lock (table.c): codensm_init changes them with that
+ * lock held as well.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "codensm.h"
 #include "internal.h"
@@ -39,8 +48,24 @@ CNSM_EXPORT uint64_t __codensm_sample_mask = 63;
 int cnsm_sink_wanted;
 
 static pthread_once_t config_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t config_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
 
-/* Publishes whether a flusher is wanted.  Registry lock held (or once). */
+/* Before fork: no setting is half changed in the child. */
+static void fork_prepare(void) { pthread_mutex_lock(&config_lock); }
+
+/* After fork, in the parent and in the child. */
+static void fork_done(void) { pthread_mutex_unlock(&config_lock); }
+
+static void install_fork_handlers(void) {
+  pthread_atfork(fork_prepare, fork_done, fork_done);
+}
+
+void cnsm_config_init_once(void) {
+  pthread_once(&fork_once, install_fork_handlers);
+}
+
+/* Publishes whether a flusher is wanted.  Config lock held (or once). */
 static void publish_sink_wanted(void) {
   __atomic_store_n(&cnsm_sink_wanted,
                    cnsm_cfg.endpoint != NULL && !cnsm_cfg.disable,
@@ -307,6 +332,7 @@ static void apply_sample_period(void) {
 
 /* Once per process: the environment into cnsm_cfg. */
 static void config_load(void) {
+  cnsm_config_init_once();
   cnsm_config_from_env(&cnsm_cfg);
   apply_sample_period();
   cnsm_cfg.generation++;
@@ -335,10 +361,8 @@ static int init_seconds(const char *field, double v, double *out) {
   return 1;
 }
 
-/* Public: applies cfg over the environment. */
-CNSM_EXPORT int codensm_init(const struct codensm_config *cfg) {
-  cnsm_config_ensure();
-  cnsm_registry_init_once();
+/* codensm_init's work (api.c): cfg over the environment. */
+int cnsm_config_apply(const struct codensm_config *cfg) {
   if (!cfg)
     return 0;
   int bad = 0;
@@ -347,7 +371,7 @@ CNSM_EXPORT int codensm_init(const struct codensm_config *cfg) {
   if (size == 0 || size > sizeof c)
     size = sizeof c;
   memcpy(&c, cfg, size);
-  pthread_mutex_lock(&cnsm_registry_lock);
+  pthread_mutex_lock(&config_lock);
   if (c.endpoint && *c.endpoint) {
     if (cnsm_endpoint_valid(c.endpoint)) {
       cnsm_cfg.endpoint = strdup(c.endpoint);
@@ -396,7 +420,29 @@ CNSM_EXPORT int codensm_init(const struct codensm_config *cfg) {
   }
   cnsm_cfg.generation++;
   publish_sink_wanted();
-  pthread_mutex_unlock(&cnsm_registry_lock);
-  cnsm_flusher_maybe_start();
+  pthread_mutex_unlock(&config_lock);
   return bad ? -1 : 0;
+}
+
+/* $XDG_CACHE_HOME/codensm/spool, ~/.cache/codensm/spool, or /tmp. */
+static char *default_spool_dir(void) {
+  char buf[4096];
+  const char *xdg = getenv("XDG_CACHE_HOME");
+  const char *home = getenv("HOME");
+  if (xdg && xdg[0] == '/')
+    snprintf(buf, sizeof buf, "%s/codensm/spool", xdg);
+  else if (home && home[0] == '/')
+    snprintf(buf, sizeof buf, "%s/.cache/codensm/spool", home);
+  else
+    snprintf(buf, sizeof buf, "/tmp/codensm-%u/spool", (unsigned)getuid());
+  return strdup(buf);
+}
+
+struct cnsm_config cnsm_config_current(void) {
+  pthread_mutex_lock(&config_lock);
+  if (!cnsm_cfg.spool_dir) /* chosen at the first use, as it always was */
+    cnsm_cfg.spool_dir = default_spool_dir();
+  struct cnsm_config copy = cnsm_cfg;
+  pthread_mutex_unlock(&config_lock);
+  return copy;
 }

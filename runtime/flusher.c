@@ -12,14 +12,14 @@
  * Every sender holds flush_lock while it sends (one send at a time, so no
  * delta goes out twice; batch.c's frozen batches and keys make a batch
  * whose answer was lost count once) and takes the registry lock only to read
- * totals and to move acknowledgements, never across the network; fork() never
- * waits for flush_lock.  Large programs go out in batches of
+ * totals and to move acknowledgements (snapshot.c), never across the
+ * network; the settings it reads are a copy (config.c).  fork() never waits
+ * for flush_lock: the child makes its locks anew and starts its own thread
+ * at its first instrumented call.  Large programs go out in batches of
  * CNSM_BATCH_MAX functions, each acknowledged on its own.
  *
- * At exit, a destructor of priority 101 (the last to run in a static link;
- * in the shared library, ELF order already runs it after the executable's
- * and its dependents' destructors) sends what is left within
- * CODENSM_EXIT_TIMEOUT and spools whatever could not be sent.
+ * The final flush (codensm_shutdown, and the exit: api.c) sends what is left
+ * within CODENSM_EXIT_TIMEOUT and spools whatever could not be sent.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -28,7 +28,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "codensm.h"
 #include "internal.h"
 
 #define SEND_TIMEOUT_NS 10000000000ull /* one background or API flush */
@@ -43,6 +42,7 @@ static int stopping; /* asks it to return */
 static int finished; /* shutdown or exit sent the final flush */
 static int spool_checked;
 static struct cnsm_delta_list pending; /* reused by senders: flush lock */
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
 
 /* Absolute CLOCK_REALTIME time for a CLOCK_MONOTONIC deadline. */
 static struct timespec realtime_at(uint64_t deadline_ns) {
@@ -66,41 +66,32 @@ static int lock_until(pthread_mutex_t *m, uint64_t deadline_ns) {
  * endpoint: the hosted default is a choice made for them. */
 static void announce_hosted_default(const char *endpoint) {
   static int announced;
-  if (announced)
+  if (__atomic_exchange_n(&announced, 1, __ATOMIC_RELAXED))
     return;
-  announced = 1;
   cnsm_warn("sending function names and counts to the hosted collector %s "
             "(CODENSM_API_KEY is set, CODENSM_ENDPOINT is not)",
             endpoint);
 }
 
-/* Where figures go: read under the registry lock. */
+/* Where figures go. */
 struct sink {
   const char *endpoint, *key, *spool_dir;
 };
 
-/* The sink settings, read under the registry lock.  0 when there is a
+/* The sink settings, from a copy of the configuration.  0 when there is a
  * sink to send to. */
 static int sink_settings(struct sink *s) {
-  pthread_mutex_lock(&cnsm_registry_lock);
-  s->endpoint = cnsm_cfg.disable ? NULL : cnsm_cfg.endpoint;
-  s->key = cnsm_cfg.api_key;
-  if (s->endpoint && cnsm_cfg.endpoint_is_default)
+  struct cnsm_config c = cnsm_config_current();
+  s->endpoint = c.disable ? NULL : c.endpoint;
+  s->key = c.api_key;
+  if (s->endpoint && c.endpoint_is_default)
     announce_hosted_default(s->endpoint);
-  if (!cnsm_cfg.spool_dir)
-    cnsm_cfg.spool_dir = cnsm_spool_default_dir();
-  s->spool_dir = cnsm_cfg.spool_dir;
-  pthread_mutex_unlock(&cnsm_registry_lock);
+  s->spool_dir = c.spool_dir;
   return s->endpoint ? 0 : -1;
 }
 
-/* A duration setting in ns, read under the registry lock. */
-static uint64_t setting_ns(const double *seconds) {
-  pthread_mutex_lock(&cnsm_registry_lock);
-  double s = *seconds;
-  pthread_mutex_unlock(&cnsm_registry_lock);
-  return (uint64_t)(s * 1e9);
-}
+/* A duration setting in ns. */
+static uint64_t seconds_ns(double seconds) { return (uint64_t)(seconds * 1e9); }
 
 /* Sends one body under idem_key before deadline; an enum cnsm_outcome. */
 static int post(const struct sink *s, const char *idem_key, const char *body,
@@ -164,7 +155,7 @@ static void freeze(const struct sink *s, const char *key, const char *body,
   cnsm_debug("batch %s frozen: no answer; resent as is", key);
 }
 
-/* What permanent refusals dropped during one cnsm_send_all. */
+/* What permanent refusals dropped during one send_all. */
 struct drops {
   size_t functions;
   uint64_t calls;
@@ -227,9 +218,10 @@ static void warn_drops(const struct sink *s, const struct drops *drops) {
             drops->example, (unsigned long long)drops->calls);
 }
 
-/* Sends frozen batches, then every delta, batch by batch.  Flush lock
- * held. */
-int cnsm_send_all(uint64_t deadline_ns, int everything) {
+/* Sends frozen batches, then every delta, batch by batch, before
+ * deadline_ns (CLOCK_MONOTONIC); everything: see cnsm_collect.  Flush lock
+ * held.  0 when all acknowledged, else -1. */
+static int send_all(uint64_t deadline_ns, int everything) {
   struct sink s;
   if (sink_settings(&s) != 0)
     return -1;
@@ -305,20 +297,20 @@ static void *flusher_main(void *arg) {
       cnsm_spool_has_files(s.spool_dir, s.endpoint, s.key)) {
     pthread_mutex_lock(&flush_lock);
     if (spool_load_once(&s) > 0)
-      cnsm_send_all(cnsm_now_ns() + SEND_TIMEOUT_NS, 0);
+      send_all(cnsm_now_ns() + SEND_TIMEOUT_NS, 0);
     pthread_mutex_unlock(&flush_lock);
   }
   pthread_mutex_lock(&thread_lock);
   while (!stopping) {
-    struct timespec ts =
-        realtime_at(cnsm_now_ns() + setting_ns(&cnsm_cfg.flush_interval_s));
+    struct timespec ts = realtime_at(
+        cnsm_now_ns() + seconds_ns(cnsm_config_current().flush_interval_s));
     while (!stopping && pthread_cond_timedwait(&wake, &thread_lock, &ts) == 0)
       ;
     if (stopping)
       break;
     pthread_mutex_unlock(&thread_lock);
     pthread_mutex_lock(&flush_lock);
-    cnsm_send_all(cnsm_now_ns() + SEND_TIMEOUT_NS, 0);
+    send_all(cnsm_now_ns() + SEND_TIMEOUT_NS, 0);
     pthread_mutex_unlock(&flush_lock);
     pthread_mutex_lock(&thread_lock);
   }
@@ -328,8 +320,27 @@ static void *flusher_main(void *arg) {
   return NULL;
 }
 
+/* Fork child: the parent's thread and locks are not ours. */
+static void fork_child(void) {
+  pthread_mutex_init(&flush_lock, NULL);
+  pthread_mutex_init(&thread_lock, NULL);
+  pthread_cond_init(&wake, NULL);
+  started = running = stopping = 0;
+  spool_checked = 1; /* the spool is the parent's */
+}
+
+static void install_fork_handlers(void) {
+  pthread_atfork(NULL, NULL, fork_child);
+}
+
+/* Installs the fork handler, before the locks and the thread can exist. */
+static void flusher_init_once(void) {
+  pthread_once(&fork_once, install_fork_handlers);
+}
+
 /* Starts the thread once, if there is a sink and no shutdown. */
 void cnsm_flusher_maybe_start(void) {
+  flusher_init_once();
   if (__atomic_load_n(&started, __ATOMIC_ACQUIRE) ||
       !__atomic_load_n(&cnsm_sink_wanted, __ATOMIC_ACQUIRE))
     return;
@@ -365,34 +376,26 @@ static void flusher_stop(uint64_t deadline_ns) {
     pthread_detach(flusher);
 }
 
-/* Fork child: the parent's thread and locks are not ours. */
-void cnsm_flusher_after_fork_child(void) {
-  pthread_mutex_init(&flush_lock, NULL);
-  pthread_mutex_init(&thread_lock, NULL);
-  pthread_cond_init(&wake, NULL);
-  started = running = stopping = 0;
-  spool_checked = 1; /* the spool is the parent's */
-  cnsm_batch_after_fork_child();
-}
-
 /* The final send of shutdown and exit: what fails is spooled.  At exit the
  * thread is only told to stop, not waited for: it is idle or holds the
  * flush lock (which we wait for anyway), and waiting for it to be scheduled
  * cost short processes a millisecond on a busy machine.  codensm_shutdown()
  * waits, since the process goes on. */
-static void final_flush(int at_exit) {
+void cnsm_flusher_finish(int at_exit) {
+  flusher_init_once();
   pthread_mutex_lock(&thread_lock);
   int already = finished;
   finished = 1;
   pthread_mutex_unlock(&thread_lock);
   if (already)
     return;
-  uint64_t deadline = cnsm_now_ns() + setting_ns(&cnsm_cfg.exit_timeout_s);
+  uint64_t deadline =
+      cnsm_now_ns() + seconds_ns(cnsm_config_current().exit_timeout_s);
   flusher_stop(at_exit ? cnsm_now_ns() : deadline);
   if (!__atomic_load_n(&cnsm_sink_wanted, __ATOMIC_ACQUIRE))
     return;
   if (lock_until(&flush_lock, deadline) == 0) {
-    if (cnsm_send_all(deadline, 1) != 0)
+    if (send_all(deadline, 1) != 0)
       spool_rest(1);
     pthread_mutex_unlock(&flush_lock);
   } else {
@@ -401,27 +404,13 @@ static void final_flush(int at_exit) {
   }
 }
 
-/* Public: sends every delta now. */
-CNSM_EXPORT int codensm_flush(void) {
-  cnsm_config_ensure();
+/* codensm_flush: sends every delta now. */
+int cnsm_flusher_flush(void) {
+  flusher_init_once();
   uint64_t deadline = cnsm_now_ns() + SEND_TIMEOUT_NS;
   if (lock_until(&flush_lock, deadline) != 0)
     return -1;
-  int rc = cnsm_send_all(deadline, 1);
+  int rc = send_all(deadline, 1);
   pthread_mutex_unlock(&flush_lock);
   return rc;
-}
-
-/* Public: final send, then the thread stops.  Idempotent. */
-CNSM_EXPORT void codensm_shutdown(void) {
-  cnsm_config_ensure();
-  final_flush(0);
-}
-
-/* Process exit, after the modules' destructors. */
-__attribute__((destructor(101))) static void cnsm_at_exit(void) {
-  cnsm_config_ensure();
-  final_flush(1);
-  if (__atomic_load_n(&cnsm_cfg.report, __ATOMIC_RELAXED))
-    cnsm_report_print(stderr);
 }

@@ -3,32 +3,45 @@
  * internal.h - what the files of libcodensm share, and nothing else.
  *
  * The runtime is split by responsibility, like compiler-rt's profile
- * library:
+ * library, and its files stand in layers, top first: a file calls only
+ * files of its own layer or of the layers below (scripts/runtime-layers
+ * names the layers and checks it; docs/architecture.md draws them).
  *
- *   arena.c      lock-free memory for threads' counters
- *   registry.c   modules, threads' directories of chunks: first use,
- *                thread-exit fold, unregister (dlclose) fold, fork
- *   clock.c      ticks (__codensm_clock), ticks->ns calibration, probe cost
- *   table.c      the function table: one entry per function NAME, with its
- *                totals, acknowledged values and spooled values
- *   snapshot.c   sums live blocks + retired + departed into the table and
- *                computes deltas against what the sink acknowledged
- *   encode.c     the ingest JSON body (cJSON), and its number formatting
- *   flusher.c    background thread, codensm_flush, codensm_shutdown, exit
- *   sanitize.c   names, departments, weights made valid for the contract
- *   batch.c      Idempotency-Keys, and frozen batches (sent, no answer)
- *   sink_http.c  libcurl POST;  sink_file.c  JSONL append
- *   spool.c      deltas and frozen batches not delivered, for the next
- *                process of the same endpoint and key
- *   report.c     CODENSM_REPORT=1 table on stderr at exit
- *   config.c     environment, codensm_init, prefix maps
+ *   api       api.c        __codensm_register, codensm_init, codensm_flush,
+ *                          codensm_shutdown, exit: what starts things
+ *   flush     flusher.c    background thread, sending, the final flush
+ *             report.c     CODENSM_REPORT=1 table on stderr at exit
+ *   delivery  spool.c      deltas and frozen batches not delivered, for the
+ *                          next process of the same endpoint and key
+ *             batch.c      Idempotency-Keys, and frozen batches (sent, no
+ *                          answer)
+ *   deltas    snapshot.c   sums live blocks + retired + departed into the
+ *                          table, deltas against what the sink acknowledged,
+ *                          spooled figures still pending
+ *   counts    hooks.c      the hot path's runtime side (and, on x86-64,
+ *                          trampolines_x86_64.S)
+ *             registry.c   modules, threads' directories of chunks: first
+ *                          use, thread-exit fold, unregister (dlclose) fold
+ *             table.c      the function table: one entry per function NAME
+ *             arena.c      lock-free memory for threads' counters
+ *   settings  config.c     environment, codensm_init's values, prefix maps
+ *             env_names.c  unknown CODENSM_* variables, named
+ *   sinks     sink_http.c  libcurl POST;  sink_file.c  JSONL append
+ *   base      log.c        warnings, and debug messages
+ *             clock.c      ticks (__codensm_clock), calibration, probe cost
+ *             encode.c     the ingest JSON body, and its number formatting
+ *             sanitize.c   names, departments, weights made valid for the
+ *                          contract
  *
- * Locks: cnsm_registry_lock (one mutex, static initialiser) guards the
- * module list, the removal of blocks from lists, the function table and the
- * configuration.  It is held only for short, allocation-light work, never
- * across I/O.  cnsm_flush_lock serialises senders (flusher thread,
- * codensm_flush, exit) and is held across a send; fork's handlers never
- * take it.
+ * Locks: cnsm_registry_lock (static initialiser) guards the module list,
+ * the removal of directories from lists and the function table;
+ * config.c's lock guards the settings.  Each is held only for short,
+ * allocation-light work, never across I/O; codensm_init holds the
+ * registry's, then the settings'.  flusher.c's flush lock serialises
+ * senders (flusher thread, codensm_flush, exit) and is held across a send,
+ * taking the others inside it; fork's handlers never take it.  Each layer
+ * that holds state a fork child must fix installs its own pthread_atfork
+ * handlers (api.c says in which order).
  *
  * Every symbol here is hidden (CNSM_HIDDEN) and prefixed cnsm_.
  */
@@ -83,7 +96,10 @@ struct cnsm_prefix_map {
 
 /* Effective settings.  Strings are owned and never freed while the process
  * runs (codensm_init may replace them; the old ones are kept, leaked on
- * purpose, because a sender may still be reading them). */
+ * purpose, because a sender may still be reading them).  Changed under
+ * config.c's lock: read a copy (cnsm_config_current); the function table
+ * reads the prefix maps and generation under the registry lock, which
+ * codensm_init also holds. */
 struct cnsm_config {
   char *endpoint;          /* NULL: none (count only) */
   int endpoint_is_default; /* endpoint is the hosted default */
@@ -109,6 +125,14 @@ extern int cnsm_sink_wanted CNSM_HIDDEN;
 
 /* Reads CODENSM_* once (thread-safe, idempotent). */
 void cnsm_config_ensure(void) CNSM_HIDDEN;
+/* Installs the configuration lock's fork handlers (once). */
+void cnsm_config_init_once(void) CNSM_HIDDEN;
+struct codensm_config; /* codensm.h */
+/* codensm_init's work: applies cfg's set fields over the settings, warning
+ * about bad ones (-1 then, else 0).  Registry lock held by the caller. */
+int cnsm_config_apply(const struct codensm_config *cfg) CNSM_HIDDEN;
+/* A copy of the settings, with the default spool directory filled in. */
+struct cnsm_config cnsm_config_current(void) CNSM_HIDDEN;
 /* Parses the environment into *cfg, warning on stderr about bad values.
  * Returns the number of bad values.  Exposed for the tests. */
 int cnsm_config_from_env(struct cnsm_config *cfg) CNSM_HIDDEN;
@@ -264,6 +288,11 @@ extern struct cnsm_module *cnsm_modules CNSM_HIDDEN;
 #define CNSM_NOT_COUNTED (SIZE_MAX - 1)
 /* Builds m->entry (table indices).  Registry lock held.  0 or -1. */
 int cnsm_module_map(struct cnsm_module *m) CNSM_HIDDEN;
+/* Registers desc (the runtime's first use, whatever the order). */
+void cnsm_register(const struct cnsm_module_desc *desc) CNSM_HIDDEN;
+/* Runs hook after each thread's first call into a module: the layer above
+ * starts its flusher there (api.c), the registry knows nothing of it. */
+void cnsm_registry_on_first_use(void (*hook)(void)) CNSM_HIDDEN;
 /* acc += s, for a slot only the caller's thread writes (or a folded one). */
 static inline void cnsm_slot_add(struct cnsm_slot *acc,
                                  const struct cnsm_slot *s) {
@@ -348,9 +377,9 @@ void cnsm_unacknowledge(const struct cnsm_batch_item *it, size_t n) CNSM_HIDDEN;
  * deltas are dropped too.  Takes the registry lock.  1 as
  * cnsm_acknowledge. */
 int cnsm_drop(const struct cnsm_delta *d) CNSM_HIDDEN;
-/* Sets acknowledged = origin = current for every function (fork child).
- * Registry lock held. */
-void cnsm_acknowledge_all_current(void) CNSM_HIDDEN;
+/* Installs the fork handler that makes a child report only its own calls
+ * (once; the registry's first). */
+void cnsm_snapshot_init_once(void) CNSM_HIDDEN;
 
 /* ---- batch.c ----------------------------------------------------------- */
 
@@ -391,8 +420,6 @@ struct cnsm_frozen *cnsm_frozen_first(void) CNSM_HIDDEN;
 void cnsm_frozen_pop(void) CNSM_HIDDEN;
 /* Gives every frozen spool file back for the next process (exit). */
 void cnsm_frozen_unclaim_all(void) CNSM_HIDDEN;
-/* Fork child: new random keys; the parent's frozen batches are its own. */
-void cnsm_batch_after_fork_child(void) CNSM_HIDDEN;
 
 /* ---- encode.c ---------------------------------------------------------- */
 
@@ -428,8 +455,6 @@ int cnsm_http_send(const char *endpoint, const char *api_key,
 /* The HTTP status and the start of the body of the last answer. */
 extern long cnsm_http_last_status CNSM_HIDDEN;
 const char *cnsm_http_last_answer(void) CNSM_HIDDEN;
-/* Forgets the curl handle without touching its sockets (fork child). */
-void cnsm_http_forget(void) CNSM_HIDDEN;
 /* Appends body and a newline to the file of a file:// URL, one write. */
 int cnsm_file_send(const char *endpoint, const char *body) CNSM_HIDDEN;
 /* The path of a file:// URL, or NULL. */
@@ -467,22 +492,19 @@ int cnsm_spool_write(const char *spool_dir, const char *endpoint,
 char *cnsm_spool_write_batch(const char *spool_dir, const char *endpoint,
                              const char *api_key, const char *idem_key,
                              const char *body) CNSM_HIDDEN;
-/* The spool directory to use when none is configured (malloc'd). */
-char *cnsm_spool_default_dir(void) CNSM_HIDDEN;
-/* Forgets claimed files (fork child: they are the parent's). */
-void cnsm_spool_forget(void) CNSM_HIDDEN;
 
 /* ---- flusher.c --------------------------------------------------------- */
 
 /* Starts the background flusher if the configuration wants one (lazy,
  * once per process; again in a fork child). */
 void cnsm_flusher_maybe_start(void) CNSM_HIDDEN;
-/* Fork child: the parent's thread does not exist here. */
-void cnsm_flusher_after_fork_child(void) CNSM_HIDDEN;
-/* Sends frozen batches, then every delta, batch by batch, before
- * deadline_ns (CLOCK_MONOTONIC); everything: see cnsm_collect.  Flush lock
- * held by the caller.  0 when all acknowledged, else -1. */
-int cnsm_send_all(uint64_t deadline_ns, int everything) CNSM_HIDDEN;
+/* Sends every delta now (codensm_flush): 0 when all were acknowledged,
+ * -1 when there is no sink, a send failed or took over 10 s. */
+int cnsm_flusher_flush(void) CNSM_HIDDEN;
+/* The final flush (codensm_shutdown; at_exit: the process's exit): stops
+ * the thread, sends the rest within CODENSM_EXIT_TIMEOUT, spools what
+ * fails.  Only the first call does anything. */
+void cnsm_flusher_finish(int at_exit) CNSM_HIDDEN;
 
 /* ---- report.c ---------------------------------------------------------- */
 

@@ -24,10 +24,11 @@
  * Locking: lists are pushed lock-free (compare-and-swap on the head) and
  * only ever removed from under cnsm_registry_lock.  With a single remover,
  * removal is safe against concurrent pushes: a push only changes the head
- * and its own node.  A first use takes no lock once its module is
- * registered; the first registration of a module takes the lock and
- * allocates.  Nothing here depends on constructor order: all state is
- * statically initialised, and a first call may come before
+ * and its own node.  The same lock guards the module list and the function
+ * table (table.c, snapshot.c); the settings have their own (config.c).  A first
+ * use takes no lock once its module is registered; the first registration of a
+ * module takes the lock and allocates.  Nothing here depends on constructor
+ * order: all state is statically initialised, and a first call may come before
  * __codensm_register.
  */
 #define _GNU_SOURCE
@@ -187,8 +188,10 @@ static void fork_parent(void) { pthread_mutex_unlock(&cnsm_registry_lock); }
 
 /* In the child: only the forking thread exists.  Fold every directory
  * (the other threads' are memory nobody will write again; ours are zeroed
- * and kept, our pointers still lead to them), then take the current
- * totals as acknowledged: the child reports only its own calls. */
+ * and kept, our pointers still lead to them).  Totals do not change; the
+ * other layers fix their own state in their own handlers (snapshot.c
+ * takes the current totals as acknowledged, so the child reports only its
+ * own calls). */
 static void fork_child(void) {
   for (struct cnsm_thread *t = threads; t; t = t->next) {
     for (struct cnsm_dir *d = t->dirs, *next; d; d = next) {
@@ -204,16 +207,15 @@ static void fork_child(void) {
   }
   threads = self.linked ? &self : NULL;
   self.next = NULL;
-  cnsm_snapshot();
-  cnsm_acknowledge_all_current();
-  cnsm_spool_forget();
-  cnsm_http_forget();
-  cnsm_flusher_after_fork_child();
   pthread_mutex_unlock(&cnsm_registry_lock);
 }
 
-/* Once per process: the exit key and the fork handlers. */
+/* Once per process: the exit key and the fork handlers.  The
+ * configuration's come first: a fork takes the registry lock, then the
+ * configuration's (prepare handlers run in reverse order), as
+ * codensm_init nests them. */
 static void registry_init(void) {
+  cnsm_config_init_once();
   pthread_key_create(&exit_key, thread_exit);
   pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
@@ -291,13 +293,19 @@ static void runtime_ensure(void) {
   cnsm_clock_start();
 }
 
-/* Module constructor: registers desc. */
-CNSM_EXPORT void __codensm_register(const struct cnsm_module_desc *desc) {
+/* Registers desc (the module constructor's __codensm_register, api.c). */
+void cnsm_register(const struct cnsm_module_desc *desc) {
   runtime_ensure();
   pthread_mutex_lock(&cnsm_registry_lock);
   register_locked(desc);
   pthread_mutex_unlock(&cnsm_registry_lock);
-  cnsm_flusher_maybe_start();
+}
+
+/* What a thread's first call into a module also runs, once set. */
+static void (*first_use_hook)(void);
+
+void cnsm_registry_on_first_use(void (*hook)(void)) {
+  __atomic_store_n(&first_use_hook, hook, __ATOMIC_RELEASE);
 }
 
 /* Links this thread into the threads list and keys its exit, once. */
@@ -348,7 +356,9 @@ static struct cnsm_dir *first_use(const struct cnsm_module_desc *desc,
   push_dir(&m->dirs, d, IN_MODULE);
   push_dir(&self.dirs, d, IN_THREAD);
   __atomic_store_n(home, d, __ATOMIC_RELEASE);
-  cnsm_flusher_maybe_start();
+  void (*hook)(void) = __atomic_load_n(&first_use_hook, __ATOMIC_ACQUIRE);
+  if (hook)
+    hook();
   return d;
 }
 

@@ -67,8 +67,13 @@ static void keep_openssl_past_exit(void) {
     init_crypto(0x00080000u /* OPENSSL_INIT_NO_ATEXIT */, NULL);
 }
 
-/* Loads libcurl and calls curl_global_init, once; warns when it cannot. */
+/* Fork child: drop the parent's handle without closing its connection. */
+static void fork_child(void) { handle = NULL; }
+
+/* Loads libcurl and calls curl_global_init, once; warns when it cannot.
+ * The fork handler comes first: the handle is made after it. */
 static void curl_load(void) {
+  pthread_atfork(NULL, NULL, fork_child);
   keep_openssl_past_exit();
   void *lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
   if (!lib)
@@ -221,6 +226,3 @@ int cnsm_http_send(const char *endpoint, const char *api_key,
   cnsm_http_last_status = status;
   return outcome;
 }
-
-/* Fork child: drop the parent's handle without closing its connection. */
-void cnsm_http_forget(void) { handle = NULL; }

@@ -255,8 +255,9 @@ int cnsm_drop(const struct cnsm_delta *d) {
   return spool_done;
 }
 
-/* Fork child: what the parent counted is the parent's to send. */
-void cnsm_acknowledge_all_current(void) {
+/* Sets acknowledged = origin = current for every entry.  Registry lock
+ * held. */
+static void acknowledge_all_current(void) {
   for (size_t i = 0; i < cnsm_fn_count; i++) {
     struct cnsm_fn *e = &cnsm_fns[i];
     e->ack_calls = e->origin_calls = e->cur.calls;
@@ -266,4 +267,25 @@ void cnsm_acknowledge_all_current(void) {
     e->pend_present = 0;
   }
   pend_entries = 0;
+}
+
+/* Fork child: what the parent counted is the parent's to send, so the
+ * child reports only its own calls.  The child's only thread runs this
+ * after the registry's handler folded the other threads and let the lock
+ * go. */
+static void fork_child(void) {
+  pthread_mutex_lock(&cnsm_registry_lock);
+  cnsm_snapshot();
+  acknowledge_all_current();
+  pthread_mutex_unlock(&cnsm_registry_lock);
+}
+
+static void install_fork_handlers(void) {
+  cnsm_registry_init_once(); /* its child handler runs first */
+  pthread_atfork(NULL, NULL, fork_child);
+}
+
+void cnsm_snapshot_init_once(void) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, install_fork_handlers);
 }

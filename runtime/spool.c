@@ -76,20 +76,6 @@ static int mkdirs(const char *dir) {
   return mkdir(path, 0700) == 0 || errno == EEXIST ? 0 : -1;
 }
 
-/* $XDG_CACHE_HOME/codensm/spool, ~/.cache/codensm/spool, or /tmp. */
-char *cnsm_spool_default_dir(void) {
-  char buf[4096];
-  const char *xdg = getenv("XDG_CACHE_HOME");
-  const char *home = getenv("HOME");
-  if (xdg && xdg[0] == '/')
-    snprintf(buf, sizeof buf, "%s/codensm/spool", xdg);
-  else if (home && home[0] == '/')
-    snprintf(buf, sizeof buf, "%s/.cache/codensm/spool", home);
-  else
-    snprintf(buf, sizeof buf, "/tmp/codensm-%u/spool", (unsigned)getuid());
-  return strdup(buf);
-}
-
 /* Moves a file that is not a usable spool file aside (<path>.corrupt),
  * with one warning per process. */
 static void set_aside(const char *path, const char *why) {
@@ -264,8 +250,20 @@ int cnsm_spool_has_files(const char *dir, const char *endpoint,
   return found;
 }
 
+/* Fork child: the claimed files are the parent's. */
+static void fork_child(void) {
+  claimed = NULL;
+  claimed_count = 0;
+}
+
+static void install_fork_handlers(void) {
+  pthread_atfork(NULL, NULL, fork_child);
+}
+
 /* Remembers a claimed deltas file; 0 or -1. */
 static int remember(char *path) {
+  static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+  pthread_once(&fork_once, install_fork_handlers);
   char **grown = realloc(claimed, (claimed_count + 1) * sizeof *claimed);
   if (!grown)
     return -1;
@@ -313,12 +311,6 @@ void cnsm_spool_release(void) {
     free(claimed[i]);
   }
   free(claimed);
-  claimed = NULL;
-  claimed_count = 0;
-}
-
-/* Fork child: the claimed files are the parent's. */
-void cnsm_spool_forget(void) {
   claimed = NULL;
   claimed_count = 0;
 }
