@@ -13,6 +13,13 @@
 // Anything else (an unknown key, a wrong type, a bad value) is an error: a
 // silently ignored typo would instrument, or hide, the wrong code.
 //
+// A build system can select files too (target_codensm's INCLUDE and
+// EXCLUDE): -codensm-include and -codensm-exclude, with the same globs and
+// the same matcher, relative to a directory of its own, against the path it
+// gives as -codensm-source-path.  A file must be selected by both.  The
+// options live here rather than with the pass's own: what they mean is the
+// configuration's, and codensm-rewrite will share it.
+//
 //===----------------------------------------------------------------------===//
 #include "Config.h"
 #include "Compat.h"
@@ -20,6 +27,7 @@
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -29,6 +37,23 @@
 #include <fnmatch.h>
 
 using namespace llvm;
+
+static cl::list<std::string>
+    ClInclude("codensm-include",
+              cl::desc("Instrument only files this path glob selects (with "
+                       "-codensm-exclude: a build system's selection, on "
+                       "top of .codensm.yaml's; may repeat)"),
+              cl::value_desc("glob"));
+static cl::list<std::string>
+    ClExclude("codensm-exclude",
+              cl::desc("Do not instrument files this path glob selects "
+                       "(wins over -codensm-include; may repeat)"),
+              cl::value_desc("glob"));
+static cl::opt<std::string> ClSourcePath(
+    "codensm-source-path",
+    cl::desc("This file's path as -codensm-include and -codensm-exclude "
+             "match it (default: relative to the configuration's root)"),
+    cl::value_desc("path"), cl::init(""));
 
 namespace codensm {
 
@@ -97,16 +122,28 @@ bool globMatches(StringRef Pattern, StringRef RelPath) {
   return false;
 }
 
-bool Config::instruments(StringRef RelPath) const {
+/// Whether Include and Exclude select Path: exclude wins, and no include
+/// selects every path.
+static bool selects(const std::vector<std::string> &Include,
+                    const std::vector<std::string> &Exclude, StringRef Path) {
   for (const std::string &Glob : Exclude)
-    if (globMatches(Glob, RelPath))
+    if (globMatches(Glob, Path))
       return false;
   if (Include.empty())
     return true;
   for (const std::string &Glob : Include)
-    if (globMatches(Glob, RelPath))
+    if (globMatches(Glob, Path))
       return true;
   return false;
+}
+
+bool Config::instruments(StringRef RelPath) const {
+  if (!selects(Include, Exclude, RelPath))
+    return false;
+  if (ClInclude.empty() && ClExclude.empty())
+    return true;
+  StringRef Path = ClSourcePath.empty() ? RelPath : StringRef(ClSourcePath);
+  return selects(ClInclude, ClExclude, Path);
 }
 
 std::optional<std::string> Config::departmentFor(StringRef RelPath) const {

@@ -48,7 +48,9 @@ struct Config {
   /// instrumented (Trivial.h); unset: the plugin's default.
   std::optional<unsigned> TrivialInstructions;
 
-  /// Whether a path relative to Root is instrumented; exclude wins.
+  /// Whether a path relative to Root is instrumented: selected by Include
+  /// and Exclude (exclude wins), and by -codensm-include and
+  /// -codensm-exclude when a build system gave them.
   bool instruments(llvm::StringRef RelPath) const;
   /// The department of the longest matching path prefix, if any.
   std::optional<std::string> departmentFor(llvm::StringRef RelPath) const;
