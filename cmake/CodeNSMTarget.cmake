@@ -9,8 +9,12 @@
 #   INCLUDE/EXCLUDE  path globs relative to app's source directory, with the
 #                    rules of .codensm.yaml (`*` within a path component,
 #                    `**` across them, a glob without `/` matches a name in
-#                    any directory, EXCLUDE wins); only matching sources get
-#                    the plugin.  Call after every source has been added.
+#                    any directory, EXCLUDE wins).  The plugin matches them,
+#                    with .codensm.yaml's own matcher: each source gets the
+#                    globs and its path relative to that directory
+#                    (-codensm-include, -codensm-exclude,
+#                    -codensm-source-path).  Call after every source has
+#                    been added.
 #   DEPARTMENT name  the department of every function in app
 #                    (annotations and .codensm.yaml departments still win
 #                    per function; see docs/configuration.md)
@@ -92,39 +96,6 @@ function(codensm_find_plugin out_plugin out_major out_problem)
   set(${out_major} "${major}" PARENT_SCOPE)
 endfunction()
 
-# Turns a .codensm.yaml-style path glob into an anchored regular expression.
-function(_codensm_glob_regex glob out)
-  string(REGEX REPLACE "^(\\./)+" "" glob "${glob}")
-  string(REGEX REPLACE "^/+" "" glob "${glob}")
-  string(REGEX REPLACE "/+$" "" glob "${glob}")
-  if(NOT glob MATCHES "/")
-    set(glob "**/${glob}")
-  endif()
-  # Escape regex characters, then map the glob's own.
-  string(REGEX REPLACE "([][.+()^$|\\\\])" "\\\\\\1" re "${glob}")
-  string(REPLACE "**/" "<DSS>" re "${re}")
-  string(REPLACE "**" "<DS>" re "${re}")
-  string(REPLACE "*" "[^/]*" re "${re}")
-  string(REPLACE "?" "[^/]" re "${re}")
-  string(REPLACE "<DSS>" "(.*/)?" re "${re}")
-  string(REPLACE "<DS>" ".*" re "${re}")
-  # Like .gitignore, a glob naming a directory covers what is in it.
-  set(${out} "^${re}(/.*)?$" PARENT_SCOPE)
-endfunction()
-
-# True in out when rel (a path relative to the target's source dir) matches
-# one of the globs.
-function(_codensm_matches rel out)
-  set(${out} FALSE PARENT_SCOPE)
-  foreach(glob ${ARGN})
-    _codensm_glob_regex("${glob}" re)
-    if(rel MATCHES "${re}")
-      set(${out} TRUE PARENT_SCOPE)
-      return()
-    endif()
-  endforeach()
-endfunction()
-
 function(target_codensm target)
   cmake_parse_arguments(PARSE_ARGV 1 ARG "" "DEPARTMENT;CONFIG" "INCLUDE;EXCLUDE")
   if(ARG_UNPARSED_ARGUMENTS)
@@ -140,7 +111,7 @@ function(target_codensm target)
   endif()
 
   set(flags "-fpass-plugin=${plugin}")
-  if(ARG_DEPARTMENT OR ARG_CONFIG)
+  if(ARG_DEPARTMENT OR ARG_CONFIG OR ARG_INCLUDE OR ARG_EXCLUDE)
     # -mllvm options of a plugin exist only once it is loaded early.
     list(APPEND flags "-fplugin=${plugin}")
   endif()
@@ -155,6 +126,12 @@ function(target_codensm target)
     endif()
     list(APPEND flags "-mllvm$<SEMICOLON>-codensm-config=${config}")
   endif()
+  foreach(glob ${ARG_INCLUDE})
+    list(APPEND flags "-mllvm$<SEMICOLON>-codensm-include=${glob}")
+  endforeach()
+  foreach(glob ${ARG_EXCLUDE})
+    list(APPEND flags "-mllvm$<SEMICOLON>-codensm-exclude=${glob}")
+  endforeach()
 
   set(options "")
   foreach(flag ${flags})
@@ -165,40 +142,26 @@ function(target_codensm target)
   if(NOT ARG_INCLUDE AND NOT ARG_EXCLUDE)
     target_compile_options(${target} PRIVATE ${options})
   else()
-    # Only the matching sources, and only when they are compiled for target.
+    # Every source gets the plugin and its path relative to the directory
+    # the globs are relative to; the plugin decides which it instruments.
+    # Source properties, scoped to this target: a source may be compiled
+    # for other targets too.
     get_target_property(srcdir ${target} SOURCE_DIR)
     get_target_property(sources ${target} SOURCES)
-    set(scoped "")
-    foreach(option ${options})
-      list(APPEND scoped "$<$<STREQUAL:$<TARGET_PROPERTY:NAME>,${target}>:${option}>")
-    endforeach()
-    set(matched 0)
     foreach(source ${sources})
       if(source MATCHES "\\$<")
         continue() # generator expressions: not known until generation
       endif()
       get_filename_component(abs "${source}" ABSOLUTE BASE_DIR "${srcdir}")
       file(RELATIVE_PATH rel "${srcdir}" "${abs}")
-      set(included TRUE)
-      if(ARG_INCLUDE)
-        _codensm_matches("${rel}" included ${ARG_INCLUDE})
-      endif()
-      if(included AND ARG_EXCLUDE)
-        _codensm_matches("${rel}" excluded ${ARG_EXCLUDE})
-        if(excluded)
-          set(included FALSE)
-        endif()
-      endif()
-      if(included)
-        set_property(SOURCE "${abs}" DIRECTORY "${srcdir}"
-          APPEND PROPERTY COMPILE_OPTIONS ${scoped})
-        math(EXPR matched "${matched} + 1")
-      endif()
+      set(scoped "")
+      foreach(option ${options}
+          "$<$<COMPILE_LANGUAGE:C,CXX>:-mllvm$<SEMICOLON>-codensm-source-path=${rel}>")
+        list(APPEND scoped "$<$<STREQUAL:$<TARGET_PROPERTY:NAME>,${target}>:${option}>")
+      endforeach()
+      set_property(SOURCE "${abs}" DIRECTORY "${srcdir}"
+        APPEND PROPERTY COMPILE_OPTIONS ${scoped})
     endforeach()
-    if(matched EQUAL 0)
-      message(WARNING "target_codensm(${target}): INCLUDE/EXCLUDE leave no source "
-        "instrumented (globs are relative to ${srcdir})")
-    endif()
   endif()
 
   if(TARGET CodeNSM AND CODENSM_PLUGIN_IN_TREE)

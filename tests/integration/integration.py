@@ -7,8 +7,8 @@ file:// sink.
     integration.py --case NAME --build-dir B --source-dir S --work W --clang C
 
 Cases: install (cmake --install into W/prefix; the others need it),
-cmake-package, example-service, makefile, pkg-config, gcc-refused,
-wrong-major.
+cmake-package, target-selection, example-service, makefile, pkg-config,
+gcc-refused, wrong-major.
 """
 import argparse
 import glob
@@ -118,6 +118,88 @@ def case_cmake_package(args):
            "INCLUDE lib/*.c instrumented more: %s" % sorted(sums))
 
 
+# target-selection: one project, every source defining one function that
+# main() calls once.  The globs exercise each rule: `**`, `*` within a
+# component, `?`, a name without `/` at any depth, a directory covering
+# what is under it, EXCLUDE winning over INCLUDE.
+SELECTION_INCLUDE = ["src/**", "tools/*.c", "main.c"]
+SELECTION_EXCLUDE = ["*_test.c", "vendor", "src/net/legacy?.c"]
+SELECTION_SOURCES = {  # path: (function, selected by the globs)
+    "main.c": ("main", True),
+    "src/net/http.c": ("http_get", True),
+    "src/net/http_test.c": ("http_test", False),
+    "src/net/legacy1.c": ("legacy_one", False),
+    "src/net/legacy10.c": ("legacy_ten", True),
+    "src/util/str.c": ("str_len", True),
+    "src/util/vendor/zpack.c": ("zpack", False),
+    "vendor/lib.c": ("vendor_lib", False),
+    "tools/cli.c": ("cli_run", True),
+    "tools/deep/helper.c": ("deep_help", False),
+    "gen/table.c": ("gen_table", False),
+}
+# In a file left out, a function marked CODENSM_TRACK is instrumented all
+# the same, by either selection: the plugin decides, not the build.
+SELECTION_TRACKED = ("vendor/lib.c", "vendor_audit")
+
+
+def write_selection_project(src, yaml_selects):
+    """The project in src; its .codensm.yaml holds the globs when
+    yaml_selects, else target_codensm() gets them."""
+    shutil.rmtree(src, ignore_errors=True)
+    calls = []
+    for path, (fn, _) in SELECTION_SOURCES.items():
+        if fn == "main":
+            continue
+        os.makedirs(os.path.dirname(os.path.join(src, path)), exist_ok=True)
+        body = "int %s(void) { return 1; }\n" % fn
+        if path == SELECTION_TRACKED[0]:
+            body = ("#include <codensm.h>\n" + body +
+                    "CODENSM_TRACK int %s(void) { return 2; }\n" % SELECTION_TRACKED[1])
+            calls.append(SELECTION_TRACKED[1])
+        with open(os.path.join(src, path), "w") as f:
+            f.write(body)
+        calls.append(fn)
+    with open(os.path.join(src, "main.c"), "w") as f:
+        f.write("".join("int %s(void);\n" % fn for fn in calls))
+        f.write("int main(void) { return %s == %d ? 0 : 1; }\n" % (
+            " + ".join("%s()" % fn for fn in calls), len(calls) + 1))
+    globs = lambda key, values: "%s: [%s]\n" % (key, ", ".join('"%s"' % g for g in values))
+    with open(os.path.join(src, ".codensm.yaml"), "w") as f:
+        f.write("# The root of module names, in both builds.\n")
+        if yaml_selects:
+            f.write(globs("include", SELECTION_INCLUDE) + globs("exclude", SELECTION_EXCLUDE))
+    selection = "" if yaml_selects else "INCLUDE %s EXCLUDE %s" % (
+        " ".join('"%s"' % g for g in SELECTION_INCLUDE),
+        " ".join('"%s"' % g for g in SELECTION_EXCLUDE))
+    with open(os.path.join(src, "CMakeLists.txt"), "w") as f:
+        f.write("cmake_minimum_required(VERSION 3.20)\nproject(selection LANGUAGES C)\n"
+                "find_package(CodeNSM REQUIRED)\nadd_executable(app %s)\n"
+                "target_codensm(app %s)\n" % (" ".join(sorted(SELECTION_SOURCES)), selection))
+
+
+def case_target_selection(args):
+    """target_codensm(INCLUDE/EXCLUDE) instruments exactly what the same
+    globs in .codensm.yaml instrument."""
+    selected = {}
+    for how, yaml_selects in (("yaml", True), ("cmake", False)):
+        src = os.path.join(args.work, "selection-" + how)
+        write_selection_project(src, yaml_selects)
+        build = os.path.join(args.work, "selection-" + how + "-build")
+        configure_build(args, src, build)
+        _, sums = run_counted(os.path.join(build, "app"), args.work, "selection-" + how)
+        selected[how] = {name: s["calls"] for name, s in sums.items()}
+    expect(selected["cmake"] == selected["yaml"],
+           "target_codensm(INCLUDE/EXCLUDE) and .codensm.yaml differ:\n"
+           "  only target_codensm: %s\n  only .codensm.yaml: %s" % (
+               sorted(set(selected["cmake"].items()) - set(selected["yaml"].items())),
+               sorted(set(selected["yaml"].items()) - set(selected["cmake"].items()))))
+    expected = {"%s.%s" % (os.path.splitext(path)[0], fn): 1
+                for path, (fn, chosen) in SELECTION_SOURCES.items() if chosen}
+    expected["vendor/lib.%s" % SELECTION_TRACKED[1]] = 1
+    expect(selected["yaml"] == expected, "the globs selected %s, expected %s" % (
+        sorted(selected["yaml"]), sorted(expected)))
+
+
 def case_example_service(args):
     for example, exe in (("service", "service"), ("cpp", "shop")):
         build = os.path.join(args.work, "example-" + example)
@@ -204,6 +286,7 @@ def case_wrong_major(args):
 
 
 CASES = {"install": case_install, "cmake-package": case_cmake_package,
+         "target-selection": case_target_selection,
          "example-service": case_example_service, "makefile": case_makefile,
          "pkg-config": case_pkg_config, "gcc-refused": case_gcc_refused,
          "wrong-major": case_wrong_major}
