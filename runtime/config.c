@@ -44,6 +44,7 @@ struct cnsm_config cnsm_cfg = {
 
 /* The sampling mask the instrumented code reads: one call in 64 timed. */
 CNSM_EXPORT uint64_t __codensm_sample_mask = 63;
+uint64_t cnsm_hot_mask = 1023;
 
 int cnsm_sink_wanted;
 
@@ -323,11 +324,17 @@ int cnsm_config_from_env(struct cnsm_config *cfg) {
   return bad;
 }
 
-/* Applies the sampling period to the mask each new chunk copies (read once,
- * before the first chunk exists). */
+/* Applies the sampling periods: the mask each new chunk copies (read once,
+ * before the first chunk exists) and the one a chunk moves to once hot
+ * (hooks.c).  A period the user chose without a hot one stays: with
+ * CODENSM_SAMPLE_PERIOD=1 every call is timed, as documented. */
 static void apply_sample_period(void) {
+  uint64_t hot = cnsm_cfg.sample_period_hot;
+  if (getenv("CODENSM_SAMPLE_PERIOD") && !getenv("CODENSM_SAMPLE_PERIOD_HOT"))
+    hot = cnsm_cfg.sample_period;
   __atomic_store_n(&__codensm_sample_mask, cnsm_cfg.sample_period - 1,
                    __ATOMIC_RELAXED);
+  __atomic_store_n(&cnsm_hot_mask, hot - 1, __ATOMIC_RELAXED);
 }
 
 /* Once per process: the environment into cnsm_cfg. */

@@ -115,10 +115,16 @@ struct cnsm_config {
   int report;
   int debug;
   uint64_t sample_period;
+  uint64_t sample_period_hot;
   unsigned generation; /* bumped by each change, see table.c */
 };
 
 extern struct cnsm_config cnsm_cfg CNSM_HIDDEN;
+/* The sampling policy (hooks.c): a chunk whose functions a thread has
+ * timed CNSM_HOT_AFTER times moves to cnsm_hot_mask (the mask of
+ * CODENSM_SAMPLE_PERIOD_HOT, set by config.c). */
+#define CNSM_HOT_AFTER 1024
+extern uint64_t cnsm_hot_mask CNSM_HIDDEN;
 /* 1 when an endpoint is set and sending is not disabled; read without a
  * lock (atomically) by the attach path. */
 extern int cnsm_sink_wanted CNSM_HIDDEN;

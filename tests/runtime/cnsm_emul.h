@@ -71,15 +71,22 @@
 #define CNSM_FN(name, dept, weight)                                            \
   { name, dept, __FILE__, __LINE__, weight, CNSM_ERRORS_NONE, 0 }
 
-/* This thread's slot i of the unit, as the inline hot path finds it: the
- * chunk pointer of the thread's directory, or the runtime's first use. */
-static inline struct cnsm_slot *cnsm_emul_slot(cnsm_unit_fn unit, uint32_t i) {
+/* This thread's chunk of slot i of the unit, as the inline hot path finds
+ * it: the chunk pointer of the thread's directory, or the runtime's first
+ * use. */
+static inline struct cnsm_chunk *cnsm_emul_chunk(cnsm_unit_fn unit,
+                                                 uint32_t i) {
   const struct cnsm_module_desc *desc = unit();
   struct cnsm_dir *d = *desc->dir_ref(desc);
   struct cnsm_chunk *c = cnsm_dir_chunks(d)[i / CNSM_CHUNK_SLOTS];
   if (!c->header.real)
     c = (struct cnsm_chunk *)__codensm_chunk(unit, i / CNSM_CHUNK_SLOTS);
-  return &c->slots[i % CNSM_CHUNK_SLOTS];
+  return c;
+}
+
+/* This thread's slot i of the unit. */
+static inline struct cnsm_slot *cnsm_emul_slot(cnsm_unit_fn unit, uint32_t i) {
+  return &cnsm_emul_chunk(unit, i)->slots[i % CNSM_CHUNK_SLOTS];
 }
 
 /* Adds one to a counter only this thread writes (relaxed: plain moves). */
@@ -89,15 +96,19 @@ static inline uint64_t cnsm_emul_bump(uint64_t *counter, uint64_t amount) {
   return old;
 }
 
-/* Entry hook: returns t0 (0 when this call is not timed). */
+/* Entry hook: returns t0 (0 when this call is not timed).  The sampled
+ * call goes through the runtime's rare entry points, as the pass's does:
+ * the test of the chunk's mask, the start and the stop are the runtime's
+ * sampling policy. */
 static inline uint64_t cnsm_emul_enter(cnsm_unit_fn unit, uint32_t i) {
-  uint64_t old = cnsm_emul_bump(&cnsm_emul_slot(unit, i)->calls, 1);
-  if ((old & __atomic_load_n(&__codensm_sample_mask, __ATOMIC_RELAXED)) == 0)
-    return CNSM_EMUL_CLOCK();
+  struct cnsm_chunk *c = cnsm_emul_chunk(unit, i);
+  uint64_t old = cnsm_emul_bump(&c->slots[i % CNSM_CHUNK_SLOTS].calls, 1);
+  if ((old & __atomic_load_n(&c->header.mask, __ATOMIC_RELAXED)) == 0)
+    return __codensm_sample_start(unit, i, c);
   return 0;
 }
 
-/* Exit hook: counts an error when error, adds the sample when t0. */
+/* Exit hook: counts an error when error, closes the sample when t0. */
 static inline void cnsm_emul_exit(cnsm_unit_fn unit, uint32_t i, uint64_t t0,
                                   int error) {
   struct cnsm_slot *s = cnsm_emul_slot(unit, i);
@@ -105,11 +116,8 @@ static inline void cnsm_emul_exit(cnsm_unit_fn unit, uint32_t i, uint64_t t0,
     __atomic_store_n(&s->errors,
                      __atomic_load_n(&s->errors, __ATOMIC_RELAXED) + 1,
                      __ATOMIC_RELEASE);
-  if (t0) {
-    uint64_t t1 = CNSM_EMUL_CLOCK();
-    cnsm_emul_bump(&s->samples, 1);
-    cnsm_emul_bump(&s->ticks, t1 - t0);
-  }
+  if (t0)
+    __codensm_sample_stop(unit, i, t0);
 }
 
 #define CNSM_ENTER(id, i) cnsm_emul_enter(id##_unit, (i))
