@@ -48,6 +48,21 @@ struct UnitHooks {
   std::unique_ptr<HotPath> Path;
 };
 
+/// The directory and chunks the entries of one of the optimiser's blocks
+/// already loaded: inlining leaves a caller's and its callees' entries
+/// side by side (an unrolled loop of an inlined helper, several helpers in
+/// a row), and the later ones use them again instead of loading them after
+/// each count (an asm statement the code generator cannot move loads
+/// across).  A chunk loaded before the runtime replaced the sentinel is
+/// still right: the sentinel sends each call to the runtime, which counts
+/// it in the thread's chunk.
+struct LoadedChunks {
+  const BasicBlock *Block = nullptr;
+  const UnitHooks *Unit = nullptr;
+  Value *Dir = nullptr;
+  DenseMap<uint64_t, Value *> Chunks; ///< by chunk index
+};
+
 class HookExpander {
 public:
   explicit HookExpander(Module &M) : M(M), Ctx(M.getContext()) {}
@@ -55,14 +70,32 @@ public:
 
 private:
   UnitHooks *unitOf(CallInst *Hook);
-  void expandEnter(CallInst *Hook, UnitHooks &Unit);
+  Value *chunkFor(IRBuilder<> &B, const BasicBlock *Block, UnitHooks &Unit,
+                  uint64_t Slot);
+  void expandEnter(CallInst *Hook, const BasicBlock *Block, UnitHooks &Unit);
   void expandExit(CallInst *Hook, UnitHooks &Unit);
   void expandErrorCount(CallInst *Hook, UnitHooks &Unit, uint64_t Slot);
 
   Module &M;
   LLVMContext &Ctx;
   DenseMap<const Value *, UnitHooks> Units; ///< by unit function
+  LoadedChunks Loaded;
 };
+
+/// The calls to Hook in program order, each with the block it is in.
+std::vector<std::pair<CallInst *, BasicBlock *>> callsInOrder(Module &M,
+                                                              Function *Hook) {
+  std::vector<std::pair<CallInst *, BasicBlock *>> Calls;
+  if (!Hook || Hook->use_empty())
+    return Calls;
+  for (Function &F : M)
+    for (BasicBlock &BB : F)
+      for (Instruction &I : BB)
+        if (auto *Call = dyn_cast<CallInst>(&I))
+          if (Call->getCalledOperand() == Hook)
+            Calls.push_back({Call, &BB});
+  return Calls;
+}
 
 std::vector<CallInst *> callsTo(Function *Hook) {
   std::vector<CallInst *> Calls;
@@ -88,7 +121,26 @@ static uint64_t slotOf(CallInst *Hook) {
   return cast<ConstantInt>(Hook->getArgOperand(1))->getZExtValue();
 }
 
-void HookExpander::expandEnter(CallInst *Hook, UnitHooks &Unit) {
+Value *HookExpander::chunkFor(IRBuilder<> &B, const BasicBlock *Block,
+                              UnitHooks &Unit, uint64_t Slot) {
+  if (Loaded.Block != Block || Loaded.Unit != &Unit) {
+    Loaded = LoadedChunks();
+    Loaded.Block = Block;
+    Loaded.Unit = &Unit;
+  }
+  Value *&Chunk = Loaded.Chunks[Slot / abi::CHUNK_SLOTS];
+  if (!Chunk) {
+    if (!Loaded.Dir)
+      Loaded.Dir = Unit.Path->emitDir(B);
+    Chunk = Unit.Path->emitChunkOf(B, Loaded.Dir, Slot);
+  }
+  return Chunk;
+}
+
+/// Block: the block the optimiser left the hook in; expanding the entries
+/// before it in that block splits it, and they are expanded in order.
+void HookExpander::expandEnter(CallInst *Hook, const BasicBlock *Block,
+                               UnitHooks &Unit) {
   const HotPath &Path = *Unit.Path;
   IRBuilder<> B(Hook);
   B.SetCurrentDebugLocation(Hook->getDebugLoc());
@@ -102,7 +154,7 @@ void HookExpander::expandEnter(CallInst *Hook, UnitHooks &Unit) {
     if (!Hook->use_empty())
       Start = Path.emitReadClock(B);
   } else {
-    Value *Chunk = Path.emitChunk(B, Slot);
+    Value *Chunk = chunkFor(B, Block, Unit, Slot);
     Value *Before =
         Path.emitCountCall(B, Path.slotField(B, Chunk, Slot, SlotCalls));
     BasicBlock *Head = B.GetInsertBlock();
@@ -183,7 +235,9 @@ void HookExpander::expandExit(CallInst *Hook, UnitHooks &Unit) {
 bool HookExpander::run() {
   Function *Enter = M.getFunction(EnterHookName);
   Function *Exit = M.getFunction(ExitHookName);
-  std::vector<CallInst *> Enters = callsTo(Enter), Exits = callsTo(Exit);
+  std::vector<std::pair<CallInst *, BasicBlock *>> Enters =
+      callsInOrder(M, Enter);
+  std::vector<CallInst *> Exits = callsTo(Exit);
   if (Enters.empty() && Exits.empty())
     return false;
 
@@ -194,9 +248,9 @@ bool HookExpander::run() {
   }
   // Entries first: each exit's start time is an entry's result, replaced
   // by the expanded entry's value.
-  for (CallInst *Hook : Enters)
+  for (auto [Hook, Block] : Enters)
     if (UnitHooks *Unit = unitOf(Hook))
-      expandEnter(Hook, *Unit);
+      expandEnter(Hook, Block, *Unit);
   for (CallInst *Hook : Exits)
     if (UnitHooks *Unit = unitOf(Hook))
       expandExit(Hook, *Unit);

@@ -51,12 +51,19 @@ CallInst *HotPath::emitRareCall(IRBuilder<> &B, StringRef Name,
 /// dir = *TlsDir; chunk = dir's chunk pointer Slot / CHUNK_SLOTS (never
 /// null: the sentinel chunk until the thread's first call).
 Value *HotPath::emitChunk(IRBuilder<> &B, uint64_t Slot) const {
+  return emitChunkOf(B, emitDir(B), Slot);
+}
+
+Value *HotPath::emitDir(IRBuilder<> &B) const {
+  return B.CreateAlignedLoad(Ptr, B.CreatePointerCast(TlsDir, ptrTo(Ptr)),
+                             Align(8), "codensm.dir");
+}
+
+Value *HotPath::emitChunkOf(IRBuilder<> &B, Value *Dir, uint64_t Slot) const {
   uint64_t Index = Slot / abi::CHUNK_SLOTS;
   const DataLayout &DL = M.getDataLayout();
   uint64_t Offset = DL.getTypeAllocSize(abi::structType(Ctx, "dir")) +
                     Index * DL.getPointerSize();
-  Value *Dir = B.CreateAlignedLoad(Ptr, B.CreatePointerCast(TlsDir, ptrTo(Ptr)),
-                                   Align(8), "codensm.dir");
   Value *Entry = B.CreateConstInBoundsGEP1_64(I8, Dir, Offset);
   return B.CreateAlignedLoad(Ptr, B.CreatePointerCast(Entry, ptrTo(Ptr)),
                              Align(8), "codensm.chunk");

@@ -46,6 +46,11 @@ public:
   /// runtime's sentinel until the thread's first call of one of the
   /// chunk's functions.
   llvm::Value *emitChunk(llvm::IRBuilder<> &B, uint64_t Slot) const;
+  /// The same in two steps, so that hooks side by side load the directory
+  /// and a chunk once: this thread's directory, and its chunk of Slot.
+  llvm::Value *emitDir(llvm::IRBuilder<> &B) const;
+  llvm::Value *emitChunkOf(llvm::IRBuilder<> &B, llvm::Value *Dir,
+                           uint64_t Slot) const;
   /// The same, but a real chunk: the sentinel is replaced by a rare call
   /// that allocates the thread's chunk (-codensm-timing=every's entries).
   llvm::Value *emitRealChunk(llvm::IRBuilder<> &B, uint64_t Slot) const;
