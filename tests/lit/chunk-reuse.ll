@@ -1,0 +1,32 @@
+; Entries that inlining leaves side by side in one block load the thread's
+; directory and chunk once: the caller's entry and the two inlined copies
+; of its helper's (one block once simplifycfg has merged the inlined
+; bodies) count through the same %codensm.chunk.
+; RUN: %opt -passes='codensm-instrument,always-inline,function(simplifycfg),codensm-expand' -S %s -o - | %FileCheck %s
+source_filename = "chunk-reuse.c"
+target triple = "x86_64-pc-linux-gnu"
+
+define internal i32 @helper(i32 %x) alwaysinline {
+  %y = add i32 %x, 1
+  ret i32 %y
+}
+
+; CHECK-LABEL: define i32 @caller(
+; CHECK: %codensm.dir = load {{.*}}@__codensm_dir
+; CHECK-NEXT: getelementptr inbounds i8, {{.*}} %codensm.dir, i64 32
+; CHECK: %codensm.chunk = load
+; CHECK-NEXT: getelementptr inbounds i8, {{.*}} %codensm.chunk, i64 64
+; CHECK: xaddq
+; CHECK-NOT: @__codensm_dir
+; CHECK: getelementptr inbounds i8, {{.*}} %codensm.chunk, i64 32
+; CHECK: xaddq
+; CHECK-NOT: @__codensm_dir
+; CHECK: getelementptr inbounds i8, {{.*}} %codensm.chunk, i64 32
+; CHECK: xaddq
+; CHECK-NOT: @__codensm_dir
+; CHECK: ret i32
+define i32 @caller(i32 %x) {
+  %a = call i32 @helper(i32 %x)
+  %b = call i32 @helper(i32 %a)
+  ret i32 %b
+}
