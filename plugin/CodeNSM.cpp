@@ -673,8 +673,8 @@ static void registerCallbacks(PassBuilder &PB) {
   // carry two calls per function instead of the inline hot path; also at
   // -O0 and in the compile step of thin and full LTO.
   PB.registerOptimizerLastEPCallback(
-      [](ModulePassManager &MPM, OptimizationLevel) {
-        MPM.addPass(ExpandHooksPass());
+      [](ModulePassManager &MPM, OptimizationLevel Level) {
+        MPM.addPass(ExpandHooksPass(Level == OptimizationLevel::O0));
       });
   PB.registerPipelineParsingCallback(
       [](StringRef Name, ModulePassManager &MPM,

@@ -28,8 +28,15 @@ struct CodeNSMPass : llvm::PassInfoMixin<CodeNSMPass> {
 };
 
 struct ExpandHooksPass : llvm::PassInfoMixin<ExpandHooksPass> {
+  /// Unoptimised builds (-O0) keep the hooks as calls unless
+  /// -codensm-expand-O0 asks otherwise (ExpandHooks.cpp says why).
+  explicit ExpandHooksPass(bool Unoptimised = false)
+      : Unoptimised(Unoptimised) {}
   llvm::PreservedAnalyses run(llvm::Module &M, llvm::ModuleAnalysisManager &);
   static bool isRequired() { return true; }
+
+private:
+  bool Unoptimised;
 };
 
 } // namespace codensm

@@ -2,7 +2,7 @@
 // function; CODENSM_TRACK instruments it in an excluded file.
 // RUN: rm -rf %t && mkdir -p %t && cp %s %t/pay.c
 // RUN: printf 'departments:\n  "": engine\nweights:\n  pay.: 2\n' > %t/.codensm.yaml
-// RUN: cd %t && %clang -S -emit-llvm -o - pay.c | %FileCheck %s
+// RUN: cd %t && %clang -fplugin=%plugin -mllvm -codensm-expand-O0 -S -emit-llvm -o - pay.c | %FileCheck %s
 // RUN: printf 'exclude: ["pay.c"]\n' > %t/.codensm.yaml
 // RUN: cd %t && %clang -S -emit-llvm -o - pay.c | %FileCheck %s --check-prefix=EXCLUDED
 // RUN: printf 'int f(void) __attribute__((annotate("codensm:weight=lots")));\nint f(void) { return 0; }\n' > %t/bad.c

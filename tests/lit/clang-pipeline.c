@@ -1,7 +1,10 @@
 // Through clang -fpass-plugin at every optimisation level the hooks are
 // there, and at -O2 a static helper inlined into its caller keeps its own
-// count (the pass runs before inlining).
-// RUN: %clang -O0 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=O0
+// count (the pass runs before inlining).  At -O0 they stay calls into the
+// runtime (compile time: the inline hot path is the larger part of what an
+// unoptimised build pays), unless -codensm-expand-O0 asks for it.
+// RUN: %clang -O0 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=CALLS
+// RUN: %clang -fplugin=%plugin -O0 -mllvm -codensm-expand-O0 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=O0
 // RUN: %clang -O2 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=O2
 // RUN: %clang -Os -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=O2
 // RUN: %clang -O3 -g -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=O2
@@ -9,6 +12,13 @@
 // RUN: %llvm_dis %t.thin.bc -o - | %FileCheck %s --check-prefix=O2
 // RUN: %clang -O2 -flto -c -o %t.full.bc %s
 // RUN: %llvm_dis %t.full.bc -o - | %FileCheck %s --check-prefix=O2
+
+// CALLS: define {{.*}} @caller(
+// CALLS: [[T:%.*]] = call i64 @__codensm_enter({{.*}}, i64 0)
+// CALLS: call void @__codensm_exit({{.*}}, i64 0, i64 [[T]], i64 0)
+// CALLS: define {{.*}} @helper(
+// CALLS: call i64 @__codensm_enter({{.*}}, i64 1)
+// CALLS-NOT: xaddq
 
 // Slot 0 is byte 32 of chunk 0 (after its header), slot 1 byte 64.
 // O0: define {{.*}} @caller(
