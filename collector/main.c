@@ -5,6 +5,7 @@
  *
  *   codensm-collector serve [--listen HOST:PORT] [--db PATH]
  *                           [--tls-cert FILE --tls-key FILE] [--threads N]
+ *                           [--metrics-all-functions]
  *   codensm-collector key create PROJECT [--db PATH]
  *   codensm-collector key list [--db PATH]
  *   codensm-collector key revoke KEY [--db PATH]
@@ -34,6 +35,7 @@ static const char k_usage[] =
     "usage: codensm-collector serve [--listen HOST:PORT] [--db PATH]\n"
     "                               [--tls-cert FILE --tls-key FILE] "
     "[--threads N]\n"
+    "                               [--metrics-all-functions]\n"
     "       codensm-collector key create PROJECT [--db PATH]\n"
     "       codensm-collector key list [--db PATH]\n"
     "       codensm-collector key revoke KEY [--db PATH]\n"
@@ -46,13 +48,14 @@ static const char k_usage[] =
     "~/.local/share/codensm/collector.db)\n"
     "  --since     window of the report: 15m, 24h, 7d, 2w or all (default "
     "24h)\n"
+    "  --metrics-all-functions  /metrics also lists functions never called\n"
     "See docs/collector.md.\n";
 
 struct cli_args {
   const char *pos[4];
   int npos;
   const char *listen, *db, *tls_cert, *tls_key, *project, *since, *threads;
-  int json;
+  int json, metrics_all;
 };
 
 /* getopt_long values of the long options: above every char, so an
@@ -65,7 +68,8 @@ enum {
   CLI_PROJECT,
   CLI_SINCE,
   CLI_THREADS,
-  CLI_JSON
+  CLI_JSON,
+  CLI_METRICS_ALL
 };
 
 static const struct option cli_options[] = {
@@ -77,6 +81,7 @@ static const struct option cli_options[] = {
     {"since", required_argument, NULL, CLI_SINCE},
     {"threads", required_argument, NULL, CLI_THREADS},
     {"json", no_argument, NULL, CLI_JSON},
+    {"metrics-all-functions", no_argument, NULL, CLI_METRICS_ALL},
     {NULL, 0, NULL, 0},
 };
 
@@ -135,6 +140,9 @@ static int cli_parse(int argc, char **argv, struct cli_args *a) {
       break;
     case CLI_JSON:
       a->json = 1;
+      break;
+    case CLI_METRICS_ALL:
+      a->metrics_all = 1;
       break;
     default:
       cli_option_error(c, argv);
@@ -246,6 +254,7 @@ static int cli_serve(const struct cli_args *a, const char *db_path) {
       .tls_cert = a->tls_cert,
       .tls_key = a->tls_key,
       .threads = a->threads ? cli_count(a->threads) : 4,
+      .metrics_all_functions = a->metrics_all,
   };
   if (o.threads < 1 || o.threads > 256) {
     fprintf(stderr, "codensm-collector: --threads takes 1 to 256\n");

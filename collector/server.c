@@ -60,6 +60,7 @@ struct server_read_job {
   struct cnsm_read_job base; /* first: the pool sees only this */
   struct MHD_Connection *conn;
   char *url, *project, *since, *limit;
+  int metrics_all; /* --metrics-all-functions */
   struct cnsm_reply reply;
 };
 
@@ -85,6 +86,7 @@ struct conn_ctx {
 struct server_state {
   struct cnsm_store *store;
   struct cnsm_readpool *readers;
+  int metrics_all;
 };
 
 /* Set once shutdown starts: replies then ask clients to close their
@@ -163,7 +165,7 @@ static void server_read_run(struct cnsm_read_job *base, struct cnsm_store *st) {
   else if (strcmp(j->url, "/api/report") == 0)
     cnsm_api_report(st, j->project, j->since, j->limit, &j->reply);
   else
-    cnsm_metrics_render(st, &j->reply);
+    cnsm_metrics_render(st, j->metrics_all, &j->reply);
 }
 
 /* Hands the answer back: the connection's handler runs again. */
@@ -197,6 +199,7 @@ static int server_defer(struct server_state *s, struct MHD_Connection *c,
   j->base.run = server_read_run;
   j->base.done = server_read_done;
   j->conn = c;
+  j->metrics_all = s->metrics_all;
   j->url = strdup(url);
   j->project = server_dup(
       MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "project"));
@@ -496,7 +499,7 @@ int cnsm_server_run(const struct cnsm_server_opts *o) {
       return 2;
     }
   }
-  struct server_state s = {NULL, NULL};
+  struct server_state s = {.metrics_all = o->metrics_all_functions};
   char err[512];
   unsigned threads = o->threads ? o->threads : 4;
   if (cnsm_store_open(o->db_path, (int)threads, CNSM_STORE_CREATE, &s.store,

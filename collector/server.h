@@ -10,6 +10,8 @@ struct cnsm_server_opts {
   const char *tls_cert; /* both or neither */
   const char *tls_key;
   unsigned threads; /* worker threads (and database connections) */
+  /* /metrics: also the functions never called (--metrics-all-functions) */
+  int metrics_all_functions;
 };
 
 /* Serves until SIGINT or SIGTERM, then stops accepting, lets requests
