@@ -19,8 +19,10 @@ void cnsm_api_report(struct cnsm_store *st, const char *project,
                      const char *since, const char *limit,
                      struct cnsm_reply *r);
 
-/* GET /metrics: cumulative counters in the Prometheus text format. */
-void cnsm_metrics_render(struct cnsm_store *st, struct cnsm_reply *r);
+/* GET /metrics: cumulative counters in the Prometheus text format, of
+ * the functions called at least once, or of all (all_functions). */
+void cnsm_metrics_render(struct cnsm_store *st, int all_functions,
+                         struct cnsm_reply *r);
 
 /* GET /: the dashboard page, embedded in the binary. */
 void cnsm_dashboard_page(struct cnsm_reply *r);

@@ -5,6 +5,8 @@
  *
  *   codensm-collector serve [--listen HOST:PORT] [--db PATH]
  *                           [--tls-cert FILE --tls-key FILE] [--threads N]
+ *                           [--read-token TOKEN]... [--read-token-file PATH]...
+ *                           [--metrics-all-functions]
  *   codensm-collector key create PROJECT [--db PATH]
  *   codensm-collector key list [--db PATH]
  *   codensm-collector key revoke KEY [--db PATH]
@@ -22,6 +24,7 @@
 #include <string.h>
 
 #include "keys.h"
+#include "read_access.h"
 #include "report.h"
 #include "server.h"
 #include "store.h"
@@ -34,6 +37,9 @@ static const char k_usage[] =
     "usage: codensm-collector serve [--listen HOST:PORT] [--db PATH]\n"
     "                               [--tls-cert FILE --tls-key FILE] "
     "[--threads N]\n"
+    "                               [--read-token TOKEN]... "
+    "[--read-token-file PATH]...\n"
+    "                               [--metrics-all-functions]\n"
     "       codensm-collector key create PROJECT [--db PATH]\n"
     "       codensm-collector key list [--db PATH]\n"
     "       codensm-collector key revoke KEY [--db PATH]\n"
@@ -46,13 +52,25 @@ static const char k_usage[] =
     "~/.local/share/codensm/collector.db)\n"
     "  --since     window of the report: 15m, 24h, 7d, 2w or all (default "
     "24h)\n"
+    "  --read-token       require \"Authorization: Bearer TOKEN\" on /, /api/ "
+    "and\n"
+    "                     /metrics (repeatable; 16 to 512 visible ASCII "
+    "characters)\n"
+    "  --read-token-file  the same, one token per line (# comments, blank "
+    "lines\n"
+    "                     ignored); keeps tokens out of the process list\n"
+    "  --metrics-all-functions  /metrics also lists functions never called\n"
     "See docs/collector.md.\n";
 
 struct cli_args {
   const char *pos[4];
   int npos;
   const char *listen, *db, *tls_cert, *tls_key, *project, *since, *threads;
-  int json;
+  int json, metrics_all;
+  /* --read-token and --read-token-file, each as often as given; room
+   * for argc of them is allocated by main. */
+  const char **read_tokens, **read_token_files;
+  size_t nread_tokens, nread_token_files;
 };
 
 /* getopt_long values of the long options: above every char, so an
@@ -65,7 +83,10 @@ enum {
   CLI_PROJECT,
   CLI_SINCE,
   CLI_THREADS,
-  CLI_JSON
+  CLI_JSON,
+  CLI_READ_TOKEN,
+  CLI_READ_TOKEN_FILE,
+  CLI_METRICS_ALL
 };
 
 static const struct option cli_options[] = {
@@ -77,6 +98,9 @@ static const struct option cli_options[] = {
     {"since", required_argument, NULL, CLI_SINCE},
     {"threads", required_argument, NULL, CLI_THREADS},
     {"json", no_argument, NULL, CLI_JSON},
+    {"read-token", required_argument, NULL, CLI_READ_TOKEN},
+    {"read-token-file", required_argument, NULL, CLI_READ_TOKEN_FILE},
+    {"metrics-all-functions", no_argument, NULL, CLI_METRICS_ALL},
     {NULL, 0, NULL, 0},
 };
 
@@ -135,6 +159,15 @@ static int cli_parse(int argc, char **argv, struct cli_args *a) {
       break;
     case CLI_JSON:
       a->json = 1;
+      break;
+    case CLI_READ_TOKEN:
+      a->read_tokens[a->nread_tokens++] = optarg;
+      break;
+    case CLI_READ_TOKEN_FILE:
+      a->read_token_files[a->nread_token_files++] = optarg;
+      break;
+    case CLI_METRICS_ALL:
+      a->metrics_all = 1;
       break;
     default:
       cli_option_error(c, argv);
@@ -234,24 +267,53 @@ static int cli_report(const struct cli_args *a, const char *db_path) {
   return rc == 0 ? 0 : 1;
 }
 
+/* Gathers the read tokens of --read-token and --read-token-file into
+ * *t.  Returns 0, or 2 with the first problem said on stderr (naming the
+ * option or the file and line, never a token). */
+static int cli_read_tokens(const struct cli_args *a,
+                           struct cnsm_read_tokens *t) {
+  char err[768];
+  for (size_t i = 0; i < a->nread_tokens; i++) {
+    if (cnsm_read_tokens_add(t, a->read_tokens[i], err, sizeof err) != 0) {
+      fprintf(stderr, "codensm-collector: --read-token: %s\n", err);
+      return 2;
+    }
+  }
+  for (size_t i = 0; i < a->nread_token_files; i++) {
+    if (cnsm_read_tokens_load_file(t, a->read_token_files[i], err,
+                                   sizeof err) != 0) {
+      fprintf(stderr, "codensm-collector: %s\n", err);
+      return 2;
+    }
+  }
+  return 0;
+}
+
 /* serve. */
 static int cli_serve(const struct cli_args *a, const char *db_path) {
   if (a->npos != 0) {
     fputs(k_usage, stderr);
     return 2;
   }
+  struct cnsm_read_tokens tokens = {0};
   struct cnsm_server_opts o = {
       .listen = a->listen ? a->listen : CNSM_DEFAULT_LISTEN,
       .db_path = db_path,
       .tls_cert = a->tls_cert,
       .tls_key = a->tls_key,
       .threads = a->threads ? cli_count(a->threads) : 4,
+      .read_tokens = &tokens,
+      .metrics_all_functions = a->metrics_all,
   };
   if (o.threads < 1 || o.threads > 256) {
     fprintf(stderr, "codensm-collector: --threads takes 1 to 256\n");
     return 2;
   }
-  return cnsm_server_run(&o);
+  int rc = cli_read_tokens(a, &tokens);
+  if (rc == 0)
+    rc = cnsm_server_run(&o);
+  cnsm_read_tokens_free(&tokens);
+  return rc;
 }
 
 int main(int argc, char **argv) {
@@ -266,7 +328,12 @@ int main(int argc, char **argv) {
   }
   struct cli_args a;
   memset(&a, 0, sizeof a);
-  if (cli_parse(argc - 1, argv + 1, &a) != 0) {
+  a.read_tokens = calloc((size_t)argc, sizeof *a.read_tokens);
+  a.read_token_files = calloc((size_t)argc, sizeof *a.read_token_files);
+  if (a.read_tokens == NULL || a.read_token_files == NULL ||
+      cli_parse(argc - 1, argv + 1, &a) != 0) {
+    free(a.read_tokens);
+    free(a.read_token_files);
     fputs(k_usage, stderr);
     return 2;
   }
@@ -284,5 +351,7 @@ int main(int argc, char **argv) {
     rc = 2;
   }
   free(db_path);
+  free(a.read_tokens);
+  free(a.read_token_files);
   return rc;
 }

@@ -9,7 +9,12 @@
  *   codensm_seconds_total{project,function,department}  counter
  *   codensm_value_delivered{project}                    gauge (the NSM)
  *   codensm_functions{project}                          gauge
- * Label values are escaped as the format requires (\\, \", \n). */
+ * Label values are escaped as the format requires (\\, \", \n).
+ * The per-function families list only functions called at least once
+ * (all time), unless `serve --metrics-all-functions`: every function
+ * makes three series in Prometheus, and a large program announces tens
+ * of thousands it never calls.  A function's calls never go down, so a
+ * series, once there, stays.  codensm_functions still counts them all. */
 #include "handlers.h"
 
 #include <stdio.h>
@@ -63,7 +68,7 @@ static const struct {
 
 /* Writes one metric family for every project's roll-up. */
 static void prom_family(FILE *f, size_t fam, const struct cnsm_rollup *ru,
-                        size_t nproj) {
+                        size_t nproj, int all_functions) {
   fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", k_families[fam].name,
           k_families[fam].help, k_families[fam].name, k_families[fam].type);
   for (size_t p = 0; p < nproj; p++) {
@@ -79,6 +84,8 @@ static void prom_family(FILE *f, size_t fam, const struct cnsm_rollup *ru,
     }
     for (size_t i = 0; i < r->nfn; i++) {
       const struct cnsm_fn_stat *fn = &r->fn[i];
+      if (fn->calls == 0 && !all_functions)
+        continue;
       fputs(k_families[fam].name, f);
       prom_labels(f, r->project, fn);
       if (fam == 0)
@@ -92,7 +99,8 @@ static void prom_family(FILE *f, size_t fam, const struct cnsm_rollup *ru,
 }
 
 /* GET /metrics. */
-void cnsm_metrics_render(struct cnsm_store *st, struct cnsm_reply *r) {
+void cnsm_metrics_render(struct cnsm_store *st, int all_functions,
+                         struct cnsm_reply *r) {
   char **names;
   size_t n;
   sqlite3 *db = cnsm_store_acquire(st);
@@ -113,7 +121,7 @@ void cnsm_metrics_render(struct cnsm_store *st, struct cnsm_reply *r) {
   FILE *f = rc == 0 ? open_memstream(&body, &len) : NULL;
   if (f != NULL) {
     for (size_t fam = 0; fam < sizeof k_families / sizeof *k_families; fam++)
-      prom_family(f, fam, ru, n);
+      prom_family(f, fam, ru, n, all_functions);
     fclose(f);
   }
   for (size_t i = 0; i < n; i++) {

@@ -16,6 +16,9 @@
  * threads: their connection is suspended and the work queued on the read pool
  * (readpool.c), which resumes it with the answer, so readers cannot
  * starve ingest.
+ * Read access: with read tokens (read_access.c), /, /api/ and /metrics
+ * are answered 401 with "WWW-Authenticate: Bearer" unless the request
+ * carries one; /healthz stays open and ingest keeps its own keys.
  * Limits (docs/collector.md, "Connections"): an idle connection is
  * closed after SERVER_IDLE_TIMEOUT_S; one client address may hold at
  * most SERVER_CONN_PER_IP connections, all clients SERVER_CONN_MAX
@@ -60,6 +63,7 @@ struct server_read_job {
   struct cnsm_read_job base; /* first: the pool sees only this */
   struct MHD_Connection *conn;
   char *url, *project, *since, *limit;
+  int metrics_all; /* --metrics-all-functions */
   struct cnsm_reply reply;
 };
 
@@ -74,6 +78,8 @@ struct conn_ctx {
   int refused;           /* reply already decided, body discarded */
   int too_large;         /* 413 once the body is drained */
   struct cnsm_reply pre; /* the early refusal */
+  /* Not CNSM_READ_OK: a guarded read without a valid read token. */
+  enum cnsm_read_verdict read_denied;
   char project[160];
   const char *encoding;
   const char *idem_key;        /* Idempotency-Key header, or NULL */
@@ -85,6 +91,8 @@ struct conn_ctx {
 struct server_state {
   struct cnsm_store *store;
   struct cnsm_readpool *readers;
+  const struct cnsm_read_tokens *read_tokens; /* NULL or empty: open */
+  int metrics_all;
 };
 
 /* Set once shutdown starts: replies then ask clients to close their
@@ -137,6 +145,12 @@ static enum MHD_Result server_send(struct MHD_Connection *c,
     MHD_add_response_header(resp, "Allow", ctx->ingest ? "POST" : "GET, HEAD");
   if (r->status == 503)
     MHD_add_response_header(resp, "Retry-After", "1");
+  if (r->status == 401 && ctx->read_denied != CNSM_READ_OK)
+    MHD_add_response_header(resp, "WWW-Authenticate",
+                            ctx->read_denied == CNSM_READ_INVALID
+                                ? "Bearer realm=\"codensm\", "
+                                  "error=\"invalid_token\""
+                                : "Bearer realm=\"codensm\"");
   if (strcmp(r->content_type, "text/html; charset=utf-8") == 0)
     MHD_add_response_header(resp, "Content-Security-Policy",
                             "default-src 'none'; script-src 'unsafe-inline'; "
@@ -163,7 +177,7 @@ static void server_read_run(struct cnsm_read_job *base, struct cnsm_store *st) {
   else if (strcmp(j->url, "/api/report") == 0)
     cnsm_api_report(st, j->project, j->since, j->limit, &j->reply);
   else
-    cnsm_metrics_render(st, &j->reply);
+    cnsm_metrics_render(st, j->metrics_all, &j->reply);
 }
 
 /* Hands the answer back: the connection's handler runs again. */
@@ -197,6 +211,7 @@ static int server_defer(struct server_state *s, struct MHD_Connection *c,
   j->base.run = server_read_run;
   j->base.done = server_read_done;
   j->conn = c;
+  j->metrics_all = s->metrics_all;
   j->url = strdup(url);
   j->project = server_dup(
       MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "project"));
@@ -227,6 +242,32 @@ static void server_health(struct server_state *s, struct cnsm_reply *r) {
   cJSON_Delete(o);
 }
 
+/* Does url show figures, so that read tokens, when given, guard it?
+ * Every path under /api/ does, known or not, so that probing the API
+ * without a token learns nothing. */
+static int server_is_guarded(const char *url) {
+  return strcmp(url, "/") == 0 || strcmp(url, "/index.html") == 0 ||
+         strncmp(url, "/api/", 5) == 0 || strcmp(url, "/metrics") == 0;
+}
+
+/* The 401 of a read without a valid token.  For the page itself the
+ * body is the page: a browser cannot send a bearer token when it opens
+ * a URL, so the page must load to ask for the token; it holds no
+ * figure (they all come from /api/, which refuses too) and is the same
+ * for everyone, built into the binary. */
+static void server_read_refusal(const struct conn_ctx *ctx, const char *url,
+                                struct cnsm_reply *r) {
+  if (strncmp(url, "/api/", 5) != 0 && strcmp(url, "/metrics") != 0) {
+    cnsm_dashboard_page(r);
+    r->status = 401;
+    return;
+  }
+  cnsm_reply_error(r, 401,
+                   ctx->read_denied == CNSM_READ_INVALID
+                       ? "invalid read token"
+                       : "missing read token (Authorization: Bearer <token>)");
+}
+
 /* Routes a complete GET/HEAD request to a light read-only handler. */
 static void server_route_get(struct server_state *s, const char *url,
                              struct cnsm_reply *r) {
@@ -251,6 +292,10 @@ static struct conn_ctx *server_begin(struct server_state *s,
   snprintf(ctx->method, sizeof ctx->method, "%s", method);
   snprintf(ctx->path, sizeof ctx->path, "%s", url);
   ctx->ingest = strcmp(url, "/codensm/ingest") == 0;
+  if (server_is_guarded(url))
+    ctx->read_denied = cnsm_read_tokens_check(
+        s->read_tokens,
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"));
   if (!ctx->ingest || strcmp(method, "POST") != 0)
     return ctx;
   const char *cl =
@@ -327,6 +372,8 @@ static enum MHD_Result server_handle(void *cls, struct MHD_Connection *c,
   if (ctx->job != NULL) { /* resumed: the read pool has answered */
     r = ctx->job->reply;
     memset(&ctx->job->reply, 0, sizeof ctx->job->reply);
+  } else if (ctx->read_denied != CNSM_READ_OK) {
+    server_read_refusal(ctx, url, &r);
   } else if (ctx->ingest && strcmp(method, "POST") != 0) {
     cnsm_reply_error(&r, 405, "use POST");
   } else if (ctx->refused) {
@@ -496,7 +543,8 @@ int cnsm_server_run(const struct cnsm_server_opts *o) {
       return 2;
     }
   }
-  struct server_state s = {NULL, NULL};
+  struct server_state s = {.read_tokens = o->read_tokens,
+                           .metrics_all = o->metrics_all_functions};
   char err[512];
   unsigned threads = o->threads ? o->threads : 4;
   if (cnsm_store_open(o->db_path, (int)threads, CNSM_STORE_CREATE, &s.store,
@@ -555,6 +603,13 @@ int cnsm_server_run(const struct cnsm_server_opts *o) {
                   NI_NUMERICHOST) != 0)
     snprintf(host, sizeof host, "?");
   int v6 = ss.ss_family == AF_INET6;
+  if (!cnsm_addr_is_loopback((struct sockaddr *)&ss) &&
+      (o->read_tokens == NULL || o->read_tokens->n == 0))
+    fprintf(stderr,
+            "codensm-collector: warning: listening on %s without "
+            "--read-token: the dashboard, /api/ and /metrics are readable by "
+            "anyone who can reach it\n",
+            host);
   fprintf(stderr, "codensm-collector: listening on %s://%s%s%s:%u (db %s)\n",
           cert ? "https" : "http", v6 ? "[" : "", host, v6 ? "]" : "",
           info ? (unsigned)info->port : 0u, o->db_path);

@@ -4,12 +4,18 @@
 #ifndef CNSM_SERVER_H
 #define CNSM_SERVER_H
 
+#include "read_access.h"
+
 struct cnsm_server_opts {
   const char *listen; /* HOST:PORT, [V6]:PORT or PORT; port 0: any */
   const char *db_path;
   const char *tls_cert; /* both or neither */
   const char *tls_key;
   unsigned threads; /* worker threads (and database connections) */
+  /* /metrics: also the functions never called (--metrics-all-functions) */
+  int metrics_all_functions;
+  /* Required by /, /api/ and /metrics; NULL or empty: open to all. */
+  const struct cnsm_read_tokens *read_tokens;
 };
 
 /* Serves until SIGINT or SIGTERM, then stops accepting, lets requests

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """test_metrics.py - /metrics in the Prometheus text format: HELP and
 TYPE lines, cumulative counters per function and department, and label
-values escaped (backslash, double quote) as the format requires."""
+values escaped (backslash, double quote) as the format requires; only
+functions called at least once, unless `serve --metrics-all-functions`."""
 import os
 
 import harness
@@ -20,6 +21,13 @@ def test(tmp):
                 {"name": odd, "department": 'dep "x"', "calls": 2, "total_ms": 0.5},
                 {"name": "never.called", "calls": 0}]}, key)
             check(status == 200, "ingest %d" % status)
+        # Announced with no calls, then called: listed once called.
+        status, _ = srv.ingest({"functions": [{"name": "later.called", "calls": 0}]}, key)
+        check(status == 200, "ingest %d" % status)
+        status, body, _ = srv.request("/metrics")
+        check(status == 200 and b"later.called" not in body, "a function never called listed")
+        status, _ = srv.ingest({"functions": [{"name": "later.called", "calls": 5}]}, key)
+        check(status == 200, "ingest %d" % status)
         status, body, headers = srv.request("/metrics")
     check(status == 200, "/metrics %d" % status)
     check(headers["Content-Type"].startswith("text/plain; version=0.0.4"), headers["Content-Type"])
@@ -36,13 +44,26 @@ def test(tmp):
         'codensm_seconds_total{%s} 141' % lab,
         'codensm_calls_total{project="shop",function="ops::say<\\"hi\\">\\\\n()",department="dep \\"x\\""} 6',
         'codensm_seconds_total{project="shop",function="ops::say<\\"hi\\">\\\\n()",department="dep \\"x\\""} 0.0015',
-        'codensm_calls_total{project="shop",function="never.called",department="unassigned"} 0',
-        'codensm_value_delivered{project="shop"} %d' % (3 * 9 * 1237 + 6),
-        'codensm_functions{project="shop"} 3',
+        'codensm_calls_total{project="shop",function="later.called",department="unassigned"} 5',
+        'codensm_value_delivered{project="shop"} %d' % (3 * 9 * 1237 + 6 + 5),
+        'codensm_functions{project="shop"} 4',
     ]
     for w in want:
         check(w in lines, "missing line %s in\n%s" % (w, text))
     check(text.endswith("\n"), "trailing newline")
+    # By default a function never called makes no series at all, though
+    # it is counted among the functions known.
+    check("never.called" not in text, "a function never called is listed:\n" + text)
+
+    # --metrics-all-functions: every function, the one never called too.
+    with harness.Collector(db, ["--metrics-all-functions"]) as srv:
+        status, body, _ = srv.request("/metrics")
+    check(status == 200, "/metrics %d" % status)
+    lines = set(body.decode().splitlines())
+    never = 'project="shop",function="never.called",department="unassigned"'
+    for w in want + ['codensm_calls_total{%s} 0' % never, 'codensm_errors_total{%s} 0' % never,
+                     'codensm_seconds_total{%s} 0' % never]:
+        check(w in lines, "--metrics-all-functions: missing line %s in\n%s" % (w, body.decode()))
 
 
 if __name__ == "__main__":

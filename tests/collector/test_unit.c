@@ -2,14 +2,19 @@
  *
  * test_unit.c - unit tests of the collector's helpers: SHA-256 (nettle,
  * through sha256.h) against the FIPS 180-4 vectors, a key stored hashed
- * before the switch to nettle still verifying, UTF-8 validation and
- * durations.  Prints each failure; exits 1 if any. */
+ * before the switch to nettle still verifying, UTF-8 validation,
+ * durations, read tokens (the Authorization header's forms, the token's
+ * own syntax) and which listening addresses are loopback.  Prints each
+ * failure; exits 1 if any. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "keys.h"
+#include "read_access.h"
 #include "sha256.h"
 #include "store.h"
 #include "util.h"
@@ -145,11 +150,90 @@ static void test_stored_key_verifies(void) {
   unlink(path);
 }
 
+static void test_read_tokens(void) {
+  struct cnsm_read_tokens t = {0};
+  char err[256];
+  EXPECT(cnsm_read_tokens_check(&t, NULL) ==
+         CNSM_READ_OK); /* none given: open */
+  EXPECT(cnsm_read_tokens_check(&t, "Bearer anything") == CNSM_READ_OK);
+  EXPECT(cnsm_read_tokens_add(&t, "0123456789abcdef", err, sizeof err) == 0);
+  EXPECT(cnsm_read_tokens_add(&t, "second-token.~+/_==", err, sizeof err) == 0);
+  for (int i = 0; i < 10; i++) /* past the first allocation */
+    EXPECT(cnsm_read_tokens_add(&t, "filler-token-0123", err, sizeof err) == 0);
+  EXPECT(cnsm_read_tokens_check(&t, NULL) == CNSM_READ_MISSING);
+  EXPECT(cnsm_read_tokens_check(&t, "") == CNSM_READ_MISSING);
+  EXPECT(cnsm_read_tokens_check(&t, "Bearer") == CNSM_READ_MISSING);
+  EXPECT(cnsm_read_tokens_check(&t, "Bearer    ") == CNSM_READ_MISSING);
+  EXPECT(cnsm_read_tokens_check(&t, "Basic 0123456789abcdef") ==
+         CNSM_READ_MISSING);
+  EXPECT(cnsm_read_tokens_check(&t, "Bearer0123456789abcdef") ==
+         CNSM_READ_MISSING);
+  EXPECT(cnsm_read_tokens_check(&t, "Bearer 0123456789abcdef") == CNSM_READ_OK);
+  EXPECT(cnsm_read_tokens_check(&t, "bEARER   0123456789abcdef \t") ==
+         CNSM_READ_OK);
+  EXPECT(cnsm_read_tokens_check(&t, "Bearer second-token.~+/_==") ==
+         CNSM_READ_OK);
+  EXPECT(cnsm_read_tokens_check(&t, "Bearer 0123456789abcde") ==
+         CNSM_READ_INVALID);
+  EXPECT(cnsm_read_tokens_check(&t, "Bearer 0123456789abcdef0") ==
+         CNSM_READ_INVALID);
+  EXPECT(cnsm_read_tokens_check(&t, "Bearer 0123456789ABCDEF") ==
+         CNSM_READ_INVALID);
+  EXPECT(cnsm_read_tokens_check(&t, "Bearer x 0123456789abcdef") ==
+         CNSM_READ_INVALID);
+  /* The token's syntax; the message never quotes it. */
+  size_t n = t.n;
+  EXPECT(cnsm_read_tokens_add(&t, "0123456789abcde", err, sizeof err) != 0);
+  EXPECT(strstr(err, "0123456789abcde") == NULL);
+  EXPECT(cnsm_read_tokens_add(&t, "0123456789 abcdef", err, sizeof err) != 0);
+  EXPECT(cnsm_read_tokens_add(&t, "0123456789abcdef\x7f", err, sizeof err) !=
+         0);
+  EXPECT(cnsm_read_tokens_add(&t, "0123456789abcdef\xc3\xa9", err,
+                              sizeof err) != 0);
+  char longest[CNSM_READ_TOKEN_MAX + 2];
+  memset(longest, 'x', sizeof longest);
+  longest[CNSM_READ_TOKEN_MAX + 1] = '\0';
+  EXPECT(cnsm_read_tokens_add(&t, longest, err, sizeof err) != 0);
+  longest[CNSM_READ_TOKEN_MAX] = '\0';
+  EXPECT(t.n == n);
+  EXPECT(cnsm_read_tokens_add(&t, longest, err, sizeof err) == 0);
+  cnsm_read_tokens_free(&t);
+  EXPECT(t.n == 0 && t.hash == NULL);
+}
+
+/* Is the numeric address text loopback, by cnsm_addr_is_loopback? */
+static int loopback(const char *text) {
+  struct sockaddr_in v4 = {.sin_family = AF_INET};
+  struct sockaddr_in6 v6 = {.sin6_family = AF_INET6};
+  if (inet_pton(AF_INET, text, &v4.sin_addr) == 1)
+    return cnsm_addr_is_loopback((struct sockaddr *)&v4);
+  if (inet_pton(AF_INET6, text, &v6.sin6_addr) == 1)
+    return cnsm_addr_is_loopback((struct sockaddr *)&v6);
+  return -1;
+}
+
+static void test_loopback(void) {
+  EXPECT(loopback("127.0.0.1") == 1);
+  EXPECT(loopback("127.0.0.2") == 1);
+  EXPECT(loopback("127.255.255.254") == 1);
+  EXPECT(loopback("::1") == 1);
+  EXPECT(loopback("::ffff:127.0.0.1") == 1);
+  EXPECT(loopback("0.0.0.0") == 0);
+  EXPECT(loopback("::") == 0);
+  EXPECT(loopback("10.0.0.1") == 0);
+  EXPECT(loopback("128.0.0.1") == 0);
+  EXPECT(loopback("::2") == 0);
+  EXPECT(loopback("::ffff:10.0.0.1") == 0);
+  EXPECT(loopback("fe80::1") == 0);
+}
+
 int main(void) {
   test_sha256();
   test_utf8();
   test_duration();
   test_stored_key_verifies();
+  test_read_tokens();
+  test_loopback();
   if (failures == 0)
     printf("ok\n");
   return failures ? 1 : 0;
