@@ -14,10 +14,8 @@
 #include "test_util.h"
 
 static const struct cnsm_function_info mod_fns[] = {
-    CNSM_FN("samp.hot", "", 1),
-    CNSM_FN("samp.rare", "", 1),
-    CNSM_FN("samp.timed0", "", 1),
-    CNSM_FN("samp.timed1", "", 1),
+    CNSM_FN("samp.hot", "", 1),    CNSM_FN("samp.rare", "", 1),
+    CNSM_FN("samp.timed0", "", 1), CNSM_FN("samp.timed1", "", 1),
     CNSM_FN("samp.timed2", "", 1),
 };
 CNSM_EMUL_MODULE(mod, "samp", 5)
@@ -56,11 +54,11 @@ static double estimate_error(struct cnsm_chunk *c, uint32_t i) {
   double est = (double)t->ticks / (double)t->samples * (double)t->calls *
                cnsm_clock_ns_per_tick();
   double err = fabs(est - true_ns) / true_ns;
-  fprintf(stderr, "%s: %llu calls, %llu samples (weighted), true %.1f ms, "
-                  "estimated %.1f ms, error %.2f%%\n",
+  fprintf(stderr,
+          "%s: %llu calls, %llu samples (weighted), true %.1f ms, "
+          "estimated %.1f ms, error %.2f%%\n",
           mod_fns[i].name, (unsigned long long)t->calls,
-          (unsigned long long)t->samples, true_ns / 1e6, est / 1e6,
-          err * 100);
+          (unsigned long long)t->samples, true_ns / 1e6, est / 1e6, err * 100);
   return err;
 }
 
