@@ -29,7 +29,8 @@
  *   sinks     sink_http.c  libcurl POST;  sink_file.c  JSONL append
  *   base      log.c        warnings, and debug messages
  *             clock.c      ticks (__codensm_clock), calibration, probe cost
- *             encode.c     the ingest JSON body, and its number formatting
+ *             encode.c     the ingest JSON body, each function's escaped
+ *                          head kept for the next, number formatting
  *             sanitize.c   names, departments, weights made valid for the
  *                          contract
  *
@@ -214,10 +215,6 @@ struct cnsm_fn {
   const char *department; /* effective: after CODENSM_DEPARTMENTS */
   uint32_t weight;        /* effective: after CODENSM_WEIGHTS */
   unsigned cfg_generation;
-  /* The body's constant part for this function, escaped once:
-   * {"name":"..","department":"..","value_weight":N,"calls":  */
-  char *json_head;
-  size_t json_head_len;
   /* Totals of modules that are gone (dlclose, exit). */
   struct cnsm_slot base;
   /* Scratch: current totals, filled by cnsm_snapshot(). */
@@ -344,12 +341,10 @@ struct cnsm_batch_item;
 /* One function's delta, copied out of the table so it can be sent without
  * the lock. */
 struct cnsm_delta {
-  size_t index; /* table entry */
+  size_t index; /* table entry: the encoder keeps its head by it */
   const char *name;
   const char *department;
   uint32_t weight;
-  const char *json_head; /* the entry's cached head, see struct cnsm_fn */
-  size_t json_head_len;
   uint64_t calls, errors, ns; /* own part: current - acknowledged */
   uint64_t pend_calls, pend_errors, pend_ns; /* spooled part */
   int announced; /* an earlier send already listed it */
@@ -430,12 +425,13 @@ void cnsm_frozen_unclaim_all(void) CNSM_HIDDEN;
 /* ---- encode.c ---------------------------------------------------------- */
 
 /* The ingest body {"functions":[...]} for d[0..n): NUL-ended, no newline,
- * valid until the next call (flush lock held).  NULL when out of memory. */
+ * valid until the next call (flush lock held).  NULL when out of memory.
+ * Each function's escaped name, department and weight are kept by
+ * d->index for the next call, and used while they still match. */
 const char *cnsm_encode(const struct cnsm_delta *d, size_t n) CNSM_HIDDEN;
-/* A malloc'd {"name":..,"department":..,"value_weight":N,"calls": for one
- * function, its length in *len; NULL when out of memory. */
-char *cnsm_encode_head(const char *name, const char *department,
-                       uint32_t weight, size_t *len) CNSM_HIDDEN;
+/* Frees the kept heads and the body's buffer (codensm_shutdown); the next
+ * cnsm_encode starts anew.  Flush lock held. */
+void cnsm_encode_release(void) CNSM_HIDDEN;
 /* Writes ns as milliseconds "123.456789" into buf (>= 32 bytes). */
 void cnsm_format_ms(char *buf, uint64_t ns) CNSM_HIDDEN;
 

@@ -191,8 +191,6 @@ int cnsm_collect(struct cnsm_delta_list *out, int everything) {
         .name = e->name,
         .department = e->department,
         .weight = e->weight,
-        .json_head = e->json_head,
-        .json_head_len = e->json_head_len,
         .calls = calls,
         .errors = errors,
         .ns = sub0(e->cur_ns, e->ack_ns),

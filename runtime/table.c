@@ -58,11 +58,6 @@ void cnsm_fn_refresh(struct cnsm_fn *e) {
   r = cnsm_prefix_map_find(&cnsm_cfg.weights, e->name);
   e->weight = r ? r->weight : e->compiled_weight;
   e->cfg_generation = cnsm_cfg.generation;
-  /* Only snapshots refresh entries, and the flush that took the snapshot
-   * has finished with the old head by the next one. */
-  free(e->json_head);
-  e->json_head =
-      cnsm_encode_head(e->name, e->department, e->weight, &e->json_head_len);
 }
 
 char **cnsm_not_instrumented;
