@@ -37,8 +37,9 @@
  * Locks: cnsm_registry_lock (static initialiser) guards the module list,
  * the removal of directories from lists and the function table;
  * config.c's lock guards the settings.  Each is held only for short,
- * allocation-light work, never across I/O; codensm_init holds the
- * registry's, then the settings'.  flusher.c's flush lock serialises
+ * allocation-light work, never across I/O, and neither is taken inside
+ * the other (the table reads a copy of the settings it applies, taken
+ * before the registry's).  flusher.c's flush lock serialises
  * senders (flusher thread, codensm_flush, exit) and is held across a send,
  * taking the others inside it; fork's handlers never take it.  Each layer
  * that holds state a fork child must fix installs its own pthread_atfork
@@ -96,11 +97,10 @@ struct cnsm_prefix_map {
 };
 
 /* Effective settings.  Strings are owned and never freed while the process
- * runs (codensm_init may replace them; the old ones are kept, leaked on
- * purpose, because a sender may still be reading them).  Changed under
- * config.c's lock: read a copy (cnsm_config_current); the function table
- * reads the prefix maps and generation under the registry lock, which
- * codensm_init also holds. */
+ * runs (codensm_init may replace them, and the prefix maps' rules; the old
+ * ones are kept, leaked on purpose, because a sender or the function table
+ * may still be reading them).  Changed under config.c's lock: read a copy
+ * (cnsm_config_current, cnsm_config_overrides). */
 struct cnsm_config {
   char *endpoint;          /* NULL: none (count only) */
   int endpoint_is_default; /* endpoint is the hosted default */
@@ -136,10 +136,17 @@ void cnsm_config_ensure(void) CNSM_HIDDEN;
 void cnsm_config_init_once(void) CNSM_HIDDEN;
 struct codensm_config; /* codensm.h */
 /* codensm_init's work: applies cfg's set fields over the settings, warning
- * about bad ones (-1 then, else 0).  Registry lock held by the caller. */
+ * about bad ones (-1 then, else 0). */
 int cnsm_config_apply(const struct codensm_config *cfg) CNSM_HIDDEN;
 /* A copy of the settings, with the default spool directory filled in. */
 struct cnsm_config cnsm_config_current(void) CNSM_HIDDEN;
+/* What the function table applies to its entries: CODENSM_DEPARTMENTS and
+ * CODENSM_WEIGHTS, and the generation they belong to, copied together. */
+struct cnsm_overrides {
+  struct cnsm_prefix_map departments, weights;
+  unsigned generation;
+};
+struct cnsm_overrides cnsm_config_overrides(void) CNSM_HIDDEN;
 /* Parses the environment into *cfg, warning on stderr about bad values.
  * Returns the number of bad values.  Exposed for the tests. */
 int cnsm_config_from_env(struct cnsm_config *cfg) CNSM_HIDDEN;
@@ -212,8 +219,11 @@ struct cnsm_fn {
   char *name;
   char *compiled_department; /* from the descriptor (or the spool) */
   uint32_t compiled_weight;
-  const char *department; /* effective: after CODENSM_DEPARTMENTS */
-  uint32_t weight;        /* effective: after CODENSM_WEIGHTS */
+  /* Effective, after CODENSM_DEPARTMENTS and CODENSM_WEIGHTS of settings'
+   * generation cfg_generation; department is NULL until cnsm_fn_refresh
+   * first applied them. */
+  const char *department;
+  uint32_t weight;
   unsigned cfg_generation;
   /* Totals of modules that are gone (dlclose, exit). */
   struct cnsm_slot base;
@@ -252,8 +262,10 @@ extern size_t cnsm_not_instrumented_count CNSM_HIDDEN;
 void cnsm_note_not_instrumented(const char *name) CNSM_HIDDEN;
 /* The entry named name, or NULL.  Registry lock held. */
 const struct cnsm_fn *cnsm_fn_find(const char *name) CNSM_HIDDEN;
-/* Re-applies the prefix maps to e when the configuration changed. */
-void cnsm_fn_refresh(struct cnsm_fn *e) CNSM_HIDDEN;
+/* Applies o's prefix maps to e unless they are already applied: call it
+ * before reading e->department or e->weight.  Registry lock held. */
+void cnsm_fn_refresh(struct cnsm_fn *e,
+                     const struct cnsm_overrides *o) CNSM_HIDDEN;
 
 /* ---- arena.c ----------------------------------------------------------- */
 
