@@ -121,14 +121,18 @@ static void test_fixed_bodies(void) {
   }
 }
 
-/* One function's body: index, name, department, weight, and calls 1. */
+/* One function's body (calls 1) is exactly the one of json_name and
+ * json_department, the name and department as the body escapes them. */
 static void expect_one(size_t index, const char *name, const char *department,
-                       uint32_t weight, const char *want_head) {
+                       uint32_t weight, const char *json_name,
+                       const char *json_department) {
   struct cnsm_delta d = make_delta(index, name, department, weight);
   d.calls = 1;
   char want[256];
   snprintf(want, sizeof want,
-           "{\"functions\":[%s1,\"errors\":0,\"total_ms\":0}]}", want_head);
+           "{\"functions\":[{\"name\":\"%s\",\"department\":\"%s\","
+           "\"value_weight\":%u,\"calls\":1,\"errors\":0,\"total_ms\":0}]}",
+           json_name, json_department, (unsigned)weight);
   expect_body(&d, 1, want);
 }
 
@@ -136,10 +140,6 @@ static void expect_one(size_t index, const char *name, const char *department,
  * codensm_init may change a department or a weight, and the encoder must
  * not trust an index or an address to mean the same text. */
 static void test_kept_heads(void) {
-  char name[16] = "k.f", dept[16] = "eng";
-  static const char *head =
-      "{\"name\":\"%s\",\"department\":\"%s\",\"value_weight\":%u,\"calls\":";
-  char want[128];
   struct {
     const char *name, *department;
     uint32_t weight;
@@ -150,35 +150,25 @@ static void test_kept_heads(void) {
       {"k.g", "", 4},     {"k.g", "", 40},    {"k.g", "", 4},
   };
   /* The same two buffers, changed in place between the bodies. */
+  char name[16], dept[16];
   for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
     snprintf(name, sizeof name, "%s", steps[i].name);
     snprintf(dept, sizeof dept, "%s", steps[i].department);
-    snprintf(want, sizeof want, head, steps[i].name, steps[i].department,
-             (unsigned)steps[i].weight);
-    expect_one(7, name, dept, steps[i].weight, want);
+    expect_one(7, name, dept, steps[i].weight, steps[i].name,
+               steps[i].department);
   }
   /* Two heads that need escapes, at the same index: read raw, the first
    * one's text holds the second one's name and department where a plain
    * head would hold them, so escaped heads are never kept.  Then a plain
    * one. */
-  expect_one(7, "k.\"", "xy", 4,
-             "{\"name\":\"k.\\\"\",\"department\":\"xy\","
-             "\"value_weight\":4,\"calls\":");
-  expect_one(7, "k.\\", "\"x", 4,
-             "{\"name\":\"k.\\\\\",\"department\":\"\\\"x\","
-             "\"value_weight\":4,\"calls\":");
-  expect_one(7, "k.q", "ops", 4,
-             "{\"name\":\"k.q\",\"department\":\"ops\",\"value_weight\":4,"
-             "\"calls\":");
+  expect_one(7, "k.\"", "xy", 4, "k.\\\"", "xy");
+  expect_one(7, "k.\\", "\"x", 4, "k.\\\\", "\\\"x");
+  expect_one(7, "k.q", "ops", 4, "k.q", "ops");
   /* An index far beyond the others grows the kept heads. */
-  expect_one(100000, "k.far", "eng", 1,
-             "{\"name\":\"k.far\",\"department\":\"eng\",\"value_weight\":1,"
-             "\"calls\":");
+  expect_one(100000, "k.far", "eng", 1, "k.far", "eng");
   /* Released (codensm_shutdown): written anew, the same bytes. */
   cnsm_encode_release();
-  expect_one(100000, "k.far", "eng", 1,
-             "{\"name\":\"k.far\",\"department\":\"eng\",\"value_weight\":1,"
-             "\"calls\":");
+  expect_one(100000, "k.far", "eng", 1, "k.far", "eng");
 }
 
 /* A fork child neither writes into the parent's body buffer nor reads its
