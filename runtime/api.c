@@ -55,11 +55,7 @@ CNSM_EXPORT int codensm_init(const struct codensm_config *cfg) {
   cnsm_config_ensure();
   if (!cfg)
     return 0;
-  /* The function table applies the prefix maps under the registry lock
-   * (table.c): a change must never land half way through that. */
-  pthread_mutex_lock(&cnsm_registry_lock);
   int rc = cnsm_config_apply(cfg);
-  pthread_mutex_unlock(&cnsm_registry_lock);
   cnsm_flusher_maybe_start();
   return rc;
 }

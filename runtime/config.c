@@ -9,12 +9,9 @@
  * that is used instead; nothing here can stop the application.
  *
  * config_lock guards cnsm_cfg against codensm_init() changing it while a
- * sender reads it (cnsm_config_current); it is held only to copy or to
- * parse, and a fork takes it (after the registry lock, the order
- * codensm_init nests them in) so the child never finds it held.  The
- * prefix maps and the generation are also read by the function table,
- * under the registry lock (table.c): codensm_init changes them with that
- * lock held as well.
+ * sender or the function table reads it (cnsm_config_current,
+ * cnsm_config_overrides); it is held only to copy or to parse, and a fork
+ * takes it (after the registry lock) so the child never finds it held.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -443,6 +440,14 @@ static char *default_spool_dir(void) {
   else
     snprintf(buf, sizeof buf, "/tmp/codensm-%u/spool", (unsigned)getuid());
   return strdup(buf);
+}
+
+struct cnsm_overrides cnsm_config_overrides(void) {
+  pthread_mutex_lock(&config_lock);
+  struct cnsm_overrides o = {cnsm_cfg.departments, cnsm_cfg.weights,
+                             cnsm_cfg.generation};
+  pthread_mutex_unlock(&config_lock);
+  return o;
 }
 
 struct cnsm_config cnsm_config_current(void) {

@@ -12,6 +12,21 @@
  * as cJSON escapes them (", \, control characters; UTF-8 passes through),
  * and the tests parse every body with cJSON and check its keys.  Counts
  * are exact 64-bit integers, total_ms has nanosecond resolution.
+ *
+ * Each function's head (its name, department and weight, escaped) is
+ * kept between flushes, by table index, and copied, so a flush does not
+ * escape every name again (docs/performance.md).  A kept head is used
+ * only while the delta's name, department and weight are the ones it was
+ * written from, compared by content: a department or weight changed by
+ * codensm_init rebuilds it, and a string freed and its address reused
+ * can never bring back another function's head.  Only heads whose
+ * strings needed no escape are kept (every name but one with a quote or
+ * a backslash: sanitize.c turns control characters into U+FFFD), so the
+ * comparison reads the head's own text.
+ *
+ * The kept heads and the body's buffer belong to whoever holds the flush
+ * lock (flusher.c, the only caller).  fork() does not wait for that lock,
+ * so a child may copy them half changed: its handler forgets them.
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -116,6 +131,11 @@ static void put_u64(struct buf *b, uint64_t v) {
   b->len += format_u64(b->p + b->len, v);
 }
 
+/* Whether byte c goes into a JSON string as it is. */
+static inline int is_plain(unsigned char c) {
+  return c >= 0x20 && c != '"' && c != '\\';
+}
+
 /* Appends s (n bytes) as a JSON string; room for 6n+2 was reserved.  Runs
  * of bytes that need no escape, nearly always the whole name, are copied
  * at once. */
@@ -126,7 +146,7 @@ static void put_string(struct buf *b, const char *s, size_t n) {
   const unsigned char *c = (const unsigned char *)s, *end = c + n;
   while (c < end) {
     const unsigned char *run = c;
-    while (c < end && *c >= 0x20 && *c != '"' && *c != '\\')
+    while (c < end && is_plain(*c))
       c++;
     memcpy(o, run, (size_t)(c - run));
     o += c - run;
@@ -170,9 +190,8 @@ static void put_string(struct buf *b, const char *s, size_t n) {
 
 /* Appends the constant part of one function's object: its name,
  * department and weight, up to the calls value. */
-static void put_head(struct buf *b, const char *name, const char *department,
-                     uint32_t weight) {
-  size_t name_len = strlen(name), dept_len = strlen(department);
+static void put_head(struct buf *b, const char *name, size_t name_len,
+                     const char *department, size_t dept_len, uint32_t weight) {
   if (reserve(b, 6 * (name_len + dept_len) + 64) != 0)
     return;
   PUT_LITERAL(b, "{\"name\":");
@@ -184,29 +203,108 @@ static void put_head(struct buf *b, const char *name, const char *department,
   PUT_LITERAL(b, ",\"calls\":");
 }
 
-char *cnsm_encode_head(const char *name, const char *department,
-                       uint32_t weight, size_t *len) {
-  struct buf b = {0};
-  put_head(&b, name, department, weight);
-  if (b.failed) {
-    free(b.p);
+/* A kept head: text (malloc'd, len bytes, not NUL-ended) is
+ * {"name":"<name>","department":"<department>","value_weight":<weight>,
+ * "calls": with name and department verbatim; NULL when none is kept. */
+struct head {
+  char *text;
+  uint32_t len, name_len, dept_len, weight;
+};
+
+#define NAME_AT (sizeof "{\"name\":\"" - 1)
+#define DEPT_AFTER_NAME (sizeof "\",\"department\":\"" - 1)
+
+/* Kept heads by table index; heads_cap of them.  Flush lock held, as for
+ * the body. */
+static struct head *heads;
+static size_t heads_cap;
+
+/* Whether s[0..n) holds no byte that needs an escape. */
+static int all_plain(const char *s, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (!is_plain((unsigned char)s[i]))
+      return 0;
+  return 1;
+}
+
+/* Whether the NUL-ended s is exactly the n bytes at text.  strncmp stops
+ * at s's end, so a shorter s is never read past. */
+static int same_text(const char *text, size_t n, const char *s) {
+  return strncmp(text, s, n) == 0 && s[n] == '\0';
+}
+
+/* Whether h is kept and was written from d's name, department and
+ * weight. */
+static int head_matches(const struct head *h, const struct cnsm_delta *d) {
+  if (!h->text || h->weight != d->weight)
+    return 0;
+  const char *name = h->text + NAME_AT;
+  return same_text(name, h->name_len, d->name) &&
+         same_text(name + h->name_len + DEPT_AFTER_NAME, h->dept_len,
+                   d->department);
+}
+
+/* The head of table index i, the array grown to hold it; NULL when out of
+ * memory. */
+static struct head *head_at(size_t i) {
+  if (i < heads_cap)
+    return &heads[i];
+  size_t cap = heads_cap ? heads_cap : 256;
+  while (cap <= i)
+    cap *= 2;
+  struct head *grown = realloc(heads, cap * sizeof *grown);
+  if (!grown)
     return NULL;
+  memset(grown + heads_cap, 0, (cap - heads_cap) * sizeof *grown);
+  heads = grown;
+  heads_cap = cap;
+  return &heads[i];
+}
+
+/* Keeps in h the head of d just written (len bytes at text), when its
+ * strings needed no escape and memory allows. */
+static void head_keep(struct head *h, const struct cnsm_delta *d,
+                      size_t name_len, size_t dept_len, const char *text,
+                      size_t len) {
+  if (len > UINT32_MAX || !all_plain(d->name, name_len) ||
+      !all_plain(d->department, dept_len))
+    return;
+  h->text = malloc(len);
+  if (!h->text)
+    return;
+  memcpy(h->text, text, len);
+  h->len = (uint32_t)len;
+  h->name_len = (uint32_t)name_len;
+  h->dept_len = (uint32_t)dept_len;
+  h->weight = d->weight;
+}
+
+/* Appends d's head: the kept one when it still matches, else written anew
+ * (and kept for the next flush). */
+static void put_function_head(struct buf *b, const struct cnsm_delta *d) {
+  struct head *h = head_at(d->index);
+  if (h && head_matches(h, d)) {
+    if (reserve(b, h->len) == 0)
+      put_unchecked(b, h->text, h->len);
+    return;
   }
-  *len = b.len;
-  return b.p;
+  if (h) { /* none yet, or stale: a department or weight changed */
+    free(h->text);
+    h->text = NULL;
+  }
+  size_t at = b->len, name_len = strlen(d->name),
+         dept_len = strlen(d->department);
+  put_head(b, d->name, name_len, d->department, dept_len, d->weight);
+  if (h && !b->failed)
+    head_keep(h, d, name_len, dept_len, b->p + at, b->len - at);
 }
 
 /* Appends one function's object (after a comma unless it is the first):
- * the head cached in its table entry, then the three deltas. */
+ * its head, then the three deltas. */
 static void put_function(struct buf *b, const struct cnsm_delta *d, int first) {
   if (!first && reserve(b, 1) == 0)
     PUT_LITERAL(b, ",");
-  if (d->json_head) {
-    if (reserve(b, d->json_head_len) == 0)
-      put_unchecked(b, d->json_head, d->json_head_len);
-  } else { /* the head could not be cached (out of memory) */
-    put_head(b, d->name, d->department, d->weight);
-  }
+  put_function_head(b, d);
   if (reserve(b, 96) != 0)
     return;
   put_u64(b, d->calls + d->pend_calls);
@@ -221,8 +319,28 @@ static void put_function(struct buf *b, const struct cnsm_delta *d, int first) {
  * does not fault in fresh pages every time.  Flush lock held. */
 static struct buf body;
 
+/* Fork child: the parent's flusher may have been changing the heads or the
+ * body; the child starts without them (the parent's copies are leaked:
+ * nothing in the child can tell whether they are whole). */
+static void fork_child(void) {
+  heads = NULL;
+  heads_cap = 0;
+  body = (struct buf){0};
+}
+
+static void install_fork_handlers(void) {
+  pthread_atfork(NULL, NULL, fork_child);
+}
+
+/* Installs the fork handler before this file holds any memory. */
+static void encode_init_once(void) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, install_fork_handlers);
+}
+
 /* The whole body for d[0..n), NUL-ended, valid until the next call. */
 const char *cnsm_encode(const struct cnsm_delta *d, size_t n) {
+  encode_init_once();
   struct buf b = body;
   b.len = 0;
   b.failed = 0;
@@ -239,4 +357,15 @@ const char *cnsm_encode(const struct cnsm_delta *d, size_t n) {
   }
   body = b;
   return b.p;
+}
+
+/* Frees the kept heads and the body's buffer. */
+void cnsm_encode_release(void) {
+  for (size_t i = 0; i < heads_cap; i++)
+    free(heads[i].text);
+  free(heads);
+  heads = NULL;
+  heads_cap = 0;
+  free(body.p);
+  body = (struct buf){0};
 }

@@ -376,6 +376,16 @@ static void flusher_stop(uint64_t deadline_ns) {
     pthread_detach(flusher);
 }
 
+/* Frees what senders keep between flushes (the delta list, the encoder's
+ * heads and body): after codensm_shutdown only a codensm_flush sends, and
+ * it builds them anew.  At exit the process's end frees them.  Flush lock
+ * held. */
+static void release_senders_memory(void) {
+  free(pending.items);
+  pending = (struct cnsm_delta_list){0};
+  cnsm_encode_release();
+}
+
 /* The final send of shutdown and exit: what fails is spooled.  At exit the
  * thread is only told to stop, not waited for: it is idle or holds the
  * flush lock (which we wait for anyway), and waiting for it to be scheduled
@@ -397,6 +407,8 @@ void cnsm_flusher_finish(int at_exit) {
   if (lock_until(&flush_lock, deadline) == 0) {
     if (send_all(deadline, 1) != 0)
       spool_rest(1);
+    if (!at_exit) /* the process goes on without a flusher */
+      release_senders_memory();
     pthread_mutex_unlock(&flush_lock);
   } else {
     cnsm_debug("a send is still running at exit; spooling");

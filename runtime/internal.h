@@ -29,15 +29,17 @@
  *   sinks     sink_http.c  libcurl POST;  sink_file.c  JSONL append
  *   base      log.c        warnings, and debug messages
  *             clock.c      ticks (__codensm_clock), calibration, probe cost
- *             encode.c     the ingest JSON body, and its number formatting
+ *             encode.c     the ingest JSON body, each function's escaped
+ *                          head kept for the next, number formatting
  *             sanitize.c   names, departments, weights made valid for the
  *                          contract
  *
  * Locks: cnsm_registry_lock (static initialiser) guards the module list,
  * the removal of directories from lists and the function table;
  * config.c's lock guards the settings.  Each is held only for short,
- * allocation-light work, never across I/O; codensm_init holds the
- * registry's, then the settings'.  flusher.c's flush lock serialises
+ * allocation-light work, never across I/O, and neither is taken inside
+ * the other (the table reads a copy of the settings it applies, taken
+ * before the registry's).  flusher.c's flush lock serialises
  * senders (flusher thread, codensm_flush, exit) and is held across a send,
  * taking the others inside it; fork's handlers never take it.  Each layer
  * that holds state a fork child must fix installs its own pthread_atfork
@@ -95,11 +97,10 @@ struct cnsm_prefix_map {
 };
 
 /* Effective settings.  Strings are owned and never freed while the process
- * runs (codensm_init may replace them; the old ones are kept, leaked on
- * purpose, because a sender may still be reading them).  Changed under
- * config.c's lock: read a copy (cnsm_config_current); the function table
- * reads the prefix maps and generation under the registry lock, which
- * codensm_init also holds. */
+ * runs (codensm_init may replace them, and the prefix maps' rules; the old
+ * ones are kept, leaked on purpose, because a sender or the function table
+ * may still be reading them).  Changed under config.c's lock: read a copy
+ * (cnsm_config_current, cnsm_config_overrides). */
 struct cnsm_config {
   char *endpoint;          /* NULL: none (count only) */
   int endpoint_is_default; /* endpoint is the hosted default */
@@ -135,10 +136,17 @@ void cnsm_config_ensure(void) CNSM_HIDDEN;
 void cnsm_config_init_once(void) CNSM_HIDDEN;
 struct codensm_config; /* codensm.h */
 /* codensm_init's work: applies cfg's set fields over the settings, warning
- * about bad ones (-1 then, else 0).  Registry lock held by the caller. */
+ * about bad ones (-1 then, else 0). */
 int cnsm_config_apply(const struct codensm_config *cfg) CNSM_HIDDEN;
 /* A copy of the settings, with the default spool directory filled in. */
 struct cnsm_config cnsm_config_current(void) CNSM_HIDDEN;
+/* What the function table applies to its entries: CODENSM_DEPARTMENTS and
+ * CODENSM_WEIGHTS, and the generation they belong to, copied together. */
+struct cnsm_overrides {
+  struct cnsm_prefix_map departments, weights;
+  unsigned generation;
+};
+struct cnsm_overrides cnsm_config_overrides(void) CNSM_HIDDEN;
 /* Parses the environment into *cfg, warning on stderr about bad values.
  * Returns the number of bad values.  Exposed for the tests. */
 int cnsm_config_from_env(struct cnsm_config *cfg) CNSM_HIDDEN;
@@ -211,13 +219,12 @@ struct cnsm_fn {
   char *name;
   char *compiled_department; /* from the descriptor (or the spool) */
   uint32_t compiled_weight;
-  const char *department; /* effective: after CODENSM_DEPARTMENTS */
-  uint32_t weight;        /* effective: after CODENSM_WEIGHTS */
+  /* Effective, after CODENSM_DEPARTMENTS and CODENSM_WEIGHTS of settings'
+   * generation cfg_generation; department is NULL until cnsm_fn_refresh
+   * first applied them. */
+  const char *department;
+  uint32_t weight;
   unsigned cfg_generation;
-  /* The body's constant part for this function, escaped once:
-   * {"name":"..","department":"..","value_weight":N,"calls":  */
-  char *json_head;
-  size_t json_head_len;
   /* Totals of modules that are gone (dlclose, exit). */
   struct cnsm_slot base;
   /* Scratch: current totals, filled by cnsm_snapshot(). */
@@ -255,8 +262,10 @@ extern size_t cnsm_not_instrumented_count CNSM_HIDDEN;
 void cnsm_note_not_instrumented(const char *name) CNSM_HIDDEN;
 /* The entry named name, or NULL.  Registry lock held. */
 const struct cnsm_fn *cnsm_fn_find(const char *name) CNSM_HIDDEN;
-/* Re-applies the prefix maps to e when the configuration changed. */
-void cnsm_fn_refresh(struct cnsm_fn *e) CNSM_HIDDEN;
+/* Applies o's prefix maps to e unless they are already applied: call it
+ * before reading e->department or e->weight.  Registry lock held. */
+void cnsm_fn_refresh(struct cnsm_fn *e,
+                     const struct cnsm_overrides *o) CNSM_HIDDEN;
 
 /* ---- arena.c ----------------------------------------------------------- */
 
@@ -344,12 +353,10 @@ struct cnsm_batch_item;
 /* One function's delta, copied out of the table so it can be sent without
  * the lock. */
 struct cnsm_delta {
-  size_t index; /* table entry */
+  size_t index; /* table entry: the encoder keeps its head by it */
   const char *name;
   const char *department;
   uint32_t weight;
-  const char *json_head; /* the entry's cached head, see struct cnsm_fn */
-  size_t json_head_len;
   uint64_t calls, errors, ns; /* own part: current - acknowledged */
   uint64_t pend_calls, pend_errors, pend_ns; /* spooled part */
   int announced; /* an earlier send already listed it */
@@ -430,12 +437,13 @@ void cnsm_frozen_unclaim_all(void) CNSM_HIDDEN;
 /* ---- encode.c ---------------------------------------------------------- */
 
 /* The ingest body {"functions":[...]} for d[0..n): NUL-ended, no newline,
- * valid until the next call (flush lock held).  NULL when out of memory. */
+ * valid until the next call (flush lock held).  NULL when out of memory.
+ * Each function's escaped name, department and weight are kept by
+ * d->index for the next call, and used while they still match. */
 const char *cnsm_encode(const struct cnsm_delta *d, size_t n) CNSM_HIDDEN;
-/* A malloc'd {"name":..,"department":..,"value_weight":N,"calls": for one
- * function, its length in *len; NULL when out of memory. */
-char *cnsm_encode_head(const char *name, const char *department,
-                       uint32_t weight, size_t *len) CNSM_HIDDEN;
+/* Frees the kept heads and the body's buffer (codensm_shutdown); the next
+ * cnsm_encode starts anew.  Flush lock held. */
+void cnsm_encode_release(void) CNSM_HIDDEN;
 /* Writes ns as milliseconds "123.456789" into buf (>= 32 bytes). */
 void cnsm_format_ms(char *buf, uint64_t ns) CNSM_HIDDEN;
 

@@ -212,8 +212,7 @@ static void fork_child(void) {
 
 /* Once per process: the exit key and the fork handlers.  The
  * configuration's come first: a fork takes the registry lock, then the
- * configuration's (prepare handlers run in reverse order), as
- * codensm_init nests them. */
+ * configuration's (prepare handlers run in reverse order). */
 static void registry_init(void) {
   cnsm_config_init_once();
   pthread_key_create(&exit_key, thread_exit);

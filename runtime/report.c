@@ -57,6 +57,7 @@ void cnsm_report_print(FILE *f) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   ts.tv_sec += 1;
+  struct cnsm_overrides overrides = cnsm_config_overrides();
   if (pthread_mutex_timedlock(&cnsm_registry_lock, &ts) != 0)
     return;
   cnsm_snapshot();
@@ -79,7 +80,7 @@ void cnsm_report_print(FILE *f) {
           "weight", "calls", "errors", "total ms");
   for (size_t k = 0; k < n; k++) {
     struct cnsm_fn *e = &cnsm_fns[order[k]];
-    cnsm_fn_refresh(e);
+    cnsm_fn_refresh(e, &overrides);
     char ms[32];
     uint64_t ns = e->cur_ns > e->origin_ns ? e->cur_ns - e->origin_ns : 0;
     cnsm_format_ms(ms, ns);

@@ -156,6 +156,7 @@ static int reserve_list(struct cnsm_delta_list *out) {
 /* Lists every entry with something to send. */
 int cnsm_collect(struct cnsm_delta_list *out, int everything) {
   out->count = 0;
+  struct cnsm_overrides overrides = cnsm_config_overrides();
   pthread_mutex_lock(&cnsm_registry_lock);
   /* Time is estimated in the same pass as the deltas, and only for the
    * entries sent: with 100,000 functions one pass over the table is a few
@@ -184,15 +185,13 @@ int cnsm_collect(struct cnsm_delta_list *out, int everything) {
     split_errors(e, own_c, own_e, everything, &calls, &errors);
     if (!calls && !errors && e->announced && !e->pend_present)
       continue;
-    cnsm_fn_refresh(e);
+    cnsm_fn_refresh(e, &overrides);
     estimate(e, probe, ns_per_tick);
     d[n] = (struct cnsm_delta){
         .index = i,
         .name = e->name,
         .department = e->department,
         .weight = e->weight,
-        .json_head = e->json_head,
-        .json_head_len = e->json_head_len,
         .calls = calls,
         .errors = errors,
         .ns = sub0(e->cur_ns, e->ack_ns),

@@ -48,21 +48,19 @@ static int hash_grow(void) {
   return 0;
 }
 
-/* Applies CODENSM_DEPARTMENTS / CODENSM_WEIGHTS when they changed. */
-void cnsm_fn_refresh(struct cnsm_fn *e) {
-  if (e->cfg_generation == cnsm_cfg.generation)
+/* Applies CODENSM_DEPARTMENTS / CODENSM_WEIGHTS when they changed.  The
+ * caller copied them from the settings before taking the registry lock
+ * (one copy per pass over the table), so codensm_init never waits for the
+ * registry, and a pass applies one generation to every entry. */
+void cnsm_fn_refresh(struct cnsm_fn *e, const struct cnsm_overrides *o) {
+  if (e->department && e->cfg_generation == o->generation)
     return;
   const struct cnsm_prefix_rule *r;
-  r = cnsm_prefix_map_find(&cnsm_cfg.departments, e->name);
+  r = cnsm_prefix_map_find(&o->departments, e->name);
   e->department = r ? r->value : e->compiled_department;
-  r = cnsm_prefix_map_find(&cnsm_cfg.weights, e->name);
+  r = cnsm_prefix_map_find(&o->weights, e->name);
   e->weight = r ? r->weight : e->compiled_weight;
-  e->cfg_generation = cnsm_cfg.generation;
-  /* Only snapshots refresh entries, and the flush that took the snapshot
-   * has finished with the old head by the next one. */
-  free(e->json_head);
-  e->json_head =
-      cnsm_encode_head(e->name, e->department, e->weight, &e->json_head_len);
+  e->cfg_generation = o->generation;
 }
 
 char **cnsm_not_instrumented;
@@ -126,9 +124,7 @@ static size_t intern(const char *name, const char *department,
     return SIZE_MAX;
   }
   e->compiled_weight = cnsm_sanitize_weight(weight);
-  e->hold = CNSM_HOLD_MIN;
-  e->cfg_generation = cnsm_cfg.generation - 1;
-  cnsm_fn_refresh(e);
+  e->hold = CNSM_HOLD_MIN; /* department NULL: refreshed before it is read */
   hash_slots[h] = cnsm_fn_count + 1;
   return cnsm_fn_count++;
 }

@@ -10,6 +10,6 @@ lib=$(find "$build" -name libcodensm.a -path '*runtime*' | head -n 1)
 [ -n "$lib" ] || { echo "no libcodensm.a under $build: build the runtime first" >&2; exit 1; }
 out=$(mktemp -d)
 cc -O2 -std=c11 -I"$root/runtime" -I"$root/include" -I"$root/tests/runtime" \
-  "$here/flush_bench.c" "$lib" -lcjson -pthread -lm -o "$out/flush_bench"
+  "$here/flush_bench.c" "$lib" -lcjson -lnettle -pthread -lm -o "$out/flush_bench"
 "$out/flush_bench" "${2:-9}"
 rm -rf "$out"

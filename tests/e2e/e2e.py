@@ -68,6 +68,13 @@ class Toolchain:
                "compile failed: %s\n%s" % (" ".join(cmd), result.stderr))
         return output
 
+    def program(self, name, level):
+        """Builds programs/<name> (C, or C++ for .cpp) instrumented at the
+        optimisation level into the work directory; returns the executable."""
+        stem, ext = os.path.splitext(name)
+        return self.compile([os.path.join(PROGRAMS, name)], os.path.join(self.workdir, stem),
+                            OPT_LEVELS[level], cxx=ext == ".cpp")
+
 
 def run(exe, env_extra=None, cwd=None, args=()):
     env = dict(os.environ)
@@ -257,8 +264,7 @@ def case_dlopen(tc, level):
 
 def case_threads(tc, level):
     """8 threads x 1,000,000 calls of one function, exactly."""
-    exe = tc.compile([os.path.join(PROGRAMS, "threads.c")], os.path.join(tc.workdir, "threads"),
-                     OPT_LEVELS[level])
+    exe = tc.program("threads.c", level)
     instrumented, sums = run_counted(tc, exe, "threads")
     expect(instrumented.returncode == 0 and instrumented.stdout == "done\n", instrumented.stderr)
     expect_counts(sums, "threads.tick", 8000000, 0)
@@ -267,8 +273,7 @@ def case_threads(tc, level):
 
 def case_fork(tc, level):
     """A forked child and its parent each report their own calls."""
-    exe = tc.compile([os.path.join(PROGRAMS, "forks.c")], os.path.join(tc.workdir, "forks"),
-                     OPT_LEVELS[level])
+    exe = tc.program("forks.c", level)
     instrumented, sums = run_counted(tc, exe, "forks")
     expect(instrumented.returncode == 0, instrumented.stderr)
     expect_counts(sums, "forks.parent_work", 10, 0)
@@ -278,8 +283,7 @@ def case_fork(tc, level):
 
 def case_inlined(tc, level):
     """A static helper inlined at -O2 counts every one of its calls."""
-    exe = tc.compile([os.path.join(PROGRAMS, "inlined.c")], os.path.join(tc.workdir, "inlined"),
-                     OPT_LEVELS[level])
+    exe = tc.program("inlined.c", level)
     if level != "O0":
         symbols = subprocess.run(["nm", exe], capture_output=True, text=True).stdout
         expect(" square" not in symbols, "square was not inlined: the test proves nothing")
@@ -292,8 +296,7 @@ def case_inlined(tc, level):
 def case_signals(tc, level):
     """A signal handler calling the function the interrupted loop counts:
     every call is counted, none lost to the interruption."""
-    exe = tc.compile([os.path.join(PROGRAMS, "signals.c")], os.path.join(tc.workdir, "signals"),
-                     OPT_LEVELS[level])
+    exe = tc.program("signals.c", level)
     instrumented, sums = run_counted(tc, exe, "signals")
     expect(instrumented.returncode == 0, instrumented.stderr)
     handled = int(instrumented.stdout.strip().split("=")[1])
@@ -371,8 +374,7 @@ def case_collector(tc, level):
                 break
             except OSError:
                 time.sleep(0.05)
-        exe = tc.compile([os.path.join(PROGRAMS, "throws.cpp")],
-                         os.path.join(tc.workdir, "throws"), OPT_LEVELS[level], cxx=True)
+        exe = tc.program("throws.cpp", level)
         env = {"CODENSM_ENDPOINT": "http://127.0.0.1:%d/codensm/ingest" % port,
                "CODENSM_API_KEY": key, "CODENSM_SPOOL_DIR": os.path.join(tc.workdir, "spool")}
         for _ in range(2):  # two runs: the collector adds them up

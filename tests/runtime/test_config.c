@@ -3,7 +3,7 @@
  * test_config.c - the CODENSM_* environment: good values are taken, each
  * bad value prints one clear warning and the default is kept; prefix maps
  * pick the longest prefix; codensm_init() applies over the environment and
- * its departments/weights reach the sink.
+ * its departments/weights reach the sink, also when changed after a flush.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -223,6 +223,24 @@ int main(void) {
   CHECK_EQ(s.weight, 9);
   sum_jsonl(out, "ship.track", &s);
   CHECK(strcmp(s.department, "compiled") == 0);
+  CHECK_EQ(s.weight, 4);
+  /* Changed after a flush: the next body has the new ones, though the
+   * encoder kept each function's head from the first. */
+  struct codensm_config again = {.struct_size = sizeof again,
+                                 .departments = "pay.=billing,ship.=logistics",
+                                 .weights = "pay.=7"};
+  CHECK_EQ(codensm_init(&again), 0);
+  for (uint32_t i = 0; i < 3; i++) {
+    uint64_t t0 = CNSM_ENTER(mod, i);
+    CNSM_EXIT(mod, i, t0, 0);
+  }
+  CHECK_EQ(codensm_flush(), 0);
+  sum_jsonl(out, "pay.refund.full", &s); /* the last line's */
+  CHECK(strcmp(s.department, "billing") == 0);
+  CHECK_EQ(s.weight, 7);
+  CHECK_EQ(s.calls, 2);
+  sum_jsonl(out, "ship.track", &s);
+  CHECK(strcmp(s.department, "logistics") == 0);
   CHECK_EQ(s.weight, 4);
   /* A bad value through codensm_init: -1, warning, previous kept. */
   struct codensm_config worse = {.struct_size = sizeof worse,

@@ -5,14 +5,18 @@
  * Three parts.  total_ms from ns: up to six decimals, no trailing zeros,
  * exact at every magnitude.  Fixed bodies compared byte for byte: every
  * escape (", \, the named control characters, \u00XX for the others),
- * UTF-8 and DEL passed through, the spooled part (pend_*) added, the cached
- * head and the uncached path writing the same bytes, an empty list.  And a
- * round-trip fuzz: random batches (names and departments with multi-byte
- * UTF-8, quotes, backslashes and control characters, up to 512 bytes,
- * some all control characters;
- * random weights and 64-bit counts) are encoded, parsed with cJSON and
- * must give back exactly the functions, in order, with the six contract
- * fields only; the counts and total_ms are also read back from the body's
+ * UTF-8 and DEL passed through, the spooled part (pend_*) added, a head
+ * written anew and the kept one writing the same bytes, a kept head never
+ * used once its name, department or weight differ (in the same buffer
+ * too), an empty list; a fork child's body in a buffer of its own.  And a
+ * round-trip fuzz: random batches (names and
+ * departments with multi-byte UTF-8, quotes, backslashes and control
+ * characters, up to 512 bytes, some all control characters; random
+ * weights and 64-bit counts; table indices reused by the next batch's
+ * other strings, sometimes twice in a batch) are encoded twice (heads
+ * written, then kept ones), parsed with cJSON and must give back exactly
+ * the functions, in order, with the six contract fields only; the counts
+ * and total_ms are also read back from the body's
  * text (against printf), where a double could not tell 2^64 - 1 from
  * 2^64 - 2.  The fuzz is seeded:
  * CNSM_TEST_SEED=n (default 1) and CNSM_TEST_ROUNDS=n (default 400)
@@ -26,6 +30,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "test_util.h"
@@ -62,17 +68,15 @@ static void test_format_ms(void) {
 
 /* ---- fixed bodies ----------------------------------------------------- */
 
-/* A delta for name/department/weight with the given own and spooled
- * parts; the head is cached when cached is set (free it after). */
-static struct cnsm_delta make_delta(const char *name, const char *department,
-                                    uint32_t weight, int cached) {
+/* A delta of table entry index for name/department/weight, no counts. */
+static struct cnsm_delta make_delta(size_t index, const char *name,
+                                    const char *department, uint32_t weight) {
   struct cnsm_delta d;
   memset(&d, 0, sizeof d);
+  d.index = index;
   d.name = name;
   d.department = department;
   d.weight = weight;
-  if (cached)
-    d.json_head = cnsm_encode_head(name, department, weight, &d.json_head_len);
   return d;
 }
 
@@ -94,9 +98,10 @@ static void test_fixed_bodies(void) {
                              "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80";
   static const char want_name[] = "\"a\\\"b\\\\c/\\b\\f\\n\\r\\t\\u0001\\u001f"
                                   "\x7f\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"";
-  for (int cached = 0; cached <= 1; cached++) {
-    struct cnsm_delta d[2] = {make_delta(name, "eng", 3, cached),
-                              make_delta("shop.total", "", 1000000, cached)};
+  /* Heads written, then (the plain one) kept and copied. */
+  for (int pass = 0; pass <= 1; pass++) {
+    struct cnsm_delta d[2] = {make_delta(0, name, "eng", 3),
+                              make_delta(1, "shop.total", "", 1000000)};
     d[0].calls = 10;
     d[0].pend_calls = 5;
     d[0].errors = 2;
@@ -113,9 +118,77 @@ static void test_fixed_bodies(void) {
              "\"calls\":18446744073709551615,\"errors\":0,\"total_ms\":0}]}",
              want_name);
     expect_body(d, 2, want);
-    free((void *)d[0].json_head);
-    free((void *)d[1].json_head);
   }
+}
+
+/* One function's body (calls 1) is exactly the one of json_name and
+ * json_department, the name and department as the body escapes them. */
+static void expect_one(size_t index, const char *name, const char *department,
+                       uint32_t weight, const char *json_name,
+                       const char *json_department) {
+  struct cnsm_delta d = make_delta(index, name, department, weight);
+  d.calls = 1;
+  char want[256];
+  snprintf(want, sizeof want,
+           "{\"functions\":[{\"name\":\"%s\",\"department\":\"%s\","
+           "\"value_weight\":%u,\"calls\":1,\"errors\":0,\"total_ms\":0}]}",
+           json_name, json_department, (unsigned)weight);
+  expect_body(&d, 1, want);
+}
+
+/* A kept head is used only for the strings and weight it was written from:
+ * codensm_init may change a department or a weight, and the encoder must
+ * not trust an index or an address to mean the same text. */
+static void test_kept_heads(void) {
+  struct {
+    const char *name, *department;
+    uint32_t weight;
+  } steps[] = {
+      {"k.f", "eng", 3},  {"k.f", "eng", 3},  {"k.f", "ops", 3},
+      {"k.f", "ops", 4},  {"k.fg", "ops", 4}, {"k.f", "ops", 4},
+      {"k.f", "opsx", 4}, {"k.f", "ops", 4},  {"k.g", "ops", 4},
+      {"k.g", "", 4},     {"k.g", "", 40},    {"k.g", "", 4},
+  };
+  /* The same two buffers, changed in place between the bodies. */
+  char name[16], dept[16];
+  for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
+    snprintf(name, sizeof name, "%s", steps[i].name);
+    snprintf(dept, sizeof dept, "%s", steps[i].department);
+    expect_one(7, name, dept, steps[i].weight, steps[i].name,
+               steps[i].department);
+  }
+  /* Two heads that need escapes, at the same index: read raw, the first
+   * one's text holds the second one's name and department where a plain
+   * head would hold them, so escaped heads are never kept.  Then a plain
+   * one. */
+  expect_one(7, "k.\"", "xy", 4, "k.\\\"", "xy");
+  expect_one(7, "k.\\", "\"x", 4, "k.\\\\", "\\\"x");
+  expect_one(7, "k.q", "ops", 4, "k.q", "ops");
+  /* An index far beyond the others grows the kept heads. */
+  expect_one(100000, "k.far", "eng", 1, "k.far", "eng");
+  /* Released (codensm_shutdown): written anew, the same bytes. */
+  cnsm_encode_release();
+  expect_one(100000, "k.far", "eng", 1, "k.far", "eng");
+}
+
+/* A fork child neither writes into the parent's body buffer nor reads its
+ * kept heads: the parent's flusher may have been changing them when it
+ * forked.  Its body is a buffer of its own, and the same bytes. */
+static void test_fork_child(void) {
+  struct cnsm_delta d = make_delta(3, "k.fork", "eng", 2);
+  static const char want[] =
+      "{\"functions\":[{\"name\":\"k.fork\",\"department\":\"eng\","
+      "\"value_weight\":2,\"calls\":0,\"errors\":0,\"total_ms\":0}]}";
+  const char *parent = cnsm_encode(&d, 1);
+  CHECK(parent != NULL && strcmp(parent, want) == 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    const char *child = cnsm_encode(&d, 1);
+    _exit(child && child != parent && strcmp(child, want) == 0 ? 0 : 1);
+  }
+  int status = 0;
+  CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 /* ---- round-trip fuzz -------------------------------------------------- */
@@ -189,16 +262,29 @@ static size_t random_char(char *o) {
   return 4;
 }
 
+/* One random code point that needs no escape, as UTF-8. */
+static size_t random_plain_char(char *o) {
+  size_t n;
+  while ((n = random_char(o)) == 1 &&
+         ((unsigned char)o[0] < 0x20 || o[0] == '"' || o[0] == '\\'))
+    ;
+  return n;
+}
+
 /* A malloc'd random string of at most max bytes (0 to max).  One in
  * eight is all control characters: the worst case, six bytes out for
- * each byte in, which the encoder's reservations must cover. */
+ * each byte in, which the encoder's reservations must cover.  One in
+ * four needs no escape, as nearly every real name: the encoder keeps
+ * only such heads. */
 static char *random_text(size_t max) {
   char *s = malloc(max + 1);
   size_t want = rng() % 8 == 0 ? rng() % (max + 1) : rng() % 40, len = 0;
-  int worst = rng() % 8 == 0;
+  unsigned kind = (unsigned)(rng() % 8);
   while (len + 4 <= want) {
-    if (worst)
+    if (kind == 0)
       s[len++] = (char)(0x0e + rng() % 0x12); /* \u000e..\u001f */
+    else if (kind <= 2)
+      len += random_plain_char(s + len);
     else
       len += random_char(s + len);
   }
@@ -276,23 +362,9 @@ static int same_function(const cJSON *f, const struct cnsm_delta *d,
   return ok;
 }
 
-/* One random batch: encode, parse, compare.  Returns 1 if it matched. */
-static int round_trip(void) {
-  size_t n = rng() % 8 == 0 ? rng() % 300 : rng() % 12;
-  struct cnsm_delta *d = calloc(n ? n : 1, sizeof *d);
-  for (size_t i = 0; i < n; i++) {
-    d[i] = make_delta(random_text(512), random_text(128),
-                      (uint32_t)(rng() % 1000001), (int)(rng() % 2));
-    /* own + spooled parts, kept from overflowing their sum */
-    d[i].calls = random_count() >> 1;
-    d[i].errors = random_count() >> 1;
-    d[i].ns = random_count() >> 1;
-    if (rng() % 2) {
-      d[i].pend_calls = random_count() >> 1;
-      d[i].pend_errors = random_count() >> 1;
-      d[i].pend_ns = random_count() >> 1;
-    }
-  }
+/* Encodes d[0..n), parses the body and compares.  Returns 1 if it
+ * matched. */
+static int encode_matches(const struct cnsm_delta *d, size_t n) {
   const char *body = cnsm_encode(d, n);
   int ok = body != NULL;
   cJSON *root = ok ? cJSON_Parse(body) : NULL;
@@ -315,10 +387,34 @@ static int round_trip(void) {
   if (!ok)
     fprintf(stderr, "body: %.4000s\n", body ? body : "(NULL)");
   cJSON_Delete(root);
+  return ok;
+}
+
+/* One random batch: encoded twice (the second time from kept heads),
+ * parsed, compared.  Entry i is table index i, except one in eight that
+ * shares an earlier one's; the previous batch's strings at those indices
+ * were freed, their addresses free for these.  Returns 1 if it matched. */
+static int round_trip(void) {
+  size_t n = rng() % 8 == 0 ? rng() % 300 : rng() % 12;
+  struct cnsm_delta *d = calloc(n ? n : 1, sizeof *d);
+  for (size_t i = 0; i < n; i++) {
+    size_t index = rng() % 8 == 0 ? (size_t)(rng() % (i + 1)) : i;
+    d[i] = make_delta(index, random_text(512), random_text(128),
+                      (uint32_t)(rng() % 1000001));
+    /* own + spooled parts, kept from overflowing their sum */
+    d[i].calls = random_count() >> 1;
+    d[i].errors = random_count() >> 1;
+    d[i].ns = random_count() >> 1;
+    if (rng() % 2) {
+      d[i].pend_calls = random_count() >> 1;
+      d[i].pend_errors = random_count() >> 1;
+      d[i].pend_ns = random_count() >> 1;
+    }
+  }
+  int ok = encode_matches(d, n) && encode_matches(d, n);
   for (size_t k = 0; k < n; k++) {
     free((void *)d[k].name);
     free((void *)d[k].department);
-    free((void *)d[k].json_head);
   }
   free(d);
   return ok;
@@ -343,6 +439,8 @@ static void test_round_trip(void) {
 int main(void) {
   test_format_ms();
   test_fixed_bodies();
+  test_kept_heads();
+  test_fork_child();
   test_round_trip();
   TEST_DONE();
 }
