@@ -279,7 +279,7 @@ bool HookExpander::run() {
 PreservedAnalyses ExpandHooksPass::run(Module &M, ModuleAnalysisManager &) {
   bool Wanted = ClExpand && (!Unoptimised || ClExpandAtO0);
   return Wanted && HookExpander(M).run() ? PreservedAnalyses::none()
-                                           : PreservedAnalyses::all();
+                                         : PreservedAnalyses::all();
 }
 
 } // namespace codensm
