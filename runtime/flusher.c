@@ -76,6 +76,7 @@ static void announce_hosted_default(const char *endpoint) {
 /* Where figures go. */
 struct sink {
   const char *endpoint, *key, *spool_dir;
+  const char *version, *instance; /* labels (headers), or NULL */
 };
 
 /* The sink settings, from a copy of the configuration.  0 when there is a
@@ -84,6 +85,8 @@ static int sink_settings(struct sink *s) {
   struct cnsm_config c = cnsm_config_current();
   s->endpoint = c.disable ? NULL : c.endpoint;
   s->key = c.api_key;
+  s->version = c.version;
+  s->instance = c.instance;
   if (s->endpoint && c.endpoint_is_default)
     announce_hosted_default(s->endpoint);
   s->spool_dir = c.spool_dir;
@@ -101,8 +104,8 @@ static int post(const struct sink *s, const char *idem_key, const char *body,
   uint64_t now = cnsm_now_ns();
   if (now >= deadline_ns)
     return CNSM_UNSENT;
-  return cnsm_http_send(s->endpoint, s->key, idem_key, body,
-                        (long)((deadline_ns - now) / 1000000u));
+  return cnsm_http_send(s->endpoint, s->key, idem_key, s->version, s->instance,
+                        body, (long)((deadline_ns - now) / 1000000u));
 }
 
 /* Claims earlier processes' spool files, once; how many functions and

@@ -110,6 +110,7 @@ struct cnsm_config {
   double flush_interval_s;
   double exit_timeout_s;
   char *spool_dir;
+  char *version, *instance; /* labels, read once; NULL: not sent */
   struct cnsm_prefix_map departments;
   struct cnsm_prefix_map weights;
   int disable;
@@ -461,10 +462,12 @@ enum cnsm_outcome {
 #define CNSM_FAILED CNSM_UNSENT
 
 /* POSTs body to an http(s) endpoint within timeout_ms, with an
- * Idempotency-Key header when idem_key is not NULL; an enum cnsm_outcome.
+ * Idempotency-Key header when idem_key is not NULL and the label headers
+ * of version and instance when not NULL; an enum cnsm_outcome.
  * Says once per process and cause on stderr what the user must fix. */
 int cnsm_http_send(const char *endpoint, const char *api_key,
-                   const char *idem_key, const char *body,
+                   const char *idem_key, const char *version,
+                   const char *instance, const char *body,
                    long timeout_ms) CNSM_HIDDEN;
 /* The HTTP status and the start of the body of the last answer. */
 extern long cnsm_http_last_status CNSM_HIDDEN;
