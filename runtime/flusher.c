@@ -124,7 +124,12 @@ static size_t spool_load_once(const struct sink *s) {
 static int resend_frozen(const struct sink *s, uint64_t deadline_ns) {
   struct cnsm_frozen *f;
   while ((f = cnsm_frozen_first())) {
-    int rc = post(s, f->key, f->body, deadline_ns);
+    struct sink as_counted = *s; /* a spooled batch keeps its labels */
+    if (f->version && f->instance) {
+      as_counted.version = f->version;
+      as_counted.instance = f->instance;
+    }
+    int rc = post(&as_counted, f->key, f->body, deadline_ns);
     if (rc == CNSM_REFUSED) /* refused whole, so not stored: split anew */
       cnsm_unacknowledge(f->items, f->n);
     else if (rc != CNSM_SENT)
@@ -152,8 +157,8 @@ static void freeze(const struct sink *s, const char *key, const char *body,
   if (!f)
     return; /* out of memory: kept in the table, sent again merged */
   if (!cnsm_file_path(s->endpoint))
-    f->path =
-        cnsm_spool_write_batch(s->spool_dir, s->endpoint, s->key, key, body);
+    f->path = cnsm_spool_write_batch(s->spool_dir, s->endpoint, s->key, key,
+                                     s->version, s->instance, body);
   acknowledge(d, n);
   cnsm_debug("batch %s frozen: no answer; resent as is", key);
 }
