@@ -3,15 +3,17 @@
  * api.c - the dashboard's JSON API under /api/.
  *
  * GET /api/projects lists projects; GET /api/report returns one
- * project's roll-ups (cnsm_rollup_json) for a window.  Read-only: it
- * never shows keys, only what was ingested.  Each request borrows a
- * database connection from the pool for the duration of one read
- * transaction. */
+ * project's roll-ups (cnsm_rollup_json) for a window, optionally of one
+ * version and/or one instance (the dashboard's comparison asks twice).
+ * Read-only: it never shows keys, only what was ingested.  Each request borrows
+ * a database connection from the pool for the duration of one read transaction.
+ */
 #include "handlers.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "ingest.h"
 #include "rollup.h"
 #include "util.h"
 
@@ -68,10 +70,17 @@ static int api_project(sqlite3 *db, const char *want, char **out,
   return -1;
 }
 
-/* GET /api/report?project=&since=&limit=. */
-void cnsm_api_report(struct cnsm_store *st, const char *project,
-                     const char *since, const char *limit,
+/* GET /api/report?project=&since=&limit=&version=&instance=. */
+void cnsm_api_report(struct cnsm_store *st, const struct cnsm_api_query *q,
                      struct cnsm_reply *r) {
+  const char *since = q->since, *limit = q->limit;
+  if ((q->version && !cnsm_label_valid(q->version)) ||
+      (q->instance && !cnsm_label_valid(q->instance))) {
+    cnsm_reply_error(r, 400,
+                     "version and instance must be at most 128 characters "
+                     "of visible ASCII (! to ~)");
+    return;
+  }
   int64_t since_s;
   if (cnsm_parse_duration(since ? since : "24h", &since_s) != 0) {
     cnsm_reply_error(r, 400, "since must look like 15m, 24h, 7d or all");
@@ -90,12 +99,13 @@ void cnsm_api_report(struct cnsm_store *st, const char *project,
   }
   sqlite3 *db = cnsm_store_acquire(st);
   char *name;
-  if (api_project(db, project, &name, r) != 0) {
+  if (api_project(db, q->project, &name, r) != 0) {
     cnsm_store_release(st, db);
     return;
   }
   struct cnsm_rollup ru;
-  int rc = cnsm_rollup_compute(db, name, since_s, cnsm_now_s(), &ru);
+  struct cnsm_label_filter labels = {q->version, q->instance};
+  int rc = cnsm_rollup_compute(db, name, since_s, cnsm_now_s(), &labels, &ru);
   cnsm_store_release(st, db);
   free(name);
   if (rc != 0) {

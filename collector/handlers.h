@@ -12,11 +12,17 @@
 /* GET /api/projects: {"projects": ["name", ...]}. */
 void cnsm_api_projects(struct cnsm_store *st, struct cnsm_reply *r);
 
-/* GET /api/report?project=P&since=24h&limit=200: one project's roll-ups
- * (the shape of one element of `report --json`).  project may be NULL
- * when there is exactly one project; since NULL means 24h. */
-void cnsm_api_report(struct cnsm_store *st, const char *project,
-                     const char *since, const char *limit,
+/* The query string of GET /api/report; a field is NULL when not given. */
+struct cnsm_api_query {
+  const char *project, *since, *limit, *version, *instance;
+};
+
+/* GET /api/report?project=P&since=24h&limit=200&version=V&instance=I: one
+ * project's roll-ups (the shape of one element of `report --json`) of the
+ * counts sent with those labels.  project may be NULL when there is
+ * exactly one project; since NULL means 24h; version or instance NULL
+ * means every value. */
+void cnsm_api_report(struct cnsm_store *st, const struct cnsm_api_query *q,
                      struct cnsm_reply *r);
 
 /* GET /metrics: cumulative counters in the Prometheus text format, of

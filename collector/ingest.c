@@ -89,6 +89,23 @@ int cnsm_ingest_precheck(struct cnsm_store *st, const char *authorization,
   return 0;
 }
 
+/* Checks the label headers; see ingest.h. */
+int cnsm_labels_check(const char *version, const char *instance,
+                      struct cnsm_labels *out, struct cnsm_reply *reply) {
+  out->version = version ? version : "";
+  out->instance = instance ? instance : "";
+  const char *bad = !cnsm_label_valid(out->version)    ? "X-CodeNSM-Version"
+                    : !cnsm_label_valid(out->instance) ? "X-CodeNSM-Instance"
+                                                       : NULL;
+  if (bad == NULL)
+    return 0;
+  char why[160];
+  snprintf(why, sizeof why,
+           "%s must be at most 128 characters of visible ASCII (! to ~)", bad);
+  ingest_reply_field(reply, 400, bad, why);
+  return -1;
+}
+
 /* Inflates a gzip body into a new buffer of at most CNSM_BODY_MAX bytes.
  * Returns 0, -1 on a corrupt stream, -2 if it inflates past the limit. */
 static int ingest_gunzip(const char *in, size_t len, char **out, size_t *olen) {
@@ -161,8 +178,8 @@ static void ingest_store(struct cnsm_store *st, const char *project,
 /* Validates and stores a complete body; see ingest.h. */
 void cnsm_ingest_commit(struct cnsm_store *st, const char *project,
                         const char *encoding, const char *idem_key,
-                        const char *body, size_t len,
-                        struct cnsm_reply *reply) {
+                        const struct cnsm_labels *labels, const char *body,
+                        size_t len, struct cnsm_reply *reply) {
   char *plain = NULL;
   if (encoding != NULL && strcasecmp(encoding, "gzip") == 0) {
     size_t plen;
@@ -186,6 +203,7 @@ void cnsm_ingest_commit(struct cnsm_store *st, const char *project,
     free(plain);
     return;
   }
+  b.labels = *labels;
   struct cnsm_batch_id id = {.key = idem_key};
   if (idem_key != NULL)
     cnsm_sha256(body, len, id.body_hash);

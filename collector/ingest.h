@@ -27,6 +27,15 @@
 #define CNSM_IDEM_MAX 128
 #define CNSM_IDEM_TTL_S (7 * 86400)
 
+/* Labels (X-CodeNSM-Version, X-CodeNSM-Instance headers): at most
+ * CNSM_LABEL_MAX characters of visible ASCII (! to ~), "" when absent. */
+#define CNSM_LABEL_MAX 128
+
+/* The labels a batch is stored under; never NULL once checked. */
+struct cnsm_labels {
+  const char *version, *instance;
+};
+
 /* One element of "functions": a delta since the sender's last ack. */
 struct cnsm_fn_delta {
   const char *name;       /* points into the parsed tree */
@@ -39,7 +48,8 @@ struct cnsm_fn_delta {
 
 /* A whole validated request. */
 struct cnsm_batch {
-  cJSON *root; /* owns the strings the deltas point to */
+  cJSON *root;               /* owns the strings the deltas point to */
+  struct cnsm_labels labels; /* the request's, outside the body */
   size_t n;
   struct cnsm_fn_delta *fn;
 };
@@ -63,6 +73,15 @@ int cnsm_ingest_parse(const char *body, size_t len, struct cnsm_batch *out,
  * (CNSM_IDEM_MIN..CNSM_IDEM_MAX characters of [A-Za-z0-9_.:-]), else 0.
  * Pure: the fuzzer calls it too. */
 int cnsm_idem_key_valid(const char *key);
+
+/* Returns 1 if value is a well-formed label header value (0 to
+ * CNSM_LABEL_MAX characters of visible ASCII), else 0.  Pure. */
+int cnsm_label_valid(const char *value);
+
+/* Checks the label headers (NULL: absent, taken as "") into *out; 0, or
+ * -1 with a 400 naming the header in *reply. */
+int cnsm_labels_check(const char *version, const char *instance,
+                      struct cnsm_labels *out, struct cnsm_reply *reply);
 
 /* Releases what cnsm_ingest_parse allocated.  Safe on an empty batch. */
 void cnsm_batch_free(struct cnsm_batch *b);
@@ -89,6 +108,7 @@ int cnsm_ingest_precheck(struct cnsm_store *st, const char *authorization,
  * their limits; 503 on database failure.  Always fills *reply. */
 void cnsm_ingest_commit(struct cnsm_store *st, const char *project,
                         const char *encoding, const char *idem_key,
-                        const char *body, size_t len, struct cnsm_reply *reply);
+                        const struct cnsm_labels *labels, const char *body,
+                        size_t len, struct cnsm_reply *reply);
 
 #endif

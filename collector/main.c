@@ -11,7 +11,7 @@
  *   codensm-collector key list [--db PATH]
  *   codensm-collector key revoke KEY [--db PATH]
  *   codensm-collector report [--db PATH] [--project P] [--since DURATION]
- *                            [--json]
+ *                            [--version V] [--instance I] [--json]
  *
  * Options are parsed by getopt_long: "--name value" or "--name=value",
  * before or after the positional arguments, a unique prefix of a name
@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ingest.h"
 #include "keys.h"
 #include "read_access.h"
 #include "report.h"
@@ -44,7 +45,8 @@ static const char k_usage[] =
     "       codensm-collector key list [--db PATH]\n"
     "       codensm-collector key revoke KEY [--db PATH]\n"
     "       codensm-collector report [--db PATH] [--project P] [--since "
-    "DURATION] [--json]\n"
+    "DURATION]\n"
+    "                                [--version V] [--instance I] [--json]\n"
     "\n"
     "  --listen    address to serve on (default " CNSM_DEFAULT_LISTEN ")\n"
     "  --db        SQLite file (default $CODENSM_DB, else\n"
@@ -52,6 +54,9 @@ static const char k_usage[] =
     "~/.local/share/codensm/collector.db)\n"
     "  --since     window of the report: 15m, 24h, 7d, 2w or all (default "
     "24h)\n"
+    "  --version, --instance  report only the counts sent with that "
+    "CODENSM_VERSION\n"
+    "              or CODENSM_INSTANCE (\"\" for counts sent without one)\n"
     "  --read-token       require \"Authorization: Bearer TOKEN\" on /, /api/ "
     "and\n"
     "                     /metrics (repeatable; 16 to 512 visible ASCII "
@@ -66,6 +71,7 @@ struct cli_args {
   const char *pos[4];
   int npos;
   const char *listen, *db, *tls_cert, *tls_key, *project, *since, *threads;
+  const char *version, *instance; /* report's label filters, or NULL */
   int json, metrics_all;
   /* --read-token and --read-token-file, each as often as given; room
    * for argc of them is allocated by main. */
@@ -86,7 +92,9 @@ enum {
   CLI_JSON,
   CLI_READ_TOKEN,
   CLI_READ_TOKEN_FILE,
-  CLI_METRICS_ALL
+  CLI_METRICS_ALL,
+  CLI_VERSION,
+  CLI_INSTANCE
 };
 
 static const struct option cli_options[] = {
@@ -101,6 +109,8 @@ static const struct option cli_options[] = {
     {"read-token", required_argument, NULL, CLI_READ_TOKEN},
     {"read-token-file", required_argument, NULL, CLI_READ_TOKEN_FILE},
     {"metrics-all-functions", no_argument, NULL, CLI_METRICS_ALL},
+    {"version", required_argument, NULL, CLI_VERSION},
+    {"instance", required_argument, NULL, CLI_INSTANCE},
     {NULL, 0, NULL, 0},
 };
 
@@ -150,6 +160,12 @@ static int cli_parse(int argc, char **argv, struct cli_args *a) {
       break;
     case CLI_PROJECT:
       a->project = optarg;
+      break;
+    case CLI_VERSION:
+      a->version = optarg;
+      break;
+    case CLI_INSTANCE:
+      a->instance = optarg;
       break;
     case CLI_SINCE:
       a->since = optarg;
@@ -255,11 +271,19 @@ static int cli_report(const struct cli_args *a, const char *db_path) {
             "codensm-collector: --since takes 15m, 24h, 7d, 2w or all\n");
     return 2;
   }
+  if ((a->version && !cnsm_label_valid(a->version)) ||
+      (a->instance && !cnsm_label_valid(a->instance))) {
+    fprintf(stderr, "codensm-collector: --version and --instance take at most "
+                    "128 characters of visible ASCII (! to ~)\n");
+    return 2;
+  }
   struct cnsm_store *st = cli_open(db_path, 0);
   if (st == NULL)
     return 1;
   sqlite3 *db = cnsm_store_acquire(st);
-  int rc = cnsm_report_run(db, a->project, since, since_text, a->json, stdout);
+  struct cnsm_label_filter labels = {a->version, a->instance};
+  int rc = cnsm_report_run(db, a->project, since, since_text, &labels, a->json,
+                           stdout);
   if (rc < 0)
     fprintf(stderr, "codensm-collector: %s\n", sqlite3_errmsg(db));
   cnsm_store_release(st, db);

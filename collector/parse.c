@@ -201,6 +201,16 @@ int cnsm_idem_key_valid(const char *key) {
   return n >= CNSM_IDEM_MIN;
 }
 
+/* Visible ASCII only: a label is a header value (no spaces, which HTTP
+ * trims, no controls) and a filter typed on a command line. */
+int cnsm_label_valid(const char *value) {
+  size_t n = 0;
+  for (; value[n] != '\0'; n++)
+    if (n >= CNSM_LABEL_MAX || value[n] < '!' || value[n] > '~')
+      return 0;
+  return 1;
+}
+
 /* Frees a batch; leaves it empty. */
 void cnsm_batch_free(struct cnsm_batch *b) {
   cJSON_Delete(b->root);

@@ -51,7 +51,12 @@ static void report_fn_header(FILE *out) {
 /* Prints one project's roll-ups as tables. */
 static void report_table(FILE *out, const struct cnsm_rollup *r,
                          const char *since_text) {
-  fprintf(out, "== project %s, window %s ==\n", r->project, since_text);
+  fprintf(out, "== project %s, window %s", r->project, since_text);
+  if (r->version != NULL)
+    fprintf(out, ", version \"%s\"", r->version);
+  if (r->instance != NULL)
+    fprintf(out, ", instance \"%s\"", r->instance);
+  fprintf(out, " ==\n");
   fprintf(out,
           "North-Star Metric (value delivered = sum of weight x successful "
           "calls): %.6g",
@@ -119,7 +124,9 @@ static void report_table(FILE *out, const struct cnsm_rollup *r,
 
 /* Runs the report; see report.h. */
 int cnsm_report_run(sqlite3 *db, const char *project, int64_t since,
-                    const char *since_text, int json, FILE *out) {
+                    const char *since_text,
+                    const struct cnsm_label_filter *labels, int json,
+                    FILE *out) {
   char **names = NULL;
   size_t n = 0;
   if (cnsm_rollup_projects(db, &names, &n) != 0)
@@ -135,7 +142,7 @@ int cnsm_report_run(sqlite3 *db, const char *project, int64_t since,
       continue;
     found = 1;
     struct cnsm_rollup r;
-    if (cnsm_rollup_compute(db, names[i], since, now, &r) != 0)
+    if (cnsm_rollup_compute(db, names[i], since, now, labels, &r) != 0)
       rc = -1;
     else if (json)
       cJSON_AddItemToArray(arr, cnsm_rollup_json(&r, 0));

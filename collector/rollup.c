@@ -95,6 +95,19 @@ static double rollup_median(double *v, size_t n) {
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* The label filter of every query on counts c: ?8 the version, ?9 the
+ * instance, each unbound (NULL) to match every value. */
+#define ROLLUP_LABELS                                                          \
+  " AND (?8 IS NULL OR c.version = ?8) AND (?9 IS NULL OR c.instance = ?9)"
+
+/* Binds r's label filter to a statement using ROLLUP_LABELS. */
+static void rollup_bind_labels(sqlite3_stmt *st, const struct cnsm_rollup *r) {
+  if (r->version != NULL)
+    sqlite3_bind_text(st, 8, r->version, -1, SQLITE_STATIC);
+  if (r->instance != NULL)
+    sqlite3_bind_text(st, 9, r->instance, -1, SQLITE_STATIC);
+}
+
 /* Reads per function sums over [from, now]. */
 static int rollup_load(sqlite3 *db, struct cnsm_rollup *r) {
   sqlite3_stmt *st;
@@ -104,12 +117,13 @@ static int rollup_load(sqlite3 *db, struct cnsm_rollup *r) {
           " COALESCE(SUM(c.calls), 0), COALESCE(SUM(c.errors), 0),"
           " COALESCE(SUM(c.total_ms), 0)"
           " FROM functions f LEFT JOIN counts c"
-          "  ON c.project = f.project AND c.name = f.name AND c.bucket >= ?2"
-          " WHERE f.project = ?1 GROUP BY f.name",
+          "  ON c.project = f.project AND c.name = f.name AND c.bucket >= "
+          "?2" ROLLUP_LABELS " WHERE f.project = ?1 GROUP BY f.name",
           -1, &st, NULL) != SQLITE_OK)
     return -1;
   sqlite3_bind_text(st, 1, r->project, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 2, r->from);
+  rollup_bind_labels(st, r);
   size_t cap = 0;
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -238,18 +252,19 @@ static int rollup_departments(struct cnsm_rollup *r) {
 }
 
 /* Sums w x (calls - errors) over [lo, hi) buckets; *out gets the value. */
-static int rollup_value_between(sqlite3 *db, const char *project, int64_t lo,
-                                int64_t hi, double *out) {
+static int rollup_value_between(sqlite3 *db, const struct cnsm_rollup *r,
+                                int64_t lo, int64_t hi, double *out) {
   sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(
-          db,
-          "SELECT TOTAL((c.calls - c.errors) * f.value_weight)"
-          " FROM counts c JOIN functions f"
-          "  ON f.project = c.project AND f.name = c.name"
-          " WHERE c.project = ?1 AND c.bucket >= ?2 AND c.bucket < ?3",
-          -1, &st, NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2(db,
+                         "SELECT TOTAL((c.calls - c.errors) * f.value_weight)"
+                         " FROM counts c JOIN functions f"
+                         "  ON f.project = c.project AND f.name = c.name"
+                         " WHERE c.project = ?1 AND c.bucket >= ?2 AND "
+                         "c.bucket < ?3" ROLLUP_LABELS,
+                         -1, &st, NULL) != SQLITE_OK)
     return -1;
-  sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 1, r->project, -1, SQLITE_STATIC);
+  rollup_bind_labels(st, r);
   sqlite3_bind_int64(st, 2, lo);
   sqlite3_bind_int64(st, 3, hi);
   int rc = sqlite3_step(st);
@@ -272,15 +287,18 @@ static int rollup_trend(sqlite3 *db, struct cnsm_rollup *r) {
   for (size_t i = 0; i < r->ntrend; i++)
     r->trend[i].t = r->from + (int64_t)i * r->step;
   sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(db,
-                         "SELECT (c.bucket - ?2) / ?3, TOTAL((c.calls - "
-                         "c.errors) * f.value_weight)"
-                         " FROM counts c JOIN functions f"
-                         "  ON f.project = c.project AND f.name = c.name"
-                         " WHERE c.project = ?1 AND c.bucket >= ?2 GROUP BY 1",
-                         -1, &st, NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2(
+          db,
+          "SELECT (c.bucket - ?2) / ?3, TOTAL((c.calls - "
+          "c.errors) * f.value_weight)"
+          " FROM counts c JOIN functions f"
+          "  ON f.project = c.project AND f.name = c.name"
+          " WHERE c.project = ?1 AND c.bucket >= ?2" ROLLUP_LABELS
+          " GROUP BY 1",
+          -1, &st, NULL) != SQLITE_OK)
     return -1;
   sqlite3_bind_text(st, 1, r->project, -1, SQLITE_STATIC);
+  rollup_bind_labels(st, r);
   sqlite3_bind_int64(st, 2, r->from);
   sqlite3_bind_int64(st, 3, r->step);
   int rc;
@@ -302,10 +320,13 @@ static int rollup_window_start(sqlite3 *db, struct cnsm_rollup *r) {
     return 0;
   }
   sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(db, "SELECT MIN(bucket) FROM counts WHERE project = ?",
+  if (sqlite3_prepare_v2(db,
+                         "SELECT MIN(bucket) FROM counts c"
+                         " WHERE c.project = ?1" ROLLUP_LABELS,
                          -1, &st, NULL) != SQLITE_OK)
     return -1;
   sqlite3_bind_text(st, 1, r->project, -1, SQLITE_STATIC);
+  rollup_bind_labels(st, r);
   r->from = r->now - r->now % 60;
   if (sqlite3_step(st) == SQLITE_ROW &&
       sqlite3_column_type(st, 0) != SQLITE_NULL)
@@ -314,11 +335,59 @@ static int rollup_window_start(sqlite3 *db, struct cnsm_rollup *r) {
   return 0;
 }
 
+/* Reads the distinct values of one label column of the project's counts
+ * (sql selects them, sorted) into a malloc'd array. */
+static int rollup_label_values(sqlite3 *db, const char *sql,
+                               const char *project, char ***out, size_t *n) {
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+    return -1;
+  sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
+  size_t cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (*n == cap) {
+      cap = cap ? 2 * cap : 8;
+      char **grown = realloc(*out, cap * sizeof *grown); // NOLINT: pointers
+      if (grown == NULL)
+        break;
+      *out = grown;
+    }
+    (*out)[(*n)++] = rollup_text(st, 0);
+  }
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The versions and instances the project's counts carry, for the
+ * dashboard's choices.  All time, whatever the filter. */
+static int rollup_labels(sqlite3 *db, struct cnsm_rollup *r) {
+  return rollup_label_values(db,
+                             "SELECT DISTINCT version FROM counts"
+                             " WHERE project = ?1 ORDER BY 1",
+                             r->project, &r->versions, &r->nversions) == 0 &&
+                 rollup_label_values(db,
+                                     "SELECT DISTINCT instance FROM counts"
+                                     " WHERE project = ?1 ORDER BY 1",
+                                     r->project, &r->instances,
+                                     &r->ninstances) == 0
+             ? 0
+             : -1;
+}
+
+/* strdup that keeps NULL. */
+static char *rollup_dup(const char *s) { return s ? strdup(s) : NULL; }
+
 /* Computes everything for one project and window; see rollup.h. */
 int cnsm_rollup_compute(sqlite3 *db, const char *project, int64_t since,
-                        int64_t now, struct cnsm_rollup *r) {
+                        int64_t now, const struct cnsm_label_filter *labels,
+                        struct cnsm_rollup *r) {
   memset(r, 0, sizeof *r);
   r->project = strdup(project);
+  if (labels != NULL) {
+    r->version = rollup_dup(labels->version);
+    r->instance = rollup_dup(labels->instance);
+  }
   r->total.name = strdup(project);
   r->now = now;
   r->since = since;
@@ -326,11 +395,11 @@ int cnsm_rollup_compute(sqlite3 *db, const char *project, int64_t since,
     return -1;
   int rc = -1;
   if (rollup_window_start(db, r) == 0 && rollup_load(db, r) == 0 &&
-      rollup_trend(db, r) == 0) {
+      rollup_trend(db, r) == 0 && rollup_labels(db, r) == 0) {
     rollup_score(r);
     rc = rollup_departments(r);
     if (rc == 0 && since > 0) {
-      rc = rollup_value_between(db, project, r->from - (now - r->from), r->from,
+      rc = rollup_value_between(db, r, r->from - (now - r->from), r->from,
                                 &r->nsm_previous);
       r->has_previous = rc == 0;
     }
@@ -347,6 +416,14 @@ void cnsm_rollup_free(struct cnsm_rollup *r) {
   }
   for (size_t i = 0; i < r->ndept; i++)
     free(r->dept[i].name);
+  for (size_t i = 0; i < r->nversions; i++)
+    free(r->versions[i]);
+  for (size_t i = 0; i < r->ninstances; i++)
+    free(r->instances[i]);
+  free(r->versions);
+  free(r->instances);
+  free(r->version);
+  free(r->instance);
   free(r->fn);
   free(r->dept);
   free(r->trend);
@@ -461,6 +538,25 @@ static cJSON *rollup_heatmap_json(const struct cnsm_rollup *r,
   return h;
 }
 
+/* A string, or null for NULL. */
+static cJSON *rollup_string_or_null(const char *s) {
+  return s ? cJSON_CreateString(s) : cJSON_CreateNull();
+}
+
+/* The label filter (null: every value) and the labels there are. */
+static cJSON *rollup_labels_json(const struct cnsm_rollup *r) {
+  cJSON *l = cJSON_CreateObject();
+  cJSON_AddItemToObject(l, "version", rollup_string_or_null(r->version));
+  cJSON_AddItemToObject(l, "instance", rollup_string_or_null(r->instance));
+  cJSON *v = cJSON_AddArrayToObject(l, "versions");
+  for (size_t i = 0; i < r->nversions; i++)
+    cJSON_AddItemToArray(v, cJSON_CreateString(r->versions[i]));
+  cJSON *in = cJSON_AddArrayToObject(l, "instances");
+  for (size_t i = 0; i < r->ninstances; i++)
+    cJSON_AddItemToArray(in, cJSON_CreateString(r->instances[i]));
+  return l;
+}
+
 /* The roll-ups as JSON; see rollup.h. */
 cJSON *cnsm_rollup_json(const struct cnsm_rollup *r, size_t fn_limit) {
   cJSON *o = cJSON_CreateObject();
@@ -470,6 +566,7 @@ cJSON *cnsm_rollup_json(const struct cnsm_rollup *r, size_t fn_limit) {
   cJSON_AddNumberToObject(w, "from", (double)r->from);
   cJSON_AddNumberToObject(w, "to", (double)r->now);
   cJSON_AddNumberToObject(w, "step_s", (double)r->step);
+  cJSON_AddItemToObject(o, "labels", rollup_labels_json(r));
 
   cJSON *nsm = cJSON_AddObjectToObject(o, "nsm");
   cJSON_AddStringToObject(nsm, "name", "value delivered");

@@ -40,9 +40,18 @@ struct cnsm_trend_point {
   double value;
 };
 
+/* Which labels (X-CodeNSM-Version, X-CodeNSM-Instance) a roll-up
+ * covers: a NULL field matches every value, "" only unlabelled counts. */
+struct cnsm_label_filter {
+  const char *version, *instance;
+};
+
 /* Everything docs/metrics.md defines, for one project and one window. */
 struct cnsm_rollup {
   char *project;
+  char *version, *instance;     /* the filter; NULL: every value */
+  char **versions, **instances; /* the project's labels, sorted */
+  size_t nversions, ninstances;
   int64_t now, since, from, step; /* since 0: all time */
   size_t nfn, ndept, ntrend;
   struct cnsm_fn_stat *fn;     /* by contribution, descending */
@@ -58,9 +67,11 @@ struct cnsm_rollup {
 int cnsm_rollup_projects(sqlite3 *db, char ***names, size_t *n);
 
 /* Computes the roll-ups of project over [now - since, now] (since 0: all
- * time) in one read transaction.  Returns 0 or -1. */
+ * time), of the counts whose labels match (labels NULL: all), in one read
+ * transaction.  Returns 0 or -1. */
 int cnsm_rollup_compute(sqlite3 *db, const char *project, int64_t since,
-                        int64_t now, struct cnsm_rollup *r);
+                        int64_t now, const struct cnsm_label_filter *labels,
+                        struct cnsm_rollup *r);
 
 /* Frees what cnsm_rollup_compute allocated. */
 void cnsm_rollup_free(struct cnsm_rollup *r);

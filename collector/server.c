@@ -62,7 +62,7 @@
 struct server_read_job {
   struct cnsm_read_job base; /* first: the pool sees only this */
   struct MHD_Connection *conn;
-  char *url, *project, *since, *limit;
+  char *url, *project, *since, *limit, *version, *instance;
   int metrics_all; /* --metrics-all-functions */
   struct cnsm_reply reply;
 };
@@ -83,6 +83,7 @@ struct conn_ctx {
   char project[160];
   const char *encoding;
   const char *idem_key;        /* Idempotency-Key header, or NULL */
+  struct cnsm_labels labels;   /* X-CodeNSM-Version, -Instance, checked */
   struct server_read_job *job; /* a heavy read in the read pool */
   char *buf;
   size_t len, cap, drained;
@@ -175,7 +176,10 @@ static void server_read_run(struct cnsm_read_job *base, struct cnsm_store *st) {
   if (strcmp(j->url, "/api/projects") == 0)
     cnsm_api_projects(st, &j->reply);
   else if (strcmp(j->url, "/api/report") == 0)
-    cnsm_api_report(st, j->project, j->since, j->limit, &j->reply);
+    cnsm_api_report(st,
+                    &(struct cnsm_api_query){j->project, j->since, j->limit,
+                                             j->version, j->instance},
+                    &j->reply);
   else
     cnsm_metrics_render(st, j->metrics_all, &j->reply);
 }
@@ -198,6 +202,8 @@ static void server_read_free(struct server_read_job *j) {
   free(j->project);
   free(j->since);
   free(j->limit);
+  free(j->version);
+  free(j->instance);
   free(j);
 }
 
@@ -219,6 +225,10 @@ static int server_defer(struct server_state *s, struct MHD_Connection *c,
       MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "since"));
   j->limit = server_dup(
       MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit"));
+  j->version = server_dup(
+      MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "version"));
+  j->instance = server_dup(
+      MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "instance"));
   ctx->job = j;
   MHD_suspend_connection(c); /* before queueing: done() may run at once */
   if (cnsm_readpool_submit(s->readers, &j->base) != 0) {
@@ -309,7 +319,11 @@ static struct conn_ctx *server_begin(struct server_state *s,
           MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"),
           MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"),
           ctx->encoding, ctx->idem_key, ctx->project, sizeof ctx->project,
-          &ctx->pre) != 0) {
+          &ctx->pre) != 0 ||
+      cnsm_labels_check(
+          MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-CodeNSM-Version"),
+          MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-CodeNSM-Instance"),
+          &ctx->labels, &ctx->pre) != 0) {
     ctx->refused = 1;
   } else if (cl != NULL && strtoull(cl, NULL, 10) > CNSM_BODY_MAX) {
     ctx->too_large = 1;
@@ -384,7 +398,7 @@ static enum MHD_Result server_handle(void *cls, struct MHD_Connection *c,
                      "request body exceeds 4 MiB; send smaller batches");
   } else if (ctx->ingest) {
     cnsm_ingest_commit(s->store, ctx->project, ctx->encoding, ctx->idem_key,
-                       ctx->buf ? ctx->buf : "", ctx->len, &r);
+                       &ctx->labels, ctx->buf ? ctx->buf : "", ctx->len, &r);
   } else if (is_get && server_is_heavy(url)) {
     return server_defer(s, c, ctx, url) == 0 ? MHD_YES : MHD_NO;
   } else if (is_get) {

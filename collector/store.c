@@ -2,13 +2,16 @@
  *
  * store.c - the SQLite database behind the collector.
  *
- * Schema (user_version 2; cnsm_store_open migrates older files forward
+ * Schema (user_version 3; cnsm_store_open migrates older files forward
  * and refuses newer ones):
  *   keys(id, project, hash, hint, created_at, revoked_at)  - see keys.c
  *   functions(project, name, department, value_weight, first_seen,
  *             last_seen)  - what exists, with the latest department/weight
- *   counts(project, name, bucket, calls, errors, total_ms)  - deltas summed
- *             per minute bucket (bucket = unix seconds, multiple of 60)
+ *   counts(project, name, bucket, version, instance, calls, errors,
+ *             total_ms)  - deltas summed per minute bucket (bucket = unix
+ *             seconds, multiple of 60) and per labels of the sender
+ *             (X-CodeNSM-Version, X-CodeNSM-Instance; "" when not sent,
+ *             and for every row written before schema 3)
  *   totals(project, calls, errors, total_ms)  - all-time sums, held
  *             within the limits (store_totals.c)
  *   batches(project, key, body_hash, accepted, created_at)  - recent
@@ -41,7 +44,7 @@
 #include "ingest.h"
 #include "store_guard.h"
 
-#define CNSM_SCHEMA_VERSION 2
+#define CNSM_SCHEMA_VERSION 3
 
 struct cnsm_store {
   char *path;
@@ -97,6 +100,24 @@ static const char *const migrations[CNSM_SCHEMA_VERSION] = {
     "  created_at INTEGER NOT NULL,"
     "  PRIMARY KEY(project, key)) WITHOUT ROWID;"
     "CREATE INDEX batches_by_time ON batches(created_at);",
+    /* 3: the labels join the key of counts.  A WITHOUT ROWID table's
+     * primary key cannot be altered, so the table is rebuilt; the rows
+     * already there keep their sums under empty labels. */
+    "CREATE TABLE counts_v3("
+    "  project TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  bucket INTEGER NOT NULL,"
+    "  version TEXT NOT NULL DEFAULT '',"
+    "  instance TEXT NOT NULL DEFAULT '',"
+    "  calls INTEGER NOT NULL,"
+    "  errors INTEGER NOT NULL,"
+    "  total_ms REAL NOT NULL,"
+    "  PRIMARY KEY(project, name, bucket, version, instance)) WITHOUT ROWID;"
+    "INSERT INTO counts_v3(project, name, bucket, calls, errors, total_ms)"
+    "  SELECT project, name, bucket, calls, errors, total_ms FROM counts;"
+    "DROP TABLE counts;"
+    "ALTER TABLE counts_v3 RENAME TO counts;"
+    "CREATE INDEX counts_by_bucket ON counts(project, bucket);",
 };
 
 /* Brings the schema to CNSM_SCHEMA_VERSION inside one transaction. */
@@ -280,9 +301,10 @@ static const char k_upsert_function[] =
     "  last_seen = ?5";
 
 static const char k_upsert_counts[] =
-    "INSERT INTO counts(project, name, bucket, calls, errors, total_ms)"
-    " VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
-    " ON CONFLICT(project, name, bucket) DO UPDATE SET"
+    "INSERT INTO counts(project, name, bucket, calls, errors, total_ms,"
+    " version, instance)"
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+    " ON CONFLICT(project, name, bucket, version, instance) DO UPDATE SET"
     "  calls = calls + excluded.calls,"
     "  errors = errors + excluded.errors,"
     "  total_ms = total_ms + excluded.total_ms";
@@ -317,6 +339,8 @@ static int store_write_batch(sqlite3_stmt *fs, sqlite3_stmt *cs,
     sqlite3_bind_int64(cs, 4, d->calls);
     sqlite3_bind_int64(cs, 5, d->errors);
     sqlite3_bind_double(cs, 6, d->total_ms);
+    sqlite3_bind_text(cs, 7, b->labels.version, -1, SQLITE_STATIC);
+    sqlite3_bind_text(cs, 8, b->labels.instance, -1, SQLITE_STATIC);
     if (sqlite3_step(cs) != SQLITE_DONE)
       return -1;
   }

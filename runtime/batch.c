@@ -94,6 +94,8 @@ static void frozen_free(struct cnsm_frozen *f) {
   free(f->body);
   free(f->items);
   free(f->path);
+  free(f->version);
+  free(f->instance);
   free(f);
 }
 
@@ -154,7 +156,20 @@ static int items_from_body(struct cnsm_frozen *f) {
   return f->items ? 0 : -1;
 }
 
-int cnsm_frozen_adopt(const char *key, const char *body, char *path) {
+/* A copy of a spool file's label when it is one the collector accepts
+ * (at most 128 bytes of visible ASCII, as config.c makes them), else
+ * NULL: the spool directory is not trusted, and a label is a header. */
+static char *label_copy(const char *label) {
+  if (!label || strlen(label) > 128)
+    return NULL;
+  for (const char *p = label; *p; p++)
+    if (*p < '!' || *p > '~')
+      return NULL;
+  return strdup(label);
+}
+
+int cnsm_frozen_adopt(const char *key, const char *body, char *path,
+                      const char *version, const char *instance) {
   if (!cnsm_batch_key_valid(key))
     return -1;
   struct cnsm_frozen *f = calloc(1, sizeof *f);
@@ -165,6 +180,14 @@ int cnsm_frozen_adopt(const char *key, const char *body, char *path) {
   }
   snprintf(f->key, sizeof f->key, "%s", key);
   f->path = path;
+  /* Both or neither: a batch is never sent half under another's labels. */
+  f->version = label_copy(version);
+  f->instance = label_copy(instance);
+  if (!f->version || !f->instance) {
+    free(f->version);
+    free(f->instance);
+    f->version = f->instance = NULL;
+  }
   enqueue(f);
   return 0;
 }

@@ -31,6 +31,7 @@
 #define INIT_PERIOD INIT_SETTING
 #define INIT_STRING INIT_SETTING
 #define INIT_ENDPOINT INIT_SETTING
+#define INIT_LABEL INIT_SETTING
 #define INIT_DEPARTMENTS INIT_RESERVED
 #define INIT_WEIGHTS INIT_RESERVED
 #define CNSM_SETTING(Var, Kind, Field, Default, Meaning)                       \
@@ -126,6 +127,59 @@ static void env_string(const char *var, char **out) {
   const char *s = getenv(var);
   if (s && *s)
     *out = strdup(s);
+}
+
+/* A label is sent as an HTTP header value and typed as a filter on the
+ * collector's command line: at most CNSM_LABEL_MAX bytes of visible ASCII
+ * (no spaces, which HTTP trims, no controls, which would split headers).
+ * The collector refuses a batch with a bad one (400), so every other byte
+ * becomes '_' and a longer value is cut, with one warning (a label is
+ * read once): the figures still arrive, under the nearest label. */
+#define CNSM_LABEL_MAX 128
+
+/* A copy of s made a valid label; *changed tells whether it had to be. */
+static char *label_sanitize(const char *s, int *changed) {
+  size_t n = strlen(s), keep = n < CNSM_LABEL_MAX ? n : CNSM_LABEL_MAX;
+  char *v = malloc(keep + 1);
+  if (!v)
+    return NULL;
+  *changed = n > keep;
+  for (size_t i = 0; i < keep; i++) {
+    int ok = s[i] >= '!' && s[i] <= '~';
+    v[i] = (char)(ok ? s[i] : '_');
+    *changed |= !ok;
+  }
+  v[keep] = '\0';
+  return v;
+}
+
+/* Reads a label variable; empty or unset leaves *out as it is. */
+static int env_label(const char *var, char **out) {
+  const char *s = getenv(var);
+  if (!s || !*s)
+    return 0;
+  int changed = 0;
+  char *v = label_sanitize(s, &changed);
+  if (!v)
+    return 0;
+  if (changed)
+    /* Not the value itself: it may hold controls that split the line. */
+    cnsm_warn("%s is longer than %d bytes or not visible ASCII (no spaces); "
+              "sending \"%.60s\" instead",
+              var, CNSM_LABEL_MAX, v);
+  *out = v;
+  return changed;
+}
+
+/* The default instance: the host name (made a valid label, silently: the
+ * user did not write it), or NULL when there is none. */
+static char *host_instance(void) {
+  char host[256];
+  if (gethostname(host, sizeof host) != 0 || !host[0])
+    return NULL;
+  host[sizeof host - 1] = '\0';
+  int changed;
+  return label_sanitize(host, &changed);
 }
 
 /* Reads a sampling period (a power of two >= 1), warning when bad. */
@@ -306,6 +360,7 @@ int cnsm_config_from_env(struct cnsm_config *cfg) {
 #define READ_PERIOD(Var, Field) bad += env_sample_period(#Var, &cfg->Field);
 #define READ_STRING(Var, Field) env_string(#Var, &cfg->Field);
 #define READ_ENDPOINT(Var, Field) bad += env_endpoint(#Var, cfg);
+#define READ_LABEL(Var, Field) bad += env_label(#Var, &cfg->Field);
 #define READ_DEPARTMENTS(Var, Field)                                           \
   bad += cnsm_prefix_map_parse(&cfg->Field, getenv(#Var), #Var, 0) != 0;
 #define READ_WEIGHTS(Var, Field)                                               \
@@ -317,6 +372,8 @@ int cnsm_config_from_env(struct cnsm_config *cfg) {
   bad += cnsm_env_check_names(&endpoint_misspelled);
   if (endpoint_misspelled)
     cfg->endpoint_refused = 1;
+  if (!cfg->instance)
+    cfg->instance = host_instance();
   use_hosted_default_if_chosen(cfg);
   return bad;
 }

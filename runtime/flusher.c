@@ -76,6 +76,7 @@ static void announce_hosted_default(const char *endpoint) {
 /* Where figures go. */
 struct sink {
   const char *endpoint, *key, *spool_dir;
+  const char *version, *instance; /* labels (headers), or NULL */
 };
 
 /* The sink settings, from a copy of the configuration.  0 when there is a
@@ -84,6 +85,8 @@ static int sink_settings(struct sink *s) {
   struct cnsm_config c = cnsm_config_current();
   s->endpoint = c.disable ? NULL : c.endpoint;
   s->key = c.api_key;
+  s->version = c.version;
+  s->instance = c.instance;
   if (s->endpoint && c.endpoint_is_default)
     announce_hosted_default(s->endpoint);
   s->spool_dir = c.spool_dir;
@@ -101,8 +104,8 @@ static int post(const struct sink *s, const char *idem_key, const char *body,
   uint64_t now = cnsm_now_ns();
   if (now >= deadline_ns)
     return CNSM_UNSENT;
-  return cnsm_http_send(s->endpoint, s->key, idem_key, body,
-                        (long)((deadline_ns - now) / 1000000u));
+  return cnsm_http_send(s->endpoint, s->key, idem_key, s->version, s->instance,
+                        body, (long)((deadline_ns - now) / 1000000u));
 }
 
 /* Claims earlier processes' spool files, once; how many functions and
@@ -121,7 +124,12 @@ static size_t spool_load_once(const struct sink *s) {
 static int resend_frozen(const struct sink *s, uint64_t deadline_ns) {
   struct cnsm_frozen *f;
   while ((f = cnsm_frozen_first())) {
-    int rc = post(s, f->key, f->body, deadline_ns);
+    struct sink as_counted = *s; /* a spooled batch keeps its labels */
+    if (f->version && f->instance) {
+      as_counted.version = f->version;
+      as_counted.instance = f->instance;
+    }
+    int rc = post(&as_counted, f->key, f->body, deadline_ns);
     if (rc == CNSM_REFUSED) /* refused whole, so not stored: split anew */
       cnsm_unacknowledge(f->items, f->n);
     else if (rc != CNSM_SENT)
@@ -149,8 +157,8 @@ static void freeze(const struct sink *s, const char *key, const char *body,
   if (!f)
     return; /* out of memory: kept in the table, sent again merged */
   if (!cnsm_file_path(s->endpoint))
-    f->path =
-        cnsm_spool_write_batch(s->spool_dir, s->endpoint, s->key, key, body);
+    f->path = cnsm_spool_write_batch(s->spool_dir, s->endpoint, s->key, key,
+                                     s->version, s->instance, body);
   acknowledge(d, n);
   cnsm_debug("batch %s frozen: no answer; resent as is", key);
 }

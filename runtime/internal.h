@@ -110,6 +110,7 @@ struct cnsm_config {
   double flush_interval_s;
   double exit_timeout_s;
   char *spool_dir;
+  char *version, *instance; /* labels, read once; NULL: not sent */
   struct cnsm_prefix_map departments;
   struct cnsm_prefix_map weights;
   int disable;
@@ -410,6 +411,7 @@ struct cnsm_frozen {
   struct cnsm_batch_item *items; /* for giving its figures back */
   size_t n;
   char *path; /* its spool file (claimed by this process), or NULL */
+  char *version, *instance; /* labels of a spooled one, or NULL: ours */
   struct cnsm_frozen *next;
 };
 
@@ -423,10 +425,11 @@ int cnsm_batch_key_valid(const char *key) CNSM_HIDDEN;
 struct cnsm_frozen *cnsm_frozen_add(const char *key, const char *body,
                                     const struct cnsm_delta *d,
                                     size_t n) CNSM_HIDDEN;
-/* Queues a frozen batch read from the spool (its items from the body);
+/* Queues a frozen batch read from the spool (its items from the body),
+ * to be sent with the labels it was counted under (kept when valid);
  * takes the registry lock.  0, or -1 when body is not an ingest body. */
-int cnsm_frozen_adopt(const char *key, const char *body,
-                      char *path) CNSM_HIDDEN;
+int cnsm_frozen_adopt(const char *key, const char *body, char *path,
+                      const char *version, const char *instance) CNSM_HIDDEN;
 /* The oldest frozen batch, or NULL. */
 struct cnsm_frozen *cnsm_frozen_first(void) CNSM_HIDDEN;
 /* Removes the oldest frozen batch and its spool file. */
@@ -461,10 +464,12 @@ enum cnsm_outcome {
 #define CNSM_FAILED CNSM_UNSENT
 
 /* POSTs body to an http(s) endpoint within timeout_ms, with an
- * Idempotency-Key header when idem_key is not NULL; an enum cnsm_outcome.
+ * Idempotency-Key header when idem_key is not NULL and the label headers
+ * of version and instance when not NULL; an enum cnsm_outcome.
  * Says once per process and cause on stderr what the user must fix. */
 int cnsm_http_send(const char *endpoint, const char *api_key,
-                   const char *idem_key, const char *body,
+                   const char *idem_key, const char *version,
+                   const char *instance, const char *body,
                    long timeout_ms) CNSM_HIDDEN;
 /* The HTTP status and the start of the body of the last answer. */
 extern long cnsm_http_last_status CNSM_HIDDEN;
@@ -501,10 +506,11 @@ void cnsm_spool_release(void) CNSM_HIDDEN;
 int cnsm_spool_write(const char *spool_dir, const char *endpoint,
                      const char *api_key, const struct cnsm_delta *d, size_t n,
                      int release) CNSM_HIDDEN;
-/* Writes a frozen batch (key and body verbatim) as a spool file claimed
- * by this process; its malloc'd path, or NULL. */
+/* Writes a frozen batch (key, labels and body verbatim) as a spool file
+ * claimed by this process; its malloc'd path, or NULL. */
 char *cnsm_spool_write_batch(const char *spool_dir, const char *endpoint,
                              const char *api_key, const char *idem_key,
+                             const char *version, const char *instance,
                              const char *body) CNSM_HIDDEN;
 
 /* ---- flusher.c --------------------------------------------------------- */

@@ -2,9 +2,12 @@
  *
  * sink_http.c - http:// and https:// endpoints through libcurl.
  *
- * POST of the ingest body with exactly three headers of ours:
+ * POST of the ingest body with the headers of ours:
  * "Authorization: Bearer <CODENSM_API_KEY>" (when a key is set),
- * "Content-Type: application/json" and "Idempotency-Key: <key>" (batch.c);
+ * "Content-Type: application/json", "Idempotency-Key: <key>" (batch.c),
+ * and the labels "X-CodeNSM-Version: <CODENSM_VERSION>" (when set) and
+ * "X-CodeNSM-Instance: <CODENSM_INSTANCE or the host name>", sanitized
+ * by config.c, so the fixed body stays exactly the contract's;
  * curl's "Expect: 100-continue" is suppressed.  Connect and total timeouts
  * always apply, signals are never used (CURLOPT_NOSIGNAL), redirects are not
  * followed, only HTTP(S) is spoken.  The answer is classified (enum
@@ -186,7 +189,8 @@ static void set_options(CURL *h, const char *endpoint,
 
 /* One POST; its outcome (enum cnsm_outcome). */
 int cnsm_http_send(const char *endpoint, const char *api_key,
-                   const char *idem_key, const char *body, long timeout_ms) {
+                   const char *idem_key, const char *version,
+                   const char *instance, const char *body, long timeout_ms) {
   pthread_once(&curl_once, curl_load);
   if (!curl_loaded)
     return CNSM_UNSENT;
@@ -197,7 +201,7 @@ int cnsm_http_send(const char *endpoint, const char *api_key,
   CURL *h = handle;
   curl.easy_reset(h);
   struct curl_slist *headers = NULL;
-  char auth[1024], idem[200];
+  char auth[1024], idem[200], ver[200], inst[200];
   if (api_key && *api_key) {
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", api_key);
     headers = curl.slist_append(headers, auth);
@@ -205,6 +209,14 @@ int cnsm_http_send(const char *endpoint, const char *api_key,
   if (idem_key) {
     snprintf(idem, sizeof idem, "Idempotency-Key: %s", idem_key);
     headers = curl.slist_append(headers, idem);
+  }
+  if (version && *version) {
+    snprintf(ver, sizeof ver, "X-CodeNSM-Version: %s", version);
+    headers = curl.slist_append(headers, ver);
+  }
+  if (instance && *instance) {
+    snprintf(inst, sizeof inst, "X-CodeNSM-Instance: %s", instance);
+    headers = curl.slist_append(headers, inst);
   }
   headers = curl.slist_append(headers, "Content-Type: application/json");
   headers = curl.slist_append(headers, "Expect:");

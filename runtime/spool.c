@@ -12,7 +12,11 @@
  *     {"sink":H,"endpoint":"...","functions":[{"name","department",
  *      "value_weight","calls","errors","total_ns"}]}
  *   <H16>-<pid>-<ns>.batch  one frozen batch (batch.c), verbatim:
- *     {"sink":H,"endpoint":"...","idempotency_key":"...","body":"..."}
+ *     {"sink":H,"endpoint":"...","idempotency_key":"...","body":"...",
+ *      "version":"...","instance":"..."}
+ *     with the labels of the process that counted it ("" when it had
+ *     none), which it is resent with; deltas take the labels of the
+ *     process that sends them, as they are merged with its own.
  * written to a dot-file first and renamed into place (atomic).  A process
  * claims a file by renaming it to <name>.claimed-<its pid> (so two
  * processes never both send it).  Deltas are added to the table (pend_*)
@@ -161,6 +165,10 @@ int cnsm_spool_parse(const char *text, size_t len, const char *hash,
   const cJSON *fns = cJSON_GetObjectItemCaseSensitive(root, "functions");
   const cJSON *key = cJSON_GetObjectItemCaseSensitive(root, "idempotency_key");
   const cJSON *body = cJSON_GetObjectItemCaseSensitive(root, "body");
+  const char *version =
+      cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(root, "version"));
+  const char *instance =
+      cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(root, "instance"));
   int rc = -1;
   if (!cJSON_IsString(sink))
     rc = -1;
@@ -169,7 +177,8 @@ int cnsm_spool_parse(const char *text, size_t len, const char *hash,
   else if (cJSON_IsArray(fns))
     rc = load_functions(fns) >= 0 ? 0 : -1;
   else if (cJSON_IsString(key) && cJSON_IsString(body))
-    rc = cnsm_frozen_adopt(key->valuestring, body->valuestring, path);
+    rc = cnsm_frozen_adopt(key->valuestring, body->valuestring, path, version,
+                           instance);
   cJSON_Delete(root);
   return rc;
 }
@@ -404,6 +413,7 @@ int cnsm_spool_write(const char *dir, const char *endpoint, const char *key,
 /* Writes a frozen batch as a .batch file, claimed by this process. */
 char *cnsm_spool_write_batch(const char *dir, const char *endpoint,
                              const char *key, const char *idem_key,
+                             const char *version, const char *instance,
                              const char *body) {
   char hash[65];
   sink_hash(endpoint, key, hash);
@@ -412,6 +422,8 @@ char *cnsm_spool_write_batch(const char *dir, const char *endpoint,
     return NULL;
   cJSON_AddStringToObject(root, "idempotency_key", idem_key);
   cJSON_AddStringToObject(root, "body", body);
+  cJSON_AddStringToObject(root, "version", version ? version : "");
+  cJSON_AddStringToObject(root, "instance", instance ? instance : "");
   char *text = cJSON_PrintUnformatted(root);
   cJSON_Delete(root);
   if (!text)

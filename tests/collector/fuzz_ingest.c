@@ -9,7 +9,9 @@
  * range, errors <= calls, finite times within CNSM_MS_MAX); a refusal
  * always says why, and its JSON rendering parses.  The same input, cut
  * at its first NUL, is also checked as an Idempotency-Key header: it is
- * accepted exactly when it is 16-128 characters of [A-Za-z0-9_.:-]. */
+ * accepted exactly when it is 16-128 characters of [A-Za-z0-9_.:-], and
+ * as a label header (X-CodeNSM-Version, -Instance): accepted exactly when
+ * it is 0-128 characters of visible ASCII. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -42,8 +44,23 @@ static void fuzz_idem_key(const uint8_t *data, size_t size) {
   fuzz_check(cnsm_idem_key_valid(key) == fuzz_idem_expected(key));
 }
 
+/* Checks cnsm_label_valid on data as a NUL-terminated string, against
+ * the rule written independently of parse.c. */
+static void fuzz_label(const uint8_t *data, size_t size) {
+  char label[CNSM_LABEL_MAX + 8];
+  size_t n = size < sizeof label - 1 ? size : sizeof label - 1;
+  memcpy(label, data, n);
+  label[n] = '\0';
+  size_t len = strlen(label), visible = 0;
+  while (visible < len && label[visible] > ' ' && label[visible] < 0x7f)
+    visible++;
+  fuzz_check(cnsm_label_valid(label) ==
+             (len <= CNSM_LABEL_MAX && visible == len));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fuzz_idem_key(data, size);
+  fuzz_label(data, size);
   struct cnsm_batch b;
   struct cnsm_ingest_error err;
   if (cnsm_ingest_parse((const char *)data, size, &b, &err) == 0) {

@@ -31,7 +31,8 @@ def populate(srv, key):
     # collector that has run for two hours would hold).
     con = sqlite3.connect(srv.db, timeout=30)
     with con:
-        con.execute("INSERT INTO counts SELECT c.project, c.name, c.bucket - 60 * h.k,"
+        con.execute("INSERT INTO counts(project, name, bucket, calls, errors, total_ms)"
+                    " SELECT c.project, c.name, c.bucket - 60 * h.k,"
                     " c.calls, c.errors, c.total_ms FROM counts c, (WITH RECURSIVE"
                     " r(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM r WHERE k < ?)"
                     " SELECT k FROM r) h", (HISTORY,))

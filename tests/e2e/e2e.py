@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROGRAMS = os.path.join(HERE, "programs")
@@ -356,38 +357,99 @@ def free_port():
         return s.getsockname()[1]
 
 
-def case_collector(tc, level):
-    """The whole chain: an instrumented program sends to the real collector
-    over HTTP on 127.0.0.1, and the collector's report has the exact counts."""
+def start_collector(tc, db):
+    """A real collector on a free loopback port; (process, port, key)."""
     expect(tc.collector, "--collector is required for this case")
-    db = os.path.join(tc.workdir, "collector.db")
     key = subprocess.run([tc.collector, "key", "create", "e2e", "--db", db],
                          capture_output=True, text=True, check=True).stdout.strip()
     port = free_port()
     server = subprocess.Popen([tc.collector, "serve", "--listen", "127.0.0.1:%d" % port,
                                "--db", db], stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    return server, port, key
+
+
+def report_functions(tc, db, *args):
+    """{name: function} of `report --json`, with report's extra args."""
+    report = subprocess.run([tc.collector, "report", "--db", db, "--json"] + list(args),
+                            capture_output=True, text=True, check=True).stdout
+    functions = {}
+    for project in json.loads(report)["projects"]:
+        for fn in project["functions"]:
+            functions[fn["name"]] = fn
+    return functions
+
+
+def case_collector(tc, level):
+    """The whole chain: an instrumented program sends to the real collector
+    over HTTP on 127.0.0.1, and the collector's report has the exact counts."""
+    db = os.path.join(tc.workdir, "collector.db")
+    server, port, key = start_collector(tc, db)
     try:
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
         exe = tc.program("throws.cpp", level)
         env = {"CODENSM_ENDPOINT": "http://127.0.0.1:%d/codensm/ingest" % port,
                "CODENSM_API_KEY": key, "CODENSM_SPOOL_DIR": os.path.join(tc.workdir, "spool")}
         for _ in range(2):  # two runs: the collector adds them up
             result = run(exe, env)
             expect(result.returncode == 0, result.stderr)
-        report = subprocess.run([tc.collector, "report", "--db", db, "--json"],
-                                capture_output=True, text=True, check=True).stdout
-        functions = {}
-        for project in json.loads(report)["projects"]:
-            for fn in project["functions"]:
-                functions[fn["name"]] = fn
+        functions = report_functions(tc, db)
         expect_counts(functions, "throws.risky", 20, 6)
         expect_counts(functions, "throws.viaOther", 20, 6)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=10)
+
+
+def case_labels(tc, level):
+    """CODENSM_VERSION and CODENSM_INSTANCE travel with each batch to the
+    real collector: runs of one program under different labels are told
+    apart by `report --version/--instance` and by /api/report; a run that
+    sets neither is stored under the host name and no version; a bad label
+    is sent sanitized, after one warning."""
+    db = os.path.join(tc.workdir, "collector.db")
+    server, port, key = start_collector(tc, db)
+    try:
+        exe = tc.program("throws.cpp", level)
+        env = {"CODENSM_ENDPOINT": "http://127.0.0.1:%d/codensm/ingest" % port,
+               "CODENSM_API_KEY": key, "CODENSM_SPOOL_DIR": os.path.join(tc.workdir, "spool")}
+        runs = [{"CODENSM_VERSION": "1.2", "CODENSM_INSTANCE": "host-a"},
+                {"CODENSM_VERSION": "1.3", "CODENSM_INSTANCE": "host-b"},
+                {"CODENSM_VERSION": "1.3", "CODENSM_INSTANCE": "host-b"},
+                {},
+                {"CODENSM_VERSION": "2.0 rc1", "CODENSM_INSTANCE": "x" * 200}]
+        warnings = []
+        for labels in runs:
+            result = run(exe, dict(env, **labels))
+            expect(result.returncode == 0, result.stderr)
+            warnings.append(result.stderr)
+        expect(not any(warnings[:4]), "warnings for good labels: %r" % warnings[:4])
+        expect("CODENSM_VERSION" in warnings[4] and "CODENSM_INSTANCE" in warnings[4]
+               and '"2.0_rc1"' in warnings[4], "no warning for bad labels: %r" % warnings[4])
+
+        # One run is 10 calls of throws.risky, 3 of them errors.
+        host = socket.gethostname()
+        for args, runs_counted in [((), 5), (("--version", "1.2"), 1), (("--version", "1.3"), 2),
+                                   (("--instance", "host-a"), 1), (("--instance", "host-b"), 2),
+                                   (("--version", "1.3", "--instance", "host-a"), 0),
+                                   (("--version", ""), 1), (("--instance", host), 1),
+                                   (("--version", "2.0_rc1", "--instance", "x" * 128), 1)]:
+            functions = report_functions(tc, db, *args)
+            expect_counts(functions, "throws.risky", 10 * runs_counted, 3 * runs_counted)
+
+        url = ("http://127.0.0.1:%d/api/report?since=all&version=1.3&instance=host-b" % port)
+        with urllib.request.urlopen(url, timeout=30) as answer:
+            report = json.loads(answer.read())
+        functions = {fn["name"]: fn for fn in report["functions"]}
+        expect_counts(functions, "throws.risky", 20, 6)
+        expect(sorted(report["labels"]["versions"]) == ["", "1.2", "1.3", "2.0_rc1"],
+               "versions: %r" % report["labels"])
+        expect(host in report["labels"]["instances"], "no %s in %r" % (host, report["labels"]))
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=10)
@@ -500,6 +562,7 @@ CASES = {
     "signals": case_signals,
     "inlined": case_inlined,
     "collector": case_collector,
+    "labels": case_labels,
     "runtime-hooks": case_runtime_hooks,
     "selection": case_selection,
 }

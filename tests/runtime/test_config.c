@@ -50,7 +50,8 @@ static void clear_env(void) {
       "CODENSM_API_KEY",      "CODENSM_ENDPOINT", "CODENSM_FLUSH_INTERVAL",
       "CODENSM_EXIT_TIMEOUT", "CODENSM_DISABLE",  "CODENSM_REPORT",
       "CODENSM_SPOOL_DIR",    "CODENSM_DEBUG",    "CODENSM_SAMPLE_PERIOD",
-      "CODENSM_DEPARTMENTS",  "CODENSM_WEIGHTS"};
+      "CODENSM_DEPARTMENTS",  "CODENSM_WEIGHTS",  "CODENSM_VERSION",
+      "CODENSM_INSTANCE"};
   for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
     unsetenv(vars[i]);
 }
@@ -99,6 +100,40 @@ int main(void) {
   CHECK(c.disable == 1 && c.report == 1);
   CHECK_EQ(c.sample_period, 1);
   CHECK(c.spool_dir && strcmp(c.spool_dir, "/tmp/sp") == 0);
+
+  /* Labels: no version and the host name as the instance by default;
+   * good values taken as they are; a space, a control or a byte past
+   * ASCII becomes '_', a long value is cut at 128, one warning each. */
+  clear_env();
+  c = parse_env(&bad);
+  char host[256] = "";
+  gethostname(host, sizeof host);
+  CHECK(c.version == NULL);
+  CHECK(c.instance && strcmp(c.instance, host) == 0);
+  set_vars(
+      (const char *[]){"VERSION", "1.2.3+build.7", "INSTANCE", "web-3", NULL});
+  c = parse_env(&bad);
+  CHECK_EQ(bad, 0);
+  CHECK_EQ(warnings(), 0);
+  CHECK(c.version && strcmp(c.version, "1.2.3+build.7") == 0);
+  CHECK(c.instance && strcmp(c.instance, "web-3") == 0);
+  char long_label[300];
+  memset(long_label, 'v', sizeof long_label - 1);
+  long_label[sizeof long_label - 1] = '\0';
+  set_vars((const char *[]){"VERSION", "1.2 beta\n\xc3\xa9", "INSTANCE",
+                            long_label, NULL});
+  c = parse_env(&bad);
+  CHECK_EQ(bad, 2);
+  CHECK_EQ(warnings(), 2);
+  CHECK(c.version && strcmp(c.version, "1.2_beta___") == 0);
+  CHECK(c.instance && strlen(c.instance) == 128 &&
+        strspn(c.instance, "v") == 128);
+  CHECK(strstr(captured, "CODENSM_VERSION is longer than 128 bytes") != NULL);
+  CHECK(strstr(captured, "sending \"1.2_beta___\" instead") != NULL);
+  set_vars((const char *[]){"VERSION", "", "INSTANCE", "", NULL});
+  c = parse_env(&bad);
+  CHECK(c.version == NULL && c.instance && strcmp(c.instance, host) == 0);
+  clear_env();
 
   /* A key alone means the hosted default endpoint. */
   clear_env();

@@ -18,6 +18,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -94,13 +95,14 @@ def read_http(f):
 class Proxy:
     """Loopback TCP proxy to 127.0.0.1:target.  drop(n) forwards the next
     n requests and drops their answers (closes the client's connection);
-    drop_all keeps doing so until cleared."""
+    drop_all keeps doing so until cleared; swallow_all closes the client's
+    connection without forwarding the request (not stored, no answer)."""
 
     def __init__(self, target):
         self.target = target
         self.records = []  # dicts: key, body, status, answer, dropped
         self.lock = threading.Lock()
-        self.to_drop, self.drop_all = 0, False
+        self.to_drop, self.drop_all, self.swallow_all = 0, False, False
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(16)
@@ -123,6 +125,11 @@ class Proxy:
             while True:
                 req = read_http(cf)
                 if req is None:
+                    return
+                if self.swallow_all:
+                    with self.lock:
+                        self.records.append({"key": None, "body": req[1].decode(),
+                                             "status": 0, "answer": "", "dropped": True})
                     return
                 up.sendall(req[0] + req[1])
                 ans = read_http(uf)
@@ -376,6 +383,44 @@ def scenario_exactly_once_killed(tmp):
               "the frozen batch was not resent: %r" % px.records[len(r):])
         got = totals(db, "p")["app.work"][0]
         check(got == first + 500, "stored %d calls, made %d + 500" % (got, first))
+        check(spool_files(spool) == [], spool_files(spool))
+        px.close()
+
+
+def scenario_spool_labels(tmp):
+    """A batch frozen by a process of version 1.2 on instance a (no
+    answer, nothing stored; then SIGKILL) is resent by the next process,
+    of version 1.3 on instance b, with the labels it was counted under;
+    the new process's own calls carry its own."""
+    db, port, spool = tmp + "/c.db", free_port(), tmp + "/spool"
+    key = harness.key_create(db, "p")
+    with Collector(db, port):
+        px = Proxy(port)
+        px.swallow_all = True
+        e = {k: v for k, v in os.environ.items()
+             if not k.startswith("CODENSM_") and "proxy" not in k.lower()}
+        e.update({"CODENSM_ENDPOINT": "http://127.0.0.1:%d%s" % (px.port, PATH),
+                  "CODENSM_API_KEY": key, "CODENSM_SPOOL_DIR": spool,
+                  "CODENSM_FLUSH_INTERVAL": "0.2", "NO_PROXY": "*",
+                  "CODENSM_VERSION": "1.2", "CODENSM_INSTANCE": "a"})
+        p = subprocess.Popen([APP, "100000", "30000"], env=e)
+        deadline = time.time() + 20
+        while len(px.records) < 2 and time.time() < deadline:
+            time.sleep(0.05)
+        p.kill()
+        p.wait()
+        px.swallow_all = False
+        check(len(px.records) >= 2, px.records)
+        first = body_calls(px.records[0]["body"])
+        check(len(spool_files(spool)) == 1, spool_files(spool))
+        run(APP, [500, 300], px.port, spool, key, CODENSM_VERSION="1.3",
+            CODENSM_INSTANCE="b")
+        con = sqlite3.connect(db)
+        rows = con.execute("SELECT version, instance, SUM(calls) FROM counts"
+                           " WHERE name = 'app.work' GROUP BY 1, 2 ORDER BY 1").fetchall()
+        con.close()
+        check(rows == [("1.2", "a", first), ("1.3", "b", 500)],
+              "stored %r; wanted %d calls under 1.2/a, 500 under 1.3/b" % (rows, first))
         check(spool_files(spool) == [], spool_files(spool))
         px.close()
 
