@@ -9,6 +9,7 @@ stopped by the context manager, even when the test fails.
 """
 import json
 import os
+import shutil
 import re
 import signal
 import sqlite3
@@ -158,6 +159,20 @@ def cli_result(*args):
     """Runs the CLI; returns (exit status, stdout, stderr), whatever they are."""
     p = subprocess.run([BIN] + list(args), capture_output=True, text=True, timeout=60)
     return p.returncode, p.stdout, p.stderr
+
+
+def chromium_or_skip():
+    """The browser checks need Debian's chromium (scripts/setup-debian.sh
+    installs it; a CI skip of this reason is refused by check-skips)."""
+    if shutil.which("chromium") is None:
+        print("chromium not installed: skipped")
+        sys.exit(77)
+
+
+def shop_database(tmp):
+    """A database in tmp with a project "shop": (path, its ingest key)."""
+    db = os.path.join(tmp, "c.db")
+    return db, key_create(db, "shop")
 
 
 def key_create(db, project):

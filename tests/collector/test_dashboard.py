@@ -9,7 +9,6 @@ import re
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 
 import harness
@@ -40,11 +39,8 @@ def chromium(args, url, timeout=120):
 
 
 def test(tmp):
-    if shutil.which("chromium") is None:
-        print("chromium not installed: skipped")
-        sys.exit(77)
-    db = os.path.join(tmp, "c.db")
-    key = harness.key_create(db, "shop")
+    harness.chromium_or_skip()
+    db, key = harness.shop_database(tmp)
     with harness.Collector(db) as srv:
         status, _ = srv.ingest({"functions": [
             {"name": n, "department": d, "value_weight": w, "calls": c, "errors": e, "total_ms": t}

@@ -6,9 +6,6 @@ function by function, with the calls, errors and time per call of each
 version and the change; the Version choice filters the other panels.
 Skips (exit 77) when chromium is not installed, like test_dashboard.py."""
 import json
-import os
-import shutil
-import sys
 
 import cdp
 import harness
@@ -31,11 +28,8 @@ TABLE = """JSON.stringify((() => {
 
 
 def test(tmp):
-    if shutil.which("chromium") is None:
-        print("chromium not installed: skipped")
-        sys.exit(77)
-    db = os.path.join(tmp, "c.db")
-    key = harness.key_create(db, "shop")
+    harness.chromium_or_skip()
+    db, key = harness.shop_database(tmp)
     with harness.Collector(db) as srv, cdp.Browser() as browser:
         for name, version, calls, errors, total_ms in SENT:
             status, reply = srv.ingest(

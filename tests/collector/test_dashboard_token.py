@@ -9,9 +9,6 @@ accepts it (restarted with another token), the page asks again and the
 new token works.  No token reaches the collector's log.  Skips (exit 77)
 when chromium is not installed, like test_dashboard.py."""
 import json
-import os
-import shutil
-import sys
 
 import cdp
 import harness
@@ -63,12 +60,9 @@ def wait_figures(browser):
 
 
 def test(tmp):
-    if shutil.which("chromium") is None:
-        print("chromium not installed: skipped")
-        sys.exit(77)
+    harness.chromium_or_skip()
 
-    db = os.path.join(tmp, "c.db")
-    key = harness.key_create(db, "shop")
+    db, key = harness.shop_database(tmp)
     first = harness.Collector(db, ["--read-token", OLD])
     with first as srv, cdp.Browser() as browser:
         status, _ = srv.ingest({"functions": [

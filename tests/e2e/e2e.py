@@ -386,6 +386,12 @@ def report_functions(tc, db, *args):
     return functions
 
 
+def collector_env(tc, port, key):
+    """What a program needs to send to the collector on port with key."""
+    return {"CODENSM_ENDPOINT": "http://127.0.0.1:%d/codensm/ingest" % port,
+            "CODENSM_API_KEY": key, "CODENSM_SPOOL_DIR": os.path.join(tc.workdir, "spool")}
+
+
 def case_collector(tc, level):
     """The whole chain: an instrumented program sends to the real collector
     over HTTP on 127.0.0.1, and the collector's report has the exact counts."""
@@ -393,8 +399,7 @@ def case_collector(tc, level):
     server, port, key = start_collector(tc, db)
     try:
         exe = tc.program("throws.cpp", level)
-        env = {"CODENSM_ENDPOINT": "http://127.0.0.1:%d/codensm/ingest" % port,
-               "CODENSM_API_KEY": key, "CODENSM_SPOOL_DIR": os.path.join(tc.workdir, "spool")}
+        env = collector_env(tc, port, key)
         for _ in range(2):  # two runs: the collector adds them up
             result = run(exe, env)
             expect(result.returncode == 0, result.stderr)
@@ -416,8 +421,7 @@ def case_labels(tc, level):
     server, port, key = start_collector(tc, db)
     try:
         exe = tc.program("throws.cpp", level)
-        env = {"CODENSM_ENDPOINT": "http://127.0.0.1:%d/codensm/ingest" % port,
-               "CODENSM_API_KEY": key, "CODENSM_SPOOL_DIR": os.path.join(tc.workdir, "spool")}
+        env = collector_env(tc, port, key)
         runs = [{"CODENSM_VERSION": "1.2", "CODENSM_INSTANCE": "host-a"},
                 {"CODENSM_VERSION": "1.3", "CODENSM_INSTANCE": "host-b"},
                 {"CODENSM_VERSION": "1.3", "CODENSM_INSTANCE": "host-b"},

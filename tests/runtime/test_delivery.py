@@ -348,6 +348,29 @@ def scenario_exactly_once(tmp):
         px.close()
 
 
+def app_env(port, key, spool, extra=None):
+    """The app's environment: the caller's without CODENSM_* and proxies,
+    sending through the proxy on port every 0.2 s, plus extra."""
+    e = {k: v for k, v in os.environ.items()
+         if not k.startswith("CODENSM_") and "proxy" not in k.lower()}
+    e.update({"CODENSM_ENDPOINT": "http://127.0.0.1:%d%s" % (port, PATH),
+              "CODENSM_API_KEY": key, "CODENSM_SPOOL_DIR": spool,
+              "CODENSM_FLUSH_INTERVAL": "0.2", "NO_PROXY": "*"})
+    e.update(extra or {})
+    return e
+
+
+def kill_after_posts(px, posts, env):
+    """Runs a long app under env until the proxy px has seen posts POSTs
+    (at most 20 s), then SIGKILLs it: no exit flush."""
+    p = subprocess.Popen([APP, "100000", "30000"], env=env)
+    deadline = time.time() + 20
+    while len(px.records) < posts and time.time() < deadline:
+        time.sleep(0.05)
+    p.kill()
+    p.wait()
+
+
 def scenario_exactly_once_killed(tmp):
     """Every answer is lost, then the app is killed (SIGKILL: no exit
     flush).  The frozen batch was written to the spool when it froze; a
@@ -358,17 +381,7 @@ def scenario_exactly_once_killed(tmp):
     with Collector(db, port):
         px = Proxy(port)
         px.drop_all = True
-        e = {k: v for k, v in os.environ.items()
-             if not k.startswith("CODENSM_") and "proxy" not in k.lower()}
-        e.update({"CODENSM_ENDPOINT": "http://127.0.0.1:%d%s" % (px.port, PATH),
-                  "CODENSM_API_KEY": key, "CODENSM_SPOOL_DIR": spool,
-                  "CODENSM_FLUSH_INTERVAL": "0.2", "NO_PROXY": "*"})
-        p = subprocess.Popen([APP, "100000", "30000"], env=e)
-        deadline = time.time() + 20
-        while len(px.records) < 3 and time.time() < deadline:
-            time.sleep(0.05)
-        p.kill()
-        p.wait()
+        kill_after_posts(px, 3, app_env(px.port, key, spool))
         px.drop_all = False
         r = list(px.records)
         check(len(r) >= 3, r)
@@ -397,18 +410,8 @@ def scenario_spool_labels(tmp):
     with Collector(db, port):
         px = Proxy(port)
         px.swallow_all = True
-        e = {k: v for k, v in os.environ.items()
-             if not k.startswith("CODENSM_") and "proxy" not in k.lower()}
-        e.update({"CODENSM_ENDPOINT": "http://127.0.0.1:%d%s" % (px.port, PATH),
-                  "CODENSM_API_KEY": key, "CODENSM_SPOOL_DIR": spool,
-                  "CODENSM_FLUSH_INTERVAL": "0.2", "NO_PROXY": "*",
-                  "CODENSM_VERSION": "1.2", "CODENSM_INSTANCE": "a"})
-        p = subprocess.Popen([APP, "100000", "30000"], env=e)
-        deadline = time.time() + 20
-        while len(px.records) < 2 and time.time() < deadline:
-            time.sleep(0.05)
-        p.kill()
-        p.wait()
+        kill_after_posts(px, 2, app_env(px.port, key, spool, {
+            "CODENSM_VERSION": "1.2", "CODENSM_INSTANCE": "a"}))
         px.swallow_all = False
         check(len(px.records) >= 2, px.records)
         first = body_calls(px.records[0]["body"])
