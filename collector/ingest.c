@@ -29,8 +29,12 @@
 static void ingest_reply_field(struct cnsm_reply *reply, unsigned status,
                                const char *field, const char *message) {
   struct cnsm_ingest_error e = {.index = -1};
-  snprintf(e.message, sizeof e.message, "%s", message);
-  snprintf(e.field, sizeof e.field, "%s", field ? field : "");
+  /* Cut to the reply's fields on purpose (the precision says so to
+   * -Wformat-truncation of optimised builds). */
+  snprintf(e.message, sizeof e.message, "%.*s", (int)sizeof e.message - 1,
+           message);
+  snprintf(e.field, sizeof e.field, "%.*s", (int)sizeof e.field - 1,
+           field ? field : "");
   cnsm_reply_set(reply, status, "application/json", cnsm_ingest_error_json(&e));
 }
 
@@ -38,7 +42,8 @@ static void ingest_reply_field(struct cnsm_reply *reply, unsigned status,
 static void ingest_reply(struct cnsm_reply *reply, unsigned status,
                          const char *message) {
   struct cnsm_ingest_error e = {.index = -1};
-  snprintf(e.message, sizeof e.message, "%s", message);
+  snprintf(e.message, sizeof e.message, "%.*s", (int)sizeof e.message - 1,
+           message);
   cnsm_reply_set(reply, status, "application/json", cnsm_ingest_error_json(&e));
 }
 
