@@ -38,15 +38,16 @@ static struct cnsm_chunk *chunk_of(const struct cnsm_module_desc *desc,
   return cnsm_chunk_get(desc, slot / CNSM_CHUNK_SLOTS);
 }
 
-/* One more timed call in this thread's chunk c: once its functions have
- * been timed CNSM_HOT_AFTER times, it is timed at the hot period.  Every
+/* One more timed call closed in this thread's chunk c: once its functions
+ * have been timed CNSM_HOT_AFTER times, it is timed at the hot period.  Every
  * sample costs a few hundred cycles (two clock reads and two calls into
  * here): at 1 call in 64 that was a fifth of Redis's CPU per request, at
  * 1 in 1024 a hundredth.  Every function's first calls in a thread are
  * timed at the start period, so a function called rarely still gets
  * samples; its hot neighbours stop paying for them.  cnsm_sample_stop
- * weighs each sample by the period it was taken at, so the estimate stays
- * unbiased across the change. */
+ * weighs each sample by the chunk's period and only then counts it here,
+ * so the sample that makes the chunk hot still weighs the old period and
+ * the estimate stays unbiased across the change. */
 static void note_timed(struct cnsm_chunk *c) {
   if (++c->header.timed == CNSM_HOT_AFTER) {
     uint64_t hot = CNSM_LOAD(&cnsm_hot_mask);
@@ -64,16 +65,15 @@ uint64_t cnsm_sample_start(cnsm_unit_fn unit, uint64_t slot, void *counted_in) {
     c = chunk_of(unit(), slot);
     bump(&c->slots[slot % CNSM_CHUNK_SLOTS].calls, 1);
   }
-  note_timed(c);
   return cnsm_read_ticks();
 }
 
 /* The chunk is found again rather than passed: an argument costs every
  * instrumented function its setup in the cold path, which is compile
  * time; finding it costs only the sampled call, outside the interval.
- * The sample stands for the calls of one period (the chunk's now: the
- * rare sample that straddles a change of period is weighed by the new
- * one). */
+ * The sample stands for the calls of one period, the chunk's (only a
+ * sample of an enclosing call of the same chunk can straddle a change of
+ * period, and it is weighed by the new one). */
 void cnsm_sample_stop(cnsm_unit_fn unit, uint64_t slot, uint64_t start) {
   uint64_t end = cnsm_read_ticks();
   struct cnsm_chunk *c = chunk_of(unit(), slot);
@@ -83,6 +83,7 @@ void cnsm_sample_stop(cnsm_unit_fn unit, uint64_t slot, uint64_t start) {
   /* A thread that moved to a CPU whose counter lags adds nothing, not
    * 2^64 ticks. */
   bump(&s->ticks, end > start ? (end - start) * period : 0);
+  note_timed(c);
 }
 
 CNSM_EXPORT uint64_t __codensm_enter(cnsm_unit_fn unit, uint64_t slot) {
@@ -90,7 +91,6 @@ CNSM_EXPORT uint64_t __codensm_enter(cnsm_unit_fn unit, uint64_t slot) {
   uint64_t before = bump(&c->slots[slot % CNSM_CHUNK_SLOTS].calls, 1);
   if ((before & CNSM_LOAD(&c->header.mask)) != 0)
     return 0;
-  note_timed(c);
   return cnsm_read_ticks();
 }
 
