@@ -111,16 +111,6 @@ std::vector<std::pair<CallInst *, BasicBlock *>> callsInOrder(Module &M,
   return Calls;
 }
 
-std::vector<CallInst *> callsTo(Function *Hook) {
-  std::vector<CallInst *> Calls;
-  if (Hook)
-    for (User *U : Hook->users())
-      if (auto *Call = dyn_cast<CallInst>(U))
-        if (Call->getCalledOperand() == Hook)
-          Calls.push_back(Call);
-  return Calls;
-}
-
 /// The unit the hook names; null when the hook is not
 /// ours to expand (then it stays a runtime call, which works as well).
 /// The slot must be a constant, as the pass placed it.
@@ -251,7 +241,8 @@ bool HookExpander::run() {
   Function *Exit = M.getFunction(ExitHookName);
   std::vector<std::pair<CallInst *, BasicBlock *>> Enters =
       callsInOrder(M, Enter);
-  std::vector<CallInst *> Exits = callsTo(Exit);
+  std::vector<std::pair<CallInst *, BasicBlock *>> Exits =
+      callsInOrder(M, Exit);
   if (Enters.empty() && Exits.empty())
     return false;
 
@@ -265,9 +256,9 @@ bool HookExpander::run() {
   for (auto [Hook, Block] : Enters)
     if (UnitHooks *Unit = unitOf(Hook))
       expandEnter(Hook, Block, *Unit);
-  for (CallInst *Hook : Exits)
-    if (UnitHooks *Unit = unitOf(Hook))
-      expandExit(Hook, *Unit);
+  for (auto &Found : Exits) // the block matters only to the entries
+    if (UnitHooks *Unit = unitOf(Found.first))
+      expandExit(Found.first, *Unit);
   for (Function *Hook : {Enter, Exit})
     if (Hook && Hook->use_empty())
       Hook->eraseFromParent();
