@@ -46,6 +46,7 @@ __attribute__((constructor(101))) static void cnsm_at_load(void) {
 CNSM_EXPORT void __codensm_register(const struct cnsm_module_desc *desc) {
   layers_init_once();
   cnsm_register(desc);
+  cnsm_registry_start_durable();
   cnsm_flusher_maybe_start();
 }
 
@@ -56,6 +57,7 @@ CNSM_EXPORT int codensm_init(const struct codensm_config *cfg) {
   if (!cfg)
     return 0;
   int rc = cnsm_config_apply(cfg);
+  cnsm_registry_start_durable();
   cnsm_flusher_maybe_start();
   return rc;
 }

@@ -90,6 +90,11 @@ static int sink_settings(struct sink *s) {
   if (s->endpoint && c.endpoint_is_default)
     announce_hosted_default(s->endpoint);
   s->spool_dir = c.spool_dir;
+  if (s->endpoint) { /* codensm_init may have changed it */
+    char sink[65];
+    cnsm_sink_hash(s->endpoint, s->key, sink);
+    cnsm_durable_set_sink(sink);
+  }
   return s->endpoint ? 0 : -1;
 }
 
@@ -184,11 +189,15 @@ static int send_fresh(const struct sink *s, const struct cnsm_delta *d,
   const char *body = cnsm_encode(d, n);
   if (!body)
     return CNSM_UNSENT;
+  /* If the process dies from here on, the next one resends this batch
+   * under its key (stored once) and takes its acknowledgement as done. */
+  cnsm_inflight_begin(key, body, d, n);
   int rc = post(s, key, body, deadline_ns);
   if (rc == CNSM_SENT)
     acknowledge(d, n);
   else if (rc == CNSM_UNKNOWN)
     freeze(s, key, body, d, n);
+  cnsm_durable_inflight_end();
   if (rc != CNSM_REFUSED)
     return rc;
   if (n > 1) {
@@ -413,15 +422,23 @@ void cnsm_flusher_finish(int at_exit) {
   if (!__atomic_load_n(&cnsm_sink_wanted, __ATOMIC_ACQUIRE))
     return;
   if (lock_until(&flush_lock, deadline) == 0) {
-    if (send_all(deadline, 1) != 0)
+    if (send_all(deadline, 1) == 0) {
+      if (at_exit) /* everything acknowledged: nothing for a next process */
+        cnsm_durable_finish(1);
+    } else if (cnsm_durable_active()) {
+      /* The live file holds every figure not acknowledged: the next
+       * process takes it over.  Frozen batches wait in their own files. */
+      cnsm_frozen_unclaim_all();
+    } else {
       spool_rest(1);
+    }
     if (!at_exit) /* the process goes on without a flusher */
       release_senders_memory();
     pthread_mutex_unlock(&flush_lock);
-  } else {
+  } else if (!cnsm_durable_active()) {
     cnsm_debug("a send is still running at exit; spooling");
     spool_rest(0);
-  }
+  } /* else the live file and its batch in flight are the next process's */
 }
 
 /* codensm_flush: sends every delta now. */

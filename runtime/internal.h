@@ -115,6 +115,7 @@ struct cnsm_config {
   struct cnsm_prefix_map weights;
   int disable;
   int report;
+  int live_file;
   int debug;
   uint64_t sample_period;
   uint64_t sample_period_hot;
@@ -215,6 +216,8 @@ uint64_t cnsm_estimate_ns(uint64_t calls, uint64_t samples, uint64_t ticks,
 
 /* ---- table.c ----------------------------------------------------------- */
 
+struct cnsm_live_acks; /* live_format.h */
+
 /* One function name, aggregated across modules and processes' spools. */
 struct cnsm_fn {
   char *name;
@@ -240,7 +243,8 @@ struct cnsm_fn {
   int pend_present; /* the spool listed it (maybe with zeros) */
   int announced;    /* a send that included it succeeded */
   int poisoned;     /* refused alone for good: its deltas are dropped */
-  uint32_t hold;    /* successful calls held back, see snapshot.c */
+  struct cnsm_live_acks *live; /* its record in the live file, or NULL */
+  uint32_t hold;               /* successful calls held back, see snapshot.c */
 };
 
 /* Calls held back per function by background flushes (snapshot.c). */
@@ -280,8 +284,80 @@ struct cnsm_arena {
 /* bytes of zeroed memory, 64-byte aligned; NULL when out of memory.  Safe
  * in a signal handler, reentrant on the owning thread. */
 void *cnsm_arena_alloc(struct cnsm_arena *a, size_t bytes) CNSM_HIDDEN;
-/* Unmaps every region.  Only once nothing can reach them. */
-void cnsm_arena_release(struct cnsm_arena *a) CNSM_HIDDEN;
+/* A zeroed chunk, after a tag naming it (module serial, chunk k) for a
+ * reader of the live file; NULL when out of memory.  As cnsm_arena_alloc. */
+#define CNSM_TAG_BYTES 64u
+struct cnsm_chunk *cnsm_arena_alloc_chunk(struct cnsm_arena *a, uint64_t serial,
+                                          uint64_t k) CNSM_HIDDEN;
+/* a's thread exited: its regions, and payload (what its owner keeps
+ * with them), go to the pool of spares; a is left empty.  Registry lock
+ * held. */
+void cnsm_arena_retire(struct cnsm_arena *a, void *payload) CNSM_HIDDEN;
+/* Gives the empty arena a the most recent spare's regions; its payload,
+ * or NULL when there is none.  Registry lock held. */
+void *cnsm_arena_adopt(struct cnsm_arena *a) CNSM_HIDDEN;
+/* Calls each with the address of every spare's payload.  Registry lock
+ * held. */
+void cnsm_arena_each_spare(void (*each)(void **payload, void *ctx),
+                           void *ctx) CNSM_HIDDEN;
+
+/* ---- durable.c --------------------------------------------------------- */
+
+/* The live file (durable.c, live_format.h): counters in a file mapping, so
+ * a process that dies without an exit still delivers, through the next. */
+struct cnsm_live_acks;
+struct cnsm_live_item;
+/* Creates and locks this process's live file in dir for sink (the hex
+ * hash of cnsm_sink_hash), once.  0, or -1 (then counters stay in
+ * anonymous memory; said once). */
+int cnsm_durable_open(const char *dir, const char *sink) CNSM_HIDDEN;
+int cnsm_durable_active(void) CNSM_HIDDEN;
+/* size bytes of zeroed memory in the live file for an arena region, or
+ * NULL.  Signal-safe. */
+void *cnsm_durable_region(size_t size) CNSM_HIDDEN;
+/* Writes a chunk's tag (64 bytes at at, in a region) naming its module
+ * and chunk.  Signal-safe. */
+void cnsm_durable_tag(void *at, uint64_t serial, uint64_t k,
+                      uint64_t bytes) CNSM_HIDDEN;
+/* A function's record (table entry index); NULL without a live file.
+ * Registry lock held. */
+struct cnsm_live_acks *cnsm_durable_fn(size_t index, const char *name,
+                                       const char *department,
+                                       uint32_t weight) CNSM_HIDDEN;
+/* Copies v into the record r (NULL: nothing).  Registry lock held. */
+void cnsm_durable_acks(struct cnsm_live_acks *r,
+                       const struct cnsm_live_acks *v) CNSM_HIDDEN;
+/* Records module serial's slots (table indices).  Registry lock held. */
+int cnsm_durable_module(uint64_t serial, uint32_t count,
+                        const size_t *entry) CNSM_HIDDEN;
+/* The batch about to be sent (before it is), and what the acknowledgements
+ * become once it is stored; _end once its outcome is applied.  Flush lock
+ * held.  0, or -1 when it could not be recorded. */
+int cnsm_durable_inflight_begin(const char *key, const char *body,
+                                const struct cnsm_live_item *items,
+                                size_t count) CNSM_HIDDEN;
+void cnsm_durable_inflight_end(void) CNSM_HIDDEN;
+/* Taking over spool files: _begin before any pending figure is added,
+ * _absorbed once they all are (the files named, which are removed next),
+ * _end once they are removed.  Flush lock held. */
+void cnsm_durable_absorb_begin(void) CNSM_HIDDEN;
+int cnsm_durable_absorbed(const char *const *names, size_t count) CNSM_HIDDEN;
+void cnsm_durable_absorb_end(void) CNSM_HIDDEN;
+/* The endpoint or key changed: the file follows the new sink. */
+void cnsm_durable_set_sink(const char *sink) CNSM_HIDDEN;
+/* The live file's name (in the spool directory), or NULL. */
+const char *cnsm_durable_name(void) CNSM_HIDDEN;
+/* Exit: delivered, the file goes; else it stays for the next process. */
+void cnsm_durable_finish(int delivered) CNSM_HIDDEN;
+/* Installs the fork handler that gives a child its own file (once; before
+ * the registry's and the deltas' handlers). */
+void cnsm_durable_init_once(void) CNSM_HIDDEN;
+/* H = SHA-256(endpoint "\n" key) in hex: what spool and live files are
+ * named and keyed by. */
+void cnsm_sink_hash(const char *endpoint, const char *key,
+                    char out[65]) CNSM_HIDDEN;
+/* Creates dir and its parents (mode 0700); 0 or -1. */
+int cnsm_mkdirs(const char *dir) CNSM_HIDDEN;
 
 /* ---- registry.c -------------------------------------------------------- */
 
@@ -294,6 +370,8 @@ struct cnsm_module {
   size_t *entry;             /* table index per function, or NULL */
   struct cnsm_module *next;
   struct cnsm_module *next_unloaded; /* see cnsm_unloaded_modules */
+  uint64_t serial;                   /* names it in the live file */
+  int recorded;                      /* its slots are in the live file */
 };
 
 extern pthread_mutex_t cnsm_registry_lock CNSM_HIDDEN;
@@ -304,6 +382,9 @@ extern struct cnsm_module *cnsm_modules CNSM_HIDDEN;
 #define CNSM_NOT_COUNTED (SIZE_MAX - 1)
 /* Builds m->entry (table indices).  Registry lock held.  0 or -1. */
 int cnsm_module_map(struct cnsm_module *m) CNSM_HIDDEN;
+/* Opens the live file when a sink is wanted and it is not yet tried, and
+ * records the modules registered so far. */
+void cnsm_registry_start_durable(void) CNSM_HIDDEN;
 /* Registers desc (the runtime's first use, whatever the order). */
 void cnsm_register(const struct cnsm_module_desc *desc) CNSM_HIDDEN;
 /* Runs hook after each thread's first call into a module: the layer above
@@ -384,6 +465,11 @@ int cnsm_acknowledge(const struct cnsm_delta *d, size_t n) CNSM_HIDDEN;
  * (pend_*) part, saturating.  Registry lock held. */
 void cnsm_pend_add(size_t i, uint64_t calls, uint64_t errors,
                    uint64_t ns) CNSM_HIDDEN;
+/* Records in the live file that d[0..n) is about to be sent as body under
+ * key, with what the acknowledgements become once it is stored
+ * (cnsm_durable_inflight_end after its outcome).  0, or -1. */
+int cnsm_inflight_begin(const char *key, const char *body,
+                        const struct cnsm_delta *d, size_t n) CNSM_HIDDEN;
 /* Gives the figures of a batch that was refused back to the table (its
  * pend_* part), to be sent again in new batches. */
 void cnsm_unacknowledge(const struct cnsm_batch_item *it, size_t n) CNSM_HIDDEN;
@@ -394,6 +480,45 @@ int cnsm_drop(const struct cnsm_delta *d) CNSM_HIDDEN;
 /* Installs the fork handler that makes a child report only its own calls
  * (once; the registry's first). */
 void cnsm_snapshot_init_once(void) CNSM_HIDDEN;
+
+/* ---- live_read.c -------------------------------------------------------- */
+
+/* What a dead process's live file still has to deliver, told to: */
+struct cnsm_live_reader {
+  /* each function it names (with zeros when nothing is due) */
+  void (*function)(void *ctx, const char *name, const char *department,
+                   uint32_t weight, uint64_t calls, uint64_t errors,
+                   uint64_t ns);
+  /* its batch in flight, to be resent verbatim under key */
+  void (*batch)(void *ctx, const char *key, const char *body);
+  /* each spool file whose figures it took over (to be removed) */
+  void (*absorbed)(void *ctx, const char *name);
+  void *ctx;
+};
+/* Reads a live file's bytes; a NULL callback is skipped (function NULL:
+ * only the absorbed files).  0, 1 when it is another sink's, -1 when it
+ * is not a live file. */
+int cnsm_live_parse(const void *buf, size_t len, const char *sink,
+                    const struct cnsm_live_reader *r) CNSM_HIDDEN;
+
+/* ---- takeover.c -------------------------------------------------------- */
+
+/* A live file of a process that is gone, locked and mapped. */
+struct cnsm_dead {
+  char *path;
+  int fd;
+  void *map;
+  size_t len;
+};
+/* Every live file in dir of the sink whose hash is given (not ours) that
+ * no process holds, into a malloc'd *out[0..*count); set_aside gets the
+ * path of one that cannot be a live file.  0. */
+int cnsm_dead_find(const char *dir, const char *hash, struct cnsm_dead **out,
+                   size_t *count,
+                   void (*set_aside)(const char *path)) CNSM_HIDDEN;
+/* Unmaps, unlocks and frees them, removing the files first when remove. */
+void cnsm_dead_release(struct cnsm_dead *dead, size_t count,
+                       int remove) CNSM_HIDDEN;
 
 /* ---- batch.c ----------------------------------------------------------- */
 

@@ -13,13 +13,13 @@
  *
  * The registry links every directory twice: into its module's list (so
  * the flusher can sum a module's threads) and into its thread's list (so
- * the thread's exit can fold its counters away before its arena goes).
- * Counters survive their directory in two places, which together with the
- * live directories make a function's current total:
- *
- *   - module->retired: directories of exited threads, folded by the
- *     pthread key destructor;
- *   - the table entry's base: modules that unregistered (dlclose, exit).
+ * a thread's exit finds its own).  A thread that exits leaves its
+ * directories, counts and all, in their modules' lists, and its arena to
+ * the next new thread, which adopts both (arena.c): nothing is folded or
+ * freed, so the counters that hold a count never change place, and a
+ * live file (durable.c) always holds every count of the process.  Only a
+ * module that unregisters (dlclose, exit) is folded, into the table
+ * entry's base, through module->retired.
  *
  * Locking: lists are pushed lock-free (compare-and-swap on the head) and
  * only ever removed from under cnsm_registry_lock.  With a single remover,
@@ -131,50 +131,39 @@ void cnsm_dir_add(struct cnsm_slot *acc, const struct cnsm_dir *d, uint32_t n) {
   }
 }
 
-/* Zeroes d's counters (not the chunks' headers); its own thread only (or
- * the only thread left). */
-static void clear_dir(struct cnsm_dir *d) {
-  struct cnsm_chunk **chunks = cnsm_dir_chunks(d);
-  uint32_t count = cnsm_chunk_count(d->module->function_count);
-  for (uint32_t k = 0; k < count; k++)
-    if (chunks[k] != &__codensm_sentinel)
-      memset(chunks[k]->slots, 0, sizeof chunks[k]->slots);
-}
-
 /* The runtime's record of desc, or NULL. */
 static struct cnsm_module *module_of(const struct cnsm_module_desc *desc) {
   return __atomic_load_n((struct cnsm_module **)desc->runtime_state,
                          __ATOMIC_ACQUIRE);
 }
 
-/* Folds d into its module's retired totals and unlinks it from the
- * module.  Registry lock held. */
-static void retire_dir(struct cnsm_dir *d) {
-  struct cnsm_module *m = module_of(d->module);
-  if (!m)
-    return;
-  cnsm_dir_add(m->retired, d, m->desc->function_count);
-  remove_dir(&m->dirs, d, IN_MODULE);
+/* thread_exit and a fork child: directories left by a thread that no
+ * longer runs are kept, counters and all (still in their modules' lists,
+ * so their counts still count), for a new thread to adopt; home NULL marks
+ * them free.  Its arena goes to the spares with them (arena.c).  Registry
+ * lock held. */
+static void leave_dirs(struct cnsm_thread *t) {
+  struct cnsm_dir *dirs = __atomic_exchange_n(&t->dirs, NULL, __ATOMIC_ACQ_REL);
+  for (struct cnsm_dir *d = dirs; d; d = CNSM_LOAD(&d->next_in_thread))
+    CNSM_STORE(&d->home, NULL);
+  cnsm_arena_retire(&t->arena, dirs);
 }
 
-/* pthread key destructor: the thread is exiting, fold its counters and
- * give its arena back.  Its modules' pointers go back to their empty
- * directories, so a later destructor's instrumented call starts afresh. */
+/* pthread key destructor: the thread is exiting.  Its modules' pointers go
+ * back to their empty directories (a later destructor's instrumented call
+ * starts afresh: it adopts or allocates again), and its directories and
+ * arena wait for the next new thread. */
 static void thread_exit(void *arg) {
   struct cnsm_thread *t = arg;
   pthread_mutex_lock(&cnsm_registry_lock);
-  struct cnsm_dir *d = __atomic_exchange_n(&t->dirs, NULL, __ATOMIC_ACQ_REL);
-  while (d) {
-    struct cnsm_dir *next = CNSM_LOAD(&d->next_in_thread);
-    retire_dir(d);
+  for (struct cnsm_dir *d = CNSM_LOAD(&t->dirs); d;
+       d = CNSM_LOAD(&d->next_in_thread))
     __atomic_store_n(d->home,
                      (struct cnsm_dir *)(uintptr_t)d->module->empty_dir,
                      __ATOMIC_RELAXED);
-    d = next;
-  }
+  leave_dirs(t);
   remove_thread(t);
   t->linked = 0;
-  cnsm_arena_release(&t->arena);
   pthread_mutex_unlock(&cnsm_registry_lock);
 }
 
@@ -186,25 +175,16 @@ static void fork_prepare(void) { pthread_mutex_lock(&cnsm_registry_lock); }
 /* In the parent: nothing changes. */
 static void fork_parent(void) { pthread_mutex_unlock(&cnsm_registry_lock); }
 
-/* In the child: only the forking thread exists.  Fold every directory
- * (the other threads' are memory nobody will write again; ours are zeroed
- * and kept, our pointers still lead to them).  Totals do not change; the
- * other layers fix their own state in their own handlers (snapshot.c
- * takes the current totals as acknowledged, so the child reports only its
- * own calls). */
+/* In the child: only the forking thread exists.  The other threads'
+ * directories and arenas are left for the child's new threads, as at a
+ * thread's exit; ours stay as they are.  Totals do not change; the other
+ * layers fix their own state in their own handlers (durable.c gives the
+ * child its own live file first, snapshot.c takes the current totals as
+ * acknowledged, so the child reports only its own calls). */
 static void fork_child(void) {
-  for (struct cnsm_thread *t = threads; t; t = t->next) {
-    for (struct cnsm_dir *d = t->dirs, *next; d; d = next) {
-      next = d->next_in_thread;
-      struct cnsm_module *m = module_of(d->module);
-      if (m)
-        cnsm_dir_add(m->retired, d, m->desc->function_count);
-      if (t == &self)
-        clear_dir(d);
-      else if (m)
-        remove_dir(&m->dirs, d, IN_MODULE);
-    }
-  }
+  for (struct cnsm_thread *t = threads; t; t = t->next)
+    if (t != &self)
+      leave_dirs(t);
   threads = self.linked ? &self : NULL;
   self.next = NULL;
   pthread_mutex_unlock(&cnsm_registry_lock);
@@ -215,6 +195,7 @@ static void fork_child(void) {
  * configuration's (prepare handlers run in reverse order). */
 static void registry_init(void) {
   cnsm_config_init_once();
+  cnsm_durable_init_once(); /* its child handler first: the child's pages */
   pthread_key_create(&exit_key, thread_exit);
   pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
@@ -251,6 +232,44 @@ int cnsm_module_map(struct cnsm_module *m) {
   return 0;
 }
 
+/* Writes m's slots, and its functions' records, to the live file, so a
+ * reader can name its chunks.  Registry lock held. */
+static void record_module(struct cnsm_module *m) {
+  if (m->recorded || !cnsm_durable_active() || cnsm_module_map(m) != 0)
+    return;
+  uint32_t n = m->desc->function_count;
+  for (uint32_t i = 0; i < n; i++) {
+    struct cnsm_fn *e = m->entry[i] == CNSM_NOT_COUNTED // NOLINT: n entries
+                            ? NULL
+                            : &cnsm_fns[m->entry[i]];
+    if (e && !e->live)
+      e->live = cnsm_durable_fn(m->entry[i], e->name, e->compiled_department,
+                                e->compiled_weight);
+  }
+  m->recorded = cnsm_durable_module(m->serial, n, m->entry) == 0;
+}
+
+void cnsm_registry_start_durable(void) {
+  if (!__atomic_load_n(&cnsm_sink_wanted, __ATOMIC_ACQUIRE))
+    return;
+  struct cnsm_config c = cnsm_config_current();
+  if (!c.live_file || !c.endpoint || cnsm_durable_active())
+    return;
+  char sink[65];
+  cnsm_sink_hash(c.endpoint, c.api_key, sink);
+  if (cnsm_durable_open(c.spool_dir, sink) != 0)
+    return;
+  pthread_mutex_lock(&cnsm_registry_lock);
+  for (size_t i = 0; i < cnsm_fn_count; i++)
+    if (!cnsm_fns[i].live)
+      cnsm_fns[i].live =
+          cnsm_durable_fn(i, cnsm_fns[i].name, cnsm_fns[i].compiled_department,
+                          cnsm_fns[i].compiled_weight);
+  for (struct cnsm_module *m = cnsm_modules; m; m = m->next)
+    record_module(m);
+  pthread_mutex_unlock(&cnsm_registry_lock);
+}
+
 /* Registers desc if it is not yet (registry lock held). */
 static struct cnsm_module *
 register_locked(const struct cnsm_module_desc *desc) {
@@ -275,6 +294,8 @@ register_locked(const struct cnsm_module_desc *desc) {
     free(m);
     return NULL;
   }
+  static uint64_t serials;
+  m->serial = ++serials;
   m->desc = desc;
   m->next = cnsm_modules;
   cnsm_modules = m;
@@ -282,6 +303,7 @@ register_locked(const struct cnsm_module_desc *desc) {
                    __ATOMIC_RELEASE);
   cnsm_debug("registered %s (%u functions)",
              desc->module_name ? desc->module_name : "?", desc->function_count);
+  record_module(m);
   return m;
 }
 
@@ -307,11 +329,40 @@ void cnsm_registry_on_first_use(void (*hook)(void)) {
   __atomic_store_n(&first_use_hook, hook, __ATOMIC_RELEASE);
 }
 
-/* Links this thread into the threads list and keys its exit, once. */
+/* Takes a spare arena and its directories, if the registry lock is free
+ * (this may run in a signal handler that interrupted its holder: then the
+ * thread starts with an arena of its own). */
+static void adopt_spare(void) {
+  if (self.arena.regions || pthread_mutex_trylock(&cnsm_registry_lock) != 0)
+    return;
+  struct cnsm_dir *d = cnsm_arena_adopt(&self.arena);
+  while (d) {
+    struct cnsm_dir *next = CNSM_LOAD(&d->next_in_thread);
+    push_dir(&self.dirs, d, IN_THREAD); /* home NULL: free to adopt */
+    d = next;
+  }
+  pthread_mutex_unlock(&cnsm_registry_lock);
+}
+
+/* This thread's left directory of desc (home NULL), made its own, or NULL. */
+static struct cnsm_dir *adopt_dir(const struct cnsm_module_desc *desc,
+                                  struct cnsm_dir **home) {
+  for (struct cnsm_dir *d = __atomic_load_n(&self.dirs, __ATOMIC_ACQUIRE); d;
+       d = CNSM_LOAD(&d->next_in_thread))
+    if (d->module == desc && !CNSM_LOAD(&d->home)) {
+      CNSM_STORE(&d->home, home);
+      return d;
+    }
+  return NULL;
+}
+
+/* Links this thread into the threads list and keys its exit, once; a new
+ * thread adopts a spare arena first. */
 static void link_self(void) {
   if (self.linked)
     return;
   cnsm_registry_init_once();
+  adopt_spare();
   self.linked = 1;
   struct cnsm_thread *old = __atomic_load_n(&threads, __ATOMIC_ACQUIRE);
   do
@@ -343,17 +394,20 @@ static struct cnsm_dir *first_use(const struct cnsm_module_desc *desc,
     if (!m)
       return NULL;
   }
-  uint32_t count = cnsm_chunk_count(desc->function_count);
-  struct cnsm_dir *d = cnsm_arena_alloc(
-      &self.arena, sizeof *d + count * sizeof(struct cnsm_chunk *));
-  if (!d)
-    return NULL;
   link_self();
-  d->module = desc;
-  d->home = home;
-  cnsm_dir_reset(d, desc->function_count);
-  push_dir(&m->dirs, d, IN_MODULE);
-  push_dir(&self.dirs, d, IN_THREAD);
+  struct cnsm_dir *d = adopt_dir(desc, home);
+  if (!d) {
+    uint32_t count = cnsm_chunk_count(desc->function_count);
+    d = cnsm_arena_alloc(&self.arena,
+                         sizeof *d + count * sizeof(struct cnsm_chunk *));
+    if (!d)
+      return NULL;
+    d->module = desc;
+    d->home = home;
+    cnsm_dir_reset(d, desc->function_count);
+    push_dir(&m->dirs, d, IN_MODULE);
+    push_dir(&self.dirs, d, IN_THREAD);
+  }
   __atomic_store_n(home, d, __ATOMIC_RELEASE);
   void (*hook)(void) = __atomic_load_n(&first_use_hook, __ATOMIC_ACQUIRE);
   if (hook)
@@ -373,7 +427,8 @@ struct cnsm_chunk *cnsm_chunk_get(const struct cnsm_module_desc *desc,
   struct cnsm_chunk *c = __atomic_load_n(slot, __ATOMIC_RELAXED);
   if (c != &__codensm_sentinel)
     return c;
-  if (!(c = cnsm_arena_alloc(&self.arena, sizeof *c)))
+  const struct cnsm_module *m = module_of(desc);
+  if (!(c = cnsm_arena_alloc_chunk(&self.arena, m ? m->serial : 0, k)))
     return out_of_memory();
   c->header.mask = __atomic_load_n(&__codensm_sample_mask, __ATOMIC_RELAXED);
   c->header.real = 1;
@@ -386,6 +441,16 @@ struct cnsm_chunk *cnsm_chunk_get(const struct cnsm_module_desc *desc,
  * __codensm_chunk (hooks.c, trampolines_x86_64.S). */
 void *cnsm_chunk_first(cnsm_unit_fn unit, uint64_t k) {
   return cnsm_chunk_get(unit(), k);
+}
+
+/* Removes desc's directories from a spare's list (*payload). */
+static void forget_module_in_spare(void **payload, void *desc) {
+  struct cnsm_dir **head = (struct cnsm_dir **)payload;
+  for (struct cnsm_dir *d = *head, *next; d; d = next) {
+    next = CNSM_LOAD(&d->next_in_thread);
+    if (d->module == desc)
+      remove_dir(head, d, IN_THREAD);
+  }
 }
 
 /* Module destructor (exit, dlclose): folds the module into the table. */
@@ -418,6 +483,7 @@ CNSM_EXPORT void __codensm_unregister(const struct cnsm_module_desc *desc) {
       d = next;
     }
   }
+  cnsm_arena_each_spare(forget_module_in_spare, (void *)(uintptr_t)desc);
   /* Retired totals into the table, which owns copies of the names. */
   if (cnsm_module_map(m) == 0)
     for (uint32_t i = 0; i < n; i++)

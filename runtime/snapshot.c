@@ -17,11 +17,27 @@
 #include <string.h>
 
 #include "internal.h"
+#include "live_format.h"
 
 /* Entries whose pend_present is set: figures read from spool files (or
  * given back by a refused batch) not yet acknowledged.  When the last is
  * acknowledged, the spool files that held them can go. */
 static size_t pend_entries;
+
+/* e's acknowledged and pending figures. */
+static struct cnsm_live_acks acks_of(const struct cnsm_fn *e) {
+  return (struct cnsm_live_acks){e->ack_calls,  e->ack_errors,  e->ack_ns,
+                                 e->pend_calls, e->pend_errors, e->pend_ns};
+}
+
+/* Keeps e's copy in the live file current: a reader of a dead process's
+ * file subtracts what was acknowledged.  Registry lock held. */
+static void mirror(const struct cnsm_fn *e) {
+  if (e->live) {
+    struct cnsm_live_acks v = acks_of(e);
+    cnsm_durable_acks(e->live, &v);
+  }
+}
 
 /* a - b, or 0 when b > a. */
 static uint64_t sub0(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
@@ -47,6 +63,7 @@ void cnsm_pend_add(size_t i, uint64_t calls, uint64_t errors, uint64_t ns) {
     e->pend_present = 1;
     pend_entries++;
   }
+  mirror(e);
 }
 
 /* Adds module m's retired and live counters into the table's cur. */
@@ -177,6 +194,7 @@ int cnsm_collect(struct cnsm_delta_list *out, int everything) {
     if (e->poisoned) { /* refused for good: never blocks the rest */
       e->ack_calls += own_c;
       e->ack_errors += own_e;
+      mirror(e);
       continue;
     }
     if (!own_c && !own_e && e->announced && !e->pend_present)
@@ -207,22 +225,56 @@ int cnsm_collect(struct cnsm_delta_list *out, int everything) {
   return 0;
 }
 
+/* What e's figures become once what d carried is acknowledged. */
+static struct cnsm_live_acks acknowledged(const struct cnsm_fn *e,
+                                          const struct cnsm_delta *d) {
+  struct cnsm_live_acks a = acks_of(e);
+  a.ack_calls += d->calls;
+  a.ack_errors += d->errors;
+  a.ack_ns += d->ns;
+  if (e->pend_present) {
+    a.pend_calls = sub0(a.pend_calls, d->pend_calls);
+    a.pend_errors = sub0(a.pend_errors, d->pend_errors);
+    a.pend_ns = sub0(a.pend_ns, d->pend_ns);
+  }
+  return a;
+}
+
 /* Moves e's acknowledgement by what d carried.  Registry lock held.
  * Returns 1 when the last spooled entry was acknowledged. */
 static int acknowledge_one(struct cnsm_fn *e, const struct cnsm_delta *d) {
-  e->ack_calls += d->calls;
-  e->ack_errors += d->errors;
-  e->ack_ns += d->ns;
+  struct cnsm_live_acks after = acknowledged(e, d);
+  e->ack_calls = after.ack_calls;
+  e->ack_errors = after.ack_errors;
+  e->ack_ns = after.ack_ns;
   e->announced = 1;
-  if (!e->pend_present)
-    return 0;
-  e->pend_calls -= d->pend_calls;
-  e->pend_errors -= d->pend_errors;
-  e->pend_ns -= d->pend_ns;
-  if (e->pend_calls || e->pend_errors || e->pend_ns)
+  int was_pending = e->pend_present;
+  e->pend_calls = after.pend_calls;
+  e->pend_errors = after.pend_errors;
+  e->pend_ns = after.pend_ns;
+  mirror(e);
+  if (!was_pending || e->pend_calls || e->pend_errors || e->pend_ns)
     return 0;
   e->pend_present = 0;
   return --pend_entries == 0;
+}
+
+int cnsm_inflight_begin(const char *key, const char *body,
+                        const struct cnsm_delta *d, size_t n) {
+  if (!cnsm_durable_active())
+    return 0;
+  struct cnsm_live_item *items = malloc((n ? n : 1) * sizeof *items);
+  if (!items)
+    return -1;
+  pthread_mutex_lock(&cnsm_registry_lock);
+  for (size_t i = 0; i < n; i++)
+    items[i] = (struct cnsm_live_item){
+        .index = d[i].index,
+        .after = acknowledged(&cnsm_fns[d[i].index], &d[i])};
+  pthread_mutex_unlock(&cnsm_registry_lock);
+  int rc = cnsm_durable_inflight_begin(key, body, items, n);
+  free(items);
+  return rc;
 }
 
 /* Moves the acknowledgement by what d[0..n) carried. */
@@ -264,6 +316,7 @@ static void acknowledge_all_current(void) {
     e->ack_ns = e->origin_ns = e->cur_ns;
     e->pend_calls = e->pend_errors = e->pend_ns = 0;
     e->pend_present = 0;
+    mirror(e);
   }
   pend_entries = 0;
 }

@@ -35,7 +35,6 @@
  * name (table.c), errors clamped to calls.  Called with the flush lock.
  */
 #define _GNU_SOURCE
-#include "../collector/sha256.h"
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
@@ -48,37 +47,10 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "live_format.h"
 
 static char **claimed; /* paths of files this process claimed */
 static size_t claimed_count;
-
-/* H = SHA-256(endpoint "\n" key) in hex (64 digits), nettle's SHA-256. */
-static void sink_hash(const char *endpoint, const char *key, char out[65]) {
-  struct sha256_ctx ctx;
-  uint8_t h[CNSM_SHA256_LEN];
-  sha256_init(&ctx);
-  sha256_update(&ctx, strlen(endpoint), (const uint8_t *)endpoint);
-  sha256_update(&ctx, 1, (const uint8_t *)"\n");
-  if (key)
-    sha256_update(&ctx, strlen(key), (const uint8_t *)key);
-  cnsm_sha256_final(&ctx, h);
-  for (int i = 0; i < CNSM_SHA256_LEN; i++)
-    snprintf(out + 2 * i, 3, "%02x", h[i]);
-}
-
-/* Creates dir and its parents (mode 0700). */
-static int mkdirs(const char *dir) {
-  char path[4096];
-  if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
-    return -1;
-  for (char *p = path + 1; *p; p++)
-    if (*p == '/') {
-      *p = '\0';
-      mkdir(path, 0700);
-      *p = '/';
-    }
-  return mkdir(path, 0700) == 0 || errno == EEXIST ? 0 : -1;
-}
 
 /* Moves a file that is not a usable spool file aside (<path>.corrupt),
  * with one warning per process. */
@@ -237,10 +209,12 @@ static char *claim(const char *dir, const char *name) {
 /* The next entry of d that is a spool file of the sink whose hash is
  * given (claimed or not, never set aside), or NULL. */
 static const char *next_sink_file(DIR *d, const char hash[65]) {
+  const char *own = cnsm_durable_name(); /* our live file is not spool */
   struct dirent *ent;
   while ((ent = readdir(d)))
     if (strncmp(ent->d_name, hash, 16) == 0 && ent->d_name[16] == '-' &&
-        !strstr(ent->d_name, ".corrupt"))
+        !strstr(ent->d_name, ".corrupt") &&
+        !(own && strcmp(ent->d_name, own) == 0))
       return ent->d_name;
   return NULL;
 }
@@ -250,7 +224,7 @@ static const char *next_sink_file(DIR *d, const char hash[65]) {
 int cnsm_spool_has_files(const char *dir, const char *endpoint,
                          const char *key) {
   char hash[65];
-  sink_hash(endpoint, key, hash);
+  cnsm_sink_hash(endpoint, key, hash);
   DIR *d = opendir(dir);
   if (!d)
     return 0;
@@ -281,10 +255,8 @@ static int remember(char *path) {
   return 0;
 }
 
-/* Claims and loads every spool file of this endpoint and key. */
-size_t cnsm_spool_load(const char *dir, const char *endpoint, const char *key) {
-  char hash[65];
-  sink_hash(endpoint, key, hash);
+/* Claims and loads every deltas and batch file of this sink. */
+static size_t load_spool_files(const char *dir, const char hash[65]) {
   DIR *d = opendir(dir);
   if (!d)
     return 0;
@@ -294,8 +266,9 @@ size_t cnsm_spool_load(const char *dir, const char *endpoint, const char *key) {
     pid_t pid = claimer(name);
     if (pid && (pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH))
       continue; /* claimed by a live process */
-    if (!pid && !strstr(name, ".json") && !strstr(name, ".batch"))
-      continue;
+    if (strstr(name, CNSM_LIVE_SUFFIX) ||
+        (!pid && !strstr(name, ".json") && !strstr(name, ".batch")))
+      continue; /* live files: see take_over */
     char *path = claim(dir, name);
     if (!path)
       continue;
@@ -311,6 +284,105 @@ size_t cnsm_spool_load(const char *dir, const char *endpoint, const char *key) {
   }
   closedir(d);
   return total;
+}
+
+/* ---- dead processes' live files ------------------------------------------ */
+
+/* Where a dead process's figures go while its file is read. */
+struct taking {
+  const char *dir, *endpoint, *key;
+  long functions, batches;
+};
+
+static void set_aside_live(const char *path) {
+  set_aside(path, "is not a live file (not a regular file, or of a size no "
+                  "live file has)");
+}
+
+/* A file the dead process had taken over itself: its figures are in the
+ * dead process's, so the file goes. */
+static void remove_absorbed(void *ctx, const char *name) {
+  const struct taking *t = ctx;
+  char path[4200];
+  snprintf(path, sizeof path, "%s/%s", t->dir, name);
+  if (unlink(path) == 0)
+    cnsm_debug("removed %s: a dead process had taken it over", name);
+}
+
+static void take_function(void *ctx, const char *name, const char *department,
+                          uint32_t weight, uint64_t calls, uint64_t errors,
+                          uint64_t ns) {
+  struct taking *t = ctx;
+  pthread_mutex_lock(&cnsm_registry_lock);
+  size_t i = cnsm_fn_intern(name, department, weight);
+  if (i != SIZE_MAX) {
+    cnsm_pend_add(i, calls, errors, ns);
+    t->functions++;
+  }
+  pthread_mutex_unlock(&cnsm_registry_lock);
+}
+
+/* The dead process's batch in flight: a frozen batch of ours now, in a
+ * file of its own, resent under its key. */
+static void take_batch(void *ctx, const char *idem_key, const char *body) {
+  struct taking *t = ctx;
+  char *path = cnsm_spool_write_batch(t->dir, t->endpoint, t->key, idem_key,
+                                      NULL, NULL, body);
+  if (path && cnsm_frozen_adopt(idem_key, body, path, NULL, NULL) == 0)
+    t->batches++;
+  else
+    free(path);
+}
+
+/* The figures of dead processes' live files become ours (pending, and
+ * frozen batches); what they had taken over themselves is removed first,
+ * so nothing is loaded twice.  With a live file of our own, the files
+ * whose figures we took over (claimed[], the dead ones) are removed once
+ * our file holds them all; without one, dead files wait for a process
+ * that has one.  Returns how many functions and batches were loaded. */
+static size_t take_over(const char *dir, const char *endpoint, const char *key,
+                        const char hash[65]) {
+  struct taking t = {dir, endpoint, key, 0, 0};
+  struct cnsm_live_reader absorbed = {NULL, NULL, remove_absorbed, &t};
+  struct cnsm_live_reader figures = {take_function, take_batch, NULL, &t};
+  struct cnsm_dead *dead;
+  size_t dead_count;
+  int durable = cnsm_durable_active();
+  if (durable)
+    cnsm_durable_absorb_begin();
+  cnsm_dead_find(dir, hash, &dead, &dead_count, set_aside_live);
+  for (size_t i = 0; i < dead_count; i++)
+    cnsm_live_parse(dead[i].map, dead[i].len, hash, &absorbed);
+  size_t loaded = load_spool_files(dir, hash);
+  if (!durable) {
+    cnsm_dead_release(dead, dead_count, 0);
+    return loaded;
+  }
+  for (size_t i = 0; i < dead_count; i++)
+    if (cnsm_live_parse(dead[i].map, dead[i].len, hash, &figures) < 0)
+      set_aside_live(dead[i].path);
+  const char **names = malloc((claimed_count + dead_count + 1) * sizeof *names);
+  size_t n = 0;
+  for (size_t i = 0; names && i < claimed_count; i++)
+    names[n++] = strrchr(claimed[i], '/') + 1;
+  for (size_t i = 0; names && i < dead_count; i++)
+    names[n++] = strrchr(dead[i].path, '/') + 1;
+  if (names && cnsm_durable_absorbed(names, n) == 0) {
+    cnsm_spool_release();
+    cnsm_dead_release(dead, dead_count, 1);
+    cnsm_durable_absorb_end();
+  } else { /* not recorded: the files keep their figures for a later try */
+    cnsm_dead_release(dead, dead_count, 0);
+  }
+  free(names);
+  return loaded + (size_t)t.functions + (size_t)t.batches;
+}
+
+/* Claims and loads every spool file of this endpoint and key. */
+size_t cnsm_spool_load(const char *dir, const char *endpoint, const char *key) {
+  char hash[65];
+  cnsm_sink_hash(endpoint, key, hash);
+  return take_over(dir, endpoint, key, hash);
 }
 
 /* The spooled deltas were acknowledged: remove their files. */
@@ -345,7 +417,7 @@ static cJSON *spool_item(const struct cnsm_delta *d) {
  * malloc'd copy, or NULL. */
 static char *write_atomically(const char *dir, const char hash[65],
                               const char *suffix, const char *text) {
-  if (mkdirs(dir) != 0)
+  if (cnsm_mkdirs(dir) != 0)
     return NULL;
   char tmp[4200], path[4200];
   unsigned long long now = (unsigned long long)cnsm_now_ns();
@@ -381,7 +453,7 @@ static cJSON *file_root(const char *endpoint, const char hash[65]) {
 int cnsm_spool_write(const char *dir, const char *endpoint, const char *key,
                      const struct cnsm_delta *d, size_t n, int release) {
   char hash[65];
-  sink_hash(endpoint, key, hash);
+  cnsm_sink_hash(endpoint, key, hash);
   cJSON *root = file_root(endpoint, hash);
   cJSON *arr = cJSON_CreateArray();
   if (!root || !arr) {
@@ -416,7 +488,7 @@ char *cnsm_spool_write_batch(const char *dir, const char *endpoint,
                              const char *version, const char *instance,
                              const char *body) {
   char hash[65];
-  sink_hash(endpoint, key, hash);
+  cnsm_sink_hash(endpoint, key, hash);
   cJSON *root = file_root(endpoint, hash);
   if (!root)
     return NULL;

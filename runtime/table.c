@@ -125,6 +125,8 @@ static size_t intern(const char *name, const char *department,
   }
   e->compiled_weight = cnsm_sanitize_weight(weight);
   e->hold = CNSM_HOLD_MIN; /* department NULL: refreshed before it is read */
+  e->live = cnsm_durable_fn(cnsm_fn_count, e->name, e->compiled_department,
+                            e->compiled_weight);
   hash_slots[h] = cnsm_fn_count + 1;
   return cnsm_fn_count++;
 }

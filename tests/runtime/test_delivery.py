@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import re
+import resource
 import signal
 import socket
 import sqlite3
@@ -30,7 +31,7 @@ sys.path.insert(0, HERE)
 import harness  # noqa: E402
 from scenarios import free_port, run_scenarios  # noqa: E402
 
-APP = DLV = POISON = None
+APP = DLV = POISON = HARD = None
 PATH = "/codensm/ingest"
 
 
@@ -103,6 +104,7 @@ class Proxy:
         self.records = []  # dicts: key, body, status, answer, dropped
         self.lock = threading.Lock()
         self.to_drop, self.drop_all, self.swallow_all = 0, False, False
+        self.hold_all = False
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(16)
@@ -145,6 +147,8 @@ class Proxy:
                         "status": int(ans[0].split()[1]),
                         "answer": ans[1].decode("utf-8", "replace"),
                         "dropped": drop})
+                while self.hold_all:  # stored; the answer is on its way
+                    time.sleep(0.02)
                 if drop:
                     return  # the collector stored it; the answer is lost
                 client.sendall(ans[0] + ans[1])
@@ -173,6 +177,12 @@ def run(prog, args, port, spool, key, path=PATH, timeout=60, check_rc=True,
     check(not check_rc or p.returncode == 0,
           "%s exited %d: %s" % (prog, p.returncode, p.stderr))
     return p.stdout, p.stderr
+
+
+def kinds(spool):
+    """The kinds of the spool's files (.json, .batch, .live), sorted."""
+    return sorted("." + re.sub(r"\.claimed-\d+$", "", f).rsplit(".", 1)[1]
+                  for f in spool_files(spool))
 
 
 def spool_files(spool, corrupt=False):
@@ -241,8 +251,8 @@ def scenario_spool_projects(tmp):
     check(len(files) == 1, files)
     for f in files:
         check(ka not in f, f)
-        with open(os.path.join(spool, f)) as fh:
-            check(ka not in fh.read(), "the key in clear in " + f)
+        with open(os.path.join(spool, f), "rb") as fh:
+            check(ka.encode() not in fh.read(), "the key in clear in " + f)
     with Collector(db, port):
         run(APP, [500, 300], port, spool, kb)
         check(totals(db, "pb")["app.work"][:2] == (500, errors_of(500)),
@@ -360,10 +370,28 @@ def app_env(port, key, spool, extra=None):
     return e
 
 
+HARD_CALLS = 7000
+
+
+def no_core():
+    """In the child before exec: abort() leaves no core file behind."""
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def start_hard_end(how, env):
+    """Starts rt_hardend HOW HARD_CALLS under env; returns it once it has
+    counted all its calls."""
+    p = subprocess.Popen([HARD, how, str(HARD_CALLS)], env=env,
+                         stdout=subprocess.PIPE, text=True, preexec_fn=no_core)
+    check(p.stdout.readline() == "counted\n", "rt_hardend did not count")
+    return p
+
+
 def kill_after_posts(px, posts, env):
-    """Runs a long app under env until the proxy px has seen posts POSTs
-    (at most 20 s), then SIGKILLs it: no exit flush."""
-    p = subprocess.Popen([APP, "100000", "30000"], env=env)
+    """Runs rt_hardend (HARD_CALLS calls, then waits) under env until the
+    proxy px has seen posts POSTs (at most 20 s), then SIGKILLs it: no exit
+    flush."""
+    p = start_hard_end("wait", env)
     deadline = time.time() + 20
     while len(px.records) < posts and time.time() < deadline:
         time.sleep(0.05)
@@ -389,13 +417,14 @@ def scenario_exactly_once_killed(tmp):
               len({x["body"] for x in r}) == 1, "not resent verbatim")
         first = body_calls(r[0]["body"])
         check(first > 0, r[0]["body"])
-        check(len(spool_files(spool)) == 1, spool_files(spool))
+        check(kinds(spool) == [".batch", ".live"], spool_files(spool))
         run(APP, [500, 300], px.port, spool, key)
         check(any(x["key"] == r[0]["key"] and '"duplicate":true' in
                   x["answer"].replace(" ", "") for x in px.records[len(r):]),
               "the frozen batch was not resent: %r" % px.records[len(r):])
         got = totals(db, "p")["app.work"][0]
-        check(got == first + 500, "stored %d calls, made %d + 500" % (got, first))
+        check(got == HARD_CALLS + 500,
+              "stored %d calls, made %d + 500" % (got, HARD_CALLS))
         check(spool_files(spool) == [], spool_files(spool))
         px.close()
 
@@ -415,15 +444,107 @@ def scenario_spool_labels(tmp):
         px.swallow_all = False
         check(len(px.records) >= 2, px.records)
         first = body_calls(px.records[0]["body"])
-        check(len(spool_files(spool)) == 1, spool_files(spool))
+        check(kinds(spool) == [".batch", ".live"], spool_files(spool))
         run(APP, [500, 300], px.port, spool, key, CODENSM_VERSION="1.3",
             CODENSM_INSTANCE="b")
         con = sqlite3.connect(db)
         rows = con.execute("SELECT version, instance, SUM(calls) FROM counts"
                            " WHERE name = 'app.work' GROUP BY 1, 2 ORDER BY 1").fetchall()
         con.close()
-        check(rows == [("1.2", "a", first), ("1.3", "b", 500)],
-              "stored %r; wanted %d calls under 1.2/a, 500 under 1.3/b" % (rows, first))
+        # Calls counted after the frozen batch (none, unless the first
+        # flush came before the last call) travel with the sender's labels.
+        later = HARD_CALLS - first
+        check(rows == [("1.2", "a", first), ("1.3", "b", 500 + later)],
+              "stored %r; wanted %d calls under 1.2/a, %d under 1.3/b" %
+              (rows, first, 500 + later))
+        check(spool_files(spool) == [], spool_files(spool))
+        px.close()
+
+
+# ---- 7. hard ends ------------------------------------------------------------
+
+def scenario_hard_ends(tmp):
+    """A process that ends by SIGTERM's default action, abort(), _exit()
+    or SIGKILL before any flush (one thread of three exited before the
+    end): what it counted reaches the collector through the next process
+    of the same endpoint and key, exactly once, and its live file goes."""
+    ends = [("sigterm", -signal.SIGTERM), ("abort", -signal.SIGABRT),
+            ("_exit", 3), ("wait", -signal.SIGKILL)]
+    for how, status in ends:
+        db, port = "%s/%s.db" % (tmp, how), free_port()
+        spool = "%s/spool-%s" % (tmp, how)
+        key = harness.key_create(db, "p")
+        with Collector(db, port):
+            env = app_env(port, key, spool, {"CODENSM_FLUSH_INTERVAL": "3600"})
+            p = start_hard_end(how, env)
+            if how == "wait":
+                p.kill()
+            rc = p.wait(timeout=30)
+            check(rc == status, "%s: exit status %d, wanted %d" % (how, rc, status))
+            check(totals(db, "p") == {}, "%s: sent before its end: %r" %
+                  (how, totals(db, "p")))
+            check(kinds(spool) == [".live"], "%s: %r" % (how, spool_files(spool)))
+            run(APP, [500, 300], port, spool, key)
+            want = (HARD_CALLS + 500, errors_of(HARD_CALLS) + errors_of(500))
+            check(totals(db, "p")["app.work"][:2] == want,
+                  "%s: stored %r, made %r" % (how, totals(db, "p")["app.work"], want))
+            check(spool_files(spool) == [], "%s: %r" % (how, spool_files(spool)))
+
+
+def scenario_hard_end_fork(tmp):
+    """A process forks, parent and child count, and both are killed: each
+    had its own live file (the child's a copy of the parent's, made at the
+    fork); the next process delivers both, the child's calls once."""
+    db, port, spool = tmp + "/c.db", free_port(), tmp + "/spool"
+    key = harness.key_create(db, "p")
+    with Collector(db, port):
+        env = app_env(port, key, spool, {"CODENSM_FLUSH_INTERVAL": "3600"})
+        p = subprocess.Popen([HARD, "fork", str(HARD_CALLS)], env=env,
+                             stdout=subprocess.PIPE, text=True,
+                             start_new_session=True)
+        for _ in range(2):
+            check(p.stdout.readline() == "counted\n", "did not count")
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+        time.sleep(0.2)  # the child, reaped by init
+        check(kinds(spool) == [".live", ".live"], spool_files(spool))
+        run(APP, [500, 300], port, spool, key)
+        want = (2 * HARD_CALLS + 500,
+                2 * errors_of(HARD_CALLS) + errors_of(500))
+        check(totals(db, "p")["app.work"][:2] == want,
+              "stored %r, made %r" % (totals(db, "p")["app.work"], want))
+        check(spool_files(spool) == [], spool_files(spool))
+
+
+def scenario_hard_end_in_flight(tmp):
+    """SIGKILL while a batch is in flight: the collector stored it, its
+    answer never came back.  The next process resends that batch under its
+    key (the collector answers duplicate) and delivers the rest: stored
+    once, exactly what was counted."""
+    db, port, spool = tmp + "/c.db", free_port(), tmp + "/spool"
+    key = harness.key_create(db, "p")
+    with Collector(db, port):
+        px = Proxy(port)
+        px.hold_all = True
+        p = start_hard_end("wait", app_env(px.port, key, spool))
+        deadline = time.time() + 20
+        while not px.records and time.time() < deadline:
+            time.sleep(0.02)
+        p.kill()
+        p.wait()
+        px.hold_all = False
+        check(len(px.records) == 1, px.records)
+        first = px.records[0]
+        check(totals(db, "p")["app.work"][0] == body_calls(first["body"]),
+              "the held batch was not stored")
+        check(kinds(spool) == [".live"], spool_files(spool))
+        run(APP, [500, 300], px.port, spool, key)
+        check(any(x["key"] == first["key"] and '"duplicate":true' in
+                  x["answer"].replace(" ", "") for x in px.records[1:]),
+              "the batch in flight was not resent: %r" % px.records[1:])
+        want = (HARD_CALLS + 500, errors_of(HARD_CALLS) + errors_of(500))
+        check(totals(db, "p")["app.work"][:2] == want,
+              "stored %r, made %r" % (totals(db, "p")["app.work"], want))
         check(spool_files(spool) == [], spool_files(spool))
         px.close()
 
@@ -510,8 +631,9 @@ SCENARIOS = {name[9:]: f for name, f in globals().items()
 
 
 def main():
-    global APP, DLV, POISON
+    global APP, DLV, POISON, HARD
     APP, DLV, POISON = [os.path.abspath(a) for a in sys.argv[1:4]]
+    HARD = os.path.join(os.path.dirname(APP), "rt_hardend")
     harness.BIN = os.path.abspath(sys.argv[4])
     return run_scenarios(SCENARIOS, sys.argv[5:], "cnsm-delivery-")
 

@@ -1,0 +1,404 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * durable.c - the live file: this process's counters in a file mapping,
+ * so what it counted reaches the collector even when it dies without an
+ * exit (SIGKILL, SIGTERM's default action, abort, _exit, a crash).
+ *
+ * As compiler-rt's continuous mode keeps its counters in the profile file,
+ * the arena's regions (arena.c) are mapped from one file per process when
+ * a sink is configured: a count is the same single instruction, into a
+ * page the kernel keeps after the process is gone.  Beside the regions the
+ * file holds what a reader needs to turn counters into deltas
+ * (live_format.h): each function's name and what the sink acknowledged
+ * of it (snapshot.c keeps that copy current), which module slot is which
+ * function, and the batch in flight.  The next process with the same
+ * endpoint and key takes a dead process's file over (spool.c, live_read.c).
+ *
+ * The file is one reservation of address space, mapped from the file a
+ * megabyte at a time as it grows (fallocate first, so a full disk is a
+ * failed allocation, never a SIGBUS in the application).  Allocation is a
+ * fetch-add, safe in a signal handler; a growth that finds another one
+ * running, or a full disk, gives NULL and the caller uses anonymous memory
+ * (those counts are exact in the process, and lost with it).
+ *
+ * A fork child gets its own file, a copy of the parent's, mapped over the
+ * same addresses before anything else runs in it: otherwise the parent
+ * and the child would count into the same pages.
+ */
+#define _GNU_SOURCE
+#include "../collector/sha256.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "live_format.h"
+
+#define RESERVE_BYTES (16ull << 30) /* address space, never all mapped */
+#define GROW_BYTES (1u << 20)
+
+static char *base; /* the reservation; NULL: no live file */
+static int fd = -1;
+static uint64_t mapped;  /* bytes mapped from the file at base */
+static uint64_t next_at; /* next free byte (fetch-add) */
+static int growing;      /* one growth at a time */
+static char live_path[4200];
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+static int open_tried;
+
+/* H = SHA-256(endpoint "\n" key) in hex (64 digits), nettle's SHA-256. */
+void cnsm_sink_hash(const char *endpoint, const char *key, char out[65]) {
+  struct sha256_ctx ctx;
+  uint8_t h[CNSM_SHA256_LEN];
+  sha256_init(&ctx);
+  sha256_update(&ctx, strlen(endpoint), (const uint8_t *)endpoint);
+  sha256_update(&ctx, 1, (const uint8_t *)"\n");
+  if (key)
+    sha256_update(&ctx, strlen(key), (const uint8_t *)key);
+  cnsm_sha256_final(&ctx, h);
+  for (int i = 0; i < CNSM_SHA256_LEN; i++)
+    snprintf(out + 2 * i, 3, "%02x", h[i]);
+}
+
+/* Creates dir and its parents (mode 0700). */
+int cnsm_mkdirs(const char *dir) {
+  char path[4096];
+  if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
+    return -1;
+  for (char *p = path + 1; *p; p++)
+    if (*p == '/') {
+      *p = '\0';
+      mkdir(path, 0700);
+      *p = '/';
+    }
+  return mkdir(path, 0700) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+static struct cnsm_live_header *header(void) {
+  return (struct cnsm_live_header *)(void *)base;
+}
+
+static uint64_t round64(uint64_t n) { return (n + 63u) & ~(uint64_t)63u; }
+
+/* Maps the file up to at least end; 0 or -1 (another growth is running,
+ * or the disk is full). */
+static int grow_to(uint64_t end) {
+  if (end <= __atomic_load_n(&mapped, __ATOMIC_ACQUIRE))
+    return 0;
+  if (end > RESERVE_BYTES || __atomic_exchange_n(&growing, 1, __ATOMIC_ACQUIRE))
+    return -1;
+  int rc = 0;
+  uint64_t at = __atomic_load_n(&mapped, __ATOMIC_ACQUIRE);
+  while (at < end) {
+    if (fallocate(fd, 0, (off_t)at, GROW_BYTES) != 0 &&
+        (errno != EOPNOTSUPP || ftruncate(fd, (off_t)(at + GROW_BYTES)) != 0)) {
+      rc = -1;
+      break;
+    }
+    if (mmap(base + at, GROW_BYTES, PROT_READ | PROT_WRITE,
+             MAP_SHARED | MAP_FIXED, fd, (off_t)at) == MAP_FAILED) {
+      rc = -1;
+      break;
+    }
+    at += GROW_BYTES;
+    __atomic_store_n(&mapped, at, __ATOMIC_RELEASE);
+  }
+  __atomic_store_n(&growing, 0, __ATOMIC_RELEASE);
+  return rc;
+}
+
+/* A new block of type with payload bytes after its header: the payload's
+ * address, zeroed, or NULL.  The block's magic is set by block_seal. */
+static void *block_new(uint32_t type, uint64_t payload) {
+  if (!__atomic_load_n(&base, __ATOMIC_ACQUIRE))
+    return NULL;
+  uint64_t size = round64(sizeof(struct cnsm_live_block) + payload);
+  uint64_t at = __atomic_fetch_add(&next_at, size, __ATOMIC_RELAXED);
+  if (grow_to(at + size) != 0)
+    return NULL;
+  uint64_t end = at + size, seen = CNSM_LOAD(&header()->end);
+  while (seen < end &&
+         !__atomic_compare_exchange_n(&header()->end, &seen, end, 1,
+                                      __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+    ;
+  struct cnsm_live_block *b = (struct cnsm_live_block *)(void *)(base + at);
+  b->type = type;
+  b->size = size;
+  return b + 1;
+}
+
+/* The file offset of the block whose payload is at p. */
+static uint64_t block_offset(const void *p) {
+  return (uint64_t)((const char *)p - base) - sizeof(struct cnsm_live_block);
+}
+
+/* Makes the block whose payload is at p readable. */
+static void block_seal(void *p) {
+  struct cnsm_live_block *b = (struct cnsm_live_block *)p - 1;
+  __atomic_store_n(&b->magic, CNSM_LIVE_BLOCK, __ATOMIC_RELEASE);
+}
+
+int cnsm_durable_active(void) {
+  return __atomic_load_n(&base, __ATOMIC_ACQUIRE) != NULL;
+}
+
+void *cnsm_durable_region(size_t size) {
+  void *p = block_new(CNSM_LIVE_REGION, size);
+  if (p)
+    block_seal(p);
+  return p;
+}
+
+void cnsm_durable_tag(void *at, uint64_t serial, uint64_t k, uint64_t bytes) {
+  struct cnsm_live_tag *t = at;
+  t->serial = serial;
+  t->k = k;
+  t->bytes = bytes;
+  __atomic_store_n(&t->magic, CNSM_LIVE_TAG, __ATOMIC_RELEASE);
+}
+
+struct cnsm_live_acks *cnsm_durable_fn(size_t index, const char *name,
+                                       const char *department,
+                                       uint32_t weight) {
+  size_t name_len = strlen(name), dept_len = strlen(department);
+  struct cnsm_live_fn *f =
+      block_new(CNSM_LIVE_FN, sizeof *f + name_len + dept_len + 2);
+  if (!f)
+    return NULL;
+  f->index = index;
+  f->weight = weight;
+  f->name_len = (uint32_t)name_len;
+  f->dept_len = (uint32_t)dept_len;
+  char *s = (char *)(f + 1);
+  memcpy(s, name, name_len + 1);
+  memcpy(s + name_len + 1, department, dept_len + 1);
+  block_seal(f);
+  return &f->acks;
+}
+
+void cnsm_durable_acks(struct cnsm_live_acks *r,
+                       const struct cnsm_live_acks *v) {
+  if (!r)
+    return;
+  CNSM_STORE(&r->ack_calls, v->ack_calls);
+  CNSM_STORE(&r->ack_errors, v->ack_errors);
+  CNSM_STORE(&r->ack_ns, v->ack_ns);
+  CNSM_STORE(&r->pend_calls, v->pend_calls);
+  CNSM_STORE(&r->pend_errors, v->pend_errors);
+  CNSM_STORE(&r->pend_ns, v->pend_ns);
+}
+
+int cnsm_durable_module(uint64_t serial, uint32_t count, const size_t *entry) {
+  struct cnsm_live_module *m =
+      block_new(CNSM_LIVE_MODULE, sizeof *m + (uint64_t)count * 8u);
+  if (!m)
+    return -1;
+  m->serial = serial;
+  m->count = count;
+  uint64_t *slots = (uint64_t *)(m + 1);
+  for (uint32_t i = 0; i < count; i++)
+    slots[i] = entry[i] == CNSM_NOT_COUNTED ? CNSM_LIVE_NOT_COUNTED : entry[i];
+  block_seal(m);
+  return 0;
+}
+
+/* The INFLIGHT block, reused while big enough. */
+static struct cnsm_live_inflight *inflight;
+static uint64_t inflight_cap;
+
+int cnsm_durable_inflight_begin(const char *key, const char *body,
+                                const struct cnsm_live_item *items,
+                                size_t count) {
+  if (!cnsm_durable_active())
+    return 0;
+  size_t body_len = strlen(body);
+  uint64_t need = sizeof *inflight + count * sizeof *items + body_len + 1;
+  if (need > inflight_cap) {
+    struct cnsm_live_inflight *grown = block_new(CNSM_LIVE_INFLIGHT, need);
+    if (!grown)
+      return -1;
+    block_seal(grown);
+    inflight = grown;
+    inflight_cap = need;
+  }
+  snprintf(inflight->key, sizeof inflight->key, "%s", key);
+  inflight->body_len = body_len;
+  inflight->count = count;
+  memcpy(inflight + 1, items, count * sizeof *items);
+  memcpy((char *)(inflight + 1) + count * sizeof *items, body, body_len + 1);
+  CNSM_STORE(&header()->inflight_off, block_offset(inflight));
+  __atomic_store_n(&header()->inflight_state, 1, __ATOMIC_RELEASE);
+  return 0;
+}
+
+void cnsm_durable_inflight_end(void) {
+  if (cnsm_durable_active())
+    __atomic_store_n(&header()->inflight_state, 0, __ATOMIC_RELEASE);
+}
+
+void cnsm_durable_absorb_begin(void) {
+  if (cnsm_durable_active())
+    __atomic_store_n(&header()->absorb_state, CNSM_ABSORB_RUNNING,
+                     __ATOMIC_RELEASE);
+}
+
+int cnsm_durable_absorbed(const char *const *names, size_t count) {
+  if (!cnsm_durable_active())
+    return -1;
+  uint64_t len = 0;
+  for (size_t i = 0; i < count; i++)
+    len += strlen(names[i]) + 1;
+  struct cnsm_live_names *n = block_new(CNSM_LIVE_NAMES, sizeof *n + len);
+  if (!n)
+    return -1;
+  n->len = len;
+  char *s = (char *)(n + 1);
+  for (size_t i = 0; i < count; i++)
+    s = stpcpy(s, names[i]) + 1;
+  block_seal(n);
+  CNSM_STORE(&header()->absorbed_off, block_offset(n));
+  __atomic_store_n(&header()->absorb_state, CNSM_ABSORB_DONE, __ATOMIC_RELEASE);
+  return 0;
+}
+
+void cnsm_durable_absorb_end(void) {
+  if (!cnsm_durable_active())
+    return;
+  __atomic_store_n(&header()->absorb_state, CNSM_ABSORB_NONE, __ATOMIC_RELEASE);
+  CNSM_STORE(&header()->absorbed_off, 0);
+}
+
+/* Creates dir/<H16>-<pid>-<ns>.live for sink, locked: its fd, or -1. */
+static int create_file(const char *dir, const char *sink) {
+  int len = snprintf(live_path, sizeof live_path, "%s/%.16s-%ld-%llu%s", dir,
+                     sink, (long)getpid(), (unsigned long long)cnsm_now_ns(),
+                     CNSM_LIVE_SUFFIX);
+  if (len < 0 || (size_t)len >= sizeof live_path)
+    return -1;
+  int f =
+      open(live_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (f < 0)
+    return -1;
+  if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+    close(f);
+    unlink(live_path);
+    return -1;
+  }
+  return f;
+}
+
+int cnsm_durable_open(const char *dir, const char *sink) {
+  pthread_mutex_lock(&open_lock);
+  int tried = open_tried;
+  open_tried = 1;
+  pthread_mutex_unlock(&open_lock);
+  if (tried)
+    return cnsm_durable_active() ? 0 : -1;
+  cnsm_mkdirs(dir);
+  void *r = mmap(NULL, RESERVE_BYTES, PROT_NONE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (r == MAP_FAILED)
+    return -1;
+  if ((fd = create_file(dir, sink)) < 0) {
+    munmap(r, RESERVE_BYTES);
+    cnsm_warn("cannot create a live file in %s (%s): what this process "
+              "counts since its last flush is lost if it is killed",
+              dir, strerror(errno));
+    return -1;
+  }
+  base = r;
+  next_at = CNSM_LIVE_HEADER;
+  if (grow_to(CNSM_LIVE_HEADER) != 0) {
+    close(fd);
+    unlink(live_path);
+    fd = -1;
+    base = NULL;
+    munmap(r, RESERVE_BYTES);
+    return -1;
+  }
+  struct cnsm_live_header *h = header();
+  h->version = CNSM_LIVE_VERSION;
+  h->header_size = CNSM_LIVE_HEADER;
+  snprintf(h->sink, sizeof h->sink, "%s", sink);
+  h->end = CNSM_LIVE_HEADER;
+  __atomic_store_n(&h->magic, CNSM_LIVE_MAGIC, __ATOMIC_RELEASE);
+  cnsm_debug("live file %s", live_path);
+  return 0;
+}
+
+void cnsm_durable_set_sink(const char *sink) {
+  if (!cnsm_durable_active() || strcmp(header()->sink, sink) == 0)
+    return;
+  char to[sizeof live_path + 32];
+  const char *name = strrchr(live_path, '/') + 1;
+  snprintf(to, sizeof to, "%.*s%.16s%s", (int)(name - live_path), live_path,
+           sink, name + 16);
+  if (strlen(to) < sizeof live_path && rename(live_path, to) == 0)
+    memcpy(live_path, to, strlen(to) + 1);
+  snprintf(header()->sink, sizeof header()->sink, "%s", sink);
+}
+
+const char *cnsm_durable_name(void) {
+  return cnsm_durable_active() ? strrchr(live_path, '/') + 1 : NULL;
+}
+
+void cnsm_durable_finish(int delivered) {
+  if (!cnsm_durable_active())
+    return;
+  if (delivered)
+    unlink(live_path); /* everything was acknowledged: nothing to take over */
+}
+
+/* Fork child: copies the parent's file into a new one of its own and maps
+ * it over the same addresses, so every pointer into it stays good and the
+ * parent's pages are no longer written here.  On failure the child counts
+ * in private anonymous copies (as without a live file). */
+static void fork_child(void) {
+  if (!base)
+    return;
+  uint64_t len = __atomic_load_n(&mapped, __ATOMIC_ACQUIRE);
+  char dir[sizeof live_path];
+  snprintf(dir, sizeof dir, "%.*s", (int)(strrchr(live_path, '/') - live_path),
+           live_path);
+  int parent_fd = fd;
+  int child_fd = create_file(dir, header()->sink);
+  int ok = child_fd >= 0 && fallocate(child_fd, 0, 0, (off_t)len) == 0 &&
+           write(child_fd, base, len) == (ssize_t)len &&
+           mmap(base, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+                child_fd, 0) != MAP_FAILED;
+  close(parent_fd); /* the parent's lock stays with the parent */
+  if (ok) {
+    fd = child_fd;
+    header()->inflight_state = 0; /* the parent's send */
+    header()->absorb_state = CNSM_ABSORB_NONE;
+    header()->absorbed_off = 0;
+    return;
+  }
+  /* Private copies at the same addresses, and no live file. */
+  void *copy = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (copy != MAP_FAILED) {
+    memcpy(copy, base, len);
+    mremap(copy, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, base);
+  }
+  if (child_fd >= 0) {
+    close(child_fd);
+    unlink(live_path);
+  }
+  fd = -1;
+  base = NULL;
+}
+
+static void install_fork_handlers(void) {
+  pthread_atfork(NULL, NULL, fork_child);
+}
+
+void cnsm_durable_init_once(void) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, install_fork_handlers);
+}
