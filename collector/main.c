@@ -235,7 +235,7 @@ static int cli_key(const struct cli_args *a, const char *db_path) {
       cli_open(db_path, strcmp(verb, "create") == 0 ? CNSM_STORE_CREATE : 0);
   if (st == NULL)
     return 1;
-  sqlite3 *db = cnsm_store_acquire(st);
+  struct cnsm_conn *db = cnsm_store_acquire(st);
   int rc = 0;
   if (strcmp(verb, "create") == 0) {
     char key[CNSM_KEY_LEN + 1];
@@ -252,7 +252,7 @@ static int cli_key(const struct cli_args *a, const char *db_path) {
       fprintf(
           stderr, "codensm-collector: %s\n",
           n < 0
-              ? sqlite3_errmsg(db)
+              ? cnsm_store_error(db)
               : "no live key matches (give the whole key or its listed hint)");
       rc = 1;
     }
@@ -280,12 +280,12 @@ static int cli_report(const struct cli_args *a, const char *db_path) {
   struct cnsm_store *st = cli_open(db_path, 0);
   if (st == NULL)
     return 1;
-  sqlite3 *db = cnsm_store_acquire(st);
+  struct cnsm_conn *db = cnsm_store_acquire(st);
   struct cnsm_label_filter labels = {a->version, a->instance};
   int rc = cnsm_report_run(db, a->project, since, since_text, &labels, a->json,
                            stdout);
   if (rc < 0)
-    fprintf(stderr, "codensm-collector: %s\n", sqlite3_errmsg(db));
+    fprintf(stderr, "codensm-collector: %s\n", cnsm_store_error(db));
   cnsm_store_release(st, db);
   cnsm_store_close(st);
   return rc == 0 ? 0 : 1;
