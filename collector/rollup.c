@@ -3,10 +3,10 @@
  * rollup.c - turns stored counts into the figures of docs/metrics.md.
  *
  * How it works: one read transaction (a consistent snapshot, on either
- * backend of store.h) runs three queries - per function sums over the window, the North-Star
- * trend per step, and the North-Star value of the previous window - and
- * the rest is arithmetic in C: functions are sorted by department to
- * find each department's median latency (for speed), then scored
+ * backend of store.h) runs three queries - per function sums over the window,
+ * the North-Star trend per step, and the North-Star value of the previous
+ * window - and the rest is arithmetic in C: functions are sorted by department
+ * to find each department's median latency (for speed), then scored
  * (utilisation, reliability, speed, OEE, contribution, debt, underuse),
  * then folded into department and project totals.  Every formula lives
  * here and only here; docs/metrics.md is its specification. */
@@ -265,8 +265,7 @@ static int rollup_value_between(struct cnsm_conn *c,
 }
 
 /* Puts one step's value into the trend. */
-static int rollup_trend_row(void *ctx, const struct cnsm_value *col,
-                            int ncol) {
+static int rollup_trend_row(void *ctx, const struct cnsm_value *col, int ncol) {
   struct cnsm_rollup *r = ctx;
   if (ncol < 2)
     return -1;
@@ -359,9 +358,8 @@ static int rollup_labels(struct cnsm_conn *c, struct cnsm_rollup *r) {
 static char *rollup_dup(const char *s) { return s ? strdup(s) : NULL; }
 
 /* Computes everything for one project and window; see rollup.h. */
-int cnsm_rollup_compute(struct cnsm_conn *c, const char *project,
-                        int64_t since, int64_t now,
-                        const struct cnsm_label_filter *labels,
+int cnsm_rollup_compute(struct cnsm_conn *c, const char *project, int64_t since,
+                        int64_t now, const struct cnsm_label_filter *labels,
                         struct cnsm_rollup *r) {
   memset(r, 0, sizeof *r);
   r->project = strdup(project);

@@ -70,9 +70,8 @@ int cnsm_rollup_projects(struct cnsm_conn *c, char ***names, size_t *n);
 /* Computes the roll-ups of project over [now - since, now] (since 0: all
  * time), of the counts whose labels match (labels NULL: all), in one read
  * transaction.  Returns 0 or -1. */
-int cnsm_rollup_compute(struct cnsm_conn *c, const char *project,
-                        int64_t since, int64_t now,
-                        const struct cnsm_label_filter *labels,
+int cnsm_rollup_compute(struct cnsm_conn *c, const char *project, int64_t since,
+                        int64_t now, const struct cnsm_label_filter *labels,
                         struct cnsm_rollup *r);
 
 /* Frees what cnsm_rollup_compute allocated. */

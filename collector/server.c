@@ -624,9 +624,11 @@ int cnsm_server_run(const struct cnsm_server_opts *o) {
             "--read-token: the dashboard, /api/ and /metrics are readable by "
             "anyone who can reach it\n",
             host);
+  char shown[512]; /* never a password */
+  cnsm_store_redact(o->db_path, shown, sizeof shown);
   fprintf(stderr, "codensm-collector: listening on %s://%s%s%s:%u (db %s)\n",
           cert ? "https" : "http", v6 ? "[" : "", host, v6 ? "]" : "",
-          info ? (unsigned)info->port : 0u, o->db_path);
+          info ? (unsigned)info->port : 0u, shown);
   server_wait_and_stop(d, &s, &set);
   cnsm_readpool_free(s.readers);
   cnsm_store_close(s.store);

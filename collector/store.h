@@ -69,8 +69,7 @@ struct cnsm_value {
 
 /* Called once per result row with its ncol values; returns 0 to go on,
  * nonzero to stop (the query then fails). */
-typedef int (*cnsm_row_fn)(void *ctx, const struct cnsm_value *col,
-                           int ncol);
+typedef int (*cnsm_row_fn)(void *ctx, const struct cnsm_value *col, int ncol);
 
 /* Transactions: reads see one consistent snapshot; writes are atomic. */
 enum cnsm_txn { CNSM_TXN_READ, CNSM_TXN_WRITE };
@@ -179,12 +178,10 @@ enum cnsm_store_outcome {
  * a key already recorded for project writes nothing; *accepted gets the
  * element count stored under it.  *field names the total over its
  * limit.  See store_ingest.c. */
-enum cnsm_store_outcome cnsm_store_ingest(struct cnsm_conn *c,
-                                          const char *project,
-                                          const struct cnsm_batch *b,
-                                          const struct cnsm_batch_id *id,
-                                          int64_t now, int64_t *accepted,
-                                          const char **field);
+enum cnsm_store_outcome
+cnsm_store_ingest(struct cnsm_conn *c, const char *project,
+                  const struct cnsm_batch *b, const struct cnsm_batch_id *id,
+                  int64_t now, int64_t *accepted, const char **field);
 
 /* The default database path: $CODENSM_DB, else
  * $XDG_DATA_HOME/codensm/collector.db (~/.local/share/...), creating the

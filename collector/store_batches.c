@@ -27,9 +27,9 @@ static int batches_row(void *ctx, const struct cnsm_value *col, int ncol) {
   struct batches_found *f = ctx;
   if (ncol < 2)
     return -1;
-  int same = col[0].len == sizeof f->id->body_hash &&
-             memcmp(col[0].blob, f->id->body_hash, sizeof f->id->body_hash) ==
-                 0;
+  int same =
+      col[0].len == sizeof f->id->body_hash &&
+      memcmp(col[0].blob, f->id->body_hash, sizeof f->id->body_hash) == 0;
   f->found = same ? 1 : 2;
   f->accepted = col[1].i;
   return 0;
@@ -64,9 +64,12 @@ int cnsm_batches_record(struct cnsm_conn *c, const char *project,
                 NULL) != 0)
     return -1;
   const struct cnsm_value p[] = {
-      CNSM_P_TEXT(project), CNSM_P_TEXT(id->key),
-      CNSM_P_BLOB(id->body_hash, sizeof id->body_hash), CNSM_P_INT(accepted),
-      CNSM_P_INT(now), CNSM_P_INT(now - CNSM_IDEM_TTL_S)};
+      CNSM_P_TEXT(project),
+      CNSM_P_TEXT(id->key),
+      CNSM_P_BLOB(id->body_hash, sizeof id->body_hash),
+      CNSM_P_INT(accepted),
+      CNSM_P_INT(now),
+      CNSM_P_INT(now - CNSM_IDEM_TTL_S)};
   int64_t changes = 0;
   if (cnsm_exec(c,
                 "INSERT INTO batches(project, key, body_hash, accepted,"

@@ -51,11 +51,14 @@ static int ingest_write_batch(struct cnsm_conn *c, const char *project,
       return -1;
     if (d->calls == 0 && d->errors == 0 && d->total_ms == 0)
       continue;
-    const struct cnsm_value cp[] = {
-        CNSM_P_TEXT(project),          CNSM_P_TEXT(d->name),
-        CNSM_P_INT(bucket),            CNSM_P_INT(d->calls),
-        CNSM_P_INT(d->errors),         CNSM_P_REAL(d->total_ms),
-        CNSM_P_TEXT(b->labels.version), CNSM_P_TEXT(b->labels.instance)};
+    const struct cnsm_value cp[] = {CNSM_P_TEXT(project),
+                                    CNSM_P_TEXT(d->name),
+                                    CNSM_P_INT(bucket),
+                                    CNSM_P_INT(d->calls),
+                                    CNSM_P_INT(d->errors),
+                                    CNSM_P_REAL(d->total_ms),
+                                    CNSM_P_TEXT(b->labels.version),
+                                    CNSM_P_TEXT(b->labels.instance)};
     if (cnsm_exec(c, k_upsert_counts, cp, 8, NULL) != 0)
       return -1;
   }
@@ -65,9 +68,8 @@ static int ingest_write_batch(struct cnsm_conn *c, const char *project,
 /* Runs the checks and writes of one ingest inside its transaction. */
 static enum cnsm_store_outcome
 ingest_guarded_write(struct cnsm_conn *c, const char *project,
-                     const struct cnsm_batch *b,
-                     const struct cnsm_batch_id *id, int64_t now,
-                     int64_t *accepted, const char **field) {
+                     const struct cnsm_batch *b, const struct cnsm_batch_id *id,
+                     int64_t now, int64_t *accepted, const char **field) {
   if (cnsm_lock(c, project) != 0)
     return CNSM_STORE_FAILED;
   if (id != NULL) {
@@ -91,12 +93,10 @@ ingest_guarded_write(struct cnsm_conn *c, const char *project,
 }
 
 /* Stores a batch in one transaction; see store.h. */
-enum cnsm_store_outcome cnsm_store_ingest(struct cnsm_conn *c,
-                                          const char *project,
-                                          const struct cnsm_batch *b,
-                                          const struct cnsm_batch_id *id,
-                                          int64_t now, int64_t *accepted,
-                                          const char **field) {
+enum cnsm_store_outcome
+cnsm_store_ingest(struct cnsm_conn *c, const char *project,
+                  const struct cnsm_batch *b, const struct cnsm_batch_id *id,
+                  int64_t now, int64_t *accepted, const char **field) {
   *field = NULL;
   if (cnsm_begin(c, CNSM_TXN_WRITE) != 0) {
     fprintf(stderr, "codensm-collector: ingest failed: %s\n",

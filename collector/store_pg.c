@@ -330,8 +330,8 @@ static void pg_rollback(struct cnsm_conn *base) {
 static int pg_lock(struct cnsm_conn *base, const char *name) {
   const struct cnsm_value p[] = {CNSM_P_TEXT(name)};
   return base->ops->query(
-      base, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", p, 1,
-      NULL, NULL, NULL);
+      base, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", p, 1, NULL,
+      NULL, NULL);
 }
 
 /* Parameters in libpq's form; ints and doubles printed into text[]. */

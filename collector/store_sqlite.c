@@ -236,8 +236,8 @@ static int sqlite_control(struct cnsm_conn *base, const char *sql) {
 }
 
 static int sqlite_begin(struct cnsm_conn *c, enum cnsm_txn kind) {
-  return sqlite_control(c, kind == CNSM_TXN_WRITE ? "BEGIN IMMEDIATE"
-                                                  : "BEGIN");
+  return sqlite_control(c,
+                        kind == CNSM_TXN_WRITE ? "BEGIN IMMEDIATE" : "BEGIN");
 }
 
 static int sqlite_commit(struct cnsm_conn *c) {

@@ -54,9 +54,9 @@ int cnsm_totals_check(struct cnsm_conn *c, const char *project,
   struct totals_sums add, have = {0, 0, 0};
   totals_of_batch(b, &add);
   const struct cnsm_value p[] = {CNSM_P_TEXT(project)};
-  if (cnsm_query(c,
-                 "SELECT calls, errors, total_ms FROM totals WHERE project = $1",
-                 p, 1, totals_row, &have) != 0)
+  if (cnsm_query(
+          c, "SELECT calls, errors, total_ms FROM totals WHERE project = $1", p,
+          1, totals_row, &have) != 0)
     return -1;
   const int64_t max = (int64_t)CNSM_INT_MAX;
   *field = NULL;
@@ -77,12 +77,11 @@ int cnsm_totals_add(struct cnsm_conn *c, const char *project,
   const struct cnsm_value p[] = {CNSM_P_TEXT(project), CNSM_P_INT(add.calls),
                                  CNSM_P_INT(add.errors),
                                  CNSM_P_REAL(add.total_ms)};
-  return cnsm_exec(
-      c,
-      "INSERT INTO totals(project, calls, errors, total_ms)"
-      " VALUES($1, $2, $3, $4) ON CONFLICT(project) DO UPDATE SET"
-      "  calls = totals.calls + excluded.calls,"
-      "  errors = totals.errors + excluded.errors,"
-      "  total_ms = totals.total_ms + excluded.total_ms",
-      p, 4, NULL);
+  return cnsm_exec(c,
+                   "INSERT INTO totals(project, calls, errors, total_ms)"
+                   " VALUES($1, $2, $3, $4) ON CONFLICT(project) DO UPDATE SET"
+                   "  calls = totals.calls + excluded.calls,"
+                   "  errors = totals.errors + excluded.errors,"
+                   "  total_ms = totals.total_ms + excluded.total_ms",
+                   p, 4, NULL);
 }
