@@ -35,6 +35,19 @@ PG = None  # the Postgres of this script, when BACKEND is postgresql
 PG_BIN = os.environ.get("CNSM_PG_BIN", "/usr/lib/postgresql/15/bin")
 
 
+def stop_process(proc, sig):
+    """Sends sig to proc and waits up to 20 s, then SIGKILL; its status."""
+    if proc is None or proc.poll() is not None:
+        return proc.returncode if proc else None
+    proc.send_signal(sig)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+    return proc.returncode
+
+
 def fail(msg):
     raise AssertionError(msg)
 
@@ -100,15 +113,7 @@ class Collector:
 
     def stop(self, sig=signal.SIGTERM):
         """Stops the server; returns its exit status."""
-        if self.proc is None or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else None
-        self.proc.send_signal(sig)
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=5)
-        return self.proc.returncode
+        return stop_process(self.proc, sig)
 
     def logtext(self):
         self.log.flush()
@@ -335,14 +340,7 @@ class Postgres:
 
     def stop_server(self, sig=signal.SIGINT):
         """Stops postgres (SIGINT: fast shutdown); SIGKILL after 20 s."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(sig)
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=5)
+        stop_process(self.proc, sig)
 
     def restart(self):
         """Stops and starts the server on the same port and data."""
