@@ -23,7 +23,7 @@
 void cnsm_api_projects(struct cnsm_store *st, struct cnsm_reply *r) {
   char **names;
   size_t n;
-  sqlite3 *db = cnsm_store_acquire(st);
+  struct cnsm_conn *db = cnsm_store_acquire(st);
   int rc = cnsm_rollup_projects(db, &names, &n);
   cnsm_store_release(st, db);
   if (rc != 0) {
@@ -43,7 +43,7 @@ void cnsm_api_projects(struct cnsm_store *st, struct cnsm_reply *r) {
 
 /* Picks the project: the one named, or the only one there is.  Returns 0
  * with a malloc'd name, or -1 with *r set to the refusal. */
-static int api_project(sqlite3 *db, const char *want, char **out,
+static int api_project(struct cnsm_conn *db, const char *want, char **out,
                        struct cnsm_reply *r) {
   char **names;
   size_t n;
@@ -97,7 +97,7 @@ void cnsm_api_report(struct cnsm_store *st, const struct cnsm_api_query *q,
     }
     lim = v;
   }
-  sqlite3 *db = cnsm_store_acquire(st);
+  struct cnsm_conn *db = cnsm_store_acquire(st);
   char *name;
   if (api_project(db, q->project, &name, r) != 0) {
     cnsm_store_release(st, db);

@@ -63,7 +63,7 @@ int cnsm_ingest_precheck(struct cnsm_store *st, const char *authorization,
                  "missing bearer key (Authorization: Bearer <key>)");
     return -1;
   }
-  sqlite3 *db = cnsm_store_acquire(st);
+  struct cnsm_conn *db = cnsm_store_acquire(st);
   int ok = cnsm_key_check(db, key, project, cap);
   cnsm_store_release(st, db);
   if (ok < 0) {
@@ -152,7 +152,7 @@ static void ingest_store(struct cnsm_store *st, const char *project,
   }
   int64_t accepted = 0;
   const char *field = NULL;
-  sqlite3 *db = cnsm_store_acquire(st);
+  struct cnsm_conn *db = cnsm_store_acquire(st);
   enum cnsm_store_outcome out =
       cnsm_store_ingest(db, project, b, id, cnsm_now_s(), &accepted, &field);
   cnsm_store_release(st, db);

@@ -10,7 +10,8 @@
  * without stopping at a match, so the time taken says nothing about
  * which bytes matched.  The
  * check reads the table on every request, so a revocation takes effect
- * at once, even while the server runs. */
+ * at once, even while the server runs, and in every collector that
+ * shares a PostgreSQL database: there is no cache to go stale. */
 #include "keys.h"
 
 #include <stdint.h>
@@ -35,8 +36,14 @@ static int keys_random(unsigned char *buf, size_t n) {
   return 0;
 }
 
+/* The first CNSM_KEY_HINT_LEN characters of key, in hint[]. */
+static const char *hint_of(const char *key, char *hint) {
+  snprintf(hint, CNSM_KEY_HINT_LEN + 1, "%s", key);
+  return hint;
+}
+
 /* Creates and stores a key; see keys.h. */
-int cnsm_key_create(sqlite3 *db, const char *project, char *key) {
+int cnsm_key_create(struct cnsm_conn *c, const char *project, char *key) {
   size_t plen = strlen(project);
   if (plen == 0 || plen > CNSM_PROJECT_MAX || !cnsm_utf8_valid(project, plen)) {
     fprintf(stderr,
@@ -58,50 +65,54 @@ int cnsm_key_create(sqlite3 *db, const char *project, char *key) {
   }
   key[CNSM_KEY_LEN] = '\0';
   uint8_t hash[CNSM_SHA256_LEN];
+  char hint[CNSM_KEY_HINT_LEN + 1];
   cnsm_sha256(key, CNSM_KEY_LEN, hash);
 
-  sqlite3_stmt *st;
-  int rc = sqlite3_prepare_v2(
-      db,
-      "INSERT INTO keys(project, hash, hint, created_at) VALUES(?, ?, ?, ?)",
-      -1, &st, NULL);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, hash, sizeof hash, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, key, CNSM_KEY_HINT_LEN, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, cnsm_now_s());
-    rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
-  }
-  if (rc != SQLITE_OK)
+  const struct cnsm_value p[] = {
+      CNSM_P_TEXT(project), CNSM_P_BLOB(hash, sizeof hash),
+      CNSM_P_TEXT(hint_of(key, hint)), CNSM_P_INT(cnsm_now_s())};
+  if (cnsm_exec(c,
+                "INSERT INTO keys(project, hash, hint, created_at)"
+                " VALUES($1, $2, $3, $4)",
+                p, 4, NULL) != 0) {
     fprintf(stderr, "codensm-collector: cannot store key: %s\n",
-            sqlite3_errmsg(db));
-  sqlite3_finalize(st);
-  return rc == SQLITE_OK ? 0 : -1;
+            cnsm_store_error(c));
+    return -1;
+  }
+  return 0;
+}
+
+/* Compares every live hash with the presented one; see cnsm_key_check. */
+struct keys_match {
+  const uint8_t *hash;
+  char *project;
+  size_t cap;
+  int found;
+};
+
+static int keys_match_row(void *ctx, const struct cnsm_value *col, int ncol) {
+  struct keys_match *m = ctx;
+  if (ncol < 2)
+    return -1;
+  int match = col[0].len == CNSM_SHA256_LEN &&
+              memeql_sec(col[0].blob, m->hash, CNSM_SHA256_LEN);
+  if (match && !m->found) {
+    m->found = 1;
+    snprintf(m->project, m->cap, "%s", col[1].text ? col[1].text : "");
+  }
+  return 0;
 }
 
 /* Checks key against all live hashes in constant time; see keys.h. */
-int cnsm_key_check(sqlite3 *db, const char *key, char *project, size_t cap) {
+int cnsm_key_check(struct cnsm_conn *c, const char *key, char *project,
+                   size_t cap) {
   uint8_t hash[CNSM_SHA256_LEN];
   cnsm_sha256(key, strlen(key), hash);
-  sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(
-          db, "SELECT hash, project FROM keys WHERE revoked_at IS NULL", -1,
-          &st, NULL) != SQLITE_OK)
+  struct keys_match m = {hash, project, cap, 0};
+  if (cnsm_query(c, "SELECT hash, project FROM keys WHERE revoked_at IS NULL",
+                 NULL, 0, keys_match_row, &m) != 0)
     return -1;
-  int found = 0, rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    const void *h = sqlite3_column_blob(st, 0);
-    int match = sqlite3_column_bytes(st, 0) == CNSM_SHA256_LEN &&
-                memeql_sec(h, hash, CNSM_SHA256_LEN);
-    if (match && !found) {
-      found = 1;
-      snprintf(project, cap, "%s", (const char *)sqlite3_column_text(st, 1));
-    }
-  }
-  sqlite3_finalize(st);
-  if (rc != SQLITE_DONE)
-    return -1;
-  return found;
+  return m.found;
 }
 
 /* Formats a unix time as UTC "YYYY-MM-DD HH:MM". */
@@ -112,66 +123,60 @@ static void keys_time(int64_t t, char *buf, size_t cap) {
   strftime(buf, cap, "%Y-%m-%d %H:%M", &tm);
 }
 
-/* Lists keys as a table; see keys.h. */
-int cnsm_key_list(sqlite3 *db, FILE *out) {
-  sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(
-          db,
-          "SELECT hint, project, created_at, revoked_at FROM keys"
-          " ORDER BY project, id",
-          -1, &st, NULL) != SQLITE_OK)
+/* Prints one row of `key list`. */
+static int keys_list_row(void *ctx, const struct cnsm_value *col, int ncol) {
+  FILE *out = ctx;
+  if (ncol < 4)
     return -1;
+  char created[32], revoked[48] = "active";
+  keys_time(col[2].i, created, sizeof created);
+  if (!col[3].is_null) {
+    char when[32];
+    keys_time(col[3].i, when, sizeof when);
+    snprintf(revoked, sizeof revoked, "revoked %s", when);
+  }
+  fprintf(out, "%s%-3s %-24s %-17s %s\n", col[0].text, "...", col[1].text,
+          created, revoked);
+  return 0;
+}
+
+/* Lists keys as a table; see keys.h. */
+int cnsm_key_list(struct cnsm_conn *c, FILE *out) {
   fprintf(out, "%-16s %-24s %-17s %s\n", "KEY", "PROJECT", "CREATED (UTC)",
           "STATUS");
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    char created[32], revoked[48] = "active";
-    keys_time(sqlite3_column_int64(st, 2), created, sizeof created);
-    if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
-      char when[32];
-      keys_time(sqlite3_column_int64(st, 3), when, sizeof when);
-      snprintf(revoked, sizeof revoked, "revoked %s", when);
-    }
-    fprintf(out, "%s%-3s %-24s %-17s %s\n", sqlite3_column_text(st, 0), "...",
-            sqlite3_column_text(st, 1), created, revoked);
-  }
-  sqlite3_finalize(st);
-  return rc == SQLITE_DONE ? 0 : -1;
+  return cnsm_query(c,
+                    "SELECT hint, project, created_at, revoked_at FROM keys"
+                    " ORDER BY project, id",
+                    NULL, 0, keys_list_row, out);
 }
 
 /* Revokes by whole key or unique hint; see keys.h. */
-int cnsm_key_revoke(sqlite3 *db, const char *key_or_hint) {
+int cnsm_key_revoke(struct cnsm_conn *c, const char *key_or_hint) {
   size_t n = strlen(key_or_hint);
   while (n > 0 && key_or_hint[n - 1] == '.')
     n--; /* "cnsm_1a2b3c4d..." */
-  sqlite3_stmt *st;
+  uint8_t hash[CNSM_SHA256_LEN];
+  char hint[CNSM_KEY_HINT_LEN + 1];
+  int64_t changes = 0;
   int rc;
   if (n == CNSM_KEY_LEN) {
-    uint8_t hash[CNSM_SHA256_LEN];
     cnsm_sha256(key_or_hint, n, hash);
-    rc = sqlite3_prepare_v2(
-        db,
-        "UPDATE keys SET revoked_at = ? WHERE hash = ? AND revoked_at IS NULL",
-        -1, &st, NULL);
-    if (rc != SQLITE_OK)
-      return -1;
-    sqlite3_bind_blob(st, 2, hash, sizeof hash, SQLITE_TRANSIENT);
+    const struct cnsm_value p[] = {CNSM_P_INT(cnsm_now_s()),
+                                   CNSM_P_BLOB(hash, sizeof hash)};
+    rc = cnsm_exec(c,
+                   "UPDATE keys SET revoked_at = $1"
+                   " WHERE hash = $2 AND revoked_at IS NULL",
+                   p, 2, &changes);
   } else if (n == CNSM_KEY_HINT_LEN) {
-    rc = sqlite3_prepare_v2(
-        db,
-        "UPDATE keys SET revoked_at = ? WHERE hint = ?2 AND revoked_at IS NULL"
-        " AND (SELECT COUNT(*) FROM keys WHERE hint = ?2) = 1",
-        -1, &st, NULL);
-    if (rc != SQLITE_OK)
-      return -1;
-    sqlite3_bind_text(st, 2, key_or_hint, (int)n, SQLITE_TRANSIENT);
+    const struct cnsm_value p[] = {CNSM_P_INT(cnsm_now_s()),
+                                   CNSM_P_TEXT(hint_of(key_or_hint, hint))};
+    rc = cnsm_exec(c,
+                   "UPDATE keys SET revoked_at = $1"
+                   " WHERE hint = $2 AND revoked_at IS NULL"
+                   " AND (SELECT COUNT(*) FROM keys WHERE hint = $2) = 1",
+                   p, 2, &changes);
   } else {
     return 0;
   }
-  sqlite3_bind_int64(st, 1, cnsm_now_s());
-  rc = sqlite3_step(st);
-  sqlite3_finalize(st);
-  if (rc != SQLITE_DONE)
-    return -1;
-  return sqlite3_changes(db);
+  return rc == 0 ? (int)changes : -1;
 }

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include <sqlite3.h>
+#include "store.h"
 
 #define CNSM_KEY_PREFIX "cnsm_"
 #define CNSM_KEY_LEN (5 + 64) /* "cnsm_" + 32 random bytes in hex */
@@ -18,18 +18,19 @@
 /* Creates a key for project (1..128 bytes of UTF-8) and writes it,
  * NUL-terminated, to key[CNSM_KEY_LEN + 1].  Only its hash is stored.
  * Returns 0, or -1 with a message on stderr. */
-int cnsm_key_create(sqlite3 *db, const char *project, char *key);
+int cnsm_key_create(struct cnsm_conn *c, const char *project, char *key);
 
 /* Checks a presented key against every live key, comparing hashes in
  * constant time.  Returns 1 and copies its project into project[cap],
  * 0 if no live key matches, -1 on a database error. */
-int cnsm_key_check(sqlite3 *db, const char *key, char *project, size_t cap);
+int cnsm_key_check(struct cnsm_conn *c, const char *key, char *project,
+                   size_t cap);
 
 /* Prints every key (hint, project, created, revoked) as a table. */
-int cnsm_key_list(sqlite3 *db, FILE *out);
+int cnsm_key_list(struct cnsm_conn *c, FILE *out);
 
 /* Revokes the key given whole, or by the hint `key list` shows when that
  * hint is unique.  Returns the number revoked (0 or 1), -1 on error. */
-int cnsm_key_revoke(sqlite3 *db, const char *key_or_hint);
+int cnsm_key_revoke(struct cnsm_conn *c, const char *key_or_hint);
 
 #endif

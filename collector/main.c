@@ -1,17 +1,23 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * main.c - codensm-collector's command line: parses arguments and
- * dispatches to serve (server.c), key (keys.c) or report (report.c).
+ * dispatches to serve (server.c), key (keys.c), report (report.c) or
+ * compact (retention.c).  --db is a SQLite path or a postgresql:// URI.
  *
  *   codensm-collector serve [--listen HOST:PORT] [--db PATH]
  *                           [--tls-cert FILE --tls-key FILE] [--threads N]
  *                           [--read-token TOKEN]... [--read-token-file PATH]...
  *                           [--metrics-all-functions]
+ *                           [--retain-minutes D] [--retain-hours D]
+ *                           [--retain-days D]
  *   codensm-collector key create PROJECT [--db PATH]
  *   codensm-collector key list [--db PATH]
  *   codensm-collector key revoke KEY [--db PATH]
  *   codensm-collector report [--db PATH] [--project P] [--since DURATION]
  *                            [--version V] [--instance I] [--json]
+ *   codensm-collector compact [--db PATH] [--now UNIX_SECONDS]
+ *                             [--retain-minutes D] [--retain-hours D]
+ *                             [--retain-days D]
  *
  * Options are parsed by getopt_long: "--name value" or "--name=value",
  * before or after the positional arguments, a unique prefix of a name
@@ -27,6 +33,7 @@
 #include "keys.h"
 #include "read_access.h"
 #include "report.h"
+#include "retention.h"
 #include "server.h"
 #include "store.h"
 #include "util.h"
@@ -41,17 +48,23 @@ static const char k_usage[] =
     "                               [--read-token TOKEN]... "
     "[--read-token-file PATH]...\n"
     "                               [--metrics-all-functions]\n"
+    "                               [--retain-minutes D] [--retain-hours D] "
+    "[--retain-days D]\n"
     "       codensm-collector key create PROJECT [--db PATH]\n"
     "       codensm-collector key list [--db PATH]\n"
     "       codensm-collector key revoke KEY [--db PATH]\n"
     "       codensm-collector report [--db PATH] [--project P] [--since "
     "DURATION]\n"
     "                                [--version V] [--instance I] [--json]\n"
+    "       codensm-collector compact [--db PATH] [--now UNIX_SECONDS]\n"
+    "                                 [--retain-minutes D] [--retain-hours D] "
+    "[--retain-days D]\n"
     "\n"
     "  --listen    address to serve on (default " CNSM_DEFAULT_LISTEN ")\n"
     "  --db        SQLite file (default $CODENSM_DB, else\n"
     "              $XDG_DATA_HOME/codensm/collector.db or "
-    "~/.local/share/codensm/collector.db)\n"
+    "~/.local/share/codensm/collector.db),\n"
+    "              or a PostgreSQL database: postgresql://USER@HOST:PORT/DB\n"
     "  --since     window of the report: 15m, 24h, 7d, 2w or all (default "
     "24h)\n"
     "  --version, --instance  report only the counts sent with that "
@@ -65,6 +78,15 @@ static const char k_usage[] =
     "lines\n"
     "                     ignored); keeps tokens out of the process list\n"
     "  --metrics-all-functions  /metrics also lists functions never called\n"
+    "  --retain-minutes   minute buckets older than this become hours "
+    "(default 7d)\n"
+    "  --retain-hours     hour buckets older than this become days "
+    "(default 90d)\n"
+    "  --retain-days      buckets older than this are dropped (default "
+    "all: kept)\n"
+    "              (\"all\" keeps that granularity forever; serve applies "
+    "them every\n"
+    "              10 minutes, compact once, as of --now)\n"
     "See docs/collector.md.\n";
 
 struct cli_args {
@@ -73,6 +95,8 @@ struct cli_args {
   const char *listen, *db, *tls_cert, *tls_key, *project, *since, *threads;
   const char *version, *instance; /* report's label filters, or NULL */
   int json, metrics_all;
+  const char *retain[3]; /* --retain-minutes, -hours, -days, or NULL */
+  const char *now;       /* compact --now */
   /* --read-token and --read-token-file, each as often as given; room
    * for argc of them is allocated by main. */
   const char **read_tokens, **read_token_files;
@@ -94,7 +118,11 @@ enum {
   CLI_READ_TOKEN_FILE,
   CLI_METRICS_ALL,
   CLI_VERSION,
-  CLI_INSTANCE
+  CLI_INSTANCE,
+  CLI_RETAIN_MINUTES,
+  CLI_RETAIN_HOURS,
+  CLI_RETAIN_DAYS,
+  CLI_NOW
 };
 
 static const struct option cli_options[] = {
@@ -111,6 +139,10 @@ static const struct option cli_options[] = {
     {"metrics-all-functions", no_argument, NULL, CLI_METRICS_ALL},
     {"version", required_argument, NULL, CLI_VERSION},
     {"instance", required_argument, NULL, CLI_INSTANCE},
+    {"retain-minutes", required_argument, NULL, CLI_RETAIN_MINUTES},
+    {"retain-hours", required_argument, NULL, CLI_RETAIN_HOURS},
+    {"retain-days", required_argument, NULL, CLI_RETAIN_DAYS},
+    {"now", required_argument, NULL, CLI_NOW},
     {NULL, 0, NULL, 0},
 };
 
@@ -185,6 +217,14 @@ static int cli_parse(int argc, char **argv, struct cli_args *a) {
     case CLI_METRICS_ALL:
       a->metrics_all = 1;
       break;
+    case CLI_RETAIN_MINUTES:
+    case CLI_RETAIN_HOURS:
+    case CLI_RETAIN_DAYS:
+      a->retain[c - CLI_RETAIN_MINUTES] = optarg;
+      break;
+    case CLI_NOW:
+      a->now = optarg;
+      break;
     default:
       cli_option_error(c, argv);
       return 2;
@@ -235,7 +275,7 @@ static int cli_key(const struct cli_args *a, const char *db_path) {
       cli_open(db_path, strcmp(verb, "create") == 0 ? CNSM_STORE_CREATE : 0);
   if (st == NULL)
     return 1;
-  sqlite3 *db = cnsm_store_acquire(st);
+  struct cnsm_conn *db = cnsm_store_acquire(st);
   int rc = 0;
   if (strcmp(verb, "create") == 0) {
     char key[CNSM_KEY_LEN + 1];
@@ -252,7 +292,7 @@ static int cli_key(const struct cli_args *a, const char *db_path) {
       fprintf(
           stderr, "codensm-collector: %s\n",
           n < 0
-              ? sqlite3_errmsg(db)
+              ? cnsm_store_error(db)
               : "no live key matches (give the whole key or its listed hint)");
       rc = 1;
     }
@@ -280,12 +320,12 @@ static int cli_report(const struct cli_args *a, const char *db_path) {
   struct cnsm_store *st = cli_open(db_path, 0);
   if (st == NULL)
     return 1;
-  sqlite3 *db = cnsm_store_acquire(st);
+  struct cnsm_conn *db = cnsm_store_acquire(st);
   struct cnsm_label_filter labels = {a->version, a->instance};
   int rc = cnsm_report_run(db, a->project, since, since_text, &labels, a->json,
                            stdout);
   if (rc < 0)
-    fprintf(stderr, "codensm-collector: %s\n", sqlite3_errmsg(db));
+    fprintf(stderr, "codensm-collector: %s\n", cnsm_store_error(db));
   cnsm_store_release(st, db);
   cnsm_store_close(st);
   return rc == 0 ? 0 : 1;
@@ -313,6 +353,59 @@ static int cli_read_tokens(const struct cli_args *a,
   return 0;
 }
 
+/* The retention policy of --retain-*, defaults for those not given.
+ * Returns 0, or 2 with the problem said on stderr. */
+static int cli_retention(const struct cli_args *a, struct cnsm_retention *r) {
+  static const char *const names[] = {"--retain-minutes", "--retain-hours",
+                                      "--retain-days"};
+  int64_t *ages[] = {&r->minutes, &r->hours, &r->days};
+  r->minutes = CNSM_RETAIN_MINUTES_DEFAULT;
+  r->hours = CNSM_RETAIN_HOURS_DEFAULT;
+  r->days = CNSM_RETAIN_DAYS_DEFAULT;
+  for (int i = 0; i < 3; i++) {
+    if (a->retain[i] != NULL &&
+        cnsm_parse_duration(a->retain[i], ages[i]) != 0) {
+      fprintf(stderr,
+              "codensm-collector: %s takes a duration like 48h, 90d or "
+              "all\n",
+              names[i]);
+      return 2;
+    }
+  }
+  char err[128];
+  if (cnsm_retention_check(r, err, sizeof err) != 0) {
+    fprintf(stderr, "codensm-collector: %s\n", err);
+    return 2;
+  }
+  return 0;
+}
+
+/* compact: the retention policy applied once, as of --now. */
+static int cli_compact(const struct cli_args *a, const char *db_path) {
+  struct cnsm_retention r;
+  char *end = NULL;
+  long long now = a->now ? strtoll(a->now, &end, 10) : cnsm_now_s();
+  if (a->npos != 0 || (a->now && (*a->now == '\0' || *end != '\0'))) {
+    fprintf(stderr, "codensm-collector: compact takes --now UNIX_SECONDS\n");
+    return 2;
+  }
+  if (cli_retention(a, &r) != 0)
+    return 2;
+  struct cnsm_store *st = cli_open(db_path, 0);
+  if (st == NULL)
+    return 1;
+  struct cnsm_conn *db = cnsm_store_acquire(st);
+  struct cnsm_retention_stats s;
+  int rc = cnsm_retention_run(db, &r, (int64_t)now, &s);
+  if (rc == 0)
+    printf("%lld rows rolled into hours, %lld into days, %lld dropped\n",
+           (long long)s.into_hours, (long long)s.into_days,
+           (long long)s.dropped);
+  cnsm_store_release(st, db);
+  cnsm_store_close(st);
+  return rc == 0 ? 0 : 1;
+}
+
 /* serve. */
 static int cli_serve(const struct cli_args *a, const char *db_path) {
   if (a->npos != 0) {
@@ -333,7 +426,9 @@ static int cli_serve(const struct cli_args *a, const char *db_path) {
     fprintf(stderr, "codensm-collector: --threads takes 1 to 256\n");
     return 2;
   }
-  int rc = cli_read_tokens(a, &tokens);
+  int rc = cli_retention(a, &o.retention);
+  if (rc == 0)
+    rc = cli_read_tokens(a, &tokens);
   if (rc == 0)
     rc = cnsm_server_run(&o);
   cnsm_read_tokens_free(&tokens);
@@ -369,6 +464,8 @@ int main(int argc, char **argv) {
     rc = cli_key(&a, db_path);
   else if (strcmp(argv[1], "report") == 0)
     rc = cli_report(&a, db_path);
+  else if (strcmp(argv[1], "compact") == 0)
+    rc = cli_compact(&a, db_path);
   else {
     fprintf(stderr, "codensm-collector: unknown command %s\n", argv[1]);
     fputs(k_usage, stderr);

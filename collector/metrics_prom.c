@@ -103,7 +103,7 @@ void cnsm_metrics_render(struct cnsm_store *st, int all_functions,
                          struct cnsm_reply *r) {
   char **names;
   size_t n;
-  sqlite3 *db = cnsm_store_acquire(st);
+  struct cnsm_conn *db = cnsm_store_acquire(st);
   if (cnsm_rollup_projects(db, &names, &n) != 0) {
     cnsm_store_release(st, db);
     cnsm_reply_error(r, 503, "database unavailable");

@@ -123,7 +123,7 @@ static void report_table(FILE *out, const struct cnsm_rollup *r,
 }
 
 /* Runs the report; see report.h. */
-int cnsm_report_run(sqlite3 *db, const char *project, int64_t since,
+int cnsm_report_run(struct cnsm_conn *db, const char *project, int64_t since,
                     const char *since_text,
                     const struct cnsm_label_filter *labels, int json,
                     FILE *out) {

@@ -8,8 +8,6 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include <sqlite3.h>
-
 #include "rollup.h"
 
 /* Prints the roll-ups of project (NULL: every project) over the last
@@ -17,7 +15,7 @@
  * NULL, or a NULL field: every value), to out, as a table or as JSON
  * {"generated_at", "since", "projects": [roll-up, ...]}.
  * Returns 0, 1 if the project is unknown, -1 on a database error. */
-int cnsm_report_run(sqlite3 *db, const char *project, int64_t since,
+int cnsm_report_run(struct cnsm_conn *db, const char *project, int64_t since,
                     const char *since_text,
                     const struct cnsm_label_filter *labels, int json,
                     FILE *out);

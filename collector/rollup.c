@@ -2,11 +2,11 @@
  *
  * rollup.c - turns stored counts into the figures of docs/metrics.md.
  *
- * How it works: one read transaction (a consistent WAL snapshot) runs
- * three queries - per function sums over the window, the North-Star
- * trend per step, and the North-Star value of the previous window - and
- * the rest is arithmetic in C: functions are sorted by department to
- * find each department's median latency (for speed), then scored
+ * How it works: one read transaction (a consistent snapshot, on either
+ * backend of store.h) runs three queries - per function sums over the window,
+ * the North-Star trend per step, and the North-Star value of the previous
+ * window - and the rest is arithmetic in C: functions are sorted by department
+ * to find each department's median latency (for speed), then scored
  * (utilisation, reliability, speed, OEE, contribution, debt, underuse),
  * then folded into department and project totals.  Every formula lives
  * here and only here; docs/metrics.md is its specification. */
@@ -26,37 +26,17 @@ static void rollup_sort(void *base, size_t n, size_t size,
     qsort(base, n, size, cmp);
 }
 
-/* strdup of a column, "" for NULL. */
-static char *rollup_text(sqlite3_stmt *st, int col) {
-  const unsigned char *t = sqlite3_column_text(st, col);
-  return strdup(t ? (const char *)t : "");
-}
-
 /* Lists projects; see rollup.h. */
-int cnsm_rollup_projects(sqlite3 *db, char ***names, size_t *n) {
-  sqlite3_stmt *st;
-  *names = NULL;
-  *n = 0;
-  if (sqlite3_prepare_v2(
-          db,
-          "SELECT project FROM functions UNION SELECT project FROM keys"
-          " ORDER BY 1",
-          -1, &st, NULL) != SQLITE_OK)
-    return -1;
-  size_t cap = 0;
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (*n == cap) {
-      cap = cap ? 2 * cap : 8;
-      char **grown = realloc(*names, cap * sizeof *grown);
-      if (grown == NULL)
-        break;
-      *names = grown;
-    }
-    (*names)[(*n)++] = rollup_text(st, 0);
-  }
-  sqlite3_finalize(st);
-  return rc == SQLITE_DONE ? 0 : -1;
+int cnsm_rollup_projects(struct cnsm_conn *c, char ***names, size_t *n) {
+  struct cnsm_strings s = {0};
+  int rc = cnsm_query(c,
+                      "SELECT project FROM functions UNION"
+                      " SELECT project FROM keys",
+                      NULL, 0, cnsm_collect_text, &s);
+  cnsm_strings_sort(&s);
+  *names = s.v;
+  *n = s.n;
+  return rc;
 }
 
 /* Orders functions by department, then name. */
@@ -95,56 +75,63 @@ static double rollup_median(double *v, size_t n) {
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* The label filter of every query on counts c: ?8 the version, ?9 the
- * instance, each unbound (NULL) to match every value. */
+/* The label filter of every query on counts c: $8 the version, $9 the
+ * instance, each NULL to match every value. */
 #define ROLLUP_LABELS                                                          \
-  " AND (?8 IS NULL OR c.version = ?8) AND (?9 IS NULL OR c.instance = ?9)"
+  " AND ($8 IS NULL OR c.version = $8) AND ($9 IS NULL OR c.instance = $9)"
+#define ROLLUP_NPARAMS 9
 
-/* Binds r's label filter to a statement using ROLLUP_LABELS. */
-static void rollup_bind_labels(sqlite3_stmt *st, const struct cnsm_rollup *r) {
-  if (r->version != NULL)
-    sqlite3_bind_text(st, 8, r->version, -1, SQLITE_STATIC);
-  if (r->instance != NULL)
-    sqlite3_bind_text(st, 9, r->instance, -1, SQLITE_STATIC);
+/* The parameters of every roll-up query: $1 the project, $2..$4 the
+ * query's integers, $8 and $9 the label filter. */
+static void rollup_params(const struct cnsm_rollup *r, int64_t a, int64_t b,
+                          int64_t c, struct cnsm_value p[ROLLUP_NPARAMS]) {
+  p[0] = CNSM_P_TEXT(r->project);
+  p[1] = CNSM_P_INT(a);
+  p[2] = CNSM_P_INT(b);
+  p[3] = CNSM_P_INT(c);
+  p[4] = p[5] = p[6] = CNSM_P_INT(0);
+  p[7] = CNSM_P_TEXT(r->version);
+  p[8] = CNSM_P_TEXT(r->instance);
+}
+
+/* Appends one function's sums to r->fn. */
+static int rollup_load_row(void *ctx, const struct cnsm_value *col, int ncol) {
+  struct cnsm_rollup *r = ctx;
+  if (ncol < 6)
+    return -1;
+  if (r->nfn == r->fn_cap) {
+    size_t cap = r->fn_cap ? 2 * r->fn_cap : 64;
+    struct cnsm_fn_stat *grown = realloc(r->fn, cap * sizeof *grown);
+    if (grown == NULL)
+      return -1;
+    r->fn = grown;
+    r->fn_cap = cap;
+  }
+  struct cnsm_fn_stat *f = &r->fn[r->nfn++];
+  memset(f, 0, sizeof *f);
+  f->name = strdup(col[0].text ? col[0].text : "");
+  f->department = strdup(col[1].text ? col[1].text : "");
+  f->value_weight = col[2].d;
+  f->calls = col[3].i;
+  f->errors = col[4].i;
+  f->total_ms = col[5].d;
+  return f->name && f->department ? 0 : -1;
 }
 
 /* Reads per function sums over [from, now]. */
-static int rollup_load(sqlite3 *db, struct cnsm_rollup *r) {
-  sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(
-          db,
-          "SELECT f.name, f.department, f.value_weight,"
-          " COALESCE(SUM(c.calls), 0), COALESCE(SUM(c.errors), 0),"
-          " COALESCE(SUM(c.total_ms), 0)"
-          " FROM functions f LEFT JOIN counts c"
-          "  ON c.project = f.project AND c.name = f.name AND c.bucket >= "
-          "?2" ROLLUP_LABELS " WHERE f.project = ?1 GROUP BY f.name",
-          -1, &st, NULL) != SQLITE_OK)
-    return -1;
-  sqlite3_bind_text(st, 1, r->project, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 2, r->from);
-  rollup_bind_labels(st, r);
-  size_t cap = 0;
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (r->nfn == cap) {
-      cap = cap ? 2 * cap : 64;
-      struct cnsm_fn_stat *grown = realloc(r->fn, cap * sizeof *grown);
-      if (grown == NULL)
-        break;
-      r->fn = grown;
-    }
-    struct cnsm_fn_stat *f = &r->fn[r->nfn++];
-    memset(f, 0, sizeof *f);
-    f->name = rollup_text(st, 0);
-    f->department = rollup_text(st, 1);
-    f->value_weight = sqlite3_column_double(st, 2);
-    f->calls = sqlite3_column_int64(st, 3);
-    f->errors = sqlite3_column_int64(st, 4);
-    f->total_ms = sqlite3_column_double(st, 5);
-  }
-  sqlite3_finalize(st);
-  return rc == SQLITE_DONE ? 0 : -1;
+static int rollup_load(struct cnsm_conn *c, struct cnsm_rollup *r) {
+  struct cnsm_value p[ROLLUP_NPARAMS];
+  rollup_params(r, r->from, 0, 0, p);
+  return cnsm_query(
+      c,
+      "SELECT f.name, f.department, f.value_weight,"
+      " COALESCE(SUM(c.calls), 0), COALESCE(SUM(c.errors), 0),"
+      " COALESCE(SUM(c.total_ms), 0)"
+      " FROM functions f LEFT JOIN counts c"
+      "  ON c.project = f.project AND c.name = f.name AND c.bucket >= $2"
+      "" ROLLUP_LABELS " WHERE f.project = $1"
+      " GROUP BY f.project, f.name, f.department, f.value_weight",
+      p, ROLLUP_NPARAMS, rollup_load_row, r);
 }
 
 /* Scores every function (docs/metrics.md, "Per function").  Leaves the
@@ -251,32 +238,45 @@ static int rollup_departments(struct cnsm_rollup *r) {
   return 0;
 }
 
-/* Sums w x (calls - errors) over [lo, hi) buckets; *out gets the value. */
-static int rollup_value_between(sqlite3 *db, const struct cnsm_rollup *r,
-                                int64_t lo, int64_t hi, double *out) {
-  sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(db,
-                         "SELECT TOTAL((c.calls - c.errors) * f.value_weight)"
-                         " FROM counts c JOIN functions f"
-                         "  ON f.project = c.project AND f.name = c.name"
-                         " WHERE c.project = ?1 AND c.bucket >= ?2 AND "
-                         "c.bucket < ?3" ROLLUP_LABELS,
-                         -1, &st, NULL) != SQLITE_OK)
+/* Reads one number: column 0 of the only row, as a double. */
+static int rollup_number_row(void *ctx, const struct cnsm_value *col,
+                             int ncol) {
+  if (ncol < 1)
     return -1;
-  sqlite3_bind_text(st, 1, r->project, -1, SQLITE_STATIC);
-  rollup_bind_labels(st, r);
-  sqlite3_bind_int64(st, 2, lo);
-  sqlite3_bind_int64(st, 3, hi);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW)
-    *out = sqlite3_column_double(st, 0);
-  sqlite3_finalize(st);
-  return rc == SQLITE_ROW ? 0 : -1;
+  *(double *)ctx = col[0].d;
+  return 0;
+}
+
+/* Sums w x (calls - errors) over [lo, hi) buckets; *out gets the value. */
+static int rollup_value_between(struct cnsm_conn *c,
+                                const struct cnsm_rollup *r, int64_t lo,
+                                int64_t hi, double *out) {
+  struct cnsm_value p[ROLLUP_NPARAMS];
+  rollup_params(r, lo, hi, 0, p);
+  *out = 0;
+  return cnsm_query(c,
+                    "SELECT COALESCE(SUM((c.calls - c.errors) *"
+                    " f.value_weight), 0)"
+                    " FROM counts c JOIN functions f"
+                    "  ON f.project = c.project AND f.name = c.name"
+                    " WHERE c.project = $1 AND c.bucket >= $2 AND"
+                    " c.bucket < $3" ROLLUP_LABELS,
+                    p, ROLLUP_NPARAMS, rollup_number_row, out);
+}
+
+/* Puts one step's value into the trend. */
+static int rollup_trend_row(void *ctx, const struct cnsm_value *col, int ncol) {
+  struct cnsm_rollup *r = ctx;
+  if (ncol < 2)
+    return -1;
+  if (col[0].i >= 0 && (size_t)col[0].i < r->ntrend)
+    r->trend[col[0].i].value = col[1].d;
+  return 0;
 }
 
 /* Fills the North-Star trend: at most CNSM_TREND_POINTS steps of whole
  * minutes covering [from, now]. */
-static int rollup_trend(sqlite3 *db, struct cnsm_rollup *r) {
+static int rollup_trend(struct cnsm_conn *c, struct cnsm_rollup *r) {
   int64_t last = r->now - r->now % 60;
   int64_t minutes = (last - r->from) / 60 + 1;
   r->step = 60 * ((minutes + CNSM_TREND_POINTS - 1) / CNSM_TREND_POINTS);
@@ -286,89 +286,68 @@ static int rollup_trend(sqlite3 *db, struct cnsm_rollup *r) {
     return -1;
   for (size_t i = 0; i < r->ntrend; i++)
     r->trend[i].t = r->from + (int64_t)i * r->step;
-  sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(
-          db,
-          "SELECT (c.bucket - ?2) / ?3, TOTAL((c.calls - "
-          "c.errors) * f.value_weight)"
-          " FROM counts c JOIN functions f"
-          "  ON f.project = c.project AND f.name = c.name"
-          " WHERE c.project = ?1 AND c.bucket >= ?2" ROLLUP_LABELS
-          " GROUP BY 1",
-          -1, &st, NULL) != SQLITE_OK)
+  struct cnsm_value p[ROLLUP_NPARAMS];
+  rollup_params(r, r->from, r->step, 0, p);
+  return cnsm_query(c,
+                    "SELECT (c.bucket - $2) / $3,"
+                    " COALESCE(SUM((c.calls - c.errors) * f.value_weight), 0)"
+                    " FROM counts c JOIN functions f"
+                    "  ON f.project = c.project AND f.name = c.name"
+                    " WHERE c.project = $1 AND c.bucket >= $2" ROLLUP_LABELS
+                    " GROUP BY 1",
+                    p, ROLLUP_NPARAMS, rollup_trend_row, r);
+}
+
+/* Reads MIN(bucket), when there is one, into the window start. */
+static int rollup_oldest_row(void *ctx, const struct cnsm_value *col,
+                             int ncol) {
+  if (ncol < 1)
     return -1;
-  sqlite3_bind_text(st, 1, r->project, -1, SQLITE_STATIC);
-  rollup_bind_labels(st, r);
-  sqlite3_bind_int64(st, 2, r->from);
-  sqlite3_bind_int64(st, 3, r->step);
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    int64_t i = sqlite3_column_int64(st, 0);
-    if (i >= 0 && (size_t)i < r->ntrend)
-      r->trend[i].value = sqlite3_column_double(st, 1);
-  }
-  sqlite3_finalize(st);
-  return rc == SQLITE_DONE ? 0 : -1;
+  if (!col[0].is_null)
+    *(int64_t *)ctx = col[0].i;
+  return 0;
 }
 
 /* The first bucket of the window: now - since rounded down to a minute,
  * or the project's oldest bucket when since is 0. */
-static int rollup_window_start(sqlite3 *db, struct cnsm_rollup *r) {
+static int rollup_window_start(struct cnsm_conn *c, struct cnsm_rollup *r) {
   if (r->since > 0) {
     int64_t t = r->now - r->since;
     r->from = t - ((t % 60) + 60) % 60;
     return 0;
   }
-  sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(db,
-                         "SELECT MIN(bucket) FROM counts c"
-                         " WHERE c.project = ?1" ROLLUP_LABELS,
-                         -1, &st, NULL) != SQLITE_OK)
-    return -1;
-  sqlite3_bind_text(st, 1, r->project, -1, SQLITE_STATIC);
-  rollup_bind_labels(st, r);
   r->from = r->now - r->now % 60;
-  if (sqlite3_step(st) == SQLITE_ROW &&
-      sqlite3_column_type(st, 0) != SQLITE_NULL)
-    r->from = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
-  return 0;
+  struct cnsm_value p[ROLLUP_NPARAMS];
+  rollup_params(r, 0, 0, 0, p);
+  return cnsm_query(c,
+                    "SELECT MIN(bucket) FROM counts c"
+                    " WHERE c.project = $1" ROLLUP_LABELS,
+                    p, ROLLUP_NPARAMS, rollup_oldest_row, &r->from);
 }
 
 /* Reads the distinct values of one label column of the project's counts
- * (sql selects them, sorted) into a malloc'd array. */
-static int rollup_label_values(sqlite3 *db, const char *sql,
+ * (sql selects them) into a sorted malloc'd array. */
+static int rollup_label_values(struct cnsm_conn *c, const char *sql,
                                const char *project, char ***out, size_t *n) {
-  sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-    return -1;
-  sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
-  size_t cap = 0;
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (*n == cap) {
-      cap = cap ? 2 * cap : 8;
-      char **grown = realloc(*out, cap * sizeof *grown); // NOLINT: pointers
-      if (grown == NULL)
-        break;
-      *out = grown;
-    }
-    (*out)[(*n)++] = rollup_text(st, 0);
-  }
-  sqlite3_finalize(st);
-  return rc == SQLITE_DONE ? 0 : -1;
+  struct cnsm_strings s = {0};
+  const struct cnsm_value p[] = {CNSM_P_TEXT(project)};
+  int rc = cnsm_query(c, sql, p, 1, cnsm_collect_text, &s);
+  cnsm_strings_sort(&s);
+  *out = s.v;
+  *n = s.n;
+  return rc;
 }
 
 /* The versions and instances the project's counts carry, for the
  * dashboard's choices.  All time, whatever the filter. */
-static int rollup_labels(sqlite3 *db, struct cnsm_rollup *r) {
-  return rollup_label_values(db,
+static int rollup_labels(struct cnsm_conn *c, struct cnsm_rollup *r) {
+  return rollup_label_values(c,
                              "SELECT DISTINCT version FROM counts"
-                             " WHERE project = ?1 ORDER BY 1",
+                             " WHERE project = $1",
                              r->project, &r->versions, &r->nversions) == 0 &&
-                 rollup_label_values(db,
+                 rollup_label_values(c,
                                      "SELECT DISTINCT instance FROM counts"
-                                     " WHERE project = ?1 ORDER BY 1",
+                                     " WHERE project = $1",
                                      r->project, &r->instances,
                                      &r->ninstances) == 0
              ? 0
@@ -379,7 +358,7 @@ static int rollup_labels(sqlite3 *db, struct cnsm_rollup *r) {
 static char *rollup_dup(const char *s) { return s ? strdup(s) : NULL; }
 
 /* Computes everything for one project and window; see rollup.h. */
-int cnsm_rollup_compute(sqlite3 *db, const char *project, int64_t since,
+int cnsm_rollup_compute(struct cnsm_conn *c, const char *project, int64_t since,
                         int64_t now, const struct cnsm_label_filter *labels,
                         struct cnsm_rollup *r) {
   memset(r, 0, sizeof *r);
@@ -391,20 +370,21 @@ int cnsm_rollup_compute(sqlite3 *db, const char *project, int64_t since,
   r->total.name = strdup(project);
   r->now = now;
   r->since = since;
-  if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+  if (cnsm_begin(c, CNSM_TXN_READ) != 0)
     return -1;
   int rc = -1;
-  if (rollup_window_start(db, r) == 0 && rollup_load(db, r) == 0 &&
-      rollup_trend(db, r) == 0 && rollup_labels(db, r) == 0) {
+  if (rollup_window_start(c, r) == 0 && rollup_load(c, r) == 0 &&
+      rollup_trend(c, r) == 0 && rollup_labels(c, r) == 0) {
     rollup_score(r);
     rc = rollup_departments(r);
     if (rc == 0 && since > 0) {
-      rc = rollup_value_between(db, r, r->from - (now - r->from), r->from,
+      rc = rollup_value_between(c, r, r->from - (now - r->from), r->from,
                                 &r->nsm_previous);
       r->has_previous = rc == 0;
     }
   }
-  sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+  if (cnsm_commit(c) != 0)
+    rc = -1;
   return rc;
 }
 

@@ -9,7 +9,8 @@
 #include <stdint.h>
 
 #include <cjson/cJSON.h>
-#include <sqlite3.h>
+
+#include "store.h"
 
 #define CNSM_RARE_SHARE 0.001 /* rare: fewer calls than 1/1000 of busiest */
 #define CNSM_TREND_POINTS 60  /* at most this many trend points */
@@ -53,7 +54,7 @@ struct cnsm_rollup {
   char **versions, **instances; /* the project's labels, sorted */
   size_t nversions, ninstances;
   int64_t now, since, from, step; /* since 0: all time */
-  size_t nfn, ndept, ntrend;
+  size_t nfn, ndept, ntrend, fn_cap;
   struct cnsm_fn_stat *fn;     /* by contribution, descending */
   struct cnsm_dept_stat *dept; /* by contribution, descending */
   struct cnsm_trend_point *trend;
@@ -64,12 +65,12 @@ struct cnsm_rollup {
 
 /* Lists the projects that have functions or keys, sorted.  Returns 0 and
  * a malloc'd array of malloc'd names, or -1. */
-int cnsm_rollup_projects(sqlite3 *db, char ***names, size_t *n);
+int cnsm_rollup_projects(struct cnsm_conn *c, char ***names, size_t *n);
 
 /* Computes the roll-ups of project over [now - since, now] (since 0: all
  * time), of the counts whose labels match (labels NULL: all), in one read
  * transaction.  Returns 0 or -1. */
-int cnsm_rollup_compute(sqlite3 *db, const char *project, int64_t since,
+int cnsm_rollup_compute(struct cnsm_conn *c, const char *project, int64_t since,
                         int64_t now, const struct cnsm_label_filter *labels,
                         struct cnsm_rollup *r);
 

@@ -28,7 +28,9 @@
  * sigwait() by the main thread, which quiesces the daemon (no new
  * connections), waits up to 10 s for open connections to finish, drains
  * the read pool (which resumes every suspended connection), stops MHD
- * and closes the database. */
+ * and closes the database.
+ * Retention: a thread of retention.c rolls old buckets up, at start and
+ * every ten minutes. */
 #include "server.h"
 
 #include <netdb.h>
@@ -624,10 +626,17 @@ int cnsm_server_run(const struct cnsm_server_opts *o) {
             "--read-token: the dashboard, /api/ and /metrics are readable by "
             "anyone who can reach it\n",
             host);
+  char shown[512]; /* never a password */
+  cnsm_store_redact(o->db_path, shown, sizeof shown);
   fprintf(stderr, "codensm-collector: listening on %s://%s%s%s:%u (db %s)\n",
           cert ? "https" : "http", v6 ? "[" : "", host, v6 ? "]" : "",
-          info ? (unsigned)info->port : 0u, o->db_path);
+          info ? (unsigned)info->port : 0u, shown);
+  struct cnsm_retention_thread *retention =
+      cnsm_retention_start(s.store, &o->retention);
+  if (retention == NULL)
+    fprintf(stderr, "codensm-collector: warning: retention not running\n");
   server_wait_and_stop(d, &s, &set);
+  cnsm_retention_stop(retention);
   cnsm_readpool_free(s.readers);
   cnsm_store_close(s.store);
   free(cert);

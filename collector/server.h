@@ -5,6 +5,7 @@
 #define CNSM_SERVER_H
 
 #include "read_access.h"
+#include "retention.h"
 
 struct cnsm_server_opts {
   const char *listen; /* HOST:PORT, [V6]:PORT or PORT; port 0: any */
@@ -16,6 +17,8 @@ struct cnsm_server_opts {
   int metrics_all_functions;
   /* Required by /, /api/ and /metrics; NULL or empty: open to all. */
   const struct cnsm_read_tokens *read_tokens;
+  /* Applied at start and every CNSM_RETENTION_EVERY_S (retention.c). */
+  struct cnsm_retention retention;
 };
 
 /* Serves until SIGINT or SIGTERM, then stops accepting, lets requests

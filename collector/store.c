@@ -1,407 +1,228 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * store.c - the SQLite database behind the collector.
+ * store.c - the store: picks the backend a --db target names, keeps a
+ * pool of its connections for the server's threads, and forwards the
+ * operations of store.h to the backend (store_sqlite.c, store_pg.c).
  *
- * Schema (user_version 3; cnsm_store_open migrates older files forward
- * and refuses newer ones):
+ * Schema (version 3 in both backends, migrated forward at open, a newer
+ * one refused):
  *   keys(id, project, hash, hint, created_at, revoked_at)  - see keys.c
  *   functions(project, name, department, value_weight, first_seen,
  *             last_seen)  - what exists, with the latest department/weight
  *   counts(project, name, bucket, version, instance, calls, errors,
- *             total_ms)  - deltas summed per minute bucket (bucket = unix
- *             seconds, multiple of 60) and per labels of the sender
- *             (X-CodeNSM-Version, X-CodeNSM-Instance; "" when not sent,
- *             and for every row written before schema 3)
+ *             total_ms)  - deltas summed per bucket (unix seconds: a
+ *             minute, or an hour or a day once retention.c rolled it up)
+ *             and per labels of the sender (X-CodeNSM-Version,
+ *             X-CodeNSM-Instance; "" when not sent, and for every row
+ *             written before schema 3)
  *   totals(project, calls, errors, total_ms)  - all-time sums, held
  *             within the limits (store_totals.c)
  *   batches(project, key, body_hash, accepted, created_at)  - recent
  *             Idempotency-Keys (store_batches.c)
  *
- * Concurrency: WAL mode, so readers (dashboard, report) never block the
- * writer; every ingest is one BEGIN IMMEDIATE transaction of UPSERTs
- * (calls = calls + excluded.calls), so concurrent senders serialise on
- * SQLite's write lock and no increment is lost or counted twice.  A busy
- * timeout absorbs contention with other processes (the CLI).  The server
- * keeps one connection per worker thread in a small pool, because a
- * SQLite connection holds one transaction at a time.
- * synchronous=FULL: a request is acknowledged only once it is on disk.
- * Health: the file's device and inode are noted at open; a file deleted
- * or replaced under a running server is noticed by cnsm_store_health
- * (a stat per call), so ingest answers 503 instead of acknowledging
- * writes into a file nobody can open again. */
+ * The pool: one connection per worker thread, handed out under a mutex;
+ * the first connection migrates the schema before the others open. */
 #include "store.h"
 
-#include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include <stdatomic.h>
-#include <unistd.h>
-
-#include "ingest.h"
-#include "store_guard.h"
-
-#define CNSM_SCHEMA_VERSION 3
-
 struct cnsm_store {
-  char *path;
-  dev_t dev; /* the file opened: health compares the path against it */
-  ino_t ino;
+  const struct cnsm_store_ops *ops;
+  char *target;
   atomic_int unhealthy; /* logged once per failure */
   pthread_mutex_t mu;
   pthread_cond_t cv;
   int n, nfree;
-  sqlite3 **all;
-  sqlite3 **free;
+  struct cnsm_conn **all;
+  struct cnsm_conn **free;
 };
 
-/* Schema migrations: migrations[v] takes a database from version v to
- * v + 1.  Append, never edit. */
-static const char *const migrations[CNSM_SCHEMA_VERSION] = {
-    "CREATE TABLE keys("
-    "  id INTEGER PRIMARY KEY,"
-    "  project TEXT NOT NULL,"
-    "  hash BLOB NOT NULL UNIQUE,"
-    "  hint TEXT NOT NULL,"
-    "  created_at INTEGER NOT NULL,"
-    "  revoked_at INTEGER);"
-    "CREATE TABLE functions("
-    "  project TEXT NOT NULL,"
-    "  name TEXT NOT NULL,"
-    "  department TEXT NOT NULL,"
-    "  value_weight REAL NOT NULL,"
-    "  first_seen INTEGER NOT NULL,"
-    "  last_seen INTEGER NOT NULL,"
-    "  PRIMARY KEY(project, name)) WITHOUT ROWID;"
-    "CREATE TABLE counts("
-    "  project TEXT NOT NULL,"
-    "  name TEXT NOT NULL,"
-    "  bucket INTEGER NOT NULL,"
-    "  calls INTEGER NOT NULL,"
-    "  errors INTEGER NOT NULL,"
-    "  total_ms REAL NOT NULL,"
-    "  PRIMARY KEY(project, name, bucket)) WITHOUT ROWID;"
-    "CREATE INDEX counts_by_bucket ON counts(project, bucket);",
-    "CREATE TABLE totals("
-    "  project TEXT PRIMARY KEY,"
-    "  calls INTEGER NOT NULL,"
-    "  errors INTEGER NOT NULL,"
-    "  total_ms REAL NOT NULL) WITHOUT ROWID;"
-    "INSERT INTO totals SELECT project, TOTAL(calls), TOTAL(errors),"
-    "  TOTAL(total_ms) FROM counts GROUP BY project;"
-    "CREATE TABLE batches("
-    "  project TEXT NOT NULL,"
-    "  key TEXT NOT NULL,"
-    "  body_hash BLOB NOT NULL,"
-    "  accepted INTEGER NOT NULL,"
-    "  created_at INTEGER NOT NULL,"
-    "  PRIMARY KEY(project, key)) WITHOUT ROWID;"
-    "CREATE INDEX batches_by_time ON batches(created_at);",
-    /* 3: the labels join the key of counts.  A WITHOUT ROWID table's
-     * primary key cannot be altered, so the table is rebuilt; the rows
-     * already there keep their sums under empty labels. */
-    "CREATE TABLE counts_v3("
-    "  project TEXT NOT NULL,"
-    "  name TEXT NOT NULL,"
-    "  bucket INTEGER NOT NULL,"
-    "  version TEXT NOT NULL DEFAULT '',"
-    "  instance TEXT NOT NULL DEFAULT '',"
-    "  calls INTEGER NOT NULL,"
-    "  errors INTEGER NOT NULL,"
-    "  total_ms REAL NOT NULL,"
-    "  PRIMARY KEY(project, name, bucket, version, instance)) WITHOUT ROWID;"
-    "INSERT INTO counts_v3(project, name, bucket, calls, errors, total_ms)"
-    "  SELECT project, name, bucket, calls, errors, total_ms FROM counts;"
-    "DROP TABLE counts;"
-    "ALTER TABLE counts_v3 RENAME TO counts;"
-    "CREATE INDEX counts_by_bucket ON counts(project, bucket);",
-};
-
-/* Brings the schema to CNSM_SCHEMA_VERSION inside one transaction. */
-static int store_migrate(sqlite3 *db, char *err, size_t errlen) {
-  if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-    snprintf(err, errlen, "cannot lock database: %s", sqlite3_errmsg(db));
-    return -1;
-  }
-  sqlite3_stmt *st;
-  int version = -1;
-  if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) ==
-      SQLITE_OK) {
-    if (sqlite3_step(st) == SQLITE_ROW)
-      version = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-  }
-  if (version < 0 || version > CNSM_SCHEMA_VERSION) {
-    snprintf(err, errlen,
-             version < 0 ? "cannot read schema version"
-                         : "database was written by a newer collector");
-    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-    return -1;
-  }
-  for (int v = version; v < CNSM_SCHEMA_VERSION; v++) {
-    char pragma[64];
-    snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", v + 1);
-    if (sqlite3_exec(db, migrations[v], NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_exec(db, pragma, NULL, NULL, NULL) != SQLITE_OK) {
-      snprintf(err, errlen, "migration to schema %d failed: %s", v + 1,
-               sqlite3_errmsg(db));
-      sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-      return -1;
-    }
-  }
-  if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-    snprintf(err, errlen, "cannot commit migration: %s", sqlite3_errmsg(db));
-    return -1;
-  }
-  return 0;
+/* Is target a libpq URI? */
+static int store_is_pg_uri(const char *target) {
+  return strncmp(target, "postgresql://", 13) == 0 ||
+         strncmp(target, "postgres://", 11) == 0;
 }
 
-/* Opens one connection with the collector's settings. */
-static sqlite3 *store_connect(const char *path, int flags, char *err,
-                              size_t errlen) {
-  sqlite3 *db = NULL;
-  int rc = sqlite3_open_v2(
-      path, &db,
-      SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
-          ((flags & CNSM_STORE_CREATE) ? SQLITE_OPEN_CREATE : 0),
-      NULL);
-  if (rc != SQLITE_OK) {
-    snprintf(err, errlen, "cannot open %s: %s", path,
-             db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-    sqlite3_close(db);
-    return NULL;
+/* Picks the backend; see store.h. */
+const struct cnsm_store_ops *cnsm_store_backend(const char *target) {
+  return store_is_pg_uri(target) ? &cnsm_store_pg : &cnsm_store_sqlite;
+}
+
+/* Copies target without the password of a URI's user info
+ * ("postgresql://user:secret@host/db" becomes "postgresql://user:***@host/db")
+ * nor the value of a password= parameter. */
+void cnsm_store_redact(const char *target, char *out, size_t cap) {
+  if (!store_is_pg_uri(target)) {
+    snprintf(out, cap, "%s", target);
+    return;
   }
-  sqlite3_busy_timeout(db, 10000);
-  if (sqlite3_exec(db,
-                   "PRAGMA journal_mode=WAL;"
-                   "PRAGMA synchronous=FULL;"
-                   "PRAGMA foreign_keys=ON;",
-                   NULL, NULL, NULL) != SQLITE_OK) {
-    snprintf(err, errlen, "cannot configure %s: %s", path, sqlite3_errmsg(db));
-    sqlite3_close(db);
-    return NULL;
-  }
-  return db;
+  const char *auth = strstr(target, "://") + 3;
+  size_t authlen = strcspn(auth, "/?");
+  const char *at = memchr(auth, '@', authlen);
+  const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+  char tmp[1024];
+  if (colon != NULL)
+    snprintf(tmp, sizeof tmp, "%.*s:***%s", (int)(colon - target), target, at);
+  else
+    snprintf(tmp, sizeof tmp, "%s", target);
+  const char *pw = strstr(tmp, "password=");
+  if (pw != NULL)
+    snprintf(out, cap, "%.*s***%s", (int)(pw + 9 - tmp), tmp,
+             pw + 9 + strcspn(pw + 9, "&"));
+  else
+    snprintf(out, cap, "%s", tmp);
 }
 
 /* Opens the database and its connection pool; see store.h. */
-int cnsm_store_open(const char *path, int nconn, int flags,
+int cnsm_store_open(const char *target, int nconn, int flags,
                     struct cnsm_store **out, char *err, size_t errlen) {
   if (nconn < 1)
     nconn = 1;
-  struct stat sb;
-  if (!(flags & CNSM_STORE_CREATE) && stat(path, &sb) != 0) {
-    snprintf(err, errlen, "no database at %s (%s); check --db or $CODENSM_DB",
-             path, strerror(errno));
-    return -1;
-  }
   struct cnsm_store *st = calloc(1, sizeof *st);
   if (st == NULL) {
     snprintf(err, errlen, "out of memory");
     return -1;
   }
-  st->path = strdup(path);
+  st->ops = cnsm_store_backend(target);
+  st->target = strdup(target);
   st->all = calloc((size_t)nconn, sizeof *st->all);   // NOLINT: pointers
   st->free = calloc((size_t)nconn, sizeof *st->free); // NOLINT: pointers
   pthread_mutex_init(&st->mu, NULL);
   pthread_cond_init(&st->cv, NULL);
-  if (st->path == NULL || st->all == NULL || st->free == NULL) {
+  if (st->target == NULL || st->all == NULL || st->free == NULL) {
     snprintf(err, errlen, "out of memory");
     cnsm_store_close(st);
     return -1;
   }
   for (int i = 0; i < nconn; i++) {
-    sqlite3 *db = store_connect(path, flags, err, errlen);
-    if (db == NULL || (i == 0 && store_migrate(db, err, errlen) != 0)) {
-      sqlite3_close(db);
+    struct cnsm_conn *c = st->ops->connect(target, flags, err, errlen);
+    if (c == NULL || (i == 0 && st->ops->migrate(c, flags, err, errlen))) {
+      if (c != NULL)
+        st->ops->disconnect(c);
       cnsm_store_close(st);
       return -1;
     }
-    st->all[st->n++] = db;
-    st->free[st->nfree++] = db;
+    st->all[st->n++] = c;
+    st->free[st->nfree++] = c;
   }
-  if (stat(path, &sb) != 0) {
-    snprintf(err, errlen, "cannot stat %s: %s", path, strerror(errno));
-    cnsm_store_close(st);
-    return -1;
-  }
-  st->dev = sb.st_dev;
-  st->ino = sb.st_ino;
   *out = st;
   return 0;
 }
 
-/* Is the file at the path still the one opened, and writable?  See
- * store.h.  As root, permissions do not stop writes, but a deleted or
- * replaced file (or directory) does: acknowledged data would be lost. */
+/* Asks the backend whether the database is still usable; see store.h. */
 int cnsm_store_health(struct cnsm_store *st, char *err, size_t errlen) {
-  struct stat sb;
-  if (stat(st->path, &sb) != 0)
-    snprintf(err, errlen, "database %s is gone (%s)", st->path,
-             strerror(errno));
-  else if (sb.st_dev != st->dev || sb.st_ino != st->ino)
-    snprintf(err, errlen, "database %s was replaced by another file", st->path);
-  else if (access(st->path, W_OK) != 0)
-    snprintf(err, errlen, "database %s is not writable (%s)", st->path,
-             strerror(errno));
-  else {
-    atomic_store(&st->unhealthy, 0);
+  struct cnsm_conn *c = cnsm_store_acquire(st);
+  int rc = st->ops->health(c, err, errlen);
+  cnsm_store_release(st, c);
+  if (rc == 0) {
+    if (atomic_exchange(&st->unhealthy, 0) != 0)
+      fprintf(stderr, "codensm-collector: database is back\n");
     return 0;
   }
   if (atomic_exchange(&st->unhealthy, 1) == 0)
     fprintf(stderr,
             "codensm-collector: %s; ingest answers 503 until it is "
-            "back (restart the collector)\n",
+            "back\n",
             err);
   return -1;
 }
 
 /* Takes a free connection, waiting for one if needed. */
-sqlite3 *cnsm_store_acquire(struct cnsm_store *st) {
+struct cnsm_conn *cnsm_store_acquire(struct cnsm_store *st) {
   pthread_mutex_lock(&st->mu);
   while (st->nfree == 0)
     pthread_cond_wait(&st->cv, &st->mu);
-  sqlite3 *db = st->free[--st->nfree];
+  struct cnsm_conn *c = st->free[--st->nfree];
   pthread_mutex_unlock(&st->mu);
-  return db;
+  return c;
 }
 
 /* Returns a connection to the pool. */
-void cnsm_store_release(struct cnsm_store *st, sqlite3 *db) {
+void cnsm_store_release(struct cnsm_store *st, struct cnsm_conn *c) {
   pthread_mutex_lock(&st->mu);
-  st->free[st->nfree++] = db;
+  st->free[st->nfree++] = c;
   pthread_cond_signal(&st->cv);
   pthread_mutex_unlock(&st->mu);
 }
 
-/* Closes all connections; the last one checkpoints the WAL. */
+/* Closes all connections (SQLite: the last one checkpoints the WAL). */
 void cnsm_store_close(struct cnsm_store *st) {
   if (st == NULL)
     return;
   for (int i = 0; st->all && i < st->n; i++)
-    sqlite3_close(st->all[i]);
+    st->ops->disconnect(st->all[i]);
   pthread_mutex_destroy(&st->mu);
   pthread_cond_destroy(&st->cv);
   free(st->all);
   free(st->free);
-  free(st->path);
+  free(st->target);
   free(st);
 }
 
-static const char k_upsert_function[] =
-    "INSERT INTO functions(project, name, department, value_weight,"
-    " first_seen, last_seen)"
-    " VALUES(?1, ?2, COALESCE(?3, 'unassigned'), COALESCE(?4, 1), ?5, ?5)"
-    " ON CONFLICT(project, name) DO UPDATE SET"
-    "  department = COALESCE(?3, department),"
-    "  value_weight = COALESCE(?4, value_weight),"
-    "  last_seen = ?5";
-
-static const char k_upsert_counts[] =
-    "INSERT INTO counts(project, name, bucket, calls, errors, total_ms,"
-    " version, instance)"
-    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
-    " ON CONFLICT(project, name, bucket, version, instance) DO UPDATE SET"
-    "  calls = calls + excluded.calls,"
-    "  errors = errors + excluded.errors,"
-    "  total_ms = total_ms + excluded.total_ms";
-
-/* Binds and runs one UPSERT per delta; returns 0 or -1. */
-static int store_write_batch(sqlite3_stmt *fs, sqlite3_stmt *cs,
-                             const char *project, const struct cnsm_batch *b,
-                             int64_t now) {
-  int64_t bucket = now - now % CNSM_BUCKET_S;
-  for (size_t i = 0; i < b->n; i++) {
-    const struct cnsm_fn_delta *d = &b->fn[i];
-    sqlite3_reset(fs);
-    sqlite3_bind_text(fs, 1, project, -1, SQLITE_STATIC);
-    sqlite3_bind_text(fs, 2, d->name, -1, SQLITE_STATIC);
-    if (d->department)
-      sqlite3_bind_text(fs, 3, d->department, -1, SQLITE_STATIC);
-    else
-      sqlite3_bind_null(fs, 3);
-    if (d->has_weight)
-      sqlite3_bind_double(fs, 4, d->value_weight);
-    else
-      sqlite3_bind_null(fs, 4);
-    sqlite3_bind_int64(fs, 5, now);
-    if (sqlite3_step(fs) != SQLITE_DONE)
-      return -1;
-    if (d->calls == 0 && d->errors == 0 && d->total_ms == 0)
-      continue;
-    sqlite3_reset(cs);
-    sqlite3_bind_text(cs, 1, project, -1, SQLITE_STATIC);
-    sqlite3_bind_text(cs, 2, d->name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(cs, 3, bucket);
-    sqlite3_bind_int64(cs, 4, d->calls);
-    sqlite3_bind_int64(cs, 5, d->errors);
-    sqlite3_bind_double(cs, 6, d->total_ms);
-    sqlite3_bind_text(cs, 7, b->labels.version, -1, SQLITE_STATIC);
-    sqlite3_bind_text(cs, 8, b->labels.instance, -1, SQLITE_STATIC);
-    if (sqlite3_step(cs) != SQLITE_DONE)
-      return -1;
-  }
-  return 0;
+/* The forwarding functions of store.h. */
+int cnsm_query(struct cnsm_conn *c, const char *sql,
+               const struct cnsm_value *params, int nparams, cnsm_row_fn row,
+               void *ctx) {
+  return c->ops->query(c, sql, params, nparams, row, ctx, NULL);
 }
 
-/* Runs the checks and writes of one ingest inside its transaction. */
-static enum cnsm_store_outcome
-store_guarded_write(sqlite3 *db, const char *project,
-                    const struct cnsm_batch *b, const struct cnsm_batch_id *id,
-                    int64_t now, int64_t *accepted, const char **field) {
-  if (id != NULL) {
-    int found = cnsm_batches_find(db, project, id, now, accepted);
-    if (found < 0)
-      return CNSM_STORE_FAILED;
-    if (found == 1)
-      return CNSM_DUPLICATE;
-    if (found == 2)
-      return CNSM_KEY_REUSED;
-  }
-  int over = cnsm_totals_check(db, project, b, field);
-  if (over != 0)
-    return over > 0 ? CNSM_OVER_LIMIT : CNSM_STORE_FAILED;
-  sqlite3_stmt *fs = NULL, *cs = NULL;
-  int rc =
-      sqlite3_prepare_v2(db, k_upsert_function, -1, &fs, NULL) == SQLITE_OK &&
-      sqlite3_prepare_v2(db, k_upsert_counts, -1, &cs, NULL) == SQLITE_OK &&
-      store_write_batch(fs, cs, project, b, now) == 0 &&
-      cnsm_totals_add(db, project, b) == 0 &&
-      (id == NULL ||
-       cnsm_batches_record(db, project, id, (int64_t)b->n, now) == 0);
-  sqlite3_finalize(fs);
-  sqlite3_finalize(cs);
-  *accepted = (int64_t)b->n;
-  return rc ? CNSM_STORED : CNSM_STORE_FAILED;
+int cnsm_exec(struct cnsm_conn *c, const char *sql,
+              const struct cnsm_value *params, int nparams, int64_t *changes) {
+  return c->ops->query(c, sql, params, nparams, NULL, NULL, changes);
 }
 
-/* Stores a batch in one transaction; see store.h. */
-enum cnsm_store_outcome cnsm_store_ingest(sqlite3 *db, const char *project,
-                                          const struct cnsm_batch *b,
-                                          const struct cnsm_batch_id *id,
-                                          int64_t now, int64_t *accepted,
-                                          const char **field) {
-  *field = NULL;
-  if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-    fprintf(stderr, "codensm-collector: ingest failed: %s\n",
-            sqlite3_errmsg(db));
-    return CNSM_STORE_FAILED;
+int cnsm_begin(struct cnsm_conn *c, enum cnsm_txn kind) {
+  return c->ops->begin(c, kind);
+}
+
+int cnsm_commit(struct cnsm_conn *c) { return c->ops->commit(c); }
+
+void cnsm_rollback(struct cnsm_conn *c) { c->ops->rollback(c); }
+
+int cnsm_lock(struct cnsm_conn *c, const char *name) {
+  return c->ops->lock(c, name);
+}
+
+const char *cnsm_store_error(struct cnsm_conn *c) { return c->ops->error(c); }
+
+/* Collects column 0 as text; see store.h. */
+int cnsm_collect_text(void *ctx, const struct cnsm_value *col, int ncol) {
+  struct cnsm_strings *s = ctx;
+  if (ncol < 1)
+    return -1;
+  if (s->n == s->cap) {
+    size_t cap = s->cap ? 2 * s->cap : 8;
+    char **grown = realloc(s->v, cap * sizeof *grown); // NOLINT: pointers
+    if (grown == NULL)
+      return -1;
+    s->v = grown;
+    s->cap = cap;
   }
-  enum cnsm_store_outcome out =
-      store_guarded_write(db, project, b, id, now, accepted, field);
-  if (out == CNSM_STORED &&
-      sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
-    return out;
-  if (out == CNSM_STORED || out == CNSM_STORE_FAILED) {
-    fprintf(stderr, "codensm-collector: ingest failed: %s\n",
-            sqlite3_errmsg(db));
-    out = CNSM_STORE_FAILED;
-  }
-  sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-  return out;
+  s->v[s->n] = strdup(col[0].text ? col[0].text : "");
+  return s->v[s->n++] == NULL ? -1 : 0;
+}
+
+static int store_strcmp(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorts by bytes, so both backends list in the same order whatever
+ * collation the PostgreSQL database was created with. */
+void cnsm_strings_sort(struct cnsm_strings *s) {
+  if (s->n > 1)
+    qsort(s->v, s->n, sizeof *s->v, store_strcmp); // NOLINT: pointers
+}
+
+void cnsm_strings_free(struct cnsm_strings *s) {
+  for (size_t i = 0; i < s->n; i++)
+    free(s->v[i]);
+  free(s->v);
+  memset(s, 0, sizeof *s);
 }
 
 /* Creates dir and its parents (mode 0700); ignores existing ones. */

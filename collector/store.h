@@ -1,42 +1,159 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * store.h - the collector's SQLite database: schema, a small pool of
- * connections for the server's threads, and the one write path. */
+ * store.h - the collector's database: one interface, two backends.
+ *
+ * Like Redis's ae event loop and its ae_epoll.c / ae_kqueue.c, storage
+ * is a struct of operations (struct cnsm_store_ops) chosen once, when
+ * the store is opened: SQLite (store_sqlite.c, the embedded default:
+ * --db PATH) or PostgreSQL (store_pg.c: --db postgresql://USER@HOST/DB).
+ * A backend knows how to connect, migrate its schema, open and end a
+ * transaction, serialise writers and run one SQL statement with numbered
+ * parameters ($1, $2, ...) handing back typed rows.  Everything else -
+ * the ingest transaction, limits, idempotency, keys, roll-ups, retention
+ * - is written once above it, in SQL both engines accept; what differs
+ * between the dialects (DDL, locking, the schema version) stays in the
+ * backend files.  The store keeps a small pool of connections for the
+ * server's threads, because a connection holds one transaction at a time. */
 #ifndef CNSM_STORE_H
 #define CNSM_STORE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include <sqlite3.h>
-
 #define CNSM_BUCKET_S 60 /* counts are kept per project, function, minute */
+#define CNSM_SCHEMA_VERSION 3 /* of both backends' schema; see store.c */
 
 struct cnsm_store;
 struct cnsm_batch;
+struct cnsm_store_ops;
+
+/* One connection of a backend.  A backend's connection struct starts
+ * with this, so the store can find its operations. */
+struct cnsm_conn {
+  const struct cnsm_store_ops *ops;
+};
 
 /* cnsm_store_open flags. */
-#define CNSM_STORE_CREATE 1 /* create a missing file (serve, key create) */
+#define CNSM_STORE_CREATE 1 /* create a missing file or schema */
 
-/* Opens (migrating if needed) the database at path with nconn
- * connections; a missing file is created only with CNSM_STORE_CREATE,
- * otherwise it is an error and nothing is created.  Returns 0, or -1
- * with a message in err[errlen]. */
-int cnsm_store_open(const char *path, int nconn, int flags,
+/* The types of parameters and of values read back. */
+enum cnsm_type {
+  CNSM_NULL,
+  CNSM_INT,  /* 64-bit integer */
+  CNSM_REAL, /* double */
+  CNSM_TEXT, /* UTF-8, NUL-terminated */
+  CNSM_BLOB
+};
+
+/* A parameter ($1, $2, ... in order) or a column value of a row.
+ * A parameter of type CNSM_TEXT or CNSM_BLOB with a NULL pointer, or
+ * with is_null, is SQL NULL of that type.  Read values carry i and d
+ * for every number (converted, saturating), text for text and blob/len
+ * for blobs; pointers are valid during the row callback only. */
+struct cnsm_value {
+  enum cnsm_type type;
+  int is_null;
+  int64_t i;
+  double d;
+  const char *text;
+  const void *blob;
+  size_t len;
+};
+
+#define CNSM_P_TEXT(s)                                                         \
+  ((struct cnsm_value){.type = CNSM_TEXT, .is_null = (s) == NULL, .text = (s)})
+#define CNSM_P_INT(v) ((struct cnsm_value){.type = CNSM_INT, .i = (v)})
+#define CNSM_P_REAL(v) ((struct cnsm_value){.type = CNSM_REAL, .d = (v)})
+#define CNSM_P_BLOB(p, n)                                                      \
+  ((struct cnsm_value){.type = CNSM_BLOB, .blob = (p), .len = (n)})
+
+/* Called once per result row with its ncol values; returns 0 to go on,
+ * nonzero to stop (the query then fails). */
+typedef int (*cnsm_row_fn)(void *ctx, const struct cnsm_value *col, int ncol);
+
+/* Transactions: reads see one consistent snapshot; writes are atomic. */
+enum cnsm_txn { CNSM_TXN_READ, CNSM_TXN_WRITE };
+
+/* A storage backend.  Every function returning int returns 0 or -1;
+ * on -1, error() says why until the connection's next call. */
+struct cnsm_store_ops {
+  const char *name; /* "sqlite", "postgresql" */
+  /* Opens one connection to target with the collector's settings. */
+  struct cnsm_conn *(*connect)(const char *target, int flags, char *err,
+                               size_t errlen);
+  void (*disconnect)(struct cnsm_conn *c);
+  /* Brings the schema to the current version (once per open store);
+   * without CNSM_STORE_CREATE an empty database is an error. */
+  int (*migrate)(struct cnsm_conn *c, int flags, char *err, size_t errlen);
+  /* Is the database still there and writable through c?  May repair
+   * c (reconnect).  0, or -1 with the reason in err. */
+  int (*health)(struct cnsm_conn *c, char *err, size_t errlen);
+  int (*begin)(struct cnsm_conn *c, enum cnsm_txn kind);
+  int (*commit)(struct cnsm_conn *c);
+  void (*rollback)(struct cnsm_conn *c);
+  /* Inside a write transaction, waits until no other transaction
+   * holding name (in any process) is running, and holds it to the end. */
+  int (*lock)(struct cnsm_conn *c, const char *name);
+  /* Runs sql with params; each row goes to row (NULL: none expected);
+   * *changes (NULL: not wanted) gets the rows written. */
+  int (*query)(struct cnsm_conn *c, const char *sql,
+               const struct cnsm_value *params, int nparams, cnsm_row_fn row,
+               void *ctx, int64_t *changes);
+  const char *(*error)(struct cnsm_conn *c);
+};
+
+extern const struct cnsm_store_ops cnsm_store_sqlite;
+extern const struct cnsm_store_ops cnsm_store_pg;
+
+/* The backend a --db target names: PostgreSQL for a libpq URI
+ * (postgresql:// or postgres://), SQLite for anything else (a path). */
+const struct cnsm_store_ops *cnsm_store_backend(const char *target);
+
+/* target fit for logs and errors: a URI without its password. */
+void cnsm_store_redact(const char *target, char *out, size_t cap);
+
+/* Opens (migrating if needed) the database at target (a path or a
+ * postgresql:// URI) with nconn connections; a missing SQLite file is
+ * created only with CNSM_STORE_CREATE, otherwise it is an error and
+ * nothing is created.  Returns 0, or -1 with a message in err[errlen]. */
+int cnsm_store_open(const char *target, int nconn, int flags,
                     struct cnsm_store **out, char *err, size_t errlen);
 
-/* Checks that the file opened is still the one at its path (not
- * deleted or replaced) and is writable.  Returns 0, or -1 with the
- * reason in err[errlen]; the first failure is also logged on stderr. */
+/* Checks that the database is still there and writable (SQLite: the file
+ * opened is still the one at its path; PostgreSQL: the server answers,
+ * reconnecting if it was lost).  Returns 0, or -1 with the reason in
+ * err[errlen]; the first failure is also logged on stderr. */
 int cnsm_store_health(struct cnsm_store *st, char *err, size_t errlen);
 
 /* Borrows a connection, waiting if all are in use; give it back with
  * cnsm_store_release.  A connection is used by one thread at a time. */
-sqlite3 *cnsm_store_acquire(struct cnsm_store *st);
-void cnsm_store_release(struct cnsm_store *st, sqlite3 *db);
+struct cnsm_conn *cnsm_store_acquire(struct cnsm_store *st);
+void cnsm_store_release(struct cnsm_store *st, struct cnsm_conn *c);
 
 /* Closes every connection (all must have been released) and frees st. */
 void cnsm_store_close(struct cnsm_store *st);
+
+/* The operations of c, for the code above the backends. */
+int cnsm_query(struct cnsm_conn *c, const char *sql,
+               const struct cnsm_value *params, int nparams, cnsm_row_fn row,
+               void *ctx);
+int cnsm_exec(struct cnsm_conn *c, const char *sql,
+              const struct cnsm_value *params, int nparams, int64_t *changes);
+int cnsm_begin(struct cnsm_conn *c, enum cnsm_txn kind);
+int cnsm_commit(struct cnsm_conn *c);
+void cnsm_rollback(struct cnsm_conn *c);
+int cnsm_lock(struct cnsm_conn *c, const char *name);
+const char *cnsm_store_error(struct cnsm_conn *c);
+
+/* A row callback that collects column 0 as text into a growing
+ * malloc'd array; ctx is a struct cnsm_strings. */
+struct cnsm_strings {
+  char **v;
+  size_t n, cap;
+};
+int cnsm_collect_text(void *ctx, const struct cnsm_value *col, int ncol);
+void cnsm_strings_sort(struct cnsm_strings *s);
+void cnsm_strings_free(struct cnsm_strings *s);
 
 /* Who a batch is, for storing it once: the sender's Idempotency-Key
  * and the SHA-256 of the (decoded) body it came with. */
@@ -56,15 +173,15 @@ enum cnsm_store_outcome {
 };
 
 /* Adds a validated batch for project to the minute bucket of now, in one
- * IMMEDIATE transaction: all of it or none of it.  With id (NULL: none)
- * the key is recorded in the same transaction, and a key already
- * recorded for project writes nothing; *accepted gets the element count
- * stored under it.  *field names the total over its limit. */
-enum cnsm_store_outcome cnsm_store_ingest(sqlite3 *db, const char *project,
-                                          const struct cnsm_batch *b,
-                                          const struct cnsm_batch_id *id,
-                                          int64_t now, int64_t *accepted,
-                                          const char **field);
+ * write transaction holding the project's lock: all of it or none of it.
+ * With id (NULL: none) the key is recorded in the same transaction, and
+ * a key already recorded for project writes nothing; *accepted gets the
+ * element count stored under it.  *field names the total over its
+ * limit.  See store_ingest.c. */
+enum cnsm_store_outcome
+cnsm_store_ingest(struct cnsm_conn *c, const char *project,
+                  const struct cnsm_batch *b, const struct cnsm_batch_id *id,
+                  int64_t now, int64_t *accepted, const char **field);
 
 /* The default database path: $CODENSM_DB, else
  * $XDG_DATA_HOME/codensm/collector.db (~/.local/share/...), creating the

@@ -16,62 +16,70 @@
 
 #include <string.h>
 
+/* What a lookup found: the stored hash compared, and its count. */
+struct batches_found {
+  const struct cnsm_batch_id *id;
+  int found; /* 0 none, 1 same body, 2 another body */
+  int64_t accepted;
+};
+
+static int batches_row(void *ctx, const struct cnsm_value *col, int ncol) {
+  struct batches_found *f = ctx;
+  if (ncol < 2)
+    return -1;
+  int same =
+      col[0].len == sizeof f->id->body_hash &&
+      memcmp(col[0].blob, f->id->body_hash, sizeof f->id->body_hash) == 0;
+  f->found = same ? 1 : 2;
+  f->accepted = col[1].i;
+  return 0;
+}
+
 /* Looks a key up; see store_guard.h. */
-int cnsm_batches_find(sqlite3 *db, const char *project,
+int cnsm_batches_find(struct cnsm_conn *c, const char *project,
                       const struct cnsm_batch_id *id, int64_t now,
                       int64_t *accepted) {
-  sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(
-          db,
-          "SELECT body_hash, accepted FROM batches"
-          " WHERE project = ?1 AND key = ?2 AND created_at >= ?3",
-          -1, &st, NULL) != SQLITE_OK)
+  struct batches_found f = {id, 0, 0};
+  const struct cnsm_value p[] = {CNSM_P_TEXT(project), CNSM_P_TEXT(id->key),
+                                 CNSM_P_INT(now - CNSM_IDEM_TTL_S)};
+  if (cnsm_query(c,
+                 "SELECT body_hash, accepted FROM batches"
+                 " WHERE project = $1 AND key = $2 AND created_at >= $3",
+                 p, 3, batches_row, &f) != 0)
     return -1;
-  sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, id->key, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 3, now - CNSM_IDEM_TTL_S);
-  int rc = sqlite3_step(st), found = 0;
-  if (rc == SQLITE_ROW) {
-    const void *hash = sqlite3_column_blob(st, 0);
-    int same = sqlite3_column_bytes(st, 0) == (int)sizeof id->body_hash &&
-               memcmp(hash, id->body_hash, sizeof id->body_hash) == 0;
-    *accepted = sqlite3_column_int64(st, 1);
-    found = same ? 1 : 2;
-  }
-  sqlite3_finalize(st);
-  return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : -1;
+  if (f.found)
+    *accepted = f.accepted;
+  return f.found;
 }
 
-/* Runs sql with ?1..?4 bound to the arguments (NULL text: unbound). */
-static int batches_exec(sqlite3 *db, const char *sql, const char *project,
-                        const struct cnsm_batch_id *id, int64_t a, int64_t b) {
-  sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-    return -1;
-  if (project)
-    sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
-  if (id) {
-    sqlite3_bind_text(st, 2, id->key, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 3, id->body_hash, (int)sizeof id->body_hash,
-                      SQLITE_STATIC);
-  }
-  sqlite3_bind_int64(st, 4, a);
-  sqlite3_bind_int64(st, 5, b);
-  int rc = sqlite3_step(st);
-  sqlite3_finalize(st);
-  return rc == SQLITE_DONE ? 0 : -1;
-}
-
-/* Records a key and expires old ones; see store_guard.h. */
-int cnsm_batches_record(sqlite3 *db, const char *project,
+/* Records a key and expires old ones; see store_guard.h.  The primary
+ * key (project, key) is the unique constraint that makes a key stored
+ * once even if two collectors race on it: the loser's INSERT waits for
+ * the winner's transaction and then updates only an expired row. */
+int cnsm_batches_record(struct cnsm_conn *c, const char *project,
                         const struct cnsm_batch_id *id, int64_t accepted,
                         int64_t now) {
-  if (batches_exec(db, "DELETE FROM batches WHERE created_at < ?4 - ?5", NULL,
-                   NULL, now, CNSM_IDEM_TTL_S) != 0)
+  const struct cnsm_value expire[] = {CNSM_P_INT(now - CNSM_IDEM_TTL_S)};
+  if (cnsm_exec(c, "DELETE FROM batches WHERE created_at < $1", expire, 1,
+                NULL) != 0)
     return -1;
-  return batches_exec(db,
-                      "INSERT OR REPLACE INTO batches(project, key, body_hash, "
-                      "accepted, created_at)"
-                      " VALUES(?1, ?2, ?3, ?4, ?5)",
-                      project, id, accepted, now);
+  const struct cnsm_value p[] = {
+      CNSM_P_TEXT(project),
+      CNSM_P_TEXT(id->key),
+      CNSM_P_BLOB(id->body_hash, sizeof id->body_hash),
+      CNSM_P_INT(accepted),
+      CNSM_P_INT(now),
+      CNSM_P_INT(now - CNSM_IDEM_TTL_S)};
+  int64_t changes = 0;
+  if (cnsm_exec(c,
+                "INSERT INTO batches(project, key, body_hash, accepted,"
+                " created_at) VALUES($1, $2, $3, $4, $5)"
+                " ON CONFLICT(project, key) DO UPDATE SET"
+                "  body_hash = excluded.body_hash,"
+                "  accepted = excluded.accepted,"
+                "  created_at = excluded.created_at"
+                " WHERE batches.created_at < $6",
+                p, 6, &changes) != 0)
+    return -1;
+  return changes == 1 ? 0 : -1; /* 0: a live record appeared meanwhile */
 }

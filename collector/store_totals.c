@@ -2,7 +2,7 @@
  *
  * store_totals.c - project totals that cannot wrap or become infinite.
  *
- * Counts are summed by SQLite (64-bit integers, doubles) and by the
+ * Counts are summed by the database (64-bit integers, doubles) and by the
  * roll-ups in C; left alone, 1,025 copies of 2^53 - 1 calls wrapped a
  * project's total and two requests of total_ms 1e308 stored +Inf.  So
  * every project's all-time sums are kept in the table totals, updated
@@ -36,25 +36,27 @@ static void totals_of_batch(const struct cnsm_batch *b, struct totals_sums *s) {
   }
 }
 
+/* Reads the project's totals row (none yet: zeros). */
+static int totals_row(void *ctx, const struct cnsm_value *col, int ncol) {
+  struct totals_sums *have = ctx;
+  if (ncol < 3)
+    return -1;
+  /* a REAL past 2^63 reads as INT64_MAX: over */
+  have->calls = col[0].i;
+  have->errors = col[1].i;
+  have->total_ms = col[2].d;
+  return 0;
+}
+
 /* Checks the limits; see store_guard.h. */
-int cnsm_totals_check(sqlite3 *db, const char *project,
+int cnsm_totals_check(struct cnsm_conn *c, const char *project,
                       const struct cnsm_batch *b, const char **field) {
   struct totals_sums add, have = {0, 0, 0};
   totals_of_batch(b, &add);
-  sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(
-          db, "SELECT calls, errors, total_ms FROM totals WHERE project = ?1",
-          -1, &st, NULL) != SQLITE_OK)
-    return -1;
-  sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) { /* a REAL past 2^63 reads as INT64_MAX: over */
-    have.calls = sqlite3_column_int64(st, 0);
-    have.errors = sqlite3_column_int64(st, 1);
-    have.total_ms = sqlite3_column_double(st, 2);
-  }
-  sqlite3_finalize(st);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+  const struct cnsm_value p[] = {CNSM_P_TEXT(project)};
+  if (cnsm_query(
+          c, "SELECT calls, errors, total_ms FROM totals WHERE project = $1", p,
+          1, totals_row, &have) != 0)
     return -1;
   const int64_t max = (int64_t)CNSM_INT_MAX;
   *field = NULL;
@@ -68,24 +70,18 @@ int cnsm_totals_check(sqlite3 *db, const char *project,
 }
 
 /* Adds a batch to the totals; see store_guard.h. */
-int cnsm_totals_add(sqlite3 *db, const char *project,
+int cnsm_totals_add(struct cnsm_conn *c, const char *project,
                     const struct cnsm_batch *b) {
   struct totals_sums add;
   totals_of_batch(b, &add);
-  sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(
-          db,
-          "INSERT INTO totals(project, calls, errors, total_ms)"
-          " VALUES(?1, ?2, ?3, ?4) ON CONFLICT(project) DO UPDATE SET"
-          "  calls = calls + excluded.calls, errors = errors + excluded.errors,"
-          "  total_ms = total_ms + excluded.total_ms",
-          -1, &st, NULL) != SQLITE_OK)
-    return -1;
-  sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 2, add.calls);
-  sqlite3_bind_int64(st, 3, add.errors);
-  sqlite3_bind_double(st, 4, add.total_ms);
-  int rc = sqlite3_step(st);
-  sqlite3_finalize(st);
-  return rc == SQLITE_DONE ? 0 : -1;
+  const struct cnsm_value p[] = {CNSM_P_TEXT(project), CNSM_P_INT(add.calls),
+                                 CNSM_P_INT(add.errors),
+                                 CNSM_P_REAL(add.total_ms)};
+  return cnsm_exec(c,
+                   "INSERT INTO totals(project, calls, errors, total_ms)"
+                   " VALUES($1, $2, $3, $4) ON CONFLICT(project) DO UPDATE SET"
+                   "  calls = totals.calls + excluded.calls,"
+                   "  errors = totals.errors + excluded.errors,"
+                   "  total_ms = totals.total_ms + excluded.total_ms",
+                   p, 4, NULL);
 }

@@ -3,15 +3,23 @@
 
 Starts codensm-collector on 127.0.0.1 with an ephemeral port (it prints
 "listening on http://127.0.0.1:PORT"), talks HTTP with urllib, runs the
-CLI, and snapshots the database with Python's sqlite3 so a test can
+CLI, and snapshots the database (Python's sqlite3, or psql) so a test can
 prove a refused request changed nothing.  Every server a test starts is
 stopped by the context manager, even when the test fails.
+
+Backends: with CNSM_TEST_BACKEND=postgresql (tests/collector/CMakeLists.txt
+runs some scripts a second time so), main() starts a throwaway PostgreSQL
+(class Postgres: initdb and postgres from Debian's postgresql package, in
+a temporary directory, on a loopback port, stopped when the script ends)
+and new_db() hands out a fresh database on it as a postgresql:// URI
+instead of a file path.  Missing PostgreSQL binaries fail the test.
 """
 import json
 import os
 import shutil
 import re
 import signal
+import socket
 import sqlite3
 import ssl
 import subprocess
@@ -22,6 +30,22 @@ import urllib.error
 import urllib.request
 
 BIN = None  # set by main() from argv[1]
+BACKEND = os.environ.get("CNSM_TEST_BACKEND", "sqlite")
+PG = None  # the Postgres of this script, when BACKEND is postgresql
+PG_BIN = os.environ.get("CNSM_PG_BIN", "/usr/lib/postgresql/15/bin")
+
+
+def stop_process(proc, sig):
+    """Sends sig to proc and waits up to 20 s, then SIGKILL; its status."""
+    if proc is None or proc.poll() is not None:
+        return proc.returncode if proc else None
+    proc.send_signal(sig)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+    return proc.returncode
 
 
 def fail(msg):
@@ -89,15 +113,7 @@ class Collector:
 
     def stop(self, sig=signal.SIGTERM):
         """Stops the server; returns its exit status."""
-        if self.proc is None or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else None
-        self.proc.send_signal(sig)
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=5)
-        return self.proc.returncode
+        return stop_process(self.proc, sig)
 
     def logtext(self):
         self.log.flush()
@@ -170,8 +186,8 @@ def chromium_or_skip():
 
 
 def shop_database(tmp):
-    """A database in tmp with a project "shop": (path, its ingest key)."""
-    db = os.path.join(tmp, "c.db")
+    """A new database with a project "shop": (path or URI, its ingest key)."""
+    db = new_db(tmp, "c.db")
     return db, key_create(db, "shop")
 
 
@@ -181,42 +197,173 @@ def key_create(db, project):
     return key
 
 
+def is_pg(db):
+    return db.startswith("postgresql://") or db.startswith("postgres://")
+
+
+def _pg_value(text):
+    """A psql field as Python would get it from sqlite3."""
+    if text == "":
+        return None
+    for conv in (int, float):
+        try:
+            return conv(text)
+        except ValueError:
+            pass
+    return text
+
+
+def query(db, sql, params=(), text=False):
+    """Runs sql (? placeholders) on either backend; returns the rows as
+    tuples (with text, every value as a string, as psql prints it).
+    Writes are committed."""
+    if not is_pg(db):
+        con = sqlite3.connect(db, timeout=30)
+        try:
+            with con:
+                return [tuple(str(v) if text and v is not None else v for v in r)
+                        for r in con.execute(sql, params)]
+        finally:
+            con.close()
+    for p in params:  # inlined as literals: the tests' own values only
+        lit = str(p) if isinstance(p, (int, float)) else "'%s'" % str(p).replace("'", "''")
+        sql = sql.replace("?", lit, 1)
+    p = subprocess.run(["psql", "-X", "-q", "-At", "-F", "\x1f", "-v", "ON_ERROR_STOP=1",
+                        "-d", db, "-c", sql], capture_output=True, text=True, timeout=60)
+    check(p.returncode == 0, "psql %s: %s" % (sql, p.stderr))
+    return [tuple(f if text else _pg_value(f) for f in line.split("\x1f"))
+            for line in p.stdout.splitlines() if line]
+
+
 def snapshot(db):
     """Everything ingest can change, as comparable values."""
-    con = sqlite3.connect(db, timeout=30)
-    try:
-        rows = {}
-        rows["counts"] = con.execute(
-            "SELECT COUNT(*), TOTAL(calls), TOTAL(errors), TOTAL(total_ms) FROM counts").fetchone()
-        rows["functions"] = con.execute(
-            "SELECT project, name, department, value_weight FROM functions ORDER BY 1, 2").fetchall()
-        rows["per_fn"] = con.execute(
-            "SELECT project, name, SUM(calls), SUM(errors), TOTAL(total_ms) FROM counts"
-            " GROUP BY 1, 2 ORDER BY 1, 2").fetchall()
-        return rows
-    finally:
-        con.close()
+    rows = {}
+    rows["counts"] = query(db, "SELECT COUNT(*), COALESCE(SUM(calls), 0), COALESCE(SUM(errors), 0),"
+                               " COALESCE(SUM(total_ms), 0) FROM counts")[0]
+    rows["functions"] = query(
+        db, "SELECT project, name, department, value_weight FROM functions ORDER BY 1, 2")
+    rows["per_fn"] = query(
+        db, "SELECT project, name, SUM(calls), SUM(errors), COALESCE(SUM(total_ms), 0) FROM counts"
+            " GROUP BY 1, 2 ORDER BY 1, 2")
+    return rows
 
 
 def totals(db, project):
     """{name: (calls, errors, total_ms)} for a project, all time."""
-    con = sqlite3.connect(db, timeout=30)
-    try:
-        return {n: (c, e, t) for n, c, e, t in con.execute(
-            "SELECT name, SUM(calls), SUM(errors), TOTAL(total_ms) FROM counts"
+    return {n: (c, e, float(t)) for n, c, e, t in query(
+        db, "SELECT name, SUM(calls), SUM(errors), COALESCE(SUM(total_ms), 0) FROM counts"
             " WHERE project = ? GROUP BY name", (project,))}
-    finally:
-        con.close()
+
+
+def new_db(tmp, name):
+    """A database that does not exist yet: a file in tmp, or on PostgreSQL
+    a new empty database (the collector creates its schema)."""
+    if BACKEND != "postgresql":
+        return os.path.join(tmp, name)
+    return PG.create_db()
+
+
+class Postgres:
+    """A throwaway PostgreSQL server: initdb in a temporary directory,
+    postgres on 127.0.0.1 and a free port, its socket in that directory,
+    trust authentication for the user "codensm".  PostgreSQL refuses to
+    run as root, so as root the cluster belongs to "nobody".  Use as a
+    context manager; stop() is bounded in time."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="cnsm-pg-")
+        self.proc = None
+        self.port = None
+        self.ndb = 0
+        self.as_user = []
+        if os.geteuid() == 0:
+            os.chown(self.dir, 65534, 65534)
+            self.as_user = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self.stop()
+        return False
+
+    def tool(self, name):
+        path = os.path.join(PG_BIN, name)
+        check(os.access(path, os.X_OK),
+              "%s not found: install Debian's postgresql (scripts/setup-debian.sh)"
+              " or set CNSM_PG_BIN" % path)
+        return path
+
+    def start(self):
+        data = os.path.join(self.dir, "data")
+        p = subprocess.run(self.as_user + [self.tool("initdb"), "-D", data, "-U", "codensm",
+                                           "--auth=trust", "-E", "UTF8", "--locale=C",
+                                           "--no-sync", "--no-instructions"],
+                           capture_output=True, text=True, timeout=120)
+        check(p.returncode == 0, "initdb failed: " + p.stderr)
+        for _ in range(3):  # the free port may be taken before postgres binds it
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+            s.close()
+            if self.launch():
+                return
+        fail("postgres did not start:\n" + open(os.path.join(self.dir, "postgres.log")).read())
+
+    def launch(self):
+        """Starts postgres on self.port; True once it answers (30 s)."""
+        self.log = open(os.path.join(self.dir, "postgres.log"), "a")
+        self.proc = subprocess.Popen(
+            self.as_user + [self.tool("postgres"), "-D", os.path.join(self.dir, "data"),
+                            "-h", "127.0.0.1", "-p", str(self.port), "-k", self.dir,
+                            "-c", "fsync=off", "-c", "max_connections=300",
+                            "-c", "shared_buffers=32MB"],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 30
+        while time.time() < deadline and self.proc.poll() is None:
+            if subprocess.run(["psql", "-X", "-q", "-d", self.uri("postgres"), "-c", "SELECT 1"],
+                              capture_output=True).returncode == 0:
+                return True
+            time.sleep(0.1)
+        self.stop_server()
+        return False
+
+    def uri(self, db):
+        return "postgresql://codensm@127.0.0.1:%d/%s" % (self.port, db)
+
+    def create_db(self):
+        self.ndb += 1
+        name = "cnsm_%d" % self.ndb
+        query(self.uri("postgres"), "CREATE DATABASE %s" % name)
+        return self.uri(name)
+
+    def stop_server(self, sig=signal.SIGINT):
+        """Stops postgres (SIGINT: fast shutdown); SIGKILL after 20 s."""
+        stop_process(self.proc, sig)
+
+    def restart(self):
+        """Stops and starts the server on the same port and data."""
+        self.stop_server()
+        check(self.launch(), "postgres did not restart")
+
+    def stop(self):
+        self.stop_server()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def main(test):
     """Entry point of a test script: argv[1] is the collector binary."""
-    global BIN
+    global BIN, PG
     BIN = os.path.abspath(sys.argv[1])
     with tempfile.TemporaryDirectory(prefix="cnsm-test-") as tmp:
         try:
-            test(tmp)
+            if BACKEND == "postgresql":
+                with Postgres() as PG:
+                    test(tmp)
+            else:
+                test(tmp)
         except AssertionError as e:
             print("FAIL:", e, file=sys.stderr)
             sys.exit(1)
-    print("ok")
+    print("ok (%s)" % BACKEND)

@@ -61,7 +61,7 @@ def close(a, b):
 
 
 def test(tmp):
-    db = os.path.join(tmp, "c.db")
+    db = harness.new_db(tmp, "c.db")
     key = harness.key_create(db, "shop")
     blog_key = harness.key_create(db, "blog")
     spare = harness.key_create(db, "shop")

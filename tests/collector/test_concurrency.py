@@ -42,7 +42,7 @@ def sender(port, key, client, results):
 
 
 def test(tmp):
-    db = os.path.join(tmp, "c.db")
+    db = harness.new_db(tmp, "c.db")
     key = harness.key_create(db, "load")
     results = [0] * CLIENTS
     with harness.Collector(db) as srv:

@@ -14,7 +14,6 @@ import http.client
 import json
 import os
 import socket
-import sqlite3
 import threading
 import time
 
@@ -96,7 +95,7 @@ def through_lossy_proxy(srv, key, payload, idem):
 
 
 def test(tmp):
-    db = os.path.join(tmp, "c.db")
+    db = harness.new_db(tmp, "c.db")
     key = harness.key_create(db, "svc")
     k1 = "3f9c2a1b7d8e4f60a1b2c3d4e5f60718-1"
     srv = harness.Collector(db)
@@ -136,10 +135,7 @@ def test(tmp):
         check(status == 200 and reply.get("duplicate") is True, "retry: %d %r" % (status, reply))
         check(calls(db) == 29, "retry after a lost answer counted twice: %d" % calls(db))
 
-        con = sqlite3.connect(db, timeout=30)
-        with con:
-            con.execute("UPDATE batches SET created_at = created_at - 8 * 86400")
-        con.close()
+        harness.query(db, "UPDATE batches SET created_at = created_at - 8 * 86400")
         status, reply = send(srv, key, body(10), k1)
         check(status == 200 and "duplicate" not in reply, "expired key: %d %r" % (status, reply))
         check(calls(db) == 39, "an expired key is a new batch: %d" % calls(db))

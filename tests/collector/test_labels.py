@@ -44,7 +44,7 @@ def cli_fn(db, *args, name="shop.pay"):
 
 
 def test_filters(tmp):
-    db = os.path.join(tmp, "labels.db")
+    db = harness.new_db(tmp, "labels.db")
     key = harness.key_create(db, "shop")
     with harness.Collector(db) as srv:
         sends = [(batch(10, 1, 20), labels("1.2", "host-a")),
@@ -55,8 +55,10 @@ def test_filters(tmp):
             status, reply = srv.ingest(body, key, extra_headers=headers)
             check(status == 200, "ingest %d %r" % (status, reply))
 
-        rows = sqlite3.connect(db).execute(
-            "SELECT version, instance, SUM(calls) FROM counts GROUP BY 1, 2 ORDER BY 1, 2").fetchall()
+        rows = harness.query(
+            db, "SELECT version, instance, SUM(calls) FROM counts GROUP BY 1, 2 ORDER BY 1, 2",
+            text=True)
+        rows = [(v, i, int(c)) for v, i, c in rows]
         check(rows == [("", "", 7), ("1.2", "host-a", 10), ("1.3", "host-a", 100),
                        ("1.3", "host-b", 1000)], "stored labels %r" % rows)
 
@@ -96,7 +98,7 @@ def test_filters(tmp):
 
 
 def test_refusals(tmp):
-    db = os.path.join(tmp, "refusals.db")
+    db = harness.new_db(tmp, "refusals.db")
     key = harness.key_create(db, "shop")
     with harness.Collector(db) as srv:
         before = harness.snapshot(db)
@@ -119,9 +121,10 @@ def test_refusals(tmp):
         h = dict(labels("2.1", "b"), **{"Idempotency-Key": idem})
         status, reply = srv.ingest(batch(3, 0, 1, "shop.idem"), key, extra_headers=h)
         check(status == 200 and reply.get("duplicate") is True, "resent %d %r" % (status, reply))
-        rows = sqlite3.connect(db).execute(
-            "SELECT version, instance, SUM(calls) FROM counts WHERE name = 'shop.idem'"
-            " GROUP BY 1, 2").fetchall()
+        rows = harness.query(
+            db, "SELECT version, instance, SUM(calls) FROM counts WHERE name = 'shop.idem'"
+                " GROUP BY 1, 2", text=True)
+        rows = [(v, i, int(c)) for v, i, c in rows]
         check(rows == [("2.0", "a", 3)], "stored once, under the first labels: %r" % rows)
 
 
@@ -175,7 +178,9 @@ def test_migration(tmp):
 
 
 def test(tmp):
-    for part in (test_filters, test_refusals, test_migration):
+    # The migration from a schema 2 file is SQLite's: its own statements.
+    parts = (test_filters, test_refusals) + ((test_migration,) if harness.BACKEND == "sqlite" else ())
+    for part in parts:
         sub = os.path.join(tmp, part.__name__)
         os.mkdir(sub)
         part(sub)

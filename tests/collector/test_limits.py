@@ -11,7 +11,6 @@ requests made /metrics answer 503 for good, and total_ms of 1e308 twice
 stored +Inf."""
 import math
 import os
-import sqlite3
 
 import harness
 from harness import check
@@ -34,7 +33,7 @@ def metrics_ok(srv, want_line):
 
 
 def test(tmp):
-    db = os.path.join(tmp, "c.db")
+    db = harness.new_db(tmp, "c.db")
     key = harness.key_create(db, "big")
     with harness.Collector(db) as srv:
         fn = {"name": "hot.loop", "calls": MAX}
@@ -62,10 +61,8 @@ def test(tmp):
         key3 = harness.key_create(db, "other")
         status, _ = srv.ingest({"functions": [{"name": "x", "calls": MAX}]}, key3)
         check(status == 200, "a second project: %d" % status)
-    con = sqlite3.connect(db)
-    for calls, errors, ms in con.execute("SELECT calls, errors, total_ms FROM counts"):
+    for calls, errors, ms in harness.query(db, "SELECT calls, errors, total_ms FROM counts"):
         check(0 <= errors <= calls <= MAX and math.isfinite(ms), "stored %r" % ((calls, errors, ms),))
-    con.close()
 
 
 if __name__ == "__main__":

@@ -125,17 +125,14 @@ static void test_stored_key_verifies(void) {
   char err[256];
   EXPECT(cnsm_store_open(path, 1, CNSM_STORE_CREATE, &st, err, sizeof err) ==
          0);
-  sqlite3 *db = cnsm_store_acquire(st);
+  struct cnsm_conn *db = cnsm_store_acquire(st);
   uint8_t hash[CNSM_SHA256_LEN];
   from_hex(stored, hash, sizeof hash);
-  sqlite3_stmt *ins;
-  EXPECT(sqlite3_prepare_v2(db,
-                            "INSERT INTO keys(project, hash, hint, created_at)"
-                            " VALUES('old', ?, 'cnsm_01234567', 0)",
-                            -1, &ins, NULL) == SQLITE_OK);
-  sqlite3_bind_blob(ins, 1, hash, sizeof hash, SQLITE_STATIC);
-  EXPECT(sqlite3_step(ins) == SQLITE_DONE);
-  sqlite3_finalize(ins);
+  const struct cnsm_value p[] = {CNSM_P_BLOB(hash, sizeof hash)};
+  EXPECT(cnsm_exec(db,
+                   "INSERT INTO keys(project, hash, hint, created_at)"
+                   " VALUES('old', $1, 'cnsm_01234567', 0)",
+                   p, 1, NULL) == 0);
 
   char project[64] = "";
   EXPECT(cnsm_key_check(db, key, project, sizeof project) == 1);

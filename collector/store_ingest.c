@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * store_ingest.c - the one write path: a validated batch into the
+ * database, whole or not at all, on either backend.
+ *
+ * One write transaction: take the project's lock (SQLite: BEGIN
+ * IMMEDIATE already serialises every writer; PostgreSQL: an advisory
+ * lock, so that collectors sharing one database check a project's
+ * limits and keys one at a time), look the Idempotency-Key up
+ * (store_batches.c), check the limits (store_totals.c), then UPSERT
+ * each function and its counts (calls = counts.calls + excluded.calls,
+ * so no increment is lost or counted twice), add to the totals and
+ * record the key.  Commit is the acknowledgement: a request is answered
+ * 2xx only once its transaction is durable. */
+#include <stdio.h>
+
+#include "ingest.h"
+#include "store.h"
+#include "store_guard.h"
+
+static const char k_upsert_function[] =
+    "INSERT INTO functions(project, name, department, value_weight,"
+    " first_seen, last_seen)"
+    " VALUES($1, $2, COALESCE($3, 'unassigned'), COALESCE($4, 1), $5, $5)"
+    " ON CONFLICT(project, name) DO UPDATE SET"
+    "  department = COALESCE($3, functions.department),"
+    "  value_weight = COALESCE($4, functions.value_weight),"
+    "  last_seen = $5";
+
+static const char k_upsert_counts[] =
+    "INSERT INTO counts(project, name, bucket, calls, errors, total_ms,"
+    " version, instance)"
+    " VALUES($1, $2, $3, $4, $5, $6, $7, $8)"
+    " ON CONFLICT(project, name, bucket, version, instance) DO UPDATE SET"
+    "  calls = counts.calls + excluded.calls,"
+    "  errors = counts.errors + excluded.errors,"
+    "  total_ms = counts.total_ms + excluded.total_ms";
+
+/* Runs one UPSERT per function and one per nonzero delta; 0 or -1. */
+static int ingest_write_batch(struct cnsm_conn *c, const char *project,
+                              const struct cnsm_batch *b, int64_t now) {
+  int64_t bucket = now - now % CNSM_BUCKET_S;
+  for (size_t i = 0; i < b->n; i++) {
+    const struct cnsm_fn_delta *d = &b->fn[i];
+    struct cnsm_value weight = CNSM_P_REAL(d->value_weight);
+    weight.is_null = !d->has_weight;
+    const struct cnsm_value fp[] = {CNSM_P_TEXT(project), CNSM_P_TEXT(d->name),
+                                    CNSM_P_TEXT(d->department), weight,
+                                    CNSM_P_INT(now)};
+    if (cnsm_exec(c, k_upsert_function, fp, 5, NULL) != 0)
+      return -1;
+    if (d->calls == 0 && d->errors == 0 && d->total_ms == 0)
+      continue;
+    const struct cnsm_value cp[] = {CNSM_P_TEXT(project),
+                                    CNSM_P_TEXT(d->name),
+                                    CNSM_P_INT(bucket),
+                                    CNSM_P_INT(d->calls),
+                                    CNSM_P_INT(d->errors),
+                                    CNSM_P_REAL(d->total_ms),
+                                    CNSM_P_TEXT(b->labels.version),
+                                    CNSM_P_TEXT(b->labels.instance)};
+    if (cnsm_exec(c, k_upsert_counts, cp, 8, NULL) != 0)
+      return -1;
+  }
+  return 0;
+}
+
+/* Runs the checks and writes of one ingest inside its transaction. */
+static enum cnsm_store_outcome
+ingest_guarded_write(struct cnsm_conn *c, const char *project,
+                     const struct cnsm_batch *b, const struct cnsm_batch_id *id,
+                     int64_t now, int64_t *accepted, const char **field) {
+  if (cnsm_lock(c, project) != 0)
+    return CNSM_STORE_FAILED;
+  if (id != NULL) {
+    int found = cnsm_batches_find(c, project, id, now, accepted);
+    if (found < 0)
+      return CNSM_STORE_FAILED;
+    if (found == 1)
+      return CNSM_DUPLICATE;
+    if (found == 2)
+      return CNSM_KEY_REUSED;
+  }
+  int over = cnsm_totals_check(c, project, b, field);
+  if (over != 0)
+    return over > 0 ? CNSM_OVER_LIMIT : CNSM_STORE_FAILED;
+  int ok = ingest_write_batch(c, project, b, now) == 0 &&
+           cnsm_totals_add(c, project, b) == 0 &&
+           (id == NULL ||
+            cnsm_batches_record(c, project, id, (int64_t)b->n, now) == 0);
+  *accepted = (int64_t)b->n;
+  return ok ? CNSM_STORED : CNSM_STORE_FAILED;
+}
+
+/* Stores a batch in one transaction; see store.h. */
+enum cnsm_store_outcome
+cnsm_store_ingest(struct cnsm_conn *c, const char *project,
+                  const struct cnsm_batch *b, const struct cnsm_batch_id *id,
+                  int64_t now, int64_t *accepted, const char **field) {
+  *field = NULL;
+  if (cnsm_begin(c, CNSM_TXN_WRITE) != 0) {
+    fprintf(stderr, "codensm-collector: ingest failed: %s\n",
+            cnsm_store_error(c));
+    return CNSM_STORE_FAILED;
+  }
+  enum cnsm_store_outcome out =
+      ingest_guarded_write(c, project, b, id, now, accepted, field);
+  if (out == CNSM_STORED && cnsm_commit(c) == 0)
+    return out;
+  if (out == CNSM_STORED || out == CNSM_STORE_FAILED) {
+    fprintf(stderr, "codensm-collector: ingest failed: %s\n",
+            cnsm_store_error(c));
+    out = CNSM_STORE_FAILED;
+  }
+  cnsm_rollback(c);
+  return out;
+}
