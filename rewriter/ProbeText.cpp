@@ -79,25 +79,28 @@ static const char *CProbe =
 
 /// C++: a guard in an anonymous namespace, so each unit's guard calls its
 /// own unit.  Unwinding is told from a return by the number of uncaught
-/// exceptions having grown since entry (a destructor running during
-/// another exception's unwinding still sees a normal return).
+/// exceptions having grown since entry (std::uncaught_exceptions, declared
+/// as libstdc++ declares it: <exception> may not come first) (a destructor
+/// running during another exception's unwinding still sees a normal return).
 static const char *CxxGuard =
     "#if defined(__cpp_exceptions) || defined(__EXCEPTIONS)\n"
-    "extern \"C\" unsigned int __cxa_uncaught_exceptions()\n"
+    "namespace std {\n"
+    "int uncaught_exceptions()\n"
     "#if __cplusplus >= 201103L\n"
     "    noexcept;\n"
     "#else\n"
     "    throw();\n"
     "#endif\n"
-    "#define __codensm_uncaught() __cxa_uncaught_exceptions()\n"
+    "}\n"
+    "#define __codensm_uncaught() std::uncaught_exceptions()\n"
     "#else\n"
-    "#define __codensm_uncaught() 0u\n"
+    "#define __codensm_uncaught() 0\n"
     "#endif\n"
     "namespace {\n"
     "struct __codensm_guard {\n"
     "  __UINT64_TYPE__ slot, t0;\n"
     "  int err;\n"
-    "  unsigned int uncaught;\n"
+    "  int uncaught;\n"
     "  __codensm_guard(__UINT64_TYPE__ s, bool timed)\n"
     "      : slot(s), t0(__codensm_enter(__codensm_unit, s)), err(0),\n"
     "        uncaught(__codensm_uncaught()) {\n"
