@@ -113,9 +113,15 @@ static bool callsReturnsTwice(const Stmt *Body, const ASTContext &Ctx) {
 
 /// Whether a probe can be placed in FD's body, as written in the main file.
 static bool probeFits(const FunctionDecl *FD, const SourceManager &SM) {
+  // A lambda's call operator is constexpr by default in C++17 (it stays
+  // usable at run time; a guard only makes it not constexpr); any other
+  // constexpr function may be evaluated by the compiler, where a guard
+  // cannot be.
+  bool Lambda = isa<CXXMethodDecl>(FD) &&
+                cast<CXXMethodDecl>(FD)->getParent()->isLambda();
   if (!FD->doesThisDeclarationHaveABody() || FD->isDefaulted() ||
-      FD->isDeleted() || FD->isImplicit() || FD->isConstexpr() ||
-      FD->hasAttr<NakedAttr>())
+      FD->isDeleted() || FD->isImplicit() || FD->isConsteval() ||
+      (FD->isConstexpr() && !Lambda) || FD->hasAttr<NakedAttr>())
     return false;
   const auto *Body = dyn_cast_or_null<CompoundStmt>(FD->getBody());
   if (!Body) // a function-try-block or a coroutine
