@@ -69,7 +69,9 @@ static const char *EntryPoints =
     "__UINT64_TYPE__, __UINT64_TYPE__, __UINT64_TYPE__);\n";
 
 /// C: the probe is a variable whose cleanup runs at every return (and, in
-/// code built with -fexceptions, when an exception unwinds the frame).
+/// code built with -fexceptions, when an exception unwinds the frame),
+/// with a constant initialiser (C89 -pedantic refuses any other brace
+/// list); a second, scalar, variable's initialiser starts the call.
 static const char *CProbe =
     "struct __codensm_probe { __UINT64_TYPE__ slot, t0; int err; };\n"
     "static __inline__ void __codensm_leave(struct __codensm_probe *p) {\n"
@@ -138,8 +140,10 @@ std::string entryProbe(bool Cxx, unsigned Slot, bool Timed,
   else
     Out = "struct __codensm_probe __codensm_p" + N +
           " __attribute__((__cleanup__(__codensm_leave), __unused__)) = {" + N +
-          "u, " + (Timed ? "" : "0 * ") + "__codensm_enter(__codensm_unit, " +
-          N + "u), 0};";
+          "u, 0, 0}; __UINT64_TYPE__ __codensm_t" + N +
+          " __attribute__((__unused__)) = " +
+          (Timed ? "__codensm_p" + N + ".t0 = " : "") +
+          "__codensm_enter(__codensm_unit, " + N + "u);";
   if (!ReturnType.empty())
     Out += " __typeof__(" + ReturnType.str() + ") __codensm_v" + N +
            " __attribute__((__unused__));";
