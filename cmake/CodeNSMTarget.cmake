@@ -5,7 +5,9 @@
 #                      [DEPARTMENT name] [CONFIG file])
 #
 # Loads CodeNSM.so into the compilation of app's C and C++ sources (never
-# its assembler or other languages) and links the runtime.
+# its assembler or other languages) and links the runtime.  With GCC, the
+# sources are instrumented by codensm-rewrite instead: codensm-gcc is app's
+# C and C++ compiler launcher, and the same options reach the rewriter.
 #   INCLUDE/EXCLUDE  path globs relative to app's source directory, with the
 #                    rules of .codensm.yaml (`*` within a path component,
 #                    `**` across them, a glob without `/` matches a name in
@@ -24,12 +26,32 @@
 # Used both from the CodeNSM source tree and from an installed package.
 
 # Checks that the enabled C and C++ compilers are clang with an installed
-# plugin.  Sets out_plugin, out_major, or out_problem to a message.
+# plugin, or all GCC with codensm-gcc installed.  Sets out_plugin (the
+# plugin, or codensm-gcc), out_major (the LLVM major, or "gcc"), or
+# out_problem to a message.
 function(codensm_find_plugin out_plugin out_major out_problem)
   set(${out_plugin} "" PARENT_SCOPE)
   set(${out_major} "" PARENT_SCOPE)
   set(${out_problem} "" PARENT_SCOPE)
   get_property(languages GLOBAL PROPERTY ENABLED_LANGUAGES)
+  set(ids "")
+  foreach(lang C CXX)
+    if(lang IN_LIST languages)
+      list(APPEND ids "${CMAKE_${lang}_COMPILER_ID}")
+    endif()
+  endforeach()
+  list(REMOVE_DUPLICATES ids)
+  if(ids STREQUAL "GNU")
+    if(NOT CODENSM_GCC_WRAPPER OR NOT EXISTS "${CODENSM_GCC_WRAPPER}")
+      set(${out_problem} "CodeNSM: the compiler is GCC, but codensm-gcc (the source rewriter) "
+        "was not built or installed: it needs Clang's development files "
+        "(libclang-14-dev libclang-cpp14-dev on Debian) when CodeNSM is built." PARENT_SCOPE)
+      return()
+    endif()
+    set(${out_plugin} "${CODENSM_GCC_WRAPPER}" PARENT_SCOPE)
+    set(${out_major} "gcc" PARENT_SCOPE)
+    return()
+  endif()
   set(major "")
   foreach(lang C CXX)
     if(NOT lang IN_LIST languages)
@@ -39,7 +61,8 @@ function(codensm_find_plugin out_plugin out_major out_problem)
     set(compiler "${CMAKE_${lang}_COMPILER}")
     if(NOT id STREQUAL "Clang")
       string(CONCAT problem "CodeNSM: the ${lang} compiler is ${id} (${compiler}), but CodeNSM is an LLVM "
-        "pass plugin that only clang can load.  Configure with clang, in a new "
+        "pass plugin that only clang can load, and the GCC path needs GCC for both C "
+        "and C++.  Configure with clang, or with gcc and g++, in a new "
         "build directory:\n  cmake -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 ...")
       set(${out_problem} "${problem}" PARENT_SCOPE)
       return()
@@ -110,8 +133,18 @@ function(target_codensm target)
     message(FATAL_ERROR "${problem}")
   endif()
 
+  # GCC: codensm-gcc launches the compiler and rewrites each source; the
+  # -mllvm -codensm-* options below go to codensm-rewrite.
   set(flags "-fpass-plugin=${plugin}")
-  if(ARG_DEPARTMENT OR ARG_CONFIG OR ARG_INCLUDE OR ARG_EXCLUDE)
+  if(major STREQUAL "gcc")
+    set(flags "")
+    set_target_properties(${target} PROPERTIES
+      C_COMPILER_LAUNCHER "${plugin};--launcher"
+      CXX_COMPILER_LAUNCHER "${plugin};--launcher")
+    if(TARGET codensm-rewrite)
+      add_dependencies(${target} codensm-rewrite)
+    endif()
+  elseif(ARG_DEPARTMENT OR ARG_CONFIG OR ARG_INCLUDE OR ARG_EXCLUDE)
     # -mllvm options of a plugin exist only once it is loaded early.
     list(APPEND flags "-fplugin=${plugin}")
   endif()
@@ -164,7 +197,7 @@ function(target_codensm target)
     endforeach()
   endif()
 
-  if(TARGET CodeNSM AND CODENSM_PLUGIN_IN_TREE)
+  if(TARGET CodeNSM AND CODENSM_PLUGIN_IN_TREE AND NOT major STREQUAL "gcc")
     add_dependencies(${target} CodeNSM) # build the plugin first
   endif()
   if(NOT type STREQUAL "OBJECT_LIBRARY" AND NOT type STREQUAL "INTERFACE_LIBRARY")

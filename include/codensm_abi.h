@@ -144,12 +144,14 @@ struct cnsm_chunk {
   struct cnsm_slot slots[CNSM_CHUNK_SLOTS];
 };
 
-/* The chunk pointers that follow a directory's header. */
-static inline struct cnsm_chunk **cnsm_dir_chunks(const struct cnsm_dir *d) {
+/* The chunk pointers that follow a directory's header.  (__inline__: the
+ * header also reaches C89 units, through codensm-rewrite's output.) */
+static __inline__ struct cnsm_chunk **
+cnsm_dir_chunks(const struct cnsm_dir *d) {
   return (struct cnsm_chunk **)(void *)((char *)(uintptr_t)d + sizeof *d);
 }
 /* Chunks a module of n functions has. */
-static inline uint32_t cnsm_chunk_count(uint32_t n) {
+static __inline__ uint32_t cnsm_chunk_count(uint32_t n) {
   return (n + CNSM_CHUNK_SLOTS - 1) / CNSM_CHUNK_SLOTS;
 }
 
@@ -182,8 +184,9 @@ extern struct cnsm_chunk __codensm_sentinel;
 
 /* Points every chunk of directory d (of a module of n functions) at the
  * sentinel: a new directory, or one laid out by hand as the pass does. */
-static inline void cnsm_dir_reset(struct cnsm_dir *d, uint32_t n) {
-  for (uint32_t k = 0; k < cnsm_chunk_count(n); k++)
+static __inline__ void cnsm_dir_reset(struct cnsm_dir *d, uint32_t n) {
+  uint32_t k;
+  for (k = 0; k < cnsm_chunk_count(n); k++)
     cnsm_dir_chunks(d)[k] = &__codensm_sentinel;
 }
 #ifdef __cplusplus

@@ -28,8 +28,7 @@ static StringRef constantString(const Value *V) {
   return Data->getAsString().split('\0').first;
 }
 
-/// Applies one "codensm:key[=value]" to A; false when it is malformed.
-static bool applyAnnotation(StringRef Text, FunctionAnnotations &A) {
+bool applyAnnotation(StringRef Text, FunctionAnnotations &A) {
   std::pair<StringRef, StringRef> KeyValue = Text.split('=');
   StringRef Key = KeyValue.first, Value = KeyValue.second;
   if (Key == "skip" && Value.empty()) {

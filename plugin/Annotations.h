@@ -30,6 +30,12 @@ struct FunctionAnnotations {
   bool Track = false;
 };
 
+/// Applies one annotation's text after "codensm:" ("department=x",
+/// "weight=9", "errors=null", "skip", "track") to A; false when it is
+/// malformed.  Shared with codensm-rewrite, which reads the same text from
+/// clang's AST instead of the IR.
+bool applyAnnotation(llvm::StringRef Text, FunctionAnnotations &A);
+
 using AnnotationMap =
     llvm::DenseMap<const llvm::Function *, FunctionAnnotations>;
 

@@ -11,6 +11,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git ca-certificates python3
   clang-14 llvm-14-dev llvm-14-tools libclang-rt-14-dev lld-14 clang-format-14 clang-tidy-14
+  libclang-14-dev libclang-cpp14-dev
   libcurl4-openssl-dev libcjson-dev libsqlite3-dev sqlite3 libmicrohttpd-dev zlib1g-dev
   nettle-dev libpq-dev postgresql
   gnutls-bin valgrind curl chromium

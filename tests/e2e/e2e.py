@@ -5,6 +5,11 @@ clang -fpass-plugin=CodeNSM.so, run them, and check the exact figures the
 runtime delivers, plus unchanged output and exit code against a plain build.
 
     e2e.py --case NAME --clang C --plugin P --runtime-dir D --include I [--collector X]
+           [--gcc CODENSM_GCC]
+
+With --gcc, the same cases are built by codensm-gcc and codensm-g++ (the
+source rewriter, tools/codensm-gcc) and their plain builds by gcc and g++,
+with the same expectations.
 
 Each case is one ctest test.  Figures arrive through the file:// sink (one
 JSON body per line) or, in the collector case, through the real collector
@@ -44,21 +49,30 @@ class Toolchain:
         self.include = args.include
         self.collector = args.collector
         self.workdir = workdir
+        self.gcc = args.gcc  # codensm-gcc: build with GCC through the rewriter
+
+    def driver(self, instrument, cxx):
+        """The compiler command's start for one build."""
+        if self.gcc:
+            if instrument:
+                return [os.path.join(os.path.dirname(self.gcc), "codensm-g++") if cxx
+                        else self.gcc]
+            return ["g++" if cxx else "gcc"]
+        cmd = [self.clangxx if cxx else self.clang]
+        return cmd + (["-fpass-plugin=" + self.plugin] if instrument else [])
 
     def compile(self, sources, output, flags=(), instrument=True, cxx=False,
                 cwd=None, shared=False, link=True):
         """Builds sources into output; instrumented builds load the plugin and
         link libcodensm, plain builds are the same command without them."""
-        cmd = [self.clangxx if cxx else self.clang, "-I", self.include]
+        cmd = self.driver(instrument, cxx) + ["-I", self.include]
         cmd += list(flags)
         if shared:
             cmd += ["-shared", "-fPIC"]
-        if instrument:
-            cmd += ["-fpass-plugin=" + self.plugin]
         if not link:
             cmd += ["-c"]
         cmd += list(sources) + ["-o", output]
-        if instrument and link:
+        if instrument and link and not self.gcc:  # codensm-gcc links it itself
             cmd += ["-L" + self.runtime_dir, "-lcodensm",
                     "-Wl,-rpath," + self.runtime_dir]
         if link and not shared:
@@ -67,6 +81,8 @@ class Toolchain:
                                 capture_output=True, text=True, timeout=300)
         expect(result.returncode == 0,
                "compile failed: %s\n%s" % (" ".join(cmd), result.stderr))
+        expect("codensm-gcc: warning" not in result.stderr,
+               "not instrumented: %s\n%s" % (" ".join(cmd), result.stderr))
         return output
 
     def program(self, name, level):
@@ -344,6 +360,10 @@ def case_selection(tc, level):
         "helpers.clamp_score": 4 + 3,
         "other.score_other": 3,
     }
+    if tc.gcc:
+        # The rewriter rewrites the file it compiles, never a header that
+        # other units share: the header's helper has no probe.
+        del expected["helpers.clamp_score"]
     expect(sorted(sums) == sorted(expected),
            "names reported:\n  %s\nexpected:\n  %s"
            % ("\n  ".join(sorted(sums)), "\n  ".join(sorted(expected))))
@@ -580,6 +600,7 @@ def main():
     parser.add_argument("--runtime-dir", required=True)
     parser.add_argument("--include", required=True)
     parser.add_argument("--collector")
+    parser.add_argument("--gcc", help="codensm-gcc: build through the source rewriter")
     args = parser.parse_args()
     name, _, level = args.case.partition(":")
     workdir = tempfile.mkdtemp(prefix="codensm-e2e-")

@@ -8,7 +8,7 @@ file:// sink.
 
 Cases: install (cmake --install into W/prefix; the others need it),
 cmake-package, target-selection, example-service, makefile, pkg-config,
-gcc-refused, wrong-major.
+cmake-package-gcc, mixed-refused, wrong-major.
 """
 import argparse
 import glob
@@ -79,10 +79,11 @@ def expect_counts(sums, name, calls, errors=0, department=None, weight=None):
             name, got["value_weight"], weight))
 
 
-def configure_build(args, source, build, extra=()):
+def configure_build(args, source, build, extra=(), compilers=None):
+    cc, cxx = compilers or (args.clang, args.clang + "++")
     shutil.rmtree(build, ignore_errors=True)
     sh(["cmake", "-S", source, "-B", build, "-DCMAKE_PREFIX_PATH=" + args.prefix,
-        "-DCMAKE_C_COMPILER=" + args.clang, "-DCMAKE_CXX_COMPILER=" + args.clang + "++"]
+        "-DCMAKE_C_COMPILER=" + cc, "-DCMAKE_CXX_COMPILER=" + cxx]
        + list(extra), env=clean_env())
     sh(["cmake", "--build", build, "-j2"], env=clean_env())
 
@@ -93,16 +94,17 @@ def case_install(args):
     major = args.llvm_major
     for path in ["bin/codensm-collector", "bin/codensm-clang", "bin/codensm-clang++",
                  "lib/codensm/llvm-%s/CodeNSM.so" % major, "lib/libcodensm.so",
-                 "lib/libcodensm.a", "include/codensm.h",
+                 "lib/libcodensm.a", "include/codensm.h", "include/codensm_abi.h",
+                 "bin/codensm-rewrite", "bin/codensm-gcc", "bin/codensm-g++",
                  "lib/cmake/CodeNSM/CodeNSMConfig.cmake",
                  "lib/cmake/CodeNSM/CodeNSMConfigVersion.cmake",
                  "lib/pkgconfig/codensm.pc"]:
         expect(os.path.exists(os.path.join(args.prefix, path)), "not installed: " + path)
 
 
-def case_cmake_package(args):
-    build = os.path.join(args.work, "project")
-    configure_build(args, os.path.join(args.here, "project"), build)
+def case_cmake_package(args, compilers=None):
+    build = os.path.join(args.work, "project-gcc" if compilers else "project")
+    configure_build(args, os.path.join(args.here, "project"), build, compilers=compilers)
     out, sums = run_counted(os.path.join(build, "app"), args.work, "app")
     expect("itest: 156" in out, "app printed %r" % out)
     expect_counts(sums, "lib/square.square", 10, 2, department="quality team")
@@ -266,9 +268,17 @@ def refused(args, compiler, cxx, must_say):
         expect(words in text, "the refusal does not say %r:\n%s" % (words, result.stderr))
 
 
-def case_gcc_refused(args):
-    refused(args, "gcc", "g++", ["the C compiler is GNU", "only clang can load",
-                                 "-DCMAKE_C_COMPILER=clang-%s" % args.llvm_major])
+def case_cmake_package_gcc(args):
+    """The same project and figures with gcc and g++: target_codensm makes
+    codensm-gcc their launcher (the source rewriter), with the same INCLUDE,
+    EXCLUDE and DEPARTMENT."""
+    case_cmake_package(args, ("gcc", "g++"))
+
+
+def case_mixed_refused(args):
+    """GCC for C and clang for C++: neither path serves both."""
+    refused(args, "gcc", args.clang + "++", ["the C compiler is GNU", "only clang can load",
+                                             "or with gcc and g++"])
 
 
 def case_wrong_major(args):
@@ -288,7 +298,8 @@ def case_wrong_major(args):
 CASES = {"install": case_install, "cmake-package": case_cmake_package,
          "target-selection": case_target_selection,
          "example-service": case_example_service, "makefile": case_makefile,
-         "pkg-config": case_pkg_config, "gcc-refused": case_gcc_refused,
+         "pkg-config": case_pkg_config, "cmake-package-gcc": case_cmake_package_gcc,
+         "mixed-refused": case_mixed_refused,
          "wrong-major": case_wrong_major}
 
 

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: Apache-2.0
+//===- Instrumenter.cpp - rewrite one file's functions with probes -------===//
+#include "Instrumenter.h"
+#include "ProbeText.h"
+#include "Selection.h"
+
+#include "clang/AST/ASTConsumer.h"
+#include "clang/AST/RecursiveASTVisitor.h"
+#include "clang/Frontend/CompilerInstance.h"
+#include "clang/Lex/Lexer.h"
+#include "clang/Rewrite/Core/Rewriter.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <set>
+
+using namespace clang;
+
+namespace codensm {
+namespace rewrite {
+
+namespace {
+
+/// Every function with a body, lambdas included, in the order they are
+/// written; template patterns, not their instances.
+struct FunctionCollector : RecursiveASTVisitor<FunctionCollector> {
+  std::vector<const FunctionDecl *> Functions;
+  std::set<const FunctionDecl *> Seen;
+
+  void add(const FunctionDecl *FD) {
+    if (FD && Seen.insert(FD).second)
+      Functions.push_back(FD);
+  }
+  bool VisitFunctionDecl(FunctionDecl *FD) {
+    add(FD);
+    return true;
+  }
+  bool VisitLambdaExpr(LambdaExpr *L) {
+    add(L->getCallOperator());
+    return true;
+  }
+};
+
+/// The return statements of one function, not those of the lambdas,
+/// blocks and captured regions written inside it.
+static void collectReturns(const Stmt *S,
+                           std::vector<const ReturnStmt *> &Returns) {
+  if (!S || isa<LambdaExpr>(S) || isa<BlockExpr>(S) || isa<CapturedStmt>(S))
+    return;
+  if (const auto *Return = dyn_cast<ReturnStmt>(S))
+    Returns.push_back(Return);
+  for (const Stmt *Child : S->children())
+    collectReturns(Child, Returns);
+}
+
+class InstrumentConsumer : public ASTConsumer {
+public:
+  InstrumentConsumer(CompilerInstance &CI, std::string File,
+                     const RewriteOptions &Options, std::string &Output)
+      : CI(CI), File(std::move(File)), Options(Options), Output(Output) {}
+
+  void HandleTranslationUnit(ASTContext &Ctx) override;
+
+private:
+  void placeProbe(const FunctionPlan &Plan, unsigned Slot, Rewriter &R);
+  void checkReturns(const FunctionPlan &Plan, unsigned Slot, Rewriter &R);
+
+  CompilerInstance &CI;
+  std::string File;
+  const RewriteOptions &Options;
+  std::string &Output;
+};
+
+} // namespace
+
+void InstrumentConsumer::placeProbe(const FunctionPlan &Plan, unsigned Slot,
+                                    Rewriter &R) {
+  const auto *Body = cast<CompoundStmt>(Plan.FD->getBody());
+  R.InsertTextAfterToken(Body->getLBracLoc(),
+                         entryProbe(CI.getLangOpts().CPlusPlus, Slot,
+                                    Plan.Timed, Plan.ReturnType));
+}
+
+/// Wraps each return's value in the error convention's test.  A value
+/// written by a macro that cannot be mapped back to the file's text is
+/// returned unchecked (the call still counts).
+void InstrumentConsumer::checkReturns(const FunctionPlan &Plan, unsigned Slot,
+                                      Rewriter &R) {
+  if (Plan.Check.empty())
+    return;
+  std::vector<const ReturnStmt *> Returns;
+  collectReturns(Plan.FD->getBody(), Returns);
+  const SourceManager &SM = R.getSourceMgr();
+  ReturnWrap Wrap = returnCheck(Slot, Plan.Check);
+  for (const ReturnStmt *Return : Returns) {
+    const Expr *Value = Return->getRetValue();
+    if (!Value)
+      continue;
+    CharSourceRange Range = Lexer::makeFileCharRange(
+        CharSourceRange::getTokenRange(Value->getSourceRange()), SM,
+        CI.getLangOpts());
+    if (Range.isInvalid() || !SM.isWrittenInMainFile(Range.getBegin()))
+      continue;
+    R.InsertTextBefore(Range.getBegin(), Wrap.Before);
+    R.InsertTextAfter(Range.getEnd(), Wrap.After);
+  }
+}
+
+void InstrumentConsumer::HandleTranslationUnit(ASTContext &Ctx) {
+  if (CI.getDiagnostics().hasErrorOccurred())
+    return;
+  const SourceManager &SM = Ctx.getSourceManager();
+  llvm::StringRef Original = SM.getBufferData(SM.getMainFileID());
+
+  llvm::Expected<Selection> Chosen =
+      Selection::forFile(File, Options.ConfigFile, Options.Department);
+  if (!Chosen) {
+    llvm::errs() << "codensm-rewrite: " << toString(Chosen.takeError()) << "\n";
+    return;
+  }
+  FunctionCollector Collector;
+  Collector.TraverseDecl(Ctx.getTranslationUnitDecl());
+  std::unique_ptr<MangleContext> Mangler(Ctx.createMangleContext());
+  std::vector<FunctionPlan> Plans;
+  for (const FunctionDecl *FD : Collector.Functions) {
+    auto Plan = Chosen->plan(FD, Ctx, *Mangler);
+    if (!Plan) {
+      llvm::errs() << "codensm-rewrite: " << toString(Plan.takeError()) << "\n";
+      return;
+    }
+    if (*Plan)
+      Plans.push_back(std::move(**Plan));
+  }
+  if (Plans.empty()) {
+    Output = Original.str();
+    return;
+  }
+
+  bool Cxx = CI.getLangOpts().CPlusPlus;
+  Rewriter R(CI.getSourceManager(), CI.getLangOpts());
+  std::vector<FunctionRow> Rows;
+  for (unsigned Slot = 0; Slot < Plans.size(); ++Slot) {
+    placeProbe(Plans[Slot], Slot, R);
+    checkReturns(Plans[Slot], Slot, R);
+    Rows.push_back(Plans[Slot].Row);
+  }
+  SourceLocation Start = SM.getLocForStartOfFile(SM.getMainFileID());
+  R.InsertTextBefore(Start, prologue(Cxx, File));
+  R.InsertTextAfter(SM.getLocForEndOfFile(SM.getMainFileID()),
+                    epilogue(Cxx, Chosen->moduleName(), File, Rows));
+  const RewriteBuffer *Buffer = R.getRewriteBufferFor(SM.getMainFileID());
+  Output =
+      Buffer ? std::string(Buffer->begin(), Buffer->end()) : Original.str();
+}
+
+std::unique_ptr<ASTConsumer>
+InstrumentAction::CreateASTConsumer(CompilerInstance &CI,
+                                    llvm::StringRef File) {
+  std::string Source =
+      Options.SourcePath.empty() ? File.str() : Options.SourcePath;
+  return std::make_unique<InstrumentConsumer>(CI, Source, Options, Output);
+}
+
+} // namespace rewrite
+} // namespace codensm

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: Apache-2.0
+//===- ProbeText.cpp - the C and C++ text codensm-rewrite inserts --------===//
+//
+// Everything here must compile cleanly under the user's warnings (-Wall
+// -Wextra -pedantic -Werror, C89 to C++20, GCC and clang): GNU spellings
+// with underscores (__attribute__, __typeof__, __inline__), no system
+// header before the user's own (a _GNU_SOURCE or _FILE_OFFSET_BITS defined
+// by the file must still reach glibc), __null rather than 0 for C++
+// pointers, and names no user code has (__codensm_*).
+//
+//===----------------------------------------------------------------------===//
+#include "ProbeText.h"
+
+#include "Abi.h"
+
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/Twine.h"
+#include "llvm/Support/ErrorHandling.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace codensm {
+namespace rewrite {
+
+/// An initialiser of Struct with its fields in codensm_abi.inc's order;
+/// every field must have a value (a field added to the ABI and not here
+/// stops the rewriter, never a unit with a wrong layout).
+static std::string initializer(llvm::StringRef Struct,
+                               const llvm::StringMap<std::string> &Values) {
+  std::string Out = "{";
+  const char *Sep = "";
+  for (const abi::FieldRow &F : abi::Fields) {
+    if (Struct != F.Struct)
+      continue;
+    auto It = Values.find(F.Name);
+    if (It == Values.end())
+      llvm::report_fatal_error(llvm::Twine("codensm-rewrite: no value for ") +
+                               Struct + "." + F.Name);
+    Out += Sep + It->second;
+    Sep = ", ";
+  }
+  return Out + "}";
+}
+
+std::string cString(llvm::StringRef S) {
+  std::string Out = "\"";
+  for (unsigned char C : S) {
+    if (C == '"' || C == '\\') {
+      Out += '\\';
+      Out += static_cast<char>(C);
+    } else if (C < 0x20 || C >= 0x7f) {
+      char Octal[5];
+      snprintf(Octal, sizeof Octal, "\\%03o", C);
+      Out += Octal;
+    } else {
+      Out += static_cast<char>(C);
+    }
+  }
+  return Out + "\"";
+}
+
+/// The entry points, declared as codensm_abi.h declares them (uint64_t is
+/// __UINT64_TYPE__), without including it: no header may come before the
+/// user's own.
+static const char *EntryPoints =
+    "struct cnsm_module_desc;\n"
+    "__UINT64_TYPE__ __codensm_enter(const struct cnsm_module_desc "
+    "*(*)(void), __UINT64_TYPE__);\n"
+    "void __codensm_exit(const struct cnsm_module_desc *(*)(void), "
+    "__UINT64_TYPE__, __UINT64_TYPE__, __UINT64_TYPE__);\n";
+
+/// C: the probe is a variable whose cleanup runs at every return (and, in
+/// code built with -fexceptions, when an exception unwinds the frame),
+/// with a constant initialiser (C89 -pedantic refuses any other brace
+/// list); a second, scalar, variable's initialiser starts the call.
+static const char *CProbe =
+    "struct __codensm_probe { __UINT64_TYPE__ slot, t0; int err; };\n"
+    "static __inline__ void __codensm_leave(struct __codensm_probe *p) {\n"
+    "  __codensm_exit(__codensm_unit, p->slot, p->t0, "
+    "(__UINT64_TYPE__)(p->err != 0));\n"
+    "}\n";
+
+/// C++: a guard in an anonymous namespace, so each unit's guard calls its
+/// own unit.  Unwinding is told from a return by the number of uncaught
+/// exceptions having grown since entry (std::uncaught_exceptions, declared
+/// as libstdc++ declares it: <exception> may not come first) (a destructor
+/// running during another exception's unwinding still sees a normal return).
+static const char *CxxGuard =
+    "#if defined(__cpp_exceptions) || defined(__EXCEPTIONS)\n"
+    "namespace std {\n"
+    "int uncaught_exceptions()\n"
+    "#if __cplusplus >= 201103L\n"
+    "    noexcept;\n"
+    "#else\n"
+    "    throw();\n"
+    "#endif\n"
+    "}\n"
+    "#define __codensm_uncaught() std::uncaught_exceptions()\n"
+    "#else\n"
+    "#define __codensm_uncaught() 0\n"
+    "#endif\n"
+    "namespace {\n"
+    "struct __codensm_guard {\n"
+    "  __UINT64_TYPE__ slot, t0;\n"
+    "  int err;\n"
+    "  int uncaught;\n"
+    "  __codensm_guard(__UINT64_TYPE__ s, bool timed)\n"
+    "      : slot(s), t0(__codensm_enter(__codensm_unit, s)), err(0),\n"
+    "        uncaught(__codensm_uncaught()) {\n"
+    "    if (!timed)\n"
+    "      t0 = 0;\n"
+    "  }\n"
+    "  ~__codensm_guard() {\n"
+    "    bool unwinding = __codensm_uncaught() > uncaught;\n"
+    "    __codensm_exit(__codensm_unit, slot, t0,\n"
+    "                   static_cast<__UINT64_TYPE__>(err != 0 || "
+    "unwinding));\n"
+    "  }\n"
+    "};\n"
+    "} // namespace\n";
+
+std::string prologue(bool Cxx, llvm::StringRef SourcePath) {
+  std::string Out = "/* Instrumented by codensm-rewrite (CodeNSM). */\n";
+  if (Cxx)
+    Out += "extern \"C\" {\n";
+  Out += EntryPoints;
+  if (Cxx)
+    Out += "}\n";
+  Out += "static const struct cnsm_module_desc *__codensm_unit(void);\n";
+  Out += Cxx ? CxxGuard : CProbe;
+  Out += "#line 1 " + cString(SourcePath) + "\n";
+  return Out;
+}
+
+std::string entryProbe(bool Cxx, unsigned Slot, bool Timed,
+                       llvm::StringRef ReturnType) {
+  std::string N = std::to_string(Slot), Out;
+  if (Cxx)
+    Out = "__codensm_guard __codensm_p" + N + "(" + N + "u, " +
+          (Timed ? "true" : "false") + ");";
+  else
+    Out = "struct __codensm_probe __codensm_p" + N +
+          " __attribute__((__cleanup__(__codensm_leave), __unused__)) = {" + N +
+          "u, 0, 0}; __UINT64_TYPE__ __codensm_t" + N +
+          " __attribute__((__unused__)) = " +
+          (Timed ? "__codensm_p" + N + ".t0 = " : "") +
+          "__codensm_enter(__codensm_unit, " + N + "u);";
+  if (!ReturnType.empty())
+    Out += " __typeof__(" + ReturnType.str() + ") __codensm_v" + N +
+           " __attribute__((__unused__));";
+  return Out;
+}
+
+ReturnWrap returnCheck(unsigned Slot, llvm::StringRef Check) {
+  std::string N = std::to_string(Slot), V = "__codensm_v" + N;
+  std::string Test;
+  for (char C : Check)
+    Test += C == 'V' ? V : std::string(1, C);
+  return {"(" + V + " = (",
+          "), __codensm_p" + N + ".err = (" + Test + "), " + V + ")"};
+}
+
+std::string epilogue(bool Cxx, llvm::StringRef ModuleName,
+                     llvm::StringRef SourcePath,
+                     const std::vector<FunctionRow> &Rows) {
+  const char *Null = Cxx ? "__null" : "0";
+  std::string Out;
+  llvm::raw_string_ostream OS(Out);
+  OS << "\n/* codensm-rewrite: this unit's table and its registration. */\n"
+     << "#include <codensm_abi.h>\n"
+     << "static const struct cnsm_function_info __codensm_functions[] = {\n";
+  for (const FunctionRow &R : Rows)
+    OS << "  "
+       << initializer("function_info",
+                      {{"name", cString(R.Name)},
+                       {"department", cString(R.Department)},
+                       {"file", cString(R.File)},
+                       {"line", std::to_string(R.Line) + "u"},
+                       {"weight", std::to_string(R.Weight) + "u"},
+                       {"error_convention", std::to_string(R.Errors) + "u"},
+                       {"flags", std::to_string(R.Flags) + "u"}})
+       << ",\n";
+  OS << "};\n";
+
+  // The empty directory: the dir header, then one pointer per chunk, all
+  // to the runtime's sentinel chunk (codensm_abi.h).
+  unsigned Chunks = (Rows.size() + abi::CHUNK_SLOTS - 1) / abi::CHUNK_SLOTS;
+  llvm::StringMap<std::string> DirHeader;
+  for (const abi::FieldRow &F : abi::Fields)
+    if (llvm::StringRef(F.Struct) == "dir")
+      DirHeader[F.Name] = F.FieldKind == abi::Kind::PTR ? Null : "0";
+  OS << "static struct { struct cnsm_dir header; struct cnsm_chunk *chunks["
+     << Chunks << "]; } __codensm_empty_dir = {"
+     << initializer("dir", DirHeader) << ", {";
+  for (unsigned K = 0; K < Chunks; ++K)
+    OS << (K ? ", " : "") << "&__codensm_sentinel";
+  OS << "}};\n"
+     << "static __thread struct cnsm_dir *__codensm_dir = "
+        "&__codensm_empty_dir.header;\n"
+     << "static void *__codensm_runtime_state;\n"
+     << "static struct cnsm_dir **__codensm_dir_ref(const struct "
+        "cnsm_module_desc *d) {\n"
+     << "  (void)d;\n  return &__codensm_dir;\n}\n"
+     << "static const struct cnsm_module_desc __codensm_module = "
+     << initializer("module_desc",
+                    {{"abi_version", std::to_string(abi::ABI_VERSION) + "u"},
+                     {"function_count", std::to_string(Rows.size()) + "u"},
+                     {"module_name", cString(ModuleName)},
+                     {"source_path", cString(SourcePath)},
+                     {"functions", "__codensm_functions"},
+                     {"dir_ref", "__codensm_dir_ref"},
+                     {"empty_dir", "&__codensm_empty_dir.header"},
+                     {"runtime_state", "&__codensm_runtime_state"}})
+     << ";\n"
+     << "static const struct cnsm_module_desc *__codensm_unit(void) {\n"
+     << "  return &__codensm_module;\n}\n"
+     << "__attribute__((__constructor__)) static void "
+        "__codensm_register_unit(void) {\n"
+     << "  __codensm_register(&__codensm_module);\n}\n"
+     << "__attribute__((__destructor__)) static void "
+        "__codensm_unregister_unit(void) {\n"
+     << "  __codensm_unregister(&__codensm_module);\n}\n";
+  return OS.str();
+}
+
+} // namespace rewrite
+} // namespace codensm

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: Apache-2.0
+//===- ProbeText.h - the C and C++ text codensm-rewrite inserts ----------===//
+//
+// What the pass builds in IR, written as source: a prologue at the top of
+// the file declaring the two runtime entry points and the probe (C: a
+// struct with __attribute__((cleanup)); C++: a guard object whose
+// destructor sees unwinding through __cxa_uncaught_exceptions), a probe at
+// each instrumented function's entry, and an epilogue at the end with the
+// unit's table, descriptor, thread's directory pointer and the constructor
+// and destructor that register it.  The epilogue's structs come from
+// include/codensm_abi.h and its initialisers follow codensm_abi.inc's rows,
+// so the rewriter and the runtime cannot disagree on a layout.
+//
+// Probes add no line to the file: line numbers stay the user's, and one
+// #line after the prologue names the user's file.
+//
+//===----------------------------------------------------------------------===//
+#ifndef CODENSM_REWRITE_PROBETEXT_H
+#define CODENSM_REWRITE_PROBETEXT_H
+
+#include "llvm/ADT/StringRef.h"
+
+#include <string>
+#include <vector>
+
+namespace codensm {
+namespace rewrite {
+
+/// One row of the unit's function table (include/codensm_abi.inc).
+struct FunctionRow {
+  std::string Name, Department, File;
+  unsigned Line = 0, Weight = 1, Errors = 0, Flags = 0;
+};
+
+/// The top of an instrumented file, ending with a #line that gives the
+/// user's file its own name and line numbers back.
+std::string prologue(bool Cxx, llvm::StringRef SourcePath);
+
+/// The probe at the start of a function's body (no newline).  ReturnType,
+/// when not empty, also declares the variable that return statements
+/// check the error convention on (see returnCheck).
+std::string entryProbe(bool Cxx, unsigned Slot, bool Timed,
+                       llvm::StringRef ReturnType);
+
+/// The text around a return's value that records whether it is an error
+/// (Check tests the variable "V", see ErrorCheck.h): Before goes before the
+/// value, After after it.
+struct ReturnWrap {
+  std::string Before, After;
+};
+ReturnWrap returnCheck(unsigned Slot, llvm::StringRef Check);
+
+/// The end of an instrumented file: the table of Rows and its
+/// registration.
+std::string epilogue(bool Cxx, llvm::StringRef ModuleName,
+                     llvm::StringRef SourcePath,
+                     const std::vector<FunctionRow> &Rows);
+
+/// S as a C string literal.
+std::string cString(llvm::StringRef S);
+
+} // namespace rewrite
+} // namespace codensm
+
+#endif // CODENSM_REWRITE_PROBETEXT_H

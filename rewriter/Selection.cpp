@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: Apache-2.0
+//===- Selection.cpp - which functions of a file get a probe, by what name ===//
+#include "Selection.h"
+#include "Annotations.h"
+#include "ErrorCheck.h"
+#include "Naming.h"
+
+#include "clang/AST/Attr.h"
+#include "clang/AST/DeclCXX.h"
+#include "clang/AST/DeclTemplate.h"
+#include "clang/AST/RecursiveASTVisitor.h"
+#include "clang/AST/StmtCXX.h"
+#include "clang/Basic/Builtins.h"
+#include "clang/Basic/SourceManager.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace clang;
+
+namespace codensm {
+namespace rewrite {
+
+llvm::Expected<Selection> Selection::forFile(llvm::StringRef SourcePath,
+                                             llvm::StringRef ConfigFile,
+                                             llvm::StringRef Department) {
+  Selection S;
+  std::string Source = absolutePath(SourcePath);
+  std::string File = ConfigFile.empty()
+                         ? findConfigFile(llvm::sys::path::parent_path(Source))
+                         : ConfigFile.str();
+  if (!File.empty()) {
+    llvm::Expected<Config> Loaded = loadConfig(File);
+    if (!Loaded)
+      return Loaded.takeError();
+    S.Cfg = std::move(*Loaded);
+  } else {
+    S.Cfg.Root = absolutePath("."); // as the pass: where the compiler runs
+  }
+  S.RelPath = relativeTo(Source, S.Cfg.Root);
+  if (S.RelPath.empty())
+    S.RelPath = llvm::sys::path::filename(Source).str();
+  S.FileIncluded = S.Cfg.instruments(S.RelPath);
+  S.Module = moduleNameFor(S.RelPath);
+  S.FileDepartment = Department.empty()
+                         ? S.Cfg.departmentFor(S.RelPath).value_or(
+                               defaultDepartmentFor(S.RelPath))
+                         : Department.str();
+  return S;
+}
+
+/// The name the pass sees: the mangled name (a constructor's and a
+/// destructor's complete-object variant), or the C name.
+static std::string linkageName(const FunctionDecl *FD, MangleContext &M) {
+  if (!M.shouldMangleDeclName(FD))
+    return FD->getNameAsString();
+  GlobalDecl GD(FD);
+  if (const auto *Ctor = dyn_cast<CXXConstructorDecl>(FD))
+    GD = GlobalDecl(Ctor, Ctor_Complete);
+  else if (const auto *Dtor = dyn_cast<CXXDestructorDecl>(FD))
+    GD = GlobalDecl(Dtor, Dtor_Complete);
+  std::string Name;
+  llvm::raw_string_ostream OS(Name);
+  M.mangleName(GD, OS);
+  return OS.str();
+}
+
+/// The instances of a template pattern this unit has bodies for.
+static std::vector<const FunctionDecl *>
+instancesOf(const FunctionDecl *Pattern) {
+  std::vector<const FunctionDecl *> Instances;
+  if (const FunctionTemplateDecl *T = Pattern->getDescribedFunctionTemplate()) {
+    for (const FunctionDecl *Spec : T->specializations())
+      if (Spec->isThisDeclarationADefinition() || Spec->hasBody())
+        Instances.push_back(Spec);
+    return Instances;
+  }
+  const auto *Method = dyn_cast<CXXMethodDecl>(Pattern);
+  const ClassTemplateDecl *Class =
+      Method ? Method->getParent()->getDescribedClassTemplate() : nullptr;
+  if (!Class)
+    return Instances;
+  for (const ClassTemplateSpecializationDecl *Spec : Class->specializations())
+    for (const Decl *D : Spec->decls())
+      if (const auto *M = dyn_cast<CXXMethodDecl>(D))
+        if (M->getInstantiatedFromMemberFunction() == Pattern && M->hasBody())
+          Instances.push_back(M);
+  return Instances;
+}
+
+/// setjmp and its kind may clobber the start time: the pass leaves such
+/// functions untimed.
+static bool callsReturnsTwice(const Stmt *Body, const ASTContext &Ctx) {
+  struct Finder : RecursiveASTVisitor<Finder> {
+    const ASTContext &Ctx;
+    bool Found = false;
+    explicit Finder(const ASTContext &Ctx) : Ctx(Ctx) {}
+    bool VisitCallExpr(CallExpr *Call) {
+      if (const FunctionDecl *Callee = Call->getDirectCallee()) {
+        unsigned Builtin = Callee->getBuiltinID();
+        Found |= Callee->hasAttr<ReturnsTwiceAttr>() ||
+                 (Builtin && Ctx.BuiltinInfo.isReturnsTwice(Builtin));
+        llvm::StringRef Name = Callee->getIdentifier() ? Callee->getName() : "";
+        Found |= Name == "setjmp" || Name == "_setjmp" || Name == "sigsetjmp" ||
+                 Name == "__sigsetjmp" || Name == "vfork" ||
+                 Name == "getcontext";
+      }
+      return !Found;
+    }
+  } F(Ctx);
+  F.TraverseStmt(const_cast<Stmt *>(Body));
+  return F.Found;
+}
+
+/// Whether a probe can be placed in FD's body, as written in the main file.
+static bool probeFits(const FunctionDecl *FD, const SourceManager &SM) {
+  // A lambda's call operator is constexpr by default in C++17 (it stays
+  // usable at run time; a guard only makes it not constexpr); any other
+  // constexpr function may be evaluated by the compiler, where a guard
+  // cannot be.
+  bool Lambda = isa<CXXMethodDecl>(FD) &&
+                cast<CXXMethodDecl>(FD)->getParent()->isLambda();
+  if (!FD->doesThisDeclarationHaveABody() || FD->isDefaulted() ||
+      FD->isDeleted() || FD->isImplicit() || FD->isConsteval() ||
+      (FD->isConstexpr() && !Lambda) || FD->hasAttr<NakedAttr>())
+    return false;
+  const auto *Body = dyn_cast_or_null<CompoundStmt>(FD->getBody());
+  if (!Body) // a function-try-block or a coroutine
+    return false;
+  SourceLocation LBrace = Body->getLBracLoc();
+  return LBrace.isFileID() && SM.isWrittenInMainFile(LBrace);
+}
+
+/// The return type spelled so that __typeof__ accepts it where the probe
+/// is; "" when it cannot be (an unnamed type).
+static std::string spelledReturnType(const FunctionDecl *FD,
+                                     const ASTContext &Ctx) {
+  auto Usable = [](const std::string &S) {
+    return S.find("(anonymous") == std::string::npos &&
+           S.find("(unnamed") == std::string::npos &&
+           S.find("(lambda") == std::string::npos &&
+           S.find("auto") == std::string::npos;
+  };
+  QualType T = FD->getReturnType().getUnqualifiedType();
+  std::string Written = T.getAsString(Ctx.getPrintingPolicy());
+  if (Usable(Written))
+    return Written;
+  std::string Canonical = T.getCanonicalType().getUnqualifiedType().getAsString(
+      Ctx.getPrintingPolicy());
+  return Usable(Canonical) ? Canonical : "";
+}
+
+llvm::Expected<std::optional<FunctionPlan>>
+Selection::plan(const FunctionDecl *FD, ASTContext &Ctx,
+                MangleContext &Mangler) const {
+  const SourceManager &SM = Ctx.getSourceManager();
+  if (!probeFits(FD, SM))
+    return std::nullopt;
+
+  FunctionAnnotations Notes;
+  for (const AnnotateAttr *A : FD->specific_attrs<AnnotateAttr>()) {
+    llvm::StringRef Text = A->getAnnotation();
+    if (!Text.startswith("codensm:"))
+      continue;
+    if (!applyAnnotation(Text.drop_front(strlen("codensm:")), Notes))
+      return llvm::createStringError(
+          llvm::inconvertibleErrorCode(),
+          "%s:%u: bad annotation \"%s\" on %s (see include/codensm.h)",
+          RelPath.c_str(), SM.getExpansionLineNumber(FD->getLocation()),
+          Text.str().c_str(), FD->getNameAsString().c_str());
+  }
+  if (Notes.Skip || (!FileIncluded && !Notes.Track))
+    return std::nullopt;
+
+  // A template's pattern stands for its instances: named by its one
+  // instance, or for all of them.
+  const FunctionDecl *Named = FD;
+  bool AllInstances = false;
+  if (FD->isDependentContext()) {
+    std::vector<const FunctionDecl *> Instances = instancesOf(FD);
+    if (Instances.empty())
+      return std::nullopt; // no code in this unit
+    Named = Instances.front();
+    AllInstances = Instances.size() > 1;
+  }
+  std::string Mangled = linkageName(Named, Mangler);
+  if (isStandardLibraryName(Mangled) && !Notes.Track)
+    return std::nullopt;
+  GVALinkage Linkage = Ctx.GetGVALinkageForFunction(Named);
+  if (Linkage == GVA_AvailableExternally)
+    return std::nullopt; // C99 inline: the unit emits no code for it
+
+  FunctionPlan Plan;
+  Plan.FD = FD;
+  FunctionRow &R = Plan.Row;
+  std::string Qualified = AllInstances
+                              ? FD->getQualifiedNameAsString() + "<...>"
+                              : qualifiedFunctionName(Mangled);
+  if (Linkage == GVA_DiscardableODR || Linkage == GVA_StrongODR) {
+    R.Name = Qualified;
+    R.Flags |= abi::Flag_ODR;
+  } else {
+    R.Name = Module + "." + Qualified;
+  }
+  R.Name = bounded(R.Name, MaxNameBytes);
+  R.Department =
+      bounded(Notes.Department.value_or(FileDepartment), MaxDepartmentBytes);
+  R.Weight = Notes.Weight ? *Notes.Weight : Cfg.weightFor(R.Name).value_or(1);
+  ErrorConvention Errors =
+      Notes.Errors ? *Notes.Errors : Cfg.errorsFor(R.Name).value_or(ErrorsNone);
+  R.Errors = Errors;
+  R.File = RelPath;
+  R.Line = SM.getExpansionLineNumber(FD->getLocation());
+  if (callsReturnsTwice(FD->getBody(), Ctx)) {
+    Plan.Timed = false;
+    R.Flags |= abi::Flag_UNTIMED;
+  }
+  Plan.Check = errorCheck(Ctx, FD->getReturnType(), Errors);
+  if (!Plan.Check.empty())
+    Plan.ReturnType = spelledReturnType(FD, Ctx);
+  if (Plan.ReturnType.empty())
+    Plan.Check.clear();
+  return Plan;
+}
+
+} // namespace rewrite
+} // namespace codensm

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: Apache-2.0
+//===- Selection.h - which functions of a file get a probe, by what name -===//
+//
+// The pass's rules (CodeNSM.cpp's chooseFunctions), read from clang's AST
+// instead of the IR, with the pass's own code for what does not depend on
+// either (plugin/Config, Naming, Annotations): the configuration found by
+// walking up from the file, include and exclude, CODENSM_SKIP and
+// CODENSM_TRACK, the standard library left out, names from the mangled name
+// ("<module>.<qualified>", or the qualified name alone for inline and
+// template code that may exist in several units), departments, weights and
+// error conventions from annotations first, then .codensm.yaml.
+//
+// What only the source can say: only functions whose body is written in
+// the main file are rewritten (a header is shared by other units and is
+// not rewritten), and not those a probe cannot enter: bodies made by a
+// macro, constexpr and consteval functions (a guard is not a literal
+// type), coroutines, function-try-blocks, naked functions.  A template is
+// rewritten once for all its instances: one row, named by its one instance
+// when there is one, else "<qualified name><...>".
+//
+//===----------------------------------------------------------------------===//
+#ifndef CODENSM_REWRITE_SELECTION_H
+#define CODENSM_REWRITE_SELECTION_H
+
+#include "Config.h"
+#include "ProbeText.h"
+
+#include "clang/AST/ASTContext.h"
+#include "clang/AST/Mangle.h"
+#include "llvm/Support/Error.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace codensm {
+namespace rewrite {
+
+/// What was decided about one function.
+struct FunctionPlan {
+  const clang::FunctionDecl *FD = nullptr;
+  FunctionRow Row;
+  bool Timed = true;
+  /// The return type as the probe declares it, and the error convention's
+  /// test on it (ErrorCheck.h); both "" when returns are not checked.
+  std::string ReturnType, Check;
+};
+
+class Selection {
+public:
+  /// The configuration for SourcePath (Config.h): ConfigFile when given,
+  /// else the nearest .codensm.yaml; Department, when given, is every
+  /// function's (annotations still win).
+  static llvm::Expected<Selection> forFile(llvm::StringRef SourcePath,
+                                           llvm::StringRef ConfigFile,
+                                           llvm::StringRef Department);
+
+  /// The plan for FD, none when it is not instrumented, or an error for a
+  /// malformed annotation.
+  llvm::Expected<std::optional<FunctionPlan>>
+  plan(const clang::FunctionDecl *FD, clang::ASTContext &Ctx,
+       clang::MangleContext &Mangler) const;
+
+  const std::string &moduleName() const { return Module; }
+
+private:
+  Config Cfg;
+  std::string RelPath, Module, FileDepartment;
+  bool FileIncluded = true;
+};
+
+} // namespace rewrite
+} // namespace codensm
+
+#endif // CODENSM_REWRITE_SELECTION_H

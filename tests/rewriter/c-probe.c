@@ -1,0 +1,40 @@
+// RUN: %rewrite %s -- -I%include > %t.c
+// RUN: %FileCheck %s < %t.c
+// RUN: %FileCheck %s --check-prefix=TABLE < %t.c
+// A C function gets a cleanup variable right after its '{', on the same
+// line, so every line keeps its number; the prologue ends with a #line
+// naming the file; the table at the end names each function as the pass
+// does, with its department, weight, convention and line.
+
+// CHECK: __UINT64_TYPE__ __codensm_enter(
+// CHECK: static __inline__ void __codensm_leave(struct __codensm_probe *p{{[)]}}
+// CHECK: #line 1 "{{.*}}c-probe.c"
+// CHECK-NEXT: // {{R}}UN: %rewrite
+
+int add(int a, int b) { return a + b; }
+// CHECK: int add(int a, int b) {struct __codensm_probe __codensm_p0 __attribute__((__cleanup__(__codensm_leave), __unused__)) = {0u, 0, 0}; __UINT64_TYPE__ __codensm_t0 __attribute__((__unused__)) = __codensm_p0.t0 = __codensm_enter(__codensm_unit, 0u); return a + b; }
+
+static int twice(int x) {
+  // CHECK: static int twice(int x) {struct __codensm_probe __codensm_p1
+  // CHECK-NEXT: // CHECK
+  return add(x, x);
+}
+
+int declared_only(int x);
+// CHECK: int declared_only(int x);{{$}}
+
+int main(void) { return twice(2) - 4 + declared_only(0); }
+
+int declared_only(int x) { return x; }
+
+// TABLE: #include <codensm_abi{{[.]}}h>
+// TABLE-NEXT: static const struct cnsm_function_info __codensm_functions[] = {{[{]}}
+// TABLE-NEXT:   {"c-probe.add", "root", "c-probe.c", 14u, 1u, 0u, 0u}{{,}}
+// TABLE-NEXT:   {"c-probe.twice", "root", "c-probe.c", 17u, 1u, 0u, 0u}{{,}}
+// TABLE-NEXT:   {"c-probe.main", "root", "c-probe.c", 26u, 1u, 0u, 0u}{{,}}
+// TABLE-NEXT:   {"c-probe.declared_only", "root", "c-probe.c", 28u, 1u, 0u, 0u}{{,}}
+// TABLE-NEXT: }{{;}}
+// TABLE: __codensm_empty_dir = {{[{][{]}}0, 0, 0, 0}, {&__codensm_sentinel}}{{;}}
+// TABLE: static const struct cnsm_module_desc __codensm_module = {2u, 4u, "c-probe", "{{.*}}c-probe.c", __codensm_functions, __codensm_dir_ref, &__codensm_empty_dir.header, &__codensm_runtime_state}{{;}}
+// TABLE: __attribute__((__constructor__)) static void __codensm_register_unit(void) {{[{]}}
+// TABLE-NEXT:   __codensm_register(&__codensm_module){{;}}

@@ -1,0 +1,16 @@
+/*
+ * RUN: %gcc -std=c89 -pedantic-errors -Wall -Wextra -Werror -Wdeclaration-after-statement -c %s -o %t.o 2> %t.err
+ * RUN: %FileCheck %s --allow-empty --check-prefix=ERR < %t.err
+ * RUN: nm %t.o | %FileCheck %s
+ * The inserted text is C89 under the strictest warnings (cJSON builds so):
+ * a constant brace initialiser, a scalar whose initialiser starts the
+ * call, no declaration after a statement, __inline__ in codensm_abi.h.
+ * ERR-NOT: warning
+ * CHECK: U __codensm_enter
+ * CHECK: U __codensm_register
+ */
+
+int twice(int x) {
+  int y = x * 2;
+  return y;
+}

@@ -1,0 +1,39 @@
+// RUN: %rewrite %s -- -std=c++17 > %t.cpp
+// RUN: %FileCheck %s < %t.cpp
+// C++: a guard object after each '{' (its destructor runs at every return
+// and while an exception unwinds), in an anonymous namespace so each unit's
+// guard calls its own unit; names are the pass's: qualified, ODR code
+// without a module, lambdas as c++filt writes them.
+
+// CHECK: namespace std {{[{]}}
+// CHECK-NEXT: int uncaught_exceptions({{[)]}}
+// CHECK: namespace {{[{]}}
+// CHECK-NEXT: struct __codensm_guard {{[{]}}
+// CHECK: #line 1 "{{.*}}cxx-guard.cpp"
+
+namespace shop {
+struct Cart {
+  int total() const { return n; }
+  // CHECK: int total() const {__codensm_guard __codensm_p{{[0-9]+}}({{[0-9]+}}u, true); return n; }
+  int n = 0;
+  ~Cart();
+};
+Cart::~Cart() {}
+// CHECK: Cart::~Cart() {__codensm_guard __codensm_p{{[0-9]+}}(
+} // namespace shop
+
+constexpr int square(int x) { return x * x; }
+// CHECK: constexpr int square(int x) { return x * x; }
+
+int apply(int x) {
+  auto f = [](int y) { return y + 1; };
+  // CHECK: auto f = [](int y) {__codensm_guard __codensm_p{{[0-9]+}}({{[0-9]+}}u, true); return y + 1; };
+  return f(x) + square(2) + shop::Cart().total();
+}
+
+// CHECK-DAG: {"cxx-guard.shop::Cart::~Cart", "root"{{,}}
+// CHECK-DAG: {"shop::Cart::total", "root"{{,}}
+// CHECK-DAG: {"cxx-guard.apply(...)::$_0::operator()", "root"{{,}}
+// CHECK-DAG: {"cxx-guard.apply", "root"{{,}}
+// CHECK-NOT: square
+// CHECK: __codensm_module =
