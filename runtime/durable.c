@@ -143,6 +143,10 @@ static void block_seal(void *p) {
   __atomic_store_n(&b->magic, CNSM_LIVE_BLOCK, __ATOMIC_RELEASE);
 }
 
+int cnsm_durable_tried(void) {
+  return __atomic_load_n(&open_tried, __ATOMIC_ACQUIRE);
+}
+
 int cnsm_durable_active(void) {
   return __atomic_load_n(&base, __ATOMIC_ACQUIRE) != NULL;
 }
@@ -295,7 +299,7 @@ static int create_file(const char *dir, const char *sink) {
 int cnsm_durable_open(const char *dir, const char *sink) {
   pthread_mutex_lock(&open_lock);
   int tried = open_tried;
-  open_tried = 1;
+  __atomic_store_n(&open_tried, 1, __ATOMIC_RELEASE);
   pthread_mutex_unlock(&open_lock);
   if (tried)
     return cnsm_durable_active() ? 0 : -1;

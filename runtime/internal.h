@@ -312,6 +312,8 @@ struct cnsm_live_item;
  * anonymous memory; said once). */
 int cnsm_durable_open(const char *dir, const char *sink) CNSM_HIDDEN;
 int cnsm_durable_active(void) CNSM_HIDDEN;
+/* Whether cnsm_durable_open was called (it is tried once). */
+int cnsm_durable_tried(void) CNSM_HIDDEN;
 /* size bytes of zeroed memory in the live file for an arena region, or
  * NULL.  Signal-safe. */
 void *cnsm_durable_region(size_t size) CNSM_HIDDEN;

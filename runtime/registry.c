@@ -157,10 +157,12 @@ static void thread_exit(void *arg) {
   struct cnsm_thread *t = arg;
   pthread_mutex_lock(&cnsm_registry_lock);
   for (struct cnsm_dir *d = CNSM_LOAD(&t->dirs); d;
-       d = CNSM_LOAD(&d->next_in_thread))
-    __atomic_store_n(d->home,
-                     (struct cnsm_dir *)(uintptr_t)d->module->empty_dir,
-                     __ATOMIC_RELAXED);
+       d = CNSM_LOAD(&d->next_in_thread)) {
+    struct cnsm_dir **home = CNSM_LOAD(&d->home);
+    if (home) /* NULL: adopted with the arena, never used by this thread */
+      __atomic_store_n(home, (struct cnsm_dir *)(uintptr_t)d->module->empty_dir,
+                       __ATOMIC_RELAXED);
+  }
   leave_dirs(t);
   remove_thread(t);
   t->linked = 0;
@@ -250,7 +252,8 @@ static void record_module(struct cnsm_module *m) {
 }
 
 void cnsm_registry_start_durable(void) {
-  if (!__atomic_load_n(&cnsm_sink_wanted, __ATOMIC_ACQUIRE))
+  if (cnsm_durable_tried() ||
+      !__atomic_load_n(&cnsm_sink_wanted, __ATOMIC_ACQUIRE))
     return;
   struct cnsm_config c = cnsm_config_current();
   if (!c.live_file || !c.endpoint || cnsm_durable_active())
@@ -475,7 +478,7 @@ CNSM_EXPORT void __codensm_unregister(const struct cnsm_module_desc *desc) {
       struct cnsm_dir *next = CNSM_LOAD(&d->next_in_thread);
       if (d->module == desc) {
         remove_dir(&t->dirs, d, IN_THREAD);
-        if (t == &self)
+        if (t == &self && CNSM_LOAD(&d->home))
           __atomic_store_n(d->home,
                            (struct cnsm_dir *)(uintptr_t)desc->empty_dir,
                            __ATOMIC_RELAXED);

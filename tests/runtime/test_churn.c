@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * test_churn.c - threads come and go (attach, exit fold, re-attach) while
- * the background flusher sends every 10 ms and codensm_init changes
- * settings: the totals are exact at the end.  Built under TSan too.
+ * test_churn.c - threads come and go (attach, exit, a new thread adopting
+ * the arena and directories an exited one left) while the background
+ * flusher sends every 10 ms and codensm_init changes settings: the totals
+ * are exact at the end.  Only some threads call a second module, so a
+ * thread often adopts a directory it never uses, and exits with it.
+ * Built under TSan too.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -17,13 +20,21 @@ static const struct cnsm_function_info mod_fns[] = {
 };
 CNSM_EMUL_MODULE(mod, "churn", 2)
 
+static const struct cnsm_function_info oth_fns[] = {
+    CNSM_FN("churn.other", "", 1),
+};
+CNSM_EMUL_MODULE(oth, "churn_other", 1)
+
 #define ROUNDS 40
 #define THREADS 4
 #define CALLS 5000
 
-/* CALLS calls of a, and one of b per 10. */
+/* CALLS calls of a, and one of b per 10; with an odd arg, one of other. */
 static void *worker(void *arg) {
-  (void)arg;
+  if ((uintptr_t)arg % 2) {
+    uint64_t t0 = CNSM_ENTER(oth, 0);
+    CNSM_EXIT(oth, 0, t0, 0);
+  }
   for (int i = 0; i < CALLS; i++) {
     uint64_t t0 = CNSM_ENTER(mod, 0);
     if (i % 10 == 0) {
@@ -44,7 +55,8 @@ int main(void) {
   for (int r = 0; r < ROUNDS; r++) {
     pthread_t t[THREADS];
     for (int i = 0; i < THREADS; i++)
-      pthread_create(&t[i], NULL, worker, NULL);
+      pthread_create(&t[i], NULL, worker,
+                     (void *)(uintptr_t)(r % 3 == 0 && i % 2));
     if (r % 10 == 0) {
       struct codensm_config c = {.struct_size = sizeof c,
                                  .weights = r % 20 ? "churn.=2" : "churn.=1"};
@@ -63,6 +75,8 @@ int main(void) {
   sum_jsonl(out, "churn.b", &s);
   CHECK_EQ(s.calls, (uint64_t)ROUNDS * THREADS * CALLS / 10);
   CHECK_EQ(s.errors, (uint64_t)ROUNDS * THREADS * CALLS / 10);
+  sum_jsonl(out, "churn.other", &s);
+  CHECK_EQ(s.calls, (uint64_t)(ROUNDS + 2) / 3 * (THREADS / 2));
   unlink(out);
   TEST_DONE();
 }
