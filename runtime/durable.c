@@ -376,6 +376,7 @@ static void fork_child(void) {
            mmap(base, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
                 child_fd, 0) != MAP_FAILED;
   close(parent_fd); /* the parent's lock stays with the parent */
+  growing = 0;      /* a growth the parent had running is not ours */
   if (ok) {
     fd = child_fd;
     header()->inflight_state = 0; /* the parent's send */

@@ -511,6 +511,7 @@ struct cnsm_dead {
   int fd;
   void *map;
   size_t len;
+  int taken; /* its figures are ours now: remove it with the others */
 };
 /* Every live file in dir of the sink whose hash is given (not ours) that
  * no process holds, into a malloc'd *out[0..*count); set_aside gets the
@@ -518,7 +519,8 @@ struct cnsm_dead {
 int cnsm_dead_find(const char *dir, const char *hash, struct cnsm_dead **out,
                    size_t *count,
                    void (*set_aside)(const char *path)) CNSM_HIDDEN;
-/* Unmaps, unlocks and frees them, removing the files first when remove. */
+/* Unmaps, unlocks and frees them, removing those taken first when
+ * remove. */
 void cnsm_dead_release(struct cnsm_dead *dead, size_t count,
                        int remove) CNSM_HIDDEN;
 

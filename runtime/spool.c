@@ -358,15 +358,19 @@ static size_t take_over(const char *dir, const char *endpoint, const char *key,
     cnsm_dead_release(dead, dead_count, 0);
     return loaded;
   }
-  for (size_t i = 0; i < dead_count; i++)
-    if (cnsm_live_parse(dead[i].map, dead[i].len, hash, &figures) < 0)
+  for (size_t i = 0; i < dead_count; i++) {
+    int rc = cnsm_live_parse(dead[i].map, dead[i].len, hash, &figures);
+    dead[i].taken = rc == 0; /* 1: another sink's (same 16 digits) */
+    if (rc < 0)
       set_aside_live(dead[i].path);
+  }
   const char **names = malloc((claimed_count + dead_count + 1) * sizeof *names);
   size_t n = 0;
   for (size_t i = 0; names && i < claimed_count; i++)
     names[n++] = strrchr(claimed[i], '/') + 1;
   for (size_t i = 0; names && i < dead_count; i++)
-    names[n++] = strrchr(dead[i].path, '/') + 1;
+    if (dead[i].taken)
+      names[n++] = strrchr(dead[i].path, '/') + 1;
   if (names && cnsm_durable_absorbed(names, n) == 0) {
     cnsm_spool_release();
     cnsm_dead_release(dead, dead_count, 1);

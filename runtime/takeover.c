@@ -55,7 +55,7 @@ static int take(const char *dir, const char *name, struct cnsm_dead *out) {
     close(fd);
     return 1;
   }
-  *out = (struct cnsm_dead){strdup(path), fd, map, (size_t)st.st_size};
+  *out = (struct cnsm_dead){strdup(path), fd, map, (size_t)st.st_size, 0};
   if (!out->path) {
     munmap(map, out->len);
     close(fd);
@@ -101,7 +101,7 @@ int cnsm_dead_find(const char *dir, const char *hash, struct cnsm_dead **out,
 
 void cnsm_dead_release(struct cnsm_dead *dead, size_t count, int remove) {
   for (size_t i = 0; i < count; i++) {
-    if (remove)
+    if (remove && dead[i].taken)
       unlink(dead[i].path); /* before the lock goes: nobody takes it again */
     munmap(dead[i].map, dead[i].len);
     close(dead[i].fd);
