@@ -403,6 +403,18 @@ static void release_senders_memory(void) {
   cnsm_encode_release();
 }
 
+/* Exit after codensm_shutdown: the live file goes if nothing was counted
+ * since (else it holds those calls for the next process). */
+static void drop_live_file_if_done(void) {
+  if (!cnsm_durable_active() || pthread_mutex_trylock(&flush_lock) != 0)
+    return;
+  struct cnsm_delta_list list = {0};
+  if (cnsm_collect(&list, 1) == 0 && list.count == 0)
+    cnsm_durable_finish(1);
+  free(list.items);
+  pthread_mutex_unlock(&flush_lock);
+}
+
 /* The final send of shutdown and exit: what fails is spooled.  At exit the
  * thread is only told to stop, not waited for: it is idle or holds the
  * flush lock (which we wait for anyway), and waiting for it to be scheduled
@@ -414,8 +426,11 @@ void cnsm_flusher_finish(int at_exit) {
   int already = finished;
   finished = 1;
   pthread_mutex_unlock(&thread_lock);
-  if (already)
+  if (already) {
+    if (at_exit)
+      drop_live_file_if_done();
     return;
+  }
   uint64_t deadline =
       cnsm_now_ns() + seconds_ns(cnsm_config_current().exit_timeout_s);
   flusher_stop(at_exit ? cnsm_now_ns() : deadline);

@@ -307,10 +307,15 @@ void cnsm_arena_each_spare(void (*each)(void **payload, void *ctx),
  * a process that dies without an exit still delivers, through the next. */
 struct cnsm_live_acks;
 struct cnsm_live_item;
-/* Creates and locks this process's live file in dir for sink (the hex
- * hash of cnsm_sink_hash), once.  0, or -1 (then counters stay in
- * anonymous memory; said once). */
-int cnsm_durable_open(const char *dir, const char *sink) CNSM_HIDDEN;
+/* Creates and locks this process's live file for sink (the hex hash of
+ * cnsm_sink_hash) in the live directory of spool_dir, once.  0, or -1
+ * (then counters stay in anonymous memory; said once). */
+int cnsm_durable_open(const char *spool_dir, const char *sink) CNSM_HIDDEN;
+/* The directory live files of spool_dir live in, into out[len]:
+ * /dev/shm/codensm-<uid>-<16 hex digits of the spool directory> when
+ * /dev/shm is a tmpfs (created 0700, and only if it is ours), else the
+ * spool directory itself.  0 or -1. */
+int cnsm_live_dir(const char *spool_dir, char *out, size_t len) CNSM_HIDDEN;
 int cnsm_durable_active(void) CNSM_HIDDEN;
 /* Whether cnsm_durable_open was called (it is tried once). */
 int cnsm_durable_tried(void) CNSM_HIDDEN;

@@ -223,13 +223,18 @@ static const char *next_sink_file(DIR *d, const char hash[65]) {
  * directory, so the flusher can ask before taking any lock. */
 int cnsm_spool_has_files(const char *dir, const char *endpoint,
                          const char *key) {
-  char hash[65];
+  char hash[65], live_dir[4096];
   cnsm_sink_hash(endpoint, key, hash);
-  DIR *d = opendir(dir);
-  if (!d)
-    return 0;
-  int found = next_sink_file(d, hash) != NULL;
-  closedir(d);
+  int found = 0;
+  for (int live = 0; live < 2 && !found; live++) {
+    if (live && cnsm_live_dir(dir, live_dir, sizeof live_dir) != 0)
+      break;
+    DIR *d = opendir(live ? live_dir : dir);
+    if (!d)
+      continue;
+    found = next_sink_file(d, hash) != NULL;
+    closedir(d);
+  }
   return found;
 }
 
@@ -290,7 +295,7 @@ static size_t load_spool_files(const char *dir, const char hash[65]) {
 
 /* Where a dead process's figures go while its file is read. */
 struct taking {
-  const char *dir, *endpoint, *key;
+  const char *dir, *live_dir, *endpoint, *key;
   long functions, batches;
 };
 
@@ -303,8 +308,10 @@ static void set_aside_live(const char *path) {
  * dead process's, so the file goes. */
 static void remove_absorbed(void *ctx, const char *name) {
   const struct taking *t = ctx;
-  char path[4200];
-  snprintf(path, sizeof path, "%s/%s", t->dir, name);
+  size_t len = strlen(name), suffix = strlen(CNSM_LIVE_SUFFIX);
+  int live = len > suffix && !strcmp(name + len - suffix, CNSM_LIVE_SUFFIX);
+  char path[8300];
+  snprintf(path, sizeof path, "%s/%s", live ? t->live_dir : t->dir, name);
   if (unlink(path) == 0)
     cnsm_debug("removed %s: a dead process had taken it over", name);
 }
@@ -342,7 +349,10 @@ static void take_batch(void *ctx, const char *idem_key, const char *body) {
  * that has one.  Returns how many functions and batches were loaded. */
 static size_t take_over(const char *dir, const char *endpoint, const char *key,
                         const char hash[65]) {
-  struct taking t = {dir, endpoint, key, 0, 0};
+  char live_dir[4096];
+  if (cnsm_live_dir(dir, live_dir, sizeof live_dir) != 0)
+    return load_spool_files(dir, hash);
+  struct taking t = {dir, live_dir, endpoint, key, 0, 0};
   struct cnsm_live_reader absorbed = {NULL, NULL, remove_absorbed, &t};
   struct cnsm_live_reader figures = {take_function, take_batch, NULL, &t};
   struct cnsm_dead *dead;
@@ -350,7 +360,7 @@ static size_t take_over(const char *dir, const char *endpoint, const char *key,
   int durable = cnsm_durable_active();
   if (durable)
     cnsm_durable_absorb_begin();
-  cnsm_dead_find(dir, hash, &dead, &dead_count, set_aside_live);
+  cnsm_dead_find(live_dir, hash, &dead, &dead_count, set_aside_live);
   for (size_t i = 0; i < dead_count; i++)
     cnsm_live_parse(dead[i].map, dead[i].len, hash, &absorbed);
   size_t loaded = load_spool_files(dir, hash);

@@ -1,11 +1,40 @@
 # SPDX-License-Identifier: Apache-2.0
 """scenarios.py - runs named test scenarios, each in its own temporary
-directory, and reports PASS/FAIL per scenario; and finds a free loopback
-port: what test_faults.py and test_delivery.py share."""
+directory, and reports PASS/FAIL per scenario; finds a free loopback port;
+lists a spool's files, live files included: what test_faults.py and
+test_delivery.py share."""
+import hashlib
+import os
 import shutil
 import socket
 import tempfile
 import time
+
+# Live directories of the spools the scenarios used, removed at the end.
+LIVE_DIRS = set()
+
+
+def live_dir(spool):
+    """Where the runtime keeps the live files of spool (runtime/durable.c,
+    cnsm_live_dir): /dev/shm/codensm-<uid>-<16 hex digits of SHA-256(spool
+    "\n" "live")> on a tmpfs, else the spool itself."""
+    h = hashlib.sha256((spool + "\nlive").encode()).hexdigest()[:16]
+    d = "/dev/shm/codensm-%d-%s" % (os.getuid(), h)
+    if os.path.isdir(d):
+        LIVE_DIRS.add(d)
+        return d
+    return spool
+
+
+def spool_files(spool, corrupt=False):
+    """The spool's files and its live files (not dot-files), sorted; the
+    ones set aside as *.corrupt instead when corrupt."""
+    names = []
+    for d in {spool, live_dir(spool)}:
+        if os.path.isdir(d):
+            names += [f for f in os.listdir(d) if not f.startswith(".")
+                      and f.endswith(".corrupt") == corrupt]
+    return sorted(names)
 
 
 def free_port():
@@ -31,5 +60,13 @@ def run_scenarios(scenarios, names, prefix):
             failed += 1
             print("FAIL %s: %r" % (name, e))
         finally:
+            # The live files of the scenario's spools (any directory under
+            # tmp may have been one) live outside tmp.
+            for root, dirs, _ in os.walk(tmp):
+                for d in dirs:
+                    live_dir(os.path.join(root, d))
+            for d in LIVE_DIRS:
+                shutil.rmtree(d, ignore_errors=True)
+            LIVE_DIRS.clear()
             shutil.rmtree(tmp, ignore_errors=True)
     return 1 if failed else 0

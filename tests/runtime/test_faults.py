@@ -16,7 +16,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from scenarios import free_port, run_scenarios  # noqa: E402
+from scenarios import free_port, run_scenarios, spool_files  # noqa: E402
 from test_server import TestServer  # noqa: E402
 
 APP = None
@@ -57,12 +57,6 @@ def totals(bodies):
 
 def errors_of(calls):
     return len(range(0, calls, 7))
-
-
-def spool_files(spool):
-    if not os.path.isdir(spool):
-        return []
-    return [f for f in os.listdir(spool) if not f.startswith(".")]
 
 
 def check_exact(server, calls):
