@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
@@ -95,8 +96,9 @@ int cnsm_live_dir(const char *spool_dir, char *out, size_t len) {
    * machine.  So /dev/shm when it is a tmpfs, one directory per user and
    * spool directory (figures of two spools never meet). */
   struct statfs fs;
-  char hash[65];
-  cnsm_sink_hash(spool_dir, "live", hash);
+  char hash[65], *real = realpath(spool_dir, NULL); /* one name per dir */
+  cnsm_sink_hash(real ? real : spool_dir, "live", hash);
+  free(real);
   int n =
       snprintf(out, len, "/dev/shm/codensm-%ld-%.16s", (long)getuid(), hash);
   if (n > 0 && (size_t)n < len && statfs("/dev/shm", &fs) == 0 &&

@@ -18,7 +18,8 @@ def live_dir(spool):
     """Where the runtime keeps the live files of spool (runtime/durable.c,
     cnsm_live_dir): /dev/shm/codensm-<uid>-<16 hex digits of SHA-256(spool
     "\n" "live")> on a tmpfs, else the spool itself."""
-    h = hashlib.sha256((spool + "\nlive").encode()).hexdigest()[:16]
+    real = os.path.realpath(spool) if os.path.exists(spool) else spool
+    h = hashlib.sha256((real + "\nlive").encode()).hexdigest()[:16]
     d = "/dev/shm/codensm-%d-%s" % (os.getuid(), h)
     if os.path.isdir(d):
         LIVE_DIRS.add(d)
