@@ -298,6 +298,30 @@ def case_fork(tc, level):
     expect_counts(sums, "forks.main", 1, 0)
 
 
+def case_hard_end(tc, level):
+    """The program dies by SIGKILL, abort() and _exit() before any flush of
+    its own, once each: each next run with the same sink and spool delivers
+    what the dead one counted (at its flusher's start), exactly once, and
+    the last, normal run its own too."""
+    exe = tc.program("hardend.c", level)
+    sink = os.path.join(tc.workdir, "hardend.jsonl")
+    env = {"CODENSM_ENDPOINT": "file://" + sink,
+           "CODENSM_SPOOL_DIR": os.path.join(tc.workdir, "spool")}
+    for how, status in (("kill", -signal.SIGKILL), ("abort", -signal.SIGABRT),
+                        ("_exit", 3)):
+        result = run(exe, env, args=[how])
+        expect(result.returncode == status,
+               "%s: exit status %d, expected %d" % (how, result.returncode, status))
+        if how == "kill":
+            expect(not os.path.exists(sink), "kill: sent before it died")
+    result = run(exe, env)
+    expect(result.returncode == 0, result.stderr)
+    sums = totals(sink)
+    expect_counts(sums, "hardend.step", 4 * 4 * 100000, 0)
+    expect_counts(sums, "hardend.worker", 4 * 4, 0)
+    expect_counts(sums, "hardend.main", 4, 0)
+
+
 def case_inlined(tc, level):
     """A static helper inlined at -O2 counts every one of its calls."""
     exe = tc.program("inlined.c", level)
@@ -583,6 +607,7 @@ CASES = {
     "dlopen": case_dlopen,
     "threads": case_threads,
     "fork": case_fork,
+    "hard-end": case_hard_end,
     "signals": case_signals,
     "inlined": case_inlined,
     "collector": case_collector,
