@@ -516,7 +516,8 @@ struct cnsm_dead {
   int fd;
   void *map;
   size_t len;
-  int taken; /* its figures are ours now: remove it with the others */
+  int taken;    /* its figures are ours now: remove it with the others */
+  int absorbed; /* another dead file took it over: not to be read */
 };
 /* Every live file in dir of the sink whose hash is given (not ours) that
  * no process holds, into a malloc'd *out[0..*count); set_aside gets the
@@ -610,6 +611,9 @@ extern long cnsm_http_last_status CNSM_HIDDEN;
 const char *cnsm_http_last_answer(void) CNSM_HIDDEN;
 /* Appends body and a newline to the file of a file:// URL, one write. */
 int cnsm_file_send(const char *endpoint, const char *body) CNSM_HIDDEN;
+/* Whether the file of a file:// URL ends with body as one of its recent
+ * lines (a batch a dead process appended before it could say so). */
+int cnsm_file_has_line(const char *endpoint, const char *body) CNSM_HIDDEN;
 /* The path of a file:// URL, or NULL. */
 const char *cnsm_file_path(const char *endpoint) CNSM_HIDDEN;
 

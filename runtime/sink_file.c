@@ -48,3 +48,40 @@ int cnsm_file_send(const char *endpoint, const char *body) {
   close(fd);
   return ok ? CNSM_SENT : CNSM_FAILED;
 }
+
+/* How far back from the end cnsm_file_has_line looks: the lines appended
+ * since a process died (by others of the same file) are few. */
+#define HAS_LINE_WINDOW (16u << 20)
+
+/* Whether the file holds body as a whole line in its last
+ * HAS_LINE_WINDOW bytes.  A file has no Idempotency-Key: a process that
+ * died between appending a batch and recording that it did leaves the
+ * batch in flight, and the next one asks this before appending it again. */
+int cnsm_file_has_line(const char *endpoint, const char *body) {
+  const char *path = cnsm_file_path(endpoint);
+  int fd = path ? open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK) : -1;
+  if (fd < 0)
+    return 0;
+  size_t len = strlen(body);
+  off_t end = lseek(fd, 0, SEEK_END);
+  off_t from = end > (off_t)(HAS_LINE_WINDOW + len + 2)
+                   ? end - (off_t)(HAS_LINE_WINDOW + len + 2)
+                   : 0;
+  size_t size = end > from ? (size_t)(end - from) : 0;
+  char *buf = malloc(size + 2);
+  int found = 0;
+  if (buf && pread(fd, buf + 1, size, from) == (ssize_t)size) {
+    buf[0] = from == 0 ? '\n' : '\0'; /* mid-line unless at the start */
+    buf[size + 1] = '\0';
+    const char *at = buf + 1;
+    const char *stop = buf + 1 + size;
+    while (!found && at && at < stop) {
+      const char *hit = memmem(at, (size_t)(stop - at), body, len);
+      found = hit && hit[-1] == '\n' && hit + len < stop && hit[len] == '\n';
+      at = hit ? hit + 1 : NULL;
+    }
+  }
+  free(buf);
+  close(fd);
+  return found;
+}

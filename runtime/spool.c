@@ -297,6 +297,8 @@ static size_t load_spool_files(const char *dir, const char hash[65]) {
 struct taking {
   const char *dir, *live_dir, *endpoint, *key;
   long functions, batches;
+  struct cnsm_dead *dead; /* the dead live files found */
+  size_t dead_count;
 };
 
 static void set_aside_live(const char *path) {
@@ -314,6 +316,10 @@ static void remove_absorbed(void *ctx, const char *name) {
   snprintf(path, sizeof path, "%s/%s", live ? t->live_dir : t->dir, name);
   if (unlink(path) == 0)
     cnsm_debug("removed %s: a dead process had taken it over", name);
+  /* Found dead too, it is already open: its figures are not to be read. */
+  for (size_t i = 0; live && i < t->dead_count; i++)
+    if (strcmp(strrchr(t->dead[i].path, '/') + 1, name) == 0)
+      t->dead[i].absorbed = 1;
 }
 
 static void take_function(void *ctx, const char *name, const char *department,
@@ -333,6 +339,10 @@ static void take_function(void *ctx, const char *name, const char *department,
  * file of its own, resent under its key. */
 static void take_batch(void *ctx, const char *idem_key, const char *body) {
   struct taking *t = ctx;
+  if (cnsm_file_path(t->endpoint) && cnsm_file_has_line(t->endpoint, body)) {
+    cnsm_debug("batch %s in flight was already written", idem_key);
+    return; /* a file has no key to make the second copy a duplicate */
+  }
   char *path = cnsm_spool_write_batch(t->dir, t->endpoint, t->key, idem_key,
                                       NULL, NULL, body);
   if (path && cnsm_frozen_adopt(idem_key, body, path, NULL, NULL) == 0)
@@ -352,7 +362,7 @@ static size_t take_over(const char *dir, const char *endpoint, const char *key,
   char live_dir[4096];
   if (cnsm_live_dir(dir, live_dir, sizeof live_dir) != 0)
     return load_spool_files(dir, hash);
-  struct taking t = {dir, live_dir, endpoint, key, 0, 0};
+  struct taking t = {dir, live_dir, endpoint, key, 0, 0, NULL, 0};
   struct cnsm_live_reader absorbed = {NULL, NULL, remove_absorbed, &t};
   struct cnsm_live_reader figures = {take_function, take_batch, NULL, &t};
   struct cnsm_dead *dead;
@@ -361,6 +371,8 @@ static size_t take_over(const char *dir, const char *endpoint, const char *key,
   if (durable)
     cnsm_durable_absorb_begin();
   cnsm_dead_find(live_dir, hash, &dead, &dead_count, set_aside_live);
+  t.dead = dead;
+  t.dead_count = dead_count;
   for (size_t i = 0; i < dead_count; i++)
     cnsm_live_parse(dead[i].map, dead[i].len, hash, &absorbed);
   size_t loaded = load_spool_files(dir, hash);
@@ -369,6 +381,8 @@ static size_t take_over(const char *dir, const char *endpoint, const char *key,
     return loaded;
   }
   for (size_t i = 0; i < dead_count; i++) {
+    if (dead[i].absorbed)
+      continue; /* another dead process had taken it over */
     int rc = cnsm_live_parse(dead[i].map, dead[i].len, hash, &figures);
     dead[i].taken = rc == 0; /* 1: another sink's (same 16 digits) */
     if (rc < 0)

@@ -55,7 +55,7 @@ static int take(const char *dir, const char *name, struct cnsm_dead *out) {
     close(fd);
     return 1;
   }
-  *out = (struct cnsm_dead){strdup(path), fd, map, (size_t)st.st_size, 0};
+  *out = (struct cnsm_dead){strdup(path), fd, map, (size_t)st.st_size, 0, 0};
   if (!out->path) {
     munmap(map, out->len);
     close(fd);

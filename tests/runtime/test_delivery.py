@@ -15,6 +15,7 @@ sender never learns it).
 import hashlib
 import json
 import os
+import random
 import re
 import resource
 import signal
@@ -483,6 +484,31 @@ def scenario_hard_ends(tmp):
             check(totals(db, "p")["app.work"][:2] == want,
                   "%s: stored %r, made %r" % (how, totals(db, "p")["app.work"], want))
             check(spool_files(spool) == [], "%s: %r" % (how, spool_files(spool)))
+
+
+def scenario_hard_end_chain(tmp):
+    """Sixteen processes in a row, each killed (SIGKILL) at a random moment
+    after it counted: while its flusher takes the previous one's live file
+    over, sends, or waits; half with a flush every 5 ms.  Then one that
+    exits normally: the collector has every call once."""
+    db, port, spool = tmp + "/c.db", free_port(), tmp + "/spool"
+    key = harness.key_create(db, "p")
+    rng = random.Random(13)
+    runs = 16
+    with Collector(db, port):
+        for i in range(runs):
+            interval = "3600" if i % 2 else "0.005"
+            env = app_env(port, key, spool, {"CODENSM_FLUSH_INTERVAL": interval})
+            p = start_hard_end("wait", env)
+            time.sleep(rng.uniform(0, 0.03))
+            p.kill()
+            p.wait()
+        run(APP, [500, 300], port, spool, key)
+        want = (runs * HARD_CALLS + 500,
+                runs * errors_of(HARD_CALLS) + errors_of(500))
+        check(totals(db, "p")["app.work"][:2] == want,
+              "stored %r, made %r" % (totals(db, "p")["app.work"], want))
+        check(spool_files(spool) == [], spool_files(spool))
 
 
 def scenario_hard_end_fork(tmp):
