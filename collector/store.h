@@ -115,6 +115,12 @@ struct cnsm_store_ops {
    * returns 0, or -1 with the first failure in error(). */
   int (*defer)(struct cnsm_conn *c);
   int (*flush)(struct cnsm_conn *c);
+  /* Optional (NULL: store_ingest.c runs its UPSERTs one element at a
+   * time): stores a batch's functions and counts in bucket at now with
+   * the same effect, in fewer statements (store_pg_batch.c).  0 or -1;
+   * deferred like query(). */
+  int (*upsert_batch)(struct cnsm_conn *c, const char *project,
+                      const struct cnsm_batch *b, int64_t bucket, int64_t now);
   const char *(*error)(struct cnsm_conn *c);
 };
 

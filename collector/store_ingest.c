@@ -42,10 +42,13 @@ static const char k_upsert_counts[] =
     "  errors = counts.errors + excluded.errors,"
     "  total_ms = counts.total_ms + excluded.total_ms";
 
-/* Runs one UPSERT per function and one per nonzero delta; 0 or -1. */
+/* Runs one UPSERT per function and one per nonzero delta, or what the
+ * backend has instead (upsert_batch); 0 or -1. */
 static int ingest_write_batch(struct cnsm_conn *c, const char *project,
                               const struct cnsm_batch *b, int64_t now) {
   int64_t bucket = now - now % CNSM_BUCKET_S;
+  if (c->ops->upsert_batch != NULL)
+    return c->ops->upsert_batch(c, project, b, bucket, now);
   for (size_t i = 0; i < b->n; i++) {
     const struct cnsm_fn_delta *d = &b->fn[i];
     struct cnsm_value weight = CNSM_P_REAL(d->value_weight);

@@ -32,6 +32,7 @@
  * version lives in the table codensm_schema; migrations run under an
  * advisory lock, so replicas starting together migrate once. */
 #include "store.h"
+#include "store_pg_batch.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -669,5 +670,6 @@ const struct cnsm_store_ops cnsm_store_pg = {
     .query = pg_query,
     .defer = pg_defer,
     .flush = pg_flush,
+    .upsert_batch = cnsm_pg_upsert_batch,
     .error = pg_error,
 };
