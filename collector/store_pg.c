@@ -45,7 +45,7 @@
 #define PG_MAX_PARAMS 16
 #define PG_MAX_COLS 16
 #define PG_CONNECT_TIMEOUT "5" /* seconds; the URI's connect_timeout wins */
-#define PG_PIPE_MAX 512 /* statements in flight before a sync */
+#define PG_PIPE_MAX 512        /* statements in flight before a sync */
 
 /* Type OIDs of the built-in types we send and read (pg_type.h). */
 enum {
@@ -547,9 +547,8 @@ static int pg_sync(struct pg_conn *c) {
       break;
     pg_pending_result(c, &c->pend[i]);
   }
-  PGresult *res = sent && PQstatus(c->pg) == CONNECTION_OK
-                      ? PQgetResult(c->pg)
-                      : NULL;
+  PGresult *res =
+      sent && PQstatus(c->pg) == CONNECTION_OK ? PQgetResult(c->pg) : NULL;
   if ((res == NULL || PQresultStatus(res) != PGRES_PIPELINE_SYNC) &&
       !c->pipe_failed) {
     pg_fail(c, res);
@@ -581,8 +580,8 @@ static int pg_send(struct pg_conn *c, const char *sql,
   if (ok)
     ok = slot < 0 ? PQsendQueryParams(c->pg, sql, n, pp->types, pp->values,
                                       pp->lengths, pp->formats, 0)
-                  : PQsendQueryPrepared(c->pg, name, n, pp->values,
-                                        pp->lengths, pp->formats, 0);
+                  : PQsendQueryPrepared(c->pg, name, n, pp->values, pp->lengths,
+                                        pp->formats, 0);
   if (!ok) {
     pg_fail(c, NULL);
     c->pipe_failed = 1;

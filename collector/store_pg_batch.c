@@ -193,15 +193,14 @@ static int pgb_round(struct cnsm_conn *c, const char *project,
   int ok = 1;
   for (int k = 0; k < A_N; k++)
     ok &= (v[k] = pgb_end(&a[k])) != NULL;
-  const struct cnsm_value fp[] = {CNSM_P_TEXT(project), CNSM_P_INT(now),
-                                  CNSM_P_TEXT(v[A_NAME]),
-                                  CNSM_P_TEXT(v[A_DEPT]),
-                                  CNSM_P_TEXT(v[A_WEIGHT])};
+  const struct cnsm_value fp[] = {
+      CNSM_P_TEXT(project), CNSM_P_INT(now), CNSM_P_TEXT(v[A_NAME]),
+      CNSM_P_TEXT(v[A_DEPT]), CNSM_P_TEXT(v[A_WEIGHT])};
   const struct cnsm_value cp[] = {
-      CNSM_P_TEXT(project),          CNSM_P_INT(bucket),
+      CNSM_P_TEXT(project),           CNSM_P_INT(bucket),
       CNSM_P_TEXT(b->labels.version), CNSM_P_TEXT(b->labels.instance),
-      CNSM_P_TEXT(v[A_NAME]),        CNSM_P_TEXT(v[A_CALLS]),
-      CNSM_P_TEXT(v[A_ERRORS]),      CNSM_P_TEXT(v[A_MS])};
+      CNSM_P_TEXT(v[A_NAME]),         CNSM_P_TEXT(v[A_CALLS]),
+      CNSM_P_TEXT(v[A_ERRORS]),       CNSM_P_TEXT(v[A_MS])};
   ok = ok && cnsm_exec(c, k_insert_new, fp, 5, NULL) == 0 &&
        cnsm_exec(c, k_update_known, fp, 5, NULL) == 0 &&
        cnsm_exec(c, k_upsert_counts, cp, 8, NULL) == 0;
