@@ -1,21 +1,24 @@
 # SPDX-License-Identifier: Apache-2.0
 """test_batches.py - a large batch is stored whole or not at all.
 
-On PostgreSQL a batch's statements go in libpq's pipeline mode, synced
-every 512 statements (store_pg.c), so a batch of 1,500 functions crosses
-several syncs.  Over real HTTP, on either backend (CMakeLists.txt runs it
-on both):
+On PostgreSQL a batch's functions and counts go as arrays, three
+statements per round of repeated names (store_pg_batch.c), and the
+statements in libpq's pipeline mode, synced every 512 (store_pg.c); on
+SQLite one UPSERT per element.  Over real HTTP, on either backend
+(CMakeLists.txt runs it on both):
 - 1,500 elements, each of 500 names three times: calls and errors are
-  summed, the last department and weight sent win (an element without
-  one keeps the earlier one), the project's totals match, the
-  Idempotency-Key is recorded once, and the batch sent again is a
-  duplicate that changes nothing;
-- a failure late in a batch (a trigger the test installs raises on one
-  name, past the syncs): 503, and nothing of the batch is stored - no
-  counts, functions, totals or key; on the same connection (--threads 1)
-  the next batches are stored, and the same batch under the same key,
-  once the trigger is gone, is stored as new (the failed one recorded
-  no key)."""
+  summed, total_ms too in the order sent (bit for bit: 0.1, 0.2, 0.3
+  make 0.6000000000000001, not 0.6), the last department and weight sent
+  win (an element without one keeps the earlier one), the project's
+  totals match, the Idempotency-Key is recorded once, and the batch sent
+  again is a duplicate that changes nothing;
+- a failure late in a batch (a trigger the test installs raises on a
+  count of 777, sent as the 590th of 600 elements of one name: on
+  PostgreSQL round 590 of 600, past three syncs): 503, and nothing of
+  the batch is stored - no counts, functions, totals or key; on the same
+  connection (--threads 1) the next batches are stored, and the same
+  batch under the same key, once the trigger is gone, is stored as new
+  (the failed one recorded no key)."""
 import harness
 from harness import check
 
@@ -23,19 +26,24 @@ NAMES = 500
 IDEM = "big-batch-0123456789-a"
 
 
-def big_batch(boom_at=None):
+def big_batch():
     """3 * NAMES elements: svc.0 ... svc.(NAMES-1), three rounds."""
     fns = []
     for r in range(3):
         for i in range(NAMES):
             fn = {"name": "svc.%d" % i, "calls": i + r + 1, "errors": r,
-                  "total_ms": 0.5 * (i + 1)}
+                  "total_ms": 0.1 * (r + 1) if i == 7 else 0.5 * (i + 1)}
             if r != 2 or i % 2:  # round 2 of even names sends no department
                 fn["department"] = "d%d-%d" % (r, i % 7)
                 fn["value_weight"] = r + 1
             fns.append(fn)
-    if boom_at is not None:
-        fns[boom_at] = {"name": "svc.boom", "calls": 1}
+    return {"functions": fns}
+
+
+def failing_batch():
+    """big_batch() and 600 elements of svc.rep, the 590th of 777 calls."""
+    fns = big_batch()["functions"]
+    fns += [{"name": "svc.rep", "calls": 777 if k == 589 else 1} for k in range(600)]
     return {"functions": fns}
 
 
@@ -59,6 +67,10 @@ def check_stored(db, batch, times):
         c, e, t = got[name]
         check((c, e) == (calls * times, errors * times) and abs(t - ms * times) < 1e-6,
               "%s: stored %r, sent %r x%d" % (name, got[name], sums[name], times))
+    exact = [r[0] for r in harness.query(
+        db, "SELECT total_ms FROM counts WHERE project = 'big' AND name = 'svc.7'")]
+    check(times != 1 or exact == [0.1 + 0.2 + 0.3],
+          "svc.7's total_ms %r, the sum in the order sent %r" % (exact, 0.1 + 0.2 + 0.3))
     for name, dep, weight in harness.query(
             db, "SELECT name, department, value_weight FROM functions WHERE project = 'big'"):
         check((dep, float(weight)) == deps[name],
@@ -74,10 +86,10 @@ def install_trigger(db):
         harness.query(db, "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS"
                           " $$BEGIN RAISE EXCEPTION 'boom'; END$$;"
                           " CREATE TRIGGER boom BEFORE INSERT ON counts FOR EACH ROW"
-                          " WHEN (NEW.name = 'svc.boom') EXECUTE FUNCTION boom()")
+                          " WHEN (NEW.calls = 777) EXECUTE FUNCTION boom()")
     else:
         harness.query(db, "CREATE TRIGGER boom BEFORE INSERT ON counts"
-                          " WHEN NEW.name = 'svc.boom' BEGIN SELECT RAISE(ABORT, 'boom'); END")
+                          " WHEN NEW.calls = 777 BEGIN SELECT RAISE(ABORT, 'boom'); END")
 
 
 def batches_rows(db):
@@ -88,7 +100,7 @@ def test_failure_late(tmp):
     db = harness.new_db(tmp, "late.db")
     key = harness.key_create(db, "big")
     install_trigger(db)
-    failing = big_batch(boom_at=3 * NAMES - 10)
+    failing = failing_batch()
     # A fresh server's first batch fails: statements first prepared after
     # the failure never were, and must be prepared again later.
     with harness.Collector(db, ["--threads", "1"]) as srv:
@@ -109,9 +121,9 @@ def test_failure_late(tmp):
         harness.query(db, "DROP TRIGGER boom ON counts" if harness.is_pg(db)
                       else "DROP TRIGGER boom")
         status, reply = srv.ingest(failing, key, extra_headers={"Idempotency-Key": IDEM})
-        check(status == 200 and not reply.get("duplicate") and reply["accepted"] == 3 * NAMES,
+        check(status == 200 and not reply.get("duplicate") and reply["accepted"] == 3 * NAMES + 600,
               "the same batch and key once the trigger is gone: %d %r" % (status, reply))
-        check(harness.totals(db, "big")["svc.boom"][0] == 1, "stored once")
+        check(harness.totals(db, "big")["svc.rep"][0] == 599 + 777, "stored once")
 
 
 def test_big_batch(tmp):
