@@ -22,8 +22,10 @@
  * statements (defer/flush) go in libpq's pipeline mode: sent one after
  * the other without waiting, their results read in order at flush, so
  * an ingest transaction costs three round trips (BEGIN with the lock and
- * the checks; the UPSERTs of every function; COMMIT) whatever the size
- * of its batch, instead of two per function.  At most PG_PIPE_MAX
+ * the checks; the writes; COMMIT) whatever the size of its batch,
+ * instead of two per function; the functions and counts themselves go
+ * as arrays, three statements per batch (store_pg_batch.c).  At most
+ * PG_PIPE_MAX
  * statements are in flight: a longer run is synced on the way (inside
  * the same transaction), which bounds the memory of a huge batch.
  * Health: a connection that broke (server restarted, network lost) is
