@@ -12,12 +12,12 @@
  * the ingest transaction, limits, idempotency, keys, roll-ups, retention
  * - is written once above it, in SQL both engines accept; what differs
  * between the dialects (DDL, locking, the schema version, PostgreSQL's
- * UPSERT of a whole batch through arrays) stays in the backend files.  The
- * store keeps a small pool of connections for the server's threads, because a
- * connection holds one transaction at a time. Statements may also be deferred
- * (defer() ... flush()): sent without waiting for each answer, so that a batch
- * of them costs PostgreSQL one round trip (libpq's pipeline mode) instead of
- * one per statement. */
+ * UPSERT of a whole batch through arrays) stays in the backend files.
+ * The store keeps a small pool of connections for the server's threads,
+ * because a connection holds one transaction at a time.  Statements may
+ * also be deferred (defer() ... flush()): sent without waiting for each
+ * answer, so that a batch of them costs PostgreSQL one round trip
+ * (libpq's pipeline mode) instead of one per statement. */
 #ifndef CNSM_STORE_H
 #define CNSM_STORE_H
 
