@@ -243,7 +243,7 @@ static int server_defer(struct server_state *s, struct MHD_Connection *c,
 /* GET /healthz: 200 {"ok":true}, or 503 when the database is gone. */
 static void server_health(struct server_state *s, struct cnsm_reply *r) {
   char why[512];
-  if (cnsm_store_health(s->store, why, sizeof why) == 0) {
+  if (cnsm_store_health(s->store, 1, why, sizeof why) == 0) {
     cnsm_reply_set(r, 200, "application/json", strdup("{\"ok\":true}"));
     return;
   }

@@ -115,9 +115,10 @@ int cnsm_store_open(const char *target, int nconn, int flags,
 }
 
 /* Asks the backend whether the database is still usable; see store.h. */
-int cnsm_store_health(struct cnsm_store *st, char *err, size_t errlen) {
+int cnsm_store_health(struct cnsm_store *st, int probe, char *err,
+                      size_t errlen) {
   struct cnsm_conn *c = cnsm_store_acquire(st);
-  int rc = st->ops->health(c, err, errlen);
+  int rc = st->ops->health(c, probe, err, errlen);
   cnsm_store_release(st, c);
   if (rc == 0) {
     if (atomic_exchange(&st->unhealthy, 0) != 0)
@@ -187,6 +188,10 @@ void cnsm_rollback(struct cnsm_conn *c) { c->ops->rollback(c); }
 int cnsm_lock(struct cnsm_conn *c, const char *name) {
   return c->ops->lock(c, name);
 }
+
+int cnsm_defer(struct cnsm_conn *c) { return c->ops->defer(c); }
+
+int cnsm_flush(struct cnsm_conn *c) { return c->ops->flush(c); }
 
 const char *cnsm_store_error(struct cnsm_conn *c) { return c->ops->error(c); }
 

@@ -11,9 +11,13 @@
  * parameters ($1, $2, ...) handing back typed rows.  Everything else -
  * the ingest transaction, limits, idempotency, keys, roll-ups, retention
  * - is written once above it, in SQL both engines accept; what differs
- * between the dialects (DDL, locking, the schema version) stays in the
- * backend files.  The store keeps a small pool of connections for the
- * server's threads, because a connection holds one transaction at a time. */
+ * between the dialects (DDL, locking, the schema version, PostgreSQL's
+ * UPSERT of a whole batch through arrays) stays in the backend files.
+ * The store keeps a small pool of connections for the server's threads,
+ * because a connection holds one transaction at a time.  Statements may
+ * also be deferred (defer() ... flush()): sent without waiting for each
+ * answer, so that a batch of them costs PostgreSQL one round trip
+ * (libpq's pipeline mode) instead of one per statement. */
 #ifndef CNSM_STORE_H
 #define CNSM_STORE_H
 
@@ -86,8 +90,12 @@ struct cnsm_store_ops {
    * without CNSM_STORE_CREATE an empty database is an error. */
   int (*migrate)(struct cnsm_conn *c, int flags, char *err, size_t errlen);
   /* Is the database still there and writable through c?  May repair
-   * c (reconnect).  0, or -1 with the reason in err. */
-  int (*health)(struct cnsm_conn *c, char *err, size_t errlen);
+   * c (reconnect).  With probe, the server is asked (a round trip);
+   * without, only what is known in the process is checked (SQLite: the
+   * file; PostgreSQL: a connection seen broken is reconnected), and a
+   * server that went away shows in the next statement's error instead.
+   * 0, or -1 with the reason in err. */
+  int (*health)(struct cnsm_conn *c, int probe, char *err, size_t errlen);
   int (*begin)(struct cnsm_conn *c, enum cnsm_txn kind);
   int (*commit)(struct cnsm_conn *c);
   void (*rollback)(struct cnsm_conn *c);
@@ -99,6 +107,21 @@ struct cnsm_store_ops {
   int (*query)(struct cnsm_conn *c, const char *sql,
                const struct cnsm_value *params, int nparams, cnsm_row_fn row,
                void *ctx, int64_t *changes);
+  /* Defers the statements that follow (begin() and query(), not
+   * commit() or rollback()) until flush(): a backend may send them
+   * without waiting and run their row callbacks and fill *changes only
+   * in flush(), so ctx and changes must live until then, and a failure
+   * may show only there (the statements after a failed one are not
+   * run).  A backend may also run them at once (SQLite).  flush()
+   * returns 0, or -1 with the first failure in error(). */
+  int (*defer)(struct cnsm_conn *c);
+  int (*flush)(struct cnsm_conn *c);
+  /* Optional (NULL: store_ingest.c runs its UPSERTs one element at a
+   * time): stores a batch's functions and counts in bucket at now with
+   * the same effect, in fewer statements (store_pg_batch.c).  0 or -1;
+   * deferred like query(). */
+  int (*upsert_batch)(struct cnsm_conn *c, const char *project,
+                      const struct cnsm_batch *b, int64_t bucket, int64_t now);
   const char *(*error)(struct cnsm_conn *c);
 };
 
@@ -120,10 +143,13 @@ int cnsm_store_open(const char *target, int nconn, int flags,
                     struct cnsm_store **out, char *err, size_t errlen);
 
 /* Checks that the database is still there and writable (SQLite: the file
- * opened is still the one at its path; PostgreSQL: the server answers,
- * reconnecting if it was lost).  Returns 0, or -1 with the reason in
- * err[errlen]; the first failure is also logged on stderr. */
-int cnsm_store_health(struct cnsm_store *st, char *err, size_t errlen);
+ * opened is still the one at its path; PostgreSQL: with probe, the
+ * server answers, reconnecting if it was lost; without, a connection
+ * seen broken reconnects, no round trip otherwise).  Returns 0, or -1
+ * with the reason in err[errlen]; the first failure is also logged on
+ * stderr. */
+int cnsm_store_health(struct cnsm_store *st, int probe, char *err,
+                      size_t errlen);
 
 /* Borrows a connection, waiting if all are in use; give it back with
  * cnsm_store_release.  A connection is used by one thread at a time. */
@@ -143,6 +169,8 @@ int cnsm_begin(struct cnsm_conn *c, enum cnsm_txn kind);
 int cnsm_commit(struct cnsm_conn *c);
 void cnsm_rollback(struct cnsm_conn *c);
 int cnsm_lock(struct cnsm_conn *c, const char *name);
+int cnsm_defer(struct cnsm_conn *c);
+int cnsm_flush(struct cnsm_conn *c);
 const char *cnsm_store_error(struct cnsm_conn *c);
 
 /* A row callback that collects column 0 as text into a growing

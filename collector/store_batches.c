@@ -16,15 +16,9 @@
 
 #include <string.h>
 
-/* What a lookup found: the stored hash compared, and its count. */
-struct batches_found {
-  const struct cnsm_batch_id *id;
-  int found; /* 0 none, 1 same body, 2 another body */
-  int64_t accepted;
-};
-
+/* Compares the stored hash with the batch's, and keeps its count. */
 static int batches_row(void *ctx, const struct cnsm_value *col, int ncol) {
-  struct batches_found *f = ctx;
+  struct cnsm_batches_found *f = ctx;
   if (ncol < 2)
     return -1;
   int same =
@@ -38,18 +32,14 @@ static int batches_row(void *ctx, const struct cnsm_value *col, int ncol) {
 /* Looks a key up; see store_guard.h. */
 int cnsm_batches_find(struct cnsm_conn *c, const char *project,
                       const struct cnsm_batch_id *id, int64_t now,
-                      int64_t *accepted) {
-  struct batches_found f = {id, 0, 0};
+                      struct cnsm_batches_found *f) {
+  *f = (struct cnsm_batches_found){.id = id};
   const struct cnsm_value p[] = {CNSM_P_TEXT(project), CNSM_P_TEXT(id->key),
                                  CNSM_P_INT(now - CNSM_IDEM_TTL_S)};
-  if (cnsm_query(c,
-                 "SELECT body_hash, accepted FROM batches"
-                 " WHERE project = $1 AND key = $2 AND created_at >= $3",
-                 p, 3, batches_row, &f) != 0)
-    return -1;
-  if (f.found)
-    *accepted = f.accepted;
-  return f.found;
+  return cnsm_query(c,
+                    "SELECT body_hash, accepted FROM batches"
+                    " WHERE project = $1 AND key = $2 AND created_at >= $3",
+                    p, 3, batches_row, f);
 }
 
 /* Records a key and expires old ones; see store_guard.h.  The primary
@@ -58,7 +48,7 @@ int cnsm_batches_find(struct cnsm_conn *c, const char *project,
  * the winner's transaction and then updates only an expired row. */
 int cnsm_batches_record(struct cnsm_conn *c, const char *project,
                         const struct cnsm_batch_id *id, int64_t accepted,
-                        int64_t now) {
+                        int64_t now, int64_t *recorded) {
   const struct cnsm_value expire[] = {CNSM_P_INT(now - CNSM_IDEM_TTL_S)};
   if (cnsm_exec(c, "DELETE FROM batches WHERE created_at < $1", expire, 1,
                 NULL) != 0)
@@ -70,16 +60,13 @@ int cnsm_batches_record(struct cnsm_conn *c, const char *project,
       CNSM_P_INT(accepted),
       CNSM_P_INT(now),
       CNSM_P_INT(now - CNSM_IDEM_TTL_S)};
-  int64_t changes = 0;
-  if (cnsm_exec(c,
-                "INSERT INTO batches(project, key, body_hash, accepted,"
-                " created_at) VALUES($1, $2, $3, $4, $5)"
-                " ON CONFLICT(project, key) DO UPDATE SET"
-                "  body_hash = excluded.body_hash,"
-                "  accepted = excluded.accepted,"
-                "  created_at = excluded.created_at"
-                " WHERE batches.created_at < $6",
-                p, 6, &changes) != 0)
-    return -1;
-  return changes == 1 ? 0 : -1; /* 0: a live record appeared meanwhile */
+  return cnsm_exec(c,
+                   "INSERT INTO batches(project, key, body_hash, accepted,"
+                   " created_at) VALUES($1, $2, $3, $4, $5)"
+                   " ON CONFLICT(project, key) DO UPDATE SET"
+                   "  body_hash = excluded.body_hash,"
+                   "  accepted = excluded.accepted,"
+                   "  created_at = excluded.created_at"
+                   " WHERE batches.created_at < $6",
+                   p, 6, recorded);
 }

@@ -7,11 +7,17 @@
  * IMMEDIATE already serialises every writer; PostgreSQL: an advisory
  * lock, so that collectors sharing one database check a project's
  * limits and keys one at a time), look the Idempotency-Key up
- * (store_batches.c), check the limits (store_totals.c), then UPSERT
- * each function and its counts (calls = counts.calls + excluded.calls,
- * so no increment is lost or counted twice), add to the totals and
- * record the key.  Commit is the acknowledgement: a request is answered
- * 2xx only once its transaction is durable. */
+ * (store_batches.c), read the totals to check the limits
+ * (store_totals.c), then UPSERT each function and its counts
+ * (calls = counts.calls + excluded.calls, so no increment is lost or
+ * counted twice), add to the totals and record the key.  Commit is the
+ * acknowledgement: a request is answered 2xx only once its transaction
+ * is durable.
+ *
+ * The statements go in two deferred runs (cnsm_defer): BEGIN, the lock
+ * and both reads, then every write.  On PostgreSQL each run is one
+ * round trip (pipeline mode), so a batch costs three with COMMIT
+ * however many functions it holds; on SQLite they run as issued. */
 #include <stdio.h>
 
 #include "ingest.h"
@@ -36,10 +42,13 @@ static const char k_upsert_counts[] =
     "  errors = counts.errors + excluded.errors,"
     "  total_ms = counts.total_ms + excluded.total_ms";
 
-/* Runs one UPSERT per function and one per nonzero delta; 0 or -1. */
+/* Runs one UPSERT per function and one per nonzero delta, or what the
+ * backend has instead (upsert_batch); 0 or -1. */
 static int ingest_write_batch(struct cnsm_conn *c, const char *project,
                               const struct cnsm_batch *b, int64_t now) {
   int64_t bucket = now - now % CNSM_BUCKET_S;
+  if (c->ops->upsert_batch != NULL)
+    return c->ops->upsert_batch(c, project, b, bucket, now);
   for (size_t i = 0; i < b->n; i++) {
     const struct cnsm_fn_delta *d = &b->fn[i];
     struct cnsm_value weight = CNSM_P_REAL(d->value_weight);
@@ -65,29 +74,41 @@ static int ingest_write_batch(struct cnsm_conn *c, const char *project,
   return 0;
 }
 
+/* Opens the write transaction, takes the project's lock and reads what
+ * the checks need, in one deferred run; 0 or -1. */
+static int ingest_begin(struct cnsm_conn *c, const char *project,
+                        const struct cnsm_batch_id *id, int64_t now,
+                        struct cnsm_batches_found *seen,
+                        struct cnsm_totals *have) {
+  int ok = cnsm_defer(c) == 0 && cnsm_begin(c, CNSM_TXN_WRITE) == 0 &&
+           cnsm_lock(c, project) == 0 &&
+           (id == NULL || cnsm_batches_find(c, project, id, now, seen) == 0) &&
+           cnsm_totals_read(c, project, have) == 0;
+  return cnsm_flush(c) == 0 && ok ? 0 : -1;
+}
+
 /* Runs the checks and writes of one ingest inside its transaction. */
 static enum cnsm_store_outcome
 ingest_guarded_write(struct cnsm_conn *c, const char *project,
                      const struct cnsm_batch *b, const struct cnsm_batch_id *id,
                      int64_t now, int64_t *accepted, const char **field) {
-  if (cnsm_lock(c, project) != 0)
+  struct cnsm_batches_found seen = {.found = 0};
+  struct cnsm_totals have;
+  if (ingest_begin(c, project, id, now, &seen, &have) != 0)
     return CNSM_STORE_FAILED;
-  if (id != NULL) {
-    int found = cnsm_batches_find(c, project, id, now, accepted);
-    if (found < 0)
-      return CNSM_STORE_FAILED;
-    if (found == 1)
-      return CNSM_DUPLICATE;
-    if (found == 2)
-      return CNSM_KEY_REUSED;
+  if (seen.found != 0) {
+    *accepted = seen.accepted;
+    return seen.found == 1 ? CNSM_DUPLICATE : CNSM_KEY_REUSED;
   }
-  int over = cnsm_totals_check(c, project, b, field);
-  if (over != 0)
-    return over > 0 ? CNSM_OVER_LIMIT : CNSM_STORE_FAILED;
-  int ok = ingest_write_batch(c, project, b, now) == 0 &&
+  if ((*field = cnsm_totals_over(&have, b)) != NULL)
+    return CNSM_OVER_LIMIT;
+  int64_t recorded = 1;
+  int ok = cnsm_defer(c) == 0 && ingest_write_batch(c, project, b, now) == 0 &&
            cnsm_totals_add(c, project, b) == 0 &&
-           (id == NULL ||
-            cnsm_batches_record(c, project, id, (int64_t)b->n, now) == 0);
+           (id == NULL || cnsm_batches_record(c, project, id, (int64_t)b->n,
+                                              now, &recorded) == 0);
+  /* recorded 0: a live record of the key appeared meanwhile */
+  ok = cnsm_flush(c) == 0 && ok && recorded == 1;
   *accepted = (int64_t)b->n;
   return ok ? CNSM_STORED : CNSM_STORE_FAILED;
 }
@@ -98,11 +119,6 @@ cnsm_store_ingest(struct cnsm_conn *c, const char *project,
                   const struct cnsm_batch *b, const struct cnsm_batch_id *id,
                   int64_t now, int64_t *accepted, const char **field) {
   *field = NULL;
-  if (cnsm_begin(c, CNSM_TXN_WRITE) != 0) {
-    fprintf(stderr, "codensm-collector: ingest failed: %s\n",
-            cnsm_store_error(c));
-    return CNSM_STORE_FAILED;
-  }
   enum cnsm_store_outcome out =
       ingest_guarded_write(c, project, b, id, now, accepted, field);
   if (out == CNSM_STORED && cnsm_commit(c) == 0)

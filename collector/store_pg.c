@@ -16,15 +16,25 @@
  * DOUBLE PRECISION, checked against the same limits as SQLite's before
  * they are written (store_totals.c), so they never overflow.
  *
- * Statements go as PQexecParams with typed parameters ($1 ... in text,
- * blobs in binary), prepared once per connection (a small cache, as on
- * SQLite).  Results come back as text and are converted by column type.
+ * Statements go with typed parameters ($1 ... in text, blobs in
+ * binary), prepared once per connection (a small cache, as on SQLite).
+ * Results come back as text and are converted by column type.  Deferred
+ * statements (defer/flush) go in libpq's pipeline mode: sent one after
+ * the other without waiting, their results read in order at flush, so
+ * an ingest transaction costs three round trips (BEGIN with the lock and
+ * the checks; the writes; COMMIT) whatever the size of its batch,
+ * instead of two per function; the functions and counts themselves go
+ * as arrays, three statements per batch (store_pg_batch.c).  At most
+ * PG_PIPE_MAX
+ * statements are in flight: a longer run is synced on the way (inside
+ * the same transaction), which bounds the memory of a huge batch.
  * Health: a connection that broke (server restarted, network lost) is
  * reset before its next transaction, so a replica recovers by itself
  * when the database is back; until then ingest answers 503.  The schema
  * version lives in the table codensm_schema; migrations run under an
  * advisory lock, so replicas starting together migrate once. */
 #include "store.h"
+#include "store_pg_batch.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -37,6 +47,7 @@
 #define PG_MAX_PARAMS 16
 #define PG_MAX_COLS 16
 #define PG_CONNECT_TIMEOUT "5" /* seconds; the URI's connect_timeout wins */
+#define PG_PIPE_MAX 512        /* statements in flight before a sync */
 
 /* Type OIDs of the built-in types we send and read (pg_type.h). */
 enum {
@@ -50,12 +61,24 @@ enum {
   PG_NUMERIC = 1700
 };
 
+/* A statement sent in pipeline mode whose result is not read yet. */
+struct pg_pending {
+  int slot; /* a PQsendPrepare of statement "s<slot>"; -1: a statement */
+  cnsm_row_fn row;
+  void *ctx;
+  int64_t *changes;
+};
+
 struct pg_conn {
   struct cnsm_conn base; /* first: the store sees only this */
   PGconn *pg;
   char error[512];
   int nstmt;
-  const char *stmt[PG_STMT_CACHE]; /* statement "s<i>" is stmt[i] */
+  /* statement "s<i>" is stmt[i]; NULL: its PREPARE failed, free */
+  const char *stmt[PG_STMT_CACHE];
+  int piped, pipe_failed; /* in pipeline mode; a statement failed */
+  int npend;
+  struct pg_pending pend[PG_PIPE_MAX];
 };
 
 /* Schema migrations, the same versions as store_sqlite.c's in
@@ -285,10 +308,12 @@ static int pg_migrate(struct cnsm_conn *base, int flags, char *err,
   return 0;
 }
 
-/* Does the server answer (reconnecting first if the connection broke)? */
-static int pg_health(struct cnsm_conn *base, char *err, size_t errlen) {
+/* Does the server answer (reconnecting first if the connection broke)?
+ * Without probe, only a connection seen broken costs a round trip. */
+static int pg_health(struct cnsm_conn *base, int probe, char *err,
+                     size_t errlen) {
   struct pg_conn *c = (struct pg_conn *)base;
-  if (pg_ensure(c) == 0 && pg_run(c, "SELECT 1") == 0)
+  if (pg_ensure(c) == 0 && (!probe || pg_run(c, "SELECT 1") == 0))
     return 0;
   if (pg_ensure(c) == 0 && pg_run(c, "SELECT 1") == 0) /* broke just now */
     return 0;
@@ -296,13 +321,17 @@ static int pg_health(struct cnsm_conn *base, char *err, size_t errlen) {
   return -1;
 }
 
+/* BEGIN; deferred (queued like any statement) in pipeline mode. */
 static int pg_begin(struct cnsm_conn *base, enum cnsm_txn kind) {
   struct pg_conn *c = (struct pg_conn *)base;
+  const char *sql = kind == CNSM_TXN_WRITE
+                        ? "BEGIN"
+                        : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+  if (c->piped)
+    return base->ops->query(base, sql, NULL, 0, NULL, NULL, NULL);
   if (pg_ensure(c) != 0)
     return -1;
-  return pg_run(c, kind == CNSM_TXN_WRITE
-                       ? "BEGIN"
-                       : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  return pg_run(c, sql);
 }
 
 /* COMMIT of a failed transaction "succeeds" as a ROLLBACK: a failure. */
@@ -319,10 +348,13 @@ static int pg_commit(struct cnsm_conn *base) {
   return ok ? 0 : -1;
 }
 
+static int pg_flush(struct cnsm_conn *base);
+
 static void pg_rollback(struct cnsm_conn *base) {
   struct pg_conn *c = (struct pg_conn *)base;
   char keep[sizeof c->error]; /* the error that caused the rollback */
   memcpy(keep, c->error, sizeof keep);
+  pg_flush(base); /* a pipeline left open by a failure */
   pg_run(c, "ROLLBACK");
   memcpy(c->error, keep, sizeof keep);
 }
@@ -437,21 +469,38 @@ static int pg_rows(const PGresult *res, cnsm_row_fn row, void *ctx) {
   return 0;
 }
 
+/* The cache slot of sql, or -1; *spare gets a slot to prepare it in
+ * (one freed by a failed PREPARE first), -1 when the cache is full. */
+static int pg_slot(const struct pg_conn *c, const char *sql, int *spare) {
+  *spare = c->nstmt < PG_STMT_CACHE ? c->nstmt : -1;
+  for (int i = 0; i < c->nstmt; i++) {
+    if (c->stmt[i] == NULL)
+      *spare = i;
+    else if (c->stmt[i] == sql || strcmp(c->stmt[i], sql) == 0)
+      return i;
+  }
+  return -1;
+}
+
+/* Notes sql as statement "s<slot>". */
+static void pg_cache(struct pg_conn *c, int slot, const char *sql) {
+  c->stmt[slot] = sql;
+  if (slot == c->nstmt)
+    c->nstmt++;
+}
+
 /* Runs sql, prepared once per connection while the cache has room. */
 static PGresult *pg_execute(struct pg_conn *c, const char *sql,
                             const struct pg_params *pp, int n) {
-  int slot = -1;
-  for (int i = 0; i < c->nstmt && slot < 0; i++)
-    if (c->stmt[i] == sql || strcmp(c->stmt[i], sql) == 0)
-      slot = i;
+  int spare, slot = pg_slot(c, sql, &spare);
   char name[16];
-  if (slot < 0 && c->nstmt < PG_STMT_CACHE) {
-    snprintf(name, sizeof name, "s%d", c->nstmt);
+  if (slot < 0 && spare >= 0) {
+    snprintf(name, sizeof name, "s%d", spare);
     PGresult *res = PQprepare(c->pg, name, sql, n, pp->types);
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
       return res; /* its error is the statement's */
     PQclear(res);
-    c->stmt[slot = c->nstmt++] = sql;
+    pg_cache(c, slot = spare, sql);
   }
   if (slot < 0)
     return PQexecParams(c->pg, sql, n, pp->types, pp->values, pp->lengths,
@@ -461,21 +510,9 @@ static PGresult *pg_execute(struct pg_conn *c, const char *sql,
                         0);
 }
 
-/* Runs one statement; see struct cnsm_store_ops. */
-static int pg_query(struct cnsm_conn *base, const char *sql,
-                    const struct cnsm_value *params, int nparams,
-                    cnsm_row_fn row, void *ctx, int64_t *changes) {
-  struct pg_conn *c = (struct pg_conn *)base;
-  c->error[0] = '\0';
-  if (nparams > PG_MAX_PARAMS) {
-    snprintf(c->error, sizeof c->error, "too many parameters");
-    return -1;
-  }
-  if (PQtransactionStatus(c->pg) == PQTRANS_IDLE && pg_ensure(c) != 0)
-    return -1;
-  struct pg_params pp;
-  pg_params(params, nparams, &pp);
-  PGresult *res = pg_execute(c, sql, &pp, nparams);
+/* Reads one statement's result: rows to row(), the count to *changes. */
+static int pg_result(struct pg_conn *c, PGresult *res, cnsm_row_fn row,
+                     void *ctx, int64_t *changes) {
   ExecStatusType s = PQresultStatus(res);
   int rc = s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK ? 0 : -1;
   if (rc != 0)
@@ -486,7 +523,133 @@ static int pg_query(struct cnsm_conn *base, const char *sql,
   }
   if (changes != NULL)
     *changes = strtoll(PQcmdTuples(res), NULL, 10);
+  return rc;
+}
+
+/* Reads the results of one pending statement of the pipeline. */
+static void pg_pending_result(struct pg_conn *c, const struct pg_pending *p) {
+  PGresult *res;
+  while ((res = PQgetResult(c->pg)) != NULL) {
+    if (p->slot >= 0 && PQresultStatus(res) != PGRES_COMMAND_OK)
+      c->stmt[p->slot] = NULL; /* never prepared: free the slot */
+    if (!c->pipe_failed &&
+        pg_result(c, res, p->slot < 0 ? p->row : NULL, p->ctx,
+                  p->slot < 0 ? p->changes : NULL) != 0)
+      c->pipe_failed = 1; /* the first failure is the one to report */
+    PQclear(res);
+  }
+}
+
+/* Ends the statements in flight with a sync and reads their results in
+ * order; 0, or -1 once one failed (the first failure in c->error). */
+static int pg_sync(struct pg_conn *c) {
+  int sent = PQpipelineSync(c->pg) == 1;
+  for (int i = 0; sent && i < c->npend; i++) {
+    if (PQstatus(c->pg) != CONNECTION_OK)
+      break;
+    pg_pending_result(c, &c->pend[i]);
+  }
+  PGresult *res =
+      sent && PQstatus(c->pg) == CONNECTION_OK ? PQgetResult(c->pg) : NULL;
+  if ((res == NULL || PQresultStatus(res) != PGRES_PIPELINE_SYNC) &&
+      !c->pipe_failed) {
+    pg_fail(c, res);
+    c->pipe_failed = 1;
+  }
   PQclear(res);
+  c->npend = 0;
+  return c->pipe_failed ? -1 : 0;
+}
+
+/* Sends one statement in pipeline mode (PREPARE first if it is new),
+ * syncing on the way when PG_PIPE_MAX are in flight. */
+static int pg_send(struct pg_conn *c, const char *sql,
+                   const struct pg_params *pp, int n, cnsm_row_fn row,
+                   void *ctx, int64_t *changes) {
+  if (c->pipe_failed || (c->npend + 2 > PG_PIPE_MAX && pg_sync(c) != 0))
+    return -1;
+  int spare, slot = pg_slot(c, sql, &spare), ok = 1;
+  char name[16];
+  if (slot < 0 && spare >= 0) {
+    snprintf(name, sizeof name, "s%d", spare);
+    ok = PQsendPrepare(c->pg, name, sql, n, pp->types);
+    if (ok) {
+      pg_cache(c, slot = spare, sql);
+      c->pend[c->npend++] = (struct pg_pending){.slot = slot};
+    }
+  }
+  snprintf(name, sizeof name, "s%d", slot);
+  if (ok)
+    ok = slot < 0 ? PQsendQueryParams(c->pg, sql, n, pp->types, pp->values,
+                                      pp->lengths, pp->formats, 0)
+                  : PQsendQueryPrepared(c->pg, name, n, pp->values, pp->lengths,
+                                        pp->formats, 0);
+  if (!ok) {
+    pg_fail(c, NULL);
+    c->pipe_failed = 1;
+    return -1;
+  }
+  c->pend[c->npend++] = (struct pg_pending){
+      .slot = -1, .row = row, .ctx = ctx, .changes = changes};
+  return 0;
+}
+
+/* Runs one statement, or sends it in pipeline mode; see struct
+ * cnsm_store_ops. */
+static int pg_query(struct cnsm_conn *base, const char *sql,
+                    const struct cnsm_value *params, int nparams,
+                    cnsm_row_fn row, void *ctx, int64_t *changes) {
+  struct pg_conn *c = (struct pg_conn *)base;
+  if (!c->pipe_failed)
+    c->error[0] = '\0';
+  if (nparams > PG_MAX_PARAMS) {
+    snprintf(c->error, sizeof c->error, "too many parameters");
+    c->pipe_failed = c->piped;
+    return -1;
+  }
+  struct pg_params pp;
+  pg_params(params, nparams, &pp);
+  if (c->piped)
+    return pg_send(c, sql, &pp, nparams, row, ctx, changes);
+  if (PQtransactionStatus(c->pg) == PQTRANS_IDLE && pg_ensure(c) != 0)
+    return -1;
+  PGresult *res = pg_execute(c, sql, &pp, nparams);
+  int rc = pg_result(c, res, row, ctx, changes);
+  PQclear(res);
+  return rc;
+}
+
+/* Enters pipeline mode (reconnecting first, outside a transaction, if
+ * the connection broke); a failure shows in pg_flush too. */
+static int pg_defer(struct cnsm_conn *base) {
+  struct pg_conn *c = (struct pg_conn *)base;
+  c->error[0] = '\0';
+  c->npend = 0;
+  c->pipe_failed = 1;
+  if (PQtransactionStatus(c->pg) == PQTRANS_IDLE && pg_ensure(c) != 0)
+    return -1;
+  if (PQenterPipelineMode(c->pg) != 1) {
+    pg_fail(c, NULL);
+    return -1;
+  }
+  c->piped = 1;
+  c->pipe_failed = 0;
+  return 0;
+}
+
+/* Syncs the pipeline, reads every result and leaves pipeline mode. */
+static int pg_flush(struct cnsm_conn *base) {
+  struct pg_conn *c = (struct pg_conn *)base;
+  if (c->piped) {
+    pg_sync(c);
+    c->piped = 0;
+    if (PQexitPipelineMode(c->pg) != 1 && !c->pipe_failed) {
+      pg_fail(c, NULL);
+      c->pipe_failed = 1;
+    }
+  }
+  int rc = c->pipe_failed ? -1 : 0;
+  c->pipe_failed = 0;
   return rc;
 }
 
@@ -506,5 +669,8 @@ const struct cnsm_store_ops cnsm_store_pg = {
     .rollback = pg_rollback,
     .lock = pg_lock,
     .query = pg_query,
+    .defer = pg_defer,
+    .flush = pg_flush,
+    .upsert_batch = cnsm_pg_upsert_batch,
     .error = pg_error,
 };

@@ -14,7 +14,9 @@
  * Health: the file's device and inode are noted at connect; a file
  * deleted or replaced under a running server is noticed (a stat per
  * check), so ingest answers 503 instead of acknowledging writes into a
- * file nobody can open again.  The schema version is PRAGMA user_version. */
+ * file nobody can open again.  The schema version is PRAGMA user_version.
+ * Deferred statements (defer/flush) run at once: there is no round trip
+ * to save in-process. */
 #include "store.h"
 
 #include <errno.h>
@@ -209,8 +211,10 @@ static struct cnsm_conn *sqlite_connect(const char *path, int flags, char *err,
 /* Is the file at the path still the one opened, and writable?  As
  * root, permissions do not stop writes, but a deleted or replaced file
  * (or directory) does: acknowledged data would be lost. */
-static int sqlite_health(struct cnsm_conn *base, char *err, size_t errlen) {
+static int sqlite_health(struct cnsm_conn *base, int probe, char *err,
+                         size_t errlen) {
   struct sqlite_conn *c = (struct sqlite_conn *)base;
+  (void)probe; /* a stat is all there is to ask */
   struct stat sb;
   if (stat(c->path, &sb) != 0)
     snprintf(err, errlen, "database %s is gone (%s); restart the collector",
@@ -363,6 +367,17 @@ static int sqlite_query(struct cnsm_conn *base, const char *sql,
   return stopped || rc != SQLITE_DONE ? -1 : 0;
 }
 
+/* Statements run when they are issued: nothing to defer or flush. */
+static int sqlite_defer(struct cnsm_conn *c) {
+  (void)c;
+  return 0;
+}
+
+static int sqlite_flush(struct cnsm_conn *c) {
+  (void)c;
+  return 0;
+}
+
 static const char *sqlite_error(struct cnsm_conn *base) {
   struct sqlite_conn *c = (struct sqlite_conn *)base;
   return c->error[0] ? c->error : sqlite3_errmsg(c->db);
@@ -379,5 +394,7 @@ const struct cnsm_store_ops cnsm_store_sqlite = {
     .rollback = sqlite_rollback,
     .lock = sqlite_lock,
     .query = sqlite_query,
+    .defer = sqlite_defer,
+    .flush = sqlite_flush,
     .error = sqlite_error,
 };

@@ -13,15 +13,9 @@
  * most its project total, so it stays exact and finite too. */
 #include "store_guard.h"
 
-/* A batch's sums; calls and errors saturate just past CNSM_INT_MAX
+/* Sums b into *s; calls and errors saturate just past CNSM_INT_MAX
  * (each element is at most CNSM_INT_MAX, so no step overflows). */
-struct totals_sums {
-  int64_t calls, errors;
-  double total_ms;
-};
-
-/* Sums b into *s. */
-static void totals_of_batch(const struct cnsm_batch *b, struct totals_sums *s) {
+static void totals_of_batch(const struct cnsm_batch *b, struct cnsm_totals *s) {
   const int64_t cap = (int64_t)CNSM_INT_MAX + 1;
   s->calls = s->errors = 0;
   s->total_ms = 0;
@@ -38,7 +32,7 @@ static void totals_of_batch(const struct cnsm_batch *b, struct totals_sums *s) {
 
 /* Reads the project's totals row (none yet: zeros). */
 static int totals_row(void *ctx, const struct cnsm_value *col, int ncol) {
-  struct totals_sums *have = ctx;
+  struct cnsm_totals *have = ctx;
   if (ncol < 3)
     return -1;
   /* a REAL past 2^63 reads as INT64_MAX: over */
@@ -48,31 +42,36 @@ static int totals_row(void *ctx, const struct cnsm_value *col, int ncol) {
   return 0;
 }
 
-/* Checks the limits; see store_guard.h. */
-int cnsm_totals_check(struct cnsm_conn *c, const char *project,
-                      const struct cnsm_batch *b, const char **field) {
-  struct totals_sums add, have = {0, 0, 0};
-  totals_of_batch(b, &add);
+/* Reads the totals; see store_guard.h. */
+int cnsm_totals_read(struct cnsm_conn *c, const char *project,
+                     struct cnsm_totals *have) {
   const struct cnsm_value p[] = {CNSM_P_TEXT(project)};
-  if (cnsm_query(
-          c, "SELECT calls, errors, total_ms FROM totals WHERE project = $1", p,
-          1, totals_row, &have) != 0)
-    return -1;
+  have->calls = have->errors = 0;
+  have->total_ms = 0;
+  return cnsm_query(
+      c, "SELECT calls, errors, total_ms FROM totals WHERE project = $1", p, 1,
+      totals_row, have);
+}
+
+/* Checks the limits; see store_guard.h. */
+const char *cnsm_totals_over(const struct cnsm_totals *have,
+                             const struct cnsm_batch *b) {
+  struct cnsm_totals add;
+  totals_of_batch(b, &add);
   const int64_t max = (int64_t)CNSM_INT_MAX;
-  *field = NULL;
-  if (have.calls > max || add.calls > max - have.calls)
-    *field = "calls";
-  else if (have.errors > max || add.errors > max - have.errors)
-    *field = "errors";
-  else if (!(have.total_ms + add.total_ms <= CNSM_MS_MAX))
-    *field = "total_ms";
-  return *field ? 1 : 0;
+  if (have->calls > max || add.calls > max - have->calls)
+    return "calls";
+  if (have->errors > max || add.errors > max - have->errors)
+    return "errors";
+  if (!(have->total_ms + add.total_ms <= CNSM_MS_MAX))
+    return "total_ms";
+  return NULL;
 }
 
 /* Adds a batch to the totals; see store_guard.h. */
 int cnsm_totals_add(struct cnsm_conn *c, const char *project,
                     const struct cnsm_batch *b) {
-  struct totals_sums add;
+  struct cnsm_totals add;
   totals_of_batch(b, &add);
   const struct cnsm_value p[] = {CNSM_P_TEXT(project), CNSM_P_INT(add.calls),
                                  CNSM_P_INT(add.errors),

@@ -50,7 +50,7 @@ run() {
   pids=()
   for i in $(seq "$n"); do
     "$bin" serve --listen 127.0.0.1:0 --db "$db" 2> "$tmp/log$i" & pids+=($!)
-    for _ in $(seq 100); do grep -q "listening on" "$tmp/log$i" && break; sleep 0.05; done
+    for _ in $(seq 100); do grep -qs "listening on" "$tmp/log$i" && break; sleep 0.05; done
     ports+=("$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$tmp/log$i")")
   done
   local benches=()

@@ -15,7 +15,7 @@ trap cleanup EXIT
 cc -O2 -Wall -Wextra -o "$tmp/ingest_bench" "$here/ingest_bench.c" -lcurl -lpthread
 key=$("$bin" key create bench --db "$tmp/bench.db")
 "$bin" serve --listen 127.0.0.1:0 --db "$tmp/bench.db" 2> "$tmp/log" & pid=$!
-for _ in $(seq 100); do grep -q "listening on" "$tmp/log" && break; sleep 0.05; done
+for _ in $(seq 100); do grep -qs "listening on" "$tmp/log" && break; sleep 0.05; done
 port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$tmp/log")
 [ -n "$port" ] || { cat "$tmp/log"; exit 1; }
 "$tmp/ingest_bench" "http://127.0.0.1:$port/codensm/ingest" "$key" "$@"
