@@ -309,29 +309,39 @@ void cnsm_durable_absorb_end(void) {
   CNSM_STORE(&header()->absorbed_off, 0);
 }
 
-/* Creates dir/<H16>-<pid>-<ns>.live for sink, locked: its fd, or -1. */
-static int create_file(const char *dir, const char *sink) {
+/* Creates this process's live file for sink in dir, locked, under a
+ * hidden name (tmp, which readers never look at); live_path gets the name
+ * publish() gives it once its header is written, so a reader never finds
+ * a live file that is not whole.  Its fd, or -1. */
+static int create_file(const char *dir, const char *sink, char *tmp,
+                       size_t tmp_len) {
   int len = snprintf(live_path, sizeof live_path, "%s/%.16s-%ld-%llu%s", dir,
                      sink, (long)getpid(), (unsigned long long)cnsm_now_ns(),
                      CNSM_LIVE_SUFFIX);
-  if (len < 0 || (size_t)len >= sizeof live_path)
+  const char *name = strrchr(live_path, '/') + 1;
+  int tlen = snprintf(tmp, tmp_len, "%s/.%s", dir, name);
+  if (len < 0 || (size_t)len >= sizeof live_path || tlen < 0 ||
+      (size_t)tlen >= tmp_len)
     return -1;
   int flags = O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW;
-  int f = open(live_path, flags, 0600);
+  int f = open(tmp, flags, 0600);
   if (f < 0 && errno == ENOENT && mkdir(dir, 0700) == 0)
-    f = open(live_path, flags, 0600); /* the last process removed it */
+    f = open(tmp, flags, 0600); /* the last process removed it */
   if (f < 0)
     return -1;
   if (flock(f, LOCK_EX | LOCK_NB) != 0) {
     close(f);
-    unlink(live_path);
+    unlink(tmp);
     return -1;
   }
   return f;
 }
 
+/* Gives the file created as tmp its name; 0 or -1. */
+static int publish(const char *tmp) { return rename(tmp, live_path); }
+
 int cnsm_durable_open(const char *spool_dir, const char *sink) {
-  char dir[4096];
+  char dir[4096], tmp[sizeof live_path];
   pthread_mutex_lock(&open_lock);
   int tried = open_tried;
   __atomic_store_n(&open_tried, 1, __ATOMIC_RELEASE);
@@ -345,7 +355,7 @@ int cnsm_durable_open(const char *spool_dir, const char *sink) {
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (r == MAP_FAILED)
     return -1;
-  if ((fd = create_file(dir, sink)) < 0) {
+  if ((fd = create_file(dir, sink, tmp, sizeof tmp)) < 0) {
     munmap(r, RESERVE_BYTES);
     cnsm_warn("cannot create a live file in %s (%s): what this process "
               "counts since its last flush is lost if it is killed",
@@ -356,7 +366,7 @@ int cnsm_durable_open(const char *spool_dir, const char *sink) {
   next_at = CNSM_LIVE_HEADER;
   if (grow_to(CNSM_LIVE_HEADER) != 0) {
     close(fd);
-    unlink(live_path);
+    unlink(tmp);
     fd = -1;
     base = NULL;
     munmap(r, RESERVE_BYTES);
@@ -368,6 +378,13 @@ int cnsm_durable_open(const char *spool_dir, const char *sink) {
   snprintf(h->sink, sizeof h->sink, "%s", sink);
   h->end = CNSM_LIVE_HEADER;
   __atomic_store_n(&h->magic, CNSM_LIVE_MAGIC, __ATOMIC_RELEASE);
+  if (publish(tmp) != 0) {
+    unlink(tmp);
+    close(fd);
+    fd = -1;
+    base = NULL; /* the reservation stays: nothing was allocated from it */
+    return -1;
+  }
   cnsm_debug("live file %s", live_path);
   return 0;
 }
@@ -412,11 +429,11 @@ static void fork_child(void) {
   if (!base)
     return;
   uint64_t len = __atomic_load_n(&mapped, __ATOMIC_ACQUIRE);
-  char dir[sizeof live_path];
+  char dir[sizeof live_path], tmp[sizeof live_path];
   snprintf(dir, sizeof dir, "%.*s", (int)(strrchr(live_path, '/') - live_path),
            live_path);
   int parent_fd = fd;
-  int child_fd = create_file(dir, header()->sink);
+  int child_fd = create_file(dir, header()->sink, tmp, sizeof tmp);
   int ok = child_fd >= 0 && fallocate(child_fd, 0, 0, (off_t)len) == 0 &&
            write(child_fd, base, len) == (ssize_t)len &&
            mmap(base, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
@@ -428,7 +445,8 @@ static void fork_child(void) {
     header()->inflight_state = 0; /* the parent's send */
     header()->absorb_state = CNSM_ABSORB_NONE;
     header()->absorbed_off = 0;
-    return;
+    if (publish(tmp) == 0)
+      return;
   }
   /* Private copies at the same addresses, and no live file. */
   void *copy = mmap(NULL, len, PROT_READ | PROT_WRITE,
@@ -439,7 +457,7 @@ static void fork_child(void) {
   }
   if (child_fd >= 0) {
     close(child_fd);
-    unlink(live_path);
+    unlink(tmp);
   }
   fd = -1;
   base = NULL;

@@ -113,12 +113,28 @@ static int post(const struct sink *s, const char *idem_key, const char *body,
                         body, (long)((deadline_ns - now) / 1000000u));
 }
 
-/* Claims earlier processes' spool files, once; how many functions and
- * batches they hold.  Flush lock held. */
-static size_t spool_load_once(const struct sink *s) {
-  if (spool_checked)
+/* How often a process that runs on looks at the spool again, in flush
+ * intervals (at most a minute): the live files of its exec'd or killed
+ * children, and spool files written meanwhile, are taken over while it
+ * runs, not left until the next process starts. */
+#define SPOOL_RESCAN_FLUSHES 4
+#define SPOOL_RESCAN_MAX_NS (60ull * 1000000000ull)
+
+/* Claims earlier processes' spool files: at the first send, then every
+ * minute while nothing taken over is still unacknowledged (a take-over
+ * that dies half way then leaves nothing of ours in doubt); how many
+ * functions and batches they hold.  Flush lock held. */
+static size_t spool_load_due(const struct sink *s) {
+  static uint64_t last_ns;
+  uint64_t now = cnsm_now_ns();
+  uint64_t every =
+      SPOOL_RESCAN_FLUSHES * seconds_ns(cnsm_config_current().flush_interval_s);
+  if (every > SPOOL_RESCAN_MAX_NS)
+    every = SPOOL_RESCAN_MAX_NS;
+  if (spool_checked && (now - last_ns < every || !cnsm_pend_settled()))
     return 0;
   spool_checked = 1;
+  last_ns = now;
   return cnsm_spool_load(s->spool_dir, s->endpoint, s->key);
 }
 
@@ -242,7 +258,7 @@ static int send_all(uint64_t deadline_ns, int everything) {
   struct sink s;
   if (sink_settings(&s) != 0)
     return -1;
-  spool_load_once(&s);
+  spool_load_due(&s);
   if (resend_frozen(&s, deadline_ns) != 0)
     return -1;
   struct cnsm_delta_list list = pending;
@@ -313,7 +329,7 @@ static void *flusher_main(void *arg) {
   if (sink_settings(&s) == 0 &&
       cnsm_spool_has_files(s.spool_dir, s.endpoint, s.key)) {
     pthread_mutex_lock(&flush_lock);
-    if (spool_load_once(&s) > 0)
+    if (spool_load_due(&s) > 0)
       send_all(cnsm_now_ns() + SEND_TIMEOUT_NS, 0);
     pthread_mutex_unlock(&flush_lock);
   }

@@ -477,6 +477,9 @@ void cnsm_pend_add(size_t i, uint64_t calls, uint64_t errors,
  * (cnsm_durable_inflight_end after its outcome).  0, or -1. */
 int cnsm_inflight_begin(const char *key, const char *body,
                         const struct cnsm_delta *d, size_t n) CNSM_HIDDEN;
+/* Whether no spooled or given-back figures wait for acknowledgement.
+ * Takes the registry lock. */
+int cnsm_pend_settled(void) CNSM_HIDDEN;
 /* Gives the figures of a batch that was refused back to the table (its
  * pend_* part), to be sent again in new batches. */
 void cnsm_unacknowledge(const struct cnsm_batch_item *it, size_t n) CNSM_HIDDEN;

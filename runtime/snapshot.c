@@ -66,6 +66,13 @@ void cnsm_pend_add(size_t i, uint64_t calls, uint64_t errors, uint64_t ns) {
   mirror(e);
 }
 
+int cnsm_pend_settled(void) {
+  pthread_mutex_lock(&cnsm_registry_lock);
+  int settled = pend_entries == 0;
+  pthread_mutex_unlock(&cnsm_registry_lock);
+  return settled;
+}
+
 /* Adds module m's retired and live counters into the table's cur. */
 static void snapshot_module(struct cnsm_module *m) {
   if (cnsm_module_map(m) != 0)

@@ -395,7 +395,10 @@ static size_t take_over(const char *dir, const char *endpoint, const char *key,
   for (size_t i = 0; names && i < dead_count; i++)
     if (dead[i].taken)
       names[n++] = strrchr(dead[i].path, '/') + 1;
-  if (names && cnsm_durable_absorbed(names, n) == 0) {
+  if (names && n == 0) { /* nothing taken over */
+    cnsm_dead_release(dead, dead_count, 0);
+    cnsm_durable_absorb_end();
+  } else if (names && cnsm_durable_absorbed(names, n) == 0) {
     cnsm_spool_release();
     cnsm_dead_release(dead, dead_count, 1);
     cnsm_durable_absorb_end();

@@ -39,16 +39,17 @@ static int take(const char *dir, const char *name, struct cnsm_dead *out) {
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0)
     return errno == ELOOP ? -1 : 1;
+  /* Held: its process runs (a file is named only once whole and held). */
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    close(fd);
+    return 1;
+  }
   struct stat st;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
       (uint64_t)st.st_size > CNSM_LIVE_FILE_MAX ||
       (uint64_t)st.st_size < CNSM_LIVE_HEADER) {
     close(fd);
     return -1;
-  }
-  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    close(fd);
-    return 1;
   }
   void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
   if (map == MAP_FAILED) {

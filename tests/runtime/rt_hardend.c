@@ -17,6 +17,8 @@
  *            background flusher keeps running meanwhile
  *   fork     forks; the child makes CALLS more calls and prints "counted"
  *            too; both sleep until killed
+ *   spawn    forks and execs /bin/true 20 times, prints "spawned", and
+ *            sleeps until killed
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -24,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cnsm_emul.h"
@@ -72,6 +75,18 @@ int main(int argc, char **argv) {
   if (strcmp(argv[1], "fork") == 0 && fork() == 0) {
     run(&(struct range){0, calls});
     printf("counted\n");
+    fflush(stdout);
+  }
+  if (strcmp(argv[1], "spawn") == 0) {
+    for (int i = 0; i < 20; i++) {
+      pid_t child = fork();
+      if (child == 0) {
+        execl("/bin/true", "true", (char *)NULL);
+        _exit(127);
+      }
+      waitpid(child, NULL, 0);
+    }
+    printf("spawned\n");
     fflush(stdout);
   }
   if (strcmp(argv[1], "sigterm") == 0)

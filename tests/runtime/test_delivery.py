@@ -511,6 +511,31 @@ def scenario_hard_end_chain(tmp):
         check(spool_files(spool) == [], spool_files(spool))
 
 
+def scenario_spawned_children(tmp):
+    """A process that forks and execs twenty children: each child had its
+    own live file (a copy made at the fork) that the exec left to nobody.
+    The process takes them over while it runs (its spool is looked at
+    again every four flushes): after a second only its own live file is
+    left; killed, the next process delivers its calls once."""
+    db, port, spool = tmp + "/c.db", free_port(), tmp + "/spool"
+    key = harness.key_create(db, "p")
+    with Collector(db, port):
+        env = app_env(port, key, spool, {"CODENSM_FLUSH_INTERVAL": "0.05"})
+        p = start_hard_end("spawn", env)
+        check(p.stdout.readline() == "spawned\n", "did not spawn")
+        deadline = time.time() + 10
+        while len(spool_files(spool)) > 1 and time.time() < deadline:
+            time.sleep(0.05)
+        check(kinds(spool) == [".live"], spool_files(spool))
+        p.kill()
+        p.wait()
+        run(APP, [500, 300], port, spool, key)
+        want = (HARD_CALLS + 500, errors_of(HARD_CALLS) + errors_of(500))
+        check(totals(db, "p")["app.work"][:2] == want,
+              "stored %r, made %r" % (totals(db, "p")["app.work"], want))
+        check(spool_files(spool) == [], spool_files(spool))
+
+
 def scenario_hard_end_fork(tmp):
     """A process forks, parent and child count, and both are killed: each
     had its own live file (the child's a copy of the parent's, made at the
