@@ -49,5 +49,5 @@ int main(void) { return clamp(twice(lib_fn(1))) + sys_fn(0) + far_fn(0); }
 
 // GCC: inc/helpers.h:4:{{[0-9]+}}: warning: unused variable 'unused'
 // GCC-NOT: codensm-gcc: warning
-// NM: U __codensm_enter
+// NM: U __codensm_sample_start
 // NM: T lib_fn
