@@ -6,9 +6,10 @@
 // naming the file; the table at the end names each function as the pass
 // does, with its department, weight, convention and line.
 
-// CHECK: static __inline__ __UINT64_TYPE__ __codensm_count(__UINT64_TYPE__);
+// CHECK: #define __codensm_hot __inline__ __attribute__((__always_inline__))
+// CHECK: static __codensm_hot __UINT64_TYPE__ __codensm_count(__UINT64_TYPE__);
 // CHECK: static void __codensm_settle(
-// CHECK: static __inline__ void __codensm_leave(struct __codensm_probe *p{{[)]}}
+// CHECK: static __codensm_hot void __codensm_leave(struct __codensm_probe *p{{[)]}}
 // CHECK: #line 1 "{{.*}}c-probe.c"
 // CHECK-NEXT: // {{R}}UN: %rewrite
 
@@ -30,16 +31,16 @@ int declared_only(int x) { return x; }
 
 // TABLE: #include <codensm_abi{{[.]}}h>
 // TABLE-NEXT: static const struct cnsm_function_info __codensm_functions[] = {{[{]}}
-// TABLE-NEXT:   {"c-probe.add", "root", "c-probe.c", 15u, 1u, 0u, 0u}{{,}}
-// TABLE-NEXT:   {"c-probe.twice", "root", "c-probe.c", 18u, 1u, 0u, 0u}{{,}}
-// TABLE-NEXT:   {"c-probe.main", "root", "c-probe.c", 27u, 1u, 0u, 0u}{{,}}
-// TABLE-NEXT:   {"c-probe.declared_only", "root", "c-probe.c", 29u, 1u, 0u, 0u}{{,}}
+// TABLE-NEXT:   {"c-probe.add", "root", "c-probe.c", 16u, 1u, 0u, 0u}{{,}}
+// TABLE-NEXT:   {"c-probe.twice", "root", "c-probe.c", 19u, 1u, 0u, 0u}{{,}}
+// TABLE-NEXT:   {"c-probe.main", "root", "c-probe.c", 28u, 1u, 0u, 0u}{{,}}
+// TABLE-NEXT:   {"c-probe.declared_only", "root", "c-probe.c", 30u, 1u, 0u, 0u}{{,}}
 // TABLE-NEXT: }{{;}}
 // TABLE: __codensm_empty_dir = {{[{][{]}}0, 0, 0, 0}, {&__codensm_sentinel}}{{;}}
 // TABLE: static const struct cnsm_module_desc __codensm_module = {2u, 4u, "c-probe", "{{.*}}c-probe.c", __codensm_functions, __codensm_dir_ref, &__codensm_empty_dir.header, &__codensm_runtime_state}{{;}}
 // The hot path, inline: the count added to this thread's chunk, the rare
 // sampled call; errors and samples closed out of line.
-// TABLE: static __inline__ __UINT64_TYPE__ __codensm_count(__UINT64_TYPE__ slot) {{[{]}}
+// TABLE: static __codensm_hot __UINT64_TYPE__ __codensm_count(__UINT64_TYPE__ slot) {{[{]}}
 // TABLE-NEXT: struct cnsm_chunk *c = cnsm_dir_chunks(__codensm_dir)[slot / CNSM_CHUNK_SLOTS];
 // TABLE: __asm__ __volatile__("xaddq %0, %1"
 // TABLE: return __codensm_sample_start(__codensm_unit, slot, c);
