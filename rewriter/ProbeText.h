@@ -8,9 +8,9 @@
 // each instrumented function's entry, and an epilogue at the end with the
 // unit's table, descriptor, thread's directory pointer, the hot path's
 // definition (the pass's inline expansion in C: count, rare sample) and
-// the constructor and destructor that register it.  The epilogue's structs come from
-// include/codensm_abi.h and its initialisers follow codensm_abi.inc's rows,
-// so the rewriter and the runtime cannot disagree on a layout.
+// the constructor and destructor that register it.  The epilogue's structs come
+// from include/codensm_abi.h and its initialisers follow codensm_abi.inc's
+// rows, so the rewriter and the runtime cannot disagree on a layout.
 //
 // Probes add no line to the file: line numbers stay the user's, and one
 // #line after the prologue names the user's file.
