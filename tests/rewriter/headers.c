@@ -19,6 +19,9 @@
 // original header and line.
 // RUN: cd %t/proj && %gcc -Wall -Iinc -isystem %t/sys -I%t/outside -c tests/t.c -o %t/t.o 2>&1 | %FileCheck %s --check-prefix=GCC
 // RUN: nm %t/t.o | %FileCheck %s --check-prefix=NM
+// The dependency file names the original headers, never their copies.
+// RUN: cd %t/proj && %gcc -MD -MF %t/t.d -Iinc -isystem %t/sys -I%t/outside -c tests/t.c -o %t/t.o
+// RUN: %FileCheck %s --check-prefix=DEPS < %t/t.d
 // The project's headers (under .codensm.yaml's root, not -isystem): their
 // functions get probes in copies, named by the header, in the header's
 // department; a helper this unit never calls gets none.
@@ -50,4 +53,10 @@ int main(void) { return clamp(twice(lib_fn(1))) + sys_fn(0) + far_fn(0); }
 // GCC: inc/helpers.h:4:{{[0-9]+}}: warning: unused variable 'unused'
 // GCC-NOT: codensm-gcc: warning
 // NM: U __codensm_sample_start
+
+// DEPS: t.o:
+// DEPS-NEXT: {{^}} tests/t.c
+// DEPS-NOT: codensm-gcc.
+// DEPS: {{^}} {{.*}}/proj/inc/helpers.h
+// DEPS-NOT: codensm-gcc.
 // NM: T lib_fn
