@@ -79,7 +79,8 @@ void InstrumentConsumer::placeProbe(const FunctionPlan &Plan, unsigned Slot,
   const auto *Body = cast<CompoundStmt>(Plan.FD->getBody());
   R.InsertTextAfterToken(Body->getLBracLoc(),
                          entryProbe(CI.getLangOpts().CPlusPlus, Slot,
-                                    Plan.Timed, Plan.ReturnType));
+                                    Plan.Timed, Plan.ReturnType,
+                                    Plan.PatternTag));
 }
 
 /// Wraps each return's value in the error convention's test.  A value
@@ -151,16 +152,24 @@ void InstrumentConsumer::HandleTranslationUnit(ASTContext &Ctx) {
   }
 
   bool Cxx = CI.getLangOpts().CPlusPlus;
+  // Each plan's first slot names its probe; a template's further
+  // instances take the slots after it, found by their overloads.
   std::vector<FunctionRow> Rows;
-  for (unsigned Slot = 0; Slot < Plans.size(); ++Slot) {
-    placeProbe(Plans[Slot], Slot, R);
-    checkReturns(Plans[Slot], Slot, R);
-    Rows.push_back(Plans[Slot].Row);
+  std::string Overloads;
+  for (const FunctionPlan &Plan : Plans) {
+    unsigned Slot = Rows.size();
+    placeProbe(Plan, Slot, R);
+    checkReturns(Plan, Slot, R);
+    Rows.push_back(Plan.Row);
+    Rows.insert(Rows.end(), Plan.MoreRows.begin(), Plan.MoreRows.end());
+    for (unsigned I = 0; I < Plan.InstanceTags.size(); ++I)
+      Overloads += instanceSlot(Slot, Plan.InstanceTags[I], Slot + I);
   }
   SourceLocation Start = SM.getLocForStartOfFile(SM.getMainFileID());
-  R.InsertTextBefore(Start, prologue(Cxx, File));
+  R.InsertTextBefore(Start, prologue(Cxx, CI.getLangOpts().CPlusPlus11, File));
   R.InsertTextAfter(SM.getLocForEndOfFile(SM.getMainFileID()),
-                    epilogue(Cxx, Chosen->moduleName(), File, Rows));
+                    epilogue(Cxx, Chosen->moduleName(), File, Rows) +
+                        Overloads);
   if (llvm::Error E = Headers.write(R, Options.HeaderDir)) {
     llvm::errs() << "codensm-rewrite: " << toString(std::move(E)) << "\n";
     return;

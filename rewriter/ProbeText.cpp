@@ -124,21 +124,50 @@ static const char *CxxGuard =
     "};\n"
     "} // namespace\n";
 
-std::string prologue(bool Cxx, llvm::StringRef SourcePath) {
+/// A template's instances told apart (Instances.h): the tag types, and the
+/// pattern's first slot for a tag no overload at the end of the file names.
+static const char *InstanceTagTemplates =
+    "template <class __T, __T __V> struct __codensm_v {};\n"
+    "template <class... __T> struct __codensm_tag {};\n"
+    "template <unsigned __P, class... __T>\n"
+    "static __inline__ __UINT64_TYPE__\n"
+    "__codensm_islot(__codensm_tag<__codensm_v<unsigned, __P>, __T...> *) {\n"
+    "  return __P;\n"
+    "}\n";
+
+std::string prologue(bool Cxx, bool Cxx11, llvm::StringRef SourcePath) {
   std::string Out = "/* Instrumented by codensm-rewrite (CodeNSM). */\n";
   Out += "struct cnsm_module_desc;\n";
   Out += "static const struct cnsm_module_desc *__codensm_unit(void);\n";
   Out += HotPath;
   Out += Cxx ? CxxGuard : CProbe;
+  if (Cxx && Cxx11)
+    Out += InstanceTagTemplates;
   Out += "#line 1 " + cString(SourcePath) + "\n";
   return Out;
 }
 
+/// The tag type of a template's instance: Base, then Tag's arguments.
+static std::string tagType(unsigned Base, llvm::StringRef Tag) {
+  return "__codensm_tag<__codensm_v<unsigned, " + std::to_string(Base) + "u>" +
+         Tag.str() + ">";
+}
+
+std::string instanceSlot(unsigned Base, llvm::StringRef Tag, unsigned Slot) {
+  return "static __inline__ __UINT64_TYPE__ __codensm_islot(" +
+         tagType(Base, Tag) + " *) {\n  return " + std::to_string(Slot) +
+         "u;\n}\n";
+}
+
 std::string entryProbe(bool Cxx, unsigned Slot, bool Timed,
-                       llvm::StringRef ReturnType) {
+                       llvm::StringRef ReturnType, llvm::StringRef PatternTag) {
   std::string N = std::to_string(Slot), Out;
+  std::string SlotValue = PatternTag.empty()
+                              ? N + "u"
+                              : "__codensm_islot(static_cast<" +
+                                    tagType(Slot, PatternTag) + " *>(__null))";
   if (Cxx)
-    Out = "__codensm_guard __codensm_p" + N + "(" + N + "u, " +
+    Out = "__codensm_guard __codensm_p" + N + "(" + SlotValue + ", " +
           (Timed ? "true" : "false") + ");";
   else
     Out = "struct __codensm_probe __codensm_p" + N +

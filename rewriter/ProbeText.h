@@ -34,14 +34,21 @@ struct FunctionRow {
 };
 
 /// The top of an instrumented file, ending with a #line that gives the
-/// user's file its own name and line numbers back.
-std::string prologue(bool Cxx, llvm::StringRef SourcePath);
+/// user's file its own name and line numbers back.  Cxx11: with the
+/// templates that tell a template's instances apart (Instances.h).
+std::string prologue(bool Cxx, bool Cxx11, llvm::StringRef SourcePath);
 
 /// The probe at the start of a function's body (no newline).  ReturnType,
 /// when not empty, also declares the variable that return statements
-/// check the error convention on (see returnCheck).
+/// check the error convention on (see returnCheck).  PatternTag, when not
+/// empty, makes the slot the instance's (instanceSlot).
 std::string entryProbe(bool Cxx, unsigned Slot, bool Timed,
-                       llvm::StringRef ReturnType);
+                       llvm::StringRef ReturnType,
+                       llvm::StringRef PatternTag = "");
+
+/// The overload that gives the instance tagged Tag of the template whose
+/// first slot is Base its slot (Instances.h).
+std::string instanceSlot(unsigned Base, llvm::StringRef Tag, unsigned Slot);
 
 /// The text around a return's value that records whether it is an error
 /// (Check tests the variable "V", see ErrorCheck.h): Before goes before the

@@ -3,6 +3,7 @@
 #include "Selection.h"
 #include "Annotations.h"
 #include "ErrorCheck.h"
+#include "Instances.h"
 #include "Naming.h"
 
 #include "clang/AST/Attr.h"
@@ -191,16 +192,20 @@ Selection::plan(const FunctionDecl *FD, ASTContext &Ctx, MangleContext &Mangler,
   if (Notes.Skip || (!FileIncluded && !Notes.Track))
     return std::nullopt;
 
-  // A template's pattern stands for its instances: named by its one
-  // instance, or for all of them.
+  // A template's pattern stands for its instances: a row for each when
+  // the probe can tell them apart, else one for all of them.
   const FunctionDecl *Named = FD;
   bool AllInstances = false;
+  std::vector<const FunctionDecl *> Instances;
+  std::optional<InstanceTags> Tags;
   if (FD->isDependentContext()) {
-    std::vector<const FunctionDecl *> Instances = instancesOf(FD);
+    Instances = instancesOf(FD);
     if (Instances.empty())
       return std::nullopt; // no code in this unit
     Named = Instances.front();
-    AllInstances = Instances.size() > 1;
+    if (Instances.size() > 1)
+      Tags = instanceTags(FD, Instances, Ctx);
+    AllInstances = Instances.size() > 1 && !Tags;
   }
   std::string Mangled = linkageName(Named, Mangler);
   if (isStandardLibraryName(Mangled) && !Notes.Track)
@@ -215,23 +220,50 @@ Selection::plan(const FunctionDecl *FD, ASTContext &Ctx, MangleContext &Mangler,
 
   FunctionPlan Plan;
   Plan.FD = FD;
-  FunctionRow &R = Plan.Row;
   std::string Qualified = AllInstances
                               ? FD->getQualifiedNameAsString() + "<...>"
                               : qualifiedFunctionName(Mangled);
+  Plan.Row = row(FD, Qualified, Linkage, Notes, SM);
+  if (Tags) {
+    Plan.PatternTag = Tags->Pattern;
+    Plan.InstanceTags = Tags->Instances;
+    for (size_t I = 1; I < Instances.size(); ++I)
+      Plan.MoreRows.push_back(
+          row(FD, qualifiedFunctionName(linkageName(Instances[I], Mangler)),
+              Ctx.GetGVALinkageForFunction(Instances[I]), Notes, SM));
+  }
+  if (callsReturnsTwice(FD->getBody(), Ctx)) {
+    Plan.Timed = false;
+    Plan.Row.Flags |= abi::Flag_UNTIMED;
+    for (FunctionRow &R : Plan.MoreRows)
+      R.Flags |= abi::Flag_UNTIMED;
+  }
+  ErrorConvention Errors = static_cast<ErrorConvention>(Plan.Row.Errors);
+  Plan.Check = errorCheck(Ctx, FD->getReturnType(), Errors);
+  if (!Plan.Check.empty())
+    Plan.ReturnType = spelledReturnType(FD, Ctx);
+  if (Plan.ReturnType.empty())
+    Plan.Check.clear();
+  return Plan;
+}
+
+FunctionRow Selection::row(const FunctionDecl *FD, llvm::StringRef Qualified,
+                           GVALinkage Linkage, const FunctionAnnotations &Notes,
+                           const SourceManager &SM) const {
+  FunctionRow R;
   std::string Department = FileDepartment;
   std::string Header = definingHeader(FD, SM, Cfg.Root);
   if (Linkage == GVA_DiscardableODR || Linkage == GVA_StrongODR) {
-    R.Name = Qualified;
+    R.Name = Qualified.str();
     R.Flags |= abi::Flag_ODR;
   } else if (!Header.empty() && nameableByHeader(Qualified)) {
     // One row for a static helper of a header, however many units have it.
-    R.Name = moduleNameFor(Header) + "." + Qualified;
+    R.Name = moduleNameFor(Header) + "." + Qualified.str();
     if (!DepartmentGiven)
       Department =
           Cfg.departmentFor(Header).value_or(defaultDepartmentFor(Header));
   } else {
-    R.Name = Module + "." + Qualified;
+    R.Name = Module + "." + Qualified.str();
   }
   R.Name = bounded(R.Name, MaxNameBytes);
   R.Department =
@@ -242,16 +274,7 @@ Selection::plan(const FunctionDecl *FD, ASTContext &Ctx, MangleContext &Mangler,
   R.Errors = Errors;
   R.File = Header.empty() ? RelPath : Header;
   R.Line = SM.getExpansionLineNumber(FD->getLocation());
-  if (callsReturnsTwice(FD->getBody(), Ctx)) {
-    Plan.Timed = false;
-    R.Flags |= abi::Flag_UNTIMED;
-  }
-  Plan.Check = errorCheck(Ctx, FD->getReturnType(), Errors);
-  if (!Plan.Check.empty())
-    Plan.ReturnType = spelledReturnType(FD, Ctx);
-  if (Plan.ReturnType.empty())
-    Plan.Check.clear();
-  return Plan;
+  return R;
 }
 
 } // namespace rewrite

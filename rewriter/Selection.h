@@ -19,13 +19,15 @@
 // named by the header ("<header module>.<fn>", its department the
 // header's), as the pass names it from the debug info: a static inline
 // helper has a slot in every unit that uses it and one name in all.  A template
-// is rewritten once for all its instances: one row, named by its one instance
-// when there is one, else "<qualified name><...>".
+// is rewritten once for all its instances, each with its row named as the
+// pass names it, told apart by the pattern's one probe (Instances.h); one row
+// for all, "<qualified name><...>", when their arguments cannot be spelled.
 //
 //===----------------------------------------------------------------------===//
 #ifndef CODENSM_REWRITE_SELECTION_H
 #define CODENSM_REWRITE_SELECTION_H
 
+#include "Annotations.h"
 #include "Config.h"
 #include "ProbeText.h"
 
@@ -49,6 +51,12 @@ struct FunctionPlan {
   /// The return type as the probe declares it, and the error convention's
   /// test on it (ErrorCheck.h); both "" when returns are not checked.
   std::string ReturnType, Check;
+  /// A template whose instances each have a row (Instances.h): the rows
+  /// after Row, one per further instance, and the tags of the pattern and
+  /// of every instance; empty otherwise.
+  std::vector<FunctionRow> MoreRows;
+  std::string PatternTag;
+  std::vector<std::string> InstanceTags;
 };
 
 class Selection {
@@ -74,6 +82,11 @@ public:
   bool ownsHeader(llvm::StringRef AbsPath) const;
 
 private:
+  /// The row of FD named Qualified (an instance's name, for a template).
+  FunctionRow row(const clang::FunctionDecl *FD, llvm::StringRef Qualified,
+                  clang::GVALinkage Linkage, const FunctionAnnotations &Notes,
+                  const clang::SourceManager &SM) const;
+
   Config Cfg;
   std::string RelPath, Module, FileDepartment;
   bool FileIncluded = true, HasConfigFile = false, DepartmentGiven = false;
