@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //===- Instrumenter.cpp - rewrite one file's functions with probes -------===//
 #include "Instrumenter.h"
+#include "Headers.h"
 #include "ProbeText.h"
 #include "Selection.h"
 
@@ -8,6 +9,7 @@
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/Frontend/CompilerInstance.h"
 #include "clang/Lex/Lexer.h"
+#include "clang/Lex/Preprocessor.h"
 #include "clang/Rewrite/Core/Rewriter.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -77,7 +79,8 @@ void InstrumentConsumer::placeProbe(const FunctionPlan &Plan, unsigned Slot,
   const auto *Body = cast<CompoundStmt>(Plan.FD->getBody());
   R.InsertTextAfterToken(Body->getLBracLoc(),
                          entryProbe(CI.getLangOpts().CPlusPlus, Slot,
-                                    Plan.Timed, Plan.ReturnType));
+                                    Plan.Timed, Plan.ReturnType,
+                                    Plan.PatternTag));
 }
 
 /// Wraps each return's value in the error convention's test.  A value
@@ -98,7 +101,9 @@ void InstrumentConsumer::checkReturns(const FunctionPlan &Plan, unsigned Slot,
     CharSourceRange Range = Lexer::makeFileCharRange(
         CharSourceRange::getTokenRange(Value->getSourceRange()), SM,
         CI.getLangOpts());
-    if (Range.isInvalid() || !SM.isWrittenInMainFile(Range.getBegin()))
+    if (Range.isInvalid() ||
+        SM.getFileID(Range.getBegin()) !=
+            SM.getFileID(Plan.FD->getBody()->getBeginLoc()))
       continue;
     R.InsertTextBefore(Range.getBegin(), Wrap.Before);
     R.InsertTextAfter(Range.getEnd(), Wrap.After);
@@ -117,12 +122,18 @@ void InstrumentConsumer::HandleTranslationUnit(ASTContext &Ctx) {
     llvm::errs() << "codensm-rewrite: " << toString(Chosen.takeError()) << "\n";
     return;
   }
+  ProjectHeaders Headers(SM, CI.getPreprocessor().getHeaderSearchInfo(),
+                         [&](llvm::StringRef Path) {
+                           return !Options.HeaderDir.empty() &&
+                                  Chosen->ownsHeader(Path);
+                         });
+  auto Rewritable = [&](SourceLocation Loc) { return Headers.rewritable(Loc); };
   FunctionCollector Collector;
   Collector.TraverseDecl(Ctx.getTranslationUnitDecl());
   std::unique_ptr<MangleContext> Mangler(Ctx.createMangleContext());
   std::vector<FunctionPlan> Plans;
   for (const FunctionDecl *FD : Collector.Functions) {
-    auto Plan = Chosen->plan(FD, Ctx, *Mangler);
+    auto Plan = Chosen->plan(FD, Ctx, *Mangler, Rewritable);
     if (!Plan) {
       llvm::errs() << "codensm-rewrite: " << toString(Plan.takeError()) << "\n";
       return;
@@ -130,23 +141,39 @@ void InstrumentConsumer::HandleTranslationUnit(ASTContext &Ctx) {
     if (*Plan)
       Plans.push_back(std::move(**Plan));
   }
+  Rewriter R(CI.getSourceManager(), CI.getLangOpts());
   if (Plans.empty()) {
+    if (llvm::Error E = Headers.write(R, Options.HeaderDir)) {
+      llvm::errs() << "codensm-rewrite: " << toString(std::move(E)) << "\n";
+      return;
+    }
     Output = Original.str();
     return;
   }
 
   bool Cxx = CI.getLangOpts().CPlusPlus;
-  Rewriter R(CI.getSourceManager(), CI.getLangOpts());
+  // Each plan's first slot names its probe; a template's further
+  // instances take the slots after it, found by their overloads.
   std::vector<FunctionRow> Rows;
-  for (unsigned Slot = 0; Slot < Plans.size(); ++Slot) {
-    placeProbe(Plans[Slot], Slot, R);
-    checkReturns(Plans[Slot], Slot, R);
-    Rows.push_back(Plans[Slot].Row);
+  std::string Overloads;
+  for (const FunctionPlan &Plan : Plans) {
+    unsigned Slot = Rows.size();
+    placeProbe(Plan, Slot, R);
+    checkReturns(Plan, Slot, R);
+    Rows.push_back(Plan.Row);
+    Rows.insert(Rows.end(), Plan.MoreRows.begin(), Plan.MoreRows.end());
+    for (unsigned I = 0; I < Plan.InstanceTags.size(); ++I)
+      Overloads += instanceSlot(Slot, Plan.InstanceTags[I], Slot + I);
   }
   SourceLocation Start = SM.getLocForStartOfFile(SM.getMainFileID());
-  R.InsertTextBefore(Start, prologue(Cxx, File));
+  R.InsertTextBefore(Start, prologue(Cxx, CI.getLangOpts().CPlusPlus11, File));
   R.InsertTextAfter(SM.getLocForEndOfFile(SM.getMainFileID()),
-                    epilogue(Cxx, Chosen->moduleName(), File, Rows));
+                    epilogue(Cxx, Chosen->moduleName(), File, Rows) +
+                        Overloads);
+  if (llvm::Error E = Headers.write(R, Options.HeaderDir)) {
+    llvm::errs() << "codensm-rewrite: " << toString(std::move(E)) << "\n";
+    return;
+  }
   const RewriteBuffer *Buffer = R.getRewriteBufferFor(SM.getMainFileID());
   Output =
       Buffer ? std::string(Buffer->begin(), Buffer->end()) : Original.str();

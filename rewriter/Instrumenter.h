@@ -6,7 +6,8 @@
 // prologue on top, a probe after each chosen body's '{', each checked
 // return's value wrapped, and the epilogue at the end (ProbeText.h).  The
 // result goes to Output; a file with nothing to instrument comes back
-// unchanged.
+// unchanged.  With a header directory, the functions of the project's
+// headers get probes too, in copies written there (Headers.h).
 //
 //===----------------------------------------------------------------------===//
 #ifndef CODENSM_REWRITE_INSTRUMENTER_H
@@ -24,6 +25,7 @@ struct RewriteOptions {
   std::string SourcePath; ///< the file as the user named it (#line, names)
   std::string ConfigFile; ///< -codensm-config
   std::string Department; ///< -codensm-department
+  std::string HeaderDir;  ///< -header-dir: "" leaves headers alone
 };
 
 class InstrumentAction : public clang::ASTFrontendAction {

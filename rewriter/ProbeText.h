@@ -2,14 +2,15 @@
 //===- ProbeText.h - the C and C++ text codensm-rewrite inserts ----------===//
 //
 // What the pass builds in IR, written as source: a prologue at the top of
-// the file declaring the two runtime entry points and the probe (C: a
+// the file declaring the hot path and the probe (C: a
 // struct with __attribute__((cleanup)); C++: a guard object whose
 // destructor sees unwinding through __cxa_uncaught_exceptions), a probe at
 // each instrumented function's entry, and an epilogue at the end with the
-// unit's table, descriptor, thread's directory pointer and the constructor
-// and destructor that register it.  The epilogue's structs come from
-// include/codensm_abi.h and its initialisers follow codensm_abi.inc's rows,
-// so the rewriter and the runtime cannot disagree on a layout.
+// unit's table, descriptor, thread's directory pointer, the hot path's
+// definition (the pass's inline expansion in C: count, rare sample) and
+// the constructor and destructor that register it.  The epilogue's structs come
+// from include/codensm_abi.h and its initialisers follow codensm_abi.inc's
+// rows, so the rewriter and the runtime cannot disagree on a layout.
 //
 // Probes add no line to the file: line numbers stay the user's, and one
 // #line after the prologue names the user's file.
@@ -33,14 +34,21 @@ struct FunctionRow {
 };
 
 /// The top of an instrumented file, ending with a #line that gives the
-/// user's file its own name and line numbers back.
-std::string prologue(bool Cxx, llvm::StringRef SourcePath);
+/// user's file its own name and line numbers back.  Cxx11: with the
+/// templates that tell a template's instances apart (Instances.h).
+std::string prologue(bool Cxx, bool Cxx11, llvm::StringRef SourcePath);
 
 /// The probe at the start of a function's body (no newline).  ReturnType,
 /// when not empty, also declares the variable that return statements
-/// check the error convention on (see returnCheck).
+/// check the error convention on (see returnCheck).  PatternTag, when not
+/// empty, makes the slot the instance's (instanceSlot).
 std::string entryProbe(bool Cxx, unsigned Slot, bool Timed,
-                       llvm::StringRef ReturnType);
+                       llvm::StringRef ReturnType,
+                       llvm::StringRef PatternTag = "");
+
+/// The overload that gives the instance tagged Tag of the template whose
+/// first slot is Base its slot (Instances.h).
+std::string instanceSlot(unsigned Base, llvm::StringRef Tag, unsigned Slot);
 
 /// The text around a return's value that records whether it is an error
 /// (Check tests the variable "V", see ErrorCheck.h): Before goes before the

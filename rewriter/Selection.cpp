@@ -3,6 +3,7 @@
 #include "Selection.h"
 #include "Annotations.h"
 #include "ErrorCheck.h"
+#include "Instances.h"
 #include "Naming.h"
 
 #include "clang/AST/Attr.h"
@@ -33,6 +34,7 @@ llvm::Expected<Selection> Selection::forFile(llvm::StringRef SourcePath,
     if (!Loaded)
       return Loaded.takeError();
     S.Cfg = std::move(*Loaded);
+    S.HasConfigFile = true;
   } else {
     S.Cfg.Root = absolutePath("."); // as the pass: where the compiler runs
   }
@@ -41,6 +43,7 @@ llvm::Expected<Selection> Selection::forFile(llvm::StringRef SourcePath,
     S.RelPath = llvm::sys::path::filename(Source).str();
   S.FileIncluded = S.Cfg.instruments(S.RelPath);
   S.Module = moduleNameFor(S.RelPath);
+  S.DepartmentGiven = !Department.empty();
   S.FileDepartment = Department.empty()
                          ? S.Cfg.departmentFor(S.RelPath).value_or(
                                defaultDepartmentFor(S.RelPath))
@@ -111,8 +114,14 @@ static bool callsReturnsTwice(const Stmt *Body, const ASTContext &Ctx) {
   return F.Found;
 }
 
-/// Whether a probe can be placed in FD's body, as written in the main file.
-static bool probeFits(const FunctionDecl *FD, const SourceManager &SM) {
+bool Selection::ownsHeader(llvm::StringRef AbsPath) const {
+  return !HasConfigFile || !relativeTo(AbsPath, Cfg.Root).empty();
+}
+
+/// Whether a probe can be placed in FD's body, as written in a file that
+/// can be rewritten.
+static bool probeFits(const FunctionDecl *FD,
+                      llvm::function_ref<bool(SourceLocation)> Rewritable) {
   // A lambda's call operator is constexpr by default in C++17 (it stays
   // usable at run time; a guard only makes it not constexpr); any other
   // constexpr function may be evaluated by the compiler, where a guard
@@ -127,7 +136,19 @@ static bool probeFits(const FunctionDecl *FD, const SourceManager &SM) {
   if (!Body) // a function-try-block or a coroutine
     return false;
   SourceLocation LBrace = Body->getLBracLoc();
-  return LBrace.isFileID() && SM.isWrittenInMainFile(LBrace);
+  return LBrace.isFileID() && Rewritable(LBrace);
+}
+
+/// The header FD's body is written in, relative to Root, when it is not
+/// the main file and is under Root (the pass's definingHeader); else "".
+static std::string definingHeader(const FunctionDecl *FD,
+                                  const SourceManager &SM,
+                                  llvm::StringRef Root) {
+  SourceLocation Loc = FD->getBody()->getBeginLoc();
+  if (SM.isWrittenInMainFile(Loc))
+    return "";
+  const FileEntry *File = SM.getFileEntryForID(SM.getFileID(Loc));
+  return File ? relativeTo(absolutePath(File->getName()), Root) : "";
 }
 
 /// The return type spelled so that __typeof__ accepts it where the probe
@@ -150,10 +171,10 @@ static std::string spelledReturnType(const FunctionDecl *FD,
 }
 
 llvm::Expected<std::optional<FunctionPlan>>
-Selection::plan(const FunctionDecl *FD, ASTContext &Ctx,
-                MangleContext &Mangler) const {
+Selection::plan(const FunctionDecl *FD, ASTContext &Ctx, MangleContext &Mangler,
+                llvm::function_ref<bool(SourceLocation)> Rewritable) const {
   const SourceManager &SM = Ctx.getSourceManager();
-  if (!probeFits(FD, SM))
+  if (!probeFits(FD, Rewritable))
     return std::nullopt;
 
   FunctionAnnotations Notes;
@@ -171,16 +192,20 @@ Selection::plan(const FunctionDecl *FD, ASTContext &Ctx,
   if (Notes.Skip || (!FileIncluded && !Notes.Track))
     return std::nullopt;
 
-  // A template's pattern stands for its instances: named by its one
-  // instance, or for all of them.
+  // A template's pattern stands for its instances: a row for each when
+  // the probe can tell them apart, else one for all of them.
   const FunctionDecl *Named = FD;
   bool AllInstances = false;
+  std::vector<const FunctionDecl *> Instances;
+  std::optional<InstanceTags> Tags;
   if (FD->isDependentContext()) {
-    std::vector<const FunctionDecl *> Instances = instancesOf(FD);
+    Instances = instancesOf(FD);
     if (Instances.empty())
       return std::nullopt; // no code in this unit
     Named = Instances.front();
-    AllInstances = Instances.size() > 1;
+    if (Instances.size() > 1)
+      Tags = instanceTags(FD, Instances, Ctx);
+    AllInstances = Instances.size() > 1 && !Tags;
   }
   std::string Mangled = linkageName(Named, Mangler);
   if (isStandardLibraryName(Mangled) && !Notes.Track)
@@ -188,38 +213,68 @@ Selection::plan(const FunctionDecl *FD, ASTContext &Ctx,
   GVALinkage Linkage = Ctx.GetGVALinkageForFunction(Named);
   if (Linkage == GVA_AvailableExternally)
     return std::nullopt; // C99 inline: the unit emits no code for it
+  bool InHeader = !SM.isWrittenInMainFile(FD->getBody()->getBeginLoc());
+  if (InHeader && (Linkage == GVA_Internal || Linkage == GVA_DiscardableODR) &&
+      !Named->isUsed())
+    return std::nullopt; // a header's helper this unit never calls: no code
 
   FunctionPlan Plan;
   Plan.FD = FD;
-  FunctionRow &R = Plan.Row;
   std::string Qualified = AllInstances
                               ? FD->getQualifiedNameAsString() + "<...>"
                               : qualifiedFunctionName(Mangled);
-  if (Linkage == GVA_DiscardableODR || Linkage == GVA_StrongODR) {
-    R.Name = Qualified;
-    R.Flags |= abi::Flag_ODR;
-  } else {
-    R.Name = Module + "." + Qualified;
+  Plan.Row = row(FD, Qualified, Linkage, Notes, SM);
+  if (Tags) {
+    Plan.PatternTag = Tags->Pattern;
+    Plan.InstanceTags = Tags->Instances;
+    for (size_t I = 1; I < Instances.size(); ++I)
+      Plan.MoreRows.push_back(
+          row(FD, qualifiedFunctionName(linkageName(Instances[I], Mangler)),
+              Ctx.GetGVALinkageForFunction(Instances[I]), Notes, SM));
   }
-  R.Name = bounded(R.Name, MaxNameBytes);
-  R.Department =
-      bounded(Notes.Department.value_or(FileDepartment), MaxDepartmentBytes);
-  R.Weight = Notes.Weight ? *Notes.Weight : Cfg.weightFor(R.Name).value_or(1);
-  ErrorConvention Errors =
-      Notes.Errors ? *Notes.Errors : Cfg.errorsFor(R.Name).value_or(ErrorsNone);
-  R.Errors = Errors;
-  R.File = RelPath;
-  R.Line = SM.getExpansionLineNumber(FD->getLocation());
   if (callsReturnsTwice(FD->getBody(), Ctx)) {
     Plan.Timed = false;
-    R.Flags |= abi::Flag_UNTIMED;
+    Plan.Row.Flags |= abi::Flag_UNTIMED;
+    for (FunctionRow &R : Plan.MoreRows)
+      R.Flags |= abi::Flag_UNTIMED;
   }
+  ErrorConvention Errors = static_cast<ErrorConvention>(Plan.Row.Errors);
   Plan.Check = errorCheck(Ctx, FD->getReturnType(), Errors);
   if (!Plan.Check.empty())
     Plan.ReturnType = spelledReturnType(FD, Ctx);
   if (Plan.ReturnType.empty())
     Plan.Check.clear();
   return Plan;
+}
+
+FunctionRow Selection::row(const FunctionDecl *FD, llvm::StringRef Qualified,
+                           GVALinkage Linkage, const FunctionAnnotations &Notes,
+                           const SourceManager &SM) const {
+  FunctionRow R;
+  std::string Department = FileDepartment;
+  std::string Header = definingHeader(FD, SM, Cfg.Root);
+  if (Linkage == GVA_DiscardableODR || Linkage == GVA_StrongODR) {
+    R.Name = Qualified.str();
+    R.Flags |= abi::Flag_ODR;
+  } else if (!Header.empty() && nameableByHeader(Qualified)) {
+    // One row for a static helper of a header, however many units have it.
+    R.Name = moduleNameFor(Header) + "." + Qualified.str();
+    if (!DepartmentGiven)
+      Department =
+          Cfg.departmentFor(Header).value_or(defaultDepartmentFor(Header));
+  } else {
+    R.Name = Module + "." + Qualified.str();
+  }
+  R.Name = bounded(R.Name, MaxNameBytes);
+  R.Department =
+      bounded(Notes.Department.value_or(Department), MaxDepartmentBytes);
+  R.Weight = Notes.Weight ? *Notes.Weight : Cfg.weightFor(R.Name).value_or(1);
+  ErrorConvention Errors =
+      Notes.Errors ? *Notes.Errors : Cfg.errorsFor(R.Name).value_or(ErrorsNone);
+  R.Errors = Errors;
+  R.File = Header.empty() ? RelPath : Header;
+  R.Line = SM.getExpansionLineNumber(FD->getLocation());
+  return R;
 }
 
 } // namespace rewrite

@@ -10,23 +10,30 @@
 // template code that may exist in several units), departments, weights and
 // error conventions from annotations first, then .codensm.yaml.
 //
-// What only the source can say: only functions whose body is written in
-// the main file are rewritten (a header is shared by other units and is
-// not rewritten), and not those a probe cannot enter: bodies made by a
-// macro, constexpr and consteval functions (a guard is not a literal
-// type), coroutines, function-try-blocks, naked functions.  A template is
-// rewritten once for all its instances: one row, named by its one instance
-// when there is one, else "<qualified name><...>".
+// What only the source can say: only functions whose body is written in a
+// file the caller can rewrite (the main file, and with codensm-gcc the
+// project's own headers, Headers.h) get a probe, and not those a probe
+// cannot enter: bodies made by a macro, constexpr and consteval functions
+// (a guard is not a literal type), coroutines, function-try-blocks, naked
+// functions.  A function of a header under the configuration's root is
+// named by the header ("<header module>.<fn>", its department the
+// header's), as the pass names it from the debug info: a static inline
+// helper has a slot in every unit that uses it and one name in all.  A template
+// is rewritten once for all its instances, each with its row named as the
+// pass names it, told apart by the pattern's one probe (Instances.h); one row
+// for all, "<qualified name><...>", when their arguments cannot be spelled.
 //
 //===----------------------------------------------------------------------===//
 #ifndef CODENSM_REWRITE_SELECTION_H
 #define CODENSM_REWRITE_SELECTION_H
 
+#include "Annotations.h"
 #include "Config.h"
 #include "ProbeText.h"
 
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/Mangle.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/Support/Error.h"
 
 #include <memory>
@@ -44,6 +51,12 @@ struct FunctionPlan {
   /// The return type as the probe declares it, and the error convention's
   /// test on it (ErrorCheck.h); both "" when returns are not checked.
   std::string ReturnType, Check;
+  /// A template whose instances each have a row (Instances.h): the rows
+  /// after Row, one per further instance, and the tags of the pattern and
+  /// of every instance; empty otherwise.
+  std::vector<FunctionRow> MoreRows;
+  std::string PatternTag;
+  std::vector<std::string> InstanceTags;
 };
 
 class Selection {
@@ -56,17 +69,27 @@ public:
                                            llvm::StringRef Department);
 
   /// The plan for FD, none when it is not instrumented, or an error for a
-  /// malformed annotation.
+  /// malformed annotation.  Rewritable says whether a body whose '{' is
+  /// at a location may get a probe.
   llvm::Expected<std::optional<FunctionPlan>>
   plan(const clang::FunctionDecl *FD, clang::ASTContext &Ctx,
-       clang::MangleContext &Mangler) const;
+       clang::MangleContext &Mangler,
+       llvm::function_ref<bool(clang::SourceLocation)> Rewritable) const;
 
   const std::string &moduleName() const { return Module; }
+  /// Whether a header (an absolute path) is the project's: under the
+  /// configuration's root, or anywhere when no .codensm.yaml was found.
+  bool ownsHeader(llvm::StringRef AbsPath) const;
 
 private:
+  /// The row of FD named Qualified (an instance's name, for a template).
+  FunctionRow row(const clang::FunctionDecl *FD, llvm::StringRef Qualified,
+                  clang::GVALinkage Linkage, const FunctionAnnotations &Notes,
+                  const clang::SourceManager &SM) const;
+
   Config Cfg;
   std::string RelPath, Module, FileDepartment;
-  bool FileIncluded = true;
+  bool FileIncluded = true, HasConfigFile = false, DepartmentGiven = false;
 };
 
 } // namespace rewrite

@@ -7,6 +7,8 @@
 //   codensm-rewrite FILE -- FLAGS...        the flags FILE is compiled with
 //   codensm-rewrite -p BUILD_DIR FILE       from compile_commands.json
 //   codensm-rewrite -o OUT FILE -- FLAGS    into OUT instead of stdout
+//   codensm-rewrite -header-dir=DIR ...     the project's headers too, each
+//                                           into DIR/<its absolute path>
 //
 // The flags may be GCC's: clang parses the file only to find its
 // functions, so warnings are silenced and options clang does not know are
@@ -39,6 +41,11 @@ static llvm::cl::opt<std::string>
     ClConfig("codensm-config",
              llvm::cl::desc("Use this .codensm.yaml instead of searching"),
              llvm::cl::value_desc("path"), llvm::cl::cat(Category));
+static llvm::cl::opt<std::string> ClHeaderDir(
+    "header-dir",
+    llvm::cl::desc("Instrument the project's headers too, writing their "
+                   "copies under this directory (Headers.h)"),
+    llvm::cl::value_desc("dir"), llvm::cl::cat(Category));
 static llvm::cl::opt<std::string> ClDepartment(
     "codensm-department",
     llvm::cl::desc("Department of every function (annotations still win)"),
@@ -100,7 +107,7 @@ int main(int argc, const char **argv) {
                                  "-resource-dir=" CODENSM_CLANG_RESOURCE_DIR},
                                 ArgumentInsertPosition::END));
 
-  RewriteOptions Options{Sources.front(), ClConfig, ClDepartment};
+  RewriteOptions Options{Sources.front(), ClConfig, ClDepartment, ClHeaderDir};
   std::string Output;
   Factory Actions(Options, Output);
   if (Tool.run(&Actions) != 0 || Output.empty()) {

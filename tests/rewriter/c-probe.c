@@ -6,13 +6,15 @@
 // naming the file; the table at the end names each function as the pass
 // does, with its department, weight, convention and line.
 
-// CHECK: __UINT64_TYPE__ __codensm_enter(
-// CHECK: static __inline__ void __codensm_leave(struct __codensm_probe *p{{[)]}}
+// CHECK: #define __codensm_hot __inline__ __attribute__((__always_inline__))
+// CHECK: static __codensm_hot __UINT64_TYPE__ __codensm_count(__UINT64_TYPE__);
+// CHECK: static void __codensm_settle(
+// CHECK: static __codensm_hot void __codensm_leave(struct __codensm_probe *p{{[)]}}
 // CHECK: #line 1 "{{.*}}c-probe.c"
 // CHECK-NEXT: // {{R}}UN: %rewrite
 
 int add(int a, int b) { return a + b; }
-// CHECK: int add(int a, int b) {struct __codensm_probe __codensm_p0 __attribute__((__cleanup__(__codensm_leave), __unused__)) = {0u, 0, 0}; __UINT64_TYPE__ __codensm_t0 __attribute__((__unused__)) = __codensm_p0.t0 = __codensm_enter(__codensm_unit, 0u); return a + b; }
+// CHECK: int add(int a, int b) {struct __codensm_probe __codensm_p0 __attribute__((__cleanup__(__codensm_leave), __unused__)) = {0u, 0, 0}; __UINT64_TYPE__ __codensm_t0 __attribute__((__unused__)) = __codensm_p0.t0 = __codensm_count(0u); return a + b; }
 
 static int twice(int x) {
   // CHECK: static int twice(int x) {struct __codensm_probe __codensm_p1
@@ -29,12 +31,19 @@ int declared_only(int x) { return x; }
 
 // TABLE: #include <codensm_abi{{[.]}}h>
 // TABLE-NEXT: static const struct cnsm_function_info __codensm_functions[] = {{[{]}}
-// TABLE-NEXT:   {"c-probe.add", "root", "c-probe.c", 14u, 1u, 0u, 0u}{{,}}
-// TABLE-NEXT:   {"c-probe.twice", "root", "c-probe.c", 17u, 1u, 0u, 0u}{{,}}
-// TABLE-NEXT:   {"c-probe.main", "root", "c-probe.c", 26u, 1u, 0u, 0u}{{,}}
-// TABLE-NEXT:   {"c-probe.declared_only", "root", "c-probe.c", 28u, 1u, 0u, 0u}{{,}}
+// TABLE-NEXT:   {"c-probe.add", "root", "c-probe.c", 16u, 1u, 0u, 0u}{{,}}
+// TABLE-NEXT:   {"c-probe.twice", "root", "c-probe.c", 19u, 1u, 0u, 0u}{{,}}
+// TABLE-NEXT:   {"c-probe.main", "root", "c-probe.c", 28u, 1u, 0u, 0u}{{,}}
+// TABLE-NEXT:   {"c-probe.declared_only", "root", "c-probe.c", 30u, 1u, 0u, 0u}{{,}}
 // TABLE-NEXT: }{{;}}
 // TABLE: __codensm_empty_dir = {{[{][{]}}0, 0, 0, 0}, {&__codensm_sentinel}}{{;}}
 // TABLE: static const struct cnsm_module_desc __codensm_module = {2u, 4u, "c-probe", "{{.*}}c-probe.c", __codensm_functions, __codensm_dir_ref, &__codensm_empty_dir.header, &__codensm_runtime_state}{{;}}
+// The hot path, inline: the count added to this thread's chunk, the rare
+// sampled call; errors and samples closed out of line.
+// TABLE: static __codensm_hot __UINT64_TYPE__ __codensm_count(__UINT64_TYPE__ slot) {{[{]}}
+// TABLE-NEXT: struct cnsm_chunk *c = cnsm_dir_chunks(__codensm_dir)[slot / CNSM_CHUNK_SLOTS];
+// TABLE: __asm__ __volatile__("xaddq %0, %1"
+// TABLE: return __codensm_sample_start(__codensm_unit, slot, c);
+// TABLE: __codensm_sample_stop(__codensm_unit, slot, t0);
 // TABLE: __attribute__((__constructor__)) static void __codensm_register_unit(void) {{[{]}}
 // TABLE-NEXT:   __codensm_register(&__codensm_module){{;}}

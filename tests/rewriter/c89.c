@@ -6,8 +6,9 @@
  * a constant brace initialiser, a scalar whose initialiser starts the
  * call, no declaration after a statement, __inline__ in codensm_abi.h.
  * ERR-NOT: warning
- * CHECK: U __codensm_enter
  * CHECK: U __codensm_register
+ * CHECK: U __codensm_sample_start
+ * CHECK: U __codensm_sample_stop
  */
 
 int twice(int x) {

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: Apache-2.0
+//===- Headers.cpp - the project's headers a unit includes, rewritten -----===//
+#include "Headers.h"
+#include "Naming.h"
+#include "ProbeText.h"
+
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace clang;
+
+namespace codensm {
+namespace rewrite {
+
+/// Whether Path is Dir or below it (both absolute and normalised).
+static bool isUnder(llvm::StringRef Path, llvm::StringRef Dir) {
+  return Path.startswith(Dir) && (Path.size() == Dir.size() ||
+                                  Dir.endswith("/") || Path[Dir.size()] == '/');
+}
+
+ProjectHeaders::ProjectHeaders(const SourceManager &SM, const HeaderSearch &HS,
+                               llvm::function_ref<bool(llvm::StringRef)> Owns)
+    : SM(SM) {
+  std::vector<std::string> SystemDirs;
+  for (auto D = HS.system_dir_begin(); D != HS.system_dir_end(); ++D)
+    if (D->isNormalDir())
+      SystemDirs.push_back(absolutePath(D->getDir()->getName()));
+  llvm::StringSet<> Seen;
+  for (unsigned I = 1; I < SM.local_sloc_entry_size(); ++I) {
+    const SrcMgr::SLocEntry &Entry = SM.getLocalSLocEntry(I);
+    if (!Entry.isFile() || Entry.getFile().getIncludeLoc().isInvalid() ||
+        Entry.getFile().getFileCharacteristic() != SrcMgr::C_User)
+      continue;
+    FileID ID = SM.getFileID(SourceLocation::getFromRawEncoding(
+        static_cast<SourceLocation::UIntTy>(Entry.getOffset())));
+    llvm::Optional<FileEntryRef> File = SM.getFileEntryRefForID(ID);
+    if (!File || ID == SM.getMainFileID())
+      continue;
+    std::string Path = absolutePath(File->getName());
+    bool System = false;
+    for (const std::string &Dir : SystemDirs)
+      System |= isUnder(Path, Dir);
+    if (System || !Owns(Path) || !Seen.insert(Path).second)
+      continue;
+    Index[ID] = Headers.size();
+    Headers.push_back({ID, Path});
+  }
+}
+
+bool ProjectHeaders::rewritable(SourceLocation Loc) const {
+  FileID ID = SM.getFileID(Loc);
+  return ID == SM.getMainFileID() || Index.count(ID);
+}
+
+llvm::Error ProjectHeaders::write(const Rewriter &R,
+                                  llvm::StringRef Dir) const {
+  for (const Header &H : Headers) {
+    llvm::SmallString<256> Copy(Dir);
+    llvm::sys::path::append(Copy, H.Path);
+    if (std::error_code EC = llvm::sys::fs::create_directories(
+            llvm::sys::path::parent_path(Copy)))
+      return llvm::createStringError(EC, "%s: %s", Copy.c_str(),
+                                     EC.message().c_str());
+    std::error_code EC;
+    llvm::raw_fd_ostream Out(Copy, EC, llvm::sys::fs::OF_None);
+    if (EC)
+      return llvm::createStringError(EC, "%s: %s", Copy.c_str(),
+                                     EC.message().c_str());
+    // The name GCC would have given the original (__FILE__, messages).
+    PresumedLoc Start = SM.getPresumedLoc(SM.getLocForStartOfFile(H.First));
+    Out << "#line 1 " << cString(Start.getFilename()) << "\n";
+    if (const RewriteBuffer *Buffer = R.getRewriteBufferFor(H.First))
+      Out << std::string(Buffer->begin(), Buffer->end());
+    else
+      Out << SM.getBufferData(H.First);
+  }
+  return llvm::Error::success();
+}
+
+} // namespace rewrite
+} // namespace codensm

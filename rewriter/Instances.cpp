@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: Apache-2.0
+//===- Instances.cpp - a template's instances told apart in its one body --===//
+#include "Instances.h"
+
+#include "clang/AST/DeclCXX.h"
+#include "clang/AST/DeclTemplate.h"
+#include "llvm/ADT/StringExtras.h"
+
+using namespace clang;
+
+namespace codensm {
+namespace rewrite {
+
+/// The parameters the instances differ by, and the arguments of one
+/// instance: the function template's, or its class template's.
+static const TemplateParameterList *parametersOf(const FunctionDecl *FD) {
+  if (FD->getDeclContext()->isDependentContext()) {
+    const auto *Method = dyn_cast<CXXMethodDecl>(FD);
+    const ClassTemplateDecl *Class =
+        Method ? Method->getParent()->getDescribedClassTemplate() : nullptr;
+    if (!Class || FD->getDescribedFunctionTemplate() ||
+        Class->getDeclContext()->isDependentContext())
+      return nullptr;
+    return Class->getTemplateParameters();
+  }
+  const FunctionTemplateDecl *T = FD->getDescribedFunctionTemplate();
+  return T ? T->getTemplateParameters() : nullptr;
+}
+
+static const TemplateArgumentList *argumentsOf(const FunctionDecl *Instance) {
+  if (const TemplateArgumentList *Args =
+          Instance->getTemplateSpecializationArgs())
+    return Args;
+  const auto *Spec =
+      dyn_cast<ClassTemplateSpecializationDecl>(Instance->getDeclContext());
+  return Spec ? &Spec->getTemplateArgs() : nullptr;
+}
+
+/// The pattern's parameters as the tag's arguments: "T", "Ts...",
+/// "__codensm_v<decltype(K), K>"; false for a template template or an
+/// unnamed parameter.
+static bool spellParameters(const TemplateParameterList &Params,
+                            std::string &Out) {
+  for (const NamedDecl *P : Params) {
+    std::string Name = P->getNameAsString();
+    if (Name.empty())
+      return false;
+    std::string Spelled;
+    if (isa<TemplateTypeParmDecl>(P))
+      Spelled = Name;
+    else if (isa<NonTypeTemplateParmDecl>(P))
+      Spelled = "__codensm_v<decltype(" + Name + "), " + Name + ">";
+    else
+      return false;
+    Out += ", " + Spelled + (P->isParameterPack() ? "..." : "");
+  }
+  return true;
+}
+
+/// Whether a type can be named at the end of the file: no part of it
+/// private or protected, in an anonymous namespace, local or unnamed.
+static bool nameable(QualType T, const PrintingPolicy &Policy) {
+  std::string S = T.getAsString(Policy);
+  if (S.find("(anonymous") != std::string::npos ||
+      S.find("(unnamed") != std::string::npos ||
+      S.find("(lambda") != std::string::npos)
+    return false;
+  const Type *Base = T->getPointeeOrArrayElementType();
+  while (Base->isPointerType() || Base->isReferenceType())
+    Base = Base->getPointeeType()->getPointeeOrArrayElementType();
+  const TagDecl *Tag = Base->getAsTagDecl();
+  for (const Decl *D = Tag; D;
+       D = dyn_cast_or_null<Decl>(D->getDeclContext())) {
+    if (D->getAccess() == AS_private || D->getAccess() == AS_protected ||
+        D->getParentFunctionOrMethod())
+      return false;
+  }
+  const auto *Spec = dyn_cast_or_null<ClassTemplateSpecializationDecl>(Tag);
+  if (Spec)
+    for (const TemplateArgument &A : Spec->getTemplateArgs().asArray())
+      if (A.getKind() == TemplateArgument::Type &&
+          !nameable(A.getAsType(), Policy))
+        return false;
+  return Base->isBuiltinType() || Tag;
+}
+
+/// One instance's argument as the tag's: the type, or
+/// "__codensm_v<T, static_cast<T>(Vll)>"; a pack's elements in turn.
+static bool spellArgument(const TemplateArgument &A,
+                          const PrintingPolicy &Policy, std::string &Out) {
+  switch (A.getKind()) {
+  case TemplateArgument::Type: {
+    QualType T = A.getAsType().getCanonicalType();
+    if (!nameable(T, Policy))
+      return false;
+    Out += ", " + T.getAsString(Policy);
+    return true;
+  }
+  case TemplateArgument::Integral: {
+    QualType T = A.getIntegralType().getCanonicalType();
+    llvm::APSInt V = A.getAsIntegral();
+    if (!nameable(T, Policy) || (V.isSigned() && V.isMinSignedValue()))
+      return false;
+    std::string Type = T.getAsString(Policy);
+    Out += ", __codensm_v<" + Type + ", static_cast<" + Type + ">(" +
+           llvm::toString(V, 10, V.isSigned()) + (V.isSigned() ? "ll" : "ull") +
+           ")>";
+    return true;
+  }
+  case TemplateArgument::Pack:
+    for (const TemplateArgument &E : A.pack_elements())
+      if (!spellArgument(E, Policy, Out))
+        return false;
+    return true;
+  default:
+    return false;
+  }
+}
+
+std::optional<InstanceTags>
+instanceTags(const FunctionDecl *Pattern,
+             llvm::ArrayRef<const FunctionDecl *> Instances,
+             const ASTContext &Ctx) {
+  const TemplateParameterList *Params = parametersOf(Pattern);
+  InstanceTags Tags;
+  // A deduced return type makes GCC instantiate the body where it is
+  // first called, before the overloads.
+  if (!Ctx.getLangOpts().CPlusPlus11 || !Params ||
+      Pattern->getReturnType()->getContainedDeducedType() ||
+      !spellParameters(*Params, Tags.Pattern))
+    return std::nullopt;
+  PrintingPolicy Policy(Ctx.getLangOpts());
+  Policy.PrintCanonicalTypes = true;
+  for (const FunctionDecl *Instance : Instances) {
+    const TemplateArgumentList *Args = argumentsOf(Instance);
+    // An explicit instantiation's body is made where it is written, before
+    // the overloads at the end of the file.
+    if (!Args || Instance->getTemplateSpecializationKind() ==
+                     TSK_ExplicitInstantiationDefinition)
+      return std::nullopt;
+    std::string Spelled;
+    for (const TemplateArgument &A : Args->asArray())
+      if (!spellArgument(A, Policy, Spelled))
+        return std::nullopt;
+    Tags.Instances.push_back(Spelled);
+  }
+  return Tags;
+}
+
+} // namespace rewrite
+} // namespace codensm
