@@ -29,20 +29,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cnsm_emul.h"
-
-static const struct cnsm_function_info app_fns[] = {
-    CNSM_FN("app.work", "core", 2),
-    CNSM_FN("app.never", "core", 1),
-};
-CNSM_EMUL_MODULE(app, "app", 2)
-
-static __attribute__((noinline)) int work(long x) {
-  uint64_t t0 = CNSM_ENTER(app, 0);
-  int r = x % 7 == 0 ? -1 : 0;
-  CNSM_EXIT(app, 0, t0, r < 0);
-  return r;
-}
+#include "app_work.h"
 
 struct range {
   long from, to;
