@@ -429,13 +429,16 @@ static void fork_child(void) {
   if (!base)
     return;
   uint64_t len = __atomic_load_n(&mapped, __ATOMIC_ACQUIRE);
+  uint64_t used = CNSM_LOAD(&header()->end); /* beyond it: zeroes */
+  if (used > len)
+    used = len;
   char dir[sizeof live_path], tmp[sizeof live_path];
   snprintf(dir, sizeof dir, "%.*s", (int)(strrchr(live_path, '/') - live_path),
            live_path);
   int parent_fd = fd;
   int child_fd = create_file(dir, header()->sink, tmp, sizeof tmp);
   int ok = child_fd >= 0 && fallocate(child_fd, 0, 0, (off_t)len) == 0 &&
-           write(child_fd, base, len) == (ssize_t)len &&
+           write(child_fd, base, used) == (ssize_t)used &&
            mmap(base, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
                 child_fd, 0) != MAP_FAILED;
   close(parent_fd); /* the parent's lock stays with the parent */
