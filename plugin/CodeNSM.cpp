@@ -76,6 +76,22 @@ static cl::opt<int> ClTrivial(
              "trivial_instructions, else 0)"),
     cl::init(-1));
 
+/// The TLS model of each unit's directory pointer.  An executable's
+/// relaxes to local-exec by itself; a shared library's stays dynamic, a
+/// __tls_get_addr call per instrumented function entered (0.6 ns a call
+/// more than initial-exec, docs/performance.md).  initial-exec takes 8
+/// bytes of static TLS per unit, which a library linked at start always
+/// gets and a dlopen'ed one only from glibc's small reserve.
+static cl::opt<GlobalValue::ThreadLocalMode> ClTlsModel(
+    "codensm-tls-model",
+    cl::desc("TLS model of the per-unit directory pointer"),
+    cl::values(clEnumValN(GlobalValue::GeneralDynamicTLSModel, "dynamic",
+                          "the compiler's choice for the output (default)"),
+               clEnumValN(GlobalValue::InitialExecTLSModel, "initial-exec",
+                          "for shared libraries linked at start, not "
+                          "dlopen'ed")),
+    cl::init(GlobalValue::GeneralDynamicTLSModel));
+
 STATISTIC(NumFunctionsInstrumented, "Functions instrumented");
 STATISTIC(NumTrivialLeftOut, "Trivial functions left out (announced)");
 STATISTIC(NumExitsInstrumented, "Exits instrumented");
@@ -420,8 +436,7 @@ void ModuleInstrumenter::createThreadStorage(unsigned N) {
   EmptyDir->setAlignment(Align(8));
   TlsDir = new GlobalVariable(M, Ptr, false, GlobalValue::InternalLinkage,
                               ConstantExpr::getPointerCast(EmptyDir, Ptr),
-                              "__codensm_dir", nullptr,
-                              GlobalValue::GeneralDynamicTLSModel);
+                              "__codensm_dir", nullptr, ClTlsModel);
   TlsDir->setAlignment(Align(8));
 }
 
