@@ -14,7 +14,9 @@ from harness import check
 # (name, version, calls, errors, total_ms)
 SENT = [("shop.pay", "1.2", 100, 10, 500.0), ("shop.pay", "1.3", 200, 4, 400.0),
         ("shop.list", "1.2", 50, 0, 50.0), ("shop.new", "1.3", 30, 3, 90.0),
-        ("shop.pay", "", 999, 0, 1.0)]
+        ("shop.pay", "", 999, 0, 1.0),
+        # Times per call below a millisecond show in their own unit.
+        ("shop.fast", "1.3", 1000, 0, 0.5), ("shop.mid", "1.3", 10, 0, 0.125)]
 WEIGHT = 2
 
 # The comparison table as [[cell text, ...], ...], with its versions.
@@ -43,7 +45,10 @@ def test(tmp):
         t = json.loads(browser.evaluate(TABLE))
         check(t["a"] == "1.2" and t["b"] == "1.3", "versions compared: %r" % t)
         rows = {r[0]: r[1:] for r in t["rows"]}
-        check(sorted(rows) == ["shop.list", "shop.new", "shop.pay"], "functions: %r" % rows)
+        check(sorted(rows) == ["shop.fast", "shop.list", "shop.mid", "shop.new", "shop.pay"],
+              "functions: %r" % rows)
+        check(rows["shop.fast"][7] == "500 ns" and rows["shop.mid"][7] == "12.5 µs",
+              "times per call in ns and µs: %r %r" % (rows["shop.fast"], rows["shop.mid"]))
         # Calls A, B, change; errors A, B, change; time per call A, B, change.
         check(rows["shop.pay"] == ["100", "200", "+100 (+100%)", "10", "4", "−6 (−60%)",
                                    "5 ms", "2 ms", "−3 (−60%)"], "shop.pay: %r" % rows["shop.pay"])
