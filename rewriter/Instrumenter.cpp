@@ -167,9 +167,10 @@ void InstrumentConsumer::HandleTranslationUnit(ASTContext &Ctx) {
   }
   SourceLocation Start = SM.getLocForStartOfFile(SM.getMainFileID());
   R.InsertTextBefore(Start, prologue(Cxx, CI.getLangOpts().CPlusPlus11, File));
-  R.InsertTextAfter(SM.getLocForEndOfFile(SM.getMainFileID()),
-                    epilogue(Cxx, Chosen->moduleName(), File, Rows) +
-                        Overloads);
+  R.InsertTextAfter(
+      SM.getLocForEndOfFile(SM.getMainFileID()),
+      epilogue(Cxx, Chosen->moduleName(), File, Rows, Options.InitialExecTls) +
+          Overloads);
   if (llvm::Error E = Headers.write(R, Options.HeaderDir)) {
     llvm::errs() << "codensm-rewrite: " << toString(std::move(E)) << "\n";
     return;

@@ -22,10 +22,11 @@ namespace codensm {
 namespace rewrite {
 
 struct RewriteOptions {
-  std::string SourcePath; ///< the file as the user named it (#line, names)
-  std::string ConfigFile; ///< -codensm-config
-  std::string Department; ///< -codensm-department
-  std::string HeaderDir;  ///< -header-dir: "" leaves headers alone
+  std::string SourcePath;      ///< the file as the user named it (#line, names)
+  std::string ConfigFile;      ///< -codensm-config
+  std::string Department;      ///< -codensm-department
+  std::string HeaderDir;       ///< -header-dir: "" leaves headers alone
+  bool InitialExecTls = false; ///< -codensm-tls-model=initial-exec
 };
 
 class InstrumentAction : public clang::ASTFrontendAction {

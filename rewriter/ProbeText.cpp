@@ -229,7 +229,8 @@ static const char *HotPathDefinitions =
 
 std::string epilogue(bool Cxx, llvm::StringRef ModuleName,
                      llvm::StringRef SourcePath,
-                     const std::vector<FunctionRow> &Rows) {
+                     const std::vector<FunctionRow> &Rows,
+                     bool InitialExecTls) {
   const char *Null = Cxx ? "__null" : "0";
   std::string Out;
   llvm::raw_string_ostream OS(Out);
@@ -262,8 +263,9 @@ std::string epilogue(bool Cxx, llvm::StringRef ModuleName,
   for (unsigned K = 0; K < Chunks; ++K)
     OS << (K ? ", " : "") << "&__codensm_sentinel";
   OS << "}};\n"
-     << "static __thread struct cnsm_dir *__codensm_dir = "
-        "&__codensm_empty_dir.header;\n"
+     << "static __thread struct cnsm_dir *__codensm_dir "
+     << (InitialExecTls ? "__attribute__((tls_model(\"initial-exec\"))) " : "")
+     << "= &__codensm_empty_dir.header;\n"
      << "static void *__codensm_runtime_state;\n"
      << "static struct cnsm_dir **__codensm_dir_ref(const struct "
         "cnsm_module_desc *d) {\n"

@@ -62,7 +62,7 @@ ReturnWrap returnCheck(unsigned Slot, llvm::StringRef Check);
 /// registration.
 std::string epilogue(bool Cxx, llvm::StringRef ModuleName,
                      llvm::StringRef SourcePath,
-                     const std::vector<FunctionRow> &Rows);
+                     const std::vector<FunctionRow> &Rows, bool InitialExecTls);
 
 /// S as a C string literal.
 std::string cString(llvm::StringRef S);

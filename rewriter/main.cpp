@@ -51,6 +51,12 @@ static llvm::cl::opt<std::string> ClDepartment(
     llvm::cl::desc("Department of every function (annotations still win)"),
     llvm::cl::cat(Category));
 
+static llvm::cl::opt<std::string> ClTlsModel(
+    "codensm-tls-model",
+    llvm::cl::desc("dynamic (default) or initial-exec: the TLS model of the "
+                   "unit's directory pointer, as the plugin's option"),
+    llvm::cl::init("dynamic"), llvm::cl::cat(Category));
+
 /// GCC's options that clang's driver does not know (-fno-tree-vrp,
 /// -fanalyzer, ...) are dropped, and so are GCC plugins: clang parses the
 /// file only to find its functions.
@@ -107,7 +113,13 @@ int main(int argc, const char **argv) {
                                  "-resource-dir=" CODENSM_CLANG_RESOURCE_DIR},
                                 ArgumentInsertPosition::END));
 
-  RewriteOptions Options{Sources.front(), ClConfig, ClDepartment, ClHeaderDir};
+  if (ClTlsModel != "dynamic" && ClTlsModel != "initial-exec") {
+    llvm::errs() << "codensm-rewrite: -codensm-tls-model=" << ClTlsModel
+                 << ": dynamic or initial-exec\n";
+    return 2;
+  }
+  RewriteOptions Options{Sources.front(), ClConfig, ClDepartment, ClHeaderDir,
+                         ClTlsModel == "initial-exec"};
   std::string Output;
   Factory Actions(Options, Output);
   if (Tool.run(&Actions) != 0 || Output.empty()) {
