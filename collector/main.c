@@ -73,8 +73,9 @@ static const char k_usage[] =
     "  --version, --instance  report only the counts sent with that "
     "CODENSM_VERSION\n"
     "              or CODENSM_INSTANCE (\"\" for counts sent without one)\n"
-    "  --sort      order of report's function listing: " CNSM_REPORT_SORT_FIELDS
-    "\n"
+    "  --sort      order of report's function listing: name, department,\n"
+    "              weight, calls, errors, error_rate, mean, total, value, oee "
+    "or debt\n"
     "              (figures largest first, texts A to Z; default value)\n"
     "  --limit     at most N functions listed (default 30; --json: all)\n"
     "  --filter    only functions whose name contains TEXT (case-sensitive)\n"
