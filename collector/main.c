@@ -15,6 +15,7 @@
  *   codensm-collector key revoke KEY [--db PATH]
  *   codensm-collector report [--db PATH] [--project P] [--since DURATION]
  *                            [--version V] [--instance I] [--json]
+ *                            [--sort FIELD] [--limit N] [--filter TEXT]
  *   codensm-collector compact [--db PATH] [--now UNIX_SECONDS]
  *                             [--retain-minutes D] [--retain-hours D]
  *                             [--retain-days D]
@@ -56,6 +57,8 @@ static const char k_usage[] =
     "       codensm-collector report [--db PATH] [--project P] [--since "
     "DURATION]\n"
     "                                [--version V] [--instance I] [--json]\n"
+    "                                [--sort FIELD] [--limit N] "
+    "[--filter TEXT]\n"
     "       codensm-collector compact [--db PATH] [--now UNIX_SECONDS]\n"
     "                                 [--retain-minutes D] [--retain-hours D] "
     "[--retain-days D]\n"
@@ -70,6 +73,13 @@ static const char k_usage[] =
     "  --version, --instance  report only the counts sent with that "
     "CODENSM_VERSION\n"
     "              or CODENSM_INSTANCE (\"\" for counts sent without one)\n"
+    "  --sort      order of report's function listing: name, department,\n"
+    "              weight, calls, errors, error_rate, mean, total, value, oee "
+    "or debt\n"
+    "              (figures largest first, texts A to Z; default value)\n"
+    "  --limit     at most N functions listed (default 30; --json: all)\n"
+    "  --filter    only functions whose name contains TEXT (case-sensitive)\n"
+    "              (totals, departments, debt and underuse stay over all)\n"
     "  --read-token       require \"Authorization: Bearer TOKEN\" on /, /api/ "
     "and\n"
     "                     /metrics (repeatable; 16 to 512 visible ASCII "
@@ -93,7 +103,8 @@ struct cli_args {
   const char *pos[4];
   int npos;
   const char *listen, *db, *tls_cert, *tls_key, *project, *since, *threads;
-  const char *version, *instance; /* report's label filters, or NULL */
+  const char *version, *instance;    /* report's label filters, or NULL */
+  const char *sort, *limit, *filter; /* report's function listing, or NULL */
   int json, metrics_all;
   const char *retain[3]; /* --retain-minutes, -hours, -days, or NULL */
   const char *now;       /* compact --now */
@@ -122,7 +133,10 @@ enum {
   CLI_RETAIN_MINUTES,
   CLI_RETAIN_HOURS,
   CLI_RETAIN_DAYS,
-  CLI_NOW
+  CLI_NOW,
+  CLI_SORT,
+  CLI_LIMIT,
+  CLI_FILTER
 };
 
 static const struct option cli_options[] = {
@@ -143,6 +157,9 @@ static const struct option cli_options[] = {
     {"retain-hours", required_argument, NULL, CLI_RETAIN_HOURS},
     {"retain-days", required_argument, NULL, CLI_RETAIN_DAYS},
     {"now", required_argument, NULL, CLI_NOW},
+    {"sort", required_argument, NULL, CLI_SORT},
+    {"limit", required_argument, NULL, CLI_LIMIT},
+    {"filter", required_argument, NULL, CLI_FILTER},
     {NULL, 0, NULL, 0},
 };
 
@@ -225,6 +242,15 @@ static int cli_parse(int argc, char **argv, struct cli_args *a) {
     case CLI_NOW:
       a->now = optarg;
       break;
+    case CLI_SORT:
+      a->sort = optarg;
+      break;
+    case CLI_LIMIT:
+      a->limit = optarg;
+      break;
+    case CLI_FILTER:
+      a->filter = optarg;
+      break;
     default:
       cli_option_error(c, argv);
       return 2;
@@ -302,6 +328,29 @@ static int cli_key(const struct cli_args *a, const char *db_path) {
   return rc;
 }
 
+/* report's --json, --sort, --limit and --filter into *v.  Returns 0, or
+ * 2 with the problem said on stderr. */
+static int cli_report_view(const struct cli_args *a,
+                           struct cnsm_report_view *v) {
+  v->json = a->json;
+  v->sort = a->sort;
+  v->filter = a->filter;
+  v->limit = a->limit ? cli_count(a->limit) : 0;
+  if (a->sort && !cnsm_report_sort_valid(a->sort)) {
+    fprintf(stderr,
+            "codensm-collector: --sort takes one of " CNSM_REPORT_SORT_FIELDS
+            " (not \"%s\")\n",
+            a->sort);
+    return 2;
+  }
+  if (a->limit && v->limit == 0) {
+    fprintf(stderr, "codensm-collector: --limit takes a whole number from 1 "
+                    "to 999999999\n");
+    return 2;
+  }
+  return 0;
+}
+
 /* report. */
 static int cli_report(const struct cli_args *a, const char *db_path) {
   const char *since_text = a->since ? a->since : "24h";
@@ -317,12 +366,15 @@ static int cli_report(const struct cli_args *a, const char *db_path) {
                     "128 characters of visible ASCII (! to ~)\n");
     return 2;
   }
+  struct cnsm_report_view view;
+  if (cli_report_view(a, &view) != 0)
+    return 2;
   struct cnsm_store *st = cli_open(db_path, 0);
   if (st == NULL)
     return 1;
   struct cnsm_conn *db = cnsm_store_acquire(st);
   struct cnsm_label_filter labels = {a->version, a->instance};
-  int rc = cnsm_report_run(db, a->project, since, since_text, &labels, a->json,
+  int rc = cnsm_report_run(db, a->project, since, since_text, &labels, &view,
                            stdout);
   if (rc < 0)
     fprintf(stderr, "codensm-collector: %s\n", cnsm_store_error(db));

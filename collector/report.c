@@ -7,7 +7,9 @@
  * document, otherwise they are laid out as aligned text tables: the
  * North-Star Metric and its change, department KPIs, the top functions
  * by value, the debt that hurts and the underused code.  Nothing is
- * computed here that rollup.c does not define. */
+ * computed here that rollup.c does not define.  --sort, --limit and
+ * --filter choose the per-function listing (struct cnsm_report_view),
+ * here in C over the rolled-up rows, so every backend lists the same. */
 #include "report.h"
 
 #include <stdlib.h>
@@ -16,7 +18,138 @@
 #include "rollup.h"
 #include "util.h"
 
-#define REPORT_TOP 30
+#define REPORT_TOP 30 /* the table's listing without --limit */
+
+/* A per-function field --sort takes: a figure (key, sorted descending,
+ * largest first) or a text (text, ascending). */
+struct report_field {
+  const char *name;
+  double (*key)(const struct cnsm_fn_stat *f);
+  const char *(*text)(const struct cnsm_fn_stat *f);
+};
+
+static double key_weight(const struct cnsm_fn_stat *f) {
+  return f->value_weight;
+}
+static double key_calls(const struct cnsm_fn_stat *f) {
+  return (double)f->calls;
+}
+static double key_errors(const struct cnsm_fn_stat *f) {
+  return (double)f->errors;
+}
+static double key_error_rate(const struct cnsm_fn_stat *f) {
+  return f->error_rate;
+}
+static double key_mean(const struct cnsm_fn_stat *f) { return f->mean_ms; }
+static double key_total(const struct cnsm_fn_stat *f) { return f->total_ms; }
+static double key_value(const struct cnsm_fn_stat *f) {
+  return f->contribution;
+}
+static double key_oee(const struct cnsm_fn_stat *f) { return f->oee; }
+static double key_debt(const struct cnsm_fn_stat *f) { return f->debt; }
+static const char *text_name(const struct cnsm_fn_stat *f) { return f->name; }
+static const char *text_department(const struct cnsm_fn_stat *f) {
+  return f->department;
+}
+
+/* In the order of CNSM_REPORT_SORT_FIELDS. */
+static const struct report_field k_fields[] = {
+    {"name", NULL, text_name},    {"department", NULL, text_department},
+    {"weight", key_weight, NULL}, {"calls", key_calls, NULL},
+    {"errors", key_errors, NULL}, {"error_rate", key_error_rate, NULL},
+    {"mean", key_mean, NULL},     {"total", key_total, NULL},
+    {"value", key_value, NULL},   {"oee", key_oee, NULL},
+    {"debt", key_debt, NULL},
+};
+
+static const struct report_field *report_field(const char *name) {
+  for (size_t i = 0; i < sizeof k_fields / sizeof k_fields[0]; i++)
+    if (strcmp(k_fields[i].name, name) == 0)
+      return &k_fields[i];
+  return NULL;
+}
+
+/* Whether field can be sorted by; see report.h. */
+int cnsm_report_sort_valid(const char *field) {
+  return report_field(field) != NULL;
+}
+
+/* A function of the listing with its sort key, computed once. */
+struct report_row {
+  const struct cnsm_fn_stat *f;
+  double key;
+  const char *text; /* the key when sorting by a text, else NULL */
+  size_t pos;       /* in the roll-up's order: ties keep it */
+};
+
+static int report_row_cmp(const void *pa, const void *pb) {
+  const struct report_row *a = pa, *b = pb;
+  int c = a->text != NULL ? strcmp(a->text, b->text)
+                          : (b->key > a->key) - (b->key < a->key);
+  if (c == 0)
+    c = (a->pos > b->pos) - (a->pos < b->pos);
+  return c;
+}
+
+/* The functions of r whose name contains the view's filter, in the
+ * view's order (the roll-up's, by value, without --sort): a malloc'd
+ * array of *n rows, or NULL with *n 0 when none match or out of memory
+ * (then the listing is empty rather than the report failing). */
+static struct report_row *report_select(const struct cnsm_rollup *r,
+                                        const struct cnsm_report_view *v,
+                                        size_t *n) {
+  const struct report_field *by = v->sort ? report_field(v->sort) : NULL;
+  struct report_row *rows = malloc((r->nfn ? r->nfn : 1) * sizeof *rows);
+  *n = 0;
+  if (rows == NULL)
+    return NULL;
+  for (size_t i = 0; i < r->nfn; i++) {
+    const struct cnsm_fn_stat *f = &r->fn[i];
+    if (v->filter != NULL && strstr(f->name, v->filter) == NULL)
+      continue;
+    struct report_row *row = &rows[(*n)++];
+    row->f = f;
+    row->pos = i;
+    row->text = by && by->text ? by->text(f) : NULL;
+    row->key = by && by->key ? by->key(f) : 0;
+  }
+  if (by != NULL)
+    qsort(rows, *n, sizeof *rows, report_row_cmp);
+  return rows;
+}
+
+/* Formats a time given in ms with the unit that fits its magnitude and
+ * three significant figures ("850 ns", "12.4 µs", "3.21 ms", "1.20 s"):
+ * most functions take well under a millisecond, which "%.3f ms" showed
+ * as 0.000. */
+static void report_time(char *buf, size_t size, double ms) {
+  static const char *const units[] = {"ns", "µs", "ms", "s"};
+  double v = ms * 1e6;
+  size_t u = 0;
+  while (u < 3 && v >= 999.5) { /* what would print as 1000 or more */
+    v /= 1000;
+    u++;
+  }
+  int decimals = u == 0 || v >= 99.95 ? 0 : v >= 9.995 ? 1 : 2;
+  snprintf(buf, size, "%.*f %s", decimals, v, units[u]);
+}
+
+/* Prints s right-aligned in width columns, counting characters rather
+ * than bytes ("µ" is two bytes and one column). */
+static void report_right(FILE *out, const char *s, int width) {
+  int cols = 0;
+  for (const char *p = s; *p; p++)
+    cols += ((unsigned char)*p & 0xc0) != 0x80;
+  fprintf(out, "%*s%s", width > cols ? width - cols : 0, "", s);
+}
+
+/* A time as a right-aligned cell of width columns. */
+static void report_time_cell(FILE *out, double ms, int width) {
+  char buf[32];
+  report_time(buf, sizeof buf, ms);
+  fputc(' ', out);
+  report_right(out, buf, width);
+}
 
 /* Prints s cut to at most width bytes without splitting a UTF-8
  * character, marking a cut with "~", padded to width. */
@@ -37,20 +170,48 @@ static void report_fn_row(FILE *out, const struct cnsm_fn_stat *f) {
   report_cell(out, f->name, 44);
   fputc(' ', out);
   report_cell(out, f->department, 14);
-  fprintf(out, " %6g %10lld %8lld %7.2f%% %10.3f %12.6g %5.3f %10.6g\n",
-          f->value_weight, (long long)f->calls, (long long)f->errors,
-          100 * f->error_rate, f->mean_ms, f->contribution, f->oee, f->debt);
+  fprintf(out, " %6g %10lld %8lld %7.2f%%", f->value_weight,
+          (long long)f->calls, (long long)f->errors, 100 * f->error_rate);
+  report_time_cell(out, f->mean_ms, 10);
+  fprintf(out, " %12.6g %5.3f %10.6g\n", f->contribution, f->oee, f->debt);
 }
 
 static void report_fn_header(FILE *out) {
   fprintf(out, "%-44s %-14s %6s %10s %8s %8s %10s %12s %5s %10s\n", "FUNCTION",
-          "DEPARTMENT", "WEIGHT", "CALLS", "ERRORS", "ERR%", "MEAN_MS", "VALUE",
+          "DEPARTMENT", "WEIGHT", "CALLS", "ERRORS", "ERR%", "MEAN", "VALUE",
           "OEE", "DEBT");
+}
+
+/* The per-function listing: the view's choice, at most its limit (30
+ * without one), saying how many matched and how many were left out. */
+static void report_listing(FILE *out, const struct cnsm_rollup *r,
+                           const struct cnsm_report_view *v) {
+  size_t n;
+  struct report_row *rows = report_select(r, v, &n);
+  size_t limit = v->limit ? v->limit : REPORT_TOP;
+  if (v->sort != NULL)
+    fprintf(out, "\nFunctions by %s", v->sort);
+  else
+    fprintf(out, "\nTop functions by value");
+  if (v->filter != NULL)
+    fprintf(out, " whose name contains \"%s\" (%zu of %zu)", v->filter, n,
+            r->nfn);
+  fprintf(out, ":\n");
+  if (n == 0)
+    fprintf(out, "  none\n");
+  else
+    report_fn_header(out);
+  for (size_t i = 0; i < n && i < limit; i++)
+    report_fn_row(out, rows[i].f);
+  if (n > limit)
+    fprintf(out, "... %zu more (a larger --limit shows them)\n", n - limit);
+  free(rows);
 }
 
 /* Prints one project's roll-ups as tables. */
 static void report_table(FILE *out, const struct cnsm_rollup *r,
-                         const char *since_text) {
+                         const char *since_text,
+                         const struct cnsm_report_view *v) {
   fprintf(out, "== project %s, window %s", r->project, since_text);
   if (r->version != NULL)
     fprintf(out, ", version \"%s\"", r->version);
@@ -66,32 +227,28 @@ static void report_table(FILE *out, const struct cnsm_rollup *r,
             100 * (r->nsm - r->nsm_previous) / r->nsm_previous);
   fprintf(out,
           "\nTotals: %zu functions (%zu called), %lld calls, %lld errors "
-          "(%.2f%%), mean %.3f ms, OEE %.3f, debt %.6g\n\n",
+          "(%.2f%%), mean ",
           r->total.functions, r->total.called, (long long)r->total.calls,
-          (long long)r->total.errors, 100 * r->total.error_rate,
-          r->total.mean_ms, r->total.oee, r->total.debt);
+          (long long)r->total.errors, 100 * r->total.error_rate);
+  char mean[32];
+  report_time(mean, sizeof mean, r->total.mean_ms);
+  fprintf(out, "%s, OEE %.3f, debt %.6g\n\n", mean, r->total.oee,
+          r->total.debt);
 
   fprintf(out, "%-24s %6s %10s %8s %8s %10s %12s %6s %5s %10s %6s\n",
-          "DEPARTMENT", "FUNCS", "CALLS", "ERRORS", "ERR%", "MEAN_MS", "VALUE",
+          "DEPARTMENT", "FUNCS", "CALLS", "ERRORS", "ERR%", "MEAN", "VALUE",
           "SHARE", "OEE", "DEBT", "UNDER");
   for (size_t i = 0; i < r->ndept; i++) {
     const struct cnsm_dept_stat *d = &r->dept[i];
     report_cell(out, d->name, 24);
-    fprintf(
-        out,
-        " %6zu %10lld %8lld %7.2f%% %10.3f %12.6g %5.1f%% %5.3f %10.6g %6zu\n",
-        d->functions, (long long)d->calls, (long long)d->errors,
-        100 * d->error_rate, d->mean_ms, d->contribution, 100 * d->value_share,
-        d->oee, d->debt, d->underused);
+    fprintf(out, " %6zu %10lld %8lld %7.2f%%", d->functions,
+            (long long)d->calls, (long long)d->errors, 100 * d->error_rate);
+    report_time_cell(out, d->mean_ms, 10);
+    fprintf(out, " %12.6g %5.1f%% %5.3f %10.6g %6zu\n", d->contribution,
+            100 * d->value_share, d->oee, d->debt, d->underused);
   }
 
-  fprintf(out, "\nTop functions by value:\n");
-  report_fn_header(out);
-  for (size_t i = 0; i < r->nfn && i < REPORT_TOP; i++)
-    report_fn_row(out, &r->fn[i]);
-  if (r->nfn > REPORT_TOP)
-    fprintf(out, "... %zu more (report --json lists them all)\n",
-            r->nfn - REPORT_TOP);
+  report_listing(out, r, v);
 
   fprintf(out, "\nDebt that hurts (error rate x contribution):\n");
   int any = 0;
@@ -122,11 +279,27 @@ static void report_table(FILE *out, const struct cnsm_rollup *r,
   fputc('\n', out);
 }
 
+/* One project's roll-ups as JSON, "functions" being the view's choice
+ * (the roll-up's own list of them all is replaced: the other lists,
+ * top_contributors, debt, underused and heatmap, stay over all). */
+static cJSON *report_json(const struct cnsm_rollup *r,
+                          const struct cnsm_report_view *v) {
+  cJSON *o = cnsm_rollup_json(r, 0);
+  size_t n;
+  struct report_row *rows = report_select(r, v, &n);
+  cJSON *fns = cJSON_CreateArray();
+  for (size_t i = 0; i < n && (v->limit == 0 || i < v->limit); i++)
+    cJSON_AddItemToArray(fns, cnsm_rollup_fn_json(rows[i].f));
+  cJSON_ReplaceItemInObjectCaseSensitive(o, "functions", fns);
+  free(rows);
+  return o;
+}
+
 /* Runs the report; see report.h. */
 int cnsm_report_run(struct cnsm_conn *db, const char *project, int64_t since,
                     const char *since_text,
-                    const struct cnsm_label_filter *labels, int json,
-                    FILE *out) {
+                    const struct cnsm_label_filter *labels,
+                    const struct cnsm_report_view *view, FILE *out) {
   char **names = NULL;
   size_t n = 0;
   if (cnsm_rollup_projects(db, &names, &n) != 0)
@@ -144,16 +317,16 @@ int cnsm_report_run(struct cnsm_conn *db, const char *project, int64_t since,
     struct cnsm_rollup r;
     if (cnsm_rollup_compute(db, names[i], since, now, labels, &r) != 0)
       rc = -1;
-    else if (json)
-      cJSON_AddItemToArray(arr, cnsm_rollup_json(&r, 0));
+    else if (view->json)
+      cJSON_AddItemToArray(arr, report_json(&r, view));
     else
-      report_table(out, &r, since_text);
+      report_table(out, &r, since_text, view);
     cnsm_rollup_free(&r);
   }
   for (size_t i = 0; i < n; i++)
     free(names[i]);
   free(names);
-  if (rc == 0 && json) {
+  if (rc == 0 && view->json) {
     char *s = cJSON_Print(doc);
     fprintf(out, "%s\n", s);
     free(s);

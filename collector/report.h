@@ -10,14 +10,33 @@
 
 #include "rollup.h"
 
+/* Which functions the per-function listing shows, and in which order;
+ * every other figure (totals, departments, debt, underuse) is always
+ * over all functions. */
+struct cnsm_report_view {
+  int json;           /* JSON rather than tables */
+  const char *sort;   /* a field of CNSM_REPORT_SORT_FIELDS; NULL: by value */
+  size_t limit;       /* at most this many (0: 30 in a table, all in JSON) */
+  const char *filter; /* only names containing it; NULL: every name */
+};
+
+/* The fields --sort takes, as said in its error message. */
+#define CNSM_REPORT_SORT_FIELDS                                                \
+  "name, department, weight, calls, errors, error_rate, mean, total, value, "  \
+  "oee, debt"
+
+/* Whether field is one of CNSM_REPORT_SORT_FIELDS. */
+int cnsm_report_sort_valid(const char *field);
+
 /* Prints the roll-ups of project (NULL: every project) over the last
  * since seconds (0: all time), of the counts whose labels match (labels
  * NULL, or a NULL field: every value), to out, as a table or as JSON
- * {"generated_at", "since", "projects": [roll-up, ...]}.
+ * {"generated_at", "since", "projects": [roll-up, ...]}, each
+ * roll-up's "functions" being the view's choice.
  * Returns 0, 1 if the project is unknown, -1 on a database error. */
 int cnsm_report_run(struct cnsm_conn *db, const char *project, int64_t since,
                     const char *since_text,
-                    const struct cnsm_label_filter *labels, int json,
-                    FILE *out);
+                    const struct cnsm_label_filter *labels,
+                    const struct cnsm_report_view *view, FILE *out);
 
 #endif

@@ -433,8 +433,8 @@ static void rollup_exact_counts(cJSON *o, int64_t calls, int64_t errors) {
   cJSON_ReplaceItemInObjectCaseSensitive(o, "errors", cJSON_CreateRaw(buf));
 }
 
-/* One function as a JSON object. */
-static cJSON *rollup_fn_json(const struct cnsm_fn_stat *f) {
+/* One function as a JSON object; see rollup.h. */
+cJSON *cnsm_rollup_fn_json(const struct cnsm_fn_stat *f) {
   static const char *const keys[] = {
       "value_weight", "calls",   "errors",       "error_rate",
       "total_ms",     "mean_ms", "contribution", "utilisation",
@@ -576,15 +576,15 @@ cJSON *cnsm_rollup_json(const struct cnsm_rollup *r, size_t fn_limit) {
   for (size_t i = 0; i < r->nfn; i++) {
     const struct cnsm_fn_stat *f = &r->fn[i];
     if (fn_limit == 0 || i < fn_limit)
-      cJSON_AddItemToArray(fns, rollup_fn_json(f));
+      cJSON_AddItemToArray(fns, cnsm_rollup_fn_json(f));
     if (i < 10 && f->contribution > 0)
-      cJSON_AddItemToArray(top, rollup_fn_json(f));
+      cJSON_AddItemToArray(top, cnsm_rollup_fn_json(f));
   }
   /* Underused, least used first: iterate from the tail (lowest value). */
   size_t nunder = 0;
   for (size_t i = r->nfn; i-- > 0 && nunder < 50;)
     if (r->fn[i].use != CNSM_USE_OK) {
-      cJSON_AddItemToArray(under, rollup_fn_json(&r->fn[i]));
+      cJSON_AddItemToArray(under, cnsm_rollup_fn_json(&r->fn[i]));
       nunder++;
     }
   cJSON_AddNumberToObject(o, "functions_total", (double)r->nfn);
@@ -598,7 +598,7 @@ cJSON *cnsm_rollup_json(const struct cnsm_rollup *r, size_t fn_limit) {
                 rollup_by_debt);
     cJSON *debt = cJSON_AddArrayToObject(o, "debt");
     for (size_t i = 0; i < r->nfn && i < 10 && by_debt[i]->debt > 0; i++)
-      cJSON_AddItemToArray(debt, rollup_fn_json(by_debt[i]));
+      cJSON_AddItemToArray(debt, cnsm_rollup_fn_json(by_debt[i]));
     cJSON_AddItemToObject(o, "heatmap", rollup_heatmap_json(r, by_debt));
     free(by_debt);
   }

@@ -81,4 +81,8 @@ void cnsm_rollup_free(struct cnsm_rollup *r);
  * at most fn_limit functions are listed in "functions" (0: all). */
 cJSON *cnsm_rollup_json(const struct cnsm_rollup *r, size_t fn_limit);
 
+/* One function as the JSON object of the roll-ups' function lists (what
+ * report --json uses to list its own choice of functions). */
+cJSON *cnsm_rollup_fn_json(const struct cnsm_fn_stat *f);
+
 #endif
