@@ -50,6 +50,17 @@ CNSM_EXPORT void __codensm_register(const struct cnsm_module_desc *desc) {
   cnsm_flusher_maybe_start();
 }
 
+/* codensm_init may have given another endpoint or key: an open live file
+ * follows them (it is named and keyed by the sink). */
+static void live_file_follows_sink(void) {
+  struct cnsm_config c = cnsm_config_current();
+  if (!c.endpoint || !cnsm_durable_active())
+    return;
+  char sink[65];
+  cnsm_sink_hash(c.endpoint, c.api_key, sink);
+  cnsm_durable_set_sink(sink);
+}
+
 /* Public: applies cfg over the environment. */
 CNSM_EXPORT int codensm_init(const struct codensm_config *cfg) {
   layers_init_once();
@@ -57,6 +68,7 @@ CNSM_EXPORT int codensm_init(const struct codensm_config *cfg) {
   if (!cfg)
     return 0;
   int rc = cnsm_config_apply(cfg);
+  live_file_follows_sink();
   cnsm_registry_start_durable();
   cnsm_flusher_maybe_start();
   return rc;

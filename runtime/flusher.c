@@ -90,11 +90,6 @@ static int sink_settings(struct sink *s) {
   if (s->endpoint && c.endpoint_is_default)
     announce_hosted_default(s->endpoint);
   s->spool_dir = c.spool_dir;
-  if (s->endpoint) { /* codensm_init may have changed it */
-    char sink[65];
-    cnsm_sink_hash(s->endpoint, s->key, sink);
-    cnsm_durable_set_sink(sink);
-  }
   return s->endpoint ? 0 : -1;
 }
 

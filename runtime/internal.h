@@ -265,6 +265,9 @@ size_t cnsm_fn_intern(const char *name, const char *department,
 extern char **cnsm_not_instrumented CNSM_HIDDEN;
 extern size_t cnsm_not_instrumented_count CNSM_HIDDEN;
 void cnsm_note_not_instrumented(const char *name) CNSM_HIDDEN;
+/* Gives every entry its record in the live file (just opened); new
+ * entries get theirs as they are made.  Registry lock held. */
+void cnsm_fn_make_all_live(void) CNSM_HIDDEN;
 /* The entry named name, or NULL.  Registry lock held. */
 const struct cnsm_fn *cnsm_fn_find(const char *name) CNSM_HIDDEN;
 /* Applies o's prefix maps to e unless they are already applied: call it

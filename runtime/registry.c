@@ -237,18 +237,11 @@ int cnsm_module_map(struct cnsm_module *m) {
 /* Writes m's slots, and its functions' records, to the live file, so a
  * reader can name its chunks.  Registry lock held. */
 static void record_module(struct cnsm_module *m) {
+  /* Mapping makes the table entries, with their records (table.c). */
   if (m->recorded || !cnsm_durable_active() || cnsm_module_map(m) != 0)
     return;
-  uint32_t n = m->desc->function_count;
-  for (uint32_t i = 0; i < n; i++) {
-    struct cnsm_fn *e = m->entry[i] == CNSM_NOT_COUNTED // NOLINT: n entries
-                            ? NULL
-                            : &cnsm_fns[m->entry[i]];
-    if (e && !e->live)
-      e->live = cnsm_durable_fn(m->entry[i], e->name, e->compiled_department,
-                                e->compiled_weight);
-  }
-  m->recorded = cnsm_durable_module(m->serial, n, m->entry) == 0;
+  m->recorded =
+      cnsm_durable_module(m->serial, m->desc->function_count, m->entry) == 0;
 }
 
 void cnsm_registry_start_durable(void) {
@@ -263,11 +256,7 @@ void cnsm_registry_start_durable(void) {
   if (cnsm_durable_open(c.spool_dir, sink) != 0)
     return;
   pthread_mutex_lock(&cnsm_registry_lock);
-  for (size_t i = 0; i < cnsm_fn_count; i++)
-    if (!cnsm_fns[i].live)
-      cnsm_fns[i].live =
-          cnsm_durable_fn(i, cnsm_fns[i].name, cnsm_fns[i].compiled_department,
-                          cnsm_fns[i].compiled_weight);
+  cnsm_fn_make_all_live();
   for (struct cnsm_module *m = cnsm_modules; m; m = m->next)
     record_module(m);
   pthread_mutex_unlock(&cnsm_registry_lock);

@@ -95,6 +95,20 @@ const struct cnsm_fn *cnsm_fn_find(const char *name) {
   return NULL;
 }
 
+/* Gives entry i its record in the live file, when there is a live file
+ * and the entry has none yet. */
+static void make_live(size_t i) {
+  struct cnsm_fn *e = &cnsm_fns[i];
+  if (!e->live)
+    e->live =
+        cnsm_durable_fn(i, e->name, e->compiled_department, e->compiled_weight);
+}
+
+void cnsm_fn_make_all_live(void) {
+  for (size_t i = 0; i < cnsm_fn_count; i++)
+    make_live(i);
+}
+
 /* Finds or creates the entry for a valid name. */
 static size_t intern(const char *name, const char *department,
                      uint32_t weight) {
@@ -125,8 +139,7 @@ static size_t intern(const char *name, const char *department,
   }
   e->compiled_weight = cnsm_sanitize_weight(weight);
   e->hold = CNSM_HOLD_MIN; /* department NULL: refreshed before it is read */
-  e->live = cnsm_durable_fn(cnsm_fn_count, e->name, e->compiled_department,
-                            e->compiled_weight);
+  make_live(cnsm_fn_count);
   hash_slots[h] = cnsm_fn_count + 1;
   return cnsm_fn_count++;
 }
