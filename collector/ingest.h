@@ -36,6 +36,19 @@ struct cnsm_labels {
   const char *version, *instance;
 };
 
+/* The extensions (docs/ingest-contract.md, "Extensions"): the source
+ * location of a function is a file of at most CNSM_FILE_MAX bytes and a
+ * line up to CNSM_LINE_MAX; its latency histogram holds at most
+ * CNSM_HIST_BUCKETS [bucket, count] pairs (include/codensm_hist.h). */
+#define CNSM_FILE_MAX CNSM_MAX_NAME_BYTES /* "the same rules as name" */
+#define CNSM_LINE_MAX 2147483647          /* 2^31 - 1 */
+
+/* One [bucket, count] pair of an element's "hist". */
+struct cnsm_hist_pair {
+  uint32_t bucket; /* 0 .. CNSM_HIST_BUCKETS - 1, ascending in an element */
+  int64_t count;   /* 1 .. 2^53 - 1 */
+};
+
 /* One element of "functions": a delta since the sender's last ack. */
 struct cnsm_fn_delta {
   const char *name;       /* points into the parsed tree */
@@ -44,6 +57,10 @@ struct cnsm_fn_delta {
   int has_weight;
   int64_t calls, errors;
   double total_ms;
+  const char *file; /* NULL: not sent, keep what is stored */
+  int64_t line;     /* 0: not sent, keep what is stored */
+  size_t hist_at;   /* its pairs: the batch's hist[hist_at .. + nhist) */
+  size_t nhist;
 };
 
 /* A whole validated request. */
@@ -52,6 +69,8 @@ struct cnsm_batch {
   struct cnsm_labels labels; /* the request's, outside the body */
   size_t n;
   struct cnsm_fn_delta *fn;
+  struct cnsm_hist_pair *hist; /* every element's pairs, in element order */
+  size_t nhist, hist_cap;
 };
 
 /* Why a request was refused: index is the entry (-1: the request as a

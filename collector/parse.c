@@ -7,10 +7,10 @@
  * How it works: cJSON parses the body (with its length: bodies are not
  * NUL-terminated); then every entry of "functions" is checked - types,
  * ranges (total_ms up to CNSM_MS_MAX), errors <= calls, name and
- * department length and UTF-8 - before
- * the batch is returned.  The first problem found ends the parse with
- * the entry's index and the field's name, so a refused request is
- * refused whole and nothing of it is stored. */
+ * department length and UTF-8, and the extension fields file, line
+ * and hist (hist.c) - before the batch is returned.  The first problem
+ * found ends the parse with the entry's index and the field's name, so
+ * a refused request is refused whole and nothing of it is stored. */
 #include "ingest.h"
 
 #include <math.h>
@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hist.h"
 #include "util.h"
 
 /* Fills *err and returns -1, for the parser's early exits. */
@@ -97,9 +98,33 @@ static int parse_real(const cJSON *item, const char *field, double max,
   return 0;
 }
 
-/* Validates one element of "functions" into *d. */
-static int parse_entry(const cJSON *e, long i, struct cnsm_fn_delta *d,
-                       struct cnsm_ingest_error *err) {
+/* Validates the extension fields of element i (docs/ingest-contract.md,
+ * "Extensions"): file (like name), line (an integer 1 to 2^31 - 1) and
+ * hist (hist.c).  Absent ones leave *d as not sent. */
+static int parse_extensions(const cJSON *e, long i, struct cnsm_batch *b,
+                            struct cnsm_fn_delta *d,
+                            struct cnsm_ingest_error *err) {
+  const cJSON *file = cJSON_GetObjectItemCaseSensitive(e, "file");
+  if (file != NULL &&
+      (d->file = parse_string(file, i, "file", CNSM_FILE_MAX, err)) == NULL)
+    return -1;
+  const cJSON *line = cJSON_GetObjectItemCaseSensitive(e, "line");
+  if (line != NULL) {
+    double v = line->valuedouble;
+    if (!cJSON_IsNumber(line) || !isfinite(v) || v != floor(v) || v < 1 ||
+        v > CNSM_LINE_MAX)
+      return parse_fail(err, i, "line",
+                        "line must be an integer 1 to 2^31 - 1");
+    d->line = (int64_t)v;
+  }
+  const cJSON *hist = cJSON_GetObjectItemCaseSensitive(e, "hist");
+  return hist != NULL ? cnsm_hist_parse(hist, i, b, d, err) : 0;
+}
+
+/* Validates one element of "functions" into *d (its histogram into
+ * b's pairs). */
+static int parse_entry(const cJSON *e, long i, struct cnsm_batch *b,
+                       struct cnsm_fn_delta *d, struct cnsm_ingest_error *err) {
   if (!cJSON_IsObject(e))
     return parse_fail(err, i, "", "entry must be an object");
   const cJSON *name = cJSON_GetObjectItemCaseSensitive(e, "name");
@@ -136,7 +161,7 @@ static int parse_entry(const cJSON *e, long i, struct cnsm_fn_delta *d,
   d->total_ms = 0;
   if (t != NULL && parse_real(t, "total_ms", CNSM_MS_MAX, i, &d->total_ms, err))
     return -1;
-  return 0;
+  return parse_extensions(e, i, b, d, err);
 }
 
 /* Parses and validates a whole request; see ingest.h. */
@@ -173,17 +198,16 @@ int cnsm_ingest_parse(const char *body, size_t len, struct cnsm_batch *out,
     cJSON_Delete(root);
     return parse_fail(err, -1, "", "out of memory");
   }
-  long i = 0;
-  for (const cJSON *e = fns->child; e != NULL; e = e->next, i++) {
-    if (parse_entry(e, i, &d[i], err)) {
-      free(d);
-      cJSON_Delete(root);
-      return -1;
-    }
-  }
   out->root = root;
   out->n = n;
   out->fn = d;
+  long i = 0;
+  for (const cJSON *e = fns->child; e != NULL; e = e->next, i++) {
+    if (parse_entry(e, i, out, &d[i], err)) {
+      cnsm_batch_free(out);
+      return -1;
+    }
+  }
   return 0;
 }
 
@@ -215,6 +239,7 @@ int cnsm_label_valid(const char *value) {
 void cnsm_batch_free(struct cnsm_batch *b) {
   cJSON_Delete(b->root);
   free(b->fn);
+  free(b->hist);
   memset(b, 0, sizeof *b);
 }
 

@@ -148,6 +148,10 @@ static enum MHD_Result server_send(struct MHD_Connection *c,
     MHD_add_response_header(resp, "Allow", ctx->ingest ? "POST" : "GET, HEAD");
   if (r->status == 503)
     MHD_add_response_header(resp, "Retry-After", "1");
+  /* Every 200 of ingest (a duplicate's too) asks the sender for the
+   * extensions this collector stores (docs/ingest-contract.md). */
+  if (r->status == 200 && ctx->ingest)
+    MHD_add_response_header(resp, "X-CodeNSM-Extensions", "histogram, source");
   if (r->status == 401 && ctx->read_denied != CNSM_READ_OK)
     MHD_add_response_header(resp, "WWW-Authenticate",
                             ctx->read_denied == CNSM_READ_INVALID

@@ -6,7 +6,8 @@
  * Besides crashes and sanitizer reports, it checks the validator's
  * promises: an accepted batch holds only entries within the contract
  * (names and departments of valid UTF-8 within their limits, counts in
- * range, errors <= calls, finite times within CNSM_MS_MAX); a refusal
+ * range, errors <= calls, finite times within CNSM_MS_MAX, and the
+ * extensions file, line and hist within their rules); a refusal
  * always says why, and its JSON rendering parses.  The same input, cut
  * at its first NUL, is also checked as an Idempotency-Key header: it is
  * accepted exactly when it is 16-128 characters of [A-Za-z0-9_.:-], and
@@ -58,6 +59,27 @@ static void fuzz_label(const uint8_t *data, size_t size) {
              (len <= CNSM_LABEL_MAX && visible == len));
 }
 
+/* The extensions of an accepted element: a file like a name, a line in
+ * 1..2^31-1 (0: not sent), histogram pairs inside the batch's array with
+ * buckets strictly ascending below CNSM_HIST_BUCKETS and counts in
+ * 1..2^53-1. */
+static void fuzz_extensions(const struct cnsm_batch *b,
+                            const struct cnsm_fn_delta *d) {
+  if (d->file) {
+    size_t n = strlen(d->file);
+    fuzz_check(n >= 1 && n <= CNSM_FILE_MAX && cnsm_utf8_valid(d->file, n));
+  }
+  fuzz_check(d->line >= 0 && d->line <= CNSM_LINE_MAX);
+  fuzz_check(d->nhist <= CNSM_HIST_BUCKETS && d->hist_at <= b->nhist &&
+             d->nhist <= b->nhist - d->hist_at);
+  for (size_t k = 0; k < d->nhist; k++) {
+    const struct cnsm_hist_pair *h = &b->hist[d->hist_at + k];
+    fuzz_check(h->bucket < CNSM_HIST_BUCKETS && h->count >= 1 &&
+               h->count <= (int64_t)CNSM_INT_MAX);
+    fuzz_check(k == 0 || h->bucket > h[-1].bucket);
+  }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fuzz_idem_key(data, size);
   fuzz_label(data, size);
@@ -78,6 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                  d->total_ms <= CNSM_MS_MAX);
       fuzz_check(!d->has_weight ||
                  (isfinite(d->value_weight) && d->value_weight >= 0));
+      fuzz_extensions(&b, d);
     }
     cnsm_batch_free(&b);
   } else {

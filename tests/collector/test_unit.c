@@ -4,7 +4,8 @@
  * through sha256.h) against the FIPS 180-4 vectors, a key stored hashed
  * before the switch to nettle still verifying, UTF-8 validation,
  * durations, read tokens (the Authorization header's forms, the token's
- * own syntax) and which listening addresses are loopback.  Prints each
+ * own syntax), which listening addresses are loopback, and a
+ * percentile read off a histogram (hist.c).  Prints each
  * failure; exits 1 if any. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -13,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "codensm_hist.h"
+#include "hist.h"
 #include "keys.h"
 #include "read_access.h"
 #include "sha256.h"
@@ -224,7 +227,25 @@ static void test_loopback(void) {
   EXPECT(loopback("fe80::1") == 0);
 }
 
+/* The first bucket whose cumulative count reaches the fraction, exactly
+ * at the boundary too; no counts: -1. */
+static void test_percentile(void) {
+  const uint32_t b[] = {3, cnsm_hist_index(20000), cnsm_hist_index(200000)};
+  const double c[] = {0, 90, 10}, half[] = {50, 50, 0}, none[] = {0, 0, 0};
+  EXPECT(cnsm_hist_percentile(b, c, 3, 50) == cnsm_hist_value(b[1]));
+  EXPECT(cnsm_hist_percentile(b, c, 3, 90) == cnsm_hist_value(b[1]));
+  EXPECT(cnsm_hist_percentile(b, c, 3, 95) == cnsm_hist_value(b[2]));
+  EXPECT(cnsm_hist_percentile(b, c, 3, 99) == cnsm_hist_value(b[2]));
+  EXPECT(cnsm_hist_percentile(b, half, 3, 50) == 3);
+  EXPECT(cnsm_hist_percentile(b, half, 3, 51) == cnsm_hist_value(b[1]));
+  EXPECT(cnsm_hist_percentile(b, none, 3, 50) == -1);
+  EXPECT(cnsm_hist_percentile(b, c, 0, 50) == -1);
+  /* The midpoint of 20,000's bucket: [19456, 20480) */
+  EXPECT(cnsm_hist_value(cnsm_hist_index(20000)) == 19968);
+}
+
 int main(void) {
+  test_percentile();
   test_sha256();
   test_utf8();
   test_duration();
