@@ -12,10 +12,14 @@
  * integers before and after (calls and errors are BIGINT/INTEGER, never
  * past the project's limited total), so a roll-up keeps every figure
  * over a window that covers whole hours (days) exactly; only where in
- * the hour a call happened is forgotten.  totals and functions are not
- * touched.  Each run is one write transaction holding the lock
- * "codensm.retention": replicas on one PostgreSQL database take turns,
- * and a row is never summed twice. */
+ * the hour a call happened is forgotten.  The latency histograms (table
+ * hist) go the same way, per latency bucket too, so a window's
+ * percentiles over whole hours (days) are kept; their sums are summed as
+ * numbers that cannot overflow (calls * 1.0: a double on SQLite, a
+ * numeric on PostgreSQL) and saturate at 2^53 - 1 like ingest's
+ * (CNSM_HIST_ON_CONFLICT).  totals and functions are not touched.  Each run is
+ * one write transaction holding the lock "codensm.retention": replicas on one
+ * PostgreSQL database take turns, and a row is never summed twice. */
 #include "retention.h"
 
 #include <pthread.h>
@@ -42,6 +46,21 @@ static const char k_roll_up[] =
 static const char k_roll_up_delete[] =
     "DELETE FROM counts WHERE bucket < $1 AND bucket % $2 <> 0";
 
+/* The same for hist: a sum of the rows of one span saturates (up to
+ * 1,440 minutes times the labels of rows of at most 2^53 - 1 each would
+ * pass 2^63 as integers). */
+static const char k_hist_roll_up[] =
+    "INSERT INTO hist(project, name, bucket, version, instance, hbucket,"
+    " calls)"
+    " SELECT project, name, bucket - bucket % $2, version, instance, hbucket,"
+    "  CASE WHEN SUM(calls * 1.0) >= " CNSM_HIST_SAT " THEN " CNSM_HIST_SAT
+    "  ELSE CAST(SUM(calls * 1.0) AS BIGINT) END"
+    " FROM hist WHERE bucket < $1 AND bucket % $2 <> 0"
+    " GROUP BY 1, 2, 3, 4, 5, 6" CNSM_HIST_ON_CONFLICT;
+
+static const char k_hist_roll_up_delete[] =
+    "DELETE FROM hist WHERE bucket < $1 AND bucket % $2 <> 0";
+
 /* Checks the ages' order; see retention.h. */
 int cnsm_retention_check(const struct cnsm_retention *r, char *err,
                          size_t errlen) {
@@ -66,7 +85,9 @@ static int retention_roll(struct cnsm_conn *c, int64_t now, int64_t age,
   cutoff -= ((cutoff % span) + span) % span;
   const struct cnsm_value p[] = {CNSM_P_INT(cutoff), CNSM_P_INT(span)};
   return cnsm_exec(c, k_roll_up, p, 2, NULL) == 0 &&
-                 cnsm_exec(c, k_roll_up_delete, p, 2, rows) == 0
+                 cnsm_exec(c, k_roll_up_delete, p, 2, rows) == 0 &&
+                 cnsm_exec(c, k_hist_roll_up, p, 2, NULL) == 0 &&
+                 cnsm_exec(c, k_hist_roll_up_delete, p, 2, NULL) == 0
              ? 0
              : -1;
 }
@@ -78,11 +99,14 @@ int cnsm_retention_run(struct cnsm_conn *c, const struct cnsm_retention *r,
   if (cnsm_begin(c, CNSM_TXN_WRITE) != 0)
     return -1;
   const struct cnsm_value drop[] = {CNSM_P_INT(now - r->days)};
-  int ok = cnsm_lock(c, "codensm.retention") == 0 &&
-           (r->days == 0 || cnsm_exec(c, "DELETE FROM counts WHERE bucket < $1",
-                                      drop, 1, &stats->dropped) == 0) &&
-           retention_roll(c, now, r->hours, 86400, &stats->into_days) == 0 &&
-           retention_roll(c, now, r->minutes, 3600, &stats->into_hours) == 0;
+  int ok =
+      cnsm_lock(c, "codensm.retention") == 0 &&
+      (r->days == 0 || (cnsm_exec(c, "DELETE FROM counts WHERE bucket < $1",
+                                  drop, 1, &stats->dropped) == 0 &&
+                        cnsm_exec(c, "DELETE FROM hist WHERE bucket < $1", drop,
+                                  1, NULL) == 0)) &&
+      retention_roll(c, now, r->hours, 86400, &stats->into_days) == 0 &&
+      retention_roll(c, now, r->minutes, 3600, &stats->into_hours) == 0;
   if (ok && cnsm_commit(c) == 0)
     return 0;
   fprintf(stderr, "codensm-collector: retention failed: %s\n",

@@ -4,17 +4,24 @@
  * pool of its connections for the server's threads, and forwards the
  * operations of store.h to the backend (store_sqlite.c, store_pg.c).
  *
- * Schema (version 3 in both backends, migrated forward at open, a newer
+ * Schema (version 4 in both backends, migrated forward at open, a newer
  * one refused):
  *   keys(id, project, hash, hint, created_at, revoked_at)  - see keys.c
  *   functions(project, name, department, value_weight, first_seen,
- *             last_seen)  - what exists, with the latest department/weight
+ *             last_seen, file, line)  - what exists, with the latest
+ *             department/weight and source location (NULL until sent;
+ *             schema 4)
  *   counts(project, name, bucket, version, instance, calls, errors,
  *             total_ms)  - deltas summed per bucket (unix seconds: a
  *             minute, or an hour or a day once retention.c rolled it up)
  *             and per labels of the sender (X-CodeNSM-Version,
  *             X-CodeNSM-Instance; "" when not sent, and for every row
  *             written before schema 3)
+ *   hist(project, name, hbucket, bucket, version, instance, calls)  -
+ *             the latency histogram: calls summed per bucket and labels
+ *             as counts are, and per latency bucket hbucket
+ *             (include/codensm_hist.h); rows saturate (CNSM_HIST_ON_CONFLICT);
+ *             schema 4
  *   totals(project, calls, errors, total_ms)  - all-time sums, held
  *             within the limits (store_totals.c)
  *   batches(project, key, body_hash, accepted, created_at)  - recent

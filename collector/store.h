@@ -25,7 +25,21 @@
 #include <stdint.h>
 
 #define CNSM_BUCKET_S 60 /* counts are kept per project, function, minute */
-#define CNSM_SCHEMA_VERSION 3 /* of both backends' schema; see store.c */
+#define CNSM_SCHEMA_VERSION 4 /* of both backends' schema; see store.c */
+
+/* What ends an INSERT INTO hist: a row of hist (a function's calls in
+ * one latency bucket, one minute and labels) adds to the stored one,
+ * saturating at 2^53 - 1.  Histogram counts are not held under a
+ * project total as calls are (the limits of docs/ingest-contract.md), so
+ * each row is capped instead; both operands are at most 2^53 - 1, so no
+ * step overflows.  Written once for ingest (both backends) and
+ * retention. */
+#define CNSM_HIST_SAT "9007199254740991"
+#define CNSM_HIST_ON_CONFLICT                                                  \
+  " ON CONFLICT(project, name, hbucket, bucket, version, instance)"            \
+  " DO UPDATE SET calls = CASE"                                                \
+  "  WHEN hist.calls + excluded.calls > " CNSM_HIST_SAT                        \
+  "  THEN " CNSM_HIST_SAT " ELSE hist.calls + excluded.calls END"
 
 struct cnsm_store;
 struct cnsm_batch;

@@ -10,7 +10,9 @@
  * (store_batches.c), read the totals to check the limits
  * (store_totals.c), then UPSERT each function and its counts
  * (calls = counts.calls + excluded.calls, so no increment is lost or
- * counted twice), add to the totals and record the key.  Commit is the
+ * counted twice) and its histogram's buckets (table hist, the same way),
+ * add to the totals and record the key.  A repeat of a stored batch
+ * writes none of them.  Commit is the
  * acknowledgement: a request is answered 2xx only once its transaction
  * is durable.
  *
@@ -26,12 +28,15 @@
 
 static const char k_upsert_function[] =
     "INSERT INTO functions(project, name, department, value_weight,"
-    " first_seen, last_seen)"
-    " VALUES($1, $2, COALESCE($3, 'unassigned'), COALESCE($4, 1), $5, $5)"
+    " first_seen, last_seen, file, line)"
+    " VALUES($1, $2, COALESCE($3, 'unassigned'), COALESCE($4, 1), $5, $5,"
+    "  $6, $7)"
     " ON CONFLICT(project, name) DO UPDATE SET"
     "  department = COALESCE($3, functions.department),"
     "  value_weight = COALESCE($4, functions.value_weight),"
-    "  last_seen = $5";
+    "  last_seen = $5,"
+    "  file = COALESCE($6, functions.file),"
+    "  line = COALESCE($7, functions.line)";
 
 static const char k_upsert_counts[] =
     "INSERT INTO counts(project, name, bucket, calls, errors, total_ms,"
@@ -42,8 +47,33 @@ static const char k_upsert_counts[] =
     "  errors = counts.errors + excluded.errors,"
     "  total_ms = counts.total_ms + excluded.total_ms";
 
-/* Runs one UPSERT per function and one per nonzero delta, or what the
- * backend has instead (upsert_batch); 0 or -1. */
+static const char k_upsert_hist[] =
+    "INSERT INTO hist(project, name, bucket, version, instance, hbucket,"
+    " calls) VALUES($1, $2, $3, $4, $5, $6, $7)" CNSM_HIST_ON_CONFLICT;
+
+/* Adds one element's histogram to its minute: one UPSERT per pair (the
+ * pairs' buckets are distinct, so each is a row of its own). */
+static int ingest_write_hist(struct cnsm_conn *c, const char *project,
+                             const struct cnsm_batch *b,
+                             const struct cnsm_fn_delta *d, int64_t bucket) {
+  for (size_t k = 0; k < d->nhist; k++) {
+    const struct cnsm_hist_pair *h = &b->hist[d->hist_at + k];
+    const struct cnsm_value p[] = {CNSM_P_TEXT(project),
+                                   CNSM_P_TEXT(d->name),
+                                   CNSM_P_INT(bucket),
+                                   CNSM_P_TEXT(b->labels.version),
+                                   CNSM_P_TEXT(b->labels.instance),
+                                   CNSM_P_INT(h->bucket),
+                                   CNSM_P_INT(h->count)};
+    if (cnsm_exec(c, k_upsert_hist, p, 7, NULL) != 0)
+      return -1;
+  }
+  return 0;
+}
+
+/* Runs one UPSERT per function, one per nonzero delta and one per
+ * histogram pair, or what the backend has instead (upsert_batch); 0 or
+ * -1. */
 static int ingest_write_batch(struct cnsm_conn *c, const char *project,
                               const struct cnsm_batch *b, int64_t now) {
   int64_t bucket = now - now % CNSM_BUCKET_S;
@@ -53,10 +83,17 @@ static int ingest_write_batch(struct cnsm_conn *c, const char *project,
     const struct cnsm_fn_delta *d = &b->fn[i];
     struct cnsm_value weight = CNSM_P_REAL(d->value_weight);
     weight.is_null = !d->has_weight;
-    const struct cnsm_value fp[] = {CNSM_P_TEXT(project), CNSM_P_TEXT(d->name),
-                                    CNSM_P_TEXT(d->department), weight,
-                                    CNSM_P_INT(now)};
-    if (cnsm_exec(c, k_upsert_function, fp, 5, NULL) != 0)
+    struct cnsm_value line = CNSM_P_INT(d->line);
+    line.is_null = d->line == 0;
+    const struct cnsm_value fp[] = {CNSM_P_TEXT(project),
+                                    CNSM_P_TEXT(d->name),
+                                    CNSM_P_TEXT(d->department),
+                                    weight,
+                                    CNSM_P_INT(now),
+                                    CNSM_P_TEXT(d->file),
+                                    line};
+    if (cnsm_exec(c, k_upsert_function, fp, 7, NULL) != 0 ||
+        ingest_write_hist(c, project, b, d, bucket) != 0)
       return -1;
     if (d->calls == 0 && d->errors == 0 && d->total_ms == 0)
       continue;

@@ -24,13 +24,12 @@
  * an ingest transaction costs three round trips (BEGIN with the lock and
  * the checks; the writes; COMMIT) whatever the size of its batch,
  * instead of two per function; the functions and counts themselves go
- * as arrays, three statements per batch (store_pg_batch.c).  At most
- * PG_PIPE_MAX
- * statements are in flight: a longer run is synced on the way (inside
- * the same transaction), which bounds the memory of a huge batch.
- * Health: a connection that broke (server restarted, network lost) is
- * reset before its next transaction, so a replica recovers by itself
- * when the database is back; until then ingest answers 503.  The schema
+ * as arrays, three statements per batch, four with histograms
+ * (store_pg_batch.c).  At most PG_PIPE_MAX statements are in flight: a longer
+ * run is synced on the way (inside the same transaction), which bounds the
+ * memory of a huge batch. Health: a connection that broke (server restarted,
+ * network lost) is reset before its next transaction, so a replica recovers by
+ * itself when the database is back; until then ingest answers 503.  The schema
  * version lives in the table codensm_schema; migrations run under an
  * advisory lock, so replicas starting together migrate once. */
 #include "store.h"
@@ -129,6 +128,18 @@ static const char *const migrations[CNSM_SCHEMA_VERSION] = {
     "  ADD COLUMN instance TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE counts DROP CONSTRAINT counts_pkey,"
     "  ADD PRIMARY KEY(project, name, bucket, version, instance);",
+    /* 4: source locations and the latency histogram (issue 12); the
+     * key's order is store_sqlite.c's, for the same reason. */
+    "ALTER TABLE functions ADD COLUMN file TEXT, ADD COLUMN line BIGINT;"
+    "CREATE TABLE hist("
+    "  project TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  bucket BIGINT NOT NULL,"
+    "  version TEXT NOT NULL DEFAULT '',"
+    "  instance TEXT NOT NULL DEFAULT '',"
+    "  hbucket INTEGER NOT NULL,"
+    "  calls BIGINT NOT NULL,"
+    "  PRIMARY KEY(project, name, hbucket, bucket, version, instance));",
 };
 
 /* Copies libpq's message into buf as one line ("a\n\tb\n" -> "a; b"). */

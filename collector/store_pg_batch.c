@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * store_pg_batch.c - a batch's functions and counts on PostgreSQL in
- * three statements instead of two per element.
+ * three or four statements instead of two per element.
  *
  * store_ingest.c's UPSERTs, one element at a time, are what SQLite runs
  * (in-process, a statement costs it microseconds).  On PostgreSQL each
@@ -14,7 +14,11 @@
  *   2. UPDATE every element's function: department and weight when sent
  *      (COALESCE with the stored ones), last_seen;
  *   3. UPSERT the counts of the elements with a nonzero delta, adding to
- *      the bucket's row as before (calls = counts.calls + excluded.calls).
+ *      the bucket's row as before (calls = counts.calls + excluded.calls);
+ *   4. UPSERT the histogram pairs of the elements that sent one (table
+ *      hist, one row per pair: an element's buckets are distinct), only
+ *      when there are any.
+ * Source locations (file, line) go with the functions in 1 and 2.
  * A statement may touch a row once only, and a batch may name a function
  * more than once, so the elements go in rounds: the first occurrence of
  * each name in round 0, the second in round 1, and so on, each round in
@@ -34,21 +38,30 @@
 
 static const char k_insert_new[] =
     "INSERT INTO functions(project, name, department, value_weight,"
-    " first_seen, last_seen)"
+    " first_seen, last_seen, file, line)"
     " SELECT $1, u.name, COALESCE(u.department, 'unassigned'),"
-    "  COALESCE(u.value_weight, 1), $2, $2"
-    " FROM unnest($3::text[], $4::text[], $5::float8[])"
-    "  AS u(name, department, value_weight)"
+    "  COALESCE(u.value_weight, 1), $2, $2, u.file, u.line"
+    " FROM unnest($3::text[], $4::text[], $5::float8[], $6::text[],"
+    "  $7::int8[]) AS u(name, department, value_weight, file, line)"
     " ON CONFLICT(project, name) DO NOTHING";
 
 static const char k_update_known[] =
     "UPDATE functions f SET"
     "  department = COALESCE(u.department, f.department),"
     "  value_weight = COALESCE(u.value_weight, f.value_weight),"
-    "  last_seen = $2"
-    " FROM unnest($3::text[], $4::text[], $5::float8[])"
-    "  AS u(name, department, value_weight)"
+    "  last_seen = $2,"
+    "  file = COALESCE(u.file, f.file),"
+    "  line = COALESCE(u.line, f.line)"
+    " FROM unnest($3::text[], $4::text[], $5::float8[], $6::text[],"
+    "  $7::int8[]) AS u(name, department, value_weight, file, line)"
     " WHERE f.project = $1 AND f.name = u.name";
+
+static const char k_upsert_hist[] =
+    "INSERT INTO hist(project, name, bucket, version, instance, hbucket,"
+    " calls)"
+    " SELECT $1, u.name, $2, $3, $4, u.hbucket, u.calls"
+    " FROM unnest($5::text[], $6::int4[], $7::int8[])"
+    "  AS u(name, hbucket, calls)" CNSM_HIST_ON_CONFLICT;
 
 static const char k_upsert_counts[] =
     "INSERT INTO counts(project, name, bucket, calls, errors, total_ms,"
@@ -122,6 +135,16 @@ static void pgb_int(struct pgb_array *a, int64_t v) {
   pgb_put(a, num, (size_t)n);
 }
 
+/* Appends an integer, or NULL. */
+static void pgb_int_or_null(struct pgb_array *a, int64_t v, int is_null) {
+  if (is_null) {
+    pgb_next(a);
+    pgb_put(a, "NULL", 4);
+  } else {
+    pgb_int(a, v);
+  }
+}
+
 /* Appends a double exactly (17 digits), or NULL. */
 static void pgb_real(struct pgb_array *a, double v, int is_null) {
   char num[32];
@@ -169,15 +192,40 @@ static unsigned pgb_rounds(const struct cnsm_batch *b, unsigned *round) {
   return rounds;
 }
 
-/* The arrays of one round. */
-enum { A_NAME, A_DEPT, A_WEIGHT, A_CALLS, A_ERRORS, A_MS, A_N };
+/* The arrays of one round: per element, then per histogram pair. */
+enum {
+  A_NAME,
+  A_DEPT,
+  A_WEIGHT,
+  A_FILE,
+  A_LINE,
+  A_CALLS,
+  A_ERRORS,
+  A_MS,
+  A_HNAME,
+  A_HBUCKET,
+  A_HCALLS,
+  A_N
+};
 
-/* Queues the three statements of round r; 0 or -1. */
+/* Appends element d's histogram pairs to the round's arrays. */
+static void pgb_hist(struct pgb_array *a, const struct cnsm_batch *b,
+                     const struct cnsm_fn_delta *d) {
+  for (size_t k = 0; k < d->nhist; k++) {
+    const struct cnsm_hist_pair *h = &b->hist[d->hist_at + k];
+    pgb_text(&a[A_HNAME], d->name);
+    pgb_int(&a[A_HBUCKET], h->bucket);
+    pgb_int(&a[A_HCALLS], h->count);
+  }
+}
+
+/* Queues the three or four statements of round r; 0 or -1. */
 static int pgb_round(struct cnsm_conn *c, const char *project,
                      const struct cnsm_batch *b, int64_t bucket, int64_t now,
                      const unsigned *round, unsigned r) {
   struct pgb_array a[A_N];
   memset(a, 0, sizeof a);
+  size_t npairs = 0;
   for (size_t i = 0; i < b->n; i++) {
     const struct cnsm_fn_delta *d = &b->fn[i];
     if (round[i] != r)
@@ -185,25 +233,36 @@ static int pgb_round(struct cnsm_conn *c, const char *project,
     pgb_text(&a[A_NAME], d->name);
     pgb_text(&a[A_DEPT], d->department);
     pgb_real(&a[A_WEIGHT], d->value_weight, !d->has_weight);
+    pgb_text(&a[A_FILE], d->file);
+    pgb_int_or_null(&a[A_LINE], d->line, d->line == 0);
     pgb_int(&a[A_CALLS], d->calls);
     pgb_int(&a[A_ERRORS], d->errors);
     pgb_real(&a[A_MS], d->total_ms, 0);
+    pgb_hist(a, b, d);
+    npairs += d->nhist;
   }
   const char *v[A_N];
   int ok = 1;
   for (int k = 0; k < A_N; k++)
     ok &= (v[k] = pgb_end(&a[k])) != NULL;
   const struct cnsm_value fp[] = {
-      CNSM_P_TEXT(project), CNSM_P_INT(now), CNSM_P_TEXT(v[A_NAME]),
-      CNSM_P_TEXT(v[A_DEPT]), CNSM_P_TEXT(v[A_WEIGHT])};
+      CNSM_P_TEXT(project),   CNSM_P_INT(now),          CNSM_P_TEXT(v[A_NAME]),
+      CNSM_P_TEXT(v[A_DEPT]), CNSM_P_TEXT(v[A_WEIGHT]), CNSM_P_TEXT(v[A_FILE]),
+      CNSM_P_TEXT(v[A_LINE])};
   const struct cnsm_value cp[] = {
       CNSM_P_TEXT(project),           CNSM_P_INT(bucket),
       CNSM_P_TEXT(b->labels.version), CNSM_P_TEXT(b->labels.instance),
       CNSM_P_TEXT(v[A_NAME]),         CNSM_P_TEXT(v[A_CALLS]),
       CNSM_P_TEXT(v[A_ERRORS]),       CNSM_P_TEXT(v[A_MS])};
-  ok = ok && cnsm_exec(c, k_insert_new, fp, 5, NULL) == 0 &&
-       cnsm_exec(c, k_update_known, fp, 5, NULL) == 0 &&
-       cnsm_exec(c, k_upsert_counts, cp, 8, NULL) == 0;
+  const struct cnsm_value hp[] = {
+      CNSM_P_TEXT(project),           CNSM_P_INT(bucket),
+      CNSM_P_TEXT(b->labels.version), CNSM_P_TEXT(b->labels.instance),
+      CNSM_P_TEXT(v[A_HNAME]),        CNSM_P_TEXT(v[A_HBUCKET]),
+      CNSM_P_TEXT(v[A_HCALLS])};
+  ok = ok && cnsm_exec(c, k_insert_new, fp, 7, NULL) == 0 &&
+       cnsm_exec(c, k_update_known, fp, 7, NULL) == 0 &&
+       cnsm_exec(c, k_upsert_counts, cp, 8, NULL) == 0 &&
+       (npairs == 0 || cnsm_exec(c, k_upsert_hist, hp, 7, NULL) == 0);
   for (int k = 0; k < A_N; k++)
     free(a[k].p);
   return ok ? 0 : -1;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * store_pg_batch.h - the PostgreSQL backend's upsert_batch (struct
- * cnsm_store_ops): a batch's functions and counts in three statements
- * per round of repeated names.  See store_pg_batch.c. */
+ * cnsm_store_ops): a batch's functions, counts and histograms in three
+ * or four statements per round of repeated names.  See store_pg_batch.c. */
 #ifndef CNSM_STORE_PG_BATCH_H
 #define CNSM_STORE_PG_BATCH_H
 

@@ -104,6 +104,25 @@ static const char *const migrations[CNSM_SCHEMA_VERSION] = {
     "DROP TABLE counts;"
     "ALTER TABLE counts_v3 RENAME TO counts;"
     "CREATE INDEX counts_by_bucket ON counts(project, bucket);",
+    /* 4: the extensions of issue 12: where a function is defined, and
+     * the latency histogram per minute, labels and latency bucket.  The
+     * key puts hbucket before the minute, so a report's sum per function
+     * and latency bucket reads the key in order instead of sorting every
+     * row of the window (0.25 s instead of 2.4 s for 5,000 functions x
+     * 60 minutes x 3 buckets); there is no index by minute for the same
+     * reason (the planner would pick it and sort). */
+    "ALTER TABLE functions ADD COLUMN file TEXT;"
+    "ALTER TABLE functions ADD COLUMN line INTEGER;"
+    "CREATE TABLE hist("
+    "  project TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  bucket INTEGER NOT NULL,"
+    "  version TEXT NOT NULL DEFAULT '',"
+    "  instance TEXT NOT NULL DEFAULT '',"
+    "  hbucket INTEGER NOT NULL,"
+    "  calls INTEGER NOT NULL,"
+    "  PRIMARY KEY(project, name, hbucket, bucket, version, instance))"
+    "  WITHOUT ROWID;",
 };
 
 /* Reads PRAGMA user_version; -1 on error. */
