@@ -46,6 +46,10 @@ static double key_value(const struct cnsm_fn_stat *f) {
   return f->contribution;
 }
 static double key_oee(const struct cnsm_fn_stat *f) { return f->oee; }
+/* Percentiles are -1 when unknown: last, below every measured time. */
+static double key_p50(const struct cnsm_fn_stat *f) { return f->p50_ms; }
+static double key_p95(const struct cnsm_fn_stat *f) { return f->p95_ms; }
+static double key_p99(const struct cnsm_fn_stat *f) { return f->p99_ms; }
 static double key_debt(const struct cnsm_fn_stat *f) { return f->debt; }
 static const char *text_name(const struct cnsm_fn_stat *f) { return f->name; }
 static const char *text_department(const struct cnsm_fn_stat *f) {
@@ -59,7 +63,8 @@ static const struct report_field k_fields[] = {
     {"errors", key_errors, NULL}, {"error_rate", key_error_rate, NULL},
     {"mean", key_mean, NULL},     {"total", key_total, NULL},
     {"value", key_value, NULL},   {"oee", key_oee, NULL},
-    {"debt", key_debt, NULL},
+    {"debt", key_debt, NULL},     {"p50", key_p50, NULL},
+    {"p95", key_p95, NULL},       {"p99", key_p99, NULL},
 };
 
 static const struct report_field *report_field(const char *name) {
@@ -143,10 +148,12 @@ static void report_right(FILE *out, const char *s, int width) {
   fprintf(out, "%*s%s", width > cols ? width - cols : 0, "", s);
 }
 
-/* A time as a right-aligned cell of width columns. */
+/* A time as a right-aligned cell of width columns ("-" when negative:
+ * not known, as a percentile without a histogram). */
 static void report_time_cell(FILE *out, double ms, int width) {
-  char buf[32];
-  report_time(buf, sizeof buf, ms);
+  char buf[32] = "-";
+  if (ms >= 0)
+    report_time(buf, sizeof buf, ms);
   fputc(' ', out);
   report_right(out, buf, width);
 }
@@ -173,13 +180,14 @@ static void report_fn_row(FILE *out, const struct cnsm_fn_stat *f) {
   fprintf(out, " %6g %10lld %8lld %7.2f%%", f->value_weight,
           (long long)f->calls, (long long)f->errors, 100 * f->error_rate);
   report_time_cell(out, f->mean_ms, 10);
+  report_time_cell(out, f->p95_ms, 10);
   fprintf(out, " %12.6g %5.3f %10.6g\n", f->contribution, f->oee, f->debt);
 }
 
 static void report_fn_header(FILE *out) {
-  fprintf(out, "%-44s %-14s %6s %10s %8s %8s %10s %12s %5s %10s\n", "FUNCTION",
-          "DEPARTMENT", "WEIGHT", "CALLS", "ERRORS", "ERR%", "MEAN", "VALUE",
-          "OEE", "DEBT");
+  fprintf(out, "%-44s %-14s %6s %10s %8s %8s %10s %10s %12s %5s %10s\n",
+          "FUNCTION", "DEPARTMENT", "WEIGHT", "CALLS", "ERRORS", "ERR%", "MEAN",
+          "P95", "VALUE", "OEE", "DEBT");
 }
 
 /* The per-function listing: the view's choice, at most its limit (30

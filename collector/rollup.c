@@ -3,13 +3,14 @@
  * rollup.c - turns stored counts into the figures of docs/metrics.md.
  *
  * How it works: one read transaction (a consistent snapshot, on either
- * backend of store.h) runs three queries - per function sums over the window,
- * the North-Star trend per step, and the North-Star value of the previous
- * window - and the rest is arithmetic in C: functions are sorted by department
- * to find each department's median latency (for speed), then scored
- * (utilisation, reliability, speed, OEE, contribution, debt, underuse),
- * then folded into department and project totals.  Every formula lives
- * here and only here; docs/metrics.md is its specification. */
+ * backend of store.h) runs four queries - per function sums over the window,
+ * its histograms' percentiles (rollup_hist.c), the North-Star trend per
+ * step, and the North-Star value of the previous window - and the rest is
+ * arithmetic in C: functions are sorted by department to find each department's
+ * median latency (for speed), then scored (utilisation, reliability, speed,
+ * OEE, contribution, debt, underuse), then folded into department and project
+ * totals.  Every formula lives here and only here; docs/metrics.md is its
+ * specification. */
 #include "rollup.h"
 
 #include <math.h>
@@ -97,7 +98,7 @@ static void rollup_params(const struct cnsm_rollup *r, int64_t a, int64_t b,
 /* Appends one function's sums to r->fn. */
 static int rollup_load_row(void *ctx, const struct cnsm_value *col, int ncol) {
   struct cnsm_rollup *r = ctx;
-  if (ncol < 6)
+  if (ncol < 8)
     return -1;
   if (r->nfn == r->fn_cap) {
     size_t cap = r->fn_cap ? 2 * r->fn_cap : 64;
@@ -115,7 +116,10 @@ static int rollup_load_row(void *ctx, const struct cnsm_value *col, int ncol) {
   f->calls = col[3].i;
   f->errors = col[4].i;
   f->total_ms = col[5].d;
-  return f->name && f->department ? 0 : -1;
+  f->file = col[6].is_null || col[6].text == NULL ? NULL : strdup(col[6].text);
+  f->line = col[7].is_null ? 0 : col[7].i;
+  f->p50_ms = f->p95_ms = f->p99_ms = -1;
+  return f->name && f->department && (f->file || col[6].is_null) ? 0 : -1;
 }
 
 /* Reads per function sums over [from, now]. */
@@ -126,11 +130,12 @@ static int rollup_load(struct cnsm_conn *c, struct cnsm_rollup *r) {
       c,
       "SELECT f.name, f.department, f.value_weight,"
       " COALESCE(SUM(c.calls), 0), COALESCE(SUM(c.errors), 0),"
-      " COALESCE(SUM(c.total_ms), 0)"
+      " COALESCE(SUM(c.total_ms), 0), f.file, f.line"
       " FROM functions f LEFT JOIN counts c"
       "  ON c.project = f.project AND c.name = f.name AND c.bucket >= $2"
       "" ROLLUP_LABELS " WHERE f.project = $1"
-      " GROUP BY f.project, f.name, f.department, f.value_weight",
+      " GROUP BY f.project, f.name, f.department, f.value_weight, f.file,"
+      "  f.line",
       p, ROLLUP_NPARAMS, rollup_load_row, r);
 }
 
@@ -374,7 +379,8 @@ int cnsm_rollup_compute(struct cnsm_conn *c, const char *project, int64_t since,
     return -1;
   int rc = -1;
   if (rollup_window_start(c, r) == 0 && rollup_load(c, r) == 0 &&
-      rollup_trend(c, r) == 0 && rollup_labels(c, r) == 0) {
+      cnsm_rollup_percentiles(c, r) == 0 && rollup_trend(c, r) == 0 &&
+      rollup_labels(c, r) == 0) {
     rollup_score(r);
     rc = rollup_departments(r);
     if (rc == 0 && since > 0) {
@@ -393,6 +399,7 @@ void cnsm_rollup_free(struct cnsm_rollup *r) {
   for (size_t i = 0; i < r->nfn; i++) {
     free(r->fn[i].name);
     free(r->fn[i].department);
+    free(r->fn[i].file);
   }
   for (size_t i = 0; i < r->ndept; i++)
     free(r->dept[i].name);
@@ -433,6 +440,23 @@ static void rollup_exact_counts(cJSON *o, int64_t calls, int64_t errors) {
   cJSON_ReplaceItemInObjectCaseSensitive(o, "errors", cJSON_CreateRaw(buf));
 }
 
+/* A figure, or null when negative (not known). */
+static cJSON *rollup_number_or_null(double v) {
+  return v >= 0 ? cJSON_CreateNumber(v) : cJSON_CreateNull();
+}
+
+/* The extensions' figures of f: percentiles and source location, null
+ * when unknown. */
+static void rollup_fn_extensions(cJSON *o, const struct cnsm_fn_stat *f) {
+  cJSON_AddItemToObject(o, "p50_ms", rollup_number_or_null(f->p50_ms));
+  cJSON_AddItemToObject(o, "p95_ms", rollup_number_or_null(f->p95_ms));
+  cJSON_AddItemToObject(o, "p99_ms", rollup_number_or_null(f->p99_ms));
+  cJSON_AddItemToObject(
+      o, "file", f->file ? cJSON_CreateString(f->file) : cJSON_CreateNull());
+  cJSON_AddItemToObject(o, "line",
+                        rollup_number_or_null(f->line ? (double)f->line : -1));
+}
+
 /* One function as a JSON object; see rollup.h. */
 cJSON *cnsm_rollup_fn_json(const struct cnsm_fn_stat *f) {
   static const char *const keys[] = {
@@ -449,6 +473,7 @@ cJSON *cnsm_rollup_fn_json(const struct cnsm_fn_stat *f) {
   rollup_numbers(o, keys, vals, sizeof vals / sizeof *vals);
   rollup_exact_counts(o, f->calls, f->errors);
   cJSON_AddStringToObject(o, "use", k_use_names[f->use]);
+  rollup_fn_extensions(o, f);
   return o;
 }
 

@@ -25,6 +25,11 @@ struct cnsm_fn_stat {
   double total_ms, error_rate, mean_ms, contribution;
   double utilisation, reliability, speed, oee, debt;
   enum cnsm_use use;
+  char *file;   /* where it is defined; NULL: never sent */
+  int64_t line; /* its first line; 0: never sent */
+  /* latency percentiles over the window from its histogram
+   * (rollup_hist.c); -1: no histogram counts in the window */
+  double p50_ms, p95_ms, p99_ms;
 };
 
 /* One department over the window; also used for the project totals. */
@@ -73,6 +78,11 @@ int cnsm_rollup_projects(struct cnsm_conn *c, char ***names, size_t *n);
 int cnsm_rollup_compute(struct cnsm_conn *c, const char *project, int64_t since,
                         int64_t now, const struct cnsm_label_filter *labels,
                         struct cnsm_rollup *r);
+
+/* Fills every function's p50_ms, p95_ms and p99_ms from the histogram
+ * rows of r's window and labels, inside cnsm_rollup_compute's read
+ * transaction; see rollup_hist.c.  0 or -1. */
+int cnsm_rollup_percentiles(struct cnsm_conn *c, struct cnsm_rollup *r);
 
 /* Frees what cnsm_rollup_compute allocated. */
 void cnsm_rollup_free(struct cnsm_rollup *r);
