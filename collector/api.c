@@ -5,6 +5,7 @@
  * GET /api/projects lists projects; GET /api/report returns one
  * project's roll-ups (cnsm_rollup_json) for a window, optionally of one
  * version and/or one instance (the dashboard's comparison asks twice).
+ * GET /api/function (one function and its series) is api_function.c.
  * Read-only: it never shows keys, only what was ingested.  Each request borrows
  * a database connection from the pool for the duration of one read transaction.
  */
@@ -41,10 +42,9 @@ void cnsm_api_projects(struct cnsm_store *st, struct cnsm_reply *r) {
   cJSON_Delete(o);
 }
 
-/* Picks the project: the one named, or the only one there is.  Returns 0
- * with a malloc'd name, or -1 with *r set to the refusal. */
-static int api_project(struct cnsm_conn *db, const char *want, char **out,
-                       struct cnsm_reply *r) {
+/* Picks the project; see handlers.h. */
+int cnsm_api_project(struct cnsm_conn *db, const char *want, char **out,
+                     struct cnsm_reply *r) {
   char **names;
   size_t n;
   if (cnsm_rollup_projects(db, &names, &n) != 0) {
@@ -70,22 +70,30 @@ static int api_project(struct cnsm_conn *db, const char *want, char **out,
   return -1;
 }
 
-/* GET /api/report?project=&since=&limit=&version=&instance=. */
-void cnsm_api_report(struct cnsm_store *st, const struct cnsm_api_query *q,
-                     struct cnsm_reply *r) {
-  const char *since = q->since, *limit = q->limit;
+/* Checks since, version and instance; see handlers.h. */
+int cnsm_api_window(const struct cnsm_api_query *q, int64_t *since_s,
+                    struct cnsm_reply *r) {
   if ((q->version && !cnsm_label_valid(q->version)) ||
       (q->instance && !cnsm_label_valid(q->instance))) {
     cnsm_reply_error(r, 400,
                      "version and instance must be at most 128 characters "
                      "of visible ASCII (! to ~)");
-    return;
+    return -1;
   }
-  int64_t since_s;
-  if (cnsm_parse_duration(since ? since : "24h", &since_s) != 0) {
+  if (cnsm_parse_duration(q->since ? q->since : "24h", since_s) != 0) {
     cnsm_reply_error(r, 400, "since must look like 15m, 24h, 7d or all");
-    return;
+    return -1;
   }
+  return 0;
+}
+
+/* GET /api/report?project=&since=&limit=&version=&instance=. */
+void cnsm_api_report(struct cnsm_store *st, const struct cnsm_api_query *q,
+                     struct cnsm_reply *r) {
+  const char *limit = q->limit;
+  int64_t since_s;
+  if (cnsm_api_window(q, &since_s, r) != 0)
+    return;
   size_t lim = API_DEFAULT_LIMIT;
   if (limit != NULL) {
     char *end;
@@ -99,7 +107,7 @@ void cnsm_api_report(struct cnsm_store *st, const struct cnsm_api_query *q,
   }
   struct cnsm_conn *db = cnsm_store_acquire(st);
   char *name;
-  if (api_project(db, q->project, &name, r) != 0) {
+  if (cnsm_api_project(db, q->project, &name, r) != 0) {
     cnsm_store_release(st, db);
     return;
   }

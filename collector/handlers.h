@@ -6,15 +6,19 @@
 #ifndef CNSM_HANDLERS_H
 #define CNSM_HANDLERS_H
 
+#include <stdint.h>
+
 #include "reply.h"
 #include "store.h"
 
 /* GET /api/projects: {"projects": ["name", ...]}. */
 void cnsm_api_projects(struct cnsm_store *st, struct cnsm_reply *r);
 
-/* The query string of GET /api/report; a field is NULL when not given. */
+/* The query string of GET /api/report and /api/function; a field is
+ * NULL when not given. */
 struct cnsm_api_query {
   const char *project, *since, *limit, *version, *instance;
+  const char *name; /* /api/function: the function */
 };
 
 /* GET /api/report?project=P&since=24h&limit=200&version=V&instance=I: one
@@ -23,6 +27,26 @@ struct cnsm_api_query {
  * exactly one project; since NULL means 24h; version or instance NULL
  * means every value. */
 void cnsm_api_report(struct cnsm_store *st, const struct cnsm_api_query *q,
+                     struct cnsm_reply *r);
+
+/* GET /api/function?project=P&name=N&since=24h&version=V&instance=I: one
+ * function over the window (the figures of /api/report's function
+ * objects that need no other function) and its series per step of the
+ * North-Star trend; 400 without name, 404 for an unknown project or
+ * function.  See api_function.c. */
+void cnsm_api_function(struct cnsm_store *st, const struct cnsm_api_query *q,
+                       struct cnsm_reply *r);
+
+/* For the /api/ handlers: checks q's since (NULL: 24h), version and
+ * instance; 0 with *since_s in seconds (0: all time), or -1 with *r set
+ * to the 400. */
+int cnsm_api_window(const struct cnsm_api_query *q, int64_t *since_s,
+                    struct cnsm_reply *r);
+
+/* For the /api/ handlers: picks the project, the one named (want) or
+ * the only one there is.  0 with a malloc'd name, or -1 with *r set to
+ * the refusal (404 unknown, 400 none named among several, 503). */
+int cnsm_api_project(struct cnsm_conn *db, const char *want, char **out,
                      struct cnsm_reply *r);
 
 /* GET /metrics: cumulative counters in the Prometheus text format, of

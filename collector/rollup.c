@@ -279,13 +279,19 @@ static int rollup_trend_row(void *ctx, const struct cnsm_value *col, int ncol) {
   return 0;
 }
 
+/* The trend's steps; see rollup.h. */
+int64_t cnsm_rollup_step(int64_t from, int64_t now, size_t *npoints) {
+  int64_t last = now - now % 60;
+  int64_t minutes = (last - from) / 60 + 1;
+  int64_t step = 60 * ((minutes + CNSM_TREND_POINTS - 1) / CNSM_TREND_POINTS);
+  *npoints = (size_t)((last - from) / step + 1);
+  return step;
+}
+
 /* Fills the North-Star trend: at most CNSM_TREND_POINTS steps of whole
  * minutes covering [from, now]. */
 static int rollup_trend(struct cnsm_conn *c, struct cnsm_rollup *r) {
-  int64_t last = r->now - r->now % 60;
-  int64_t minutes = (last - r->from) / 60 + 1;
-  r->step = 60 * ((minutes + CNSM_TREND_POINTS - 1) / CNSM_TREND_POINTS);
-  r->ntrend = (size_t)((last - r->from) / r->step + 1);
+  r->step = cnsm_rollup_step(r->from, r->now, &r->ntrend);
   r->trend = calloc(r->ntrend, sizeof *r->trend);
   if (r->trend == NULL)
     return -1;
@@ -313,21 +319,24 @@ static int rollup_oldest_row(void *ctx, const struct cnsm_value *col,
   return 0;
 }
 
-/* The first bucket of the window: now - since rounded down to a minute,
- * or the project's oldest bucket when since is 0. */
-static int rollup_window_start(struct cnsm_conn *c, struct cnsm_rollup *r) {
-  if (r->since > 0) {
-    int64_t t = r->now - r->since;
-    r->from = t - ((t % 60) + 60) % 60;
+/* The first bucket of a window; see rollup.h. */
+int cnsm_rollup_window_start(struct cnsm_conn *c, const char *project,
+                             const struct cnsm_label_filter *labels,
+                             int64_t since, int64_t now, int64_t *from) {
+  if (since > 0) {
+    int64_t t = now - since;
+    *from = t - ((t % 60) + 60) % 60;
     return 0;
   }
-  r->from = r->now - r->now % 60;
-  struct cnsm_value p[ROLLUP_NPARAMS];
-  rollup_params(r, 0, 0, 0, p);
+  *from = now - now % 60;
+  const struct cnsm_value p[] = {CNSM_P_TEXT(project),
+                                 CNSM_P_TEXT(labels ? labels->version : NULL),
+                                 CNSM_P_TEXT(labels ? labels->instance : NULL)};
   return cnsm_query(c,
-                    "SELECT MIN(bucket) FROM counts c"
-                    " WHERE c.project = $1" ROLLUP_LABELS,
-                    p, ROLLUP_NPARAMS, rollup_oldest_row, &r->from);
+                    "SELECT MIN(bucket) FROM counts c WHERE c.project = $1"
+                    " AND ($2 IS NULL OR c.version = $2)"
+                    " AND ($3 IS NULL OR c.instance = $3)",
+                    p, 3, rollup_oldest_row, from);
 }
 
 /* Reads the distinct values of one label column of the project's counts
@@ -378,9 +387,11 @@ int cnsm_rollup_compute(struct cnsm_conn *c, const char *project, int64_t since,
   if (cnsm_begin(c, CNSM_TXN_READ) != 0)
     return -1;
   int rc = -1;
-  if (rollup_window_start(c, r) == 0 && rollup_load(c, r) == 0 &&
-      cnsm_rollup_percentiles(c, r) == 0 && rollup_trend(c, r) == 0 &&
-      rollup_labels(c, r) == 0) {
+  struct cnsm_label_filter filter = {r->version, r->instance};
+  if (cnsm_rollup_window_start(c, project, &filter, since, now, &r->from) ==
+          0 &&
+      rollup_load(c, r) == 0 && cnsm_rollup_percentiles(c, r) == 0 &&
+      rollup_trend(c, r) == 0 && rollup_labels(c, r) == 0) {
     rollup_score(r);
     rc = rollup_departments(r);
     if (rc == 0 && since > 0) {

@@ -79,10 +79,54 @@ int cnsm_rollup_compute(struct cnsm_conn *c, const char *project, int64_t since,
                         int64_t now, const struct cnsm_label_filter *labels,
                         struct cnsm_rollup *r);
 
+/* The first bucket of a window of since seconds (0: all time) ending at
+ * now: now - since rounded down to a minute, or for all time the
+ * project's oldest bucket of counts with those labels (labels NULL: all;
+ * none: now's minute).  0 or -1. */
+int cnsm_rollup_window_start(struct cnsm_conn *c, const char *project,
+                             const struct cnsm_label_filter *labels,
+                             int64_t since, int64_t now, int64_t *from);
+
+/* The trend's step (seconds) over the whole minutes of [from, now]: at
+ * most CNSM_TREND_POINTS steps, each a whole number of minutes;
+ * *npoints gets how many there are.  Shared by the North-Star trend and
+ * a function's series (rollup_function.c), so their points line up. */
+int64_t cnsm_rollup_step(int64_t from, int64_t now, size_t *npoints);
+
 /* Fills every function's p50_ms, p95_ms and p99_ms from the histogram
  * rows of r's window and labels, inside cnsm_rollup_compute's read
  * transaction; see rollup_hist.c.  0 or -1. */
 int cnsm_rollup_percentiles(struct cnsm_conn *c, struct cnsm_rollup *r);
+
+/* One step of a function's series: its sums over the buckets of
+ * [t, t + step), and the p95 of their histogram counts (-1: none). */
+struct cnsm_fn_point {
+  int64_t t;
+  int64_t calls, errors;
+  double total_ms, p95_ms;
+};
+
+/* One function over a window, with its series (the function page):
+ * fn holds its name, department, weight, source location, sums, error
+ * rate, mean, contribution, debt and percentiles; the scores that need
+ * the whole project (utilisation, speed, OEE, use) are not computed. */
+struct cnsm_fn_detail {
+  struct cnsm_fn_stat fn;
+  int found;                      /* 0: no such function in the project */
+  int64_t now, since, from, step; /* the window, as in cnsm_rollup */
+  size_t npoints;
+  struct cnsm_fn_point *series; /* npoints steps from `from` */
+};
+
+/* Computes function name of project over [now - since, now] (since 0:
+ * all time) of the counts whose labels match (labels NULL: all), in one
+ * read transaction; see rollup_function.c.  Returns 0 (d->found says
+ * whether it exists) or -1.  Free with cnsm_rollup_function_free. */
+int cnsm_rollup_function(struct cnsm_conn *c, const char *project,
+                         const char *name, int64_t since, int64_t now,
+                         const struct cnsm_label_filter *labels,
+                         struct cnsm_fn_detail *d);
+void cnsm_rollup_function_free(struct cnsm_fn_detail *d);
 
 /* Frees what cnsm_rollup_compute allocated. */
 void cnsm_rollup_free(struct cnsm_rollup *r);

@@ -12,7 +12,8 @@
  * complete the request is routed, answered, and logged by the
  * completion callback as one line on stderr:
  *   METHOD PATH STATUS BYTES MSms
- * Heavy reads (/api/projects, /api/report, /metrics) do not run on the HTTP
+ * Heavy reads (/api/projects, /api/report, /api/function, /metrics) do not
+ * run on the HTTP
  * threads: their connection is suspended and the work queued on the read pool
  * (readpool.c), which resumes it with the answer, so readers cannot
  * starve ingest.
@@ -64,7 +65,7 @@
 struct server_read_job {
   struct cnsm_read_job base; /* first: the pool sees only this */
   struct MHD_Connection *conn;
-  char *url, *project, *since, *limit, *version, *instance;
+  char *url, *project, *since, *limit, *version, *instance, *name;
   int metrics_all; /* --metrics-all-functions */
   struct cnsm_reply reply;
 };
@@ -173,19 +174,24 @@ static enum MHD_Result server_send(struct MHD_Connection *c,
 /* Is url one of the heavy reads that run on the read pool? */
 static int server_is_heavy(const char *url) {
   return strcmp(url, "/api/projects") == 0 || strcmp(url, "/api/report") == 0 ||
-         strcmp(url, "/metrics") == 0;
+         strcmp(url, "/api/function") == 0 || strcmp(url, "/metrics") == 0;
 }
 
 /* Runs a heavy read on a reader thread with the pool's connection. */
 static void server_read_run(struct cnsm_read_job *base, struct cnsm_store *st) {
   struct server_read_job *j = (struct server_read_job *)base;
+  const struct cnsm_api_query q = {.project = j->project,
+                                   .since = j->since,
+                                   .limit = j->limit,
+                                   .version = j->version,
+                                   .instance = j->instance,
+                                   .name = j->name};
   if (strcmp(j->url, "/api/projects") == 0)
     cnsm_api_projects(st, &j->reply);
   else if (strcmp(j->url, "/api/report") == 0)
-    cnsm_api_report(st,
-                    &(struct cnsm_api_query){j->project, j->since, j->limit,
-                                             j->version, j->instance},
-                    &j->reply);
+    cnsm_api_report(st, &q, &j->reply);
+  else if (strcmp(j->url, "/api/function") == 0)
+    cnsm_api_function(st, &q, &j->reply);
   else
     cnsm_metrics_render(st, j->metrics_all, &j->reply);
 }
@@ -210,6 +216,7 @@ static void server_read_free(struct server_read_job *j) {
   free(j->limit);
   free(j->version);
   free(j->instance);
+  free(j->name);
   free(j);
 }
 
@@ -235,6 +242,8 @@ static int server_defer(struct server_state *s, struct MHD_Connection *c,
       MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "version"));
   j->instance = server_dup(
       MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "instance"));
+  j->name =
+      server_dup(MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "name"));
   ctx->job = j;
   MHD_suspend_connection(c); /* before queueing: done() may run at once */
   if (cnsm_readpool_submit(s->readers, &j->base) != 0) {
