@@ -58,6 +58,9 @@ def test(tmp):
         nsm = sum(w * (c - e) for _, _, w, c, e, _ in FUNCS)
         check('data-value="%d"' % nsm in text, "NSM %d not in the DOM:\n%s" % (nsm, text[:3000]))
         check("{:,}".format(nsm) in text, "NSM shown as %s" % "{:,}".format(nsm))
+        check('id="nsm-title">North-Star Metric<' in text and
+              'id="nsm-name">value delivered = sum of value_weight' in text,
+              "with value weights the headline is the North-Star Metric")
         for name, dep, *_ in FUNCS:
             check(html.escape(name, quote=False) in text, "%s not rendered" % name)
             check(dep in text, "department %s not rendered" % dep)
