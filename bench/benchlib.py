@@ -34,6 +34,14 @@ for _n in (8, 16, 32):
         "-fplugin=" + PLUGIN, "-fpass-plugin=" + PLUGIN,
         "-mllvm", "-codensm-trivial-instructions=%d" % _n]
 CNSM_LINK = ["-L" + RTDIR, "-lcodensm", "-Wl,-rpath," + RTDIR]
+# Another build of CodeNSM (an earlier commit's), measured as the variant
+# codensm-base beside codensm in the same run: a change to the pass or the
+# runtime judged against its before, not against another run's figures.
+BASE_BUILD = os.environ.get("CODENSM_BASE_BUILD")
+if BASE_BUILD:
+    BASE_BUILD = os.path.abspath(BASE_BUILD)
+    CNSM_FLAGS["codensm-base"] = [
+        "-fpass-plugin=" + os.path.join(BASE_BUILD, "lib", "CodeNSM.so")]
 
 
 def sh(cmd, **kw):

@@ -138,10 +138,20 @@ struct cnsm_chunk_header {
 #undef CNSM_FIELD_dir
 #undef CNSM_FIELD_chunk_header
 
-/* The slots of CNSM_CHUNK_SLOTS functions of one module in one thread. */
+/* The slots of CNSM_CHUNK_SLOTS functions of one module in one thread.
+ * next[i] is slot i's target: a call whose count before, in its low 32
+ * bits, is >= it is timed (__codensm_sample_start); after each timed call
+ * the runtime sets the next target a random distance on, the mean
+ * distance its sampling policy chose for that function.  0 in a new
+ * chunk, so a function's first call in a thread is timed; 0 in the
+ * sentinel, so every call reaching it takes the sampled path, where the
+ * thread's own chunk is made.  32 bits halve what the targets cost a
+ * thread; where the count's low bits wrap past a target that wrapped
+ * first, a few calls in 2^32 are timed early, never none. */
 struct cnsm_chunk {
   struct cnsm_chunk_header header;
   struct cnsm_slot slots[CNSM_CHUNK_SLOTS];
+  uint32_t next[CNSM_CHUNK_SLOTS];
 };
 
 /* The chunk pointers that follow a directory's header.  (__inline__: the
@@ -175,9 +185,8 @@ extern "C" {
 #define CNSM_ABI_ENTRY(Ret, Name, Args) CNSM_KIND_##Ret Name CNSM_ARGS Args;
 #include "codensm_abi.inc"
 #undef CNSM_ARGS
-/* Time a call when (calls & mask) == 0: 63 samples 1 call in 64 per
- * function and thread, 0 times every call.  Each real chunk carries a
- * copy in its header, which the hot path reads. */
+/* CODENSM_SAMPLE_PERIOD minus 1, which a new chunk's header starts with
+ * (the runtime's; instrumented code does not read it). */
 extern uint64_t __codensm_sample_mask;
 /* The chunk every empty directory points at (mask 0, real 0). */
 extern struct cnsm_chunk __codensm_sentinel;

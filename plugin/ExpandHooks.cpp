@@ -6,13 +6,13 @@
 // copied the hook calls wherever their functions' bodies went.  Each
 // @__codensm_enter becomes
 //     chunk = this thread's chunk of the slot (the sentinel before its
-//             first use, whose mask 0 sends the call to the runtime)
+//             first use, whose targets 0 send the call to the runtime)
 //     old = xadd(chunk.calls, 1)
-//     t0  = (old & chunk.mask) == 0
-//           ? __codensm_sample_start(unit, slot, chunk) : 0
+//     t0  = (uint32_t)old >= chunk.next[slot]
+//           ? (__codensm_sample_start(unit, slot, chunk), clock()) : 0
 // and each @__codensm_exit(t0, is_error)
 //     if (is_error) chunk.errors += 1
-//     if (t0) __codensm_sample_stop(unit, slot, t0)
+//     if (t0) __codensm_sample_stop(unit, slot, t0, clock())
 // where the rare calls go into the runtime (runtime/hooks.c).  Under
 // -codensm-timing=every the clock is read inline on every call instead.
 //
@@ -162,16 +162,18 @@ void HookExpander::expandEnter(CallInst *Hook, const BasicBlock *Block,
     Value *Before =
         Path.emitCountCall(B, Path.slotField(B, Chunk, Slot, SlotCalls));
     BasicBlock *Head = B.GetInsertBlock();
-    Value *Sampled = Path.emitIsSampled(B, Before, Chunk);
+    Value *Sampled = Path.emitIsSampled(B, Before, Chunk, Slot);
     Instruction *SampleTerm = SplitBlockAndInsertIfThen(
         Sampled, Hook, false, MDBuilder(Ctx).createBranchWeights(1, 63));
     SampleTerm->getParent()->setName("codensm.sample");
     IRBuilder<> SB(SampleTerm);
     SB.SetCurrentDebugLocation(Hook->getDebugLoc());
-    CallInst *Started =
-        Path.emitRareCall(SB, "__codensm_sample_start",
-                          {Path.unitArg(), Hook->getArgOperand(1), Chunk});
+    Path.emitRareCall(SB, "__codensm_sample_start",
+                      {Path.unitArg(), Hook->getArgOperand(1), Chunk});
     if (!Hook->use_empty()) {
+      // The clock is read here, after the runtime's call: the interval
+      // holds the body, not the call's way back.
+      Value *Started = Path.emitReadClock(SB);
       B.SetInsertPoint(Hook); // first in the block after the split
       PHINode *Phi = B.CreatePHI(I64, 2, "codensm.start");
       Phi->addIncoming(ConstantInt::get(I64, 0), Head);
@@ -228,9 +230,10 @@ void HookExpander::expandExit(CallInst *Hook, UnitHooks &Unit) {
       StopTerm->getParent()->setName("codensm.stop");
       IRBuilder<> SB(StopTerm);
       SB.SetCurrentDebugLocation(Hook->getDebugLoc());
+      Value *End = Unit.Path->emitReadClock(SB);
       Unit.Path->emitRareCall(
           SB, "__codensm_sample_stop",
-          {Unit.Path->unitArg(), Hook->getArgOperand(1), Start});
+          {Unit.Path->unitArg(), Hook->getArgOperand(1), Start, End});
     }
   }
   Hook->eraseFromParent();

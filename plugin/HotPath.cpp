@@ -96,14 +96,6 @@ Value *HotPath::emitRealChunk(IRBuilder<> &B, uint64_t Slot) const {
   return Phi;
 }
 
-Value *HotPath::emitChunkMask(IRBuilder<> &B, Value *Chunk) const {
-  Value *MaskField = B.CreatePointerCast(
-      B.CreateConstInBoundsGEP1_64(I8, Chunk,
-                                   8 * abi::field("chunk_header", "mask")),
-      ptrTo(I64));
-  return B.CreateAlignedLoad(I64, MaskField, Align(8), "codensm.mask");
-}
-
 Value *HotPath::slotField(IRBuilder<> &B, Value *Chunk, uint64_t Slot,
                           SlotField Field) const {
   uint64_t Offset = abi::CHUNK_HEADER_BYTES +
@@ -186,10 +178,18 @@ void HotPath::emitStop(IRBuilder<> &B, Value *Chunk, uint64_t Slot,
   emitIncrement(B, slotField(B, Chunk, Slot, SlotTicks), Elapsed);
 }
 
-Value *HotPath::emitIsSampled(IRBuilder<> &B, Value *Before,
-                              Value *Chunk) const {
-  return B.CreateICmpEQ(B.CreateAnd(Before, emitChunkMask(B, Chunk)),
-                        ConstantInt::get(I64, 0), "codensm.sampled");
+/// before >= the slot's target in the chunk's next[] (codensm_abi.h), in
+/// 32 bits: the runtime sets the target after each timed call, a random
+/// distance on.
+Value *HotPath::emitIsSampled(IRBuilder<> &B, Value *Before, Value *Chunk,
+                              uint64_t Slot) const {
+  Type *I32 = Type::getInt32Ty(Ctx);
+  uint64_t Offset = abi::CHUNK_TARGETS_OFFSET + 4 * (Slot % abi::CHUNK_SLOTS);
+  Value *TargetField = B.CreatePointerCast(
+      B.CreateConstInBoundsGEP1_64(I8, Chunk, Offset), ptrTo(I32));
+  Value *Target =
+      B.CreateAlignedLoad(I32, TargetField, Align(4), "codensm.next");
+  return B.CreateICmpUGE(B.CreateTrunc(Before, I32), Target, "codensm.sampled");
 }
 
 } // namespace codensm

@@ -54,8 +54,6 @@ public:
   /// The same, but a real chunk: the sentinel is replaced by a rare call
   /// that allocates the thread's chunk (-codensm-timing=every's entries).
   llvm::Value *emitRealChunk(llvm::IRBuilder<> &B, uint64_t Slot) const;
-  /// The chunk's sampling mask.
-  llvm::Value *emitChunkMask(llvm::IRBuilder<> &B, llvm::Value *Chunk) const;
   /// Address of one counter of slot Slot within Chunk.
   llvm::Value *slotField(llvm::IRBuilder<> &B, llvm::Value *Chunk,
                          uint64_t Slot, SlotField Field) const;
@@ -69,9 +67,9 @@ public:
   /// One more sample of slot Slot in Chunk, with the ticks since Start.
   void emitStop(llvm::IRBuilder<> &B, llvm::Value *Chunk, uint64_t Slot,
                 llvm::Value *Start) const;
-  /// `(calls before this one & the chunk's mask) == 0`.
+  /// `calls before this one >= the slot's target` (the chunk's next[]).
   llvm::Value *emitIsSampled(llvm::IRBuilder<> &B, llvm::Value *Before,
-                             llvm::Value *Chunk) const;
+                             llvm::Value *Chunk, uint64_t Slot) const;
   /// The unit, as the runtime's entry points take it.
   llvm::Constant *unitArg() const;
   /// A call to one of the runtime's rare entry points (__codensm_chunk,

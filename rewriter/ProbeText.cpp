@@ -194,11 +194,19 @@ ReturnWrap returnCheck(unsigned Slot, llvm::StringRef Check) {
 /// The hot path declared by the prologue (HotPath), as the pass expands
 /// it (codensm_abi.h): the chunk of this thread's directory, the count
 /// added with one non-locked xadd on x86-64 (a signal handler on the same
-/// thread cannot lose it), the sampled call when the count before, masked
-/// by the chunk's period, is 0 -- always in the sentinel chunk of a
-/// thread's first call, where __codensm_sample_start moves the count to
-/// the thread's own chunk.
+/// thread cannot lose it), the sampled call when the count before reaches
+/// the slot's target in the chunk's next[] -- always in the sentinel chunk
+/// of a thread's first call, where __codensm_sample_start moves the count
+/// to the thread's own chunk.  A timed call's clock is read here, around
+/// the body, not inside the runtime's calls (codensm_abi.inc).
 static const char *HotPathDefinitions =
+    "static __inline__ __UINT64_TYPE__ __codensm_ticks(void) {\n"
+    "#if defined(__x86_64__)\n"
+    "  return __builtin_ia32_rdtsc();\n"
+    "#else\n"
+    "  return __codensm_clock();\n"
+    "#endif\n"
+    "}\n"
     "static __codensm_hot __UINT64_TYPE__ __codensm_count(__UINT64_TYPE__ "
     "slot) {\n"
     "  struct cnsm_chunk *c = "
@@ -211,20 +219,23 @@ static const char *HotPathDefinitions =
     "  before = __atomic_fetch_add(&c->slots[slot % CNSM_CHUNK_SLOTS].calls, "
     "1, __ATOMIC_RELAXED);\n"
     "#endif\n"
-    "  if (__builtin_expect((before & __atomic_load_n(&c->header.mask, "
-    "__ATOMIC_RELAXED)) != 0, 1))\n"
+    "  if (__builtin_expect((before & 0xffffffffu) < "
+    "__atomic_load_n(&c->next[slot % CNSM_CHUNK_SLOTS], __ATOMIC_RELAXED), "
+    "1))\n"
     "    return 0;\n"
-    "  return __codensm_sample_start(__codensm_unit, slot, c);\n"
+    "  __codensm_sample_start(__codensm_unit, slot, c);\n"
+    "  return __codensm_ticks();\n"
     "}\n"
     "__attribute__((__noinline__, __cold__)) static void\n"
     "__codensm_settle(__UINT64_TYPE__ slot, __UINT64_TYPE__ t0, int err) {\n"
+    "  __UINT64_TYPE__ end = t0 ? __codensm_ticks() : 0;\n"
     "  if (err)\n"
     "    __atomic_fetch_add(&cnsm_dir_chunks(__codensm_dir)[slot / "
     "CNSM_CHUNK_SLOTS]\n"
     "                            ->slots[slot % CNSM_CHUNK_SLOTS].errors,\n"
     "                       1, __ATOMIC_RELAXED);\n"
     "  if (t0)\n"
-    "    __codensm_sample_stop(__codensm_unit, slot, t0);\n"
+    "    __codensm_sample_stop(__codensm_unit, slot, t0, end);\n"
     "}\n";
 
 std::string epilogue(bool Cxx, llvm::StringRef ModuleName,

@@ -194,10 +194,11 @@ struct drops {
  * dropped, everything else is delivered.  Returns CNSM_SENT when all of
  * it was acknowledged or dropped, else the outcome that stopped it. */
 static int send_fresh(const struct sink *s, const struct cnsm_delta *d,
-                      size_t n, uint64_t deadline_ns, struct drops *drops) {
+                      size_t n, unsigned extensions, uint64_t deadline_ns,
+                      struct drops *drops) {
   char key[CNSM_KEY_SIZE];
   cnsm_batch_new_key(key);
-  const char *body = cnsm_encode(d, n);
+  const char *body = cnsm_encode(d, n, extensions);
   if (!body)
     return CNSM_UNSENT;
   /* If the process dies from here on, the next one resends this batch
@@ -212,10 +213,10 @@ static int send_fresh(const struct sink *s, const struct cnsm_delta *d,
   if (rc != CNSM_REFUSED)
     return rc;
   if (n > 1) {
-    rc = send_fresh(s, d, n / 2, deadline_ns, drops);
-    return rc != CNSM_SENT
-               ? rc
-               : send_fresh(s, d + n / 2, n - n / 2, deadline_ns, drops);
+    rc = send_fresh(s, d, n / 2, extensions, deadline_ns, drops);
+    return rc != CNSM_SENT ? rc
+                           : send_fresh(s, d + n / 2, n - n / 2, extensions,
+                                        deadline_ns, drops);
   }
   if (!drops->functions++) {
     drops->status = cnsm_http_last_status;
@@ -246,18 +247,18 @@ static void warn_drops(const struct sink *s, const struct drops *drops) {
             drops->example, (unsigned long long)drops->calls);
 }
 
-/* Sends frozen batches, then every delta, batch by batch, before
- * deadline_ns (CLOCK_MONOTONIC); everything: see cnsm_collect.  Flush lock
- * held.  0 when all acknowledged, else -1. */
-static int send_all(uint64_t deadline_ns, int everything) {
-  struct sink s;
-  if (sink_settings(&s) != 0)
-    return -1;
-  spool_load_due(&s);
-  if (resend_frozen(&s, deadline_ns) != 0)
-    return -1;
+/* The extensions s's receiver asked for; a file is ours: all of them. */
+static unsigned extensions_of(const struct sink *s) {
+  return cnsm_file_path(s->endpoint) ? CNSM_EXT_ALL
+                                     : cnsm_http_extensions(s->endpoint);
+}
+
+/* Lists every delta (and the extensions asked for) and sends them, batch
+ * by batch.  0 when all acknowledged (or nothing to send), else -1. */
+static int send_round(const struct sink *s, int everything, unsigned extensions,
+                      uint64_t deadline_ns) {
   struct cnsm_delta_list list = pending;
-  int collected = cnsm_collect(&list, everything);
+  int collected = cnsm_collect(&list, everything, extensions);
   pending = list;
   if (collected != 0)
     return -1;
@@ -271,14 +272,37 @@ static int send_all(uint64_t deadline_ns, int everything) {
   for (size_t i = 0; i < list.count; i += CNSM_BATCH_MAX) {
     size_t n =
         list.count - i < CNSM_BATCH_MAX ? list.count - i : CNSM_BATCH_MAX;
-    if (send_fresh(&s, list.items + i, n, deadline_ns, &drops) != CNSM_SENT) {
+    if (send_fresh(s, list.items + i, n, extensions, deadline_ns, &drops) !=
+        CNSM_SENT) {
       rc = -1;
       break;
     }
   }
-  warn_drops(&s, &drops);
-  cnsm_debug("flush of %zu functions to %s: %s", list.count, s.endpoint,
+  warn_drops(s, &drops);
+  cnsm_debug("flush of %zu functions to %s: %s", list.count, s->endpoint,
              rc == 0 ? "acknowledged" : "failed, kept for the next try");
+  return rc;
+}
+
+/* Sends frozen batches, then every delta, batch by batch, before
+ * deadline_ns (CLOCK_MONOTONIC); everything: see cnsm_collect.  Flush lock
+ * held.  0 when all acknowledged, else -1.  A receiver learns what the
+ * runtime can send only from its answer: when the answers of this flush
+ * first asked for extensions, what they ask for follows at once in a
+ * round of its own (zero deltas with their histograms and source
+ * locations), so a process that flushes once still sends them. */
+static int send_all(uint64_t deadline_ns, int everything) {
+  struct sink s;
+  if (sink_settings(&s) != 0)
+    return -1;
+  spool_load_due(&s);
+  if (resend_frozen(&s, deadline_ns) != 0)
+    return -1;
+  unsigned extensions = extensions_of(&s);
+  int rc = send_round(&s, everything, extensions, deadline_ns);
+  unsigned asked = extensions_of(&s);
+  if (rc == 0 && (asked & ~extensions))
+    rc = send_round(&s, everything, asked, deadline_ns);
   return rc;
 }
 
@@ -296,7 +320,7 @@ static void spool_rest(int locked) {
   if (locked)
     cnsm_frozen_unclaim_all();
   struct cnsm_delta_list list = {0}; /* own storage: may run unlocked */
-  if (cnsm_collect(&list, 1) != 0)
+  if (cnsm_collect(&list, 1, 0) != 0)
     return;
   size_t n = list.count;
   if (!locked) {
@@ -312,6 +336,7 @@ static void spool_rest(int locked) {
                             locked) != 0)
     cnsm_warn("could not spool %zu functions to %s", n, s.spool_dir);
   free(list.items);
+  cnsm_hist_list_free(&list.hist);
 }
 
 /* The background thread's body. */
@@ -410,6 +435,7 @@ static void flusher_stop(uint64_t deadline_ns) {
  * held. */
 static void release_senders_memory(void) {
   free(pending.items);
+  cnsm_hist_list_free(&pending.hist);
   pending = (struct cnsm_delta_list){0};
   cnsm_encode_release();
 }
@@ -420,9 +446,10 @@ static void drop_live_file_if_done(void) {
   if (!cnsm_durable_active() || pthread_mutex_trylock(&flush_lock) != 0)
     return;
   struct cnsm_delta_list list = {0};
-  if (cnsm_collect(&list, 1) == 0 && list.count == 0)
+  if (cnsm_collect(&list, 1, 0) == 0 && list.count == 0)
     cnsm_durable_finish(1);
   free(list.items);
+  cnsm_hist_list_free(&list.hist);
   pthread_mutex_unlock(&flush_lock);
 }
 

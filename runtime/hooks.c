@@ -3,8 +3,8 @@
  * hooks.c - the parts of the hot path that live in the runtime.
  *
  * __codensm_sample_start and __codensm_sample_stop run on the sampled
- * calls only (one in 64 by default, and each function's first call per
- * thread), called from the inline hot path the pass expands.  One copy
+ * calls only (each function's first call per thread, then as the policy
+ * below chooses), called from the inline hot path the pass expands.  One copy
  * here rather than a pair of helpers per translation unit: every function
  * a unit carries costs compile time, in every build.
  *
@@ -38,28 +38,66 @@ static struct cnsm_chunk *chunk_of(const struct cnsm_module_desc *desc,
   return cnsm_chunk_get(desc, slot / CNSM_CHUNK_SLOTS);
 }
 
-/* One more timed call closed in this thread's chunk c: once its functions
- * have been timed CNSM_HOT_AFTER times, it is timed at the hot period.  Every
- * sample costs a few hundred cycles (two clock reads and two calls into
- * here): at 1 call in 64 that was a fifth of Redis's CPU per request, at
- * 1 in 1024 a hundredth.  Every function's first calls in a thread are
- * timed at the start period, so a function called rarely still gets
- * samples; its hot neighbours stop paying for them.  cnsm_sample_stop
- * weighs each sample by the chunk's period and only then counts it here,
- * so the sample that makes the chunk hot still weighs the old period and
- * the estimate stays unbiased across the change. */
-static void note_timed(struct cnsm_chunk *c) {
-  if (++c->header.timed == CNSM_HOT_AFTER) {
-    uint64_t hot = CNSM_LOAD(&cnsm_hot_mask);
-    if (hot > c->header.mask)
-      __atomic_store_n(&c->header.mask, hot, __ATOMIC_RELAXED);
-  }
+/* Timing one call costs about CNSM_SAMPLE_COST_TICKS (two clock reads and
+ * two calls into here, a few hundred cycles).  After each timed call of a
+ * function, its mean period is chosen so that timing it costs at most
+ * 1/100 of what its calls take: a call that took 10 us or more (at 3 GHz)
+ * makes the function's next call timed, one of 1 us one in 16, one of
+ * 100 ns one in 128, anything faster one in the hot period (1,024 by
+ * default: CODENSM_SAMPLE_PERIOD_HOT is the longest).  Slow functions are
+ * timed on nearly every call, where their percentiles need it and it costs
+ * nothing that matters; the hot small ones of Redis's kind once in 1,024
+ * (at one in 64, timing was a fifth of Redis's CPU per request).
+ *
+ * The distance to the next timed call is drawn at random, uniform in
+ * [1, 2 * period - 1] (mean: the period), from the clock's low bits: a
+ * fixed stride falls into step with patterns in the calls (one in 64
+ * never timed the slow tenth call of a function).  Each timed call weighs
+ * the calls since the function's previous timed call in this thread, so
+ * the estimate stays unbiased however the period moves
+ * (cnsm_sample_stop). */
+#define CNSM_SAMPLE_BUDGET_TICKS (100 * CNSM_SAMPLE_COST_TICKS)
+
+/* The mean period after a timed call that took elapsed ticks. */
+static uint64_t next_period(uint64_t elapsed) {
+  uint64_t longest = CNSM_LOAD(&cnsm_hot_mask) + 1;
+  uint64_t calls_per_sample = CNSM_SAMPLE_BUDGET_TICKS / (elapsed + 1);
+  if (calls_per_sample <= 1)
+    return 1;
+  uint64_t period = (uint64_t)1 << (64 - __builtin_clzll(calls_per_sample - 1));
+  return period < longest ? period : longest;
+}
+
+/* A number that follows no pattern of the calls: the clock's bits mixed
+ * (splitmix64's finaliser). */
+static uint64_t mix(uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9u;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebu;
+  return x ^ (x >> 31);
+}
+
+/* Sets slot i of chunk c to be timed again a random distance after calls
+ * (its count now), at the period a call of elapsed ticks asks for. */
+static void schedule(struct cnsm_chunk *c, uint32_t i, uint64_t calls,
+                     uint64_t elapsed, uint64_t now) {
+  uint64_t period = next_period(elapsed);
+  uint64_t distance =
+      period == 1 ? 1
+                  : 1 + mix(now ^ (uintptr_t)&c->next[i]) % (2 * period - 1);
+  __atomic_store_n(&c->next[i], (uint32_t)(calls - 1 + distance),
+                   __ATOMIC_RELAXED);
+  __atomic_store_n(&c->header.mask, period - 1, __ATOMIC_RELAXED);
+  c->header.timed++;
 }
 
 /* The sampled path.  A count that went to the sentinel chunk (the thread's
  * first call of one of the chunk's functions: the sentinel's mask 0 sent
  * it here) is moved to the thread's own chunk, allocated now. */
 uint64_t cnsm_sample_start(cnsm_unit_fn unit, uint64_t slot, void *counted_in) {
+  /* The process's first timed call calibrates, before its clock starts. */
+  cnsm_clock_calibrate();
   struct cnsm_chunk *c = counted_in;
   if (c == &__codensm_sentinel) {
     c = chunk_of(unit(), slot);
@@ -71,26 +109,35 @@ uint64_t cnsm_sample_start(cnsm_unit_fn unit, uint64_t slot, void *counted_in) {
 /* The chunk is found again rather than passed: an argument costs every
  * instrumented function its setup in the cold path, which is compile
  * time; finding it costs only the sampled call, outside the interval.
- * The sample stands for the calls of one period, the chunk's (only a
- * sample of an enclosing call of the same chunk can straddle a change of
- * period, and it is weighed by the new one). */
-void cnsm_sample_stop(cnsm_unit_fn unit, uint64_t slot, uint64_t start) {
-  uint64_t end = cnsm_read_ticks();
-  struct cnsm_chunk *c = chunk_of(unit(), slot);
+ * The timed call weighs the calls since the function's previous timed
+ * call in this thread (samples holds the calls so far covered), so a
+ * call timed after a long period stands for that period, one timed right
+ * after another for itself, and a function's first call, timed by the
+ * sentinel, for one call. */
+void cnsm_sample_stop(cnsm_unit_fn unit, uint64_t slot, uint64_t start,
+                      uint64_t end) {
+  const struct cnsm_module_desc *desc = unit();
+  struct cnsm_chunk *c = chunk_of(desc, slot);
   struct cnsm_slot *s = &c->slots[slot % CNSM_CHUNK_SLOTS];
-  uint64_t period = CNSM_LOAD(&c->header.mask) + 1;
-  bump(&s->samples, period);
   /* A thread that moved to a CPU whose counter lags adds nothing, not
    * 2^64 ticks. */
-  bump(&s->ticks, end > start ? (end - start) * period : 0);
-  note_timed(c);
+  uint64_t elapsed = end > start ? end - start : 0;
+  uint64_t calls = CNSM_LOAD(&s->calls), covered = CNSM_LOAD(&s->samples);
+  uint64_t weight = calls > covered ? calls - covered : 1;
+  bump(&s->samples, weight);
+  bump(&s->ticks, elapsed * weight);
+  schedule(c, (uint32_t)(slot % CNSM_CHUNK_SLOTS), calls, elapsed, end);
+  uint64_t ns = cnsm_clock_timed_call_ns(elapsed);
+  if (ns != UINT64_MAX) /* not while another thread calibrates */
+    cnsm_hist_record(cnsm_module_of(desc), (uint32_t)slot, ns, weight);
 }
 
 CNSM_EXPORT uint64_t __codensm_enter(cnsm_unit_fn unit, uint64_t slot) {
   struct cnsm_chunk *c = chunk_of(unit(), slot);
   uint64_t before = bump(&c->slots[slot % CNSM_CHUNK_SLOTS].calls, 1);
-  if ((before & CNSM_LOAD(&c->header.mask)) != 0)
+  if ((uint32_t)before < CNSM_LOAD(&c->next[slot % CNSM_CHUNK_SLOTS]))
     return 0;
+  cnsm_clock_calibrate();
   return cnsm_read_ticks();
 }
 
@@ -99,7 +146,7 @@ CNSM_EXPORT void __codensm_exit(cnsm_unit_fn unit, uint64_t slot,
   if (is_error)
     bump(&chunk_of(unit(), slot)->slots[slot % CNSM_CHUNK_SLOTS].errors, 1);
   if (start)
-    cnsm_sample_stop(unit, slot, start);
+    cnsm_sample_stop(unit, slot, start, cnsm_read_ticks());
 }
 
 #if !defined(__x86_64__)
@@ -110,8 +157,8 @@ CNSM_EXPORT uint64_t __codensm_sample_start(cnsm_unit_fn unit, uint64_t slot,
   return cnsm_sample_start(unit, slot, counted_in);
 }
 CNSM_EXPORT void __codensm_sample_stop(cnsm_unit_fn unit, uint64_t slot,
-                                       uint64_t start) {
-  cnsm_sample_stop(unit, slot, start);
+                                       uint64_t start, uint64_t end) {
+  cnsm_sample_stop(unit, slot, start, end);
 }
 CNSM_EXPORT void *__codensm_chunk(cnsm_unit_fn unit, uint64_t k) {
   return cnsm_chunk_first(unit, k);

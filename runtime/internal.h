@@ -123,10 +123,11 @@ struct cnsm_config {
 };
 
 extern struct cnsm_config cnsm_cfg CNSM_HIDDEN;
-/* The sampling policy (hooks.c): a chunk whose functions a thread has
- * timed CNSM_HOT_AFTER times moves to cnsm_hot_mask (the mask of
- * CODENSM_SAMPLE_PERIOD_HOT, set by config.c). */
-#define CNSM_HOT_AFTER 1024
+/* The sampling policy (hooks.c): after each timed call a chunk's period
+ * follows what the call took, never longer than cnsm_hot_mask + 1 (the
+ * period of CODENSM_SAMPLE_PERIOD_HOT, set by config.c); timing one call
+ * costs about CNSM_SAMPLE_COST_TICKS. */
+#define CNSM_SAMPLE_COST_TICKS 300u
 extern uint64_t cnsm_hot_mask CNSM_HIDDEN;
 /* 1 when an endpoint is set and sending is not disabled; read without a
  * lock (atomically) by the attach path. */
@@ -206,13 +207,63 @@ void cnsm_clock_start(void) CNSM_HIDDEN;
 /* ns per tick, measured over the interval since cnsm_clock_start (spins at
  * most ~1 ms when that interval is shorter). */
 double cnsm_clock_ns_per_tick(void) CNSM_HIDDEN;
-/* Ticks one probe (a pair of back-to-back clock reads) costs, minimum of
- * many tries. */
+/* Takes what a timed call's histogram needs (ns per tick over at least
+ * 10 us since cnsm_clock_start, the probe), once, lock-free: called by
+ * the process's first timed call before its clock starts, so no timed
+ * interval holds it (another thread's first call goes on meanwhile).
+ * Some 20 us.  Safe in a signal handler. */
+void cnsm_clock_calibrate(void) CNSM_HIDDEN;
+/* The ns a timed call of ticks took, the probe taken off; UINT64_MAX
+ * before cnsm_clock_calibrate finished. */
+uint64_t cnsm_clock_timed_call_ns(uint64_t ticks) CNSM_HIDDEN;
+/* Ticks a timed call of nothing shows (two clock reads around a
+ * mispredicted branch), measured once; what the estimator and the
+ * histograms take off each timed call.  Safe in a signal handler. */
 uint64_t cnsm_clock_probe_ticks(void) CNSM_HIDDEN;
 /* The ratio estimator: ns spent in calls, from samples timed calls summing
  * ticks, probe ticks subtracted per sample (clamped at 0). */
 uint64_t cnsm_estimate_ns(uint64_t calls, uint64_t samples, uint64_t ticks,
                           uint64_t probe_ticks, double ns_per_tick) CNSM_HIDDEN;
+
+/* Extensions a receiver asked for (docs/ingest-contract.md). */
+#define CNSM_EXT_HISTOGRAM 1u /* "hist" */
+#define CNSM_EXT_SOURCE 2u    /* "file", "line" */
+#define CNSM_EXT_ALL (CNSM_EXT_HISTOGRAM | CNSM_EXT_SOURCE)
+/* ---- hist.c ------------------------------------------------------------ */
+
+/* One bucket of the wire's latency histogram (include/codensm_hist.h) and
+ * the calls its timed calls stand for. */
+struct cnsm_hist_pair {
+  uint32_t bucket;
+  uint64_t count;
+};
+/* Buckets in ascending order, no zero counts. */
+struct cnsm_hist_list {
+  struct cnsm_hist_pair *pairs;
+  size_t n, cap;
+};
+struct cnsm_module;
+/* Adds a timed call of m's function slot that took ns (standing for
+ * weight calls) to its histogram.  Lock-free, safe in a signal handler. */
+void cnsm_hist_record(struct cnsm_module *m, uint32_t slot, uint64_t ns,
+                      uint64_t weight) CNSM_HIDDEN;
+/* Moves what m's function slot timed since the last drain into out (room
+ * for CNSM_HIST_BUCKETS pairs).  Returns the pairs written.  Registry lock
+ * held. */
+size_t cnsm_hist_drain(struct cnsm_module *m, uint32_t slot,
+                       struct cnsm_hist_pair *out) CNSM_HIDDEN;
+/* Drains every function of m into its table entry's pending buckets
+ * (cnsm_fn.hist); m must be mapped (cnsm_module_map).  Registry lock
+ * held. */
+void cnsm_hist_drain_module(struct cnsm_module *m) CNSM_HIDDEN;
+/* l += p[0..n) (ascending), saturating.  0, or -1 when out of memory (l is
+ * unchanged). */
+int cnsm_hist_list_add(struct cnsm_hist_list *l, const struct cnsm_hist_pair *p,
+                       size_t n) CNSM_HIDDEN;
+/* l -= p[0..n), dropping buckets that reach 0. */
+void cnsm_hist_list_sub(struct cnsm_hist_list *l,
+                        const struct cnsm_hist_pair *p, size_t n) CNSM_HIDDEN;
+void cnsm_hist_list_free(struct cnsm_hist_list *l) CNSM_HIDDEN;
 
 /* ---- table.c ----------------------------------------------------------- */
 
@@ -245,6 +296,13 @@ struct cnsm_fn {
   int poisoned;     /* refused alone for good: its deltas are dropped */
   struct cnsm_live_acks *live; /* its record in the live file, or NULL */
   uint32_t hold;               /* successful calls held back, see snapshot.c */
+  /* Where it is defined (first module that names it; NULL, 0: unknown),
+   * and whether a receiver acknowledged it. */
+  char *file;
+  uint32_t line;
+  int source_sent;
+  /* Timed calls drained from the modules and not yet acknowledged. */
+  struct cnsm_hist_list hist;
 };
 
 /* Calls held back per function by background flushes (snapshot.c). */
@@ -260,6 +318,10 @@ extern size_t cnsm_fn_count CNSM_HIDDEN;
  * when out of memory.  Registry lock held. */
 size_t cnsm_fn_intern(const char *name, const char *department,
                       uint32_t weight) CNSM_HIDDEN;
+/* Gives entry i its source location, unless it has one (an ODR function
+ * keeps the first module's); a file that is not valid for the contract is
+ * sanitized as names are.  Registry lock held. */
+void cnsm_fn_set_source(size_t i, const char *file, uint32_t line) CNSM_HIDDEN;
 /* Functions listed without a probe (CNSM_FN_NOT_INSTRUMENTED), for the
  * report; a name may repeat.  Registry lock held. */
 extern char **cnsm_not_instrumented CNSM_HIDDEN;
@@ -382,7 +444,15 @@ struct cnsm_module {
   struct cnsm_module *next_unloaded; /* see cnsm_unloaded_modules */
   uint64_t serial;                   /* names it in the live file */
   int recorded;                      /* its slots are in the live file */
+  struct cnsm_hist **hists; /* per function, made by the first timed call */
 };
+
+/* The runtime's record of desc, or NULL. */
+static inline struct cnsm_module *
+cnsm_module_of(const struct cnsm_module_desc *desc) {
+  return __atomic_load_n((struct cnsm_module **)desc->runtime_state,
+                         __ATOMIC_ACQUIRE);
+}
 
 extern pthread_mutex_t cnsm_registry_lock CNSM_HIDDEN;
 extern struct cnsm_module *cnsm_modules CNSM_HIDDEN;
@@ -429,8 +499,8 @@ void cnsm_registry_init_once(void) CNSM_HIDDEN;
  * __codensm_chunk wrap (trampolines_x86_64.S on x86-64). */
 uint64_t cnsm_sample_start(cnsm_unit_fn unit, uint64_t slot,
                            void *counted_in) CNSM_HIDDEN;
-void cnsm_sample_stop(cnsm_unit_fn unit, uint64_t slot,
-                      uint64_t start) CNSM_HIDDEN;
+void cnsm_sample_stop(cnsm_unit_fn unit, uint64_t slot, uint64_t start,
+                      uint64_t end) CNSM_HIDDEN;
 void *cnsm_chunk_first(cnsm_unit_fn unit, uint64_t k) CNSM_HIDDEN;
 /* This thread's chunk k of desc, allocated (with the thread's directory)
  * when it has only the sentinel; a scratch chunk when memory is out.
@@ -452,21 +522,31 @@ struct cnsm_delta {
   uint64_t calls, errors, ns; /* own part: current - acknowledged */
   uint64_t pend_calls, pend_errors, pend_ns; /* spooled part */
   int announced; /* an earlier send already listed it */
+  /* Extensions, for a receiver that asked for them: the source location
+   * and a copy of the timed calls' buckets (in the list's storage). */
+  const char *file;
+  uint32_t line;
+  const struct cnsm_hist_pair *hist;
+  size_t hist_n;
 };
 
 struct cnsm_delta_list {
   struct cnsm_delta *items;
-  size_t count, cap; /* items is reused while cap suffices */
+  size_t count, cap;          /* items is reused while cap suffices */
+  struct cnsm_hist_list hist; /* the items' buckets, one after another */
 };
 
 /* Fills the table's cur_* fields from every module.  Registry lock held. */
 void cnsm_snapshot(void) CNSM_HIDDEN;
 /* Snapshot and list what must be sent (deltas, announcements, spooled
- * values) into out, reusing its storage.  Every delta has errors <= calls;
- * unless everything is wanted (final: exit, shutdown, codensm_flush), a
- * few calls are held back to pair with errors still to come.  Takes the
- * registry lock.  0 or -1 (out of memory). */
-int cnsm_collect(struct cnsm_delta_list *out, int everything) CNSM_HIDDEN;
+ * values, and the extensions (CNSM_EXT_*) asked for: a function with only
+ * those to send is listed with zero deltas) into out, reusing its
+ * storage.  A source location is sent until one is acknowledged.  Every delta
+ * has errors <= calls; unless everything is wanted (final: exit, shutdown,
+ * codensm_flush), a few calls are held back to pair with errors still to come.
+ * Takes the registry lock.  0 or -1 (out of memory). */
+int cnsm_collect(struct cnsm_delta_list *out, int everything,
+                 unsigned extensions) CNSM_HIDDEN;
 /* Moves the acknowledgement by exactly what d[0..n) carried.  Takes the
  * registry lock.  1 when that acknowledged the last spooled figures: the
  * caller releases their files (cnsm_spool_release). */
@@ -584,7 +664,8 @@ void cnsm_frozen_unclaim_all(void) CNSM_HIDDEN;
  * valid until the next call (flush lock held).  NULL when out of memory.
  * Each function's escaped name, department and weight are kept by
  * d->index for the next call, and used while they still match. */
-const char *cnsm_encode(const struct cnsm_delta *d, size_t n) CNSM_HIDDEN;
+const char *cnsm_encode(const struct cnsm_delta *d, size_t n,
+                        unsigned extensions) CNSM_HIDDEN;
 /* Frees the kept heads and the body's buffer (codensm_shutdown); the next
  * cnsm_encode starts anew.  Flush lock held. */
 void cnsm_encode_release(void) CNSM_HIDDEN;
@@ -612,6 +693,9 @@ int cnsm_http_send(const char *endpoint, const char *api_key,
                    const char *idem_key, const char *version,
                    const char *instance, const char *body,
                    long timeout_ms) CNSM_HIDDEN;
+/* The extensions endpoint's last stored answer asked for (its
+ * X-CodeNSM-Extensions header); 0 until one did. */
+unsigned cnsm_http_extensions(const char *endpoint) CNSM_HIDDEN;
 /* The HTTP status and the start of the body of the last answer. */
 extern long cnsm_http_last_status CNSM_HIDDEN;
 const char *cnsm_http_last_answer(void) CNSM_HIDDEN;

@@ -131,12 +131,6 @@ void cnsm_dir_add(struct cnsm_slot *acc, const struct cnsm_dir *d, uint32_t n) {
   }
 }
 
-/* The runtime's record of desc, or NULL. */
-static struct cnsm_module *module_of(const struct cnsm_module_desc *desc) {
-  return __atomic_load_n((struct cnsm_module **)desc->runtime_state,
-                         __ATOMIC_ACQUIRE);
-}
-
 /* thread_exit and a fork child: directories left by a thread that no
  * longer runs are kept, counters and all (still in their modules' lists,
  * so their counts still count), for a new thread to adopt; home NULL marks
@@ -229,6 +223,7 @@ int cnsm_module_map(struct cnsm_module *m) {
       free(entry);
       return -1;
     }
+    cnsm_fn_set_source(entry[i], f->file, f->line);
   }
   m->entry = entry;
   return 0;
@@ -265,7 +260,7 @@ void cnsm_registry_start_durable(void) {
 /* Registers desc if it is not yet (registry lock held). */
 static struct cnsm_module *
 register_locked(const struct cnsm_module_desc *desc) {
-  struct cnsm_module *m = module_of(desc);
+  struct cnsm_module *m = cnsm_module_of(desc);
   if (m)
     return m;
   if (desc->abi_version != CODENSM_ABI_VERSION) {
@@ -377,7 +372,7 @@ static struct cnsm_chunk *out_of_memory(void) {
  * module: NULL when the module cannot be registered or memory is out. */
 static struct cnsm_dir *first_use(const struct cnsm_module_desc *desc,
                                   struct cnsm_dir **home) {
-  struct cnsm_module *m = module_of(desc);
+  struct cnsm_module *m = cnsm_module_of(desc);
   if (!m) {
     runtime_ensure();
     pthread_mutex_lock(&cnsm_registry_lock);
@@ -419,7 +414,7 @@ struct cnsm_chunk *cnsm_chunk_get(const struct cnsm_module_desc *desc,
   struct cnsm_chunk *c = __atomic_load_n(slot, __ATOMIC_RELAXED);
   if (c != &__codensm_sentinel)
     return c;
-  const struct cnsm_module *m = module_of(desc);
+  const struct cnsm_module *m = cnsm_module_of(desc);
   if (!(c = cnsm_arena_alloc_chunk(&self.arena, m ? m->serial : 0, k)))
     return out_of_memory();
   c->header.mask = __atomic_load_n(&__codensm_sample_mask, __ATOMIC_RELAXED);
@@ -448,7 +443,7 @@ static void forget_module_in_spare(void **payload, void *desc) {
 /* Module destructor (exit, dlclose): folds the module into the table. */
 CNSM_EXPORT void __codensm_unregister(const struct cnsm_module_desc *desc) {
   pthread_mutex_lock(&cnsm_registry_lock);
-  struct cnsm_module *m = module_of(desc);
+  struct cnsm_module *m = cnsm_module_of(desc);
   if (!m) {
     pthread_mutex_unlock(&cnsm_registry_lock);
     return;
@@ -476,11 +471,14 @@ CNSM_EXPORT void __codensm_unregister(const struct cnsm_module_desc *desc) {
     }
   }
   cnsm_arena_each_spare(forget_module_in_spare, (void *)(uintptr_t)desc);
-  /* Retired totals into the table, which owns copies of the names. */
-  if (cnsm_module_map(m) == 0)
+  /* What it timed, and its retired totals, into the table, which owns
+   * copies of the names. */
+  if (cnsm_module_map(m) == 0) {
+    cnsm_hist_drain_module(m);
     for (uint32_t i = 0; i < n; i++)
       if (m->entry[i] != CNSM_NOT_COUNTED) // NOLINT: entry has n entries
         cnsm_slot_add(&cnsm_fns[m->entry[i]].base, &m->retired[i]);
+  }
   struct cnsm_module **pp = &cnsm_modules;
   while (*pp && *pp != m)
     pp = &(*pp)->next;

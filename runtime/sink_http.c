@@ -26,10 +26,12 @@
  * HTTP (file:// sinks, CODENSM_REPORT, test suites of short processes).
  * Only its headers are needed to build.
  */
+#define _GNU_SOURCE
 #include <curl/curl.h>
 #include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "internal.h"
 
@@ -166,6 +168,62 @@ static int classify(CURLcode rc, long status) {
   return CNSM_REFUSED; /* 400, 413, 422, ...: the body itself */
 }
 
+/* The extensions the last answer's X-CodeNSM-Extensions header named
+ * (CNSM_EXT_*), and the endpoint whose 2xx answer last named them. */
+static unsigned answer_extensions;
+static char *accepting_endpoint;
+static unsigned accepted_extensions;
+
+/* The CNSM_EXT_* bits of a comma-separated list; names not known here are
+ * ignored (a newer collector may offer more). */
+static unsigned extension_bits(const char *p, const char *end) {
+  unsigned bits = 0;
+  while (p < end) {
+    while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
+      p++;
+    const char *word = p;
+    while (p < end && *p != ',' && *p != ' ' && *p != '\t' && *p != '\r' &&
+           *p != '\n')
+      p++;
+    size_t len = (size_t)(p - word);
+    if (len == 9 && strncasecmp(word, "histogram", 9) == 0)
+      bits |= CNSM_EXT_HISTOGRAM;
+    else if (len == 6 && strncasecmp(word, "source", 6) == 0)
+      bits |= CNSM_EXT_SOURCE;
+    while (p < end && *p != ',')
+      p++;
+  }
+  return bits;
+}
+
+/* Reads the X-CodeNSM-Extensions header of the answer (libcurl calls this
+ * once per header line; a redirect is not followed, so every line is the
+ * collector's). */
+static size_t read_header(char *line, size_t size, size_t n, void *u) {
+  (void)u;
+  static const char name[] = "X-CodeNSM-Extensions:";
+  size_t len = size * n;
+  if (len > sizeof name - 1 && strncasecmp(line, name, sizeof name - 1) == 0)
+    answer_extensions = extension_bits(line + sizeof name - 1, line + len);
+  return len;
+}
+
+/* Remembers what endpoint's stored answer offered: only its own answers
+ * open the extensions, and an answer without the header closes them. */
+static void note_extensions(const char *endpoint) {
+  if (!accepting_endpoint || strcmp(accepting_endpoint, endpoint) != 0) {
+    free(accepting_endpoint);
+    accepting_endpoint = strdup(endpoint);
+  }
+  accepted_extensions = accepting_endpoint ? answer_extensions : 0;
+}
+
+unsigned cnsm_http_extensions(const char *endpoint) {
+  return accepting_endpoint && strcmp(accepting_endpoint, endpoint) == 0
+             ? accepted_extensions
+             : 0;
+}
+
 /* Sets the request's options on h. */
 static void set_options(CURL *h, const char *endpoint,
                         struct curl_slist *headers, const char *body,
@@ -185,6 +243,7 @@ static void set_options(CURL *h, const char *endpoint,
   curl.easy_setopt(h, CURLOPT_PROTOCOLS, CURLPROTO_HTTP | CURLPROTO_HTTPS);
 #endif
   curl.easy_setopt(h, CURLOPT_WRITEFUNCTION, keep_answer);
+  curl.easy_setopt(h, CURLOPT_HEADERFUNCTION, read_header);
 }
 
 /* One POST; its outcome (enum cnsm_outcome). */
@@ -223,12 +282,15 @@ int cnsm_http_send(const char *endpoint, const char *api_key,
   set_options(h, endpoint, headers, body, timeout_ms);
   answer_len = 0;
   answer[0] = '\0';
+  answer_extensions = 0;
   CURLcode rc = curl.easy_perform(h);
   long status = 0;
   if (rc == CURLE_OK)
     curl.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
   curl.slist_free_all(headers);
   int outcome = classify(rc, status);
+  if (outcome == CNSM_SENT)
+    note_extensions(endpoint);
   if (rc != CURLE_OK)
     cnsm_debug("POST %s failed: %s", endpoint, curl.easy_strerror(rc));
   else if (outcome != CNSM_SENT)

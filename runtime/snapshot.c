@@ -106,6 +106,40 @@ static void snapshot_counts(void) {
     snapshot_module(m);
 }
 
+/* Moves what every module's functions timed since the last drain into
+ * their entries' pending buckets.  Registry lock held. */
+static void drain_histograms(void) {
+  for (struct cnsm_module *m = cnsm_modules; m; m = m->next)
+    if (cnsm_module_map(m) == 0)
+      cnsm_hist_drain_module(m);
+}
+
+/* Copies e's pending buckets to the end of the list's storage; their
+ * offset there goes in d->hist until the list stops growing. */
+static void copy_histogram(struct cnsm_delta_list *out, struct cnsm_delta *d,
+                           const struct cnsm_fn *e) {
+  d->hist = NULL;
+  d->hist_n = 0;
+  if (!e->hist.n)
+    return;
+  size_t at = out->hist.n;
+  struct cnsm_hist_list *l = &out->hist;
+  if (l->cap < at + e->hist.n) {
+    size_t cap = l->cap ? l->cap : 64;
+    while (cap < at + e->hist.n)
+      cap *= 2;
+    struct cnsm_hist_pair *grown = realloc(l->pairs, cap * sizeof *grown);
+    if (!grown)
+      return; /* sent later: the entry keeps them */
+    l->pairs = grown;
+    l->cap = cap;
+  }
+  memcpy(l->pairs + at, e->hist.pairs, e->hist.n * sizeof *l->pairs);
+  l->n = at + e->hist.n;
+  d->hist = (const struct cnsm_hist_pair *)(uintptr_t)(at + 1);
+  d->hist_n = e->hist.n;
+}
+
 /* Sets e->cur_ns from e->cur. */
 static void estimate(struct cnsm_fn *e, uint64_t probe, double ns_per_tick) {
   e->cur_ns = cnsm_estimate_ns(e->cur.calls, e->cur.samples, e->cur.ticks,
@@ -178,7 +212,14 @@ static int reserve_list(struct cnsm_delta_list *out) {
 }
 
 /* Lists every entry with something to send. */
-int cnsm_collect(struct cnsm_delta_list *out, int everything) {
+/* Whether e has extensions to send that extensions asks for. */
+static int has_extensions(const struct cnsm_fn *e, unsigned extensions) {
+  return ((extensions & CNSM_EXT_HISTOGRAM) && e->hist.n) ||
+         ((extensions & CNSM_EXT_SOURCE) && e->file && !e->source_sent);
+}
+
+int cnsm_collect(struct cnsm_delta_list *out, int everything,
+                 unsigned extensions) {
   out->count = 0;
   struct cnsm_overrides overrides = cnsm_config_overrides();
   pthread_mutex_lock(&cnsm_registry_lock);
@@ -188,6 +229,8 @@ int cnsm_collect(struct cnsm_delta_list *out, int everything) {
   snapshot_counts();
   double ns_per_tick = cnsm_clock_ns_per_tick();
   uint64_t probe = cnsm_clock_probe_ticks();
+  drain_histograms();
+  out->hist.n = 0;
   size_t n = 0;
   if (reserve_list(out) != 0) {
     pthread_mutex_unlock(&cnsm_registry_lock);
@@ -204,11 +247,12 @@ int cnsm_collect(struct cnsm_delta_list *out, int everything) {
       mirror(e);
       continue;
     }
-    if (!own_c && !own_e && e->announced && !e->pend_present)
+    int extra = has_extensions(e, extensions);
+    if (!own_c && !own_e && e->announced && !e->pend_present && !extra)
       continue;
     uint64_t calls, errors;
     split_errors(e, own_c, own_e, everything, &calls, &errors);
-    if (!calls && !errors && e->announced && !e->pend_present)
+    if (!calls && !errors && e->announced && !e->pend_present && !extra)
       continue;
     cnsm_fn_refresh(e, &overrides);
     estimate(e, probe, ns_per_tick);
@@ -225,9 +269,19 @@ int cnsm_collect(struct cnsm_delta_list *out, int everything) {
         .pend_ns = e->pend_ns,
         .announced = e->announced,
     };
+    if ((extensions & CNSM_EXT_SOURCE) && !e->source_sent) {
+      d[n].file = e->file;
+      d[n].line = e->line;
+    }
+    if (extensions & CNSM_EXT_HISTOGRAM)
+      copy_histogram(out, &d[n], e);
     n++;
   }
   pthread_mutex_unlock(&cnsm_registry_lock);
+  /* The storage has stopped moving: offsets (+1) become pointers. */
+  for (size_t i = 0; i < n; i++)
+    if (d[i].hist)
+      d[i].hist = out->hist.pairs + ((uintptr_t)d[i].hist - 1);
   out->count = n;
   return 0;
 }
@@ -259,6 +313,9 @@ static int acknowledge_one(struct cnsm_fn *e, const struct cnsm_delta *d) {
   e->pend_calls = after.pend_calls;
   e->pend_errors = after.pend_errors;
   e->pend_ns = after.pend_ns;
+  cnsm_hist_list_sub(&e->hist, d->hist, d->hist_n);
+  if (d->file)
+    e->source_sent = 1;
   mirror(e);
   if (!was_pending || e->pend_calls || e->pend_errors || e->pend_ns)
     return 0;
@@ -323,6 +380,7 @@ static void acknowledge_all_current(void) {
     e->ack_ns = e->origin_ns = e->cur_ns;
     e->pend_calls = e->pend_errors = e->pend_ns = 0;
     e->pend_present = 0;
+    e->hist.n = 0;
     mirror(e);
   }
   pend_entries = 0;
@@ -335,6 +393,7 @@ static void acknowledge_all_current(void) {
 static void fork_child(void) {
   pthread_mutex_lock(&cnsm_registry_lock);
   cnsm_snapshot();
+  drain_histograms(); /* the parent's timed calls: the parent's */
   acknowledge_all_current();
   pthread_mutex_unlock(&cnsm_registry_lock);
 }

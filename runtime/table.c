@@ -144,6 +144,16 @@ static size_t intern(const char *name, const char *department,
   return cnsm_fn_count++;
 }
 
+void cnsm_fn_set_source(size_t i, const char *file, uint32_t line) {
+  struct cnsm_fn *e = &cnsm_fns[i];
+  if (e->file || !file || !*file || line == 0 || line > INT32_MAX)
+    return; /* the first module that names it says where it is */
+  int changed;
+  e->file = cnsm_sanitize_string(file, CNSM_NAME_MAX, NULL, &changed);
+  if (e->file)
+    e->line = line;
+}
+
 /* Finds or creates the entry for name, made valid for the contract first
  * (sanitize.c): a name with a non-UTF-8 byte from a source path, or a
  * corrupt spool entry, must never make the collector refuse a batch. */

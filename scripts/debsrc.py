@@ -97,13 +97,38 @@ class Fetcher:
         dscs = sorted(self.srcdir.glob(f"{package}_*.dsc"))
         if not dscs:
             self.update()
-            log(f"apt-get source {package}")
-            subprocess.run(["apt-get", "source", "--download-only", "-qq", package],
-                           cwd=self.srcdir, check=True)
+            self.download(package)
             dscs = sorted(self.srcdir.glob(f"{package}_*.dsc"))
         if not dscs:
             raise Failure(f"apt-get source {package} gave no .dsc")
         return dscs[-1]
+
+
+    def download(self, package):
+        """apt-get source of the newest version the mirror serves: a mirror
+        may list a security update whose files it does not hold (404), and
+        then the versions it lists before it are tried, newest first."""
+        versions = [line.split(":", 1)[1].strip() for line in subprocess.run(
+            ["apt-cache", "showsrc", package], capture_output=True,
+            text=True).stdout.splitlines() if line.startswith("Version:")]
+        versions = sorted(set(versions), key=DebVersion, reverse=True)
+        for spec in [package] + [f"{package}={v}" for v in versions[1:]]:
+            log(f"apt-get source {spec}")
+            if subprocess.run(["apt-get", "source", "--download-only", "-qq", spec],
+                              cwd=self.srcdir).returncode == 0:
+                return
+        raise Failure(f"apt-get source {package}: no version could be downloaded")
+
+
+class DebVersion:
+    """Orders Debian version strings as dpkg does (dpkg --compare-versions)."""
+
+    def __init__(self, version):
+        self.version = version
+
+    def __lt__(self, other):
+        return subprocess.run(["dpkg", "--compare-versions", self.version, "lt",
+                               other.version]).returncode == 0
 
 
 def unpack(dsc, dest, skip_patches=False):

@@ -83,9 +83,10 @@ int main() {
              sizeof(struct cnsm_chunk_header));
   expectSame("CHUNK_HEADER_BYTES", codensm::abi::CHUNK_HEADER_BYTES,
              offsetof(struct cnsm_chunk, slots));
+  expectSame("CHUNK_TARGETS_OFFSET", codensm::abi::CHUNK_TARGETS_OFFSET,
+             offsetof(struct cnsm_chunk, next));
   expectSame("chunk",
-             codensm::abi::CHUNK_HEADER_BYTES +
-                 codensm::abi::CHUNK_SLOTS * codensm::abi::SLOT_BYTES,
+             codensm::abi::CHUNK_TARGETS_OFFSET + codensm::abi::CHUNK_SLOTS * 4,
              sizeof(struct cnsm_chunk));
 
   // Every entry point has a type, with as many parameters as C declares.

@@ -15,7 +15,7 @@ target triple = "x86_64-pc-linux-gnu"
 ; one chunk pointer, to the runtime's sentinel chunk.
 ; CHECK-DAG: @__codensm_empty_dir = internal constant [5 x {{.*}}] [{{.*}} null, {{.*}} null, {{.*}} null, {{.*}} null, {{.*}} @__codensm_sentinel], align 8
 ; CHECK-DAG: @__codensm_dir = internal thread_local global {{.*}}@__codensm_empty_dir{{.*}}, align 8
-; CHECK-DAG: @__codensm_module = internal constant {{.*}} { i32 2, i32 2, {{.*}}@__codensm_functions{{.*}}@__codensm_dir_ref{{.*}}@__codensm_empty_dir{{.*}}@__codensm_runtime_state
+; CHECK-DAG: @__codensm_module = internal constant {{.*}} { i32 3, i32 2, {{.*}}@__codensm_functions{{.*}}@__codensm_dir_ref{{.*}}@__codensm_empty_dir{{.*}}@__codensm_runtime_state
 ; CHECK-DAG: c"entry-exit.work\00"
 ; CHECK-DAG: c"entry-exit.twice\00"
 ; CHECK-DAG: @__codensm_sentinel = external global
@@ -53,20 +53,26 @@ target triple = "x86_64-pc-linux-gnu"
 ; CHECK: %codensm.chunk = load {{.*}}
 ; CHECK-NEXT: getelementptr inbounds i8, {{.*}} %codensm.chunk, i64 32
 ; CHECK: %codensm.calls = call i64 asm sideeffect "xaddq $0, $1", "=r,=*m,0,*m,~{flags}"
-; CHECK-NEXT: getelementptr inbounds i8, {{.*}} %codensm.chunk, i64 0
-; CHECK: %codensm.mask = load i64
-; CHECK-NEXT: [[AND:%.*]] = and i64 %codensm.calls, %codensm.mask
-; CHECK: %codensm.sampled = icmp eq i64 [[AND]], 0
+; Slot 0's target, after the header (32) and 32 slots of 32 bytes.
+; CHECK-NEXT: getelementptr inbounds i8, {{.*}} %codensm.chunk, i64 1056
+; CHECK: %codensm.next = load i32
+; CHECK-NEXT: [[LOW:%.*]] = trunc i64 %codensm.calls to i32
+; CHECK-NEXT: %codensm.sampled = icmp uge i32 [[LOW]], %codensm.next
 ; CHECK: codensm.sample:
-; CHECK-NEXT: [[T:%.*]] = call preserve_mostcc i64 @__codensm_sample_start({{.*}}@__codensm_unit{{.*}}, i64 0, {{.*}} %codensm.chunk)
+; CHECK-NEXT: call preserve_mostcc i64 @__codensm_sample_start({{.*}}@__codensm_unit{{.*}}, i64 0, {{.*}} %codensm.chunk)
+; CHECK-NEXT: [[T:%.*]] = call i64 @llvm.x86.rdtsc()
 ; CHECK: [[START:%.*]] = phi i64 [ 0, %{{.*}} ], [ [[T]], %codensm.sample ]
 ; Both returns stop the clock of a timed call (slot 0).
 ; CHECK: icmp ne i64 [[START]], 0
+; The clock is read in the instrumented code, right after the start's call
+; and right before the stop's: the interval is the body's alone.
 ; CHECK: codensm.stop{{.*}}:
-; CHECK-NEXT: call preserve_mostcc void @__codensm_sample_stop({{.*}}@__codensm_unit{{.*}}, i64 0, i64 [[START]])
+; CHECK-NEXT: [[END1:%.*]] = call i64 @llvm.x86.rdtsc()
+; CHECK-NEXT: call preserve_mostcc void @__codensm_sample_stop({{.*}}@__codensm_unit{{.*}}, i64 0, i64 [[START]], i64 [[END1]])
 ; CHECK: ret i32 %m
 ; CHECK: codensm.stop{{.*}}:
-; CHECK-NEXT: call preserve_mostcc void @__codensm_sample_stop({{.*}}@__codensm_unit{{.*}}, i64 0, i64 [[START]])
+; CHECK-NEXT: [[END2:%.*]] = call i64 @llvm.x86.rdtsc()
+; CHECK-NEXT: call preserve_mostcc void @__codensm_sample_stop({{.*}}@__codensm_unit{{.*}}, i64 0, i64 [[START]], i64 [[END2]])
 ; CHECK: ret i32 %s
 define i32 @work(i32 %x) {
 entry:

@@ -1,6 +1,7 @@
-; -codensm-timing: sampled (default) checks the chunk's sample mask; every
-; reads the clock on every call (and replaces the sentinel chunk by a real
-; one first, as no sampled path will); off never reads it.
+; -codensm-timing: sampled (default) checks the slot's sampling target and
+; reads the clock only in the timed call's cold blocks; every reads it on
+; every call (and replaces the sentinel chunk by a real one first, as no
+; sampled path will); off never reads it.
 ; RUN: %opt -passes=codensm -S %s -o - | %FileCheck %s --check-prefix=SAMPLED
 ; RUN: %opt -codensm-timing=every -passes=codensm -S %s -o - | %FileCheck %s --check-prefix=EVERY
 ; RUN: %opt -codensm-timing=off -passes=codensm -S %s -o - | %FileCheck %s --check-prefix=OFF
@@ -8,9 +9,15 @@ source_filename = "timing.c"
 target triple = "x86_64-pc-linux-gnu"
 
 ; SAMPLED-LABEL: define i32 @f(
-; SAMPLED: %codensm.mask = load i64
-; SAMPLED: call preserve_mostcc i64 @__codensm_sample_start(
-; SAMPLED: call preserve_mostcc void @__codensm_sample_stop(
+; SAMPLED: %codensm.next = load i32
+; SAMPLED-NOT: rdtsc
+; SAMPLED: codensm.sample:
+; SAMPLED-NEXT: call preserve_mostcc i64 @__codensm_sample_start(
+; SAMPLED-NEXT: call i64 @llvm.x86.rdtsc()
+; SAMPLED-NOT: rdtsc
+; SAMPLED: codensm.stop{{.*}}:
+; SAMPLED-NEXT: call i64 @llvm.x86.rdtsc()
+; SAMPLED-NEXT: call preserve_mostcc void @__codensm_sample_stop(
 ; SAMPLED-NOT: rdtsc
 ; SAMPLED: ret i32
 ; EVERY-LABEL: define i32 @f(
@@ -25,7 +32,7 @@ target triple = "x86_64-pc-linux-gnu"
 ; EVERY: addq
 ; EVERY: ret i32
 ; OFF-LABEL: define i32 @f(
-; OFF: %codensm.mask = load i64
+; OFF: %codensm.next = load i32
 ; OFF: call preserve_mostcc i64 @__codensm_sample_start(
 ; OFF-NOT: @__codensm_sample_stop
 ; OFF-NOT: rdtsc

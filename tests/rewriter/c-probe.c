@@ -37,13 +37,16 @@ int declared_only(int x) { return x; }
 // TABLE-NEXT:   {"c-probe.declared_only", "root", "c-probe.c", 30u, 1u, 0u, 0u}{{,}}
 // TABLE-NEXT: }{{;}}
 // TABLE: __codensm_empty_dir = {{[{][{]}}0, 0, 0, 0}, {&__codensm_sentinel}}{{;}}
-// TABLE: static const struct cnsm_module_desc __codensm_module = {2u, 4u, "c-probe", "{{.*}}c-probe.c", __codensm_functions, __codensm_dir_ref, &__codensm_empty_dir.header, &__codensm_runtime_state}{{;}}
+// TABLE: static const struct cnsm_module_desc __codensm_module = {3u, 4u, "c-probe", "{{.*}}c-probe.c", __codensm_functions, __codensm_dir_ref, &__codensm_empty_dir.header, &__codensm_runtime_state}{{;}}
 // The hot path, inline: the count added to this thread's chunk, the rare
 // sampled call; errors and samples closed out of line.
 // TABLE: static __codensm_hot __UINT64_TYPE__ __codensm_count(__UINT64_TYPE__ slot) {{[{]}}
 // TABLE-NEXT: struct cnsm_chunk *c = cnsm_dir_chunks(__codensm_dir)[slot / CNSM_CHUNK_SLOTS];
 // TABLE: __asm__ __volatile__("xaddq %0, %1"
-// TABLE: return __codensm_sample_start(__codensm_unit, slot, c);
-// TABLE: __codensm_sample_stop(__codensm_unit, slot, t0);
+// The timed call's clock is read in the unit, around the body.
+// TABLE: __codensm_sample_start(__codensm_unit, slot, c);
+// TABLE-NEXT: return __codensm_ticks();
+// TABLE: __UINT64_TYPE__ end = t0 ? __codensm_ticks() : 0;
+// TABLE: __codensm_sample_stop(__codensm_unit, slot, t0, end);
 // TABLE: __attribute__((__constructor__)) static void __codensm_register_unit(void) {{[{]}}
 // TABLE-NEXT:   __codensm_register(&__codensm_module){{;}}

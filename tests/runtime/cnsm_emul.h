@@ -11,9 +11,9 @@
  * __codensm_register/__codensm_unregister.  CNSM_ENTER / CNSM_EXIT are the
  * hot path of codensm_abi.h: the thread's chunk of the slot (the runtime
  * allocates it on first use), exact call and error counts in it, a timed
- * sample when (calls & __codensm_sample_mask) == 0.  Counters are written with
- * relaxed atomic loads and stores (one thread writes, the flusher reads), which
- * compile to plain moves.
+ * sample when the count before reaches the slot's target (next[]).  Counters
+ * are written with relaxed atomic loads and stores (one thread writes, the
+ * flusher reads), which compile to plain moves.
  *
  * cnsm_emul_dynamic_module() builds a module at run time (names
  * "<prefix>.f<i>"), for tests and benches that need thousands of
@@ -103,8 +103,11 @@ static inline uint64_t cnsm_emul_bump(uint64_t *counter, uint64_t amount) {
 static inline uint64_t cnsm_emul_enter(cnsm_unit_fn unit, uint32_t i) {
   struct cnsm_chunk *c = cnsm_emul_chunk(unit, i);
   uint64_t old = cnsm_emul_bump(&c->slots[i % CNSM_CHUNK_SLOTS].calls, 1);
-  if ((old & __atomic_load_n(&c->header.mask, __ATOMIC_RELAXED)) == 0)
-    return __codensm_sample_start(unit, i, c);
+  if ((uint32_t)old >=
+      __atomic_load_n(&c->next[i % CNSM_CHUNK_SLOTS], __ATOMIC_RELAXED)) {
+    __codensm_sample_start(unit, i, c);
+    return __codensm_clock(); /* around the body, as the pass reads it */
+  }
   return 0;
 }
 
@@ -117,7 +120,7 @@ static inline void cnsm_emul_exit(cnsm_unit_fn unit, uint32_t i, uint64_t t0,
                      __atomic_load_n(&s->errors, __ATOMIC_RELAXED) + 1,
                      __ATOMIC_RELEASE);
   if (t0)
-    __codensm_sample_stop(unit, i, t0);
+    __codensm_sample_stop(unit, i, t0, __codensm_clock());
 }
 
 #define CNSM_ENTER(id, i) cnsm_emul_enter(id##_unit, (i))

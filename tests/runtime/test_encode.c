@@ -80,10 +80,10 @@ static struct cnsm_delta make_delta(size_t index, const char *name,
   return d;
 }
 
-/* cnsm_encode(d, n) is exactly want? */
+/* cnsm_encode(d, n, 0) is exactly want? */
 static void expect_body(const struct cnsm_delta *d, size_t n,
                         const char *want) {
-  const char *got = cnsm_encode(d, n);
+  const char *got = cnsm_encode(d, n, 0);
   CHECK(got != NULL);
   if (got && strcmp(got, want) != 0) {
     fprintf(stderr, "body:\n  got    %s\n  wanted %s\n", got, want);
@@ -179,11 +179,11 @@ static void test_fork_child(void) {
   static const char want[] =
       "{\"functions\":[{\"name\":\"k.fork\",\"department\":\"eng\","
       "\"value_weight\":2,\"calls\":0,\"errors\":0,\"total_ms\":0}]}";
-  const char *parent = cnsm_encode(&d, 1);
+  const char *parent = cnsm_encode(&d, 1, 0);
   CHECK(parent != NULL && strcmp(parent, want) == 0);
   pid_t pid = fork();
   if (pid == 0) {
-    const char *child = cnsm_encode(&d, 1);
+    const char *child = cnsm_encode(&d, 1, 0);
     _exit(child && child != parent && strcmp(child, want) == 0 ? 0 : 1);
   }
   int status = 0;
@@ -365,7 +365,7 @@ static int same_function(const cJSON *f, const struct cnsm_delta *d,
 /* Encodes d[0..n), parses the body and compares.  Returns 1 if it
  * matched. */
 static int encode_matches(const struct cnsm_delta *d, size_t n) {
-  const char *body = cnsm_encode(d, n);
+  const char *body = cnsm_encode(d, n, 0);
   int ok = body != NULL;
   cJSON *root = ok ? cJSON_Parse(body) : NULL;
   const cJSON *fns = cJSON_GetObjectItemCaseSensitive(root, "functions");

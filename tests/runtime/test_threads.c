@@ -20,9 +20,14 @@ CNSM_EMUL_MODULE(mod, "threads", 2)
 #define THREADS 8
 #define CALLS 1000000
 
-/* An instrumented function: counts a call, errors when x % 10 == 0. */
+/* An instrumented function: counts a call, errors when x % 10 == 0.  A
+ * few dozen ns of work, so its time is above what the probe correction
+ * can resolve (a few ns). */
 static __attribute__((noinline)) int work(int x) {
   uint64_t t0 = CNSM_ENTER(mod, 0);
+  volatile int spin = 0;
+  for (int k = 0; k < 32; k++)
+    spin += k;
   int r = x % 10 == 0 ? -1 : x;
   CNSM_EXIT(mod, 0, t0, r < 0);
   return r;

@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * hist.c - each function's latency histogram, filled by its timed calls,
+ * and the sparse lists of buckets the flusher sends.
+ *
+ * One histogram per function of a module, for the whole process: timed
+ * calls are rare (hooks.c: about 1 % of what they time), so an atomic add
+ * shared by the threads costs nothing that matters, and the flusher
+ * drains a histogram with one atomic exchange per bucket and no lock.
+ *
+ * Buckets are the wire's (include/codensm_hist.h): a timed call's ticks,
+ * less the probe cost, in nanoseconds (hooks.c converts them).  Memory
+ * follows what was timed: a function holds a few ways, each a row of 16
+ * buckets (one power of two of durations) claimed on first use, so a
+ * function whose calls all take 1 to 2 us costs 48 + 128 bytes.  Rows
+ * beyond the ways go to a further set of ways.  A program whose threads
+ * call 2,000 different functions once each pays 350 KB for them.
+ *
+ * Allocation is a lock-free bump in one reserved region, safe in a signal
+ * handler (an instrumented function called from one is timed like any
+ * other).  Rows are never returned: a module unloaded leaves what it
+ * timed, bounded by its functions times the rows their durations span. */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "codensm_hist.h"
+#include "internal.h"
+
+#define ROWS (CNSM_HIST_BUCKETS / CNSM_HIST_SUB) /* 61 */
+#define WAYS 4
+
+/* A function's rows: way k holds row row_of[k] - 1 (0: free). */
+struct cnsm_hist {
+  uint32_t row_of[WAYS];
+  uint64_t *cells[WAYS];
+  struct cnsm_hist *more; /* rows that found every way taken */
+};
+
+/* ---- memory that a signal handler may take ------------------------------ */
+
+/* One region of address space, reserved at the first timed call and
+ * handed out by one atomic bump: pages cost memory only once touched (as
+ * arena.c's reservation), and no two allocations can ever overlap, which a
+ * list of blocks swapped under racing threads cannot promise without a
+ * lock (and a signal handler must not wait on one).  Once it is used up,
+ * histograms stop growing new rows; counts are not affected. */
+#define REGION_BYTES ((size_t)256 << 20)
+
+static char *region;
+static size_t taken;
+
+/* bytes (a multiple of 8) of zeroed memory, or NULL. */
+static void *hist_alloc(size_t bytes) {
+  char *r = __atomic_load_n(&region, __ATOMIC_ACQUIRE);
+  if (!r) {
+    char *fresh = mmap(NULL, REGION_BYTES, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (fresh == MAP_FAILED)
+      return NULL;
+    if (__atomic_compare_exchange_n(&region, &r, fresh, 0, __ATOMIC_ACQ_REL,
+                                    __ATOMIC_ACQUIRE))
+      r = fresh;
+    else
+      munmap(fresh, REGION_BYTES); /* another thread's won */
+  }
+  size_t at = __atomic_fetch_add(&taken, bytes, __ATOMIC_RELAXED);
+  return at + bytes <= REGION_BYTES ? r + at : NULL;
+}
+
+/* *slot, allocated (zeroed, bytes long) on first use; NULL when out of
+ * memory.  Racing threads agree on one. */
+static void *first_use(void **slot, size_t bytes) {
+  void *p = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+  if (p)
+    return p;
+  void *fresh = hist_alloc(bytes);
+  if (!fresh)
+    return NULL;
+  if (__atomic_compare_exchange_n(slot, &p, fresh, 0, __ATOMIC_ACQ_REL,
+                                  __ATOMIC_ACQUIRE))
+    return fresh;
+  return p; /* another thread's; ours stays unused in the region */
+}
+
+/* ---- recording ---------------------------------------------------------- */
+
+/* The 16 buckets of row in h, claiming a way for it on first use. */
+static uint64_t *row_cells(struct cnsm_hist *h, uint32_t row) {
+  for (unsigned depth = 0; h && depth < ROWS; depth++) {
+    for (int k = 0; k < WAYS; k++) {
+      uint32_t have = __atomic_load_n(&h->row_of[k], __ATOMIC_ACQUIRE);
+      if (have == 0) {
+        uint32_t want = row + 1;
+        if (__atomic_compare_exchange_n(&h->row_of[k], &have, want, 0,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+          have = want;
+      }
+      if (have == row + 1)
+        return first_use((void **)&h->cells[k], CNSM_HIST_SUB * 8);
+    }
+    h = first_use((void **)&h->more, sizeof *h);
+  }
+  return NULL;
+}
+
+void cnsm_hist_record(struct cnsm_module *m, uint32_t slot, uint64_t ns,
+                      uint64_t weight) {
+  if (!m || slot >= m->desc->function_count)
+    return;
+  size_t n = m->desc->function_count;
+  struct cnsm_hist **table =
+      first_use((void **)&m->hists, (n * sizeof *table + 7) & ~(size_t)7);
+  if (!table)
+    return;
+  struct cnsm_hist *h = first_use((void **)&table[slot], sizeof *h);
+  uint32_t bucket = cnsm_hist_index(ns);
+  uint64_t *cells = h ? row_cells(h, bucket / CNSM_HIST_SUB) : NULL;
+  if (cells)
+    __atomic_fetch_add(&cells[bucket % CNSM_HIST_SUB], weight,
+                       __ATOMIC_RELAXED);
+}
+
+/* ---- draining ----------------------------------------------------------- */
+
+/* Drains h's rows (and its further ways) into counts[row * 16 + col];
+ * *low and *high grow to span the rows drained. */
+static void drain_rows(struct cnsm_hist *h, uint64_t *counts, uint32_t *low,
+                       uint32_t *high) {
+  for (; h; h = __atomic_load_n(&h->more, __ATOMIC_ACQUIRE))
+    for (int k = 0; k < WAYS; k++) {
+      uint32_t row = __atomic_load_n(&h->row_of[k], __ATOMIC_ACQUIRE);
+      uint64_t *cells = __atomic_load_n(&h->cells[k], __ATOMIC_ACQUIRE);
+      if (row == 0 || !cells)
+        continue;
+      row--;
+      for (unsigned col = 0; col < CNSM_HIST_SUB; col++)
+        if (__atomic_load_n(&cells[col], __ATOMIC_RELAXED))
+          counts[row * CNSM_HIST_SUB + col] +=
+              __atomic_exchange_n(&cells[col], 0, __ATOMIC_RELAXED);
+      *low = row < *low ? row : *low;
+      *high = row > *high ? row : *high;
+    }
+}
+
+size_t cnsm_hist_drain(struct cnsm_module *m, uint32_t slot,
+                       struct cnsm_hist_pair *out) {
+  static uint64_t counts[CNSM_HIST_BUCKETS]; /* registry lock held */
+  struct cnsm_hist **table = __atomic_load_n(&m->hists, __ATOMIC_ACQUIRE);
+  if (!table || slot >= m->desc->function_count)
+    return 0;
+  struct cnsm_hist *h = __atomic_load_n(&table[slot], __ATOMIC_ACQUIRE);
+  if (!h)
+    return 0;
+  uint32_t low = ROWS, high = 0;
+  drain_rows(h, counts, &low, &high);
+  size_t n = 0;
+  for (uint32_t i = low * CNSM_HIST_SUB;
+       low <= high && i < (high + 1) * CNSM_HIST_SUB; i++)
+    if (counts[i]) {
+      out[n++] = (struct cnsm_hist_pair){i, counts[i]};
+      counts[i] = 0;
+    }
+  return n;
+}
+
+void cnsm_hist_drain_module(struct cnsm_module *m) {
+  static struct cnsm_hist_pair drained[CNSM_HIST_BUCKETS]; /* registry lock */
+  if (!__atomic_load_n(&m->hists, __ATOMIC_ACQUIRE) || !m->entry)
+    return;
+  for (uint32_t i = 0; i < m->desc->function_count; i++) {
+    size_t n = cnsm_hist_drain(m, i, drained);
+    if (n && m->entry[i] != CNSM_NOT_COUNTED) // NOLINT: entry has n entries
+      cnsm_hist_list_add(&cnsm_fns[m->entry[i]].hist, drained, n);
+  }
+}
+
+/* ---- a function's pending buckets --------------------------------------- */
+
+static int reserve_list(struct cnsm_hist_list *l, size_t n) {
+  if (n <= l->cap)
+    return 0;
+  size_t cap = l->cap ? l->cap : 8;
+  while (cap < n)
+    cap *= 2;
+  struct cnsm_hist_pair *grown = realloc(l->pairs, cap * sizeof *grown);
+  if (!grown)
+    return -1;
+  l->pairs = grown;
+  l->cap = cap;
+  return 0;
+}
+
+int cnsm_hist_list_add(struct cnsm_hist_list *l, const struct cnsm_hist_pair *p,
+                       size_t n) {
+  if (n == 0)
+    return 0;
+  if (reserve_list(l, l->n + n) != 0)
+    return -1;
+  /* Merge from the back, in place: both lists ascend. */
+  size_t i = l->n, j = n, k = l->n + n;
+  while (j > 0) {
+    if (i > 0 && l->pairs[i - 1].bucket > p[j - 1].bucket) {
+      l->pairs[--k] = l->pairs[--i];
+    } else if (i > 0 && l->pairs[i - 1].bucket == p[j - 1].bucket) {
+      uint64_t a = l->pairs[--i].count, b = p[--j].count;
+      l->pairs[--k] = (struct cnsm_hist_pair){
+          p[j].bucket, a > UINT64_MAX - b ? UINT64_MAX : a + b};
+    } else {
+      l->pairs[--k] = p[--j];
+    }
+  }
+  /* Pairs merged left holes at the front: close them. */
+  if (k > i) {
+    memmove(l->pairs + i, l->pairs + k, (l->n + n - k) * sizeof *l->pairs);
+    l->n = i + (l->n + n - k);
+  } else {
+    l->n += n;
+  }
+  return 0;
+}
+
+void cnsm_hist_list_sub(struct cnsm_hist_list *l,
+                        const struct cnsm_hist_pair *p, size_t n) {
+  size_t i = 0, out = 0;
+  for (size_t j = 0; i < l->n; i++) {
+    struct cnsm_hist_pair q = l->pairs[i];
+    while (j < n && p[j].bucket < q.bucket)
+      j++;
+    if (j < n && p[j].bucket == q.bucket)
+      q.count = q.count > p[j].count ? q.count - p[j].count : 0;
+    if (q.count)
+      l->pairs[out++] = q;
+  }
+  l->n = out;
+}
+
+void cnsm_hist_list_free(struct cnsm_hist_list *l) {
+  free(l->pairs);
+  *l = (struct cnsm_hist_list){0};
+}
