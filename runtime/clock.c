@@ -48,14 +48,16 @@ void cnsm_clock_start(void) {
     __atomic_store_n(&start_ticks, t, __ATOMIC_RELEASE);
 }
 
-/* ns per tick over the interval since cnsm_clock_start. */
-double cnsm_clock_ns_per_tick(void) {
+/* ns per tick over the interval since cnsm_clock_start, spinning until it
+ * is at least min_ns long. */
+static double ns_per_tick_over(uint64_t min_ns) {
 #if defined(__aarch64__)
   uint64_t freq;
   __asm__ __volatile__("mrs %0, cntfrq_el0" : "=r"(freq));
   if (freq)
     return 1e9 / (double)freq;
 #elif !defined(__x86_64__) && !defined(__i386__)
+  (void)min_ns;
   return 1.0;
 #endif
   cnsm_clock_start();
@@ -65,8 +67,13 @@ double cnsm_clock_ns_per_tick(void) {
   do {
     n1 = cnsm_now_ns();
     t1 = cnsm_read_ticks();
-  } while (n1 - n0 < CALIBRATION_MIN_NS || t1 <= t0);
-  double ns_per_tick = (double)(n1 - n0) / (double)(t1 - t0);
+  } while (n1 - n0 < min_ns || t1 <= t0);
+  return (double)(n1 - n0) / (double)(t1 - t0);
+}
+
+/* ns per tick over the interval since cnsm_clock_start. */
+double cnsm_clock_ns_per_tick(void) {
+  double ns_per_tick = ns_per_tick_over(CALIBRATION_MIN_NS);
   keep_quick_ns_per_tick(ns_per_tick);
   return ns_per_tick;
 }
@@ -80,24 +87,6 @@ static void keep_quick_ns_per_tick(double ns_per_tick) {
   uint64_t bits;
   memcpy(&bits, &ns_per_tick, sizeof bits);
   __atomic_store_n(&quick_ns_per_tick_bits, bits, __ATOMIC_RELAXED);
-}
-
-/* ns per tick over at least QUICK_CALIBRATION_NS since cnsm_clock_start,
- * spinning the rest. */
-static double quick_ns_per_tick(void) {
-#if defined(__x86_64__) || defined(__i386__)
-  cnsm_clock_start();
-  uint64_t t0 = __atomic_load_n(&start_ticks, __ATOMIC_ACQUIRE);
-  uint64_t n0 = __atomic_load_n(&start_ns, __ATOMIC_ACQUIRE);
-  uint64_t n1, t1;
-  do {
-    n1 = cnsm_now_ns();
-    t1 = cnsm_read_ticks();
-  } while (n1 - n0 < QUICK_CALIBRATION_NS || t1 <= t0);
-  return (double)(n1 - n0) / (double)(t1 - t0);
-#else
-  return cnsm_clock_ns_per_tick();
-#endif
 }
 
 /* What a timed call of nothing shows: the clock read in the sampled
@@ -152,7 +141,7 @@ void cnsm_clock_calibrate(void) {
     return;
   cnsm_clock_probe_ticks();
   if (!__atomic_load_n(&quick_ns_per_tick_bits, __ATOMIC_RELAXED))
-    keep_quick_ns_per_tick(quick_ns_per_tick());
+    keep_quick_ns_per_tick(ns_per_tick_over(QUICK_CALIBRATION_NS));
   __atomic_store_n(&calibration, 2, __ATOMIC_RELEASE);
 }
 

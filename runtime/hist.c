@@ -178,7 +178,7 @@ void cnsm_hist_drain_module(struct cnsm_module *m) {
 
 /* ---- a function's pending buckets --------------------------------------- */
 
-static int reserve_list(struct cnsm_hist_list *l, size_t n) {
+int cnsm_hist_list_reserve(struct cnsm_hist_list *l, size_t n) {
   if (n <= l->cap)
     return 0;
   size_t cap = l->cap ? l->cap : 8;
@@ -196,7 +196,7 @@ int cnsm_hist_list_add(struct cnsm_hist_list *l, const struct cnsm_hist_pair *p,
                        size_t n) {
   if (n == 0)
     return 0;
-  if (reserve_list(l, l->n + n) != 0)
+  if (cnsm_hist_list_reserve(l, l->n + n) != 0)
     return -1;
   /* Merge from the back, in place: both lists ascend. */
   size_t i = l->n, j = n, k = l->n + n;

@@ -264,6 +264,8 @@ int cnsm_hist_list_add(struct cnsm_hist_list *l, const struct cnsm_hist_pair *p,
 void cnsm_hist_list_sub(struct cnsm_hist_list *l,
                         const struct cnsm_hist_pair *p, size_t n) CNSM_HIDDEN;
 void cnsm_hist_list_free(struct cnsm_hist_list *l) CNSM_HIDDEN;
+/* Room for n pairs in l: 0, or -1 when out of memory. */
+int cnsm_hist_list_reserve(struct cnsm_hist_list *l, size_t n) CNSM_HIDDEN;
 
 /* ---- table.c ----------------------------------------------------------- */
 

@@ -124,16 +124,8 @@ static void copy_histogram(struct cnsm_delta_list *out, struct cnsm_delta *d,
     return;
   size_t at = out->hist.n;
   struct cnsm_hist_list *l = &out->hist;
-  if (l->cap < at + e->hist.n) {
-    size_t cap = l->cap ? l->cap : 64;
-    while (cap < at + e->hist.n)
-      cap *= 2;
-    struct cnsm_hist_pair *grown = realloc(l->pairs, cap * sizeof *grown);
-    if (!grown)
-      return; /* sent later: the entry keeps them */
-    l->pairs = grown;
-    l->cap = cap;
-  }
+  if (cnsm_hist_list_reserve(l, at + e->hist.n) != 0)
+    return; /* sent later: the entry keeps them */
   memcpy(l->pairs + at, e->hist.pairs, e->hist.n * sizeof *l->pairs);
   l->n = at + e->hist.n;
   d->hist = (const struct cnsm_hist_pair *)(uintptr_t)(at + 1);

@@ -185,6 +185,14 @@ def chromium_or_skip():
         sys.exit(77)
 
 
+def ingest_all(srv, key, functions, per=1000):
+    """Sends functions to srv in batches of per, each of which must be stored."""
+    for start in range(0, len(functions), per):
+        status, reply = srv.ingest({"functions": functions[start:start + per]}, key)
+        if status != 200:
+            raise AssertionError("ingest %d %r" % (status, reply))
+
+
 def shop_database(tmp):
     """A new database with a project "shop": (path or URI, its ingest key)."""
     db = new_db(tmp, "c.db")

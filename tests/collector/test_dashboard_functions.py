@@ -46,10 +46,7 @@ def test(tmp):
     harness.chromium_or_skip()
     db, key = harness.shop_database(tmp)
     with harness.Collector(db) as srv, cdp.Browser() as browser:
-        for start in range(0, N, 1000):
-            status, reply = srv.ingest(
-                {"functions": [function(i) for i in range(start, start + 1000)]}, key)
-            check(status == 200, "ingest %d %r" % (status, reply))
+        harness.ingest_all(srv, key, [function(i) for i in range(N)])
 
         browser.goto(srv.url("/"))
         browser.wait_for('document.querySelectorAll("#functions tbody tr").length > 0',
