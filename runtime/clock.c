@@ -95,10 +95,10 @@ static void keep_quick_ns_per_tick(double ns_per_tick) {
  * there.  Two back-to-back reads in a loop missed the misprediction, some
  * 20 cycles, and an instrumented function of 1 ns came out 6 to 9 ns.
  * Measured as such: reads around a branch taken at random one time in 16,
- * the 1/16 quantile of 63 taken ones (the median took off a few ns too
+ * the 1/16 quantile of 255 taken ones (the median took off a few ns too
  * much: instrumented functions of 1 ns showed 0 in every timed call; the
- * resolution is a few ns either way).  Some 10 us, once. */
-#define PROBE_TAKEN 63
+ * resolution is a few ns either way).  Some 40 us, once. */
+#define PROBE_TAKEN 255
 
 static int by_ticks(const void *a, const void *b) {
   uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;

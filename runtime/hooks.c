@@ -41,31 +41,54 @@ static struct cnsm_chunk *chunk_of(const struct cnsm_module_desc *desc,
 /* Timing one call costs about CNSM_SAMPLE_COST_TICKS (two clock reads and
  * two calls into here, a few hundred cycles).  After each timed call of a
  * function, its mean period is chosen so that timing it costs at most
- * 1/100 of what its calls take: a call that took 10 us or more (at 3 GHz)
- * makes the function's next call timed, one of 1 us one in 16, one of
- * 100 ns one in 128, anything faster one in the hot period (1,024 by
+ * 1/1000 of what its calls take: a call that took 100 us or more (at
+ * 3 GHz) makes the function's next call timed, one of 10 us one in 16,
+ * one of 1 us one in 128, anything faster one in the hot period (1,024 by
  * default: CODENSM_SAMPLE_PERIOD_HOT is the longest).  Slow functions are
- * timed on nearly every call, where their percentiles need it and it costs
- * nothing that matters; the hot small ones of Redis's kind once in 1,024
- * (at one in 64, timing was a fifth of Redis's CPU per request).
+ * timed on nearly every call, where their percentiles need it and it
+ * costs nothing that matters; the hot small ones of Redis's kind once in
+ * 1,024 (at one in 64, timing was a fifth of Redis's CPU per request).
+ * 1/100 was too much: the budget is per function, and nested functions
+ * each spend theirs (Lua's interpreter: 1.49 times plain CPU against
+ * 1.31 at 1/1000 and 1.20 with every chunk at 1 in 1,024).
  *
- * The distance to the next timed call is drawn at random, uniform in
- * [1, 2 * period - 1] (mean: the period), from the clock's low bits: a
- * fixed stride falls into step with patterns in the calls (one in 64
- * never timed the slow tenth call of a function).  Each timed call weighs
- * the calls since the function's previous timed call in this thread, so
- * the estimate stays unbiased however the period moves
- * (cnsm_sample_stop). */
-#define CNSM_SAMPLE_BUDGET_TICKS (100 * CNSM_SAMPLE_COST_TICKS)
+ * The distance to the next timed call is drawn at random from a geometric
+ * distribution of that mean: each call after a timed one is timed with
+ * probability 1 / period, whatever came before, so a timed call stands for
+ * exactly period calls (Horvitz-Thompson), however the period follows the
+ * durations, and no pattern in the calls can fall into step with it (one
+ * in 64, fixed, never timed the slow tenth call of a function).  Weighing
+ * a timed call by the calls since the previous one instead was biased as
+ * soon as the period followed the durations (-19 % on that function). */
+#define CNSM_SAMPLE_BUDGET_TICKS (1000 * CNSM_SAMPLE_COST_TICKS)
+#define CNSM_PERIOD_LOG2_MAX 15u
 
-/* The mean period after a timed call that took elapsed ticks. */
-static uint64_t next_period(uint64_t elapsed) {
+/* log2 of the mean period after a timed call that took elapsed ticks. */
+static unsigned next_period_log2(uint64_t elapsed) {
   uint64_t longest = CNSM_LOAD(&cnsm_hot_mask) + 1;
+  unsigned cap = 63u - (unsigned)__builtin_clzll(longest);
+  if (cap > CNSM_PERIOD_LOG2_MAX)
+    cap = CNSM_PERIOD_LOG2_MAX;
   uint64_t calls_per_sample = CNSM_SAMPLE_BUDGET_TICKS / (elapsed + 1);
   if (calls_per_sample <= 1)
-    return 1;
-  uint64_t period = (uint64_t)1 << (64 - __builtin_clzll(calls_per_sample - 1));
-  return period < longest ? period : longest;
+    return 0;
+  unsigned e = 64u - (unsigned)__builtin_clzll(calls_per_sample - 1);
+  return e < cap ? e : cap;
+}
+
+/* Slot i's period (log2) in chunk c's header: 4 bits a slot. */
+static uint64_t *period_word(struct cnsm_chunk *c, uint32_t i) {
+  return i < 16 ? &c->header.periods0 : &c->header.periods1;
+}
+
+static unsigned period_log2(struct cnsm_chunk *c, uint32_t i) {
+  return (unsigned)(CNSM_LOAD(period_word(c, i)) >> (4 * (i % 16))) & 15u;
+}
+
+static void set_period_log2(struct cnsm_chunk *c, uint32_t i, unsigned e) {
+  uint64_t *w = period_word(c, i);
+  uint64_t v = CNSM_LOAD(w) & ~((uint64_t)15 << (4 * (i % 16)));
+  __atomic_store_n(w, v | (uint64_t)e << (4 * (i % 16)), __ATOMIC_RELAXED);
 }
 
 /* A number that follows no pattern of the calls: the clock's bits mixed
@@ -78,18 +101,45 @@ static uint64_t mix(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-/* Sets slot i of chunk c to be timed again a random distance after calls
- * (its count now), at the period a call of elapsed ticks asks for. */
+/* ln m for m in [1, 2): 2 atanh((m - 1) / (m + 1)), five terms (within
+ * 1e-6).  Written out rather than libm's log(): glibc's picks an AVX
+ * version, and the timed calls of tiny functions that followed it took
+ * 20 ns more (the processor's penalty for mixing AVX and SSE state). */
+static double ln_mantissa(double m) {
+  double t = (m - 1) / (m + 1), t2 = t * t;
+  return 2 * t *
+         (1 + t2 * (1.0 / 3 + t2 * (1.0 / 5 + t2 * (1.0 / 7 + t2 / 9))));
+}
+
+/* ln(r / 2^53) for r in [1, 2^53]. */
+static double ln_fraction(uint64_t r) {
+  int k = 63 - __builtin_clzll(r); /* r = m * 2^k, m in [1, 2) */
+  double m = (double)r / (double)((uint64_t)1 << k);
+  return (k - 53) * 0.6931471805599453 + ln_mantissa(m);
+}
+
+/* ln(1 - p) for p = 2^-e, e >= 1: -(p + p^2/2 + p^3/3 + ...), p <= 1/2. */
+static double ln_one_minus(double p) {
+  double sum = 0, term = p;
+  for (int n = 1; n <= 40 && term > 1e-17; n++, term *= p)
+    sum -= term / n;
+  return sum;
+}
+
+/* Sets slot i of chunk c to be timed again a geometric distance (mean
+ * 2^e) after calls, its count now. */
 static void schedule(struct cnsm_chunk *c, uint32_t i, uint64_t calls,
-                     uint64_t elapsed, uint64_t now) {
-  uint64_t period = next_period(elapsed);
-  uint64_t distance =
-      period == 1 ? 1
-                  : 1 + mix(now ^ (uintptr_t)&c->next[i]) % (2 * period - 1);
+                     unsigned e, uint64_t now) {
+  uint64_t distance = 1;
+  if (e) {
+    /* u in (0, 1]; distance = 1 + floor(ln u / ln(1 - 1/period)). */
+    uint64_t r = (mix(now ^ (uintptr_t)&c->next[i]) >> 11) + 1; /* u * 2^53 */
+    double d =
+        (ln_fraction(r) / ln_one_minus(1.0 / (double)((uint64_t)1 << e)));
+    distance = d < 2147483647.0 ? 1 + (uint64_t)d : 2147483647u;
+  }
   __atomic_store_n(&c->next[i], (uint32_t)(calls - 1 + distance),
                    __ATOMIC_RELAXED);
-  __atomic_store_n(&c->header.mask, period - 1, __ATOMIC_RELAXED);
-  c->header.timed++;
 }
 
 /* The sampled path.  A count that went to the sentinel chunk (the thread's
@@ -103,17 +153,31 @@ uint64_t cnsm_sample_start(cnsm_unit_fn unit, uint64_t slot, void *counted_in) {
     c = chunk_of(unit(), slot);
     bump(&c->slots[slot % CNSM_CHUNK_SLOTS].calls, 1);
   }
-  return cnsm_read_ticks();
+  /* The next timed call is set here, at the slot's period (uniform
+   * distance, mean the period), and again by the stop from what this call
+   * took (geometric): a call that never returns (a
+   * longjmp out of it, Lua's coroutines yielding) must not leave the
+   * target behind the count, which timed every later call (Lua's CPU went
+   * from 1.3 to 2 times plain). */
+  uint32_t i = (uint32_t)(slot % CNSM_CHUNK_SLOTS);
+  uint64_t now = cnsm_read_ticks();
+  uint64_t calls = CNSM_LOAD(&c->slots[i].calls);
+  uint64_t period = (uint64_t)1 << period_log2(c, i);
+  /* Integer arithmetic only, here: the divisions of schedule() were still
+   * running when the caller's clock read started the timed interval, and
+   * added 10 to 20 ns to every timed call of a tiny function. */
+  __atomic_store_n(
+      &c->next[i],
+      (uint32_t)(calls + mix(now ^ (uintptr_t)c) % (2 * period - 1)),
+      __ATOMIC_RELAXED);
+  return now;
 }
 
 /* The chunk is found again rather than passed: an argument costs every
  * instrumented function its setup in the cold path, which is compile
  * time; finding it costs only the sampled call, outside the interval.
- * The timed call weighs the calls since the function's previous timed
- * call in this thread (samples holds the calls so far covered), so a
- * call timed after a long period stands for that period, one timed right
- * after another for itself, and a function's first call, timed by the
- * sentinel, for one call. */
+ * The timed call weighs the period it was timed at (a function's first
+ * call in a thread, period 1: itself). */
 void cnsm_sample_stop(cnsm_unit_fn unit, uint64_t slot, uint64_t start,
                       uint64_t end) {
   const struct cnsm_module_desc *desc = unit();
@@ -122,11 +186,14 @@ void cnsm_sample_stop(cnsm_unit_fn unit, uint64_t slot, uint64_t start,
   /* A thread that moved to a CPU whose counter lags adds nothing, not
    * 2^64 ticks. */
   uint64_t elapsed = end > start ? end - start : 0;
-  uint64_t calls = CNSM_LOAD(&s->calls), covered = CNSM_LOAD(&s->samples);
-  uint64_t weight = calls > covered ? calls - covered : 1;
+  uint32_t i = (uint32_t)(slot % CNSM_CHUNK_SLOTS);
+  uint64_t weight = (uint64_t)1 << period_log2(c, i);
   bump(&s->samples, weight);
   bump(&s->ticks, elapsed * weight);
-  schedule(c, (uint32_t)(slot % CNSM_CHUNK_SLOTS), calls, elapsed, end);
+  unsigned e = next_period_log2(elapsed);
+  set_period_log2(c, i, e);
+  schedule(c, i, CNSM_LOAD(&s->calls), e, end);
+  c->header.timed++;
   uint64_t ns = cnsm_clock_timed_call_ns(elapsed);
   if (ns != UINT64_MAX) /* not while another thread calibrates */
     cnsm_hist_record(cnsm_module_of(desc), (uint32_t)slot, ns, weight);
@@ -137,8 +204,7 @@ CNSM_EXPORT uint64_t __codensm_enter(cnsm_unit_fn unit, uint64_t slot) {
   uint64_t before = bump(&c->slots[slot % CNSM_CHUNK_SLOTS].calls, 1);
   if ((uint32_t)before < CNSM_LOAD(&c->next[slot % CNSM_CHUNK_SLOTS]))
     return 0;
-  cnsm_clock_calibrate();
-  return cnsm_read_ticks();
+  return cnsm_sample_start(unit, slot, c);
 }
 
 CNSM_EXPORT void __codensm_exit(cnsm_unit_fn unit, uint64_t slot,

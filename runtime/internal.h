@@ -211,7 +211,7 @@ double cnsm_clock_ns_per_tick(void) CNSM_HIDDEN;
  * 10 us since cnsm_clock_start, the probe), once, lock-free: called by
  * the process's first timed call before its clock starts, so no timed
  * interval holds it (another thread's first call goes on meanwhile).
- * Some 20 us.  Safe in a signal handler. */
+ * Some 50 us.  Safe in a signal handler. */
 void cnsm_clock_calibrate(void) CNSM_HIDDEN;
 /* The ns a timed call of ticks took, the probe taken off; UINT64_MAX
  * before cnsm_clock_calibrate finished. */

@@ -417,7 +417,6 @@ struct cnsm_chunk *cnsm_chunk_get(const struct cnsm_module_desc *desc,
   const struct cnsm_module *m = cnsm_module_of(desc);
   if (!(c = cnsm_arena_alloc_chunk(&self.arena, m ? m->serial : 0, k)))
     return out_of_memory();
-  c->header.mask = __atomic_load_n(&__codensm_sample_mask, __ATOMIC_RELAXED);
   c->header.real = 1;
   __atomic_store_n(slot, c, __ATOMIC_RELEASE);
   return c;

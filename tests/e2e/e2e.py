@@ -512,7 +512,7 @@ def case_latency(tc, level):
     """Percentiles, inclusive time and source locations through the real
     collector: a function whose calls take 20 us nine times in ten and
     200 us the tenth has p50 20 us and p95 = p99 = 200 us (within 15%), the
-    sum of its calls as total time; a function that spins 50 us and calls
+    sum of its calls as total time (within the sampling error); a function that spins 50 us and calls
     one that spins 100 us takes 150 us a call; each has its file and the
     line of its definition (-g).  The same figures arrive whether or not
     the collector already asked for the extensions (the first run's
@@ -528,14 +528,16 @@ def case_latency(tc, level):
         expect(result.returncode == 0 and set(took) == {"pattern_ms", "outer_ms"},
                result.stdout + result.stderr)
         functions = report_functions(tc, db, "--since", "all")
-        expect_counts(functions, "latency.pattern", 500, 0)
+        expect_counts(functions, "latency.pattern", 10000, 0)
         pattern = functions["latency.pattern"]
         expect_near("pattern p50", pattern["p50_ms"], 0.020)
         expect_near("pattern p95", pattern["p95_ms"], 0.200)
         expect_near("pattern p99", pattern["p99_ms"], 0.200)
-        # Its calls are all timed (they are slow): their total is what the
-        # loop took, less the loop's own few instructions.
-        expect_near("pattern total", pattern["total_ms"], float(took["pattern_ms"]))
+        # Its total is what the loop took (less the loop's few
+        # instructions), within the sampling error: a 20 us call is timed
+        # about one time in 8, so some 1,250 of them and 125 of the 200 us
+        # ones stand for all (standard error about 8 %).
+        expect_near("pattern total", pattern["total_ms"], float(took["pattern_ms"]), 0.25)
         outer = functions["latency.outer"]
         expect_counts(functions, "latency.outer", 100, 0)
         expect_near("outer total", outer["total_ms"], float(took["outer_ms"]))
