@@ -49,9 +49,10 @@ static void hist_finish(struct hist_walk *w) {
   if (w->name == NULL)
     return;
   struct cnsm_fn_stat key = {.name = w->name}, *pkey = &key;
-  struct cnsm_fn_stat **hit = w->nfn ? bsearch(&pkey, w->by_name, w->nfn,
-                                               sizeof *w->by_name, hist_by_name)
-                                     : NULL;
+  struct cnsm_fn_stat **hit =
+      w->nfn ? bsearch(&pkey, w->by_name, w->nfn, sizeof(struct cnsm_fn_stat *),
+                       hist_by_name)
+             : NULL;
   if (hit != NULL) {
     (*hit)->p50_ms = hist_ms(w, 50);
     (*hit)->p95_ms = hist_ms(w, 95);
@@ -86,7 +87,7 @@ int cnsm_rollup_percentiles(struct cnsm_conn *c, struct cnsm_rollup *r) {
   if (w == NULL)
     return -1;
   w->nfn = r->nfn;
-  w->by_name = malloc((r->nfn ? r->nfn : 1) * sizeof *w->by_name);
+  w->by_name = malloc((r->nfn ? r->nfn : 1) * sizeof(struct cnsm_fn_stat *));
   if (w->by_name == NULL) {
     free(w);
     return -1;
@@ -94,7 +95,7 @@ int cnsm_rollup_percentiles(struct cnsm_conn *c, struct cnsm_rollup *r) {
   for (size_t i = 0; i < r->nfn; i++)
     w->by_name[i] = &r->fn[i];
   if (r->nfn > 1)
-    qsort(w->by_name, r->nfn, sizeof *w->by_name, hist_by_name);
+    qsort(w->by_name, r->nfn, sizeof(struct cnsm_fn_stat *), hist_by_name);
   /* All time: every row, also of minutes before the oldest count. */
   const struct cnsm_value p[] = {
       CNSM_P_TEXT(r->project), CNSM_P_INT(r->since > 0 ? r->from : INT64_MIN),

@@ -110,8 +110,8 @@ void cnsm_hist_record(struct cnsm_module *m, uint32_t slot, uint64_t ns,
   if (!m || slot >= m->desc->function_count)
     return;
   size_t n = m->desc->function_count;
-  struct cnsm_hist **table =
-      first_use((void **)&m->hists, (n * sizeof *table + 7) & ~(size_t)7);
+  struct cnsm_hist **table = first_use(
+      (void **)&m->hists, (n * sizeof(struct cnsm_hist *) + 7) & ~(size_t)7);
   if (!table)
     return;
   struct cnsm_hist *h = first_use((void **)&table[slot], sizeof *h);
