@@ -28,7 +28,8 @@
  * The hooks reach the optimiser as two calls,
  *
  *   entry:  t0 = __codensm_enter(unit, slot)
- *   exit:   __codensm_exit(unit, slot, t0, is_error)
+ *           mark = __codensm_error_mark()     // functions that can fail
+ *   exit:   __codensm_exit(unit, slot, t0, is_error, mark)
  *
  * which inlining copies with their function, and after the optimiser the
  * pass makes them the inline hot path (k = slot / CNSM_CHUNK_SLOTS,
@@ -38,14 +39,16 @@
  *           old = chunk->slots[j].calls; chunk->slots[j].calls += 1
  *               (one non-locked xadd on x86-64, so a signal handler on
  *               the same thread cannot lose a count; atomic elsewhere)
- *           t0 = (old & chunk->header.mask) == 0                 // rare
- *                ? __codensm_sample_start(unit, slot, chunk) : 0;
+ *           t0 = (uint32_t)old >= chunk->next[j]                  // rare
+ *                ? (__codensm_sample_start(unit, slot, chunk), clock()) : 0;
+ *           mark = __codensm_error_epoch      // thread_local, initial-exec
  *
  * A thread's first call of a chunk's functions finds the sentinel chunk
- * (mask 0), so it always takes the sampled path, where the runtime
+ * (targets 0), so it always takes the sampled path, where the runtime
  * allocates the thread's chunk and moves the call's count into it.
- *   exit:   if (is_error) cnsm_dir_chunks(tls_dir)[k]->slots[j].errors += 1
- *           if (t0) __codensm_sample_stop(unit, slot, t0);
+ *   exit:   if (is_error) { cnsm_dir_chunks(tls_dir)[k]->slots[j].errors += 1;
+ *                           __codensm_error(unit, slot, mark); }  // rare
+ *           if (t0) __codensm_sample_stop(unit, slot, t0, clock());
  *
  * (the clock read inline on every call under -codensm-timing=every).
  * Counters are written only by their own thread; other threads (the
@@ -179,8 +182,10 @@ extern "C" {
 #define CNSM_ARGS_3(a, b, c) (CNSM_KIND_##a, CNSM_KIND_##b, CNSM_KIND_##c)
 #define CNSM_ARGS_4(a, b, c, d)                                                \
   (CNSM_KIND_##a, CNSM_KIND_##b, CNSM_KIND_##c, CNSM_KIND_##d)
-#define CNSM_ARGS_N(_1, _2, _3, _4, N, ...) CNSM_ARGS_##N
-#define CNSM_ARGS_PICK(...) CNSM_ARGS_N(__VA_ARGS__, 4, 3, 2, 1, )
+#define CNSM_ARGS_5(a, b, c, d, e)                                             \
+  (CNSM_KIND_##a, CNSM_KIND_##b, CNSM_KIND_##c, CNSM_KIND_##d, CNSM_KIND_##e)
+#define CNSM_ARGS_N(_1, _2, _3, _4, _5, N, ...) CNSM_ARGS_##N
+#define CNSM_ARGS_PICK(...) CNSM_ARGS_N(__VA_ARGS__, 5, 4, 3, 2, 1, )
 #define CNSM_ARGS(...) CNSM_ARGS_PICK(__VA_ARGS__)(__VA_ARGS__)
 #define CNSM_ABI_ENTRY(Ret, Name, Args) CNSM_KIND_##Ret Name CNSM_ARGS Args;
 #include "codensm_abi.inc"

@@ -52,20 +52,22 @@ Constant *structValue(LLVMContext &Ctx, StringRef Struct,
   return ConstantStruct::get(structType(Ctx, Struct), Members);
 }
 
-/// One CNSM_ABI_ENTRY row: the result and up to four argument kinds.
+/// One CNSM_ABI_ENTRY row: the result and up to five argument kinds.
 struct EntryRow {
   const char *Name;
   Kind Result;
-  Kind Args[4];
+  Kind Args[5];
 };
 
 #define CNSM_ABI_ENTRY(Ret, Name, Args) {#Name, Kind::Ret, {CNSM_KINDS Args}},
-#define CNSM_KINDS(...) CNSM_KINDS_N(__VA_ARGS__, 4, 3, 2, 1, )
-#define CNSM_KINDS_N(_1, _2, _3, _4, N, ...) CNSM_KINDS_##N(_1, _2, _3, _4)
-#define CNSM_KINDS_1(a, b, c, d) Kind::a
-#define CNSM_KINDS_2(a, b, c, d) Kind::a, Kind::b
-#define CNSM_KINDS_3(a, b, c, d) Kind::a, Kind::b, Kind::c
-#define CNSM_KINDS_4(a, b, c, d) Kind::a, Kind::b, Kind::c, Kind::d
+#define CNSM_KINDS(...) CNSM_KINDS_N(__VA_ARGS__, 5, 4, 3, 2, 1, )
+#define CNSM_KINDS_N(_1, _2, _3, _4, _5, N, ...)                               \
+  CNSM_KINDS_##N(_1, _2, _3, _4, _5)
+#define CNSM_KINDS_1(a, b, c, d, e) Kind::a
+#define CNSM_KINDS_2(a, b, c, d, e) Kind::a, Kind::b
+#define CNSM_KINDS_3(a, b, c, d, e) Kind::a, Kind::b, Kind::c
+#define CNSM_KINDS_4(a, b, c, d, e) Kind::a, Kind::b, Kind::c, Kind::d
+#define CNSM_KINDS_5(a, b, c, d, e) Kind::a, Kind::b, Kind::c, Kind::d, Kind::e
 static const EntryRow Entries[] = {
 #include "codensm_abi.inc"
 };

@@ -146,7 +146,8 @@ private:
   void instrumentFunction(const FunctionPlan &Plan, unsigned Index);
   Value *insertEntryHook(IRBuilder<> &B, unsigned Index, bool Timed);
   void insertExitHook(const ExitPoint &Exit, unsigned Index,
-                      ErrorConvention Errors, Value *StartTicks);
+                      ErrorConvention Errors, Value *StartTicks,
+                      Value *ErrorMark);
   std::vector<ExitPoint> collectExits(Function &F);
   Value *errorCondition(IRBuilder<> &B, Value *V, ErrorConvention Errors,
                         bool Unsigned);
@@ -560,7 +561,7 @@ Value *ModuleInstrumenter::errorCondition(IRBuilder<> &B, Value *V,
 
 void ModuleInstrumenter::insertExitHook(const ExitPoint &Exit, unsigned Index,
                                         ErrorConvention Errors,
-                                        Value *StartTicks) {
+                                        Value *StartTicks, Value *ErrorMark) {
   IRBuilder<> B(Exit.Before);
   setDebugLocation(B, *Exit.Before->getFunction());
   Value *IsError = ConstantInt::get(I64, 0);
@@ -579,8 +580,11 @@ void ModuleInstrumenter::insertExitHook(const ExitPoint &Exit, unsigned Index,
   if (!StartTicks && isa<ConstantInt>(IsError) &&
       cast<ConstantInt>(IsError)->isZero())
     return;
+  bool CanFail =
+      !isa<ConstantInt>(IsError) || !cast<ConstantInt>(IsError)->isZero();
   createExitHook(B, Unit, Index,
-                 StartTicks ? StartTicks : ConstantInt::get(I64, 0), IsError);
+                 StartTicks ? StartTicks : ConstantInt::get(I64, 0), IsError,
+                 CanFail ? ErrorMark : ConstantInt::get(I64, 0));
 }
 
 /// Every way out of F: each `ret` (before a musttail call when there is
@@ -627,9 +631,18 @@ void ModuleInstrumenter::instrumentFunction(const FunctionPlan &Plan,
   setDebugLocation(B, F);
   bool Timed = !(Plan.Flags & FlagUntimed);
   Value *StartTicks = insertEntryHook(B, Index, Timed);
+  // A function that can fail (an error convention, or an exception that
+  // may unwind through it) reads the thread's error epoch for the root
+  // cause of its errors; one that turns out to have no failing exit drops
+  // the read again.
+  CallInst *ErrorMark = nullptr;
+  if (Plan.Errors != ErrorsNone || !F.doesNotThrow())
+    ErrorMark = createErrorMarkHook(B);
 
   for (const ExitPoint &Exit : collectExits(F))
-    insertExitHook(Exit, Index, Plan.Errors, StartTicks);
+    insertExitHook(Exit, Index, Plan.Errors, StartTicks, ErrorMark);
+  if (ErrorMark && ErrorMark->use_empty())
+    ErrorMark->eraseFromParent();
   ++NumFunctionsInstrumented;
 }
 

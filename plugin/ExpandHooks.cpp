@@ -11,8 +11,10 @@
 //     t0  = (uint32_t)old >= chunk.next[slot]
 //           ? (__codensm_sample_start(unit, slot, chunk), clock()) : 0
 // and each @__codensm_exit(t0, is_error)
-//     if (is_error) chunk.errors += 1
+//     if (is_error) chunk.errors += 1, __codensm_error(unit, slot, mark)
 //     if (t0) __codensm_sample_stop(unit, slot, t0, clock())
+// where mark, the thread's error epoch at entry (@__codensm_error_mark in
+// functions that can fail), becomes one load of a thread_local.
 // where the rare calls go into the runtime (runtime/hooks.c).  Under
 // -codensm-timing=every the clock is read inline on every call instead.
 //
@@ -89,6 +91,7 @@ private:
   void expandEnter(CallInst *Hook, const BasicBlock *Block, UnitHooks &Unit);
   void expandExit(CallInst *Hook, UnitHooks &Unit);
   void expandErrorCount(CallInst *Hook, UnitHooks &Unit, uint64_t Slot);
+  void expandErrorMark(CallInst *Hook);
 
   Module &M;
   LLVMContext &Ctx;
@@ -210,6 +213,28 @@ void HookExpander::expandErrorCount(CallInst *Hook, UnitHooks &Unit,
   Unit.Path->emitIncrement(EB,
                            Unit.Path->slotField(EB, Chunk, Slot, SlotErrors),
                            ConstantInt::get(Type::getInt64Ty(Ctx), 1));
+  Unit.Path->emitRareCall(
+      EB, "__codensm_error",
+      {Unit.Path->unitArg(), Hook->getArgOperand(1), Hook->getArgOperand(4)});
+}
+
+/// The runtime's thread_local error epoch, read where the mark was: one
+/// load (initial-exec: libcodensm is loaded with the program, and its
+/// static TLS block holds the epoch).
+void HookExpander::expandErrorMark(CallInst *Hook) {
+  Type *I64 = Type::getInt64Ty(Ctx);
+  auto *Epoch = M.getGlobalVariable(ErrorEpochName);
+  if (!Epoch) {
+    Epoch = new GlobalVariable(M, I64, false, GlobalValue::ExternalLinkage,
+                               nullptr, ErrorEpochName, nullptr,
+                               GlobalValue::InitialExecTLSModel);
+  }
+  IRBuilder<> B(Hook);
+  B.SetCurrentDebugLocation(Hook->getDebugLoc());
+  Value *Mark = B.CreateAlignedLoad(I64, B.CreatePointerCast(Epoch, ptrTo(I64)),
+                                    Align(8), "codensm.mark");
+  Hook->replaceAllUsesWith(Mark);
+  Hook->eraseFromParent();
 }
 
 void HookExpander::expandExit(CallInst *Hook, UnitHooks &Unit) {
@@ -242,6 +267,7 @@ void HookExpander::expandExit(CallInst *Hook, UnitHooks &Unit) {
 bool HookExpander::run() {
   Function *Enter = M.getFunction(EnterHookName);
   Function *Exit = M.getFunction(ExitHookName);
+  Function *Mark = M.getFunction(ErrorMarkHookName);
   std::vector<std::pair<CallInst *, BasicBlock *>> Enters =
       callsInOrder(M, Enter);
   std::vector<std::pair<CallInst *, BasicBlock *>> Exits =
@@ -259,10 +285,12 @@ bool HookExpander::run() {
   for (auto [Hook, Block] : Enters)
     if (UnitHooks *Unit = unitOf(Hook))
       expandEnter(Hook, Block, *Unit);
+  for (auto &Found : callsInOrder(M, Mark))
+    expandErrorMark(Found.first);
   for (auto &Found : Exits) // the block matters only to the entries
     if (UnitHooks *Unit = unitOf(Found.first))
       expandExit(Found.first, *Unit);
-  for (Function *Hook : {Enter, Exit})
+  for (Function *Hook : {Enter, Exit, Mark})
     if (Hook && Hook->use_empty())
       Hook->eraseFromParent();
   return true;

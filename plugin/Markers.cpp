@@ -53,14 +53,21 @@ CallInst *createEnterHook(IRBuilder<> &B, Function *Unit, unsigned Slot) {
   return Call;
 }
 
+CallInst *createErrorMarkHook(IRBuilder<> &B) {
+  Module &M = *B.GetInsertBlock()->getModule();
+  CallInst *Call = createHook(B, declareHook(M, ErrorMarkHookName), {});
+  Call->setName("codensm.mark");
+  return Call;
+}
+
 CallInst *createExitHook(IRBuilder<> &B, Function *Unit, unsigned Slot,
-                         Value *Start, Value *IsError) {
+                         Value *Start, Value *IsError, Value *Mark) {
   Module &M = *B.GetInsertBlock()->getModule();
   LLVMContext &Ctx = M.getContext();
   Type *I64 = Type::getInt64Ty(Ctx);
   return createHook(B, declareHook(M, ExitHookName),
                     {ConstantExpr::getPointerCast(Unit, dataPtrTy(Ctx)),
-                     ConstantInt::get(I64, Slot), Start, IsError});
+                     ConstantInt::get(I64, Slot), Start, IsError, Mark});
 }
 
 bool markInstrumented(Module &M) {

@@ -35,12 +35,20 @@ namespace codensm {
 
 inline constexpr const char *EnterHookName = "__codensm_enter";
 inline constexpr const char *ExitHookName = "__codensm_exit";
+inline constexpr const char *ErrorMarkHookName = "__codensm_error_mark";
+/// The thread's error epoch (runtime/causes.c), which the expanded error
+/// mark reads inline.
+inline constexpr const char *ErrorEpochName = "__codensm_error_epoch";
 
 llvm::CallInst *createEnterHook(llvm::IRBuilder<> &B, llvm::Function *Unit,
                                 unsigned Slot);
+/// The thread's error epoch at a function's entry, for the root cause
+/// of its error exits (runtime/causes.c).
+llvm::CallInst *createErrorMarkHook(llvm::IRBuilder<> &B);
+/// Mark: the entry's error mark, or 0 when no exit can be an error.
 llvm::CallInst *createExitHook(llvm::IRBuilder<> &B, llvm::Function *Unit,
                                unsigned Slot, llvm::Value *Start,
-                               llvm::Value *IsError);
+                               llvm::Value *IsError, llvm::Value *Mark);
 
 /// One instrumented translation unit's tables, recorded in the module's
 /// !codensm.instrumented metadata for the expansion after the optimiser.

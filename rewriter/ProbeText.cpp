@@ -73,17 +73,22 @@ static const char *HotPath =
     "#define __codensm_hot __inline__ "
     "__attribute__((__always_inline__))\n"
     "static __codensm_hot __UINT64_TYPE__ __codensm_count(__UINT64_TYPE__);\n"
-    "static void __codensm_settle(__UINT64_TYPE__, __UINT64_TYPE__, int);\n";
+    "static void __codensm_settle(__UINT64_TYPE__, __UINT64_TYPE__, int,\n"
+    "                             __UINT64_TYPE__);\n"
+    /* The thread's error epoch (root causes, runtime/causes.c), read at
+     * the entry of a function that can fail. */
+    "extern __thread __UINT64_TYPE__ __codensm_error_epoch\n"
+    "    __attribute__((__tls_model__(\"initial-exec\")));\n";
 
 /// C: the probe is a variable whose cleanup runs at every return (and, in
 /// code built with -fexceptions, when an exception unwinds the frame),
 /// with a constant initialiser (C89 -pedantic refuses any other brace
 /// list); a second, scalar, variable's initialiser starts the call.
 static const char *CProbe =
-    "struct __codensm_probe { __UINT64_TYPE__ slot, t0; int err; };\n"
+    "struct __codensm_probe { __UINT64_TYPE__ slot, t0, mark; int err; };\n"
     "static __codensm_hot void __codensm_leave(struct __codensm_probe *p) {\n"
     "  if (__builtin_expect(p->t0 != 0 || p->err != 0, 0))\n"
-    "    __codensm_settle(p->slot, p->t0, p->err);\n"
+    "    __codensm_settle(p->slot, p->t0, p->err, p->mark);\n"
     "}\n";
 
 /// C++: a guard in an anonymous namespace, so each unit's guard calls its
@@ -107,19 +112,19 @@ static const char *CxxGuard =
     "#endif\n"
     "namespace {\n"
     "struct __codensm_guard {\n"
-    "  __UINT64_TYPE__ slot, t0;\n"
+    "  __UINT64_TYPE__ slot, t0, mark;\n"
     "  int err;\n"
     "  int uncaught;\n"
     "  __codensm_hot __codensm_guard(__UINT64_TYPE__ s, bool timed)\n"
-    "      : slot(s), t0(__codensm_count(s)), err(0),\n"
-    "        uncaught(__codensm_uncaught()) {\n"
+    "      : slot(s), t0(__codensm_count(s)), mark(__codensm_error_epoch),\n"
+    "        err(0), uncaught(__codensm_uncaught()) {\n"
     "    if (!timed)\n"
     "      t0 = 0;\n"
     "  }\n"
     "  __codensm_hot ~__codensm_guard() {\n"
     "    bool unwinding = __codensm_uncaught() > uncaught;\n"
     "    if (__builtin_expect(t0 != 0 || err != 0 || unwinding, 0))\n"
-    "      __codensm_settle(slot, t0, err != 0 || unwinding);\n"
+    "      __codensm_settle(slot, t0, err != 0 || unwinding, mark);\n"
     "  }\n"
     "};\n"
     "} // namespace\n";
@@ -172,10 +177,17 @@ std::string entryProbe(bool Cxx, unsigned Slot, bool Timed,
   else
     Out = "struct __codensm_probe __codensm_p" + N +
           " __attribute__((__cleanup__(__codensm_leave), __unused__)) = {" + N +
-          "u, 0, 0}; __UINT64_TYPE__ __codensm_t" + N +
+          "u, 0, 0, 0}; __UINT64_TYPE__ __codensm_t" + N +
           " __attribute__((__unused__)) = " +
           (Timed ? "__codensm_p" + N + ".t0 = " : "") + "__codensm_count(" + N +
-          "u);";
+          "u);" +
+          // Only a function with a convention can fail in C: it alone
+          // reads the error epoch, for its errors' root cause.
+          (ReturnType.empty() ? ""
+                              : " __UINT64_TYPE__ __codensm_m" + N +
+                                    " __attribute__((__unused__)) = "
+                                    "__codensm_p" +
+                                    N + ".mark = __codensm_error_epoch;");
   if (!ReturnType.empty())
     Out += " __typeof__(" + ReturnType.str() + ") __codensm_v" + N +
            " __attribute__((__unused__));";
@@ -227,13 +239,16 @@ static const char *HotPathDefinitions =
     "  return __codensm_ticks();\n"
     "}\n"
     "__attribute__((__noinline__, __cold__)) static void\n"
-    "__codensm_settle(__UINT64_TYPE__ slot, __UINT64_TYPE__ t0, int err) {\n"
+    "__codensm_settle(__UINT64_TYPE__ slot, __UINT64_TYPE__ t0, int err,\n"
+    "                 __UINT64_TYPE__ mark) {\n"
     "  __UINT64_TYPE__ end = t0 ? __codensm_ticks() : 0;\n"
-    "  if (err)\n"
+    "  if (err) {\n"
     "    __atomic_fetch_add(&cnsm_dir_chunks(__codensm_dir)[slot / "
     "CNSM_CHUNK_SLOTS]\n"
     "                            ->slots[slot % CNSM_CHUNK_SLOTS].errors,\n"
     "                       1, __ATOMIC_RELAXED);\n"
+    "    __codensm_error(__codensm_unit, slot, mark);\n"
+    "  }\n"
     "  if (t0)\n"
     "    __codensm_sample_stop(__codensm_unit, slot, t0, end);\n"
     "}\n";

@@ -335,8 +335,7 @@ static void spool_rest(int locked) {
   if (n && cnsm_spool_write(s.spool_dir, s.endpoint, s.key, list.items, n,
                             locked) != 0)
     cnsm_warn("could not spool %zu functions to %s", n, s.spool_dir);
-  free(list.items);
-  cnsm_hist_list_free(&list.hist);
+  cnsm_delta_list_free(&list);
 }
 
 /* The background thread's body. */
@@ -434,9 +433,7 @@ static void flusher_stop(uint64_t deadline_ns) {
  * it builds them anew.  At exit the process's end frees them.  Flush lock
  * held. */
 static void release_senders_memory(void) {
-  free(pending.items);
-  cnsm_hist_list_free(&pending.hist);
-  pending = (struct cnsm_delta_list){0};
+  cnsm_delta_list_free(&pending);
   cnsm_encode_release();
 }
 
@@ -448,8 +445,7 @@ static void drop_live_file_if_done(void) {
   struct cnsm_delta_list list = {0};
   if (cnsm_collect(&list, 1, 0) == 0 && list.count == 0)
     cnsm_durable_finish(1);
-  free(list.items);
-  cnsm_hist_list_free(&list.hist);
+  cnsm_delta_list_free(&list);
   pthread_mutex_unlock(&flush_lock);
 }
 

@@ -208,11 +208,20 @@ CNSM_EXPORT uint64_t __codensm_enter(cnsm_unit_fn unit, uint64_t slot) {
 }
 
 CNSM_EXPORT void __codensm_exit(cnsm_unit_fn unit, uint64_t slot,
-                                uint64_t start, uint64_t is_error) {
-  if (is_error)
+                                uint64_t start, uint64_t is_error,
+                                uint64_t error_mark) {
+  if (is_error) {
     bump(&chunk_of(unit(), slot)->slots[slot % CNSM_CHUNK_SLOTS].errors, 1);
+    cnsm_error_exit(unit, slot, error_mark);
+  }
   if (start)
     cnsm_sample_stop(unit, slot, start, cnsm_read_ticks());
+}
+
+/* The thread's error epoch, read at the entry of a function that can
+ * fail (causes.c); the pass reads __codensm_error_epoch inline instead. */
+CNSM_EXPORT uint64_t __codensm_error_mark(void) {
+  return __codensm_error_epoch;
 }
 
 #if !defined(__x86_64__)
@@ -228,5 +237,9 @@ CNSM_EXPORT void __codensm_sample_stop(cnsm_unit_fn unit, uint64_t slot,
 }
 CNSM_EXPORT void *__codensm_chunk(cnsm_unit_fn unit, uint64_t k) {
   return cnsm_chunk_first(unit, k);
+}
+CNSM_EXPORT void __codensm_error(cnsm_unit_fn unit, uint64_t slot,
+                                 uint64_t mark) {
+  cnsm_error_exit(unit, slot, mark);
 }
 #endif

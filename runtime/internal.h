@@ -228,11 +228,13 @@ uint64_t cnsm_estimate_ns(uint64_t calls, uint64_t samples, uint64_t ticks,
 /* Extensions a receiver asked for (docs/ingest-contract.md). */
 #define CNSM_EXT_HISTOGRAM 1u /* "hist" */
 #define CNSM_EXT_SOURCE 2u    /* "file", "line" */
-#define CNSM_EXT_ALL (CNSM_EXT_HISTOGRAM | CNSM_EXT_SOURCE)
+#define CNSM_EXT_CAUSES 4u    /* "root_causes" */
+#define CNSM_EXT_ALL (CNSM_EXT_HISTOGRAM | CNSM_EXT_SOURCE | CNSM_EXT_CAUSES)
 /* ---- hist.c ------------------------------------------------------------ */
 
 /* One bucket of the wire's latency histogram (include/codensm_hist.h) and
- * the calls its timed calls stand for. */
+ * the calls its timed calls stand for; in a list of root causes, a
+ * function's table index and its errors. */
 struct cnsm_hist_pair {
   uint32_t bucket;
   uint64_t count;
@@ -305,6 +307,9 @@ struct cnsm_fn {
   int source_sent;
   /* Timed calls drained from the modules and not yet acknowledged. */
   struct cnsm_hist_list hist;
+  /* Errors by root cause (keyed by the root's table index), drained and
+   * not yet acknowledged. */
+  struct cnsm_hist_list causes;
 };
 
 /* Calls held back per function by background flushes (snapshot.c). */
@@ -504,6 +509,18 @@ uint64_t cnsm_sample_start(cnsm_unit_fn unit, uint64_t slot,
 void cnsm_sample_stop(cnsm_unit_fn unit, uint64_t slot, uint64_t start,
                       uint64_t end) CNSM_HIDDEN;
 void *cnsm_chunk_first(cnsm_unit_fn unit, uint64_t k) CNSM_HIDDEN;
+
+/* ---- causes.c ---------------------------------------------------------- */
+
+/* An error exit of unit's function slot, whose entry read the thread's
+ * error epoch as mark: counts the error's root cause.  Lock-free, safe in
+ * a signal handler. */
+void cnsm_error_exit(cnsm_unit_fn unit, uint64_t slot,
+                     uint64_t mark) CNSM_HIDDEN;
+/* Moves the root causes counted since the last drain into the functions'
+ * lists (cnsm_fn.causes).  Registry lock held. */
+void cnsm_causes_drain(void) CNSM_HIDDEN;
+extern __thread uint64_t __codensm_error_epoch;
 /* This thread's chunk k of desc, allocated (with the thread's directory)
  * when it has only the sentinel; a scratch chunk when memory is out.
  * Never NULL, never the sentinel. */
@@ -530,12 +547,18 @@ struct cnsm_delta {
   uint32_t line;
   const struct cnsm_hist_pair *hist;
   size_t hist_n;
+  /* Errors by root cause: the roots' names beside their pairs. */
+  const struct cnsm_hist_pair *causes;
+  const char *const *cause_names;
+  size_t causes_n;
 };
 
 struct cnsm_delta_list {
   struct cnsm_delta *items;
   size_t count, cap;          /* items is reused while cap suffices */
-  struct cnsm_hist_list hist; /* the items' buckets, one after another */
+  struct cnsm_hist_list hist; /* the items' buckets and causes, in turn */
+  const char **names;         /* beside hist's pairs: a cause's name */
+  size_t names_cap;
 };
 
 /* Fills the table's cur_* fields from every module.  Registry lock held. */
@@ -549,6 +572,8 @@ void cnsm_snapshot(void) CNSM_HIDDEN;
  * Takes the registry lock.  0 or -1 (out of memory). */
 int cnsm_collect(struct cnsm_delta_list *out, int everything,
                  unsigned extensions) CNSM_HIDDEN;
+/* Frees what out holds and empties it. */
+void cnsm_delta_list_free(struct cnsm_delta_list *l) CNSM_HIDDEN;
 /* Moves the acknowledgement by exactly what d[0..n) carried.  Takes the
  * registry lock.  1 when that acknowledged the last spooled figures: the
  * caller releases their files (cnsm_spool_release). */

@@ -474,6 +474,7 @@ CNSM_EXPORT void __codensm_unregister(const struct cnsm_module_desc *desc) {
    * copies of the names. */
   if (cnsm_module_map(m) == 0) {
     cnsm_hist_drain_module(m);
+    cnsm_causes_drain(); /* while its functions can still be named */
     for (uint32_t i = 0; i < n; i++)
       if (m->entry[i] != CNSM_NOT_COUNTED) // NOLINT: entry has n entries
         cnsm_slot_add(&cnsm_fns[m->entry[i]].base, &m->retired[i]);

@@ -190,6 +190,8 @@ static unsigned extension_bits(const char *p, const char *end) {
       bits |= CNSM_EXT_HISTOGRAM;
     else if (len == 6 && strncasecmp(word, "source", 6) == 0)
       bits |= CNSM_EXT_SOURCE;
+    else if (len == 6 && strncasecmp(word, "causes", 6) == 0)
+      bits |= CNSM_EXT_CAUSES;
     while (p < end && *p != ',')
       p++;
   }

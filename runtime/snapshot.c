@@ -112,24 +112,43 @@ static void drain_histograms(void) {
   for (struct cnsm_module *m = cnsm_modules; m; m = m->next)
     if (cnsm_module_map(m) == 0)
       cnsm_hist_drain_module(m);
+  cnsm_causes_drain();
 }
 
-/* Copies e's pending buckets to the end of the list's storage; their
- * offset there goes in d->hist until the list stops growing. */
-static void copy_histogram(struct cnsm_delta_list *out, struct cnsm_delta *d,
-                           const struct cnsm_fn *e) {
-  d->hist = NULL;
-  d->hist_n = 0;
-  if (!e->hist.n)
+/* Copies the pairs of l to the end of the list's storage; their offset
+ * there (+1) goes in *pairs until the storage stops growing.  Names: each
+ * pair's key names a table entry (a root cause), whose name goes beside
+ * it (the encoder runs unlocked, when the table may have moved). */
+static void copy_pairs(struct cnsm_delta_list *out,
+                       const struct cnsm_hist_pair **pairs, size_t *n,
+                       const struct cnsm_hist_list *l, int names) {
+  *pairs = NULL;
+  *n = 0;
+  if (!l->n)
     return;
   size_t at = out->hist.n;
-  struct cnsm_hist_list *l = &out->hist;
-  if (cnsm_hist_list_reserve(l, at + e->hist.n) != 0)
+  if (cnsm_hist_list_reserve(&out->hist, at + l->n) != 0)
     return; /* sent later: the entry keeps them */
-  memcpy(l->pairs + at, e->hist.pairs, e->hist.n * sizeof *l->pairs);
-  l->n = at + e->hist.n;
-  d->hist = (const struct cnsm_hist_pair *)(uintptr_t)(at + 1);
-  d->hist_n = e->hist.n;
+  if (names && out->names_cap < out->hist.cap) {
+    const char **grown =
+        realloc(out->names, out->hist.cap * sizeof(const char *));
+    if (!grown)
+      return;
+    out->names = grown;
+    out->names_cap = out->hist.cap;
+  }
+  memcpy(out->hist.pairs + at, l->pairs, l->n * sizeof *l->pairs);
+  for (size_t i = 0; names && i < l->n; i++)
+    out->names[at + i] = cnsm_fns[l->pairs[i].bucket].name;
+  out->hist.n = at + l->n;
+  *pairs = (const struct cnsm_hist_pair *)(uintptr_t)(at + 1);
+  *n = l->n;
+}
+
+/* Turns copy_pairs's offset into a pointer, once storage stopped moving. */
+static const struct cnsm_hist_pair *pairs_at(const struct cnsm_delta_list *out,
+                                             const struct cnsm_hist_pair *p) {
+  return p ? out->hist.pairs + ((uintptr_t)p - 1) : NULL;
 }
 
 /* Sets e->cur_ns from e->cur. */
@@ -207,7 +226,8 @@ static int reserve_list(struct cnsm_delta_list *out) {
 /* Whether e has extensions to send that extensions asks for. */
 static int has_extensions(const struct cnsm_fn *e, unsigned extensions) {
   return ((extensions & CNSM_EXT_HISTOGRAM) && e->hist.n) ||
-         ((extensions & CNSM_EXT_SOURCE) && e->file && !e->source_sent);
+         ((extensions & CNSM_EXT_SOURCE) && e->file && !e->source_sent) ||
+         ((extensions & CNSM_EXT_CAUSES) && e->causes.n);
 }
 
 int cnsm_collect(struct cnsm_delta_list *out, int everything,
@@ -266,16 +286,28 @@ int cnsm_collect(struct cnsm_delta_list *out, int everything,
       d[n].line = e->line;
     }
     if (extensions & CNSM_EXT_HISTOGRAM)
-      copy_histogram(out, &d[n], e);
+      copy_pairs(out, &d[n].hist, &d[n].hist_n, &e->hist, 0);
+    if (extensions & CNSM_EXT_CAUSES)
+      copy_pairs(out, &d[n].causes, &d[n].causes_n, &e->causes, 1);
     n++;
   }
   pthread_mutex_unlock(&cnsm_registry_lock);
   /* The storage has stopped moving: offsets (+1) become pointers. */
-  for (size_t i = 0; i < n; i++)
-    if (d[i].hist)
-      d[i].hist = out->hist.pairs + ((uintptr_t)d[i].hist - 1);
+  for (size_t i = 0; i < n; i++) {
+    if (d[i].causes)
+      d[i].cause_names = out->names + ((uintptr_t)d[i].causes - 1);
+    d[i].hist = pairs_at(out, d[i].hist);
+    d[i].causes = pairs_at(out, d[i].causes);
+  }
   out->count = n;
   return 0;
+}
+
+void cnsm_delta_list_free(struct cnsm_delta_list *l) {
+  free(l->items);
+  cnsm_hist_list_free(&l->hist);
+  free((void *)l->names);
+  *l = (struct cnsm_delta_list){0};
 }
 
 /* What e's figures become once what d carried is acknowledged. */
@@ -306,6 +338,7 @@ static int acknowledge_one(struct cnsm_fn *e, const struct cnsm_delta *d) {
   e->pend_errors = after.pend_errors;
   e->pend_ns = after.pend_ns;
   cnsm_hist_list_sub(&e->hist, d->hist, d->hist_n);
+  cnsm_hist_list_sub(&e->causes, d->causes, d->causes_n);
   if (d->file)
     e->source_sent = 1;
   mirror(e);
@@ -373,6 +406,7 @@ static void acknowledge_all_current(void) {
     e->pend_calls = e->pend_errors = e->pend_ns = 0;
     e->pend_present = 0;
     e->hist.n = 0;
+    e->causes.n = 0;
     mirror(e);
   }
   pend_entries = 0;
@@ -385,7 +419,7 @@ static void acknowledge_all_current(void) {
 static void fork_child(void) {
   pthread_mutex_lock(&cnsm_registry_lock);
   cnsm_snapshot();
-  drain_histograms(); /* the parent's timed calls: the parent's */
+  drain_histograms(); /* the parent's timed calls and causes: the parent's */
   acknowledge_all_current();
   pthread_mutex_unlock(&cnsm_registry_lock);
 }

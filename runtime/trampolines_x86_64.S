@@ -76,5 +76,6 @@ name:                                                                          \
 DEFINE(__codensm_sample_start, cnsm_sample_start)
 DEFINE_VOID(__codensm_sample_stop, cnsm_sample_stop)
 DEFINE(__codensm_chunk, cnsm_chunk_first)
+DEFINE_VOID(__codensm_error, cnsm_error_exit)
 
 	.section .note.GNU-stack, "", @progbits

@@ -105,7 +105,7 @@ def run(exe, env_extra=None, cwd=None, args=()):
 
 
 # What a file:// sink also gets (docs/ingest-contract.md, "Extensions").
-EXTENSIONS = {"hist", "file", "line"}
+EXTENSIONS = {"hist", "file", "line", "root_causes"}
 
 
 def add_extensions(s, fn):
@@ -118,6 +118,16 @@ def add_extensions(s, fn):
                "malformed hist: %r" % pairs)
         for b, c in pairs:
             s["hist"][b] = s["hist"].get(b, 0) + c
+    if "root_causes" in fn:
+        causes = fn["root_causes"]
+        names = [c.get("name") for c in causes]
+        expect(causes and len(set(names)) == len(names)
+               and all(set(c) == {"name", "errors"} and isinstance(c["name"], str)
+                       and isinstance(c["errors"], int) and c["errors"] >= 1
+                       for c in causes), "malformed root_causes: %r" % causes)
+        roots = s.setdefault("root_causes", {})
+        for c in causes:
+            roots[c["name"]] = roots.get(c["name"], 0) + c["errors"]
     if "file" in fn or "line" in fn:
         expect(isinstance(fn.get("file"), str) and isinstance(fn.get("line"), int)
                and fn["line"] >= 1, "malformed source location: %r" % fn)
@@ -269,6 +279,10 @@ def case_throws(tc, level):
     expect_counts(sums, "throws.risky", 10, 3)
     expect_counts(sums, "throws.viaOther", 10, 3)
     expect_counts(sums, "throws.main", 1, 0)
+    # The exception risky() throws is the root cause of viaOther's errors.
+    for name in ("throws.risky", "throws.viaOther"):
+        expect(sums[name].get("root_causes") == {"throws.risky": 3},
+               "%s: root causes %r" % (name, sums[name].get("root_causes")))
 
 
 def case_negative(tc, level):
@@ -283,6 +297,8 @@ def case_negative(tc, level):
     expect_same_behaviour(plain, instrumented)
     expect_counts(sums, "negative.parse", 9, 4)
     expect_counts(sums, "negative.find", 5, 3)
+    expect(sums["negative.parse"].get("root_causes") == {"negative.parse": 4},
+           "root causes %r" % sums["negative.parse"].get("root_causes"))
     expect(sums["negative.parse"]["department"] == "ingest", "department %r" % sums["negative.parse"])
     expect(sums["negative.parse"]["value_weight"] == 7, "weight %r" % sums["negative.parse"])
 
@@ -566,6 +582,44 @@ def case_latency(tc, level):
         server.wait(timeout=10)
 
 
+def case_causes(tc, level):
+    """Root causes, three levels deep, through the real collector: of 10
+    api_checkout errors in causes.c, 3 come from db_write (through charge)
+    and 2 from charge itself; an error that was handled before the call
+    (audit) is never a cause; the same with C++ exceptions unwinding
+    through load -> parse -> read_block (causes_throw.cpp), where an
+    exception caught inside load before parse is not load's cause."""
+    db = os.path.join(tc.workdir, "collector.db")
+    server, port, key = start_collector(tc, db)
+    try:
+        for program, out in [("causes.c", "failed=5\n"), ("causes_throw.cpp", "failed=3\n")]:
+            result = run(tc.program(program, level), collector_env(tc, port, key))
+            expect(result.returncode == 0 and result.stdout == out,
+                   program + ": " + result.stdout + result.stderr)
+        functions = report_functions(tc, db, "--since", "all")
+
+        def causes(name):
+            return {c["name"]: c["errors"] for c in functions[name]["root_causes"]}
+        expected = {
+            "causes.api_checkout": (10, 5, {"causes.db_write": 3, "causes.charge": 2}),
+            "causes.charge": (10, 5, {"causes.db_write": 3, "causes.charge": 2}),
+            "causes.db_write": (8, 3, {"causes.db_write": 3}),
+            "causes.audit": (10, 10, {"causes.audit": 10}),
+            "causes.main": (1, 0, {}),
+            "causes_throw.load": (6, 3, {"causes_throw.read_block": 2, "causes_throw.parse": 1}),
+            "causes_throw.parse": (6, 3, {"causes_throw.read_block": 2, "causes_throw.parse": 1}),
+            "causes_throw.read_block": (5, 2, {"causes_throw.read_block": 2}),
+            "causes_throw.probe": (6, 6, {"causes_throw.probe": 6}),
+        }
+        for name, (calls, errors, roots) in expected.items():
+            expect_counts(functions, name, calls, errors)
+            expect(causes(name) == roots, "%s: root causes %r, expected %r"
+                   % (name, causes(name), roots))
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=10)
+
+
 def case_labels(tc, level):
     """CODENSM_VERSION and CODENSM_INSTANCE travel with each batch to the
     real collector: runs of one program under different labels are told
@@ -723,6 +777,7 @@ CASES = {
     "inlined": case_inlined,
     "collector": case_collector,
     "latency": case_latency,
+    "causes": case_causes,
     "labels": case_labels,
     "runtime-hooks": case_runtime_hooks,
     "selection": case_selection,

@@ -15,7 +15,7 @@
 
 // CALLS: define {{.*}} @caller(
 // CALLS: [[T:%.*]] = call i64 @__codensm_enter({{.*}}, i64 0)
-// CALLS: call void @__codensm_exit({{.*}}, i64 0, i64 [[T]], i64 0)
+// CALLS: call void @__codensm_exit({{.*}}, i64 0, i64 [[T]], i64 0, i64 0)
 // CALLS: define {{.*}} @helper(
 // CALLS: call i64 @__codensm_enter({{.*}}, i64 1)
 // CALLS-NOT: xaddq

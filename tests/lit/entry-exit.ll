@@ -15,7 +15,7 @@ target triple = "x86_64-pc-linux-gnu"
 ; one chunk pointer, to the runtime's sentinel chunk.
 ; CHECK-DAG: @__codensm_empty_dir = internal constant [5 x {{.*}}] [{{.*}} null, {{.*}} null, {{.*}} null, {{.*}} null, {{.*}} @__codensm_sentinel], align 8
 ; CHECK-DAG: @__codensm_dir = internal thread_local global {{.*}}@__codensm_empty_dir{{.*}}, align 8
-; CHECK-DAG: @__codensm_module = internal constant {{.*}} { i32 3, i32 2, {{.*}}@__codensm_functions{{.*}}@__codensm_dir_ref{{.*}}@__codensm_empty_dir{{.*}}@__codensm_runtime_state
+; CHECK-DAG: @__codensm_module = internal constant {{.*}} { i32 4, i32 2, {{.*}}@__codensm_functions{{.*}}@__codensm_dir_ref{{.*}}@__codensm_empty_dir{{.*}}@__codensm_runtime_state
 ; CHECK-DAG: c"entry-exit.work\00"
 ; CHECK-DAG: c"entry-exit.twice\00"
 ; CHECK-DAG: @__codensm_sentinel = external global
@@ -31,9 +31,9 @@ target triple = "x86_64-pc-linux-gnu"
 ; MARK-LABEL: define i32 @work(
 ; MARK: %codensm.start = call i64 @__codensm_enter({{.*}}@__codensm_unit{{.*}}, i64 0) [[ATTR:#[0-9]+]]
 ; MARK: %m = mul
-; MARK-NEXT: call void @__codensm_exit({{.*}}@__codensm_unit{{.*}}, i64 0, i64 %codensm.start, i64 0) [[ATTR]]
+; MARK-NEXT: call void @__codensm_exit({{.*}}@__codensm_unit{{.*}}, i64 0, i64 %codensm.start, i64 0, i64 0) [[ATTR]]
 ; MARK: %s = sub
-; MARK-NEXT: call void @__codensm_exit({{.*}}@__codensm_unit{{.*}}, i64 0, i64 %codensm.start, i64 0) [[ATTR]]
+; MARK-NEXT: call void @__codensm_exit({{.*}}@__codensm_unit{{.*}}, i64 0, i64 %codensm.start, i64 0, i64 0) [[ATTR]]
 ; MARK-DAG: declare i64 @__codensm_enter({{.*}}) [[DECL:#[0-9]+]]
 ; MARK-DAG: attributes [[ATTR]] = { nomerge nounwind }
 ; LLVM 16 spells inaccessiblememonly as a memory effect.
