@@ -125,7 +125,7 @@ int cnsm_edges_parse(const cJSON *item, long index, enum cnsm_edge_list list,
   for (const cJSON *o = item->child; o != NULL; o = o->next)
     if (edges_entry(o, index, list, &b->edges[b->nedges++], err) != 0)
       return -1;
-  int distinct = edges_distinct(&b->edges[at], n);
+  int distinct = n < 2 ? 1 : edges_distinct(&b->edges[at], n);
   if (distinct < 0)
     return edges_fail(err, index, list, "out of memory");
   if (!distinct)

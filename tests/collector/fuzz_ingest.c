@@ -85,7 +85,7 @@ static void fuzz_extensions(const struct cnsm_batch *b,
   for (int l = 0; l < 2; l++) {
     fuzz_check(d->nedge[l] <= max[l] && d->edge_at[l] <= b->nedges &&
                d->nedge[l] <= b->nedges - d->edge_at[l]);
-    const struct cnsm_edge *e = &b->edges[d->edge_at[l]];
+    const struct cnsm_edge *e = d->nedge[l] ? &b->edges[d->edge_at[l]] : NULL;
     for (size_t k = 0; k < d->nedge[l]; k++) {
       size_t n = strlen(e[k].name);
       fuzz_check(n >= 1 && n <= CNSM_NAME_MAX &&
