@@ -35,8 +35,7 @@ static int edges_fail(struct cnsm_ingest_error *err, long index,
                       enum cnsm_edge_list list, const char *message) {
   err->index = index;
   snprintf(err->field, sizeof err->field, "%s", k_field[list]);
-  snprintf(err->message, sizeof err->message, "%s %s", k_field[list],
-           message);
+  snprintf(err->message, sizeof err->message, "%s %s", k_field[list], message);
   return -1;
 }
 

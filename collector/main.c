@@ -2,7 +2,8 @@
  *
  * main.c - codensm-collector's command line: parses arguments and
  * dispatches to serve (server.c), key (keys.c), report (report.c),
- * compact (retention.c) or probe (probe.c).  --db is a SQLite path or a postgresql:// URI.
+ * compact (retention.c) or probe (probe.c).  --db is a SQLite path or a
+ * postgresql:// URI.
  *
  *   codensm-collector serve [--listen HOST:PORT] [--db PATH]
  *                           [--tls-cert FILE --tls-key FILE] [--threads N]
@@ -39,8 +40,8 @@
 #include "probe.h"
 #include "read_access.h"
 #include "report.h"
-#include "rollup.h"
 #include "retention.h"
+#include "rollup.h"
 #include "server.h"
 #include "store.h"
 #include "util.h"
@@ -124,9 +125,9 @@ struct cli_args {
   const char *version, *instance;    /* report's label filters, or NULL */
   const char *sort, *limit, *filter; /* report's function listing, or NULL */
   int json, metrics_all;
-  const char *retain[3]; /* --retain-minutes, -hours, -days, or NULL */
-  const char *now;       /* compact --now */
-  const char *probe_for; /* probe --for */
+  const char *retain[3];        /* --retain-minutes, -hours, -days, or NULL */
+  const char *now;              /* compact --now */
+  const char *probe_for;        /* probe --for */
   int every_call, list, cancel; /* probe --every-call, --list, --cancel */
   /* --read-token and --read-token-file, each as often as given; room
    * for argc of them is allocated by main. */
@@ -560,8 +561,8 @@ static int cli_probe_set(struct cnsm_conn *db, const char *project,
 /* Checks probe's words: 0 with *seconds (0: cancel; -1: --list), or 2
  * with the problem said on stderr. */
 static int cli_probe_args(const struct cli_args *a, int64_t *seconds) {
-  int list = a->list && a->npos == 1 && !a->cancel && !a->every_call &&
-             !a->probe_for;
+  int list =
+      a->list && a->npos == 1 && !a->cancel && !a->every_call && !a->probe_for;
   int cancel = a->cancel && a->npos == 2 && !a->every_call && !a->probe_for;
   int start = !a->list && !a->cancel && a->npos == 2;
   if (!list && !cancel && !start) {

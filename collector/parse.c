@@ -8,9 +8,10 @@
  * NUL-terminated); then every entry of "functions" is checked - types,
  * ranges (total_ms up to CNSM_MS_MAX), errors <= calls, name and
  * department length and UTF-8, and the extension fields file, line,
- * hist (hist.c), callers and root_causes (edges.c) - before the batch is returned.  The first problem
- * found ends the parse with the entry's index and the field's name, so
- * a refused request is refused whole and nothing of it is stored. */
+ * hist (hist.c), callers and root_causes (edges.c) - before the batch is
+ * returned.  The first problem found ends the parse with the entry's index and
+ * the field's name, so a refused request is refused whole and nothing of it is
+ * stored. */
 #include "ingest.h"
 
 #include <math.h>

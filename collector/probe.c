@@ -63,14 +63,14 @@ static enum cnsm_probe_outcome probe_write(struct cnsm_conn *c,
                 expired, 2, NULL) != 0)
     return CNSM_PROBE_FAILED;
   if (seconds == 0) {
-    if (cnsm_exec(c, "DELETE FROM probes WHERE project = $1 AND name = $2",
-                  row, 2, &changes) != 0)
+    if (cnsm_exec(c, "DELETE FROM probes WHERE project = $1 AND name = $2", row,
+                  2, &changes) != 0)
       return CNSM_PROBE_FAILED;
     return changes > 0 ? CNSM_PROBE_OK : CNSM_PROBE_NONE;
   }
-  if (cnsm_query(c,
-                 "SELECT COUNT(*) FROM probes WHERE project = $1 AND name <> $2",
-                 row, 2, probe_int_row, &others) != 0)
+  if (cnsm_query(
+          c, "SELECT COUNT(*) FROM probes WHERE project = $1 AND name <> $2",
+          row, 2, probe_int_row, &others) != 0)
     return CNSM_PROBE_FAILED;
   if (others >= CNSM_PROBES_MAX)
     return CNSM_PROBE_FULL;
@@ -84,10 +84,9 @@ static enum cnsm_probe_outcome probe_write(struct cnsm_conn *c,
 }
 
 /* Starts or cancels a probe; see probe.h. */
-enum cnsm_probe_outcome cnsm_probe_set(struct cnsm_conn *c,
-                                       const char *project, const char *name,
-                                       int64_t seconds, int64_t now,
-                                       int64_t *expires_at) {
+enum cnsm_probe_outcome cnsm_probe_set(struct cnsm_conn *c, const char *project,
+                                       const char *name, int64_t seconds,
+                                       int64_t now, int64_t *expires_at) {
   *expires_at = now + seconds;
   if (cnsm_begin(c, CNSM_TXN_WRITE) != 0)
     return CNSM_PROBE_FAILED;

@@ -14,7 +14,7 @@
 
 #include "store.h"
 
-#define CNSM_PROBES_MAX 64      /* active probes per project */
+#define CNSM_PROBES_MAX 64     /* active probes per project */
 #define CNSM_PROBE_MAX_S 86400 /* the longest a probe lasts: 24 h */
 
 /* One active probe. */
@@ -49,10 +49,9 @@ int cnsm_probe_name_valid(const char *name);
  * now + seconds (1..CNSM_PROBE_MAX_S), or with seconds 0 cancels it, in
  * one write transaction holding the project's lock; expired probes of
  * the project are deleted on the way.  *expires_at gets the end. */
-enum cnsm_probe_outcome cnsm_probe_set(struct cnsm_conn *c,
-                                       const char *project, const char *name,
-                                       int64_t seconds, int64_t now,
-                                       int64_t *expires_at);
+enum cnsm_probe_outcome cnsm_probe_set(struct cnsm_conn *c, const char *project,
+                                       const char *name, int64_t seconds,
+                                       int64_t now, int64_t *expires_at);
 
 /* The probes of project active at now, by name.  0 or -1; free *out
  * with cnsm_probes_free either way. */

@@ -189,8 +189,7 @@ static void report_fn_row(FILE *out, const struct cnsm_fn_stat *f) {
 }
 
 static void report_fn_header(FILE *out) {
-  fprintf(out,
-          "%-44s %-14s %6s %10s %8s %8s %10s %10s %10s %12s %5s %10s\n",
+  fprintf(out, "%-44s %-14s %6s %10s %8s %8s %10s %10s %10s %12s %5s %10s\n",
           "FUNCTION", "DEPARTMENT", "WEIGHT", "CALLS", "ERRORS", "ERR%", "MEAN",
           "SELF", "P95", "VALUE", "OEE", "DEBT");
 }

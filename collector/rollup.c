@@ -392,7 +392,8 @@ int cnsm_rollup_compute(struct cnsm_conn *c, const char *project, int64_t since,
   if (cnsm_rollup_window_start(c, project, &filter, since, now, &r->from) ==
           0 &&
       rollup_load(c, r) == 0 && cnsm_rollup_percentiles(c, r) == 0 &&
-      cnsm_rollup_edges(c, r) == 0 && rollup_trend(c, r) == 0 && rollup_labels(c, r) == 0) {
+      cnsm_rollup_edges(c, r) == 0 && rollup_trend(c, r) == 0 &&
+      rollup_labels(c, r) == 0) {
     rollup_score(r);
     rc = rollup_departments(r);
     if (rc == 0 && since > 0) {

@@ -118,8 +118,8 @@ static int edges_by_name(const void *a, const void *b) {
 static long edges_find(const struct edges_walk *w, const char *name) {
   struct cnsm_fn_stat key = {.name = (char *)name}, *pkey = &key;
   struct cnsm_fn_stat **hit =
-      w->nfn ? bsearch(&pkey, w->by_name, w->nfn,
-                       sizeof(struct cnsm_fn_stat *), edges_by_name)
+      w->nfn ? bsearch(&pkey, w->by_name, w->nfn, sizeof(struct cnsm_fn_stat *),
+                       edges_by_name)
              : NULL;
   return hit ? (long)(hit - w->by_name) : -1;
 }
@@ -133,8 +133,7 @@ static int edges_row(void *ctx, const struct cnsm_value *col, int ncol) {
   if (i < 0)
     return 0; /* a name no longer among the functions */
   struct cnsm_fn_stat *f = w->by_name[i];
-  return edges_add(w->causes ? &f->causes : &f->callers, col[1].text,
-                   col[2].d);
+  return edges_add(w->causes ? &f->causes : &f->callers, col[1].text, col[2].d);
 }
 
 /* The calls of g that came from g itself. */
@@ -199,8 +198,8 @@ int cnsm_rollup_edges(struct cnsm_conn *c, struct cnsm_rollup *r) {
       w.by_name[i] = &r->fn[i];
     if (r->nfn > 1)
       qsort(w.by_name, r->nfn, sizeof(struct cnsm_fn_stat *), edges_by_name);
-    rc = edges_query(c, r, &w, 0) == 0 && edges_query(c, r, &w, 1) == 0 ? 0
-                                                                         : -1;
+    rc =
+        edges_query(c, r, &w, 0) == 0 && edges_query(c, r, &w, 1) == 0 ? 0 : -1;
     if (rc == 0)
       edges_self_all(&w, shares);
   }
@@ -225,8 +224,7 @@ struct edges_callees {
   double shares;
 };
 
-static int edges_callee_row(void *ctx, const struct cnsm_value *col,
-                            int ncol) {
+static int edges_callee_row(void *ctx, const struct cnsm_value *col, int ncol) {
   struct edges_callees *e = ctx;
   if (ncol < 5 || col[0].text == NULL)
     return -1;
@@ -265,17 +263,23 @@ int cnsm_rollup_fn_edges(struct cnsm_conn *c, struct cnsm_fn_stat *f,
                   "SELECT e.name, SUM(e.calls * 1.0),"
                   " (SELECT COALESCE(SUM(k.calls * 1.0), 0) FROM counts k"
                   "  WHERE k.project = $1 AND k.name = e.name"
-                  "   AND k.bucket >= $3" EDGES_LABELS("k") "),"
-                  " (SELECT COALESCE(SUM(k.total_ms), 0) FROM counts k"
-                  "  WHERE k.project = $1 AND k.name = e.name"
-                  "   AND k.bucket >= $3" EDGES_LABELS("k") "),"
-                  " (SELECT COALESCE(SUM(s.calls * 1.0), 0) FROM callers s"
-                  "  WHERE s.project = $1 AND s.name = e.name"
-                  "   AND s.caller = e.name AND s.bucket >= $7" EDGES_LABELS(
-                      "s") ")"
-                  " FROM callers e WHERE e.project = $1 AND e.caller = $2"
-                  "  AND e.bucket >= $7" EDGES_LABELS("e")
-                  " GROUP BY e.name",
+                  "   AND k.bucket >= $3" EDGES_LABELS(
+                      "k") "),"
+                           " (SELECT COALESCE(SUM(k.total_ms), 0) FROM counts k"
+                           "  WHERE k.project = $1 AND k.name = e.name"
+                           "   AND k.bucket >= $3" EDGES_LABELS(
+                               "k") "),"
+                                    " (SELECT COALESCE(SUM(s.calls * 1.0), 0) "
+                                    "FROM callers s"
+                                    "  WHERE s.project = $1 AND s.name = e.name"
+                                    "   AND s.caller = e.name AND s.bucket >= "
+                                    "$7" EDGES_LABELS(
+                                        "s") ")"
+                                             " FROM callers e WHERE e.project "
+                                             "= $1 AND e.caller = $2"
+                                             "  AND e.bucket >= "
+                                             "$7" EDGES_LABELS(
+                                                 "e") " GROUP BY e.name",
                   p, 7, edges_callee_row, &callees) == 0
           ? 0
           : -1;

@@ -168,8 +168,7 @@ static int fn_load(struct cnsm_conn *c, const char *project,
                  " GROUP BY 1",
                  p, 6, fn_count_row, d) != 0)
     return -1;
-  return fn_percentiles(c, d, p) == 0 ? cnsm_rollup_fn_edges(c, &d->fn, p)
-                                        : -1;
+  return fn_percentiles(c, d, p) == 0 ? cnsm_rollup_fn_edges(c, &d->fn, p) : -1;
 }
 
 /* The figures of docs/metrics.md that need this function only. */

@@ -147,9 +147,9 @@ static void server_probe_headers(struct MHD_Response *resp,
     for (const unsigned char *c = (const unsigned char *)name; *c; c++)
       clean &= *c >= 0x20 && *c != 0x7f;
     char line[600];
-    if (!clean || snprintf(line, sizeof line, "%lld %s",
-                           (long long)p->v[i].seconds_left,
-                           name) >= (int)sizeof line)
+    if (!clean ||
+        snprintf(line, sizeof line, "%lld %s", (long long)p->v[i].seconds_left,
+                 name) >= (int)sizeof line)
       continue;
     MHD_add_response_header(resp, "X-CodeNSM-Probe", line);
   }

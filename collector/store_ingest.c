@@ -104,8 +104,8 @@ static int ingest_write_hist(struct cnsm_conn *c, const char *project,
 }
 
 /* Runs one UPSERT per function, one per nonzero delta, one per
- * histogram pair and one per caller and root cause, or what the backend has instead (upsert_batch); 0 or
- * -1. */
+ * histogram pair and one per caller and root cause, or what the backend has
+ * instead (upsert_batch); 0 or -1. */
 static int ingest_write_batch(struct cnsm_conn *c, const char *project,
                               const struct cnsm_batch *b, int64_t now) {
   int64_t bucket = now - now % CNSM_BUCKET_S;

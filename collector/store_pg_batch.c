@@ -251,11 +251,17 @@ static void pgb_edges(struct pgb_array *a, const struct cnsm_batch *b,
  * with entries); 0 or -1. */
 static int pgb_edges_exec(struct cnsm_conn *c, const struct cnsm_value *hp,
                           const char *const *v, const size_t n[2]) {
-  const struct cnsm_value cp[] = {hp[0], hp[1], hp[2], hp[3],
+  const struct cnsm_value cp[] = {hp[0],
+                                  hp[1],
+                                  hp[2],
+                                  hp[3],
                                   CNSM_P_TEXT(v[A_CNAME]),
                                   CNSM_P_TEXT(v[A_CALLER]),
                                   CNSM_P_TEXT(v[A_CCALLS])};
-  const struct cnsm_value rp[] = {hp[0], hp[1], hp[2], hp[3],
+  const struct cnsm_value rp[] = {hp[0],
+                                  hp[1],
+                                  hp[2],
+                                  hp[3],
                                   CNSM_P_TEXT(v[A_RNAME]),
                                   CNSM_P_TEXT(v[A_CAUSE]),
                                   CNSM_P_TEXT(v[A_RERRORS])};
