@@ -60,6 +60,7 @@
 #include <stdint.h>
 
 struct cnsm_module_desc;
+struct cnsm_edge_info;
 struct cnsm_function_info;
 struct cnsm_dir;
 typedef struct cnsm_dir **(*cnsm_dir_ref_fn)(const struct cnsm_module_desc *);
@@ -83,6 +84,8 @@ enum cnsm_function_flag {
 #include "codensm_abi.inc"
 };
 
+/* edge_info's fields, until its own struct below. */
+#define CNSM_FIELD_edge_info(CType, Name)
 #define CNSM_ABI_FIELD(Struct, CType, Kind, Name)                              \
   CNSM_FIELD_##Struct(CType, Name)
 #define CNSM_FIELD_slot(CType, Name) CType Name;
@@ -140,6 +143,28 @@ struct cnsm_chunk_header {
 #undef CNSM_FIELD_module_desc
 #undef CNSM_FIELD_dir
 #undef CNSM_FIELD_chunk_header
+#undef CNSM_FIELD_edge_info
+#define CNSM_ABI_FIELD(Struct, CType, Kind, Name)                              \
+  CNSM_FIELD_##Struct(CType, Name)
+#define CNSM_FIELD_slot(CType, Name)
+#define CNSM_FIELD_function_info(CType, Name)
+#define CNSM_FIELD_module_desc(CType, Name)
+#define CNSM_FIELD_dir(CType, Name)
+#define CNSM_FIELD_chunk_header(CType, Name)
+#define CNSM_FIELD_edge_info(CType, Name) CType Name;
+/* One caller->callee edge of a unit. */
+struct cnsm_edge_info {
+#include "codensm_abi.inc"
+};
+#undef CNSM_FIELD_slot
+#undef CNSM_FIELD_function_info
+#undef CNSM_FIELD_module_desc
+#undef CNSM_FIELD_dir
+#undef CNSM_FIELD_chunk_header
+#undef CNSM_FIELD_edge_info
+
+/* The slots a unit's chunks hold: its functions', then its edges'. */
+#define CNSM_SLOT_COUNT(desc) ((desc)->function_count + (desc)->edge_count)
 
 /* The slots of CNSM_CHUNK_SLOTS functions of one module in one thread.
  * next[i] is slot i's target: a call whose count before, in its low 32

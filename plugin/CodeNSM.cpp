@@ -22,6 +22,7 @@
 #include "Annotations.h"
 #include "Compat.h"
 #include "Config.h"
+#include "Edges.h"
 #include "HotPath.h"
 #include "Markers.h"
 #include "Naming.h"
@@ -92,7 +93,23 @@ static cl::opt<GlobalValue::ThreadLocalMode> ClTlsModel(
                           "dlopen'ed")),
     cl::init(GlobalValue::GeneralDynamicTLSModel));
 
+static cl::opt<bool> ClCallers(
+    "codensm-callers",
+    cl::desc("Count each call site's caller->callee edge, so every function "
+             "knows its instrumented callers with exact calls (default on)"),
+    cl::init(true));
+
+static cl::opt<unsigned> ClCallersMaxCallees(
+    "codensm-callers-max-callees",
+    cl::desc("A function calling more different functions than this (a "
+             "dispatcher) counts no caller->callee edges: they would take "
+             "a thread a chunk of counters per callee it reaches"),
+    cl::init(64));
+
 STATISTIC(NumFunctionsInstrumented, "Functions instrumented");
+STATISTIC(NumDispatchers, "Dispatchers whose callees were not counted");
+STATISTIC(NumEdges, "Caller->callee edges counted");
+STATISTIC(NumEdgeSites, "Call sites counting an edge");
 STATISTIC(NumTrivialLeftOut, "Trivial functions left out (announced)");
 STATISTIC(NumExitsInstrumented, "Exits instrumented");
 STATISTIC(NumUnwindExits, "Exits by unwinding instrumented");
@@ -140,9 +157,14 @@ private:
   std::vector<FunctionPlan> chooseFunctions(const AnnotationMap &Notes);
   unsigned trivialThreshold() const;
   bool shouldInstrument(Function &F) const;
-  void createTables(const std::vector<FunctionPlan> &Plans);
+  EdgeTable findCallerEdges(const std::vector<FunctionPlan> &Plans);
+  void createTables(const std::vector<FunctionPlan> &Plans,
+                    const EdgeTable &Edges);
   Constant *createFunctionInfos(const std::vector<FunctionPlan> &Plans);
-  void createThreadStorage(unsigned FunctionCount);
+  Constant *createEdgeInfos(const EdgeTable &Edges);
+  void createThreadStorage(unsigned SlotCount);
+  void insertEdgeHooks(const std::vector<FunctionPlan> &Plans,
+                       const EdgeTable &Edges);
   void instrumentFunction(const FunctionPlan &Plan, unsigned Index);
   Value *insertEntryHook(IRBuilder<> &B, unsigned Index, bool Timed);
   void insertExitHook(const ExitPoint &Exit, unsigned Index,
@@ -400,21 +422,43 @@ Constant *ModuleInstrumenter::createFunctionInfos(
     const std::vector<FunctionPlan> &Plans) {
   std::vector<Constant *> Infos;
   for (const FunctionPlan &P : Plans)
-    Infos.push_back(
-        abi::structValue(Ctx, "function_info",
-                         {{"name", stringConstant(P.Name)},
-                          {"department", stringConstant(P.Department)},
-                          {"file", stringConstant(P.File)},
-                          {"line", ConstantInt::get(I32, P.Line)},
-                          {"weight", ConstantInt::get(I32, P.Weight)},
-                          {"error_convention", ConstantInt::get(I32, P.Errors)},
-                          {"flags", ConstantInt::get(I32, P.Flags)}}));
+    Infos.push_back(abi::structValue(
+        Ctx, "function_info",
+        {{"name", stringConstant(P.Name)},
+         {"department", stringConstant(P.Department)},
+         {"file", stringConstant(P.File)},
+         {"line", ConstantInt::get(I32, P.Line)},
+         {"weight", ConstantInt::get(I32, P.Weight)},
+         {"error_convention", ConstantInt::get(I32, P.Errors)},
+         {"flags", ConstantInt::get(I32, P.Flags)},
+         {"symbol_hash",
+          ConstantInt::get(
+              I64, P.F->hasLocalLinkage() ? 0 : symbolHash(P.F->getName()))}}));
   ArrayType *InfoArrayTy =
       ArrayType::get(abi::structType(Ctx, "function_info"), Plans.size());
   auto *InfoArray = new GlobalVariable(
       M, InfoArrayTy, true, GlobalValue::InternalLinkage,
       ConstantArray::get(InfoArrayTy, Infos), "__codensm_functions");
   return ConstantExpr::getPointerCast(InfoArray, Ptr);
+}
+
+/// The unit's edges, in slot order after its functions; null when none.
+Constant *ModuleInstrumenter::createEdgeInfos(const EdgeTable &Edges) {
+  if (Edges.Edges.empty())
+    return ConstantPointerNull::get(Ptr);
+  std::vector<Constant *> Infos;
+  for (const EdgeTable::Edge &E : Edges.Edges)
+    Infos.push_back(abi::structValue(
+        Ctx, "edge_info",
+        {{"caller", ConstantInt::get(I32, E.Caller)},
+         {"callee", ConstantInt::get(I32, E.Callee)},
+         {"callee_symbol", ConstantInt::get(I64, E.CalleeSymbol)}}));
+  ArrayType *Ty =
+      ArrayType::get(abi::structType(Ctx, "edge_info"), Infos.size());
+  auto *Array =
+      new GlobalVariable(M, Ty, true, GlobalValue::InternalLinkage,
+                         ConstantArray::get(Ty, Infos), "__codensm_edges");
+  return ConstantExpr::getPointerCast(Array, Ptr);
 }
 
 /// The per-thread storage: one thread_local pointer, initialised to a
@@ -441,10 +485,11 @@ void ModuleInstrumenter::createThreadStorage(unsigned N) {
   TlsDir->setAlignment(Align(8));
 }
 
-void ModuleInstrumenter::createTables(const std::vector<FunctionPlan> &Plans) {
+void ModuleInstrumenter::createTables(const std::vector<FunctionPlan> &Plans,
+                                      const EdgeTable &Edges) {
   unsigned N = Plans.size();
   Constant *Infos = createFunctionInfos(Plans);
-  createThreadStorage(N);
+  createThreadStorage(N + Edges.Edges.size());
   auto *State = new GlobalVariable(M, Ptr, false, GlobalValue::InternalLinkage,
                                    Constant::getNullValue(Ptr),
                                    "__codensm_runtime_state");
@@ -467,7 +512,9 @@ void ModuleInstrumenter::createTables(const std::vector<FunctionPlan> &Plans) {
        {"functions", Infos},
        {"dir_ref", ConstantExpr::getPointerCast(DirRef, Ptr)},
        {"empty_dir", ConstantExpr::getPointerCast(EmptyDir, Ptr)},
-       {"runtime_state", ConstantExpr::getPointerCast(State, Ptr)}});
+       {"runtime_state", ConstantExpr::getPointerCast(State, Ptr)},
+       {"edges", createEdgeInfos(Edges)},
+       {"edge_count", ConstantInt::get(I32, Edges.Edges.size())}});
   Desc = new GlobalVariable(M, Value->getType(), true,
                             GlobalValue::InternalLinkage, Value,
                             "__codensm_module");
@@ -646,6 +693,35 @@ void ModuleInstrumenter::instrumentFunction(const FunctionPlan &Plan,
   ++NumFunctionsInstrumented;
 }
 
+/// The caller->callee edges the unit's call sites count (Edges.h).
+EdgeTable
+ModuleInstrumenter::findCallerEdges(const std::vector<FunctionPlan> &Plans) {
+  if (!ClCallers)
+    return {};
+  DenseMap<const Function *, unsigned> Slots;
+  std::vector<bool> Counted(Plans.size());
+  for (unsigned Slot = 0; Slot < Plans.size(); ++Slot) {
+    Slots[Plans[Slot].F] = Slot;
+    Counted[Slot] = !(Plans[Slot].Flags & FlagNotInstrumented);
+  }
+  EdgeTable Edges = findEdges(M, Slots, Counted, ClCallersMaxCallees);
+  NumDispatchers += Edges.Dispatchers;
+  NumEdges += Edges.Edges.size();
+  NumEdgeSites += Edges.Sites.size();
+  return Edges;
+}
+
+/// Each counted call site adds one to its edge's slot, right before the
+/// call (a call that then throws was still made).
+void ModuleInstrumenter::insertEdgeHooks(const std::vector<FunctionPlan> &Plans,
+                                         const EdgeTable &Edges) {
+  for (auto [Call, Edge] : Edges.Sites) {
+    IRBuilder<> B(Call);
+    B.SetCurrentDebugLocation(Call->getDebugLoc());
+    createEdgeHook(B, Unit, Plans.size() + Edge);
+  }
+}
+
 //===----------------------------------------------------------------------===//
 // The module
 //===----------------------------------------------------------------------===//
@@ -671,8 +747,11 @@ bool ModuleInstrumenter::run() {
     return true;
 
   initialize();
-  createTables(Plans);
+  EdgeTable Edges = findCallerEdges(Plans);
+  createTables(Plans, Edges);
   recordTables(M, {Unit, TlsDir, ClTiming});
+  // Before the exits: their enumeration turns calls into invokes.
+  insertEdgeHooks(Plans, Edges);
   for (unsigned Index = 0; Index < Plans.size(); ++Index)
     if (!(Plans[Index].Flags & FlagNotInstrumented))
       instrumentFunction(Plans[Index], Index);

@@ -14,7 +14,10 @@
 //     if (is_error) chunk.errors += 1, __codensm_error(unit, slot, mark)
 //     if (t0) __codensm_sample_stop(unit, slot, t0, clock())
 // where mark, the thread's error epoch at entry (@__codensm_error_mark in
-// functions that can fail), becomes one load of a thread_local.
+// functions that can fail), becomes one load of a thread_local; and each
+// call site's @__codensm_edge(unit, slot)
+//     chunk = this thread's real chunk of the slot (made on first use)
+//     chunk.calls += 1
 // where the rare calls go into the runtime (runtime/hooks.c).  Under
 // -codensm-timing=every the clock is read inline on every call instead.
 //
@@ -77,6 +80,8 @@ struct LoadedChunks {
   const UnitHooks *Unit = nullptr;
   Value *Dir = nullptr;
   DenseMap<uint64_t, Value *> Chunks; ///< by chunk index
+  /// The ones an edge's count already made real (never the sentinel).
+  DenseMap<uint64_t, Value *> Real;
 };
 
 class HookExpander {
@@ -92,6 +97,7 @@ private:
   void expandExit(CallInst *Hook, UnitHooks &Unit);
   void expandErrorCount(CallInst *Hook, UnitHooks &Unit, uint64_t Slot);
   void expandErrorMark(CallInst *Hook);
+  void expandEdge(CallInst *Hook, const BasicBlock *Block, UnitHooks &Unit);
 
   Module &M;
   LLVMContext &Ctx;
@@ -99,17 +105,19 @@ private:
   LoadedChunks Loaded;
 };
 
-/// The calls to Hook in program order, each with the block it is in.
-std::vector<std::pair<CallInst *, BasicBlock *>> callsInOrder(Module &M,
-                                                              Function *Hook) {
+/// The calls to Hook (or to Other) in program order, each with the block
+/// it is in.
+std::vector<std::pair<CallInst *, BasicBlock *>>
+callsInOrder(Module &M, Function *Hook, Function *Other = nullptr) {
   std::vector<std::pair<CallInst *, BasicBlock *>> Calls;
-  if (!Hook || Hook->use_empty())
+  if ((!Hook || Hook->use_empty()) && (!Other || Other->use_empty()))
     return Calls;
   for (Function &F : M)
     for (BasicBlock &BB : F)
       for (Instruction &I : BB)
         if (auto *Call = dyn_cast<CallInst>(&I))
-          if (Call->getCalledOperand() == Hook)
+          if (Value *Callee = Call->getCalledOperand();
+              Callee && (Callee == Hook || Callee == Other))
             Calls.push_back({Call, &BB});
   return Calls;
 }
@@ -218,6 +226,26 @@ void HookExpander::expandErrorCount(CallInst *Hook, UnitHooks &Unit,
       {Unit.Path->unitArg(), Hook->getArgOperand(1), Hook->getArgOperand(4)});
 }
 
+/// An edge's count: the calls field of its slot in this thread's real
+/// chunk.  Unlike an entry's, the count cannot go to the sentinel (no
+/// sampled path follows to move it), so the chunk is made real first:
+/// one load and a branch the predictor learns, per chunk and block.
+void HookExpander::expandEdge(CallInst *Hook, const BasicBlock *Block,
+                              UnitHooks &Unit) {
+  uint64_t Slot = slotOf(Hook);
+  IRBuilder<> B(Hook);
+  B.SetCurrentDebugLocation(Hook->getDebugLoc());
+  Value *Loaded = chunkFor(B, Block, Unit, Slot); // resets Real on a new block
+  Value *&Chunk = this->Loaded.Real[Slot / abi::CHUNK_SLOTS];
+  if (!Chunk) {
+    Chunk = Unit.Path->emitMadeReal(B, Loaded, Slot);
+    B.SetInsertPoint(Hook);
+  }
+  Unit.Path->emitIncrement(B, Unit.Path->slotField(B, Chunk, Slot, SlotCalls),
+                           ConstantInt::get(Type::getInt64Ty(Ctx), 1));
+  Hook->eraseFromParent();
+}
+
 /// The runtime's thread_local error epoch, read where the mark was: one
 /// load (initial-exec: libcodensm is loaded with the program, and its
 /// static TLS block holds the epoch).
@@ -268,11 +296,14 @@ bool HookExpander::run() {
   Function *Enter = M.getFunction(EnterHookName);
   Function *Exit = M.getFunction(ExitHookName);
   Function *Mark = M.getFunction(ErrorMarkHookName);
-  std::vector<std::pair<CallInst *, BasicBlock *>> Enters =
-      callsInOrder(M, Enter);
+  Function *Edge = M.getFunction(EdgeHookName);
+  // Entries and edge counts together, in program order: a block's later
+  // ones use the directory and chunks its earlier ones loaded.
+  std::vector<std::pair<CallInst *, BasicBlock *>> Counts =
+      callsInOrder(M, Enter, Edge);
   std::vector<std::pair<CallInst *, BasicBlock *>> Exits =
       callsInOrder(M, Exit);
-  if (Enters.empty() && Exits.empty())
+  if (Counts.empty() && Exits.empty())
     return false;
 
   for (const ModuleTables &Tables : findTables(M)) {
@@ -282,15 +313,19 @@ bool HookExpander::run() {
   }
   // Entries first: each exit's start time is an entry's result, replaced
   // by the expanded entry's value.
-  for (auto [Hook, Block] : Enters)
-    if (UnitHooks *Unit = unitOf(Hook))
-      expandEnter(Hook, Block, *Unit);
+  for (auto [Hook, Block] : Counts)
+    if (UnitHooks *Unit = unitOf(Hook)) {
+      if (Hook->getCalledOperand() == Enter)
+        expandEnter(Hook, Block, *Unit);
+      else
+        expandEdge(Hook, Block, *Unit);
+    }
   for (auto &Found : callsInOrder(M, Mark))
     expandErrorMark(Found.first);
   for (auto &Found : Exits) // the block matters only to the entries
     if (UnitHooks *Unit = unitOf(Found.first))
       expandExit(Found.first, *Unit);
-  for (Function *Hook : {Enter, Exit, Mark})
+  for (Function *Hook : {Enter, Exit, Mark, Edge})
     if (Hook && Hook->use_empty())
       Hook->eraseFromParent();
   return true;

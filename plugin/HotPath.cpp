@@ -72,7 +72,13 @@ Value *HotPath::emitChunkOf(IRBuilder<> &B, Value *Dir, uint64_t Slot) const {
 /// A chunk whose header says it is not real (the sentinel) is replaced by
 /// the thread's own, allocated by the runtime: a rare call.
 Value *HotPath::emitRealChunk(IRBuilder<> &B, uint64_t Slot) const {
-  Value *Chunk = emitChunk(B, Slot);
+  return emitMadeReal(B, emitChunk(B, Slot), Slot);
+}
+
+/// Chunk, loaded by the caller (perhaps before the runtime replaced the
+/// sentinel), or the thread's real chunk when it is still the sentinel.
+Value *HotPath::emitMadeReal(IRBuilder<> &B, Value *Chunk,
+                             uint64_t Slot) const {
   Value *RealField = B.CreatePointerCast(
       B.CreateConstInBoundsGEP1_64(I8, Chunk,
                                    8 * abi::field("chunk_header", "real")),

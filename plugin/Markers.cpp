@@ -53,6 +53,14 @@ CallInst *createEnterHook(IRBuilder<> &B, Function *Unit, unsigned Slot) {
   return Call;
 }
 
+CallInst *createEdgeHook(IRBuilder<> &B, Function *Unit, unsigned Slot) {
+  Module &M = *B.GetInsertBlock()->getModule();
+  LLVMContext &Ctx = M.getContext();
+  return createHook(B, declareHook(M, EdgeHookName),
+                    {ConstantExpr::getPointerCast(Unit, dataPtrTy(Ctx)),
+                     ConstantInt::get(Type::getInt64Ty(Ctx), Slot)});
+}
+
 CallInst *createErrorMarkHook(IRBuilder<> &B) {
   Module &M = *B.GetInsertBlock()->getModule();
   CallInst *Call = createHook(B, declareHook(M, ErrorMarkHookName), {});

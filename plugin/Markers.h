@@ -36,6 +36,7 @@ namespace codensm {
 inline constexpr const char *EnterHookName = "__codensm_enter";
 inline constexpr const char *ExitHookName = "__codensm_exit";
 inline constexpr const char *ErrorMarkHookName = "__codensm_error_mark";
+inline constexpr const char *EdgeHookName = "__codensm_edge";
 /// The thread's error epoch (runtime/causes.c), which the expanded error
 /// mark reads inline.
 inline constexpr const char *ErrorEpochName = "__codensm_error_epoch";
@@ -45,6 +46,10 @@ llvm::CallInst *createEnterHook(llvm::IRBuilder<> &B, llvm::Function *Unit,
 /// The thread's error epoch at a function's entry, for the root cause
 /// of its error exits (runtime/causes.c).
 llvm::CallInst *createErrorMarkHook(llvm::IRBuilder<> &B);
+/// A call site's count of its caller->callee edge, whose slot follows the
+/// unit's function slots (Edges.h).
+llvm::CallInst *createEdgeHook(llvm::IRBuilder<> &B, llvm::Function *Unit,
+                               unsigned Slot);
 /// Mark: the entry's error mark, or 0 when no exit can be an error.
 llvm::CallInst *createExitHook(llvm::IRBuilder<> &B, llvm::Function *Unit,
                                unsigned Slot, llvm::Value *Start,

@@ -272,7 +272,8 @@ std::string epilogue(bool Cxx, llvm::StringRef ModuleName,
                        {"line", std::to_string(R.Line) + "u"},
                        {"weight", std::to_string(R.Weight) + "u"},
                        {"error_convention", std::to_string(R.Errors) + "u"},
-                       {"flags", std::to_string(R.Flags) + "u"}})
+                       {"flags", std::to_string(R.Flags) + "u"},
+                       {"symbol_hash", "0u"}})
        << ",\n";
   OS << "};\n";
 
@@ -305,7 +306,10 @@ std::string epilogue(bool Cxx, llvm::StringRef ModuleName,
                      {"functions", "__codensm_functions"},
                      {"dir_ref", "__codensm_dir_ref"},
                      {"empty_dir", "&__codensm_empty_dir.header"},
-                     {"runtime_state", "&__codensm_runtime_state"}})
+                     {"runtime_state", "&__codensm_runtime_state"},
+                     // Callers are the plugin's alone, for now.
+                     {"edges", Null},
+                     {"edge_count", "0u"}})
      << ";\n"
      << "static const struct cnsm_module_desc *__codensm_unit(void) {\n"
      << "  return &__codensm_module;\n}\n"

@@ -218,6 +218,12 @@ CNSM_EXPORT void __codensm_exit(cnsm_unit_fn unit, uint64_t slot,
     cnsm_sample_stop(unit, slot, start, cnsm_read_ticks());
 }
 
+/* A call site's count of its caller->callee edge (callers.c), in the
+ * thread's real chunk. */
+CNSM_EXPORT void __codensm_edge(cnsm_unit_fn unit, uint64_t slot) {
+  bump(&chunk_of(unit(), slot)->slots[slot % CNSM_CHUNK_SLOTS].calls, 1);
+}
+
 /* The thread's error epoch, read at the entry of a function that can
  * fail (causes.c); the pass reads __codensm_error_epoch inline instead. */
 CNSM_EXPORT uint64_t __codensm_error_mark(void) {

@@ -229,7 +229,9 @@ uint64_t cnsm_estimate_ns(uint64_t calls, uint64_t samples, uint64_t ticks,
 #define CNSM_EXT_HISTOGRAM 1u /* "hist" */
 #define CNSM_EXT_SOURCE 2u    /* "file", "line" */
 #define CNSM_EXT_CAUSES 4u    /* "root_causes" */
-#define CNSM_EXT_ALL (CNSM_EXT_HISTOGRAM | CNSM_EXT_SOURCE | CNSM_EXT_CAUSES)
+#define CNSM_EXT_CALLERS 8u   /* "callers" */
+#define CNSM_EXT_ALL                                                           \
+  (CNSM_EXT_HISTOGRAM | CNSM_EXT_SOURCE | CNSM_EXT_CAUSES | CNSM_EXT_CALLERS)
 /* ---- hist.c ------------------------------------------------------------ */
 
 /* One bucket of the wire's latency histogram (include/codensm_hist.h) and
@@ -310,6 +312,9 @@ struct cnsm_fn {
   /* Errors by root cause (keyed by the root's table index), drained and
    * not yet acknowledged. */
   struct cnsm_hist_list causes;
+  /* Calls by instrumented caller (keyed by the caller's table index),
+   * drained and not yet acknowledged. */
+  struct cnsm_hist_list callers;
 };
 
 /* Calls held back per function by background flushes (snapshot.c). */
@@ -445,13 +450,14 @@ struct cnsm_module {
   const struct cnsm_module_desc *desc;
   struct cnsm_dir *dirs;     /* threads' directories: pushed lock-free,
                                 removed under lock */
-  struct cnsm_slot *retired; /* function_count folded slots */
+  struct cnsm_slot *retired; /* CNSM_SLOT_COUNT folded slots */
   size_t *entry;             /* table index per function, or NULL */
   struct cnsm_module *next;
   struct cnsm_module *next_unloaded; /* see cnsm_unloaded_modules */
   uint64_t serial;                   /* names it in the live file */
   int recorded;                      /* its slots are in the live file */
   struct cnsm_hist **hists; /* per function, made by the first timed call */
+  uint64_t *edges_seen;     /* per edge: the calls drained (callers.c) */
 };
 
 /* The runtime's record of desc, or NULL. */
@@ -521,6 +527,18 @@ void cnsm_error_exit(cnsm_unit_fn unit, uint64_t slot,
  * lists (cnsm_fn.causes).  Registry lock held. */
 void cnsm_causes_drain(void) CNSM_HIDDEN;
 extern __thread uint64_t __codensm_error_epoch;
+
+/* ---- callers.c --------------------------------------------------------- */
+
+/* Moves the calls every module's edges counted since the last drain into
+ * their callees' lists (cnsm_fn.callers).  Registry lock held. */
+void cnsm_callers_drain(void) CNSM_HIDDEN;
+/* Notes the symbols of m's functions (just mapped), by which other
+ * units' edges name them.  Registry lock held. */
+void cnsm_callers_note_symbols(const struct cnsm_module *m) CNSM_HIDDEN;
+/* The same for m alone, whose directories were folded into m->retired
+ * (unregistering), and the last time for m.  Registry lock held. */
+void cnsm_callers_drain_unloading(struct cnsm_module *m) CNSM_HIDDEN;
 /* This thread's chunk k of desc, allocated (with the thread's directory)
  * when it has only the sentinel; a scratch chunk when memory is out.
  * Never NULL, never the sentinel. */
@@ -547,10 +565,10 @@ struct cnsm_delta {
   uint32_t line;
   const struct cnsm_hist_pair *hist;
   size_t hist_n;
-  /* Errors by root cause: the roots' names beside their pairs. */
-  const struct cnsm_hist_pair *causes;
-  const char *const *cause_names;
-  size_t causes_n;
+  /* Errors by root cause, and calls by caller: names beside the pairs. */
+  const struct cnsm_hist_pair *causes, *callers;
+  const char *const *cause_names, *const *caller_names;
+  size_t causes_n, callers_n;
 };
 
 struct cnsm_delta_list {

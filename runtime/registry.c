@@ -226,6 +226,7 @@ int cnsm_module_map(struct cnsm_module *m) {
     cnsm_fn_set_source(entry[i], f->file, f->line);
   }
   m->entry = entry;
+  cnsm_callers_note_symbols(m);
   return 0;
 }
 
@@ -275,7 +276,7 @@ register_locked(const struct cnsm_module_desc *desc) {
   m = calloc(1, sizeof *m);
   if (!m)
     return NULL;
-  m->retired = calloc(desc->function_count ? desc->function_count : 1,
+  m->retired = calloc(CNSM_SLOT_COUNT(desc) ? CNSM_SLOT_COUNT(desc) : 1,
                       sizeof *m->retired);
   if (!m->retired) {
     free(m);
@@ -384,14 +385,14 @@ static struct cnsm_dir *first_use(const struct cnsm_module_desc *desc,
   link_self();
   struct cnsm_dir *d = adopt_dir(desc, home);
   if (!d) {
-    uint32_t count = cnsm_chunk_count(desc->function_count);
+    uint32_t count = cnsm_chunk_count(CNSM_SLOT_COUNT(desc));
     d = cnsm_arena_alloc(&self.arena,
                          sizeof *d + count * sizeof(struct cnsm_chunk *));
     if (!d)
       return NULL;
     d->module = desc;
     d->home = home;
-    cnsm_dir_reset(d, desc->function_count);
+    cnsm_dir_reset(d, CNSM_SLOT_COUNT(desc));
     push_dir(&m->dirs, d, IN_MODULE);
     push_dir(&self.dirs, d, IN_THREAD);
   }
@@ -404,7 +405,7 @@ static struct cnsm_dir *first_use(const struct cnsm_module_desc *desc,
 
 struct cnsm_chunk *cnsm_chunk_get(const struct cnsm_module_desc *desc,
                                   uint64_t k) {
-  if (k >= cnsm_chunk_count(desc->function_count))
+  if (k >= cnsm_chunk_count(CNSM_SLOT_COUNT(desc)))
     return &scratch; /* not a slot the pass made: never happens */
   struct cnsm_dir **home = desc->dir_ref(desc);
   struct cnsm_dir *d = __atomic_load_n(home, __ATOMIC_RELAXED);
@@ -448,12 +449,12 @@ CNSM_EXPORT void __codensm_unregister(const struct cnsm_module_desc *desc) {
     return;
   }
   uint32_t n = desc->function_count;
-  /* Every live directory into retired, and out of its thread's list; its
-   * memory stays with the thread's arena.  Our own pointer goes back to
-   * the empty directory: a later call re-registers the module. */
+  /* Every live directory into retired (edges' slots too), and out of its
+   * thread's list; its memory stays with the thread's arena.  Our own pointer
+   * goes back to the empty directory: a later call re-registers the module. */
   for (struct cnsm_dir *d = __atomic_load_n(&m->dirs, __ATOMIC_ACQUIRE); d;
        d = CNSM_LOAD(&d->next_in_module))
-    cnsm_dir_add(m->retired, d, n);
+    cnsm_dir_add(m->retired, d, CNSM_SLOT_COUNT(desc));
   for (struct cnsm_thread *t = __atomic_load_n(&threads, __ATOMIC_ACQUIRE); t;
        t = CNSM_LOAD(&t->next)) {
     struct cnsm_dir *d = __atomic_load_n(&t->dirs, __ATOMIC_ACQUIRE);
@@ -475,6 +476,7 @@ CNSM_EXPORT void __codensm_unregister(const struct cnsm_module_desc *desc) {
   if (cnsm_module_map(m) == 0) {
     cnsm_hist_drain_module(m);
     cnsm_causes_drain(); /* while its functions can still be named */
+    cnsm_callers_drain_unloading(m);
     for (uint32_t i = 0; i < n; i++)
       if (m->entry[i] != CNSM_NOT_COUNTED) // NOLINT: entry has n entries
         cnsm_slot_add(&cnsm_fns[m->entry[i]].base, &m->retired[i]);

@@ -192,6 +192,8 @@ static unsigned extension_bits(const char *p, const char *end) {
       bits |= CNSM_EXT_SOURCE;
     else if (len == 6 && strncasecmp(word, "causes", 6) == 0)
       bits |= CNSM_EXT_CAUSES;
+    else if (len == 7 && strncasecmp(word, "callers", 7) == 0)
+      bits |= CNSM_EXT_CALLERS;
     while (p < end && *p != ',')
       p++;
   }

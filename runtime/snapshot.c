@@ -113,6 +113,7 @@ static void drain_histograms(void) {
     if (cnsm_module_map(m) == 0)
       cnsm_hist_drain_module(m);
   cnsm_causes_drain();
+  cnsm_callers_drain();
 }
 
 /* Copies the pairs of l to the end of the list's storage; their offset
@@ -227,7 +228,8 @@ static int reserve_list(struct cnsm_delta_list *out) {
 static int has_extensions(const struct cnsm_fn *e, unsigned extensions) {
   return ((extensions & CNSM_EXT_HISTOGRAM) && e->hist.n) ||
          ((extensions & CNSM_EXT_SOURCE) && e->file && !e->source_sent) ||
-         ((extensions & CNSM_EXT_CAUSES) && e->causes.n);
+         ((extensions & CNSM_EXT_CAUSES) && e->causes.n) ||
+         ((extensions & CNSM_EXT_CALLERS) && e->callers.n);
 }
 
 int cnsm_collect(struct cnsm_delta_list *out, int everything,
@@ -289,6 +291,8 @@ int cnsm_collect(struct cnsm_delta_list *out, int everything,
       copy_pairs(out, &d[n].hist, &d[n].hist_n, &e->hist, 0);
     if (extensions & CNSM_EXT_CAUSES)
       copy_pairs(out, &d[n].causes, &d[n].causes_n, &e->causes, 1);
+    if (extensions & CNSM_EXT_CALLERS)
+      copy_pairs(out, &d[n].callers, &d[n].callers_n, &e->callers, 1);
     n++;
   }
   pthread_mutex_unlock(&cnsm_registry_lock);
@@ -296,8 +300,11 @@ int cnsm_collect(struct cnsm_delta_list *out, int everything,
   for (size_t i = 0; i < n; i++) {
     if (d[i].causes)
       d[i].cause_names = out->names + ((uintptr_t)d[i].causes - 1);
+    if (d[i].callers)
+      d[i].caller_names = out->names + ((uintptr_t)d[i].callers - 1);
     d[i].hist = pairs_at(out, d[i].hist);
     d[i].causes = pairs_at(out, d[i].causes);
+    d[i].callers = pairs_at(out, d[i].callers);
   }
   out->count = n;
   return 0;
@@ -339,6 +346,7 @@ static int acknowledge_one(struct cnsm_fn *e, const struct cnsm_delta *d) {
   e->pend_ns = after.pend_ns;
   cnsm_hist_list_sub(&e->hist, d->hist, d->hist_n);
   cnsm_hist_list_sub(&e->causes, d->causes, d->causes_n);
+  cnsm_hist_list_sub(&e->callers, d->callers, d->callers_n);
   if (d->file)
     e->source_sent = 1;
   mirror(e);
@@ -407,6 +415,7 @@ static void acknowledge_all_current(void) {
     e->pend_present = 0;
     e->hist.n = 0;
     e->causes.n = 0;
+    e->callers.n = 0;
     mirror(e);
   }
   pend_entries = 0;

@@ -105,7 +105,7 @@ def run(exe, env_extra=None, cwd=None, args=()):
 
 
 # What a file:// sink also gets (docs/ingest-contract.md, "Extensions").
-EXTENSIONS = {"hist", "file", "line", "root_causes"}
+EXTENSIONS = {"hist", "file", "line", "root_causes", "callers"}
 
 
 def add_extensions(s, fn):
@@ -118,6 +118,16 @@ def add_extensions(s, fn):
                "malformed hist: %r" % pairs)
         for b, c in pairs:
             s["hist"][b] = s["hist"].get(b, 0) + c
+    if "callers" in fn:
+        callers = fn["callers"]
+        names = [c.get("name") for c in callers]
+        expect(callers and len(set(names)) == len(names)
+               and all(set(c) == {"name", "calls"} and isinstance(c["name"], str)
+                       and isinstance(c["calls"], int) and c["calls"] >= 1
+                       for c in callers), "malformed callers: %r" % callers)
+        sums = s.setdefault("callers", {})
+        for c in callers:
+            sums[c["name"]] = sums.get(c["name"], 0) + c["calls"]
     if "root_causes" in fn:
         causes = fn["root_causes"]
         names = [c.get("name") for c in causes]
@@ -525,11 +535,13 @@ def expect_near(what, got, want, tolerance=0.15):
 
 
 def case_latency(tc, level):
-    """Percentiles, inclusive time and source locations through the real
-    collector: a function whose calls take 20 us nine times in ten and
-    200 us the tenth has p50 20 us and p95 = p99 = 200 us (within 15%), the
-    sum of its calls as total time (within the sampling error); a function that spins 50 us and calls
-    one that spins 100 us takes 150 us a call; each has its file and the
+    """Percentiles, inclusive and self time, callers and source locations
+    through the real collector: a function whose calls take 20 us nine
+    times in ten and 200 us the tenth has p50 20 us and p95 = p99 = 200 us
+    (within 15%), the sum of its calls as total time (within the sampling
+    error); a function that spins 50 us and calls one that spins 100 us
+    takes 150 us a call, 50 us of it its own, and is its callee's only
+    caller, 100 calls exactly; each has its file and the
     line of its definition (-g).  The same figures arrive whether or not
     the collector already asked for the extensions (the first run's
     process learns it from its own first answer)."""
@@ -559,6 +571,15 @@ def case_latency(tc, level):
         expect_near("outer total", outer["total_ms"], float(took["outer_ms"]))
         expect_near("outer p50", outer["p50_ms"], 0.150)
         expect_near("inner p50", functions["latency.inner"]["p50_ms"], 0.100)
+        # Callers, exactly, and self time: outer's 150 us less inner's
+        # 100 us, which only outer calls.
+        inner = functions["latency.inner"]
+        expect(inner["callers"] == [{"name": "latency.outer", "calls": 100}]
+               and outer["callers"] == [{"name": "latency.main", "calls": 100}],
+               "callers: inner %r, outer %r" % (inner["callers"], outer["callers"]))
+        expect_near("outer self", outer["self_ms"], outer["total_ms"] - inner["total_ms"], 0.01)
+        expect_near("outer self share", outer["self_ms"], float(took["outer_ms"]) / 3, 0.15)
+        expect_near("inner self", inner["self_ms"], inner["total_ms"], 0.01)
         # A caller's time covers its callee's: the clock read around the
         # body alone (not inside the runtime's calls: the probe correction
         # then missed most of the timing's own cost) keeps a tiny callee
@@ -618,6 +639,29 @@ def case_causes(tc, level):
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=10)
+
+
+def case_callers(tc, level):
+    """Each function's instrumented callers with exact calls (callers.c
+    and callers_lib.c, two units): a callee in the same unit and one in
+    the other; calls through a pointer are nobody's; a recursive function
+    is its own caller."""
+    srcs = [os.path.join(PROGRAMS, "callers.c"), os.path.join(PROGRAMS, "callers_lib.c")]
+    exe = tc.compile(srcs, os.path.join(tc.workdir, "callers"), OPT_LEVELS[level])
+    result, sums = run_counted(tc, exe, "callers")
+    expect(result.returncode == 0 and result.stdout == "591\n", result.stdout + result.stderr)
+    expected = {
+        "callers.top": (10, {"callers.main": 10}),
+        "callers.mid": (20, {"callers.top": 20}),
+        "callers.leaf": (35, {"callers.mid": 20, "callers.top": 10}),
+        "callers_lib.lib_work": (21, {"callers.mid": 20, "callers.main": 1}),
+        "callers.walk": (5, {"callers.main": 1, "callers.walk": 4}),
+        "callers.main": (1, {}),
+    }
+    for name, (calls, callers) in expected.items():
+        expect_counts(sums, name, calls)
+        got = sums[name].get("callers", {})
+        expect(got == callers, "%s: callers %r, expected %r" % (name, got, callers))
 
 
 def case_labels(tc, level):
@@ -778,6 +822,7 @@ CASES = {
     "collector": case_collector,
     "latency": case_latency,
     "causes": case_causes,
+    "callers": case_callers,
     "labels": case_labels,
     "runtime-hooks": case_runtime_hooks,
     "selection": case_selection,

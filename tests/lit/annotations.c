@@ -24,7 +24,7 @@ int plain(int x) { return x; }
 // CHECK-DAG: c"payments\00"
 // CHECK-DAG: c"engine\00"
 // name, department, file, line, weight, errors (4 = null, 5 = false), flags
-// CHECK-DAG: @__codensm_functions = internal constant [5 x {{.*}} i32 0, i32 9, i32 0, i32 0 }, {{.*}} i32 0, i32 2, i32 4, i32 0 }, {{.*}} i32 0, i32 2, i32 5, i32 0 }, {{.*}} i32 0, i32 2, i32 0, i32 0 }, {{.*}} i32 0, i32 2, i32 0, i32 0 }]
+// CHECK-DAG: @__codensm_functions = internal constant [5 x {{.*}} i32 0, i32 9, i32 0, i32 0, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 2, i32 4, i32 0, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 2, i32 5, i32 0, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 2, i32 0, i32 0, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 2, i32 0, i32 0, i64 {{-?[0-9]+}} }]
 // CHECK-LABEL: define {{.*}} @lookup(
 // The convention: the returned pointer is null.
 // CHECK: [[RET:%.*]] = select

@@ -18,11 +18,11 @@
 // CARD-DAG: c"src/payments/card.refund\00"
 // CARD-DAG: c"payments\00"
 // The function table: name, department, file, line, weight, errors (1 = negative), flags.
-// CARD-DAG: @__codensm_functions = internal constant {{.*}} i32 0, i32 9, i32 1, i32 0 }, {{.*}} i32 0, i32 5, i32 1, i32 0 }]
+// CARD-DAG: @__codensm_functions = internal constant {{.*}} i32 0, i32 9, i32 1, i32 0, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 5, i32 1, i32 0, i64 {{-?[0-9]+}} }]
 
 // FRAUD-DAG: c"src/payments/fraud/score.charge\00"
 // FRAUD-DAG: c"risk\00"
-// FRAUD-DAG: @__codensm_functions = internal constant {{.*}} i32 0, i32 1, i32 1, i32 0 }, {{.*}} i32 0, i32 1, i32 1, i32 0 }]
+// FRAUD-DAG: @__codensm_functions = internal constant {{.*}} i32 0, i32 1, i32 1, i32 0, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 1, i32 1, i32 0, i64 {{-?[0-9]+}} }]
 
 // INDEX-DAG: @__codensm_dir = internal thread_local
 // INDEX-DAG: c"{{src/search/index|tools/cli}}.charge\00"

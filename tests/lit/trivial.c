@@ -32,7 +32,7 @@ int larger(int a, int b, int c) {
 
 // Table rows: name, department, file, line, weight, errors, flags.
 // POLICY-DAG: c"t.getter\00"
-// POLICY-DAG: @__codensm_functions = internal constant [7 x {{.*}} i32 0, i32 4 }, {{.*}} i32 0, i32 4 }, {{.*}} i32 0, i32 0 }, {{.*}} i32 0, i32 0 }, {{.*}} i32 0, i32 0 }, {{.*}} i32 1, i32 0 }, {{.*}} i32 0, i32 0 }]
+// POLICY-DAG: @__codensm_functions = internal constant [7 x {{.*}} i32 0, i32 4, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 4, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 0, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 0, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 0, i64 {{-?[0-9]+}} }, {{.*}} i32 1, i32 0, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 0, i64 {{-?[0-9]+}} }]
 // POLICY-LABEL: define {{.*}} @getter(
 // POLICY-NOT: codensm
 // POLICY: ret i32
@@ -50,7 +50,7 @@ int larger(int a, int b, int c) {
 // POLICY-LABEL: define {{.*}} @larger(
 // POLICY: __codensm_dir
 
-// ALL-DAG: @__codensm_functions = internal constant [7 x {{.*}} i32 0, i32 0 }, {{.*}} i32 0, i32 0 }, {{.*}} i32 0, i32 0 }, {{.*}} i32 0, i32 0 }, {{.*}} i32 0, i32 0 }, {{.*}} i32 1, i32 0 }, {{.*}} i32 0, i32 0 }]
+// ALL-DAG: @__codensm_functions = internal constant [7 x {{.*}} i32 0, i32 0, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 0, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 0, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 0, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 0, i64 {{-?[0-9]+}} }, {{.*}} i32 1, i32 0, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 0, i64 {{-?[0-9]+}} }]
 // ALL-LABEL: define {{.*}} @getter(
 // ALL: __codensm_dir
 // ALL-LABEL: define {{.*}} @clamp(

@@ -14,7 +14,7 @@
 // CHECK-NEXT: // {{R}}UN: %rewrite
 
 int add(int a, int b) { return a + b; }
-// CHECK: int add(int a, int b) {struct __codensm_probe __codensm_p0 __attribute__((__cleanup__(__codensm_leave), __unused__)) = {0u, 0, 0}; __UINT64_TYPE__ __codensm_t0 __attribute__((__unused__)) = __codensm_p0.t0 = __codensm_count(0u); return a + b; }
+// CHECK: int add(int a, int b) {struct __codensm_probe __codensm_p0 __attribute__((__cleanup__(__codensm_leave), __unused__)) = {0u, 0, 0, 0}; __UINT64_TYPE__ __codensm_t0 __attribute__((__unused__)) = __codensm_p0.t0 = __codensm_count(0u); return a + b; }
 
 static int twice(int x) {
   // CHECK: static int twice(int x) {struct __codensm_probe __codensm_p1
@@ -31,13 +31,13 @@ int declared_only(int x) { return x; }
 
 // TABLE: #include <codensm_abi{{[.]}}h>
 // TABLE-NEXT: static const struct cnsm_function_info __codensm_functions[] = {{[{]}}
-// TABLE-NEXT:   {"c-probe.add", "root", "c-probe.c", 16u, 1u, 0u, 0u}{{,}}
-// TABLE-NEXT:   {"c-probe.twice", "root", "c-probe.c", 19u, 1u, 0u, 0u}{{,}}
-// TABLE-NEXT:   {"c-probe.main", "root", "c-probe.c", 28u, 1u, 0u, 0u}{{,}}
-// TABLE-NEXT:   {"c-probe.declared_only", "root", "c-probe.c", 30u, 1u, 0u, 0u}{{,}}
+// TABLE-NEXT:   {"c-probe.add", "root", "c-probe.c", 16u, 1u, 0u, 0u, 0u}{{,}}
+// TABLE-NEXT:   {"c-probe.twice", "root", "c-probe.c", 19u, 1u, 0u, 0u, 0u}{{,}}
+// TABLE-NEXT:   {"c-probe.main", "root", "c-probe.c", 28u, 1u, 0u, 0u, 0u}{{,}}
+// TABLE-NEXT:   {"c-probe.declared_only", "root", "c-probe.c", 30u, 1u, 0u, 0u, 0u}{{,}}
 // TABLE-NEXT: }{{;}}
 // TABLE: __codensm_empty_dir = {{[{][{]}}0, 0, 0, 0}, {&__codensm_sentinel}}{{;}}
-// TABLE: static const struct cnsm_module_desc __codensm_module = {3u, 4u, "c-probe", "{{.*}}c-probe.c", __codensm_functions, __codensm_dir_ref, &__codensm_empty_dir.header, &__codensm_runtime_state}{{;}}
+// TABLE: static const struct cnsm_module_desc __codensm_module = {4u, 4u, "c-probe", "{{.*}}c-probe.c", __codensm_functions, __codensm_dir_ref, &__codensm_empty_dir.header, &__codensm_runtime_state, 0, 0u}{{;}}
 // The hot path, inline: the count added to this thread's chunk, the rare
 // sampled call; errors and samples closed out of line.
 // TABLE: static __codensm_hot __UINT64_TYPE__ __codensm_count(__UINT64_TYPE__ slot) {{[{]}}
@@ -47,6 +47,8 @@ int declared_only(int x) { return x; }
 // TABLE: __codensm_sample_start(__codensm_unit, slot, c);
 // TABLE-NEXT: return __codensm_ticks();
 // TABLE: __UINT64_TYPE__ end = t0 ? __codensm_ticks() : 0;
+// An error's root cause: the runtime gets the epoch the entry read.
+// TABLE: __codensm_error(__codensm_unit, slot, mark);
 // TABLE: __codensm_sample_stop(__codensm_unit, slot, t0, end);
 // TABLE: __attribute__((__constructor__)) static void __codensm_register_unit(void) {{[{]}}
 // TABLE-NEXT:   __codensm_register(&__codensm_module){{;}}

@@ -34,7 +34,7 @@ int main() {
   return s == 20 ? 0 : 1;
 }
 
-// CHECK: {"app::f<int, 1>", "root", "templates.cpp", 13u, 1u, 0u, 1u},
+// CHECK: {"app::f<int, 1>", "root", "templates.cpp", 13u, 1u, 0u, 1u, 0u},
 // CHECK-NEXT: {"app::f<std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >, -2>",
 // CHECK-NEXT: {"app::Box<int>::get",
 // CHECK-NEXT: {"app::Box<double>::get",

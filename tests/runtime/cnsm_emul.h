@@ -69,7 +69,7 @@
 
 /* One function_info initialiser: name, department, weight, convention. */
 #define CNSM_FN(name, dept, weight)                                            \
-  { name, dept, __FILE__, __LINE__, weight, CNSM_ERRORS_NONE, 0 }
+  { name, dept, __FILE__, __LINE__, weight, CNSM_ERRORS_NONE, 0, 0 }
 
 /* This thread's chunk of slot i of the unit, as the inline hot path finds
  * it: the chunk pointer of the thread's directory, or the runtime's first

@@ -22,12 +22,12 @@ static const struct cnsm_function_info a_fns[] = {
     CNSM_FN("deltas.work", "core", 1),
     CNSM_FN("deltas.never", "core", 1),
     CNSM_FN("deltas.\"quoted\"\\name\xc3\xa9", "d\"ept", 1),
-    {"shared::inline_fn", "", "a.h", 1, 1, CNSM_ERRORS_NONE, CNSM_FN_ODR},
+    {"shared::inline_fn", "", "a.h", 1, 1, CNSM_ERRORS_NONE, CNSM_FN_ODR, 0},
 };
 CNSM_EMUL_MODULE(a, "deltas", 4)
 
 static const struct cnsm_function_info b_fns[] = {
-    {"shared::inline_fn", "", "a.h", 1, 1, CNSM_ERRORS_NONE, CNSM_FN_ODR},
+    {"shared::inline_fn", "", "a.h", 1, 1, CNSM_ERRORS_NONE, CNSM_FN_ODR, 0},
 };
 CNSM_EMUL_MODULE(b, "deltas_b", 1)
 

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: Apache-2.0
+//===- Edges.cpp - the caller->callee edges a unit counts ----------------===//
+#include "Edges.h"
+#include "Abi.h"
+#include "Compat.h"
+#include "Naming.h"
+
+#include "llvm/Analysis/TargetLibraryInfo.h"
+#include "llvm/IR/Instructions.h"
+
+#include <map>
+#include <utility>
+
+using namespace llvm;
+
+namespace codensm {
+
+uint64_t symbolHash(StringRef LinkageName) {
+  uint64_t H = 0xcbf29ce484222325u;
+  for (unsigned char C : LinkageName) {
+    H ^= C;
+    H *= 0x100000001b3u;
+  }
+  return H ? H : 1; // 0 means "no symbol"
+}
+
+/// Whether a call to G, only declared here (or available_externally), may
+/// reach a function another instrumented unit defines.
+static bool mayBeInstrumentedElsewhere(const Function &G,
+                                       const TargetLibraryInfo &TLI) {
+  if (G.hasLocalLinkage() || G.isIntrinsic() ||
+      startsWith(G.getName(), "__codensm"))
+    return false;
+  LibFunc Known;
+  if (TLI.getLibFunc(G, Known))
+    return false; // libc, libm, operator new: never instrumented
+  return !isStandardLibraryName(G.getName());
+}
+
+EdgeTable findEdges(Module &M,
+                    const DenseMap<const Function *, unsigned> &Slots,
+                    const std::vector<bool> &Counted, unsigned MaxCallees) {
+  TargetLibraryInfoImpl TLII(Triple(M.getTargetTriple()));
+  TargetLibraryInfo TLI(TLII);
+  EdgeTable Table;
+  for (Function &F : M) {
+    auto Caller = Slots.find(&F);
+    if (Caller == Slots.end() || !Counted[Caller->second])
+      continue;
+    // This caller's sites and its edges, (external?, callee slot or
+    // symbol) -> index among them.
+    std::vector<std::pair<CallBase *, unsigned>> Sites;
+    std::vector<EdgeTable::Edge> Edges;
+    std::map<std::pair<bool, uint64_t>, unsigned> Index;
+    for (BasicBlock &BB : F)
+      for (Instruction &I : BB) {
+        auto *Call = dyn_cast<CallBase>(&I);
+        Function *G = Call ? Call->getCalledFunction() : nullptr;
+        if (!G || Call->isInlineAsm())
+          continue;
+        unsigned Callee = abi::EDGE_EXTERNAL;
+        uint64_t Symbol = 0;
+        if (auto Defined = Slots.find(G); Defined != Slots.end()) {
+          if (!Counted[Defined->second])
+            continue;
+          Callee = Defined->second;
+        } else if ((G->isDeclaration() || G->hasAvailableExternallyLinkage()) &&
+                   mayBeInstrumentedElsewhere(*G, TLI)) {
+          Symbol = symbolHash(G->getName());
+        } else {
+          continue; // defined here and left out: counted nowhere
+        }
+        bool External = Callee == abi::EDGE_EXTERNAL;
+        auto [It, New] =
+            Index.try_emplace({External, External ? Symbol : Callee},
+                              static_cast<unsigned>(Edges.size()));
+        if (New)
+          Edges.push_back({Caller->second, Callee, Symbol});
+        Sites.push_back({Call, It->second});
+      }
+    // A dispatcher (a switch over thousands of handlers, an interpreter's
+    // opcode table) would spread a thread's counts over as many chunks
+    // as the callees it reaches: its calls are left unattributed, like
+    // calls through a table of pointers.
+    if (Edges.size() > MaxCallees) {
+      ++Table.Dispatchers;
+      continue;
+    }
+    unsigned First = Table.Edges.size();
+    Table.Edges.insert(Table.Edges.end(), Edges.begin(), Edges.end());
+    for (auto [Call, Edge] : Sites)
+      Table.Sites.push_back({Call, First + Edge});
+  }
+  return Table;
+}
+
+} // namespace codensm

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: Apache-2.0
+//===- Edges.h - the caller->callee edges a unit counts ------------------===//
+//
+// Every call site of an instrumented function that names its callee (a
+// direct call) counts its (caller, callee) edge, where the call is made,
+// in a slot after the unit's function slots (include/codensm_abi.inc,
+// edge_info; runtime/callers.c).  A callee instrumented in this unit is
+// named by its slot; one only declared here by the hash of its linkage
+// name, which the unit defining it lists beside its function.  Calls the
+// runtime could never attribute are not counted: intrinsics, the C and
+// C++ libraries (TargetLibraryInfo's functions, the standard library's
+// names), functions of this unit left uninstrumented, calls through
+// pointers, whose callee the call site does not name, and the calls of a
+// dispatcher (a caller of more than -codensm-callers-max-callees
+// functions), whose counts would spread over a chunk per callee.
+//
+//===----------------------------------------------------------------------===//
+#ifndef CODENSM_EDGES_H
+#define CODENSM_EDGES_H
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/IR/InstrTypes.h"
+#include "llvm/IR/Module.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace codensm {
+
+/// 64-bit FNV-1a of a linkage name: function_info.symbol_hash and
+/// edge_info.callee_symbol.
+uint64_t symbolHash(llvm::StringRef LinkageName);
+
+struct EdgeTable {
+  struct Edge {
+    unsigned Caller;       ///< the caller's slot
+    unsigned Callee;       ///< the callee's slot, or abi::EDGE_EXTERNAL
+    uint64_t CalleeSymbol; ///< for an external callee
+  };
+  std::vector<Edge> Edges;
+  /// Each counted call site with its edge's index in Edges.
+  std::vector<std::pair<llvm::CallBase *, unsigned>> Sites;
+  /// Callers left uncounted for calling more than MaxCallees functions.
+  unsigned Dispatchers = 0;
+};
+
+/// The edges of the functions Slots lists as instrumented (function ->
+/// slot); Counted says which slots carry probes (the trivial-function
+/// policy lists functions it leaves without one).  A caller that calls
+/// more than MaxCallees different functions counts none of its calls.
+EdgeTable
+findEdges(llvm::Module &M,
+          const llvm::DenseMap<const llvm::Function *, unsigned> &Slots,
+          const std::vector<bool> &Counted, unsigned MaxCallees);
+
+} // namespace codensm
+
+#endif // CODENSM_EDGES_H

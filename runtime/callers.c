@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * callers.c - each function's instrumented callers, with exact calls.
+ *
+ * The pass counts a call where it is made: every call site of an
+ * instrumented function that names its callee (a direct call) adds one to
+ * the slot of that (caller, callee) edge, after the unit's function slots
+ * (codensm_abi.inc, edge_info), in the same per-thread chunks as the
+ * calls themselves.  A callee defined in the same unit is named by its
+ * slot; one defined elsewhere by the hash of its linkage name, which the
+ * unit that defines it lists beside its function (symbol_hash): an edge
+ * to a function no instrumented unit defines (libc, an uninstrumented
+ * library) never finds its callee, and its calls are dropped.  Calls
+ * through a pointer (callbacks, virtual calls) name no callee at the call
+ * site and are not attributed: a function's calls minus its callers' are
+ * the calls from uninstrumented code and through pointers.
+ *
+ * The counters are monotonic like every slot's; the flusher's drain turns
+ * them into deltas against what it drained before (m->edges_seen) and adds
+ * them to the callee's list of callers (cnsm_fn.callers), which waits
+ * there, like the histograms, until a receiver acknowledged it. */
+#include <stdlib.h>
+
+#include "internal.h"
+
+/* (symbol hash, table index) of every function other units can call, of
+ * every module mapped so far: kept after a module is gone, since the
+ * edges of another unit may still name it (at exit, modules unregister
+ * one by one, each draining its edges).  Sorted by hash when a lookup
+ * needs it.  Registry lock held throughout. */
+struct symbol_entry {
+  uint64_t hash;
+  size_t index;
+};
+static struct symbol_entry *symbols;
+static size_t symbol_count, symbol_cap, symbols_sorted;
+
+static int by_hash(const void *a, const void *b) {
+  uint64_t x = ((const struct symbol_entry *)a)->hash,
+           y = ((const struct symbol_entry *)b)->hash;
+  return x < y ? -1 : x > y;
+}
+
+void cnsm_callers_note_symbols(const struct cnsm_module *m) {
+  const struct cnsm_module_desc *desc = m->desc;
+  for (uint32_t i = 0; i < desc->function_count; i++) {
+    uint64_t hash = desc->functions[i].symbol_hash;
+    if (!hash || m->entry[i] == CNSM_NOT_COUNTED) // NOLINT: entry has n
+      continue;
+    if (symbol_count == symbol_cap) {
+      size_t cap = symbol_cap ? 2 * symbol_cap : 256;
+      struct symbol_entry *grown = realloc(symbols, cap * sizeof *grown);
+      if (!grown)
+        return; /* its callers stay unknown; counts are not affected */
+      symbols = grown;
+      symbol_cap = cap;
+    }
+    symbols[symbol_count++] = (struct symbol_entry){hash, m->entry[i]};
+  }
+}
+
+/* The table index of the function whose symbol hashes to hash, or
+ * SIZE_MAX. */
+static size_t symbols_find(uint64_t hash) {
+  if (symbols_sorted != symbol_count) {
+    qsort(symbols, symbol_count, sizeof *symbols, by_hash);
+    symbols_sorted = symbol_count;
+  }
+  struct symbol_entry key = {hash, 0};
+  const struct symbol_entry *hit =
+      symbol_count
+          ? bsearch(&key, symbols, symbol_count, sizeof *symbols, by_hash)
+          : NULL;
+  return hit ? hit->index : SIZE_MAX;
+}
+
+/* The calls counted in slot of m so far: folded and, with_dirs, live. */
+static uint64_t slot_calls(const struct cnsm_module *m, uint32_t slot,
+                           int with_dirs) {
+  uint64_t calls = m->retired[slot].calls;
+  uint32_t k = slot / CNSM_CHUNK_SLOTS, j = slot % CNSM_CHUNK_SLOTS;
+  for (struct cnsm_dir *d = __atomic_load_n(&m->dirs, __ATOMIC_ACQUIRE);
+       with_dirs && d; d = CNSM_LOAD(&d->next_in_module)) {
+    struct cnsm_chunk *c =
+        __atomic_load_n(&cnsm_dir_chunks(d)[k], __ATOMIC_ACQUIRE);
+    if (c && c != &__codensm_sentinel)
+      calls += CNSM_LOAD(&c->slots[j].calls);
+  }
+  return calls;
+}
+
+/* The callee's table index of edge e of m, or SIZE_MAX. */
+static size_t callee_of(const struct cnsm_module *m,
+                        const struct cnsm_edge_info *e) {
+  if (e->callee == CNSM_EDGE_EXTERNAL)
+    return symbols_find(e->callee_symbol);
+  if (e->callee >= m->desc->function_count)
+    return SIZE_MAX;
+  size_t i = m->entry[e->callee];
+  return i == CNSM_NOT_COUNTED ? SIZE_MAX : i;
+}
+
+/* Drains m's edges into their callees' lists. */
+static void drain_module(struct cnsm_module *m, int with_dirs) {
+  const struct cnsm_module_desc *desc = m->desc;
+  if (!desc->edge_count || cnsm_module_map(m) != 0)
+    return;
+  if (!m->edges_seen &&
+      !(m->edges_seen = calloc(desc->edge_count, sizeof *m->edges_seen)))
+    return;
+  for (uint32_t e = 0; e < desc->edge_count; e++) {
+    uint64_t calls = slot_calls(m, desc->function_count + e, with_dirs);
+    if (calls <= m->edges_seen[e])
+      continue;
+    uint64_t delta = calls - m->edges_seen[e];
+    m->edges_seen[e] = calls;
+    const struct cnsm_edge_info *edge = &desc->edges[e];
+    if (edge->caller >= desc->function_count)
+      continue;
+    size_t caller = m->entry[edge->caller];
+    size_t callee = callee_of(m, edge);
+    if (caller == CNSM_NOT_COUNTED || callee == SIZE_MAX || caller > UINT32_MAX)
+      continue; /* no instrumented function to name at one end */
+    struct cnsm_hist_pair pair = {(uint32_t)caller, delta};
+    cnsm_hist_list_add(&cnsm_fns[callee].callers, &pair, 1);
+  }
+}
+
+void cnsm_callers_drain(void) {
+  for (struct cnsm_module *m = cnsm_modules; m; m = m->next)
+    drain_module(m, 1);
+}
+
+void cnsm_callers_drain_unloading(struct cnsm_module *m) {
+  if (m->desc->edge_count) /* the callees it names, wherever they are */
+    for (struct cnsm_module *other = cnsm_modules; other; other = other->next)
+      (void)cnsm_module_map(other);
+  drain_module(m, 0);
+  free(m->edges_seen);
+  m->edges_seen = NULL;
+}

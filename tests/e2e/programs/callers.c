@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Callers, exactly: main calls top 10 times; top calls mid twice and leaf
+ * once; mid calls leaf and lib_work (in callers_lib.c, another unit)
+ * once each; main calls lib_work once and leaf 5 times through a pointer
+ * (a call site that names no callee: leaf's 35 calls, 30 from callers);
+ * walk recurses 4 deep under main, once. */
+#include <stdio.h>
+
+int lib_work(int x);
+
+__attribute__((noinline)) static int leaf(int x) { return x * 3; }
+
+__attribute__((noinline)) int mid(int x) { return leaf(x) + lib_work(x); }
+
+__attribute__((noinline)) int top(int x) {
+  return mid(x) + leaf(x) + mid(x + 1);
+}
+
+__attribute__((noinline)) int walk(int depth) {
+  return depth ? 1 + walk(depth - 1) : 0;
+}
+
+static int (*volatile through_pointer)(int) = leaf;
+
+int main(void) {
+  int sum = 0;
+  for (int i = 0; i < 10; i++)
+    sum += top(i);
+  for (int i = 0; i < 5; i++)
+    sum += through_pointer(i);
+  sum += lib_work(1) + walk(4);
+  printf("%d\n", sum);
+  return 0;
+}

@@ -1,0 +1,70 @@
+// Callers: each direct call of an instrumented function to one that is or
+// may be instrumented counts its (caller, callee) edge, in a slot after
+// the functions' (two functions here: edges in slots 2 and 3), right
+// before the call.  A callee of this unit is named by its slot; one only
+// declared by the FNV-1a hash of its symbol, which its own unit lists
+// beside it (function_info.symbol_hash; 0 for internal linkage).  Library
+// functions, intrinsics and calls through pointers count nothing.
+// Expanded, an edge's count goes to the thread's real chunk, made on first
+// use, tested once per chunk and block.
+// RUN: %clang -O0 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=CALLS
+// RUN: %clang -O2 -S -emit-llvm -o - %s | %FileCheck %s
+// RUN: %clang -fplugin=%plugin -O2 -mllvm -codensm-callers=0 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=OFF
+// A dispatcher, a caller of more different functions than
+// -codensm-callers-max-callees (64 by default), counts none of its calls.
+// RUN: %clang -fplugin=%plugin -O2 -mllvm -codensm-callers-max-callees=1 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=OFF
+// RUN: %clang -fplugin=%plugin -O2 -mllvm -codensm-callers-max-callees=2 -S -emit-llvm -o - %s | %FileCheck %s
+#include <stdlib.h>
+#include <string.h>
+
+int elsewhere(int);
+
+__attribute__((noinline)) static int helper(int x) { return x + 1; }
+
+int caller(int x, char *s, int (*fp)(int)) {
+  int a = helper(x);
+  int b = elsewhere(a);
+  memset(s, 0, 4);
+  b += (int)strlen(s) + abs(b);
+  return fp(b);
+}
+
+// CALLS-LABEL: define {{.*}} @caller(
+// CALLS: call void @__codensm_edge({{.*}}@__codensm_unit{{.*}}, i64 2)
+// CALLS-NEXT: call {{.*}} @helper(
+// CALLS: call void @__codensm_edge({{.*}}@__codensm_unit{{.*}}, i64 3)
+// CALLS-NEXT: call {{.*}} @elsewhere(
+// CALLS-NOT: __codensm_edge
+// CALLS: call {{.*}} @strlen(
+// CALLS-NOT: __codensm_edge
+// CALLS: ret i32
+
+// The edges: caller (slot 0) -> helper (slot 1); caller -> elsewhere,
+// external (callee 0xffffffff), by the hash of "elsewhere".  caller is
+// external (its symbol's hash), helper internal (0).
+// CHECK-DAG: @__codensm_edges = internal constant [2 x { i32, i32, i64 }] [{ i32, i32, i64 } { i32 0, i32 1, i64 0 }, { i32, i32, i64 } { i32 0, i32 -1, i64 {{-?[1-9][0-9]*}} }]
+// CHECK-DAG: @__codensm_functions = internal constant [2 x {{.*}} i32 0, i64 {{-?[1-9][0-9]*}} }, {{.*}} i32 0, i64 0 }]
+// CHECK-DAG: @__codensm_module = internal constant {{.*}}@__codensm_edges{{.*}}, i32 2 }
+// CHECK-LABEL: define {{.*}} @caller(
+// The caller's own count, then the first edge: slot 2, byte 32 + 2 * 32
+// of the same chunk (no second load of the directory), made real first,
+// once for both edges.
+// CHECK: "xaddq $0, $1"
+// CHECK-NOT: @__codensm_dir
+// CHECK: call preserve_mostcc {{.*}}@__codensm_chunk({{.*}}, i64 0)
+// CHECK-NOT: @__codensm_dir
+// CHECK: getelementptr inbounds i8, {{.*}}, i64 96
+// CHECK: call void asm sideeffect "incq $0"
+// CHECK-NEXT: call {{.*}} @helper(
+// CHECK-NOT: @__codensm_chunk
+// CHECK: getelementptr inbounds i8, {{.*}}, i64 128
+// CHECK: call void asm sideeffect "incq $0"
+// CHECK-NEXT: call {{.*}} @elsewhere(
+// CHECK-NOT: "incq $0"
+// CHECK: ret i32
+
+// OFF-DAG: @__codensm_module = internal constant {{.*}} null, i32 0 }
+// OFF-LABEL: define {{.*}} @caller(
+// OFF: "xaddq $0, $1"
+// OFF-NOT: "incq $0"
+// OFF: ret i32
