@@ -83,7 +83,7 @@ static uint64_t slot_calls(const struct cnsm_module *m, uint32_t slot,
        with_dirs && d; d = CNSM_LOAD(&d->next_in_module)) {
     struct cnsm_chunk *c =
         __atomic_load_n(&cnsm_dir_chunks(d)[k], __ATOMIC_ACQUIRE);
-    if (c && c != &__codensm_sentinel)
+    if (c && CNSM_LOAD(&c->header.real)) /* the sentinel's is 0 */
       calls += CNSM_LOAD(&c->slots[j].calls);
   }
   return calls;
@@ -103,8 +103,8 @@ static size_t callee_of(const struct cnsm_module *m,
 /* Drains m's edges into their callees' lists. */
 static void drain_module(struct cnsm_module *m, int with_dirs) {
   const struct cnsm_module_desc *desc = m->desc;
-  if (!desc->edge_count || cnsm_module_map(m) != 0)
-    return;
+  if (!desc->edge_count || !m->entry)
+    return; /* not mapped: its edges wait for a drain that maps it */
   if (!m->edges_seen &&
       !(m->edges_seen = calloc(desc->edge_count, sizeof *m->edges_seen)))
     return;
@@ -126,15 +126,12 @@ static void drain_module(struct cnsm_module *m, int with_dirs) {
   }
 }
 
-void cnsm_callers_drain(void) {
-  for (struct cnsm_module *m = cnsm_modules; m; m = m->next)
+void cnsm_callers_drain(struct cnsm_module *modules) {
+  for (struct cnsm_module *m = modules; m; m = m->next)
     drain_module(m, 1);
 }
 
 void cnsm_callers_drain_unloading(struct cnsm_module *m) {
-  if (m->desc->edge_count) /* the callees it names, wherever they are */
-    for (struct cnsm_module *other = cnsm_modules; other; other = other->next)
-      (void)cnsm_module_map(other);
   drain_module(m, 0);
   free(m->edges_seen);
   m->edges_seen = NULL;

@@ -125,20 +125,7 @@ void cnsm_error_exit(cnsm_unit_fn unit, uint64_t slot, uint64_t mark) {
   count_cause(desc, (uint32_t)slot, root_desc, root_slot);
 }
 
-/* The table index of desc's function slot, or SIZE_MAX when desc is not
- * among the registered, mapped modules.  Registry lock held. */
-static size_t index_of(const struct cnsm_module_desc *desc, uint32_t slot) {
-  for (struct cnsm_module *m = cnsm_modules; m; m = m->next)
-    if (m->desc == desc) {
-      if (slot >= desc->function_count || cnsm_module_map(m) != 0)
-        return SIZE_MAX;
-      size_t i = m->entry[slot];
-      return i == CNSM_NOT_COUNTED ? SIZE_MAX : i;
-    }
-  return SIZE_MAX;
-}
-
-void cnsm_causes_drain(void) {
+void cnsm_causes_drain(cnsm_index_fn index_of) {
   struct cause_cell *t = __atomic_load_n(&cells, __ATOMIC_ACQUIRE);
   if (!t)
     return;

@@ -473,6 +473,11 @@ extern struct cnsm_module *cnsm_modules CNSM_HIDDEN;
 /* m->entry of a function listed but not instrumented (the trivial-function
  * policy): it has no table entry, so it is never sent as never called. */
 #define CNSM_NOT_COUNTED (SIZE_MAX - 1)
+/* The table index of desc's function slot (mapping its module), or
+ * SIZE_MAX when desc is not registered or the slot has no entry: a
+ * cnsm_index_fn.  Registry lock held. */
+size_t cnsm_fn_index_of(const struct cnsm_module_desc *desc,
+                        uint32_t slot) CNSM_HIDDEN;
 /* Builds m->entry (table indices).  Registry lock held.  0 or -1. */
 int cnsm_module_map(struct cnsm_module *m) CNSM_HIDDEN;
 /* Opens the live file when a sink is wanted and it is not yet tried, and
@@ -523,16 +528,21 @@ void *cnsm_chunk_first(cnsm_unit_fn unit, uint64_t k) CNSM_HIDDEN;
  * a signal handler. */
 void cnsm_error_exit(cnsm_unit_fn unit, uint64_t slot,
                      uint64_t mark) CNSM_HIDDEN;
+/* The table index of desc's function slot, SIZE_MAX when desc is not a
+ * registered module (registry.c: the table's index of a module's slot). */
+typedef size_t (*cnsm_index_fn)(const struct cnsm_module_desc *desc,
+                                uint32_t slot);
 /* Moves the root causes counted since the last drain into the functions'
- * lists (cnsm_fn.causes).  Registry lock held. */
-void cnsm_causes_drain(void) CNSM_HIDDEN;
+ * lists (cnsm_fn.causes), naming them by index_of.  Registry lock held. */
+void cnsm_causes_drain(cnsm_index_fn index_of) CNSM_HIDDEN;
 extern __thread uint64_t __codensm_error_epoch;
 
 /* ---- callers.c --------------------------------------------------------- */
 
-/* Moves the calls every module's edges counted since the last drain into
- * their callees' lists (cnsm_fn.callers).  Registry lock held. */
-void cnsm_callers_drain(void) CNSM_HIDDEN;
+/* Moves the calls the edges of the modules of the list counted since the
+ * last drain into their callees' lists (cnsm_fn.callers); the modules
+ * must be mapped (an unmapped one waits).  Registry lock held. */
+void cnsm_callers_drain(struct cnsm_module *modules) CNSM_HIDDEN;
 /* Notes the symbols of m's functions (just mapped), by which other
  * units' edges name them.  Registry lock held. */
 void cnsm_callers_note_symbols(const struct cnsm_module *m) CNSM_HIDDEN;

@@ -203,6 +203,17 @@ void cnsm_registry_init_once(void) {
 /* ---- modules --------------------------------------------------------------
  */
 
+size_t cnsm_fn_index_of(const struct cnsm_module_desc *desc, uint32_t slot) {
+  for (struct cnsm_module *m = cnsm_modules; m; m = m->next)
+    if (m->desc == desc) {
+      if (slot >= desc->function_count || cnsm_module_map(m) != 0)
+        return SIZE_MAX;
+      size_t i = m->entry[slot];
+      return i == CNSM_NOT_COUNTED ? SIZE_MAX : i;
+    }
+  return SIZE_MAX;
+}
+
 /* Builds m->entry: the table index of each of the module's functions. */
 int cnsm_module_map(struct cnsm_module *m) {
   if (m->entry)
@@ -475,7 +486,10 @@ CNSM_EXPORT void __codensm_unregister(const struct cnsm_module_desc *desc) {
    * copies of the names. */
   if (cnsm_module_map(m) == 0) {
     cnsm_hist_drain_module(m);
-    cnsm_causes_drain(); /* while its functions can still be named */
+    cnsm_causes_drain(cnsm_fn_index_of); /* while it can name them */
+    /* Its edges name callees wherever they are. */
+    for (struct cnsm_module *other = cnsm_modules; other; other = other->next)
+      (void)cnsm_module_map(other);
     cnsm_callers_drain_unloading(m);
     for (uint32_t i = 0; i < n; i++)
       if (m->entry[i] != CNSM_NOT_COUNTED) // NOLINT: entry has n entries

@@ -112,8 +112,8 @@ static void drain_histograms(void) {
   for (struct cnsm_module *m = cnsm_modules; m; m = m->next)
     if (cnsm_module_map(m) == 0)
       cnsm_hist_drain_module(m);
-  cnsm_causes_drain();
-  cnsm_callers_drain();
+  cnsm_causes_drain(cnsm_fn_index_of);
+  cnsm_callers_drain(cnsm_modules);
 }
 
 /* Copies the pairs of l to the end of the list's storage; their offset

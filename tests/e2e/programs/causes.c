@@ -21,8 +21,7 @@ CODENSM_ERRORS_WHEN_NEGATIVE __attribute__((noinline)) int charge(int i) {
   return db_write(i) < 0 ? -1 : 0;
 }
 
-CODENSM_ERRORS_WHEN_NEGATIVE __attribute__((noinline)) int
-api_checkout(int i) {
+CODENSM_ERRORS_WHEN_NEGATIVE __attribute__((noinline)) int api_checkout(int i) {
   return charge(i) < 0 ? -1 : 0;
 }
 
