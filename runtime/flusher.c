@@ -303,6 +303,11 @@ static int send_all(uint64_t deadline_ns, int everything) {
   unsigned asked = extensions_of(&s);
   if (rc == 0 && (asked & ~extensions))
     rc = send_round(&s, everything, asked, deadline_ns);
+  /* The probes the last answer listed (probe.c). */
+  const struct cnsm_probe_order *orders;
+  long probes = cnsm_http_take_probes(&orders);
+  if (probes >= 0)
+    cnsm_probes_apply(orders, (size_t)probes);
   return rc;
 }
 

@@ -191,12 +191,22 @@ void cnsm_sample_stop(cnsm_unit_fn unit, uint64_t slot, uint64_t start,
   bump(&s->samples, weight);
   bump(&s->ticks, elapsed * weight);
   unsigned e = next_period_log2(elapsed);
+  struct cnsm_module *m = cnsm_module_of(desc);
+  const uint64_t *probe = m ? CNSM_LOAD(&m->probe_until) : NULL;
+  if (probe && slot < desc->function_count && end < CNSM_LOAD(&probe[slot]))
+    e = 0; /* a probe: every call timed until its end (probe.c) */
   set_period_log2(c, i, e);
   schedule(c, i, CNSM_LOAD(&s->calls), e, end);
   c->header.timed++;
   uint64_t ns = cnsm_clock_timed_call_ns(elapsed);
   if (ns != UINT64_MAX) /* not while another thread calibrates */
-    cnsm_hist_record(cnsm_module_of(desc), (uint32_t)slot, ns, weight);
+    cnsm_hist_record(m, (uint32_t)slot, ns, weight);
+}
+
+void cnsm_sample_every_call(struct cnsm_chunk *c, uint32_t j) {
+  set_period_log2(c, j, 0);
+  __atomic_store_n(&c->next[j], (uint32_t)CNSM_LOAD(&c->slots[j].calls),
+                   __ATOMIC_RELAXED);
 }
 
 CNSM_EXPORT uint64_t __codensm_enter(cnsm_unit_fn unit, uint64_t slot) {

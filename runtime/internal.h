@@ -458,6 +458,9 @@ struct cnsm_module {
   int recorded;                      /* its slots are in the live file */
   struct cnsm_hist **hists; /* per function, made by the first timed call */
   uint64_t *edges_seen;     /* per edge: the calls drained (callers.c) */
+  /* Per function: the clock (ticks) until which its every call is timed,
+   * 0 for none (probe.c); NULL until the module's first probe. */
+  uint64_t *probe_until;
 };
 
 /* The runtime's record of desc, or NULL. */
@@ -536,6 +539,18 @@ typedef size_t (*cnsm_index_fn)(const struct cnsm_module_desc *desc,
  * lists (cnsm_fn.causes), naming them by index_of.  Registry lock held. */
 void cnsm_causes_drain(cnsm_index_fn index_of) CNSM_HIDDEN;
 extern __thread uint64_t __codensm_error_epoch;
+
+/* ---- probe.c ----------------------------------------------------------- */
+
+struct cnsm_probe_order; /* sink_http's */
+
+/* Times every call of the functions orders[0..n) name for their seconds,
+ * and ends every other probe.  Takes the registry lock. */
+void cnsm_probes_apply(const struct cnsm_probe_order *orders,
+                       size_t n) CNSM_HIDDEN;
+/* Slot j of chunk c: its next call timed, and every call after it while
+ * a probe lasts (the period 1).  hooks.c. */
+void cnsm_sample_every_call(struct cnsm_chunk *c, uint32_t j) CNSM_HIDDEN;
 
 /* ---- callers.c --------------------------------------------------------- */
 
@@ -751,6 +766,16 @@ int cnsm_http_send(const char *endpoint, const char *api_key,
 /* The extensions endpoint's last stored answer asked for (its
  * X-CodeNSM-Extensions header); 0 until one did. */
 unsigned cnsm_http_extensions(const char *endpoint) CNSM_HIDDEN;
+/* One probe a receiver asked for: time every call of the function named
+ * name for seconds (1 to 86,400). */
+struct cnsm_probe_order {
+  char *name;
+  uint32_t seconds;
+};
+#define CNSM_PROBES_MAX 64
+/* The probes the last stored answer listed (*orders, valid until the next
+ * send), once: -1 when no answer was stored since the last take. */
+long cnsm_http_take_probes(const struct cnsm_probe_order **orders) CNSM_HIDDEN;
 /* The HTTP status and the start of the body of the last answer. */
 extern long cnsm_http_last_status CNSM_HIDDEN;
 const char *cnsm_http_last_answer(void) CNSM_HIDDEN;

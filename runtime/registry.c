@@ -504,6 +504,8 @@ CNSM_EXPORT void __codensm_unregister(const struct cnsm_module_desc *desc) {
                    __ATOMIC_RELEASE);
   free(m->retired);
   free(m->entry);
+  /* m->probe_until stays with m: a timed call ending on another thread
+   * may still read it. */
   /* m itself is kept (a few bytes): a racing first use may still hold it. */
   m->next_unloaded = cnsm_unloaded_modules;
   cnsm_unloaded_modules = m;

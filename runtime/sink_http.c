@@ -200,16 +200,80 @@ static unsigned extension_bits(const char *p, const char *end) {
   return bits;
 }
 
-/* Reads the X-CodeNSM-Extensions header of the answer (libcurl calls this
- * once per header line; a redirect is not followed, so every line is the
- * collector's). */
+/* The probes the answer being read asks for (docs/ingest-contract.md,
+ * "Probes"), and those of the last stored answer, until the flusher takes
+ * them: every answer lists all that are active, so an answer without one
+ * ends them all. */
+static struct cnsm_probe_order answer_probes[CNSM_PROBES_MAX];
+static size_t answer_probe_count;
+static struct cnsm_probe_order kept_probes[CNSM_PROBES_MAX];
+static size_t kept_probe_count;
+static int kept_probes_fresh;
+
+static void free_probes(struct cnsm_probe_order *p, size_t *n) {
+  for (size_t i = 0; i < *n; i++)
+    free(p[i].name);
+  *n = 0;
+}
+
+/* "<seconds> <name>" of one X-CodeNSM-Probe line (p to end, CRLF
+ * included): a malformed one is ignored. */
+static void read_probe(const char *p, const char *end) {
+  while (p < end && (*p == ' ' || *p == '\t'))
+    p++;
+  uint64_t seconds = 0;
+  const char *digits = p;
+  while (p < end && *p >= '0' && *p <= '9' && seconds <= 86400)
+    seconds = seconds * 10 + (uint64_t)(*p++ - '0');
+  if (p == digits || p == end || *p != ' ' || seconds < 1 || seconds > 86400 ||
+      answer_probe_count == CNSM_PROBES_MAX)
+    return;
+  const char *name = ++p;
+  while (end > name && (end[-1] == '\r' || end[-1] == '\n'))
+    end--;
+  size_t len = (size_t)(end - name);
+  if (len == 0 || len > CNSM_MAX_NAME_BYTES)
+    return;
+  char *copy = malloc(len + 1);
+  if (!copy)
+    return;
+  memcpy(copy, name, len);
+  copy[len] = '\0';
+  answer_probes[answer_probe_count++] =
+      (struct cnsm_probe_order){copy, (uint32_t)seconds};
+}
+
+/* Reads the X-CodeNSM-Extensions and X-CodeNSM-Probe headers of the
+ * answer (libcurl calls this once per header line; a redirect is not
+ * followed, so every line is the collector's). */
 static size_t read_header(char *line, size_t size, size_t n, void *u) {
   (void)u;
   static const char name[] = "X-CodeNSM-Extensions:";
+  static const char probe[] = "X-CodeNSM-Probe:";
   size_t len = size * n;
   if (len > sizeof name - 1 && strncasecmp(line, name, sizeof name - 1) == 0)
     answer_extensions = extension_bits(line + sizeof name - 1, line + len);
+  else if (len > sizeof probe - 1 &&
+           strncasecmp(line, probe, sizeof probe - 1) == 0)
+    read_probe(line + sizeof probe - 1, line + len);
   return len;
+}
+
+/* The stored answer's probes become the ones the flusher takes next. */
+static void keep_probes(void) {
+  free_probes(kept_probes, &kept_probe_count);
+  memcpy(kept_probes, answer_probes, answer_probe_count * sizeof *kept_probes);
+  kept_probe_count = answer_probe_count;
+  answer_probe_count = 0;
+  kept_probes_fresh = 1;
+}
+
+long cnsm_http_take_probes(const struct cnsm_probe_order **orders) {
+  if (!kept_probes_fresh)
+    return -1;
+  kept_probes_fresh = 0;
+  *orders = kept_probes;
+  return (long)kept_probe_count;
 }
 
 /* Remembers what endpoint's stored answer offered: only its own answers
@@ -287,14 +351,17 @@ int cnsm_http_send(const char *endpoint, const char *api_key,
   answer_len = 0;
   answer[0] = '\0';
   answer_extensions = 0;
+  free_probes(answer_probes, &answer_probe_count);
   CURLcode rc = curl.easy_perform(h);
   long status = 0;
   if (rc == CURLE_OK)
     curl.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
   curl.slist_free_all(headers);
   int outcome = classify(rc, status);
-  if (outcome == CNSM_SENT)
+  if (outcome == CNSM_SENT) {
     note_extensions(endpoint);
+    keep_probes();
+  }
   if (rc != CURLE_OK)
     cnsm_debug("POST %s failed: %s", endpoint, curl.easy_strerror(rc));
   else if (outcome != CNSM_SENT)

@@ -664,6 +664,48 @@ def case_callers(tc, level):
         expect(got == callers, "%s: callers %r, expected %r" % (name, got, callers))
 
 
+def case_probe(tc, level):
+    """A probe with a lifespan: `codensm-collector probe e2e probe.tiny
+    --every-call --for 3s`; a process that flushes learns it from the
+    answer and times every later call of tiny (its histogram, in which
+    each timed call weighs the calls it stands for, adds up to its 50,001
+    calls exactly, all weighing 1); once the probe has expired by itself,
+    a new process is back to sampling (it does not add up to them)."""
+    import sqlite3
+    db = os.path.join(tc.workdir, "collector.db")
+    server, port, key = start_collector(tc, db)
+    try:
+        exe = tc.program("probe.c", level)
+        probe = subprocess.run([tc.collector, "probe", "e2e", "probe.tiny", "--every-call",
+                                "--for", "3s", "--db", db],
+                               capture_output=True, text=True, timeout=30)
+        expect(probe.returncode == 0, "probe: " + probe.stdout + probe.stderr)
+        started = time.time()
+        env = dict(collector_env(tc, port, key), CODENSM_DEBUG="1")
+        during = run(exe, dict(env, CODENSM_VERSION="during"))
+        expect(during.returncode == 0 and during.stdout == "done\n", during.stderr)
+        expect(time.time() - started < 3, "the first run outlived the probe: too slow a machine")
+        expect("probe of probe.tiny: every call timed" in during.stderr,
+               "the runtime did not take the probe:\n" + during.stderr)
+        time.sleep(max(0.0, started + 3.5 - time.time()))
+        after = run(exe, dict(env, CODENSM_VERSION="after"))
+        expect(after.returncode == 0 and "probe of" not in after.stderr, after.stderr)
+
+        def hist_calls(version):
+            with sqlite3.connect(db) as conn:
+                return conn.execute("SELECT SUM(calls) FROM hist WHERE name = 'probe.tiny'"
+                                    " AND version = ?", (version,)).fetchone()[0]
+        functions = report_functions(tc, db, "--since", "all")
+        expect_counts(functions, "probe.tiny", 2 * 50001, 0)
+        expect(hist_calls("during") == 50001, "probed: hist adds up to %r, not 50001"
+               % hist_calls("during"))
+        expect(hist_calls("after") not in (None, 50001),
+               "after the probe: hist adds up to %r" % hist_calls("after"))
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=10)
+
+
 def case_labels(tc, level):
     """CODENSM_VERSION and CODENSM_INSTANCE travel with each batch to the
     real collector: runs of one program under different labels are told
@@ -823,6 +865,7 @@ CASES = {
     "latency": case_latency,
     "causes": case_causes,
     "callers": case_callers,
+    "probe": case_probe,
     "labels": case_labels,
     "runtime-hooks": case_runtime_hooks,
     "selection": case_selection,
