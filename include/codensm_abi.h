@@ -180,6 +180,10 @@ struct cnsm_chunk {
   struct cnsm_chunk_header header;
   struct cnsm_slot slots[CNSM_CHUNK_SLOTS];
   uint32_t next[CNSM_CHUNK_SLOTS];
+  /* Frames of slot i's function live in this thread, counted only for a
+   * recursive function (CNSM_FN_RECURSIVE); 16 bits, wrapping past
+   * 65,535 frames. */
+  uint16_t depth[CNSM_CHUNK_SLOTS];
 };
 
 /* The chunk pointers that follow a directory's header.  (__inline__: the

@@ -28,8 +28,10 @@
 #include "Naming.h"
 #include "Trivial.h"
 
+#include "llvm/ADT/SCCIterator.h"
 #include "llvm/ADT/Statistic.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/Analysis/CallGraph.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/DebugInfoMetadata.h"
 #include "llvm/IR/IRBuilder.h"
@@ -109,6 +111,7 @@ static cl::opt<unsigned> ClCallersMaxCallees(
 STATISTIC(NumFunctionsInstrumented, "Functions instrumented");
 STATISTIC(NumDispatchers, "Dispatchers whose callees were not counted");
 STATISTIC(NumEdges, "Caller->callee edges counted");
+STATISTIC(NumRecursive, "Recursive functions (depth kept)");
 STATISTIC(NumEdgeSites, "Call sites counting an edge");
 STATISTIC(NumTrivialLeftOut, "Trivial functions left out (announced)");
 STATISTIC(NumExitsInstrumented, "Exits instrumented");
@@ -117,7 +120,8 @@ STATISTIC(NumStandardLibrarySkipped, "Standard library functions left out");
 
 static constexpr unsigned FlagOdr = abi::Flag_ODR,
                           FlagUntimed = abi::Flag_UNTIMED,
-                          FlagNotInstrumented = abi::Flag_NOT_INSTRUMENTED;
+                          FlagNotInstrumented = abi::Flag_NOT_INSTRUMENTED,
+                          FlagRecursive = abi::Flag_RECURSIVE;
 
 /// The default of -codensm-trivial-instructions (docs/performance.md
 /// measures what each value costs and leaves out).
@@ -158,6 +162,7 @@ private:
   unsigned trivialThreshold() const;
   bool shouldInstrument(Function &F) const;
   EdgeTable findCallerEdges(const std::vector<FunctionPlan> &Plans);
+  void markRecursive(std::vector<FunctionPlan> &Plans);
   void createTables(const std::vector<FunctionPlan> &Plans,
                     const EdgeTable &Edges);
   Constant *createFunctionInfos(const std::vector<FunctionPlan> &Plans);
@@ -166,10 +171,11 @@ private:
   void insertEdgeHooks(const std::vector<FunctionPlan> &Plans,
                        const EdgeTable &Edges);
   void instrumentFunction(const FunctionPlan &Plan, unsigned Index);
-  Value *insertEntryHook(IRBuilder<> &B, unsigned Index, bool Timed);
+  Value *insertEntryHook(IRBuilder<> &B, unsigned Index, bool Timed,
+                         bool Recursive);
   void insertExitHook(const ExitPoint &Exit, unsigned Index,
                       ErrorConvention Errors, Value *StartTicks,
-                      Value *ErrorMark);
+                      Value *ErrorMark, bool Recursive);
   std::vector<ExitPoint> collectExits(Function &F);
   Value *errorCondition(IRBuilder<> &B, Value *V, ErrorConvention Errors,
                         bool Unsigned);
@@ -559,8 +565,8 @@ void ModuleInstrumenter::setDebugLocation(IRBuilder<> &B, Function &F) {
 /// block if needed and reads the clock.  Returns the start time for the
 /// exit hooks, or null when the function is not timed.
 Value *ModuleInstrumenter::insertEntryHook(IRBuilder<> &B, unsigned Index,
-                                           bool Timed) {
-  CallInst *Start = createEnterHook(B, Unit, Index);
+                                           bool Timed, bool Recursive) {
+  CallInst *Start = createEnterHook(B, Unit, Index, Recursive);
   return Timed && ClTiming != TimingMode::Off ? Start : nullptr;
 }
 
@@ -608,7 +614,8 @@ Value *ModuleInstrumenter::errorCondition(IRBuilder<> &B, Value *V,
 
 void ModuleInstrumenter::insertExitHook(const ExitPoint &Exit, unsigned Index,
                                         ErrorConvention Errors,
-                                        Value *StartTicks, Value *ErrorMark) {
+                                        Value *StartTicks, Value *ErrorMark,
+                                        bool Recursive) {
   IRBuilder<> B(Exit.Before);
   setDebugLocation(B, *Exit.Before->getFunction());
   Value *IsError = ConstantInt::get(I64, 0);
@@ -623,15 +630,21 @@ void ModuleInstrumenter::insertExitHook(const ExitPoint &Exit, unsigned Index,
       IsError = B.CreateZExt(Condition, I64);
   }
   ++NumExitsInstrumented;
+  // A recursive function's frame leaves after the stop has read its depth.
+  auto LeaveFrame = [&] {
+    if (Recursive)
+      createDepthHook(B, Unit, Index, -1);
+  };
   // An untimed exit that cannot be an error has nothing to do: no call.
   if (!StartTicks && isa<ConstantInt>(IsError) &&
       cast<ConstantInt>(IsError)->isZero())
-    return;
+    return LeaveFrame();
   bool CanFail =
       !isa<ConstantInt>(IsError) || !cast<ConstantInt>(IsError)->isZero();
   createExitHook(B, Unit, Index,
                  StartTicks ? StartTicks : ConstantInt::get(I64, 0), IsError,
                  CanFail ? ErrorMark : ConstantInt::get(I64, 0));
+  LeaveFrame();
 }
 
 /// Every way out of F: each `ret` (before a musttail call when there is
@@ -677,7 +690,8 @@ void ModuleInstrumenter::instrumentFunction(const FunctionPlan &Plan,
   IRBuilder<> B(&F.getEntryBlock(), At);
   setDebugLocation(B, F);
   bool Timed = !(Plan.Flags & FlagUntimed);
-  Value *StartTicks = insertEntryHook(B, Index, Timed);
+  bool Recursive = Plan.Flags & FlagRecursive;
+  Value *StartTicks = insertEntryHook(B, Index, Timed, Recursive);
   // A function that can fail (an error convention, or an exception that
   // may unwind through it) reads the thread's error epoch for the root
   // cause of its errors; one that turns out to have no failing exit drops
@@ -685,12 +699,37 @@ void ModuleInstrumenter::instrumentFunction(const FunctionPlan &Plan,
   CallInst *ErrorMark = nullptr;
   if (Plan.Errors != ErrorsNone || !F.doesNotThrow())
     ErrorMark = createErrorMarkHook(B);
+  if (Recursive)
+    createDepthHook(B, Unit, Index, +1);
 
   for (const ExitPoint &Exit : collectExits(F))
-    insertExitHook(Exit, Index, Plan.Errors, StartTicks, ErrorMark);
+    insertExitHook(Exit, Index, Plan.Errors, StartTicks, ErrorMark, Recursive);
   if (ErrorMark && ErrorMark->use_empty())
     ErrorMark->eraseFromParent();
   ++NumFunctionsInstrumented;
+}
+
+/// Functions that may call themselves, directly or through functions of
+/// this unit (a cycle of the call graph), keep their depth per thread, so
+/// that only outermost frames are timed (include/codensm_abi.inc,
+/// RECURSIVE).  Recursion through other units or through pointers is not
+/// seen.
+void ModuleInstrumenter::markRecursive(std::vector<FunctionPlan> &Plans) {
+  DenseMap<const Function *, FunctionPlan *> ByFunction;
+  for (FunctionPlan &P : Plans)
+    if (!(P.Flags & FlagNotInstrumented))
+      ByFunction[P.F] = &P;
+  CallGraph Graph(M);
+  for (auto SCC = scc_begin(&Graph); !SCC.isAtEnd(); ++SCC) {
+    if (!SCC.hasCycle())
+      continue;
+    for (CallGraphNode *Node : *SCC)
+      if (auto It = ByFunction.find(Node->getFunction());
+          It != ByFunction.end()) {
+        It->second->Flags |= FlagRecursive;
+        ++NumRecursive;
+      }
+  }
 }
 
 /// The caller->callee edges the unit's call sites count (Edges.h).
@@ -747,6 +786,7 @@ bool ModuleInstrumenter::run() {
     return true;
 
   initialize();
+  markRecursive(Plans);
   EdgeTable Edges = findCallerEdges(Plans);
   createTables(Plans, Edges);
   recordTables(M, {Unit, TlsDir, ClTiming});

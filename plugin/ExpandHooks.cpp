@@ -98,6 +98,9 @@ private:
   void expandErrorCount(CallInst *Hook, UnitHooks &Unit, uint64_t Slot);
   void expandErrorMark(CallInst *Hook);
   void expandEdge(CallInst *Hook, const BasicBlock *Block, UnitHooks &Unit);
+  void expandDepth(CallInst *Hook, const BasicBlock *Block, UnitHooks &Unit);
+  Value *realChunkFor(IRBuilder<> &B, const BasicBlock *Block, UnitHooks &Unit,
+                      uint64_t Slot);
 
   Module &M;
   LLVMContext &Ctx;
@@ -105,19 +108,19 @@ private:
   LoadedChunks Loaded;
 };
 
-/// The calls to Hook (or to Other) in program order, each with the block
-/// it is in.
+/// The calls to any of Hooks in program order, each with the block it is
+/// in.
 std::vector<std::pair<CallInst *, BasicBlock *>>
-callsInOrder(Module &M, Function *Hook, Function *Other = nullptr) {
+callsInOrder(Module &M, std::initializer_list<Function *> Hooks) {
   std::vector<std::pair<CallInst *, BasicBlock *>> Calls;
-  if ((!Hook || Hook->use_empty()) && (!Other || Other->use_empty()))
+  if (llvm::all_of(Hooks, [](Function *H) { return !H || H->use_empty(); }))
     return Calls;
   for (Function &F : M)
     for (BasicBlock &BB : F)
       for (Instruction &I : BB)
         if (auto *Call = dyn_cast<CallInst>(&I))
           if (Value *Callee = Call->getCalledOperand();
-              Callee && (Callee == Hook || Callee == Other))
+              Callee && llvm::is_contained(Hooks, Callee))
             Calls.push_back({Call, &BB});
   return Calls;
 }
@@ -173,7 +176,26 @@ void HookExpander::expandEnter(CallInst *Hook, const BasicBlock *Block,
     Value *Before =
         Path.emitCountCall(B, Path.slotField(B, Chunk, Slot, SlotCalls));
     BasicBlock *Head = B.GetInsertBlock();
-    Value *Sampled = Path.emitIsSampled(B, Before, Chunk, Slot);
+    Value *Sampled;
+    if (Hook->getCalledOperand()->getName() != EnterRecursiveHookName) {
+      Sampled = Path.emitIsSampled(B, Before, Chunk, Slot);
+    } else {
+      // A recursive function's outermost frame in the thread (depth 0
+      // before it, in the sentinel too) is always timed, the frames
+      // inside it never: its total is its outermost frames' time, and a
+      // frame's weight cannot be known when others of the function start
+      // and stop inside it.
+      Type *I16 = Type::getInt16Ty(Ctx);
+      Value *Field = B.CreatePointerCast(
+          B.CreateConstInBoundsGEP1_64(Type::getInt8Ty(Ctx), Chunk,
+                                       abi::CHUNK_DEPTH_OFFSET +
+                                           2 * (Slot % abi::CHUNK_SLOTS)),
+          ptrTo(I16));
+      Value *Depth = B.CreateAlignedLoad(I16, Field, Align(2),
+                                         /*isVolatile=*/true, "codensm.depth");
+      Sampled =
+          B.CreateICmpEQ(Depth, ConstantInt::get(I16, 0), "codensm.outermost");
+    }
     Instruction *SampleTerm = SplitBlockAndInsertIfThen(
         Sampled, Hook, false, MDBuilder(Ctx).createBranchWeights(1, 63));
     SampleTerm->getParent()->setName("codensm.sample");
@@ -235,14 +257,48 @@ void HookExpander::expandEdge(CallInst *Hook, const BasicBlock *Block,
   uint64_t Slot = slotOf(Hook);
   IRBuilder<> B(Hook);
   B.SetCurrentDebugLocation(Hook->getDebugLoc());
-  Value *Loaded = chunkFor(B, Block, Unit, Slot); // resets Real on a new block
-  Value *&Chunk = this->Loaded.Real[Slot / abi::CHUNK_SLOTS];
-  if (!Chunk) {
-    Chunk = Unit.Path->emitMadeReal(B, Loaded, Slot);
-    B.SetInsertPoint(Hook);
-  }
+  Value *Chunk = realChunkFor(B, Block, Unit, Slot);
   Unit.Path->emitIncrement(B, Unit.Path->slotField(B, Chunk, Slot, SlotCalls),
                            ConstantInt::get(Type::getInt64Ty(Ctx), 1));
+  Hook->eraseFromParent();
+}
+
+/// This thread's real chunk of Slot, found once per chunk and block.
+Value *HookExpander::realChunkFor(IRBuilder<> &B, const BasicBlock *Block,
+                                  UnitHooks &Unit, uint64_t Slot) {
+  Value *Found = chunkFor(B, Block, Unit, Slot); // resets Real on a new block
+  Value *&Chunk = Loaded.Real[Slot / abi::CHUNK_SLOTS];
+  if (!Chunk) {
+    Instruction *Here = &*B.GetInsertPoint();
+    Chunk = Unit.Path->emitMadeReal(B, Found, Slot);
+    B.SetInsertPoint(Here);
+  }
+  return Chunk;
+}
+
+/// A recursive function's depth: a plain (volatile) 16-bit add in the
+/// thread's real chunk.  Only this thread writes it, and a signal handler
+/// that calls the function leaves it as it found it, so no atomic is
+/// needed; volatile keeps the code generator from folding an entry's +1
+/// into an exit's -1 around the runtime's read.
+void HookExpander::expandDepth(CallInst *Hook, const BasicBlock *Block,
+                               UnitHooks &Unit) {
+  uint64_t Slot = slotOf(Hook);
+  auto *Delta = cast<ConstantInt>(Hook->getArgOperand(2));
+  IRBuilder<> B(Hook);
+  B.SetCurrentDebugLocation(Hook->getDebugLoc());
+  Value *Chunk = realChunkFor(B, Block, Unit, Slot);
+  Type *I16 = Type::getInt16Ty(Ctx);
+  Value *Field = B.CreatePointerCast(
+      B.CreateConstInBoundsGEP1_64(Type::getInt8Ty(Ctx), Chunk,
+                                   abi::CHUNK_DEPTH_OFFSET +
+                                       2 * (Slot % abi::CHUNK_SLOTS)),
+      ptrTo(I16));
+  LoadInst *Depth = B.CreateAlignedLoad(I16, Field, Align(2),
+                                        /*isVolatile=*/true, "codensm.depth");
+  B.CreateAlignedStore(
+      B.CreateAdd(Depth, ConstantInt::get(I16, Delta->getSExtValue(), true)),
+      Field, Align(2), /*isVolatile=*/true);
   Hook->eraseFromParent();
 }
 
@@ -294,15 +350,17 @@ void HookExpander::expandExit(CallInst *Hook, UnitHooks &Unit) {
 
 bool HookExpander::run() {
   Function *Enter = M.getFunction(EnterHookName);
+  Function *EnterRecursive = M.getFunction(EnterRecursiveHookName);
   Function *Exit = M.getFunction(ExitHookName);
   Function *Mark = M.getFunction(ErrorMarkHookName);
   Function *Edge = M.getFunction(EdgeHookName);
+  Function *Depth = M.getFunction(DepthHookName);
   // Entries and edge counts together, in program order: a block's later
   // ones use the directory and chunks its earlier ones loaded.
   std::vector<std::pair<CallInst *, BasicBlock *>> Counts =
-      callsInOrder(M, Enter, Edge);
+      callsInOrder(M, {Enter, EnterRecursive, Edge, Depth});
   std::vector<std::pair<CallInst *, BasicBlock *>> Exits =
-      callsInOrder(M, Exit);
+      callsInOrder(M, {Exit});
   if (Counts.empty() && Exits.empty())
     return false;
 
@@ -315,17 +373,20 @@ bool HookExpander::run() {
   // by the expanded entry's value.
   for (auto [Hook, Block] : Counts)
     if (UnitHooks *Unit = unitOf(Hook)) {
-      if (Hook->getCalledOperand() == Enter)
+      if (Hook->getCalledOperand() == Enter ||
+          Hook->getCalledOperand() == EnterRecursive)
         expandEnter(Hook, Block, *Unit);
-      else
+      else if (Hook->getCalledOperand() == Edge)
         expandEdge(Hook, Block, *Unit);
+      else
+        expandDepth(Hook, Block, *Unit);
     }
-  for (auto &Found : callsInOrder(M, Mark))
+  for (auto &Found : callsInOrder(M, {Mark}))
     expandErrorMark(Found.first);
   for (auto &Found : Exits) // the block matters only to the entries
     if (UnitHooks *Unit = unitOf(Found.first))
       expandExit(Found.first, *Unit);
-  for (Function *Hook : {Enter, Exit, Mark, Edge})
+  for (Function *Hook : {Enter, EnterRecursive, Exit, Mark, Edge, Depth})
     if (Hook && Hook->use_empty())
       Hook->eraseFromParent();
   return true;

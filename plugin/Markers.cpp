@@ -41,14 +41,15 @@ static CallInst *createHook(IRBuilder<> &B, FunctionCallee Hook,
   return Call;
 }
 
-CallInst *createEnterHook(IRBuilder<> &B, Function *Unit, unsigned Slot) {
+CallInst *createEnterHook(IRBuilder<> &B, Function *Unit, unsigned Slot,
+                          bool Recursive) {
   Module &M = *B.GetInsertBlock()->getModule();
   LLVMContext &Ctx = M.getContext();
   Type *I64 = Type::getInt64Ty(Ctx);
-  CallInst *Call =
-      createHook(B, declareHook(M, EnterHookName),
-                 {ConstantExpr::getPointerCast(Unit, dataPtrTy(Ctx)),
-                  ConstantInt::get(I64, Slot)});
+  CallInst *Call = createHook(
+      B, declareHook(M, Recursive ? EnterRecursiveHookName : EnterHookName),
+      {ConstantExpr::getPointerCast(Unit, dataPtrTy(Ctx)),
+       ConstantInt::get(I64, Slot)});
   Call->setName("codensm.start");
   return Call;
 }
@@ -59,6 +60,17 @@ CallInst *createEdgeHook(IRBuilder<> &B, Function *Unit, unsigned Slot) {
   return createHook(B, declareHook(M, EdgeHookName),
                     {ConstantExpr::getPointerCast(Unit, dataPtrTy(Ctx)),
                      ConstantInt::get(Type::getInt64Ty(Ctx), Slot)});
+}
+
+CallInst *createDepthHook(IRBuilder<> &B, Function *Unit, unsigned Slot,
+                          int Delta) {
+  Module &M = *B.GetInsertBlock()->getModule();
+  LLVMContext &Ctx = M.getContext();
+  Type *I64 = Type::getInt64Ty(Ctx);
+  return createHook(B, declareHook(M, DepthHookName),
+                    {ConstantExpr::getPointerCast(Unit, dataPtrTy(Ctx)),
+                     ConstantInt::get(I64, Slot),
+                     ConstantInt::getSigned(I64, Delta)});
 }
 
 CallInst *createErrorMarkHook(IRBuilder<> &B) {

@@ -34,15 +34,20 @@
 namespace codensm {
 
 inline constexpr const char *EnterHookName = "__codensm_enter";
+inline constexpr const char *EnterRecursiveHookName =
+    "__codensm_enter_recursive";
 inline constexpr const char *ExitHookName = "__codensm_exit";
 inline constexpr const char *ErrorMarkHookName = "__codensm_error_mark";
 inline constexpr const char *EdgeHookName = "__codensm_edge";
+inline constexpr const char *DepthHookName = "__codensm_depth";
 /// The thread's error epoch (runtime/causes.c), which the expanded error
 /// mark reads inline.
 inline constexpr const char *ErrorEpochName = "__codensm_error_epoch";
 
+/// Recursive: the function keeps its depth (__codensm_depth), and its
+/// outermost frames are always timed (__codensm_enter_recursive).
 llvm::CallInst *createEnterHook(llvm::IRBuilder<> &B, llvm::Function *Unit,
-                                unsigned Slot);
+                                unsigned Slot, bool Recursive);
 /// The thread's error epoch at a function's entry, for the root cause
 /// of its error exits (runtime/causes.c).
 llvm::CallInst *createErrorMarkHook(llvm::IRBuilder<> &B);
@@ -50,6 +55,10 @@ llvm::CallInst *createErrorMarkHook(llvm::IRBuilder<> &B);
 /// unit's function slots (Edges.h).
 llvm::CallInst *createEdgeHook(llvm::IRBuilder<> &B, llvm::Function *Unit,
                                unsigned Slot);
+/// A recursive function's depth in this thread moves by Delta (+1 after
+/// its entry, -1 after each exit).
+llvm::CallInst *createDepthHook(llvm::IRBuilder<> &B, llvm::Function *Unit,
+                                unsigned Slot, int Delta);
 /// Mark: the entry's error mark, or 0 when no exit can be an error.
 llvm::CallInst *createExitHook(llvm::IRBuilder<> &B, llvm::Function *Unit,
                                unsigned Slot, llvm::Value *Start,

@@ -188,6 +188,13 @@ void cnsm_sample_stop(cnsm_unit_fn unit, uint64_t slot, uint64_t start,
   uint64_t elapsed = end > start ? end - start : 0;
   uint32_t i = (uint32_t)(slot % CNSM_CHUNK_SLOTS);
   uint64_t weight = (uint64_t)1 << period_log2(c, i);
+  /* A recursive function times its outermost frames, every one of them,
+   * and no frame inside one (__codensm_enter_recursive): each weighs
+   * itself, and its samples count its outermost frames (the estimate's
+   * calls, snapshot.c). */
+  if (slot < desc->function_count &&
+      (desc->functions[slot].flags & CNSM_FN_RECURSIVE))
+    weight = 1;
   bump(&s->samples, weight);
   bump(&s->ticks, elapsed * weight);
   unsigned e = next_period_log2(elapsed);
@@ -217,6 +224,16 @@ CNSM_EXPORT uint64_t __codensm_enter(cnsm_unit_fn unit, uint64_t slot) {
   return cnsm_sample_start(unit, slot, c);
 }
 
+CNSM_EXPORT uint64_t __codensm_enter_recursive(cnsm_unit_fn unit,
+                                               uint64_t slot) {
+  struct cnsm_chunk *c = chunk_of(unit(), slot);
+  uint32_t i = (uint32_t)(slot % CNSM_CHUNK_SLOTS);
+  bump(&c->slots[i].calls, 1);
+  if (CNSM_LOAD(&c->depth[i])) /* inside an outermost frame: not timed */
+    return 0;
+  return cnsm_sample_start(unit, slot, c);
+}
+
 CNSM_EXPORT void __codensm_exit(cnsm_unit_fn unit, uint64_t slot,
                                 uint64_t start, uint64_t is_error,
                                 uint64_t error_mark) {
@@ -226,6 +243,13 @@ CNSM_EXPORT void __codensm_exit(cnsm_unit_fn unit, uint64_t slot,
   }
   if (start)
     cnsm_sample_stop(unit, slot, start, cnsm_read_ticks());
+}
+
+/* A recursive function's frames in this thread. */
+CNSM_EXPORT void __codensm_depth(cnsm_unit_fn unit, uint64_t slot,
+                                 uint64_t delta) {
+  uint16_t *depth = &chunk_of(unit(), slot)->depth[slot % CNSM_CHUNK_SLOTS];
+  *depth = (uint16_t)(*depth + delta);
 }
 
 /* A call site's count of its caller->callee edge (callers.c), in the

@@ -85,8 +85,13 @@ int main() {
              offsetof(struct cnsm_chunk, slots));
   expectSame("CHUNK_TARGETS_OFFSET", codensm::abi::CHUNK_TARGETS_OFFSET,
              offsetof(struct cnsm_chunk, next));
-  expectSame("chunk",
+  expectSame("CHUNK_DEPTH_OFFSET", codensm::abi::CHUNK_DEPTH_OFFSET,
+             offsetof(struct cnsm_chunk, depth));
+  expectSame("CHUNK_DEPTH_OFFSET after the targets",
              codensm::abi::CHUNK_TARGETS_OFFSET + codensm::abi::CHUNK_SLOTS * 4,
+             codensm::abi::CHUNK_DEPTH_OFFSET);
+  expectSame("chunk",
+             codensm::abi::CHUNK_DEPTH_OFFSET + codensm::abi::CHUNK_SLOTS * 2,
              sizeof(struct cnsm_chunk));
 
   // Every entry point has a type, with as many parameters as C declares.

@@ -125,7 +125,9 @@ int main(void) {
     call(0);
   struct cnsm_slot *hot = &c->slots[0];
   CHECK_EQ(hot->calls, 256 * 1024);
-  CHECK((hot->samples - 1) % 1024 == 0); /* the first call, then 1,024s */
+  /* The first call, then mostly 1,024s: not only (a timed call that a
+   * preemption stretched makes its successor weigh less, one run in
+   * several on a busy machine); the period the slot ends at says it. */
   fprintf(stderr, "fast calls: %llu, weighted samples %llu\n",
           (unsigned long long)hot->calls, (unsigned long long)hot->samples);
   CHECK(fabs((double)hot->samples - (double)hot->calls) <=

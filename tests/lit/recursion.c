@@ -1,0 +1,52 @@
+// Recursion: a function in a cycle of the unit's call graph (walk calls
+// itself; ping and pong call each other) is flagged RECURSIVE (8), enters
+// through __codensm_enter_recursive, and keeps its depth (+1 after the
+// entry, -1 after each exit, after the stop); expanded, its outermost
+// frame (depth 0 before it) is the one timed, and the depth is a 16-bit
+// counter after the chunk's targets (1184 + 2 * slot).  A function that
+// is not recursive keeps the plain entry and no depth.
+// RUN: %clang -O0 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=CALLS
+// RUN: %clang -O1 -fno-inline -S -emit-llvm -o - %s | %FileCheck %s
+
+int walk(int n) { return n ? 1 + walk(n - 1) : 0; }
+int pong(int n);
+int ping(int n) { return n ? pong(n - 1) : 0; }
+int pong(int n) { return n ? ping(n - 1) : 1; }
+int plain(int n) { return walk(n) + ping(n); }
+
+// The flags: walk, ping and pong recursive (8), plain not (0).
+// CALLS-DAG: @__codensm_functions = internal constant [4 x {{.*}} i32 8, i64 {{-?[0-9]+}} }, {{.*}} i32 8, i64 {{-?[0-9]+}} }, {{.*}} i32 8, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i64 {{-?[0-9]+}} }]
+// CALLS-LABEL: define {{.*}} @walk(
+// CALLS: call i64 @__codensm_enter_recursive({{.*}}, i64 0)
+// CALLS-NEXT: call void @__codensm_depth({{.*}}, i64 0, i64 1)
+// CALLS: call void @__codensm_exit({{.*}}, i64 0,
+// CALLS-NEXT: call void @__codensm_depth({{.*}}, i64 0, i64 -1)
+// CALLS-LABEL: define {{.*}} @ping(
+// CALLS: call i64 @__codensm_enter_recursive({{.*}}, i64 1)
+// CALLS-LABEL: define {{.*}} @pong(
+// CALLS: call i64 @__codensm_enter_recursive({{.*}}, i64 2)
+// CALLS-LABEL: define {{.*}} @plain(
+// CALLS: call i64 @__codensm_enter({{.*}}, i64 3)
+// CALLS-NOT: __codensm_depth
+// CALLS: ret i32
+
+// CHECK-LABEL: define {{.*}} @walk(
+// CHECK: "xaddq $0, $1"
+// CHECK: getelementptr inbounds i8, {{.*}}, i64 1184
+// CHECK: [[D:%.*]] = load volatile i16
+// CHECK-NEXT: icmp eq i16 [[D]], 0
+// CHECK: __codensm_sample_start
+// CHECK: load volatile i16
+// CHECK-NEXT: add i16 {{.*}}, 1
+// CHECK-NEXT: store volatile i16
+// CHECK: __codensm_sample_stop
+// CHECK: load volatile i16
+// CHECK-NEXT: add i16 {{.*}}, -1
+// CHECK-NEXT: store volatile i16
+// CHECK: ret i32
+// plain (slot 3) tests its target, 1056 + 4 * 3, and has no depth.
+// CHECK-LABEL: define {{.*}} @plain(
+// CHECK: getelementptr inbounds i8, {{.*}}, i64 1068
+// CHECK: icmp uge i32
+// CHECK-NOT: volatile i16
+// CHECK: ret i32
