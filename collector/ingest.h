@@ -53,8 +53,8 @@ struct cnsm_hist_pair {
  * calls by instrumented caller) and "root_causes" (its error exits by
  * root cause) are lists of named counts, at most CNSM_CALLERS_MAX and
  * CNSM_CAUSES_MAX entries, names distinct within a list (edges.c). */
-#define CNSM_CALLERS_MAX 4096
-#define CNSM_CAUSES_MAX 256
+#define CNSM_CALLERS_MAX CNSM_MAX_CALLERS
+#define CNSM_CAUSES_MAX CNSM_MAX_CAUSES
 enum cnsm_edge_list { CNSM_EDGE_CALLERS = 0, CNSM_EDGE_CAUSES = 1 };
 
 /* One entry of "callers" ({"name", "calls"}) or "root_causes"

@@ -186,13 +186,9 @@ void HookExpander::expandEnter(CallInst *Hook, const BasicBlock *Block,
       // frame's weight cannot be known when others of the function start
       // and stop inside it.
       Type *I16 = Type::getInt16Ty(Ctx);
-      Value *Field = B.CreatePointerCast(
-          B.CreateConstInBoundsGEP1_64(Type::getInt8Ty(Ctx), Chunk,
-                                       abi::CHUNK_DEPTH_OFFSET +
-                                           2 * (Slot % abi::CHUNK_SLOTS)),
-          ptrTo(I16));
-      Value *Depth = B.CreateAlignedLoad(I16, Field, Align(2),
-                                         /*isVolatile=*/true, "codensm.depth");
+      Value *Depth = B.CreateAlignedLoad(I16, Path.depthField(B, Chunk, Slot),
+                                         Align(2), /*isVolatile=*/true,
+                                         "codensm.depth");
       Sampled =
           B.CreateICmpEQ(Depth, ConstantInt::get(I16, 0), "codensm.outermost");
     }
@@ -289,11 +285,7 @@ void HookExpander::expandDepth(CallInst *Hook, const BasicBlock *Block,
   B.SetCurrentDebugLocation(Hook->getDebugLoc());
   Value *Chunk = realChunkFor(B, Block, Unit, Slot);
   Type *I16 = Type::getInt16Ty(Ctx);
-  Value *Field = B.CreatePointerCast(
-      B.CreateConstInBoundsGEP1_64(Type::getInt8Ty(Ctx), Chunk,
-                                   abi::CHUNK_DEPTH_OFFSET +
-                                       2 * (Slot % abi::CHUNK_SLOTS)),
-      ptrTo(I16));
+  Value *Field = Unit.Path->depthField(B, Chunk, Slot);
   LoadInst *Depth = B.CreateAlignedLoad(I16, Field, Align(2),
                                         /*isVolatile=*/true, "codensm.depth");
   B.CreateAlignedStore(

@@ -54,6 +54,9 @@ public:
   /// The same, but a real chunk: the sentinel is replaced by a rare call
   /// that allocates the thread's chunk (-codensm-timing=every's entries).
   llvm::Value *emitRealChunk(llvm::IRBuilder<> &B, uint64_t Slot) const;
+  /// The address of Slot's recursion depth (a 16-bit counter) in Chunk.
+  llvm::Value *depthField(llvm::IRBuilder<> &B, llvm::Value *Chunk,
+                          uint64_t Slot) const;
   /// Chunk itself, or the thread's real chunk of Slot when Chunk is the
   /// sentinel (its header's real is 0).
   llvm::Value *emitMadeReal(llvm::IRBuilder<> &B, llvm::Value *Chunk,

@@ -122,13 +122,14 @@ static void drain_histograms(void) {
  * it (the encoder runs unlocked, when the table may have moved). */
 static void copy_pairs(struct cnsm_delta_list *out,
                        const struct cnsm_hist_pair **pairs, size_t *n,
-                       const struct cnsm_hist_list *l, int names) {
+                       const struct cnsm_hist_list *l, int names, size_t most) {
   *pairs = NULL;
   *n = 0;
-  if (!l->n)
+  size_t count = l->n < most ? l->n : most; /* the rest go in a later batch */
+  if (!count)
     return;
   size_t at = out->hist.n;
-  if (cnsm_hist_list_reserve(&out->hist, at + l->n) != 0)
+  if (cnsm_hist_list_reserve(&out->hist, at + count) != 0)
     return; /* sent later: the entry keeps them */
   if (names && out->names_cap < out->hist.cap) {
     const char **grown =
@@ -138,12 +139,12 @@ static void copy_pairs(struct cnsm_delta_list *out,
     out->names = grown;
     out->names_cap = out->hist.cap;
   }
-  memcpy(out->hist.pairs + at, l->pairs, l->n * sizeof *l->pairs);
-  for (size_t i = 0; names && i < l->n; i++)
+  memcpy(out->hist.pairs + at, l->pairs, count * sizeof *l->pairs);
+  for (size_t i = 0; names && i < count; i++)
     out->names[at + i] = cnsm_fns[l->pairs[i].bucket].name;
-  out->hist.n = at + l->n;
+  out->hist.n = at + count;
   *pairs = (const struct cnsm_hist_pair *)(uintptr_t)(at + 1);
-  *n = l->n;
+  *n = count;
 }
 
 /* Turns copy_pairs's offset into a pointer, once storage stopped moving. */
@@ -291,11 +292,13 @@ int cnsm_collect(struct cnsm_delta_list *out, int everything,
       d[n].line = e->line;
     }
     if (extensions & CNSM_EXT_HISTOGRAM)
-      copy_pairs(out, &d[n].hist, &d[n].hist_n, &e->hist, 0);
+      copy_pairs(out, &d[n].hist, &d[n].hist_n, &e->hist, 0, CNSM_HIST_BUCKETS);
     if (extensions & CNSM_EXT_CAUSES)
-      copy_pairs(out, &d[n].causes, &d[n].causes_n, &e->causes, 1);
+      copy_pairs(out, &d[n].causes, &d[n].causes_n, &e->causes, 1,
+                 CNSM_MAX_CAUSES);
     if (extensions & CNSM_EXT_CALLERS)
-      copy_pairs(out, &d[n].callers, &d[n].callers_n, &e->callers, 1);
+      copy_pairs(out, &d[n].callers, &d[n].callers_n, &e->callers, 1,
+                 CNSM_MAX_CALLERS);
     n++;
   }
   pthread_mutex_unlock(&cnsm_registry_lock);

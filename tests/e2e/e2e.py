@@ -108,6 +108,18 @@ def run(exe, env_extra=None, cwd=None, args=()):
 EXTENSIONS = {"hist", "file", "line", "root_causes", "callers"}
 
 
+def add_named_counts(sums, entries, field, count):
+    """Checks a list of {"name", count} (callers, root_causes) and adds it
+    to sums, {name: count}."""
+    names = [e.get("name") for e in entries]
+    expect(entries and len(set(names)) == len(names)
+           and all(set(e) == {"name", count} and isinstance(e["name"], str)
+                   and isinstance(e[count], int) and e[count] >= 1 for e in entries),
+           "malformed %s: %r" % (field, entries))
+    for e in entries:
+        sums[e["name"]] = sums.get(e["name"], 0) + e[count]
+
+
 def add_extensions(s, fn):
     """Checks fn's extension fields and adds them to the sums s."""
     if "hist" in fn:
@@ -118,26 +130,9 @@ def add_extensions(s, fn):
                "malformed hist: %r" % pairs)
         for b, c in pairs:
             s["hist"][b] = s["hist"].get(b, 0) + c
-    if "callers" in fn:
-        callers = fn["callers"]
-        names = [c.get("name") for c in callers]
-        expect(callers and len(set(names)) == len(names)
-               and all(set(c) == {"name", "calls"} and isinstance(c["name"], str)
-                       and isinstance(c["calls"], int) and c["calls"] >= 1
-                       for c in callers), "malformed callers: %r" % callers)
-        sums = s.setdefault("callers", {})
-        for c in callers:
-            sums[c["name"]] = sums.get(c["name"], 0) + c["calls"]
-    if "root_causes" in fn:
-        causes = fn["root_causes"]
-        names = [c.get("name") for c in causes]
-        expect(causes and len(set(names)) == len(names)
-               and all(set(c) == {"name", "errors"} and isinstance(c["name"], str)
-                       and isinstance(c["errors"], int) and c["errors"] >= 1
-                       for c in causes), "malformed root_causes: %r" % causes)
-        roots = s.setdefault("root_causes", {})
-        for c in causes:
-            roots[c["name"]] = roots.get(c["name"], 0) + c["errors"]
+    for field, count in (("callers", "calls"), ("root_causes", "errors")):
+        if field in fn:
+            add_named_counts(s.setdefault(field, {}), fn[field], field, count)
     if "file" in fn or "line" in fn:
         expect(isinstance(fn.get("file"), str) and isinstance(fn.get("line"), int)
                and fn["line"] >= 1, "malformed source location: %r" % fn)
