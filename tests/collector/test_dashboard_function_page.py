@@ -197,8 +197,9 @@ def test(tmp):
               p["pageShown"] and not p["listShown"], "the page, alone: %r" % p)
         check((p["name"], p["dept"], p["where"]) == (NEEDLE, "billing", "src/needle.c:42"),
               "name, department, file:line: %r" % p)
+        # Self time: no callees, so all of its (timed) total.
         want = {"calls": "107", "errors": "6", "error_rate": "5.61%", "total_ms": "4.25 ms",
-                "mean_ms": js_ms(4.25 / 107), "p50_ms": p50, "p95_ms": p95, "p99_ms": p99,
+                "self_ms": "4.25 ms", "mean_ms": js_ms(4.25 / 107), "p50_ms": p50, "p95_ms": p95, "p99_ms": p99,
                 "value_weight": "1", "contribution": "101"}
         check(p["kpis"] == want, "figures:\n got  %r\n want %r" % (p["kpis"], want))
 
