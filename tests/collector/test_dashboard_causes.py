@@ -275,8 +275,13 @@ def expected_boxes():
 
 
 def check_flame(browser, srv):
-    browser.goto(srv.url("/?project=shop#/flame"))
-    browser.wait_for('document.querySelectorAll("#flame g.flame-box").length > 0', "the flame graph")
+    # From the list, by the link beside the functions table.
+    browser.goto(srv.url("/?project=shop"))
+    browser.wait_for('document.querySelectorAll("#functions tbody tr").length === 5', "the list")
+    browser.evaluate('document.getElementById("flame-link").click()')
+    browser.wait_for('document.querySelectorAll("#flame g.flame-box").length > 0 &&'
+                     ' getComputedStyle(document.getElementById("functions-card")).display === "none"',
+                     "the flame graph, alone")
     boxes = json.loads(browser.evaluate(BOXES))
     want = expected_boxes()
     check(len(boxes) == len(want) == 7, "boxes: %r" % boxes)
