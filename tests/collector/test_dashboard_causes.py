@@ -20,7 +20,8 @@ uses (ns, us, ms).
 - a click on the callee opens charge's page (caller api_checkout, callee
   db_write, its own errors marked "itself"); crc32's mean is in ns;
 - "Time every call for 10 min" starts a probe that GET /api/probes lists
-  and the page shows with its time left; Cancel ends it in both;
+  and the page shows with its time left; Cancel ends it in both; with
+  read tokens, the page's POST carries its token;
 - #/flame draws a box per path (db_write twice, never under itself, and
   crc32 under each), widths in the proportion of the shares; a mouse
   click on a box opens that function's page;
@@ -366,6 +367,30 @@ def check_big(browser, srv, db):
     print("5,000 functions: %d boxes in %.0f ms" % (len(boxes), took[0]))
 
 
+def check_probe_with_token(tmp):
+    """With read tokens, the probe's POST carries the page's token."""
+    token = "causes-read-token-0123456789"
+    tmp = os.path.join(tmp, "tokens")
+    os.mkdir(tmp)
+    db, key = harness.shop_database(tmp)
+    auth = {"Authorization": "Bearer " + token}
+    with harness.Collector(db, ["--read-token", token]) as srv, cdp.Browser() as browser:
+        status, reply = srv.ingest({"functions": [element(f) for f in CHAIN]}, key)
+        check(status == 200, "ingest: %d %r" % (status, reply))
+        browser.goto(srv.url("/#/function/charge"))
+        browser.wait_for('!document.getElementById("token-form").hidden', "the token prompt")
+        browser.evaluate('document.getElementById("token-input").value = %s;'
+                         ' document.getElementById("token-form").requestSubmit()' % json.dumps(token))
+        browser.wait_for('!!document.querySelector("#fn-causes table")', "charge's page with the token")
+        status, _, _ = srv.request("/api/probes?project=shop")
+        check(status == 401, "/api/probes without the token: %d" % status)
+        browser.evaluate('document.getElementById("fn-probe-start").click()')
+        browser.wait_for('document.getElementById("fn-probe").dataset.active === "1"', "the probe")
+        status, body, _ = srv.request("/api/probes?project=shop", headers=auth)
+        listed = json.loads(body)["probes"] if status == 200 else []
+        check([p["function"] for p in listed] == ["charge"], "probes: %d %r" % (status, body))
+
+
 def test(tmp):
     harness.chromium_or_skip()
     db, key = harness.shop_database(tmp)
@@ -381,6 +406,7 @@ def test(tmp):
         check_navigation(browser)
         flame = check_flame(browser, srv)
         check_big(browser, srv, db)
+    check_probe_with_token(tmp)
     print("screenshots:", png, flame)
 
 
