@@ -74,6 +74,8 @@ static cJSON *api_fn_json(const char *project, const struct cnsm_fn_detail *d,
   cJSON *l = cJSON_AddObjectToObject(o, "labels");
   cJSON_AddItemToObject(l, "version", api_fn_string_or_null(labels->version));
   cJSON_AddItemToObject(l, "instance", api_fn_string_or_null(labels->instance));
+  cJSON_AddItemToObject(o, "callees",
+                        cnsm_named_counts_json(&d->fn.callees, "calls"));
   cJSON_AddItemToObject(o, "series", api_fn_series(d));
   return o;
 }

@@ -49,6 +49,18 @@ int cnsm_api_window(const struct cnsm_api_query *q, int64_t *since_s,
 int cnsm_api_project(struct cnsm_conn *db, const char *want, char **out,
                      struct cnsm_reply *r);
 
+/* POST /api/probe with {"project", "function", "seconds"}: starts the
+ * probe of that function for seconds (1..86400), or cancels it (0):
+ * 200 with what is in force, 400 malformed, 404 unknown project or (to
+ * cancel) no active probe, 422 the project's 64th.  See api_probe.c. */
+void cnsm_api_probe_post(struct cnsm_store *st, const char *body, size_t len,
+                         struct cnsm_reply *r);
+
+/* GET /api/probes?project=P: {"project", "probes": [{"function",
+ * "expires_at", "seconds_left"}]}, the active ones by name. */
+void cnsm_api_probes(struct cnsm_store *st, const struct cnsm_api_query *q,
+                     struct cnsm_reply *r);
+
 /* GET /metrics: cumulative counters in the Prometheus text format, of
  * the functions called at least once, or of all (all_functions). */
 void cnsm_metrics_render(struct cnsm_store *st, int all_functions,

@@ -49,6 +49,21 @@ struct cnsm_hist_pair {
   int64_t count;   /* 1 .. 2^53 - 1 */
 };
 
+/* The extensions "callers" and "causes": an element's "callers" (its
+ * calls by instrumented caller) and "root_causes" (its error exits by
+ * root cause) are lists of named counts, at most CNSM_CALLERS_MAX and
+ * CNSM_CAUSES_MAX entries, names distinct within a list (edges.c). */
+#define CNSM_CALLERS_MAX 4096
+#define CNSM_CAUSES_MAX 256
+enum cnsm_edge_list { CNSM_EDGE_CALLERS = 0, CNSM_EDGE_CAUSES = 1 };
+
+/* One entry of "callers" ({"name", "calls"}) or "root_causes"
+ * ({"name", "errors"}). */
+struct cnsm_edge {
+  const char *name; /* points into the parsed tree */
+  int64_t count;    /* 1 .. 2^53 - 1 */
+};
+
 /* One element of "functions": a delta since the sender's last ack. */
 struct cnsm_fn_delta {
   const char *name;       /* points into the parsed tree */
@@ -61,6 +76,9 @@ struct cnsm_fn_delta {
   int64_t line;     /* 0: not sent, keep what is stored */
   size_t hist_at;   /* its pairs: the batch's hist[hist_at .. + nhist) */
   size_t nhist;
+  /* its callers and root causes: the batch's edges[edge_at[l] .. +
+   * nedge[l]) for l a cnsm_edge_list */
+  size_t edge_at[2], nedge[2];
 };
 
 /* A whole validated request. */
@@ -71,6 +89,8 @@ struct cnsm_batch {
   struct cnsm_fn_delta *fn;
   struct cnsm_hist_pair *hist; /* every element's pairs, in element order */
   size_t nhist, hist_cap;
+  struct cnsm_edge *edges; /* every element's callers and causes */
+  size_t nedges, edges_cap;
 };
 
 /* Why a request was refused: index is the entry (-1: the request as a

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * main.c - codensm-collector's command line: parses arguments and
- * dispatches to serve (server.c), key (keys.c), report (report.c) or
- * compact (retention.c).  --db is a SQLite path or a postgresql:// URI.
+ * dispatches to serve (server.c), key (keys.c), report (report.c),
+ * compact (retention.c) or probe (probe.c).  --db is a SQLite path or a
+ * postgresql:// URI.
  *
  *   codensm-collector serve [--listen HOST:PORT] [--db PATH]
  *                           [--tls-cert FILE --tls-key FILE] [--threads N]
@@ -19,6 +20,9 @@
  *   codensm-collector compact [--db PATH] [--now UNIX_SECONDS]
  *                             [--retain-minutes D] [--retain-hours D]
  *                             [--retain-days D]
+ *   codensm-collector probe PROJECT FUNCTION --every-call --for DURATION
+ *   codensm-collector probe PROJECT FUNCTION --cancel
+ *   codensm-collector probe PROJECT --list          (each with [--db PATH])
  *
  * Options are parsed by getopt_long: "--name value" or "--name=value",
  * before or after the positional arguments, a unique prefix of a name
@@ -29,12 +33,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ingest.h"
 #include "keys.h"
+#include "probe.h"
 #include "read_access.h"
 #include "report.h"
 #include "retention.h"
+#include "rollup.h"
 #include "server.h"
 #include "store.h"
 #include "util.h"
@@ -62,6 +69,10 @@ static const char k_usage[] =
     "       codensm-collector compact [--db PATH] [--now UNIX_SECONDS]\n"
     "                                 [--retain-minutes D] [--retain-hours D] "
     "[--retain-days D]\n"
+    "       codensm-collector probe PROJECT FUNCTION --every-call --for "
+    "DURATION [--db PATH]\n"
+    "       codensm-collector probe PROJECT FUNCTION --cancel [--db PATH]\n"
+    "       codensm-collector probe PROJECT --list [--db PATH]\n"
     "\n"
     "  --listen    address to serve on (default " CNSM_DEFAULT_LISTEN ")\n"
     "  --db        SQLite file (default $CODENSM_DB, else\n"
@@ -76,7 +87,8 @@ static const char k_usage[] =
     "  --sort      order of report's function listing: name, department,\n"
     "              weight, calls, errors, error_rate, mean, total, value, "
     "oee,\n"
-    "              debt, p50, p95 or p99 (latency percentiles)\n"
+    "              debt, p50, p95, p99 (latency percentiles) or self (self "
+    "time)\n"
     "              (figures largest first, texts A to Z; default value)\n"
     "  --limit     at most N functions listed (default 30; --json: all)\n"
     "  --filter    only functions whose name contains TEXT (case-sensitive)\n"
@@ -98,6 +110,12 @@ static const char k_usage[] =
     "              (\"all\" keeps that granularity forever; serve applies "
     "them every\n"
     "              10 minutes, compact once, as of --now)\n"
+    "  --every-call --for D  probe: the programs time every call of FUNCTION "
+    "for D\n"
+    "              (90s, 10m, 1h; 1s to 24h), then sample again by "
+    "themselves\n"
+    "  --list, --cancel      probe: the active probes (seconds left), or end "
+    "one\n"
     "See docs/collector.md.\n";
 
 struct cli_args {
@@ -107,8 +125,10 @@ struct cli_args {
   const char *version, *instance;    /* report's label filters, or NULL */
   const char *sort, *limit, *filter; /* report's function listing, or NULL */
   int json, metrics_all;
-  const char *retain[3]; /* --retain-minutes, -hours, -days, or NULL */
-  const char *now;       /* compact --now */
+  const char *retain[3];        /* --retain-minutes, -hours, -days, or NULL */
+  const char *now;              /* compact --now */
+  const char *probe_for;        /* probe --for */
+  int every_call, list, cancel; /* probe --every-call, --list, --cancel */
   /* --read-token and --read-token-file, each as often as given; room
    * for argc of them is allocated by main. */
   const char **read_tokens, **read_token_files;
@@ -137,7 +157,11 @@ enum {
   CLI_NOW,
   CLI_SORT,
   CLI_LIMIT,
-  CLI_FILTER
+  CLI_FILTER,
+  CLI_EVERY_CALL,
+  CLI_FOR,
+  CLI_LIST,
+  CLI_CANCEL
 };
 
 static const struct option cli_options[] = {
@@ -161,6 +185,10 @@ static const struct option cli_options[] = {
     {"sort", required_argument, NULL, CLI_SORT},
     {"limit", required_argument, NULL, CLI_LIMIT},
     {"filter", required_argument, NULL, CLI_FILTER},
+    {"every-call", no_argument, NULL, CLI_EVERY_CALL},
+    {"for", required_argument, NULL, CLI_FOR},
+    {"list", no_argument, NULL, CLI_LIST},
+    {"cancel", no_argument, NULL, CLI_CANCEL},
     {NULL, 0, NULL, 0},
 };
 
@@ -251,6 +279,18 @@ static int cli_parse(int argc, char **argv, struct cli_args *a) {
       break;
     case CLI_FILTER:
       a->filter = optarg;
+      break;
+    case CLI_EVERY_CALL:
+      a->every_call = 1;
+      break;
+    case CLI_FOR:
+      a->probe_for = optarg;
+      break;
+    case CLI_LIST:
+      a->list = 1;
+      break;
+    case CLI_CANCEL:
+      a->cancel = 1;
       break;
     default:
       cli_option_error(c, argv);
@@ -459,6 +499,122 @@ static int cli_compact(const struct cli_args *a, const char *db_path) {
   return rc == 0 ? 0 : 1;
 }
 
+/* Is project one the database knows (it has keys or functions)?  1,
+ * 0, or -1 on a database error. */
+static int cli_project_known(struct cnsm_conn *db, const char *project) {
+  char **names;
+  size_t n;
+  if (cnsm_rollup_projects(db, &names, &n) != 0)
+    return -1;
+  int known = 0;
+  for (size_t i = 0; i < n; i++) {
+    known |= strcmp(names[i], project) == 0;
+    free(names[i]);
+  }
+  free(names);
+  return known;
+}
+
+/* probe PROJECT --list: one line per active probe. */
+static int cli_probe_list(struct cnsm_conn *db, const char *project) {
+  struct cnsm_probes p;
+  int rc = cnsm_probe_list(db, project, cnsm_now_s(), &p);
+  if (rc == 0 && p.n == 0)
+    printf("no active probes in %s\n", project);
+  else if (rc == 0)
+    printf("%-60s %12s\n", "FUNCTION", "SECONDS_LEFT");
+  for (size_t i = 0; rc == 0 && i < p.n; i++)
+    printf("%-60s %12lld\n", p.v[i].name, (long long)p.v[i].seconds_left);
+  cnsm_probes_free(&p);
+  return rc == 0 ? 0 : 1;
+}
+
+/* probe PROJECT FUNCTION --every-call --for D, or --cancel. */
+static int cli_probe_set(struct cnsm_conn *db, const char *project,
+                         const char *name, int64_t seconds) {
+  int64_t expires_at;
+  enum cnsm_probe_outcome out =
+      cnsm_probe_set(db, project, name, seconds, cnsm_now_s(), &expires_at);
+  if (out == CNSM_PROBE_OK && seconds == 0) {
+    printf("cancelled the probe of %s\n", name);
+  } else if (out == CNSM_PROBE_OK) {
+    char when[32];
+    time_t t = (time_t)expires_at;
+    struct tm tm;
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+    printf("every call of %s timed until %s (%lld s)\n", name, when,
+           (long long)seconds);
+  } else if (out == CNSM_PROBE_FULL) {
+    fprintf(stderr,
+            "codensm-collector: %s has %d active probes already; cancel one "
+            "or wait for one to expire\n",
+            project, CNSM_PROBES_MAX);
+  } else if (out == CNSM_PROBE_NONE) {
+    fprintf(stderr, "codensm-collector: no active probe of %s in %s\n", name,
+            project);
+  } else {
+    fprintf(stderr, "codensm-collector: %s\n", cnsm_store_error(db));
+  }
+  return out == CNSM_PROBE_OK ? 0 : 1;
+}
+
+/* Checks probe's words: 0 with *seconds (0: cancel; -1: --list), or 2
+ * with the problem said on stderr. */
+static int cli_probe_args(const struct cli_args *a, int64_t *seconds) {
+  int list =
+      a->list && a->npos == 1 && !a->cancel && !a->every_call && !a->probe_for;
+  int cancel = a->cancel && a->npos == 2 && !a->every_call && !a->probe_for;
+  int start = !a->list && !a->cancel && a->npos == 2;
+  if (!list && !cancel && !start) {
+    fprintf(stderr, "codensm-collector: probe takes PROJECT FUNCTION "
+                    "--every-call --for DURATION, PROJECT FUNCTION --cancel "
+                    "or PROJECT --list\n");
+    return 2;
+  }
+  *seconds = list ? -1 : 0;
+  if (start && !a->every_call) {
+    fprintf(stderr, "codensm-collector: probe needs --every-call (the only "
+                    "mode there is)\n");
+    return 2;
+  }
+  if (start && cnsm_probe_parse_for(a->probe_for, seconds) != 0) {
+    fprintf(stderr, "codensm-collector: --for takes a duration from 1s to "
+                    "24h, like 90s, 10m or 1h\n");
+    return 2;
+  }
+  if (!list && !cnsm_probe_name_valid(a->pos[1])) {
+    fprintf(stderr, "codensm-collector: FUNCTION must be 1 to 512 bytes of "
+                    "UTF-8 without control characters\n");
+    return 2;
+  }
+  return 0;
+}
+
+/* probe: start, cancel or list. */
+static int cli_probe(const struct cli_args *a, const char *db_path) {
+  int64_t seconds;
+  if (cli_probe_args(a, &seconds) != 0)
+    return 2;
+  struct cnsm_store *st = cli_open(db_path, 0);
+  if (st == NULL)
+    return 1;
+  struct cnsm_conn *db = cnsm_store_acquire(st);
+  int rc, known = cli_project_known(db, a->pos[0]);
+  if (known <= 0) {
+    fprintf(stderr, "codensm-collector: %s%s\n",
+            known < 0 ? "" : "no project named ",
+            known < 0 ? cnsm_store_error(db) : a->pos[0]);
+    rc = 1;
+  } else if (seconds < 0) {
+    rc = cli_probe_list(db, a->pos[0]);
+  } else {
+    rc = cli_probe_set(db, a->pos[0], a->pos[1], seconds);
+  }
+  cnsm_store_release(st, db);
+  cnsm_store_close(st);
+  return rc;
+}
+
 /* serve. */
 static int cli_serve(const struct cli_args *a, const char *db_path) {
   if (a->npos != 0) {
@@ -519,6 +675,8 @@ int main(int argc, char **argv) {
     rc = cli_report(&a, db_path);
   else if (strcmp(argv[1], "compact") == 0)
     rc = cli_compact(&a, db_path);
+  else if (strcmp(argv[1], "probe") == 0)
+    rc = cli_probe(&a, db_path);
   else {
     fprintf(stderr, "codensm-collector: unknown command %s\n", argv[1]);
     fputs(k_usage, stderr);

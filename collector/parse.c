@@ -7,10 +7,11 @@
  * How it works: cJSON parses the body (with its length: bodies are not
  * NUL-terminated); then every entry of "functions" is checked - types,
  * ranges (total_ms up to CNSM_MS_MAX), errors <= calls, name and
- * department length and UTF-8, and the extension fields file, line
- * and hist (hist.c) - before the batch is returned.  The first problem
- * found ends the parse with the entry's index and the field's name, so
- * a refused request is refused whole and nothing of it is stored. */
+ * department length and UTF-8, and the extension fields file, line,
+ * hist (hist.c), callers and root_causes (edges.c) - before the batch is
+ * returned.  The first problem found ends the parse with the entry's index and
+ * the field's name, so a refused request is refused whole and nothing of it is
+ * stored. */
 #include "ingest.h"
 
 #include <math.h>
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "edges.h"
 #include "hist.h"
 #include "util.h"
 
@@ -99,8 +101,9 @@ static int parse_real(const cJSON *item, const char *field, double max,
 }
 
 /* Validates the extension fields of element i (docs/ingest-contract.md,
- * "Extensions"): file (like name), line (an integer 1 to 2^31 - 1) and
- * hist (hist.c).  Absent ones leave *d as not sent. */
+ * "Extensions"): file (like name), line (an integer 1 to 2^31 - 1), hist
+ * (hist.c), callers and root_causes (edges.c).  Absent ones leave *d as
+ * not sent. */
 static int parse_extensions(const cJSON *e, long i, struct cnsm_batch *b,
                             struct cnsm_fn_delta *d,
                             struct cnsm_ingest_error *err) {
@@ -118,7 +121,16 @@ static int parse_extensions(const cJSON *e, long i, struct cnsm_batch *b,
     d->line = (int64_t)v;
   }
   const cJSON *hist = cJSON_GetObjectItemCaseSensitive(e, "hist");
-  return hist != NULL ? cnsm_hist_parse(hist, i, b, d, err) : 0;
+  if (hist != NULL && cnsm_hist_parse(hist, i, b, d, err) != 0)
+    return -1;
+  const cJSON *callers = cJSON_GetObjectItemCaseSensitive(e, "callers");
+  if (callers != NULL &&
+      cnsm_edges_parse(callers, i, CNSM_EDGE_CALLERS, b, d, err) != 0)
+    return -1;
+  const cJSON *causes = cJSON_GetObjectItemCaseSensitive(e, "root_causes");
+  return causes != NULL
+             ? cnsm_edges_parse(causes, i, CNSM_EDGE_CAUSES, b, d, err)
+             : 0;
 }
 
 /* Validates one element of "functions" into *d (its histogram into
@@ -240,6 +252,7 @@ void cnsm_batch_free(struct cnsm_batch *b) {
   cJSON_Delete(b->root);
   free(b->fn);
   free(b->hist);
+  free(b->edges);
   memset(b, 0, sizeof *b);
 }
 

@@ -51,6 +51,8 @@ static double key_p50(const struct cnsm_fn_stat *f) { return f->p50_ms; }
 static double key_p95(const struct cnsm_fn_stat *f) { return f->p95_ms; }
 static double key_p99(const struct cnsm_fn_stat *f) { return f->p99_ms; }
 static double key_debt(const struct cnsm_fn_stat *f) { return f->debt; }
+/* Self time is -1 when unknown: last, as percentiles. */
+static double key_self(const struct cnsm_fn_stat *f) { return f->self_ms; }
 static const char *text_name(const struct cnsm_fn_stat *f) { return f->name; }
 static const char *text_department(const struct cnsm_fn_stat *f) {
   return f->department;
@@ -65,6 +67,7 @@ static const struct report_field k_fields[] = {
     {"value", key_value, NULL},   {"oee", key_oee, NULL},
     {"debt", key_debt, NULL},     {"p50", key_p50, NULL},
     {"p95", key_p95, NULL},       {"p99", key_p99, NULL},
+    {"self", key_self, NULL},
 };
 
 static const struct report_field *report_field(const char *name) {
@@ -180,14 +183,15 @@ static void report_fn_row(FILE *out, const struct cnsm_fn_stat *f) {
   fprintf(out, " %6g %10lld %8lld %7.2f%%", f->value_weight,
           (long long)f->calls, (long long)f->errors, 100 * f->error_rate);
   report_time_cell(out, f->mean_ms, 10);
+  report_time_cell(out, f->self_ms, 10);
   report_time_cell(out, f->p95_ms, 10);
   fprintf(out, " %12.6g %5.3f %10.6g\n", f->contribution, f->oee, f->debt);
 }
 
 static void report_fn_header(FILE *out) {
-  fprintf(out, "%-44s %-14s %6s %10s %8s %8s %10s %10s %12s %5s %10s\n",
+  fprintf(out, "%-44s %-14s %6s %10s %8s %8s %10s %10s %10s %12s %5s %10s\n",
           "FUNCTION", "DEPARTMENT", "WEIGHT", "CALLS", "ERRORS", "ERR%", "MEAN",
-          "P95", "VALUE", "OEE", "DEBT");
+          "SELF", "P95", "VALUE", "OEE", "DEBT");
 }
 
 /* The per-function listing: the view's choice, at most its limit (30

@@ -23,7 +23,7 @@ struct cnsm_report_view {
 /* The fields --sort takes, as said in its error message. */
 #define CNSM_REPORT_SORT_FIELDS                                                \
   "name, department, weight, calls, errors, error_rate, mean, total, value, "  \
-  "oee, debt, p50, p95, p99"
+  "oee, debt, p50, p95, p99, self"
 
 /* Whether field is one of CNSM_REPORT_SORT_FIELDS. */
 int cnsm_report_sort_valid(const char *field);

@@ -17,7 +17,9 @@
  * percentiles over whole hours (days) are kept; their sums are summed as
  * numbers that cannot overflow (calls * 1.0: a double on SQLite, a
  * numeric on PostgreSQL) and saturate at 2^53 - 1 like ingest's
- * (CNSM_HIST_ON_CONFLICT).  totals and functions are not touched.  Each run is
+ * (CNSM_HIST_ON_CONFLICT).  The callers and root causes (tables callers
+ * and causes) go the same way as hist, per other function.  totals,
+ * functions and probes are not touched.  Each run is
  * one write transaction holding the lock "codensm.retention": replicas on one
  * PostgreSQL database take turns, and a row is never summed twice. */
 #include "retention.h"
@@ -61,6 +63,32 @@ static const char k_hist_roll_up[] =
 static const char k_hist_roll_up_delete[] =
     "DELETE FROM hist WHERE bucket < $1 AND bucket % $2 <> 0";
 
+/* The same for callers and causes (schema 5): per function, other
+ * function and labels, saturating like hist. */
+static const char k_callers_roll_up[] =
+    "INSERT INTO callers(project, name, caller, bucket, version, instance,"
+    " calls)"
+    " SELECT project, name, caller, bucket - bucket % $2, version, instance,"
+    "  CASE WHEN SUM(calls * 1.0) >= " CNSM_HIST_SAT " THEN " CNSM_HIST_SAT
+    "  ELSE CAST(SUM(calls * 1.0) AS BIGINT) END"
+    " FROM callers WHERE bucket < $1 AND bucket % $2 <> 0"
+    " GROUP BY 1, 2, 3, 4, 5, 6" CNSM_CALLERS_ON_CONFLICT;
+
+static const char k_callers_roll_up_delete[] =
+    "DELETE FROM callers WHERE bucket < $1 AND bucket % $2 <> 0";
+
+static const char k_causes_roll_up[] =
+    "INSERT INTO causes(project, name, cause, bucket, version, instance,"
+    " errors)"
+    " SELECT project, name, cause, bucket - bucket % $2, version, instance,"
+    "  CASE WHEN SUM(errors * 1.0) >= " CNSM_HIST_SAT " THEN " CNSM_HIST_SAT
+    "  ELSE CAST(SUM(errors * 1.0) AS BIGINT) END"
+    " FROM causes WHERE bucket < $1 AND bucket % $2 <> 0"
+    " GROUP BY 1, 2, 3, 4, 5, 6" CNSM_CAUSES_ON_CONFLICT;
+
+static const char k_causes_roll_up_delete[] =
+    "DELETE FROM causes WHERE bucket < $1 AND bucket % $2 <> 0";
+
 /* Checks the ages' order; see retention.h. */
 int cnsm_retention_check(const struct cnsm_retention *r, char *err,
                          size_t errlen) {
@@ -87,7 +115,11 @@ static int retention_roll(struct cnsm_conn *c, int64_t now, int64_t age,
   return cnsm_exec(c, k_roll_up, p, 2, NULL) == 0 &&
                  cnsm_exec(c, k_roll_up_delete, p, 2, rows) == 0 &&
                  cnsm_exec(c, k_hist_roll_up, p, 2, NULL) == 0 &&
-                 cnsm_exec(c, k_hist_roll_up_delete, p, 2, NULL) == 0
+                 cnsm_exec(c, k_hist_roll_up_delete, p, 2, NULL) == 0 &&
+                 cnsm_exec(c, k_callers_roll_up, p, 2, NULL) == 0 &&
+                 cnsm_exec(c, k_callers_roll_up_delete, p, 2, NULL) == 0 &&
+                 cnsm_exec(c, k_causes_roll_up, p, 2, NULL) == 0 &&
+                 cnsm_exec(c, k_causes_roll_up_delete, p, 2, NULL) == 0
              ? 0
              : -1;
 }
@@ -104,7 +136,11 @@ int cnsm_retention_run(struct cnsm_conn *c, const struct cnsm_retention *r,
       (r->days == 0 || (cnsm_exec(c, "DELETE FROM counts WHERE bucket < $1",
                                   drop, 1, &stats->dropped) == 0 &&
                         cnsm_exec(c, "DELETE FROM hist WHERE bucket < $1", drop,
-                                  1, NULL) == 0)) &&
+                                  1, NULL) == 0 &&
+                        cnsm_exec(c, "DELETE FROM callers WHERE bucket < $1",
+                                  drop, 1, NULL) == 0 &&
+                        cnsm_exec(c, "DELETE FROM causes WHERE bucket < $1",
+                                  drop, 1, NULL) == 0)) &&
       retention_roll(c, now, r->hours, 86400, &stats->into_days) == 0 &&
       retention_roll(c, now, r->minutes, 3600, &stats->into_hours) == 0;
   if (ok && cnsm_commit(c) == 0)

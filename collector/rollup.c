@@ -3,8 +3,9 @@
  * rollup.c - turns stored counts into the figures of docs/metrics.md.
  *
  * How it works: one read transaction (a consistent snapshot, on either
- * backend of store.h) runs four queries - per function sums over the window,
- * its histograms' percentiles (rollup_hist.c), the North-Star trend per
+ * backend of store.h) runs six queries - per function sums over the window,
+ * its histograms' percentiles (rollup_hist.c), its callers and root causes
+ * with self time (rollup_edges.c), the North-Star trend per
  * step, and the North-Star value of the previous window - and the rest is
  * arithmetic in C: functions are sorted by department to find each department's
  * median latency (for speed), then scored (utilisation, reliability, speed,
@@ -118,7 +119,7 @@ static int rollup_load_row(void *ctx, const struct cnsm_value *col, int ncol) {
   f->total_ms = col[5].d;
   f->file = col[6].is_null || col[6].text == NULL ? NULL : strdup(col[6].text);
   f->line = col[7].is_null ? 0 : col[7].i;
-  f->p50_ms = f->p95_ms = f->p99_ms = -1;
+  f->p50_ms = f->p95_ms = f->p99_ms = f->self_ms = -1;
   return f->name && f->department && (f->file || col[6].is_null) ? 0 : -1;
 }
 
@@ -391,7 +392,8 @@ int cnsm_rollup_compute(struct cnsm_conn *c, const char *project, int64_t since,
   if (cnsm_rollup_window_start(c, project, &filter, since, now, &r->from) ==
           0 &&
       rollup_load(c, r) == 0 && cnsm_rollup_percentiles(c, r) == 0 &&
-      rollup_trend(c, r) == 0 && rollup_labels(c, r) == 0) {
+      cnsm_rollup_edges(c, r) == 0 && rollup_trend(c, r) == 0 &&
+      rollup_labels(c, r) == 0) {
     rollup_score(r);
     rc = rollup_departments(r);
     if (rc == 0 && since > 0) {
@@ -411,6 +413,7 @@ void cnsm_rollup_free(struct cnsm_rollup *r) {
     free(r->fn[i].name);
     free(r->fn[i].department);
     free(r->fn[i].file);
+    cnsm_fn_edges_free(&r->fn[i]);
   }
   for (size_t i = 0; i < r->ndept; i++)
     free(r->dept[i].name);
@@ -456,8 +459,8 @@ static cJSON *rollup_number_or_null(double v) {
   return v >= 0 ? cJSON_CreateNumber(v) : cJSON_CreateNull();
 }
 
-/* The extensions' figures of f: percentiles and source location, null
- * when unknown. */
+/* The extensions' figures of f: percentiles, source location and self
+ * time (null when unknown), callers and root causes. */
 static void rollup_fn_extensions(cJSON *o, const struct cnsm_fn_stat *f) {
   cJSON_AddItemToObject(o, "p50_ms", rollup_number_or_null(f->p50_ms));
   cJSON_AddItemToObject(o, "p95_ms", rollup_number_or_null(f->p95_ms));
@@ -466,6 +469,11 @@ static void rollup_fn_extensions(cJSON *o, const struct cnsm_fn_stat *f) {
       o, "file", f->file ? cJSON_CreateString(f->file) : cJSON_CreateNull());
   cJSON_AddItemToObject(o, "line",
                         rollup_number_or_null(f->line ? (double)f->line : -1));
+  cJSON_AddItemToObject(o, "self_ms", rollup_number_or_null(f->self_ms));
+  cJSON_AddItemToObject(o, "callers",
+                        cnsm_named_counts_json(&f->callers, "calls"));
+  cJSON_AddItemToObject(o, "root_causes",
+                        cnsm_named_counts_json(&f->causes, "errors"));
 }
 
 /* One function as a JSON object; see rollup.h. */

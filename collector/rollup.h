@@ -17,6 +17,21 @@
 
 enum cnsm_use { CNSM_USE_OK = 0, CNSM_USE_NEVER = 1, CNSM_USE_RARE = 2 };
 
+/* Another function with a count summed over the window: a caller and
+ * its calls, a root cause and its errors, a callee and its calls
+ * (rollup_edges.c).  n is summed as a double: rows saturate at 2^53 - 1
+ * each, so their sum could pass an integer's range. */
+struct cnsm_named_count {
+  char *name;
+  double n;
+};
+
+/* A list of them; sorted by n descending, then name, once complete. */
+struct cnsm_named_counts {
+  struct cnsm_named_count *v;
+  size_t n, cap;
+};
+
 /* One function over the window. */
 struct cnsm_fn_stat {
   char *name, *department;
@@ -30,6 +45,10 @@ struct cnsm_fn_stat {
   /* latency percentiles over the window from its histogram
    * (rollup_hist.c); -1: no histogram counts in the window */
   double p50_ms, p95_ms, p99_ms;
+  /* the extensions callers and causes over the window (rollup_edges.c);
+   * callees only in cnsm_rollup_function's */
+  struct cnsm_named_counts callers, causes, callees;
+  double self_ms; /* exclusive time, docs/metrics.md; -1: not known */
 };
 
 /* One department over the window; also used for the project totals. */
@@ -97,6 +116,31 @@ int64_t cnsm_rollup_step(int64_t from, int64_t now, size_t *npoints);
  * rows of r's window and labels, inside cnsm_rollup_compute's read
  * transaction; see rollup_hist.c.  0 or -1. */
 int cnsm_rollup_percentiles(struct cnsm_conn *c, struct cnsm_rollup *r);
+
+/* Fills every function's callers, root causes and self time from the
+ * rows of r's window and labels (after cnsm_rollup_percentiles: self
+ * time is known where percentiles are), inside cnsm_rollup_compute's
+ * read transaction; see rollup_edges.c.  0 or -1. */
+int cnsm_rollup_edges(struct cnsm_conn *c, struct cnsm_rollup *r);
+
+/* The same for one function (d->fn, inside cnsm_rollup_function's
+ * transaction), with its callees; p holds the parameters of
+ * rollup_function.c's queries.  0 or -1. */
+int cnsm_rollup_fn_edges(struct cnsm_conn *c, struct cnsm_fn_stat *f,
+                         const struct cnsm_value *p);
+
+/* The share of callee G's time that a caller's edge of `edge` calls
+ * takes (docs/metrics.md, "Self time"): edge / max(1, calls(G) -
+ * edge(G -> G)) x total(G). */
+double cnsm_self_share(double edge, double callee_calls,
+                       double callee_self_calls, double callee_total_ms);
+
+/* Frees the lists of f (callers, causes, callees). */
+void cnsm_fn_edges_free(struct cnsm_fn_stat *f);
+
+/* A list as a JSON array of {"name": ..., key: n} (n exact). */
+cJSON *cnsm_named_counts_json(const struct cnsm_named_counts *l,
+                              const char *key);
 
 /* One step of a function's series: its sums over the buckets of
  * [t, t + step), and the p95 of their histogram counts (-1: none). */

@@ -6,9 +6,10 @@
  * Reading the whole project's roll-ups to show one function would cost a
  * report (seconds over thousands of functions and a day of minutes), so
  * this reads only that function's rows, by the tables' keys (project,
- * name, ...), in one read transaction of four small queries: the
+ * name, ...), in one read transaction of seven small queries: the
  * function itself, the window's start (shared with rollup.c), its counts
- * per step and its histogram counts per step and latency bucket.  The
+ * per step, its histogram counts per step and latency bucket, and its
+ * callers, root causes and callees (rollup_edges.c).  The
  * steps are the North-Star trend's (cnsm_rollup_step), so a function's
  * points line up with the project's.  Its figures are those of
  * docs/metrics.md and agree with /api/report: the sums over every bucket
@@ -167,7 +168,7 @@ static int fn_load(struct cnsm_conn *c, const char *project,
                  " GROUP BY 1",
                  p, 6, fn_count_row, d) != 0)
     return -1;
-  return fn_percentiles(c, d, p);
+  return fn_percentiles(c, d, p) == 0 ? cnsm_rollup_fn_edges(c, &d->fn, p) : -1;
 }
 
 /* The figures of docs/metrics.md that need this function only. */
@@ -189,7 +190,7 @@ int cnsm_rollup_function(struct cnsm_conn *c, const char *project,
   memset(d, 0, sizeof *d);
   d->now = now;
   d->since = since;
-  d->fn.p50_ms = d->fn.p95_ms = d->fn.p99_ms = -1;
+  d->fn.p50_ms = d->fn.p95_ms = d->fn.p99_ms = d->fn.self_ms = -1;
   if ((d->fn.name = strdup(name)) == NULL)
     return -1;
   if (cnsm_begin(c, CNSM_TXN_READ) != 0)
@@ -214,6 +215,7 @@ void cnsm_rollup_function_free(struct cnsm_fn_detail *d) {
   free(d->fn.name);
   free(d->fn.department);
   free(d->fn.file);
+  cnsm_fn_edges_free(&d->fn);
   free(d->series);
   memset(d, 0, sizeof *d);
 }

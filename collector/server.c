@@ -12,7 +12,11 @@
  * complete the request is routed, answered, and logged by the
  * completion callback as one line on stderr:
  *   METHOD PATH STATUS BYTES MSms
- * Heavy reads (/api/projects, /api/report, /api/function, /metrics) do not
+ * Every 200 of ingest carries the extensions the collector stores and
+ * one X-CodeNSM-Probe header per active probe of the key's project
+ * (probe.h); POST /api/probe starts or cancels one (api_probe.c).
+ * Heavy reads (/api/projects, /api/report, /api/function, /api/probes,
+ * /metrics) do not
  * run on the HTTP
  * threads: their connection is suspended and the work queued on the read pool
  * (readpool.c), which resumes it with the answer, so readers cannot
@@ -50,6 +54,7 @@
 
 #include "handlers.h"
 #include "ingest.h"
+#include "probe.h"
 #include "readpool.h"
 #include "util.h"
 
@@ -88,6 +93,7 @@ struct conn_ctx {
   const char *idem_key;        /* Idempotency-Key header, or NULL */
   struct cnsm_labels labels;   /* X-CodeNSM-Version, -Instance, checked */
   struct server_read_job *job; /* a heavy read in the read pool */
+  struct cnsm_probes probes;   /* ingest's 200: the project's probes */
   char *buf;
   size_t len, cap, drained;
 };
@@ -129,6 +135,36 @@ void cnsm_reply_error(struct cnsm_reply *r, unsigned status,
   cJSON_Delete(o);
 }
 
+/* One X-CodeNSM-Probe header per active probe: "<seconds left> <name>".
+ * Stored names passed the contract's rules, which leave out control
+ * characters; one that has any anyway (a row written by hand) is
+ * skipped rather than allowed to split the header. */
+static void server_probe_headers(struct MHD_Response *resp,
+                                 const struct cnsm_probes *p) {
+  for (size_t i = 0; i < p->n; i++) {
+    const char *name = p->v[i].name;
+    int clean = 1;
+    for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+      clean &= *c >= 0x20 && *c != 0x7f;
+    char line[600];
+    if (!clean ||
+        snprintf(line, sizeof line, "%lld %s", (long long)p->v[i].seconds_left,
+                 name) >= (int)sizeof line)
+      continue;
+    MHD_add_response_header(resp, "X-CodeNSM-Probe", line);
+  }
+}
+
+/* The probes of an ingest's project, read after a 200: a sender learns
+ * them from the answer to its next batch.  A failure to read them costs
+ * the answer its probe headers only. */
+static void server_probes_of(struct server_state *s, struct conn_ctx *ctx) {
+  struct cnsm_conn *db = cnsm_store_acquire(s->store);
+  if (cnsm_probe_list(db, ctx->project, cnsm_now_s(), &ctx->probes) != 0)
+    cnsm_probes_free(&ctx->probes);
+  cnsm_store_release(s->store, db);
+}
+
 /* Sends a reply and records its status and size for the log line. */
 static enum MHD_Result server_send(struct MHD_Connection *c,
                                    struct conn_ctx *ctx, struct cnsm_reply *r) {
@@ -151,8 +187,11 @@ static enum MHD_Result server_send(struct MHD_Connection *c,
     MHD_add_response_header(resp, "Retry-After", "1");
   /* Every 200 of ingest (a duplicate's too) asks the sender for the
    * extensions this collector stores (docs/ingest-contract.md). */
-  if (r->status == 200 && ctx->ingest)
-    MHD_add_response_header(resp, "X-CodeNSM-Extensions", "histogram, source");
+  if (r->status == 200 && ctx->ingest) {
+    MHD_add_response_header(resp, "X-CodeNSM-Extensions",
+                            "histogram, source, callers, causes");
+    server_probe_headers(resp, &ctx->probes);
+  }
   if (r->status == 401 && ctx->read_denied != CNSM_READ_OK)
     MHD_add_response_header(resp, "WWW-Authenticate",
                             ctx->read_denied == CNSM_READ_INVALID
@@ -174,7 +213,8 @@ static enum MHD_Result server_send(struct MHD_Connection *c,
 /* Is url one of the heavy reads that run on the read pool? */
 static int server_is_heavy(const char *url) {
   return strcmp(url, "/api/projects") == 0 || strcmp(url, "/api/report") == 0 ||
-         strcmp(url, "/api/function") == 0 || strcmp(url, "/metrics") == 0;
+         strcmp(url, "/api/function") == 0 || strcmp(url, "/api/probes") == 0 ||
+         strcmp(url, "/metrics") == 0;
 }
 
 /* Runs a heavy read on a reader thread with the pool's connection. */
@@ -192,6 +232,8 @@ static void server_read_run(struct cnsm_read_job *base, struct cnsm_store *st) {
     cnsm_api_report(st, &q, &j->reply);
   else if (strcmp(j->url, "/api/function") == 0)
     cnsm_api_function(st, &q, &j->reply);
+  else if (strcmp(j->url, "/api/probes") == 0)
+    cnsm_api_probes(st, &q, &j->reply);
   else
     cnsm_metrics_render(st, j->metrics_all, &j->reply);
 }
@@ -414,6 +456,10 @@ static enum MHD_Result server_handle(void *cls, struct MHD_Connection *c,
   } else if (ctx->ingest) {
     cnsm_ingest_commit(s->store, ctx->project, ctx->encoding, ctx->idem_key,
                        &ctx->labels, ctx->buf ? ctx->buf : "", ctx->len, &r);
+    if (r.status == 200)
+      server_probes_of(s, ctx);
+  } else if (strcmp(method, "POST") == 0 && strcmp(url, "/api/probe") == 0) {
+    cnsm_api_probe_post(s->store, ctx->buf ? ctx->buf : "", ctx->len, &r);
   } else if (is_get && server_is_heavy(url)) {
     return server_defer(s, c, ctx, url) == 0 ? MHD_YES : MHD_NO;
   } else if (is_get) {
@@ -439,6 +485,7 @@ static void server_completed(void *cls, struct MHD_Connection *c,
   if (!ctx->pre.is_static)
     free(ctx->pre.body);
   server_read_free(ctx->job);
+  cnsm_probes_free(&ctx->probes);
   free(ctx->buf);
   free(ctx);
   *con_cls = NULL;

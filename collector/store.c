@@ -4,7 +4,7 @@
  * pool of its connections for the server's threads, and forwards the
  * operations of store.h to the backend (store_sqlite.c, store_pg.c).
  *
- * Schema (version 4 in both backends, migrated forward at open, a newer
+ * Schema (version 5 in both backends, migrated forward at open, a newer
  * one refused):
  *   keys(id, project, hash, hint, created_at, revoked_at)  - see keys.c
  *   functions(project, name, department, value_weight, first_seen,
@@ -22,6 +22,15 @@
  *             as counts are, and per latency bucket hbucket
  *             (include/codensm_hist.h); rows saturate (CNSM_HIST_ON_CONFLICT);
  *             schema 4
+ *   callers(project, name, caller, bucket, version, instance, calls)  -
+ *             the calls of name that came from caller (extension
+ *             "callers"), summed per minute and labels like hist; rows
+ *             saturate (CNSM_CALLERS_ON_CONFLICT); schema 5
+ *   causes(project, name, cause, bucket, version, instance, errors)  -
+ *             name's error exits by root cause (extension "causes"),
+ *             the same way; schema 5
+ *   probes(project, name, expires_at)  - functions the running programs
+ *             time at every call until expires_at (probe.c); schema 5
  *   totals(project, calls, errors, total_ms)  - all-time sums, held
  *             within the limits (store_totals.c)
  *   batches(project, key, body_hash, accepted, created_at)  - recent

@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #define CNSM_BUCKET_S 60 /* counts are kept per project, function, minute */
-#define CNSM_SCHEMA_VERSION 4 /* of both backends' schema; see store.c */
+#define CNSM_SCHEMA_VERSION 5 /* of both backends' schema; see store.c */
 
 /* What ends an INSERT INTO hist: a row of hist (a function's calls in
  * one latency bucket, one minute and labels) adds to the stored one,
@@ -40,6 +40,20 @@
   " DO UPDATE SET calls = CASE"                                                \
   "  WHEN hist.calls + excluded.calls > " CNSM_HIST_SAT                        \
   "  THEN " CNSM_HIST_SAT " ELSE hist.calls + excluded.calls END"
+
+/* The same for the rows of callers (calls from one caller) and causes
+ * (error exits by one root cause), which are not under a project total
+ * either (schema 5). */
+#define CNSM_CALLERS_ON_CONFLICT                                               \
+  " ON CONFLICT(project, name, caller, bucket, version, instance)"             \
+  " DO UPDATE SET calls = CASE"                                                \
+  "  WHEN callers.calls + excluded.calls > " CNSM_HIST_SAT                     \
+  "  THEN " CNSM_HIST_SAT " ELSE callers.calls + excluded.calls END"
+#define CNSM_CAUSES_ON_CONFLICT                                                \
+  " ON CONFLICT(project, name, cause, bucket, version, instance)"              \
+  " DO UPDATE SET errors = CASE"                                               \
+  "  WHEN causes.errors + excluded.errors > " CNSM_HIST_SAT                    \
+  "  THEN " CNSM_HIST_SAT " ELSE causes.errors + excluded.errors END"
 
 struct cnsm_store;
 struct cnsm_batch;

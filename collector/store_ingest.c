@@ -10,7 +10,8 @@
  * (store_batches.c), read the totals to check the limits
  * (store_totals.c), then UPSERT each function and its counts
  * (calls = counts.calls + excluded.calls, so no increment is lost or
- * counted twice) and its histogram's buckets (table hist, the same way),
+ * counted twice), its histogram's buckets (table hist, the same way)
+ * and its callers and root causes (tables callers and causes),
  * add to the totals and record the key.  A repeat of a stored batch
  * writes none of them.  Commit is the
  * acknowledgement: a request is answered 2xx only once its transaction
@@ -51,6 +52,37 @@ static const char k_upsert_hist[] =
     "INSERT INTO hist(project, name, bucket, version, instance, hbucket,"
     " calls) VALUES($1, $2, $3, $4, $5, $6, $7)" CNSM_HIST_ON_CONFLICT;
 
+static const char k_upsert_callers[] =
+    "INSERT INTO callers(project, name, bucket, version, instance, caller,"
+    " calls) VALUES($1, $2, $3, $4, $5, $6, $7)" CNSM_CALLERS_ON_CONFLICT;
+
+static const char k_upsert_causes[] =
+    "INSERT INTO causes(project, name, bucket, version, instance, cause,"
+    " errors) VALUES($1, $2, $3, $4, $5, $6, $7)" CNSM_CAUSES_ON_CONFLICT;
+
+/* Adds one element's callers and root causes to its minute: one UPSERT
+ * per entry (names are distinct within a list, so each is a row of its
+ * own). */
+static int ingest_write_edges(struct cnsm_conn *c, const char *project,
+                              const struct cnsm_batch *b,
+                              const struct cnsm_fn_delta *d, int64_t bucket) {
+  const char *const sql[] = {k_upsert_callers, k_upsert_causes};
+  for (int l = 0; l < 2; l++)
+    for (size_t k = 0; k < d->nedge[l]; k++) {
+      const struct cnsm_edge *e = &b->edges[d->edge_at[l] + k];
+      const struct cnsm_value p[] = {CNSM_P_TEXT(project),
+                                     CNSM_P_TEXT(d->name),
+                                     CNSM_P_INT(bucket),
+                                     CNSM_P_TEXT(b->labels.version),
+                                     CNSM_P_TEXT(b->labels.instance),
+                                     CNSM_P_TEXT(e->name),
+                                     CNSM_P_INT(e->count)};
+      if (cnsm_exec(c, sql[l], p, 7, NULL) != 0)
+        return -1;
+    }
+  return 0;
+}
+
 /* Adds one element's histogram to its minute: one UPSERT per pair (the
  * pairs' buckets are distinct, so each is a row of its own). */
 static int ingest_write_hist(struct cnsm_conn *c, const char *project,
@@ -71,9 +103,9 @@ static int ingest_write_hist(struct cnsm_conn *c, const char *project,
   return 0;
 }
 
-/* Runs one UPSERT per function, one per nonzero delta and one per
- * histogram pair, or what the backend has instead (upsert_batch); 0 or
- * -1. */
+/* Runs one UPSERT per function, one per nonzero delta, one per
+ * histogram pair and one per caller and root cause, or what the backend has
+ * instead (upsert_batch); 0 or -1. */
 static int ingest_write_batch(struct cnsm_conn *c, const char *project,
                               const struct cnsm_batch *b, int64_t now) {
   int64_t bucket = now - now % CNSM_BUCKET_S;
@@ -93,7 +125,8 @@ static int ingest_write_batch(struct cnsm_conn *c, const char *project,
                                     CNSM_P_TEXT(d->file),
                                     line};
     if (cnsm_exec(c, k_upsert_function, fp, 7, NULL) != 0 ||
-        ingest_write_hist(c, project, b, d, bucket) != 0)
+        ingest_write_hist(c, project, b, d, bucket) != 0 ||
+        ingest_write_edges(c, project, b, d, bucket) != 0)
       return -1;
     if (d->calls == 0 && d->errors == 0 && d->total_ms == 0)
       continue;

@@ -140,6 +140,31 @@ static const char *const migrations[CNSM_SCHEMA_VERSION] = {
     "  hbucket INTEGER NOT NULL,"
     "  calls BIGINT NOT NULL,"
     "  PRIMARY KEY(project, name, hbucket, bucket, version, instance));",
+    /* 5: callers, root causes and probes, as store_sqlite.c's. */
+    "CREATE TABLE callers("
+    "  project TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  caller TEXT NOT NULL,"
+    "  bucket BIGINT NOT NULL,"
+    "  version TEXT NOT NULL DEFAULT '',"
+    "  instance TEXT NOT NULL DEFAULT '',"
+    "  calls BIGINT NOT NULL,"
+    "  PRIMARY KEY(project, name, caller, bucket, version, instance));"
+    "CREATE INDEX callers_by_caller ON callers(project, caller);"
+    "CREATE TABLE causes("
+    "  project TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  cause TEXT NOT NULL,"
+    "  bucket BIGINT NOT NULL,"
+    "  version TEXT NOT NULL DEFAULT '',"
+    "  instance TEXT NOT NULL DEFAULT '',"
+    "  errors BIGINT NOT NULL,"
+    "  PRIMARY KEY(project, name, cause, bucket, version, instance));"
+    "CREATE TABLE probes("
+    "  project TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  expires_at BIGINT NOT NULL,"
+    "  PRIMARY KEY(project, name));",
 };
 
 /* Copies libpq's message into buf as one line ("a\n\tb\n" -> "a; b"). */

@@ -17,7 +17,9 @@
  *      the bucket's row as before (calls = counts.calls + excluded.calls);
  *   4. UPSERT the histogram pairs of the elements that sent one (table
  *      hist, one row per pair: an element's buckets are distinct), only
- *      when there are any.
+ *      when there are any;
+ *   5. and 6. the same for callers and root causes (tables callers and
+ *      causes: an element's names are distinct within a list).
  * Source locations (file, line) go with the functions in 1 and 2.
  * A statement may touch a row once only, and a batch may name a function
  * more than once, so the elements go in rounds: the first occurrence of
@@ -74,6 +76,20 @@ static const char k_upsert_counts[] =
     "  calls = counts.calls + excluded.calls,"
     "  errors = counts.errors + excluded.errors,"
     "  total_ms = counts.total_ms + excluded.total_ms";
+
+static const char k_upsert_callers[] =
+    "INSERT INTO callers(project, name, bucket, version, instance, caller,"
+    " calls)"
+    " SELECT $1, u.name, $2, $3, $4, u.other, u.n"
+    " FROM unnest($5::text[], $6::text[], $7::int8[])"
+    "  AS u(name, other, n)" CNSM_CALLERS_ON_CONFLICT;
+
+static const char k_upsert_causes[] =
+    "INSERT INTO causes(project, name, bucket, version, instance, cause,"
+    " errors)"
+    " SELECT $1, u.name, $2, $3, $4, u.other, u.n"
+    " FROM unnest($5::text[], $6::text[], $7::int8[])"
+    "  AS u(name, other, n)" CNSM_CAUSES_ON_CONFLICT;
 
 /* An array literal being written: "{" elements "}"; oom once a
  * growth failed (the literal is then unusable). */
@@ -205,8 +221,55 @@ enum {
   A_HNAME,
   A_HBUCKET,
   A_HCALLS,
+  A_CNAME, /* callers: the element's name, the caller's, the calls */
+  A_CALLER,
+  A_CCALLS,
+  A_RNAME, /* root causes: the element's name, the cause's, the errors */
+  A_CAUSE,
+  A_RERRORS,
   A_N
 };
+
+/* Appends element d's callers and root causes to the round's arrays;
+ * returns how many entries of each list in n[]. */
+static void pgb_edges(struct pgb_array *a, const struct cnsm_batch *b,
+                      const struct cnsm_fn_delta *d, size_t n[2]) {
+  static const int col[2][3] = {{A_CNAME, A_CALLER, A_CCALLS},
+                                {A_RNAME, A_CAUSE, A_RERRORS}};
+  for (int l = 0; l < 2; l++) {
+    for (size_t k = 0; k < d->nedge[l]; k++) {
+      const struct cnsm_edge *e = &b->edges[d->edge_at[l] + k];
+      pgb_text(&a[col[l][0]], d->name);
+      pgb_text(&a[col[l][1]], e->name);
+      pgb_int(&a[col[l][2]], e->count);
+    }
+    n[l] += d->nedge[l];
+  }
+}
+
+/* Queues the UPSERTs of the round's callers and causes (only of lists
+ * with entries); 0 or -1. */
+static int pgb_edges_exec(struct cnsm_conn *c, const struct cnsm_value *hp,
+                          const char *const *v, const size_t n[2]) {
+  const struct cnsm_value cp[] = {hp[0],
+                                  hp[1],
+                                  hp[2],
+                                  hp[3],
+                                  CNSM_P_TEXT(v[A_CNAME]),
+                                  CNSM_P_TEXT(v[A_CALLER]),
+                                  CNSM_P_TEXT(v[A_CCALLS])};
+  const struct cnsm_value rp[] = {hp[0],
+                                  hp[1],
+                                  hp[2],
+                                  hp[3],
+                                  CNSM_P_TEXT(v[A_RNAME]),
+                                  CNSM_P_TEXT(v[A_CAUSE]),
+                                  CNSM_P_TEXT(v[A_RERRORS])};
+  return (n[0] == 0 || cnsm_exec(c, k_upsert_callers, cp, 7, NULL) == 0) &&
+                 (n[1] == 0 || cnsm_exec(c, k_upsert_causes, rp, 7, NULL) == 0)
+             ? 0
+             : -1;
+}
 
 /* Appends element d's histogram pairs to the round's arrays. */
 static void pgb_hist(struct pgb_array *a, const struct cnsm_batch *b,
@@ -225,7 +288,7 @@ static int pgb_round(struct cnsm_conn *c, const char *project,
                      const unsigned *round, unsigned r) {
   struct pgb_array a[A_N];
   memset(a, 0, sizeof a);
-  size_t npairs = 0;
+  size_t npairs = 0, nedges[2] = {0, 0};
   for (size_t i = 0; i < b->n; i++) {
     const struct cnsm_fn_delta *d = &b->fn[i];
     if (round[i] != r)
@@ -239,6 +302,7 @@ static int pgb_round(struct cnsm_conn *c, const char *project,
     pgb_int(&a[A_ERRORS], d->errors);
     pgb_real(&a[A_MS], d->total_ms, 0);
     pgb_hist(a, b, d);
+    pgb_edges(a, b, d, nedges);
     npairs += d->nhist;
   }
   const char *v[A_N];
@@ -262,7 +326,8 @@ static int pgb_round(struct cnsm_conn *c, const char *project,
   ok = ok && cnsm_exec(c, k_insert_new, fp, 7, NULL) == 0 &&
        cnsm_exec(c, k_update_known, fp, 7, NULL) == 0 &&
        cnsm_exec(c, k_upsert_counts, cp, 8, NULL) == 0 &&
-       (npairs == 0 || cnsm_exec(c, k_upsert_hist, hp, 7, NULL) == 0);
+       (npairs == 0 || cnsm_exec(c, k_upsert_hist, hp, 7, NULL) == 0) &&
+       pgb_edges_exec(c, hp, v, nedges) == 0;
   for (int k = 0; k < A_N; k++)
     free(a[k].p);
   return ok ? 0 : -1;

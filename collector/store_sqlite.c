@@ -123,6 +123,36 @@ static const char *const migrations[CNSM_SCHEMA_VERSION] = {
     "  calls INTEGER NOT NULL,"
     "  PRIMARY KEY(project, name, hbucket, bucket, version, instance))"
     "  WITHOUT ROWID;",
+    /* 5: callers and root causes per function, minute and labels, keyed
+     * like hist (the other function's name before the minute, so a
+     * report's sum per pair reads the key in order), an index to find a
+     * function's callees, and the probes (store.c). */
+    "CREATE TABLE callers("
+    "  project TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  caller TEXT NOT NULL,"
+    "  bucket INTEGER NOT NULL,"
+    "  version TEXT NOT NULL DEFAULT '',"
+    "  instance TEXT NOT NULL DEFAULT '',"
+    "  calls INTEGER NOT NULL,"
+    "  PRIMARY KEY(project, name, caller, bucket, version, instance))"
+    "  WITHOUT ROWID;"
+    "CREATE INDEX callers_by_caller ON callers(project, caller);"
+    "CREATE TABLE causes("
+    "  project TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  cause TEXT NOT NULL,"
+    "  bucket INTEGER NOT NULL,"
+    "  version TEXT NOT NULL DEFAULT '',"
+    "  instance TEXT NOT NULL DEFAULT '',"
+    "  errors INTEGER NOT NULL,"
+    "  PRIMARY KEY(project, name, cause, bucket, version, instance))"
+    "  WITHOUT ROWID;"
+    "CREATE TABLE probes("
+    "  project TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  PRIMARY KEY(project, name)) WITHOUT ROWID;",
 };
 
 /* Reads PRAGMA user_version; -1 on error. */

@@ -7,7 +7,8 @@
  * promises: an accepted batch holds only entries within the contract
  * (names and departments of valid UTF-8 within their limits, counts in
  * range, errors <= calls, finite times within CNSM_MS_MAX, and the
- * extensions file, line and hist within their rules); a refusal
+ * extensions file, line, hist, callers and root_causes within their
+ * rules); a refusal
  * always says why, and its JSON rendering parses.  The same input, cut
  * at its first NUL, is also checked as an Idempotency-Key header: it is
  * accepted exactly when it is 16-128 characters of [A-Za-z0-9_.:-], and
@@ -77,6 +78,22 @@ static void fuzz_extensions(const struct cnsm_batch *b,
     fuzz_check(h->bucket < CNSM_HIST_BUCKETS && h->count >= 1 &&
                h->count <= (int64_t)CNSM_INT_MAX);
     fuzz_check(k == 0 || h->bucket > h[-1].bucket);
+  }
+  /* callers and root_causes: inside the batch's array, within their
+   * sizes, names like a name and distinct, counts in 1..2^53-1. */
+  const size_t max[2] = {CNSM_CALLERS_MAX, CNSM_CAUSES_MAX};
+  for (int l = 0; l < 2; l++) {
+    fuzz_check(d->nedge[l] <= max[l] && d->edge_at[l] <= b->nedges &&
+               d->nedge[l] <= b->nedges - d->edge_at[l]);
+    const struct cnsm_edge *e = d->nedge[l] ? &b->edges[d->edge_at[l]] : NULL;
+    for (size_t k = 0; k < d->nedge[l]; k++) {
+      size_t n = strlen(e[k].name);
+      fuzz_check(n >= 1 && n <= CNSM_NAME_MAX &&
+                 cnsm_utf8_valid(e[k].name, n) && e[k].count >= 1 &&
+                 e[k].count <= (int64_t)CNSM_INT_MAX);
+      for (size_t j = 0; j < k && d->nedge[l] <= 64; j++)
+        fuzz_check(strcmp(e[j].name, e[k].name) != 0);
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """test_extensions.py - the ingest contract's extensions (histogram,
 source; docs/ingest-contract.md, "Extensions") over real HTTP: every 200
-of ingest says `X-CodeNSM-Extensions: histogram, source`, a duplicate's
+of ingest says `X-CodeNSM-Extensions: histogram, source, callers, causes`, a duplicate's
 too; `hist` counts are summed per function, minute, labels and latency
 bucket, and `report --json` and /api/report give each function p50_ms,
 p95_ms and p99_ms - the midpoint of the bucket where the cumulative count
@@ -95,7 +95,7 @@ def post(srv, key, functions, headers=None):
 def ok(srv, key, functions, headers=None):
     status, reply, hdrs = post(srv, key, functions, headers)
     check(status == 200, "ingest %d %r" % (status, reply))
-    check(hdrs.get("X-CodeNSM-Extensions") == "histogram, source",
+    check(hdrs.get("X-CodeNSM-Extensions") == "histogram, source, callers, causes",
           "200 without the extensions header: %r" % dict(hdrs))
     return reply
 
@@ -433,7 +433,7 @@ def test_migration(tmp):
     f = cli_functions(db, "--since", "all")["old.fn"]
     check((f["calls"], f["file"], f["line"]) == (40, None, None) and pcts(f) == (None,) * 3,
           "after migration %r" % f)
-    check(harness.query(db, "PRAGMA user_version") == [(4,)], "schema version")
+    check(harness.query(db, "PRAGMA user_version") == [(5,)], "schema version")
     key = harness.key_create(db, "old")
     with harness.Collector(db) as srv:
         ok(srv, key, [{"name": "old.fn", "calls": 1, "hist": [[A, 1]], "file": "o.c", "line": 4}])

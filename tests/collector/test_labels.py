@@ -161,8 +161,8 @@ def test_migration(tmp):
     f = cli_fn(db, name="old.fn")
     check((f["calls"], f["errors"], f["total_ms"]) == (100, 5, 100.0), "after migration %r" % f)
     con = sqlite3.connect(db)
-    # Migrated to the current schema (4 since the extensions: test_extensions.py).
-    check(con.execute("PRAGMA user_version").fetchone()[0] == 4, "schema version")
+    # Migrated to the current schema (5 since callers and causes: test_edges.py).
+    check(con.execute("PRAGMA user_version").fetchone()[0] == 5, "schema version")
     rows = con.execute("SELECT bucket, version, instance, calls, errors, total_ms FROM counts"
                        " ORDER BY bucket").fetchall()
     check(rows == [(60, "", "", 40, 2, 80.0), (120, "", "", 60, 3, 20.0)], "migrated rows %r" % rows)
