@@ -24,7 +24,8 @@ uses (ns, us, ms).
   read tokens, the page's POST carries its token;
 - #/flame draws a box per path (db_write twice, never under itself, and
   crc32 under each), widths in the proportion of the shares; a mouse
-  click on a box opens that function's page;
+  click on a box opens that function's page; a function page's "see it
+  in the flame graph" outlines that function's boxes;
 - project "big": 5,000 functions (a binary tree and a chain of 100) draw
   in under 2 s, no deeper than 32 rows, no box narrower than one unit.
 Screenshots kept in build/tests/collector/ (collector-dashboard-causes.png,
@@ -328,6 +329,17 @@ def check_flame(browser, srv):
           "db_write's page: %r" % p)
     go_back(browser)
     browser.wait_for('document.getElementById("main").dataset.view === "flame"', "Back to the flame")
+    check(browser.evaluate('document.querySelectorAll("#flame g.mark").length') == 0, "none marked")
+    # A function page's "see it in the flame graph" outlines its boxes.
+    browser.goto(srv.url("/?project=shop#/function/db_write"))
+    browser.wait_for('!!document.querySelector("#fn-causes table")', "db_write's page")
+    browser.evaluate('document.getElementById("fn-to-flame").click()')
+    # (the graph drawn before is still there, hidden, until the redraw)
+    browser.wait_for('document.getElementById("main").dataset.view === "flame" &&'
+                     ' document.querySelectorAll("#flame g.mark").length > 0', "the flame, marked")
+    marked = json.loads(browser.evaluate('JSON.stringify([...document.querySelectorAll("#flame g.mark")]'
+                                         '.map((g) => g.dataset.name + "@" + g.dataset.depth))'))
+    check(sorted(marked) == ["db_write@1", "db_write@2"], "marked boxes: %r" % marked)
     return png
 
 
