@@ -197,10 +197,16 @@ def test(tmp):
               p["pageShown"] and not p["listShown"], "the page, alone: %r" % p)
         check((p["name"], p["dept"], p["where"]) == (NEEDLE, "billing", "src/needle.c:42"),
               "name, department, file:line: %r" % p)
+        # Self time: no callees, so all of its (timed) total.
         want = {"calls": "107", "errors": "6", "error_rate": "5.61%", "total_ms": "4.25 ms",
-                "mean_ms": js_ms(4.25 / 107), "p50_ms": p50, "p95_ms": p95, "p99_ms": p99,
+                "self_ms": "4.25 ms", "mean_ms": js_ms(4.25 / 107), "p50_ms": p50, "p95_ms": p95, "p99_ms": p99,
                 "value_weight": "1", "contribution": "101"}
         check(p["kpis"] == want, "figures:\n got  %r\n want %r" % (p["kpis"], want))
+        # Its errors were sent without root causes: one "not attributed" row.
+        causes = json.loads(browser.evaluate(
+            'JSON.stringify([...document.querySelectorAll("#fn-causes tbody tr")].map((r) =>'
+            ' [...r.cells].map((c) => c.textContent)))'))
+        check(causes == [["(not attributed)", "6", "100%"]], "root causes: %r" % causes)
 
         # The trend: one bar per step of the 24-hour window.
         api = srv.get_json("/api/function?name=" + NEEDLE)
