@@ -261,6 +261,20 @@ def check_navigation(browser):
           "crc32: %r" % p)
 
 
+def check_self_column(browser, srv):
+    """The functions table has a self time column; a click on its head
+    sorts by it, most first."""
+    browser.goto(srv.url("/?project=shop"))
+    browser.wait_for('!!document.querySelector(\'#functions th[data-sort="self_ms"]\')',
+                     "the self time column")
+    browser.evaluate('document.querySelector(\'#functions th[data-sort="self_ms"]\').click()')
+    names = json.loads(browser.evaluate(
+        'JSON.stringify([...document.querySelectorAll("#functions tr.fn-row")]'
+        '.map((r) => r.getAttribute("data-name")))'))
+    want = sorted(BY, key=lambda n: -self_ms(n))
+    check(names[:len(want)] == want, "by self time: %r, expected %r" % (names, want))
+
+
 def expected_boxes():
     """{(path): ms} of the flame graph, from the formula."""
     want = {}
@@ -416,6 +430,7 @@ def test(tmp):
         png = check_function_page(browser)
         check_probe(browser, srv)
         check_navigation(browser)
+        check_self_column(browser, srv)
         flame = check_flame(browser, srv)
         check_big(browser, srv, db)
     check_probe_with_token(tmp)
