@@ -41,7 +41,7 @@ import zlib
 import cdp
 import harness
 from harness import check
-from test_dashboard_function_page import js_ms, js_num, go_back
+from test_dashboard_function_page import js_ms, js_num, go_back, screenshot
 from test_extensions import bucket_of, percentile_ms
 
 ARTEFACT_DIR = os.environ.get("CNSM_ARTEFACT_DIR", os.getcwd())
@@ -172,16 +172,6 @@ def not_blank(browser, selector, what):
     ink = w * h - max(counts.values())
     check(ink > 0.01 * w * h and len(counts) > 4,
           "%s looks blank: %d of %d pixels drawn, %d colours" % (what, ink, w * h, len(counts)))
-
-
-def screenshot(browser, name):
-    path = os.path.join(ARTEFACT_DIR, name)
-    shot = base64.b64decode(browser.call("Page.captureScreenshot", {"format": "png"},
-                                         page=True)["data"])
-    with open(path, "wb") as f:
-        f.write(shot)
-    check(len(shot) > 10000 and shot[:8] == b"\x89PNG\r\n\x1a\n", "%s is not a PNG" % name)
-    return path
 
 
 def probes(srv):

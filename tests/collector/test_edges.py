@@ -22,26 +22,13 @@ import time
 
 import harness
 from harness import check
+from test_extensions import ok, post
 
 MAX = 2 ** 53 - 1
 DAY = 86400
-HEADER = "histogram, source, callers, causes"
 H = [[400, 1]]  # a histogram: the function has timed calls
 
 
-def post(srv, key, functions, headers=None):
-    h = {"Authorization": "Bearer " + key, "Content-Type": "application/json"}
-    h.update(headers or {})
-    status, body, hdrs = srv.request("/codensm/ingest",
-                                     json.dumps({"functions": functions}).encode(), h, "POST")
-    return status, json.loads(body), hdrs
-
-
-def ok(srv, key, functions, headers=None):
-    status, reply, hdrs = post(srv, key, functions, headers)
-    check(status == 200, "ingest %d %r" % (status, reply))
-    check(hdrs.get("X-CodeNSM-Extensions") == HEADER, "extensions header %r" % dict(hdrs))
-    return reply
 
 
 def cli_fns(db, *args):
