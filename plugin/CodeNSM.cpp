@@ -171,8 +171,7 @@ private:
   void insertEdgeHooks(const std::vector<FunctionPlan> &Plans,
                        const EdgeTable &Edges);
   void instrumentFunction(const FunctionPlan &Plan, unsigned Index);
-  Value *insertEntryHook(IRBuilder<> &B, unsigned Index, bool Timed,
-                         bool Recursive);
+  Value *insertEntryHook(IRBuilder<> &B, unsigned Index, bool Timed);
   void insertExitHook(const ExitPoint &Exit, unsigned Index,
                       ErrorConvention Errors, Value *StartTicks,
                       Value *ErrorMark, bool Recursive);
@@ -565,8 +564,8 @@ void ModuleInstrumenter::setDebugLocation(IRBuilder<> &B, Function &F) {
 /// block if needed and reads the clock.  Returns the start time for the
 /// exit hooks, or null when the function is not timed.
 Value *ModuleInstrumenter::insertEntryHook(IRBuilder<> &B, unsigned Index,
-                                           bool Timed, bool Recursive) {
-  CallInst *Start = createEnterHook(B, Unit, Index, Recursive);
+                                           bool Timed) {
+  CallInst *Start = createEnterHook(B, Unit, Index);
   return Timed && ClTiming != TimingMode::Off ? Start : nullptr;
 }
 
@@ -691,7 +690,7 @@ void ModuleInstrumenter::instrumentFunction(const FunctionPlan &Plan,
   setDebugLocation(B, F);
   bool Timed = !(Plan.Flags & FlagUntimed);
   bool Recursive = Plan.Flags & FlagRecursive;
-  Value *StartTicks = insertEntryHook(B, Index, Timed, Recursive);
+  Value *StartTicks = insertEntryHook(B, Index, Timed);
   // A function that can fail (an error convention, or an exception that
   // may unwind through it) reads the thread's error epoch for the root
   // cause of its errors; one that turns out to have no failing exit drops

@@ -176,22 +176,7 @@ void HookExpander::expandEnter(CallInst *Hook, const BasicBlock *Block,
     Value *Before =
         Path.emitCountCall(B, Path.slotField(B, Chunk, Slot, SlotCalls));
     BasicBlock *Head = B.GetInsertBlock();
-    Value *Sampled;
-    if (Hook->getCalledOperand()->getName() != EnterRecursiveHookName) {
-      Sampled = Path.emitIsSampled(B, Before, Chunk, Slot);
-    } else {
-      // A recursive function's outermost frame in the thread (depth 0
-      // before it, in the sentinel too) is always timed, the frames
-      // inside it never: its total is its outermost frames' time, and a
-      // frame's weight cannot be known when others of the function start
-      // and stop inside it.
-      Type *I16 = Type::getInt16Ty(Ctx);
-      Value *Depth = B.CreateAlignedLoad(I16, Path.depthField(B, Chunk, Slot),
-                                         Align(2), /*isVolatile=*/true,
-                                         "codensm.depth");
-      Sampled =
-          B.CreateICmpEQ(Depth, ConstantInt::get(I16, 0), "codensm.outermost");
-    }
+    Value *Sampled = Path.emitIsSampled(B, Before, Chunk, Slot);
     Instruction *SampleTerm = SplitBlockAndInsertIfThen(
         Sampled, Hook, false, MDBuilder(Ctx).createBranchWeights(1, 63));
     SampleTerm->getParent()->setName("codensm.sample");
@@ -342,7 +327,6 @@ void HookExpander::expandExit(CallInst *Hook, UnitHooks &Unit) {
 
 bool HookExpander::run() {
   Function *Enter = M.getFunction(EnterHookName);
-  Function *EnterRecursive = M.getFunction(EnterRecursiveHookName);
   Function *Exit = M.getFunction(ExitHookName);
   Function *Mark = M.getFunction(ErrorMarkHookName);
   Function *Edge = M.getFunction(EdgeHookName);
@@ -350,7 +334,7 @@ bool HookExpander::run() {
   // Entries and edge counts together, in program order: a block's later
   // ones use the directory and chunks its earlier ones loaded.
   std::vector<std::pair<CallInst *, BasicBlock *>> Counts =
-      callsInOrder(M, {Enter, EnterRecursive, Edge, Depth});
+      callsInOrder(M, {Enter, Edge, Depth});
   std::vector<std::pair<CallInst *, BasicBlock *>> Exits =
       callsInOrder(M, {Exit});
   if (Counts.empty() && Exits.empty())
@@ -365,8 +349,7 @@ bool HookExpander::run() {
   // by the expanded entry's value.
   for (auto [Hook, Block] : Counts)
     if (UnitHooks *Unit = unitOf(Hook)) {
-      if (Hook->getCalledOperand() == Enter ||
-          Hook->getCalledOperand() == EnterRecursive)
+      if (Hook->getCalledOperand() == Enter)
         expandEnter(Hook, Block, *Unit);
       else if (Hook->getCalledOperand() == Edge)
         expandEdge(Hook, Block, *Unit);
@@ -378,7 +361,7 @@ bool HookExpander::run() {
   for (auto &Found : Exits) // the block matters only to the entries
     if (UnitHooks *Unit = unitOf(Found.first))
       expandExit(Found.first, *Unit);
-  for (Function *Hook : {Enter, EnterRecursive, Exit, Mark, Edge, Depth})
+  for (Function *Hook : {Enter, Exit, Mark, Edge, Depth})
     if (Hook && Hook->use_empty())
       Hook->eraseFromParent();
   return true;

@@ -102,8 +102,7 @@ Value *HotPath::emitMadeReal(IRBuilder<> &B, Value *Chunk,
   return Phi;
 }
 
-Value *HotPath::depthField(IRBuilder<> &B, Value *Chunk,
-                           uint64_t Slot) const {
+Value *HotPath::depthField(IRBuilder<> &B, Value *Chunk, uint64_t Slot) const {
   uint64_t Offset = abi::CHUNK_DEPTH_OFFSET + 2 * (Slot % abi::CHUNK_SLOTS);
   return B.CreatePointerCast(B.CreateConstInBoundsGEP1_64(I8, Chunk, Offset),
                              ptrTo(Type::getInt16Ty(Ctx)));

@@ -41,15 +41,14 @@ static CallInst *createHook(IRBuilder<> &B, FunctionCallee Hook,
   return Call;
 }
 
-CallInst *createEnterHook(IRBuilder<> &B, Function *Unit, unsigned Slot,
-                          bool Recursive) {
+CallInst *createEnterHook(IRBuilder<> &B, Function *Unit, unsigned Slot) {
   Module &M = *B.GetInsertBlock()->getModule();
   LLVMContext &Ctx = M.getContext();
   Type *I64 = Type::getInt64Ty(Ctx);
-  CallInst *Call = createHook(
-      B, declareHook(M, Recursive ? EnterRecursiveHookName : EnterHookName),
-      {ConstantExpr::getPointerCast(Unit, dataPtrTy(Ctx)),
-       ConstantInt::get(I64, Slot)});
+  CallInst *Call =
+      createHook(B, declareHook(M, EnterHookName),
+                 {ConstantExpr::getPointerCast(Unit, dataPtrTy(Ctx)),
+                  ConstantInt::get(I64, Slot)});
   Call->setName("codensm.start");
   return Call;
 }

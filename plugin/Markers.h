@@ -34,8 +34,6 @@
 namespace codensm {
 
 inline constexpr const char *EnterHookName = "__codensm_enter";
-inline constexpr const char *EnterRecursiveHookName =
-    "__codensm_enter_recursive";
 inline constexpr const char *ExitHookName = "__codensm_exit";
 inline constexpr const char *ErrorMarkHookName = "__codensm_error_mark";
 inline constexpr const char *EdgeHookName = "__codensm_edge";
@@ -44,10 +42,8 @@ inline constexpr const char *DepthHookName = "__codensm_depth";
 /// mark reads inline.
 inline constexpr const char *ErrorEpochName = "__codensm_error_epoch";
 
-/// Recursive: the function keeps its depth (__codensm_depth), and its
-/// outermost frames are always timed (__codensm_enter_recursive).
 llvm::CallInst *createEnterHook(llvm::IRBuilder<> &B, llvm::Function *Unit,
-                                unsigned Slot, bool Recursive);
+                                unsigned Slot);
 /// The thread's error epoch at a function's entry, for the root cause
 /// of its error exits (runtime/causes.c).
 llvm::CallInst *createErrorMarkHook(llvm::IRBuilder<> &B);

@@ -188,16 +188,18 @@ void cnsm_sample_stop(cnsm_unit_fn unit, uint64_t slot, uint64_t start,
   uint64_t elapsed = end > start ? end - start : 0;
   uint32_t i = (uint32_t)(slot % CNSM_CHUNK_SLOTS);
   uint64_t weight = (uint64_t)1 << period_log2(c, i);
-  /* A recursive function times its outermost frames, every one of them,
-   * and no frame inside one (__codensm_enter_recursive): each weighs
-   * itself, and its samples count its outermost frames (the estimate's
-   * calls, snapshot.c). */
-  if (slot < desc->function_count &&
-      (desc->functions[slot].flags & CNSM_FN_RECURSIVE))
-    weight = 1;
+  /* A frame of a recursive function inside another of its frames stands
+   * for its calls but adds no time of its own: the outermost frame's time
+   * holds it (its ticks are the probe's, which the estimate takes off
+   * again), so the total is the outermost frames'.  Only an outermost
+   * frame's stop moves the period: every frame timed inside it was
+   * chosen at the period it weighs. */
+  int nested = slot < desc->function_count &&
+               (desc->functions[slot].flags & CNSM_FN_RECURSIVE) &&
+               CNSM_LOAD(&c->depth[i]) > 1;
   bump(&s->samples, weight);
-  bump(&s->ticks, elapsed * weight);
-  unsigned e = next_period_log2(elapsed);
+  bump(&s->ticks, (nested ? cnsm_clock_probe_ticks() : elapsed) * weight);
+  unsigned e = nested ? period_log2(c, i) : next_period_log2(elapsed);
   struct cnsm_module *m = cnsm_module_of(desc);
   const uint64_t *probe = m ? CNSM_LOAD(&m->probe_until) : NULL;
   if (probe && slot < desc->function_count && end < CNSM_LOAD(&probe[slot]))
@@ -205,7 +207,7 @@ void cnsm_sample_stop(cnsm_unit_fn unit, uint64_t slot, uint64_t start,
   set_period_log2(c, i, e);
   schedule(c, i, CNSM_LOAD(&s->calls), e, end);
   c->header.timed++;
-  uint64_t ns = cnsm_clock_timed_call_ns(elapsed);
+  uint64_t ns = nested ? UINT64_MAX : cnsm_clock_timed_call_ns(elapsed);
   if (ns != UINT64_MAX) /* not while another thread calibrates */
     cnsm_hist_record(m, (uint32_t)slot, ns, weight);
 }
@@ -220,16 +222,6 @@ CNSM_EXPORT uint64_t __codensm_enter(cnsm_unit_fn unit, uint64_t slot) {
   struct cnsm_chunk *c = chunk_of(unit(), slot);
   uint64_t before = bump(&c->slots[slot % CNSM_CHUNK_SLOTS].calls, 1);
   if ((uint32_t)before < CNSM_LOAD(&c->next[slot % CNSM_CHUNK_SLOTS]))
-    return 0;
-  return cnsm_sample_start(unit, slot, c);
-}
-
-CNSM_EXPORT uint64_t __codensm_enter_recursive(cnsm_unit_fn unit,
-                                               uint64_t slot) {
-  struct cnsm_chunk *c = chunk_of(unit(), slot);
-  uint32_t i = (uint32_t)(slot % CNSM_CHUNK_SLOTS);
-  bump(&c->slots[i].calls, 1);
-  if (CNSM_LOAD(&c->depth[i])) /* inside an outermost frame: not timed */
     return 0;
   return cnsm_sample_start(unit, slot, c);
 }

@@ -307,7 +307,6 @@ struct cnsm_fn {
   char *file;
   uint32_t line;
   int source_sent;
-  int recursive; /* CNSM_FN_RECURSIVE: its total is its outermost frames' */
   /* Timed calls drained from the modules and not yet acknowledged. */
   struct cnsm_hist_list hist;
   /* Errors by root cause (keyed by the root's table index), drained and

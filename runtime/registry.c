@@ -235,8 +235,6 @@ int cnsm_module_map(struct cnsm_module *m) {
       return -1;
     }
     cnsm_fn_set_source(entry[i], f->file, f->line);
-    if (f->flags & CNSM_FN_RECURSIVE)
-      cnsm_fns[entry[i]].recursive = 1;
   }
   m->entry = entry;
   cnsm_callers_note_symbols(m);

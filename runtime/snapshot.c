@@ -155,11 +155,8 @@ static const struct cnsm_hist_pair *pairs_at(const struct cnsm_delta_list *out,
 
 /* Sets e->cur_ns from e->cur. */
 static void estimate(struct cnsm_fn *e, uint64_t probe, double ns_per_tick) {
-  /* A recursive function's samples are all its outermost frames, which
-   * its total stands for (hooks.c), not its calls. */
-  e->cur_ns =
-      cnsm_estimate_ns(e->recursive ? e->cur.samples : e->cur.calls,
-                       e->cur.samples, e->cur.ticks, probe, ns_per_tick);
+  e->cur_ns = cnsm_estimate_ns(e->cur.calls, e->cur.samples, e->cur.ticks,
+                               probe, ns_per_tick);
 }
 
 /* Fills cur and cur_ns of every entry.  Registry lock held. */
