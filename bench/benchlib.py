@@ -27,7 +27,16 @@ CNSM_FLAGS = {
     # were declared inaccessiblememonly): what that declaration buys.
     "codensm-opaque": ["-fplugin=" + PLUGIN, "-fpass-plugin=" + PLUGIN,
                        "-mllvm", "-codensm-hooks-inaccessible=0"],
+    # Without caller->callee edges: what counting them costs.
+    "codensm-noedges": ["-fplugin=" + PLUGIN, "-fpass-plugin=" + PLUGIN,
+                        "-mllvm", "-codensm-callers=0"],
 }
+# The untimed policy at a few thresholds: codensm-u<N> (u0 times every
+# function, as before the policy).
+for _n in (0, 32):
+    CNSM_FLAGS["codensm-u%d" % _n] = [
+        "-fplugin=" + PLUGIN, "-fpass-plugin=" + PLUGIN,
+        "-mllvm", "-codensm-untimed-instructions=%d" % _n]
 # The trivial-function policy at a few thresholds: codensm-t<N>.
 for _n in (8, 16, 32):
     CNSM_FLAGS["codensm-t%d" % _n] = [

@@ -79,6 +79,13 @@ static cl::opt<int> ClTrivial(
              "trivial_instructions, else 0)"),
     cl::init(-1));
 
+static cl::opt<int> ClUntimed(
+    "codensm-untimed-instructions",
+    cl::desc("Count but do not time leaf, loop-free functions of at most "
+             "this many instructions (0 times every function; default: "
+             ".codensm.yaml's untimed_instructions, else 16)"),
+    cl::init(-1));
+
 /// The TLS model of each unit's directory pointer.  An executable's
 /// relaxes to local-exec by itself; a shared library's stays dynamic, a
 /// __tls_get_addr call per instrumented function entered (0.6 ns a call
@@ -114,6 +121,7 @@ STATISTIC(NumEdges, "Caller->callee edges counted");
 STATISTIC(NumRecursive, "Recursive functions (depth kept)");
 STATISTIC(NumEdgeSites, "Call sites counting an edge");
 STATISTIC(NumTrivialLeftOut, "Trivial functions left out (announced)");
+STATISTIC(NumTrivialUntimed, "Trivial functions counted but not timed");
 STATISTIC(NumExitsInstrumented, "Exits instrumented");
 STATISTIC(NumUnwindExits, "Exits by unwinding instrumented");
 STATISTIC(NumStandardLibrarySkipped, "Standard library functions left out");
@@ -126,6 +134,11 @@ static constexpr unsigned FlagOdr = abi::Flag_ODR,
 /// The default of -codensm-trivial-instructions (docs/performance.md
 /// measures what each value costs and leaves out).
 static constexpr unsigned DefaultTrivialInstructions = 0;
+/// The default of -codensm-untimed-instructions: an accessor's time is
+/// below what a clock read can see, and timing it (the sample test at
+/// entry, the start time kept to every exit) is most of what it costs an
+/// instrumented server (docs/performance.md, round five).
+static constexpr unsigned DefaultUntimedInstructions = 16;
 
 namespace {
 
@@ -160,6 +173,7 @@ private:
   void initialize();
   std::vector<FunctionPlan> chooseFunctions(const AnnotationMap &Notes);
   unsigned trivialThreshold() const;
+  unsigned untimedThreshold() const;
   bool shouldInstrument(Function &F) const;
   EdgeTable findCallerEdges(const std::vector<FunctionPlan> &Plans);
   void markRecursive(std::vector<FunctionPlan> &Plans);
@@ -322,6 +336,14 @@ unsigned ModuleInstrumenter::trivialThreshold() const {
   return Cfg.TrivialInstructions.value_or(DefaultTrivialInstructions);
 }
 
+/// -codensm-untimed-instructions, else the configuration's, else the
+/// default.
+unsigned ModuleInstrumenter::untimedThreshold() const {
+  if (ClUntimed >= 0)
+    return static_cast<unsigned>(ClUntimed);
+  return Cfg.UntimedInstructions.value_or(DefaultUntimedInstructions);
+}
+
 std::vector<FunctionPlan>
 ModuleInstrumenter::chooseFunctions(const AnnotationMap &Notes) {
   std::string Module = moduleNameFor(RelPath);
@@ -380,6 +402,9 @@ ModuleInstrumenter::chooseFunctions(const AnnotationMap &Notes) {
     if (!Described && isTrivial(F, trivialThreshold())) {
       Plan.Flags |= FlagNotInstrumented; // listed, announced, no probe
       ++NumTrivialLeftOut;
+    } else if (!Described && isTrivial(F, untimedThreshold())) {
+      Plan.Flags |= FlagUntimed; // counted exactly, never timed
+      ++NumTrivialUntimed;
     }
     if (DISubprogram *SP = F.getSubprogram()) {
       Plan.File = SP->getFilename().str();

@@ -326,11 +326,14 @@ Error ConfigParser::parseTop(yaml::Node *Root, Config &C) {
       E = parseMap(Value, *Key, C.Errors, parseErrorConvention);
     else if (*Key == "trivial_instructions")
       E = parseCount(Value, *Key, C.TrivialInstructions);
+    else if (*Key == "untimed_instructions")
+      E = parseCount(Value, *Key, C.UntimedInstructions);
     else
       return problem(KV.getKey(),
                      "unknown key '" + *Key +
                          "' (expected include, exclude, departments, "
-                         "weights, errors or trivial_instructions)");
+                         "weights, errors, trivial_instructions or "
+                         "untimed_instructions)");
     if (E)
       return E;
   }

@@ -47,6 +47,9 @@ struct Config {
   /// Leaf, loop-free functions of at most this many instructions are not
   /// instrumented (Trivial.h); unset: the plugin's default.
   std::optional<unsigned> TrivialInstructions;
+  /// Leaf, loop-free functions of at most this many instructions are
+  /// counted but not timed; unset: the plugin's default.
+  std::optional<unsigned> UntimedInstructions;
 
   /// Whether a path relative to Root is instrumented: selected by Include
   /// and Exclude (exclude wins), and by -codensm-include and

@@ -10,6 +10,7 @@
 //     old = xadd(chunk.calls, 1)
 //     t0  = (uint32_t)old >= chunk.next[slot]
 //           ? (__codensm_sample_start(unit, slot, chunk), clock()) : 0
+// (of a function never timed, only `chunk.calls += 1` in its real chunk)
 // and each @__codensm_exit(t0, is_error)
 //     if (is_error) chunk.errors += 1, __codensm_error(unit, slot, mark)
 //     if (t0) __codensm_sample_stop(unit, slot, t0, clock())
@@ -171,6 +172,15 @@ void HookExpander::expandEnter(CallInst *Hook, const BasicBlock *Block,
                        ConstantInt::get(I64, 1));
     if (!Hook->use_empty())
       Start = Path.emitReadClock(B);
+  } else if (Hook->use_empty()) {
+    // A function that is never timed (an accessor under the untimed
+    // policy, -codensm-timing=off, setjmp): the count alone, into the
+    // thread's real chunk, which a block's other counts share.  No sample
+    // test, and no start time kept to the exits: on Redis that test and
+    // that register were most of what an accessor's probe cost.
+    Value *Chunk = realChunkFor(B, Block, Unit, Slot);
+    Path.emitIncrement(B, Path.slotField(B, Chunk, Slot, SlotCalls),
+                       ConstantInt::get(I64, 1));
   } else {
     Value *Chunk = chunkFor(B, Block, Unit, Slot);
     Value *Before =

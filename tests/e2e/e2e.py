@@ -855,7 +855,8 @@ def case_thread_memory(tc, level):
 def case_trivial(tc, level):
     """The trivial-function policy: a leaf accessor gets no probe, is never
     sent (not even as never called) and is listed as not instrumented by
-    CODENSM_REPORT; the function calling it is counted exactly."""
+    CODENSM_REPORT; the function calling it is counted exactly.  Under the
+    untimed policy (the default) it is counted exactly and never timed."""
     flags = OPT_LEVELS[level] + ["-fplugin=" + tc.plugin, "-mllvm",
                                  "-codensm-trivial-instructions=8"]
     src = os.path.join(PROGRAMS, "trivial.c")
@@ -872,6 +873,21 @@ def case_trivial(tc, level):
     expect("1 functions not instrumented" in instrumented.stderr and
            "\n  trivial.getter\n" in instrumented.stderr,
            "the report does not announce trivial.getter:\n" + instrumented.stderr)
+
+    # At the defaults the accessor is counted, exactly, and never timed
+    # (the untimed policy); its caller, which loops, is timed.
+    exe = tc.compile([src], os.path.join(tc.workdir, "trivial.default"),
+                     OPT_LEVELS[level])
+    instrumented, sums = run_counted(tc, exe, "trivial-default")
+    expect_same_behaviour(plain, instrumented)
+    expect_counts(sums, "trivial.getter", 10, 0)
+    expect_counts(sums, "trivial.work", 1, 0)
+    expect(sums["trivial.getter"]["total_ms"] == 0
+           and not sums["trivial.getter"]["hist"],
+           "an untimed function was timed: %r" % sums["trivial.getter"])
+    expect(sum(sums["trivial.work"]["hist"].values()) == 1,
+           "the timed caller's one call is not in its histogram: %r"
+           % sums["trivial.work"])
 
 
 CASES = {

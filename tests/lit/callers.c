@@ -7,13 +7,15 @@
 // functions, intrinsics and calls through pointers count nothing.
 // Expanded, an edge's count goes to the thread's real chunk, made on first
 // use, tested once per chunk and block.
-// RUN: %clang -O0 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=CALLS
-// RUN: %clang -O2 -S -emit-llvm -o - %s | %FileCheck %s
-// RUN: %clang -fplugin=%plugin -O2 -mllvm -codensm-callers=0 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=OFF
+// The functions here are tiny but stand for timed ones (the untimed policy,
+// which would count them without timing, is trivial.c's).
+// RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -O0 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=CALLS
+// RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -O2 -S -emit-llvm -o - %s | %FileCheck %s
+// RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -O2 -mllvm -codensm-callers=0 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=OFF
 // A dispatcher, a caller of more different functions than
 // -codensm-callers-max-callees (64 by default), counts none of its calls.
-// RUN: %clang -fplugin=%plugin -O2 -mllvm -codensm-callers-max-callees=1 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=OFF
-// RUN: %clang -fplugin=%plugin -O2 -mllvm -codensm-callers-max-callees=2 -S -emit-llvm -o - %s | %FileCheck %s
+// RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -O2 -mllvm -codensm-callers-max-callees=1 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=OFF
+// RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -O2 -mllvm -codensm-callers-max-callees=2 -S -emit-llvm -o - %s | %FileCheck %s
 #include <stdlib.h>
 #include <string.h>
 

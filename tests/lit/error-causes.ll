@@ -4,10 +4,12 @@
 ; exits hand that mark to the runtime's cold @__codensm_error after
 ; counting the error.  A function that cannot fail (no convention, no
 ; unwinding) reads nothing.
+; The functions here are tiny but stand for timed ones (the untimed policy,
+; which would count them without timing, is trivial.c's).
 ; RUN: rm -rf %t && mkdir -p %t
 ; RUN: printf 'errors:\n  error-causes.fails: negative\n' > %t/.codensm.yaml
-; RUN: cd %t && %opt -codensm-config=%t/.codensm.yaml -passes=codensm-instrument -S %s -o - | %FileCheck %s --check-prefix=MARK
-; RUN: cd %t && %opt -codensm-config=%t/.codensm.yaml -passes=codensm -S %s -o - | %FileCheck %s
+; RUN: cd %t && %opt -codensm-untimed-instructions=0 -codensm-config=%t/.codensm.yaml -passes=codensm-instrument -S %s -o - | %FileCheck %s --check-prefix=MARK
+; RUN: cd %t && %opt -codensm-untimed-instructions=0 -codensm-config=%t/.codensm.yaml -passes=codensm -S %s -o - | %FileCheck %s
 source_filename = "error-causes.c"
 target triple = "x86_64-pc-linux-gnu"
 

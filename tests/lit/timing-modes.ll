@@ -1,10 +1,13 @@
 ; -codensm-timing: sampled (default) checks the slot's sampling target and
 ; reads the clock only in the timed call's cold blocks; every reads it on
 ; every call (and replaces the sentinel chunk by a real one first, as no
-; sampled path will); off never reads it.
-; RUN: %opt -passes=codensm -S %s -o - | %FileCheck %s --check-prefix=SAMPLED
-; RUN: %opt -codensm-timing=every -passes=codensm -S %s -o - | %FileCheck %s --check-prefix=EVERY
-; RUN: %opt -codensm-timing=off -passes=codensm -S %s -o - | %FileCheck %s --check-prefix=OFF
+; sampled path will); off never reads it and only counts, into the real
+; chunk (no sample test: nothing is timed).
+; The functions here are tiny but stand for timed ones (the untimed policy,
+; which would count them without timing, is trivial.c's).
+; RUN: %opt -codensm-untimed-instructions=0 -passes=codensm -S %s -o - | %FileCheck %s --check-prefix=SAMPLED
+; RUN: %opt -codensm-untimed-instructions=0 -codensm-timing=every -passes=codensm -S %s -o - | %FileCheck %s --check-prefix=EVERY
+; RUN: %opt -codensm-untimed-instructions=0 -codensm-timing=off -passes=codensm -S %s -o - | %FileCheck %s --check-prefix=OFF
 source_filename = "timing.c"
 target triple = "x86_64-pc-linux-gnu"
 
@@ -32,9 +35,11 @@ target triple = "x86_64-pc-linux-gnu"
 ; EVERY: addq
 ; EVERY: ret i32
 ; OFF-LABEL: define i32 @f(
-; OFF: %codensm.next = load i32
-; OFF: call preserve_mostcc i64 @__codensm_sample_start(
-; OFF-NOT: @__codensm_sample_stop
+; OFF-NOT: %codensm.next
+; OFF: codensm.newchunk:
+; OFF-NEXT: call {{.*}} @__codensm_chunk(
+; OFF: incq
+; OFF-NOT: @__codensm_sample_
 ; OFF-NOT: rdtsc
 ; OFF: ret i32
 define i32 @f(i32 %x) {
@@ -47,8 +52,9 @@ define i32 @f(i32 %x) {
 ; EVERY-NOT: rdtsc
 ; EVERY: ret i32
 ; SAMPLED-LABEL: define i32 @forks(
-; SAMPLED: @__codensm_sample_start(
-; SAMPLED-NOT: @__codensm_sample_stop
+; SAMPLED-NOT: @__codensm_sample_
+; SAMPLED: incq
+; SAMPLED-NOT: @__codensm_sample_
 ; SAMPLED: ret i32
 declare i32 @vfork() returns_twice
 define i32 @forks() {

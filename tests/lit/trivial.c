@@ -1,15 +1,20 @@
-// The trivial-function policy: leaf, loop-free functions of at most N
-// instructions get no probe and are listed with flag 4 (not instrumented);
-// a function that calls out, loops or is larger is instrumented; TRACK
-// always wins, and so does any annotation (the team cares about a function
-// it described); 0 (the default) instruments everything; .codensm.yaml's
-// trivial_instructions sets it, the command line overrides it.
+// The trivial-function policies.  Leaf, loop-free functions of at most N
+// instructions: under trivial_instructions they get no probe and are
+// listed with flag 4 (not instrumented); under untimed_instructions (16
+// by default) they are counted but never timed, flag 2, and their probe is
+// one increment (no sample test, no start time kept to the exits).  A
+// function that calls out, loops or is larger is instrumented and timed;
+// TRACK always wins, and so does any annotation (the team cares about a
+// function it described); 0 turns either policy off; .codensm.yaml sets
+// them, the command line overrides it.
 // RUN: rm -rf %t && mkdir -p %t && cp %s %t/t.c
 // RUN: cd %t && %clang -fplugin=%plugin -O2 -mllvm -codensm-trivial-instructions=8 -S -emit-llvm -o - t.c | %FileCheck %s --check-prefix=POLICY
-// RUN: cd %t && %clang -O2 -S -emit-llvm -o - t.c | %FileCheck %s --check-prefix=ALL
+// RUN: cd %t && %clang -O2 -S -emit-llvm -o - t.c | %FileCheck %s --check-prefix=UNTIMED
 // RUN: printf 'trivial_instructions: 8\n' > %t/.codensm.yaml
 // RUN: cd %t && %clang -O2 -S -emit-llvm -o - t.c | %FileCheck %s --check-prefix=POLICY
-// RUN: cd %t && %clang -fplugin=%plugin -O2 -mllvm -codensm-trivial-instructions=0 -S -emit-llvm -o - t.c | %FileCheck %s --check-prefix=ALL
+// RUN: cd %t && %clang -fplugin=%plugin -O2 -mllvm -codensm-trivial-instructions=0 -mllvm -codensm-untimed-instructions=0 -S -emit-llvm -o - t.c | %FileCheck %s --check-prefix=ALL
+// RUN: printf 'untimed_instructions: 0\n' > %t/.codensm.yaml
+// RUN: cd %t && %clang -O2 -S -emit-llvm -o - t.c | %FileCheck %s --check-prefix=ALL
 #include "codensm.h"
 
 struct point { int x, y; };
@@ -32,7 +37,7 @@ int larger(int a, int b, int c) {
 
 // Table rows: name, department, file, line, weight, errors, flags.
 // POLICY-DAG: c"t.getter\00"
-// POLICY-DAG: @__codensm_functions = internal constant [7 x {{.*}} i32 0, i32 4, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 4, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 0, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 0, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 0, i64 {{-?[0-9]+}} }, {{.*}} i32 1, i32 0, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 0, i64 {{-?[0-9]+}} }]
+// POLICY-DAG: @__codensm_functions = internal constant [7 x {{.*}} i32 0, i32 4, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 4, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 0, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 0, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 0, i64 {{-?[0-9]+}} }, {{.*}} i32 1, i32 0, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 2, i64 {{-?[0-9]+}} }]
 // POLICY-LABEL: define {{.*}} @getter(
 // POLICY-NOT: codensm
 // POLICY: ret i32
@@ -55,3 +60,25 @@ int larger(int a, int b, int c) {
 // ALL: __codensm_dir
 // ALL-LABEL: define {{.*}} @clamp(
 // ALL: __codensm_dir
+
+// UNTIMED-DAG: @__codensm_functions = internal constant [7 x {{.*}} i32 0, i32 2, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 2, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 0, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 0, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 0, i64 {{-?[0-9]+}} }, {{.*}} i32 1, i32 0, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 2, i64 {{-?[0-9]+}} }]
+// An untimed function's probe: its real chunk, one increment, nothing at
+// the exit.
+// UNTIMED-LABEL: define {{.*}} @getter(
+// UNTIMED-NOT: __codensm_sample_start
+// UNTIMED: call void asm sideeffect "incq $0"
+// UNTIMED-NOT: __codensm_sample
+// UNTIMED: ret i32
+// UNTIMED-LABEL: define {{.*}} @caller(
+// UNTIMED: __codensm_sample_start
+// UNTIMED-LABEL: define {{.*}} @looper(
+// UNTIMED: __codensm_sample_start
+// UNTIMED-LABEL: define {{.*}} @tracked(
+// UNTIMED: __codensm_sample_start
+// UNTIMED-LABEL: define {{.*}} @checked(
+// UNTIMED: __codensm_sample_start
+// UNTIMED-LABEL: define {{.*}} @larger(
+// UNTIMED-NOT: __codensm_sample_start
+// UNTIMED: call void asm sideeffect "incq $0"
+// UNTIMED-NOT: __codensm_sample
+// UNTIMED: ret i32
