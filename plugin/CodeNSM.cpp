@@ -83,7 +83,7 @@ static cl::opt<int> ClUntimed(
     "codensm-untimed-instructions",
     cl::desc("Count but do not time leaf, loop-free functions of at most "
              "this many instructions (0 times every function; default: "
-             ".codensm.yaml's untimed_instructions, else 16)"),
+             ".codensm.yaml's untimed_instructions, else 32)"),
     cl::init(-1));
 
 /// The TLS model of each unit's directory pointer.  An executable's
@@ -138,7 +138,7 @@ static constexpr unsigned DefaultTrivialInstructions = 0;
 /// below what a clock read can see, and timing it (the sample test at
 /// entry, the start time kept to every exit) is most of what it costs an
 /// instrumented server (docs/performance.md, round five).
-static constexpr unsigned DefaultUntimedInstructions = 16;
+static constexpr unsigned DefaultUntimedInstructions = 32;
 
 namespace {
 

@@ -1,6 +1,6 @@
 // The trivial-function policies.  Leaf, loop-free functions of at most N
 // instructions: under trivial_instructions they get no probe and are
-// listed with flag 4 (not instrumented); under untimed_instructions (16
+// listed with flag 4 (not instrumented); under untimed_instructions (32
 // by default) they are counted but never timed, flag 2, and their probe is
 // one increment (no sample test, no start time kept to the exits).  A
 // function that calls out, loops or is larger is instrumented and timed;
