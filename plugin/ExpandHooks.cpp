@@ -102,6 +102,8 @@ private:
   void expandDepth(CallInst *Hook, const BasicBlock *Block, UnitHooks &Unit);
   Value *realChunkFor(IRBuilder<> &B, const BasicBlock *Block, UnitHooks &Unit,
                       uint64_t Slot);
+  Value *chunkMadeRealBefore(IRBuilder<> &B, const BasicBlock *Block,
+                             UnitHooks &Unit, uint64_t Slot);
 
   Module &M;
   LLVMContext &Ctx;
@@ -267,8 +269,29 @@ Value *HookExpander::realChunkFor(IRBuilder<> &B, const BasicBlock *Block,
   return Chunk;
 }
 
+/// This thread's chunk of Slot where an earlier hook of this call made it
+/// real (a frame's exit: its entry did): loaded without the test.
+Value *HookExpander::chunkMadeRealBefore(IRBuilder<> &B,
+                                         const BasicBlock *Block,
+                                         UnitHooks &Unit, uint64_t Slot) {
+  if (Loaded.Block != Block || Loaded.Unit != &Unit) {
+    Loaded = LoadedChunks();
+    Loaded.Block = Block;
+    Loaded.Unit = &Unit;
+  }
+  Value *&Chunk = Loaded.Real[Slot / abi::CHUNK_SLOTS];
+  if (!Chunk) {
+    // Not the block's cached load: that may predate the entry's test.
+    if (!Loaded.Dir)
+      Loaded.Dir = Unit.Path->emitDir(B);
+    Chunk = Unit.Path->emitChunkOf(B, Loaded.Dir, Slot);
+  }
+  return Chunk;
+}
+
 /// A recursive function's depth: a plain (volatile) 16-bit add in the
-/// thread's real chunk.  Only this thread writes it, and a signal handler
+/// thread's real chunk.  The exit's -1 needs no test that the chunk is
+/// real: the frame's +1 made it so, and a thread's chunk stays real.  Only this thread writes it, and a signal handler
 /// that calls the function leaves it as it found it, so no atomic is
 /// needed; volatile keeps the code generator from folding an entry's +1
 /// into an exit's -1 around the runtime's read.
@@ -278,7 +301,9 @@ void HookExpander::expandDepth(CallInst *Hook, const BasicBlock *Block,
   auto *Delta = cast<ConstantInt>(Hook->getArgOperand(2));
   IRBuilder<> B(Hook);
   B.SetCurrentDebugLocation(Hook->getDebugLoc());
-  Value *Chunk = realChunkFor(B, Block, Unit, Slot);
+  Value *Chunk = Delta->isNegative()
+                     ? chunkMadeRealBefore(B, Block, Unit, Slot)
+                     : realChunkFor(B, Block, Unit, Slot);
   Type *I16 = Type::getInt16Ty(Ctx);
   Value *Field = Unit.Path->depthField(B, Chunk, Slot);
   LoadInst *Depth = B.CreateAlignedLoad(I16, Field, Align(2),

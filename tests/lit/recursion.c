@@ -2,7 +2,8 @@
 // itself; ping and pong call each other) is flagged RECURSIVE (8) and
 // keeps its depth (+1 after the entry, -1 after each exit, after the stop
 // has read it); expanded, the depth is a 16-bit counter after the chunk's
-// targets (1184 + 2 * slot), in the thread's real chunk.  A function that
+// targets (1184 + 2 * slot), in the thread's real chunk (made real by the
+// entry, so the exits need no test).  A function that
 // is not recursive keeps no depth.
 // RUN: %clang -O0 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=CALLS
 // RUN: %clang -O1 -fno-inline -S -emit-llvm -o - %s | %FileCheck %s
@@ -40,6 +41,8 @@ int plain(int n) { return walk(n) + ping(n); }
 // CHECK-NEXT: add i16 {{.*}}, 1
 // CHECK-NEXT: store volatile i16
 // CHECK: __codensm_sample_stop
+// The exit's -1 needs no test that the chunk is real: the entry's +1 did.
+// CHECK-NOT: __codensm_chunk
 // CHECK: load volatile i16
 // CHECK-NEXT: add i16 {{.*}}, -1
 // CHECK-NEXT: store volatile i16
