@@ -113,7 +113,7 @@ void cnsm_metrics_render(struct cnsm_store *st, int all_functions,
   int64_t now = cnsm_now_s();
   int rc = ru ? 0 : -1;
   for (size_t i = 0; i < n && rc == 0; i++)
-    rc = cnsm_rollup_compute(db, names[i], 0, now, NULL, &ru[i]);
+    rc = cnsm_rollup_compute(db, names[i], 0, 0, now, NULL, &ru[i]);
   cnsm_store_release(st, db);
 
   char *body = NULL;
