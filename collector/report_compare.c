@@ -95,8 +95,8 @@ static void compare_add(struct compare_row *rows, size_t *n,
                         const struct cnsm_fn_stat *now,
                         const struct cnsm_fn_stat *before, const char *filter) {
   const struct cnsm_fn_stat *named = now != &k_absent ? now : before;
-  if (now->calls == 0 && before->calls == 0)
-    return;
+  if ((now->calls == 0 && before->calls == 0) || named->name == NULL)
+    return; /* not called in either (k_absent has no name) */
   if (filter != NULL && strstr(named->name, filter) == NULL)
     return;
   struct compare_row *row = &rows[(*n)++];
@@ -115,18 +115,19 @@ static struct compare_row *compare_rows(const struct cnsm_rollup *now,
   size_t cap = now->nfn + before->nfn;
   struct compare_row *rows = malloc((cap ? cap : 1) * sizeof *rows);
   const struct cnsm_fn_stat **by_name =
-      malloc((before->nfn ? before->nfn : 1) * sizeof *by_name);
+      malloc((before->nfn ? before->nfn : 1) * sizeof(struct cnsm_fn_stat *));
   unsigned char *matched = calloc(before->nfn ? before->nfn : 1, 1);
   *n = 0;
   if (rows && by_name && matched) {
     for (size_t i = 0; i < before->nfn; i++)
       by_name[i] = &before->fn[i];
     if (before->nfn > 1)
-      qsort(by_name, before->nfn, sizeof *by_name, compare_by_name);
+      qsort(by_name, before->nfn, sizeof(struct cnsm_fn_stat *),
+            compare_by_name);
     for (size_t i = 0; i < now->nfn; i++) {
       const struct cnsm_fn_stat *key = &now->fn[i], **hit = NULL;
       if (before->nfn > 0)
-        hit = bsearch(&key, by_name, before->nfn, sizeof *by_name,
+        hit = bsearch(&key, by_name, before->nfn, sizeof(struct cnsm_fn_stat *),
                       compare_by_name);
       if (hit != NULL)
         matched[hit - by_name] = 1;
