@@ -70,9 +70,9 @@ int cnsm_api_project(struct cnsm_conn *db, const char *want, char **out,
   return -1;
 }
 
-/* Checks since, version and instance; see handlers.h. */
+/* Checks since, until, version and instance; see handlers.h. */
 int cnsm_api_window(const struct cnsm_api_query *q, int64_t *since_s,
-                    struct cnsm_reply *r) {
+                    int64_t *until_s, struct cnsm_reply *r) {
   if ((q->version && !cnsm_label_valid(q->version)) ||
       (q->instance && !cnsm_label_valid(q->instance))) {
     cnsm_reply_error(r, 400,
@@ -84,15 +84,21 @@ int cnsm_api_window(const struct cnsm_api_query *q, int64_t *since_s,
     cnsm_reply_error(r, 400, "since must look like 15m, 24h, 7d or all");
     return -1;
   }
+  if (cnsm_parse_until(q->until ? q->until : "0", until_s) != 0) {
+    cnsm_reply_error(r, 400,
+                     "until (how long ago the window ends) must be 0 (now) "
+                     "or look like 15m, 1h, 7d");
+    return -1;
+  }
   return 0;
 }
 
-/* GET /api/report?project=&since=&limit=&version=&instance=. */
+/* GET /api/report?project=&since=&until=&limit=&version=&instance=. */
 void cnsm_api_report(struct cnsm_store *st, const struct cnsm_api_query *q,
                      struct cnsm_reply *r) {
   const char *limit = q->limit;
-  int64_t since_s;
-  if (cnsm_api_window(q, &since_s, r) != 0)
+  int64_t since_s, until_s;
+  if (cnsm_api_window(q, &since_s, &until_s, r) != 0)
     return;
   size_t lim = API_DEFAULT_LIMIT;
   if (limit != NULL) {
@@ -113,7 +119,8 @@ void cnsm_api_report(struct cnsm_store *st, const struct cnsm_api_query *q,
   }
   struct cnsm_rollup ru;
   struct cnsm_label_filter labels = {q->version, q->instance};
-  int rc = cnsm_rollup_compute(db, name, since_s, cnsm_now_s(), &labels, &ru);
+  int rc = cnsm_rollup_compute(db, name, since_s, until_s, cnsm_now_s(),
+                               &labels, &ru);
   cnsm_store_release(st, db);
   free(name);
   if (rc != 0) {

@@ -68,6 +68,7 @@ static cJSON *api_fn_json(const char *project, const struct cnsm_fn_detail *d,
   cJSON_AddStringToObject(o, "project", project);
   cJSON *w = cJSON_AddObjectToObject(o, "window");
   cJSON_AddNumberToObject(w, "since_s", (double)d->since);
+  cJSON_AddNumberToObject(w, "until_s", (double)d->until);
   cJSON_AddNumberToObject(w, "from", (double)d->from);
   cJSON_AddNumberToObject(w, "to", (double)d->now);
   cJSON_AddNumberToObject(w, "step_s", (double)d->step);
@@ -87,8 +88,8 @@ void cnsm_api_function(struct cnsm_store *st, const struct cnsm_api_query *q,
     cnsm_reply_error(r, 400, "name is required: ?name=FUNCTION");
     return;
   }
-  int64_t since_s;
-  if (cnsm_api_window(q, &since_s, r) != 0)
+  int64_t since_s, until_s;
+  if (cnsm_api_window(q, &since_s, &until_s, r) != 0)
     return;
   struct cnsm_conn *db = cnsm_store_acquire(st);
   char *project;
@@ -98,8 +99,8 @@ void cnsm_api_function(struct cnsm_store *st, const struct cnsm_api_query *q,
   }
   struct cnsm_fn_detail d;
   struct cnsm_label_filter labels = {q->version, q->instance};
-  int rc = cnsm_rollup_function(db, project, q->name, since_s, cnsm_now_s(),
-                                &labels, &d);
+  int rc = cnsm_rollup_function(db, project, q->name, since_s, until_s,
+                                cnsm_now_s(), &labels, &d);
   cnsm_store_release(st, db);
   if (rc != 0)
     cnsm_reply_error(r, 503, "database unavailable");

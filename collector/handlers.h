@@ -17,19 +17,21 @@ void cnsm_api_projects(struct cnsm_store *st, struct cnsm_reply *r);
 /* The query string of GET /api/report and /api/function; a field is
  * NULL when not given. */
 struct cnsm_api_query {
-  const char *project, *since, *limit, *version, *instance;
+  const char *project, *since, *until, *limit, *version, *instance;
   const char *name; /* /api/function: the function */
 };
 
-/* GET /api/report?project=P&since=24h&limit=200&version=V&instance=I: one
- * project's roll-ups (the shape of one element of `report --json`) of the
- * counts sent with those labels.  project may be NULL when there is
- * exactly one project; since NULL means 24h; version or instance NULL
- * means every value. */
+/* GET /api/report?project=P&since=24h&until=0&limit=200&version=V&
+ * instance=I: one project's roll-ups (the shape of one element of
+ * `report --json`) of the counts sent with those labels, over the window
+ * of since ending until ago (cnsm_rollup_window).  project may be NULL
+ * when there is exactly one project; since NULL means 24h, until NULL
+ * now; version or instance NULL means every value. */
 void cnsm_api_report(struct cnsm_store *st, const struct cnsm_api_query *q,
                      struct cnsm_reply *r);
 
-/* GET /api/function?project=P&name=N&since=24h&version=V&instance=I: one
+/* GET /api/function?project=P&name=N&since=24h&until=0&version=V&
+ * instance=I: one
  * function over the window (the figures of /api/report's function
  * objects that need no other function) and its series per step of the
  * North-Star trend; 400 without name, 404 for an unknown project or
@@ -37,11 +39,11 @@ void cnsm_api_report(struct cnsm_store *st, const struct cnsm_api_query *q,
 void cnsm_api_function(struct cnsm_store *st, const struct cnsm_api_query *q,
                        struct cnsm_reply *r);
 
-/* For the /api/ handlers: checks q's since (NULL: 24h), version and
- * instance; 0 with *since_s in seconds (0: all time), or -1 with *r set
- * to the 400. */
+/* For the /api/ handlers: checks q's since (NULL: 24h), until (NULL:
+ * 0, now), version and instance; 0 with *since_s in seconds (0: all
+ * time) and *until_s, or -1 with *r set to the 400. */
 int cnsm_api_window(const struct cnsm_api_query *q, int64_t *since_s,
-                    struct cnsm_reply *r);
+                    int64_t *until_s, struct cnsm_reply *r);
 
 /* For the /api/ handlers: picks the project, the one named (want) or
  * the only one there is.  0 with a malloc'd name, or -1 with *r set to

@@ -15,6 +15,7 @@
  *   codensm-collector key list [--db PATH]
  *   codensm-collector key revoke KEY [--db PATH]
  *   codensm-collector report [--db PATH] [--project P] [--since DURATION]
+ *                            [--until DURATION] [--compare previous|DURATION]
  *                            [--version V] [--instance I] [--json]
  *                            [--sort FIELD] [--limit N] [--filter TEXT]
  *   codensm-collector compact [--db PATH] [--now UNIX_SECONDS]
@@ -63,6 +64,8 @@ static const char k_usage[] =
     "       codensm-collector key revoke KEY [--db PATH]\n"
     "       codensm-collector report [--db PATH] [--project P] [--since "
     "DURATION]\n"
+    "                                [--until DURATION] "
+    "[--compare previous|DURATION]\n"
     "                                [--version V] [--instance I] [--json]\n"
     "                                [--sort FIELD] [--limit N] "
     "[--filter TEXT]\n"
@@ -81,6 +84,17 @@ static const char k_usage[] =
     "              or a PostgreSQL database: postgresql://USER@HOST:PORT/DB\n"
     "  --since     window of the report: 15m, 24h, 7d, 2w or all (default "
     "24h)\n"
+    "  --until     the window ends this long ago (default 0: now); "
+    "--since 1h --until 1h\n"
+    "              is the hour before --since 1h, without a minute in "
+    "both\n"
+    "  --compare   per function, the window against the one just before "
+    "it (previous)\n"
+    "              or against the one DURATION earlier (1d, 7d): calls, "
+    "error rate,\n"
+    "              time per call and p95 in both, regressions first "
+    "(--json, --limit,\n"
+    "              --filter apply; --sort does not)\n"
     "  --version, --instance  report only the counts sent with that "
     "CODENSM_VERSION\n"
     "              or CODENSM_INSTANCE (\"\" for counts sent without one)\n"
@@ -122,6 +136,7 @@ struct cli_args {
   const char *pos[4];
   int npos;
   const char *listen, *db, *tls_cert, *tls_key, *project, *since, *threads;
+  const char *until, *compare;       /* report's window end, baseline */
   const char *version, *instance;    /* report's label filters, or NULL */
   const char *sort, *limit, *filter; /* report's function listing, or NULL */
   int json, metrics_all;
@@ -161,7 +176,9 @@ enum {
   CLI_EVERY_CALL,
   CLI_FOR,
   CLI_LIST,
-  CLI_CANCEL
+  CLI_CANCEL,
+  CLI_UNTIL,
+  CLI_COMPARE
 };
 
 static const struct option cli_options[] = {
@@ -189,6 +206,8 @@ static const struct option cli_options[] = {
     {"for", required_argument, NULL, CLI_FOR},
     {"list", no_argument, NULL, CLI_LIST},
     {"cancel", no_argument, NULL, CLI_CANCEL},
+    {"until", required_argument, NULL, CLI_UNTIL},
+    {"compare", required_argument, NULL, CLI_COMPARE},
     {NULL, 0, NULL, 0},
 };
 
@@ -292,6 +311,12 @@ static int cli_parse(int argc, char **argv, struct cli_args *a) {
     case CLI_CANCEL:
       a->cancel = 1;
       break;
+    case CLI_UNTIL:
+      a->until = optarg;
+      break;
+    case CLI_COMPARE:
+      a->compare = optarg;
+      break;
     default:
       cli_option_error(c, argv);
       return 2;
@@ -392,15 +417,56 @@ static int cli_report_view(const struct cli_args *a,
   return 0;
 }
 
-/* report. */
-static int cli_report(const struct cli_args *a, const char *db_path) {
-  const char *since_text = a->since ? a->since : "24h";
-  int64_t since;
-  if (a->npos != 0 || cnsm_parse_duration(since_text, &since) != 0) {
+/* report's --since, --until and --compare into *w and *base.  Returns
+ * 0, or 2 with the problem said on stderr. */
+static int cli_report_window(const struct cli_args *a,
+                             struct cnsm_report_window *w,
+                             struct cnsm_report_baseline *base) {
+  w->since_text = a->since ? a->since : "24h";
+  w->until_text = a->until ? a->until : "0";
+  if (cnsm_parse_duration(w->since_text, &w->since) != 0) {
     fprintf(stderr,
             "codensm-collector: --since takes 15m, 24h, 7d, 2w or all\n");
     return 2;
   }
+  if (cnsm_parse_until(w->until_text, &w->until) != 0) {
+    fprintf(stderr, "codensm-collector: --until (how long ago the window "
+                    "ends) takes 0 (now), 15m, 1h, 7d or 2w\n");
+    return 2;
+  }
+  base->text = a->compare;
+  base->shift = 0;
+  if (a->compare == NULL)
+    return 0;
+  if (strcmp(a->compare, "previous") != 0 &&
+      (cnsm_parse_until(a->compare, &base->shift) != 0 || base->shift == 0)) {
+    fprintf(stderr, "codensm-collector: --compare takes previous (the "
+                    "window just before) or how much earlier: 1h, 1d, 7d\n");
+    return 2;
+  }
+  if (w->since == 0) {
+    fprintf(stderr, "codensm-collector: --compare needs a --since window "
+                    "(all time has none before it)\n");
+    return 2;
+  }
+  if (a->sort != NULL) {
+    fprintf(stderr, "codensm-collector: --compare lists regressions first: "
+                    "it takes no --sort\n");
+    return 2;
+  }
+  return 0;
+}
+
+/* report. */
+static int cli_report(const struct cli_args *a, const char *db_path) {
+  struct cnsm_report_window window;
+  struct cnsm_report_baseline baseline;
+  if (a->npos != 0) {
+    fputs(k_usage, stderr);
+    return 2;
+  }
+  if (cli_report_window(a, &window, &baseline) != 0)
+    return 2;
   if ((a->version && !cnsm_label_valid(a->version)) ||
       (a->instance && !cnsm_label_valid(a->instance))) {
     fprintf(stderr, "codensm-collector: --version and --instance take at most "
@@ -415,8 +481,10 @@ static int cli_report(const struct cli_args *a, const char *db_path) {
     return 1;
   struct cnsm_conn *db = cnsm_store_acquire(st);
   struct cnsm_label_filter labels = {a->version, a->instance};
-  int rc = cnsm_report_run(db, a->project, since, since_text, &labels, &view,
-                           stdout);
+  int rc = a->compare ? cnsm_report_compare(db, a->project, &window, &baseline,
+                                            &labels, &view, stdout)
+                      : cnsm_report_run(db, a->project, &window, &labels, &view,
+                                        stdout);
   if (rc < 0)
     fprintf(stderr, "codensm-collector: %s\n", cnsm_store_error(db));
   cnsm_store_release(st, db);

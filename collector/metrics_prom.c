@@ -9,7 +9,16 @@
  *   codensm_seconds_total{project,function,department}  counter
  *   codensm_value_delivered{project}                    gauge (the NSM)
  *   codensm_functions{project}                          gauge
+ *   codensm_function_latency_seconds{project,function,department,
+ *                                    quantile="0.5|0.95|0.99"} summary
  * Label values are escaped as the format requires (\\, \", \n).
+ * The latency quantiles are the all-time p50, p95 and p99 that the
+ * roll-up reads off the stored histograms in one query for all functions
+ * (rollup_hist.c), so a scrape costs no query per function; only
+ * functions with timed calls (histogram counts) have them.  The summary
+ * has no _sum and _count: they would repeat codensm_seconds_total and
+ * codensm_calls_total, which count every call, while the quantiles come
+ * from the timed ones only.
  * The per-function families list only functions called at least once
  * (all time), unless `serve --metrics-all-functions`: every function
  * makes three series in Prometheus, and a large program announces tens
@@ -38,9 +47,10 @@ static void prom_escape(FILE *f, const char *s) {
   }
 }
 
-/* Writes {project="..",function="..",department=".."}. */
+/* Writes {project="..",function="..",department=".."}, with
+ * quantile=".." last when quantile is not NULL. */
 static void prom_labels(FILE *f, const char *project,
-                        const struct cnsm_fn_stat *fn) {
+                        const struct cnsm_fn_stat *fn, const char *quantile) {
   fputs("{project=\"", f);
   prom_escape(f, project);
   if (fn != NULL) {
@@ -49,6 +59,8 @@ static void prom_labels(FILE *f, const char *project,
     fputs("\",department=\"", f);
     prom_escape(f, fn->department);
   }
+  if (quantile != NULL)
+    fprintf(f, "\",quantile=\"%s", quantile);
   fputs("\"}", f);
 }
 
@@ -64,7 +76,28 @@ static const struct {
     {"codensm_value_delivered", "gauge",
      "North-Star Metric: sum of value_weight x successful calls, all time."},
     {"codensm_functions", "gauge", "Functions known (announced or called)."},
+    {"codensm_function_latency_seconds", "summary",
+     "Time per call, all time, from the timed calls' histograms (the "
+     "midpoint of the bucket where the quantile falls)."},
 };
+
+#define PROM_LATENCY 5 /* the index of the summary in k_families */
+
+/* Writes the latency quantiles of every function with timed calls. */
+static void prom_latency(FILE *f, const struct cnsm_rollup *r) {
+  for (size_t i = 0; i < r->nfn; i++) {
+    const struct cnsm_fn_stat *fn = &r->fn[i];
+    const double ms[] = {fn->p50_ms, fn->p95_ms, fn->p99_ms};
+    static const char *const quantiles[] = {"0.5", "0.95", "0.99"};
+    if (fn->p50_ms < 0)
+      continue; /* no histogram counts: nothing timed */
+    for (size_t q = 0; q < 3; q++) {
+      fputs(k_families[PROM_LATENCY].name, f);
+      prom_labels(f, r->project, fn, quantiles[q]);
+      fprintf(f, " %.15g\n", ms[q] / 1000.0);
+    }
+  }
+}
 
 /* Writes one metric family for every project's roll-up. */
 static void prom_family(FILE *f, size_t fam, const struct cnsm_rollup *ru,
@@ -73,9 +106,13 @@ static void prom_family(FILE *f, size_t fam, const struct cnsm_rollup *ru,
           k_families[fam].help, k_families[fam].name, k_families[fam].type);
   for (size_t p = 0; p < nproj; p++) {
     const struct cnsm_rollup *r = &ru[p];
+    if (fam == PROM_LATENCY) {
+      prom_latency(f, r);
+      continue;
+    }
     if (fam >= 3) {
       fputs(k_families[fam].name, f);
-      prom_labels(f, r->project, NULL);
+      prom_labels(f, r->project, NULL, NULL);
       if (fam == 3)
         fprintf(f, " %.15g\n", r->nsm);
       else
@@ -87,7 +124,7 @@ static void prom_family(FILE *f, size_t fam, const struct cnsm_rollup *ru,
       if (fn->calls == 0 && !all_functions)
         continue;
       fputs(k_families[fam].name, f);
-      prom_labels(f, r->project, fn);
+      prom_labels(f, r->project, fn, NULL);
       if (fam == 0)
         fprintf(f, " %lld\n", (long long)fn->calls);
       else if (fam == 1)
@@ -113,7 +150,7 @@ void cnsm_metrics_render(struct cnsm_store *st, int all_functions,
   int64_t now = cnsm_now_s();
   int rc = ru ? 0 : -1;
   for (size_t i = 0; i < n && rc == 0; i++)
-    rc = cnsm_rollup_compute(db, names[i], 0, now, NULL, &ru[i]);
+    rc = cnsm_rollup_compute(db, names[i], 0, 0, now, NULL, &ru[i]);
   cnsm_store_release(st, db);
 
   char *body = NULL;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report_cells.h"
 #include "rollup.h"
 #include "util.h"
 
@@ -126,65 +127,16 @@ static struct report_row *report_select(const struct cnsm_rollup *r,
   return rows;
 }
 
-/* Formats a time given in ms with the unit that fits its magnitude and
- * three significant figures ("850 ns", "12.4 µs", "3.21 ms", "1.20 s"):
- * most functions take well under a millisecond, which "%.3f ms" showed
- * as 0.000. */
-static void report_time(char *buf, size_t size, double ms) {
-  static const char *const units[] = {"ns", "µs", "ms", "s"};
-  double v = ms * 1e6;
-  size_t u = 0;
-  while (u < 3 && v >= 999.5) { /* what would print as 1000 or more */
-    v /= 1000;
-    u++;
-  }
-  int decimals = u == 0 || v >= 99.95 ? 0 : v >= 9.995 ? 1 : 2;
-  snprintf(buf, size, "%.*f %s", decimals, v, units[u]);
-}
-
-/* Prints s right-aligned in width columns, counting characters rather
- * than bytes ("µ" is two bytes and one column). */
-static void report_right(FILE *out, const char *s, int width) {
-  int cols = 0;
-  for (const char *p = s; *p; p++)
-    cols += ((unsigned char)*p & 0xc0) != 0x80;
-  fprintf(out, "%*s%s", width > cols ? width - cols : 0, "", s);
-}
-
-/* A time as a right-aligned cell of width columns ("-" when negative:
- * not known, as a percentile without a histogram). */
-static void report_time_cell(FILE *out, double ms, int width) {
-  char buf[32] = "-";
-  if (ms >= 0)
-    report_time(buf, sizeof buf, ms);
-  fputc(' ', out);
-  report_right(out, buf, width);
-}
-
-/* Prints s cut to at most width bytes without splitting a UTF-8
- * character, marking a cut with "~", padded to width. */
-static void report_cell(FILE *out, const char *s, int width) {
-  int n = (int)strlen(s);
-  if (n <= width) {
-    fprintf(out, "%-*s", width, s);
-    return;
-  }
-  int cut = width - 1;
-  while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
-    cut--;
-  fprintf(out, "%.*s~%*s", cut, s, width - 1 - cut, "");
-}
-
 /* One function row of the tables. */
 static void report_fn_row(FILE *out, const struct cnsm_fn_stat *f) {
-  report_cell(out, f->name, 44);
+  cnsm_report_cell(out, f->name, 44);
   fputc(' ', out);
-  report_cell(out, f->department, 14);
+  cnsm_report_cell(out, f->department, 14);
   fprintf(out, " %6g %10lld %8lld %7.2f%%", f->value_weight,
           (long long)f->calls, (long long)f->errors, 100 * f->error_rate);
-  report_time_cell(out, f->mean_ms, 10);
-  report_time_cell(out, f->self_ms, 10);
-  report_time_cell(out, f->p95_ms, 10);
+  cnsm_report_time_cell(out, f->mean_ms, 10);
+  cnsm_report_time_cell(out, f->self_ms, 10);
+  cnsm_report_time_cell(out, f->p95_ms, 10);
   fprintf(out, " %12.6g %5.3f %10.6g\n", f->contribution, f->oee, f->debt);
 }
 
@@ -222,9 +174,11 @@ static void report_listing(FILE *out, const struct cnsm_rollup *r,
 
 /* Prints one project's roll-ups as tables. */
 static void report_table(FILE *out, const struct cnsm_rollup *r,
-                         const char *since_text,
+                         const struct cnsm_report_window *w,
                          const struct cnsm_report_view *v) {
-  fprintf(out, "== project %s, window %s", r->project, since_text);
+  fprintf(out, "== project %s, window %s", r->project, w->since_text);
+  if (w->until > 0)
+    fprintf(out, " ending %s ago", w->until_text);
   if (r->version != NULL)
     fprintf(out, ", version \"%s\"", r->version);
   if (r->instance != NULL)
@@ -243,7 +197,7 @@ static void report_table(FILE *out, const struct cnsm_rollup *r,
           r->total.functions, r->total.called, (long long)r->total.calls,
           (long long)r->total.errors, 100 * r->total.error_rate);
   char mean[32];
-  report_time(mean, sizeof mean, r->total.mean_ms);
+  cnsm_report_time(mean, sizeof mean, r->total.mean_ms);
   fprintf(out, "%s, OEE %.3f, debt %.6g\n\n", mean, r->total.oee,
           r->total.debt);
 
@@ -252,10 +206,10 @@ static void report_table(FILE *out, const struct cnsm_rollup *r,
           "SHARE", "OEE", "DEBT", "UNDER");
   for (size_t i = 0; i < r->ndept; i++) {
     const struct cnsm_dept_stat *d = &r->dept[i];
-    report_cell(out, d->name, 24);
+    cnsm_report_cell(out, d->name, 24);
     fprintf(out, " %6zu %10lld %8lld %7.2f%%", d->functions,
             (long long)d->calls, (long long)d->errors, 100 * d->error_rate);
-    report_time_cell(out, d->mean_ms, 10);
+    cnsm_report_time_cell(out, d->mean_ms, 10);
     fprintf(out, " %12.6g %5.1f%% %5.3f %10.6g %6zu\n", d->contribution,
             100 * d->value_share, d->oee, d->debt, d->underused);
   }
@@ -282,7 +236,7 @@ static void report_table(FILE *out, const struct cnsm_rollup *r,
       fprintf(out, "  %-6s %10lld  ",
               r->fn[i].use == CNSM_USE_NEVER ? "never" : "rare",
               (long long)r->fn[i].calls);
-      report_cell(out, r->fn[i].name, 60);
+      cnsm_report_cell(out, r->fn[i].name, 60);
       fprintf(out, " %s\n", r->fn[i].department);
       any = 1;
     }
@@ -308,8 +262,8 @@ static cJSON *report_json(const struct cnsm_rollup *r,
 }
 
 /* Runs the report; see report.h. */
-int cnsm_report_run(struct cnsm_conn *db, const char *project, int64_t since,
-                    const char *since_text,
+int cnsm_report_run(struct cnsm_conn *db, const char *project,
+                    const struct cnsm_report_window *window,
                     const struct cnsm_label_filter *labels,
                     const struct cnsm_report_view *view, FILE *out) {
   char **names = NULL;
@@ -320,19 +274,21 @@ int cnsm_report_run(struct cnsm_conn *db, const char *project, int64_t since,
   int64_t now = cnsm_now_s();
   cJSON *doc = cJSON_CreateObject(), *arr = NULL;
   cJSON_AddNumberToObject(doc, "generated_at", (double)now);
-  cJSON_AddStringToObject(doc, "since", since_text);
+  cJSON_AddStringToObject(doc, "since", window->since_text);
+  cJSON_AddStringToObject(doc, "until", window->until_text);
   arr = cJSON_AddArrayToObject(doc, "projects");
   for (size_t i = 0; i < n && rc == 0; i++) {
     if (project != NULL && strcmp(project, names[i]) != 0)
       continue;
     found = 1;
     struct cnsm_rollup r;
-    if (cnsm_rollup_compute(db, names[i], since, now, labels, &r) != 0)
+    if (cnsm_rollup_compute(db, names[i], window->since, window->until, now,
+                            labels, &r) != 0)
       rc = -1;
     else if (view->json)
       cJSON_AddItemToArray(arr, report_json(&r, view));
     else
-      report_table(out, &r, since_text, view);
+      report_table(out, &r, window, view);
     cnsm_rollup_free(&r);
   }
   for (size_t i = 0; i < n; i++)

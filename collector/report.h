@@ -28,15 +28,42 @@ struct cnsm_report_view {
 /* Whether field is one of CNSM_REPORT_SORT_FIELDS. */
 int cnsm_report_sort_valid(const char *field);
 
-/* Prints the roll-ups of project (NULL: every project) over the last
- * since seconds (0: all time), of the counts whose labels match (labels
- * NULL, or a NULL field: every value), to out, as a table or as JSON
- * {"generated_at", "since", "projects": [roll-up, ...]}, each
- * roll-up's "functions" being the view's choice.
+/* The window a report covers (cnsm_rollup_window): since seconds (0:
+ * all time) ending until seconds ago (0: now), with the words they were
+ * given in, for titles and JSON. */
+struct cnsm_report_window {
+  int64_t since, until;
+  const char *since_text, *until_text;
+};
+
+/* Prints the roll-ups of project (NULL: every project) over the window,
+ * of the counts whose labels match (labels NULL, or a NULL field: every
+ * value), to out, as a table or as JSON {"generated_at", "since",
+ * "until", "projects": [roll-up, ...]}, each roll-up's "functions" being
+ * the view's choice.
  * Returns 0, 1 if the project is unknown, -1 on a database error. */
-int cnsm_report_run(struct cnsm_conn *db, const char *project, int64_t since,
-                    const char *since_text,
+int cnsm_report_run(struct cnsm_conn *db, const char *project,
+                    const struct cnsm_report_window *window,
                     const struct cnsm_label_filter *labels,
                     const struct cnsm_report_view *view, FILE *out);
+
+/* What `report --compare` sets the window against: the window of the
+ * same length just before it ("previous"), or the one ending shift
+ * seconds before it ends ("1d": the same hours yesterday). */
+struct cnsm_report_baseline {
+  int64_t shift; /* 0: the previous window */
+  const char *text;
+};
+
+/* Prints, per function of project (NULL: every project), its calls,
+ * errors, error rate, time per call and p95 in the window and in the
+ * baseline, regressions first; see report_compare.c.  view: --json,
+ * --limit and --filter (not --sort: the order is the comparison's).
+ * Returns as cnsm_report_run. */
+int cnsm_report_compare(struct cnsm_conn *db, const char *project,
+                        const struct cnsm_report_window *window,
+                        const struct cnsm_report_baseline *baseline,
+                        const struct cnsm_label_filter *labels,
+                        const struct cnsm_report_view *view, FILE *out);
 
 #endif

@@ -126,7 +126,7 @@ static int rollup_load_row(void *ctx, const struct cnsm_value *col, int ncol) {
 /* Reads per function sums over [from, now]. */
 static int rollup_load(struct cnsm_conn *c, struct cnsm_rollup *r) {
   struct cnsm_value p[ROLLUP_NPARAMS];
-  rollup_params(r, r->from, 0, 0, p);
+  rollup_params(r, r->from, r->now, 0, p);
   return cnsm_query(
       c,
       "SELECT f.name, f.department, f.value_weight,"
@@ -134,7 +134,7 @@ static int rollup_load(struct cnsm_conn *c, struct cnsm_rollup *r) {
       " COALESCE(SUM(c.total_ms), 0), f.file, f.line"
       " FROM functions f LEFT JOIN counts c"
       "  ON c.project = f.project AND c.name = f.name AND c.bucket >= $2"
-      "" ROLLUP_LABELS " WHERE f.project = $1"
+      "  AND c.bucket <= $3" ROLLUP_LABELS " WHERE f.project = $1"
       " GROUP BY f.project, f.name, f.department, f.value_weight, f.file,"
       "  f.line",
       p, ROLLUP_NPARAMS, rollup_load_row, r);
@@ -299,14 +299,14 @@ static int rollup_trend(struct cnsm_conn *c, struct cnsm_rollup *r) {
   for (size_t i = 0; i < r->ntrend; i++)
     r->trend[i].t = r->from + (int64_t)i * r->step;
   struct cnsm_value p[ROLLUP_NPARAMS];
-  rollup_params(r, r->from, r->step, 0, p);
+  rollup_params(r, r->from, r->step, r->now, p);
   return cnsm_query(c,
                     "SELECT (c.bucket - $2) / $3,"
                     " COALESCE(SUM((c.calls - c.errors) * f.value_weight), 0)"
                     " FROM counts c JOIN functions f"
                     "  ON f.project = c.project AND f.name = c.name"
-                    " WHERE c.project = $1 AND c.bucket >= $2" ROLLUP_LABELS
-                    " GROUP BY 1",
+                    " WHERE c.project = $1 AND c.bucket >= $2"
+                    " AND c.bucket <= $4" ROLLUP_LABELS " GROUP BY 1",
                     p, ROLLUP_NPARAMS, rollup_trend_row, r);
 }
 
@@ -320,24 +320,29 @@ static int rollup_oldest_row(void *ctx, const struct cnsm_value *col,
   return 0;
 }
 
-/* The first bucket of a window; see rollup.h. */
-int cnsm_rollup_window_start(struct cnsm_conn *c, const char *project,
-                             const struct cnsm_label_filter *labels,
-                             int64_t since, int64_t now, int64_t *from) {
+/* t rounded down to the start of its minute. */
+static int64_t rollup_minute(int64_t t) { return t - ((t % 60) + 60) % 60; }
+
+/* The window's first bucket and last second; see rollup.h. */
+int cnsm_rollup_window(struct cnsm_conn *c, const char *project,
+                       const struct cnsm_label_filter *labels, int64_t since,
+                       int64_t until, int64_t now, int64_t *from, int64_t *to) {
+  /* Where it ends: now, or a minute's start (that minute is not in it). */
+  int64_t end = until > 0 ? rollup_minute(now - until) : now;
+  *to = until > 0 ? end - 1 : now;
   if (since > 0) {
-    int64_t t = now - since;
-    *from = t - ((t % 60) + 60) % 60;
+    *from = rollup_minute(end - since);
     return 0;
   }
-  *from = now - now % 60;
-  const struct cnsm_value p[] = {CNSM_P_TEXT(project),
-                                 CNSM_P_TEXT(labels ? labels->version : NULL),
-                                 CNSM_P_TEXT(labels ? labels->instance : NULL)};
+  *from = rollup_minute(*to);
+  const struct cnsm_value p[] = {
+      CNSM_P_TEXT(project), CNSM_P_TEXT(labels ? labels->version : NULL),
+      CNSM_P_TEXT(labels ? labels->instance : NULL), CNSM_P_INT(*to)};
   return cnsm_query(c,
                     "SELECT MIN(bucket) FROM counts c WHERE c.project = $1"
                     " AND ($2 IS NULL OR c.version = $2)"
-                    " AND ($3 IS NULL OR c.instance = $3)",
-                    p, 3, rollup_oldest_row, from);
+                    " AND ($3 IS NULL OR c.instance = $3) AND c.bucket <= $4",
+                    p, 4, rollup_oldest_row, from);
 }
 
 /* Reads the distinct values of one label column of the project's counts
@@ -374,7 +379,8 @@ static char *rollup_dup(const char *s) { return s ? strdup(s) : NULL; }
 
 /* Computes everything for one project and window; see rollup.h. */
 int cnsm_rollup_compute(struct cnsm_conn *c, const char *project, int64_t since,
-                        int64_t now, const struct cnsm_label_filter *labels,
+                        int64_t until, int64_t now,
+                        const struct cnsm_label_filter *labels,
                         struct cnsm_rollup *r) {
   memset(r, 0, sizeof *r);
   r->project = strdup(project);
@@ -383,21 +389,21 @@ int cnsm_rollup_compute(struct cnsm_conn *c, const char *project, int64_t since,
     r->instance = rollup_dup(labels->instance);
   }
   r->total.name = strdup(project);
-  r->now = now;
   r->since = since;
+  r->until = until;
   if (cnsm_begin(c, CNSM_TXN_READ) != 0)
     return -1;
   int rc = -1;
   struct cnsm_label_filter filter = {r->version, r->instance};
-  if (cnsm_rollup_window_start(c, project, &filter, since, now, &r->from) ==
-          0 &&
+  if (cnsm_rollup_window(c, project, &filter, since, until, now, &r->from,
+                         &r->now) == 0 &&
       rollup_load(c, r) == 0 && cnsm_rollup_percentiles(c, r) == 0 &&
       cnsm_rollup_edges(c, r) == 0 && rollup_trend(c, r) == 0 &&
       rollup_labels(c, r) == 0) {
     rollup_score(r);
     rc = rollup_departments(r);
     if (rc == 0 && since > 0) {
-      rc = rollup_value_between(c, r, r->from - (now - r->from), r->from,
+      rc = rollup_value_between(c, r, r->from - (r->now - r->from), r->from,
                                 &r->nsm_previous);
       r->has_previous = rc == 0;
     }
@@ -587,6 +593,7 @@ cJSON *cnsm_rollup_json(const struct cnsm_rollup *r, size_t fn_limit) {
   cJSON_AddStringToObject(o, "project", r->project);
   cJSON *w = cJSON_AddObjectToObject(o, "window");
   cJSON_AddNumberToObject(w, "since_s", (double)r->since);
+  cJSON_AddNumberToObject(w, "until_s", (double)r->until);
   cJSON_AddNumberToObject(w, "from", (double)r->from);
   cJSON_AddNumberToObject(w, "to", (double)r->now);
   cJSON_AddNumberToObject(w, "step_s", (double)r->step);

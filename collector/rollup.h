@@ -77,7 +77,10 @@ struct cnsm_rollup {
   char *version, *instance;     /* the filter; NULL: every value */
   char **versions, **instances; /* the project's labels, sorted */
   size_t nversions, ninstances;
-  int64_t now, since, from, step; /* since 0: all time */
+  /* the window (cnsm_rollup_window): buckets from `from` to `now`, its
+   * last second; since 0: all time; until: how long before the clock
+   * it ends (0: now) */
+  int64_t now, since, until, from, step;
   size_t nfn, ndept, ntrend, fn_cap;
   struct cnsm_fn_stat *fn;     /* by contribution, descending */
   struct cnsm_dept_stat *dept; /* by contribution, descending */
@@ -91,20 +94,28 @@ struct cnsm_rollup {
  * a malloc'd array of malloc'd names, or -1. */
 int cnsm_rollup_projects(struct cnsm_conn *c, char ***names, size_t *n);
 
-/* Computes the roll-ups of project over [now - since, now] (since 0: all
- * time), of the counts whose labels match (labels NULL: all), in one read
+/* Computes the roll-ups of project over the window of since seconds (0:
+ * all time) that ends until seconds before now (cnsm_rollup_window), of
+ * the counts whose labels match (labels NULL: all), in one read
  * transaction.  Returns 0 or -1. */
 int cnsm_rollup_compute(struct cnsm_conn *c, const char *project, int64_t since,
-                        int64_t now, const struct cnsm_label_filter *labels,
+                        int64_t until, int64_t now,
+                        const struct cnsm_label_filter *labels,
                         struct cnsm_rollup *r);
 
-/* The first bucket of a window of since seconds (0: all time) ending at
- * now: now - since rounded down to a minute, or for all time the
+/* The window of since seconds (0: all time) ending until seconds before
+ * now: the minute buckets from *from to *to (its last second), both
+ * included.  until 0: *to is now, and the window holds the minute in
+ * progress.  until > 0: the window ends where the minute until seconds
+ * ago begins (*to is the second before), so that the window of S
+ * seconds ending S ago is the one just before the last S seconds,
+ * without a minute in both (docs/collector.md, "Windows").  *from is
+ * the end less since, rounded down to a minute, or for all time the
  * project's oldest bucket of counts with those labels (labels NULL: all;
- * none: now's minute).  0 or -1. */
-int cnsm_rollup_window_start(struct cnsm_conn *c, const char *project,
-                             const struct cnsm_label_filter *labels,
-                             int64_t since, int64_t now, int64_t *from);
+ * none: *to's minute).  0 or -1. */
+int cnsm_rollup_window(struct cnsm_conn *c, const char *project,
+                       const struct cnsm_label_filter *labels, int64_t since,
+                       int64_t until, int64_t now, int64_t *from, int64_t *to);
 
 /* The trend's step (seconds) over the whole minutes of [from, now]: at
  * most CNSM_TREND_POINTS steps, each a whole number of minutes;
@@ -156,19 +167,20 @@ struct cnsm_fn_point {
  * the whole project (utilisation, speed, OEE, use) are not computed. */
 struct cnsm_fn_detail {
   struct cnsm_fn_stat fn;
-  int found;                      /* 0: no such function in the project */
-  int64_t now, since, from, step; /* the window, as in cnsm_rollup */
+  int found; /* 0: no such function in the project */
+  int64_t now, since, until, from, step; /* the window, as in cnsm_rollup */
   size_t npoints;
   struct cnsm_fn_point *series; /* npoints steps from `from` */
 };
 
-/* Computes function name of project over [now - since, now] (since 0:
- * all time) of the counts whose labels match (labels NULL: all), in one
- * read transaction; see rollup_function.c.  Returns 0 (d->found says
- * whether it exists) or -1.  Free with cnsm_rollup_function_free. */
+/* Computes function name of project over the window of since seconds
+ * (0: all time) ending until seconds before now (cnsm_rollup_window) of
+ * the counts whose labels match (labels NULL: all), in one read
+ * transaction; see rollup_function.c.  Returns 0 (d->found says whether
+ * it exists) or -1.  Free with cnsm_rollup_function_free. */
 int cnsm_rollup_function(struct cnsm_conn *c, const char *project,
-                         const char *name, int64_t since, int64_t now,
-                         const struct cnsm_label_filter *labels,
+                         const char *name, int64_t since, int64_t until,
+                         int64_t now, const struct cnsm_label_filter *labels,
                          struct cnsm_fn_detail *d);
 void cnsm_rollup_function_free(struct cnsm_fn_detail *d);
 

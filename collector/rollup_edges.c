@@ -172,18 +172,18 @@ static int edges_query(struct cnsm_conn *c, const struct cnsm_rollup *r,
                        struct edges_walk *w, int causes) {
   static const char *const sql[] = {
       "SELECT name, caller, SUM(calls * 1.0) FROM callers"
-      " WHERE project = $1 AND bucket >= $2"
+      " WHERE project = $1 AND bucket >= $2 AND bucket <= $5"
       "  AND ($3 IS NULL OR version = $3) AND ($4 IS NULL OR instance = $4)"
       " GROUP BY name, caller",
       "SELECT name, cause, SUM(errors * 1.0) FROM causes"
-      " WHERE project = $1 AND bucket >= $2"
+      " WHERE project = $1 AND bucket >= $2 AND bucket <= $5"
       "  AND ($3 IS NULL OR version = $3) AND ($4 IS NULL OR instance = $4)"
       " GROUP BY name, cause"};
   const struct cnsm_value p[] = {
       CNSM_P_TEXT(r->project), CNSM_P_INT(r->since > 0 ? r->from : INT64_MIN),
-      CNSM_P_TEXT(r->version), CNSM_P_TEXT(r->instance)};
+      CNSM_P_TEXT(r->version), CNSM_P_TEXT(r->instance), CNSM_P_INT(r->now)};
   w->causes = causes;
-  return cnsm_query(c, sql[causes], p, 4, edges_row, w);
+  return cnsm_query(c, sql[causes], p, 5, edges_row, w);
 }
 
 /* Fills callers, causes and self time; see rollup.h. */
@@ -240,47 +240,51 @@ static int edges_callee_row(void *ctx, const struct cnsm_value *col, int ncol) {
   " AND ($5 IS NULL OR " t ".version = $5)"                                    \
   " AND ($6 IS NULL OR " t ".instance = $6)"
 
+/* One function's queries, on p of cnsm_rollup_fn_edges: its callers,
+ * its root causes, and its callees with what each one's share of time
+ * needs (its calls and total time in the window, and its calls from
+ * itself). */
+static const char k_fn_callers_sql[] =
+    "SELECT caller, SUM(calls * 1.0) FROM callers e"
+    " WHERE project = $1 AND name = $2 AND bucket >= $7"
+    "  AND bucket <= $8" EDGES_LABELS("e") " GROUP BY caller";
+static const char k_fn_causes_sql[] =
+    "SELECT cause, SUM(errors * 1.0) FROM causes e"
+    " WHERE project = $1 AND name = $2 AND bucket >= $7"
+    "  AND bucket <= $8" EDGES_LABELS("e") " GROUP BY cause";
+static const char k_fn_callees_sql[] =
+    "SELECT e.name, SUM(e.calls * 1.0),"
+    " (SELECT COALESCE(SUM(k.calls * 1.0), 0) FROM counts k"
+    "  WHERE k.project = $1 AND k.name = e.name"
+    "   AND k.bucket >= $3 AND k.bucket <= $8" EDGES_LABELS(
+        "k") "),"
+             " (SELECT COALESCE(SUM(k.total_ms), 0) FROM counts k"
+             "  WHERE k.project = $1 AND k.name = e.name"
+             "   AND k.bucket >= $3 AND k.bucket <= $8" EDGES_LABELS(
+                 "k") "),"
+                      " (SELECT COALESCE(SUM(s.calls * 1.0), 0) FROM callers s"
+                      "  WHERE s.project = $1 AND s.name = e.name AND s.caller "
+                      "= e.name"
+                      "   AND s.bucket >= $7 AND s.bucket <= $8" EDGES_LABELS(
+                          "s") ")"
+                               " FROM callers e WHERE e.project = $1 AND "
+                               "e.caller = $2"
+                               "  AND e.bucket >= $7 AND e.bucket <= "
+                               "$8" EDGES_LABELS("e") " GROUP BY e.name";
+
 /* One function's callers, causes, callees and self time; see
  * rollup.h.  p: $1 project, $2 name, $3 the window's first bucket of
  * counts, $5 and $6 the labels, $7 the first bucket of the extensions'
- * rows (all time: every row). */
+ * rows (all time: every row), $8 the window's last second. */
 int cnsm_rollup_fn_edges(struct cnsm_conn *c, struct cnsm_fn_stat *f,
                          const struct cnsm_value *p) {
   struct edges_callees callees = {&f->callees, f->name, 0};
   int rc =
-      cnsm_query(c,
-                 "SELECT caller, SUM(calls * 1.0) FROM callers e"
-                 " WHERE project = $1 AND name = $2 AND bucket >= $7"
-                 "" EDGES_LABELS("e") " GROUP BY caller",
-                 p, 7, edges_list_row, &f->callers) == 0 &&
-              cnsm_query(c,
-                         "SELECT cause, SUM(errors * 1.0) FROM causes e"
-                         " WHERE project = $1 AND name = $2 AND bucket >= $7"
-                         "" EDGES_LABELS("e") " GROUP BY cause",
-                         p, 7, edges_list_row, &f->causes) == 0 &&
-              cnsm_query(
-                  c,
-                  "SELECT e.name, SUM(e.calls * 1.0),"
-                  " (SELECT COALESCE(SUM(k.calls * 1.0), 0) FROM counts k"
-                  "  WHERE k.project = $1 AND k.name = e.name"
-                  "   AND k.bucket >= $3" EDGES_LABELS(
-                      "k") "),"
-                           " (SELECT COALESCE(SUM(k.total_ms), 0) FROM counts k"
-                           "  WHERE k.project = $1 AND k.name = e.name"
-                           "   AND k.bucket >= $3" EDGES_LABELS(
-                               "k") "),"
-                                    " (SELECT COALESCE(SUM(s.calls * 1.0), 0) "
-                                    "FROM callers s"
-                                    "  WHERE s.project = $1 AND s.name = e.name"
-                                    "   AND s.caller = e.name AND s.bucket >= "
-                                    "$7" EDGES_LABELS(
-                                        "s") ")"
-                                             " FROM callers e WHERE e.project "
-                                             "= $1 AND e.caller = $2"
-                                             "  AND e.bucket >= "
-                                             "$7" EDGES_LABELS(
-                                                 "e") " GROUP BY e.name",
-                  p, 7, edges_callee_row, &callees) == 0
+      cnsm_query(c, k_fn_callers_sql, p, 8, edges_list_row, &f->callers) == 0 &&
+              cnsm_query(c, k_fn_causes_sql, p, 8, edges_list_row,
+                         &f->causes) == 0 &&
+              cnsm_query(c, k_fn_callees_sql, p, 8, edges_callee_row,
+                         &callees) == 0
           ? 0
           : -1;
   edges_sort(&f->callers);

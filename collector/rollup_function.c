@@ -113,10 +113,10 @@ static int fn_percentiles(struct cnsm_conn *c, struct cnsm_fn_detail *d,
                       "SELECT CASE WHEN bucket >= $3 THEN (bucket - $3) / $4"
                       "  ELSE -1 END, hbucket, SUM(calls * 1.0) FROM hist"
                       " WHERE project = $1 AND name = $2 AND bucket >= $7"
-                      "  AND ($5 IS NULL OR version = $5)"
+                      "  AND bucket <= $8 AND ($5 IS NULL OR version = $5)"
                       "  AND ($6 IS NULL OR instance = $6)"
                       " GROUP BY 1, 2 ORDER BY 1, 2",
-                      p, 7, fn_hist_row, w);
+                      p, 8, fn_hist_row, w);
   if (rc == 0) {
     fn_hist_finish(w);
     size_t n = 0;
@@ -138,8 +138,8 @@ static int fn_percentiles(struct cnsm_conn *c, struct cnsm_fn_detail *d,
 static int fn_load(struct cnsm_conn *c, const char *project,
                    const struct cnsm_label_filter *labels,
                    struct cnsm_fn_detail *d) {
-  if (cnsm_rollup_window_start(c, project, labels, d->since, d->now,
-                               &d->from) != 0)
+  if (cnsm_rollup_window(c, project, labels, d->since, d->until, d->now,
+                         &d->from, &d->now) != 0)
     return -1;
   d->step = cnsm_rollup_step(d->from, d->now, &d->npoints);
   d->series = calloc(d->npoints, sizeof *d->series);
@@ -150,23 +150,23 @@ static int fn_load(struct cnsm_conn *c, const char *project,
     d->series[i].p95_ms = -1;
   }
   /* $7: the histogram rows of the percentiles, as rollup_hist.c reads
-   * them (all time: every row). */
-  const struct cnsm_value p[] = {
-      CNSM_P_TEXT(project),
-      CNSM_P_TEXT(d->fn.name),
-      CNSM_P_INT(d->from),
-      CNSM_P_INT(d->step),
-      CNSM_P_TEXT(labels ? labels->version : NULL),
-      CNSM_P_TEXT(labels ? labels->instance : NULL),
-      CNSM_P_INT(d->since > 0 ? d->from : INT64_MIN)};
+   * them (all time: every row); $8: the window's last second. */
+  const struct cnsm_value p[] = {CNSM_P_TEXT(project),
+                                 CNSM_P_TEXT(d->fn.name),
+                                 CNSM_P_INT(d->from),
+                                 CNSM_P_INT(d->step),
+                                 CNSM_P_TEXT(labels ? labels->version : NULL),
+                                 CNSM_P_TEXT(labels ? labels->instance : NULL),
+                                 CNSM_P_INT(d->since > 0 ? d->from : INT64_MIN),
+                                 CNSM_P_INT(d->now)};
   if (cnsm_query(c,
                  "SELECT (bucket - $3) / $4, SUM(calls), SUM(errors),"
                  " SUM(total_ms) FROM counts"
                  " WHERE project = $1 AND name = $2 AND bucket >= $3"
-                 "  AND ($5 IS NULL OR version = $5)"
+                 "  AND bucket <= $8 AND ($5 IS NULL OR version = $5)"
                  "  AND ($6 IS NULL OR instance = $6)"
                  " GROUP BY 1",
-                 p, 6, fn_count_row, d) != 0)
+                 p, 8, fn_count_row, d) != 0)
     return -1;
   return fn_percentiles(c, d, p) == 0 ? cnsm_rollup_fn_edges(c, &d->fn, p) : -1;
 }
@@ -184,12 +184,13 @@ static void fn_score(struct cnsm_fn_stat *f) {
 
 /* Computes one function's figures and series; see rollup.h. */
 int cnsm_rollup_function(struct cnsm_conn *c, const char *project,
-                         const char *name, int64_t since, int64_t now,
-                         const struct cnsm_label_filter *labels,
+                         const char *name, int64_t since, int64_t until,
+                         int64_t now, const struct cnsm_label_filter *labels,
                          struct cnsm_fn_detail *d) {
   memset(d, 0, sizeof *d);
-  d->now = now;
+  d->now = now; /* until cnsm_rollup_window makes it the window's end */
   d->since = since;
+  d->until = until;
   d->fn.p50_ms = d->fn.p95_ms = d->fn.p99_ms = d->fn.self_ms = -1;
   if ((d->fn.name = strdup(name)) == NULL)
     return -1;

@@ -99,14 +99,14 @@ int cnsm_rollup_percentiles(struct cnsm_conn *c, struct cnsm_rollup *r) {
   /* All time: every row, also of minutes before the oldest count. */
   const struct cnsm_value p[] = {
       CNSM_P_TEXT(r->project), CNSM_P_INT(r->since > 0 ? r->from : INT64_MIN),
-      CNSM_P_TEXT(r->version), CNSM_P_TEXT(r->instance)};
+      CNSM_P_TEXT(r->version), CNSM_P_TEXT(r->instance), CNSM_P_INT(r->now)};
   int rc = cnsm_query(c,
                       "SELECT name, hbucket, SUM(calls * 1.0) FROM hist"
-                      " WHERE project = $1 AND bucket >= $2"
+                      " WHERE project = $1 AND bucket >= $2 AND bucket <= $5"
                       "  AND ($3 IS NULL OR version = $3)"
                       "  AND ($4 IS NULL OR instance = $4)"
                       " GROUP BY name, hbucket ORDER BY name, hbucket",
-                      p, 4, hist_row, w);
+                      p, 5, hist_row, w);
   if (rc == 0)
     hist_finish(w);
   free(w->name);

@@ -70,7 +70,7 @@
 struct server_read_job {
   struct cnsm_read_job base; /* first: the pool sees only this */
   struct MHD_Connection *conn;
-  char *url, *project, *since, *limit, *version, *instance, *name;
+  char *url, *project, *since, *until, *limit, *version, *instance, *name;
   int metrics_all; /* --metrics-all-functions */
   struct cnsm_reply reply;
 };
@@ -222,6 +222,7 @@ static void server_read_run(struct cnsm_read_job *base, struct cnsm_store *st) {
   struct server_read_job *j = (struct server_read_job *)base;
   const struct cnsm_api_query q = {.project = j->project,
                                    .since = j->since,
+                                   .until = j->until,
                                    .limit = j->limit,
                                    .version = j->version,
                                    .instance = j->instance,
@@ -255,6 +256,7 @@ static void server_read_free(struct server_read_job *j) {
   free(j->url);
   free(j->project);
   free(j->since);
+  free(j->until);
   free(j->limit);
   free(j->version);
   free(j->instance);
@@ -278,6 +280,8 @@ static int server_defer(struct server_state *s, struct MHD_Connection *c,
       MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "project"));
   j->since = server_dup(
       MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "since"));
+  j->until = server_dup(
+      MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "until"));
   j->limit = server_dup(
       MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit"));
   j->version = server_dup(

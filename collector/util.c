@@ -69,6 +69,17 @@ int cnsm_parse_duration(const char *text, int64_t *seconds) {
   return 0;
 }
 
+/* Parses "0" or a duration other than "all"; see util.h. */
+int cnsm_parse_until(const char *text, int64_t *seconds) {
+  if (text != NULL && strcmp(text, "0") == 0) {
+    *seconds = 0;
+    return 0;
+  }
+  if (text == NULL || strcmp(text, "all") == 0)
+    return -1;
+  return cnsm_parse_duration(text, seconds);
+}
+
 /* Strict UTF-8 check (RFC 3629), refusing C0 controls and DEL. */
 int cnsm_utf8_valid(const char *s, size_t len) {
   const unsigned char *p = (const unsigned char *)s;

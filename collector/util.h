@@ -20,6 +20,11 @@ double cnsm_mono_ms(void);
  * success, -1 if the text is not a duration. */
 int cnsm_parse_duration(const char *text, int64_t *seconds);
 
+/* Parses how long ago a window ends: "0" (now) or a duration as above
+ * but not "all" (a window cannot end at the beginning of time).
+ * Returns 0 with *seconds, or -1 if the text is neither. */
+int cnsm_parse_until(const char *text, int64_t *seconds);
+
 /* Returns 1 if s[0..len) is well-formed UTF-8 (no overlong forms, no
  * surrogates, nothing above U+10FFFF) and holds no control character
  * below U+0020 or DEL; 0 otherwise. */

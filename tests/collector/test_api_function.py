@@ -75,7 +75,7 @@ def check_answer(doc, records, since, version=None, instance=None, all_time_from
         minutes = (last - start) // 60 + 1
         step = 60 * -(-minutes // 60)
         npoints = (last - start) // step + 1
-    check(doc["window"] == {"since_s": since, "from": start, "to": to, "step_s": step},
+    check(doc["window"] == {"since_s": since, "until_s": 0, "from": start, "to": to, "step_s": step},
           "window %r, wanted from %d step %d" % (doc["window"], start, step))
     keep = matching(records, version, instance)
     in_window = [r for r in keep if r[0] >= start]

@@ -99,6 +99,13 @@ static void test_duration(void) {
   EXPECT(cnsm_parse_duration("15mm", &s) != 0);
   EXPECT(cnsm_parse_duration("-5m", &s) != 0);
   EXPECT(cnsm_parse_duration("99999999999d", &s) != 0);
+  /* until: "0" is now, any other duration as above, never "all" */
+  EXPECT(cnsm_parse_until("0", &s) == 0 && s == 0);
+  EXPECT(cnsm_parse_until("1h", &s) == 0 && s == 3600);
+  EXPECT(cnsm_parse_until("all", &s) != 0);
+  EXPECT(cnsm_parse_until("00", &s) != 0);
+  EXPECT(cnsm_parse_until("", &s) != 0);
+  EXPECT(cnsm_parse_until("-1h", &s) != 0);
 }
 
 /* Hex digits to bytes; n bytes. */
