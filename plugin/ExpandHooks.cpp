@@ -291,19 +291,18 @@ Value *HookExpander::chunkMadeRealBefore(IRBuilder<> &B,
 
 /// A recursive function's depth: a plain (volatile) 16-bit add in the
 /// thread's real chunk.  The exit's -1 needs no test that the chunk is
-/// real: the frame's +1 made it so, and a thread's chunk stays real.  Only this thread writes it, and a signal handler
-/// that calls the function leaves it as it found it, so no atomic is
-/// needed; volatile keeps the code generator from folding an entry's +1
-/// into an exit's -1 around the runtime's read.
+/// real: the frame's +1 made it so, and a thread's chunk stays real.  Only this
+/// thread writes it, and a signal handler that calls the function leaves it as
+/// it found it, so no atomic is needed; volatile keeps the code generator from
+/// folding an entry's +1 into an exit's -1 around the runtime's read.
 void HookExpander::expandDepth(CallInst *Hook, const BasicBlock *Block,
                                UnitHooks &Unit) {
   uint64_t Slot = slotOf(Hook);
   auto *Delta = cast<ConstantInt>(Hook->getArgOperand(2));
   IRBuilder<> B(Hook);
   B.SetCurrentDebugLocation(Hook->getDebugLoc());
-  Value *Chunk = Delta->isNegative()
-                     ? chunkMadeRealBefore(B, Block, Unit, Slot)
-                     : realChunkFor(B, Block, Unit, Slot);
+  Value *Chunk = Delta->isNegative() ? chunkMadeRealBefore(B, Block, Unit, Slot)
+                                     : realChunkFor(B, Block, Unit, Slot);
   Type *I16 = Type::getInt16Ty(Ctx);
   Value *Field = Unit.Path->depthField(B, Chunk, Slot);
   LoadInst *Depth = B.CreateAlignedLoad(I16, Field, Align(2),
