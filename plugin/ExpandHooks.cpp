@@ -29,7 +29,9 @@
 #include "Markers.h"
 
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/IR/Constants.h"
+#include "llvm/IR/Dominators.h"
 #include "llvm/IR/Instructions.h"
 #include "llvm/IR/MDBuilder.h"
 #include "llvm/Support/CommandLine.h"
@@ -83,7 +85,57 @@ struct LoadedChunks {
   DenseMap<uint64_t, Value *> Chunks; ///< by chunk index
   /// The ones an edge's count already made real (never the sentinel).
   DenseMap<uint64_t, Value *> Real;
+  /// Chunks an earlier hook of the block surely made real, though the
+  /// value loaded may predate it: a load after the hook is real.
+  DenseSet<uint64_t> MadeReal;
+  /// The directory loaded after a hook made a chunk real.  Dir may be
+  /// older: a thread's first call replaces the empty directory, whose
+  /// chunks are all the sentinel, by its own.
+  Value *DirAfterReal = nullptr;
 };
+
+/// Where a thread's chunk is surely real already: after any expanded hook
+/// of that unit's chunk (an entry reaches the runtime while its chunk is
+/// the sentinel, an edge's count and a depth make theirs real first), so
+/// in every block that hook's block dominates.  A block's test that the
+/// chunk is real is left out there: on Redis most edge counts sit in
+/// blocks below their function's entry, each with its own test and cold
+/// call.
+class KnownRealChunks {
+public:
+  /// Block holds a hook of Unit's chunk Chunk (its block before expansion).
+  void addSource(const BasicBlock *Block, const void *Unit, uint64_t Chunk) {
+    Sources.insert({Block, Unit, Chunk});
+  }
+  /// Whether a block strictly dominating Block made Unit's chunk real.
+  bool knownReal(const BasicBlock *Block, const void *Unit, uint64_t Chunk);
+
+private:
+  /// How far up the dominator tree a query looks: bounds the compile
+  /// time of huge functions (a longer way only keeps a test).
+  static constexpr unsigned MaxDepth = 64;
+  DenseSet<std::tuple<const BasicBlock *, const void *, uint64_t>> Sources;
+  const Function *TreeOf = nullptr;
+  std::unique_ptr<DominatorTree> Tree;
+};
+
+bool KnownRealChunks::knownReal(const BasicBlock *Block, const void *Unit,
+                                uint64_t Chunk) {
+  const Function *F = Block->getParent();
+  if (TreeOf != F) {
+    // Built at the function's first query, before its blocks are split
+    // (a split keeps the head, so the original blocks' dominance holds).
+    Tree = std::make_unique<DominatorTree>(const_cast<Function &>(*F));
+    TreeOf = F;
+  }
+  DomTreeNode *Node = Tree->getNode(Block);
+  for (unsigned Up = 0; Node && Up < MaxDepth; ++Up) {
+    Node = Node->getIDom();
+    if (Node && Sources.count({Node->getBlock(), Unit, Chunk}))
+      return true;
+  }
+  return false;
+}
 
 class HookExpander {
 public:
@@ -92,6 +144,7 @@ public:
 
 private:
   UnitHooks *unitOf(CallInst *Hook);
+  void useBlock(const BasicBlock *Block, const UnitHooks &Unit);
   Value *chunkFor(IRBuilder<> &B, const BasicBlock *Block, UnitHooks &Unit,
                   uint64_t Slot);
   void expandEnter(CallInst *Hook, const BasicBlock *Block, UnitHooks &Unit);
@@ -109,6 +162,7 @@ private:
   LLVMContext &Ctx;
   DenseMap<const Value *, UnitHooks> Units; ///< by unit function
   LoadedChunks Loaded;
+  KnownRealChunks KnownReal;
 };
 
 /// The calls to any of Hooks in program order, each with the block it is
@@ -142,13 +196,18 @@ static uint64_t slotOf(CallInst *Hook) {
   return cast<ConstantInt>(Hook->getArgOperand(1))->getZExtValue();
 }
 
-Value *HookExpander::chunkFor(IRBuilder<> &B, const BasicBlock *Block,
-                              UnitHooks &Unit, uint64_t Slot) {
+/// The loads cached are those of Block's hooks of Unit.
+void HookExpander::useBlock(const BasicBlock *Block, const UnitHooks &Unit) {
   if (Loaded.Block != Block || Loaded.Unit != &Unit) {
     Loaded = LoadedChunks();
     Loaded.Block = Block;
     Loaded.Unit = &Unit;
   }
+}
+
+Value *HookExpander::chunkFor(IRBuilder<> &B, const BasicBlock *Block,
+                              UnitHooks &Unit, uint64_t Slot) {
+  useBlock(Block, Unit);
   Value *&Chunk = Loaded.Chunks[Slot / abi::CHUNK_SLOTS];
   if (!Chunk) {
     if (!Loaded.Dir)
@@ -259,7 +318,12 @@ void HookExpander::expandEdge(CallInst *Hook, const BasicBlock *Block,
 /// This thread's real chunk of Slot, found once per chunk and block.
 Value *HookExpander::realChunkFor(IRBuilder<> &B, const BasicBlock *Block,
                                   UnitHooks &Unit, uint64_t Slot) {
-  Value *Found = chunkFor(B, Block, Unit, Slot); // resets Real on a new block
+  useBlock(Block, Unit);
+  uint64_t Index = Slot / abi::CHUNK_SLOTS;
+  if (!Loaded.Real.count(Index) && (Loaded.MadeReal.count(Index) ||
+                                    KnownReal.knownReal(Block, &Unit, Index)))
+    return chunkMadeRealBefore(B, Block, Unit, Slot);
+  Value *Found = chunkFor(B, Block, Unit, Slot);
   Value *&Chunk = Loaded.Real[Slot / abi::CHUNK_SLOTS];
   if (!Chunk) {
     Instruction *Here = &*B.GetInsertPoint();
@@ -274,17 +338,14 @@ Value *HookExpander::realChunkFor(IRBuilder<> &B, const BasicBlock *Block,
 Value *HookExpander::chunkMadeRealBefore(IRBuilder<> &B,
                                          const BasicBlock *Block,
                                          UnitHooks &Unit, uint64_t Slot) {
-  if (Loaded.Block != Block || Loaded.Unit != &Unit) {
-    Loaded = LoadedChunks();
-    Loaded.Block = Block;
-    Loaded.Unit = &Unit;
-  }
+  useBlock(Block, Unit);
   Value *&Chunk = Loaded.Real[Slot / abi::CHUNK_SLOTS];
   if (!Chunk) {
-    // Not the block's cached load: that may predate the entry's test.
-    if (!Loaded.Dir)
-      Loaded.Dir = Unit.Path->emitDir(B);
-    Chunk = Unit.Path->emitChunkOf(B, Loaded.Dir, Slot);
+    // Not the block's cached loads: they may predate the hook that made
+    // the chunk real.
+    if (!Loaded.DirAfterReal)
+      Loaded.DirAfterReal = Unit.Path->emitDir(B);
+    Chunk = Unit.Path->emitChunkOf(B, Loaded.DirAfterReal, Slot);
   }
   return Chunk;
 }
@@ -379,16 +440,22 @@ bool HookExpander::run() {
     Unit.Tables = Tables;
     Unit.Path = std::make_unique<HotPath>(M, Tables.Unit, Tables.TlsDir);
   }
+  for (auto [Hook, Block] : Counts)
+    if (UnitHooks *Unit = unitOf(Hook))
+      KnownReal.addSource(Block, Unit, slotOf(Hook) / abi::CHUNK_SLOTS);
   // Entries first: each exit's start time is an entry's result, replaced
   // by the expanded entry's value.
   for (auto [Hook, Block] : Counts)
     if (UnitHooks *Unit = unitOf(Hook)) {
+      uint64_t Index = slotOf(Hook) / abi::CHUNK_SLOTS;
       if (Hook->getCalledOperand() == Enter)
         expandEnter(Hook, Block, *Unit);
       else if (Hook->getCalledOperand() == Edge)
         expandEdge(Hook, Block, *Unit);
       else
         expandDepth(Hook, Block, *Unit);
+      useBlock(Block, *Unit);
+      Loaded.MadeReal.insert(Index);
     }
   for (auto &Found : callsInOrder(M, {Mark}))
     expandErrorMark(Found.first);

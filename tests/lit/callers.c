@@ -49,11 +49,14 @@ int caller(int x, char *s, int (*fp)(int)) {
 // CHECK-DAG: @__codensm_module = internal constant {{.*}}@__codensm_edges{{.*}}, i32 2 }
 // CHECK-LABEL: define {{.*}} @caller(
 // The caller's own count, then the first edge: slot 2, byte 32 + 2 * 32
-// of the same chunk (no second load of the directory), made real first,
-// once for both edges.
+// of the same chunk, which the entry made real (a thread's first call of a
+// chunk reaches the runtime): loaded again after the entry and never
+// tested, once for both edges.
 // CHECK: "xaddq $0, $1"
-// CHECK-NOT: @__codensm_dir
-// CHECK: call preserve_mostcc {{.*}}@__codensm_chunk({{.*}}, i64 0)
+// CHECK-NOT: @__codensm_chunk
+// CHECK: @__codensm_sample_start(
+// CHECK-NOT: @__codensm_chunk
+// CHECK: load {{.*}}@__codensm_dir
 // CHECK-NOT: @__codensm_dir
 // CHECK: getelementptr inbounds i8, {{.*}}, i64 96
 // CHECK: call void asm sideeffect "incq $0"

@@ -1,7 +1,9 @@
 ; Entries that inlining leaves side by side in one block load the thread's
 ; directory and chunk once: the caller's entry and the two inlined copies
 ; of its helper's (one block once simplifycfg has merged the inlined
-; bodies) count through the same %codensm.chunk.
+; bodies) count through the same %codensm.chunk.  (Its tests of the
+; sentinel stay right: an entry's count in the sentinel reaches the
+; runtime.)
 ; The functions here are tiny but stand for timed ones (the untimed policy,
 ; which would count them without timing, is trivial.c's).
 ; RUN: %opt -codensm-untimed-instructions=0 -passes='codensm-instrument,always-inline,function(simplifycfg),codensm-expand' -S %s -o - | %FileCheck %s
@@ -19,13 +21,21 @@ define internal i32 @helper(i32 %x) alwaysinline {
 ; CHECK: %codensm.chunk = load
 ; CHECK-NEXT: getelementptr inbounds i8, {{.*}} %codensm.chunk, i64 64
 ; CHECK: xaddq
+; The edges to helper count into the chunk the entry made real: the
+; directory is loaded once more, after the entry (the first call replaced
+; the empty one), and the chunk is never tested.
+; CHECK: %[[DIR:codensm.dir[0-9]+]] = load {{.*}}@__codensm_dir
+; CHECK-NEXT: getelementptr inbounds i8, {{.*}} %[[DIR]], i64 32
 ; CHECK-NOT: @__codensm_dir
+; CHECK-NOT: @__codensm_chunk(
 ; CHECK: getelementptr inbounds i8, {{.*}} %codensm.chunk, i64 32
 ; CHECK: xaddq
 ; CHECK-NOT: @__codensm_dir
+; CHECK-NOT: @__codensm_chunk(
 ; CHECK: getelementptr inbounds i8, {{.*}} %codensm.chunk, i64 32
 ; CHECK: xaddq
 ; CHECK-NOT: @__codensm_dir
+; CHECK-NOT: @__codensm_chunk(
 ; CHECK: ret i32
 define i32 @caller(i32 %x) {
   %a = call i32 @helper(i32 %x)
