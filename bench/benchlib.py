@@ -27,6 +27,9 @@ CNSM_FLAGS = {
     # were declared inaccessiblememonly): what that declaration buys.
     "codensm-opaque": ["-fplugin=" + PLUGIN, "-fpass-plugin=" + PLUGIN,
                        "-mllvm", "-codensm-hooks-inaccessible=0"],
+    # Without recursion depths: what keeping them costs.
+    "codensm-norec": ["-fplugin=" + PLUGIN, "-fpass-plugin=" + PLUGIN,
+                      "-mllvm", "-codensm-recursion=0"],
     # Without caller->callee edges: what counting them costs.
     "codensm-noedges": ["-fplugin=" + PLUGIN, "-fpass-plugin=" + PLUGIN,
                         "-mllvm", "-codensm-callers=0"],

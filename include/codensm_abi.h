@@ -40,7 +40,8 @@
  *               (one non-locked xadd on x86-64, so a signal handler on
  *               the same thread cannot lose a count; atomic elsewhere)
  *           t0 = (uint32_t)old >= chunk->next[j]                  // rare
- *                ? (__codensm_sample_start(unit, slot, chunk), clock()) : 0;
+ *                ? (e = __codensm_sample_start(unit, slot, chunk),
+ *                   (clock() & ~SAMPLE_WEIGHT_MASK) | e) : 0;
  *           mark = __codensm_error_epoch      // thread_local, initial-exec
  *
  * A thread's first call of a chunk's functions finds the sentinel chunk

@@ -115,6 +115,13 @@ static cl::opt<unsigned> ClCallersMaxCallees(
              "a thread a chunk of counters per callee it reaches"),
     cl::init(64));
 
+static cl::opt<bool> ClRecursion(
+    "codensm-recursion",
+    cl::desc("Keep the depth of functions in a call-graph cycle, so only "
+             "their outermost frames add time (default on; off is for "
+             "measuring what it costs)"),
+    cl::init(true), cl::Hidden);
+
 STATISTIC(NumFunctionsInstrumented, "Functions instrumented");
 STATISTIC(NumDispatchers, "Dispatchers whose callees were not counted");
 STATISTIC(NumEdges, "Caller->callee edges counted");
@@ -739,6 +746,8 @@ void ModuleInstrumenter::instrumentFunction(const FunctionPlan &Plan,
 /// RECURSIVE).  Recursion through other units or through pointers is not
 /// seen.
 void ModuleInstrumenter::markRecursive(std::vector<FunctionPlan> &Plans) {
+  if (!ClRecursion)
+    return;
   DenseMap<const Function *, FunctionPlan *> ByFunction;
   for (FunctionPlan &P : Plans)
     if (!(P.Flags & FlagNotInstrumented))

@@ -9,7 +9,8 @@
 //             first use, whose targets 0 send the call to the runtime)
 //     old = xadd(chunk.calls, 1)
 //     t0  = (uint32_t)old >= chunk.next[slot]
-//           ? (__codensm_sample_start(unit, slot, chunk), clock()) : 0
+//           ? (e = __codensm_sample_start(unit, slot, chunk),
+//              (clock() & ~15) | e) : 0     (e: the period, log2, it weighs)
 // (of a function never timed, only `chunk.calls += 1` in its real chunk)
 // and each @__codensm_exit(t0, is_error)
 //     if (is_error) chunk.errors += 1, __codensm_error(unit, slot, mark)
@@ -253,12 +254,18 @@ void HookExpander::expandEnter(CallInst *Hook, const BasicBlock *Block,
     SampleTerm->getParent()->setName("codensm.sample");
     IRBuilder<> SB(SampleTerm);
     SB.SetCurrentDebugLocation(Hook->getDebugLoc());
-    Path.emitRareCall(SB, "__codensm_sample_start",
-                      {Path.unitArg(), Hook->getArgOperand(1), Chunk});
+    CallInst *Weight =
+        Path.emitRareCall(SB, "__codensm_sample_start",
+                          {Path.unitArg(), Hook->getArgOperand(1), Chunk});
     if (!Hook->use_empty()) {
       // The clock is read here, after the runtime's call: the interval
-      // holds the body, not the call's way back.
-      Value *Started = Path.emitReadClock(SB);
+      // holds the body, not the call's way back.  Its low bits carry the
+      // period the call was chosen at to the stop (its weight).
+      Value *Started = SB.CreateOr(
+          SB.CreateAnd(
+              Path.emitReadClock(SB),
+              ConstantInt::get(I64, ~uint64_t(abi::SAMPLE_WEIGHT_MASK))),
+          Weight, "codensm.stamp");
       B.SetInsertPoint(Hook); // first in the block after the split
       PHINode *Phi = B.CreatePHI(I64, 2, "codensm.start");
       Phi->addIncoming(ConstantInt::get(I64, 0), Head);

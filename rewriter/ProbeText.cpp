@@ -210,7 +210,8 @@ ReturnWrap returnCheck(unsigned Slot, llvm::StringRef Check) {
 /// the slot's target in the chunk's next[] -- always in the sentinel chunk
 /// of a thread's first call, where __codensm_sample_start moves the count
 /// to the thread's own chunk.  A timed call's clock is read here, around
-/// the body, not inside the runtime's calls (codensm_abi.inc).
+/// the body, not inside the runtime's calls (codensm_abi.inc), and carries
+/// the period the call was chosen at in its low bits.
 static const char *HotPathDefinitions =
     "static __inline__ __UINT64_TYPE__ __codensm_ticks(void) {\n"
     "#if defined(__x86_64__)\n"
@@ -218,6 +219,10 @@ static const char *HotPathDefinitions =
     "#else\n"
     "  return __codensm_clock();\n"
     "#endif\n"
+    "}\n"
+    "static __inline__ __UINT64_TYPE__ __codensm_stamp(__UINT64_TYPE__ e) {\n"
+    "  __UINT64_TYPE__ t = __codensm_ticks();\n"
+    "  return t - (t & CNSM_SAMPLE_WEIGHT_MASK) + e;\n"
     "}\n"
     "static __codensm_hot __UINT64_TYPE__ __codensm_count(__UINT64_TYPE__ "
     "slot) {\n"
@@ -235,8 +240,8 @@ static const char *HotPathDefinitions =
     "__atomic_load_n(&c->next[slot % CNSM_CHUNK_SLOTS], __ATOMIC_RELAXED), "
     "1))\n"
     "    return 0;\n"
-    "  __codensm_sample_start(__codensm_unit, slot, c);\n"
-    "  return __codensm_ticks();\n"
+    "  return __codensm_stamp(__codensm_sample_start(__codensm_unit, slot, "
+    "c));\n"
     "}\n"
     "__attribute__((__noinline__, __cold__)) static void\n"
     "__codensm_settle(__UINT64_TYPE__ slot, __UINT64_TYPE__ t0, int err,\n"

@@ -170,24 +170,38 @@ uint64_t cnsm_sample_start(cnsm_unit_fn unit, uint64_t slot, void *counted_in) {
       &c->next[i],
       (uint32_t)(calls + mix(now ^ (uintptr_t)c) % (2 * period - 1)),
       __ATOMIC_RELAXED);
-  return now;
+  /* The weight this call will carry to its stop, in its start time: the
+   * period at its stop may be another (a frame of the same function
+   * entered inside it through a pointer, as Lua's pcall reenters f_call,
+   * stops first and moves it; weighed by that, one call of the whole
+   * script counted 1,024 times over). */
+  return period_log2(c, i);
+}
+
+/* A timed call's start as the instrumented code keeps it: the clock with
+ * the period (log2) it was chosen at in its low bits. */
+static uint64_t stamp(uint64_t ticks, uint64_t period_log2) {
+  return (ticks & ~(uint64_t)CNSM_SAMPLE_WEIGHT_MASK) | period_log2;
 }
 
 /* The chunk is found again rather than passed: an argument costs every
  * instrumented function its setup in the cold path, which is compile
  * time; finding it costs only the sampled call, outside the interval.
  * The timed call weighs the period it was timed at (a function's first
- * call in a thread, period 1: itself). */
+ * call in a thread, period 1: itself), which its start carries. */
 void cnsm_sample_stop(cnsm_unit_fn unit, uint64_t slot, uint64_t start,
                       uint64_t end) {
   const struct cnsm_module_desc *desc = unit();
   struct cnsm_chunk *c = chunk_of(desc, slot);
   struct cnsm_slot *s = &c->slots[slot % CNSM_CHUNK_SLOTS];
+  uint64_t weight = (uint64_t)1 << (start & CNSM_SAMPLE_WEIGHT_MASK);
+  /* The clock's low bits held the weight: the middle of what they could
+   * have been, so the interval is right on average. */
+  start = stamp(start, 0) + (CNSM_SAMPLE_WEIGHT_MASK + 1) / 2;
   /* A thread that moved to a CPU whose counter lags adds nothing, not
    * 2^64 ticks. */
   uint64_t elapsed = end > start ? end - start : 0;
   uint32_t i = (uint32_t)(slot % CNSM_CHUNK_SLOTS);
-  uint64_t weight = (uint64_t)1 << period_log2(c, i);
   /* A frame of a recursive function inside another of its frames stands
    * for its calls but adds no time of its own: the outermost frame's time
    * holds it (its ticks are the probe's, which the estimate takes off
@@ -223,7 +237,8 @@ CNSM_EXPORT uint64_t __codensm_enter(cnsm_unit_fn unit, uint64_t slot) {
   uint64_t before = bump(&c->slots[slot % CNSM_CHUNK_SLOTS].calls, 1);
   if ((uint32_t)before < CNSM_LOAD(&c->next[slot % CNSM_CHUNK_SLOTS]))
     return 0;
-  return cnsm_sample_start(unit, slot, c);
+  uint64_t e = cnsm_sample_start(unit, slot, c);
+  return stamp(cnsm_read_ticks(), e);
 }
 
 CNSM_EXPORT void __codensm_exit(cnsm_unit_fn unit, uint64_t slot,

@@ -17,7 +17,7 @@ target triple = "x86_64-pc-linux-gnu"
 ; one chunk pointer, to the runtime's sentinel chunk.
 ; CHECK-DAG: @__codensm_empty_dir = internal constant [5 x {{.*}}] [{{.*}} null, {{.*}} null, {{.*}} null, {{.*}} null, {{.*}} @__codensm_sentinel], align 8
 ; CHECK-DAG: @__codensm_dir = internal thread_local global {{.*}}@__codensm_empty_dir{{.*}}, align 8
-; CHECK-DAG: @__codensm_module = internal constant {{.*}} { i32 4, i32 2, {{.*}}@__codensm_functions{{.*}}@__codensm_dir_ref{{.*}}@__codensm_empty_dir{{.*}}@__codensm_runtime_state
+; CHECK-DAG: @__codensm_module = internal constant {{.*}} { i32 5, i32 2, {{.*}}@__codensm_functions{{.*}}@__codensm_dir_ref{{.*}}@__codensm_empty_dir{{.*}}@__codensm_runtime_state
 ; CHECK-DAG: c"entry-exit.work\00"
 ; CHECK-DAG: c"entry-exit.twice\00"
 ; CHECK-DAG: @__codensm_sentinel = external global
@@ -61,9 +61,13 @@ target triple = "x86_64-pc-linux-gnu"
 ; CHECK-NEXT: [[LOW:%.*]] = trunc i64 %codensm.calls to i32
 ; CHECK-NEXT: %codensm.sampled = icmp uge i32 [[LOW]], %codensm.next
 ; CHECK: codensm.sample:
-; CHECK-NEXT: call preserve_mostcc i64 @__codensm_sample_start({{.*}}@__codensm_unit{{.*}}, i64 0, {{.*}} %codensm.chunk)
+; The start's call returns the period (log2) the call was chosen at, which
+; the start time carries in its 4 low bits to the stop (its weight).
+; CHECK-NEXT: [[E:%.*]] = call preserve_mostcc i64 @__codensm_sample_start({{.*}}@__codensm_unit{{.*}}, i64 0, {{.*}} %codensm.chunk)
 ; CHECK-NEXT: [[T:%.*]] = call i64 @llvm.x86.rdtsc()
-; CHECK: [[START:%.*]] = phi i64 [ 0, %{{.*}} ], [ [[T]], %codensm.sample ]
+; CHECK-NEXT: [[TM:%.*]] = and i64 [[T]], -16
+; CHECK-NEXT: [[STAMP:%.*]] = or i64 [[TM]], [[E]]
+; CHECK: [[START:%.*]] = phi i64 [ 0, %{{.*}} ], [ [[STAMP]], %codensm.sample ]
 ; Both returns stop the clock of a timed call (slot 0).
 ; CHECK: icmp ne i64 [[START]], 0
 ; The clock is read in the instrumented code, right after the start's call

@@ -105,8 +105,10 @@ static inline uint64_t cnsm_emul_enter(cnsm_unit_fn unit, uint32_t i) {
   uint64_t old = cnsm_emul_bump(&c->slots[i % CNSM_CHUNK_SLOTS].calls, 1);
   if ((uint32_t)old >=
       __atomic_load_n(&c->next[i % CNSM_CHUNK_SLOTS], __ATOMIC_RELAXED)) {
-    __codensm_sample_start(unit, i, c);
-    return __codensm_clock(); /* around the body, as the pass reads it */
+    uint64_t e = __codensm_sample_start(unit, i, c);
+    /* around the body, as the pass reads it, with the period the call
+     * was chosen at (its weight) in the low bits */
+    return (__codensm_clock() & ~(uint64_t)CNSM_SAMPLE_WEIGHT_MASK) | e;
   }
   return 0;
 }

@@ -80,11 +80,12 @@ int main(void) {
                (uint64_t)(uintptr_t)&__codensm_sentinel, after);
   expect_kept("__codensm_sample_start", after, 0,
               (uint64_t)(uintptr_t)&__codensm_sentinel, 1);
-  CHECK(after[0] != 0); /* the clock */
+  CHECK_EQ(after[0], 0); /* the period (log2) of a first call: 1 */
   CHECK_EQ(cnsm_emul_slot(mod_unit, 0)->calls, 1);
 
-  call_keeping((void *)__codensm_sample_stop, 0, 12345, after);
-  expect_kept("__codensm_sample_stop", after, 0, 12345, 0);
+  /* A start time whose low bits say period 1. */
+  call_keeping((void *)__codensm_sample_stop, 0, 12352, after);
+  expect_kept("__codensm_sample_stop", after, 0, 12352, 0);
   /* One timed call, the function's first: it stands for itself. */
   CHECK_EQ(cnsm_emul_slot(mod_unit, 0)->samples, 1);
 
