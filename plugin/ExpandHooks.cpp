@@ -232,8 +232,13 @@ void HookExpander::expandEnter(CallInst *Hook, const BasicBlock *Block,
     Value *Chunk = Path.emitRealChunk(B, Slot);
     Path.emitIncrement(B, Path.slotField(B, Chunk, Slot, SlotCalls),
                        ConstantInt::get(I64, 1));
-    if (!Hook->use_empty())
+    if (!Hook->use_empty()) {
+      // The sample counts at the entry: a call that never returns (a
+      // longjmp out of it) stands for itself with no time.
+      Path.emitIncrement(B, Path.slotField(B, Chunk, Slot, SlotSamples),
+                         ConstantInt::get(I64, 1));
       Start = Path.emitReadClock(B);
+    }
   } else if (Hook->use_empty()) {
     // A function that is never timed (an accessor under the untimed
     // policy, -codensm-timing=off, setjmp): the count alone, into the

@@ -185,8 +185,6 @@ void HotPath::emitStop(IRBuilder<> &B, Value *Chunk, uint64_t Slot,
   Value *Elapsed =
       B.CreateSelect(B.CreateICmpUGT(End, Start), B.CreateSub(End, Start),
                      ConstantInt::get(I64, 0));
-  emitIncrement(B, slotField(B, Chunk, Slot, SlotSamples),
-                ConstantInt::get(I64, 1));
   emitIncrement(B, slotField(B, Chunk, Slot, SlotTicks), Elapsed);
 }
 

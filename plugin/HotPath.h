@@ -71,7 +71,8 @@ public:
   /// Adds one call and returns the count before it.
   llvm::Value *emitCountCall(llvm::IRBuilder<> &B, llvm::Value *Calls) const;
   llvm::Value *emitReadClock(llvm::IRBuilder<> &B) const;
-  /// One more sample of slot Slot in Chunk, with the ticks since Start.
+  /// The ticks since Start of a timed call of slot Slot in Chunk (its
+  /// sample counted at its entry).
   void emitStop(llvm::IRBuilder<> &B, llvm::Value *Chunk, uint64_t Slot,
                 llvm::Value *Start) const;
   /// `calls before this one >= the slot's target` (the chunk's next[]).

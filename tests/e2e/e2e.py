@@ -741,6 +741,21 @@ def case_recursion(tc, level):
         server.wait(timeout=10)
 
 
+def case_escape(tc, level):
+    """Calls left by longjmp: a function's one returning call of 20 ms and
+    50,000 calls that longjmp out.  Its total is what the returning call
+    took (within 15%), exact counts; a timed call that never returns
+    stands for itself with no time."""
+    exe = tc.program("escape.c", level)
+    result, sums = run_counted(tc, exe, "escape")
+    took = dict(kv.split("=") for kv in result.stdout.split())
+    expect(result.returncode == 0 and took.get("escaped") == "50000",
+           result.stdout + result.stderr)
+    expect_counts(sums, "escape.leave", 50001, 0)
+    expect_near("leave total", sums["escape.leave"]["total_ms"],
+                float(took["long_ms"]))
+
+
 def case_labels(tc, level):
     """CODENSM_VERSION and CODENSM_INSTANCE travel with each batch to the
     real collector: runs of one program under different labels are told
@@ -918,6 +933,7 @@ CASES = {
     "callers": case_callers,
     "probe": case_probe,
     "recursion": case_recursion,
+    "escape": case_escape,
     "labels": case_labels,
     "runtime-hooks": case_runtime_hooks,
     "selection": case_selection,
