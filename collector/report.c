@@ -261,6 +261,26 @@ static cJSON *report_json(const struct cnsm_rollup *r,
   return o;
 }
 
+/* Ends a report over the projects; see report.h. */
+int cnsm_report_finish(FILE *out, cJSON *doc, int json, char **names, size_t n,
+                       const char *project, int found, int rc) {
+  for (size_t i = 0; i < n; i++)
+    free(names[i]);
+  free(names);
+  if (rc == 0 && json) {
+    char *s = cJSON_Print(doc);
+    fprintf(out, "%s\n", s);
+    free(s);
+  } else if (rc == 0 && !found) {
+    fprintf(out, project ? "no project named %s\n" : "no projects yet%s\n",
+            project ? project : "");
+  }
+  cJSON_Delete(doc);
+  if (rc == 0 && project != NULL && !found)
+    rc = 1;
+  return rc;
+}
+
 /* Runs the report; see report.h. */
 int cnsm_report_run(struct cnsm_conn *db, const char *project,
                     const struct cnsm_report_window *window,
@@ -291,19 +311,5 @@ int cnsm_report_run(struct cnsm_conn *db, const char *project,
       report_table(out, &r, window, view);
     cnsm_rollup_free(&r);
   }
-  for (size_t i = 0; i < n; i++)
-    free(names[i]);
-  free(names);
-  if (rc == 0 && view->json) {
-    char *s = cJSON_Print(doc);
-    fprintf(out, "%s\n", s);
-    free(s);
-  } else if (rc == 0 && !found) {
-    fprintf(out, project ? "no project named %s\n" : "no projects yet%s\n",
-            project ? project : "");
-  }
-  cJSON_Delete(doc);
-  if (rc == 0 && project != NULL && !found)
-    rc = 1;
-  return rc;
+  return cnsm_report_finish(out, doc, view->json, names, n, project, found, rc);
 }

@@ -66,4 +66,11 @@ int cnsm_report_compare(struct cnsm_conn *db, const char *project,
                         const struct cnsm_label_filter *labels,
                         const struct cnsm_report_view *view, FILE *out);
 
+/* The end of either, over the projects' names[0..n) (freed here): doc
+ * printed when json, else "no project" said when none was found; doc
+ * deleted.  Returns rc, or 1 when rc is 0 and the project asked for was
+ * not found. */
+int cnsm_report_finish(FILE *out, cJSON *doc, int json, char **names, size_t n,
+                       const char *project, int found, int rc);
+
 #endif

@@ -380,19 +380,5 @@ int cnsm_report_compare(struct cnsm_conn *db, const char *project,
     rc = compare_project(db, names[i], now, window, baseline, labels, view, arr,
                          out);
   }
-  for (size_t i = 0; i < n; i++)
-    free(names[i]);
-  free(names);
-  if (rc == 0 && view->json) {
-    char *s = cJSON_Print(doc);
-    fprintf(out, "%s\n", s);
-    free(s);
-  } else if (rc == 0 && !found) {
-    fprintf(out, project ? "no project named %s\n" : "no projects yet%s\n",
-            project ? project : "");
-  }
-  cJSON_Delete(doc);
-  if (rc == 0 && project != NULL && !found)
-    rc = 1;
-  return rc;
+  return cnsm_report_finish(out, doc, view->json, names, n, project, found, rc);
 }

@@ -148,6 +148,8 @@ private:
   void useBlock(const BasicBlock *Block, const UnitHooks &Unit);
   Value *chunkFor(IRBuilder<> &B, const BasicBlock *Block, UnitHooks &Unit,
                   uint64_t Slot);
+  Value *loadChunk(IRBuilder<> &B, const BasicBlock *Block, UnitHooks &Unit,
+                   uint64_t Slot, bool AfterReal);
   void expandEnter(CallInst *Hook, const BasicBlock *Block, UnitHooks &Unit);
   void expandExit(CallInst *Hook, UnitHooks &Unit);
   void expandErrorCount(CallInst *Hook, UnitHooks &Unit, uint64_t Slot);
@@ -208,12 +210,21 @@ void HookExpander::useBlock(const BasicBlock *Block, const UnitHooks &Unit) {
 
 Value *HookExpander::chunkFor(IRBuilder<> &B, const BasicBlock *Block,
                               UnitHooks &Unit, uint64_t Slot) {
+  return loadChunk(B, Block, Unit, Slot, /*AfterReal=*/false);
+}
+
+/// The chunk of Slot loaded once per block: from the block's first
+/// directory load, or (AfterReal) from one after a hook made it real.
+Value *HookExpander::loadChunk(IRBuilder<> &B, const BasicBlock *Block,
+                               UnitHooks &Unit, uint64_t Slot, bool AfterReal) {
   useBlock(Block, Unit);
-  Value *&Chunk = Loaded.Chunks[Slot / abi::CHUNK_SLOTS];
+  uint64_t Index = Slot / abi::CHUNK_SLOTS;
+  Value *&Chunk = AfterReal ? Loaded.Real[Index] : Loaded.Chunks[Index];
+  Value *&Dir = AfterReal ? Loaded.DirAfterReal : Loaded.Dir;
   if (!Chunk) {
-    if (!Loaded.Dir)
-      Loaded.Dir = Unit.Path->emitDir(B);
-    Chunk = Unit.Path->emitChunkOf(B, Loaded.Dir, Slot);
+    if (!Dir)
+      Dir = Unit.Path->emitDir(B);
+    Chunk = Unit.Path->emitChunkOf(B, Dir, Slot);
   }
   return Chunk;
 }
@@ -350,16 +361,9 @@ Value *HookExpander::realChunkFor(IRBuilder<> &B, const BasicBlock *Block,
 Value *HookExpander::chunkMadeRealBefore(IRBuilder<> &B,
                                          const BasicBlock *Block,
                                          UnitHooks &Unit, uint64_t Slot) {
-  useBlock(Block, Unit);
-  Value *&Chunk = Loaded.Real[Slot / abi::CHUNK_SLOTS];
-  if (!Chunk) {
-    // Not the block's cached loads: they may predate the hook that made
-    // the chunk real.
-    if (!Loaded.DirAfterReal)
-      Loaded.DirAfterReal = Unit.Path->emitDir(B);
-    Chunk = Unit.Path->emitChunkOf(B, Loaded.DirAfterReal, Slot);
-  }
-  return Chunk;
+  // Not the block's first loads: they may predate the hook that made the
+  // chunk real.
+  return loadChunk(B, Block, Unit, Slot, /*AfterReal=*/true);
 }
 
 /// A recursive function's depth: a plain (volatile) 16-bit add in the
