@@ -261,6 +261,19 @@ static cJSON *report_json(const struct cnsm_rollup *r,
   return o;
 }
 
+/* Starts a report over the projects; see report.h. */
+cJSON *cnsm_report_start(struct cnsm_conn *db,
+                         const struct cnsm_report_window *window, int64_t now,
+                         char ***names, size_t *n) {
+  if (cnsm_rollup_projects(db, names, n) != 0)
+    return NULL;
+  cJSON *doc = cJSON_CreateObject();
+  cJSON_AddNumberToObject(doc, "generated_at", (double)now);
+  cJSON_AddStringToObject(doc, "since", window->since_text);
+  cJSON_AddStringToObject(doc, "until", window->until_text);
+  return doc;
+}
+
 /* Ends a report over the projects; see report.h. */
 int cnsm_report_finish(FILE *out, cJSON *doc, int json, char **names, size_t n,
                        const char *project, int found, int rc) {
@@ -288,15 +301,12 @@ int cnsm_report_run(struct cnsm_conn *db, const char *project,
                     const struct cnsm_report_view *view, FILE *out) {
   char **names = NULL;
   size_t n = 0;
-  if (cnsm_rollup_projects(db, &names, &n) != 0)
+  int64_t now = cnsm_now_s();
+  cJSON *doc = cnsm_report_start(db, window, now, &names, &n);
+  if (!doc)
     return -1;
   int rc = 0, found = 0;
-  int64_t now = cnsm_now_s();
-  cJSON *doc = cJSON_CreateObject(), *arr = NULL;
-  cJSON_AddNumberToObject(doc, "generated_at", (double)now);
-  cJSON_AddStringToObject(doc, "since", window->since_text);
-  cJSON_AddStringToObject(doc, "until", window->until_text);
-  arr = cJSON_AddArrayToObject(doc, "projects");
+  cJSON *arr = cJSON_AddArrayToObject(doc, "projects");
   for (size_t i = 0; i < n && rc == 0; i++) {
     if (project != NULL && strcmp(project, names[i]) != 0)
       continue;

@@ -66,6 +66,13 @@ int cnsm_report_compare(struct cnsm_conn *db, const char *project,
                         const struct cnsm_label_filter *labels,
                         const struct cnsm_report_view *view, FILE *out);
 
+/* The start of either: the projects' names into *names and *n, and the
+ * JSON document with its generated_at, since and until; NULL on a
+ * database error. */
+cJSON *cnsm_report_start(struct cnsm_conn *db,
+                         const struct cnsm_report_window *window, int64_t now,
+                         char ***names, size_t *n);
+
 /* The end of either, over the projects' names[0..n) (freed here): doc
  * printed when json, else "no project" said when none was found; doc
  * deleted.  Returns rc, or 1 when rc is 0 and the project asked for was

@@ -363,14 +363,11 @@ int cnsm_report_compare(struct cnsm_conn *db, const char *project,
                         const struct cnsm_report_view *view, FILE *out) {
   char **names = NULL;
   size_t n = 0;
-  if (cnsm_rollup_projects(db, &names, &n) != 0)
+  int64_t now = cnsm_now_s();
+  cJSON *doc = cnsm_report_start(db, window, now, &names, &n);
+  if (!doc)
     return -1;
   int rc = 0, found = 0;
-  int64_t now = cnsm_now_s();
-  cJSON *doc = cJSON_CreateObject();
-  cJSON_AddNumberToObject(doc, "generated_at", (double)now);
-  cJSON_AddStringToObject(doc, "since", window->since_text);
-  cJSON_AddStringToObject(doc, "until", window->until_text);
   cJSON_AddStringToObject(doc, "compare", baseline->text);
   cJSON *arr = cJSON_AddArrayToObject(doc, "projects");
   for (size_t i = 0; i < n && rc == 0; i++) {
