@@ -52,8 +52,12 @@ def enter_token(browser, token):
 
 
 def wait_figures(browser):
+    # The status says "updated" once the whole refresh is done, which
+    # (the comparison's report of the window before) may be a little
+    # after the figures are drawn.
     browser.wait_for('document.getElementById("nsm-value").getAttribute("data-value") === "%d"'
-                     % NSM, "the figures (NSM %d)" % NSM)
+                     ' && document.getElementById("status").textContent.startsWith("updated")'
+                     % NSM, "the figures (NSM %d) and the status" % NSM)
     s = state(browser)
     check(not s["asking"] and s["status"].startswith("updated"), "after the token: %r" % s)
     return s
