@@ -63,12 +63,16 @@ static struct cnsm_chunk *chunk_of(const struct cnsm_module_desc *desc,
 #define CNSM_SAMPLE_BUDGET_TICKS (1000 * CNSM_SAMPLE_COST_TICKS)
 #define CNSM_PERIOD_LOG2_MAX 15u
 
-/* log2 of the mean period after a timed call that took elapsed ticks. */
-static unsigned next_period_log2(uint64_t elapsed) {
+/* log2 of the longest mean period (CODENSM_SAMPLE_PERIOD_HOT). */
+static unsigned longest_period_log2(void) {
   uint64_t longest = CNSM_LOAD(&cnsm_hot_mask) + 1;
   unsigned cap = 63u - (unsigned)__builtin_clzll(longest);
-  if (cap > CNSM_PERIOD_LOG2_MAX)
-    cap = CNSM_PERIOD_LOG2_MAX;
+  return cap < CNSM_PERIOD_LOG2_MAX ? cap : CNSM_PERIOD_LOG2_MAX;
+}
+
+/* log2 of the mean period after a timed call that took elapsed ticks. */
+static unsigned next_period_log2(uint64_t elapsed) {
+  unsigned cap = longest_period_log2();
   uint64_t calls_per_sample = CNSM_SAMPLE_BUDGET_TICKS / (elapsed + 1);
   if (calls_per_sample <= 1)
     return 0;
@@ -142,6 +146,56 @@ static void schedule(struct cnsm_chunk *c, uint32_t i, uint64_t calls,
                    __ATOMIC_RELAXED);
 }
 
+/* Whether a probe times every call of slot of m (desc's module) at now
+ * (probe.c). */
+static int probed(const struct cnsm_module_desc *desc,
+                  const struct cnsm_module *m, uint64_t slot, uint64_t now) {
+  const uint64_t *probe = m ? CNSM_LOAD(&m->probe_until) : NULL;
+  return probe && slot < desc->function_count && now < CNSM_LOAD(&probe[slot]);
+}
+
+/* This thread's open timed frames, by (chunk, slot), direct-mapped: the
+ * stack address of each one's start.  A timed call that never returns (a
+ * coroutine's yield longjmps out of lua_yieldk, and of the lua_callk it
+ * crosses) leaves its function's period where the last returning call
+ * set it, 1 after a slow first call, and every later call went through
+ * here: a tenth of Lua's instructions.  A new start of the function at
+ * the same stack depth or above the open one's means that one is gone;
+ * the period then doubles, the next distance drawn anew (geometric:
+ * memoryless, so no frame's weight is cut short).  Only the sampling
+ * rate follows a wrong guess (another stack, a signal handler's), never
+ * a weight.  A collision forgets a frame: no more than before. */
+#define CNSM_OPEN_FRAMES 16u
+static __thread struct open_frame {
+  const struct cnsm_chunk *chunk;
+  uintptr_t stack;
+  uint32_t slot;
+} open_frames[CNSM_OPEN_FRAMES] __attribute__((tls_model("initial-exec")));
+
+static struct open_frame *open_frame_of(const struct cnsm_chunk *c,
+                                        uint32_t i) {
+  uintptr_t h = ((uintptr_t)c >> 6) * 31u + i;
+  return &open_frames[h % CNSM_OPEN_FRAMES];
+}
+
+/* Whether the previous timed frame of slot i of c in this thread is gone
+ * without a stop (left by longjmp), seen from a start at stack; records
+ * this start. */
+static int open_frame_left(const struct cnsm_chunk *c, uint32_t i,
+                           uintptr_t stack) {
+  struct open_frame *f = open_frame_of(c, i);
+  int left = f->chunk == c && f->slot == i && stack >= f->stack;
+  *f = (struct open_frame){c, stack, i};
+  return left;
+}
+
+/* A stop: the frame is not open any more. */
+static void open_frame_closed(const struct cnsm_chunk *c, uint32_t i) {
+  struct open_frame *f = open_frame_of(c, i);
+  if (f->chunk == c && f->slot == i)
+    f->chunk = NULL;
+}
+
 /* The sampled path.  A count that went to the sentinel chunk (the thread's
  * first call of one of the chunk's functions: the sentinel's mask 0 sent
  * it here) is moved to the thread's own chunk, allocated now. */
@@ -162,14 +216,24 @@ uint64_t cnsm_sample_start(cnsm_unit_fn unit, uint64_t slot, void *counted_in) {
   uint32_t i = (uint32_t)(slot % CNSM_CHUNK_SLOTS);
   uint64_t now = cnsm_read_ticks();
   uint64_t calls = CNSM_LOAD(&c->slots[i].calls);
-  uint64_t period = (uint64_t)1 << period_log2(c, i);
-  /* Integer arithmetic only, here: the divisions of schedule() were still
-   * running when the caller's clock read started the timed interval, and
-   * added 10 to 20 ns to every timed call of a tiny function. */
-  __atomic_store_n(
-      &c->next[i],
-      (uint32_t)(calls + mix(now ^ (uintptr_t)c) % (2 * period - 1)),
-      __ATOMIC_RELAXED);
+  unsigned e = period_log2(c, i);
+  uint64_t period = (uint64_t)1 << e;
+  uintptr_t stack = (uintptr_t)__builtin_frame_address(0);
+  if (open_frame_left(c, i, stack) && e < longest_period_log2() &&
+      !probed(unit(), cnsm_module_of(unit()), slot, now)) {
+    /* Rare: the logarithms' latency may reach into this call's interval. */
+    set_period_log2(c, i, e + 1);
+    schedule(c, i, calls, e + 1, now);
+  } else {
+    /* Integer arithmetic only, here: the divisions of schedule() were
+     * still running when the caller's clock read started the timed
+     * interval, and added 10 to 20 ns to every timed call of a tiny
+     * function. */
+    __atomic_store_n(
+        &c->next[i],
+        (uint32_t)(calls + mix(now ^ (uintptr_t)c) % (2 * period - 1)),
+        __ATOMIC_RELAXED);
+  }
   /* Its weight counts now, not at its stop: a timed call that never
    * returns (a longjmp out of it: each of Lua's 44,000 pcalls that raise
    * an error leaves f_call so) stands for its calls with no time, where
@@ -181,7 +245,7 @@ uint64_t cnsm_sample_start(cnsm_unit_fn unit, uint64_t slot, void *counted_in) {
    * entered inside it through a pointer, as Lua's pcall reenters f_call,
    * stops first and moves it; weighed by that, one call of the whole
    * script counted 1,024 times over). */
-  return period_log2(c, i);
+  return e;
 }
 
 /* A timed call's start as the instrumented code keeps it: the clock with
@@ -220,9 +284,9 @@ void cnsm_sample_stop(cnsm_unit_fn unit, uint64_t slot, uint64_t start,
   bump(&s->ticks, (nested ? cnsm_clock_probe_ticks() : elapsed) * weight);
   unsigned e = nested ? period_log2(c, i) : next_period_log2(elapsed);
   struct cnsm_module *m = cnsm_module_of(desc);
-  const uint64_t *probe = m ? CNSM_LOAD(&m->probe_until) : NULL;
-  if (probe && slot < desc->function_count && end < CNSM_LOAD(&probe[slot]))
+  if (probed(desc, m, slot, end))
     e = 0; /* a probe: every call timed until its end (probe.c) */
+  open_frame_closed(c, i);
   set_period_log2(c, i, e);
   schedule(c, i, CNSM_LOAD(&s->calls), e, end);
   c->header.timed++;

@@ -752,8 +752,12 @@ def case_escape(tc, level):
     expect(result.returncode == 0 and took.get("escaped") == "50000",
            result.stdout + result.stderr)
     expect_counts(sums, "escape.leave", 50001, 0)
+    # The calls left open are timed about one in 1,024 (some 50 of them,
+    # hooks.c's open frames), so their weights stand for the 50,000 within
+    # some 10%; and each call pays the probe correction (~10 ns) whether
+    # it returned or not.  30% still tells it from 1,000 s.
     expect_near("leave total", sums["escape.leave"]["total_ms"],
-                float(took["long_ms"]))
+                float(took["long_ms"]), 0.3)
 
 
 def case_labels(tc, level):
