@@ -46,8 +46,8 @@ int main(void) {
     timed += leave();
   struct cnsm_slot *s = cnsm_emul_slot(mod_unit, 0);
   CHECK_EQ(s->calls, CALLS + 1);
-  fprintf(stderr, "%d of %d calls left open were timed; weights %llu\n",
-          timed, CALLS, (unsigned long long)s->samples);
+  fprintf(stderr, "%d of %d calls left open were timed; weights %llu\n", timed,
+          CALLS, (unsigned long long)s->samples);
   CHECK(timed < CALLS / 500);
   /* The weights stand for the calls: some 1,000 samples of period 1,024
    * put them within 2% (one standard deviation) of them. */
