@@ -157,7 +157,10 @@ int main(void) {
           "of %.2f ms\n",
           (unsigned long long)pat->calls, (unsigned long long)pat->samples,
           estimate_ns(pat) / 1e6, took / 1e6);
-  CHECK(fabs(estimate_ns(pat) - took) / took <= 0.15);
+  /* 30%: on a shared machine a preempted timed call of this function
+   * weighs up to 64 calls, and the estimate of three runs in twenty strayed
+   * 15-30%; the pattern fixed in step gave 3.7 times too little. */
+  CHECK(fabs(estimate_ns(pat) - took) / took <= 0.3);
 
   /* Estimates of calls of known lengths: their median is within 15% of
    * what the calls were asked to take. */
