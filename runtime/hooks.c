@@ -146,10 +146,12 @@ static void schedule(struct cnsm_chunk *c, uint32_t i, uint64_t calls,
                    __ATOMIC_RELAXED);
 }
 
-/* Whether a probe times every call of slot of m (desc's module) at now
- * (probe.c). */
+/* Whether a probe times every call of slot of desc's module m (NULL: found
+ * from desc) at now (probe.c). */
 static int probed(const struct cnsm_module_desc *desc,
                   const struct cnsm_module *m, uint64_t slot, uint64_t now) {
+  if (!m)
+    m = cnsm_module_of(desc);
   const uint64_t *probe = m ? CNSM_LOAD(&m->probe_until) : NULL;
   return probe && slot < desc->function_count && now < CNSM_LOAD(&probe[slot]);
 }
@@ -220,7 +222,7 @@ uint64_t cnsm_sample_start(cnsm_unit_fn unit, uint64_t slot, void *counted_in) {
   uint64_t period = (uint64_t)1 << e;
   uintptr_t stack = (uintptr_t)__builtin_frame_address(0);
   if (open_frame_left(c, i, stack) && e < longest_period_log2() &&
-      !probed(unit(), cnsm_module_of(unit()), slot, now)) {
+      !probed(unit(), NULL, slot, now)) {
     /* Rare: the logarithms' latency may reach into this call's interval. */
     set_period_log2(c, i, e + 1);
     schedule(c, i, calls, e + 1, now);
