@@ -35,9 +35,24 @@ class Failure(Exception):
     pass
 
 
+class TimingFailure(Failure):
+    """A check of measured time: a preemption on a loaded machine (CI runs
+    two tests at once) can push one run past it, so the case is run again,
+    up to ATTEMPTS times in all; a check of counts is never retried, and a
+    bias fails every attempt."""
+
+
+ATTEMPTS = 3
+
+
 def expect(condition, message):
     if not condition:
         raise Failure(message)
+
+
+def expect_timing(condition, message):
+    if not condition:
+        raise TimingFailure(message)
 
 
 class Toolchain:
@@ -525,7 +540,7 @@ def line_of(path, text):
 
 
 def expect_near(what, got, want, tolerance=0.15):
-    expect(got is not None and abs(got - want) <= tolerance * want,
+    expect_timing(got is not None and abs(got - want) <= tolerance * want,
            "%s: %r, expected %r within %d%%" % (what, got, want, tolerance * 100))
 
 
@@ -584,9 +599,10 @@ def case_latency(tc, level):
         # many calls as it stands for, in the mean (docs/runtime.md).
         many, tiny = functions["latency.many"], functions["latency.tiny"]
         expect_counts(functions, "latency.tiny", 200000, 0)
-        expect(tiny["p50_ms"] is not None and many["p50_ms"] is not None
-               and 100 * tiny["p50_ms"] <= many["p50_ms"],
-               "100 x tiny p50 %r ms > many p50 %r ms" % (tiny["p50_ms"], many["p50_ms"]))
+        expect_timing(tiny["p50_ms"] is not None and many["p50_ms"] is not None
+                      and 100 * tiny["p50_ms"] <= many["p50_ms"],
+                      "100 x tiny p50 %r ms > many p50 %r ms"
+                      % (tiny["p50_ms"], many["p50_ms"]))
         for name, text in [("latency.pattern", "__attribute__((noinline)) void pattern"),
                            ("latency.outer", "__attribute__((noinline)) void outer"),
                            ("latency.inner", "__attribute__((noinline)) void inner")]:
@@ -721,8 +737,8 @@ def case_recursion(tc, level):
         walk, main = functions["recursion.walk"], functions["recursion.main"]
         walk_ms = float(took["walk_ms"])
         expect_near("walk total", walk["total_ms"], walk_ms)
-        expect(walk["total_ms"] <= main["total_ms"],
-               "walk %r ms > main %r ms" % (walk["total_ms"], main["total_ms"]))
+        expect_timing(walk["total_ms"] <= main["total_ms"],
+                      "walk %r ms > main %r ms" % (walk["total_ms"], main["total_ms"]))
         expect_near("walk p50", walk["p50_ms"], walk_ms / 20, 0.5)
         callers = {c["name"]: c["calls"] for c in walk["callers"]}
         expect(callers == {"recursion.walk": 200000, "recursion.main": 20},
@@ -955,16 +971,23 @@ def main():
     parser.add_argument("--gcc", help="codensm-gcc: build through the source rewriter")
     args = parser.parse_args()
     name, _, level = args.case.partition(":")
-    workdir = tempfile.mkdtemp(prefix="codensm-e2e-")
-    try:
-        CASES[name](Toolchain(args, workdir), level or "O2")
-    except Failure as failure:
-        print("FAIL %s: %s" % (args.case, failure))
-        print("(work files kept in %s)" % workdir)
-        return 1
-    shutil.rmtree(workdir, ignore_errors=True)
-    print("PASS %s" % args.case)
-    return 0
+    for attempt in range(1, ATTEMPTS + 1):
+        workdir = tempfile.mkdtemp(prefix="codensm-e2e-")
+        try:
+            CASES[name](Toolchain(args, workdir), level or "O2")
+        except TimingFailure as failure:
+            print("FAIL %s (attempt %d of %d, a time measured): %s"
+                  % (args.case, attempt, ATTEMPTS, failure))
+            print("(work files kept in %s)" % workdir)
+            continue
+        except Failure as failure:
+            print("FAIL %s: %s" % (args.case, failure))
+            print("(work files kept in %s)" % workdir)
+            return 1
+        shutil.rmtree(workdir, ignore_errors=True)
+        print("PASS %s%s" % (args.case, " (attempt %d)" % attempt if attempt > 1 else ""))
+        return 0
+    return 1
 
 
 if __name__ == "__main__":
