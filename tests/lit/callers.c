@@ -59,17 +59,19 @@ int caller(int x, char *s, int (*fp)(int)) {
 // CHECK: load {{.*}}@__codensm_dir
 // CHECK-NOT: @__codensm_dir
 // CHECK: getelementptr inbounds i8, {{.*}}, i64 96
-// CHECK: call void asm sideeffect "incq $0"
+// CHECK: [[INC:%[^ ]+]] = add i64 %{{[^ ]+}}, 1
+// CHECK-NEXT: store i64 [[INC]]
 // CHECK-NEXT: call {{.*}} @helper(
 // CHECK-NOT: @__codensm_chunk
 // CHECK: getelementptr inbounds i8, {{.*}}, i64 128
-// CHECK: call void asm sideeffect "incq $0"
+// CHECK: [[INC:%[^ ]+]] = add i64 %{{[^ ]+}}, 1
+// CHECK-NEXT: store i64 [[INC]]
 // CHECK-NEXT: call {{.*}} @elsewhere(
-// CHECK-NOT: "incq $0"
+// CHECK-NOT: add i64 %{{[^ ]+}}, 1{{$}}
 // CHECK: ret i32
 
 // OFF-DAG: @__codensm_module = internal constant {{.*}} null, i32 0 }
 // OFF-LABEL: define {{.*}} @caller(
 // OFF: "xaddq $0, $1"
-// OFF-NOT: "incq $0"
+// OFF-NOT: add i64 %{{[^ ]+}}, 1{{$}}
 // OFF: ret i32

@@ -29,7 +29,8 @@ target triple = "x86_64-pc-linux-gnu"
 ; CHECK: [[M:%codensm.mark[0-9]*]] = load i64, {{.*}}@__codensm_error_epoch
 ; CHECK: codensm.error:
 ; CHECK: getelementptr inbounds i8, {{.*}}, i64 40
-; CHECK: call void asm sideeffect "incq $0"
+; CHECK: [[INC:%[^ ]+]] = add i64 %{{[^ ]+}}, 1
+; CHECK-NEXT: store i64 [[INC]]
 ; CHECK-NEXT: call preserve_mostcc void @__codensm_error({{.*}}@__codensm_unit{{.*}}, i64 0, i64 [[M]])
 ; CHECK: ret i32 %x
 ; CHECK-LABEL: define i32 @quiet(

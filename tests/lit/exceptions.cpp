@@ -14,7 +14,8 @@ void mayThrow(int);
 // Slot 0's errors: byte 32 + 8 of the thread's chunk.
 // CHECK: load {{.*}}@__codensm_dir
 // CHECK: getelementptr inbounds i8, {{.*}}, i64 40
-// CHECK: "incq $0"
+// CHECK: [[INC:%[^ ]+]] = add i64 %{{[^ ]+}}, 1
+// CHECK-NEXT: store i64 [[INC]]
 // CHECK: call preserve_mostcc void @__codensm_sample_stop({{.*}}, i64 0, i64
 // CHECK: resume
 int propagate(int x) {
@@ -28,7 +29,8 @@ int propagate(int x) {
 // CHECK-NEXT: catch {{.*}} @_ZTI5Other
 // Slot 1's errors: byte 32 + 32 + 8.
 // CHECK: getelementptr inbounds i8, {{.*}}, i64 72
-// CHECK: "incq $0"
+// CHECK: [[INC:%[^ ]+]] = add i64 %{{[^ ]+}}, 1
+// CHECK-NEXT: store i64 [[INC]]
 // CHECK: resume
 int catchesOther(int x) {
   try {

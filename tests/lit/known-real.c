@@ -28,15 +28,19 @@ int h(int x) {
 // CHECK-LABEL: define {{.*}} @h(
 // CHECK: __codensm_sample_start
 // CHECK-NOT: @__codensm_chunk
-// CHECK: call void asm sideeffect "incq $0"
+// CHECK: [[INC:%[^ ]+]] = add i64 %{{[^ ]+}}, 1
+// CHECK-NEXT: store i64 [[INC]]
 // CHECK-NEXT: call i32 @f0(
 // CHECK: call preserve_mostcc {{.*}}@__codensm_chunk({{.*}}, i64 1)
-// CHECK: call void asm sideeffect "incq $0"
+// CHECK: [[INC:%[^ ]+]] = add i64 %{{[^ ]+}}, 1
+// CHECK-NEXT: store i64 [[INC]]
 // CHECK-NEXT: call i32 @f1(
 // CHECK-NOT: @__codensm_chunk
-// CHECK: call void asm sideeffect "incq $0"
+// CHECK: [[INC:%[^ ]+]] = add i64 %{{[^ ]+}}, 1
+// CHECK-NEXT: store i64 [[INC]]
 // CHECK-NEXT: call i32 @f2(
 // CHECK: call preserve_mostcc {{.*}}@__codensm_chunk({{.*}}, i64 1)
-// CHECK: call void asm sideeffect "incq $0"
+// CHECK: [[INC:%[^ ]+]] = add i64 %{{[^ ]+}}, 1
+// CHECK-NEXT: store i64 [[INC]]
 // CHECK-NEXT: call i32 @f3(
 // CHECK: ret i32

@@ -29,19 +29,23 @@ target triple = "x86_64-pc-linux-gnu"
 ; EVERY-NEXT: call {{.*}} @__codensm_chunk(
 ; The call and its sample count at the entry (a call left by a longjmp
 ; stands for itself with no time), the ticks at the exit.
-; EVERY: incq
-; EVERY: incq
+; EVERY: [[INC:%[^ ]+]] = add i64 %{{[^ ]+}}, 1
+; EVERY-NEXT: store i64 [[INC]]
+; EVERY: [[INC:%[^ ]+]] = add i64 %{{[^ ]+}}, 1
+; EVERY-NEXT: store i64 [[INC]]
 ; EVERY: [[T0:%.*]] = call i64 @llvm.x86.rdtsc()
 ; EVERY: [[T1:%.*]] = call i64 @llvm.x86.rdtsc()
 ; EVERY: sub i64 [[T1]], [[T0]]
-; EVERY-NOT: incq
-; EVERY: addq
+; EVERY-NOT: add i64 {{.*}}, 1{{$}}
+; EVERY: [[TICKS:%codensm.add.*]] = add i64 %{{.*}}, %{{.*}}
+; EVERY-NEXT: store i64 [[TICKS]]
 ; EVERY: ret i32
 ; OFF-LABEL: define i32 @f(
 ; OFF-NOT: %codensm.next
 ; OFF: codensm.newchunk:
 ; OFF-NEXT: call {{.*}} @__codensm_chunk(
-; OFF: incq
+; OFF: [[INC:%[^ ]+]] = add i64 %{{[^ ]+}}, 1
+; OFF-NEXT: store i64 [[INC]]
 ; OFF-NOT: @__codensm_sample_
 ; OFF-NOT: rdtsc
 ; OFF: ret i32
@@ -56,7 +60,8 @@ define i32 @f(i32 %x) {
 ; EVERY: ret i32
 ; SAMPLED-LABEL: define i32 @forks(
 ; SAMPLED-NOT: @__codensm_sample_
-; SAMPLED: incq
+; SAMPLED: [[INC:%[^ ]+]] = add i64 %{{[^ ]+}}, 1
+; SAMPLED-NEXT: store i64 [[INC]]
 ; SAMPLED-NOT: @__codensm_sample_
 ; SAMPLED: ret i32
 declare i32 @vfork() returns_twice

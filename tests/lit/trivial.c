@@ -10,6 +10,7 @@
 // RUN: rm -rf %t && mkdir -p %t && cp %s %t/t.c
 // RUN: cd %t && %clang -fplugin=%plugin -O2 -mllvm -codensm-trivial-instructions=8 -S -emit-llvm -o - t.c | %FileCheck %s --check-prefix=POLICY
 // RUN: cd %t && %clang -O2 -S -emit-llvm -o - t.c | %FileCheck %s --check-prefix=UNTIMED
+// RUN: cd %t && %clang -O2 -S -o - t.c | %FileCheck %s --check-prefix=MACHINE
 // RUN: printf 'trivial_instructions: 8\n' > %t/.codensm.yaml
 // RUN: cd %t && %clang -O2 -S -emit-llvm -o - t.c | %FileCheck %s --check-prefix=POLICY
 // RUN: cd %t && %clang -fplugin=%plugin -O2 -mllvm -codensm-trivial-instructions=0 -mllvm -codensm-untimed-instructions=0 -S -emit-llvm -o - t.c | %FileCheck %s --check-prefix=ALL
@@ -66,9 +67,15 @@ int larger(int a, int b, int c) {
 // the exit.
 // UNTIMED-LABEL: define {{.*}} @getter(
 // UNTIMED-NOT: __codensm_sample_start
-// UNTIMED: call void asm sideeffect "incq $0"
+// UNTIMED: [[INC:%[^ ]+]] = add i64 %{{[^ ]+}}, 1
+// UNTIMED-NEXT: store i64 [[INC]]
 // UNTIMED-NOT: __codensm_sample
 // UNTIMED: ret i32
+// The increment (a load, an add and a store in the IR) is one add to
+// memory in the machine code: a signal cannot split it.
+// MACHINE-LABEL: getter:
+// MACHINE: addq $1, {{[0-9]+}}(%r{{[a-z0-9]+}})
+// MACHINE: retq
 // UNTIMED-LABEL: define {{.*}} @caller(
 // UNTIMED: __codensm_sample_start
 // UNTIMED-LABEL: define {{.*}} @looper(
@@ -79,6 +86,7 @@ int larger(int a, int b, int c) {
 // UNTIMED: __codensm_sample_start
 // UNTIMED-LABEL: define {{.*}} @larger(
 // UNTIMED-NOT: __codensm_sample_start
-// UNTIMED: call void asm sideeffect "incq $0"
+// UNTIMED: [[INC:%[^ ]+]] = add i64 %{{[^ ]+}}, 1
+// UNTIMED-NEXT: store i64 [[INC]]
 // UNTIMED-NOT: __codensm_sample
 // UNTIMED: ret i32
