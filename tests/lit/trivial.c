@@ -74,7 +74,7 @@ int larger(int a, int b, int c) {
 // The increment (a load, an add and a store in the IR) is one add to
 // memory in the machine code: a signal cannot split it.
 // MACHINE-LABEL: getter:
-// MACHINE: addq $1, {{[0-9]+}}(%r{{[a-z0-9]+}})
+// MACHINE: {{(addq \$1,|incq)}} {{[0-9]+}}(%r{{[a-z0-9]+}})
 // MACHINE: retq
 // UNTIMED-LABEL: define {{.*}} @caller(
 // UNTIMED: __codensm_sample_start
