@@ -8,12 +8,20 @@
  * times with the default sampling (1 call in 64 timed: 400 samples) and
  * with every call timed; the total_ms that reaches the sink must be within
  * 10% (sampled) and 3% (every call) of the true total measured by the
- * test.  docs/runtime.md explains the bound.  Preemption breaks the
- * premise (a preempted sampled call counts 64 times): a sampled run is
- * judged only when its calls took within 5% of their nominal durations,
- * retried up to three times on fresh functions (the estimator is
- * cumulative), and the test reports itself skipped (77) when the machine
- * never left it alone.
+ * test.  docs/runtime.md explains the bound.  Preemption breaks that
+ * premise (a preempted sampled call counts 64 times), so the sampled
+ * estimate is judged against the truth only on a run the machine left
+ * alone (its calls took within 5% of what they asked for); on any
+ * machine, loaded or not, it is judged in two halves the scheduler cannot
+ * move: the test sees which calls the runtime timed, and with what weight
+ * (the slot's weighted samples before and after each entry), so (1) the
+ * weighted mean of the *asked* durations of the timed calls, times the
+ * calls, is within 10% of the asked total (the choice of calls is blind
+ * to their length), and (2) the estimate that reached the sink is within
+ * 3% of the weighted mean of what those same calls *took*, times the
+ * calls (the runtime's ticks, weights and arithmetic).  Until round six
+ * the test skipped (77) when the machine never left it alone, as CI's
+ * always did.
  */
 #define _GNU_SOURCE
 #include <math.h>
@@ -25,24 +33,31 @@
 #include "test_util.h"
 
 static const struct cnsm_function_info mod_fns[] = {
-    CNSM_FN("est.sampled0", "", 1),
-    CNSM_FN("est.sampled1", "", 1),
-    CNSM_FN("est.sampled2", "", 1),
+    CNSM_FN("est.sampled", "", 1),
     CNSM_FN("est.every", "", 1),
 };
-CNSM_EMUL_MODULE(mod, "est", 4)
+CNSM_EMUL_MODULE(mod, "est", 2)
 
 static double true_ns;    /* what the calls really took */
 static double nominal_ns; /* what they were asked to take */
+/* Over the calls the runtime timed, each times its weight: */
+static double timed_weight, timed_nominal_ns, timed_true_ns;
 
 /* Busy-waits ns nanoseconds inside an instrumented function i. */
 static __attribute__((noinline)) void timed_call(uint32_t i, uint64_t ns) {
+  struct cnsm_slot *slot = cnsm_emul_slot(mod_unit, i); /* made real */
+  uint64_t weights_before = slot->samples;
   uint64_t t0 = CNSM_ENTER(mod, i);
+  /* A timed call's weight is counted at its start. */
+  double weight = (double)(slot->samples - weights_before);
   uint64_t start = cnsm_now_ns(), now;
   do
     now = cnsm_now_ns();
   while (now - start < ns);
   true_ns += (double)(now - start);
+  timed_weight += weight;
+  timed_nominal_ns += weight * (double)ns;
+  timed_true_ns += weight * (double)(now - start);
   CNSM_EXIT(mod, i, t0, 0);
 }
 
@@ -53,6 +68,7 @@ static double run(uint32_t i, const char *out) {
   sum_jsonl(out, mod_fns[i].name, &before);
   static uint64_t x = 88172645463325252ull;
   true_ns = nominal_ns = 0;
+  timed_weight = timed_nominal_ns = timed_true_ns = 0;
   for (int k = 0; k < 25600; k++) {
     x ^= x << 13; /* xorshift64: no pattern the 1-in-64 sampling could see */
     x ^= x >> 7;
@@ -67,6 +83,20 @@ static double run(uint32_t i, const char *out) {
   double err = fabs(est - true_ns) / true_ns;
   fprintf(stderr, "%s: true %.3f ms, estimated %.3f ms, error %.2f%%\n",
           mod_fns[i].name, true_ns / 1e6, est / 1e6, err * 100);
+  /* The two halves no scheduler moves (the header comment). */
+  CHECK(timed_weight > 0);
+  double calls = (double)(after.calls - before.calls);
+  double choice = timed_nominal_ns / timed_weight * calls;
+  double arithmetic = timed_true_ns / timed_weight * calls;
+  fprintf(stderr,
+          "%s: %.0f weighted samples; asked %.3f ms, the timed calls' "
+          "asked durations scaled up %.3f ms (%.2f%%); what the timed calls "
+          "took scaled up %.3f ms, estimated %.3f ms (%.2f%%)\n",
+          mod_fns[i].name, timed_weight, nominal_ns / 1e6, choice / 1e6,
+          100 * fabs(choice - nominal_ns) / nominal_ns, arithmetic / 1e6,
+          est / 1e6, 100 * fabs(est - arithmetic) / arithmetic);
+  CHECK(fabs(choice - nominal_ns) / nominal_ns <= 0.10);
+  CHECK(fabs(est - arithmetic) / arithmetic <= 0.03);
   return err;
 }
 
@@ -85,25 +115,21 @@ int main(void) {
                                .flush_interval_s = 3600};
   codensm_init(&cfg);
   CHECK_EQ(__codensm_sample_mask, 63);
-  /* Sampled: judged only on a run the machine left alone (the calls took
-   * within 5% of what they asked for), since preemption of an unsampled
-   * call adds to the truth only and of a sampled one 64 times over. */
-  int judged = 0;
-  for (int tries = 0; tries < 3 && !judged; tries++) {
-    double err = run((uint32_t)tries, out); /* a fresh function per try */
-    if (fabs(true_ns - nominal_ns) / nominal_ns <= 0.05) {
-      CHECK(err <= 0.10);
-      judged = 1;
-    }
-  }
+  /* Sampled: against the truth only on a run the machine left alone (the
+   * calls took within 5% of what they asked for), since preemption of an
+   * unsampled call adds to the truth only and of a sampled one 64 times
+   * over; the halves run() checks hold either way. */
+  double err = run(0, out);
+  if (fabs(true_ns - nominal_ns) / nominal_ns <= 0.05)
+    CHECK(err <= 0.10);
+  else
+    fprintf(stderr, "sampled: the machine was busy (calls took %.1f%% more "
+                    "than asked): judged by its two halves only\n",
+            100 * (true_ns - nominal_ns) / nominal_ns);
   /* Every call timed: exact up to the clock, loaded machine or not (the
    * chunk's period set as CODENSM_SAMPLE_PERIOD=1 would set it). */
   cnsm_hot_mask = 0;
-  CHECK(run(3, out) <= 0.03);
+  CHECK(run(1, out) <= 0.03);
   unlink(out);
-  if (!judged && !test_failures) {
-    fprintf(stderr, "skipped: the machine is too busy to judge sampling\n");
-    return 77;
-  }
   TEST_DONE();
 }
