@@ -123,8 +123,9 @@ int main(void) {
   if (fabs(true_ns - nominal_ns) / nominal_ns <= 0.05)
     CHECK(err <= 0.10);
   else
-    fprintf(stderr, "sampled: the machine was busy (calls took %.1f%% more "
-                    "than asked): judged by its two halves only\n",
+    fprintf(stderr,
+            "sampled: the machine was busy (calls took %.1f%% more "
+            "than asked): judged by its two halves only\n",
             100 * (true_ns - nominal_ns) / nominal_ns);
   /* Every call timed: exact up to the clock, loaded machine or not (the
    * chunk's period set as CODENSM_SAMPLE_PERIOD=1 would set it). */
