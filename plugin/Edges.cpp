@@ -37,21 +37,6 @@ static bool mayBeInstrumentedElsewhere(const Function &G,
   return !isStandardLibraryName(G.getName());
 }
 
-/// Whether every use of G, a function of this unit, is a direct call from
-/// F: then the edge (F, G) is every call of G, and G's own count is the
-/// edge's (no counter at the call sites).  Local linkage: nothing outside
-/// the unit calls it; no other use: it is never called through a pointer.
-static bool calledOnlyFrom(const Function &G, const Function &F) {
-  if (!G.hasLocalLinkage())
-    return false;
-  for (const User *U : G.users()) {
-    const auto *Call = dyn_cast<CallBase>(U);
-    if (!Call || Call->getCalledOperand() != &G || Call->getFunction() != &F)
-      return false;
-  }
-  return true;
-}
-
 EdgeTable findEdges(Module &M,
                     const DenseMap<const Function *, unsigned> &Slots,
                     const std::vector<bool> &Counted, unsigned MaxCallees) {
@@ -86,15 +71,12 @@ EdgeTable findEdges(Module &M,
           continue; // defined here and left out: counted nowhere
         }
         bool External = Callee == abi::EDGE_EXTERNAL;
-        bool FromCallee = !External && calledOnlyFrom(*G, F);
         auto [It, New] =
             Index.try_emplace({External, External ? Symbol : Callee},
                               static_cast<unsigned>(Edges.size()));
         if (New)
-          Edges.push_back({Caller->second, Callee,
-                           FromCallee ? abi::EDGE_FROM_CALLEE : Symbol});
-        if (!FromCallee) // counted by the callee's own entry
-          Sites.push_back({Call, It->second});
+          Edges.push_back({Caller->second, Callee, Symbol});
+        Sites.push_back({Call, It->second});
       }
     // A dispatcher (a switch over thousands of handlers, an interpreter's
     // opcode table) would spread a thread's counts over as many chunks

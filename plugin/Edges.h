@@ -12,10 +12,7 @@
 // names), functions of this unit left uninstrumented, calls through
 // pointers, whose callee the call site does not name, and the calls of a
 // dispatcher (a caller of more than -codensm-callers-max-callees
-// functions), whose counts would spread over a chunk per callee.  An
-// edge that is every call of its callee (a static function called from
-// one function only) counts nothing at its call sites: its calls are the
-// callee's (callee_symbol EDGE_FROM_CALLEE).
+// functions), whose counts would spread over a chunk per callee.
 //
 //===----------------------------------------------------------------------===//
 #ifndef CODENSM_EDGES_H
@@ -38,11 +35,10 @@ struct EdgeTable {
   struct Edge {
     unsigned Caller;       ///< the caller's slot
     unsigned Callee;       ///< the callee's slot, or abi::EDGE_EXTERNAL
-    uint64_t CalleeSymbol; ///< for an external callee; EDGE_FROM_CALLEE
+    uint64_t CalleeSymbol; ///< for an external callee
   };
   std::vector<Edge> Edges;
-  /// Each counted call site with its edge's index in Edges (none for an
-  /// EDGE_FROM_CALLEE edge).
+  /// Each counted call site with its edge's index in Edges.
   std::vector<std::pair<llvm::CallBase *, unsigned>> Sites;
   /// Callers left uncounted for calling more than MaxCallees functions.
   unsigned Dispatchers = 0;

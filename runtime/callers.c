@@ -13,10 +13,7 @@
  * library) never finds its callee, and its calls are dropped.  Calls
  * through a pointer (callbacks, virtual calls) name no callee at the call
  * site and are not attributed: a function's calls minus its callers' are
- * the calls from uninstrumented code and through pointers.  An edge that
- * is every call of its callee (a static function called from one function
- * only: EDGE_FROM_CALLEE) has no counter of its own: its calls are the
- * callee's slot's.
+ * the calls from uninstrumented code and through pointers.
  *
  * The counters are monotonic like every slot's; the flusher's drain turns
  * them into deltas against what it drained before (m->edges_seen) and adds
@@ -112,16 +109,12 @@ static void drain_module(struct cnsm_module *m, int with_dirs) {
       !(m->edges_seen = calloc(desc->edge_count, sizeof *m->edges_seen)))
     return;
   for (uint32_t e = 0; e < desc->edge_count; e++) {
-    const struct cnsm_edge_info *edge = &desc->edges[e];
-    int from_callee = edge->callee != CNSM_EDGE_EXTERNAL &&
-                      edge->callee < desc->function_count &&
-                      edge->callee_symbol == CNSM_EDGE_FROM_CALLEE;
-    uint64_t calls = slot_calls(
-        m, from_callee ? edge->callee : desc->function_count + e, with_dirs);
+    uint64_t calls = slot_calls(m, desc->function_count + e, with_dirs);
     if (calls <= m->edges_seen[e])
       continue;
     uint64_t delta = calls - m->edges_seen[e];
     m->edges_seen[e] = calls;
+    const struct cnsm_edge_info *edge = &desc->edges[e];
     if (edge->caller >= desc->function_count)
       continue;
     size_t caller = m->entry[edge->caller];

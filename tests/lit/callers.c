@@ -6,10 +6,7 @@
 // beside it (function_info.symbol_hash; 0 for internal linkage).  Library
 // functions, intrinsics and calls through pointers count nothing.
 // Expanded, an edge's count goes to the thread's real chunk, made on first
-// use, tested once per chunk and block.  helper, static and called from
-// caller only, counts nothing at its call site: the edge is every call of
-// helper, and its calls are helper's own (callee_symbol 1,
-// EDGE_FROM_CALLEE; its slot, 2, stays unused).
+// use, tested once per chunk and block.
 // The functions here are tiny but stand for timed ones (the untimed policy,
 // which would count them without timing, is trivial.c's).
 // RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -O0 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=CALLS
@@ -35,8 +32,8 @@ int caller(int x, char *s, int (*fp)(int)) {
 }
 
 // CALLS-LABEL: define {{.*}} @caller(
-// CALLS-NOT: __codensm_edge
-// CALLS: call {{.*}} @helper(
+// CALLS: call void @__codensm_edge({{.*}}@__codensm_unit{{.*}}, i64 2)
+// CALLS-NEXT: call {{.*}} @helper(
 // CALLS: call void @__codensm_edge({{.*}}@__codensm_unit{{.*}}, i64 3)
 // CALLS-NEXT: call {{.*}} @elsewhere(
 // CALLS-NOT: __codensm_edge
@@ -44,11 +41,10 @@ int caller(int x, char *s, int (*fp)(int)) {
 // CALLS-NOT: __codensm_edge
 // CALLS: ret i32
 
-// The edges: caller (slot 0) -> helper (slot 1), from helper's count;
-// caller -> elsewhere, external (callee 0xffffffff), by the hash of
-// "elsewhere".  caller is external (its symbol's hash), helper internal
-// (0).
-// CHECK-DAG: @__codensm_edges = internal constant [2 x { i32, i32, i64 }] [{ i32, i32, i64 } { i32 0, i32 1, i64 1 }, { i32, i32, i64 } { i32 0, i32 -1, i64 {{-?[1-9][0-9]*}} }]
+// The edges: caller (slot 0) -> helper (slot 1); caller -> elsewhere,
+// external (callee 0xffffffff), by the hash of "elsewhere".  caller is
+// external (its symbol's hash), helper internal (0).
+// CHECK-DAG: @__codensm_edges = internal constant [2 x { i32, i32, i64 }] [{ i32, i32, i64 } { i32 0, i32 1, i64 0 }, { i32, i32, i64 } { i32 0, i32 -1, i64 {{-?[1-9][0-9]*}} }]
 // CHECK-DAG: @__codensm_functions = internal constant [2 x {{.*}} i32 0, i64 {{-?[1-9][0-9]*}} }, {{.*}} i32 0, i64 0 }]
 // CHECK-DAG: @__codensm_module = internal constant {{.*}}@__codensm_edges{{.*}}, i32 2 }
 // CHECK-LABEL: define {{.*}} @caller(
@@ -59,11 +55,14 @@ int caller(int x, char *s, int (*fp)(int)) {
 // CHECK: "xaddq $0, $1"
 // CHECK-NOT: @__codensm_chunk
 // CHECK: @__codensm_sample_start(
-// CHECK-NOT: add i64 %{{[^ ]+}}, 1{{$}}
-// CHECK: call {{.*}} @helper(
 // CHECK-NOT: @__codensm_chunk
 // CHECK: load {{.*}}@__codensm_dir
 // CHECK-NOT: @__codensm_dir
+// CHECK: getelementptr inbounds i8, {{.*}}, i64 96
+// CHECK: [[INC:%[^ ]+]] = add i64 %{{[^ ]+}}, 1
+// CHECK-NEXT: store i64 [[INC]]
+// CHECK-NEXT: call {{.*}} @helper(
+// CHECK-NOT: @__codensm_chunk
 // CHECK: getelementptr inbounds i8, {{.*}}, i64 128
 // CHECK: [[INC:%[^ ]+]] = add i64 %{{[^ ]+}}, 1
 // CHECK-NEXT: store i64 [[INC]]

@@ -42,10 +42,3 @@ define i32 @caller(i32 %x) {
   %b = call i32 @helper(i32 %a)
   ret i32 %b
 }
-
-; A second caller of helper: its edges from caller are not all its calls,
-; so they are counted at the call sites (callers.c has the other case).
-define i32 @other(i32 %x) {
-  %r = call i32 @helper(i32 %x)
-  ret i32 %r
-}
