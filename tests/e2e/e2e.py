@@ -661,14 +661,16 @@ def case_callers(tc, level):
     """Each function's instrumented callers with exact calls (callers.c
     and callers_lib.c, two units): a callee in the same unit and one in
     the other; calls through a pointer are nobody's; a recursive function
-    is its own caller."""
+    is its own caller; a static function called from one function only
+    has that caller for every call."""
     srcs = [os.path.join(PROGRAMS, "callers.c"), os.path.join(PROGRAMS, "callers_lib.c")]
     exe = tc.compile(srcs, os.path.join(tc.workdir, "callers"), OPT_LEVELS[level])
     result, sums = run_counted(tc, exe, "callers")
-    expect(result.returncode == 0 and result.stdout == "591\n", result.stdout + result.stderr)
+    expect(result.returncode == 0 and result.stdout == "626\n", result.stdout + result.stderr)
     expected = {
         "callers.top": (10, {"callers.main": 10}),
         "callers.mid": (20, {"callers.top": 20}),
+        "callers.only": (10, {"callers.top": 10}),
         "callers.leaf": (35, {"callers.mid": 20, "callers.top": 10}),
         "callers_lib.lib_work": (21, {"callers.mid": 20, "callers.main": 1}),
         "callers.walk": (5, {"callers.main": 1, "callers.walk": 4}),

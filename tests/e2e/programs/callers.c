@@ -3,7 +3,8 @@
  * once; mid calls leaf and lib_work (in callers_lib.c, another unit)
  * once each; main calls lib_work once and leaf 5 times through a pointer
  * (a call site that names no callee: leaf's 35 calls, 30 from callers);
- * walk recurses 4 deep under main, once. */
+ * walk recurses 4 deep under main, once; top calls only, which nothing
+ * else calls. */
 #include <stdio.h>
 
 int lib_work(int x);
@@ -12,8 +13,10 @@ __attribute__((noinline)) static int leaf(int x) { return x * 3; }
 
 __attribute__((noinline)) int mid(int x) { return leaf(x) + lib_work(x); }
 
+__attribute__((noinline)) static int only(int x) { return x - 1; }
+
 __attribute__((noinline)) int top(int x) {
-  return mid(x) + leaf(x) + mid(x + 1);
+  return mid(x) + leaf(x) + mid(x + 1) + only(x);
 }
 
 __attribute__((noinline)) int walk(int depth) {
