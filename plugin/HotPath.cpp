@@ -123,7 +123,7 @@ Value *HotPath::slotField(IRBuilder<> &B, Value *Chunk, uint64_t Slot,
 /// thread cannot split one instruction and lose a count.  Until round
 /// five this was an inline asm `incq`, the same instruction, but every
 /// inline asm costs the code generator a parse of its own (some 600,000
-/// instructions of llc each): 10% of the compile time of a file of
+/// instructions of llc each): 10% of llc's instructions on a file of
 /// one-line functions.  Elsewhere an atomic add.
 void HotPath::emitIncrement(IRBuilder<> &B, Value *Counter,
                             Value *Amount) const {

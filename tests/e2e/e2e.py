@@ -545,7 +545,7 @@ def line_of(path, text):
 
 def expect_near(what, got, want, tolerance=0.15):
     expect_timing(got is not None and abs(got - want) <= tolerance * want,
-           "%s: %r, expected %r within %d%%" % (what, got, want, tolerance * 100))
+                  "%s: %r, expected %r within %d%%" % (what, got, want, tolerance * 100))
 
 
 def case_latency(tc, level):

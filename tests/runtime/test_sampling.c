@@ -99,6 +99,14 @@ static double patterned(uint32_t i, int n, uint64_t fast_ns, uint64_t slow_ns) {
   return took_ns[i] - before;
 }
 
+/* Starts function i's counts in chunk c afresh, for another round of a
+ * check. */
+static void restart(struct cnsm_chunk *c, uint32_t i) {
+  c->slots[i] = (struct cnsm_slot){0};
+  c->next[i] = 0;
+  asked_ns[i] = took_ns[i] = 0;
+}
+
 /* The estimate of slot s in ns (the runtime's ratio estimator). */
 static double estimate_ns(const struct cnsm_slot *s) {
   return (double)s->ticks / (double)s->samples * (double)s->calls *
@@ -149,16 +157,15 @@ int main(void) {
   /* One call in ten takes 8 us, the others 0.3 us (200,000 calls: the slow
    * ones are timed about one in 64, some 300 of them, within 6%): with a phase
    * fixed at 0 and an even period the slow ones (odd counts) were never timed
-   * and the estimate was 3.7 times too low. */
-  /* 30%: on a shared machine a preempted timed call of this function
-   * weighs up to 64 calls, and the estimate of three runs in twenty strayed
-   * 15-30% (one under CI's load 32%): the best of up to three rounds.  The
-   * pattern fixed in step gave 3.7 times too little in every one. */
+   * and the estimate was 3.7 times too low.  30%: on a shared machine a
+   * preempted timed call of this function weighs up to 64 calls, and the
+   * estimate of three runs in twenty strayed 15-30% (one under CI's load
+   * 32%): the best of up to three rounds.  The pattern fixed in step gave
+   * 3.7 times too little in every one. */
   struct cnsm_slot *pat = &c->slots[3];
   double pattern_error = INFINITY;
   for (int round = 0; round < 3 && pattern_error > 0.3; round++) {
-    *pat = (struct cnsm_slot){0};
-    c->next[3] = 0;
+    restart(c, 3);
     double took = patterned(3, 50000, 2000, 50000);
     fprintf(stderr,
             "patterned, round %d: %llu calls, %llu weighted samples, "
@@ -178,11 +185,8 @@ int main(void) {
    * pattern fixed in step above was 3.7 times off). */
   double best = INFINITY;
   for (int round = 0; round < 3 && best > 0.15; round++) {
-    for (uint32_t i = 2; i < 2 + TIMED; i++) {
-      c->slots[i] = (struct cnsm_slot){0};
-      c->next[i] = 0;
-      asked_ns[i] = 0;
-    }
+    for (uint32_t i = 2; i < 2 + TIMED; i++)
+      restart(c, i);
     double median = median_error(c);
     fprintf(stderr, "round %d: median error %.2f%%\n", round + 1, median * 100);
     best = fmin(best, median);
