@@ -414,6 +414,61 @@ static struct cnsm_dir *first_use(const struct cnsm_module_desc *desc,
   return d;
 }
 
+/* The first of desc's edges whose caller's slot is first or later.  The
+ * pass numbers edges caller by caller, in slot order (codensm_abi.inc). */
+static uint32_t first_edge_from(const struct cnsm_module_desc *desc,
+                                uint64_t first) {
+  uint32_t lo = 0, hi = desc->edge_count;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (desc->edges[mid].caller < first)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+static struct cnsm_chunk *make_real(const struct cnsm_module_desc *desc,
+                                    struct cnsm_dir *d, uint64_t k);
+
+/* Makes real the chunks that hold the edges of chunk k's functions: an
+ * edge's count goes untested into its chunk (the pass relies on its
+ * caller's entry having run), so that chunk must be real as soon as the
+ * caller's is.  Only the chunk holding both the last functions and the
+ * first edges has edges of its own among them: the recursion is shallow. */
+static void make_edges_real(const struct cnsm_module_desc *desc,
+                            struct cnsm_dir *d, uint64_t k) {
+  uint64_t first_caller = k * CNSM_CHUNK_SLOTS;
+  if (!desc->edge_count || first_caller >= desc->function_count)
+    return;
+  uint32_t from = first_edge_from(desc, first_caller);
+  uint32_t to = first_edge_from(desc, first_caller + CNSM_CHUNK_SLOTS);
+  if (from == to)
+    return;
+  uint64_t last = (desc->function_count + (uint64_t)to - 1) / CNSM_CHUNK_SLOTS;
+  for (uint64_t e = (desc->function_count + (uint64_t)from) / CNSM_CHUNK_SLOTS;
+       e <= last; e++)
+    (void)make_real(desc, d, e); /* out of memory: those edges are lost */
+}
+
+/* Chunk k of d, allocated and its edges' chunks too when it is still the
+ * sentinel; NULL when memory is out. */
+static struct cnsm_chunk *make_real(const struct cnsm_module_desc *desc,
+                                    struct cnsm_dir *d, uint64_t k) {
+  struct cnsm_chunk **slot = &cnsm_dir_chunks(d)[k];
+  struct cnsm_chunk *c = __atomic_load_n(slot, __ATOMIC_RELAXED);
+  if (c != &__codensm_sentinel)
+    return c;
+  const struct cnsm_module *m = cnsm_module_of(desc);
+  if (!(c = cnsm_arena_alloc_chunk(&self.arena, m ? m->serial : 0, k)))
+    return NULL;
+  c->header.real = 1;
+  __atomic_store_n(slot, c, __ATOMIC_RELEASE);
+  make_edges_real(desc, d, k);
+  return c;
+}
+
 struct cnsm_chunk *cnsm_chunk_get(const struct cnsm_module_desc *desc,
                                   uint64_t k) {
   if (k >= cnsm_chunk_count(CNSM_SLOT_COUNT(desc)))
@@ -422,16 +477,8 @@ struct cnsm_chunk *cnsm_chunk_get(const struct cnsm_module_desc *desc,
   struct cnsm_dir *d = __atomic_load_n(home, __ATOMIC_RELAXED);
   if (d == desc->empty_dir && !(d = first_use(desc, home)))
     return out_of_memory();
-  struct cnsm_chunk **slot = &cnsm_dir_chunks(d)[k];
-  struct cnsm_chunk *c = __atomic_load_n(slot, __ATOMIC_RELAXED);
-  if (c != &__codensm_sentinel)
-    return c;
-  const struct cnsm_module *m = cnsm_module_of(desc);
-  if (!(c = cnsm_arena_alloc_chunk(&self.arena, m ? m->serial : 0, k)))
-    return out_of_memory();
-  c->header.real = 1;
-  __atomic_store_n(slot, c, __ATOMIC_RELEASE);
-  return c;
+  struct cnsm_chunk *c = make_real(desc, d, k);
+  return c ? c : out_of_memory();
 }
 
 /* A thread's first call of one of chunk k's functions (timing every call:

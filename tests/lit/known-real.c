@@ -1,29 +1,43 @@
 // A thread's chunk, once real, stays real: after any hook of a chunk (an
-// entry reaches the runtime while its chunk is the sentinel, an edge's
-// count makes its chunk real first), the blocks that hook's block
-// dominates count into that chunk without testing it.  h (slot 30, chunk
-// 0) counts its edge to f0 (slot 31, chunk 0) untested: its entry made
-// chunk 0 real.  The edges to f1, f2, f3 are slots 32 to 34, chunk 1: f1's
-// is the first in its block and tested; f2's block is dominated by f1's,
-// untested; f3's block is not (x & 2 may be false), tested.
+// entry reaches the runtime while its chunk is the sentinel; an untimed
+// entry or a depth makes its chunk real first), the blocks that hook's
+// block dominates count into that chunk without testing it.  h (slot 31,
+// chunk 0) inlines the accessors g1, g2 and g3 (slots 32 to 34, chunk 1: a
+// module lists a function where it is first named), counted and never
+// timed: g1's entry is the first hook of chunk 1 in its block and tests
+// it; g2's block is dominated by g1's, untested; g3's is not (x & 2 may be
+// false), tested.  An edge is never tested: the runtime makes the chunks
+// of a function's edges real with the function's own (ABI 6), and h's
+// entry ran first.  h's edges are slots 64 to 67 (chunk 2), which no hook
+// before them touched.
 // RUN: %clang -O2 -S -emit-llvm -o - %s | %FileCheck %s
 
 #define LEAF(n) __attribute__((noinline)) int f##n(int x) { return x * n + 1; }
 LEAF(0) LEAF(1) LEAF(2) LEAF(3) LEAF(4) LEAF(5) LEAF(6) LEAF(7) LEAF(8) LEAF(9)
 LEAF(10) LEAF(11) LEAF(12) LEAF(13) LEAF(14) LEAF(15) LEAF(16) LEAF(17)
 LEAF(18) LEAF(19) LEAF(20) LEAF(21) LEAF(22) LEAF(23) LEAF(24) LEAF(25)
-LEAF(26) LEAF(27) LEAF(28) LEAF(29)
+LEAF(26) LEAF(27) LEAF(28) LEAF(29) LEAF(30)
+int g1(int x), g2(int x), g3(int x);
 int h(int x) {
   int r = f0(x);
   if (x & 2) {
-    r += f1(x);
+    r += g1(x);
     if (x & 4)
-      r += f2(x);
+      r += g2(x);
   }
   if (x & 8)
-    r += f3(x);
+    r += g3(x);
   return r;
 }
+int g1(int x) { return x ^ 11; }
+int g2(int x) { return x ^ 22; }
+int g3(int x) { return x ^ 33; }
+LEAF(35) LEAF(36) LEAF(37) LEAF(38) LEAF(39) LEAF(40) LEAF(41) LEAF(42)
+LEAF(43) LEAF(44) LEAF(45) LEAF(46) LEAF(47) LEAF(48) LEAF(49) LEAF(50)
+LEAF(51) LEAF(52) LEAF(53) LEAF(54) LEAF(55) LEAF(56) LEAF(57) LEAF(58)
+LEAF(59) LEAF(60) LEAF(61) LEAF(62) LEAF(63)
+
+// CHECK: @__codensm_edges = internal constant [4 x
 
 // CHECK-LABEL: define {{.*}} @h(
 // CHECK: __codensm_sample_start
@@ -31,16 +45,12 @@ int h(int x) {
 // CHECK: [[INC:%[^ ]+]] = add i64 %{{[^ ]+}}, 1
 // CHECK-NEXT: store i64 [[INC]]
 // CHECK-NEXT: call i32 @f0(
-// CHECK: call preserve_mostcc {{.*}}@__codensm_chunk({{.*}}, i64 1)
-// CHECK: [[INC:%[^ ]+]] = add i64 %{{[^ ]+}}, 1
-// CHECK-NEXT: store i64 [[INC]]
-// CHECK-NEXT: call i32 @f1(
 // CHECK-NOT: @__codensm_chunk
-// CHECK: [[INC:%[^ ]+]] = add i64 %{{[^ ]+}}, 1
-// CHECK-NEXT: store i64 [[INC]]
-// CHECK-NEXT: call i32 @f2(
 // CHECK: call preserve_mostcc {{.*}}@__codensm_chunk({{.*}}, i64 1)
-// CHECK: [[INC:%[^ ]+]] = add i64 %{{[^ ]+}}, 1
-// CHECK-NEXT: store i64 [[INC]]
-// CHECK-NEXT: call i32 @f3(
+// CHECK: xor i32 %{{[^ ]+}}, 11
+// CHECK-NOT: @__codensm_chunk
+// CHECK: xor i32 %{{[^ ]+}}, 22
+// CHECK: call preserve_mostcc {{.*}}@__codensm_chunk({{.*}}, i64 1)
+// CHECK: xor i32 %{{[^ ]+}}, 33
+// CHECK-NOT: @__codensm_chunk
 // CHECK: ret i32

@@ -4,8 +4,16 @@
  * once each; main calls lib_work once and leaf 5 times through a pointer
  * (a call site that names no callee: leaf's 35 calls, 30 from callers);
  * walk recurses 4 deep under main, once; top calls only, which nothing
- * else calls. */
+ * else calls.  Spare functions before and after them put the edges'
+ * slots (after the 106 functions') in a chunk of counters of their own,
+ * which no function's entry touches: the runtime makes it real with its
+ * callers' chunks (ABI 6), or their counts are lost. */
 #include <stdio.h>
+
+#define SPARE(n) int spare##n(int x) { return x + n; }
+#define SPARES(t) SPARE(t##0) SPARE(t##1) SPARE(t##2) SPARE(t##3) SPARE(t##4) \
+  SPARE(t##5) SPARE(t##6) SPARE(t##7) SPARE(t##8) SPARE(t##9)
+SPARES(1) SPARES(2) SPARES(3) SPARES(4) SPARES(5) SPARES(6)
 
 int lib_work(int x);
 
@@ -35,3 +43,5 @@ int main(void) {
   printf("%d\n", sum);
   return 0;
 }
+
+SPARES(7) SPARES(8) SPARES(9) SPARES(10)
