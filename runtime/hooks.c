@@ -126,14 +126,24 @@ static double ln_fraction(uint64_t r) {
  * draw's divisor, a constant per period.  Summed as a series at each
  * draw, it was the timed call's largest cost: up to 40 divisions, a third
  * of the instructions a timed call of SQLite's speedtest1 ran in the
- * runtime.  Values: python3 -c 'import math; print(1 / math.log1p(-2.0**-e))'. */
+ * runtime.  Values: 1 / math.log1p(-2.0**-e) in Python. */
 static const double inv_ln_one_minus[CNSM_PERIOD_LOG2_MAX + 1] = {
     0,
-    -1.4426950408889634,  -3.4760594967822072,  -7.4888756894186175,
-    -15.49462216322538,  -31.497354319586677,  -63.49868764234396,
-    -127.49934640254835,  -255.49967384180653,  -511.49983708044073,
-    -1023.4999185800307,  -2047.4999592999584,  -4095.4999796524635,
-    -8191.4999898268525,  -16383.499994913584,  -32767.499997456831,
+    -1.4426950408889634,
+    -3.4760594967822072,
+    -7.4888756894186175,
+    -15.49462216322538,
+    -31.497354319586677,
+    -63.49868764234396,
+    -127.49934640254835,
+    -255.49967384180653,
+    -511.49983708044073,
+    -1023.4999185800307,
+    -2047.4999592999584,
+    -4095.4999796524635,
+    -8191.4999898268525,
+    -16383.499994913584,
+    -32767.499997456831,
 };
 
 /* Sets slot i of chunk c to be timed again a geometric distance (mean

@@ -10,12 +10,14 @@
  * callers' chunks (ABI 6), or their counts are lost. */
 #include <stdio.h>
 
+// clang-format off
 #define SPARE(n) int spare##n(int x) { return x + n; }
 #define SPARES(t) SPARE(t##0) SPARE(t##1) SPARE(t##2) SPARE(t##3) SPARE(t##4) \
   SPARE(t##5) SPARE(t##6) SPARE(t##7) SPARE(t##8) SPARE(t##9)
 SPARES(1) SPARES(2) SPARES(3) SPARES(4) SPARES(5) SPARES(6)
 
 int lib_work(int x);
+// clang-format on
 
 __attribute__((noinline)) static int leaf(int x) { return x * 3; }
 
@@ -44,4 +46,5 @@ int main(void) {
   return 0;
 }
 
+// clang-format off
 SPARES(7) SPARES(8) SPARES(9) SPARES(10)
