@@ -113,6 +113,8 @@ static void count_cause(const struct cnsm_module_desc *desc, uint32_t slot,
 
 void cnsm_error_exit(cnsm_unit_fn unit, uint64_t slot, uint64_t mark) {
   const struct cnsm_module_desc *desc = unit();
+  if (cnsm_refused(desc))
+    return;
   const struct cnsm_module_desc *root_desc = desc;
   uint32_t root_slot = (uint32_t)slot;
   if (__codensm_error_epoch != mark && last_root_desc) {

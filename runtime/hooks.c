@@ -217,6 +217,8 @@ static void open_frame_closed(const struct cnsm_chunk *c, uint32_t i) {
  * first call of one of the chunk's functions: the sentinel's mask 0 sent
  * it here) is moved to the thread's own chunk, allocated now. */
 uint64_t cnsm_sample_start(cnsm_unit_fn unit, uint64_t slot, void *counted_in) {
+  if (cnsm_refused(unit()))
+    return 0;
   /* The process's first timed call calibrates, before its clock starts. */
   cnsm_clock_calibrate();
   struct cnsm_chunk *c = counted_in;
@@ -279,6 +281,8 @@ static uint64_t stamp(uint64_t ticks, uint64_t period_log2) {
 void cnsm_sample_stop(cnsm_unit_fn unit, uint64_t slot, uint64_t start,
                       uint64_t end) {
   const struct cnsm_module_desc *desc = unit();
+  if (cnsm_refused(desc))
+    return;
   struct cnsm_chunk *c = chunk_of(desc, slot);
   struct cnsm_slot *s = &c->slots[slot % CNSM_CHUNK_SLOTS];
   uint64_t weight = (uint64_t)1 << (start & CNSM_SAMPLE_WEIGHT_MASK);

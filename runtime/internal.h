@@ -470,6 +470,14 @@ cnsm_module_of(const struct cnsm_module_desc *desc) {
                          __ATOMIC_ACQUIRE);
 }
 
+/* Whether desc was built for another ABI: the runtime refused it at its
+ * registration (one warning), and every entry point that reaches the
+ * runtime leaves it at once, without a lock, counting nothing.  Only
+ * abi_version is read: it is the descriptor's first field in every ABI. */
+static inline int cnsm_refused(const struct cnsm_module_desc *desc) {
+  return desc->abi_version != CODENSM_ABI_VERSION;
+}
+
 extern pthread_mutex_t cnsm_registry_lock CNSM_HIDDEN;
 extern struct cnsm_module *cnsm_modules CNSM_HIDDEN;
 

@@ -35,6 +35,11 @@
 #define CNSM_EMUL_CLOCK() __codensm_clock()
 #endif
 
+/* A test of a unit built for another ABI defines this first. */
+#ifndef CNSM_EMUL_ABI_VERSION
+#define CNSM_EMUL_ABI_VERSION CODENSM_ABI_VERSION
+#endif
+
 #define CNSM_EMUL_MODULE(id, mod_name, n)                                      \
   static void *id##_state;                                                     \
   static struct {                                                              \
@@ -51,7 +56,7 @@
   static const struct cnsm_module_desc id##_desc;                              \
   static const struct cnsm_module_desc *id##_unit(void) { return &id##_desc; } \
   static const struct cnsm_module_desc id##_desc = {                           \
-      .abi_version = CODENSM_ABI_VERSION,                                      \
+      .abi_version = CNSM_EMUL_ABI_VERSION,                                    \
       .function_count = n,                                                     \
       .module_name = mod_name,                                                 \
       .source_path = __FILE__,                                                 \
