@@ -20,6 +20,22 @@ static cl::opt<bool> ClHookMemory(
              "program's own memory move and fold across them"),
     cl::init(true), cl::Hidden);
 
+// The inliner prices each call in a function's body (about 40 of the 225
+// an -O2 callee may cost), and a function holds an entry hook, one exit
+// hook per return and an edge hook per call site: a small static function
+// with two returns and three calls carried some 250 of hooks, and was no
+// longer inlined where the plain build inlines it (SQLite's
+// sqlite3BtreePayloadFetch, moveToChild, sqlite3ValueText...: a call and a
+// frame each, on top of the probe).  The hooks become a few instructions
+// after the optimiser, so the inliner is told they cost nothing: LLVM's
+// "call-inline-cost" (LLVM 14 and later) replaces a call's price.
+static const char *const InlineCostAttr = "call-inline-cost";
+static cl::opt<bool> ClHooksFreeToInline(
+    "codensm-hooks-free-to-inline",
+    cl::desc("Tell the inliner that the hook calls cost nothing, so a "
+             "function is inlined where the plain build inlines it"),
+    cl::init(true), cl::Hidden);
+
 /// Never throws and always returns; touches only the counters, which no
 /// instruction of the unit reads or writes before the expansion: so the
 /// optimiser keeps the calls but moves and folds the program's own loads
@@ -27,9 +43,12 @@ static cl::opt<bool> ClHookMemory(
 static FunctionCallee declareHook(Module &M, const char *Name) {
   FunctionCallee Hook =
       declareRuntimeFunction(M, Name, {Attribute::WillReturn});
-  if (ClHookMemory)
-    if (auto *F = dyn_cast<Function>(Hook.getCallee()))
+  if (auto *F = dyn_cast<Function>(Hook.getCallee())) {
+    if (ClHookMemory)
       F->setOnlyAccessesInaccessibleMemory();
+    if (ClHooksFreeToInline)
+      F->addFnAttr(InlineCostAttr, "0");
+  }
   return Hook;
 }
 
