@@ -30,6 +30,9 @@ CNSM_FLAGS = {
     # Without recursion depths: what keeping them costs.
     "codensm-norec": ["-fplugin=" + PLUGIN, "-fpass-plugin=" + PLUGIN,
                       "-mllvm", "-codensm-recursion=0"],
+    # The inliner told the hooks cost nothing (inlines as plain does).
+    "codensm-inline": ["-fplugin=" + PLUGIN, "-fpass-plugin=" + PLUGIN,
+                       "-mllvm", "-codensm-inline-as-plain"],
     # Without caller->callee edges: what counting them costs.
     "codensm-noedges": ["-fplugin=" + PLUGIN, "-fpass-plugin=" + PLUGIN,
                         "-mllvm", "-codensm-callers=0"],

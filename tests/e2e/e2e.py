@@ -81,6 +81,8 @@ class Toolchain:
         """Builds sources into output; instrumented builds load the plugin and
         link libcodensm, plain builds are the same command without them."""
         cmd = self.driver(instrument, cxx) + ["-I", self.include]
+        if any(f.startswith("-codensm-") for f in flags) and not self.gcc:
+            cmd += ["-fplugin=" + self.plugin]  # registers the -mllvm options
         cmd += list(flags)
         if shared:
             cmd += ["-shared", "-fPIC"]
@@ -239,6 +241,9 @@ OPT_LEVELS = {
     "fulllto": ["-O2", "-flto", "-fuse-ld=lld"],
     "pic": ["-O2", "-fPIC", "-pie"],
     "static-runtime": ["-O2"],
+    # Functions inlined where the plain build inlines them (the hooks
+    # priced at nothing): every inlined copy still counts exactly.
+    "O2-inline": ["-O2", "-mllvm", "-codensm-inline-as-plain"],
     # Leak checking at exit must not turn the runtime's records into reports
     # that change the exit code.
     "asan": ["-O1", "-g", "-fsanitize=address"],

@@ -38,9 +38,8 @@ target triple = "x86_64-pc-linux-gnu"
 ; MARK-NEXT: call void @__codensm_exit({{.*}}@__codensm_unit{{.*}}, i64 0, i64 %codensm.start, i64 0, i64 0) [[ATTR]]
 ; MARK-DAG: declare i64 @__codensm_enter({{.*}}) [[DECL:#[0-9]+]]
 ; MARK-DAG: attributes [[ATTR]] = { nomerge nounwind }
-; LLVM 16 spells inaccessiblememonly as a memory effect.  The inliner
-; prices calls of the hooks at nothing ("call-inline-cost"="0").
-; MARK-DAG: attributes [[DECL]] = { {{inaccessiblememonly nounwind willreturn|nounwind willreturn memory\(inaccessiblemem: readwrite\)}} "call-inline-cost"="0" }
+; LLVM 16 spells inaccessiblememonly as a memory effect.
+; MARK-DAG: attributes [[DECL]] = { {{inaccessiblememonly nounwind willreturn|nounwind willreturn memory\(inaccessiblemem: readwrite\)}} }
 ; MARK-DAG: !codensm.instrumented = !{![[TABLES:[0-9]+]]}
 ; MARK-DAG: ![[TABLES]] = !{{{.*}}@__codensm_unit, {{.*}}@__codensm_dir, i32 0}
 

@@ -1,9 +1,11 @@
-// The hooks cost the inliner nothing: helper, with an entry hook, two exit
-// hooks and three edge hooks, is inlined into both callers as the plain
-// build inlines it.  Priced as the calls they are (-codensm-hooks-free-to-
-// inline=0), they took helper over -O2's threshold and it stayed a call.
-// RUN: %clang -O2 -S -emit-llvm -o - %s | %FileCheck %s
-// RUN: %clang -fplugin=%plugin -O2 -S -emit-llvm -mllvm -codensm-hooks-free-to-inline=0 -o - %s | %FileCheck %s --check-prefix=PRICED
+// -codensm-inline-as-plain tells the inliner the hooks cost nothing:
+// helper, with an entry hook, two exit hooks and three edge hooks, is then
+// inlined into both callers as the plain build inlines it.  By default the
+// hooks are priced as the calls they are until expansion, which takes
+// helper over -O2's threshold: it stays a call (less code and compile time).
+// RUN: %clang -fplugin=%plugin -O2 -S -emit-llvm -mllvm -codensm-inline-as-plain -o - %s | %FileCheck %s
+// RUN: %clang -O2 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=PRICED
+// RUN: %clang_cc -O2 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=PLAIN
 
 extern int ext1(int), ext2(int), ext3(int);
 static int helper(int x) {
@@ -26,3 +28,8 @@ int caller2(int x) { return helper(x + 2) * 3; }
 // PRICED-LABEL: define {{.*}} @caller1(
 // PRICED: call {{.*}} @helper(
 // PRICED: define internal {{.*}} @helper(
+
+// PLAIN-LABEL: define {{.*}} @caller1(
+// PLAIN-NOT: @helper
+// PLAIN: call i32 @ext1(
+// PLAIN-NOT: define internal {{.*}} @helper(
