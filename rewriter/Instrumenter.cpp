@@ -3,6 +3,7 @@
 #include "Instrumenter.h"
 #include "Headers.h"
 #include "ProbeText.h"
+#include "Recursion.h"
 #include "Selection.h"
 
 #include "clang/AST/ASTConsumer.h"
@@ -79,7 +80,7 @@ void InstrumentConsumer::placeProbe(const FunctionPlan &Plan, unsigned Slot,
   const auto *Body = cast<CompoundStmt>(Plan.FD->getBody());
   R.InsertTextAfterToken(Body->getLBracLoc(),
                          entryProbe(CI.getLangOpts().CPlusPlus, Slot,
-                                    Plan.Timed, Plan.ReturnType,
+                                    Plan.Timed, Plan.Recursive, Plan.ReturnType,
                                     Plan.PatternTag));
 }
 
@@ -132,14 +133,22 @@ void InstrumentConsumer::HandleTranslationUnit(ASTContext &Ctx) {
   Collector.TraverseDecl(Ctx.getTranslationUnitDecl());
   std::unique_ptr<MangleContext> Mangler(Ctx.createMangleContext());
   std::vector<FunctionPlan> Plans;
+  llvm::DenseSet<const FunctionDecl *> Recursive = recursiveFunctions(Ctx);
   for (const FunctionDecl *FD : Collector.Functions) {
     auto Plan = Chosen->plan(FD, Ctx, *Mangler, Rewritable);
     if (!Plan) {
       llvm::errs() << "codensm-rewrite: " << toString(Plan.takeError()) << "\n";
       return;
     }
-    if (*Plan)
-      Plans.push_back(std::move(**Plan));
+    if (!*Plan)
+      continue;
+    if (Recursive.count(FD->getCanonicalDecl())) {
+      (*Plan)->Recursive = true;
+      (*Plan)->Row.Flags |= abi::Flag_RECURSIVE;
+      for (FunctionRow &Row : (*Plan)->MoreRows)
+        Row.Flags |= abi::Flag_RECURSIVE;
+    }
+    Plans.push_back(std::move(**Plan));
   }
   Rewriter R(CI.getSourceManager(), CI.getLangOpts());
   if (Plans.empty()) {

@@ -75,6 +75,8 @@ static const char *HotPath =
     "static __codensm_hot __UINT64_TYPE__ __codensm_count(__UINT64_TYPE__);\n"
     "static void __codensm_settle(__UINT64_TYPE__, __UINT64_TYPE__, int,\n"
     "                             __UINT64_TYPE__);\n"
+    "static __codensm_hot __UINT64_TYPE__\n"
+    "__codensm_step_depth(__UINT64_TYPE__, int);\n"
     /* The thread's error epoch (root causes, runtime/causes.c), read at
      * the entry of a function that can fail. */
     "extern __thread __UINT64_TYPE__ __codensm_error_epoch\n"
@@ -84,11 +86,19 @@ static const char *HotPath =
 /// code built with -fexceptions, when an exception unwinds the frame),
 /// with a constant initialiser (C89 -pedantic refuses any other brace
 /// list); a second, scalar, variable's initialiser starts the call.
+/// A recursive function's probe (rec 1) lowers its depth after the stop,
+/// which tells a nested frame by it; the constant folds the test away in
+/// every other function.
 static const char *CProbe =
-    "struct __codensm_probe { __UINT64_TYPE__ slot, t0, mark; int err; };\n"
+    "struct __codensm_probe {\n"
+    "  __UINT64_TYPE__ slot, t0, mark;\n"
+    "  int err, rec;\n"
+    "};\n"
     "static __codensm_hot void __codensm_leave(struct __codensm_probe *p) {\n"
     "  if (__builtin_expect(p->t0 != 0 || p->err != 0, 0))\n"
     "    __codensm_settle(p->slot, p->t0, p->err, p->mark);\n"
+    "  if (p->rec)\n"
+    "    __codensm_step_depth(p->slot, -1);\n"
     "}\n";
 
 /// C++: a guard in an anonymous namespace, so each unit's guard calls its
@@ -115,16 +125,21 @@ static const char *CxxGuard =
     "  __UINT64_TYPE__ slot, t0, mark;\n"
     "  int err;\n"
     "  int uncaught;\n"
-    "  __codensm_hot __codensm_guard(__UINT64_TYPE__ s, bool timed)\n"
+    "  bool rec;\n"
+    "  __codensm_hot __codensm_guard(__UINT64_TYPE__ s, bool timed, bool r)\n"
     "      : slot(s), t0(__codensm_count(s)), mark(__codensm_error_epoch),\n"
-    "        err(0), uncaught(__codensm_uncaught()) {\n"
+    "        err(0), uncaught(__codensm_uncaught()), rec(r) {\n"
     "    if (!timed)\n"
     "      t0 = 0;\n"
+    "    if (rec)\n"
+    "      __codensm_step_depth(slot, 1);\n"
     "  }\n"
     "  __codensm_hot ~__codensm_guard() {\n"
     "    bool unwinding = __codensm_uncaught() > uncaught;\n"
     "    if (__builtin_expect(t0 != 0 || err != 0 || unwinding, 0))\n"
     "      __codensm_settle(slot, t0, err != 0 || unwinding, mark);\n"
+    "    if (rec)\n"
+    "      __codensm_step_depth(slot, -1);\n"
     "  }\n"
     "};\n"
     "} // namespace\n";
@@ -164,7 +179,7 @@ std::string instanceSlot(unsigned Base, llvm::StringRef Tag, unsigned Slot) {
          "u;\n}\n";
 }
 
-std::string entryProbe(bool Cxx, unsigned Slot, bool Timed,
+std::string entryProbe(bool Cxx, unsigned Slot, bool Timed, bool Recursive,
                        llvm::StringRef ReturnType, llvm::StringRef PatternTag) {
   std::string N = std::to_string(Slot), Out;
   std::string SlotValue = PatternTag.empty()
@@ -173,14 +188,22 @@ std::string entryProbe(bool Cxx, unsigned Slot, bool Timed,
                                     tagType(Slot, PatternTag) + " *>(__null))";
   if (Cxx)
     Out = "__codensm_guard __codensm_p" + N + "(" + SlotValue + ", " +
-          (Timed ? "true" : "false") + ");";
+          (Timed ? "true" : "false") + ", " + (Recursive ? "true" : "false") +
+          ");";
   else
     Out = "struct __codensm_probe __codensm_p" + N +
           " __attribute__((__cleanup__(__codensm_leave), __unused__)) = {" + N +
-          "u, 0, 0, 0}; __UINT64_TYPE__ __codensm_t" + N +
+          "u, 0, 0, 0, " + (Recursive ? "1" : "0") +
+          "}; __UINT64_TYPE__ __codensm_t" + N +
           " __attribute__((__unused__)) = " +
           (Timed ? "__codensm_p" + N + ".t0 = " : "") + "__codensm_count(" + N +
           "u);" +
+          // After the count, which made the thread's chunk real.
+          (Recursive
+               ? " __UINT64_TYPE__ __codensm_r" + N +
+                     " __attribute__((__unused__)) = __codensm_step_depth(" +
+                     N + "u, 1);"
+               : "") +
           // Only a function with a convention can fail in C: it alone
           // reads the error epoch, for its errors' root cause.
           (ReturnType.empty() ? ""
@@ -242,6 +265,22 @@ static const char *HotPathDefinitions =
     "    return 0;\n"
     "  return __codensm_stamp(__codensm_sample_start(__codensm_unit, slot, "
     "c));\n"
+    "}\n"
+    /* A recursive function's frames in this thread, in its real chunk
+     * (its count made it so); volatile, as the pass's, so the +1 and -1
+     * are not folded around the runtime's read at the stop. */
+    "static __codensm_hot __UINT64_TYPE__ __codensm_step_depth(__UINT64_TYPE__ "
+    "slot, int delta) {\n"
+    "  volatile __UINT16_TYPE__ *d = &cnsm_dir_chunks(__codensm_dir)[slot / "
+    "CNSM_CHUNK_SLOTS]->depth[slot % CNSM_CHUNK_SLOTS];\n"
+    /* No cast (C++'s -Wold-style-cast), no ++ on the volatile (C++20). */
+    "  __UINT16_TYPE__ v = *d;\n"
+    "  if (delta > 0)\n"
+    "    ++v;\n"
+    "  else\n"
+    "    --v;\n"
+    "  *d = v;\n"
+    "  return slot;\n"
     "}\n"
     "__attribute__((__noinline__, __cold__)) static void\n"
     "__codensm_settle(__UINT64_TYPE__ slot, __UINT64_TYPE__ t0, int err,\n"

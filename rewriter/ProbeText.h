@@ -38,11 +38,12 @@ struct FunctionRow {
 /// templates that tell a template's instances apart (Instances.h).
 std::string prologue(bool Cxx, bool Cxx11, llvm::StringRef SourcePath);
 
-/// The probe at the start of a function's body (no newline).  ReturnType,
+/// The probe at the start of a function's body (no newline).  Recursive:
+/// it keeps the function's depth in the thread (Recursion.h).  ReturnType,
 /// when not empty, also declares the variable that return statements
 /// check the error convention on (see returnCheck).  PatternTag, when not
 /// empty, makes the slot the instance's (instanceSlot).
-std::string entryProbe(bool Cxx, unsigned Slot, bool Timed,
+std::string entryProbe(bool Cxx, unsigned Slot, bool Timed, bool Recursive,
                        llvm::StringRef ReturnType,
                        llvm::StringRef PatternTag = "");
 

@@ -48,6 +48,9 @@ struct FunctionPlan {
   const clang::FunctionDecl *FD = nullptr;
   FunctionRow Row;
   bool Timed = true;
+  /// On a cycle of the unit's call graph (Recursion.h): the probe keeps
+  /// the function's depth in the thread, and its rows say RECURSIVE.
+  bool Recursive = false;
   /// The return type as the probe declares it, and the error convention's
   /// test on it (ErrorCheck.h); both "" when returns are not checked.
   std::string ReturnType, Check;

@@ -25,7 +25,7 @@ CODENSM_ERRORS_WHEN_NEGATIVE unsigned code(unsigned x) { return x; }
 
 // A small unsigned value is zero-extended: never negative, never checked.
 CODENSM_ERRORS_WHEN_NEGATIVE unsigned char small(unsigned char x) { return x; }
-// CHECK: unsigned char small(unsigned char x) {struct __codensm_probe __codensm_p2 {{.*}} = {2u, 0, 0, 0}; __UINT64_TYPE__ __codensm_t2 __attribute__((__unused__)) = __codensm_p2.t0 = __codensm_count(2u); return x; }
+// CHECK: unsigned char small(unsigned char x) {struct __codensm_probe __codensm_p2 {{.*}} = {2u, 0, 0, 0, 0}; __UINT64_TYPE__ __codensm_t2 __attribute__((__unused__)) = __codensm_p2.t0 = __codensm_count(2u); return x; }
 
 CODENSM_ERRORS_WHEN_NULL const char *find(int x) { return x ? "yes" : NULL; }
 // CHECK: return (__codensm_v3 = (x ? "yes" : NULL), __codensm_p3.err = (!__codensm_v3), __codensm_v3){{;}}

@@ -14,7 +14,7 @@
 namespace shop {
 struct Cart {
   int total() const { return n; }
-  // CHECK: int total() const {__codensm_guard __codensm_p{{[0-9]+}}({{[0-9]+}}u, true); return n; }
+  // CHECK: int total() const {__codensm_guard __codensm_p{{[0-9]+}}({{[0-9]+}}u, true, false); return n; }
   int n = 0;
   ~Cart();
 };
@@ -27,7 +27,7 @@ constexpr int square(int x) { return x * x; }
 
 int apply(int x) {
   auto f = [](int y) { return y + 1; };
-  // CHECK: auto f = [](int y) {__codensm_guard __codensm_p{{[0-9]+}}({{[0-9]+}}u, true); return y + 1; };
+  // CHECK: auto f = [](int y) {__codensm_guard __codensm_p{{[0-9]+}}({{[0-9]+}}u, true, false); return y + 1; };
   return f(x) + square(2) + shop::Cart().total();
 }
 

@@ -12,7 +12,7 @@
 
 namespace app {
 template <class T, int K> int f(T) { return K; }
-// CHECK: template <class T, int K> int f(T) {__codensm_guard __codensm_p[[F:[0-9]+]](__codensm_islot(static_cast<__codensm_tag<__codensm_v<unsigned, [[F]]u>, T, __codensm_v<decltype(K), K>> *>(__null)), true); return K; }
+// CHECK: template <class T, int K> int f(T) {__codensm_guard __codensm_p[[F:[0-9]+]](__codensm_islot(static_cast<__codensm_tag<__codensm_v<unsigned, [[F]]u>, T, __codensm_v<decltype(K), K>> *>(__null)), true, false); return K; }
 template <class T> struct Box {
   int get() const { return sizeof(T); }
 };
