@@ -217,13 +217,16 @@ static void open_frame_closed(const struct cnsm_chunk *c, uint32_t i) {
  * first call of one of the chunk's functions: the sentinel's mask 0 sent
  * it here) is moved to the thread's own chunk, allocated now. */
 uint64_t cnsm_sample_start(cnsm_unit_fn unit, uint64_t slot, void *counted_in) {
-  if (cnsm_refused(unit()))
-    return 0;
   /* The process's first timed call calibrates, before its clock starts. */
   cnsm_clock_calibrate();
   struct cnsm_chunk *c = counted_in;
   if (c == &__codensm_sentinel) {
-    c = chunk_of(unit(), slot);
+    /* A refused unit's directory is never replaced: its calls all come
+     * here, with the sentinel, and leave. */
+    const struct cnsm_module_desc *desc = unit();
+    if (cnsm_refused(desc))
+      return 0;
+    c = chunk_of(desc, slot);
     bump(&c->slots[slot % CNSM_CHUNK_SLOTS].calls, 1);
   }
   /* The next timed call is set here, at the slot's period (uniform

@@ -275,7 +275,7 @@ register_locked(const struct cnsm_module_desc *desc) {
   struct cnsm_module *m = cnsm_module_of(desc);
   if (m)
     return m;
-  if (desc->abi_version != CODENSM_ABI_VERSION) {
+  if (cnsm_refused(desc)) {
     static int warned;
     if (!warned++)
       cnsm_warn("module %s was built for ABI %u, this runtime speaks %u; "
