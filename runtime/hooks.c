@@ -61,7 +61,11 @@ static struct cnsm_chunk *chunk_of(const struct cnsm_module_desc *desc,
  * a timed call by the calls since the previous one instead was biased as
  * soon as the period followed the durations (-19 % on that function). */
 #define CNSM_SAMPLE_BUDGET_TICKS (1000 * CNSM_SAMPLE_COST_TICKS)
-#define CNSM_PERIOD_LOG2_MAX 15u
+#define CNSM_PERIOD_LOG2_MAX 14u
+/* The start's low bits of a frame inside a timed frame of its own
+ * function (SAMPLE_WEIGHT_MASK holds the period's log2 otherwise): its
+ * stop has nothing to do. */
+#define CNSM_NESTED_FRAME 15u
 
 /* log2 of the longest mean period (CODENSM_SAMPLE_PERIOD_HOT). */
 static unsigned longest_period_log2(void) {
@@ -78,6 +82,24 @@ static unsigned next_period_log2(uint64_t elapsed) {
     return 0;
   unsigned e = 64u - (unsigned)__builtin_clzll(calls_per_sample - 1);
   return e < cap ? e : cap;
+}
+
+/* The period (log2) after a nested frame's start, at period e and the
+ * count calls.  It has no stop to set the period from what it took, and
+ * the outer frame's stop may be far off (Lua's whole script runs inside
+ * one luaD_precall): kept, every call of the function inside came here
+ * (22 million of Lua's).  The period grows with the calls, some 256
+ * nested frames weighed at each: the function's estimate divides its
+ * outer frames' time by the weights' sum, which must match the calls
+ * closely (doubled at each nested frame instead, 220 calls summed to
+ * anything from 130 to 500). */
+static unsigned nested_period_log2(unsigned e, uint64_t calls) {
+  unsigned bits = 64u - (unsigned)__builtin_clzll(calls | 1);
+  unsigned grown = bits > 9 ? bits - 9 : 0;
+  unsigned cap = longest_period_log2();
+  if (grown > cap)
+    grown = cap;
+  return grown > e ? grown : e;
 }
 
 /* Slot i's period (log2) in chunk c's header: 4 bits a slot. */
@@ -122,7 +144,7 @@ static double ln_fraction(uint64_t r) {
   return (k - 53) * 0.6931471805599453 + ln_mantissa(m);
 }
 
-/* 1 / ln(1 - 2^-e) for e = 1..15 (index e; 0 unused): the geometric
+/* 1 / ln(1 - 2^-e) for e = 1..14 (index e; 0 unused): the geometric
  * draw's divisor, a constant per period.  Summed as a series at each
  * draw, it was the timed call's largest cost: up to 40 divisions, a third
  * of the instructions a timed call of SQLite's speedtest1 ran in the
@@ -143,7 +165,6 @@ static const double inv_ln_one_minus[CNSM_PERIOD_LOG2_MAX + 1] = {
     -4095.4999796524635,
     -8191.4999898268525,
     -16383.499994913584,
-    -32767.499997456831,
 };
 
 /* Sets slot i of chunk c to be timed again a geometric distance (mean
@@ -169,48 +190,6 @@ static int probed(const struct cnsm_module_desc *desc,
     m = cnsm_module_of(desc);
   const uint64_t *probe = m ? CNSM_LOAD(&m->probe_until) : NULL;
   return probe && slot < desc->function_count && now < CNSM_LOAD(&probe[slot]);
-}
-
-/* This thread's open timed frames, by (chunk, slot), direct-mapped: the
- * stack address of each one's start.  A timed call that never returns (a
- * coroutine's yield longjmps out of lua_yieldk, and of the lua_callk it
- * crosses) leaves its function's period where the last returning call
- * set it, 1 after a slow first call, and every later call went through
- * here: a tenth of Lua's instructions.  A new start of the function at
- * the same stack depth or above the open one's means that one is gone;
- * the period then doubles, the next distance drawn anew (geometric:
- * memoryless, so no frame's weight is cut short).  Only the sampling
- * rate follows a wrong guess (another stack, a signal handler's), never
- * a weight.  A collision forgets a frame: no more than before. */
-#define CNSM_OPEN_FRAMES 16u
-static __thread struct open_frame {
-  const struct cnsm_chunk *chunk;
-  uintptr_t stack;
-  uint32_t slot;
-} open_frames[CNSM_OPEN_FRAMES] __attribute__((tls_model("initial-exec")));
-
-static struct open_frame *open_frame_of(const struct cnsm_chunk *c,
-                                        uint32_t i) {
-  uintptr_t h = ((uintptr_t)c >> 6) * 31u + i;
-  return &open_frames[h % CNSM_OPEN_FRAMES];
-}
-
-/* Whether the previous timed frame of slot i of c in this thread is gone
- * without a stop (left by longjmp), seen from a start at stack; records
- * this start. */
-static int open_frame_left(const struct cnsm_chunk *c, uint32_t i,
-                           uintptr_t stack) {
-  struct open_frame *f = open_frame_of(c, i);
-  int left = f->chunk == c && f->slot == i && stack >= f->stack;
-  *f = (struct open_frame){c, stack, i};
-  return left;
-}
-
-/* A stop: the frame is not open any more. */
-static void open_frame_closed(const struct cnsm_chunk *c, uint32_t i) {
-  struct open_frame *f = open_frame_of(c, i);
-  if (f->chunk == c && f->slot == i)
-    f->chunk = NULL;
 }
 
 /* The sampled path.  A count that went to the sentinel chunk (the thread's
@@ -240,20 +219,49 @@ uint64_t cnsm_sample_start(cnsm_unit_fn unit, uint64_t slot, void *counted_in) {
   uint64_t calls = CNSM_LOAD(&c->slots[i].calls);
   unsigned e = period_log2(c, i);
   uint64_t period = (uint64_t)1 << e;
+  /* Inside a frame of its own function: a timed one this thread has open
+   * (recursion through a pointer or another unit, or the pass's), or any
+   * the pass counts (a recursive function's depth, raised after this
+   * start). */
+  int left;
   uintptr_t stack = (uintptr_t)__builtin_frame_address(0);
-  if (open_frame_left(c, i, stack) && e < longest_period_log2() &&
-      !probed(unit(), NULL, slot, now)) {
+  int inside_timed = cnsm_frame_inside(&c->slots[i], stack, &left);
+  int inside_counted = CNSM_LOAD(&c->depth[i]) > 0;
+  int nested = inside_timed || inside_counted;
+  if (!nested)
+    cnsm_frame_start(&c->slots[i], stack);
+  /* A timed call that never returned (a coroutine's yield longjmps out of
+   * lua_yieldk, and of the lua_callk it crosses) left the function's
+   * period where the last returning call set it, 1 after a slow first
+   * call, and every later call went through here: a tenth of Lua's
+   * instructions.  The period then doubles, the next distance drawn anew
+   * (geometric: memoryless, so no frame's weight is cut short). */
+  if (left && e < longest_period_log2() && !probed(unit(), NULL, slot, now)) {
     /* Rare: the logarithms' latency may reach into this call's interval. */
     set_period_log2(c, i, e + 1);
     schedule(c, i, calls, e + 1, now);
   } else {
-    /* Integer arithmetic only, here: the divisions of schedule() were
-     * still running when the caller's clock read started the timed
-     * interval, and added 10 to 20 ns to every timed call of a tiny
-     * function. */
+    /* Only for recursion the pass does not count: a counted one is
+     * nested inside untimed frames too, where the period grown so would
+     * time the next outermost frame as rarely, and grown only inside
+     * timed frames it would make those faster than the untimed ones,
+     * which they stand for (a recursive walk's estimate fell to a third).
+     * Uncounted, nesting is seen only inside timed frames, whose stop
+     * sets the period anew. */
+    unsigned to = e;
+    if (inside_timed && !inside_counted && !probed(unit(), NULL, slot, now))
+      set_period_log2(c, i, to = nested_period_log2(e, calls));
+    /* The next timed call is set here, at the slot's period (uniform
+     * distance, mean the period), and again by the stop from what this
+     * call took (geometric): a call that never returns must not leave the
+     * target behind the count, which timed every later call (Lua's CPU
+     * went from 1.3 to 2 times plain).  Integer arithmetic only, here:
+     * the divisions of schedule() were still running when the caller's
+     * clock read started the timed interval, and added 10 to 20 ns to
+     * every timed call of a tiny function. */
     __atomic_store_n(
         &c->next[i],
-        (uint32_t)(calls + mix(now ^ (uintptr_t)c) % (2 * period - 1)),
+        (uint32_t)(calls + mix(now ^ (uintptr_t)c) % (((uint64_t)2 << to) - 1)),
         __ATOMIC_RELAXED);
   }
   /* Its weight counts now, not at its stop: a timed call that never
@@ -262,11 +270,17 @@ uint64_t cnsm_sample_start(cnsm_unit_fn unit, uint64_t slot, void *counted_in) {
    * counted at the stop only the calls that returned were weighed, and
    * each stood for all (Lua's f_call: 17,000 s in a run of 0.15 s). */
   bump(&c->slots[i].samples, period);
+  if (nested) {
+    /* It stands for its calls with no time of its own: the outer frame's
+     * time holds it, and its ticks are the probe's, which the estimate
+     * takes off again.  So the total is the outermost frames' (counted
+     * again, Lua's lua_pcallk took 2.5 s in a run of 1.1 s). */
+    bump(&c->slots[i].ticks, cnsm_clock_probe_ticks() * period);
+    return CNSM_NESTED_FRAME;
+  }
   /* The weight this call will carry to its stop, in its start time: the
    * period at its stop may be another (a frame of the same function
-   * entered inside it through a pointer, as Lua's pcall reenters f_call,
-   * stops first and moves it; weighed by that, one call of the whole
-   * script counted 1,024 times over). */
+   * entered inside it, untimed, may have moved it). */
   return e;
 }
 
@@ -283,12 +297,15 @@ static uint64_t stamp(uint64_t ticks, uint64_t period_log2) {
  * call in a thread, period 1: itself), which its start carries. */
 void cnsm_sample_stop(cnsm_unit_fn unit, uint64_t slot, uint64_t start,
                       uint64_t end) {
+  unsigned e = (unsigned)(start & CNSM_SAMPLE_WEIGHT_MASK);
+  if (e == CNSM_NESTED_FRAME)
+    return; /* counted at its start */
   const struct cnsm_module_desc *desc = unit();
   if (cnsm_refused(desc))
     return;
   struct cnsm_chunk *c = chunk_of(desc, slot);
   struct cnsm_slot *s = &c->slots[slot % CNSM_CHUNK_SLOTS];
-  uint64_t weight = (uint64_t)1 << (start & CNSM_SAMPLE_WEIGHT_MASK);
+  uint64_t weight = (uint64_t)1 << e;
   /* The clock's low bits held the weight: the middle of what they could
    * have been, so the interval is right on average. */
   start = stamp(start, 0) + (CNSM_SAMPLE_WEIGHT_MASK + 1) / 2;
@@ -296,25 +313,16 @@ void cnsm_sample_stop(cnsm_unit_fn unit, uint64_t slot, uint64_t start,
    * 2^64 ticks. */
   uint64_t elapsed = end > start ? end - start : 0;
   uint32_t i = (uint32_t)(slot % CNSM_CHUNK_SLOTS);
-  /* A frame of a recursive function inside another of its frames stands
-   * for its calls but adds no time of its own: the outermost frame's time
-   * holds it (its ticks are the probe's, which the estimate takes off
-   * again), so the total is the outermost frames'.  Only an outermost
-   * frame's stop moves the period: every frame timed inside it was
-   * chosen at the period it weighs. */
-  int nested = slot < desc->function_count &&
-               (desc->functions[slot].flags & CNSM_FN_RECURSIVE) &&
-               CNSM_LOAD(&c->depth[i]) > 1;
-  bump(&s->ticks, (nested ? cnsm_clock_probe_ticks() : elapsed) * weight);
-  unsigned e = nested ? period_log2(c, i) : next_period_log2(elapsed);
+  cnsm_frame_stop(s, (uintptr_t)__builtin_frame_address(0));
+  bump(&s->ticks, elapsed * weight);
+  e = next_period_log2(elapsed);
   struct cnsm_module *m = cnsm_module_of(desc);
   if (probed(desc, m, slot, end))
     e = 0; /* a probe: every call timed until its end (probe.c) */
-  open_frame_closed(c, i);
   set_period_log2(c, i, e);
   schedule(c, i, CNSM_LOAD(&s->calls), e, end);
   c->header.timed++;
-  uint64_t ns = nested ? UINT64_MAX : cnsm_clock_timed_call_ns(elapsed);
+  uint64_t ns = cnsm_clock_timed_call_ns(elapsed);
   if (ns != UINT64_MAX) /* not while another thread calibrates */
     cnsm_hist_record(m, (uint32_t)slot, ns, weight);
 }

@@ -20,6 +20,7 @@
  *                          spooled figures still pending
  *   counts    hooks.c      the hot path's runtime side (and, on x86-64,
  *                          trampolines_x86_64.S)
+ *             frames.c     the thread's open timed frames: nesting, longjmp
  *             registry.c   modules, threads' directories of chunks: first
  *                          use, thread-exit fold, unregister (dlclose) fold
  *             table.c      the function table: one entry per function NAME
@@ -537,6 +538,20 @@ uint64_t cnsm_sample_start(cnsm_unit_fn unit, uint64_t slot,
 void cnsm_sample_stop(cnsm_unit_fn unit, uint64_t slot, uint64_t start,
                       uint64_t end) CNSM_HIDDEN;
 void *cnsm_chunk_first(cnsm_unit_fn unit, uint64_t k) CNSM_HIDDEN;
+
+/* ---- frames.c ---------------------------------------------------------- */
+
+/* Whether a timed start of the function whose slot in this thread's
+ * chunk is s, at stack address stack (the start's own frame), is inside
+ * a timed frame of the same function; *left: a timed frame of the
+ * function was left without a stop since its last start.  Forgets the
+ * frames the start shows gone. */
+int cnsm_frame_inside(const struct cnsm_slot *s, uintptr_t stack,
+                      int *left) CNSM_HIDDEN;
+/* Records a timed start that is not inside one of its function's. */
+void cnsm_frame_start(const struct cnsm_slot *s, uintptr_t stack) CNSM_HIDDEN;
+/* The stop of the innermost timed frame of s's function, at stack. */
+void cnsm_frame_stop(const struct cnsm_slot *s, uintptr_t stack) CNSM_HIDDEN;
 
 /* ---- causes.c ---------------------------------------------------------- */
 

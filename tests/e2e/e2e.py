@@ -735,7 +735,9 @@ def case_recursion(tc, level):
     (within 15%), below main's; its percentiles are its outermost calls';
     it is its own caller 200,000 times and main's 20; its self time is
     its total (it calls nothing else).  A function reentered through a
-    pointer while its first call is timed: that call's time, once."""
+    pointer while its first call is timed: that call's time, once; and one
+    whose inner frames, entered through a pointer inside its timed first
+    call, take most of that call's time: that call's time, once."""
     db = os.path.join(tc.workdir, "collector.db")
     server, port, key = start_collector(tc, db)
     try:
@@ -765,6 +767,11 @@ def case_recursion(tc, level):
         reenter = functions["recursion.reenter"]
         expect_near("reenter total", reenter["total_ms"], float(took["reenter_ms"]),
                     0.3)
+        # Entered again through a pointer inside its timed outer call: the
+        # inner frames' time is the outer's, not added again (6 times over).
+        expect_counts(functions, "recursion.descend", 1 + 100 * 11, 0)
+        expect_near("descend total", functions["recursion.descend"]["total_ms"],
+                    float(took["descend_ms"]))
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=10)
