@@ -182,7 +182,8 @@ static char *host_instance(void) {
   return label_sanitize(host, &changed);
 }
 
-/* Reads a sampling period (a power of two >= 1), warning when bad. */
+/* Reads a sampling period (a power of two from 1 to CNSM_PERIOD_MAX),
+ * warning when bad. */
 static int env_sample_period(const char *var, uint64_t *out) {
   const char *s = getenv(var);
   if (!s)
@@ -194,6 +195,12 @@ static int env_sample_period(const char *var, uint64_t *out) {
       s[0] == '-') {
     cnsm_warn("%s=\"%s\" is not a power of two; using %llu", var, s,
               (unsigned long long)*out);
+    return 1;
+  }
+  if (v > CNSM_PERIOD_MAX) {
+    cnsm_warn("%s=\"%s\" is longer than the longest period; using %llu", var, s,
+              (unsigned long long)CNSM_PERIOD_MAX);
+    *out = CNSM_PERIOD_MAX;
     return 1;
   }
   *out = v;

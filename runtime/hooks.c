@@ -61,7 +61,6 @@ static struct cnsm_chunk *chunk_of(const struct cnsm_module_desc *desc,
  * a timed call by the calls since the previous one instead was biased as
  * soon as the period followed the durations (-19 % on that function). */
 #define CNSM_SAMPLE_BUDGET_TICKS (1000 * CNSM_SAMPLE_COST_TICKS)
-#define CNSM_PERIOD_LOG2_MAX 14u
 /* The start's low bits of a frame inside a timed frame of its own
  * function (SAMPLE_WEIGHT_MASK holds the period's log2 otherwise): its
  * stop has nothing to do. */

@@ -118,10 +118,16 @@ struct cnsm_config {
   int report;
   int live_file;
   int debug;
-  uint64_t sample_period;
+  uint64_t sample_period; /* powers of two, at most CNSM_PERIOD_MAX */
   uint64_t sample_period_hot;
   unsigned generation; /* bumped by each change, see table.c */
 };
+
+/* The longest sampling period (log2): the sampler's table of
+ * -1/ln(1 - 1/period) (hooks.c) ends there, and the start's low bits
+ * (SAMPLE_WEIGHT_MASK) keep 15 for a nested frame. */
+#define CNSM_PERIOD_LOG2_MAX 14u
+#define CNSM_PERIOD_MAX (1ull << CNSM_PERIOD_LOG2_MAX)
 
 extern struct cnsm_config cnsm_cfg CNSM_HIDDEN;
 /* The sampling policy (hooks.c): after each timed call a chunk's period

@@ -47,11 +47,13 @@ static struct cnsm_config parse_env(int *bad) {
 /* Unsets every variable this test touches. */
 static void clear_env(void) {
   static const char *vars[] = {
-      "CODENSM_API_KEY",      "CODENSM_ENDPOINT", "CODENSM_FLUSH_INTERVAL",
-      "CODENSM_EXIT_TIMEOUT", "CODENSM_DISABLE",  "CODENSM_REPORT",
-      "CODENSM_SPOOL_DIR",    "CODENSM_DEBUG",    "CODENSM_SAMPLE_PERIOD",
-      "CODENSM_DEPARTMENTS",  "CODENSM_WEIGHTS",  "CODENSM_VERSION",
-      "CODENSM_INSTANCE"};
+      "CODENSM_API_KEY",        "CODENSM_ENDPOINT",
+      "CODENSM_FLUSH_INTERVAL", "CODENSM_EXIT_TIMEOUT",
+      "CODENSM_DISABLE",        "CODENSM_REPORT",
+      "CODENSM_SPOOL_DIR",      "CODENSM_DEBUG",
+      "CODENSM_SAMPLE_PERIOD",  "CODENSM_DEPARTMENTS",
+      "CODENSM_WEIGHTS",        "CODENSM_VERSION",
+      "CODENSM_INSTANCE",       "CODENSM_SAMPLE_PERIOD_HOT"};
   for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
     unsetenv(vars[i]);
 }
@@ -222,6 +224,14 @@ int main(void) {
   CHECK(c.endpoint == NULL);
   CHECK_EQ(c.weights.count, 0);
   CHECK_EQ(c.departments.count, 0);
+  /* Longer than the sampler's table: the longest one, said. */
+  clear_env();
+  set_vars((const char *[]){"SAMPLE_PERIOD_HOT", "65536", NULL});
+  struct cnsm_config longest = parse_env(&bad);
+  CHECK_EQ(bad, 1);
+  CHECK(strstr(captured, "CODENSM_SAMPLE_PERIOD_HOT=\"65536\" is longer than "
+                         "the longest period; using 16384") != NULL);
+  CHECK(longest.sample_period_hot == 16384);
 
   /* Prefix maps: longest prefix wins. */
   struct cnsm_prefix_map m;
