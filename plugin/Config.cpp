@@ -328,12 +328,15 @@ Error ConfigParser::parseTop(yaml::Node *Root, Config &C) {
       E = parseCount(Value, *Key, C.TrivialInstructions);
     else if (*Key == "untimed_instructions")
       E = parseCount(Value, *Key, C.UntimedInstructions);
+    else if (*Key == "untimed_inlined_instructions")
+      E = parseCount(Value, *Key, C.UntimedInlinedInstructions);
     else
       return problem(KV.getKey(),
                      "unknown key '" + *Key +
                          "' (expected include, exclude, departments, "
-                         "weights, errors, trivial_instructions or "
-                         "untimed_instructions)");
+                         "weights, errors, trivial_instructions, "
+                         "untimed_instructions or "
+                         "untimed_inlined_instructions)");
     if (E)
       return E;
   }

@@ -50,6 +50,9 @@ struct Config {
   /// Leaf, loop-free functions of at most this many instructions are
   /// counted but not timed; unset: the plugin's default.
   std::optional<unsigned> UntimedInstructions;
+  /// Loop-free functions of at most this many instructions are timed in
+  /// their own body only, counted where inlined; unset: the default.
+  std::optional<unsigned> UntimedInlinedInstructions;
 
   /// Whether a path relative to Root is instrumented: selected by Include
   /// and Exclude (exclude wins), and by -codensm-include and

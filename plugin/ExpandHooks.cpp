@@ -11,7 +11,8 @@
 //     t0  = (uint32_t)old >= chunk.next[slot]
 //           ? (e = __codensm_sample_start(unit, slot, chunk),
 //              (clock() & ~15) | e) : 0     (e: the period, log2, it weighs)
-// (of a function never timed, only `chunk.calls += 1` in its real chunk)
+// (of a function never timed, and of an inlined copy of one timed in its
+// own body only, only `chunk.calls += 1` in its real chunk)
 // and each @__codensm_exit(t0, is_error)
 //     if (is_error) chunk.errors += 1, __codensm_error(unit, slot, mark)
 //     if (t0) __codensm_sample_stop(unit, slot, t0, clock())
@@ -239,6 +240,10 @@ void HookExpander::expandEnter(CallInst *Hook, const BasicBlock *Block,
   uint64_t Slot = slotOf(Hook);
   Value *Start = nullptr;
   Type *I64 = Type::getInt64Ty(Ctx);
+  // An inlined copy of a small function timed in its own body only: its
+  // exits see a call that was never timed and stop nothing.
+  if (Unit.Tables.Timing == TimingMode::Sampled && isUntimedInlinedCopy(Hook))
+    Hook->replaceAllUsesWith(ConstantInt::get(I64, 0));
   if (Unit.Tables.Timing == TimingMode::Every) {
     Value *Chunk = Path.emitRealChunk(B, Slot);
     Path.emitIncrement(B, Path.slotField(B, Chunk, Slot, SlotCalls),

@@ -79,6 +79,23 @@ CallInst *createEnterHook(IRBuilder<> &B, Function *Unit, unsigned Slot) {
   return Call;
 }
 
+static const char *const TimedInKind = "codensm.timed_in";
+
+void markTimedInOwnBodyOnly(CallInst *Enter, Function &F) {
+  Enter->setMetadata(TimedInKind,
+                     MDNode::get(F.getContext(), ValueAsMetadata::get(&F)));
+}
+
+bool isUntimedInlinedCopy(const CallInst *Enter) {
+  const MDNode *TimedIn = Enter->getMetadata(TimedInKind);
+  if (!TimedIn || TimedIn->getNumOperands() != 1)
+    return false;
+  // A deleted function's operand is null.
+  const auto *Own =
+      dyn_cast_or_null<ValueAsMetadata>(TimedIn->getOperand(0).get());
+  return !Own || Own->getValue() != Enter->getFunction();
+}
+
 CallInst *createEdgeHook(IRBuilder<> &B, Function *Unit, unsigned Slot) {
   Module &M = *B.GetInsertBlock()->getModule();
   LLVMContext &Ctx = M.getContext();

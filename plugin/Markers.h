@@ -55,6 +55,13 @@ llvm::CallInst *createEdgeHook(llvm::IRBuilder<> &B, llvm::Function *Unit,
 /// its entry, -1 after each exit).
 llvm::CallInst *createDepthHook(llvm::IRBuilder<> &B, llvm::Function *Unit,
                                 unsigned Slot, int Delta);
+/// Enter, a timed function's entry hook, times calls in F's own body only:
+/// an inlined copy of it (in another function's body, or F's body gone
+/// once inlined everywhere) is counted, not timed (Trivial.h's inlined
+/// policy).  Metadata naming F, which inlining copies with the hook.
+void markTimedInOwnBodyOnly(llvm::CallInst *Enter, llvm::Function &F);
+/// Whether Enter is an inlined copy of an entry so marked.
+bool isUntimedInlinedCopy(const llvm::CallInst *Enter);
 /// Mark: the entry's error mark, or 0 when no exit can be an error.
 llvm::CallInst *createExitHook(llvm::IRBuilder<> &B, llvm::Function *Unit,
                                unsigned Slot, llvm::Value *Start,

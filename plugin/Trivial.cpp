@@ -67,18 +67,29 @@ static bool hasCycle(const Function &F) {
   return false;
 }
 
-bool isTrivial(const Function &F, unsigned MaxInstructions) {
+/// Whether F has at most MaxInstructions instructions that do work and,
+/// unless CallsAllowed, calls no function; and no cycle.
+static bool smallAndStraight(const Function &F, unsigned MaxInstructions,
+                             bool CallsAllowed) {
   if (MaxInstructions == 0 || F.isDeclaration())
     return false;
   unsigned Work = 0;
   for (const BasicBlock &BB : F)
     for (const Instruction &I : BB) {
-      if (callsOut(I))
+      if (!CallsAllowed && callsOut(I))
         return false;
       if (!vanishes(I) && ++Work > MaxInstructions)
         return false;
     }
   return !hasCycle(F);
+}
+
+bool isTrivial(const Function &F, unsigned MaxInstructions) {
+  return smallAndStraight(F, MaxInstructions, /*CallsAllowed=*/false);
+}
+
+bool isStraightAndSmall(const Function &F, unsigned MaxInstructions) {
+  return smallAndStraight(F, MaxInstructions, /*CallsAllowed=*/true);
 }
 
 } // namespace codensm

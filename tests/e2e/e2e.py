@@ -954,8 +954,47 @@ def case_trivial(tc, level):
            % sums["trivial.work"])
 
 
+def case_untimed_inlined(tc, level):
+    """The untimed-inlined policy: a small loop-free function inlined into
+    its caller is counted exactly and not timed there (no histogram, no
+    time); the function it calls through a pointer is timed; with the
+    policy off (-codensm-untimed-inlined-instructions=0), and at -O0 where
+    nothing is inlined, its calls are timed as any function's."""
+    src = os.path.join(PROGRAMS, "untimed_inlined.c")
+    plain = run(tc.compile([src], os.path.join(tc.workdir, "untimed_inlined.plain"),
+                           OPT_LEVELS[level], instrument=False))
+    exe = tc.program("untimed_inlined.c", level)
+    inlined = level != "O0"
+    if inlined:
+        symbols = subprocess.run(["nm", exe], capture_output=True, text=True).stdout
+        expect(" relay" not in symbols, "relay was not inlined: the test proves nothing")
+    instrumented, sums = run_counted(tc, exe, "untimed_inlined")
+    expect_same_behaviour(plain, instrumented)
+    expect_counts(sums, "untimed_inlined.relay", 1000, 0)
+    expect_counts(sums, "untimed_inlined.triple", 1000, 0)
+    expect(sum(sums["untimed_inlined.triple"]["hist"].values()) >= 1,
+           "the called function is not timed: %r" % sums["untimed_inlined.triple"])
+    relay = sums["untimed_inlined.relay"]
+    if inlined:
+        expect(relay["total_ms"] == 0 and not relay["hist"],
+               "an inlined copy was timed: %r" % relay)
+    else:
+        expect(sum(relay["hist"].values()) >= 1, "relay's own body is not timed: %r" % relay)
+    if inlined:
+        flags = OPT_LEVELS[level] + ["-fplugin=" + tc.plugin, "-mllvm",
+                                     "-codensm-untimed-inlined-instructions=0"]
+        exe = tc.compile([src], os.path.join(tc.workdir, "untimed_inlined.off"), flags)
+        instrumented, sums = run_counted(tc, exe, "untimed_inlined-off")
+        expect_same_behaviour(plain, instrumented)
+        expect_counts(sums, "untimed_inlined.relay", 1000, 0)
+        expect(sum(sums["untimed_inlined.relay"]["hist"].values()) >= 1,
+               "the policy off, the inlined copy is not timed: %r"
+               % sums["untimed_inlined.relay"])
+
+
 CASES = {
     "trivial": case_trivial,
+    "untimed-inlined": case_untimed_inlined,
     "thread-memory": case_thread_memory,
     "fib": case_fib,
     "throws": case_throws,

@@ -4,9 +4,10 @@
 ; bodies) count through the same %codensm.chunk.  (Its tests of the
 ; sentinel stay right: an entry's count in the sentinel reaches the
 ; runtime.)
-; The functions here are tiny but stand for timed ones (the untimed policy,
-; which would count them without timing, is trivial.c's).
-; RUN: %opt -codensm-untimed-instructions=0 -passes='codensm-instrument,always-inline,function(simplifycfg),codensm-expand' -S %s -o - | %FileCheck %s
+; The functions here are tiny but stand for timed ones (the untimed policies,
+; which would count them without timing, are trivial.c's and
+; untimed-inlined.c's).
+; RUN: %opt -codensm-untimed-instructions=0 -codensm-untimed-inlined-instructions=0 -passes='codensm-instrument,always-inline,function(simplifycfg),codensm-expand' -S %s -o - | %FileCheck %s
 source_filename = "chunk-reuse.c"
 target triple = "x86_64-pc-linux-gnu"
 

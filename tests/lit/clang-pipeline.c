@@ -3,16 +3,16 @@
 // count (the pass runs before inlining).  At -O0 they stay calls into the
 // runtime (compile time: the inline hot path is the larger part of what an
 // unoptimised build pays), unless -codensm-expand-O0 asks for it.
-// The functions here are tiny but stand for timed ones (the untimed policy,
-// which would count them without timing, is trivial.c's).
-// RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -O0 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=CALLS
-// RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -O0 -mllvm -codensm-expand-O0 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=O0
-// RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -O2 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=O2
-// RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -Os -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=O2
-// RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -O3 -g -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=O2
-// RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -O2 -flto=thin -c -o %t.thin.bc %s
+// The functions here are tiny but stand for timed ones (the untimed policies,
+// which would count them without timing, are trivial.c's and untimed-inlined.c's).
+// RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -mllvm -codensm-untimed-inlined-instructions=0 -O0 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=CALLS
+// RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -mllvm -codensm-untimed-inlined-instructions=0 -O0 -mllvm -codensm-expand-O0 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=O0
+// RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -mllvm -codensm-untimed-inlined-instructions=0 -O2 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=O2
+// RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -mllvm -codensm-untimed-inlined-instructions=0 -Os -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=O2
+// RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -mllvm -codensm-untimed-inlined-instructions=0 -O3 -g -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=O2
+// RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -mllvm -codensm-untimed-inlined-instructions=0 -O2 -flto=thin -c -o %t.thin.bc %s
 // RUN: %llvm_dis %t.thin.bc -o - | %FileCheck %s --check-prefix=O2
-// RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -O2 -flto -c -o %t.full.bc %s
+// RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -mllvm -codensm-untimed-inlined-instructions=0 -O2 -flto -c -o %t.full.bc %s
 // RUN: %llvm_dis %t.full.bc -o - | %FileCheck %s --check-prefix=O2
 
 // CALLS: define {{.*}} @caller(
