@@ -96,6 +96,10 @@ bool isUntimedInlinedCopy(const CallInst *Enter) {
   return !Own || Own->getValue() != Enter->getFunction();
 }
 
+void priceAsInlinedCopy(CallInst *Hook) {
+  Hook->addFnAttr(Attribute::get(Hook->getContext(), InlineCostAttr, "0"));
+}
+
 CallInst *createEdgeHook(IRBuilder<> &B, Function *Unit, unsigned Slot) {
   Module &M = *B.GetInsertBlock()->getModule();
   LLVMContext &Ctx = M.getContext();

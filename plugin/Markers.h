@@ -62,6 +62,9 @@ llvm::CallInst *createDepthHook(llvm::IRBuilder<> &B, llvm::Function *Unit,
 void markTimedInOwnBodyOnly(llvm::CallInst *Enter, llvm::Function &F);
 /// Whether Enter is an inlined copy of an entry so marked.
 bool isUntimedInlinedCopy(const llvm::CallInst *Enter);
+/// Tells the inliner that Hook (an entry so marked, or an exit of its
+/// function) costs nothing: inlined, it becomes one increment, or nothing.
+void priceAsInlinedCopy(llvm::CallInst *Hook);
 /// Mark: the entry's error mark, or 0 when no exit can be an error.
 llvm::CallInst *createExitHook(llvm::IRBuilder<> &B, llvm::Function *Unit,
                                unsigned Slot, llvm::Value *Start,

@@ -2,11 +2,12 @@
 ; every ret, the thread's counter storage (one thread_local pointer to a
 ; directory of chunks, starting at a constant empty directory), the table,
 ; and its registration; first as the optimiser sees them, then expanded.
-; The functions here are tiny but stand for timed ones (the untimed policy,
-; which would count them without timing, is trivial.c's).
-; RUN: %opt -codensm-untimed-instructions=0 -passes=codensm-instrument -S %s -o - | %FileCheck %s --check-prefix=MARK
-; RUN: %opt -codensm-untimed-instructions=0 -passes=codensm -S %s -o - | %FileCheck %s
-; RUN: %opt -codensm-untimed-instructions=0 -passes=codensm -S %s -o - | %FileCheck %s --check-prefix=EXPANDED
+; The functions here are tiny but stand for timed ones (the untimed policies,
+; which would count them without timing, are trivial.c's and
+; untimed-inlined.c's).
+; RUN: %opt -codensm-untimed-instructions=0 -codensm-untimed-inlined-instructions=0 -passes=codensm-instrument -S %s -o - | %FileCheck %s --check-prefix=MARK
+; RUN: %opt -codensm-untimed-instructions=0 -codensm-untimed-inlined-instructions=0 -passes=codensm -S %s -o - | %FileCheck %s
+; RUN: %opt -codensm-untimed-instructions=0 -codensm-untimed-inlined-instructions=0 -passes=codensm -S %s -o - | %FileCheck %s --check-prefix=EXPANDED
 ; EXPANDED-NOT: __codensm_enter
 ; EXPANDED-NOT: __codensm_exit
 ; EXPANDED-NOT: define {{.*}}@codensm.sample_

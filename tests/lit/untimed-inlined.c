@@ -4,12 +4,15 @@
 // slot) but carries no sample test and no start time.  A function with a
 // loop stays timed where inlined; an annotated one too; 0 turns the
 // policy off; .codensm.yaml sets it, the command line overrides it; under
-// -codensm-timing=every every copy is timed.
+// -codensm-timing=every every copy is timed.  The inliner prices the
+// entry and exits of such a function at nothing (what they become once
+// inlined), so it inlines it where the plain build does.
 // Slots: twice 0, user 1, wrap 2, spin 3, tracked 4.
 // RUN: rm -rf %t && mkdir -p %t && cp %s %t/t.c
 // RUN: cd %t && %clang -O2 -S -emit-llvm -o - t.c | %FileCheck %s --check-prefix=POLICY
 // RUN: cd %t && %clang -fplugin=%plugin -O2 -mllvm -codensm-untimed-inlined-instructions=0 -S -emit-llvm -o - t.c | %FileCheck %s --check-prefix=OFF
 // RUN: cd %t && %clang -fplugin=%plugin -O2 -mllvm -codensm-timing=every -S -emit-llvm -o - t.c | %FileCheck %s --check-prefix=EVERY
+// RUN: cd %t && %clang -O0 -S -emit-llvm -o - t.c | %FileCheck %s --check-prefix=PRICE
 // RUN: printf 'untimed_inlined_instructions: 0\n' > %t/.codensm.yaml
 // RUN: cd %t && %clang -O2 -S -emit-llvm -o - t.c | %FileCheck %s --check-prefix=OFF
 // RUN: cd %t && %clang -fplugin=%plugin -O2 -mllvm -codensm-untimed-inlined-instructions=64 -S -emit-llvm -o - t.c | %FileCheck %s --check-prefix=POLICY
@@ -66,3 +69,13 @@ int user(int (*fn)(int), int v, int n) {
 // EVERY-LABEL: define {{.*}} @user(
 // EVERY: getelementptr inbounds i8, {{.*}}, i64 112
 // EVERY: ret i32
+
+// Before the optimiser: wrap's hooks are free to the inliner, spin's are
+// priced as calls.
+// PRICE-LABEL: define internal {{.*}} @wrap(
+// PRICE: call i64 @__codensm_enter({{.*}}, i64 2) #[[FREE:[0-9]+]], !codensm.timed_in
+// PRICE: call void @__codensm_exit({{.*}}, i64 2, {{.*}}) #[[FREE]]
+// PRICE-LABEL: define internal {{.*}} @spin(
+// PRICE: call i64 @__codensm_enter({{.*}}, i64 3) #[[PRICED:[0-9]+]]{{$}}
+// PRICE-DAG: attributes #[[FREE]] = { {{.*}}"call-inline-cost"="0"
+// PRICE-DAG: attributes #[[PRICED]] = { nomerge nounwind }
