@@ -754,8 +754,8 @@ void ModuleInstrumenter::instrumentFunction(const FunctionPlan &Plan,
   Value *StartTicks = insertEntryHook(B, Index, Timed);
   // Timed in its own body only: inlined, the entry becomes one increment
   // and the exits nothing, so the inliner prices them at that and inlines
-  // the function where the plain build does (Redis's lookupCommandLogic,
-  // SQLite's pcache helpers stayed calls, each with a frame).
+  // the function where the plain build does (Redis's lookupCommandLogic
+  // and getCommandFlags stayed calls in a GET, each with a frame).
   bool OwnBodyOnly =
       StartTicks && Plan.UntimedInlined && ClTiming == TimingMode::Sampled;
   if (OwnBodyOnly) {
