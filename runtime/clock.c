@@ -109,6 +109,16 @@ static int by_ticks(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+uint64_t cnsm_clock_probe_of(uint64_t *taken, int n) {
+  if (n <= 0)
+    return 0;
+  qsort(taken, (size_t)n, sizeof taken[0], by_ticks);
+  int overlapped = 0;
+  while (overlapped < n && taken[overlapped] < taken[n / 2] / 4)
+    overlapped++;
+  return taken[overlapped + (n - overlapped) / 16];
+}
+
 uint64_t cnsm_clock_probe_ticks(void) {
   static uint64_t probe_ticks = UINT64_MAX;
   uint64_t p = __atomic_load_n(&probe_ticks, __ATOMIC_RELAXED);
@@ -128,11 +138,7 @@ uint64_t cnsm_clock_probe_ticks(void) {
       taken[n++] = b >= a ? b - a : 0;
     }
   }
-  qsort(taken, (size_t)n, sizeof taken[0], by_ticks);
-  int overlapped = 0;
-  while (overlapped < n && taken[overlapped] < taken[n / 2] / 4)
-    overlapped++;
-  uint64_t best = n ? taken[overlapped + (n - overlapped) / 16] : 0;
+  uint64_t best = cnsm_clock_probe_of(taken, n);
   __atomic_store_n(&probe_ticks, best, __ATOMIC_RELAXED);
   return best;
 }

@@ -227,6 +227,10 @@ uint64_t cnsm_clock_timed_call_ns(uint64_t ticks) CNSM_HIDDEN;
  * mispredicted branch), measured once; what the estimator and the
  * histograms take off each timed call.  Safe in a signal handler. */
 uint64_t cnsm_clock_probe_ticks(void) CNSM_HIDDEN;
+/* The probe from n reads around the taken branch (sorted in place): their
+ * 1/16 quantile once reads that ran at once (under a quarter of the
+ * median) are left out. */
+uint64_t cnsm_clock_probe_of(uint64_t *taken, int n) CNSM_HIDDEN;
 /* The ratio estimator: ns spent in calls, from samples timed calls summing
  * ticks, probe ticks subtracted per sample (clamped at 0). */
 uint64_t cnsm_estimate_ns(uint64_t calls, uint64_t samples, uint64_t ticks,

@@ -109,6 +109,19 @@ int main(void) {
   CHECK_EQ(cnsm_estimate_ns(64, 2, 100, 80, 1.0), 0); /* clamped */
   CHECK_EQ(cnsm_estimate_ns(10, 10, 3000, 0, 0.5), 1500);
 
+  /* The probe: reads as AMD EPYC gave them, 16 of 255 a tick apart (the
+   * processor ran both at once) and the rest 25 or 26 ticks.  The 1/16
+   * quantile alone landed on the ticks one run in two; those are left
+   * out first. */
+  uint64_t reads[255];
+  for (int k = 0; k < 255; k++)
+    reads[k] = k % 16 == 3 ? 1 : 25 + (uint64_t)(k % 7 == 0);
+  CHECK_EQ(cnsm_clock_probe_of(reads, 255), 25);
+  for (int k = 0; k < 255; k++) /* none ran at once: the 1/16 quantile */
+    reads[254 - k] = 100 + (uint64_t)k;
+  CHECK_EQ(cnsm_clock_probe_of(reads, 255), 115);
+  CHECK_EQ(cnsm_clock_probe_of(reads, 0), 0);
+
   const char *out = test_path("estimator.jsonl");
   struct codensm_config cfg = {.struct_size = sizeof cfg,
                                .endpoint = test_file_url(out),
