@@ -36,6 +36,12 @@ static uint64_t now_ns(void) {
   return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
+static void spin_ns(uint64_t ns) {
+  uint64_t until = now_ns() + ns;
+  while (now_ns() < until)
+    ;
+}
+
 static volatile unsigned sink;
 
 __attribute__((noinline)) unsigned walk(unsigned depth) {
@@ -57,19 +63,11 @@ __attribute__((noinline)) void reenter(int inner) {
   for (int round = 0; round < 20; round++) {
     for (int k = 0; k < 10000; k++)
       again(1);
-    uint64_t until = now_ns() + 1000000u;
-    while (now_ns() < until)
-      ;
+    spin_ns(1000000u);
   }
 }
 
 static void (*volatile down)(int);
-
-static void spin_ns(uint64_t ns) {
-  uint64_t until = now_ns() + ns;
-  while (now_ns() < until)
-    ;
-}
 
 __attribute__((noinline)) void descend(int level) {
   if (level < 0) { /* the outer call */
