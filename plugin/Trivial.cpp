@@ -69,8 +69,8 @@ static bool hasCycle(const Function &F) {
 
 /// Whether F has at most MaxInstructions instructions that do work and,
 /// unless CallsAllowed, calls no function; and no cycle.
-static bool smallAndStraight(const Function &F, unsigned MaxInstructions,
-                             bool CallsAllowed) {
+static bool loopFreeWithin(const Function &F, unsigned MaxInstructions,
+                           bool CallsAllowed) {
   if (MaxInstructions == 0 || F.isDeclaration())
     return false;
   unsigned Work = 0;
@@ -85,11 +85,11 @@ static bool smallAndStraight(const Function &F, unsigned MaxInstructions,
 }
 
 bool isTrivial(const Function &F, unsigned MaxInstructions) {
-  return smallAndStraight(F, MaxInstructions, /*CallsAllowed=*/false);
+  return loopFreeWithin(F, MaxInstructions, /*CallsAllowed=*/false);
 }
 
 bool isStraightAndSmall(const Function &F, unsigned MaxInstructions) {
-  return smallAndStraight(F, MaxInstructions, /*CallsAllowed=*/true);
+  return loopFreeWithin(F, MaxInstructions, /*CallsAllowed=*/true);
 }
 
 } // namespace codensm
