@@ -36,6 +36,10 @@ CNSM_FLAGS = {
     # Without caller->callee edges: what counting them costs.
     "codensm-noedges": ["-fplugin=" + PLUGIN, "-fpass-plugin=" + PLUGIN,
                         "-mllvm", "-codensm-callers=0"],
+    # Without timed twins: a sampled call's start kept in a register to
+    # every exit, as before round nine.
+    "codensm-notwins": ["-fplugin=" + PLUGIN, "-fpass-plugin=" + PLUGIN,
+                        "-mllvm", "-codensm-timed-twins=0"],
 }
 # The untimed policy at a few thresholds: codensm-u<N> (u0 times every
 # function, as before the policy).

@@ -752,6 +752,8 @@ void ModuleInstrumenter::instrumentFunction(const FunctionPlan &Plan,
   bool Timed = !(Plan.Flags & FlagUntimed);
   bool Recursive = Plan.Flags & FlagRecursive;
   Value *StartTicks = insertEntryHook(B, Index, Timed);
+  if (StartTicks)
+    markHome(cast<CallInst>(StartTicks), F);
   // Timed in its own body only: inlined, the entry becomes one increment
   // and the exits nothing, so the inliner prices them at that and inlines
   // the function where the plain build does (Redis's lookupCommandLogic
@@ -759,7 +761,7 @@ void ModuleInstrumenter::instrumentFunction(const FunctionPlan &Plan,
   bool OwnBodyOnly =
       StartTicks && Plan.UntimedInlined && ClTiming == TimingMode::Sampled;
   if (OwnBodyOnly) {
-    markTimedInOwnBodyOnly(cast<CallInst>(StartTicks), F);
+    markTimedInOwnBodyOnly(cast<CallInst>(StartTicks));
     priceAsInlinedCopy(cast<CallInst>(StartTicks));
     ++NumUntimedInlined;
   }

@@ -29,6 +29,7 @@
 #include "Compat.h"
 #include "HotPath.h"
 #include "Markers.h"
+#include "TimedTwins.h"
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
@@ -145,7 +146,7 @@ public:
   bool run();
 
 private:
-  UnitHooks *unitOf(CallInst *Hook);
+  UnitHooks *unitOf(const CallInst *Hook);
   void useBlock(const BasicBlock *Block, const UnitHooks &Unit);
   Value *chunkFor(IRBuilder<> &B, const BasicBlock *Block, UnitHooks &Unit,
                   uint64_t Slot);
@@ -167,6 +168,7 @@ private:
   DenseMap<const Value *, UnitHooks> Units; ///< by unit function
   LoadedChunks Loaded;
   KnownRealChunks KnownReal;
+  TwinMap Twins; ///< by the function's own entry hook
 };
 
 /// The calls to any of Hooks in program order, each with the block it is
@@ -189,7 +191,7 @@ callsInOrder(Module &M, std::initializer_list<Function *> Hooks) {
 /// The unit the hook names; null when the hook is not
 /// ours to expand (then it stays a runtime call, which works as well).
 /// The slot must be a constant, as the pass placed it.
-UnitHooks *HookExpander::unitOf(CallInst *Hook) {
+UnitHooks *HookExpander::unitOf(const CallInst *Hook) {
   if (!isa<ConstantInt>(Hook->getArgOperand(1)))
     return nullptr;
   auto It = Units.find(Hook->getArgOperand(0)->stripPointerCasts());
@@ -287,11 +289,23 @@ void HookExpander::expandEnter(CallInst *Hook, const BasicBlock *Block,
               Path.emitReadClock(SB),
               ConstantInt::get(I64, ~uint64_t(abi::SAMPLE_WEIGHT_MASK))),
           Weight, "codensm.stamp");
-      B.SetInsertPoint(Hook); // first in the block after the split
-      PHINode *Phi = B.CreatePHI(I64, 2, "codensm.start");
-      Phi->addIncoming(ConstantInt::get(I64, 0), Head);
-      Phi->addIncoming(Started, SampleTerm->getParent());
-      Start = Phi;
+      if (Function *Twin = Twins.lookup(Hook)) {
+        // The sampled call goes on in the twin, whose exits stop the
+        // clock; this body's exits have nothing to stop (TimedTwins.h).
+        CallInst *Call = callTwin(SB, *Hook->getFunction(), *Twin, Started);
+        if (Call->getType()->isVoidTy())
+          SB.CreateRetVoid();
+        else
+          SB.CreateRet(Call);
+        SampleTerm->eraseFromParent();
+        Start = ConstantInt::get(I64, 0);
+      } else {
+        B.SetInsertPoint(Hook); // first in the block after the split
+        PHINode *Phi = B.CreatePHI(I64, 2, "codensm.start");
+        Phi->addIncoming(ConstantInt::get(I64, 0), Head);
+        Phi->addIncoming(Started, SampleTerm->getParent());
+        Start = Phi;
+      }
     }
   }
   if (Start)
@@ -429,11 +443,15 @@ void HookExpander::expandExit(CallInst *Hook, UnitHooks &Unit) {
     if (Unit.Tables.Timing == TimingMode::Every) {
       Unit.Path->emitStop(B, Unit.Path->emitRealChunk(B, Slot), Slot, Start);
     } else {
-      Instruction *StopTerm = SplitBlockAndInsertIfThen(
-          B.CreateICmpNE(Start, ConstantInt::get(Start->getType(), 0)), Hook,
-          false, MDBuilder(Ctx).createBranchWeights(1, 63));
-      StopTerm->getParent()->setName("codensm.stop");
-      IRBuilder<> SB(StopTerm);
+      // A twin's start is its parameter: every call of a twin is timed.
+      Instruction *StopAt = Hook;
+      if (!isa<Argument>(Start)) {
+        StopAt = SplitBlockAndInsertIfThen(
+            B.CreateICmpNE(Start, ConstantInt::get(Start->getType(), 0)), Hook,
+            false, MDBuilder(Ctx).createBranchWeights(1, 63));
+        StopAt->getParent()->setName("codensm.stop");
+      }
+      IRBuilder<> SB(StopAt);
       SB.SetCurrentDebugLocation(Hook->getDebugLoc());
       Value *End = Unit.Path->emitReadClock(SB);
       Unit.Path->emitRareCall(
@@ -450,20 +468,24 @@ bool HookExpander::run() {
   Function *Mark = M.getFunction(ErrorMarkHookName);
   Function *Edge = M.getFunction(EdgeHookName);
   Function *Depth = M.getFunction(DepthHookName);
+  if (llvm::all_of(std::initializer_list<Function *>{Enter, Exit, Edge, Depth},
+                   [](Function *H) { return !H || H->use_empty(); }))
+    return false;
+  for (const ModuleTables &Tables : findTables(M)) {
+    UnitHooks &Unit = Units[Tables.Unit];
+    Unit.Tables = Tables;
+    Unit.Path = std::make_unique<HotPath>(M, Tables.Unit, Tables.TlsDir);
+  }
+  Twins = makeTimedTwins(M, [this](const CallInst &Hook) {
+    const UnitHooks *Unit = unitOf(&Hook);
+    return Unit && Unit->Tables.Timing == TimingMode::Sampled;
+  });
   // Entries and edge counts together, in program order: a block's later
   // ones use the directory and chunks its earlier ones loaded.
   std::vector<std::pair<CallInst *, BasicBlock *>> Counts =
       callsInOrder(M, {Enter, Edge, Depth});
   std::vector<std::pair<CallInst *, BasicBlock *>> Exits =
       callsInOrder(M, {Exit});
-  if (Counts.empty() && Exits.empty())
-    return false;
-
-  for (const ModuleTables &Tables : findTables(M)) {
-    UnitHooks &Unit = Units[Tables.Unit];
-    Unit.Tables = Tables;
-    Unit.Path = std::make_unique<HotPath>(M, Tables.Unit, Tables.TlsDir);
-  }
   for (auto [Hook, Block] : Counts)
     if (UnitHooks *Unit = unitOf(Hook))
       KnownReal.addSource(Block, Unit, slotOf(Hook) / abi::CHUNK_SLOTS);

@@ -79,21 +79,29 @@ CallInst *createEnterHook(IRBuilder<> &B, Function *Unit, unsigned Slot) {
   return Call;
 }
 
-static const char *const TimedInKind = "codensm.timed_in";
+static const char *const HomeKind = "codensm.home";
+static const char *const OwnBodyOnlyKind = "codensm.timed_in_own_body";
 
-void markTimedInOwnBodyOnly(CallInst *Enter, Function &F) {
-  Enter->setMetadata(TimedInKind,
+void markHome(CallInst *Enter, Function &F) {
+  Enter->setMetadata(HomeKind,
                      MDNode::get(F.getContext(), ValueAsMetadata::get(&F)));
 }
 
-bool isUntimedInlinedCopy(const CallInst *Enter) {
-  const MDNode *TimedIn = Enter->getMetadata(TimedInKind);
-  if (!TimedIn || TimedIn->getNumOperands() != 1)
-    return false;
+Function *homeOf(const CallInst &Enter) {
+  const MDNode *Home = Enter.getMetadata(HomeKind);
+  if (!Home || Home->getNumOperands() != 1)
+    return nullptr;
   // A deleted function's operand is null.
-  const auto *Own =
-      dyn_cast_or_null<ValueAsMetadata>(TimedIn->getOperand(0).get());
-  return !Own || Own->getValue() != Enter->getFunction();
+  return mdconst::dyn_extract_or_null<Function>(Home->getOperand(0));
+}
+
+void markTimedInOwnBodyOnly(CallInst *Enter) {
+  Enter->setMetadata(OwnBodyOnlyKind, MDNode::get(Enter->getContext(), {}));
+}
+
+bool isUntimedInlinedCopy(const CallInst *Enter) {
+  return Enter->getMetadata(OwnBodyOnlyKind) &&
+         homeOf(*Enter) != Enter->getFunction();
 }
 
 void priceAsInlinedCopy(CallInst *Hook) {

@@ -16,7 +16,8 @@ void mayThrow(int);
 // CHECK: getelementptr inbounds i8, {{.*}}, i64 40
 // CHECK: [[INC:%[^ ]+]] = add i64 %{{[^ ]+}}, 1
 // CHECK-NEXT: store i64 [[INC]]
-// CHECK: call preserve_mostcc void @__codensm_sample_stop({{.*}}, i64 0, i64
+// No clock to stop here: a timed call runs in the twin (end of file).
+// CHECK-NOT: __codensm_sample_stop
 // CHECK: resume
 int propagate(int x) {
   mayThrow(x);
@@ -46,3 +47,11 @@ int catchesOther(int x) {
 // CHECK-NOT: resume
 // CHECK: ret
 int quietiv(int x) noexcept { return x + 1; }
+
+// The timed twin of propagate: its cleanup counts the error and stops the
+// clock of the sampled call that unwinds through it.
+// CHECK-LABEL: define internal {{.*}} @_Z9propagatei.codensm.timed(
+// CHECK: codensm.cleanup:
+// CHECK: getelementptr inbounds i8, {{.*}}, i64 40
+// CHECK: call preserve_mostcc void @__codensm_sample_stop({{.*}}, i64 0, i64
+// CHECK: resume

@@ -32,15 +32,18 @@ int plain(int n) { return walk(n) + ping(n); }
 // CALLS-NOT: __codensm_depth
 // CALLS: ret i32
 
+// A sampled call goes on in walk's timed twin before the depth's +1,
+// which the twin then keeps itself.
 // CHECK-LABEL: define {{.*}} @walk(
 // CHECK: "xaddq $0, $1"
 // CHECK-NOT: volatile i16
 // CHECK: __codensm_sample_start
+// CHECK: tail call {{.*}} @walk.codensm.timed(
+// CHECK-NEXT: ret i32
 // CHECK: getelementptr inbounds i8, {{.*}}, i64 1184
 // CHECK: load volatile i16
 // CHECK-NEXT: add i16 {{.*}}, 1
 // CHECK-NEXT: store volatile i16
-// CHECK: __codensm_sample_stop
 // The exit's -1 needs no test that the chunk is real: the entry's +1 did.
 // CHECK-NOT: __codensm_chunk
 // CHECK: load volatile i16
@@ -52,4 +55,16 @@ int plain(int n) { return walk(n) + ping(n); }
 // CHECK: getelementptr inbounds i8, {{.*}}, i64 1068
 // CHECK: icmp uge i32
 // CHECK-NOT: volatile i16
+// CHECK: ret i32
+// The twin: +1, the stop (which reads the depth), then -1.
+// CHECK-LABEL: define internal {{.*}} @walk.codensm.timed(
+// CHECK: getelementptr inbounds i8, {{.*}}, i64 1184
+// CHECK: load volatile i16
+// CHECK-NEXT: add i16 {{.*}}, 1
+// CHECK-NEXT: store volatile i16
+// CHECK: __codensm_sample_stop
+// CHECK-NOT: __codensm_chunk
+// CHECK: load volatile i16
+// CHECK-NEXT: add i16 {{.*}}, -1
+// CHECK-NEXT: store volatile i16
 // CHECK: ret i32

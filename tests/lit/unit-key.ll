@@ -19,8 +19,6 @@ target triple = "x86_64-pc-linux-gnu"
 ; CHECK-NOT: @__codensm_module
 ; CHECK: call preserve_mostcc i64 @__codensm_sample_start({{.*}}@__codensm_unit
 ; CHECK-NOT: @__codensm_module
-; CHECK: call preserve_mostcc void @__codensm_sample_stop({{.*}}@__codensm_unit
-; CHECK-NOT: @__codensm_module
 ; CHECK: ret i32
 define i32 @f(i32 %x) {
   ret i32 %x
@@ -28,3 +26,10 @@ define i32 @f(i32 %x) {
 
 ; CHECK-LABEL: define internal {{.*}} @__codensm_unit()
 ; CHECK-NEXT: ret {{.*}}@__codensm_module
+
+; The timed twin (timed-twins.ll) stops the clock, naming the unit the same way.
+; CHECK-LABEL: define internal i32 @f.codensm.timed(
+; CHECK-NOT: @__codensm_module
+; CHECK: call preserve_mostcc void @__codensm_sample_stop({{.*}}@__codensm_unit
+; CHECK-NOT: @__codensm_module
+; CHECK: ret i32

@@ -31,10 +31,10 @@ int user(int (*fn)(int), int v, int n) {
   return wrap(fn, v) + spin(n) + twice(fn, v) + tracked(fn, v);
 }
 
-// twice's own body is timed.
+// twice's own body is timed (its twin, at the end, stops the clock).
 // POLICY-LABEL: define {{.*}} @twice(
 // POLICY: @__codensm_sample_start({{.*}}, i64 0,
-// POLICY: @__codensm_sample_stop({{.*}}, i64 0,
+// POLICY: tail call {{.*}} @twice.codensm.timed(
 // Inlined in user: wrap (slot 2, at 32 + 2 * 32 bytes into the chunk) and
 // twice (slot 0, at 32) are counted, never sampled; spin (a loop) and
 // tracked (annotated) are.
@@ -53,6 +53,8 @@ int user(int (*fn)(int), int v, int n) {
 // POLICY: ret i32
 // POLICY-NOT: @__codensm_sample_start({{.*}}, i64 {{0|2}},
 // POLICY-LABEL: define internal {{.*}} @__codensm_unit(
+// POLICY-LABEL: define internal {{.*}} @twice.codensm.timed(
+// POLICY: @__codensm_sample_stop({{.*}}, i64 0,
 
 // Policy off: every inlined copy is sampled.
 // OFF-LABEL: define {{.*}} @user(
@@ -73,9 +75,9 @@ int user(int (*fn)(int), int v, int n) {
 // Before the optimiser: wrap's hooks are free to the inliner, spin's are
 // priced as calls.
 // PRICE-LABEL: define internal {{.*}} @wrap(
-// PRICE: call i64 @__codensm_enter({{.*}}, i64 2) #[[FREE:[0-9]+]], !codensm.timed_in
+// PRICE: call i64 @__codensm_enter({{.*}}, i64 2) #[[FREE:[0-9]+]], !codensm.home !{{[0-9]+}}, !codensm.timed_in_own_body
 // PRICE: call void @__codensm_exit({{.*}}, i64 2, {{.*}}) #[[FREE]]
 // PRICE-LABEL: define internal {{.*}} @spin(
-// PRICE: call i64 @__codensm_enter({{.*}}, i64 3) #[[PRICED:[0-9]+]]{{$}}
+// PRICE: call i64 @__codensm_enter({{.*}}, i64 3) #[[PRICED:[0-9]+]], !codensm.home !{{[0-9]+}}{{$}}
 // PRICE-DAG: attributes #[[FREE]] = { {{.*}}"call-inline-cost"="0"
 // PRICE-DAG: attributes #[[PRICED]] = { nomerge nounwind }

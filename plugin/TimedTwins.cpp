@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: Apache-2.0
+//===- TimedTwins.cpp - a timed copy of each function, for its sampled calls
+//-===//
+#include "TimedTwins.h"
+#include "Markers.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/Statistic.h"
+#include "llvm/IR/IntrinsicInst.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Transforms/Utils/Cloning.h"
+
+#define DEBUG_TYPE "codensm"
+
+using namespace llvm;
+
+static cl::opt<bool> ClTimedTwins(
+    "codensm-timed-twins",
+    cl::desc("Time a function's sampled calls in a copy of its body (its "
+             "twin), so that its own exits test nothing and keep no start "
+             "time in a register"),
+    cl::init(true), cl::Hidden);
+
+STATISTIC(NumTwins, "Functions whose sampled calls run in a timed twin");
+STATISTIC(NumNotTwinned,
+          "Timed functions left with the start in a register: their twin "
+          "would not run as they do");
+
+namespace codensm {
+
+/// F's own entry hook: the call to Enter in its entry block whose home is
+/// F (an inlined copy's home is the function it was copied from).
+static CallInst *ownEntry(Function &F, const Function *Enter) {
+  for (Instruction &I : F.getEntryBlock())
+    if (auto *Call = dyn_cast<CallInst>(&I))
+      if (Call->getCalledOperand() == Enter && homeOf(*Call) == &F)
+        return Call;
+  return nullptr;
+}
+
+/// Whether what the optimiser left before Hook may run twice, once in the
+/// function and again in its twin, without a difference: nothing that
+/// writes memory, reads volatile memory, may throw or may not return.
+static bool repeatableUpTo(const CallInst &Hook) {
+  for (const Instruction &I : *Hook.getParent()) {
+    if (&I == &Hook)
+      return true;
+    if (I.mayHaveSideEffects())
+      return false;
+  }
+  return false;
+}
+
+/// Whether a copy of F, called from F with F's arguments, behaves as F:
+/// not when F reads its own frame's place in the stack (its return or
+/// frame address), takes the address of its blocks (computed goto: the
+/// constants would still name F's), forwards its variable arguments or
+/// must tail-call (the twin's extra parameter changes its prototype), or
+/// holds a call that must not be duplicated.
+static bool copiesFaithfully(const Function &F) {
+  if (F.isVarArg() || F.hasFnAttribute(Attribute::Naked))
+    return false;
+  for (const Argument &A : F.args())
+    if (A.hasInAllocaAttr() || A.hasPreallocatedAttr() ||
+        A.hasSwiftErrorAttr() || A.hasNestAttr())
+      return false;
+  for (const BasicBlock &BB : F) {
+    if (BB.hasAddressTaken())
+      return false;
+    for (const Instruction &I : BB) {
+      const auto *Call = dyn_cast<CallBase>(&I);
+      if (!Call)
+        continue;
+      if (isa<CallBrInst>(Call) || Call->cannotDuplicate())
+        return false;
+      if (const auto *CI = dyn_cast<CallInst>(Call); CI && CI->isMustTailCall())
+        return false;
+      if (const Function *Callee = Call->getCalledFunction())
+        switch (Callee->getIntrinsicID()) {
+        case Intrinsic::returnaddress:
+        case Intrinsic::addressofreturnaddress:
+        case Intrinsic::frameaddress:
+        case Intrinsic::sponentry:
+        case Intrinsic::localescape:
+          return false;
+        default:
+          break;
+        }
+    }
+  }
+  return true;
+}
+
+/// F's twin: its body with Hook gone, whose value (the start of the call)
+/// is the last parameter.  Internal, in F's comdat (discarded with it),
+/// never inlined, and placed with the unlikely code unless F names a
+/// section of its own.
+static Function *makeTwin(Function &F, CallInst &Hook) {
+  FunctionType *Ty = F.getFunctionType();
+  SmallVector<Type *, 8> Params(Ty->param_begin(), Ty->param_end());
+  Params.push_back(Hook.getType());
+  Function *Twin = Function::Create(
+      FunctionType::get(Ty->getReturnType(), Params, /*isVarArg=*/false),
+      GlobalValue::ExternalLinkage, F.getAddressSpace(),
+      F.getName() + ".codensm.timed", F.getParent());
+  ValueToValueMapTy Map;
+  for (auto [From, To] : zip(F.args(), Twin->args())) {
+    To.setName(From.getName());
+    Map[&From] = &To;
+  }
+  SmallVector<ReturnInst *, 8> Returns;
+  CloneFunctionInto(Twin, &F, Map, CloneFunctionChangeType::LocalChangesOnly,
+                    Returns);
+  Twin->setLinkage(GlobalValue::InternalLinkage); // also default visibility
+  Twin->setComdat(F.getComdat());
+  Twin->removeFnAttr(Attribute::AlwaysInline);
+  Twin->addFnAttr(Attribute::NoInline);
+  if (!F.hasSection())
+    Twin->setSectionPrefix("unlikely");
+  Argument *Start = Twin->getArg(Twin->arg_size() - 1);
+  auto *Copy = cast<CallInst>(Map[&Hook]);
+  Start->takeName(Copy);
+  Copy->replaceAllUsesWith(Start);
+  Copy->eraseFromParent();
+  return Twin;
+}
+
+TwinMap makeTimedTwins(Module &M,
+                       function_ref<bool(const CallInst &Enter)> Sampled) {
+  TwinMap Twins;
+  Function *Enter = M.getFunction(EnterHookName);
+  if (!ClTimedTwins || !Enter)
+    return Twins;
+  std::vector<std::pair<Function *, CallInst *>> Chosen;
+  for (Function &F : M) {
+    if (F.isDeclaration())
+      continue;
+    CallInst *Hook = ownEntry(F, Enter);
+    if (!Hook || Hook->use_empty() || !Sampled(*Hook))
+      continue;
+    if (repeatableUpTo(*Hook) && copiesFaithfully(F))
+      Chosen.push_back({&F, Hook});
+    else
+      ++NumNotTwinned;
+  }
+  for (auto [F, Hook] : Chosen) {
+    Twins[Hook] = makeTwin(*F, *Hook);
+    ++NumTwins;
+  }
+  return Twins;
+}
+
+CallInst *callTwin(IRBuilder<> &B, Function &F, Function &Twin, Value *Start) {
+  SmallVector<Value *, 8> Args;
+  for (Argument &A : F.args())
+    Args.push_back(&A);
+  Args.push_back(Start);
+  CallInst *Call = B.CreateCall(&Twin, Args);
+  Call->setCallingConv(Twin.getCallingConv());
+  // Each argument passed as F took it (byval, sret, inreg...): the twin's
+  // ABI is F's with one more integer.
+  AttributeList Attrs = F.getAttributes();
+  SmallVector<AttributeSet, 8> ParamAttrs;
+  for (unsigned I = 0; I < F.arg_size(); ++I)
+    ParamAttrs.push_back(Attrs.getParamAttrs(I));
+  ParamAttrs.push_back(AttributeSet());
+  Call->setAttributes(AttributeList::get(B.getContext(), AttributeSet(),
+                                         Attrs.getRetAttrs(), ParamAttrs));
+  Call->setTailCall();
+  if (F.doesNotThrow())
+    Call->setDoesNotThrow();
+  return Call;
+}
+
+} // namespace codensm

@@ -1,0 +1,107 @@
+// Timed twins: a function whose own entry is timed gets, after the
+// optimiser, a copy of its body with one more parameter, the start of the
+// call (internal, never inlined, with the unlikely code).  Its sampled
+// path reads the clock and tail-calls the twin with its own arguments,
+// passed as it took them (sret, byval); its own exits stop nothing, so
+// no start is kept in a register.  The twin's exits stop the clock,
+// untested.  A function the copy could not stand for keeps the start in a
+// register: variable arguments, its own return address, computed goto.
+// RUN: %clang -O1 -fno-discard-value-names -S -emit-llvm -o - %s | %FileCheck %s
+// RUN: %clang -fplugin=%plugin -O1 -fno-discard-value-names -mllvm -codensm-timed-twins=0 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=OFF
+#include <stdarg.h>
+
+struct big {
+  long a[8];
+};
+
+// CHECK-LABEL: define {{.*}} @work(i32 noundef %x)
+// CHECK: @__codensm_sample_start(
+// CHECK-NEXT: [[T:%.*]] = call i64 @llvm.x86.rdtsc()
+// CHECK-NEXT: [[M:%.*]] = and i64 [[T]], -16
+// CHECK-NEXT: [[S:%.*]] = or i64 [[M]],
+// CHECK-NEXT: [[R:%.*]] = tail call i32 @work.codensm.timed(i32 noundef %x, i64 [[S]])
+// CHECK-NEXT: ret i32 [[R]]
+// CHECK-NOT: rdtsc
+// CHECK-NOT: __codensm_sample_stop
+// CHECK: ret i32
+// OFF-LABEL: define {{.*}} @work(
+// OFF-NOT: @work.codensm.timed
+// OFF: __codensm_sample_stop
+int work(int x) {
+  for (int i = 0; i < x; i++)
+    x ^= i * 7;
+  return x;
+}
+
+// CHECK-LABEL: define {{.*}} @mk({{.*}} sret(%struct.big) {{.*}} %agg.result, i64 noundef %x)
+// CHECK: tail call void @mk.codensm.timed({{.*}} sret(%struct.big) {{.*}} %agg.result, i64 noundef %x, i64
+// CHECK-NEXT: ret void
+struct big mk(long x) {
+  struct big b;
+  for (int i = 0; i < 8; i++)
+    b.a[i] = x + i;
+  return b;
+}
+
+// CHECK-LABEL: define {{.*}} @sumbig({{.*}} byval(%struct.big) {{.*}} %b)
+// CHECK: call i64 @sumbig.codensm.timed({{.*}} byval(%struct.big) {{.*}} %b, i64
+long sumbig(struct big b) {
+  long s = 0;
+  for (int i = 0; i < 8; i++)
+    s += b.a[i];
+  return s;
+}
+
+// No twin: variable arguments, the return address, computed goto.
+// CHECK-LABEL: define {{.*}} @vsum(
+// CHECK-NOT: codensm.timed
+// CHECK: __codensm_sample_stop
+int vsum(int n, ...) {
+  va_list ap;
+  va_start(ap, n);
+  int s = 0;
+  for (int i = 0; i < n; i++)
+    s += va_arg(ap, int);
+  va_end(ap);
+  return s;
+}
+
+// CHECK-LABEL: define {{.*}} @caller_of(
+// CHECK-NOT: codensm.timed
+// CHECK: __codensm_sample_stop
+void *caller_of(int n) {
+  for (int i = 0; i < n; i++)
+    __asm__ volatile("" ::: "memory");
+  return __builtin_return_address(0);
+}
+
+// CHECK-LABEL: define {{.*}} @jumps(
+// CHECK-NOT: codensm.timed
+// CHECK: __codensm_sample_stop
+int jumps(int n) {
+  static void *const where[] = {&&one, &&two};
+  int s = 0;
+  for (int i = 0; i < n; i++)
+    s += i * 3;
+  goto *where[n & 1];
+one:
+  s += 1;
+two:
+  return s + n;
+}
+
+// The twins, after the module's own functions: each exit stops the clock
+// of the call, with the start the twin was given.
+// CHECK-LABEL: define internal i32 @work.codensm.timed(
+// CHECK-SAME: i32 noundef %x, i64 %codensm.start) {{.*}}#[[TWIN:[0-9]+]] !section_prefix ![[UNLIKELY:[0-9]+]]
+// CHECK-NOT: icmp ne i64 %codensm.start, 0
+// CHECK: [[END:%.*]] = call i64 @llvm.x86.rdtsc()
+// CHECK-NEXT: call preserve_mostcc void @__codensm_sample_stop({{.*}}, i64 0, i64 %codensm.start, i64 [[END]])
+// CHECK: ret i32
+// CHECK-LABEL: define internal void @mk.codensm.timed(
+// CHECK: __codensm_sample_stop
+// CHECK-LABEL: define internal i64 @sumbig.codensm.timed(
+// CHECK: __codensm_sample_stop
+// CHECK-NOT: define internal {{.*}}codensm.timed
+// CHECK-DAG: attributes #[[TWIN]] = { noinline
+// CHECK-DAG: ![[UNLIKELY]] = !{!"function_section_prefix", !"unlikely"}
