@@ -992,7 +992,48 @@ def case_untimed_inlined(tc, level):
                % sums["untimed_inlined.relay"])
 
 
+def case_twins(tc, level):
+    """Timed twins (plugin/TimedTwins.h): with every call timed
+    (CODENSM_SAMPLE_PERIOD=1) every call of a timed function runs in its
+    twin, and with the default sampling some do.  The program behaves as
+    the plain build (sret, byval, an exception thrown through a twin and one
+    caught in it, recursion, an error convention, a thread with a
+    PTHREAD_STACK_MIN stack); calls, errors and callers are exact; with
+    every call timed, every call (every outermost one of the recursion) is
+    in the histogram."""
+    src = os.path.join(PROGRAMS, "twins.cpp")
+    plain = run(tc.compile([src], os.path.join(tc.workdir, "twins.plain"), OPT_LEVELS[level],
+                           instrument=False, cxx=True))
+    exe = tc.program("twins.cpp", level)
+    if level != "O0":  # -O0 keeps the hooks as runtime calls: no twins
+        symbols = subprocess.run(["nm", exe], capture_output=True, text=True).stdout
+        for twin in ("_Z4makel", "_Z5total3Big", "_Z5riskyi", "_Z7guardedi", "_Z5depthi"):
+            expect(twin + ".codensm.timed" in symbols,
+                   "%s has no twin: the test proves nothing" % twin)
+    for period in ("1", None):
+        env = {"CODENSM_SAMPLE_PERIOD": period} if period else {}
+        instrumented, sums = run_counted(tc, exe, "twins-%s" % period, env=env)
+        expect_same_behaviour(plain, instrumented)
+        expect(instrumented.returncode == 7, "exit code %d" % instrumented.returncode)
+        for name, calls, errors in (("make", 90, 0), ("total", 90, 0), ("risky", 80, 20),
+                                    ("guarded", 40, 0), ("depth", 417, 0), ("parse", 40, 8),
+                                    ("worker", 1, 0), ("main", 1, 0)):
+            expect_counts(sums, "twins." + name, calls, errors)
+        expect(sums["twins.risky"].get("callers") == {"twins.guarded": 40, "twins.main": 40},
+               "risky's callers %r" % sums["twins.risky"].get("callers"))
+        expect(sums["twins.depth"].get("callers")
+               == {"twins.depth": 327, "twins.main": 40, "twins.worker": 50},
+               "depth's callers %r" % sums["twins.depth"].get("callers"))
+        if period:
+            for name, timed in (("make", 90), ("total", 90), ("risky", 80), ("guarded", 40),
+                                ("depth", 90), ("parse", 40)):
+                got = sum(sums["twins." + name]["hist"].values())
+                expect(got == timed, "twins.%s: %d calls in the histogram, expected %d"
+                       % (name, got, timed))
+
+
 CASES = {
+    "twins": case_twins,
     "trivial": case_trivial,
     "untimed-inlined": case_untimed_inlined,
     "thread-memory": case_thread_memory,
