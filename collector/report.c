@@ -134,7 +134,10 @@ static void report_fn_row(FILE *out, const struct cnsm_fn_stat *f) {
   cnsm_report_cell(out, f->department, 14);
   fprintf(out, " %6g %10lld %8lld %7.2f%%", f->value_weight,
           (long long)f->calls, (long long)f->errors, 100 * f->error_rate);
-  cnsm_report_time_cell(out, f->mean_ms, 10);
+  if (cnsm_fn_timed(f))
+    cnsm_report_time_cell(out, f->mean_ms, 10);
+  else
+    fprintf(out, " %10s", "not timed");
   cnsm_report_time_cell(out, f->self_ms, 10);
   cnsm_report_time_cell(out, f->p95_ms, 10);
   fprintf(out, " %12.6g %5.3f %10.6g\n", f->contribution, f->oee, f->debt);

@@ -465,6 +465,10 @@ static cJSON *rollup_number_or_null(double v) {
   return v >= 0 ? cJSON_CreateNumber(v) : cJSON_CreateNull();
 }
 
+int cnsm_fn_timed(const struct cnsm_fn_stat *f) {
+  return f->calls == 0 || f->total_ms > 0 || f->p50_ms >= 0;
+}
+
 /* The extensions' figures of f: percentiles, source location and self
  * time (null when unknown), callers and root causes. */
 static void rollup_fn_extensions(cJSON *o, const struct cnsm_fn_stat *f) {
@@ -476,6 +480,7 @@ static void rollup_fn_extensions(cJSON *o, const struct cnsm_fn_stat *f) {
   cJSON_AddItemToObject(o, "line",
                         rollup_number_or_null(f->line ? (double)f->line : -1));
   cJSON_AddItemToObject(o, "self_ms", rollup_number_or_null(f->self_ms));
+  cJSON_AddBoolToObject(o, "timed", cnsm_fn_timed(f));
   cJSON_AddItemToObject(o, "callers",
                         cnsm_named_counts_json(&f->callers, "calls"));
   cJSON_AddItemToObject(o, "root_causes",

@@ -51,6 +51,12 @@ struct cnsm_fn_stat {
   double self_ms; /* exclusive time, docs/metrics.md; -1: not known */
 };
 
+/* Whether f's time over the window is measured: false when it was called
+ * and none of its calls was timed (no time, no histogram), as for a
+ * function its build counts but does not time (docs/instrumentation.md),
+ * which shows "not timed" rather than a time of 0. */
+int cnsm_fn_timed(const struct cnsm_fn_stat *f);
+
 /* One department over the window; also used for the project totals. */
 struct cnsm_dept_stat {
   char *name;

@@ -4,7 +4,8 @@ thousands of functions, in Debian's headless Chromium over the DevTools
 protocol (cdp.py): 5,000 functions delivered over real HTTP, 50 a page;
 the search finds the one function named so among them; a click on a
 column's head sorts by it (again: the other way); the department choice
-filters; times show in ns, µs or ms as fits.  Skips (exit 77) when chromium
+filters; times show in ns, µs or ms as fits, and a function called
+without any time (counted, not timed) shows "not timed", not 0.  Skips (exit 77) when chromium
 is not installed, like test_dashboard.py."""
 import json
 
@@ -75,7 +76,10 @@ def test(tmp):
         t = table(browser)
         check(t["rows"][0][0] == "svc.f0000" and t["rows"][1][0] == "svc.f0001",
               "fewest calls first: %r" % t["rows"][:2])
-        # Their times per call: 0 and 1 microseconds.
+        # Their times per call: none (called, no time: not timed, not 0)
+        # and 1 microsecond.
+        check(t["rows"][0][5] == "not timed" and t["rows"][0][9] == "not timed",
+              "called without time: %r" % t["rows"][0])
         check(t["rows"][1][5] == "1 µs", "time per call in µs: %r" % t["rows"][1])
 
         # The department choice filters, and pages follow.

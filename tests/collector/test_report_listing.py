@@ -5,7 +5,8 @@ field, the cut and its "more" line, the name filter (case-sensitive),
 the same choice in --json's "functions" while every other figure stays
 over all functions and total_ms/mean_ms stay exact numbers in ms, the
 usage errors (exit 2, one line naming the option), and the table's time
-cells in ns, µs, ms or s as fits, aligned under their header."""
+cells in ns, µs, ms or s as fits, aligned under their header, or "not
+timed" for a function called without any time."""
 import json
 import math
 import re
@@ -156,6 +157,37 @@ def test(tmp):
     refused(db, ["--filter"], "--filter", "needs a value", one_line=False)
 
     time_units(db)
+    not_timed(tmp)
+
+
+def not_timed(tmp):
+    """A function called in the window without any time (no total, no
+    histogram: its build counts it but does not time it) shows "not timed"
+    under MEAN, not 0, and --json says "timed": false; one with a time, or
+    never called, is timed."""
+    db = harness.new_db(tmp, "not-timed.db")
+    key = harness.key_create(db, "shop")
+    with harness.Collector(db) as srv:
+        status, body = srv.ingest({"functions": [
+            {"name": "acc.get", "department": "io", "value_weight": 1, "calls": 500,
+             "errors": 0, "total_ms": 0},
+            {"name": "acc.slow", "department": "io", "value_weight": 1, "calls": 10,
+             "errors": 0, "total_ms": 5},
+            {"name": "acc.idle", "department": "io", "value_weight": 1, "calls": 0,
+             "errors": 0, "total_ms": 0}]}, key)
+        check(status == 200, "ingest: %d %s" % (status, body))
+    table = harness.cli("report", "--db", db, "--since", "all")
+    lines = table.splitlines()
+    header = [l for l in lines if l.startswith("FUNCTION ")][0]
+    end = header.index("MEAN") + len("MEAN")
+    for name, mean in (("acc.get", "not timed"), ("acc.slow", "500 µs"), ("acc.idle", "0 ns")):
+        row = [l for l in lines if l.startswith(name + " ")][0]
+        check(row[end - len(mean):end] == mean and row[end] == " ",
+              "%s: %r not under MEAN:\n%s\n%s" % (name, mean, header, row))
+    doc = json.loads(harness.cli("report", "--db", db, "--since", "all", "--json"))
+    timed = {f["name"]: f["timed"] for f in doc["projects"][0]["functions"]}
+    check(timed == {"acc.get": False, "acc.slow": True, "acc.idle": True},
+          "json timed: %r" % timed)
 
 
 def time_units(db):
