@@ -84,6 +84,10 @@ static bool loopFreeWithin(const Function &F, unsigned MaxInstructions,
   return !hasCycle(F);
 }
 
+bool isLoopFree(const Function &F) {
+  return !F.isDeclaration() && !hasCycle(F);
+}
+
 bool isTrivial(const Function &F, unsigned MaxInstructions) {
   return loopFreeWithin(F, MaxInstructions, /*CallsAllowed=*/false);
 }

@@ -34,6 +34,9 @@ bool isTrivial(const llvm::Function &F, unsigned MaxInstructions);
 /// fifth of what instrumentation cost SQLite (docs/performance.md).
 bool isStraightAndSmall(const llvm::Function &F, unsigned MaxInstructions);
 
+/// Whether F's control flow has no cycle (no loop, no goto backwards).
+bool isLoopFree(const llvm::Function &F);
+
 } // namespace codensm
 
 #endif // CODENSM_TRIVIAL_H

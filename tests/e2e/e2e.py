@@ -994,8 +994,8 @@ def case_untimed_inlined(tc, level):
 
 def case_twins(tc, level):
     """Timed twins (plugin/TimedTwins.h): with every call timed
-    (CODENSM_SAMPLE_PERIOD=1) every call of a timed function runs in its
-    twin, and with the default sampling some do.  The program behaves as
+    (CODENSM_SAMPLE_PERIOD=1) every call of a short loop-free function runs
+    in its twin, and with the default sampling some do.  The program behaves as
     the plain build (sret, byval, an exception thrown through a twin and one
     caught in it, recursion, an error convention, a thread with a
     PTHREAD_STACK_MIN stack); calls, errors and callers are exact; with
@@ -1017,7 +1017,7 @@ def case_twins(tc, level):
         expect(instrumented.returncode == 7, "exit code %d" % instrumented.returncode)
         for name, calls, errors in (("make", 90, 0), ("total", 90, 0), ("risky", 80, 20),
                                     ("guarded", 40, 0), ("depth", 417, 0), ("parse", 40, 8),
-                                    ("worker", 1, 0), ("main", 1, 0)):
+                                    ("worker", 1, 0), ("main", 1, 0), ("scale", 1012, 0)):
             expect_counts(sums, "twins." + name, calls, errors)
         expect(sums["twins.risky"].get("callers") == {"twins.guarded": 40, "twins.main": 40},
                "risky's callers %r" % sums["twins.risky"].get("callers"))

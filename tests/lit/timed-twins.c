@@ -1,18 +1,22 @@
-// Timed twins: a function whose own entry is timed gets, after the
-// optimiser, a copy of its body with one more parameter, the start of the
-// call (internal, never inlined, with the unlikely code).  Its sampled
-// path reads the clock and tail-calls the twin with its own arguments,
-// passed as it took them (sret, byval); its own exits stop nothing, so
-// no start is kept in a register.  The twin's exits stop the clock,
-// untested.  A function the copy could not stand for keeps the start in a
-// register: variable arguments, its own return address, computed goto.
+// Timed twins: a loop-free function of at most 200 instructions whose own
+// entry is timed gets, after the optimiser, a copy of its body with one
+// more parameter, the start of the call (internal, never inlined, with the
+// unlikely code).  Its sampled path reads the clock and tail-calls the
+// twin with its own arguments, passed as it took them (sret, byval); its
+// own exits stop nothing, so no start is kept in a register.  The twin's
+// exits stop the clock, untested.  A function the copy could not stand for
+// keeps the start in a register: variable arguments, its own return
+// address, computed goto; so do functions with loops and weak or inline
+// (ODR) ones, whose twins would cost more build than they save.
 // RUN: %clang -O1 -fno-discard-value-names -S -emit-llvm -o - %s | %FileCheck %s
 // RUN: %clang -fplugin=%plugin -O1 -fno-discard-value-names -mllvm -codensm-timed-twins=0 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=OFF
+// RUN: %clang -fplugin=%plugin -O1 -fno-discard-value-names -mllvm -codensm-twin-loops -mllvm -codensm-twin-odr -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=ALL
 #include <stdarg.h>
 
 struct big {
   long a[8];
 };
+long use(long);
 
 // CHECK-LABEL: define {{.*}} @work(i32 noundef %x)
 // CHECK: @__codensm_sample_start(
@@ -27,51 +31,62 @@ struct big {
 // OFF-LABEL: define {{.*}} @work(
 // OFF-NOT: @work.codensm.timed
 // OFF: __codensm_sample_stop
-int work(int x) {
-  for (int i = 0; i < x; i++)
-    x ^= i * 7;
-  return x;
-}
+int work(int x) { return (int)use(x * 7) + x; }
 
 // CHECK-LABEL: define {{.*}} @mk({{.*}} sret(%struct.big) {{.*}} %agg.result, i64 noundef %x)
 // CHECK: tail call void @mk.codensm.timed({{.*}} sret(%struct.big) {{.*}} %agg.result, i64 noundef %x, i64
 // CHECK-NEXT: ret void
 struct big mk(long x) {
-  struct big b;
-  for (int i = 0; i < 8; i++)
-    b.a[i] = x + i;
+  struct big b = {{x, x + 1, x + 2, x + 3, x + 4, x + 5, x + 6, 0}};
+  b.a[7] = use(x);
   return b;
 }
 
 // CHECK-LABEL: define {{.*}} @sumbig({{.*}} byval(%struct.big) {{.*}} %b)
 // CHECK: call i64 @sumbig.codensm.timed({{.*}} byval(%struct.big) {{.*}} %b, i64
 long sumbig(struct big b) {
-  long s = 0;
-  for (int i = 0; i < 8; i++)
-    s += b.a[i];
-  return s;
+  return use(b.a[0] + b.a[3] + b.a[7]);
 }
 
-// No twin: variable arguments, the return address, computed goto.
+// No twin: a loop (unless -codensm-twin-loops), a weak definition (unless
+// -codensm-twin-odr), variable arguments, the return address, computed goto.
+// CHECK-LABEL: define {{.*}} @looping(
+// CHECK-NOT: codensm.timed
+// CHECK: __codensm_sample_stop
+// ALL-LABEL: define {{.*}} @looping(
+// ALL: tail call {{.*}} @looping.codensm.timed(
+int looping(int x) {
+  for (int i = 0; i < x; i++)
+    x ^= (int)use(i);
+  return x;
+}
+
+// CHECK-LABEL: define weak {{.*}} @overridable(
+// CHECK-NOT: codensm.timed
+// CHECK: __codensm_sample_stop
+// ALL-LABEL: define weak {{.*}} @overridable(
+// ALL: tail call {{.*}} @overridable.codensm.timed(
+__attribute__((weak)) long overridable(long x) { return use(x) + 1; }
+
 // CHECK-LABEL: define {{.*}} @vsum(
 // CHECK-NOT: codensm.timed
 // CHECK: __codensm_sample_stop
+// ALL-LABEL: define {{.*}} @vsum(
+// ALL-NOT: codensm.timed
+// ALL: __codensm_sample_stop
 int vsum(int n, ...) {
   va_list ap;
   va_start(ap, n);
-  int s = 0;
-  for (int i = 0; i < n; i++)
-    s += va_arg(ap, int);
+  int s = va_arg(ap, int);
   va_end(ap);
-  return s;
+  return (int)use(s + n);
 }
 
 // CHECK-LABEL: define {{.*}} @caller_of(
 // CHECK-NOT: codensm.timed
 // CHECK: __codensm_sample_stop
-void *caller_of(int n) {
-  for (int i = 0; i < n; i++)
-    __asm__ volatile("" ::: "memory");
+void *caller_of(long n) {
+  use(n);
   return __builtin_return_address(0);
 }
 
@@ -80,9 +95,7 @@ void *caller_of(int n) {
 // CHECK: __codensm_sample_stop
 int jumps(int n) {
   static void *const where[] = {&&one, &&two};
-  int s = 0;
-  for (int i = 0; i < n; i++)
-    s += i * 3;
+  int s = (int)use(n);
   goto *where[n & 1];
 one:
   s += 1;

