@@ -42,15 +42,25 @@ static cl::opt<unsigned> ClTwinMaxInstructions(
 
 // A loop-free function runs each of its instructions at most once a call,
 // so the register and the exits' tests are a fixed share of every call; a
-// loop pays them once for all its iterations, and functions with loops are
-// most of what twins add to compile time (sqlite3.c: 19.6 s with twins of
-// loop-free functions, 22.3 s with loops too, 20.0 s without twins, 19.0 s
-// plain), for a quarter of what they save on Redis (callgrind, a GET: 4,607
-// instructions with loop-free twins, 4,530 with all, 4,848 without).
-static cl::opt<bool>
-    ClTwinLoops("codensm-twin-loops",
-                cl::desc("Give timed twins to functions with loops too"),
-                cl::init(false), cl::Hidden);
+// long loop pays them once for all its iterations, and the twins of
+// functions with loops are most of what twins add to compile time.  A
+// short loop (a hash chain's walk, a search of a few entries) runs few
+// times and saves as a loop-free function does (Redis's freeClientArgv,
+// once a command).  Measured (callgrind:
+// speedtest1 --size 3; a Redis GET and SET, instructions a request; clang
+// -cc1 on bench/run's generated corpus, whose looped functions have 33 to
+// 64 instructions):
+//   twins of                      speedtest1  GET    SET    corpus
+//   none                          539.8 M     4,848  7,461  3,126 M
+//   loop-free                     510.3 M     4,607  7,130  3,172 M
+//   loop-free, loops up to 32     509.9 M     4,550  6,943  3,174 M
+//   loop-free, loops up to 48     504.5 M     4,553  6,890  3,328 M
+//   every function up to 200      507.1 M     4,530  6,937  3,585 M
+static cl::opt<unsigned> ClTwinLoopMaxInstructions(
+    "codensm-twin-loop-max-instructions",
+    cl::desc("Give timed twins to functions with loops of at most this many "
+             "IR instructions (0: none)"),
+    cl::init(32), cl::Hidden);
 
 // A C++ inline function or template instance is compiled, twin and all, by
 // every unit that uses it: fmtlib's core-test.cc takes 17.3 s with their
@@ -154,8 +164,9 @@ static bool copiesFaithfully(const Function &F) {
 /// Whether what a twin saves F's calls outweighs what it costs the build:
 /// F is short, loop-free and compiled once (the options above say why).
 static bool worthATwin(const Function &F) {
-  return F.getInstructionCount() <= ClTwinMaxInstructions &&
-         (ClTwinLoops || isLoopFree(F)) &&
+  unsigned Size = F.getInstructionCount();
+  return Size <= ClTwinMaxInstructions &&
+         (Size <= ClTwinLoopMaxInstructions || isLoopFree(F)) &&
          (ClTwinOdr || !(F.hasLinkOnceLinkage() || F.hasWeakLinkage()));
 }
 

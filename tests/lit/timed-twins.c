@@ -1,16 +1,16 @@
-// Timed twins: a loop-free function of at most 200 instructions whose own
-// entry is timed gets, after the optimiser, a copy of its body with one
+// Timed twins: a loop-free function of at most 200 instructions (or one
+// with a loop, of at most 32) whose own entry is timed gets, after the optimiser, a copy of its body with one
 // more parameter, the start of the call (internal, never inlined, with the
 // unlikely code).  Its sampled path reads the clock and tail-calls the
 // twin with its own arguments, passed as it took them (sret, byval); its
 // own exits stop nothing, so no start is kept in a register.  The twin's
 // exits stop the clock, untested.  A function the copy could not stand for
 // keeps the start in a register: variable arguments, its own return
-// address, computed goto; so do functions with loops and weak or inline
-// (ODR) ones, whose twins would cost more build than they save.
+// address, computed goto; so do longer functions with loops and weak or
+// inline (ODR) ones, whose twins would cost more build than they save.
 // RUN: %clang -O1 -fno-discard-value-names -S -emit-llvm -o - %s | %FileCheck %s
 // RUN: %clang -fplugin=%plugin -O1 -fno-discard-value-names -mllvm -codensm-timed-twins=0 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=OFF
-// RUN: %clang -fplugin=%plugin -O1 -fno-discard-value-names -mllvm -codensm-twin-loops -mllvm -codensm-twin-odr -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=ALL
+// RUN: %clang -fplugin=%plugin -O1 -fno-discard-value-names -mllvm -codensm-twin-loop-max-instructions=200 -mllvm -codensm-twin-odr -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=ALL
 #include <stdarg.h>
 
 struct big {
@@ -48,7 +48,8 @@ long sumbig(struct big b) {
   return use(b.a[0] + b.a[3] + b.a[7]);
 }
 
-// No twin: a loop (unless -codensm-twin-loops), a weak definition (unless
+// No twin: a loop of over 32 instructions (unless
+// -codensm-twin-loop-max-instructions says more), a weak definition (unless
 // -codensm-twin-odr), variable arguments, the return address, computed goto.
 // CHECK-LABEL: define {{.*}} @looping(
 // CHECK-NOT: codensm.timed
@@ -56,8 +57,23 @@ long sumbig(struct big b) {
 // ALL-LABEL: define {{.*}} @looping(
 // ALL: tail call {{.*}} @looping.codensm.timed(
 int looping(int x) {
-  for (int i = 0; i < x; i++)
-    x ^= (int)use(i);
+  int s = 0;
+  for (int i = 0; i < x; i++) {
+    s += (int)use(i * x + s) / (i + 1) - (int)use(s - i) % (x + 3);
+    s ^= (int)use(s * 3 + i) >> (i & 7);
+    if (s > x * 5)
+      s = (int)use(s) - x;
+    s += (int)use(s + x) * (i | 1) - (int)use(x - s) / (s | 1);
+  }
+  return s;
+}
+
+// A short loop (at most 32 instructions) gets a twin.
+// CHECK-LABEL: define {{.*}} @shortloop(
+// CHECK: tail call {{.*}} @shortloop.codensm.timed(
+int shortloop(int x) {
+  while (x > 3)
+    x = (int)use(x);
   return x;
 }
 
@@ -115,6 +131,7 @@ two:
 // CHECK: __codensm_sample_stop
 // CHECK-LABEL: define internal i64 @sumbig.codensm.timed(
 // CHECK: __codensm_sample_stop
+// CHECK-LABEL: define internal i32 @shortloop.codensm.timed(
 // CHECK-NOT: define internal {{.*}}codensm.timed
 // CHECK-DAG: attributes #[[TWIN]] = { noinline
 // CHECK-DAG: ![[UNLIKELY]] = !{!"function_section_prefix", !"unlikely"}
