@@ -15,15 +15,6 @@ using namespace llvm;
 
 namespace codensm {
 
-uint64_t symbolHash(StringRef LinkageName) {
-  uint64_t H = 0xcbf29ce484222325u;
-  for (unsigned char C : LinkageName) {
-    H ^= C;
-    H *= 0x100000001b3u;
-  }
-  return H ? H : 1; // 0 means "no symbol"
-}
-
 /// Whether a call to G, only declared here (or available_externally), may
 /// reach a function another instrumented unit defines.
 static bool mayBeInstrumentedElsewhere(const Function &G,

@@ -22,14 +22,12 @@
 #include "llvm/IR/InstrTypes.h"
 #include "llvm/IR/Module.h"
 
+#include "Naming.h"
+
 #include <cstdint>
 #include <vector>
 
 namespace codensm {
-
-/// 64-bit FNV-1a of a linkage name: function_info.symbol_hash and
-/// edge_info.callee_symbol.
-uint64_t symbolHash(llvm::StringRef LinkageName);
 
 struct EdgeTable {
   struct Edge {

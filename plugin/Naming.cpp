@@ -281,6 +281,15 @@ std::string moduleNameFor(StringRef RelPath) {
   return std::string(Name.str());
 }
 
+uint64_t symbolHash(StringRef LinkageName) {
+  uint64_t H = 0xcbf29ce484222325u;
+  for (unsigned char C : LinkageName) {
+    H ^= C;
+    H *= 0x100000001b3u;
+  }
+  return H ? H : 1; // 0 means "no symbol"
+}
+
 std::string bounded(StringRef Text, size_t Max) {
   if (Text.size() <= Max)
     return Text.str();

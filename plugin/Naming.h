@@ -42,6 +42,10 @@ std::string qualifiedFunctionName(llvm::StringRef LinkageName);
 /// that are not Itanium-mangled.  Template arguments never count.
 std::string outermostScope(llvm::StringRef LinkageName);
 
+/// 64-bit FNV-1a of a linkage name: function_info.symbol_hash and
+/// edge_info.callee_symbol, the same from the pass and from the rewriter.
+uint64_t symbolHash(llvm::StringRef LinkageName);
+
 /// Declared in the standard library's own namespaces (std, including
 /// std::__1, std::_V2, std::__cxx11, std::__detail; __gnu_cxx; __gnu_debug;
 /// __cxxabiv1), whatever its template arguments and its linkage.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //===- Instrumenter.cpp - rewrite one file's functions with probes -------===//
 #include "Instrumenter.h"
+#include "Callers.h"
 #include "Headers.h"
 #include "ProbeText.h"
 #include "Recursion.h"
@@ -22,6 +23,10 @@ namespace codensm {
 namespace rewrite {
 
 namespace {
+
+/// A function calling more different functions than this counts no
+/// edges, as the pass's -codensm-callers-max-callees default.
+constexpr unsigned MaxCallees = 64;
 
 /// Every function with a body, lambdas included, in the order they are
 /// written; template patterns, not their instances.
@@ -165,6 +170,11 @@ void InstrumentConsumer::HandleTranslationUnit(ASTContext &Ctx) {
   // instances take the slots after it, found by their overloads.
   std::vector<FunctionRow> Rows;
   std::string Overloads;
+  // The functions whose call sites count their edges (a template's body
+  // is its instances' text: not those), and every one with a slot of its
+  // own as a callee.
+  std::vector<std::pair<const FunctionDecl *, unsigned>> Callers;
+  llvm::DenseMap<const FunctionDecl *, unsigned> Slots;
   for (const FunctionPlan &Plan : Plans) {
     unsigned Slot = Rows.size();
     placeProbe(Plan, Slot, R);
@@ -173,13 +183,27 @@ void InstrumentConsumer::HandleTranslationUnit(ASTContext &Ctx) {
     Rows.insert(Rows.end(), Plan.MoreRows.begin(), Plan.MoreRows.end());
     for (unsigned I = 0; I < Plan.InstanceTags.size(); ++I)
       Overloads += instanceSlot(Slot, Plan.InstanceTags[I], Slot + I);
+    if (!Plan.FD->isDependentContext()) {
+      Callers.push_back({Plan.FD, Slot});
+      Slots[Plan.FD->getCanonicalDecl()] = Slot;
+    }
+  }
+  // After the returns' wraps: a call that is a return's value goes inside
+  // the wrap (edgeCount's text is added after the wrap's opening and
+  // before its closing, at the same places).
+  CallerEdges Edges =
+      findCallerEdges(Ctx, *Mangler, Callers, Slots, MaxCallees);
+  for (auto [Range, Edge] : Edges.Sites) {
+    ReturnWrap Count = edgeCount(static_cast<unsigned>(Rows.size()) + Edge);
+    R.InsertTextAfter(Range.getBegin(), Count.Before);
+    R.InsertTextBefore(Range.getEnd(), Count.After);
   }
   SourceLocation Start = SM.getLocForStartOfFile(SM.getMainFileID());
   R.InsertTextBefore(Start, prologue(Cxx, CI.getLangOpts().CPlusPlus11, File));
-  R.InsertTextAfter(
-      SM.getLocForEndOfFile(SM.getMainFileID()),
-      epilogue(Cxx, Chosen->moduleName(), File, Rows, Options.InitialExecTls) +
-          Overloads);
+  R.InsertTextAfter(SM.getLocForEndOfFile(SM.getMainFileID()),
+                    epilogue(Cxx, Chosen->moduleName(), File, Rows, Edges.Edges,
+                             Options.InitialExecTls) +
+                        Overloads);
   if (llvm::Error E = Headers.write(R, Options.HeaderDir)) {
     llvm::errs() << "codensm-rewrite: " << toString(std::move(E)) << "\n";
     return;

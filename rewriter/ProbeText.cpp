@@ -77,6 +77,7 @@ static const char *HotPath =
     "                             __UINT64_TYPE__);\n"
     "static __codensm_hot __UINT64_TYPE__\n"
     "__codensm_step_depth(__UINT64_TYPE__, int);\n"
+    "static __codensm_hot void __codensm_count_edge(__UINT64_TYPE__);\n"
     /* The thread's error epoch (root causes, runtime/causes.c), read at
      * the entry of a function that can fail. */
     "extern __thread __UINT64_TYPE__ __codensm_error_epoch\n"
@@ -282,6 +283,20 @@ static const char *HotPathDefinitions =
     "  *d = v;\n"
     "  return slot;\n"
     "}\n"
+    /* A call site's count of its edge: the calls field of the edge's
+     * slot, untested, as the pass's (the caller's count made the chunk
+     * real, and the runtime makes an edge's chunk real with its
+     * caller's); one non-locked add on x86-64, as the count. */
+    "static __codensm_hot void __codensm_count_edge(__UINT64_TYPE__ slot) {\n"
+    "  __UINT64_TYPE__ *calls = &cnsm_dir_chunks(__codensm_dir)[slot / "
+    "CNSM_CHUNK_SLOTS]\n"
+    "                               ->slots[slot % CNSM_CHUNK_SLOTS].calls;\n"
+    "#if defined(__x86_64__)\n"
+    "  __asm__ __volatile__(\"addq $1, %0\" : \"+m\"(*calls));\n"
+    "#else\n"
+    "  __atomic_fetch_add(calls, 1, __ATOMIC_RELAXED);\n"
+    "#endif\n"
+    "}\n"
     "__attribute__((__noinline__, __cold__)) static void\n"
     "__codensm_settle(__UINT64_TYPE__ slot, __UINT64_TYPE__ t0, int err,\n"
     "                 __UINT64_TYPE__ mark) {\n"
@@ -297,10 +312,21 @@ static const char *HotPathDefinitions =
     "    __codensm_sample_stop(__codensm_unit, slot, t0, end);\n"
     "}\n";
 
+ReturnWrap edgeCount(unsigned Slot) {
+  return {"(__codensm_count_edge(" + std::to_string(Slot) + "u), ", ")"};
+}
+
+/// A 64-bit constant as C and C++ read it whatever their version (no
+/// long long in C89, no cast for -Wold-style-cast; codensm_abi.h brings
+/// <stdint.h>).
+static std::string u64(uint64_t V) {
+  return "UINT64_C(" + std::to_string(V) + ")";
+}
+
 std::string epilogue(bool Cxx, llvm::StringRef ModuleName,
                      llvm::StringRef SourcePath,
                      const std::vector<FunctionRow> &Rows,
-                     bool InitialExecTls) {
+                     const std::vector<EdgeRow> &Edges, bool InitialExecTls) {
   const char *Null = Cxx ? "__null" : "0";
   std::string Out;
   llvm::raw_string_ostream OS(Out);
@@ -317,13 +343,25 @@ std::string epilogue(bool Cxx, llvm::StringRef ModuleName,
                        {"weight", std::to_string(R.Weight) + "u"},
                        {"error_convention", std::to_string(R.Errors) + "u"},
                        {"flags", std::to_string(R.Flags) + "u"},
-                       {"symbol_hash", "0u"}})
+                       {"symbol_hash", u64(R.SymbolHash)}})
        << ",\n";
   OS << "};\n";
+  if (!Edges.empty()) {
+    OS << "static const struct cnsm_edge_info __codensm_edges[] = {\n";
+    for (const EdgeRow &E : Edges)
+      OS << "  "
+         << initializer("edge_info",
+                        {{"caller", std::to_string(E.Caller) + "u"},
+                         {"callee", std::to_string(E.Callee) + "u"},
+                         {"callee_symbol", u64(E.CalleeSymbol)}})
+         << ",\n";
+    OS << "};\n";
+  }
 
   // The empty directory: the dir header, then one pointer per chunk, all
   // to the runtime's sentinel chunk (codensm_abi.h).
-  unsigned Chunks = (Rows.size() + abi::CHUNK_SLOTS - 1) / abi::CHUNK_SLOTS;
+  unsigned Slots = Rows.size() + Edges.size();
+  unsigned Chunks = (Slots + abi::CHUNK_SLOTS - 1) / abi::CHUNK_SLOTS;
   llvm::StringMap<std::string> DirHeader;
   for (const abi::FieldRow &F : abi::Fields)
     if (llvm::StringRef(F.Struct) == "dir")
@@ -351,9 +389,8 @@ std::string epilogue(bool Cxx, llvm::StringRef ModuleName,
                      {"dir_ref", "__codensm_dir_ref"},
                      {"empty_dir", "&__codensm_empty_dir.header"},
                      {"runtime_state", "&__codensm_runtime_state"},
-                     // Callers are the plugin's alone, for now.
-                     {"edges", Null},
-                     {"edge_count", "0u"}})
+                     {"edges", Edges.empty() ? Null : "__codensm_edges"},
+                     {"edge_count", std::to_string(Edges.size()) + "u"}})
      << ";\n"
      << "static const struct cnsm_module_desc *__codensm_unit(void) {\n"
      << "  return &__codensm_module;\n}\n"

@@ -21,6 +21,7 @@
 
 #include "llvm/ADT/StringRef.h"
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,16 @@ namespace rewrite {
 struct FunctionRow {
   std::string Name, Department, File;
   unsigned Line = 0, Weight = 1, Errors = 0, Flags = 0;
+  uint64_t SymbolHash =
+      0; ///< of its linkage name; 0 when no other unit calls it
+};
+
+/// One caller->callee edge of the unit (codensm_abi.inc's edge_info):
+/// the caller's slot, the callee's slot or abi::EDGE_EXTERNAL, and then
+/// the callee's symbol hash.
+struct EdgeRow {
+  unsigned Caller = 0, Callee = 0;
+  uint64_t CalleeSymbol = 0;
 };
 
 /// The top of an instrumented file, ending with a #line that gives the
@@ -59,11 +70,17 @@ struct ReturnWrap {
 };
 ReturnWrap returnCheck(unsigned Slot, llvm::StringRef Check);
 
-/// The end of an instrumented file: the table of Rows and its
-/// registration.
+/// The text around a call that counts its edge, whose slot is Slot:
+/// Before goes before the call, After after it (a comma expression, so
+/// the call's value and type are the expression's).
+ReturnWrap edgeCount(unsigned Slot);
+
+/// The end of an instrumented file: the table of Rows, the Edges its call
+/// sites count (in slots after the rows') and its registration.
 std::string epilogue(bool Cxx, llvm::StringRef ModuleName,
                      llvm::StringRef SourcePath,
-                     const std::vector<FunctionRow> &Rows, bool InitialExecTls);
+                     const std::vector<FunctionRow> &Rows,
+                     const std::vector<EdgeRow> &Edges, bool InitialExecTls);
 
 /// S as a C string literal.
 std::string cString(llvm::StringRef S);

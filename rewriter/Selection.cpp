@@ -51,9 +51,7 @@ llvm::Expected<Selection> Selection::forFile(llvm::StringRef SourcePath,
   return S;
 }
 
-/// The name the pass sees: the mangled name (a constructor's and a
-/// destructor's complete-object variant), or the C name.
-static std::string linkageName(const FunctionDecl *FD, MangleContext &M) {
+std::string linkageName(const FunctionDecl *FD, MangleContext &M) {
   if (!M.shouldMangleDeclName(FD))
     return FD->getNameAsString();
   GlobalDecl GD(FD);
@@ -224,13 +222,20 @@ Selection::plan(const FunctionDecl *FD, ASTContext &Ctx, MangleContext &Mangler,
                               ? FD->getQualifiedNameAsString() + "<...>"
                               : qualifiedFunctionName(Mangled);
   Plan.Row = row(FD, Qualified, Linkage, Notes, SM);
+  // How a call site in another unit names it (edge_info.callee_symbol).
+  if (!AllInstances && Linkage != GVA_Internal)
+    Plan.Row.SymbolHash = symbolHash(Mangled);
   if (Tags) {
     Plan.PatternTag = Tags->Pattern;
     Plan.InstanceTags = Tags->Instances;
-    for (size_t I = 1; I < Instances.size(); ++I)
+    for (size_t I = 1; I < Instances.size(); ++I) {
+      std::string Name = linkageName(Instances[I], Mangler);
+      GVALinkage InstanceLinkage = Ctx.GetGVALinkageForFunction(Instances[I]);
       Plan.MoreRows.push_back(
-          row(FD, qualifiedFunctionName(linkageName(Instances[I], Mangler)),
-              Ctx.GetGVALinkageForFunction(Instances[I]), Notes, SM));
+          row(FD, qualifiedFunctionName(Name), InstanceLinkage, Notes, SM));
+      if (InstanceLinkage != GVA_Internal)
+        Plan.MoreRows.back().SymbolHash = symbolHash(Name);
+    }
   }
   if (callsReturnsTwice(FD->getBody(), Ctx)) {
     Plan.Timed = false;

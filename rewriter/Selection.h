@@ -62,6 +62,10 @@ struct FunctionPlan {
   std::vector<std::string> InstanceTags;
 };
 
+/// The name the pass sees: the mangled name (a constructor's and a
+/// destructor's complete-object variant), or the C name.
+std::string linkageName(const clang::FunctionDecl *FD, clang::MangleContext &M);
+
 class Selection {
 public:
   /// The configuration for SourcePath (Config.h): ConfigFile when given,

@@ -754,9 +754,7 @@ def case_recursion(tc, level):
                       "walk %r ms > main %r ms" % (walk["total_ms"], main["total_ms"]))
         expect_near("walk p50", walk["p50_ms"], float(took["walk_median_ms"]), 0.5)
         callers = {c["name"]: c["calls"] for c in walk["callers"]}
-        # The GCC path counts no caller edges yet (docs/instrumentation.md).
-        expect(callers == ({} if tc.gcc else
-                           {"recursion.walk": 200000, "recursion.main": 20}),
+        expect(callers == {"recursion.walk": 200000, "recursion.main": 20},
                "callers %r" % callers)
         expect_near("walk self", walk["self_ms"], walk["total_ms"], 0.01)
         # Reentered through a pointer: the outer call weighs the period it

@@ -31,13 +31,13 @@ int declared_only(int x) { return x; }
 
 // TABLE: #include <codensm_abi{{[.]}}h>
 // TABLE-NEXT: static const struct cnsm_function_info __codensm_functions[] = {{[{]}}
-// TABLE-NEXT:   {"c-probe.add", "root", "c-probe.c", 16u, 1u, 0u, 0u, 0u}{{,}}
-// TABLE-NEXT:   {"c-probe.twice", "root", "c-probe.c", 19u, 1u, 0u, 0u, 0u}{{,}}
-// TABLE-NEXT:   {"c-probe.main", "root", "c-probe.c", 28u, 1u, 0u, 0u, 0u}{{,}}
-// TABLE-NEXT:   {"c-probe.declared_only", "root", "c-probe.c", 30u, 1u, 0u, 0u, 0u}{{,}}
+// TABLE-NEXT:   {"c-probe.add", "root", "c-probe.c", 16u, 1u, 0u, 0u, UINT64_C({{[0-9]+}})}{{,}}
+// TABLE-NEXT:   {"c-probe.twice", "root", "c-probe.c", 19u, 1u, 0u, 0u, UINT64_C({{[0-9]+}})}{{,}}
+// TABLE-NEXT:   {"c-probe.main", "root", "c-probe.c", 28u, 1u, 0u, 0u, UINT64_C({{[0-9]+}})}{{,}}
+// TABLE-NEXT:   {"c-probe.declared_only", "root", "c-probe.c", 30u, 1u, 0u, 0u, UINT64_C({{[0-9]+}})}{{,}}
 // TABLE-NEXT: }{{;}}
 // TABLE: __codensm_empty_dir = {{[{][{]}}0, 0, 0, 0}, {&__codensm_sentinel}}{{;}}
-// TABLE: static const struct cnsm_module_desc __codensm_module = {6u, 4u, "c-probe", "{{.*}}c-probe.c", __codensm_functions, __codensm_dir_ref, &__codensm_empty_dir.header, &__codensm_runtime_state, 0, 0u}{{;}}
+// TABLE: static const struct cnsm_module_desc __codensm_module = {6u, 4u, "c-probe", "{{.*}}c-probe.c", __codensm_functions, __codensm_dir_ref, &__codensm_empty_dir.header, &__codensm_runtime_state, __codensm_edges, 3u}{{;}}
 // The hot path, inline: the count added to this thread's chunk, the rare
 // sampled call; errors and samples closed out of line.
 // The timed call's clock is read in the unit, around the body, with the

@@ -14,11 +14,11 @@ CODENSM_SKIP int skipped(int x) { return x; }
 CODENSM_TRACK CODENSM_DEPARTMENT("core") int tracked(int x) { return x; }
 
 // APP: CODENSM_SKIP int skipped(int x) { return x; }
-// APP: {"src/app.keep", "src", "src/app.c", 12u, 5u, 0u, 0u, 0u}{{,}}
-// APP-NEXT: {"src/app.tracked", "core", "src/app.c", 14u, 1u, 0u, 0u, 0u}{{,}}
+// APP: {"src/app.keep", "src", "src/app.c", 12u, 5u, 0u, 0u, UINT64_C({{[0-9]+}})}{{,}}
+// APP-NEXT: {"src/app.tracked", "core", "src/app.c", 14u, 1u, 0u, 0u, UINT64_C({{[0-9]+}})}{{,}}
 // APP-NEXT: }{{;}}
 
 // An excluded file keeps only its CODENSM_TRACK functions.
 // LIB: int keep(int x) { return x; }
-// LIB: {"vendor/lib.tracked", "core", "vendor/lib.c", 14u, 1u, 0u, 0u, 0u}{{,}}
+// LIB: {"vendor/lib.tracked", "core", "vendor/lib.c", 14u, 1u, 0u, 0u, UINT64_C({{[0-9]+}})}{{,}}
 // LIB-NEXT: }{{;}}
