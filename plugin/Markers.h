@@ -55,17 +55,17 @@ llvm::CallInst *createEdgeHook(llvm::IRBuilder<> &B, llvm::Function *Unit,
 /// its entry, -1 after each exit).
 llvm::CallInst *createDepthHook(llvm::IRBuilder<> &B, llvm::Function *Unit,
                                 unsigned Slot, int Delta);
-/// Enter, a timed function's entry hook, times calls in F's own body only:
-/// an inlined copy of it (in another function's body, or F's body gone
-/// once inlined everywhere) is counted, not timed (Trivial.h's inlined
-/// policy).  Metadata naming F, which inlining copies with the hook.
 /// The function an entry hook was placed in: inlining copies the mark with
 /// the hook, so after the optimiser a hook whose home is the function it is
 /// in is that function's own entry, not an inlined copy's (TimedTwins.h).
 void markHome(llvm::CallInst *Enter, llvm::Function &F);
 /// The home of Enter, or null (never marked, or its home was deleted).
 llvm::Function *homeOf(const llvm::CallInst &Enter);
-/// Enter (marked with its home) is timed in its home's own body only.
+/// Enter, a timed function's entry hook marked with its home, times calls
+/// in its home's own body only: an inlined copy of it (in another
+/// function's body, or the home's body gone once inlined everywhere) is
+/// counted, not timed (Trivial.h's inlined policy).  A flag beside the
+/// home, which inlining copies with the hook.
 void markTimedInOwnBodyOnly(llvm::CallInst *Enter);
 /// Whether Enter is an inlined copy of an entry so marked.
 bool isUntimedInlinedCopy(const llvm::CallInst *Enter);
