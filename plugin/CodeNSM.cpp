@@ -123,6 +123,14 @@ static cl::opt<unsigned> ClCallersMaxCallees(
              "a thread a chunk of counters per callee it reaches"),
     cl::init(64));
 
+static cl::opt<bool> ClEdgesFromCallees(
+    "codensm-edges-from-callees",
+    cl::desc("Count no call site of one edge into each internal function "
+             "that only counting call sites call: its calls are the "
+             "callee's less its other edges' (default on; off is for "
+             "measuring what it saves)"),
+    cl::init(true), cl::Hidden);
+
 static cl::opt<bool> ClRecursion(
     "codensm-recursion",
     cl::desc("Keep the depth of functions in a call-graph cycle, so only "
@@ -135,6 +143,8 @@ STATISTIC(NumDispatchers, "Dispatchers whose callees were not counted");
 STATISTIC(NumEdges, "Caller->callee edges counted");
 STATISTIC(NumRecursive, "Recursive functions (depth kept)");
 STATISTIC(NumEdgeSites, "Call sites counting an edge");
+STATISTIC(NumEdgesFromCallee, "Edges derived from their callee's calls");
+STATISTIC(NumUncountedSites, "Call sites of an edge derived from its callee");
 STATISTIC(NumTrivialLeftOut, "Trivial functions left out (announced)");
 STATISTIC(NumTrivialUntimed, "Trivial functions counted but not timed");
 STATISTIC(NumUntimedInlined,
@@ -518,7 +528,9 @@ Constant *ModuleInstrumenter::createEdgeInfos(const EdgeTable &Edges) {
         Ctx, "edge_info",
         {{"caller", ConstantInt::get(I32, E.Caller)},
          {"callee", ConstantInt::get(I32, E.Callee)},
-         {"callee_symbol", ConstantInt::get(I64, E.CalleeSymbol)}}));
+         {"callee_symbol", ConstantInt::get(I64, E.CalleeSymbol)},
+         {"flags",
+          ConstantInt::get(I32, E.FromCallee ? abi::EDGE_FROM_CALLEE : 0)}}));
   ArrayType *Ty =
       ArrayType::get(abi::structType(Ctx, "edge_info"), Infos.size());
   auto *Array =
@@ -821,10 +833,13 @@ ModuleInstrumenter::findCallerEdges(const std::vector<FunctionPlan> &Plans) {
     Slots[Plans[Slot].F] = Slot;
     Counted[Slot] = !(Plans[Slot].Flags & FlagNotInstrumented);
   }
-  EdgeTable Edges = findEdges(M, Slots, Counted, ClCallersMaxCallees);
+  EdgeTable Edges = findEdges(M, Slots, Counted, ClCallersMaxCallees,
+                              ClEdgesFromCallees);
   NumDispatchers += Edges.Dispatchers;
   NumEdges += Edges.Edges.size();
   NumEdgeSites += Edges.Sites.size();
+  NumEdgesFromCallee += Edges.FromCallee;
+  NumUncountedSites += Edges.UncountedSites;
   return Edges;
 }
 

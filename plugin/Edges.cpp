@@ -8,6 +8,7 @@
 #include "llvm/Analysis/TargetLibraryInfo.h"
 #include "llvm/IR/Instructions.h"
 
+#include <algorithm>
 #include <map>
 #include <utility>
 
@@ -28,9 +29,60 @@ static bool mayBeInstrumentedElsewhere(const Function &G,
   return !isStandardLibraryName(G.getName());
 }
 
+/// The calls Callee's call sites name it in: every use of a function whose
+/// address is never taken, but for uses the optimiser drops (assume-like).
+static unsigned callSitesOf(const Function &Callee) {
+  unsigned Sites = 0;
+  for (const Use &U : Callee.uses())
+    if (auto *Call = dyn_cast<CallBase>(U.getUser()); Call && Call->isCallee(&U))
+      ++Sites;
+  return Sites;
+}
+
+/// Marks FromCallee one edge into each function of this unit that only the
+/// counting call sites of Table call (internal, address never taken, no
+/// call from an uninstrumented function or a dispatcher): of its edges, the
+/// one with the most sites, whose sites then count nothing.  Its calls are
+/// the callee's less its other edges', exactly, whatever happens between a
+/// caller's entry and its call (a longjmp, an exception, an exit).
+static void deriveEdgesFromCallees(
+    const DenseMap<const Function *, unsigned> &Slots, EdgeTable &Table) {
+  std::vector<unsigned> SitesOfEdge(Table.Edges.size());
+  DenseMap<unsigned, unsigned> SitesOfCallee; // slot -> counting sites
+  for (auto [Call, Edge] : Table.Sites) {
+    ++SitesOfEdge[Edge];
+    if (Table.Edges[Edge].Callee != abi::EDGE_EXTERNAL)
+      ++SitesOfCallee[Table.Edges[Edge].Callee];
+  }
+  DenseMap<unsigned, unsigned> Derived; // callee slot -> its derived edge
+  for (unsigned Edge = 0; Edge < Table.Edges.size(); ++Edge) {
+    unsigned Callee = Table.Edges[Edge].Callee;
+    auto Best = Derived.find(Callee);
+    if (Callee != abi::EDGE_EXTERNAL &&
+        (Best == Derived.end() ||
+         SitesOfEdge[Edge] > SitesOfEdge[Best->second]))
+      Derived[Callee] = Edge;
+  }
+  for (auto [F, Slot] : Slots) {
+    auto Edge = Derived.find(Slot);
+    if (Edge == Derived.end() || !F->hasLocalLinkage() ||
+        F->hasAddressTaken() || callSitesOf(*F) != SitesOfCallee.lookup(Slot))
+      continue;
+    Table.Edges[Edge->second].FromCallee = true;
+    ++Table.FromCallee;
+  }
+  auto Uncounted = [&](const std::pair<CallBase *, unsigned> &Site) {
+    return Table.Edges[Site.second].FromCallee;
+  };
+  auto Kept = std::remove_if(Table.Sites.begin(), Table.Sites.end(), Uncounted);
+  Table.UncountedSites = Table.Sites.end() - Kept;
+  Table.Sites.erase(Kept, Table.Sites.end());
+}
+
 EdgeTable findEdges(Module &M,
                     const DenseMap<const Function *, unsigned> &Slots,
-                    const std::vector<bool> &Counted, unsigned MaxCallees) {
+                    const std::vector<bool> &Counted, unsigned MaxCallees,
+                    bool FromCallees) {
   TargetLibraryInfoImpl TLII(Triple(M.getTargetTriple()));
   TargetLibraryInfo TLI(TLII);
   EdgeTable Table;
@@ -82,6 +134,8 @@ EdgeTable findEdges(Module &M,
     for (auto [Call, Edge] : Sites)
       Table.Sites.push_back({Call, First + Edge});
   }
+  if (FromCallees)
+    deriveEdgesFromCallees(Slots, Table);
   return Table;
 }
 

@@ -14,6 +14,12 @@
 // dispatcher (a caller of more than -codensm-callers-max-callees
 // functions), whose counts would spread over a chunk per callee.
 //
+// One edge of an internal function whose every call site counts an edge
+// needs no counter: the callee's own calls are the sum of its edges, so
+// that edge's calls are the callee's less the others' (EDGE_FROM_CALLEE;
+// runtime/callers.c).  A static helper with a single caller then costs one
+// count a call, not two.
+//
 //===----------------------------------------------------------------------===//
 #ifndef CODENSM_EDGES_H
 #define CODENSM_EDGES_H
@@ -34,22 +40,28 @@ struct EdgeTable {
     unsigned Caller;       ///< the caller's slot
     unsigned Callee;       ///< the callee's slot, or abi::EDGE_EXTERNAL
     uint64_t CalleeSymbol; ///< for an external callee
+    bool FromCallee = false; ///< no site counts it (EDGE_FROM_CALLEE)
   };
   std::vector<Edge> Edges;
-  /// Each counted call site with its edge's index in Edges.
+  /// Each counting call site with its edge's index in Edges (none of an
+  /// edge FromCallee).
   std::vector<std::pair<llvm::CallBase *, unsigned>> Sites;
   /// Callers left uncounted for calling more than MaxCallees functions.
   unsigned Dispatchers = 0;
+  /// Edges FromCallee, and the call sites they leave uncounted.
+  unsigned FromCallee = 0, UncountedSites = 0;
 };
 
 /// The edges of the functions Slots lists as instrumented (function ->
 /// slot); Counted says which slots carry probes (the trivial-function
 /// policy lists functions it leaves without one).  A caller that calls
 /// more than MaxCallees different functions counts none of its calls.
+/// FromCallees: derive an edge of each function only counting sites call.
 EdgeTable
 findEdges(llvm::Module &M,
           const llvm::DenseMap<const llvm::Function *, unsigned> &Slots,
-          const std::vector<bool> &Counted, unsigned MaxCallees);
+          const std::vector<bool> &Counted, unsigned MaxCallees,
+          bool FromCallees);
 
 } // namespace codensm
 

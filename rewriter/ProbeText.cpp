@@ -353,7 +353,8 @@ std::string epilogue(bool Cxx, llvm::StringRef ModuleName,
          << initializer("edge_info",
                         {{"caller", std::to_string(E.Caller) + "u"},
                          {"callee", std::to_string(E.Callee) + "u"},
-                         {"callee_symbol", u64(E.CalleeSymbol)}})
+                         {"callee_symbol", u64(E.CalleeSymbol)},
+                         {"flags", "0u"}})
          << ",\n";
     OS << "};\n";
   }

@@ -15,6 +15,10 @@
  * site and are not attributed: a function's calls minus its callers' are
  * the calls from uninstrumented code and through pointers.
  *
+ * One edge into a function that only counting call sites call has no
+ * counter (EDGE_FROM_CALLEE): its calls are the callee's less the other
+ * edges' (read_edges).
+ *
  * The counters are monotonic like every slot's; the flusher's drain turns
  * them into deltas against what it drained before (m->edges_seen) and adds
  * them to the callee's list of callers (cnsm_fn.callers), which waits
@@ -74,6 +78,14 @@ static size_t symbols_find(uint64_t hash) {
   return hit ? hit->index : SIZE_MAX;
 }
 
+static void free_edge_arrays(struct cnsm_module *m) {
+  free(m->edges_seen);
+  free(m->edges_now);
+  free(m->edge_from_callee);
+  m->edges_seen = m->edges_now = NULL;
+  m->edge_from_callee = NULL;
+}
+
 /* The calls counted in slot of m so far: folded and, with_dirs, live. */
 static uint64_t slot_calls(const struct cnsm_module *m, uint32_t slot,
                            int with_dirs) {
@@ -100,16 +112,68 @@ static size_t callee_of(const struct cnsm_module *m,
   return i == CNSM_NOT_COUNTED ? SIZE_MAX : i;
 }
 
+/* The drain's arrays of m, made by its first drain; 0 when out of memory
+ * (its callers wait, its counts are not affected). */
+static int have_edge_arrays(struct cnsm_module *m) {
+  const struct cnsm_module_desc *desc = m->desc;
+  if (m->edges_seen)
+    return 1;
+  m->edges_seen = calloc(desc->edge_count, sizeof *m->edges_seen);
+  m->edges_now = calloc(desc->edge_count, sizeof *m->edges_now);
+  m->edge_from_callee =
+      malloc((desc->function_count + 1) * sizeof *m->edge_from_callee);
+  if (!m->edges_seen || !m->edges_now || !m->edge_from_callee) {
+    free_edge_arrays(m);
+    return 0;
+  }
+  for (uint32_t f = 0; f <= desc->function_count; f++)
+    m->edge_from_callee[f] = UINT32_MAX;
+  for (uint32_t e = 0; e < desc->edge_count; e++)
+    if ((desc->edges[e].flags & CNSM_EDGE_FROM_CALLEE) &&
+        desc->edges[e].callee < desc->function_count)
+      m->edge_from_callee[desc->edges[e].callee] = e;
+  return 1;
+}
+
+/* The calls of every edge of m so far.  A counted edge's are in its slot.
+ * An edge EDGE_FROM_CALLEE has none: its callee is called only by call
+ * sites that count an edge, so its calls are the callee's less the other
+ * edges'.  The callee is read first: a call site counts its edge before
+ * the callee counts the call, so what is read later can only lower the
+ * difference, never raise it above the calls made, and the drain's
+ * monotonic deltas catch up on the next drain. */
+static void read_edges(const struct cnsm_module *m, int with_dirs) {
+  const struct cnsm_module_desc *desc = m->desc;
+  uint64_t *now = m->edges_now;
+  for (uint32_t e = 0; e < desc->edge_count; e++)
+    if (desc->edges[e].flags & CNSM_EDGE_FROM_CALLEE)
+      now[e] = desc->edges[e].callee < desc->function_count
+                   ? slot_calls(m, desc->edges[e].callee, with_dirs)
+                   : 0;
+  for (uint32_t e = 0; e < desc->edge_count; e++)
+    if (!(desc->edges[e].flags & CNSM_EDGE_FROM_CALLEE))
+      now[e] = slot_calls(m, desc->function_count + e, with_dirs);
+  for (uint32_t e = 0; e < desc->edge_count; e++) {
+    const struct cnsm_edge_info *edge = &desc->edges[e];
+    if ((edge->flags & CNSM_EDGE_FROM_CALLEE) ||
+        edge->callee >= desc->function_count)
+      continue;
+    uint32_t derived = m->edge_from_callee[edge->callee];
+    if (derived != UINT32_MAX)
+      now[derived] = now[derived] > now[e] ? now[derived] - now[e] : 0;
+  }
+}
+
 /* Drains m's edges into their callees' lists. */
 static void drain_module(struct cnsm_module *m, int with_dirs) {
   const struct cnsm_module_desc *desc = m->desc;
   if (!desc->edge_count || !m->entry)
     return; /* not mapped: its edges wait for a drain that maps it */
-  if (!m->edges_seen &&
-      !(m->edges_seen = calloc(desc->edge_count, sizeof *m->edges_seen)))
+  if (!have_edge_arrays(m))
     return;
+  read_edges(m, with_dirs);
   for (uint32_t e = 0; e < desc->edge_count; e++) {
-    uint64_t calls = slot_calls(m, desc->function_count + e, with_dirs);
+    uint64_t calls = m->edges_now[e];
     if (calls <= m->edges_seen[e])
       continue;
     uint64_t delta = calls - m->edges_seen[e];
@@ -133,6 +197,5 @@ void cnsm_callers_drain(struct cnsm_module *modules) {
 
 void cnsm_callers_drain_unloading(struct cnsm_module *m) {
   drain_module(m, 0);
-  free(m->edges_seen);
-  m->edges_seen = NULL;
+  free_edge_arrays(m);
 }

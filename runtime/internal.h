@@ -469,6 +469,9 @@ struct cnsm_module {
   int recorded;                      /* its slots are in the live file */
   struct cnsm_hist **hists; /* per function, made by the first timed call */
   uint64_t *edges_seen;     /* per edge: the calls drained (callers.c) */
+  uint64_t *edges_now;      /* per edge: this drain's calls (callers.c) */
+  /* Per function: its edge EDGE_FROM_CALLEE, or UINT32_MAX (callers.c). */
+  uint32_t *edge_from_callee;
   /* Per function: the clock (ticks) until which its every call is timed,
    * 0 for none (probe.c); NULL until the module's first probe. */
   uint64_t *probe_until;

@@ -8,14 +8,16 @@
 // Expanded, an edge's count goes to the thread's real chunk, made on first
 // use, tested once per chunk and block.
 // The functions here are tiny but stand for timed ones (the untimed policy,
-// which would count them without timing, is trivial.c's).
-// RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -O0 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=CALLS
-// RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -O2 -S -emit-llvm -o - %s | %FileCheck %s
+// which would count them without timing, is trivial.c's).  helper's one
+// edge needs no counter (edges-from-callee.c) unless told otherwise.
+// RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -mllvm -codensm-edges-from-callees=0 -O0 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=CALLS
+// RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -mllvm -codensm-edges-from-callees=0 -O2 -S -emit-llvm -o - %s | %FileCheck %s
+// RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -O0 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=FROM
 // RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -O2 -mllvm -codensm-callers=0 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=OFF
 // A dispatcher, a caller of more different functions than
 // -codensm-callers-max-callees (64 by default), counts none of its calls.
 // RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -O2 -mllvm -codensm-callers-max-callees=1 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=OFF
-// RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -O2 -mllvm -codensm-callers-max-callees=2 -S -emit-llvm -o - %s | %FileCheck %s
+// RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -mllvm -codensm-edges-from-callees=0 -O2 -mllvm -codensm-callers-max-callees=2 -S -emit-llvm -o - %s | %FileCheck %s
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,7 +46,7 @@ int caller(int x, char *s, int (*fp)(int)) {
 // The edges: caller (slot 0) -> helper (slot 1); caller -> elsewhere,
 // external (callee 0xffffffff), by the hash of "elsewhere".  caller is
 // external (its symbol's hash), helper internal (0).
-// CHECK-DAG: @__codensm_edges = internal constant [2 x { i32, i32, i64 }] [{ i32, i32, i64 } { i32 0, i32 1, i64 0 }, { i32, i32, i64 } { i32 0, i32 -1, i64 {{-?[1-9][0-9]*}} }]
+// CHECK-DAG: @__codensm_edges = internal constant [2 x { i32, i32, i64, i32 }] [{ i32, i32, i64, i32 } { i32 0, i32 1, i64 0, i32 0 }, { i32, i32, i64, i32 } { i32 0, i32 -1, i64 {{-?[1-9][0-9]*}}, i32 0 }]
 // CHECK-DAG: @__codensm_functions = internal constant [2 x {{.*}} i32 0, i64 {{-?[1-9][0-9]*}} }, {{.*}} i32 0, i64 0 }]
 // CHECK-DAG: @__codensm_module = internal constant {{.*}}@__codensm_edges{{.*}}, i32 2 }
 // CHECK-LABEL: define {{.*}} @caller(
@@ -69,6 +71,18 @@ int caller(int x, char *s, int (*fp)(int)) {
 // CHECK-NEXT: call {{.*}} @elsewhere(
 // CHECK-NOT: add i64 %{{[^ ]+}}, 1{{$}}
 // CHECK: ret i32
+
+// By default helper's edge is its calls (flags EDGE_FROM_CALLEE): no call
+// site counts it; elsewhere's is still counted where it is called.
+// FROM-DAG: @__codensm_edges = internal constant [2 x { i32, i32, i64, i32 }] [{ i32, i32, i64, i32 } { i32 0, i32 1, i64 0, i32 1 }, { i32, i32, i64, i32 } { i32 0, i32 -1, i64 {{-?[1-9][0-9]*}}, i32 0 }]
+// FROM-LABEL: define {{.*}} @caller(
+// FROM-NOT: __codensm_edge
+// FROM: call {{.*}} @helper(
+// FROM-NEXT: store
+// FROM: call void @__codensm_edge({{.*}}@__codensm_unit{{.*}}, i64 3)
+// FROM-NEXT: call {{.*}} @elsewhere(
+// FROM-NOT: __codensm_edge
+// FROM: ret i32
 
 // OFF-DAG: @__codensm_module = internal constant {{.*}} null, i32 0 }
 // OFF-LABEL: define {{.*}} @caller(
