@@ -153,6 +153,7 @@ private:
   Value *loadChunk(IRBuilder<> &B, const BasicBlock *Block, UnitHooks &Unit,
                    uint64_t Slot, bool AfterReal);
   void expandEnter(CallInst *Hook, const BasicBlock *Block, UnitHooks &Unit);
+  void expandTwinEntry(CallInst *Hook, Function &Twin, UnitHooks &Unit);
   void expandExit(CallInst *Hook, UnitHooks &Unit);
   void expandErrorCount(CallInst *Hook, UnitHooks &Unit, uint64_t Slot);
   void expandErrorMark(CallInst *Hook);
@@ -169,6 +170,10 @@ private:
   LoadedChunks Loaded;
   KnownRealChunks KnownReal;
   TwinMap Twins; ///< by the function's own entry hook
+  /// Each twin's own entry, by the copy of the function's entry hook it
+  /// holds, and the starts they became (TimedTwins.h).
+  DenseMap<const CallInst *, Function *> TwinEntries;
+  DenseSet<const Value *> TwinStarts;
 };
 
 /// The calls to any of Hooks in program order, each with the block it is
@@ -232,6 +237,36 @@ Value *HookExpander::loadChunk(IRBuilder<> &B, const BasicBlock *Block,
   return Chunk;
 }
 
+/// A sampled call's start, where Hook (an entry of Chunk's slot) was: the
+/// runtime's sample_start, then the clock, read after the runtime's call so
+/// that the interval holds the body, not the call's way back; its low bits
+/// carry the period the call was chosen at to the stop (its weight).
+static Value *emitSampleStart(IRBuilder<> &B, const HotPath &Path,
+                              CallInst *Hook, Value *Chunk) {
+  CallInst *Weight = Path.emitRareCall(
+      B, "__codensm_sample_start", {Path.unitArg(), Hook->getArgOperand(1), Chunk});
+  Type *I64 = B.getInt64Ty();
+  return B.CreateOr(
+      B.CreateAnd(Path.emitReadClock(B),
+                  ConstantInt::get(I64, ~uint64_t(abi::SAMPLE_WEIGHT_MASK))),
+      Weight, "codensm.stamp");
+}
+
+/// A twin's copy of its function's entry: the start of the sampled call
+/// the function counted and chose, told to the runtime with the chunk the
+/// function read (the twin's last parameter).  Every exit of the twin
+/// stops it, untested.
+void HookExpander::expandTwinEntry(CallInst *Hook, Function &Twin,
+                                   UnitHooks &Unit) {
+  IRBuilder<> B(Hook);
+  B.SetCurrentDebugLocation(Hook->getDebugLoc());
+  Value *Started =
+      emitSampleStart(B, *Unit.Path, Hook, Twin.getArg(Twin.arg_size() - 1));
+  TwinStarts.insert(Started);
+  Hook->replaceAllUsesWith(Started);
+  Hook->eraseFromParent();
+}
+
 /// Block: the block the optimiser left the hook in; expanding the entries
 /// before it in that block splits it, and they are expanded in order.
 void HookExpander::expandEnter(CallInst *Hook, const BasicBlock *Block,
@@ -277,35 +312,25 @@ void HookExpander::expandEnter(CallInst *Hook, const BasicBlock *Block,
     SampleTerm->getParent()->setName("codensm.sample");
     IRBuilder<> SB(SampleTerm);
     SB.SetCurrentDebugLocation(Hook->getDebugLoc());
-    CallInst *Weight =
-        Path.emitRareCall(SB, "__codensm_sample_start",
-                          {Path.unitArg(), Hook->getArgOperand(1), Chunk});
-    if (!Hook->use_empty()) {
-      // The clock is read here, after the runtime's call: the interval
-      // holds the body, not the call's way back.  Its low bits carry the
-      // period the call was chosen at to the stop (its weight).
-      Value *Started = SB.CreateOr(
-          SB.CreateAnd(
-              Path.emitReadClock(SB),
-              ConstantInt::get(I64, ~uint64_t(abi::SAMPLE_WEIGHT_MASK))),
-          Weight, "codensm.stamp");
-      if (Function *Twin = Twins.lookup(Hook)) {
-        // The sampled call goes on in the twin, whose exits stop the
-        // clock; this body's exits have nothing to stop (TimedTwins.h).
-        CallInst *Call = callTwin(SB, *Hook->getFunction(), *Twin, Started);
-        if (Call->getType()->isVoidTy())
-          SB.CreateRetVoid();
-        else
-          SB.CreateRet(Call);
-        SampleTerm->eraseFromParent();
-        Start = ConstantInt::get(I64, 0);
-      } else {
-        B.SetInsertPoint(Hook); // first in the block after the split
-        PHINode *Phi = B.CreatePHI(I64, 2, "codensm.start");
-        Phi->addIncoming(ConstantInt::get(I64, 0), Head);
-        Phi->addIncoming(Started, SampleTerm->getParent());
-        Start = Phi;
-      }
+    if (auto Twin = Twins.find(Hook); Twin != Twins.end()) {
+      // The sampled call goes on in the twin, which starts the clock and
+      // whose exits stop it; this body's exits have nothing to stop, and
+      // its sampled path calls nothing (TimedTwins.h).
+      CallInst *Call =
+          callTwin(SB, *Hook->getFunction(), *Twin->second.Body, Chunk);
+      if (Call->getType()->isVoidTy())
+        SB.CreateRetVoid();
+      else
+        SB.CreateRet(Call);
+      SampleTerm->eraseFromParent();
+      Start = ConstantInt::get(I64, 0);
+    } else {
+      Value *Started = emitSampleStart(SB, Path, Hook, Chunk);
+      B.SetInsertPoint(Hook); // first in the block after the split
+      PHINode *Phi = B.CreatePHI(I64, 2, "codensm.start");
+      Phi->addIncoming(ConstantInt::get(I64, 0), Head);
+      Phi->addIncoming(Started, SampleTerm->getParent());
+      Start = Phi;
     }
   }
   if (Start)
@@ -443,9 +468,9 @@ void HookExpander::expandExit(CallInst *Hook, UnitHooks &Unit) {
     if (Unit.Tables.Timing == TimingMode::Every) {
       Unit.Path->emitStop(B, Unit.Path->emitRealChunk(B, Slot), Slot, Start);
     } else {
-      // A twin's start is its parameter: every call of a twin is timed.
+      // Every call of a twin is timed.
       Instruction *StopAt = Hook;
-      if (!isa<Argument>(Start)) {
+      if (!TwinStarts.contains(Start)) {
         StopAt = SplitBlockAndInsertIfThen(
             B.CreateICmpNE(Start, ConstantInt::get(Start->getType(), 0)), Hook,
             false, MDBuilder(Ctx).createBranchWeights(1, 63));
@@ -480,6 +505,8 @@ bool HookExpander::run() {
     const UnitHooks *Unit = unitOf(&Hook);
     return Unit && Unit->Tables.Timing == TimingMode::Sampled;
   });
+  for (const auto &Own : Twins)
+    TwinEntries[Own.second.Entry] = Own.second.Body;
   // Entries and edge counts together, in program order: a block's later
   // ones use the directory and chunks its earlier ones loaded.
   std::vector<std::pair<CallInst *, BasicBlock *>> Counts =
@@ -494,7 +521,9 @@ bool HookExpander::run() {
   for (auto [Hook, Block] : Counts)
     if (UnitHooks *Unit = unitOf(Hook)) {
       uint64_t Index = slotOf(Hook) / abi::CHUNK_SLOTS;
-      if (Hook->getCalledOperand() == Enter)
+      if (Function *Twin = TwinEntries.lookup(Hook))
+        expandTwinEntry(Hook, *Twin, *Unit);
+      else if (Hook->getCalledOperand() == Enter)
         expandEnter(Hook, Block, *Unit);
       else if (Hook->getCalledOperand() == Edge)
         expandEdge(Hook, Block, *Unit);

@@ -2,6 +2,7 @@
 //===- TimedTwins.cpp - a timed copy of each function, for its sampled calls
 //-===//
 #include "TimedTwins.h"
+#include "Compat.h"
 #include "Markers.h"
 #include "Trivial.h"
 
@@ -170,14 +171,13 @@ static bool worthATwin(const Function &F) {
          (ClTwinOdr || !(F.hasLinkOnceLinkage() || F.hasWeakLinkage()));
 }
 
-/// F's twin: its body with Hook gone, whose value (the start of the call)
-/// is the last parameter.  Internal, in F's comdat (discarded with it),
-/// never inlined, and placed with the unlikely code unless F names a
-/// section of its own.
-static Function *makeTwin(Function &F, CallInst &Hook) {
+/// F's twin: its body, with one more parameter, the chunk F's entry read.
+/// Internal, in F's comdat (discarded with it), never inlined, and placed
+/// with the unlikely code unless F names a section of its own.
+static TimedTwin makeTwin(Function &F, CallInst &Hook) {
   FunctionType *Ty = F.getFunctionType();
   SmallVector<Type *, 8> Params(Ty->param_begin(), Ty->param_end());
-  Params.push_back(Hook.getType());
+  Params.push_back(dataPtrTy(F.getContext()));
   Function *Twin = Function::Create(
       FunctionType::get(Ty->getReturnType(), Params, /*isVarArg=*/false),
       GlobalValue::ExternalLinkage, F.getAddressSpace(),
@@ -196,12 +196,8 @@ static Function *makeTwin(Function &F, CallInst &Hook) {
   Twin->addFnAttr(Attribute::NoInline);
   if (!F.hasSection())
     Twin->setSectionPrefix("unlikely");
-  Argument *Start = Twin->getArg(Twin->arg_size() - 1);
-  auto *Copy = cast<CallInst>(Map[&Hook]);
-  Start->takeName(Copy);
-  Copy->replaceAllUsesWith(Start);
-  Copy->eraseFromParent();
-  return Twin;
+  Twin->getArg(Twin->arg_size() - 1)->setName("codensm.chunk");
+  return {Twin, cast<CallInst>(Map[&Hook])};
 }
 
 TwinMap makeTimedTwins(Module &M,
@@ -229,15 +225,15 @@ TwinMap makeTimedTwins(Module &M,
   return Twins;
 }
 
-CallInst *callTwin(IRBuilder<> &B, Function &F, Function &Twin, Value *Start) {
+CallInst *callTwin(IRBuilder<> &B, Function &F, Function &Twin, Value *Chunk) {
   SmallVector<Value *, 8> Args;
   for (Argument &A : F.args())
     Args.push_back(&A);
-  Args.push_back(Start);
+  Args.push_back(B.CreatePointerCast(Chunk, Twin.getArg(F.arg_size())->getType()));
   CallInst *Call = B.CreateCall(&Twin, Args);
   Call->setCallingConv(Twin.getCallingConv());
   // Each argument passed as F took it (byval, sret, inreg...): the twin's
-  // ABI is F's with one more integer.
+  // ABI is F's with one more pointer.
   AttributeList Attrs = F.getAttributes();
   SmallVector<AttributeSet, 8> ParamAttrs;
   for (unsigned I = 0; I < F.arg_size(); ++I)

@@ -37,7 +37,6 @@ int plain(int n) { return walk(n) + ping(n); }
 // CHECK-LABEL: define {{.*}} @walk(
 // CHECK: "xaddq $0, $1"
 // CHECK-NOT: volatile i16
-// CHECK: __codensm_sample_start
 // CHECK: tail call {{.*}} @walk.codensm.timed(
 // CHECK-NEXT: ret i32
 // CHECK: getelementptr inbounds i8, {{.*}}, i64 1184

@@ -1,10 +1,12 @@
 // Timed twins: a loop-free function of at most 200 instructions (or one
-// with a loop, of at most 32) whose own entry is timed gets, after the optimiser, a copy of its body with one
-// more parameter, the start of the call (internal, never inlined, with the
-// unlikely code).  Its sampled path reads the clock and tail-calls the
-// twin with its own arguments, passed as it took them (sret, byval); its
-// own exits stop nothing, so no start is kept in a register.  The twin's
-// exits stop the clock, untested.  A function the copy could not stand for
+// with a loop, of at most 32) whose own entry is timed gets, after the
+// optimiser, a copy of its body with one more parameter, the thread's chunk
+// its entry read (internal, never inlined, with the unlikely code).  Its
+// sampled path only tail-calls the twin with its own arguments, passed as
+// it took them (sret, byval), and the chunk: no call of its own, so a
+// function that makes none needs no frame; its own exits stop nothing, so
+// no start is kept in a register.  The twin's entry tells the runtime and
+// reads the clock; its exits stop it, untested.  A function the copy could not stand for
 // keeps the start in a register: variable arguments, its own return
 // address, computed goto; so do longer functions with loops and weak or
 // inline (ODR) ones, whose twins would cost more build than they save.
@@ -19,13 +21,13 @@ struct big {
 long use(long);
 
 // CHECK-LABEL: define {{.*}} @work(i32 noundef %x)
-// CHECK: @__codensm_sample_start(
-// CHECK-NEXT: [[T:%.*]] = call i64 @llvm.x86.rdtsc()
-// CHECK-NEXT: [[M:%.*]] = and i64 [[T]], -16
-// CHECK-NEXT: [[S:%.*]] = or i64 [[M]],
-// CHECK-NEXT: [[R:%.*]] = tail call i32 @work.codensm.timed(i32 noundef %x, i64 [[S]])
+// CHECK-NOT: @__codensm_sample_start(
+// CHECK: %codensm.chunk = load
+// CHECK: codensm.sample:
+// CHECK-NEXT: [[R:%.*]] = tail call i32 @work.codensm.timed(i32 noundef %x, {{.*}} %codensm.chunk)
 // CHECK-NEXT: ret i32 [[R]]
 // CHECK-NOT: rdtsc
+// CHECK-NOT: @__codensm_sample_start(
 // CHECK-NOT: __codensm_sample_stop
 // CHECK: ret i32
 // OFF-LABEL: define {{.*}} @work(
@@ -34,7 +36,7 @@ long use(long);
 int work(int x) { return (int)use(x * 7) + x; }
 
 // CHECK-LABEL: define {{.*}} @mk({{.*}} sret(%struct.big) {{.*}} %agg.result, i64 noundef %x)
-// CHECK: tail call void @mk.codensm.timed({{.*}} sret(%struct.big) {{.*}} %agg.result, i64 noundef %x, i64
+// CHECK: tail call void @mk.codensm.timed({{.*}} sret(%struct.big) {{.*}} %agg.result, i64 noundef %x, {{.*}} %codensm.chunk)
 // CHECK-NEXT: ret void
 struct big mk(long x) {
   struct big b = {{x, x + 1, x + 2, x + 3, x + 4, x + 5, x + 6, 0}};
@@ -43,7 +45,7 @@ struct big mk(long x) {
 }
 
 // CHECK-LABEL: define {{.*}} @sumbig({{.*}} byval(%struct.big) {{.*}} %b)
-// CHECK: call i64 @sumbig.codensm.timed({{.*}} byval(%struct.big) {{.*}} %b, i64
+// CHECK: call i64 @sumbig.codensm.timed({{.*}} byval(%struct.big) {{.*}} %b, {{.*}} %codensm.chunk)
 long sumbig(struct big b) {
   return use(b.a[0] + b.a[3] + b.a[7]);
 }
@@ -119,13 +121,19 @@ two:
   return s + n;
 }
 
-// The twins, after the module's own functions: each exit stops the clock
-// of the call, with the start the twin was given.
+// The twins, after the module's own functions: the entry tells the
+// runtime with the chunk it was given and reads the clock; each exit stops
+// it, untested.
 // CHECK-LABEL: define internal {{.*}}@work.codensm.timed(
-// CHECK-SAME: i32 noundef %x, i64 %codensm.start) {{.*}}#[[TWIN:[0-9]+]] !section_prefix ![[UNLIKELY:[0-9]+]]
-// CHECK-NOT: icmp ne i64 %codensm.start, 0
+// CHECK-SAME: i32 noundef %x, {{.*}} %codensm.chunk) {{.*}}#[[TWIN:[0-9]+]] !section_prefix ![[UNLIKELY:[0-9]+]]
+// CHECK-NEXT: entry:
+// CHECK-NEXT: [[W:%.*]] = call preserve_mostcc i64 @__codensm_sample_start({{.*}}, i64 0, {{.*}} %codensm.chunk)
+// CHECK-NEXT: [[T:%.*]] = call i64 @llvm.x86.rdtsc()
+// CHECK-NEXT: [[M:%.*]] = and i64 [[T]], -16
+// CHECK-NEXT: %codensm.stamp = or i64 [[M]], [[W]]
+// CHECK-NOT: icmp ne i64 %codensm.stamp, 0
 // CHECK: [[END:%.*]] = call i64 @llvm.x86.rdtsc()
-// CHECK-NEXT: call preserve_mostcc void @__codensm_sample_stop({{.*}}, i64 0, i64 %codensm.start, i64 [[END]])
+// CHECK-NEXT: call preserve_mostcc void @__codensm_sample_stop({{.*}}, i64 0, i64 %codensm.stamp, i64 [[END]])
 // CHECK: ret i32
 // CHECK-LABEL: define internal {{.*}}@mk.codensm.timed(
 // CHECK: __codensm_sample_stop

@@ -76,14 +76,15 @@ int larger(int a, int b, int c) {
 // MACHINE-LABEL: getter:
 // MACHINE: {{(addq \$1,|incq)}} {{[0-9]+}}(%r{{[a-z0-9]+}})
 // MACHINE: retq
+// Timed: the sampled path starts the clock, here or in a twin.
 // UNTIMED-LABEL: define {{.*}} @caller(
-// UNTIMED: __codensm_sample_start
+// UNTIMED: {{__codensm_sample_start|codensm.timed}}
 // UNTIMED-LABEL: define {{.*}} @looper(
-// UNTIMED: __codensm_sample_start
+// UNTIMED: {{__codensm_sample_start|codensm.timed}}
 // UNTIMED-LABEL: define {{.*}} @tracked(
-// UNTIMED: __codensm_sample_start
+// UNTIMED: {{__codensm_sample_start|codensm.timed}}
 // UNTIMED-LABEL: define {{.*}} @checked(
-// UNTIMED: __codensm_sample_start
+// UNTIMED: {{__codensm_sample_start|codensm.timed}}
 // UNTIMED-LABEL: define {{.*}} @larger(
 // UNTIMED-NOT: __codensm_sample_start
 // UNTIMED: [[INC:%[^ ]+]] = add i64 %{{[^ ]+}}, 1

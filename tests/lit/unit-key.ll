@@ -17,7 +17,7 @@ target triple = "x86_64-pc-linux-gnu"
 ; MARK: ret i32
 ; CHECK-LABEL: define i32 @f(
 ; CHECK-NOT: @__codensm_module
-; CHECK: call preserve_mostcc i64 @__codensm_sample_start({{.*}}@__codensm_unit
+; CHECK: tail call i32 @f.codensm.timed(
 ; CHECK-NOT: @__codensm_module
 ; CHECK: ret i32
 define i32 @f(i32 %x) {
@@ -27,8 +27,11 @@ define i32 @f(i32 %x) {
 ; CHECK-LABEL: define internal {{.*}} @__codensm_unit()
 ; CHECK-NEXT: ret {{.*}}@__codensm_module
 
-; The timed twin (timed-twins.ll) stops the clock, naming the unit the same way.
+; The timed twin (timed-twins.c) starts and stops the clock, naming the
+; unit the same way.
 ; CHECK-LABEL: define internal i32 @f.codensm.timed(
+; CHECK-NOT: @__codensm_module
+; CHECK: call preserve_mostcc i64 @__codensm_sample_start({{.*}}@__codensm_unit
 ; CHECK-NOT: @__codensm_module
 ; CHECK: call preserve_mostcc void @__codensm_sample_stop({{.*}}@__codensm_unit
 ; CHECK-NOT: @__codensm_module
