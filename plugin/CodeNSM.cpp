@@ -35,6 +35,7 @@
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/DebugInfoMetadata.h"
 #include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/InstIterator.h"
 #include "llvm/IR/Instructions.h"
 #include "llvm/IR/IntrinsicInst.h"
 #include "llvm/Passes/PassBuilder.h"
@@ -751,6 +752,22 @@ std::vector<ExitPoint> ModuleInstrumenter::collectExits(Function &F) {
   return Exits;
 }
 
+/// The depth hooks of F, a recursive function timed in its own body only:
+/// an inlined copy of it is never timed, so its depth would only make a
+/// timed frame of its own body below it count as nested, with no time (the
+/// copy's time is its caller's); inlined, they go, and the inliner prices
+/// them at that (ExpandHooks.cpp).  A twin of F keeps them.
+static void markDepthsOwnBodyOnly(Function &F) {
+  for (Instruction &I : instructions(F))
+    if (auto *Call = dyn_cast<CallInst>(&I))
+      if (Function *Callee = Call->getCalledFunction();
+          Callee && Callee->getName() == DepthHookName) {
+        markHome(Call, F);
+        markTimedInOwnBodyOnly(Call);
+        priceAsInlinedCopy(Call);
+      }
+}
+
 void ModuleInstrumenter::instrumentFunction(const FunctionPlan &Plan,
                                             unsigned Index) {
   Function &F = *Plan.F;
@@ -789,9 +806,12 @@ void ModuleInstrumenter::instrumentFunction(const FunctionPlan &Plan,
 
   for (const ExitPoint &Exit : collectExits(F))
     insertExitHook(Exit, Index, Plan.Errors, StartTicks, ErrorMark, Recursive);
-  if (OwnBodyOnly)
+  if (OwnBodyOnly) {
     for (User *U : StartTicks->users())
       priceAsInlinedCopy(cast<CallInst>(U)); // the exits
+    if (Recursive)
+      markDepthsOwnBodyOnly(F);
+  }
   if (ErrorMark && ErrorMark->use_empty())
     ErrorMark->eraseFromParent();
   ++NumFunctionsInstrumented;

@@ -174,6 +174,7 @@ private:
   /// holds, and the starts they became (TimedTwins.h).
   DenseMap<const CallInst *, Function *> TwinEntries;
   DenseSet<const Value *> TwinStarts;
+  DenseMap<const Function *, Function *> TwinOrigins; ///< twin -> function
 };
 
 /// The calls to any of Hooks in program order, each with the block it is
@@ -423,6 +424,16 @@ void HookExpander::expandDepth(CallInst *Hook, const BasicBlock *Block,
                                UnitHooks &Unit) {
   uint64_t Slot = slotOf(Hook);
   auto *Delta = cast<ConstantInt>(Hook->getArgOperand(2));
+  // An inlined copy of a function timed in its own body only is never
+  // timed: its depth would only make a timed frame of its own body below
+  // it count as nested, with no time (CodeNSM.cpp, markDepthsOwnBodyOnly).
+  // A twin's copy is the function's own body.
+  const Function *TwinOf = TwinOrigins.lookup(Hook->getFunction());
+  if (Unit.Tables.Timing == TimingMode::Sampled &&
+      isUntimedInlinedCopy(Hook) && !(TwinOf && homeOf(*Hook) == TwinOf)) {
+    Hook->eraseFromParent();
+    return;
+  }
   IRBuilder<> B(Hook);
   B.SetCurrentDebugLocation(Hook->getDebugLoc());
   Value *Chunk = Delta->isNegative() ? chunkMadeRealBefore(B, Block, Unit, Slot)
@@ -505,8 +516,10 @@ bool HookExpander::run() {
     const UnitHooks *Unit = unitOf(&Hook);
     return Unit && Unit->Tables.Timing == TimingMode::Sampled;
   });
-  for (const auto &Own : Twins)
+  for (const auto &Own : Twins) {
     TwinEntries[Own.second.Entry] = Own.second.Body;
+    TwinOrigins[Own.second.Body] = Own.first->getFunction();
+  }
   // Entries and edge counts together, in program order: a block's later
   // ones use the directory and chunks its earlier ones loaded.
   std::vector<std::pair<CallInst *, BasicBlock *>> Counts =
