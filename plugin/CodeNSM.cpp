@@ -132,6 +132,13 @@ static cl::opt<bool> ClEdgesFromCallees(
              "measuring what it saves)"),
     cl::init(true), cl::Hidden);
 
+static cl::opt<bool> ClEdgesFromCallers(
+    "codensm-edges-from-callers",
+    cl::desc("Count nothing at a call site that runs once each time its "
+             "caller runs (a function's first call): its calls are the "
+             "caller's (default on; off is for measuring what it saves)"),
+    cl::init(true), cl::Hidden);
+
 static cl::opt<bool> ClRecursion(
     "codensm-recursion",
     cl::desc("Keep the depth of functions in a call-graph cycle, so only "
@@ -146,6 +153,7 @@ STATISTIC(NumRecursive, "Recursive functions (depth kept)");
 STATISTIC(NumEdgeSites, "Call sites counting an edge");
 STATISTIC(NumEdgesFromCallee, "Edges derived from their callee's calls");
 STATISTIC(NumUncountedSites, "Call sites of an edge derived from its callee");
+STATISTIC(NumOncePerCallSites, "Call sites run once a call of their caller");
 STATISTIC(NumTrivialLeftOut, "Trivial functions left out (announced)");
 STATISTIC(NumTrivialUntimed, "Trivial functions counted but not timed");
 STATISTIC(NumUntimedInlined,
@@ -531,7 +539,8 @@ Constant *ModuleInstrumenter::createEdgeInfos(const EdgeTable &Edges) {
          {"callee", ConstantInt::get(I32, E.Callee)},
          {"callee_symbol", ConstantInt::get(I64, E.CalleeSymbol)},
          {"flags",
-          ConstantInt::get(I32, E.FromCallee ? abi::EDGE_FROM_CALLEE : 0)}}));
+          ConstantInt::get(I32, E.FromCallee ? abi::EDGE_FROM_CALLEE : 0)},
+         {"per_call", ConstantInt::get(I32, E.PerCall)}}));
   ArrayType *Ty =
       ArrayType::get(abi::structType(Ctx, "edge_info"), Infos.size());
   auto *Array =
@@ -854,12 +863,13 @@ ModuleInstrumenter::findCallerEdges(const std::vector<FunctionPlan> &Plans) {
     Counted[Slot] = !(Plans[Slot].Flags & FlagNotInstrumented);
   }
   EdgeTable Edges = findEdges(M, Slots, Counted, ClCallersMaxCallees,
-                              ClEdgesFromCallees);
+                              ClEdgesFromCallees, ClEdgesFromCallers);
   NumDispatchers += Edges.Dispatchers;
   NumEdges += Edges.Edges.size();
   NumEdgeSites += Edges.Sites.size();
   NumEdgesFromCallee += Edges.FromCallee;
   NumUncountedSites += Edges.UncountedSites;
+  NumOncePerCallSites += Edges.OncePerCallSites;
   return Edges;
 }
 

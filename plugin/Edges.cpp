@@ -5,7 +5,9 @@
 #include "Compat.h"
 #include "Naming.h"
 
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/Analysis/TargetLibraryInfo.h"
+#include "llvm/Analysis/ValueTracking.h"
 #include "llvm/IR/Instructions.h"
 
 #include <algorithm>
@@ -39,6 +41,24 @@ static unsigned callSitesOf(const Function &Callee) {
   return Sites;
 }
 
+/// The call sites in F's entry block before anything that may not go on
+/// to the next instruction (a call that may not return or may throw, a
+/// volatile access, a trap): each runs exactly once each time F is
+/// entered, so its calls are F's.  In the front end's code a call is
+/// rarely known to return, so it is F's first call, if any.
+static SmallPtrSet<const CallBase *, 2> sitesOncePerCall(Function &F) {
+  SmallPtrSet<const CallBase *, 2> Once;
+  for (Instruction &I : F.getEntryBlock()) {
+    if (auto *Call = dyn_cast<CallBase>(&I);
+        Call && Call->getCalledFunction() && !Call->isInlineAsm() &&
+        !Call->getCalledFunction()->isIntrinsic())
+      Once.insert(Call);
+    if (!isGuaranteedToTransferExecutionToSuccessor(&I))
+      break;
+  }
+  return Once;
+}
+
 /// Marks FromCallee one edge into each function of this unit that only the
 /// counting call sites of Table call (internal, address never taken, no
 /// call from an uninstrumented function or a dispatcher): of its edges, the
@@ -48,12 +68,14 @@ static unsigned callSitesOf(const Function &Callee) {
 static void deriveEdgesFromCallees(
     const DenseMap<const Function *, unsigned> &Slots, EdgeTable &Table) {
   std::vector<unsigned> SitesOfEdge(Table.Edges.size());
-  DenseMap<unsigned, unsigned> SitesOfCallee; // slot -> counting sites
-  for (auto [Call, Edge] : Table.Sites) {
+  DenseMap<unsigned, unsigned> SitesOfCallee; // slot -> sites of its edges
+  for (unsigned Edge = 0; Edge < Table.Edges.size(); ++Edge)
+    SitesOfEdge[Edge] = Table.Edges[Edge].PerCall;
+  for (auto [Call, Edge] : Table.Sites)
     ++SitesOfEdge[Edge];
+  for (unsigned Edge = 0; Edge < Table.Edges.size(); ++Edge)
     if (Table.Edges[Edge].Callee != abi::EDGE_EXTERNAL)
-      ++SitesOfCallee[Table.Edges[Edge].Callee];
-  }
+      SitesOfCallee[Table.Edges[Edge].Callee] += SitesOfEdge[Edge];
   DenseMap<unsigned, unsigned> Derived; // callee slot -> its derived edge
   for (unsigned Edge = 0; Edge < Table.Edges.size(); ++Edge) {
     unsigned Callee = Table.Edges[Edge].Callee;
@@ -68,21 +90,25 @@ static void deriveEdgesFromCallees(
     if (Edge == Derived.end() || !F->hasLocalLinkage() ||
         F->hasAddressTaken() || callSitesOf(*F) != SitesOfCallee.lookup(Slot))
       continue;
-    Table.Edges[Edge->second].FromCallee = true;
+    EdgeTable::Edge &Derived = Table.Edges[Edge->second];
+    Derived.FromCallee = true;
+    Table.OncePerCallSites -= Derived.PerCall;
+    Table.UncountedSites += Derived.PerCall;
+    Derived.PerCall = 0;
     ++Table.FromCallee;
   }
   auto Uncounted = [&](const std::pair<CallBase *, unsigned> &Site) {
     return Table.Edges[Site.second].FromCallee;
   };
   auto Kept = std::remove_if(Table.Sites.begin(), Table.Sites.end(), Uncounted);
-  Table.UncountedSites = Table.Sites.end() - Kept;
+  Table.UncountedSites += Table.Sites.end() - Kept;
   Table.Sites.erase(Kept, Table.Sites.end());
 }
 
 EdgeTable findEdges(Module &M,
                     const DenseMap<const Function *, unsigned> &Slots,
                     const std::vector<bool> &Counted, unsigned MaxCallees,
-                    bool FromCallees) {
+                    bool FromCallees, bool FromCallers) {
   TargetLibraryInfoImpl TLII(Triple(M.getTargetTriple()));
   TargetLibraryInfo TLI(TLII);
   EdgeTable Table;
@@ -95,6 +121,9 @@ EdgeTable findEdges(Module &M,
     std::vector<std::pair<CallBase *, unsigned>> Sites;
     std::vector<EdgeTable::Edge> Edges;
     std::map<std::pair<bool, uint64_t>, unsigned> Index;
+    SmallPtrSet<const CallBase *, 2> Once;
+    if (FromCallers)
+      Once = sitesOncePerCall(F);
     for (BasicBlock &BB : F)
       for (Instruction &I : BB) {
         auto *Call = dyn_cast<CallBase>(&I);
@@ -119,7 +148,10 @@ EdgeTable findEdges(Module &M,
                               static_cast<unsigned>(Edges.size()));
         if (New)
           Edges.push_back({Caller->second, Callee, Symbol});
-        Sites.push_back({Call, It->second});
+        if (Once.contains(Call))
+          ++Edges[It->second].PerCall;
+        else
+          Sites.push_back({Call, It->second});
       }
     // A dispatcher (a switch over thousands of handlers, an interpreter's
     // opcode table) would spread a thread's counts over as many chunks
@@ -130,6 +162,8 @@ EdgeTable findEdges(Module &M,
       continue;
     }
     unsigned First = Table.Edges.size();
+    for (const EdgeTable::Edge &E : Edges)
+      Table.OncePerCallSites += E.PerCall;
     Table.Edges.insert(Table.Edges.end(), Edges.begin(), Edges.end());
     for (auto [Call, Edge] : Sites)
       Table.Sites.push_back({Call, First + Edge});

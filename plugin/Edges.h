@@ -18,7 +18,9 @@
 // needs no counter: the callee's own calls are the sum of its edges, so
 // that edge's calls are the callee's less the others' (EDGE_FROM_CALLEE;
 // runtime/callers.c).  A static helper with a single caller then costs one
-// count a call, not two.
+// count a call, not two.  And a call site that runs exactly once each time
+// its caller runs (a function's first call, in its entry block) counts
+// nothing either: its calls are its caller's (edge_info.per_call).
 //
 //===----------------------------------------------------------------------===//
 #ifndef CODENSM_EDGES_H
@@ -41,6 +43,7 @@ struct EdgeTable {
     unsigned Callee;       ///< the callee's slot, or abi::EDGE_EXTERNAL
     uint64_t CalleeSymbol; ///< for an external callee
     bool FromCallee = false; ///< no site counts it (EDGE_FROM_CALLEE)
+    unsigned PerCall = 0;    ///< sites run once a call of the caller
   };
   std::vector<Edge> Edges;
   /// Each counting call site with its edge's index in Edges (none of an
@@ -48,20 +51,22 @@ struct EdgeTable {
   std::vector<std::pair<llvm::CallBase *, unsigned>> Sites;
   /// Callers left uncounted for calling more than MaxCallees functions.
   unsigned Dispatchers = 0;
-  /// Edges FromCallee, and the call sites they leave uncounted.
-  unsigned FromCallee = 0, UncountedSites = 0;
+  /// Edges FromCallee, and the call sites they leave uncounted; call sites
+  /// run once a call of their caller.
+  unsigned FromCallee = 0, UncountedSites = 0, OncePerCallSites = 0;
 };
 
 /// The edges of the functions Slots lists as instrumented (function ->
 /// slot); Counted says which slots carry probes (the trivial-function
 /// policy lists functions it leaves without one).  A caller that calls
 /// more than MaxCallees different functions counts none of its calls.
-/// FromCallees: derive an edge of each function only counting sites call.
+/// FromCallees: derive an edge of each function only counting sites call,
+/// and leave uncounted the sites that run once a call of their caller.
 EdgeTable
 findEdges(llvm::Module &M,
           const llvm::DenseMap<const llvm::Function *, unsigned> &Slots,
           const std::vector<bool> &Counted, unsigned MaxCallees,
-          bool FromCallees);
+          bool FromCallees, bool FromCallers);
 
 } // namespace codensm
 

@@ -354,7 +354,8 @@ std::string epilogue(bool Cxx, llvm::StringRef ModuleName,
                         {{"caller", std::to_string(E.Caller) + "u"},
                          {"callee", std::to_string(E.Callee) + "u"},
                          {"callee_symbol", u64(E.CalleeSymbol)},
-                         {"flags", "0u"}})
+                         {"flags", "0u"},
+                         {"per_call", "0u"}})
          << ",\n";
     OS << "};\n";
   }

@@ -17,7 +17,8 @@
  *
  * One edge into a function that only counting call sites call has no
  * counter (EDGE_FROM_CALLEE): its calls are the callee's less the other
- * edges' (read_edges).
+ * edges' (read_edges); and a call site that runs once each time its caller
+ * runs (its first call) counts nothing: its calls are the caller's.
  *
  * The counters are monotonic like every slot's; the flusher's drain turns
  * them into deltas against what it drained before (m->edges_seen) and adds
@@ -135,7 +136,9 @@ static int have_edge_arrays(struct cnsm_module *m) {
   return 1;
 }
 
-/* The calls of every edge of m so far.  A counted edge's are in its slot.
+/* The calls of every edge of m so far.  A counted edge's are in its slot,
+ * and per_call times its caller's for its sites that run once a call of
+ * the caller (counted by the caller's entry, before them).
  * An edge EDGE_FROM_CALLEE has none: its callee is called only by call
  * sites that count an edge, so its calls are the callee's less the other
  * edges'.  The callee is read first: a call site counts its edge before
@@ -150,9 +153,14 @@ static void read_edges(const struct cnsm_module *m, int with_dirs) {
       now[e] = desc->edges[e].callee < desc->function_count
                    ? slot_calls(m, desc->edges[e].callee, with_dirs)
                    : 0;
-  for (uint32_t e = 0; e < desc->edge_count; e++)
-    if (!(desc->edges[e].flags & CNSM_EDGE_FROM_CALLEE))
-      now[e] = slot_calls(m, desc->function_count + e, with_dirs);
+  for (uint32_t e = 0; e < desc->edge_count; e++) {
+    const struct cnsm_edge_info *edge = &desc->edges[e];
+    if (edge->flags & CNSM_EDGE_FROM_CALLEE)
+      continue;
+    now[e] = slot_calls(m, desc->function_count + e, with_dirs);
+    if (edge->per_call && edge->caller < desc->function_count)
+      now[e] += edge->per_call * slot_calls(m, edge->caller, with_dirs);
+  }
   for (uint32_t e = 0; e < desc->edge_count; e++) {
     const struct cnsm_edge_info *edge = &desc->edges[e];
     if ((edge->flags & CNSM_EDGE_FROM_CALLEE) ||

@@ -10,14 +10,14 @@
 // The functions here are tiny but stand for timed ones (the untimed policy,
 // which would count them without timing, is trivial.c's).  helper's one
 // edge needs no counter (edges-from-callee.c) unless told otherwise.
-// RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -mllvm -codensm-edges-from-callees=0 -O0 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=CALLS
-// RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -mllvm -codensm-edges-from-callees=0 -O2 -S -emit-llvm -o - %s | %FileCheck %s
+// RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -mllvm -codensm-edges-from-callees=0 -mllvm -codensm-edges-from-callers=0 -O0 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=CALLS
+// RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -mllvm -codensm-edges-from-callees=0 -mllvm -codensm-edges-from-callers=0 -O2 -S -emit-llvm -o - %s | %FileCheck %s
 // RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -O0 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=FROM
 // RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -O2 -mllvm -codensm-callers=0 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=OFF
 // A dispatcher, a caller of more different functions than
 // -codensm-callers-max-callees (64 by default), counts none of its calls.
 // RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -O2 -mllvm -codensm-callers-max-callees=1 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=OFF
-// RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -mllvm -codensm-edges-from-callees=0 -O2 -mllvm -codensm-callers-max-callees=2 -S -emit-llvm -o - %s | %FileCheck %s
+// RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -mllvm -codensm-edges-from-callees=0 -mllvm -codensm-edges-from-callers=0 -O2 -mllvm -codensm-callers-max-callees=2 -S -emit-llvm -o - %s | %FileCheck %s
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,7 +46,7 @@ int caller(int x, char *s, int (*fp)(int)) {
 // The edges: caller (slot 0) -> helper (slot 1); caller -> elsewhere,
 // external (callee 0xffffffff), by the hash of "elsewhere".  caller is
 // external (its symbol's hash), helper internal (0).
-// CHECK-DAG: @__codensm_edges = internal constant [2 x { i32, i32, i64, i32 }] [{ i32, i32, i64, i32 } { i32 0, i32 1, i64 0, i32 0 }, { i32, i32, i64, i32 } { i32 0, i32 -1, i64 {{-?[1-9][0-9]*}}, i32 0 }]
+// CHECK-DAG: @__codensm_edges = internal constant [2 x { i32, i32, i64, i32, i32 }] [{ i32, i32, i64, i32, i32 } { i32 0, i32 1, i64 0, i32 0, i32 0 }, { i32, i32, i64, i32, i32 } { i32 0, i32 -1, i64 {{-?[1-9][0-9]*}}, i32 0, i32 0 }]
 // CHECK-DAG: @__codensm_functions = internal constant [2 x {{.*}} i32 0, i64 {{-?[1-9][0-9]*}} }, {{.*}} i32 0, i64 0 }]
 // CHECK-DAG: @__codensm_module = internal constant {{.*}}@__codensm_edges{{.*}}, i32 2 }
 // CHECK-LABEL: define {{.*}} @caller(
@@ -74,7 +74,7 @@ int caller(int x, char *s, int (*fp)(int)) {
 
 // By default helper's edge is its calls (flags EDGE_FROM_CALLEE): no call
 // site counts it; elsewhere's is still counted where it is called.
-// FROM-DAG: @__codensm_edges = internal constant [2 x { i32, i32, i64, i32 }] [{ i32, i32, i64, i32 } { i32 0, i32 1, i64 0, i32 1 }, { i32, i32, i64, i32 } { i32 0, i32 -1, i64 {{-?[1-9][0-9]*}}, i32 0 }]
+// FROM-DAG: @__codensm_edges = internal constant [2 x { i32, i32, i64, i32, i32 }] [{ i32, i32, i64, i32, i32 } { i32 0, i32 1, i64 0, i32 1, i32 0 }, { i32, i32, i64, i32, i32 } { i32 0, i32 -1, i64 {{-?[1-9][0-9]*}}, i32 0, i32 0 }]
 // FROM-LABEL: define {{.*}} @caller(
 // FROM-NOT: __codensm_edge
 // FROM: call {{.*}} @helper(

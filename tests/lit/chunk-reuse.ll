@@ -8,7 +8,7 @@
 ; which would count them without timing, are trivial.c's and
 ; untimed-inlined.c's), and helper's one edge, which would be derived from
 ; its calls, is counted at its call sites (edges-from-callee.c's case).
-; RUN: %opt -codensm-untimed-instructions=0 -codensm-untimed-inlined-instructions=0 -codensm-edges-from-callees=0 -passes='codensm-instrument,always-inline,function(simplifycfg),codensm-expand' -S %s -o - | %FileCheck %s
+; RUN: %opt -codensm-untimed-instructions=0 -codensm-untimed-inlined-instructions=0 -codensm-edges-from-callees=0 -codensm-edges-from-callers=0 -passes='codensm-instrument,always-inline,function(simplifycfg),codensm-expand' -S %s -o - | %FileCheck %s
 source_filename = "chunk-reuse.c"
 target triple = "x86_64-pc-linux-gnu"
 

@@ -6,9 +6,11 @@
 // Slots: one 0, shared 1, two 2, taken 3, user 4, from_skipped 5, inst 6,
 // external_user 7 (skipped is not instrumented).
 // The functions here are tiny but stand for timed ones (the untimed policy,
-// which would count them without timing, is trivial.c's).
-// RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -O0 -S -emit-llvm -o - %s | %FileCheck %s
-// RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -O0 -mllvm -codensm-edges-from-callees=0 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=OFF
+// which would count them without timing, is trivial.c's); the first calls
+// of a function, which are their caller's calls, are
+// edges-from-callers.c's.
+// RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -O0 -mllvm -codensm-edges-from-callers=0 -S -emit-llvm -o - %s | %FileCheck %s
+// RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -O0 -mllvm -codensm-edges-from-callers=0 -mllvm -codensm-edges-from-callees=0 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=OFF
 
 int external(int);
 
@@ -32,7 +34,7 @@ int external_user(int x) { return external(x); }
 // callee: two sites against one), user->taken (its address is taken),
 // inst->from_skipped (an uninstrumented function calls it too),
 // external_user->external (another unit's).
-// CHECK: @__codensm_edges = internal constant [5 x { i32, i32, i64, i32 }] [{ i32, i32, i64, i32 } { i32 0, i32 1, i64 0, i32 0 }, { i32, i32, i64, i32 } { i32 2, i32 1, i64 0, i32 1 }, { i32, i32, i64, i32 } { i32 4, i32 3, i64 0, i32 0 }, { i32, i32, i64, i32 } { i32 6, i32 5, i64 0, i32 0 }, { i32, i32, i64, i32 } { i32 7, i32 -1, i64 {{-?[1-9][0-9]*}}, i32 0 }]
+// CHECK: @__codensm_edges = internal constant [5 x { i32, i32, i64, i32, i32 }] [{ i32, i32, i64, i32, i32 } { i32 0, i32 1, i64 0, i32 0, i32 0 }, { i32, i32, i64, i32, i32 } { i32 2, i32 1, i64 0, i32 1, i32 0 }, { i32, i32, i64, i32, i32 } { i32 4, i32 3, i64 0, i32 0, i32 0 }, { i32, i32, i64, i32, i32 } { i32 6, i32 5, i64 0, i32 0, i32 0 }, { i32, i32, i64, i32, i32 } { i32 7, i32 -1, i64 {{-?[1-9][0-9]*}}, i32 0, i32 0 }]
 
 // one's edge is counted in slot 8 (after the 8 functions), two's in
 // none; the others' where they are called.
@@ -56,7 +58,7 @@ int external_user(int x) { return external(x); }
 // CHECK-NEXT: call {{.*}} @external(
 
 // Off, every edge is counted where it is called.
-// OFF: @__codensm_edges = internal constant [5 x { i32, i32, i64, i32 }] [{ i32, i32, i64, i32 } { i32 0, i32 1, i64 0, i32 0 }, { i32, i32, i64, i32 } { i32 2, i32 1, i64 0, i32 0 },
+// OFF: @__codensm_edges = internal constant [5 x { i32, i32, i64, i32, i32 }] [{ i32, i32, i64, i32, i32 } { i32 0, i32 1, i64 0, i32 0, i32 0 }, { i32, i32, i64, i32, i32 } { i32 2, i32 1, i64 0, i32 0, i32 0 },
 // OFF-LABEL: define {{.*}} @two(
 // OFF: call void @__codensm_edge({{.*}}, i64 9)
 // OFF-NEXT: call {{.*}} @shared(

@@ -10,7 +10,7 @@
 // of a function's edges real with the function's own (ABI 6), and h's
 // entry ran first.  h's edges are slots 64 to 67 (chunk 2), which no hook
 // before them touched.
-// RUN: %clang -O2 -S -emit-llvm -o - %s | %FileCheck %s
+// RUN: %clang -fplugin=%plugin -O2 -mllvm -codensm-edges-from-callers=0 -S -emit-llvm -o - %s | %FileCheck %s
 
 #define LEAF(n) __attribute__((noinline)) int f##n(int x) { return x * n + 1; }
 LEAF(0) LEAF(1) LEAF(2) LEAF(3) LEAF(4) LEAF(5) LEAF(6) LEAF(7) LEAF(8) LEAF(9)

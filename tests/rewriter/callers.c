@@ -36,9 +36,9 @@ CODENSM_ERRORS_WHEN_NEGATIVE int checked(int x) {
 
 // Slots: helper 0, user 1, checked 2; edges 3 to 5 after them.
 // TABLE: {{^}}static const struct cnsm_edge_info __codensm_edges[] = {{[{]}}
-// TABLE-NEXT: {{^}}  {1u, 0u, UINT64_C(0), 0u},
-// TABLE-NEXT: {{^}}  {1u, 4294967295u, UINT64_C([[HASH:[0-9]+]]), 0u},
-// TABLE-NEXT: {{^}}  {2u, 4294967295u, UINT64_C([[HASH]]), 0u},
+// TABLE-NEXT: {{^}}  {1u, 0u, UINT64_C(0), 0u, 0u},
+// TABLE-NEXT: {{^}}  {1u, 4294967295u, UINT64_C([[HASH:[0-9]+]]), 0u, 0u},
+// TABLE-NEXT: {{^}}  {2u, 4294967295u, UINT64_C([[HASH]]), 0u, 0u},
 // TABLE-NEXT: }{{;}}
 // The descriptor lists them, and the directory covers their slots.
 // TABLE: {{^}}static struct {{.*}} __codensm_empty_dir = {{[{][{]}}0, 0, 0, 0}, {&__codensm_sentinel}}{{;}}
