@@ -36,7 +36,8 @@ static bool mayBeInstrumentedElsewhere(const Function &G,
 static unsigned callSitesOf(const Function &Callee) {
   unsigned Sites = 0;
   for (const Use &U : Callee.uses())
-    if (auto *Call = dyn_cast<CallBase>(U.getUser()); Call && Call->isCallee(&U))
+    if (auto *Call = dyn_cast<CallBase>(U.getUser());
+        Call && Call->isCallee(&U))
       ++Sites;
   return Sites;
 }
@@ -65,8 +66,9 @@ static SmallPtrSet<const CallBase *, 2> sitesOncePerCall(Function &F) {
 /// one with the most sites, whose sites then count nothing.  Its calls are
 /// the callee's less its other edges', exactly, whatever happens between a
 /// caller's entry and its call (a longjmp, an exception, an exit).
-static void deriveEdgesFromCallees(
-    const DenseMap<const Function *, unsigned> &Slots, EdgeTable &Table) {
+static void
+deriveEdgesFromCallees(const DenseMap<const Function *, unsigned> &Slots,
+                       EdgeTable &Table) {
   std::vector<unsigned> SitesOfEdge(Table.Edges.size());
   DenseMap<unsigned, unsigned> SitesOfCallee; // slot -> sites of its edges
   for (unsigned Edge = 0; Edge < Table.Edges.size(); ++Edge)

@@ -39,9 +39,9 @@ namespace codensm {
 
 struct EdgeTable {
   struct Edge {
-    unsigned Caller;       ///< the caller's slot
-    unsigned Callee;       ///< the callee's slot, or abi::EDGE_EXTERNAL
-    uint64_t CalleeSymbol; ///< for an external callee
+    unsigned Caller;         ///< the caller's slot
+    unsigned Callee;         ///< the callee's slot, or abi::EDGE_EXTERNAL
+    uint64_t CalleeSymbol;   ///< for an external callee
     bool FromCallee = false; ///< no site counts it (EDGE_FROM_CALLEE)
     unsigned PerCall = 0;    ///< sites run once a call of the caller
   };

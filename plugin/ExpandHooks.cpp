@@ -244,8 +244,9 @@ Value *HookExpander::loadChunk(IRBuilder<> &B, const BasicBlock *Block,
 /// carry the period the call was chosen at to the stop (its weight).
 static Value *emitSampleStart(IRBuilder<> &B, const HotPath &Path,
                               CallInst *Hook, Value *Chunk) {
-  CallInst *Weight = Path.emitRareCall(
-      B, "__codensm_sample_start", {Path.unitArg(), Hook->getArgOperand(1), Chunk});
+  CallInst *Weight =
+      Path.emitRareCall(B, "__codensm_sample_start",
+                        {Path.unitArg(), Hook->getArgOperand(1), Chunk});
   Type *I64 = B.getInt64Ty();
   return B.CreateOr(
       B.CreateAnd(Path.emitReadClock(B),
@@ -429,8 +430,8 @@ void HookExpander::expandDepth(CallInst *Hook, const BasicBlock *Block,
   // it count as nested, with no time (CodeNSM.cpp, markDepthsOwnBodyOnly).
   // A twin's copy is the function's own body.
   const Function *TwinOf = TwinOrigins.lookup(Hook->getFunction());
-  if (Unit.Tables.Timing == TimingMode::Sampled &&
-      isUntimedInlinedCopy(Hook) && !(TwinOf && homeOf(*Hook) == TwinOf)) {
+  if (Unit.Tables.Timing == TimingMode::Sampled && isUntimedInlinedCopy(Hook) &&
+      !(TwinOf && homeOf(*Hook) == TwinOf)) {
     Hook->eraseFromParent();
     return;
   }

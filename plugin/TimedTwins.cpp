@@ -229,7 +229,8 @@ CallInst *callTwin(IRBuilder<> &B, Function &F, Function &Twin, Value *Chunk) {
   SmallVector<Value *, 8> Args;
   for (Argument &A : F.args())
     Args.push_back(&A);
-  Args.push_back(B.CreatePointerCast(Chunk, Twin.getArg(F.arg_size())->getType()));
+  Args.push_back(
+      B.CreatePointerCast(Chunk, Twin.getArg(F.arg_size())->getType()));
   CallInst *Call = B.CreateCall(&Twin, Args);
   Call->setCallingConv(Twin.getCallingConv());
   // Each argument passed as F took it (byval, sret, inreg...): the twin's
