@@ -78,18 +78,18 @@ deriveEdgesFromCallees(const DenseMap<const Function *, unsigned> &Slots,
   for (unsigned Edge = 0; Edge < Table.Edges.size(); ++Edge)
     if (Table.Edges[Edge].Callee != abi::EDGE_EXTERNAL)
       SitesOfCallee[Table.Edges[Edge].Callee] += SitesOfEdge[Edge];
-  DenseMap<unsigned, unsigned> Derived; // callee slot -> its derived edge
+  DenseMap<unsigned, unsigned> Busiest; // callee slot -> its busiest edge
   for (unsigned Edge = 0; Edge < Table.Edges.size(); ++Edge) {
     unsigned Callee = Table.Edges[Edge].Callee;
-    auto Best = Derived.find(Callee);
+    auto Best = Busiest.find(Callee);
     if (Callee != abi::EDGE_EXTERNAL &&
-        (Best == Derived.end() ||
+        (Best == Busiest.end() ||
          SitesOfEdge[Edge] > SitesOfEdge[Best->second]))
-      Derived[Callee] = Edge;
+      Busiest[Callee] = Edge;
   }
   for (auto [F, Slot] : Slots) {
-    auto Edge = Derived.find(Slot);
-    if (Edge == Derived.end() || !F->hasLocalLinkage() ||
+    auto Edge = Busiest.find(Slot);
+    if (Edge == Busiest.end() || !F->hasLocalLinkage() ||
         F->hasAddressTaken() || callSitesOf(*F) != SitesOfCallee.lookup(Slot))
       continue;
     EdgeTable::Edge &Derived = Table.Edges[Edge->second];
