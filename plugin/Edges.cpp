@@ -50,10 +50,8 @@ static unsigned callSitesOf(const Function &Callee) {
 static SmallPtrSet<const CallBase *, 2> sitesOncePerCall(Function &F) {
   SmallPtrSet<const CallBase *, 2> Once;
   for (Instruction &I : F.getEntryBlock()) {
-    if (auto *Call = dyn_cast<CallBase>(&I);
-        Call && Call->getCalledFunction() && !Call->isInlineAsm() &&
-        !Call->getCalledFunction()->isIntrinsic())
-      Once.insert(Call);
+    if (auto *Call = dyn_cast<CallBase>(&I))
+      Once.insert(Call); // only edge sites are looked up
     if (!isGuaranteedToTransferExecutionToSuccessor(&I))
       break;
   }

@@ -174,7 +174,6 @@ private:
   /// holds, and the starts they became (TimedTwins.h).
   DenseMap<const CallInst *, Function *> TwinEntries;
   DenseSet<const Value *> TwinStarts;
-  DenseMap<const Function *, Function *> TwinOrigins; ///< twin -> function
 };
 
 /// The calls to any of Hooks in program order, each with the block it is
@@ -428,10 +427,8 @@ void HookExpander::expandDepth(CallInst *Hook, const BasicBlock *Block,
   // An inlined copy of a function timed in its own body only is never
   // timed: its depth would only make a timed frame of its own body below
   // it count as nested, with no time (CodeNSM.cpp, markDepthsOwnBodyOnly).
-  // A twin's copy is the function's own body.
-  const Function *TwinOf = TwinOrigins.lookup(Hook->getFunction());
-  if (Unit.Tables.Timing == TimingMode::Sampled && isUntimedInlinedCopy(Hook) &&
-      !(TwinOf && homeOf(*Hook) == TwinOf)) {
+  // A twin is its function's own body (its hooks' home, TimedTwins.cpp).
+  if (Unit.Tables.Timing == TimingMode::Sampled && isUntimedInlinedCopy(Hook)) {
     Hook->eraseFromParent();
     return;
   }
@@ -517,10 +514,8 @@ bool HookExpander::run() {
     const UnitHooks *Unit = unitOf(&Hook);
     return Unit && Unit->Tables.Timing == TimingMode::Sampled;
   });
-  for (const auto &Own : Twins) {
+  for (const auto &Own : Twins)
     TwinEntries[Own.second.Entry] = Own.second.Body;
-    TwinOrigins[Own.second.Body] = Own.first->getFunction();
-  }
   // Entries and edge counts together, in program order: a block's later
   // ones use the directory and chunks its earlier ones loaded.
   std::vector<std::pair<CallInst *, BasicBlock *>> Counts =

@@ -10,6 +10,7 @@
 #include "llvm/ADT/Statistic.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/IR/InlineAsm.h"
+#include "llvm/IR/InstIterator.h"
 #include "llvm/IR/IntrinsicInst.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/CommandLine.h"
@@ -197,6 +198,11 @@ static TimedTwin makeTwin(Function &F, CallInst &Hook) {
   if (!F.hasSection())
     Twin->setSectionPrefix("unlikely");
   Twin->getArg(Twin->arg_size() - 1)->setName("codensm.chunk");
+  // The twin is F's own body: F's hooks in it are at home there, not
+  // inlined copies (an inlined copy keeps its own home).
+  for (Instruction &I : instructions(*Twin))
+    if (auto *Call = dyn_cast<CallInst>(&I); Call && homeOf(*Call) == &F)
+      markHome(Call, *Twin);
   return {Twin, cast<CallInst>(Map[&Hook])};
 }
 
