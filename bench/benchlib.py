@@ -12,46 +12,43 @@ CLANG = os.environ.get("CLANG", "/usr/lib/llvm-14/bin/clang")
 BUILD = os.path.abspath(os.environ.get("CODENSM_BUILD",
                                        os.path.join(ROOT, "build-bench")))
 PLUGIN = os.path.join(BUILD, "lib", "CodeNSM.so")
+# The plugin's front-end half (plugin/frontend), built with LLVM 14's
+# Clang, as the bench's build is: codensm-clang and target_codensm() load
+# it, so the bench does too.  It loads CodeNSM.so early, so -mllvm knows
+# the plugin's options.
+FRONTEND = os.path.join(BUILD, "lib", "CodeNSMFrontend.so")
 RTDIR = os.path.join(BUILD, "runtime")
 
-# Compile flags of CodeNSM's variants.  -codensm-timing is the plugin's own
-# option: -fplugin loads it into clang so that -mllvm knows the option,
-# -fpass-plugin puts the pass in the pipeline.
+# Compile flags of CodeNSM's variants: the front end (-fplugin) and the
+# pass in the pipeline (-fpass-plugin), as codensm-clang gives them, and the
+# plugin's own options.
+LOAD = ["-fplugin=" + FRONTEND, "-fpass-plugin=" + PLUGIN]
 CNSM_FLAGS = {
-    "codensm": ["-fpass-plugin=" + PLUGIN],
-    "codensm-every": ["-fplugin=" + PLUGIN, "-fpass-plugin=" + PLUGIN,
-                      "-mllvm", "-codensm-timing=every"],
-    "codensm-off": ["-fplugin=" + PLUGIN, "-fpass-plugin=" + PLUGIN,
-                    "-mllvm", "-codensm-timing=off"],
+    "codensm": LOAD,
+    "codensm-every": LOAD + ["-mllvm", "-codensm-timing=every"],
+    "codensm-off": LOAD + ["-mllvm", "-codensm-timing=off"],
     # The hooks as calls the optimiser knows nothing about (before they
     # were declared inaccessiblememonly): what that declaration buys.
-    "codensm-opaque": ["-fplugin=" + PLUGIN, "-fpass-plugin=" + PLUGIN,
-                       "-mllvm", "-codensm-hooks-inaccessible=0"],
+    "codensm-opaque": LOAD + ["-mllvm", "-codensm-hooks-inaccessible=0"],
     # Without recursion depths: what keeping them costs.
-    "codensm-norec": ["-fplugin=" + PLUGIN, "-fpass-plugin=" + PLUGIN,
-                      "-mllvm", "-codensm-recursion=0"],
+    "codensm-norec": LOAD + ["-mllvm", "-codensm-recursion=0"],
     # The inliner told the hooks cost nothing (inlines as plain does).
-    "codensm-inline": ["-fplugin=" + PLUGIN, "-fpass-plugin=" + PLUGIN,
-                       "-mllvm", "-codensm-inline-as-plain"],
+    "codensm-inline": LOAD + ["-mllvm", "-codensm-inline-as-plain"],
     # Without caller->callee edges: what counting them costs.
-    "codensm-noedges": ["-fplugin=" + PLUGIN, "-fpass-plugin=" + PLUGIN,
-                        "-mllvm", "-codensm-callers=0"],
+    "codensm-noedges": LOAD + ["-mllvm", "-codensm-callers=0"],
     # Without timed twins: a sampled call's start kept in a register to
     # every exit, as before round nine.
-    "codensm-notwins": ["-fplugin=" + PLUGIN, "-fpass-plugin=" + PLUGIN,
-                        "-mllvm", "-codensm-timed-twins=0"],
+    "codensm-notwins": LOAD + ["-mllvm", "-codensm-timed-twins=0"],
 }
 # The untimed policy at a few thresholds: codensm-u<N> (u0 times every
 # function, as before the policy).
 for _n in (0, 32):
     CNSM_FLAGS["codensm-u%d" % _n] = [
-        "-fplugin=" + PLUGIN, "-fpass-plugin=" + PLUGIN,
-        "-mllvm", "-codensm-untimed-instructions=%d" % _n]
+        *LOAD, "-mllvm", "-codensm-untimed-instructions=%d" % _n]
 # The trivial-function policy at a few thresholds: codensm-t<N>.
 for _n in (8, 16, 32):
     CNSM_FLAGS["codensm-t%d" % _n] = [
-        "-fplugin=" + PLUGIN, "-fpass-plugin=" + PLUGIN,
-        "-mllvm", "-codensm-trivial-instructions=%d" % _n]
+        *LOAD, "-mllvm", "-codensm-trivial-instructions=%d" % _n]
 CNSM_LINK = ["-L" + RTDIR, "-lcodensm", "-Wl,-rpath," + RTDIR]
 # Another build of CodeNSM (an earlier commit's), measured as the variant
 # codensm-base beside codensm in the same run: a change to the pass or the
@@ -59,8 +56,10 @@ CNSM_LINK = ["-L" + RTDIR, "-lcodensm", "-Wl,-rpath," + RTDIR]
 BASE_BUILD = os.environ.get("CODENSM_BASE_BUILD")
 if BASE_BUILD:
     BASE_BUILD = os.path.abspath(BASE_BUILD)
-    CNSM_FLAGS["codensm-base"] = [
-        "-fpass-plugin=" + os.path.join(BASE_BUILD, "lib", "CodeNSM.so")]
+    _base_frontend = os.path.join(BASE_BUILD, "lib", "CodeNSMFrontend.so")
+    CNSM_FLAGS["codensm-base"] = (
+        ["-fplugin=" + _base_frontend] if os.path.exists(_base_frontend)
+        else []) + ["-fpass-plugin=" + os.path.join(BASE_BUILD, "lib", "CodeNSM.so")]
 
 
 def sh(cmd, **kw):

@@ -119,6 +119,19 @@ function(codensm_find_plugin out_plugin out_major out_problem)
   set(${out_major} "${major}" PARENT_SCOPE)
 endfunction()
 
+# CodeNSMFrontend.so for that LLVM major (plugin/frontend), or "" where it
+# was not built (no Clang development files for that major).
+function(codensm_find_frontend out_frontend major)
+  set(${out_frontend} "" PARENT_SCOPE)
+  if(CODENSM_PLUGIN_IN_TREE)
+    if(CODENSM_FRONTEND)
+      set(${out_frontend} "${CODENSM_FRONTEND}" PARENT_SCOPE)
+    endif()
+  elseif(EXISTS "${CODENSM_PLUGIN_ROOT}/llvm-${major}/CodeNSMFrontend.so")
+    set(${out_frontend} "${CODENSM_PLUGIN_ROOT}/llvm-${major}/CodeNSMFrontend.so" PARENT_SCOPE)
+  endif()
+endfunction()
+
 function(target_codensm target)
   cmake_parse_arguments(PARSE_ARGV 1 ARG "" "DEPARTMENT;CONFIG" "INCLUDE;EXCLUDE")
   if(ARG_UNPARSED_ARGUMENTS)
@@ -136,7 +149,16 @@ function(target_codensm target)
   # GCC: codensm-gcc launches the compiler and rewrites each source; the
   # -mllvm -codensm-* options below go to codensm-rewrite.
   set(flags "-fpass-plugin=${plugin}")
-  if(major STREQUAL "gcc")
+  codensm_find_frontend(frontend "${major}")
+  if(frontend AND NOT major STREQUAL "gcc")
+    # The front-end half: system headers' code left out, header functions
+    # named by their header without -g.  It loads CodeNSM.so early, so the
+    # -mllvm options below need no other -fplugin=.
+    set(flags "-fplugin=${frontend}" "-fpass-plugin=${plugin}")
+    if(TARGET CodeNSMFrontend)
+      add_dependencies(${target} CodeNSMFrontend)
+    endif()
+  elseif(major STREQUAL "gcc")
     set(flags "")
     set_target_properties(${target} PROPERTIES
       C_COMPILER_LAUNCHER "${plugin};--launcher"

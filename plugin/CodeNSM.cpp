@@ -26,6 +26,7 @@
 #include "HotPath.h"
 #include "Markers.h"
 #include "Naming.h"
+#include "SourceFacts.h"
 #include "Trivial.h"
 
 #include "llvm/ADT/SCCIterator.h"
@@ -161,6 +162,7 @@ STATISTIC(NumUntimedInlined,
 STATISTIC(NumExitsInstrumented, "Exits instrumented");
 STATISTIC(NumUnwindExits, "Exits by unwinding instrumented");
 STATISTIC(NumStandardLibrarySkipped, "Standard library functions left out");
+STATISTIC(NumSystemHeaderSkipped, "Functions of system headers left out");
 
 static constexpr unsigned FlagOdr = abi::Flag_ODR,
                           FlagUntimed = abi::Flag_UNTIMED,
@@ -215,6 +217,7 @@ private:
   bool loadConfiguration();
   void initialize();
   std::vector<FunctionPlan> chooseFunctions(const AnnotationMap &Notes);
+  std::string headerDefining(const Function &F, const SourceFunction *Source);
   unsigned trivialThreshold() const;
   unsigned untimedThreshold() const;
   unsigned untimedInlinedThreshold() const;
@@ -397,6 +400,18 @@ unsigned ModuleInstrumenter::untimedInlinedThreshold() const {
       DefaultUntimedInlinedInstructions);
 }
 
+/// The header that defines F, relative to the root: from the debug info,
+/// else from the front end (SourceFacts.h); "" for the unit's own file, a
+/// header outside the root, or when neither knows.
+std::string ModuleInstrumenter::headerDefining(const Function &F,
+                                               const SourceFunction *Source) {
+  std::string Header = definingHeader(F, Cfg.Root);
+  if (!Header.empty() || !Source || F.getSubprogram() ||
+      Source->File == absolutePath(M.getSourceFileName()))
+    return Header;
+  return relativeTo(Source->File, Cfg.Root);
+}
+
 std::vector<FunctionPlan>
 ModuleInstrumenter::chooseFunctions(const AnnotationMap &Notes) {
   std::string Module = moduleNameFor(RelPath);
@@ -421,6 +436,12 @@ ModuleInstrumenter::chooseFunctions(const AnnotationMap &Notes) {
       LLVM_DEBUG(dbgs() << "codensm: standard library " << F.getName() << "\n");
       continue;
     }
+    const SourceFunction *Source = sourceFunction(F.getName());
+    if (Source && Source->SystemHeader && !(A && A->Track)) {
+      ++NumSystemHeaderSkipped;
+      LLVM_DEBUG(dbgs() << "codensm: system header " << F.getName() << "\n");
+      continue;
+    }
 
     FunctionPlan Plan;
     Plan.F = &F;
@@ -429,7 +450,7 @@ ModuleInstrumenter::chooseFunctions(const AnnotationMap &Notes) {
     if (F.hasLinkOnceLinkage() || F.hasWeakODRLinkage()) {
       Plan.Name = Qualified;
       Plan.Flags |= FlagOdr;
-    } else if (std::string Header = definingHeader(F, Cfg.Root);
+    } else if (std::string Header = headerDefining(F, Source);
                !Header.empty() && nameableByHeader(Qualified)) {
       // One row for a static helper of a header, however many TUs have it.
       Plan.Name = moduleNameFor(Header) + "." + Qualified;
@@ -464,6 +485,10 @@ ModuleInstrumenter::chooseFunctions(const AnnotationMap &Notes) {
     if (DISubprogram *SP = F.getSubprogram()) {
       Plan.File = SP->getFilename().str();
       Plan.Line = SP->getLine();
+    } else if (Source) {
+      std::string Relative = relativeTo(Source->File, Cfg.Root);
+      Plan.File = Relative.empty() ? Source->File : Relative;
+      Plan.Line = Source->Line;
     } else {
       Plan.File = RelPath;
     }

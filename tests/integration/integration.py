@@ -245,16 +245,33 @@ def case_pkg_config(args):
     expect(any(f.startswith("-fpass-plugin=") and os.path.samefile(f.split("=", 1)[1], plugin)
                for f in cflags), "cflags %r do not load %s" % (cflags, plugin))
     expect("-lcodensm" in libs, "libs %r lack -lcodensm" % libs)
+    # Where the front end was built, the flags load it (installed next to
+    # the plugin, finding it through $ORIGIN), and a system header's
+    # function is not instrumented while the unit's own are.
+    frontend = os.path.join(os.path.dirname(plugin), "CodeNSMFrontend.so")
+    if os.path.exists(frontend):
+        expect(any(f.startswith("-fplugin=") and os.path.samefile(f.split("=", 1)[1], frontend)
+                   for f in cflags), "cflags %r do not load %s" % (cflags, frontend))
+    sysdir = os.path.join(args.work, "pc-sys")
+    os.makedirs(sysdir, exist_ok=True)
+    with open(os.path.join(sysdir, "vendor.h"), "w") as f:
+        f.write('static inline int vendor_id(int x) { return x; }\n')
     src = os.path.join(args.work, "pc.c")
     with open(src, "w") as f:
-        f.write('#include <codensm.h>\n'
-                'CODENSM_ERRORS_WHEN_NONZERO int check(int x) { return x & 1; }\n'
+        f.write('#include <codensm.h>\n#include <vendor.h>\n'
+                'CODENSM_ERRORS_WHEN_NONZERO int check(int x) { return vendor_id(x) & 1; }\n'
                 'int main(void) { int n = 0; for (int i = 0; i < 6; i++) n += check(i);'
                 ' return n == 3 ? 0 : 1; }\n')
     exe = os.path.join(args.work, "pc")
-    sh([args.clang] + cflags + [src, "-o", exe] + libs, cwd=args.work, env=env)
+    sh([args.clang] + cflags + ["-O0", "-isystem", sysdir, src, "-o", exe] + libs,
+       cwd=args.work, env=env)
     _, sums = run_counted(exe, args.work, "pc")
     expect_counts(sums, "pc.check", 6, 3)
+    if os.path.exists(frontend):
+        expect(not any("vendor_id" in name for name in sums),
+               "a system header's function was instrumented: %r" % sorted(sums))
+    else:
+        expect_counts(sums, "pc.vendor_id", 6, 0)
 
 
 def refused(args, compiler, cxx, must_say):

@@ -4,6 +4,9 @@
 #   %plugin      the CodeNSM.so under test
 #   %clang       clang of the same LLVM major, with -fpass-plugin=%plugin
 #   %clang_cc    the same clang without the plugin
+#   %clangxx_fe  clang++ with CodeNSMFrontend.so too (-fplugin=), where the
+#                build has it (Clang's development files): tests that need
+#                it are not part of a build without it
 #   %opt         opt of the same LLVM major, with the plugin loaded both ways
 #                (-load for its options, -load-pass-plugin for the pass)
 #   %include     the include/ folder (codensm.h)
@@ -19,6 +22,11 @@ tools = config.llvm_tools_dir
 clang = os.path.join(tools, "clang")
 include = os.path.join(config.codensm_source_dir, "include")
 config.substitutions.append(("%clang_cc", clang))
+if config.codensm_frontend:
+    config.substitutions.append(("%clangxx_fe", clang + "++ -fplugin=" + config.codensm_frontend +
+                                 " -fpass-plugin=" + config.codensm_plugin + " -I" + include))
+else:
+    config.excludes.append("source-facts.cpp")
 config.substitutions.append(("%clangxx", clang + "++ -fpass-plugin=" + config.codensm_plugin + " -I" + include))
 config.substitutions.append(("%clang", clang + " -fpass-plugin=" + config.codensm_plugin + " -I" + include))
 config.substitutions.append(("%opt", os.path.join(tools, "opt") +
