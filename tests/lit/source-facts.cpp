@@ -8,7 +8,9 @@
 // options need no other -fplugin=.
 // RUN: rm -rf %t && mkdir -p %t/src %t/include %t/sys
 // RUN: cp %s %t/src/a.cpp && cp %S/Inputs/helpers.h %S/Inputs/third-party.h %t/include/ && mv %t/include/third-party.h %t/sys/
-// RUN: cd %t && %clangxx_fe -O1 -Iinclude -isystem sys -S -emit-llvm -o - src/a.cpp | %FileCheck %s
+// RUN: cd %t && %clangxx_fe -O1 -Iinclude -isystem sys -S -emit-llvm -o fe.ll src/a.cpp
+// RUN: %FileCheck %s --input-file=%t/fe.ll
+// RUN: %FileCheck %s --input-file=%t/fe.ll --check-prefix=LEFT-OUT
 // RUN: cd %t && %clangxx_fe -O1 -Iinclude -isystem sys -mllvm -codensm-timing=off -S -emit-llvm -o - src/a.cpp | %FileCheck %s --check-prefix=OPTIONS
 // RUN: cd %t && %clangxx -O1 -Iinclude -isystem sys -S -emit-llvm -o - src/a.cpp | %FileCheck %s --check-prefix=PASS-ONLY
 // CHECK-DAG: @[[USE:__codensm_str[.0-9]*]] = {{.*}} c"src/a.use\00"
@@ -16,11 +18,13 @@
 // CHECK-DAG: @[[TWICE:__codensm_str[.0-9]*]] = {{.*}} c"include/helpers.twice\00"
 // CHECK-DAG: @[[HEADER:__codensm_str[.0-9]*]] = {{.*}} c"include/helpers.h\00"
 // CHECK-DAG: c"third::tracked\00"
-// CHECK-NOT: c"{{[^"]*}}third_scale
-// CHECK-NOT: c"third::add
-// CHECK-NOT: c"third::Counter
+// Every name string comes before the table.
+// LEFT-OUT-NOT: c"{{[^"]*}}third_scale
+// LEFT-OUT-NOT: c"third::add
+// LEFT-OUT-NOT: c"third::Counter
+// LEFT-OUT: @__codensm_functions =
 // CHECK: @__codensm_functions =
-// CHECK-SAME: @[[USE]]{{[^}]*}}@[[FILE]]{{(, i32 0, i32 0\))?}}, i32 36,
+// CHECK-SAME: @[[USE]]{{[^}]*}}@[[FILE]]{{(, i32 0, i32 0\))?}}, i32 40,
 // CHECK-SAME: @[[TWICE]]{{[^}]*}}@[[HEADER]]{{(, i32 0, i32 0\))?}}, i32 2,
 // CHECK: @llvm.x86.rdtsc
 // OPTIONS: @__codensm_module
