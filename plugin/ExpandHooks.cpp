@@ -64,6 +64,12 @@ static cl::opt<bool> ClExpand(
              "they stay calls into the runtime: same counts, slower)"),
     cl::init(true), cl::Hidden);
 
+static cl::opt<bool> ClChunkReuse(
+    "codensm-chunk-reuse",
+    cl::desc("Count into a chunk pointer a dominating block already holds "
+             "known real, rather than loading it again from the directory"),
+    cl::init(true), cl::Hidden);
+
 namespace codensm {
 namespace {
 
@@ -112,18 +118,29 @@ public:
   }
   /// Whether a block strictly dominating Block made Unit's chunk real.
   bool knownReal(const BasicBlock *Block, const void *Unit, uint64_t Chunk);
+  /// Block's expansion holds Real, Unit's chunk Chunk known real, defined
+  /// where it dominates every block Block dominates.
+  void addRealValue(const BasicBlock *Block, const void *Unit, uint64_t Chunk,
+                    Value *Real) {
+    RealValues.insert({{Block, Unit, Chunk}, Real});
+  }
+  /// Such a value of the nearest block strictly dominating Block, or null.
+  Value *dominatingReal(const BasicBlock *Block, const void *Unit,
+                        uint64_t Chunk);
 
 private:
   /// How far up the dominator tree a query looks: bounds the compile
   /// time of huge functions (a longer way only keeps a test).
   static constexpr unsigned MaxDepth = 64;
+  DomTreeNode *nodeOf(const BasicBlock *Block);
   DenseSet<std::tuple<const BasicBlock *, const void *, uint64_t>> Sources;
+  DenseMap<std::tuple<const BasicBlock *, const void *, uint64_t>, Value *>
+      RealValues;
   const Function *TreeOf = nullptr;
   std::unique_ptr<DominatorTree> Tree;
 };
 
-bool KnownRealChunks::knownReal(const BasicBlock *Block, const void *Unit,
-                                uint64_t Chunk) {
+DomTreeNode *KnownRealChunks::nodeOf(const BasicBlock *Block) {
   const Function *F = Block->getParent();
   if (TreeOf != F) {
     // Built at the function's first query, before its blocks are split
@@ -131,13 +148,31 @@ bool KnownRealChunks::knownReal(const BasicBlock *Block, const void *Unit,
     Tree = std::make_unique<DominatorTree>(const_cast<Function &>(*F));
     TreeOf = F;
   }
-  DomTreeNode *Node = Tree->getNode(Block);
+  return Tree->getNode(Block);
+}
+
+bool KnownRealChunks::knownReal(const BasicBlock *Block, const void *Unit,
+                                uint64_t Chunk) {
+  DomTreeNode *Node = nodeOf(Block);
   for (unsigned Up = 0; Node && Up < MaxDepth; ++Up) {
     Node = Node->getIDom();
     if (Node && Sources.count({Node->getBlock(), Unit, Chunk}))
       return true;
   }
   return false;
+}
+
+Value *KnownRealChunks::dominatingReal(const BasicBlock *Block,
+                                       const void *Unit, uint64_t Chunk) {
+  DomTreeNode *Node = nodeOf(Block);
+  for (unsigned Up = 0; Node && Up < MaxDepth; ++Up) {
+    Node = Node->getIDom();
+    if (!Node)
+      break;
+    if (Value *Real = RealValues.lookup({Node->getBlock(), Unit, Chunk}))
+      return Real;
+  }
+  return nullptr;
 }
 
 class HookExpander {
@@ -229,10 +264,14 @@ Value *HookExpander::loadChunk(IRBuilder<> &B, const BasicBlock *Block,
   uint64_t Index = Slot / abi::CHUNK_SLOTS;
   Value *&Chunk = AfterReal ? Loaded.Real[Index] : Loaded.Chunks[Index];
   Value *&Dir = AfterReal ? Loaded.DirAfterReal : Loaded.Dir;
+  if (!Chunk && AfterReal && ClChunkReuse)
+    Chunk = KnownReal.dominatingReal(Block, &Unit, Index);
   if (!Chunk) {
     if (!Dir)
       Dir = Unit.Path->emitDir(B);
     Chunk = Unit.Path->emitChunkOf(B, Dir, Slot);
+    if (AfterReal)
+      KnownReal.addRealValue(Block, &Unit, Index, Chunk);
   }
   return Chunk;
 }
@@ -400,6 +439,7 @@ Value *HookExpander::realChunkFor(IRBuilder<> &B, const BasicBlock *Block,
     Instruction *Here = &*B.GetInsertPoint();
     Chunk = Unit.Path->emitMadeReal(B, Found, Slot);
     B.SetInsertPoint(Here);
+    KnownReal.addRealValue(Block, &Unit, Slot / abi::CHUNK_SLOTS, Chunk);
   }
   return Chunk;
 }

@@ -10,7 +10,14 @@
 // of a function's edges real with the function's own (ABI 6), and h's
 // entry ran first.  h's edges are slots 64 to 67 (chunk 2), which no hook
 // before them touched.
-// RUN: %clang -fplugin=%plugin -O2 -mllvm -codensm-edges-from-callers=0 -S -emit-llvm -o - %s | %FileCheck %s
+// A chunk pointer known real is loaded once: the blocks a block holding
+// one dominates count into it, with no load of the directory (g2's count
+// uses the chunk g1's made real; h's edges the one its entry block
+// loaded); -codensm-chunk-reuse=0 loads it again in each block.
+// RUN: %clang -fplugin=%plugin -O2 -mllvm -codensm-edges-from-callers=0 -S -emit-llvm -o %t.ll %s
+// RUN: %FileCheck %s --input-file=%t.ll
+// RUN: %FileCheck %s --input-file=%t.ll --check-prefix=REUSE
+// RUN: %clang -fplugin=%plugin -O2 -mllvm -codensm-edges-from-callers=0 -mllvm -codensm-chunk-reuse=0 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=RELOAD
 
 #define LEAF(n) __attribute__((noinline)) int f##n(int x) { return x * n + 1; }
 LEAF(0) LEAF(1) LEAF(2) LEAF(3) LEAF(4) LEAF(5) LEAF(6) LEAF(7) LEAF(8) LEAF(9)
@@ -54,3 +61,22 @@ LEAF(59) LEAF(60) LEAF(61) LEAF(62) LEAF(63)
 // CHECK: xor i32 %{{[^ ]+}}, 33
 // CHECK-NOT: @__codensm_chunk
 // CHECK: ret i32
+
+// REUSE-LABEL: define {{.*}} @h(
+// REUSE: call i32 @h.codensm.timed(
+// REUSE: [[EDGES:%[0-9]+]] = load {{i8\*|ptr}}, {{i8\*\*|ptr}} %{{[0-9]+}}
+// REUSE: call i32 @f0(
+// REUSE-NOT: @__codensm_dir
+// REUSE: getelementptr inbounds i8, {{i8\*|ptr}} [[EDGES]], i64 64
+// REUSE: [[G1:%[0-9]+]] = phi {{i8\*|ptr}} [
+// REUSE: xor i32 %{{[^ ]+}}, 11
+// REUSE-NOT: @__codensm_dir
+// REUSE: getelementptr inbounds i8, {{i8\*|ptr}} [[EDGES]], i64 96
+// REUSE: getelementptr inbounds i8, {{i8\*|ptr}} [[G1]], i64 64
+// REUSE: xor i32 %{{[^ ]+}}, 22
+// RELOAD-LABEL: define {{.*}} @h(
+// RELOAD: xor i32 %{{[^ ]+}}, 11
+// RELOAD-NOT: {{^}}define
+// RELOAD: load {{.*}}@__codensm_dir
+// RELOAD-NOT: {{^}}define
+// RELOAD: xor i32 %{{[^ ]+}}, 22
