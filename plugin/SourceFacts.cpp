@@ -21,6 +21,12 @@ SourceTable &table() {
 }
 } // namespace
 
+extern "C" void codensm_begin_source_unit(void) {
+  SourceTable &T = table();
+  T.Functions.clear();
+  T.Filled = false;
+}
+
 extern "C" void codensm_note_source_function(const char *LinkageName,
                                              const char *File, unsigned Line,
                                              unsigned Flags) {

@@ -8,8 +8,8 @@
 // records, for each function it may emit, the file and line that define it
 // and whether that file is a system header, keyed by the linkage name.
 // CodeNSMFrontend.so links this plugin, so the one copy of CodeNSM.so in
-// the compiler holds the table and the pass reads it.  Each clang -cc1
-// compiles one translation unit, so the table is that unit's.
+// the compiler holds the table and the pass reads it.  The front end
+// empties it as it starts each translation unit.
 //
 //===----------------------------------------------------------------------===//
 #ifndef CODENSM_SOURCEFACTS_H
@@ -18,6 +18,12 @@
 #include "llvm/ADT/StringRef.h"
 
 #include <string>
+
+/// Called by CodeNSMFrontend.so as it starts a unit: the driver may run
+/// several units' front ends and code generation in one process, one after
+/// the other, and a unit must not see another's functions.
+extern "C" __attribute__((visibility("default"))) void
+codensm_begin_source_unit(void);
 
 /// Called by CodeNSMFrontend.so: one function definition of the unit.
 /// File is absolute; Flags is a sum of CODENSM_SOURCE_*.

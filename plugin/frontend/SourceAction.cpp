@@ -121,6 +121,8 @@ private:
 
 class DefinitionConsumer : public ASTConsumer {
 public:
+  void Initialize(ASTContext &) override { codensm_begin_source_unit(); }
+
   void HandleTranslationUnit(ASTContext &Ctx) override {
     // A unit with errors produces no code.
     if (Ctx.getDiagnostics().hasErrorOccurred())

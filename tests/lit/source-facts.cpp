@@ -13,6 +13,13 @@
 // RUN: %FileCheck %s --input-file=%t/fe.ll --check-prefix=LEFT-OUT
 // RUN: cd %t && %clangxx_fe -O1 -Iinclude -isystem sys -mllvm -codensm-timing=off -S -emit-llvm -o - src/a.cpp | %FileCheck %s --check-prefix=OPTIONS
 // RUN: cd %t && %clangxx -O1 -Iinclude -isystem sys -S -emit-llvm -o - src/a.cpp | %FileCheck %s --check-prefix=PASS-ONLY
+// Two units in one compiler process (clang runs -cc1 in its own): the
+// second's own third_scale is instrumented, though the first's system
+// header defined one of the same linkage name.
+// RUN: cp %S/Inputs/source-facts-b.cpp %t/src/b.cpp
+// RUN: cd %t/src && %clangxx_fe -O1 -I../include -isystem ../sys -S -emit-llvm a.cpp b.cpp
+// RUN: %FileCheck %s --input-file=%t/src/b.ll --check-prefix=SECOND
+// SECOND: c"b.third_scale\00"
 // CHECK-DAG: @[[USE:__codensm_str[.0-9]*]] = {{.*}} c"src/a.use\00"
 // CHECK-DAG: @[[FILE:__codensm_str[.0-9]*]] = {{.*}} c"src/a.cpp\00"
 // CHECK-DAG: @[[TWICE:__codensm_str[.0-9]*]] = {{.*}} c"include/helpers.twice\00"
@@ -24,7 +31,7 @@
 // LEFT-OUT-NOT: c"third::Counter
 // LEFT-OUT: @__codensm_functions =
 // CHECK: @__codensm_functions =
-// CHECK-SAME: @[[USE]]{{[^}]*}}@[[FILE]]{{(, i32 0, i32 0\))?}}, i32 40,
+// CHECK-SAME: @[[USE]]{{[^}]*}}@[[FILE]]{{(, i32 0, i32 0\))?}}, i32 47,
 // CHECK-SAME: @[[TWICE]]{{[^}]*}}@[[HEADER]]{{(, i32 0, i32 0\))?}}, i32 2,
 // CHECK: @llvm.x86.rdtsc
 // OPTIONS: @__codensm_module
