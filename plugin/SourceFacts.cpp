@@ -10,29 +10,18 @@ using namespace llvm;
 namespace {
 /// The one table of the process.  Only clang's front end writes it, before
 /// code generation starts; the pass only reads it, on the same thread.
-struct SourceTable {
-  StringMap<codensm::SourceFunction> Functions;
-  bool Filled = false;
-};
-
-SourceTable &table() {
-  static SourceTable Table;
-  return Table;
+StringMap<codensm::SourceFunction> &table() {
+  static StringMap<codensm::SourceFunction> Functions;
+  return Functions;
 }
 } // namespace
 
-extern "C" void codensm_begin_source_unit(void) {
-  SourceTable &T = table();
-  T.Functions.clear();
-  T.Filled = false;
-}
+extern "C" void codensm_begin_source_unit(void) { table().clear(); }
 
 extern "C" void codensm_note_source_function(const char *LinkageName,
                                              const char *File, unsigned Line,
                                              unsigned Flags) {
-  SourceTable &T = table();
-  T.Filled = true;
-  codensm::SourceFunction &Entry = T.Functions[LinkageName];
+  codensm::SourceFunction &Entry = table()[LinkageName];
   Entry.File = File;
   Entry.Line = Line;
   Entry.SystemHeader = Flags & CODENSM_SOURCE_SYSTEM_HEADER;
@@ -40,12 +29,9 @@ extern "C" void codensm_note_source_function(const char *LinkageName,
 
 namespace codensm {
 
-bool haveSourceFacts() { return table().Filled; }
-
 const SourceFunction *sourceFunction(StringRef LinkageName) {
-  const SourceTable &T = table();
-  auto Found = T.Functions.find(LinkageName);
-  return Found == T.Functions.end() ? nullptr : &Found->second;
+  auto Found = table().find(LinkageName);
+  return Found == table().end() ? nullptr : &Found->second;
 }
 
 } // namespace codensm

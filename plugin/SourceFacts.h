@@ -40,9 +40,6 @@ struct SourceFunction {
   bool SystemHeader = false;
 };
 
-/// Whether the front end recorded this unit's functions at all.
-bool haveSourceFacts();
-
 /// What the front end recorded for the function of that linkage name, or
 /// null (no front end, or a function it did not see: one clang made).
 const SourceFunction *sourceFunction(llvm::StringRef LinkageName);
