@@ -247,7 +247,8 @@ private:
   Module &M;
   LLVMContext &Ctx;
   Config Cfg;
-  std::string RelPath; ///< source file relative to the root, "" if outside
+  std::string SourcePath; ///< the unit's source file, absolute
+  std::string RelPath;    ///< source file relative to the root, "" if outside
   bool FileIncluded = true;
 
   // Types and runtime declarations, created once in initialize().
@@ -289,9 +290,9 @@ static bool targetSupported(const Triple &T) {
 }
 
 bool ModuleInstrumenter::loadConfiguration() {
-  std::string Source = absolutePath(M.getSourceFileName());
+  SourcePath = absolutePath(M.getSourceFileName());
   std::string File = ClConfig.empty()
-                         ? findConfigFile(sys::path::parent_path(Source))
+                         ? findConfigFile(sys::path::parent_path(SourcePath))
                          : std::string(ClConfig);
   if (!File.empty()) {
     Expected<Config> Loaded = loadConfig(File);
@@ -304,9 +305,9 @@ bool ModuleInstrumenter::loadConfiguration() {
     // No configuration: paths are relative to where the compiler runs.
     Cfg.Root = absolutePath(".");
   }
-  RelPath = relativeTo(Source, Cfg.Root);
+  RelPath = relativeTo(SourcePath, Cfg.Root);
   if (RelPath.empty())
-    RelPath = sys::path::filename(Source).str();
+    RelPath = sys::path::filename(SourcePath).str();
   FileIncluded = Cfg.instruments(RelPath);
   LLVM_DEBUG(
       dbgs() << "codensm: " << RelPath << " root " << Cfg.Root
@@ -407,7 +408,7 @@ std::string ModuleInstrumenter::headerDefining(const Function &F,
                                                const SourceFunction *Source) {
   std::string Header = definingHeader(F, Cfg.Root);
   if (!Header.empty() || !Source || F.getSubprogram() ||
-      Source->File == absolutePath(M.getSourceFileName()))
+      Source->File == SourcePath)
     return Header;
   return relativeTo(Source->File, Cfg.Root);
 }
