@@ -132,7 +132,9 @@ private:
   /// How far up the dominator tree a query looks: bounds the compile
   /// time of huge functions (a longer way only keeps a test).
   static constexpr unsigned MaxDepth = 64;
-  DomTreeNode *nodeOf(const BasicBlock *Block);
+  const BasicBlock *
+  nearestDominating(const BasicBlock *Block,
+                    function_ref<bool(const BasicBlock *)> Found);
   DenseSet<std::tuple<const BasicBlock *, const void *, uint64_t>> Sources;
   DenseMap<std::tuple<const BasicBlock *, const void *, uint64_t>, Value *>
       RealValues;
@@ -140,7 +142,10 @@ private:
   std::unique_ptr<DominatorTree> Tree;
 };
 
-DomTreeNode *KnownRealChunks::nodeOf(const BasicBlock *Block) {
+/// The nearest block strictly dominating Block that Found accepts, within
+/// MaxDepth steps up the dominator tree, or null.
+const BasicBlock *KnownRealChunks::nearestDominating(
+    const BasicBlock *Block, function_ref<bool(const BasicBlock *)> Found) {
   const Function *F = Block->getParent();
   if (TreeOf != F) {
     // Built at the function's first query, before its blocks are split
@@ -148,31 +153,29 @@ DomTreeNode *KnownRealChunks::nodeOf(const BasicBlock *Block) {
     Tree = std::make_unique<DominatorTree>(const_cast<Function &>(*F));
     TreeOf = F;
   }
-  return Tree->getNode(Block);
+  DomTreeNode *Node = Tree->getNode(Block);
+  for (unsigned Up = 0; Node && Up < MaxDepth; ++Up) {
+    Node = Node->getIDom();
+    if (Node && Found(Node->getBlock()))
+      return Node->getBlock();
+  }
+  return nullptr;
 }
 
 bool KnownRealChunks::knownReal(const BasicBlock *Block, const void *Unit,
                                 uint64_t Chunk) {
-  DomTreeNode *Node = nodeOf(Block);
-  for (unsigned Up = 0; Node && Up < MaxDepth; ++Up) {
-    Node = Node->getIDom();
-    if (Node && Sources.count({Node->getBlock(), Unit, Chunk}))
-      return true;
-  }
-  return false;
+  return nearestDominating(Block, [&](const BasicBlock *Up) {
+    return Sources.count({Up, Unit, Chunk});
+  });
 }
 
 Value *KnownRealChunks::dominatingReal(const BasicBlock *Block,
                                        const void *Unit, uint64_t Chunk) {
-  DomTreeNode *Node = nodeOf(Block);
-  for (unsigned Up = 0; Node && Up < MaxDepth; ++Up) {
-    Node = Node->getIDom();
-    if (!Node)
-      break;
-    if (Value *Real = RealValues.lookup({Node->getBlock(), Unit, Chunk}))
-      return Real;
-  }
-  return nullptr;
+  const BasicBlock *Holder =
+      nearestDominating(Block, [&](const BasicBlock *Up) {
+        return RealValues.count({Up, Unit, Chunk});
+      });
+  return Holder ? RealValues.lookup({Holder, Unit, Chunk}) : nullptr;
 }
 
 class HookExpander {
