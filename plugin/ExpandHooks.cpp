@@ -39,6 +39,7 @@
 #include "llvm/IR/MDBuilder.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Transforms/Utils/BasicBlockUtils.h"
+#include "llvm/Transforms/Utils/Local.h"
 
 #include <memory>
 
@@ -191,6 +192,8 @@ private:
   Value *loadChunk(IRBuilder<> &B, const BasicBlock *Block, UnitHooks &Unit,
                    uint64_t Slot, bool AfterReal);
   void expandEnter(CallInst *Hook, const BasicBlock *Block, UnitHooks &Unit);
+  void noteRealAfterEntry(const BasicBlock *Block, UnitHooks &Unit,
+                          uint64_t Slot, Value *Real);
   void expandTwinEntry(CallInst *Hook, Function &Twin, UnitHooks &Unit);
   void expandExit(CallInst *Hook, UnitHooks &Unit);
   void expandErrorCount(CallInst *Hook, UnitHooks &Unit, uint64_t Slot);
@@ -212,6 +215,9 @@ private:
   /// holds, and the starts they became (TimedTwins.h).
   DenseMap<const CallInst *, Function *> TwinEntries;
   DenseSet<const Value *> TwinStarts;
+  /// The real chunks timed entries join (noteRealAfterEntry); those no
+  /// later count used are removed with their cold reloads.
+  SmallVector<PHINode *, 16> RealJoins;
 };
 
 /// The calls to any of Hooks in program order, each with the block it is
@@ -267,7 +273,11 @@ Value *HookExpander::loadChunk(IRBuilder<> &B, const BasicBlock *Block,
   uint64_t Index = Slot / abi::CHUNK_SLOTS;
   Value *&Chunk = AfterReal ? Loaded.Real[Index] : Loaded.Chunks[Index];
   Value *&Dir = AfterReal ? Loaded.DirAfterReal : Loaded.Dir;
-  if (!Chunk && AfterReal && ClChunkReuse)
+  // A chunk known real serves an entry as well: its count and its sample
+  // test read the thread's own targets.
+  if (!Chunk && !AfterReal && ClChunkReuse)
+    Chunk = Loaded.Real.lookup(Index);
+  if (!Chunk && ClChunkReuse)
     Chunk = KnownReal.dominatingReal(Block, &Unit, Index);
   if (!Chunk) {
     if (!Dir)
@@ -367,18 +377,47 @@ void HookExpander::expandEnter(CallInst *Hook, const BasicBlock *Block,
         SB.CreateRet(Call);
       SampleTerm->eraseFromParent();
       Start = ConstantInt::get(I64, 0);
+      // Only the unsampled path goes on, and the sentinel is always
+      // sampled: the chunk tested is the thread's real one.
+      noteRealAfterEntry(Block, Unit, Slot, Chunk);
     } else {
       Value *Started = emitSampleStart(SB, Path, Hook, Chunk);
+      // The sampled path may have tested the sentinel, which the runtime
+      // has just replaced; the unsampled one tested the real chunk.
+      Value *Real = ClChunkReuse ? Path.emitChunk(SB, Slot) : nullptr;
       B.SetInsertPoint(Hook); // first in the block after the split
       PHINode *Phi = B.CreatePHI(I64, 2, "codensm.start");
       Phi->addIncoming(ConstantInt::get(I64, 0), Head);
       Phi->addIncoming(Started, SampleTerm->getParent());
       Start = Phi;
+      if (Real) {
+        PHINode *RealPhi = B.CreatePHI(Chunk->getType(), 2, "codensm.real");
+        RealPhi->addIncoming(Chunk, Head);
+        RealPhi->addIncoming(Real, SampleTerm->getParent());
+        noteRealAfterEntry(Block, Unit, Slot, RealPhi);
+        RealJoins.push_back(RealPhi);
+      }
     }
   }
   if (Start)
     Hook->replaceAllUsesWith(Start);
   Hook->eraseFromParent();
+}
+
+/// After a timed entry, Real is this thread's real chunk of Slot: the
+/// block's later counts and the blocks it dominates count into it rather
+/// than loading the directory and the chunk again.
+void HookExpander::noteRealAfterEntry(const BasicBlock *Block,
+                                      UnitHooks &Unit, uint64_t Slot,
+                                      Value *Real) {
+  if (!ClChunkReuse)
+    return;
+  useBlock(Block, Unit);
+  uint64_t Index = Slot / abi::CHUNK_SLOTS;
+  if (Loaded.Real.count(Index))
+    return;
+  Loaded.Real[Index] = Real;
+  KnownReal.addRealValue(Block, &Unit, Index, Real);
 }
 
 /// is_error: a constant 0 adds nothing; a constant 1 (an unwind) counts
@@ -589,6 +628,12 @@ bool HookExpander::run() {
   for (auto &Found : Exits) // the block matters only to the entries
     if (UnitHooks *Unit = unitOf(Found.first))
       expandExit(Found.first, *Unit);
+  for (PHINode *Join : RealJoins)
+    if (Join->use_empty()) {
+      Value *Reload = Join->getIncomingValue(1);
+      Join->eraseFromParent();
+      RecursivelyDeleteTriviallyDeadInstructions(Reload);
+    }
   for (Function *Hook : {Enter, Exit, Mark, Edge, Depth})
     if (Hook && Hook->use_empty())
       Hook->eraseFromParent();

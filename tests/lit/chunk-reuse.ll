@@ -8,7 +8,13 @@
 ; which would count them without timing, are trivial.c's and
 ; untimed-inlined.c's), and helper's one edge, which would be derived from
 ; its calls, is counted at its call sites (edges-from-callee.c's case).
+; Without a twin, an entry's sampled path rejoins the unsampled one: there
+; the chunk is loaded again after the runtime's call (the one tested may
+; have been the sentinel), and the two join into the real chunk that the
+; blocks below count into (NOTWIN, @branchy).  A join no count uses (after
+; @caller's last inlined entry) is removed with its loads.
 ; RUN: %opt -codensm-untimed-instructions=0 -codensm-untimed-inlined-instructions=0 -codensm-edges-from-callees=0 -codensm-edges-from-callers=0 -passes='codensm-instrument,always-inline,function(simplifycfg),codensm-expand' -S %s -o - | %FileCheck %s
+; RUN: %opt -codensm-untimed-instructions=0 -codensm-untimed-inlined-instructions=0 -codensm-edges-from-callees=0 -codensm-edges-from-callers=0 -codensm-timed-twins=0 -passes='codensm-instrument,always-inline,function(simplifycfg),codensm-expand' -S %s -o - | %FileCheck %s --check-prefix=NOTWIN
 source_filename = "chunk-reuse.c"
 target triple = "x86_64-pc-linux-gnu"
 
@@ -23,24 +29,57 @@ define internal i32 @helper(i32 %x) alwaysinline {
 ; CHECK: %codensm.chunk = load
 ; CHECK-NEXT: getelementptr inbounds i8, {{.*}} %codensm.chunk, i64 64
 ; CHECK: xaddq
-; The edges to helper count into the chunk the entry made real: the
-; directory is loaded once more, after the entry (the first call replaced
-; the empty one), and the chunk is never tested.
-; CHECK: %[[DIR:codensm.dir[0-9]+]] = load {{.*}}@__codensm_dir
-; CHECK-NEXT: getelementptr inbounds i8, {{.*}} %[[DIR]], i64 32
+; The edges to helper and its inlined entries count into the chunk the
+; entry tested: only a real chunk gets past an entry's sample test (the
+; sentinel's targets send every call to the sampled path), so nothing is
+; loaded again, and no chunk is tested.
 ; CHECK-NOT: @__codensm_dir
 ; CHECK-NOT: @__codensm_chunk(
+; CHECK: getelementptr inbounds i8, {{.*}} %codensm.chunk, i64 128
+; CHECK-NOT: @__codensm_dir
 ; CHECK: getelementptr inbounds i8, {{.*}} %codensm.chunk, i64 32
 ; CHECK: xaddq
 ; CHECK-NOT: @__codensm_dir
 ; CHECK-NOT: @__codensm_chunk(
+; CHECK: getelementptr inbounds i8, {{.*}} %codensm.chunk, i64 128
+; CHECK-NOT: @__codensm_dir
 ; CHECK: getelementptr inbounds i8, {{.*}} %codensm.chunk, i64 32
 ; CHECK: xaddq
 ; CHECK-NOT: @__codensm_dir
 ; CHECK-NOT: @__codensm_chunk(
+; CHECK-NOT: codensm.real
 ; CHECK: ret i32
 define i32 @caller(i32 %x) {
   %a = call i32 @helper(i32 %x)
   %b = call i32 @helper(i32 %a)
   ret i32 %b
+}
+
+; NOTWIN-LABEL: define i32 @branchy(
+; NOTWIN: %codensm.chunk = load
+; NOTWIN: xaddq
+; NOTWIN: codensm.sample:
+; NOTWIN: @__codensm_sample_start
+; NOTWIN: [[DIR:%codensm.dir[0-9]+]] = load {{.*}}@__codensm_dir
+; NOTWIN-NEXT: getelementptr inbounds i8, {{.*}} [[DIR]], i64 32
+; NOTWIN: [[RELOAD:%codensm.chunk[0-9]+]] = load
+; NOTWIN: %codensm.real = phi i8* [ %codensm.chunk, %{{[^ ]+}} ], [ [[RELOAD]], %codensm.sample ]
+; NOTWIN-NOT: @__codensm_dir
+; NOTWIN: then:
+; NOTWIN-NOT: @__codensm_dir
+; NOTWIN: getelementptr inbounds i8, {{.*}} %codensm.real, i64 160
+; NOTWIN-NOT: @__codensm_dir
+; NOTWIN: getelementptr inbounds i8, {{.*}} %codensm.real, i64 32
+; NOTWIN: xaddq
+; NOTWIN: ret i32
+define i32 @branchy(i32 %x) {
+entry:
+  %c = icmp sgt i32 %x, 0
+  br i1 %c, label %then, label %done
+then:
+  %a = call i32 @helper(i32 %x)
+  br label %done
+done:
+  %r = phi i32 [ %a, %then ], [ 0, %entry ]
+  ret i32 %r
 }
