@@ -407,9 +407,8 @@ void HookExpander::expandEnter(CallInst *Hook, const BasicBlock *Block,
 /// After a timed entry, Real is this thread's real chunk of Slot: the
 /// block's later counts and the blocks it dominates count into it rather
 /// than loading the directory and the chunk again.
-void HookExpander::noteRealAfterEntry(const BasicBlock *Block,
-                                      UnitHooks &Unit, uint64_t Slot,
-                                      Value *Real) {
+void HookExpander::noteRealAfterEntry(const BasicBlock *Block, UnitHooks &Unit,
+                                      uint64_t Slot, Value *Real) {
   if (!ClChunkReuse)
     return;
   useBlock(Block, Unit);
