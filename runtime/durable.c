@@ -46,9 +46,10 @@
 
 static char *base; /* the reservation; NULL: no live file */
 static int fd = -1;
-static uint64_t mapped;  /* bytes mapped from the file at base */
-static uint64_t next_at; /* next free byte (fetch-add) */
-static int growing;      /* one growth at a time */
+static struct cnsm_file_id live_id; /* the file fd is open on */
+static uint64_t mapped;             /* bytes mapped from the file at base */
+static uint64_t next_at;            /* next free byte (fetch-add) */
+static int growing;                 /* one growth at a time */
 static char live_path[4200];
 static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
 static int open_tried;
@@ -117,6 +118,28 @@ static struct cnsm_live_header *header(void) {
 
 static uint64_t round64(uint64_t n) { return (n + 63u) & ~(uint64_t)63u; }
 
+/* The live file's descriptor.  A program may close it (a daemon closing
+ * every descriptor from 3) and open a file of its own under the number:
+ * growing and mapping that would write our counters into the program's
+ * file.  The live file is then opened again by its name and locked
+ * again; -1 when it cannot be (another process took it over meanwhile,
+ * seeing no lock), and the old number is never touched again. */
+static int live_fd(void) {
+  if (fd >= 0 && cnsm_fd_is(fd, &live_id))
+    return fd;
+  int f = cnsm_open_aside(live_path, O_RDWR | O_NOFOLLOW, 0);
+  if (f >= 0 &&
+      (!cnsm_fd_is(f, &live_id) || flock(f, LOCK_EX | LOCK_NB) != 0)) {
+    close(f);
+    f = -1;
+  }
+  if (fd >= 0)
+    cnsm_debug("the program closed the live file's descriptor %d: %s", fd,
+               f >= 0 ? "opened again" : "cannot open it again");
+  fd = f;
+  return fd;
+}
+
 /* Maps the file up to at least end; 0 or -1 (another growth is running,
  * or the disk is full). */
 static int grow_to(uint64_t end) {
@@ -127,13 +150,15 @@ static int grow_to(uint64_t end) {
   int rc = 0;
   uint64_t at = __atomic_load_n(&mapped, __ATOMIC_ACQUIRE);
   while (at < end) {
-    if (fallocate(fd, 0, (off_t)at, GROW_BYTES) != 0 &&
-        (errno != EOPNOTSUPP || ftruncate(fd, (off_t)(at + GROW_BYTES)) != 0)) {
+    int f = live_fd();
+    if (f < 0 || (fallocate(f, 0, (off_t)at, GROW_BYTES) != 0 &&
+                  (errno != EOPNOTSUPP ||
+                   ftruncate(f, (off_t)(at + GROW_BYTES)) != 0))) {
       rc = -1;
       break;
     }
     if (mmap(base + at, GROW_BYTES, PROT_READ | PROT_WRITE,
-             MAP_SHARED | MAP_FIXED, fd, (off_t)at) == MAP_FAILED) {
+             MAP_SHARED | MAP_FIXED, f, (off_t)at) == MAP_FAILED) {
       rc = -1;
       break;
     }
@@ -324,12 +349,12 @@ static int create_file(const char *dir, const char *sink, char *tmp,
       (size_t)tlen >= tmp_len)
     return -1;
   int flags = O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW;
-  int f = open(tmp, flags, 0600);
+  int f = cnsm_open_aside(tmp, flags, 0600);
   if (f < 0 && errno == ENOENT && mkdir(dir, 0700) == 0)
-    f = open(tmp, flags, 0600); /* the last process removed it */
+    f = cnsm_open_aside(tmp, flags, 0600); /* the last process removed it */
   if (f < 0)
     return -1;
-  if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+  if (flock(f, LOCK_EX | LOCK_NB) != 0 || cnsm_fd_identify(f, &live_id) != 0) {
     close(f);
     unlink(tmp);
     return -1;
@@ -435,14 +460,16 @@ static void fork_child(void) {
   char dir[sizeof live_path], tmp[sizeof live_path];
   snprintf(dir, sizeof dir, "%.*s", (int)(strrchr(live_path, '/') - live_path),
            live_path);
-  int parent_fd = fd;
+  /* The parent's, unless the program closed it and reused the number. */
+  int parent_fd = fd >= 0 && cnsm_fd_is(fd, &live_id) ? fd : -1;
   int child_fd = create_file(dir, header()->sink, tmp, sizeof tmp);
   int ok = child_fd >= 0 && fallocate(child_fd, 0, 0, (off_t)len) == 0 &&
            write(child_fd, base, used) == (ssize_t)used &&
            mmap(base, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
                 child_fd, 0) != MAP_FAILED;
-  close(parent_fd); /* the parent's lock stays with the parent */
-  growing = 0;      /* a growth the parent had running is not ours */
+  if (parent_fd >= 0)
+    close(parent_fd); /* the parent's lock stays with the parent */
+  growing = 0;        /* a growth the parent had running is not ours */
   if (ok) {
     fd = child_fd;
     header()->inflight_state = 0; /* the parent's send */

@@ -29,6 +29,8 @@
  *             env_names.c  unknown CODENSM_* variables, named
  *   sinks     sink_http.c  libcurl POST;  sink_file.c  JSONL append
  *   base      log.c        warnings, and debug messages
+ *             fds.c        the runtime's descriptors, numbered out of the
+ *                          program's way; is this descriptor still ours
  *             clock.c      ticks (__codensm_clock), calibration, probe cost
  *             encode.c     the ingest JSON body, each function's escaped
  *                          head kept for the next, number formatting
@@ -51,6 +53,7 @@
 #ifndef CNSM_INTERNAL_H
 #define CNSM_INTERNAL_H
 
+#include <dirent.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -388,6 +391,25 @@ void *cnsm_arena_adopt(struct cnsm_arena *a) CNSM_HIDDEN;
  * held. */
 void cnsm_arena_each_spare(void (*each)(void **payload, void *ctx),
                            void *ctx) CNSM_HIDDEN;
+
+/* ---- fds.c -------------------------------------------------------------- */
+
+/* fd, just opened by the runtime, moved near the top of the descriptor
+ * limit (the low one closed), where a program expecting the lowest free
+ * number for its next open() does not look; fd itself when the limit is
+ * low or nothing is free there.  errno is kept. */
+int cnsm_fd_aside(int fd) CNSM_HIDDEN;
+/* open() (close-on-exec) and opendir() whose descriptor is moved so. */
+int cnsm_open_aside(const char *path, int flags, int mode) CNSM_HIDDEN;
+DIR *cnsm_opendir_aside(const char *path) CNSM_HIDDEN;
+/* Which file a descriptor is: a program may close the runtime's (a daemon
+ * closing every descriptor from 3) and open its own under the number. */
+struct cnsm_file_id {
+  uint64_t dev, ino;
+};
+int cnsm_fd_identify(int fd, struct cnsm_file_id *id) CNSM_HIDDEN;
+/* Whether fd is still open on the file id names. */
+int cnsm_fd_is(int fd, const struct cnsm_file_id *id) CNSM_HIDDEN;
 
 /* ---- durable.c --------------------------------------------------------- */
 

@@ -33,7 +33,7 @@ int cnsm_file_send(const char *endpoint, const char *body) {
     return CNSM_FAILED;
   size_t len = strlen(body);
   struct iovec line[2] = {{(void *)body, len}, {"\n", 1}};
-  int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  int fd = cnsm_open_aside(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
   if (fd < 0) {
     cnsm_debug("cannot open %s: %s", path, strerror(errno));
     return CNSM_FAILED;
@@ -59,7 +59,7 @@ int cnsm_file_send(const char *endpoint, const char *body) {
  * batch in flight, and the next one asks this before appending it again. */
 int cnsm_file_has_line(const char *endpoint, const char *body) {
   const char *path = cnsm_file_path(endpoint);
-  int fd = path ? open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK) : -1;
+  int fd = path ? cnsm_open_aside(path, O_RDONLY | O_NONBLOCK, 0) : -1;
   if (fd < 0)
     return 0;
   size_t len = strlen(body);

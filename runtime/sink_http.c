@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include "internal.h"
 
@@ -292,11 +293,22 @@ unsigned cnsm_http_extensions(const char *endpoint) {
              : 0;
 }
 
+/* The collector's socket, numbered out of the program's way (fds.c). */
+static curl_socket_t open_socket(void *unused, curlsocktype purpose,
+                                 struct curl_sockaddr *address) {
+  (void)unused;
+  (void)purpose;
+  int fd = socket(address->family, address->socktype | SOCK_CLOEXEC,
+                  address->protocol);
+  return fd < 0 ? CURL_SOCKET_BAD : cnsm_fd_aside(fd);
+}
+
 /* Sets the request's options on h. */
 static void set_options(CURL *h, const char *endpoint,
                         struct curl_slist *headers, const char *body,
                         long timeout_ms) {
   curl.easy_setopt(h, CURLOPT_URL, endpoint);
+  curl.easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_socket);
   curl.easy_setopt(h, CURLOPT_HTTPHEADER, headers);
   curl.easy_setopt(h, CURLOPT_POSTFIELDS, body);
   curl.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));

@@ -67,7 +67,7 @@ static void set_aside(const char *path, const char *why) {
 /* Reads a spool file: regular, at most CNSM_SPOOL_FILE_MAX bytes, never
  * blocking.  Malloc'd, NUL-ended; NULL after setting it aside. */
 static char *read_file(const char *path, size_t *len) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  int fd = cnsm_open_aside(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0);
   if (fd < 0) {
     if (errno == ELOOP)
       set_aside(path, "is a symbolic link");
@@ -229,7 +229,7 @@ int cnsm_spool_has_files(const char *dir, const char *endpoint,
   for (int live = 0; live < 2 && !found; live++) {
     if (live && cnsm_live_dir(dir, live_dir, sizeof live_dir) != 0)
       break;
-    DIR *d = opendir(live ? live_dir : dir);
+    DIR *d = cnsm_opendir_aside(live ? live_dir : dir);
     if (!d)
       continue;
     found = next_sink_file(d, hash) != NULL;
@@ -262,7 +262,7 @@ static int remember(char *path) {
 
 /* Claims and loads every deltas and batch file of this sink. */
 static size_t load_spool_files(const char *dir, const char hash[65]) {
-  DIR *d = opendir(dir);
+  DIR *d = cnsm_opendir_aside(dir);
   if (!d)
     return 0;
   size_t total = 0;
@@ -458,7 +458,7 @@ static char *write_atomically(const char *dir, const char hash[65],
            now);
   int ok = 0;
   int fd =
-      open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+      cnsm_open_aside(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
   if (fd >= 0) {
     size_t len = strlen(text);
     ok = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;

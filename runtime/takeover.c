@@ -36,7 +36,7 @@ static int is_live_name(const char *name, const char *hash) {
 static int take(const char *dir, const char *name, struct cnsm_dead *out) {
   char path[4200];
   snprintf(path, sizeof path, "%s/%s", dir, name);
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  int fd = cnsm_open_aside(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0);
   if (fd < 0)
     return errno == ELOOP ? -1 : 1;
   /* Held: its process runs (a file is named only once whole and held). */
@@ -69,7 +69,7 @@ int cnsm_dead_find(const char *dir, const char *hash, struct cnsm_dead **out,
                    size_t *count, void (*set_aside)(const char *path)) {
   *out = NULL;
   *count = 0;
-  DIR *d = opendir(dir);
+  DIR *d = cnsm_opendir_aside(dir);
   if (!d)
     return 0;
   const char *own = cnsm_durable_name();

@@ -920,6 +920,38 @@ def case_thread_memory(tc, level):
     expect_counts(sums, "widecall.lib_call", 10 + 2000, 0)
 
 
+def case_descriptors(tc, level):
+    """The runtime's descriptors stay out of the program's way: its first
+    open() gets 3 as in the plain build (the live file and the spool are
+    held under high numbers), and a daemon that closes every descriptor
+    from 3 and opens its own file under the runtime's old number keeps
+    that file as it wrote it (the runtime grew and mapped whatever was
+    under its live file's number), while every call is still counted."""
+    flags = OPT_LEVELS[level]
+    src = os.path.join(PROGRAMS, "descriptors.c")
+    line = "the program's own data\n"
+    results = {}
+    for kind, instrument in (("plain", False), ("codensm", True)):
+        exe = tc.compile([src, "-lpthread"], os.path.join(tc.workdir, "descriptors-" + kind),
+                         flags, instrument=instrument)
+        data = os.path.join(tc.workdir, "data-" + kind)
+        if instrument:
+            result, sums = run_counted(tc, exe, "descriptors", args=[data])
+        else:
+            result = run(exe, args=[data])
+        with open(data) as f:
+            written = f.read()
+        expect(written == line, "%s build: the program's file holds %d bytes, "
+               "not its line of %d" % (kind, len(written), len(line)))
+        results[kind] = result
+    expect(results["plain"].returncode == 0, "plain build: %r" % results["plain"].stderr)
+    expect("first=3\n" in results["plain"].stdout, results["plain"].stdout)
+    expect_same_behaviour(results["plain"], results["codensm"])
+    # main called each function once, then each of 32 threads.
+    for n in (1000, 1077, 2000, 2777):
+        expect_counts(sums, "descriptors.f%d" % n, 33, 0)
+
+
 def case_trivial(tc, level):
     """The trivial-function policy: a leaf accessor gets no probe, is never
     sent (not even as never called) and is listed as not instrumented by
@@ -1041,6 +1073,7 @@ CASES = {
     "trivial": case_trivial,
     "untimed-inlined": case_untimed_inlined,
     "thread-memory": case_thread_memory,
+    "descriptors": case_descriptors,
     "fib": case_fib,
     "throws": case_throws,
     "negative": case_negative,
