@@ -22,6 +22,9 @@
 #include <string.h>
 #include <unistd.h>
 
+/* 1,024 functions f<n>(x) = x + n, and call_all calling each once.
+ * clang-format lays these lists out anew each time it runs. */
+// clang-format off
 #define F(n) __attribute__((noinline)) long f##n(long x) { return x + n; }
 #define F8(n) F(n##0) F(n##1) F(n##2) F(n##3) F(n##4) F(n##5) F(n##6) F(n##7)
 #define F64(n) F8(n##0) F8(n##1) F8(n##2) F8(n##3) F8(n##4) F8(n##5) F8(n##6) F8(n##7)
@@ -34,12 +37,15 @@ F64(20) F64(21) F64(22) F64(23) F64(24) F64(25) F64(26) F64(27)
 
 #define THREADS 32
 static long sums[THREADS];
+// clang-format on
 
 static void *call_all(void *arg) {
   long s = (long)arg;
+  // clang-format off
   C64(10) C64(11) C64(12) C64(13) C64(14) C64(15) C64(16) C64(17)
   C64(20) C64(21) C64(22) C64(23) C64(24) C64(25) C64(26) C64(27)
   sums[(long)arg] = s;
+  // clang-format on
   return NULL;
 }
 
