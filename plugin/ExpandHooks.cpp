@@ -172,11 +172,11 @@ bool KnownRealChunks::knownReal(const BasicBlock *Block, const void *Unit,
 
 Value *KnownRealChunks::dominatingReal(const BasicBlock *Block,
                                        const void *Unit, uint64_t Chunk) {
-  const BasicBlock *Holder =
-      nearestDominating(Block, [&](const BasicBlock *Up) {
-        return RealValues.count({Up, Unit, Chunk});
-      });
-  return Holder ? RealValues.lookup({Holder, Unit, Chunk}) : nullptr;
+  Value *Real = nullptr;
+  nearestDominating(Block, [&](const BasicBlock *Up) {
+    return (Real = RealValues.lookup({Up, Unit, Chunk})) != nullptr;
+  });
+  return Real;
 }
 
 class HookExpander {
