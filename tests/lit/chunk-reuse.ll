@@ -63,7 +63,7 @@ define i32 @caller(i32 %x) {
 ; NOTWIN: [[DIR:%codensm.dir[0-9]+]] = load {{.*}}@__codensm_dir
 ; NOTWIN-NEXT: getelementptr inbounds i8, {{.*}} [[DIR]], i64 32
 ; NOTWIN: [[RELOAD:%codensm.chunk[0-9]+]] = load
-; NOTWIN: %codensm.real = phi {{[^ ]+}} [ %codensm.chunk, %{{[^ ]+}} ], [ [[RELOAD]], %codensm.sample ]
+; NOTWIN: %codensm.real = phi {{[^ ]+}} [ %codensm.chunk, %{{[^ ]+}} ], [ [[RELOAD]], %codensm.sample.end ]
 ; NOTWIN-NOT: @__codensm_dir
 ; NOTWIN: then:
 ; NOTWIN-NOT: @__codensm_dir

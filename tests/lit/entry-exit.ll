@@ -68,10 +68,17 @@ target triple = "x86_64-pc-linux-gnu"
 ; The start's call returns the period (log2) the call was chosen at, which
 ; the start time carries in its 4 low bits to the stop (its weight).
 ; CHECK-NEXT: [[E:%.*]] = call preserve_mostcc i64 @__codensm_sample_start({{.*}}@__codensm_unit{{.*}}, i64 0, {{.*}} %codensm.chunk)
+; A frame nested inside an open frame of its function (15) reads no clock
+; and starts nothing: its exits see 0, as for a call not timed.
+; CHECK-NEXT: [[TIMED:%.*]] = icmp ne i64 [[E]], 15
+; CHECK-NEXT: br i1 [[TIMED]], label %codensm.clock, label %codensm.sample.end
+; CHECK: codensm.clock:
 ; CHECK-NEXT: [[T:%.*]] = call i64 @llvm.x86.rdtsc()
 ; CHECK-NEXT: [[TM:%.*]] = and i64 [[T]], -16
 ; CHECK-NEXT: [[STAMP:%.*]] = or i64 [[TM]], [[E]]
-; CHECK: [[START:%.*]] = phi i64 [ 0, %{{.*}} ], [ [[STAMP]], %codensm.sample ]
+; CHECK: codensm.sample.end:
+; CHECK-NEXT: [[STARTED:%.*]] = phi i64 [ 0, %codensm.sample ], [ [[STAMP]], %codensm.clock ]
+; CHECK: [[START:%.*]] = phi i64 [ 0, %{{.*}} ], [ [[STARTED]], %codensm.sample.end ]
 ; Both returns stop the clock of a timed call (slot 0).
 ; CHECK: icmp ne i64 [[START]], 0
 ; The clock is read in the instrumented code, right after the start's call

@@ -122,18 +122,25 @@ two:
 }
 
 // The twins, after the module's own functions: the entry tells the
-// runtime with the chunk it was given and reads the clock; each exit stops
-// it, untested.
+// runtime with the chunk it was given and reads the clock, unless the
+// runtime answered that the frame is nested inside an open frame of its
+// function (15): its start is then 0, and each exit stops a start that is
+// not.
 // CHECK-LABEL: define internal {{.*}}@work.codensm.timed(
 // CHECK-SAME: i32 noundef %x, {{.*}} %codensm.chunk) {{.*}}#[[TWIN:[0-9]+]] !section_prefix ![[UNLIKELY:[0-9]+]]
 // CHECK-NEXT: entry:
 // CHECK-NEXT: [[W:%.*]] = call preserve_mostcc i64 @__codensm_sample_start({{.*}}, i64 0, {{.*}} %codensm.chunk)
+// CHECK-NEXT: [[TIMED:%.*]] = icmp ne i64 [[W]], 15
+// CHECK-NEXT: br i1 [[TIMED]], label %codensm.clock, label %codensm.sample.end
+// CHECK: codensm.clock:
 // CHECK-NEXT: [[T:%.*]] = call i64 @llvm.x86.rdtsc()
 // CHECK-NEXT: [[M:%.*]] = and i64 [[T]], -16
 // CHECK-NEXT: %codensm.stamp = or i64 [[M]], [[W]]
-// CHECK-NOT: icmp ne i64 %codensm.stamp, 0
+// CHECK: codensm.sample.end:
+// CHECK-NEXT: %codensm.started = phi i64 [ 0, %entry ], [ %codensm.stamp, %codensm.clock ]
+// CHECK: icmp ne i64 %codensm.started, 0
 // CHECK: [[END:%.*]] = call i64 @llvm.x86.rdtsc()
-// CHECK-NEXT: call preserve_mostcc void @__codensm_sample_stop({{.*}}, i64 0, i64 %codensm.stamp, i64 [[END]])
+// CHECK-NEXT: call preserve_mostcc void @__codensm_sample_stop({{.*}}, i64 0, i64 %codensm.started, i64 [[END]])
 // CHECK: ret i32
 // CHECK-LABEL: define internal {{.*}}@mk.codensm.timed(
 // CHECK: __codensm_sample_stop

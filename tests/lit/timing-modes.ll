@@ -69,8 +69,11 @@ define i32 @forks() {
 }
 
 ; SAMPLED-LABEL: define internal i32 @f.codensm.timed(
-; SAMPLED-NEXT: call preserve_mostcc i64 @__codensm_sample_start(
+; SAMPLED-NEXT: [[W:%.*]] = call preserve_mostcc i64 @__codensm_sample_start(
+; SAMPLED-NEXT: icmp ne i64 [[W]], 15
+; SAMPLED: codensm.clock:
 ; SAMPLED-NEXT: call i64 @llvm.x86.rdtsc()
-; SAMPLED: call i64 @llvm.x86.rdtsc()
+; SAMPLED: codensm.stop:
+; SAMPLED-NEXT: call i64 @llvm.x86.rdtsc()
 ; SAMPLED-NEXT: call preserve_mostcc void @__codensm_sample_stop(
-; SAMPLED-NEXT: ret i32
+; SAMPLED: ret i32
