@@ -61,10 +61,6 @@ static struct cnsm_chunk *chunk_of(const struct cnsm_module_desc *desc,
  * a timed call by the calls since the previous one instead was biased as
  * soon as the period followed the durations (-19 % on that function). */
 #define CNSM_SAMPLE_BUDGET_TICKS (1000 * CNSM_SAMPLE_COST_TICKS)
-/* The start's low bits of a frame inside a timed frame of its own
- * function (SAMPLE_WEIGHT_MASK holds the period's log2 otherwise): its
- * stop has nothing to do. */
-#define CNSM_NESTED_FRAME 15u
 
 /* log2 of the longest mean period (CODENSM_SAMPLE_PERIOD_HOT). */
 static unsigned longest_period_log2(void) {
@@ -167,13 +163,14 @@ static const double inv_ln_one_minus[CNSM_PERIOD_LOG2_MAX + 1] = {
 };
 
 /* Sets slot i of chunk c to be timed again a geometric distance (mean
- * 2^e) after calls, its count now. */
+ * 2^e) after calls, its count now; seed differs from one call here to the
+ * next (the clock at a stop). */
 static void schedule(struct cnsm_chunk *c, uint32_t i, uint64_t calls,
-                     unsigned e, uint64_t now) {
+                     unsigned e, uint64_t seed) {
   uint64_t distance = 1;
   if (e) {
     /* u in (0, 1]; distance = 1 + floor(ln u / ln(1 - 1/period)). */
-    uint64_t r = (mix(now ^ (uintptr_t)&c->next[i]) >> 11) + 1; /* u * 2^53 */
+    uint64_t r = (mix(seed ^ (uintptr_t)&c->next[i]) >> 11) + 1; /* u * 2^53 */
     double d = ln_fraction(r) * inv_ln_one_minus[e];
     distance = d < 2147483647.0 ? 1 + (uint64_t)d : 2147483647u;
   }
@@ -189,6 +186,34 @@ static int probed(const struct cnsm_module_desc *desc,
     m = cnsm_module_of(desc);
   const uint64_t *probe = m ? CNSM_LOAD(&m->probe_until) : NULL;
   return probe && slot < desc->function_count && now < CNSM_LOAD(&probe[slot]);
+}
+
+/* Sets slot i of chunk c to be timed again at a uniform distance (mean
+ * 2^to) after calls, at a start; the stop sets it again from what the call
+ * took (geometric): a call that never returns must not leave the target
+ * behind the count, which timed every later call (Lua's CPU went from 1.3
+ * to 2 times plain).  Integer arithmetic only, here: the divisions of
+ * schedule() were still running when the caller's clock read started the
+ * timed interval, and added 10 to 20 ns to every timed call of a tiny
+ * function.  The draw in [0, 2^(to+1) - 1) is a multiply and a shift. */
+static void retarget(struct cnsm_chunk *c, uint32_t i, uint64_t calls,
+                     unsigned to, uint64_t seed) {
+  uint64_t range = ((uint64_t)2 << to) - 1;
+  uint64_t distance = ((mix(seed ^ (uintptr_t)c) >> 32) * range) >> 32;
+  __atomic_store_n(&c->next[i], (uint32_t)(calls + distance), __ATOMIC_RELAXED);
+}
+
+/* A start nested inside an open frame of slot i's function: it stands
+ * for its calls (its weight counts now, as a timed call's does) with no
+ * time of its own: the outer frame's time holds it, and its ticks are the
+ * probe's, which the estimate takes off again.  So the total is the
+ * outermost frames' (counted again, Lua's lua_pcallk took 2.5 s in a run
+ * of 1.1 s). */
+static uint64_t weigh_nested(struct cnsm_chunk *c, uint32_t i,
+                             uint64_t period) {
+  bump(&c->slots[i].samples, period);
+  bump(&c->slots[i].ticks, cnsm_clock_probe_ticks() * period);
+  return CNSM_NESTED_FRAME;
 }
 
 /* The sampled path.  A count that went to the sentinel chunk (the thread's
@@ -207,26 +232,32 @@ uint64_t cnsm_sample_start(cnsm_unit_fn unit, uint64_t slot, void *counted_in) {
     c = chunk_of(desc, slot);
     bump(&c->slots[slot % CNSM_CHUNK_SLOTS].calls, 1);
   }
-  /* The next timed call is set here, at the slot's period (uniform
-   * distance, mean the period), and again by the stop from what this call
-   * took (geometric): a call that never returns (a
-   * longjmp out of it, Lua's coroutines yielding) must not leave the
-   * target behind the count, which timed every later call (Lua's CPU went
-   * from 1.3 to 2 times plain). */
   uint32_t i = (uint32_t)(slot % CNSM_CHUNK_SLOTS);
-  uint64_t now = cnsm_read_ticks();
   uint64_t calls = CNSM_LOAD(&c->slots[i].calls);
   unsigned e = period_log2(c, i);
   uint64_t period = (uint64_t)1 << e;
-  /* Inside a frame of its own function: a timed one this thread has open
-   * (recursion through a pointer or another unit, or the pass's), or any
-   * the pass counts (a recursive function's depth, raised after this
-   * start). */
-  int left;
   uintptr_t stack = (uintptr_t)__builtin_frame_address(0);
-  int inside_timed = cnsm_frame_inside(&c->slots[i], stack, &left);
-  int inside_counted = CNSM_LOAD(&c->depth[i]) > 0;
-  int nested = inside_timed || inside_counted;
+  /* What the next distance is drawn from: the count, which differs at
+   * each of the slot's starts, and the stack.  Not the clock: a clock
+   * read here cost every sampled call 10 ns on an AMD EPYC, a third of
+   * what a nested frame of a deep recursion costs (bench/ tree), and the
+   * code reads the clock itself for the calls it times. */
+  uint64_t seed = calls * 0x9e3779b97f4a7c15u ^ stack;
+  /* A frame of a recursion the pass counts (its depth, raised after this
+   * start) inside an open frame of its function: it is not timed, and
+   * nothing else here concerns it.  Every frame of a deep recursion whose
+   * outermost calls are slow comes here (bench/ tree), so it asks the
+   * thread's open frames nothing: a frame left by a longjmp is seen at the
+   * function's next outermost start, or any other function's. */
+  if (CNSM_LOAD(&c->depth[i]) > 0) {
+    retarget(c, i, calls, e, seed);
+    return weigh_nested(c, i, period);
+  }
+  /* Inside a timed frame of its own function this thread has open: a
+   * recursion the pass does not count (through a pointer or another
+   * unit). */
+  int left;
+  int nested = cnsm_frame_inside(&c->slots[i], stack, &left);
   if (!nested)
     cnsm_frame_start(&c->slots[i], stack);
   /* A timed call that never returned (a coroutine's yield longjmps out of
@@ -235,10 +266,11 @@ uint64_t cnsm_sample_start(cnsm_unit_fn unit, uint64_t slot, void *counted_in) {
    * call, and every later call went through here: a tenth of Lua's
    * instructions.  The period then doubles, the next distance drawn anew
    * (geometric: memoryless, so no frame's weight is cut short). */
-  if (left && e < longest_period_log2() && !probed(unit(), NULL, slot, now)) {
+  if (left && e < longest_period_log2() &&
+      !probed(unit(), NULL, slot, cnsm_read_ticks())) {
     /* Rare: the logarithms' latency may reach into this call's interval. */
     set_period_log2(c, i, e + 1);
-    schedule(c, i, calls, e + 1, now);
+    schedule(c, i, calls, e + 1, seed);
   } else {
     /* Only for recursion the pass does not count: a counted one is
      * nested inside untimed frames too, where the period grown so would
@@ -248,38 +280,21 @@ uint64_t cnsm_sample_start(cnsm_unit_fn unit, uint64_t slot, void *counted_in) {
      * Uncounted, nesting is seen only inside timed frames, whose stop
      * sets the period anew. */
     unsigned to = e;
-    if (inside_timed && !inside_counted && !probed(unit(), NULL, slot, now))
+    if (nested && !probed(unit(), NULL, slot, cnsm_read_ticks()))
       set_period_log2(c, i, to = nested_period_log2(e, calls));
-    /* The next timed call is set here, at the slot's period (uniform
-     * distance, mean the period), and again by the stop from what this
-     * call took (geometric): a call that never returns must not leave the
-     * target behind the count, which timed every later call (Lua's CPU
-     * went from 1.3 to 2 times plain).  Integer arithmetic only, here:
-     * the divisions of schedule() were still running when the caller's
-     * clock read started the timed interval, and added 10 to 20 ns to
-     * every timed call of a tiny function. */
-    __atomic_store_n(
-        &c->next[i],
-        (uint32_t)(calls + mix(now ^ (uintptr_t)c) % (((uint64_t)2 << to) - 1)),
-        __ATOMIC_RELAXED);
+    retarget(c, i, calls, to, seed);
   }
+  if (nested)
+    return weigh_nested(c, i, period);
   /* Its weight counts now, not at its stop: a timed call that never
    * returns (a longjmp out of it: each of Lua's 44,000 pcalls that raise
    * an error leaves f_call so) stands for its calls with no time, where
    * counted at the stop only the calls that returned were weighed, and
-   * each stood for all (Lua's f_call: 17,000 s in a run of 0.15 s). */
-  bump(&c->slots[i].samples, period);
-  if (nested) {
-    /* It stands for its calls with no time of its own: the outer frame's
-     * time holds it, and its ticks are the probe's, which the estimate
-     * takes off again.  So the total is the outermost frames' (counted
-     * again, Lua's lua_pcallk took 2.5 s in a run of 1.1 s). */
-    bump(&c->slots[i].ticks, cnsm_clock_probe_ticks() * period);
-    return CNSM_NESTED_FRAME;
-  }
-  /* The weight this call will carry to its stop, in its start time: the
+   * each stood for all (Lua's f_call: 17,000 s in a run of 0.15 s).  The
+   * weight this call will carry to its stop, in its start time: the
    * period at its stop may be another (a frame of the same function
    * entered inside it, untimed, may have moved it). */
+  bump(&c->slots[i].samples, period);
   return e;
 }
 
