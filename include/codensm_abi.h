@@ -225,6 +225,11 @@ extern "C" {
 extern uint64_t __codensm_sample_mask;
 /* The chunk every empty directory points at (mask 0, real 0). */
 extern struct cnsm_chunk __codensm_sentinel;
+/* What the runtime measured a probe to cost, in ticks (0 until it has,
+ * before the process's first timed call): the ticks a nested frame of a
+ * recursive function adds to its slot beside a sample of weight 1, which
+ * the estimate takes off again (ABI 8). */
+extern uint64_t __codensm_probe_ticks;
 
 /* Points every chunk of directory d (of a module of n functions) at the
  * sentinel: a new directory, or one laid out by hand as the pass does. */

@@ -193,6 +193,8 @@ private:
   Value *loadChunk(IRBuilder<> &B, const BasicBlock *Block, UnitHooks &Unit,
                    uint64_t Slot, bool AfterReal);
   void expandEnter(CallInst *Hook, const BasicBlock *Block, UnitHooks &Unit);
+  Value *expandSampledEntry(CallInst *Hook, Instruction *At, UnitHooks &Unit,
+                            Value *Chunk, Value *&Real);
   void noteRealAfterEntry(const BasicBlock *Block, UnitHooks &Unit,
                           uint64_t Slot, Value *Real);
   void expandTwinEntry(CallInst *Hook, Function &Twin, UnitHooks &Unit);
@@ -337,6 +339,79 @@ void HookExpander::expandTwinEntry(CallInst *Hook, Function &Twin,
   Hook->eraseFromParent();
 }
 
+/// The count and sample test of a timed entry (Hook), placed before At:
+/// returns the call's start at At (0 when it is not timed), and in Real
+/// the thread's real chunk there when it is known (the chunk tested, or a
+/// join of it and the chunk the sampled path loaded again), else null.
+Value *HookExpander::expandSampledEntry(CallInst *Hook, Instruction *At,
+                                        UnitHooks &Unit, Value *Chunk,
+                                        Value *&Real) {
+  const HotPath &Path = *Unit.Path;
+  uint64_t Slot = slotOf(Hook);
+  Type *I64 = Type::getInt64Ty(Ctx);
+  IRBuilder<> B(At);
+  B.SetCurrentDebugLocation(Hook->getDebugLoc());
+  Value *Before =
+      Path.emitCountCall(B, Path.slotField(B, Chunk, Slot, SlotCalls));
+  BasicBlock *Head = B.GetInsertBlock();
+  Value *Sampled = Path.emitIsSampled(B, Before, Chunk, Slot);
+  Instruction *SampleTerm = SplitBlockAndInsertIfThen(
+      Sampled, At, false, MDBuilder(Ctx).createBranchWeights(1, 63));
+  SampleTerm->getParent()->setName("codensm.sample");
+  IRBuilder<> SB(SampleTerm);
+  SB.SetCurrentDebugLocation(Hook->getDebugLoc());
+  if (auto Twin = Twins.find(Hook); Twin != Twins.end()) {
+    // The sampled call goes on in the twin, which starts the clock and
+    // whose exits stop it; this body's exits have nothing to stop, and
+    // its sampled path calls nothing (TimedTwins.h).
+    CallInst *Call =
+        callTwin(SB, *Hook->getFunction(), *Twin->second.Body, Chunk);
+    if (Call->getType()->isVoidTy())
+      SB.CreateRetVoid();
+    else
+      SB.CreateRet(Call);
+    SampleTerm->eraseFromParent();
+    // Only the unsampled path goes on, and the sentinel is always
+    // sampled: the chunk tested is the thread's real one.
+    Real = ClChunkReuse ? Chunk : nullptr;
+    return ConstantInt::get(I64, 0);
+  }
+  Value *Started = emitSampleStart(SB, Path, Hook, Chunk);
+  // The sampled path may have tested the sentinel, which the runtime
+  // has just replaced; the unsampled one tested the real chunk.
+  Value *Reloaded = ClChunkReuse ? Path.emitChunk(SB, Slot) : nullptr;
+  B.SetInsertPoint(At); // first in the block after the split
+  PHINode *Phi = B.CreatePHI(I64, 2, "codensm.start");
+  Phi->addIncoming(ConstantInt::get(I64, 0), Head);
+  Phi->addIncoming(Started, SampleTerm->getParent());
+  Real = nullptr;
+  if (Reloaded) {
+    PHINode *RealPhi = B.CreatePHI(Chunk->getType(), 2, "codensm.real");
+    RealPhi->addIncoming(Chunk, Head);
+    RealPhi->addIncoming(Reloaded, SampleTerm->getParent());
+    Real = RealPhi;
+  }
+  return Phi;
+}
+
+/// Whether Hook, a timed entry, is of a function that keeps its recursion
+/// depth: its depth's +1 follows in the block (CodeNSM.cpp places it right
+/// after the entry, and inlining keeps them together).
+static bool entersRecursion(const CallInst *Hook) {
+  for (const Instruction *I = Hook->getNextNode(); I; I = I->getNextNode()) {
+    const auto *Call = dyn_cast<CallInst>(I);
+    const Function *Callee = Call ? Call->getCalledFunction() : nullptr;
+    if (!Callee || Callee->getName() != DepthHookName)
+      continue;
+    const auto *Delta = dyn_cast<ConstantInt>(Call->getArgOperand(2));
+    if (Call->getArgOperand(0) == Hook->getArgOperand(0) &&
+        Call->getArgOperand(1) == Hook->getArgOperand(1) && Delta &&
+        Delta->isOne())
+      return true;
+  }
+  return false;
+}
+
 /// Block: the block the optimiser left the hook in; expanding the entries
 /// before it in that block splits it, and they are expanded in order.
 void HookExpander::expandEnter(CallInst *Hook, const BasicBlock *Block,
@@ -373,48 +448,58 @@ void HookExpander::expandEnter(CallInst *Hook, const BasicBlock *Block,
                        ConstantInt::get(I64, 1));
   } else {
     Value *Chunk = chunkFor(B, Block, Unit, Slot);
-    Value *Before =
-        Path.emitCountCall(B, Path.slotField(B, Chunk, Slot, SlotCalls));
-    BasicBlock *Head = B.GetInsertBlock();
-    Value *Sampled = Path.emitIsSampled(B, Before, Chunk, Slot);
-    Instruction *SampleTerm = SplitBlockAndInsertIfThen(
-        Sampled, Hook, false, MDBuilder(Ctx).createBranchWeights(1, 63));
-    SampleTerm->getParent()->setName("codensm.sample");
-    IRBuilder<> SB(SampleTerm);
-    SB.SetCurrentDebugLocation(Hook->getDebugLoc());
-    if (auto Twin = Twins.find(Hook); Twin != Twins.end()) {
-      // The sampled call goes on in the twin, which starts the clock and
-      // whose exits stop it; this body's exits have nothing to stop, and
-      // its sampled path calls nothing (TimedTwins.h).
-      CallInst *Call =
-          callTwin(SB, *Hook->getFunction(), *Twin->second.Body, Chunk);
-      if (Call->getType()->isVoidTy())
-        SB.CreateRetVoid();
-      else
-        SB.CreateRet(Call);
-      SampleTerm->eraseFromParent();
-      Start = ConstantInt::get(I64, 0);
-      // Only the unsampled path goes on, and the sentinel is always
-      // sampled: the chunk tested is the thread's real one.
-      noteRealAfterEntry(Block, Unit, Slot, Chunk);
-    } else {
-      Value *Started = emitSampleStart(SB, Path, Hook, Chunk);
-      // The sampled path may have tested the sentinel, which the runtime
-      // has just replaced; the unsampled one tested the real chunk.
-      Value *Real = ClChunkReuse ? Path.emitChunk(SB, Slot) : nullptr;
-      B.SetInsertPoint(Hook); // first in the block after the split
-      PHINode *Phi = B.CreatePHI(I64, 2, "codensm.start");
-      Phi->addIncoming(ConstantInt::get(I64, 0), Head);
-      Phi->addIncoming(Started, SampleTerm->getParent());
-      Start = Phi;
-      if (Real) {
-        PHINode *RealPhi = B.CreatePHI(Chunk->getType(), 2, "codensm.real");
-        RealPhi->addIncoming(Chunk, Head);
-        RealPhi->addIncoming(Real, SampleTerm->getParent());
-        noteRealAfterEntry(Block, Unit, Slot, RealPhi);
-        RealJoins.push_back(RealPhi);
+    Value *Real = nullptr;
+    if (Unit.Tables.Timing == TimingMode::Sampled && entersRecursion(Hook)) {
+      // A frame of a recursion the pass counts, entered inside an open
+      // frame of its function (its depth, raised after this entry, above
+      // 0), is never timed: the outer frame's time holds it.  It counts
+      // inline what the runtime's sampled path would have (ABI 8): its
+      // call, a sample of weight 1 whose ticks are the probe's (which the
+      // estimate takes off again), and one more call before the next
+      // timed one, so that only outermost frames move the sampling on.
+      // Every frame of a deep recursion whose outermost calls are slow
+      // went to the runtime (bench/ tree: 10 ns a frame).
+      Value *Depth =
+          B.CreateAlignedLoad(B.getInt16Ty(), Path.depthField(B, Chunk, Slot),
+                              Align(2), true, "codensm.depth");
+      Instruction *NestedTerm = nullptr, *OuterTerm = nullptr;
+      SplitBlockAndInsertIfThenElse(
+          B.CreateICmpNE(Depth, B.getInt16(0), "codensm.is_nested"), Hook,
+          &NestedTerm, &OuterTerm);
+      NestedTerm->getParent()->setName("codensm.nested");
+      OuterTerm->getParent()->setName("codensm.outer");
+      IRBuilder<> NB(NestedTerm);
+      NB.SetCurrentDebugLocation(Hook->getDebugLoc());
+      Path.emitNestedFrame(NB, Chunk, Slot);
+      Value *OuterReal = nullptr;
+      Value *OuterStart =
+          expandSampledEntry(Hook, OuterTerm, Unit, Chunk, OuterReal);
+      B.SetInsertPoint(Hook); // first in the block both paths join
+      if (isa<Constant>(OuterStart)) {
+        Start = OuterStart;
+      } else {
+        PHINode *Phi = B.CreatePHI(I64, 2, "codensm.start");
+        Phi->addIncoming(ConstantInt::get(I64, 0), NestedTerm->getParent());
+        Phi->addIncoming(OuterStart, OuterTerm->getParent());
+        Start = Phi;
       }
+      // A nested frame's chunk is real: its outer frame's entry made it.
+      if (OuterReal == Chunk) {
+        Real = Chunk;
+      } else if (OuterReal) {
+        PHINode *RealPhi = B.CreatePHI(Chunk->getType(), 2, "codensm.real");
+        RealPhi->addIncoming(Chunk, NestedTerm->getParent());
+        RealPhi->addIncoming(OuterReal, OuterTerm->getParent());
+        RealJoins.push_back(RealPhi);
+        Real = RealPhi;
+      }
+    } else {
+      Start = expandSampledEntry(Hook, Hook, Unit, Chunk, Real);
+      if (Real && Real != Chunk)
+        RealJoins.push_back(cast<PHINode>(Real));
     }
+    if (Real)
+      noteRealAfterEntry(Block, Unit, Slot, Real);
   }
   if (Start)
     Hook->replaceAllUsesWith(Start);

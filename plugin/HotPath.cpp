@@ -157,6 +157,34 @@ Value *HotPath::emitCountCall(IRBuilder<> &B, Value *Calls) const {
   return Call;
 }
 
+void HotPath::emitNestedFrame(IRBuilder<> &B, Value *Chunk,
+                              uint64_t Slot) const {
+  Constant *One = ConstantInt::get(I64, 1);
+  emitIncrement(B, slotField(B, Chunk, Slot, SlotCalls), One);
+  emitIncrement(B, slotField(B, Chunk, Slot, SlotSamples), One);
+  // The runtime measures the probe once, before the first timed call.
+  auto *ProbeTicks =
+      cast<GlobalVariable>(M.getOrInsertGlobal("__codensm_probe_ticks", I64));
+  LoadInst *Probe =
+      B.CreateAlignedLoad(I64, ProbeTicks, Align(8), "codensm.probe");
+  Probe->setAtomic(AtomicOrdering::Monotonic);
+  emitIncrement(B, slotField(B, Chunk, Slot, SlotTicks), Probe);
+  // The target moves with the count: the distance to the next timed
+  // call is counted in outermost frames only.
+  Type *I32 = Type::getInt32Ty(Ctx);
+  uint64_t Offset = abi::CHUNK_TARGETS_OFFSET + 4 * (Slot % abi::CHUNK_SLOTS);
+  Value *Target = B.CreatePointerCast(
+      B.CreateConstInBoundsGEP1_64(I8, Chunk, Offset), ptrTo(I32));
+  if (!IsX86_64) {
+    B.CreateAtomicRMW(AtomicRMWInst::Add, Target, ConstantInt::get(I32, 1),
+                      MaybeAlign(4), AtomicOrdering::Monotonic);
+    return;
+  }
+  Value *Old = B.CreateAlignedLoad(I32, Target, Align(4));
+  B.CreateAlignedStore(B.CreateAdd(Old, ConstantInt::get(I32, 1)), Target,
+                       Align(4));
+}
+
 /// rdtsc inline on x86-64, where the runtime calibrates it; a runtime call
 /// elsewhere (llvm.readcyclecounter is not portable enough).
 Value *HotPath::emitReadClock(IRBuilder<> &B) const {

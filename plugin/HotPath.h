@@ -75,6 +75,12 @@ public:
   /// sample counted at its entry).
   void emitStop(llvm::IRBuilder<> &B, llvm::Value *Chunk, uint64_t Slot,
                 llvm::Value *Start) const;
+  /// A frame of a recursive function entered inside an open frame of its
+  /// function, counted as the runtime's sampled path would weigh it: its
+  /// call, a sample of weight 1 with the probe's ticks, and one more call
+  /// before the slot's target (codensm_abi.inc, ABI 8).
+  void emitNestedFrame(llvm::IRBuilder<> &B, llvm::Value *Chunk,
+                       uint64_t Slot) const;
   /// `calls before this one >= the slot's target` (the chunk's next[]).
   llvm::Value *emitIsSampled(llvm::IRBuilder<> &B, llvm::Value *Before,
                              llvm::Value *Chunk, uint64_t Slot) const;

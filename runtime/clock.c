@@ -119,6 +119,8 @@ uint64_t cnsm_clock_probe_of(uint64_t *taken, int n) {
   return taken[overlapped + (n - overlapped) / 16];
 }
 
+CNSM_EXPORT uint64_t __codensm_probe_ticks;
+
 uint64_t cnsm_clock_probe_ticks(void) {
   static uint64_t probe_ticks = UINT64_MAX;
   uint64_t p = __atomic_load_n(&probe_ticks, __ATOMIC_RELAXED);
@@ -140,6 +142,7 @@ uint64_t cnsm_clock_probe_ticks(void) {
   }
   uint64_t best = cnsm_clock_probe_of(taken, n);
   __atomic_store_n(&probe_ticks, best, __ATOMIC_RELAXED);
+  __atomic_store_n(&__codensm_probe_ticks, best, __ATOMIC_RELAXED);
   return best;
 }
 

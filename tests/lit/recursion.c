@@ -34,7 +34,28 @@ int plain(int n) { return walk(n) + ping(n); }
 
 // A sampled call goes on in walk's timed twin before the depth's +1,
 // which the twin then keeps itself.
+// A frame entered inside an open frame of walk (its depth above 0) counts
+// itself inline and takes no sample test (ABI 8): its call (32), a sample
+// of weight 1 (48) with the runtime's probe ticks (56), and one call more
+// before the next timed one (its target, 1056).
 // CHECK-LABEL: define {{.*}} @walk(
+// CHECK: getelementptr inbounds i8, {{.*}}, i64 1184
+// CHECK: [[DEPTH:%.*]] = load volatile i16
+// CHECK-NEXT: [[NESTED:%.*]] = icmp ne i16 [[DEPTH]], 0
+// CHECK-NEXT: br i1 [[NESTED]], label %[[IN:[0-9]+]], label %[[OUT:[0-9]+]]
+// CHECK: [[IN]]:
+// CHECK-NEXT: getelementptr inbounds i8, {{.*}}, i64 32
+// CHECK-NOT: xaddq
+// CHECK: add i64 {{.*}}, 1
+// CHECK: getelementptr inbounds i8, {{.*}}, i64 48
+// CHECK: add i64 {{.*}}, 1
+// CHECK: [[PROBE:%.*]] = load atomic i64, {{.*}}@__codensm_probe_ticks monotonic
+// CHECK: getelementptr inbounds i8, {{.*}}, i64 56
+// CHECK: add i64 {{.*}}, [[PROBE]]
+// CHECK: getelementptr inbounds i8, {{.*}}, i64 1056
+// CHECK: add i32 {{.*}}, 1
+// CHECK: [[OUT]]:
+// CHECK-NEXT: getelementptr inbounds i8, {{.*}}, i64 32
 // CHECK: "xaddq $0, $1"
 // CHECK-NOT: volatile i16
 // CHECK: tail call {{.*}} @walk.codensm.timed(

@@ -37,7 +37,7 @@ int declared_only(int x) { return x; }
 // TABLE-NEXT:   {"c-probe.declared_only", "root", "c-probe.c", 30u, 1u, 0u, 0u, UINT64_C({{[0-9]+}})}{{,}}
 // TABLE-NEXT: }{{;}}
 // TABLE: __codensm_empty_dir = {{[{][{]}}0, 0, 0, 0}, {&__codensm_sentinel}}{{;}}
-// TABLE: static const struct cnsm_module_desc __codensm_module = {7u, 4u, "c-probe", "{{.*}}c-probe.c", __codensm_functions, __codensm_dir_ref, &__codensm_empty_dir.header, &__codensm_runtime_state, __codensm_edges, 3u}{{;}}
+// TABLE: static const struct cnsm_module_desc __codensm_module = {8u, 4u, "c-probe", "{{.*}}c-probe.c", __codensm_functions, __codensm_dir_ref, &__codensm_empty_dir.header, &__codensm_runtime_state, __codensm_edges, 3u}{{;}}
 // The hot path, inline: the count added to this thread's chunk, the rare
 // sampled call; errors and samples closed out of line.
 // The timed call's clock is read in the unit, around the body, with the
