@@ -243,12 +243,14 @@ uint64_t cnsm_sample_start(cnsm_unit_fn unit, uint64_t slot, void *counted_in) {
    * what a nested frame of a deep recursion costs (bench/ tree), and the
    * code reads the clock itself for the calls it times. */
   uint64_t seed = calls * 0x9e3779b97f4a7c15u ^ stack;
-  /* A frame of a recursion the pass counts (its depth, raised after this
+  /* A frame of a recursion the probes count (its depth, raised after this
    * start) inside an open frame of its function: it is not timed, and
-   * nothing else here concerns it.  Every frame of a deep recursion whose
-   * outermost calls are slow comes here (bench/ tree), so it asks the
-   * thread's open frames nothing: a frame left by a longjmp is seen at the
-   * function's next outermost start, or any other function's. */
+   * nothing else here concerns it.  The pass's code counts such a frame
+   * inline (ABI 8); the rewriter's, and code of an older plugin, send
+   * every frame of a deep recursion whose outermost calls are slow here,
+   * so it asks the thread's open frames nothing: a frame left by a
+   * longjmp is seen at the function's next outermost start, or any other
+   * function's. */
   if (CNSM_LOAD(&c->depth[i]) > 0) {
     retarget(c, i, calls, e, seed);
     return weigh_nested(c, i, period);
