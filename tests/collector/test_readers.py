@@ -16,7 +16,13 @@ import time
 import harness
 from harness import check
 
-FUNCTIONS, HISTORY, READERS, SAMPLES, LATENCY_MAX = 3000, 120, 8, 8, 1.0
+FUNCTIONS, HISTORY, READERS, SAMPLES = 3000, 120, 8, 8
+# An ingest starved by readers waited seconds; one with its own threads is
+# answered in milliseconds.  Under ThreadSanitizer on two busy cores the
+# server itself runs 5 to 15 times slower (1.0 s was exceeded once, beside
+# a benchmark), so there the bound is 4 s: the plain build guards against
+# starvation, the sanitized one against races.
+LATENCY_MAX = 4.0 if os.environ.get("CNSM_SANITIZED") else 1.0
 READ = "/api/report?limit=0&since=all"
 
 
