@@ -38,6 +38,7 @@
  * every ten minutes. */
 #include "server.h"
 
+#include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -50,7 +51,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <errno.h>
 #include <microhttpd.h>
 
 #include "handlers.h"
