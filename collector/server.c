@@ -38,7 +38,6 @@
  * every ten minutes. */
 #include "server.h"
 
-#include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -51,6 +50,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <errno.h>
 #include <microhttpd.h>
 
 #include "handlers.h"
