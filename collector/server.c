@@ -50,7 +50,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <errno.h>
 #include <microhttpd.h>
 
 #include "handlers.h"
@@ -575,26 +574,6 @@ static unsigned server_connection_budget(void) {
   return n;
 }
 
-/* libmicrohttpd's fatal errors abort, as its default does, but for one:
- * MHD_quiesce_daemon (0.9.75, Debian 12) takes the listen socket out of
- * each worker's epoll set, and a worker that saw the quiesce first has
- * already done so, which its own loop tolerates (ENOENT) and the quiesce
- * does not: a collector stopped by SIGTERM while a worker woke died of
- * SIGABRT ("Failed to remove listen FD from epoll set", once in an ASan
- * run of the collector tests).  The socket is out of the set either way;
- * libmicrohttpd goes on as later releases do. */
-static void server_mhd_panic(void *cls, const char *file, unsigned int line,
-                             const char *reason) {
-  (void)cls;
-  int lost_race = errno == ENOENT && atomic_load(&server_stopping) && reason &&
-                  strstr(reason, "remove listen FD from epoll set");
-  if (lost_race)
-    return;
-  fprintf(stderr, "codensm-collector: fatal error in libmicrohttpd %s:%u: %s",
-          file ? file : "?", line, reason ? reason : "(no reason given)\n");
-  abort();
-}
-
 /* Waits for SIGINT/SIGTERM, then drains and stops the daemon. */
 static void server_wait_and_stop(struct MHD_Daemon *d, struct server_state *s,
                                  const sigset_t *set) {
@@ -678,7 +657,6 @@ int cnsm_server_run(const struct cnsm_server_opts *o) {
     flags |= MHD_USE_IPv6;
   if (cert != NULL)
     flags |= MHD_USE_TLS;
-  MHD_set_panic_func(server_mhd_panic, NULL);
   struct MHD_Daemon *d = MHD_start_daemon(
       flags, 0, NULL, NULL, server_handle, &s, MHD_OPTION_SOCK_ADDR,
       (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
