@@ -651,8 +651,17 @@ int cnsm_server_run(const struct cnsm_server_opts *o) {
     return 1;
   }
 
+  /* poll(), not epoll: libmicrohttpd 0.9.75 (Debian 12) races with
+   * itself when an epoll daemon with a thread pool is quiesced (a worker
+   * that saw the quiesce takes the listen socket out of its epoll set, the
+   * quiesce then fails to and aborts: "Failed to remove listen FD from
+   * epoll set", a collector stopped by SIGTERM dying of SIGABRT, seen in
+   * an ASan run of the collector tests).  Its fatal errors cannot be
+   * caught: each is followed by __builtin_unreachable().  Under poll()
+   * the quiesce only wakes the workers.  Each worker polls its own
+   * connections, at most the connection cap over --threads of them. */
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME |
-                   MHD_USE_ERROR_LOG | MHD_USE_AUTO;
+                   MHD_USE_ERROR_LOG | MHD_USE_POLL;
   if (ss.ss_family == AF_INET6)
     flags |= MHD_USE_IPv6;
   if (cert != NULL)
