@@ -13,14 +13,15 @@
  *   - an internal constant empty directory: a cnsm_dir header and one
  *     pointer to the runtime's sentinel chunk per CNSM_CHUNK_SLOTS
  *     functions;
- *   - an internal thread_local pointer, initialised to the empty
- *     directory, and an accessor returning its address (dir_ref);
+ *   - an internal thread_local home (cnsm_home: the directory, initially
+ *     the empty one, and its chunk 0, initially the sentinel), and an
+ *     accessor returning its address (dir_ref);
  *   - a function __codensm_unit returning &desc, by which the hooks name
  *     the unit to the runtime;
  *   - a constructor calling __codensm_register(&desc) and a destructor
  *     calling __codensm_unregister(&desc).
  *
- * Static TLS grows by that one pointer per translation unit, whatever the
+ * Static TLS grows by those two pointers per translation unit, whatever the
  * number of functions; a thread's counters live in chunks the runtime
  * allocates on the thread's first call of one of the chunk's functions,
  * so its memory follows the functions it calls.
@@ -35,7 +36,8 @@
  * pass makes them the inline hot path (k = slot / CNSM_CHUNK_SLOTS,
  * j = slot % CNSM_CHUNK_SLOTS, both constants):
  *
- *   entry:  chunk = cnsm_dir_chunks(tls_dir)[k];    // never NULL
+ *   entry:  chunk = k ? cnsm_dir_chunks(home.dir)[k]  // never NULL
+ *                     : home.chunk0;
  *           old = chunk->slots[j].calls; chunk->slots[j].calls += 1
  *               (one non-locked xadd on x86-64, so a signal handler on
  *               the same thread cannot lose a count; atomic elsewhere)
@@ -47,7 +49,7 @@
  * A thread's first call of a chunk's functions finds the sentinel chunk
  * (targets 0), so it always takes the sampled path, where the runtime
  * allocates the thread's chunk and moves the call's count into it.
- *   exit:   if (is_error) { cnsm_dir_chunks(tls_dir)[k]->slots[j].errors += 1;
+ *   exit:   if (is_error) { chunk->slots[j].errors += 1;
  *                           __codensm_error(unit, slot, mark); }  // rare
  *           if (t0) __codensm_sample_stop(unit, slot, t0, clock());
  *
@@ -64,7 +66,9 @@ struct cnsm_module_desc;
 struct cnsm_edge_info;
 struct cnsm_function_info;
 struct cnsm_dir;
-typedef struct cnsm_dir **(*cnsm_dir_ref_fn)(const struct cnsm_module_desc *);
+struct cnsm_chunk;
+struct cnsm_home;
+typedef struct cnsm_home *(*cnsm_dir_ref_fn)(const struct cnsm_module_desc *);
 /* A unit's function returning its descriptor: how instrumented code names
  * its unit to the runtime (see the entry points in codensm_abi.inc). */
 typedef const struct cnsm_module_desc *(*cnsm_unit_fn)(void);
@@ -85,8 +89,9 @@ enum cnsm_function_flag {
 #include "codensm_abi.inc"
 };
 
-/* edge_info's fields, until its own struct below. */
+/* edge_info's and home's fields, until their own structs below. */
 #define CNSM_FIELD_edge_info(CType, Name)
+#define CNSM_FIELD_home(CType, Name)
 #define CNSM_ABI_FIELD(Struct, CType, Kind, Name)                              \
   CNSM_FIELD_##Struct(CType, Name)
 #define CNSM_FIELD_slot(CType, Name) CType Name;
@@ -157,12 +162,23 @@ struct cnsm_chunk_header {
 struct cnsm_edge_info {
 #include "codensm_abi.inc"
 };
+#undef CNSM_FIELD_edge_info
+#undef CNSM_FIELD_home
+#define CNSM_ABI_FIELD(Struct, CType, Kind, Name)                              \
+  CNSM_FIELD_##Struct(CType, Name)
+#define CNSM_FIELD_edge_info(CType, Name)
+#define CNSM_FIELD_home(CType, Name) CType Name;
+/* A unit's thread_local: this thread's directory and chunk 0. */
+struct cnsm_home {
+#include "codensm_abi.inc"
+};
 #undef CNSM_FIELD_slot
 #undef CNSM_FIELD_function_info
 #undef CNSM_FIELD_module_desc
 #undef CNSM_FIELD_dir
 #undef CNSM_FIELD_chunk_header
 #undef CNSM_FIELD_edge_info
+#undef CNSM_FIELD_home
 
 /* The slots a unit's chunks hold: its functions', then its edges'. */
 #define CNSM_SLOT_COUNT(desc) ((desc)->function_count + (desc)->edge_count)

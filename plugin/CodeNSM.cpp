@@ -96,15 +96,16 @@ static cl::opt<int> ClUntimedInlined(
              "untimed_inlined_instructions, else 64)"),
     cl::init(-1));
 
-/// The TLS model of each unit's directory pointer.  An executable's
-/// relaxes to local-exec by itself; a shared library's stays dynamic, a
-/// __tls_get_addr call per instrumented function entered (0.6 ns a call
-/// more than initial-exec, docs/performance.md).  initial-exec takes 8
-/// bytes of static TLS per unit, which a library linked at start always
-/// gets and a dlopen'ed one only from glibc's small reserve.
+/// The TLS model of each unit's home (its directory and chunk 0 pointers).
+/// An executable's relaxes to local-exec by itself; a shared library's
+/// stays dynamic, a __tls_get_addr call per instrumented function entered
+/// (0.6 ns a call more than initial-exec, docs/performance.md).
+/// initial-exec takes 16 bytes of static TLS per unit, which a library
+/// linked at start always gets and a dlopen'ed one only from glibc's small
+/// reserve.
 static cl::opt<GlobalValue::ThreadLocalMode> ClTlsModel(
     "codensm-tls-model",
-    cl::desc("TLS model of the per-unit directory pointer"),
+    cl::desc("TLS model of the per-unit home (directory and chunk 0)"),
     cl::values(clEnumValN(GlobalValue::GeneralDynamicTLSModel, "dynamic",
                           "the compiler's choice for the output (default)"),
                clEnumValN(GlobalValue::InitialExecTLSModel, "initial-exec",
@@ -256,8 +257,8 @@ private:
   PointerType *Ptr = nullptr;
   FunctionCallee RegisterFn, UnregisterFn;
 
-  GlobalVariable *TlsDir = nullptr;   ///< this thread's directory of chunks
-  GlobalVariable *EmptyDir = nullptr; ///< TlsDir's initial value
+  GlobalVariable *TlsHome = nullptr;  ///< this thread's directory and chunk 0
+  GlobalVariable *EmptyDir = nullptr; ///< the home's initial directory
   GlobalVariable *Desc = nullptr;
   Function *Unit = nullptr; ///< returns Desc: how the hooks name the unit
   StringMap<Constant *> Strings;
@@ -575,12 +576,13 @@ Constant *ModuleInstrumenter::createEdgeInfos(const EdgeTable &Edges) {
   return ConstantExpr::getPointerCast(Array, Ptr);
 }
 
-/// The per-thread storage: one thread_local pointer, initialised to a
-/// constant directory of the unit's size whose chunk pointers all lead to
-/// the runtime's sentinel chunk, so the hot path needs no test for a
-/// thread that has not called into the unit yet.  Static TLS grows by 8
-/// bytes per unit, whatever its number of functions; the runtime
-/// allocates a thread's directory and chunks on first use.
+/// The per-thread storage: one thread_local home (codensm_abi.inc), its
+/// directory initially a constant directory of the unit's size whose
+/// chunk pointers all lead to the runtime's sentinel chunk, and its chunk
+/// 0 that sentinel, so the hot path needs no test for a thread that has
+/// not called into the unit yet.  Static TLS grows by 16 bytes per unit,
+/// whatever its number of functions; the runtime allocates a thread's
+/// directory and chunks on first use.
 void ModuleInstrumenter::createThreadStorage(unsigned N) {
   unsigned Header = abi::structType(Ctx, "dir")->getNumElements();
   unsigned Chunks = (N + abi::CHUNK_SLOTS - 1) / abi::CHUNK_SLOTS;
@@ -593,10 +595,14 @@ void ModuleInstrumenter::createThreadStorage(unsigned N) {
       M, EmptyTy, /*isConstant=*/true, GlobalValue::InternalLinkage,
       ConstantArray::get(EmptyTy, Words), "__codensm_empty_dir");
   EmptyDir->setAlignment(Align(8));
-  TlsDir = new GlobalVariable(M, Ptr, false, GlobalValue::InternalLinkage,
-                              ConstantExpr::getPointerCast(EmptyDir, Ptr),
-                              "__codensm_dir", nullptr, ClTlsModel);
-  TlsDir->setAlignment(Align(8));
+  Constant *Home =
+      abi::structValue(Ctx, "home",
+                       {{"dir", ConstantExpr::getPointerCast(EmptyDir, Ptr)},
+                        {"chunk0", Sentinel}});
+  TlsHome = new GlobalVariable(M, Home->getType(), false,
+                               GlobalValue::InternalLinkage, Home,
+                               "__codensm_home", nullptr, ClTlsModel);
+  TlsHome->setAlignment(Align(8));
 }
 
 void ModuleInstrumenter::createTables(const std::vector<FunctionPlan> &Plans,
@@ -608,14 +614,14 @@ void ModuleInstrumenter::createTables(const std::vector<FunctionPlan> &Plans,
                                    Constant::getNullValue(Ptr),
                                    "__codensm_runtime_state");
 
-  // The runtime reaches (and sets) this thread's directory pointer through
-  // this accessor.
+  // The runtime reaches (and sets) this thread's home through this
+  // accessor.
   Function *DirRef =
       Function::Create(FunctionType::get(Ptr, {Ptr}, false),
                        GlobalValue::InternalLinkage, "__codensm_dir_ref", M);
   DirRef->addFnAttr(Attribute::NoUnwind);
   IRBuilder<> B(BasicBlock::Create(Ctx, "", DirRef));
-  B.CreateRet(ConstantExpr::getPointerCast(TlsDir, Ptr));
+  B.CreateRet(ConstantExpr::getPointerCast(TlsHome, Ptr));
 
   Constant *Value = abi::structValue(
       Ctx, "module_desc",
@@ -938,7 +944,7 @@ bool ModuleInstrumenter::run() {
   markRecursive(Plans);
   EdgeTable Edges = findCallerEdges(Plans);
   createTables(Plans, Edges);
-  recordTables(M, {Unit, TlsDir, ClTiming});
+  recordTables(M, {Unit, TlsHome, ClTiming});
   // Before the exits: their enumeration turns calls into invokes.
   insertEdgeHooks(Plans, Edges);
   for (unsigned Index = 0; Index < Plans.size(); ++Index)

@@ -282,9 +282,13 @@ Value *HookExpander::loadChunk(IRBuilder<> &B, const BasicBlock *Block,
   if (!Chunk && ClChunkReuse)
     Chunk = KnownReal.dominatingReal(Block, &Unit, Index);
   if (!Chunk) {
-    if (!Dir)
-      Dir = Unit.Path->emitDir(B);
-    Chunk = Unit.Path->emitChunkOf(B, Dir, Slot);
+    if (HotPath::inHome(Slot)) {
+      Chunk = Unit.Path->emitHomeChunk(B);
+    } else {
+      if (!Dir)
+        Dir = Unit.Path->emitDir(B);
+      Chunk = Unit.Path->emitChunkOf(B, Dir, Slot);
+    }
     if (AfterReal)
       KnownReal.addRealValue(Block, &Unit, Index, Chunk);
   }
@@ -687,7 +691,7 @@ bool HookExpander::run() {
   for (const ModuleTables &Tables : findTables(M)) {
     UnitHooks &Unit = Units[Tables.Unit];
     Unit.Tables = Tables;
-    Unit.Path = std::make_unique<HotPath>(M, Tables.Unit, Tables.TlsDir);
+    Unit.Path = std::make_unique<HotPath>(M, Tables.Unit, Tables.TlsHome);
   }
   Twins = makeTimedTwins(M, [this](const CallInst &Hook) {
     const UnitHooks *Unit = unitOf(&Hook);

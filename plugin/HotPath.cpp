@@ -24,8 +24,8 @@ FunctionCallee declareRuntimeFunction(Module &M, StringRef Name,
   return M.getOrInsertFunction(Name, Ty, Attrs);
 }
 
-HotPath::HotPath(Module &M, Function *Unit, GlobalVariable *TlsDir)
-    : M(M), Ctx(M.getContext()), Unit(Unit), TlsDir(TlsDir),
+HotPath::HotPath(Module &M, Function *Unit, GlobalVariable *TlsHome)
+    : M(M), Ctx(M.getContext()), Unit(Unit), TlsHome(TlsHome),
       I8(Type::getInt8Ty(Ctx)), I64(Type::getInt64Ty(Ctx)), Ptr(dataPtrTy(Ctx)),
       IsX86_64(Triple(M.getTargetTriple()).getArch() == Triple::x86_64) {}
 
@@ -48,18 +48,33 @@ CallInst *HotPath::emitRareCall(IRBuilder<> &B, StringRef Name,
   return Call;
 }
 
-/// dir = *TlsDir; chunk = dir's chunk pointer Slot / CHUNK_SLOTS (never
-/// null: the sentinel chunk until the thread's first call).
+/// chunk = home.chunk0 for a slot of chunk 0, else home.dir's chunk
+/// pointer Slot / CHUNK_SLOTS (never null: the sentinel chunk until the
+/// thread's first call).
 Value *HotPath::emitChunk(IRBuilder<> &B, uint64_t Slot) const {
-  return emitChunkOf(B, emitDir(B), Slot);
+  return inHome(Slot) ? emitHomeChunk(B) : emitChunkOf(B, emitDir(B), Slot);
+}
+
+Value *HotPath::homeField(IRBuilder<> &B, const char *Field) const {
+  uint64_t Offset = M.getDataLayout()
+                        .getStructLayout(abi::structType(Ctx, "home"))
+                        ->getElementOffset(abi::field("home", Field));
+  Value *Home = B.CreatePointerCast(TlsHome, Ptr);
+  return B.CreatePointerCast(B.CreateConstInBoundsGEP1_64(I8, Home, Offset),
+                             ptrTo(Ptr));
 }
 
 Value *HotPath::emitDir(IRBuilder<> &B) const {
-  return B.CreateAlignedLoad(Ptr, B.CreatePointerCast(TlsDir, ptrTo(Ptr)),
-                             Align(8), "codensm.dir");
+  return B.CreateAlignedLoad(Ptr, homeField(B, "dir"), Align(8), "codensm.dir");
+}
+
+Value *HotPath::emitHomeChunk(IRBuilder<> &B) const {
+  return B.CreateAlignedLoad(Ptr, homeField(B, "chunk0"), Align(8),
+                             "codensm.chunk0");
 }
 
 Value *HotPath::emitChunkOf(IRBuilder<> &B, Value *Dir, uint64_t Slot) const {
+  assert(!inHome(Slot) && "chunk 0 is the home's own (emitHomeChunk)");
   uint64_t Index = Slot / abi::CHUNK_SLOTS;
   const DataLayout &DL = M.getDataLayout();
   uint64_t Offset = DL.getTypeAllocSize(abi::structType(Ctx, "dir")) +

@@ -37,17 +37,22 @@ enum SlotField : unsigned {
 };
 
 /// The counters of one instrumented unit: the function naming the unit to
-/// the runtime and the thread_local pointer to this thread's directory.
+/// the runtime and the thread_local home of this thread's chunks.
 class HotPath {
 public:
-  HotPath(llvm::Module &M, llvm::Function *Unit, llvm::GlobalVariable *TlsDir);
+  HotPath(llvm::Module &M, llvm::Function *Unit, llvm::GlobalVariable *TlsHome);
 
   /// This thread's chunk holding slot Slot (a constant): never null, the
   /// runtime's sentinel until the thread's first call of one of the
   /// chunk's functions.
   llvm::Value *emitChunk(llvm::IRBuilder<> &B, uint64_t Slot) const;
-  /// The same in two steps, so that hooks side by side load the directory
-  /// and a chunk once: this thread's directory, and its chunk of Slot.
+  /// Whether Slot is in chunk 0, which the home holds itself: one load.
+  static bool inHome(uint64_t Slot) { return Slot < abi::CHUNK_SLOTS; }
+  /// This thread's chunk 0 of the unit, from its home.
+  llvm::Value *emitHomeChunk(llvm::IRBuilder<> &B) const;
+  /// Any other chunk in two steps, so that hooks side by side load the
+  /// directory and a chunk once: this thread's directory, and its chunk of
+  /// Slot (not in chunk 0).
   llvm::Value *emitDir(llvm::IRBuilder<> &B) const;
   llvm::Value *emitChunkOf(llvm::IRBuilder<> &B, llvm::Value *Dir,
                            uint64_t Slot) const;
@@ -95,10 +100,13 @@ public:
                                llvm::ArrayRef<llvm::Value *> Args) const;
 
 private:
+  /// The address of one of the home's pointers (codensm_abi.inc).
+  llvm::Value *homeField(llvm::IRBuilder<> &B, const char *Field) const;
+
   llvm::Module &M;
   llvm::LLVMContext &Ctx;
   llvm::Function *Unit;
-  llvm::GlobalVariable *TlsDir;
+  llvm::GlobalVariable *TlsHome;
   llvm::IntegerType *I8, *I64;
   llvm::PointerType *Ptr;
   bool IsX86_64;

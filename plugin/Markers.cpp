@@ -154,7 +154,7 @@ bool markInstrumented(Module &M) {
 void recordTables(Module &M, const ModuleTables &Tables) {
   LLVMContext &Ctx = M.getContext();
   Metadata *Fields[] = {
-      ValueAsMetadata::get(Tables.Unit), ValueAsMetadata::get(Tables.TlsDir),
+      ValueAsMetadata::get(Tables.Unit), ValueAsMetadata::get(Tables.TlsHome),
       ConstantAsMetadata::get(ConstantInt::get(
           Type::getInt32Ty(Ctx), static_cast<unsigned>(Tables.Timing)))};
   M.getOrInsertNamedMetadata(InstrumentedMetadata)
@@ -171,11 +171,11 @@ std::vector<ModuleTables> findTables(const Module &M) {
       continue;
     ModuleTables Tables;
     Tables.Unit = mdconst::dyn_extract_or_null<Function>(Node->getOperand(0));
-    Tables.TlsDir =
+    Tables.TlsHome =
         mdconst::dyn_extract_or_null<GlobalVariable>(Node->getOperand(1));
     auto *Timing =
         mdconst::dyn_extract_or_null<ConstantInt>(Node->getOperand(2));
-    if (!Tables.Unit || !Tables.TlsDir || !Timing)
+    if (!Tables.Unit || !Tables.TlsHome || !Timing)
       continue; // an optimiser dropped the tables: nothing left to expand
     Tables.Timing = static_cast<TimingMode>(Timing->getZExtValue());
     Found.push_back(Tables);

@@ -80,8 +80,8 @@ llvm::CallInst *createExitHook(llvm::IRBuilder<> &B, llvm::Function *Unit,
 /// One instrumented translation unit's tables, recorded in the module's
 /// !codensm.instrumented metadata for the expansion after the optimiser.
 struct ModuleTables {
-  llvm::Function *Unit = nullptr;         ///< returns the descriptor
-  llvm::GlobalVariable *TlsDir = nullptr; ///< this thread's directory
+  llvm::Function *Unit = nullptr;          ///< returns the descriptor
+  llvm::GlobalVariable *TlsHome = nullptr; ///< this thread's home (abi)
   TimingMode Timing = TimingMode::Sampled;
 };
 

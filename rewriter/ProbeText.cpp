@@ -228,11 +228,12 @@ ReturnWrap returnCheck(unsigned Slot, llvm::StringRef Check) {
 }
 
 /// The hot path declared by the prologue (HotPath), as the pass expands
-/// it (codensm_abi.h): the chunk of this thread's directory, the count
-/// added with one non-locked xadd on x86-64 (a signal handler on the same
-/// thread cannot lose it), the sampled call when the count before reaches
-/// the slot's target in the chunk's next[] -- always in the sentinel chunk
-/// of a thread's first call, where __codensm_sample_start moves the count
+/// it (codensm_abi.h): this thread's chunk (chunk 0 from the home, the
+/// others from its directory: the slot is a constant, so the test folds),
+/// the count added with one non-locked xadd on x86-64 (a signal handler on
+/// the same thread cannot lose it), the sampled call when the count before
+/// reaches the slot's target in the chunk's next[] -- always in the sentinel
+/// chunk of a thread's first call, where __codensm_sample_start moves the count
 /// to the thread's own chunk.  A timed call's clock is read here, around
 /// the body, not inside the runtime's calls (codensm_abi.inc), and carries
 /// the period the call was chosen at in its low bits.
@@ -248,10 +249,15 @@ static const char *HotPathDefinitions =
     "  __UINT64_TYPE__ t = __codensm_ticks();\n"
     "  return t - (t & CNSM_SAMPLE_WEIGHT_MASK) + e;\n"
     "}\n"
+    "static __codensm_hot struct cnsm_chunk *__codensm_chunk_of("
+    "__UINT64_TYPE__ slot) {\n"
+    "  return slot < CNSM_CHUNK_SLOTS ? __codensm_home.chunk0\n"
+    "         : cnsm_dir_chunks(__codensm_home.dir)[slot / "
+    "CNSM_CHUNK_SLOTS];\n"
+    "}\n"
     "static __codensm_hot __UINT64_TYPE__ __codensm_count(__UINT64_TYPE__ "
     "slot) {\n"
-    "  struct cnsm_chunk *c = "
-    "cnsm_dir_chunks(__codensm_dir)[slot / CNSM_CHUNK_SLOTS];\n"
+    "  struct cnsm_chunk *c = __codensm_chunk_of(slot);\n"
     "  __UINT64_TYPE__ before = 1;\n"
     "#if defined(__x86_64__)\n"
     "  __asm__ __volatile__(\"xaddq %0, %1\" : \"+r\"(before),\n"
@@ -272,8 +278,8 @@ static const char *HotPathDefinitions =
      * are not folded around the runtime's read at the stop. */
     "static __codensm_hot __UINT64_TYPE__ __codensm_step_depth(__UINT64_TYPE__ "
     "slot, int delta) {\n"
-    "  volatile __UINT16_TYPE__ *d = &cnsm_dir_chunks(__codensm_dir)[slot / "
-    "CNSM_CHUNK_SLOTS]->depth[slot % CNSM_CHUNK_SLOTS];\n"
+    "  volatile __UINT16_TYPE__ *d =\n"
+    "      &__codensm_chunk_of(slot)->depth[slot % CNSM_CHUNK_SLOTS];\n"
     /* No cast (C++'s -Wold-style-cast), no ++ on the volatile (C++20). */
     "  __UINT16_TYPE__ v = *d;\n"
     "  if (delta > 0)\n"
@@ -288,9 +294,8 @@ static const char *HotPathDefinitions =
      * real, and the runtime makes an edge's chunk real with its
      * caller's); one non-locked add on x86-64, as the count. */
     "static __codensm_hot void __codensm_count_edge(__UINT64_TYPE__ slot) {\n"
-    "  __UINT64_TYPE__ *calls = &cnsm_dir_chunks(__codensm_dir)[slot / "
-    "CNSM_CHUNK_SLOTS]\n"
-    "                               ->slots[slot % CNSM_CHUNK_SLOTS].calls;\n"
+    "  __UINT64_TYPE__ *calls =\n"
+    "      &__codensm_chunk_of(slot)->slots[slot % CNSM_CHUNK_SLOTS].calls;\n"
     "#if defined(__x86_64__)\n"
     "  __asm__ __volatile__(\"addq $1, %0\" : \"+m\"(*calls));\n"
     "#else\n"
@@ -302,9 +307,9 @@ static const char *HotPathDefinitions =
     "                 __UINT64_TYPE__ mark) {\n"
     "  __UINT64_TYPE__ end = t0 ? __codensm_ticks() : 0;\n"
     "  if (err) {\n"
-    "    __atomic_fetch_add(&cnsm_dir_chunks(__codensm_dir)[slot / "
-    "CNSM_CHUNK_SLOTS]\n"
-    "                            ->slots[slot % CNSM_CHUNK_SLOTS].errors,\n"
+    "    __atomic_fetch_add(\n"
+    "        &__codensm_chunk_of(slot)->slots[slot % "
+    "CNSM_CHUNK_SLOTS].errors,\n"
     "                       1, __ATOMIC_RELAXED);\n"
     "    __codensm_error(__codensm_unit, slot, mark);\n"
     "  }\n"
@@ -374,13 +379,13 @@ std::string epilogue(bool Cxx, llvm::StringRef ModuleName,
   for (unsigned K = 0; K < Chunks; ++K)
     OS << (K ? ", " : "") << "&__codensm_sentinel";
   OS << "}};\n"
-     << "static __thread struct cnsm_dir *__codensm_dir "
+     << "static __thread struct cnsm_home __codensm_home "
      << (InitialExecTls ? "__attribute__((tls_model(\"initial-exec\"))) " : "")
-     << "= &__codensm_empty_dir.header;\n"
+     << "= {&__codensm_empty_dir.header, &__codensm_sentinel};\n"
      << "static void *__codensm_runtime_state;\n"
-     << "static struct cnsm_dir **__codensm_dir_ref(const struct "
+     << "static struct cnsm_home *__codensm_dir_ref(const struct "
         "cnsm_module_desc *d) {\n"
-     << "  (void)d;\n  return &__codensm_dir;\n}\n"
+     << "  (void)d;\n  return &__codensm_home;\n}\n"
      << "static const struct cnsm_module_desc __codensm_module = "
      << initializer("module_desc",
                     {{"abi_version", std::to_string(abi::ABI_VERSION) + "u"},

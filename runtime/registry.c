@@ -131,6 +131,19 @@ void cnsm_dir_add(struct cnsm_slot *acc, const struct cnsm_dir *d, uint32_t n) {
   }
 }
 
+/* Points this thread's home of desc at d, desc's or its empty directory,
+ * and at d's chunk 0 (the hot path reaches chunk 0 through the home alone:
+ * codensm_abi.inc). */
+static void set_home(struct cnsm_home *home,
+                     const struct cnsm_module_desc *desc,
+                     const struct cnsm_dir *d) {
+  struct cnsm_chunk *chunk0 =
+      CNSM_SLOT_COUNT(desc) ? cnsm_dir_chunks(d)[0] : &__codensm_sentinel;
+  __atomic_store_n(&home->chunk0, chunk0, __ATOMIC_RELAXED);
+  __atomic_store_n(&home->dir, (struct cnsm_dir *)(uintptr_t)d,
+                   __ATOMIC_RELEASE);
+}
+
 /* thread_exit and a fork child: directories left by a thread that no
  * longer runs are kept, counters and all (still in their modules' lists,
  * so their counts still count), for a new thread to adopt; home NULL marks
@@ -152,10 +165,9 @@ static void thread_exit(void *arg) {
   pthread_mutex_lock(&cnsm_registry_lock);
   for (struct cnsm_dir *d = CNSM_LOAD(&t->dirs); d;
        d = CNSM_LOAD(&d->next_in_thread)) {
-    struct cnsm_dir **home = CNSM_LOAD(&d->home);
+    struct cnsm_home *home = CNSM_LOAD(&d->home);
     if (home) /* NULL: adopted with the arena, never used by this thread */
-      __atomic_store_n(home, (struct cnsm_dir *)(uintptr_t)d->module->empty_dir,
-                       __ATOMIC_RELAXED);
+      set_home(home, d->module, d->module->empty_dir);
   }
   leave_dirs(t);
   remove_thread(t);
@@ -345,7 +357,7 @@ static void adopt_spare(void) {
 
 /* This thread's left directory of desc (home NULL), made its own, or NULL. */
 static struct cnsm_dir *adopt_dir(const struct cnsm_module_desc *desc,
-                                  struct cnsm_dir **home) {
+                                  struct cnsm_home *home) {
   for (struct cnsm_dir *d = __atomic_load_n(&self.dirs, __ATOMIC_ACQUIRE); d;
        d = CNSM_LOAD(&d->next_in_thread))
     if (d->module == desc && !CNSM_LOAD(&d->home)) {
@@ -383,7 +395,7 @@ static struct cnsm_chunk *out_of_memory(void) {
 /* This thread's directory of desc, made on its first call into the
  * module: NULL when the module cannot be registered or memory is out. */
 static struct cnsm_dir *first_use(const struct cnsm_module_desc *desc,
-                                  struct cnsm_dir **home) {
+                                  struct cnsm_home *home) {
   struct cnsm_module *m = cnsm_module_of(desc);
   if (!m) {
     runtime_ensure();
@@ -407,7 +419,7 @@ static struct cnsm_dir *first_use(const struct cnsm_module_desc *desc,
     push_dir(&m->dirs, d, IN_MODULE);
     push_dir(&self.dirs, d, IN_THREAD);
   }
-  __atomic_store_n(home, d, __ATOMIC_RELEASE);
+  set_home(home, desc, d);
   void (*hook)(void) = __atomic_load_n(&first_use_hook, __ATOMIC_ACQUIRE);
   if (hook)
     hook();
@@ -465,6 +477,9 @@ static struct cnsm_chunk *make_real(const struct cnsm_module_desc *desc,
     return NULL;
   c->header.real = 1;
   __atomic_store_n(slot, c, __ATOMIC_RELEASE);
+  struct cnsm_home *home = CNSM_LOAD(&d->home);
+  if (k == 0 && home)
+    __atomic_store_n(&home->chunk0, c, __ATOMIC_RELAXED);
   make_edges_real(desc, d, k);
   return c;
 }
@@ -475,8 +490,8 @@ struct cnsm_chunk *cnsm_chunk_get(const struct cnsm_module_desc *desc,
     return &scratch; /* never read; no lock, no allocation, per call */
   if (k >= cnsm_chunk_count(CNSM_SLOT_COUNT(desc)))
     return &scratch; /* not a slot the pass made: never happens */
-  struct cnsm_dir **home = desc->dir_ref(desc);
-  struct cnsm_dir *d = __atomic_load_n(home, __ATOMIC_RELAXED);
+  struct cnsm_home *home = desc->dir_ref(desc);
+  struct cnsm_dir *d = __atomic_load_n(&home->dir, __ATOMIC_RELAXED);
   if (d == desc->empty_dir && !(d = first_use(desc, home)))
     return out_of_memory();
   struct cnsm_chunk *c = make_real(desc, d, k);
@@ -523,9 +538,7 @@ CNSM_EXPORT void __codensm_unregister(const struct cnsm_module_desc *desc) {
       if (d->module == desc) {
         remove_dir(&t->dirs, d, IN_THREAD);
         if (t == &self && CNSM_LOAD(&d->home))
-          __atomic_store_n(d->home,
-                           (struct cnsm_dir *)(uintptr_t)desc->empty_dir,
-                           __ATOMIC_RELAXED);
+          set_home(d->home, desc, desc->empty_dir);
       }
       d = next;
     }

@@ -76,6 +76,9 @@ int main() {
   expectSame("sizeof dir",
              DL.getTypeAllocSize(codensm::abi::structType(Ctx, "dir")),
              sizeof(struct cnsm_dir));
+  expectSame("sizeof home",
+             DL.getTypeAllocSize(codensm::abi::structType(Ctx, "home")),
+             sizeof(struct cnsm_home));
   // The numbers the hot path computes offsets with.
   expectSame("SLOT_BYTES", codensm::abi::SLOT_BYTES, sizeof(struct cnsm_slot));
   expectSame("sizeof chunk_header",

@@ -58,8 +58,8 @@ int caller(int x, char *s, int (*fp)(int)) {
 // CHECK-NOT: @__codensm_chunk
 // CHECK: @__codensm_sample_start(
 // CHECK-NOT: @__codensm_chunk
-// CHECK: load {{.*}}@__codensm_dir
-// CHECK-NOT: @__codensm_dir
+// CHECK: load {{.*}}@__codensm_home
+// CHECK-NOT: @__codensm_home
 // CHECK: getelementptr inbounds i8, {{.*}}, i64 96
 // CHECK: [[INC:%[^ ]+]] = add i64 %{{[^ ]+}}, 1
 // CHECK-NEXT: store i64 [[INC]]

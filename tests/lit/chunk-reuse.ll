@@ -18,14 +18,115 @@
 source_filename = "chunk-reuse.c"
 target triple = "x86_64-pc-linux-gnu"
 
+; Thirty-two functions first, so that the ones below count in chunk 1,
+; which a thread reaches through its directory (chunk 0 is its home's own
+; pointer, entry-exit.ll): the directory's chunk pointer 1 is at 40, after
+; its 32-byte header and chunk 0's pointer.
+define void @filler0() {
+  ret void
+}
+define void @filler1() {
+  ret void
+}
+define void @filler2() {
+  ret void
+}
+define void @filler3() {
+  ret void
+}
+define void @filler4() {
+  ret void
+}
+define void @filler5() {
+  ret void
+}
+define void @filler6() {
+  ret void
+}
+define void @filler7() {
+  ret void
+}
+define void @filler8() {
+  ret void
+}
+define void @filler9() {
+  ret void
+}
+define void @filler10() {
+  ret void
+}
+define void @filler11() {
+  ret void
+}
+define void @filler12() {
+  ret void
+}
+define void @filler13() {
+  ret void
+}
+define void @filler14() {
+  ret void
+}
+define void @filler15() {
+  ret void
+}
+define void @filler16() {
+  ret void
+}
+define void @filler17() {
+  ret void
+}
+define void @filler18() {
+  ret void
+}
+define void @filler19() {
+  ret void
+}
+define void @filler20() {
+  ret void
+}
+define void @filler21() {
+  ret void
+}
+define void @filler22() {
+  ret void
+}
+define void @filler23() {
+  ret void
+}
+define void @filler24() {
+  ret void
+}
+define void @filler25() {
+  ret void
+}
+define void @filler26() {
+  ret void
+}
+define void @filler27() {
+  ret void
+}
+define void @filler28() {
+  ret void
+}
+define void @filler29() {
+  ret void
+}
+define void @filler30() {
+  ret void
+}
+define void @filler31() {
+  ret void
+}
+
 define internal i32 @helper(i32 %x) alwaysinline {
   %y = add i32 %x, 1
   ret i32 %y
 }
 
 ; CHECK-LABEL: define i32 @caller(
-; CHECK: %codensm.dir = load {{.*}}@__codensm_dir
-; CHECK-NEXT: getelementptr inbounds i8, {{.*}} %codensm.dir, i64 32
+; CHECK: %codensm.dir = load {{.*}}@__codensm_home
+; CHECK-NEXT: getelementptr inbounds i8, {{.*}} %codensm.dir, i64 40
 ; CHECK: %codensm.chunk = load
 ; CHECK-NEXT: getelementptr inbounds i8, {{.*}} %codensm.chunk, i64 64
 ; CHECK: xaddq
@@ -33,19 +134,19 @@ define internal i32 @helper(i32 %x) alwaysinline {
 ; entry tested: only a real chunk gets past an entry's sample test (the
 ; sentinel's targets send every call to the sampled path), so nothing is
 ; loaded again, and no chunk is tested.
-; CHECK-NOT: @__codensm_dir
+; CHECK-NOT: @__codensm_home
 ; CHECK-NOT: @__codensm_chunk(
 ; CHECK: getelementptr inbounds i8, {{.*}} %codensm.chunk, i64 128
-; CHECK-NOT: @__codensm_dir
+; CHECK-NOT: @__codensm_home
 ; CHECK: getelementptr inbounds i8, {{.*}} %codensm.chunk, i64 32
 ; CHECK: xaddq
-; CHECK-NOT: @__codensm_dir
+; CHECK-NOT: @__codensm_home
 ; CHECK-NOT: @__codensm_chunk(
 ; CHECK: getelementptr inbounds i8, {{.*}} %codensm.chunk, i64 128
-; CHECK-NOT: @__codensm_dir
+; CHECK-NOT: @__codensm_home
 ; CHECK: getelementptr inbounds i8, {{.*}} %codensm.chunk, i64 32
 ; CHECK: xaddq
-; CHECK-NOT: @__codensm_dir
+; CHECK-NOT: @__codensm_home
 ; CHECK-NOT: @__codensm_chunk(
 ; CHECK-NOT: codensm.real
 ; CHECK: ret i32
@@ -60,15 +161,15 @@ define i32 @caller(i32 %x) {
 ; NOTWIN: xaddq
 ; NOTWIN: codensm.sample:
 ; NOTWIN: @__codensm_sample_start
-; NOTWIN: [[DIR:%codensm.dir[0-9]+]] = load {{.*}}@__codensm_dir
-; NOTWIN-NEXT: getelementptr inbounds i8, {{.*}} [[DIR]], i64 32
+; NOTWIN: [[DIR:%codensm.dir[0-9]+]] = load {{.*}}@__codensm_home
+; NOTWIN-NEXT: getelementptr inbounds i8, {{.*}} [[DIR]], i64 40
 ; NOTWIN: [[RELOAD:%codensm.chunk[0-9]+]] = load
 ; NOTWIN: %codensm.real = phi {{[^ ]+}} [ %codensm.chunk, %{{[^ ]+}} ], [ [[RELOAD]], %codensm.sample.end ]
-; NOTWIN-NOT: @__codensm_dir
+; NOTWIN-NOT: @__codensm_home
 ; NOTWIN: then:
-; NOTWIN-NOT: @__codensm_dir
+; NOTWIN-NOT: @__codensm_home
 ; NOTWIN: getelementptr inbounds i8, {{.*}} %codensm.real, i64 160
-; NOTWIN-NOT: @__codensm_dir
+; NOTWIN-NOT: @__codensm_home
 ; NOTWIN: getelementptr inbounds i8, {{.*}} %codensm.real, i64 32
 ; NOTWIN: xaddq
 ; NOTWIN: ret i32

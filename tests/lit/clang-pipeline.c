@@ -24,7 +24,7 @@
 
 // Slot 0 is byte 32 of chunk 0 (after its header), slot 1 byte 64.
 // O0: define {{.*}} @caller(
-// O0: load {{.*}}@__codensm_dir
+// O0: load {{.*}}@__codensm_home
 // O0: getelementptr inbounds i8, {{.*}}, i64 32
 // O0: "xaddq $0, $1"
 // O0: define {{.*}} @helper(

@@ -24,7 +24,7 @@
 // FRAUD-DAG: c"risk\00"
 // FRAUD-DAG: @__codensm_functions = internal constant {{.*}} i32 0, i32 1, i32 1, i32 0, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 1, i32 1, i32 0, i64 {{-?[0-9]+}} }]
 
-// INDEX-DAG: @__codensm_dir = internal thread_local
+// INDEX-DAG: @__codensm_home = internal thread_local
 // INDEX-DAG: c"{{src/search/index|tools/cli}}.charge\00"
 // INDEX-DAG: c"{{src/search|tools}}\00"
 

@@ -13,7 +13,7 @@ target triple = "x86_64-pc-linux-gnu"
 ; CHECK-NEXT: [[E:%.*]] = icmp ne i64 [[Z]], 0
 ; CHECK-NEXT: br i1 [[E]], label %codensm.error
 ; CHECK: codensm.error:
-; CHECK: load {{.*}}@__codensm_dir
+; CHECK: load {{.*}}@__codensm_home
 ; CHECK: getelementptr inbounds i8, {{.*}}, i64 40
 ; CHECK: [[INC:%[^ ]+]] = add i64 %{{[^ ]+}}, 1
 ; CHECK-NEXT: store i64 [[INC]]

@@ -20,8 +20,10 @@ target triple = "x86_64-pc-linux-gnu"
 ; Two functions: one chunk; the empty directory is the 4-word header and
 ; one chunk pointer, to the runtime's sentinel chunk.
 ; CHECK-DAG: @__codensm_empty_dir = internal constant [5 x {{.*}}] [{{.*}} null, {{.*}} null, {{.*}} null, {{.*}} null, {{.*}} @__codensm_sentinel], align 8
-; CHECK-DAG: @__codensm_dir = internal thread_local global {{.*}}@__codensm_empty_dir{{.*}}, align 8
-; CHECK-DAG: @__codensm_module = internal constant {{.*}} { i32 8, i32 2, {{.*}}@__codensm_functions{{.*}}@__codensm_dir_ref{{.*}}@__codensm_empty_dir{{.*}}@__codensm_runtime_state
+; The thread's home: its directory, first the empty one, and its chunk 0,
+; first the sentinel.
+; CHECK-DAG: @__codensm_home = internal thread_local global { {{.*}}@__codensm_empty_dir{{.*}}, {{.*}}@__codensm_sentinel }, align 8
+; CHECK-DAG: @__codensm_module = internal constant {{.*}} { i32 9, i32 2, {{.*}}@__codensm_functions{{.*}}@__codensm_dir_ref{{.*}}@__codensm_empty_dir{{.*}}@__codensm_runtime_state
 ; CHECK-DAG: c"entry-exit.work\00"
 ; CHECK-DAG: c"entry-exit.twice\00"
 ; CHECK-DAG: @__codensm_sentinel = external global
@@ -45,29 +47,29 @@ target triple = "x86_64-pc-linux-gnu"
 ; LLVM 16 spells inaccessiblememonly as a memory effect.
 ; MARK-DAG: attributes [[DECL]] = { {{inaccessiblememonly nounwind willreturn|nounwind willreturn memory\(inaccessiblemem: readwrite\)}} }
 ; MARK-DAG: !codensm.instrumented = !{![[TABLES:[0-9]+]]}
-; MARK-DAG: ![[TABLES]] = !{{{.*}}@__codensm_unit, {{.*}}@__codensm_dir, i32 0}
+; MARK-DAG: ![[TABLES]] = !{{{.*}}@__codensm_unit, {{.*}}@__codensm_home, i32 0}
 
-; After it, inline code: the thread's directory, its chunk 0 (the pointer
-; after the 32-byte header; never null), the count in slot 0 (after the
+; After it, inline code: the thread's chunk 0, straight from its home (the
+; pointer after the directory's; never null; chunk-reuse.ll has a chunk
+; reached through the directory), the count in slot 0 (after the
 ; chunk's 32-byte header), the test against the chunk's mask (0 in the
 ; sentinel, so a thread's first call always takes the sampled path), the
 ; runtime's rare sample_start with the chunk counted in, and at each exit
 ; a stop of the timed calls.
 ; CHECK-LABEL: define i32 @work(
-; CHECK: %codensm.dir = load {{.*}}@__codensm_dir
-; CHECK-NEXT: [[E:%.*]] = getelementptr inbounds i8, {{.*}}%codensm.dir, i64 32
-; CHECK: %codensm.chunk = load {{.*}}
-; CHECK-NEXT: getelementptr inbounds i8, {{.*}} %codensm.chunk, i64 32
+; CHECK-NOT: %codensm.dir
+; CHECK: %codensm.chunk0 = load {{.*}}@__codensm_home{{.*}}, i64 8)
+; CHECK-NEXT: getelementptr inbounds i8, {{.*}} %codensm.chunk0, i64 32
 ; CHECK: %codensm.calls = call i64 asm sideeffect "xaddq $0, $1", "=r,=*m,0,*m,~{flags}"
 ; Slot 0's target, after the header (32) and 32 slots of 32 bytes.
-; CHECK-NEXT: getelementptr inbounds i8, {{.*}} %codensm.chunk, i64 1056
+; CHECK-NEXT: getelementptr inbounds i8, {{.*}} %codensm.chunk0, i64 1056
 ; CHECK: %codensm.next = load i32
 ; CHECK-NEXT: [[LOW:%.*]] = trunc i64 %codensm.calls to i32
 ; CHECK-NEXT: %codensm.sampled = icmp uge i32 [[LOW]], %codensm.next
 ; CHECK: codensm.sample:
 ; The start's call returns the period (log2) the call was chosen at, which
 ; the start time carries in its 4 low bits to the stop (its weight).
-; CHECK-NEXT: [[E:%.*]] = call preserve_mostcc i64 @__codensm_sample_start({{.*}}@__codensm_unit{{.*}}, i64 0, {{.*}} %codensm.chunk)
+; CHECK-NEXT: [[E:%.*]] = call preserve_mostcc i64 @__codensm_sample_start({{.*}}@__codensm_unit{{.*}}, i64 0, {{.*}} %codensm.chunk0)
 ; A frame nested inside an open frame of its function (15) reads no clock
 ; and starts nothing: its exits see 0, as for a call not timed.
 ; CHECK-NEXT: [[TIMED:%.*]] = icmp ne i64 [[E]], 15
@@ -105,8 +107,9 @@ small:
 
 ; Slot 1: the same chunk, the second 32-byte slot after the header.
 ; CHECK-LABEL: define i32 @twice(
-; CHECK: %codensm.chunk = load
-; CHECK-NEXT: getelementptr inbounds i8, {{.*}} %codensm.chunk, i64 64
+; CHECK-NOT: %codensm.dir
+; CHECK: %codensm.chunk0 = load
+; CHECK-NEXT: getelementptr inbounds i8, {{.*}} %codensm.chunk0, i64 64
 ; CHECK: %codensm.calls = call i64 asm sideeffect "xaddq
 define i32 @twice(i32 %x) {
   %a = call i32 @work(i32 %x)

@@ -12,7 +12,7 @@ void mayThrow(int);
 // CHECK-NEXT: landingpad
 // CHECK-NEXT: cleanup
 // Slot 0's errors: byte 32 + 8 of the thread's chunk.
-// CHECK: load {{.*}}@__codensm_dir
+// CHECK: load {{.*}}@__codensm_home
 // CHECK: getelementptr inbounds i8, {{.*}}, i64 40
 // CHECK: [[INC:%[^ ]+]] = add i64 %{{[^ ]+}}, 1
 // CHECK-NEXT: store i64 [[INC]]

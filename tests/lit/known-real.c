@@ -66,17 +66,17 @@ LEAF(59) LEAF(60) LEAF(61) LEAF(62) LEAF(63)
 // REUSE: call i32 @h.codensm.timed(
 // REUSE: [[EDGES:%[0-9]+]] = load {{i8\*|ptr}}, {{i8\*\*|ptr}} %{{[0-9]+}}
 // REUSE: call i32 @f0(
-// REUSE-NOT: @__codensm_dir
+// REUSE-NOT: @__codensm_home
 // REUSE: getelementptr inbounds i8, {{i8\*|ptr}} [[EDGES]], i64 64
 // REUSE: [[G1:%[0-9]+]] = phi {{i8\*|ptr}} [
 // REUSE: xor i32 %{{[^ ]+}}, 11
-// REUSE-NOT: @__codensm_dir
+// REUSE-NOT: @__codensm_home
 // REUSE: getelementptr inbounds i8, {{i8\*|ptr}} [[EDGES]], i64 96
 // REUSE: getelementptr inbounds i8, {{i8\*|ptr}} [[G1]], i64 64
 // REUSE: xor i32 %{{[^ ]+}}, 22
 // RELOAD-LABEL: define {{.*}} @h(
 // RELOAD: xor i32 %{{[^ ]+}}, 11
 // RELOAD-NOT: {{^}}define
-// RELOAD: load {{.*}}@__codensm_dir
+// RELOAD: load {{.*}}@__codensm_home
 // RELOAD-NOT: {{^}}define
 // RELOAD: xor i32 %{{[^ ]+}}, 22

@@ -10,7 +10,7 @@ source_filename = "targets.c"
 target triple = "TRIPLE"
 
 ; ARM-LABEL: define i32 @f(
-; ARM: load {{.*}}@__codensm_dir
+; ARM: load {{.*}}@__codensm_home
 ; ARM: atomicrmw add {{.*}}, i64 1 monotonic
 ; ARM: call i64 @__codensm_sample_start(
 ; ARM-NOT: asm

@@ -22,9 +22,9 @@ long use(long);
 
 // CHECK-LABEL: define {{.*}} @work(i32 noundef %x)
 // CHECK-NOT: @__codensm_sample_start(
-// CHECK: %codensm.chunk = load
+// CHECK: %codensm.chunk0 = load
 // CHECK: codensm.sample:
-// CHECK-NEXT: [[R:%.*]] = tail call i32 @work.codensm.timed(i32 noundef %x, {{.*}} %codensm.chunk)
+// CHECK-NEXT: [[R:%.*]] = tail call i32 @work.codensm.timed(i32 noundef %x, {{.*}} %codensm.chunk0)
 // CHECK-NEXT: ret i32 [[R]]
 // CHECK-NOT: rdtsc
 // CHECK-NOT: @__codensm_sample_start(
@@ -36,7 +36,7 @@ long use(long);
 int work(int x) { return (int)use(x * 7) + x; }
 
 // CHECK-LABEL: define {{.*}} @mk({{.*}} sret(%struct.big) {{.*}} %agg.result, i64 noundef %x)
-// CHECK: tail call void @mk.codensm.timed({{.*}} sret(%struct.big) {{.*}} %agg.result, i64 noundef %x, {{.*}} %codensm.chunk)
+// CHECK: tail call void @mk.codensm.timed({{.*}} sret(%struct.big) {{.*}} %agg.result, i64 noundef %x, {{.*}} %codensm.chunk0)
 // CHECK-NEXT: ret void
 struct big mk(long x) {
   struct big b = {{x, x + 1, x + 2, x + 3, x + 4, x + 5, x + 6, 0}};
@@ -45,7 +45,7 @@ struct big mk(long x) {
 }
 
 // CHECK-LABEL: define {{.*}} @sumbig({{.*}} byval(%struct.big) {{.*}} %b)
-// CHECK: call i64 @sumbig.codensm.timed({{.*}} byval(%struct.big) {{.*}} %b, {{.*}} %codensm.chunk)
+// CHECK: call i64 @sumbig.codensm.timed({{.*}} byval(%struct.big) {{.*}} %b, {{.*}} %codensm.chunk0)
 long sumbig(struct big b) {
   return use(b.a[0] + b.a[3] + b.a[7]);
 }

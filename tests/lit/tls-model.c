@@ -5,12 +5,12 @@
 // RUN: %clang -fplugin=%plugin -mllvm -codensm-tls-model=initial-exec -O2 -fPIC -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=IR-IE
 // RUN: %clang -O2 -fPIC -S -o - %s | %FileCheck %s --check-prefix=ASM-DEFAULT
 // RUN: %clang -fplugin=%plugin -mllvm -codensm-tls-model=initial-exec -O2 -fPIC -S -o - %s | %FileCheck %s --check-prefix=ASM-IE
-// IR-DEFAULT: @__codensm_dir = internal thread_local global
-// IR-IE: @__codensm_dir = internal thread_local(initialexec) global
+// IR-DEFAULT: @__codensm_home = internal thread_local global
+// IR-IE: @__codensm_home = internal thread_local(initialexec) global
 // ASM-DEFAULT-LABEL: tick:
 // ASM-DEFAULT: __tls_get_addr
 // ASM-IE-LABEL: tick:
 // ASM-IE-NOT: __tls_get_addr
-// ASM-IE: __codensm_dir@GOTTPOFF
+// ASM-IE: __codensm_home@GOTTPOFF
 // ASM-IE: retq
 int tick(int x) { return x + 1; }

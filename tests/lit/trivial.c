@@ -46,21 +46,21 @@ int larger(int a, int b, int c) {
 // POLICY-NOT: codensm
 // POLICY: ret i32
 // POLICY-LABEL: define {{.*}} @caller(
-// POLICY: __codensm_dir
+// POLICY: __codensm_home
 // POLICY-LABEL: define {{.*}} @looper(
-// POLICY: __codensm_dir
+// POLICY: __codensm_home
 // POLICY-LABEL: define {{.*}} @tracked(
-// POLICY: __codensm_dir
+// POLICY: __codensm_home
 // POLICY-LABEL: define {{.*}} @checked(
-// POLICY: __codensm_dir
+// POLICY: __codensm_home
 // POLICY-LABEL: define {{.*}} @larger(
-// POLICY: __codensm_dir
+// POLICY: __codensm_home
 
 // ALL-DAG: @__codensm_functions = internal constant [7 x {{.*}} i32 0, i32 0, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 0, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 0, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 0, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 0, i64 {{-?[0-9]+}} }, {{.*}} i32 1, i32 0, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 0, i64 {{-?[0-9]+}} }]
 // ALL-LABEL: define {{.*}} @getter(
-// ALL: __codensm_dir
+// ALL: __codensm_home
 // ALL-LABEL: define {{.*}} @clamp(
-// ALL: __codensm_dir
+// ALL: __codensm_home
 
 // UNTIMED-DAG: @__codensm_functions = internal constant [7 x {{.*}} i32 0, i32 2, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 2, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 0, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 0, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 0, i64 {{-?[0-9]+}} }, {{.*}} i32 1, i32 0, i64 {{-?[0-9]+}} }, {{.*}} i32 0, i32 2, i64 {{-?[0-9]+}} }]
 // An untimed function's probe: its real chunk, one increment, nothing at

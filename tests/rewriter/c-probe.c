@@ -37,15 +37,22 @@ int declared_only(int x) { return x; }
 // TABLE-NEXT:   {"c-probe.declared_only", "root", "c-probe.c", 30u, 1u, 0u, 0u, UINT64_C({{[0-9]+}})}{{,}}
 // TABLE-NEXT: }{{;}}
 // TABLE: __codensm_empty_dir = {{[{][{]}}0, 0, 0, 0}, {&__codensm_sentinel}}{{;}}
-// TABLE: static const struct cnsm_module_desc __codensm_module = {8u, 4u, "c-probe", "{{.*}}c-probe.c", __codensm_functions, __codensm_dir_ref, &__codensm_empty_dir.header, &__codensm_runtime_state, __codensm_edges, 3u}{{;}}
+// The thread's home: its directory and chunk 0.
+// TABLE: static __thread struct cnsm_home __codensm_home = {&__codensm_empty_dir.header, &__codensm_sentinel}{{;}}
+// TABLE: static const struct cnsm_module_desc __codensm_module = {9u, 4u, "c-probe", "{{.*}}c-probe.c", __codensm_functions, __codensm_dir_ref, &__codensm_empty_dir.header, &__codensm_runtime_state, __codensm_edges, 3u}{{;}}
 // The hot path, inline: the count added to this thread's chunk, the rare
 // sampled call; errors and samples closed out of line.
 // The timed call's clock is read in the unit, around the body, with the
 // period the call was chosen at (its weight) in its low bits.
 // TABLE: __UINT64_TYPE__ t = __codensm_ticks();
 // TABLE-NEXT: return t - (t & CNSM_SAMPLE_WEIGHT_MASK) + e;
+// A slot of chunk 0 is reached from the home, any other through the
+// directory (the slot is a constant: the test folds).
+// TABLE: static __codensm_hot struct cnsm_chunk *__codensm_chunk_of(__UINT64_TYPE__ slot) {{[{]}}
+// TABLE-NEXT: return slot < CNSM_CHUNK_SLOTS ? __codensm_home.chunk0
+// TABLE-NEXT: : cnsm_dir_chunks(__codensm_home.dir)[slot / CNSM_CHUNK_SLOTS];
 // TABLE: static __codensm_hot __UINT64_TYPE__ __codensm_count(__UINT64_TYPE__ slot) {{[{]}}
-// TABLE-NEXT: struct cnsm_chunk *c = cnsm_dir_chunks(__codensm_dir)[slot / CNSM_CHUNK_SLOTS];
+// TABLE-NEXT: struct cnsm_chunk *c = __codensm_chunk_of(slot);
 // TABLE: __asm__ __volatile__("xaddq %0, %1"
 // TABLE: return __codensm_stamp(__codensm_sample_start(__codensm_unit, slot, c));
 // TABLE: __UINT64_TYPE__ end = t0 ? __codensm_ticks() : 0;

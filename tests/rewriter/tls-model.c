@@ -8,8 +8,8 @@
 // RUN: rm -rf %t && mkdir -p %t
 // RUN: %gcc -O2 -fPIC -shared -mllvm -codensm-tls-model=initial-exec %s -o %t/ie.so
 // RUN: objdump -d %t/ie.so | %FileCheck %s --check-prefix=IE-SO
-// DEFAULT: static __thread struct cnsm_dir *__codensm_dir = &__codensm_empty_dir.header;
-// IE: static __thread struct cnsm_dir *__codensm_dir __attribute__((tls_model("initial-exec"))) = &__codensm_empty_dir.header;
+// DEFAULT: static __thread struct cnsm_home __codensm_home = {&__codensm_empty_dir.header, &__codensm_sentinel};
+// IE: static __thread struct cnsm_home __codensm_home __attribute__((tls_model("initial-exec"))) = {&__codensm_empty_dir.header, &__codensm_sentinel};
 // BAD: codensm-rewrite: -codensm-tls-model=local: dynamic or initial-exec
 // IE-SO: <tick>:
 // IE-SO-NOT: __tls_get_addr

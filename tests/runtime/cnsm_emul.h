@@ -6,8 +6,9 @@
  * CNSM_EMUL_MODULE(id, "module", N) lays down, like the pass does for a
  * translation unit: a descriptor (pointing at id##_fns, which the test
  * defines first, N entries), the runtime_state pointer, a constant empty
- * directory, a thread_local directory pointer starting at it with its
- * accessor, and a constructor/destructor pair calling
+ * directory, a thread_local home (the directory, starting at the empty
+ * one, and chunk 0, starting at the sentinel) with its accessor, and a
+ * constructor/destructor pair calling
  * __codensm_register/__codensm_unregister.  CNSM_ENTER / CNSM_EXIT are the
  * hot path of codensm_abi.h: the thread's chunk of the slot (the runtime
  * allocates it on first use), exact call and error counts in it, a timed
@@ -47,11 +48,11 @@
     struct cnsm_chunk                                                          \
         *chunks[((n) + CNSM_CHUNK_SLOTS - 1) / CNSM_CHUNK_SLOTS];              \
   } id##_empty;                                                                \
-  static _Thread_local struct cnsm_dir *id##_dir =                             \
-      (struct cnsm_dir *)&id##_empty.header;                                   \
-  static struct cnsm_dir **id##_dir_ref(const struct cnsm_module_desc *d) {    \
+  static _Thread_local struct cnsm_home id##_home = {                          \
+      (struct cnsm_dir *)&id##_empty.header, &__codensm_sentinel};             \
+  static struct cnsm_home *id##_dir_ref(const struct cnsm_module_desc *d) {    \
     (void)d;                                                                   \
-    return &id##_dir;                                                          \
+    return &id##_home;                                                         \
   }                                                                            \
   static const struct cnsm_module_desc id##_desc;                              \
   static const struct cnsm_module_desc *id##_unit(void) { return &id##_desc; } \
@@ -77,13 +78,15 @@
   { name, dept, __FILE__, __LINE__, weight, CNSM_ERRORS_NONE, 0, 0 }
 
 /* This thread's chunk of slot i of the unit, as the inline hot path finds
- * it: the chunk pointer of the thread's directory, or the runtime's first
- * use. */
+ * it: the home's chunk 0, or the chunk pointer of the thread's directory,
+ * or the runtime's first use. */
 static inline struct cnsm_chunk *cnsm_emul_chunk(cnsm_unit_fn unit,
                                                  uint32_t i) {
   const struct cnsm_module_desc *desc = unit();
-  struct cnsm_dir *d = *desc->dir_ref(desc);
-  struct cnsm_chunk *c = cnsm_dir_chunks(d)[i / CNSM_CHUNK_SLOTS];
+  struct cnsm_home *home = desc->dir_ref(desc);
+  struct cnsm_chunk *c = i < CNSM_CHUNK_SLOTS
+                             ? home->chunk0
+                             : cnsm_dir_chunks(home->dir)[i / CNSM_CHUNK_SLOTS];
   if (!c->header.real)
     c = (struct cnsm_chunk *)__codensm_chunk(unit, i / CNSM_CHUNK_SLOTS);
   return c;
@@ -135,17 +138,17 @@ static inline void cnsm_emul_exit(cnsm_unit_fn unit, uint32_t i, uint64_t t0,
   cnsm_emul_exit(id##_unit, (i), (t0), (error))
 
 /* A module built at run time: n functions "<prefix>.f<i>", registered.
- * Its directory pointer is a field, not thread_local: use it from one
+ * Its home is a field, not thread_local: use it from one
  * thread.  Never freed. */
 struct cnsm_emul_dyn {
   struct cnsm_module_desc desc; /* first: dir_ref finds the rest from it */
-  struct cnsm_dir *dir;
+  struct cnsm_home home;
   void *state;
 };
 
-static inline struct cnsm_dir **
+static inline struct cnsm_home *
 cnsm_emul_dyn_ref(const struct cnsm_module_desc *d) {
-  return &((struct cnsm_emul_dyn *)(uintptr_t)d)->dir;
+  return &((struct cnsm_emul_dyn *)(uintptr_t)d)->home;
 }
 
 /* strdup, which strict C11 does not declare. */
@@ -178,7 +181,8 @@ static inline struct cnsm_emul_dyn *cnsm_emul_dynamic_module(const char *prefix,
   m->desc.dir_ref = cnsm_emul_dyn_ref;
   m->desc.empty_dir = empty;
   m->desc.runtime_state = &m->state;
-  m->dir = empty;
+  m->home.dir = empty;
+  m->home.chunk0 = &__codensm_sentinel;
   __codensm_register(&m->desc);
   return m;
 }
