@@ -8,7 +8,7 @@ file:// sink.
 
 Cases: install (cmake --install into W/prefix; the others need it),
 cmake-package, target-selection, example-service, makefile, pkg-config,
-cmake-package-gcc, mixed-refused, wrong-major.
+cmake-package-gcc, mixed-refused, wrong-major, compiler-checks.
 """
 import argparse
 import glob
@@ -312,12 +312,69 @@ def case_wrong_major(args):
              "-DCMAKE_C_COMPILER=clang-%s" % args.llvm_major])
 
 
+COMPILER_FACTS = """cmake_minimum_required(VERSION 3.13)
+project(facts C)
+find_package(ZLIB)
+message(STATUS "facts: ${CMAKE_C_ABI_COMPILED} ${CMAKE_SIZEOF_VOID_P} "
+        "${CMAKE_LIBRARY_ARCHITECTURE} ${ZLIB_FOUND}")
+"""
+
+
+def compiler_facts(args, compiler):
+    """What CMake learns of compiler by linking its test programs (with -v:
+    its compiler ABI check), and whether find_package then finds zlib."""
+    src = os.path.join(args.work, "facts")
+    os.makedirs(src, exist_ok=True)
+    with open(os.path.join(src, "CMakeLists.txt"), "w") as f:
+        f.write(COMPILER_FACTS)
+    build = os.path.join(args.work, "facts-" + os.path.basename(compiler))
+    shutil.rmtree(build, ignore_errors=True)
+    out = sh(["cmake", "-S", src, "-B", build, "-DCMAKE_C_COMPILER=" + compiler],
+             env=clean_env()).stdout
+    facts = [line.split("facts:", 1)[1].split() for line in out.splitlines()
+             if "facts:" in line]
+    expect(len(facts) == 1, "no facts line in:\n" + out)
+    return facts[0]
+
+
+def case_compiler_checks(args):
+    """A wrapper passes every check a build system makes of its compiler as
+    the compiler itself does: CMake's ABI check links with -v, and a
+    wrapper that took -v for "no link" left the runtime out, so the check
+    failed quietly and CMake knew no library directory (libevent built
+    without zlib).  -v alone still prints the version."""
+    bindir = os.path.join(args.prefix, "bin")
+    pairs = [(args.clang, os.path.join(bindir, "codensm-clang"))]
+    if shutil.which("gcc"):
+        pairs.append(("gcc", os.path.join(bindir, "codensm-gcc")))
+    for plain, wrapper in pairs:
+        want = compiler_facts(args, plain)
+        expect(want[0] == "TRUE", "%s itself fails CMake's ABI check: %r" % (plain, want))
+        got = compiler_facts(args, wrapper)
+        expect(got == want, "%s: CMake learns %r, %r with %s" % (wrapper, got, want, plain))
+        # -v with an object links, with the runtime; -v alone links nothing.
+        src = os.path.join(args.work, "verbose.c")
+        with open(src, "w") as f:
+            f.write("int twice(int x) { return 2 * x; }\n"
+                    "int main(void) { return twice(21) == 42 ? 0 : 1; }\n")
+        obj = os.path.join(args.work, "verbose.o")
+        exe = os.path.join(args.work, "verbose")
+        sh([wrapper, "-O2", "-c", src, "-o", obj], env=clean_env())
+        sh([wrapper, "-v", obj, "-o", exe], env=clean_env())
+        _, sums = run_counted(exe, args.work, "verbose")
+        twice = [name for name in sums if name.endswith("verbose.twice")]
+        expect(len(twice) == 1, "verbose.twice not reported: %r" % sorted(sums))
+        expect_counts(sums, twice[0], 1)
+        version = sh([wrapper, "-v"], env=clean_env())
+        expect("version" in version.stderr, "%s -v printed %r" % (wrapper, version.stderr))
+
+
 CASES = {"install": case_install, "cmake-package": case_cmake_package,
          "target-selection": case_target_selection,
          "example-service": case_example_service, "makefile": case_makefile,
          "pkg-config": case_pkg_config, "cmake-package-gcc": case_cmake_package_gcc,
          "mixed-refused": case_mixed_refused,
-         "wrong-major": case_wrong_major}
+         "wrong-major": case_wrong_major, "compiler-checks": case_compiler_checks}
 
 
 def main():
