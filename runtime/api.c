@@ -29,6 +29,7 @@
  * Reads no setting and says nothing: it runs at load time. */
 static void layers_init(void) {
   cnsm_snapshot_init_once(); /* after the settings' and the registry's */
+  cnsm_sampling_init_once(); /* after the registry's */
   cnsm_registry_on_first_use(cnsm_flusher_maybe_start);
 }
 

@@ -18,6 +18,8 @@
  * with inline code after it; they run only when that expansion did not
  * happen (a custom pass pipeline), and then count exactly, only slower.
  */
+#include <unistd.h>
+
 #include "internal.h"
 
 /* Adds one to a counter only this thread writes, and returns the value
@@ -176,6 +178,36 @@ static void schedule(struct cnsm_chunk *c, uint32_t i, uint64_t calls,
   }
   __atomic_store_n(&c->next[i], (uint32_t)(calls - 1 + distance),
                    __ATOMIC_RELAXED);
+}
+
+/* ---- fork: a child draws its own next timed calls ----------------------
+ * A child copies its parent's targets, so every child forked from one
+ * state would time the same calls: all of them or none, each weighed by
+ * the period (a test runner's forked cases reported a minute of time for
+ * a run of fifteen: tinytest's testcase_run_bare_ in libevent).  The
+ * distances are geometric, so a distance drawn anew at the fork stands
+ * for the same calls as the one it replaces; the seed is the child's. */
+
+static void redraw_chunk(struct cnsm_chunk *c, uint32_t functions,
+                         void *seed) {
+  for (uint32_t i = 0; i < functions; i++)
+    schedule(c, i, CNSM_LOAD(&c->slots[i].calls), period_log2(c, i),
+             *(uint64_t *)seed);
+}
+
+static void redraw_after_fork(void) {
+  uint64_t seed = mix(cnsm_read_ticks() ^ (uint64_t)getpid() << 32);
+  cnsm_registry_each_own_chunk(redraw_chunk, &seed);
+}
+
+static void install_fork_handler(void) {
+  cnsm_registry_init_once(); /* its child handler runs first */
+  pthread_atfork(NULL, NULL, redraw_after_fork);
+}
+
+void cnsm_sampling_init_once(void) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, install_fork_handler);
 }
 
 /* Whether a probe times every call of slot of desc's module m (NULL: found

@@ -565,6 +565,14 @@ void cnsm_dir_add(struct cnsm_slot *acc, const struct cnsm_dir *d,
                   uint32_t n) CNSM_HIDDEN;
 /* Installs the pthread_atfork handlers (once). */
 void cnsm_registry_init_once(void) CNSM_HIDDEN;
+/* Calls fn on each real chunk of this thread's own directories, with the
+ * number of its slots that are functions' (not edges'). */
+void cnsm_registry_each_own_chunk(void (*fn)(struct cnsm_chunk *c,
+                                             uint32_t functions, void *arg),
+                                  void *arg) CNSM_HIDDEN;
+/* Installs the sampling's fork handler (once), after the registry's:
+ * a fork child draws its own next timed calls. */
+void cnsm_sampling_init_once(void) CNSM_HIDDEN;
 /* The C side of the rare entry points (hooks.c, registry.c), which the
  * exported __codensm_sample_start, __codensm_sample_stop and
  * __codensm_chunk wrap (trampolines_x86_64.S on x86-64). */

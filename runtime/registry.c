@@ -198,6 +198,26 @@ static void fork_child(void) {
   pthread_mutex_unlock(&cnsm_registry_lock);
 }
 
+void cnsm_registry_each_own_chunk(void (*fn)(struct cnsm_chunk *c,
+                                             uint32_t functions, void *arg),
+                                  void *arg) {
+  for (struct cnsm_dir *d = __atomic_load_n(&self.dirs, __ATOMIC_ACQUIRE); d;
+       d = CNSM_LOAD(&d->next_in_thread)) {
+    if (!CNSM_LOAD(&d->home))
+      continue; /* left by another thread, to adopt */
+    uint32_t n = d->module->function_count;
+    struct cnsm_chunk **chunks = cnsm_dir_chunks(d);
+    for (uint32_t k = 0; k < cnsm_chunk_count(n); k++) {
+      struct cnsm_chunk *c = __atomic_load_n(&chunks[k], __ATOMIC_ACQUIRE);
+      if (c != &__codensm_sentinel && c->header.real) {
+        uint32_t first = k * CNSM_CHUNK_SLOTS;
+        fn(c, n - first < CNSM_CHUNK_SLOTS ? n - first : CNSM_CHUNK_SLOTS,
+           arg);
+      }
+    }
+  }
+}
+
 /* Once per process: the exit key and the fork handlers.  The
  * configuration's come first: a fork takes the registry lock, then the
  * configuration's (prepare handlers run in reverse order). */

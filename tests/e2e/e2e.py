@@ -386,6 +386,36 @@ def case_fork(tc, level):
     expect_counts(sums, "forks.main", 1, 0)
 
 
+def case_fork_sampling(tc, level):
+    """Children forked from one state decide for themselves which calls they
+    time: 400 children each make one 1 ms call of a function the parent
+    timed about one call in 32.  Copying the parent's targets, every child
+    timed it or none did (a test runner's children summed to 60 times the
+    run's length); drawn anew in each child, some are timed, and the
+    children's estimates add up to about what the calls took."""
+    exe = tc.program("fork_sampling.c", level)
+    sink = os.path.join(tc.workdir, "fork-sampling.jsonl")
+    if os.path.exists(sink):
+        os.unlink(sink)
+    result = run(exe, {"CODENSM_ENDPOINT": "file://" + sink,
+                       "CODENSM_SPOOL_DIR": os.path.join(tc.workdir, "spool")})
+    expect(result.returncode == 0 and "400 children" in result.stdout,
+           "fork_sampling: %r %r" % (result.returncode, result.stderr))
+    children = []  # (total_ms, whether the call was timed: it has buckets)
+    with open(sink) as f:
+        for line in f:
+            for fn in json.loads(line)["functions"]:
+                if fn["name"] == "fork_sampling.work" and fn["calls"] == 1:
+                    children.append((fn["total_ms"], "hist" in fn))
+    expect(len(children) == 400, "%d children reported work() once" % len(children))
+    timed = sum(1 for _, was_timed in children if was_timed)
+    expect_timing(0 < timed < 400,
+                  "%d of 400 children timed their call: they did not draw their own" % timed)
+    total = sum(ms for ms, _ in children)
+    expect_timing(0.3 * 400 < total < 2.5 * 400,
+                  "the children's calls add up to %.0f ms for 400 of 1 ms" % total)
+
+
 def case_hard_end(tc, level):
     """The program dies by SIGKILL, abort() and _exit() before any flush of
     its own, once each: each next run with the same sink and spool delivers
@@ -1081,6 +1111,7 @@ CASES = {
     "dlopen": case_dlopen,
     "threads": case_threads,
     "fork": case_fork,
+    "fork-sampling": case_fork_sampling,
     "hard-end": case_hard_end,
     "signals": case_signals,
     "inlined": case_inlined,
