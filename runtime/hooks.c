@@ -188,8 +188,7 @@ static void schedule(struct cnsm_chunk *c, uint32_t i, uint64_t calls,
  * distances are geometric, so a distance drawn anew at the fork stands
  * for the same calls as the one it replaces; the seed is the child's. */
 
-static void redraw_chunk(struct cnsm_chunk *c, uint32_t functions,
-                         void *seed) {
+static void redraw_chunk(struct cnsm_chunk *c, uint32_t functions, void *seed) {
   for (uint32_t i = 0; i < functions; i++)
     schedule(c, i, CNSM_LOAD(&c->slots[i].calls), period_log2(c, i),
              *(uint64_t *)seed);

@@ -211,8 +211,7 @@ void cnsm_registry_each_own_chunk(void (*fn)(struct cnsm_chunk *c,
       struct cnsm_chunk *c = __atomic_load_n(&chunks[k], __ATOMIC_ACQUIRE);
       if (c != &__codensm_sentinel && c->header.real) {
         uint32_t first = k * CNSM_CHUNK_SLOTS;
-        fn(c, n - first < CNSM_CHUNK_SLOTS ? n - first : CNSM_CHUNK_SLOTS,
-           arg);
+        fn(c, n - first < CNSM_CHUNK_SLOTS ? n - first : CNSM_CHUNK_SLOTS, arg);
       }
     }
   }
