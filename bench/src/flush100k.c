@@ -30,17 +30,17 @@
 #define MODULES 100
 #define PER_MODULE 1000
 
-/* A module as the pass lays it out, with its directory pointer a field
- * (one thread) rather than a thread_local. */
+/* A module as the pass lays it out, with its home (directory and chunk 0)
+ * a field (one thread) rather than a thread_local. */
 struct fbModule {
   struct cnsm_module_desc desc; /* first: fbDirRef finds the rest */
-  struct cnsm_dir *dir;
+  struct cnsm_home home;
   void *state;
 };
 static struct fbModule mods[MODULES];
 
-static struct cnsm_dir **fbDirRef(const struct cnsm_module_desc *d) {
-  return &((struct fbModule *)(uintptr_t)d)->dir;
+static struct cnsm_home *fbDirRef(const struct cnsm_module_desc *d) {
+  return &((struct fbModule *)(uintptr_t)d)->home;
 }
 
 /* The unit whose chunks are being allocated (a unit function takes no
@@ -88,7 +88,8 @@ int main(int argc, char **argv) {
                                              .dir_ref = fbDirRef,
                                              .empty_dir = empty,
                                              .runtime_state = &mods[m].state};
-    mods[m].dir = empty;
+    mods[m].home.dir = empty;
+    mods[m].home.chunk0 = &__codensm_sentinel;
   }
   size_t heap0 = fbHeap();
   for (int m = 0; m < MODULES; m++) {
@@ -101,7 +102,7 @@ int main(int argc, char **argv) {
     for (int m = 0; m < MODULES; m++)
       for (int f = 0; f < PER_MODULE; f++) {
         struct cnsm_chunk *c =
-            cnsm_dir_chunks(mods[m].dir)[f / CNSM_CHUNK_SLOTS];
+            cnsm_dir_chunks(mods[m].home.dir)[f / CNSM_CHUNK_SLOTS];
         struct cnsm_slot *s = &c->slots[f % CNSM_CHUNK_SLOTS];
         s->calls += 1000 + f;
         s->errors += f % 7;
