@@ -6,8 +6,8 @@
 // struct with __attribute__((cleanup)); C++: a guard object whose
 // destructor sees unwinding through __cxa_uncaught_exceptions), a probe at
 // each instrumented function's entry, and an epilogue at the end with the
-// unit's table, descriptor, thread's directory pointer, the hot path's
-// definition (the pass's inline expansion in C: count, rare sample) and
+// unit's table, descriptor, thread's home (directory and chunk 0), the hot
+// path's definition (the pass's inline expansion in C: count, rare sample) and
 // the constructor and destructor that register it.  The epilogue's structs come
 // from include/codensm_abi.h and its initialisers follow codensm_abi.inc's
 // rows, so the rewriter and the runtime cannot disagree on a layout.

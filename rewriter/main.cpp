@@ -54,7 +54,7 @@ static llvm::cl::opt<std::string> ClDepartment(
 static llvm::cl::opt<std::string> ClTlsModel(
     "codensm-tls-model",
     llvm::cl::desc("dynamic (default) or initial-exec: the TLS model of the "
-                   "unit's directory pointer, as the plugin's option"),
+                   "unit's thread-local home, as the plugin's option"),
     llvm::cl::init("dynamic"), llvm::cl::cat(Category));
 
 /// GCC's options that clang's driver does not know (-fno-tree-vrp,

@@ -4,8 +4,9 @@
  *
  * A thread's counters of a module live in chunks of CNSM_CHUNK_SLOTS slots,
  * found through the thread's directory of that module (codensm_abi.h): the
- * module's thread_local pointer starts at the module's constant empty
- * directory, and the thread's first call of a chunk's functions comes here
+ * module's thread_local home starts at the module's constant empty
+ * directory (and its chunk 0 at the sentinel), and the thread's first call of a
+ * chunk's functions comes here
  * (__codensm_chunk) to allocate the chunk, and on its first call into the
  * module the directory, from the thread's own arena (arena.c: no lock, no
  * malloc, safe in a signal handler).  So static TLS grows by one pointer

@@ -1,4 +1,4 @@
-// The unit's directory pointer: the compiler's TLS model by default (a
+// The unit's home (directory and chunk 0): the compiler's TLS model by default (a
 // shared library's code reaches it through __tls_get_addr), initial-exec
 // with -codensm-tls-model=initial-exec (one load from the GOT's offset).
 // RUN: %clang -O2 -fPIC -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=IR-DEFAULT

@@ -1,4 +1,4 @@
-// The unit's directory pointer: GCC's TLS model for the output by default,
+// The unit's home (directory and chunk 0): GCC's TLS model for the output by default,
 // initial-exec with -codensm-tls-model=initial-exec (as the plugin's
 // option), which a shared library built by codensm-gcc then reaches
 // without __tls_get_addr.
