@@ -6,7 +6,8 @@
 #   %clang_cc    the same clang without the plugin
 #   %clangxx_fe  clang++ with CodeNSMFrontend.so too (-fplugin=), where the
 #                build has it (Clang's development files): tests that need
-#                it are not part of a build without it
+#                it are not part of a build without it; %clang_fe the same
+#                for C
 #   %opt         opt of the same LLVM major, with the plugin loaded both ways
 #                (-load for its options, -load-pass-plugin for the pass)
 #   %include     the include/ folder (codensm.h)
@@ -25,8 +26,10 @@ config.substitutions.append(("%clang_cc", clang))
 if config.codensm_frontend:
     config.substitutions.append(("%clangxx_fe", clang + "++ -fplugin=" + config.codensm_frontend +
                                  " -fpass-plugin=" + config.codensm_plugin + " -I" + include))
+    config.substitutions.append(("%clang_fe", clang + " -fplugin=" + config.codensm_frontend +
+                                 " -fpass-plugin=" + config.codensm_plugin + " -I" + include))
 else:
-    config.excludes.append("source-facts.cpp")
+    config.excludes.extend(["source-facts.cpp", "fortified.c"])
 config.substitutions.append(("%clangxx", clang + "++ -fpass-plugin=" + config.codensm_plugin + " -I" + include))
 config.substitutions.append(("%clang", clang + " -fpass-plugin=" + config.codensm_plugin + " -I" + include))
 config.substitutions.append(("%opt", os.path.join(tools, "opt") +
