@@ -5,12 +5,13 @@
  * A thread's counters of a module live in chunks of CNSM_CHUNK_SLOTS slots,
  * found through the thread's directory of that module (codensm_abi.h): the
  * module's thread_local home starts at the module's constant empty
- * directory (and its chunk 0 at the sentinel), and the thread's first call of a
- * chunk's functions comes here
- * (__codensm_chunk) to allocate the chunk, and on its first call into the
- * module the directory, from the thread's own arena (arena.c: no lock, no
- * malloc, safe in a signal handler).  So static TLS grows by one pointer
- * per module, and a thread's memory by the chunks it touches.
+ * directory (and its chunk 0 at the sentinel), and the thread's first call
+ * of a chunk's functions comes here (__codensm_chunk) to allocate the
+ * chunk, and on its first call into the module the directory, from the
+ * thread's own arena (arena.c: no lock, no malloc, safe in a signal
+ * handler).  set_home alone writes a home, so its chunk 0 is always its
+ * directory's.  Static TLS grows by the home, two pointers per module, and
+ * a thread's memory by the chunks it touches.
  *
  * The registry links every directory twice: into its module's list (so
  * the flusher can sum a module's threads) and into its thread's list (so
@@ -499,7 +500,7 @@ static struct cnsm_chunk *make_real(const struct cnsm_module_desc *desc,
   __atomic_store_n(slot, c, __ATOMIC_RELEASE);
   struct cnsm_home *home = CNSM_LOAD(&d->home);
   if (k == 0 && home)
-    __atomic_store_n(&home->chunk0, c, __ATOMIC_RELAXED);
+    set_home(home, desc, d);
   make_edges_real(desc, d, k);
   return c;
 }
