@@ -36,6 +36,9 @@ CNSM_FLAGS = {
     "codensm-inline": LOAD + ["-mllvm", "-codensm-inline-as-plain"],
     # Without caller->callee edges: what counting them costs.
     "codensm-noedges": LOAD + ["-mllvm", "-codensm-callers=0"],
+    # Inlined copies counting themselves, beside their call sites' edges:
+    # what letting the edge count them buys (ABI 10).
+    "codensm-nocopies": LOAD + ["-mllvm", "-codensm-copies-from-edges=0"],
     # Without timed twins: a sampled call's start kept in a register to
     # every exit, as before round nine.
     "codensm-notwins": LOAD + ["-mllvm", "-codensm-timed-twins=0"],

@@ -259,6 +259,7 @@ private:
 
   GlobalVariable *TlsHome = nullptr;  ///< this thread's directory and chunk 0
   GlobalVariable *EmptyDir = nullptr; ///< the home's initial directory
+  GlobalVariable *EdgesArray = nullptr; ///< the unit's edge_info, if any
   GlobalVariable *Desc = nullptr;
   Function *Unit = nullptr; ///< returns Desc: how the hooks name the unit
   StringMap<Constant *> Strings;
@@ -570,10 +571,10 @@ Constant *ModuleInstrumenter::createEdgeInfos(const EdgeTable &Edges) {
          {"per_call", ConstantInt::get(I32, E.PerCall)}}));
   ArrayType *Ty =
       ArrayType::get(abi::structType(Ctx, "edge_info"), Infos.size());
-  auto *Array =
+  EdgesArray =
       new GlobalVariable(M, Ty, true, GlobalValue::InternalLinkage,
                          ConstantArray::get(Ty, Infos), "__codensm_edges");
-  return ConstantExpr::getPointerCast(Array, Ptr);
+  return ConstantExpr::getPointerCast(EdgesArray, Ptr);
 }
 
 /// The per-thread storage: one thread_local home (codensm_abi.inc), its
@@ -944,7 +945,8 @@ bool ModuleInstrumenter::run() {
   markRecursive(Plans);
   EdgeTable Edges = findCallerEdges(Plans);
   createTables(Plans, Edges);
-  recordTables(M, {Unit, TlsHome, ClTiming});
+  recordTables(M, {Unit, TlsHome, ClTiming, EdgesArray,
+                   static_cast<unsigned>(Plans.size())});
   // Before the exits: their enumeration turns calls into invokes.
   insertEdgeHooks(Plans, Edges);
   for (unsigned Index = 0; Index < Plans.size(); ++Index)

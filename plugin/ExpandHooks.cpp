@@ -28,6 +28,7 @@
 //===----------------------------------------------------------------------===//
 #include "CodeNSM.h"
 #include "Compat.h"
+#include "CopiesFromEdges.h"
 #include "HotPath.h"
 #include "Markers.h"
 #include "TimedTwins.h"
@@ -220,6 +221,8 @@ private:
   /// The real chunks timed entries join (noteRealAfterEntry); those no
   /// later count used are removed with their cold reloads.
   SmallVector<PHINode *, 16> RealJoins;
+  /// Inlined copies whose calls their call sites' edges count.
+  CopiesFromEdges Copies;
 };
 
 /// The calls to any of Hooks in program order, each with the block it is
@@ -544,8 +547,12 @@ void HookExpander::expandErrorCount(CallInst *Hook, UnitHooks &Unit,
   }
   IRBuilder<> EB(At);
   EB.SetCurrentDebugLocation(Hook->getDebugLoc());
-  // The entry of this call found or made the thread's real chunk.
-  Value *Chunk = Unit.Path->emitChunk(EB, Slot);
+  // The entry of this call found or made the thread's real chunk, unless
+  // it was a copy its edge counts (CopiesFromEdges.h): then this rare path
+  // makes it real.
+  Value *Chunk = Copies.Slots.count({Unit.Tables.Unit, Slot})
+                     ? Unit.Path->emitRealChunk(EB, Slot)
+                     : Unit.Path->emitChunk(EB, Slot);
   Unit.Path->emitIncrement(EB,
                            Unit.Path->slotField(EB, Chunk, Slot, SlotErrors),
                            ConstantInt::get(Type::getInt64Ty(Ctx), 1));
@@ -688,7 +695,8 @@ bool HookExpander::run() {
   if (llvm::all_of(std::initializer_list<Function *>{Enter, Exit, Edge, Depth},
                    [](Function *H) { return !H || H->use_empty(); }))
     return false;
-  for (const ModuleTables &Tables : findTables(M)) {
+  std::vector<ModuleTables> AllTables = findTables(M);
+  for (const ModuleTables &Tables : AllTables) {
     UnitHooks &Unit = Units[Tables.Unit];
     Unit.Tables = Tables;
     Unit.Path = std::make_unique<HotPath>(M, Tables.Unit, Tables.TlsHome);
@@ -705,13 +713,21 @@ bool HookExpander::run() {
       callsInOrder(M, {Enter, Edge, Depth});
   std::vector<std::pair<CallInst *, BasicBlock *>> Exits =
       callsInOrder(M, {Exit});
+  Copies = findCopiesFromEdges(Counts, AllTables, Enter, Edge);
+  // A copy its edge counts makes no chunk real.
   for (auto [Hook, Block] : Counts)
-    if (UnitHooks *Unit = unitOf(Hook))
+    if (UnitHooks *Unit = unitOf(Hook); Unit && !Copies.Entries.count(Hook))
       KnownReal.addSource(Block, Unit, slotOf(Hook) / abi::CHUNK_SLOTS);
   // Entries first: each exit's start time is an entry's result, replaced
   // by the expanded entry's value.
   for (auto [Hook, Block] : Counts)
     if (UnitHooks *Unit = unitOf(Hook)) {
+      if (Copies.Entries.count(Hook)) {
+        // Its exits (a timed function's copy) stop nothing.
+        Hook->replaceAllUsesWith(ConstantInt::get(Hook->getType(), 0));
+        Hook->eraseFromParent();
+        continue;
+      }
       uint64_t Index = slotOf(Hook) / abi::CHUNK_SLOTS;
       if (Function *Twin = TwinEntries.lookup(Hook))
         expandTwinEntry(Hook, *Twin, *Unit);

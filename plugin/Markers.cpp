@@ -153,10 +153,14 @@ bool markInstrumented(Module &M) {
 
 void recordTables(Module &M, const ModuleTables &Tables) {
   LLVMContext &Ctx = M.getContext();
-  Metadata *Fields[] = {
+  Type *I32 = Type::getInt32Ty(Ctx);
+  SmallVector<Metadata *, 5> Fields = {
       ValueAsMetadata::get(Tables.Unit), ValueAsMetadata::get(Tables.TlsHome),
-      ConstantAsMetadata::get(ConstantInt::get(
-          Type::getInt32Ty(Ctx), static_cast<unsigned>(Tables.Timing)))};
+      ConstantAsMetadata::get(
+          ConstantInt::get(I32, static_cast<unsigned>(Tables.Timing))),
+      ConstantAsMetadata::get(ConstantInt::get(I32, Tables.FunctionCount))};
+  if (Tables.Edges)
+    Fields.push_back(ValueAsMetadata::get(Tables.Edges));
   M.getOrInsertNamedMetadata(InstrumentedMetadata)
       ->addOperand(MDNode::get(Ctx, Fields));
 }
@@ -167,7 +171,7 @@ std::vector<ModuleTables> findTables(const Module &M) {
   if (!Named)
     return Found;
   for (const MDNode *Node : Named->operands()) {
-    if (Node->getNumOperands() != 3)
+    if (Node->getNumOperands() < 4)
       continue;
     ModuleTables Tables;
     Tables.Unit = mdconst::dyn_extract_or_null<Function>(Node->getOperand(0));
@@ -178,6 +182,12 @@ std::vector<ModuleTables> findTables(const Module &M) {
     if (!Tables.Unit || !Tables.TlsHome || !Timing)
       continue; // an optimiser dropped the tables: nothing left to expand
     Tables.Timing = static_cast<TimingMode>(Timing->getZExtValue());
+    if (auto *Count =
+            mdconst::dyn_extract_or_null<ConstantInt>(Node->getOperand(3)))
+      Tables.FunctionCount = Count->getZExtValue();
+    if (Node->getNumOperands() > 4)
+      Tables.Edges =
+          mdconst::dyn_extract_or_null<GlobalVariable>(Node->getOperand(4));
     Found.push_back(Tables);
   }
   return Found;

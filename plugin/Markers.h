@@ -83,6 +83,11 @@ struct ModuleTables {
   llvm::Function *Unit = nullptr;          ///< returns the descriptor
   llvm::GlobalVariable *TlsHome = nullptr; ///< this thread's home (abi)
   TimingMode Timing = TimingMode::Sampled;
+  /// The unit's edge_info array (null when it has no edge), whose flags
+  /// the expansion may still raise (CopiesFromEdges.h), and its number of
+  /// functions, the first edge's slot.
+  llvm::GlobalVariable *Edges = nullptr;
+  unsigned FunctionCount = 0;
 };
 
 /// Marks the module as instrumented; returns false when it already was.

@@ -25,6 +25,7 @@
  * them to the callee's list of callers (cnsm_fn.callers), which waits
  * there, like the histograms, until a receiver acknowledged it. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -83,8 +84,10 @@ static void free_edge_arrays(struct cnsm_module *m) {
   free(m->edges_seen);
   free(m->edges_now);
   free(m->edge_from_callee);
+  free(m->calls_by_edges);
   m->edges_seen = m->edges_now = NULL;
   m->edge_from_callee = NULL;
+  m->calls_by_edges = NULL;
 }
 
 /* The calls counted in slot of m so far: folded and, with_dirs, live. */
@@ -123,7 +126,10 @@ static int have_edge_arrays(struct cnsm_module *m) {
   m->edges_now = calloc(desc->edge_count, sizeof *m->edges_now);
   m->edge_from_callee =
       malloc((desc->function_count + 1) * sizeof *m->edge_from_callee);
-  if (!m->edges_seen || !m->edges_now || !m->edge_from_callee) {
+  m->calls_by_edges =
+      malloc((desc->function_count + 1) * sizeof *m->calls_by_edges);
+  if (!m->edges_seen || !m->edges_now || !m->edge_from_callee ||
+      !m->calls_by_edges) {
     free_edge_arrays(m);
     return 0;
   }
@@ -134,6 +140,26 @@ static int have_edge_arrays(struct cnsm_module *m) {
         desc->edges[e].callee < desc->function_count)
       m->edge_from_callee[desc->edges[e].callee] = e;
   return 1;
+}
+
+/* Fills m->calls_by_edges: per function, the calls its inlined copies left
+ * to their edges (EDGE_COUNTS_CALLEE). */
+static void read_calls_by_edges(const struct cnsm_module *m, int with_dirs) {
+  const struct cnsm_module_desc *desc = m->desc;
+  uint32_t n = desc->function_count;
+  memset(m->calls_by_edges, 0, ((size_t)n + 1) * sizeof *m->calls_by_edges);
+  for (uint32_t e = 0; e < desc->edge_count; e++)
+    if ((desc->edges[e].flags & CNSM_EDGE_COUNTS_CALLEE) &&
+        desc->edges[e].callee < n)
+      m->calls_by_edges[desc->edges[e].callee] +=
+          slot_calls(m, n + e, with_dirs);
+}
+
+/* The calls of function f of m so far: its slot's, and its edges' that
+ * count them. */
+static uint64_t function_calls(const struct cnsm_module *m, uint32_t f,
+                               int with_dirs) {
+  return slot_calls(m, f, with_dirs) + m->calls_by_edges[f];
 }
 
 /* The calls of every edge of m so far.  A counted edge's are in its slot,
@@ -148,10 +174,11 @@ static int have_edge_arrays(struct cnsm_module *m) {
 static void read_edges(const struct cnsm_module *m, int with_dirs) {
   const struct cnsm_module_desc *desc = m->desc;
   uint64_t *now = m->edges_now;
+  read_calls_by_edges(m, with_dirs);
   for (uint32_t e = 0; e < desc->edge_count; e++)
     if (desc->edges[e].flags & CNSM_EDGE_FROM_CALLEE)
       now[e] = desc->edges[e].callee < desc->function_count
-                   ? slot_calls(m, desc->edges[e].callee, with_dirs)
+                   ? function_calls(m, desc->edges[e].callee, with_dirs)
                    : 0;
   for (uint32_t e = 0; e < desc->edge_count; e++) {
     const struct cnsm_edge_info *edge = &desc->edges[e];
@@ -159,7 +186,7 @@ static void read_edges(const struct cnsm_module *m, int with_dirs) {
       continue;
     now[e] = slot_calls(m, desc->function_count + e, with_dirs);
     if (edge->per_call && edge->caller < desc->function_count)
-      now[e] += edge->per_call * slot_calls(m, edge->caller, with_dirs);
+      now[e] += edge->per_call * function_calls(m, edge->caller, with_dirs);
   }
   for (uint32_t e = 0; e < desc->edge_count; e++) {
     const struct cnsm_edge_info *edge = &desc->edges[e];

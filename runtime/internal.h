@@ -484,7 +484,10 @@ struct cnsm_module {
   struct cnsm_dir *dirs;     /* threads' directories: pushed lock-free,
                                 removed under lock */
   struct cnsm_slot *retired; /* CNSM_SLOT_COUNT folded slots */
-  size_t *entry;             /* table index per function, or NULL */
+  size_t *entry;             /* table index per counting slot, or NULL */
+  /* Slots entry maps: the functions', then (when the unit has any) every
+   * edge's, an edge EDGE_COUNTS_CALLEE mapped to its callee's entry. */
+  uint32_t entry_count;
   struct cnsm_module *next;
   struct cnsm_module *next_unloaded; /* see cnsm_unloaded_modules */
   uint64_t serial;                   /* names it in the live file */
@@ -494,6 +497,9 @@ struct cnsm_module {
   uint64_t *edges_now;      /* per edge: this drain's calls (callers.c) */
   /* Per function: its edge EDGE_FROM_CALLEE, or UINT32_MAX (callers.c). */
   uint32_t *edge_from_callee;
+  /* Per function: this drain's calls counted by its edges
+   * EDGE_COUNTS_CALLEE (callers.c). */
+  uint64_t *calls_by_edges;
   /* Per function: the clock (ticks) until which its every call is timed,
    * 0 for none (probe.c); NULL until the module's first probe. */
   uint64_t *probe_until;

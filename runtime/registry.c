@@ -247,12 +247,38 @@ size_t cnsm_fn_index_of(const struct cnsm_module_desc *desc, uint32_t slot) {
   return SIZE_MAX;
 }
 
-/* Builds m->entry: the table index of each of the module's functions. */
+/* The slots whose counts are calls of a function: the functions', and,
+ * when an edge's count is also its callee's calls (an inlined copy of the
+ * callee follows each of its sites and counts nothing: ABI 10), the
+ * edges' after them. */
+static uint32_t counting_slots(const struct cnsm_module_desc *desc) {
+  for (uint32_t e = 0; e < desc->edge_count; e++)
+    if (desc->edges[e].flags & CNSM_EDGE_COUNTS_CALLEE)
+      return CNSM_SLOT_COUNT(desc);
+  return desc->function_count;
+}
+
+/* Maps m's edges after its functions: an edge whose count is its
+ * callee's calls to the callee's entry, any other to none. */
+static void map_edges(const struct cnsm_module_desc *desc, size_t *entry,
+                      uint32_t count) {
+  uint32_t n = desc->function_count;
+  for (uint32_t i = n; i < count; i++) {
+    const struct cnsm_edge_info *edge = &desc->edges[i - n];
+    entry[i] = (edge->flags & CNSM_EDGE_COUNTS_CALLEE) && edge->callee < n
+                   ? entry[edge->callee]
+                   : CNSM_NOT_COUNTED;
+  }
+}
+
+/* Builds m->entry: the table index of each of the module's functions, and
+ * of the edges whose counts are their callees' calls. */
 int cnsm_module_map(struct cnsm_module *m) {
   if (m->entry)
     return 0;
   uint32_t n = m->desc->function_count;
-  size_t *entry = malloc((n ? n : 1) * sizeof *entry);
+  uint32_t count = counting_slots(m->desc);
+  size_t *entry = malloc((count ? count : 1) * sizeof *entry);
   if (!entry)
     return -1;
   for (uint32_t i = 0; i < n; i++) {
@@ -269,7 +295,9 @@ int cnsm_module_map(struct cnsm_module *m) {
     }
     cnsm_fn_set_source(entry[i], f->file, f->line);
   }
+  map_edges(m->desc, entry, count);
   m->entry = entry;
+  m->entry_count = count;
   cnsm_callers_note_symbols(m);
   return 0;
 }
@@ -280,8 +308,7 @@ static void record_module(struct cnsm_module *m) {
   /* Mapping makes the table entries, with their records (table.c). */
   if (m->recorded || !cnsm_durable_active() || cnsm_module_map(m) != 0)
     return;
-  m->recorded =
-      cnsm_durable_module(m->serial, m->desc->function_count, m->entry) == 0;
+  m->recorded = cnsm_durable_module(m->serial, m->entry_count, m->entry) == 0;
 }
 
 void cnsm_registry_start_durable(void) {
@@ -544,7 +571,6 @@ CNSM_EXPORT void __codensm_unregister(const struct cnsm_module_desc *desc) {
     pthread_mutex_unlock(&cnsm_registry_lock);
     return;
   }
-  uint32_t n = desc->function_count;
   /* Every live directory into retired (edges' slots too), and out of its
    * thread's list; its memory stays with the thread's arena.  Our own pointer
    * goes back to the empty directory: a later call re-registers the module. */
@@ -574,8 +600,8 @@ CNSM_EXPORT void __codensm_unregister(const struct cnsm_module_desc *desc) {
     for (struct cnsm_module *other = cnsm_modules; other; other = other->next)
       (void)cnsm_module_map(other);
     cnsm_callers_drain_unloading(m);
-    for (uint32_t i = 0; i < n; i++)
-      if (m->entry[i] != CNSM_NOT_COUNTED) // NOLINT: entry has n entries
+    for (uint32_t i = 0; i < m->entry_count; i++)
+      if (m->entry[i] != CNSM_NOT_COUNTED) // NOLINT: entry_count entries
         cnsm_slot_add(&cnsm_fns[m->entry[i]].base, &m->retired[i]);
   }
   struct cnsm_module **pp = &cnsm_modules;
@@ -594,6 +620,7 @@ CNSM_EXPORT void __codensm_unregister(const struct cnsm_module_desc *desc) {
   cnsm_unloaded_modules = m;
   m->retired = NULL;
   m->entry = NULL;
+  m->entry_count = 0;
   m->dirs = NULL;
   cnsm_debug("unregistered %s", desc->module_name ? desc->module_name : "?");
   pthread_mutex_unlock(&cnsm_registry_lock);

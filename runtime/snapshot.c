@@ -77,7 +77,7 @@ int cnsm_pend_settled(void) {
 static void snapshot_module(struct cnsm_module *m) {
   if (cnsm_module_map(m) != 0)
     return;
-  uint32_t n = m->desc->function_count;
+  uint32_t n = m->entry_count; /* the functions', and edges counting calls */
   if (n == 0)
     return;
   static struct cnsm_slot *sums; /* registry lock held: one user */

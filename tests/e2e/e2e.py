@@ -17,6 +17,7 @@ over HTTP on 127.0.0.1.
 """
 import argparse
 import json
+import re
 import os
 import shutil
 import signal
@@ -1098,6 +1099,61 @@ def case_twins(tc, level):
                        % (name, got, timed))
 
 
+def case_copies(tc, level):
+    """Inlined copies counted by their call sites' edges (ABI 10): tiny's
+    and outer's copies count nothing, their edges flagged EDGE_COUNTS_CALLEE
+    count them; calls, errors and callers come out exact, the same as with
+    the derivation off (-codensm-copies-from-edges=0), also when the
+    process is killed and the next run delivers its live file."""
+    src = os.path.join(PROGRAMS, "copies.c")
+    plain = run(tc.compile([src], os.path.join(tc.workdir, "copies.plain"),
+                           OPT_LEVELS[level], instrument=False))
+    if "-flto=thin" not in OPT_LEVELS[level]:  # its IR is expanded at the link
+        ir = tc.compile([src], os.path.join(tc.workdir, "copies.ll"),
+                        OPT_LEVELS[level] + ["-S", "-emit-llvm"], link=False)
+        with open(ir) as f:
+            edges = re.search(r"^@__codensm_edges = .*$", f.read(), re.M)
+        flagged = re.findall(r"\{ i32 (\d+), i32 (-?\d+), i64 -?\d+, i32 2, i32 \d+ \}",
+                             edges.group(0) if edges else "")
+        expect(len(flagged) == 2, "expected 2 edges counting their callees' copies, got "
+               "%r (the test proves nothing)" % flagged)
+    expected = {
+        "copies.tiny": (1024, 0, {"copies.hot": 1002, "copies.outer": 10, "copies.slow": 7}),
+        "copies.outer": (10, 0, {"copies.main": 10}),
+        "copies.check": (1001, 201, {"copies.hot": 1001}),
+        "copies.slow": (7, 0, {"copies.main": 7}),
+        "copies.hot": (1, 0, {"copies.in_thread": 1}),
+        "copies.main": (1, 0, {}),
+    }
+
+    def check(sums, how):
+        for name, (calls, errors, callers) in expected.items():
+            expect_counts(sums, name, calls, errors)
+            got = sums[name].get("callers", {})
+            expect(got == callers, "%s, %s: callers %r, expected %r" % (how, name, got, callers))
+
+    exe = tc.program("copies.c", level)
+    instrumented, sums = run_counted(tc, exe, "copies")
+    expect_same_behaviour(plain, instrumented)
+    check(sums, "default")
+    off = tc.compile([src], os.path.join(tc.workdir, "copies.off"),
+                     OPT_LEVELS[level] + ["-mllvm", "-codensm-copies-from-edges=0"])
+    instrumented, sums = run_counted(tc, off, "copies-off")
+    expect_same_behaviour(plain, instrumented)
+    check(sums, "off")
+    # Killed before any flush: the next run takes its live file over.
+    sink = os.path.join(tc.workdir, "copies-kill.jsonl")
+    env = {"CODENSM_ENDPOINT": "file://" + sink,
+           "CODENSM_SPOOL_DIR": os.path.join(tc.workdir, "spool-kill")}
+    killed = run(exe, env, args=["kill"])
+    expect(killed.returncode == -signal.SIGKILL, "kill: status %d" % killed.returncode)
+    expect(not os.path.exists(sink), "kill: sent before it died")
+    expect(run(exe, env).returncode == 0, "the run after the kill failed")
+    sums = totals(sink)
+    for name, (calls, errors, _) in expected.items():
+        expect_counts(sums, name, 2 * calls, 2 * errors)
+
+
 CASES = {
     "twins": case_twins,
     "trivial": case_trivial,
@@ -1115,6 +1171,7 @@ CASES = {
     "hard-end": case_hard_end,
     "signals": case_signals,
     "inlined": case_inlined,
+    "copies": case_copies,
     "collector": case_collector,
     "latency": case_latency,
     "causes": case_causes,

@@ -23,7 +23,7 @@ target triple = "x86_64-pc-linux-gnu"
 ; The thread's home: its directory, first the empty one, and its chunk 0,
 ; first the sentinel.
 ; CHECK-DAG: @__codensm_home = internal thread_local global { {{.*}}@__codensm_empty_dir{{.*}}, {{.*}}@__codensm_sentinel }, align 8
-; CHECK-DAG: @__codensm_module = internal constant {{.*}} { i32 9, i32 2, {{.*}}@__codensm_functions{{.*}}@__codensm_dir_ref{{.*}}@__codensm_empty_dir{{.*}}@__codensm_runtime_state
+; CHECK-DAG: @__codensm_module = internal constant {{.*}} { i32 10, i32 2, {{.*}}@__codensm_functions{{.*}}@__codensm_dir_ref{{.*}}@__codensm_empty_dir{{.*}}@__codensm_runtime_state
 ; CHECK-DAG: c"entry-exit.work\00"
 ; CHECK-DAG: c"entry-exit.twice\00"
 ; CHECK-DAG: @__codensm_sentinel = external global
@@ -47,7 +47,7 @@ target triple = "x86_64-pc-linux-gnu"
 ; LLVM 16 spells inaccessiblememonly as a memory effect.
 ; MARK-DAG: attributes [[DECL]] = { {{inaccessiblememonly nounwind willreturn|nounwind willreturn memory\(inaccessiblemem: readwrite\)}} }
 ; MARK-DAG: !codensm.instrumented = !{![[TABLES:[0-9]+]]}
-; MARK-DAG: ![[TABLES]] = !{{{.*}}@__codensm_unit, {{.*}}@__codensm_home, i32 0}
+; MARK-DAG: ![[TABLES]] = !{{{.*}}@__codensm_unit, {{.*}}@__codensm_home, i32 0, i32 2, {{.*}}@__codensm_edges}
 
 ; After it, inline code: the thread's chunk 0, straight from its home (the
 ; pointer after the directory's; never null; chunk-reuse.ll has a chunk

@@ -14,10 +14,10 @@
 // one dominates count into it, with no load of the directory (g2's count
 // uses the chunk g1's made real; h's edges the one its entry block
 // loaded); -codensm-chunk-reuse=0 loads it again in each block.
-// RUN: %clang -fplugin=%plugin -O2 -mllvm -codensm-edges-from-callers=0 -S -emit-llvm -o %t.ll %s
+// RUN: %clang -fplugin=%plugin -O2 -mllvm -codensm-edges-from-callers=0 -mllvm -codensm-copies-from-edges=0 -S -emit-llvm -o %t.ll %s
 // RUN: %FileCheck %s --input-file=%t.ll
 // RUN: %FileCheck %s --input-file=%t.ll --check-prefix=REUSE
-// RUN: %clang -fplugin=%plugin -O2 -mllvm -codensm-edges-from-callers=0 -mllvm -codensm-chunk-reuse=0 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=RELOAD
+// RUN: %clang -fplugin=%plugin -O2 -mllvm -codensm-edges-from-callers=0 -mllvm -codensm-copies-from-edges=0 -mllvm -codensm-chunk-reuse=0 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=RELOAD
 
 #define LEAF(n) __attribute__((noinline)) int f##n(int x) { return x * n + 1; }
 LEAF(0) LEAF(1) LEAF(2) LEAF(3) LEAF(4) LEAF(5) LEAF(6) LEAF(7) LEAF(8) LEAF(9)

@@ -9,13 +9,13 @@
 // inlined), so it inlines it where the plain build does.
 // Slots: twice 0, user 1, wrap 2, spin 3, tracked 4.
 // RUN: rm -rf %t && mkdir -p %t && cp %s %t/t.c
-// RUN: cd %t && %clang -O2 -S -emit-llvm -o - t.c | %FileCheck %s --check-prefix=POLICY
+// RUN: cd %t && %clang -fplugin=%plugin -O2 -mllvm -codensm-copies-from-edges=0 -S -emit-llvm -o - t.c | %FileCheck %s --check-prefix=POLICY
 // RUN: cd %t && %clang -fplugin=%plugin -O2 -mllvm -codensm-untimed-inlined-instructions=0 -S -emit-llvm -o - t.c | %FileCheck %s --check-prefix=OFF
 // RUN: cd %t && %clang -fplugin=%plugin -O2 -mllvm -codensm-timing=every -S -emit-llvm -o - t.c | %FileCheck %s --check-prefix=EVERY
 // RUN: cd %t && %clang -O0 -S -emit-llvm -o - t.c | %FileCheck %s --check-prefix=PRICE
 // RUN: printf 'untimed_inlined_instructions: 0\n' > %t/.codensm.yaml
 // RUN: cd %t && %clang -O2 -S -emit-llvm -o - t.c | %FileCheck %s --check-prefix=OFF
-// RUN: cd %t && %clang -fplugin=%plugin -O2 -mllvm -codensm-untimed-inlined-instructions=64 -S -emit-llvm -o - t.c | %FileCheck %s --check-prefix=POLICY
+// RUN: cd %t && %clang -fplugin=%plugin -O2 -mllvm -codensm-untimed-inlined-instructions=64 -mllvm -codensm-copies-from-edges=0 -S -emit-llvm -o - t.c | %FileCheck %s --check-prefix=POLICY
 #include "codensm.h"
 
 static int wrap(int (*fn)(int), int v) { return fn(v) + 1; }

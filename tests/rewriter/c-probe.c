@@ -39,7 +39,7 @@ int declared_only(int x) { return x; }
 // TABLE: __codensm_empty_dir = {{[{][{]}}0, 0, 0, 0}, {&__codensm_sentinel}}{{;}}
 // The thread's home: its directory and chunk 0.
 // TABLE: static __thread struct cnsm_home __codensm_home = {&__codensm_empty_dir.header, &__codensm_sentinel}{{;}}
-// TABLE: static const struct cnsm_module_desc __codensm_module = {9u, 4u, "c-probe", "{{.*}}c-probe.c", __codensm_functions, __codensm_dir_ref, &__codensm_empty_dir.header, &__codensm_runtime_state, __codensm_edges, 3u}{{;}}
+// TABLE: static const struct cnsm_module_desc __codensm_module = {10u, 4u, "c-probe", "{{.*}}c-probe.c", __codensm_functions, __codensm_dir_ref, &__codensm_empty_dir.header, &__codensm_runtime_state, __codensm_edges, 3u}{{;}}
 // The hot path, inline: the count added to this thread's chunk, the rare
 // sampled call; errors and samples closed out of line.
 // The timed call's clock is read in the unit, around the body, with the

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: Apache-2.0
+//===- CopiesFromEdges.cpp - inlined copies counted by their call site's edge ===//
+#include "CopiesFromEdges.h"
+#include "Abi.h"
+#include "Compat.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/Analysis/ValueTracking.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/Support/CommandLine.h"
+
+using namespace llvm;
+
+static cl::opt<bool> ClCopiesFromEdges(
+    "codensm-copies-from-edges",
+    cl::desc("Let the count of an edge whose every site is followed by an "
+             "inlined copy of its callee (a leaf, never timed there) stand "
+             "for the copies' calls, which then count nothing"),
+    cl::init(true), cl::Hidden);
+
+namespace codensm {
+namespace {
+
+constexpr unsigned CallerField = abi::field("edge_info", "caller");
+constexpr unsigned CalleeField = abi::field("edge_info", "callee");
+constexpr unsigned FlagsField = abi::field("edge_info", "flags");
+
+/// One unit's edges as the search needs them, by edge index.
+struct UnitEdges {
+  const ModuleTables *Tables = nullptr;
+  std::vector<unsigned> Caller, Callee, Flags;
+  std::vector<unsigned> Sites; ///< the edge's hooks left in the module
+  std::vector<std::vector<const CallInst *>> Copies; ///< right after them
+};
+
+unsigned fieldOf(const Constant *Info, unsigned Field) {
+  return cast<ConstantInt>(Info->getAggregateElement(Field))->getZExtValue();
+}
+
+UnitEdges readEdges(const ModuleTables &Tables) {
+  UnitEdges U;
+  U.Tables = &Tables;
+  const Constant *Init = Tables.Edges->getInitializer();
+  unsigned N = cast<ArrayType>(Init->getType())->getNumElements();
+  for (unsigned E = 0; E < N; ++E) {
+    const Constant *Info = Init->getAggregateElement(E);
+    U.Caller.push_back(fieldOf(Info, CallerField));
+    U.Callee.push_back(fieldOf(Info, CalleeField));
+    U.Flags.push_back(fieldOf(Info, FlagsField));
+  }
+  U.Sites.assign(N, 0);
+  U.Copies.resize(N);
+  return U;
+}
+
+const Value *unitArg(const CallInst *Hook) {
+  return Hook->getArgOperand(0)->stripPointerCasts();
+}
+
+/// The entry hook of Callee's inlined copy that runs every time, and only
+/// when, the edge hook At has run: the next hook of At's block, reached
+/// through instructions that always go on to the next one, an entry of
+/// Callee in At's unit that only counts (never timed there).  Null if
+/// none.
+const CallInst *copyAfter(const CallInst *At, const Function *Enter,
+                          unsigned Callee) {
+  for (const Instruction *I = At->getNextNode(); I; I = I->getNextNode()) {
+    const auto *Call = dyn_cast<CallInst>(I);
+    const Function *F = Call ? Call->getCalledFunction() : nullptr;
+    if (F && startsWith(F->getName(), "__codensm_")) {
+      if (F != Enter || unitArg(Call) != unitArg(At))
+        return nullptr;
+      auto *Slot = dyn_cast<ConstantInt>(Call->getArgOperand(1));
+      bool Counted = Slot && Slot->getZExtValue() == Callee &&
+                     (Call->use_empty() || isUntimedInlinedCopy(Call));
+      return Counted ? Call : nullptr;
+    }
+    if (!isGuaranteedToTransferExecutionToSuccessor(I))
+      return nullptr;
+  }
+  return nullptr;
+}
+
+/// Raises EDGE_COUNTS_CALLEE in the flags of U's edges Counting.
+void flagEdges(const UnitEdges &U, const std::vector<unsigned> &Counting) {
+  GlobalVariable *Edges = U.Tables->Edges;
+  const Constant *Init = Edges->getInitializer();
+  auto *ArrayTy = cast<ArrayType>(Init->getType());
+  auto *InfoTy = cast<StructType>(ArrayTy->getElementType());
+  std::vector<Constant *> Infos;
+  for (unsigned E = 0; E < ArrayTy->getNumElements(); ++E)
+    Infos.push_back(Init->getAggregateElement(E));
+  for (unsigned E : Counting) {
+    std::vector<Constant *> Fields;
+    for (unsigned Field = 0; Field < InfoTy->getNumElements(); ++Field)
+      Fields.push_back(Infos[E]->getAggregateElement(Field));
+    Fields[FlagsField] = ConstantInt::get(
+        InfoTy->getElementType(FlagsField),
+        U.Flags[E] | abi::EDGE_COUNTS_CALLEE);
+    Infos[E] = ConstantStruct::get(InfoTy, Fields);
+  }
+  Edges->setInitializer(ConstantArray::get(ArrayTy, Infos));
+}
+
+} // namespace
+
+CopiesFromEdges findCopiesFromEdges(
+    const std::vector<std::pair<CallInst *, BasicBlock *>> &Counts,
+    const std::vector<ModuleTables> &Units, const Function *Enter,
+    const Function *Edge) {
+  CopiesFromEdges Found;
+  if (!ClCopiesFromEdges || !Enter || !Edge)
+    return Found;
+  // Not under -codensm-timing=every: there an entry also counts a sample.
+  DenseMap<const Value *, UnitEdges> ByUnit;
+  for (const ModuleTables &Tables : Units)
+    if (Tables.Edges && Tables.Edges->hasInitializer() &&
+        Tables.Timing != TimingMode::Every)
+      ByUnit[Tables.Unit] = readEdges(Tables);
+  for (auto [Hook, Block] : Counts) {
+    auto It = Hook->getCalledOperand() == Edge ? ByUnit.find(unitArg(Hook))
+                                               : ByUnit.end();
+    auto *Slot = dyn_cast<ConstantInt>(Hook->getArgOperand(1));
+    if (It == ByUnit.end() || !Slot)
+      continue;
+    UnitEdges &U = It->second;
+    uint64_t E = Slot->getZExtValue() - U.Tables->FunctionCount;
+    if (Slot->getZExtValue() < U.Tables->FunctionCount || E >= U.Sites.size())
+      continue;
+    ++U.Sites[E];
+    if (const CallInst *Copy = copyAfter(Hook, Enter, U.Callee[E]))
+      U.Copies[E].push_back(Copy);
+  }
+  for (auto &[UnitFn, U] : ByUnit) {
+    // A callee whose copies count nothing must need its chunk for nothing
+    // else: no edge of its own is counted anywhere (a leaf), and none of
+    // its callers' calls is derived from its calls (EDGE_FROM_CALLEE).
+    unsigned N = U.Tables->FunctionCount;
+    std::vector<bool> Excluded(N, false);
+    for (unsigned E = 0; E < U.Sites.size(); ++E) {
+      if (U.Sites[E] && U.Caller[E] < N)
+        Excluded[U.Caller[E]] = true;
+      if ((U.Flags[E] & abi::EDGE_FROM_CALLEE) && U.Callee[E] < N)
+        Excluded[U.Callee[E]] = true;
+    }
+    std::vector<unsigned> Counting;
+    for (unsigned E = 0; E < U.Sites.size(); ++E) {
+      unsigned Callee = U.Callee[E];
+      if (!U.Sites[E] || U.Copies[E].size() != U.Sites[E] || U.Flags[E] ||
+          Callee >= N || Excluded[Callee])
+        continue;
+      Counting.push_back(E);
+      Found.Entries.insert(U.Copies[E].begin(), U.Copies[E].end());
+      Found.Slots.insert({cast<Function>(UnitFn), Callee});
+    }
+    if (!Counting.empty())
+      flagEdges(U, Counting);
+  }
+  return Found;
+}
+
+} // namespace codensm
