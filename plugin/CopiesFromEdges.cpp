@@ -5,11 +5,20 @@
 #include "Compat.h"
 
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/Statistic.h"
 #include "llvm/Analysis/ValueTracking.h"
+#include "llvm/IR/Dominators.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/Support/CommandLine.h"
 
+#include <map>
+#include <memory>
+
 using namespace llvm;
+
+#define DEBUG_TYPE "codensm"
+STATISTIC(NumCopiesFromEdges, "Inlined copies counted by their site's edge");
+STATISTIC(NumEdgesCountingCallee, "Edges counting their callee's copies");
 
 static cl::opt<bool> ClCopiesFromEdges(
     "codensm-copies-from-edges",
@@ -81,6 +90,48 @@ const CallInst *copyAfter(const CallInst *At, const Function *Enter,
   return nullptr;
 }
 
+/// The entry hooks that stay, by function, unit and chunk: each leaves its
+/// chunk real, and with it (the runtime makes them real together, ABI 6)
+/// the chunks of the edges of every function in that chunk.
+class ChunkKeepers {
+public:
+  void add(const CallInst *Entry) {
+    auto *Slot = cast<ConstantInt>(Entry->getArgOperand(1));
+    Keepers[{Entry->getFunction(), unitArg(Entry),
+             Slot->getZExtValue() / abi::CHUNK_SLOTS}]
+        .push_back(Entry);
+  }
+  /// Whether one of them of At's unit and chunk Chunk runs before At
+  /// wherever At runs.
+  bool realAt(const CallInst *At, uint64_t Chunk) {
+    auto It = Keepers.find({At->getFunction(), unitArg(At), Chunk});
+    if (It == Keepers.end())
+      return false;
+    for (const CallInst *Keeper : It->second) {
+      if (Keeper->getParent() == At->getParent()) {
+        if (Keeper->comesBefore(At))
+          return true;
+      } else if (treeOf(*At->getFunction())
+                     .dominates(Keeper->getParent(), At->getParent())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+private:
+  DominatorTree &treeOf(const Function &F) {
+    std::unique_ptr<DominatorTree> &Tree = Trees[&F];
+    if (!Tree)
+      Tree = std::make_unique<DominatorTree>(const_cast<Function &>(F));
+    return *Tree;
+  }
+  std::map<std::tuple<const Function *, const Value *, uint64_t>,
+           SmallVector<const CallInst *, 4>>
+      Keepers;
+  std::map<const Function *, std::unique_ptr<DominatorTree>> Trees;
+};
+
 /// Raises EDGE_COUNTS_CALLEE in the flags of U's edges Counting.
 void flagEdges(const UnitEdges &U, const std::vector<unsigned> &Counting) {
   GlobalVariable *Edges = U.Tables->Edges;
@@ -131,25 +182,43 @@ CopiesFromEdges findCopiesFromEdges(
     if (const CallInst *Copy = copyAfter(Hook, Enter, U.Callee[E]))
       U.Copies[E].push_back(Copy);
   }
+  DenseSet<const CallInst *> Candidates;
+  for (auto &[UnitFn, U] : ByUnit)
+    for (const auto &Copies : U.Copies)
+      Candidates.insert(Copies.begin(), Copies.end());
+  ChunkKeepers Keepers;
+  for (auto [Hook, Block] : Counts)
+    if (Hook->getCalledOperand() == Enter && ByUnit.count(unitArg(Hook)) &&
+        isa<ConstantInt>(Hook->getArgOperand(1)) && !Candidates.count(Hook))
+      Keepers.add(Hook);
   for (auto &[UnitFn, U] : ByUnit) {
     // A callee whose copies count nothing must need its chunk for nothing
-    // else: no edge of its own is counted anywhere (a leaf), and none of
-    // its callers' calls is derived from its calls (EDGE_FROM_CALLEE).
+    // else: none of its callers' calls is derived from its calls
+    // (EDGE_FROM_CALLEE), and where it counts edges of its own (their
+    // counts untested: its entry made their chunks real), each copy must
+    // find its chunk made real already, by an entry that stays.
     unsigned N = U.Tables->FunctionCount;
-    std::vector<bool> Excluded(N, false);
+    std::vector<bool> FromCallee(N, false), CountsEdges(N, false);
     for (unsigned E = 0; E < U.Sites.size(); ++E) {
       if (U.Sites[E] && U.Caller[E] < N)
-        Excluded[U.Caller[E]] = true;
+        CountsEdges[U.Caller[E]] = true;
       if ((U.Flags[E] & abi::EDGE_FROM_CALLEE) && U.Callee[E] < N)
-        Excluded[U.Callee[E]] = true;
+        FromCallee[U.Callee[E]] = true;
     }
     std::vector<unsigned> Counting;
     for (unsigned E = 0; E < U.Sites.size(); ++E) {
       unsigned Callee = U.Callee[E];
       if (!U.Sites[E] || U.Copies[E].size() != U.Sites[E] || U.Flags[E] ||
-          Callee >= N || Excluded[Callee])
+          Callee >= N || FromCallee[Callee])
+        continue;
+      if (CountsEdges[Callee] &&
+          !llvm::all_of(U.Copies[E], [&](const CallInst *Copy) {
+            return Keepers.realAt(Copy, Callee / abi::CHUNK_SLOTS);
+          }))
         continue;
       Counting.push_back(E);
+      NumCopiesFromEdges += U.Copies[E].size();
+      ++NumEdgesCountingCallee;
       Found.Entries.insert(U.Copies[E].begin(), U.Copies[E].end());
       Found.Slots.insert({cast<Function>(UnitFn), Callee});
     }

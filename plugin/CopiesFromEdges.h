@@ -10,10 +10,12 @@
 // its count to the callee's calls.  On Redis a GET makes about 40 such
 // pairs; speedtest1 and Lua as many in proportion.
 //
-// Only where nothing else needs the callee's chunk to be real (its entry
-// made it so): the callee counts no edge of its own (a leaf of the unit's
-// counted calls), its copy is never timed, and its error count, which
-// normally trusts the entry, tests the chunk (ExpandHooks.cpp).
+// Only for a copy that is never timed, and where nothing else needs it to
+// have made the callee's chunk real: the callee counts no edge of its own
+// (whose counts go untested into chunks the runtime makes real with the
+// callee's), or an entry that stays runs before each copy in that chunk;
+// and the copy's error count, which normally trusts the entry, makes the
+// chunk real itself (ExpandHooks.cpp).
 //
 //===----------------------------------------------------------------------===//
 #ifndef CODENSM_COPIES_FROM_EDGES_H
@@ -39,11 +41,13 @@ struct CopiesFromEdges {
 /// Finds them among Counts (the entry, edge and depth hooks of the module,
 /// in program order), and raises their edges' flags in Units' tables.
 /// Enter and Edge are the hooks' declarations (either may be null).
-CopiesFromEdges
-findCopiesFromEdges(const std::vector<std::pair<llvm::CallInst *,
-                                                llvm::BasicBlock *>> &Counts,
-                    const std::vector<ModuleTables> &Units,
-                    const llvm::Function *Enter, const llvm::Function *Edge);
+/// Every entry that stays makes its chunk real where it is (a twin's
+/// through the runtime's sampled start).
+CopiesFromEdges findCopiesFromEdges(
+    const std::vector<std::pair<llvm::CallInst *, llvm::BasicBlock *>>
+        &Counts,
+    const std::vector<ModuleTables> &Units, const llvm::Function *Enter,
+    const llvm::Function *Edge);
 
 } // namespace codensm
 

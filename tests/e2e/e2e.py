@@ -1100,8 +1100,9 @@ def case_twins(tc, level):
 
 
 def case_copies(tc, level):
-    """Inlined copies counted by their call sites' edges (ABI 10): tiny's
-    and outer's copies count nothing, their edges flagged EDGE_COUNTS_CALLEE
+    """Inlined copies counted by their call sites' edges (ABI 10): tiny's,
+    relay's and outer's copies count nothing, their edges flagged
+    EDGE_COUNTS_CALLEE
     count them; calls, errors and callers come out exact, the same as with
     the derivation off (-codensm-copies-from-edges=0), also when the
     process is killed and the next run delivers its live file."""
@@ -1115,10 +1116,12 @@ def case_copies(tc, level):
             edges = re.search(r"^@__codensm_edges = .*$", f.read(), re.M)
         flagged = re.findall(r"\{ i32 (\d+), i32 (-?\d+), i64 -?\d+, i32 2, i32 \d+ \}",
                              edges.group(0) if edges else "")
-        expect(len(flagged) == 2, "expected 2 edges counting their callees' copies, got "
+        expect(len(flagged) == 4, "expected 4 edges counting their callees' copies, got "
                "%r (the test proves nothing)" % flagged)
     expected = {
-        "copies.tiny": (1024, 0, {"copies.hot": 1002, "copies.outer": 10, "copies.slow": 7}),
+        "copies.tiny": (1524, 0, {"copies.hot": 1002, "copies.relay": 500,
+                                  "copies.outer": 10, "copies.slow": 7}),
+        "copies.relay": (1001, 0, {"copies.hot": 1001}),
         "copies.outer": (10, 0, {"copies.main": 10}),
         "copies.check": (1001, 201, {"copies.hot": 1001}),
         "copies.slow": (7, 0, {"copies.main": 7}),

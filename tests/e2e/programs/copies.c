@@ -5,7 +5,10 @@
  * into outer, itself inlined into main (10 calls: outer's copies are
  * counted by main's edge to it too, and tiny's calls from it by outer's
  * calls, as its first call); slow, built without optimisation, calls it
- * for real (7 calls), and main through a pointer (5).  check, with an
+ * for real (7 calls), and main through a pointer (5).  relay, which
+ * counts an edge to tiny behind a branch (500 calls), is inlined into hot
+ * (1,001 calls), after hot's entry made their chunk real: its copies
+ * count nothing either.  check, with an
  * error convention, is timed where inlined, so its copy counts itself
  * (1,001 calls, 201 errors).  Then the process ends as argv[1] says:
  * "kill" (SIGKILL, no flush: the next run delivers its counts from its
@@ -24,10 +27,12 @@ CODENSM_ERRORS_WHEN_NEGATIVE int check(int x) { return x % 5 == 0 ? -1 : x; }
 
 int outer(int x) { return tiny(x) + 1; }
 
+int relay(int x) { return x > 500 ? tiny(x) : x; }
+
 __attribute__((noinline)) int hot(int n) {
   int s = 0;
   for (int i = 0; i < n; i++)
-    s += tiny(i) + check(i);
+    s += tiny(i) + check(i) + relay(i);
   if (n & 1)
     s += tiny(n);
   return s;
