@@ -257,8 +257,8 @@ private:
   PointerType *Ptr = nullptr;
   FunctionCallee RegisterFn, UnregisterFn;
 
-  GlobalVariable *TlsHome = nullptr;  ///< this thread's directory and chunk 0
-  GlobalVariable *EmptyDir = nullptr; ///< the home's initial directory
+  GlobalVariable *TlsHome = nullptr;    ///< this thread's directory and chunk 0
+  GlobalVariable *EmptyDir = nullptr;   ///< the home's initial directory
   GlobalVariable *EdgesArray = nullptr; ///< the unit's edge_info, if any
   GlobalVariable *Desc = nullptr;
   Function *Unit = nullptr; ///< returns Desc: how the hooks name the unit

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-//===- CopiesFromEdges.cpp - inlined copies counted by their call site's edge ===//
+//===- CopiesFromEdges.cpp - inlined copies counted by their call site's edge
+//===//
 #include "CopiesFromEdges.h"
 #include "Abi.h"
 #include "Compat.h"
@@ -7,8 +8,8 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/Statistic.h"
 #include "llvm/Analysis/ValueTracking.h"
-#include "llvm/IR/Dominators.h"
 #include "llvm/IR/Constants.h"
+#include "llvm/IR/Dominators.h"
 #include "llvm/Support/CommandLine.h"
 
 #include <map>
@@ -145,9 +146,8 @@ void flagEdges(const UnitEdges &U, const std::vector<unsigned> &Counting) {
     std::vector<Constant *> Fields;
     for (unsigned Field = 0; Field < InfoTy->getNumElements(); ++Field)
       Fields.push_back(Infos[E]->getAggregateElement(Field));
-    Fields[FlagsField] = ConstantInt::get(
-        InfoTy->getElementType(FlagsField),
-        U.Flags[E] | abi::EDGE_COUNTS_CALLEE);
+    Fields[FlagsField] = ConstantInt::get(InfoTy->getElementType(FlagsField),
+                                          U.Flags[E] | abi::EDGE_COUNTS_CALLEE);
     Infos[E] = ConstantStruct::get(InfoTy, Fields);
   }
   Edges->setInitializer(ConstantArray::get(ArrayTy, Infos));

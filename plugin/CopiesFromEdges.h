@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-//===- CopiesFromEdges.h - inlined copies counted by their call site's edge ===//
+//===- CopiesFromEdges.h - inlined copies counted by their call site's edge
+//===//
 //
 // A call site that counts its caller->callee edge, and whose callee the
 // optimiser inlined there, counts twice for one call: the edge's add, and
@@ -44,8 +45,7 @@ struct CopiesFromEdges {
 /// Every entry that stays makes its chunk real where it is (a twin's
 /// through the runtime's sampled start).
 CopiesFromEdges findCopiesFromEdges(
-    const std::vector<std::pair<llvm::CallInst *, llvm::BasicBlock *>>
-        &Counts,
+    const std::vector<std::pair<llvm::CallInst *, llvm::BasicBlock *>> &Counts,
     const std::vector<ModuleTables> &Units, const llvm::Function *Enter,
     const llvm::Function *Edge);
 
