@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-//===- CopiesFromEdges.cpp - inlined copies counted by their call site's edge
-//===//
+//===- CopiesFromEdges.cpp - copies counted by their call's edge ---===//
 #include "CopiesFromEdges.h"
 #include "Abi.h"
 #include "Compat.h"

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-//===- CopiesFromEdges.h - inlined copies counted by their call site's edge
-//===//
+//===- CopiesFromEdges.h - copies counted by their call's edge ---===//
 //
 // A call site that counts its caller->callee edge, and whose callee the
 // optimiser inlined there, counts twice for one call: the edge's add, and
