@@ -148,6 +148,13 @@ static cl::opt<bool> ClRecursion(
              "measuring what it costs)"),
     cl::init(true), cl::Hidden);
 
+static cl::opt<bool> ClUnwindExits(
+    "codensm-unwind-exits",
+    cl::desc("Count a call that leaves by an exception as an error, through "
+             "a cleanup landing pad (default on; off is for measuring what "
+             "the pads cost)"),
+    cl::init(true), cl::Hidden);
+
 STATISTIC(NumFunctionsInstrumented, "Functions instrumented");
 STATISTIC(NumDispatchers, "Dispatchers whose callees were not counted");
 STATISTIC(NumEdges, "Caller->callee edges counted");
@@ -772,7 +779,7 @@ std::vector<ExitPoint> ModuleInstrumenter::collectExits(Function &F) {
   // the exception reaches our hook on its way to the `resume`.
   for (BasicBlock &BB : F)
     if (auto *LP = dyn_cast<LandingPadInst>(BB.getFirstNonPHI()))
-      LP->setCleanup(true);
+      LP->setCleanup(ClUnwindExits || LP->isCleanup());
 
   // EscapeEnumerator gives a function without one the target's C
   // personality; in a C++ unit the C++ one is the natural choice.
@@ -781,7 +788,7 @@ std::vector<ExitPoint> ModuleInstrumenter::collectExits(Function &F) {
       F.setPersonalityFn(CxxPersonality);
 
   std::vector<ExitPoint> Exits;
-  EscapeEnumerator Escapes(F, "codensm.cleanup", /*HandleExceptions=*/true);
+  EscapeEnumerator Escapes(F, "codensm.cleanup", ClUnwindExits);
   while (IRBuilder<> *AtExit = Escapes.Next()) {
     Instruction *I = &*AtExit->GetInsertPoint();
     if (auto *Ret = dyn_cast<ReturnInst>(I))

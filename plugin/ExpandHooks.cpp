@@ -200,6 +200,7 @@ private:
                           uint64_t Slot, Value *Real);
   void expandTwinEntry(CallInst *Hook, Function &Twin, UnitHooks &Unit);
   void expandExit(CallInst *Hook, UnitHooks &Unit);
+  bool staysRuntimeCall(CallInst *Hook, const UnitHooks &Unit) const;
   void expandErrorCount(CallInst *Hook, UnitHooks &Unit, uint64_t Slot);
   void expandErrorMark(CallInst *Hook);
   void expandEdge(CallInst *Hook, const BasicBlock *Block, UnitHooks &Unit);
@@ -528,9 +529,30 @@ void HookExpander::noteRealAfterEntry(const BasicBlock *Block, UnitHooks &Unit,
   KnownReal.addRealValue(Block, &Unit, Index, Real);
 }
 
-/// is_error: a constant 0 adds nothing; a constant 1 (an unwind) counts
-/// straight away; a computed one counts under a branch, so the common
-/// successful exit touches no counter.
+/// An exit that is an error whatever happens (a call unwinding through a
+/// cleanup pad, or a return the optimiser folded to an error value) stays
+/// the runtime's __codensm_exit, which counts the error, its root cause and
+/// a sampled call's time as the inline code would: an error already calls
+/// the runtime (its cause), and an exception costs microseconds, so one
+/// call is all the pad needs.  Expanded, each pad held the chunk's loads,
+/// the increment, the cause's call and a sampled start's test, clock read
+/// and stop, in every function and inlined copy a C++ exception can leave:
+/// fmtlib's os-test.cc grew 345 KB of .text against 126 KB plain, 304 KB
+/// with its pads as calls.  -codensm-timing=every keeps its own inline stop
+/// (its start carries no sample weight).
+bool HookExpander::staysRuntimeCall(CallInst *Hook,
+                                    const UnitHooks &Unit) const {
+  auto *IsError = dyn_cast<ConstantInt>(Hook->getArgOperand(3));
+  if (!IsError || IsError->isZero())
+    return false;
+  return isa<Constant>(Hook->getArgOperand(2)) ||
+         Unit.Tables.Timing == TimingMode::Sampled;
+}
+
+/// is_error: a constant 0 adds nothing; a constant 1 (here only an exit
+/// of -codensm-timing=every that stops a clock) counts straight away; a
+/// computed one counts under a branch, so the common successful exit
+/// touches no counter.
 void HookExpander::expandErrorCount(CallInst *Hook, UnitHooks &Unit,
                                     uint64_t Slot) {
   Value *IsError = Hook->getArgOperand(3);
@@ -662,6 +684,8 @@ void HookExpander::expandErrorMark(CallInst *Hook) {
 void HookExpander::expandExit(CallInst *Hook, UnitHooks &Unit) {
   uint64_t Slot = slotOf(Hook);
   Value *Start = Hook->getArgOperand(2);
+  if (staysRuntimeCall(Hook, Unit))
+    return;
   expandErrorCount(Hook, Unit, Slot);
   // A constant start is a call that was never timed (or whose entry was
   // proved unreachable): nothing to stop.

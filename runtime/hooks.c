@@ -15,8 +15,10 @@
  *
  * __codensm_enter and __codensm_exit are the whole hot path as ordinary
  * functions.  The pass places them before the optimiser and replaces them
- * with inline code after it; they run only when that expansion did not
- * happen (a custom pass pipeline), and then count exactly, only slower.
+ * with inline code after it; they run when that expansion did not happen
+ * (a custom pass pipeline), and then count exactly, only slower.  An exit
+ * that is an error whatever happens (an exception unwinding a function)
+ * stays a call of __codensm_exit even when expanded (ExpandHooks.cpp).
  */
 #include <unistd.h>
 
@@ -392,12 +394,14 @@ CNSM_EXPORT uint64_t __codensm_enter(cnsm_unit_fn unit, uint64_t slot) {
 CNSM_EXPORT void __codensm_exit(cnsm_unit_fn unit, uint64_t slot,
                                 uint64_t start, uint64_t is_error,
                                 uint64_t error_mark) {
+  /* The end first: the error's bookkeeping is not the call's time. */
+  uint64_t end = start ? cnsm_read_ticks() : 0;
   if (is_error) {
     bump(&chunk_of(unit(), slot)->slots[slot % CNSM_CHUNK_SLOTS].errors, 1);
     cnsm_error_exit(unit, slot, error_mark);
   }
   if (start)
-    cnsm_sample_stop(unit, slot, start, cnsm_read_ticks());
+    cnsm_sample_stop(unit, slot, start, end);
 }
 
 /* A recursive function's frames in this thread. */

@@ -294,21 +294,36 @@ def case_runtime_hooks(tc, level):
 
 def case_throws(tc, level):
     """risky() throws on 3 of 10 calls: calls 10, errors 3, also through a
-    caller whose catch is for another type."""
+    caller whose catch is for another type.  With every call timed
+    (CODENSM_SAMPLE_PERIOD=1) the calls that unwind are timed too: their
+    cleanup's one call of the runtime (__codensm_exit) stops the clock, in
+    a timed twin and, with twins off, where the start stays in the
+    function."""
     src = os.path.join(PROGRAMS, "throws.cpp")
     flags = OPT_LEVELS[level]
     plain = run(tc.compile([src], os.path.join(tc.workdir, "throws.plain"), flags,
                            instrument=False, cxx=True))
-    exe = tc.compile([src], os.path.join(tc.workdir, "throws"), flags, cxx=True)
-    instrumented, sums = run_counted(tc, exe, "throws")
-    expect_same_behaviour(plain, instrumented)
-    expect_counts(sums, "throws.risky", 10, 3)
-    expect_counts(sums, "throws.viaOther", 10, 3)
-    expect_counts(sums, "throws.main", 1, 0)
-    # The exception risky() throws is the root cause of viaOther's errors.
-    for name in ("throws.risky", "throws.viaOther"):
-        expect(sums[name].get("root_causes") == {"throws.risky": 3},
-               "%s: root causes %r" % (name, sums[name].get("root_causes")))
+    builds = [("throws", [])]
+    if level != "O0":  # -O0 keeps every hook a runtime call
+        builds.append(("throws-notwins", ["-mllvm", "-codensm-timed-twins=0"]))
+    for name, extra in builds:
+        exe = tc.compile([src], os.path.join(tc.workdir, name), flags + extra, cxx=True)
+        for period in (None, "1"):
+            env = {"CODENSM_SAMPLE_PERIOD": period} if period else {}
+            instrumented, sums = run_counted(tc, exe, "%s-%s" % (name, period), env=env)
+            expect_same_behaviour(plain, instrumented)
+            expect_counts(sums, "throws.risky", 10, 3)
+            expect_counts(sums, "throws.viaOther", 10, 3)
+            expect_counts(sums, "throws.main", 1, 0)
+            # The exception risky() throws is the root cause of viaOther's
+            # errors.
+            for fn in ("throws.risky", "throws.viaOther"):
+                expect(sums[fn].get("root_causes") == {"throws.risky": 3},
+                       "%s: root causes %r" % (fn, sums[fn].get("root_causes")))
+                if period:
+                    timed = sum(sums[fn]["hist"].values())
+                    expect(timed == 10, "%s (%s): %d calls in the histogram, expected 10"
+                           % (fn, name, timed))
 
 
 def case_negative(tc, level):

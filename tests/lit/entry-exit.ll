@@ -11,8 +11,26 @@
 ; (timed-twins.ll checks the default for a function's own body).
 ; RUN: %opt -codensm-untimed-instructions=0 -codensm-untimed-inlined-instructions=0 -codensm-timed-twins=0 -passes=codensm -S %s -o - | %FileCheck %s
 ; RUN: %opt -codensm-untimed-instructions=0 -codensm-untimed-inlined-instructions=0 -passes=codensm -S %s -o - | %FileCheck %s --check-prefix=EXPANDED
+; Expanded, no hook is left a call but an unwinding exit (exceptions.cpp):
+; twice's cleanup, where its calls of work may unwind, stays one call of
+; __codensm_exit (slot 1, no start: twice is not timed in place, is_error 1).
 ; EXPANDED-NOT: __codensm_enter
-; EXPANDED-NOT: __codensm_exit
+; EXPANDED-NOT: call {{.*}}__codensm_exit
+; EXPANDED: landingpad
+; EXPANDED-NEXT: cleanup
+; EXPANDED-NEXT: call void @__codensm_exit({{.*}}, i64 1, i64 0, i64 1, i64 %codensm.mark
+; EXPANDED-NEXT: resume
+; EXPANDED-NOT: __codensm_enter
+; EXPANDED-NOT: call {{.*}}__codensm_exit
+; EXPANDED-NOT: define {{.*}}@codensm.sample_
+; The same call in twice's timed twin stops its sampled call's clock too.
+; EXPANDED-LABEL: define internal {{.*}}@twice.codensm.timed(
+; EXPANDED-NOT: call {{.*}}__codensm_exit
+; EXPANDED: landingpad
+; EXPANDED-NEXT: cleanup
+; EXPANDED-NEXT: call void @__codensm_exit({{.*}}, i64 1, i64 %codensm.started, i64 1, i64 %codensm.mark
+; EXPANDED-NOT: __codensm_enter
+; EXPANDED-NOT: call {{.*}}__codensm_exit
 ; EXPANDED-NOT: define {{.*}}@codensm.sample_
 source_filename = "entry-exit.c"
 target triple = "x86_64-pc-linux-gnu"

@@ -1,6 +1,10 @@
 // Exits by unwinding: calls that may throw become invokes to a cleanup that
 // counts an error and stops the clock before resuming, and existing landing
 // pads become cleanups so a catch of another type still reaches the hook.
+// The cleanup's work is one call of the runtime's __codensm_exit (unit,
+// slot, start, is_error 1, error mark), not the inline hot path: an
+// exception costs microseconds, and every pad's inline copy cost code size
+// and compile time.
 // RUN: %clangxx -O1 -fno-discard-value-names -S -emit-llvm -o - %s | %FileCheck %s
 struct Other {};
 void mayThrow(int);
@@ -11,14 +15,13 @@ void mayThrow(int);
 // CHECK: codensm.cleanup:
 // CHECK-NEXT: landingpad
 // CHECK-NEXT: cleanup
-// Slot 0's errors: byte 32 + 8 of the thread's chunk.
-// CHECK: load {{.*}}@__codensm_home
-// CHECK: getelementptr inbounds i8, {{.*}}, i64 40
-// CHECK: [[INC:%[^ ]+]] = add i64 %{{[^ ]+}}, 1
-// CHECK-NEXT: store i64 [[INC]]
-// No clock to stop here: a timed call runs in the twin (end of file).
-// CHECK-NOT: __codensm_sample_stop
-// CHECK: resume
+// Slot 0, and no clock to stop here (start 0): a timed call runs in the
+// twin (end of file).
+// CHECK-NEXT: call void @__codensm_exit({{.*}}, i64 0, i64 0, i64 1, i64 %{{[^ )]+}})
+// CHECK-NEXT: resume
+// A return is no error: its exit calls nothing.
+// CHECK-NOT: call {{.*}}@__codensm_exit
+// CHECK-NOT: call {{.*}}@__codensm_error
 int propagate(int x) {
   mayThrow(x);
   return x;
@@ -28,10 +31,8 @@ int propagate(int x) {
 // CHECK: landingpad
 // CHECK-NEXT: cleanup
 // CHECK-NEXT: catch {{.*}} @_ZTI5Other
-// Slot 1's errors: byte 32 + 32 + 8.
-// CHECK: getelementptr inbounds i8, {{.*}}, i64 72
-// CHECK: [[INC:%[^ ]+]] = add i64 %{{[^ ]+}}, 1
-// CHECK-NEXT: store i64 [[INC]]
+// Slot 1.
+// CHECK: call void @__codensm_exit({{.*}}, i64 1, i64 0, i64 1, i64 %{{[^ )]+}})
 // CHECK: resume
 int catchesOther(int x) {
   try {
@@ -52,6 +53,6 @@ int quietiv(int x) noexcept { return x + 1; }
 // clock of the sampled call that unwinds through it.
 // CHECK-LABEL: define internal {{.*}} @_Z9propagatei.codensm.timed(
 // CHECK: codensm.cleanup:
-// CHECK: getelementptr inbounds i8, {{.*}}, i64 40
-// CHECK: call preserve_mostcc void @__codensm_sample_stop({{.*}}, i64 0, i64
+// CHECK: call void @__codensm_exit({{.*}}, i64 0, i64 [[START:%[^ ,]+]], i64 1,
+// CHECK-NOT: i64 0, i64 0, i64 1
 // CHECK: resume
