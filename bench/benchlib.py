@@ -42,6 +42,9 @@ CNSM_FLAGS = {
     # Without timed twins: a sampled call's start kept in a register to
     # every exit, as before round nine.
     "codensm-notwins": LOAD + ["-mllvm", "-codensm-timed-twins=0"],
+    # Without the cleanup pads that count an exception's exits as errors
+    # (which it then loses): what the pads cost a C++ build.
+    "codensm-nopads": LOAD + ["-mllvm", "-codensm-unwind-exits=0"],
 }
 # The untimed policy at a few thresholds: codensm-u<N> (u0 times every
 # function, as before the policy).
