@@ -538,8 +538,10 @@ void HookExpander::noteRealAfterEntry(const BasicBlock *Block, UnitHooks &Unit,
 /// the increment, the cause's call and a sampled start's test, clock read
 /// and stop, in every function and inlined copy a C++ exception can leave:
 /// fmtlib's os-test.cc grew 345 KB of .text against 126 KB plain, 304 KB
-/// with its pads as calls.  -codensm-timing=every keeps its own inline stop
-/// (its start carries no sample weight).
+/// with its pads as calls.  The end's clock is then read in the runtime, a
+/// call later than inline: a sampled call that fails runs a few ns long,
+/// next to the microseconds of an exception.  -codensm-timing=every keeps
+/// its own inline stop (its start carries no sample weight).
 bool HookExpander::staysRuntimeCall(CallInst *Hook,
                                     const UnitHooks &Unit) const {
   auto *IsError = dyn_cast<ConstantInt>(Hook->getArgOperand(3));
