@@ -36,6 +36,11 @@ struct cnsm_hist {
   uint32_t row_of[WAYS];
   uint64_t *cells[WAYS];
   struct cnsm_hist *more; /* rows that found every way taken */
+  /* The function's calls in the current window of the clock (its timed
+   * calls' weights) and the period its rate allowed in the last one
+   * (cnsm_hist_rate_log2); only the first of the chain's. */
+  uint64_t window_start, window_calls;
+  uint32_t rate_log2;
 };
 
 /* ---- memory that a signal handler may take ------------------------------ */
@@ -105,21 +110,63 @@ static uint64_t *row_cells(struct cnsm_hist *h, uint32_t row) {
   return NULL;
 }
 
-void cnsm_hist_record(struct cnsm_module *m, uint32_t slot, uint64_t ns,
-                      uint64_t weight) {
+/* The histogram of m's function slot, allocated on first use; NULL when
+ * out of memory. */
+static struct cnsm_hist *hist_of(struct cnsm_module *m, uint32_t slot) {
   if (!m || slot >= m->desc->function_count)
-    return;
+    return NULL;
   size_t n = m->desc->function_count;
   struct cnsm_hist **table = first_use(
       (void **)&m->hists, (n * sizeof(struct cnsm_hist *) + 7) & ~(size_t)7);
-  if (!table)
-    return;
-  struct cnsm_hist *h = first_use((void **)&table[slot], sizeof *h);
+  return table ? first_use((void **)&table[slot], sizeof **table) : NULL;
+}
+
+void cnsm_hist_record(struct cnsm_module *m, uint32_t slot, uint64_t ns,
+                      uint64_t weight) {
+  struct cnsm_hist *h = hist_of(m, slot);
   uint32_t bucket = cnsm_hist_index(ns);
   uint64_t *cells = h ? row_cells(h, bucket / CNSM_HIST_SUB) : NULL;
   if (cells)
     __atomic_fetch_add(&cells[bucket % CNSM_HIST_SUB], weight,
                        __ATOMIC_RELAXED);
+}
+
+/* ---- the call rate ------------------------------------------------------ */
+
+/* The window a function's calls are counted over: 2^31 ticks, some 0.7 s
+ * of a 3 GHz cycle counter. */
+#define RATE_WINDOW_TICKS ((uint64_t)1 << 31)
+
+/* Plain relaxed loads and stores, no read-modify-write: threads racing
+ * here may lose a weight, which only makes the rate look lower and the
+ * period shorter, and a locked add on every timed call of a hot function
+ * costs more than it could save. */
+unsigned cnsm_hist_rate_log2(struct cnsm_module *m, uint32_t slot,
+                             uint64_t weight, uint64_t now) {
+  struct cnsm_hist *h = hist_of(m, slot);
+  if (!h)
+    return 0;
+  uint64_t start = __atomic_load_n(&h->window_start, __ATOMIC_RELAXED);
+  uint64_t calls = __atomic_load_n(&h->window_calls, __ATOMIC_RELAXED);
+  if (!start || now < start) { /* the first timed call, or another CPU's clock */
+    __atomic_store_n(&h->window_start, now, __ATOMIC_RELAXED);
+    __atomic_store_n(&h->window_calls, 0, __ATOMIC_RELAXED);
+  } else if (now - start < RATE_WINDOW_TICKS) {
+    __atomic_store_n(&h->window_calls, calls + weight, __ATOMIC_RELAXED);
+  } else {
+    /* The calls of a window as long as RATE_WINDOW_TICKS at the rate this
+     * one saw (a function called in bursts is judged by its mean). */
+    double per_window = (double)(calls + weight) *
+                        (double)RATE_WINDOW_TICKS / (double)(now - start);
+    double per_timed = per_window / CNSM_RATE_TIMED_PER_WINDOW;
+    unsigned e = 0;
+    while (e < 15 && (double)((uint64_t)2 << e) <= per_timed)
+      e++;
+    __atomic_store_n(&h->rate_log2, e, __ATOMIC_RELAXED);
+    __atomic_store_n(&h->window_start, now, __ATOMIC_RELAXED);
+    __atomic_store_n(&h->window_calls, 0, __ATOMIC_RELAXED);
+  }
+  return __atomic_load_n(&h->rate_log2, __ATOMIC_RELAXED);
 }
 
 /* ---- draining ----------------------------------------------------------- */

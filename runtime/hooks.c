@@ -47,14 +47,22 @@ static struct cnsm_chunk *chunk_of(const struct cnsm_module_desc *desc,
  * function, its mean period is chosen so that timing it costs at most
  * 1/1000 of what its calls take: a call that took 100 us or more (at
  * 3 GHz) makes the function's next call timed, one of 10 us one in 16,
- * one of 1 us one in 128, anything faster one in the hot period (1,024 by
- * default: CODENSM_SAMPLE_PERIOD_HOT is the longest).  Slow functions are
- * timed on nearly every call, where their percentiles need it and it
- * costs nothing that matters; the hot small ones of Redis's kind once in
- * 1,024 (at one in 64, timing was a fifth of Redis's CPU per request).
- * 1/100 was too much: the budget is per function, and nested functions
- * each spend theirs (Lua's interpreter: 1.49 times plain CPU against
- * 1.31 at 1/1000 and 1.20 with every chunk at 1 in 1,024).
+ * one of 1 us one in 128, anything faster one in 1,024, or longer still
+ * (up to CODENSM_SAMPLE_PERIOD_HOT, 16,384 by default) for a function
+ * called so often that it is still timed some 16 times in each 0.7 s
+ * (hist.c's rate of its calls).  Slow functions are timed on nearly every
+ * call, where their percentiles need it and it costs nothing that
+ * matters; the hot small ones of Redis's kind once in 1,024 (at one in
+ * 64, timing was a fifth of Redis's CPU per request) and, once their rate
+ * is known, once in 8,192 to 16,384: a timed call costs some 250 ns on an
+ * AMD EPYC, and at one in 1,024 Lua's interpreter spent 6 % of its plain
+ * CPU on 126,000 of them (58,000 when the longest period was 16,384 for
+ * every function).  The rate is what keeps a function called a few
+ * hundred times a second timed often enough for its percentiles: it
+ * stays at 1,024 at most.  1/100 was too much: the budget is per
+ * function, and nested functions each spend theirs (Lua's interpreter:
+ * 1.49 times plain CPU against 1.31 at 1/1000 and 1.20 with every chunk
+ * at 1 in 1,024).
  *
  * The distance to the next timed call is drawn at random from a geometric
  * distribution of that mean: each call after a timed one is timed with
@@ -73,9 +81,20 @@ static unsigned longest_period_log2(void) {
   return cap < CNSM_PERIOD_LOG2_MAX ? cap : CNSM_PERIOD_LOG2_MAX;
 }
 
-/* log2 of the mean period after a timed call that took elapsed ticks. */
-static unsigned next_period_log2(uint64_t elapsed) {
+/* log2 of the longest period whatever a function's rate (1,024): where
+ * the rate is not known (nested frames, calls that never returned). */
+#define SETTLED_PERIOD_LOG2 10u
+static unsigned settled_period_log2(void) {
   unsigned cap = longest_period_log2();
+  return cap < SETTLED_PERIOD_LOG2 ? cap : SETTLED_PERIOD_LOG2;
+}
+
+/* log2 of the mean period after a timed call that took elapsed ticks, of
+ * a function whose rate allows periods up to 2^rate_log2. */
+static unsigned next_period_log2(uint64_t elapsed, unsigned rate_log2) {
+  unsigned cap = settled_period_log2();
+  if (rate_log2 > cap)
+    cap = rate_log2 < longest_period_log2() ? rate_log2 : longest_period_log2();
   uint64_t calls_per_sample = CNSM_SAMPLE_BUDGET_TICKS / (elapsed + 1);
   if (calls_per_sample <= 1)
     return 0;
@@ -95,7 +114,7 @@ static unsigned next_period_log2(uint64_t elapsed) {
 static unsigned nested_period_log2(unsigned e, uint64_t calls) {
   unsigned bits = 64u - (unsigned)__builtin_clzll(calls | 1);
   unsigned grown = bits > 9 ? bits - 9 : 0;
-  unsigned cap = longest_period_log2();
+  unsigned cap = settled_period_log2();
   if (grown > cap)
     grown = cap;
   return grown > e ? grown : e;
@@ -301,7 +320,7 @@ uint64_t cnsm_sample_start(cnsm_unit_fn unit, uint64_t slot, void *counted_in) {
    * call, and every later call went through here: a tenth of Lua's
    * instructions.  The period then doubles, the next distance drawn anew
    * (geometric: memoryless, so no frame's weight is cut short). */
-  if (left && e < longest_period_log2() &&
+  if (left && e < settled_period_log2() &&
       !probed(unit(), NULL, slot, cnsm_read_ticks())) {
     /* Rare: the logarithms' latency may reach into this call's interval. */
     set_period_log2(c, i, e + 1);
@@ -364,16 +383,17 @@ void cnsm_sample_stop(cnsm_unit_fn unit, uint64_t slot, uint64_t start,
   uint32_t i = (uint32_t)(slot % CNSM_CHUNK_SLOTS);
   cnsm_frame_stop(s, (uintptr_t)__builtin_frame_address(0));
   bump(&s->ticks, elapsed * weight);
-  e = next_period_log2(elapsed);
   struct cnsm_module *m = cnsm_module_of(desc);
+  uint64_t ns = cnsm_clock_timed_call_ns(elapsed);
+  if (ns != UINT64_MAX) /* not while another thread calibrates */
+    cnsm_hist_record(m, (uint32_t)slot, ns, weight);
+  e = next_period_log2(elapsed,
+                       cnsm_hist_rate_log2(m, (uint32_t)slot, weight, end));
   if (probed(desc, m, slot, end))
     e = 0; /* a probe: every call timed until its end (probe.c) */
   set_period_log2(c, i, e);
   schedule(c, i, CNSM_LOAD(&s->calls), e, end);
   c->header.timed++;
-  uint64_t ns = cnsm_clock_timed_call_ns(elapsed);
-  if (ns != UINT64_MAX) /* not while another thread calibrates */
-    cnsm_hist_record(m, (uint32_t)slot, ns, weight);
 }
 
 void cnsm_sample_every_call(struct cnsm_chunk *c, uint32_t j) {

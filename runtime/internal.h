@@ -265,6 +265,14 @@ struct cnsm_module;
  * weight calls) to its histogram.  Lock-free, safe in a signal handler. */
 void cnsm_hist_record(struct cnsm_module *m, uint32_t slot, uint64_t ns,
                       uint64_t weight) CNSM_HIDDEN;
+/* The sampling policy's view of how often m's function slot is called
+ * (process-wide), fed the weight of each of its timed calls and their
+ * clock: log2 of the longest period at which it would still be timed some
+ * CNSM_RATE_TIMED_PER_WINDOW times a window (about 0.7 s), as its rate
+ * over the last window says; 0 until one has passed. */
+#define CNSM_RATE_TIMED_PER_WINDOW 16
+unsigned cnsm_hist_rate_log2(struct cnsm_module *m, uint32_t slot,
+                             uint64_t weight, uint64_t now) CNSM_HIDDEN;
 /* Moves what m's function slot timed since the last drain into out (room
  * for CNSM_HIST_BUCKETS pairs).  Returns the pairs written.  Registry lock
  * held. */
