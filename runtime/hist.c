@@ -148,7 +148,8 @@ unsigned cnsm_hist_rate_log2(struct cnsm_module *m, uint32_t slot,
     return 0;
   uint64_t start = __atomic_load_n(&h->window_start, __ATOMIC_RELAXED);
   uint64_t calls = __atomic_load_n(&h->window_calls, __ATOMIC_RELAXED);
-  if (!start || now < start) { /* the first timed call, or another CPU's clock */
+  if (!start ||
+      now < start) { /* the first timed call, or another CPU's clock */
     __atomic_store_n(&h->window_start, now, __ATOMIC_RELAXED);
     __atomic_store_n(&h->window_calls, 0, __ATOMIC_RELAXED);
   } else if (now - start < RATE_WINDOW_TICKS) {
@@ -156,8 +157,8 @@ unsigned cnsm_hist_rate_log2(struct cnsm_module *m, uint32_t slot,
   } else {
     /* The calls of a window as long as RATE_WINDOW_TICKS at the rate this
      * one saw (a function called in bursts is judged by its mean). */
-    double per_window = (double)(calls + weight) *
-                        (double)RATE_WINDOW_TICKS / (double)(now - start);
+    double per_window = (double)(calls + weight) * (double)RATE_WINDOW_TICKS /
+                        (double)(now - start);
     double per_timed = per_window / CNSM_RATE_TIMED_PER_WINDOW;
     unsigned e = 0;
     while (e < 15 && (double)((uint64_t)2 << e) <= per_timed)

@@ -170,9 +170,9 @@ int main(void) {
   /* Called back to back (tens of millions a window), the same function is
    * timed more rarely once its rate is known: 1 in 8,192 or 16,384 (the
    * longest; which one is the 1/1000 budget's: these calls take about the
-   * 37 ticks that separate the two).  Called some 2,000 times a window (a spin of 2^20 ticks between calls,
-   * 0.35 ms at 3 GHz), another stays at 1,024 at most: one in 16,384 would
-   * time it once a window or less. */
+   * 37 ticks that separate the two).  Called some 2,000 times a window (a spin
+   * of 2^20 ticks between calls, 0.35 ms at 3 GHz), another stays at 1,024 at
+   * most: one in 16,384 would time it once a window or less. */
   CHECK(period_after_windows(c, 0, 0) >= 13);
   CHECK(period_after_windows(c, 1, (uint64_t)1 << 20) <= 10);
 
