@@ -110,9 +110,7 @@ static uint64_t *row_cells(struct cnsm_hist *h, uint32_t row) {
   return NULL;
 }
 
-/* The histogram of m's function slot, allocated on first use; NULL when
- * out of memory. */
-static struct cnsm_hist *hist_of(struct cnsm_module *m, uint32_t slot) {
+struct cnsm_hist *cnsm_hist_of(struct cnsm_module *m, uint32_t slot) {
   if (!m || slot >= m->desc->function_count)
     return NULL;
   size_t n = m->desc->function_count;
@@ -121,9 +119,7 @@ static struct cnsm_hist *hist_of(struct cnsm_module *m, uint32_t slot) {
   return table ? first_use((void **)&table[slot], sizeof **table) : NULL;
 }
 
-void cnsm_hist_record(struct cnsm_module *m, uint32_t slot, uint64_t ns,
-                      uint64_t weight) {
-  struct cnsm_hist *h = hist_of(m, slot);
+void cnsm_hist_record(struct cnsm_hist *h, uint64_t ns, uint64_t weight) {
   uint32_t bucket = cnsm_hist_index(ns);
   uint64_t *cells = h ? row_cells(h, bucket / CNSM_HIST_SUB) : NULL;
   if (cells)
@@ -141,9 +137,8 @@ void cnsm_hist_record(struct cnsm_module *m, uint32_t slot, uint64_t ns,
  * here may lose a weight, which only makes the rate look lower and the
  * period shorter, and a locked add on every timed call of a hot function
  * costs more than it could save. */
-unsigned cnsm_hist_rate_log2(struct cnsm_module *m, uint32_t slot,
-                             uint64_t weight, uint64_t now) {
-  struct cnsm_hist *h = hist_of(m, slot);
+unsigned cnsm_hist_rate_log2(struct cnsm_hist *h, uint64_t weight,
+                             uint64_t now) {
   if (!h)
     return 0;
   uint64_t start = __atomic_load_n(&h->window_start, __ATOMIC_RELAXED);

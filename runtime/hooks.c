@@ -384,11 +384,11 @@ void cnsm_sample_stop(cnsm_unit_fn unit, uint64_t slot, uint64_t start,
   cnsm_frame_stop(s, (uintptr_t)__builtin_frame_address(0));
   bump(&s->ticks, elapsed * weight);
   struct cnsm_module *m = cnsm_module_of(desc);
+  struct cnsm_hist *h = cnsm_hist_of(m, (uint32_t)slot);
   uint64_t ns = cnsm_clock_timed_call_ns(elapsed);
   if (ns != UINT64_MAX) /* not while another thread calibrates */
-    cnsm_hist_record(m, (uint32_t)slot, ns, weight);
-  e = next_period_log2(elapsed,
-                       cnsm_hist_rate_log2(m, (uint32_t)slot, weight, end));
+    cnsm_hist_record(h, ns, weight);
+  e = next_period_log2(elapsed, cnsm_hist_rate_log2(h, weight, end));
   if (probed(desc, m, slot, end))
     e = 0; /* a probe: every call timed until its end (probe.c) */
   set_period_log2(c, i, e);

@@ -261,18 +261,23 @@ struct cnsm_hist_list {
   size_t n, cap;
 };
 struct cnsm_module;
-/* Adds a timed call of m's function slot that took ns (standing for
- * weight calls) to its histogram.  Lock-free, safe in a signal handler. */
-void cnsm_hist_record(struct cnsm_module *m, uint32_t slot, uint64_t ns,
+struct cnsm_hist;
+/* The histogram of m's function slot, allocated on first use; NULL when
+ * out of memory (or m NULL).  Lock-free, safe in a signal handler. */
+struct cnsm_hist *cnsm_hist_of(struct cnsm_module *m,
+                               uint32_t slot) CNSM_HIDDEN;
+/* Adds a timed call that took ns (standing for weight calls) to h (may be
+ * NULL). */
+void cnsm_hist_record(struct cnsm_hist *h, uint64_t ns,
                       uint64_t weight) CNSM_HIDDEN;
-/* The sampling policy's view of how often m's function slot is called
- * (process-wide), fed the weight of each of its timed calls and their
- * clock: log2 of the longest period at which it would still be timed some
+/* The sampling policy's view of how often h's function is called
+ * (process-wide; h may be NULL), fed the weight of each of its timed calls and
+ * their clock: log2 of the longest period at which it would still be timed some
  * CNSM_RATE_TIMED_PER_WINDOW times a window (about 0.7 s), as its rate
  * over the last window says; 0 until one has passed. */
 #define CNSM_RATE_TIMED_PER_WINDOW 16
-unsigned cnsm_hist_rate_log2(struct cnsm_module *m, uint32_t slot,
-                             uint64_t weight, uint64_t now) CNSM_HIDDEN;
+unsigned cnsm_hist_rate_log2(struct cnsm_hist *h, uint64_t weight,
+                             uint64_t now) CNSM_HIDDEN;
 /* Moves what m's function slot timed since the last drain into out (room
  * for CNSM_HIST_BUCKETS pairs).  Returns the pairs written.  Registry lock
  * held. */
