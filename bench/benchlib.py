@@ -45,6 +45,8 @@ CNSM_FLAGS = {
     # Without the cleanup pads that count an exception's exits as errors
     # (which it then loses): what the pads cost a C++ build.
     "codensm-nopads": LOAD + ["-mllvm", "-codensm-unwind-exits=0"],
+    # Edges priced at nothing by the inliner (each becomes one add).
+    "codensm-edgefree": LOAD + ["-mllvm", "-codensm-edges-inline-free"],
 }
 # The untimed policy at a few thresholds: codensm-u<N> (u0 times every
 # function, as before the policy).

@@ -108,12 +108,22 @@ void priceAsInlinedCopy(CallInst *Hook) {
   Hook->addFnAttr(Attribute::get(Hook->getContext(), InlineCostAttr, "0"));
 }
 
+static cl::opt<bool> ClEdgesInlineFree(
+    "codensm-edges-inline-free",
+    cl::desc("Tell the inliner an edge hook costs nothing (it becomes one "
+             "add)"),
+    cl::init(false), cl::Hidden);
+
 CallInst *createEdgeHook(IRBuilder<> &B, Function *Unit, unsigned Slot) {
   Module &M = *B.GetInsertBlock()->getModule();
   LLVMContext &Ctx = M.getContext();
-  return createHook(B, declareHook(M, EdgeHookName),
-                    {ConstantExpr::getPointerCast(Unit, dataPtrTy(Ctx)),
-                     ConstantInt::get(Type::getInt64Ty(Ctx), Slot)});
+  CallInst *Edge =
+      createHook(B, declareHook(M, EdgeHookName),
+                 {ConstantExpr::getPointerCast(Unit, dataPtrTy(Ctx)),
+                  ConstantInt::get(Type::getInt64Ty(Ctx), Slot)});
+  if (ClEdgesInlineFree)
+    priceAsInlinedCopy(Edge);
+  return Edge;
 }
 
 CallInst *createDepthHook(IRBuilder<> &B, Function *Unit, unsigned Slot,
