@@ -12,14 +12,21 @@ Every binary is counted from a copy without debug information (stripped):
 valgrind 3.19 cannot read clang 14's for Redis ("Possibly corrupted
 debuginfo file").  Under callgrind every call takes some 50 times longer,
 and the runtime's sampling periods follow durations, so the runtime's
-sampled path is overstated here (docs/performance.md, round thirteen); the
-code's own counts are exact.
+sampled path is overstated here (docs/performance.md, rounds thirteen and
+nineteen); the code's own counts are exact.  So every count comes as a
+Count: the whole, and the part run inside libcodensm (the runtime's
+sampled path, registration, flushes), which bench/real/run shows apart.
 """
 import re
 import shutil
 import subprocess
+import tempfile
 import time
+from collections import namedtuple
 from pathlib import Path
+
+Count = namedtuple("Count", "total runtime")
+RUNTIME_OBJECT = re.compile(r"/libcodensm\.so[.0-9]*$")
 
 
 def stripped(exe, workdir):
@@ -31,16 +38,66 @@ def stripped(exe, workdir):
     return copy
 
 
+def self_by_object(dump):
+    """{object file: instructions run in its own code} of a callgrind dump.
+    Cost lines after a calls= line are the call's inclusive cost and are
+    left out; (n) names are callgrind's string compression."""
+    names, totals = {}, {}
+    obj, inclusive_next = None, False
+
+    def name_of(value):
+        m = re.match(r"\((\d+)\)(?:\s+(.*))?$", value)
+        if not m:
+            return value
+        if m.group(2) is not None:
+            names[m.group(1)] = m.group(2)
+        return names.get(m.group(1), value)
+
+    with open(dump) as f:
+        for line in f:
+            if line.startswith("ob="):
+                obj = name_of(line[3:].strip())
+            elif line.startswith("cob="):
+                name_of(line[4:].strip())  # may define a name used later
+            elif line.startswith("calls="):
+                inclusive_next = True
+            elif line[:1].isdigit() or line[:1] in "+-*":
+                fields = line.split()
+                if inclusive_next:
+                    inclusive_next = False
+                elif len(fields) >= 2:
+                    totals[obj] = totals.get(obj, 0) + int(fields[1])
+    return totals
+
+
+def counted(dump):
+    """The Count of a callgrind dump.  The total is its summary line, the
+    figure of earlier rounds; the objects' parts are checked against its
+    totals line (after a zero, the two differ by a few tenths of a
+    percent)."""
+    by_object = self_by_object(dump)
+    text = Path(dump).read_text()
+    summary = re.search(r"^summary:\s*(\d+)", text, re.M)
+    totals = re.search(r"^totals:\s*(\d+)", text, re.M) or summary
+    if not summary or int(totals.group(1)) != sum(by_object.values()):
+        raise RuntimeError("%s: objects sum to %d, totals say %s"
+                           % (dump, sum(by_object.values()), totals and totals.group(1)))
+    return Count(int(summary.group(1)),
+                 sum(n for obj, n in by_object.items()
+                     if obj and RUNTIME_OBJECT.search(obj)))
+
+
 def whole_process(cmd, cwd, env):
-    """Instructions of one run of cmd under callgrind."""
-    p = subprocess.run(["valgrind", "--tool=callgrind",
-                        "--callgrind-out-file=/dev/null"] + [str(c) for c in cmd],
-                       cwd=cwd, env=env, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.PIPE, text=True, timeout=3600)
-    m = re.search(r"Collected\s*:\s*(\d+)", p.stderr)
-    if p.returncode or not m:
-        raise RuntimeError("callgrind of %s failed:\n%s" % (cmd[0], p.stderr[-2000:]))
-    return int(m.group(1))
+    """The Count of one run of cmd under callgrind."""
+    with tempfile.TemporaryDirectory() as tmp:
+        dump = Path(tmp) / "callgrind.out"
+        p = subprocess.run(["valgrind", "--tool=callgrind",
+                            "--callgrind-out-file=%s" % dump] + [str(c) for c in cmd],
+                           cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, text=True, timeout=3600)
+        if p.returncode or not dump.exists():
+            raise RuntimeError("callgrind of %s failed:\n%s" % (cmd[0], p.stderr[-2000:]))
+        return counted(dump)
 
 
 def prefix(out):
@@ -52,7 +109,7 @@ def prefix(out):
 
 
 def counted_between(pid, out, work):
-    """Instructions process pid (started under prefix(out)) runs while
+    """The Count of what process pid (started under prefix(out)) runs while
     work() runs: zeroed before, dumped after."""
     subprocess.run(["callgrind_control", "-z", str(pid)], check=True,
                    stdout=subprocess.DEVNULL, timeout=120)
@@ -62,9 +119,8 @@ def counted_between(pid, out, work):
     dump = out.parent / (out.name + ".1")
     deadline = time.monotonic() + 60
     while True:  # the summary is the dump's last line
-        m = dump.exists() and re.search(r"^summary:\s*(\d+)", dump.read_text(), re.M)
-        if m:
-            return int(m.group(1))
+        if dump.exists() and re.search(r"^summary:", dump.read_text(), re.M):
+            return counted(dump)
         if time.monotonic() > deadline:
             raise RuntimeError("no summary in %s" % dump)
         time.sleep(0.5)
