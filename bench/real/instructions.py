@@ -38,11 +38,12 @@ def stripped(exe, workdir):
     return copy
 
 
-def self_by_object(dump):
-    """{object file: instructions run in its own code} of a callgrind dump.
-    Cost lines after a calls= line are the call's inclusive cost and are
-    left out; (n) names are callgrind's string compression."""
-    names, totals = {}, {}
+def parsed(dump):
+    """({object file: instructions run in its own code}, {"summary": n,
+    "totals": n}) of a callgrind dump, in one pass.  Cost lines after a
+    calls= line are the call's inclusive cost and are left out; (n) names
+    are callgrind's string compression."""
+    names, by_object, sums = {}, {}, {}
     obj, inclusive_next = None, False
 
     def name_of(value):
@@ -61,13 +62,16 @@ def self_by_object(dump):
                 name_of(line[4:].strip())  # may define a name used later
             elif line.startswith("calls="):
                 inclusive_next = True
+            elif line.startswith(("summary:", "totals:")):
+                key, value = line.split(":", 1)
+                sums[key] = int(value.split()[0])
             elif line[:1].isdigit() or line[:1] in "+-*":
                 fields = line.split()
                 if inclusive_next:
                     inclusive_next = False
                 elif len(fields) >= 2:
-                    totals[obj] = totals.get(obj, 0) + int(fields[1])
-    return totals
+                    by_object[obj] = by_object.get(obj, 0) + int(fields[1])
+    return by_object, sums
 
 
 def counted(dump):
@@ -75,14 +79,12 @@ def counted(dump):
     figure of earlier rounds; the objects' parts are checked against its
     totals line (after a zero, the two differ by a few tenths of a
     percent)."""
-    by_object = self_by_object(dump)
-    text = Path(dump).read_text()
-    summary = re.search(r"^summary:\s*(\d+)", text, re.M)
-    totals = re.search(r"^totals:\s*(\d+)", text, re.M) or summary
-    if not summary or int(totals.group(1)) != sum(by_object.values()):
+    by_object, sums = parsed(dump)
+    totals = sums.get("totals", sums.get("summary"))
+    if "summary" not in sums or totals != sum(by_object.values()):
         raise RuntimeError("%s: objects sum to %d, totals say %s"
-                           % (dump, sum(by_object.values()), totals and totals.group(1)))
-    return Count(int(summary.group(1)),
+                           % (dump, sum(by_object.values()), totals))
+    return Count(sums["summary"],
                  sum(n for obj, n in by_object.items()
                      if obj and RUNTIME_OBJECT.search(obj)))
 
