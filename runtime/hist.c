@@ -41,6 +41,9 @@ struct cnsm_hist {
    * (cnsm_hist_rate_log2); only the first of the chain's. */
   uint64_t window_start, window_calls;
   uint32_t rate_log2;
+  /* Its timed calls of weight 1 since the last take, and their ticks (the
+   * first of the chain's). */
+  uint64_t certain_calls, certain_ticks;
 };
 
 /* ---- memory that a signal handler may take ------------------------------ */
@@ -125,6 +128,31 @@ void cnsm_hist_record(struct cnsm_hist *h, uint64_t ns, uint64_t weight) {
   if (cells)
     __atomic_fetch_add(&cells[bucket % CNSM_HIST_SUB], weight,
                        __ATOMIC_RELAXED);
+}
+
+/* ---- certain calls ------------------------------------------------------ */
+
+/* The ticks first: a take reads the calls first, so every call it takes
+ * has its ticks in (a later take moves the ticks of one counted after). */
+void cnsm_hist_certain(struct cnsm_hist *h, uint64_t ticks) {
+  if (!h)
+    return;
+  __atomic_fetch_add(&h->certain_ticks, ticks, __ATOMIC_RELAXED);
+  __atomic_fetch_add(&h->certain_calls, 1, __ATOMIC_RELEASE);
+}
+
+void cnsm_hist_take_certain(struct cnsm_module *m) {
+  struct cnsm_hist **table = __atomic_load_n(&m->hists, __ATOMIC_ACQUIRE);
+  if (!table || !m->entry)
+    return;
+  for (uint32_t i = 0; i < m->desc->function_count; i++) {
+    struct cnsm_hist *h = __atomic_load_n(&table[i], __ATOMIC_ACQUIRE);
+    if (!h || m->entry[i] == CNSM_NOT_COUNTED) // NOLINT: entry has n entries
+      continue;
+    struct cnsm_certain *into = &cnsm_fns[m->entry[i]].certain;
+    into->calls += __atomic_exchange_n(&h->certain_calls, 0, __ATOMIC_ACQUIRE);
+    into->ticks += __atomic_exchange_n(&h->certain_ticks, 0, __ATOMIC_RELAXED);
+  }
 }
 
 /* ---- the call rate ------------------------------------------------------ */

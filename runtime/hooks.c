@@ -400,6 +400,8 @@ void cnsm_sample_stop(cnsm_unit_fn unit, uint64_t slot, uint64_t start,
   bump(&s->ticks, elapsed * weight);
   struct cnsm_module *m = cnsm_module_of(desc);
   struct cnsm_hist *h = cnsm_hist_of(m, (uint32_t)slot);
+  if (weight == 1)
+    cnsm_hist_certain(h, elapsed);
   uint64_t ns = cnsm_clock_timed_call_ns(elapsed);
   if (ns != UINT64_MAX) /* not while another thread calibrates */
     cnsm_hist_record(h, ns, weight);

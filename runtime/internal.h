@@ -234,9 +234,17 @@ uint64_t cnsm_clock_probe_ticks(void) CNSM_HIDDEN;
  * 1/16 quantile once reads that ran at once (under a quarter of the
  * median) are left out. */
 uint64_t cnsm_clock_probe_of(uint64_t *taken, int n) CNSM_HIDDEN;
-/* The ratio estimator: ns spent in calls, from samples timed calls summing
- * ticks, probe ticks subtracted per sample (clamped at 0). */
+/* Timed calls taken at period 1 (weight 1): each stood only for itself,
+ * so its time is exact, not a sample's (clock.c, cnsm_estimate_ns). */
+struct cnsm_certain {
+  uint64_t calls, ticks;
+};
+/* The estimate of the ns spent in calls, from samples (the timed calls'
+ * weights) summing ticks (each call's ticks times its weight): the certain
+ * calls' own time (may be NULL: none known), plus the ratio estimator over
+ * the rest, probe ticks subtracted per call (clamped at 0). */
 uint64_t cnsm_estimate_ns(uint64_t calls, uint64_t samples, uint64_t ticks,
+                          const struct cnsm_certain *certain,
                           uint64_t probe_ticks, double ns_per_tick) CNSM_HIDDEN;
 
 /* Extensions a receiver asked for (docs/ingest-contract.md). */
@@ -270,6 +278,15 @@ struct cnsm_hist *cnsm_hist_of(struct cnsm_module *m,
  * NULL). */
 void cnsm_hist_record(struct cnsm_hist *h, uint64_t ns,
                       uint64_t weight) CNSM_HIDDEN;
+/* Adds a timed call of weight 1 that took ticks to h's certain calls (h
+ * may be NULL: the call then counts with the sampled ones).  Called after
+ * the call's ticks are in its slot. */
+void cnsm_hist_certain(struct cnsm_hist *h, uint64_t ticks) CNSM_HIDDEN;
+/* Moves the certain calls m's functions timed since the last take into
+ * their table entries (struct cnsm_fn, certain): before m's slots are
+ * read, so every certain call taken is in what they hold.  Registry lock
+ * held. */
+void cnsm_hist_take_certain(struct cnsm_module *m) CNSM_HIDDEN;
 /* The sampling policy's view of how often h's function is called
  * (process-wide; h may be NULL), fed the weight of each of its timed calls and
  * their clock: log2 of the longest period at which it would still be timed some
@@ -317,6 +334,9 @@ struct cnsm_fn {
   struct cnsm_slot base;
   /* Scratch: current totals, filled by cnsm_snapshot(). */
   struct cnsm_slot cur;
+  /* Of cur's timed calls, those of weight 1, for as long as the process
+   * lives (hist.c moves them here from every module, gone or not). */
+  struct cnsm_certain certain;
   uint64_t cur_ns;
   /* Acknowledged by the sink (or inherited at fork). */
   uint64_t ack_calls, ack_errors, ack_ns;

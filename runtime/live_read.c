@@ -235,9 +235,10 @@ static void report(const struct file *f, int pend_valid,
     const struct cnsm_live_acks *a = &e->acks;
     uint64_t own_c = sub0(e->total.calls, a->ack_calls);
     uint64_t own_e = sub0(e->total.errors, a->ack_errors);
-    uint64_t ns = sub0(cnsm_estimate_ns(e->total.calls, e->total.samples,
-                                        e->total.ticks, probe, ns_per_tick),
-                       a->ack_ns);
+    uint64_t ns =
+        sub0(cnsm_estimate_ns(e->total.calls, e->total.samples, e->total.ticks,
+                              NULL, probe, ns_per_tick),
+             a->ack_ns);
     uint64_t calls = own_c, errors = own_e < own_c ? own_e : own_c;
     if (pend_valid) {
       calls = add_sat(calls, a->pend_calls);

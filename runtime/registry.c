@@ -595,6 +595,7 @@ CNSM_EXPORT void __codensm_unregister(const struct cnsm_module_desc *desc) {
    * copies of the names. */
   if (cnsm_module_map(m) == 0) {
     cnsm_hist_drain_module(m);
+    cnsm_hist_take_certain(m);
     cnsm_causes_drain(cnsm_fn_index_of); /* while it can name them */
     /* Its edges name callees wherever they are. */
     for (struct cnsm_module *other = cnsm_modules; other; other = other->next)

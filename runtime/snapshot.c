@@ -80,6 +80,7 @@ static void snapshot_module(struct cnsm_module *m) {
   uint32_t n = m->entry_count; /* the functions', and edges counting calls */
   if (n == 0)
     return;
+  cnsm_hist_take_certain(m);
   static struct cnsm_slot *sums; /* registry lock held: one user */
   static uint32_t sums_cap;
   if (n > sums_cap) {
@@ -156,7 +157,7 @@ static const struct cnsm_hist_pair *pairs_at(const struct cnsm_delta_list *out,
 /* Sets e->cur_ns from e->cur. */
 static void estimate(struct cnsm_fn *e, uint64_t probe, double ns_per_tick) {
   e->cur_ns = cnsm_estimate_ns(e->cur.calls, e->cur.samples, e->cur.ticks,
-                               probe, ns_per_tick);
+                               &e->certain, probe, ns_per_tick);
 }
 
 /* Fills cur and cur_ns of every entry.  Registry lock held. */

@@ -2,8 +2,9 @@
  *
  * test_estimator.c - the time estimate and its error.
  *
- * First the arithmetic of cnsm_estimate_ns (ratio estimator, probe cost
- * subtracted, clamped at 0).  Then end to end: a function whose calls
+ * First the arithmetic of cnsm_estimate_ns (the calls timed at period 1
+ * as they are, the ratio estimator over the rest, probe cost subtracted,
+ * clamped at 0).  Then end to end: a function whose calls
  * busy-wait for known, pseudo-random durations (5..35 us), called 25,600
  * times with the default sampling (1 call in 64 timed: 400 samples) and
  * with every call timed; the total_ms that reaches the sink must be within
@@ -102,12 +103,33 @@ static double run(uint32_t i, const char *out) {
 
 int main(void) {
   /* Arithmetic. */
-  CHECK_EQ(cnsm_estimate_ns(0, 0, 0, 0, 1.0), 0);
-  CHECK_EQ(cnsm_estimate_ns(100, 0, 0, 0, 1.0), 0);       /* never timed */
-  CHECK_EQ(cnsm_estimate_ns(64, 1, 1000, 0, 1.0), 64000); /* 1 of 64 */
-  CHECK_EQ(cnsm_estimate_ns(64, 1, 1000, 200, 1.0), 51200);
-  CHECK_EQ(cnsm_estimate_ns(64, 2, 100, 80, 1.0), 0); /* clamped */
-  CHECK_EQ(cnsm_estimate_ns(10, 10, 3000, 0, 0.5), 1500);
+  CHECK_EQ(cnsm_estimate_ns(0, 0, 0, NULL, 0, 1.0), 0);
+  CHECK_EQ(cnsm_estimate_ns(100, 0, 0, NULL, 0, 1.0), 0); /* never timed */
+  CHECK_EQ(cnsm_estimate_ns(64, 1, 1000, NULL, 0, 1.0), 64000); /* 1 of 64 */
+  CHECK_EQ(cnsm_estimate_ns(64, 1, 1000, NULL, 200, 1.0), 51200);
+  CHECK_EQ(cnsm_estimate_ns(64, 2, 100, NULL, 80, 1.0), 0); /* clamped */
+  CHECK_EQ(cnsm_estimate_ns(10, 10, 3000, NULL, 0, 0.5), 1500);
+  /* Ten calls: the first two timed at period 1 (70,000 ticks cold, then
+   * 20), then two of weight 2 (20 ticks each).  The certain two are their
+   * own 70,020; the rest's mean, 20, times the 8 other calls: 70,180.
+   * Over all alike (the ratio), 70,100 / 6 * 10: 116,833, more than the
+   * calls took. */
+  struct cnsm_certain cold = {2, 70020};
+  CHECK_EQ(cnsm_estimate_ns(10, 6, 70100, &cold, 0, 1.0), 70180);
+  CHECK_EQ(cnsm_estimate_ns(10, 6, 70100, NULL, 0, 1.0), 116833);
+  /* The probe comes off each certain call as off each other one:
+   * 70,020 - 2 * 10 + (20 - 10) * 8. */
+  CHECK_EQ(cnsm_estimate_ns(10, 6, 70100, &cold, 10, 1.0), 70080);
+  /* Every call timed at period 1: their sum, less the probes. */
+  struct cnsm_certain every = {5, 500};
+  CHECK_EQ(cnsm_estimate_ns(5, 5, 500, &every, 10, 1.0), 450);
+  /* Calls left over and no sampled one yet: nothing stands for them. */
+  struct cnsm_certain first_two = {2, 1000};
+  CHECK_EQ(cnsm_estimate_ns(10, 2, 1000, &first_two, 0, 1.0), 1000);
+  /* Certain figures beyond the totals (never, as hist.c takes them) are
+   * not trusted: the ratio over all. */
+  struct cnsm_certain beyond = {3, 50};
+  CHECK_EQ(cnsm_estimate_ns(10, 2, 100, &beyond, 0, 1.0), 500);
 
   /* The probe: reads as AMD EPYC gave them, 16 of 255 a tick apart (the
    * processor ran both at once) and the rest 25 or 26 ticks.  The 1/16

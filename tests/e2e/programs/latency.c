@@ -13,7 +13,11 @@
  * - outer: 100 calls that spin 50 us, then call inner, which spins 100 us
  *   (inclusive 150 us a call);
  * - many: 2,000 calls that each call tiny, a few ns of arithmetic, 100
- *   times: a caller's time is never less than its callee's.
+ *   times: a caller's time is never less than its callee's;
+ * - warm: one call, which calls cold ten times; cold's first call spins
+ *   300 us (as a first call slowed by page faults does) and the others
+ *   return at once: cold's 300 us are not its first call's, ten times
+ *   over, nor more than warm's.
  * The busy-wait itself is left out (CODENSM_SKIP): its time is its
  * callers' own (self) time, as a loop written in them would be.
  * Prints what the pattern and outer loops took on the wall clock
@@ -61,6 +65,16 @@ __attribute__((noinline)) void many(void) {
     tiny(k);
 }
 
+__attribute__((noinline)) void cold(int k) {
+  if (k == 0)
+    spin_ns(300000);
+}
+
+__attribute__((noinline)) void warm(void) {
+  for (int k = 0; k < 10; k++)
+    cold(k);
+}
+
 int main(void) {
   uint64_t t0 = now_ns();
   for (int k = 0; k < 10000; k++)
@@ -71,6 +85,7 @@ int main(void) {
   uint64_t t2 = now_ns();
   for (int k = 0; k < 2000; k++)
     many();
+  warm();
   printf("pattern_ms=%f outer_ms=%f\n", (double)(t1 - t0) / 1e6,
          (double)(t2 - t1) / 1e6);
   return 0;
