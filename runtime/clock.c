@@ -48,6 +48,12 @@ void cnsm_clock_start(void) {
     __atomic_store_n(&start_ticks, t, __ATOMIC_RELEASE);
 }
 
+uint64_t cnsm_clock_since_start_ns(void) {
+  uint64_t start = __atomic_load_n(&start_ns, __ATOMIC_ACQUIRE);
+  uint64_t now = cnsm_now_ns();
+  return start && now > start ? now - start : 0;
+}
+
 /* ns per tick over the interval since cnsm_clock_start, spinning until it
  * is at least min_ns long. */
 static double ns_per_tick_over(uint64_t min_ns) {

@@ -214,6 +214,9 @@ static inline uint64_t cnsm_read_ticks(void) {
 }
 /* Remembers (ticks, ns) the first time it is called: no sleeping. */
 void cnsm_clock_start(void) CNSM_HIDDEN;
+/* CLOCK_MONOTONIC ns since cnsm_clock_start (the first module's
+ * registration, before anything was counted); 0 before it. */
+uint64_t cnsm_clock_since_start_ns(void) CNSM_HIDDEN;
 /* ns per tick, measured over the interval since cnsm_clock_start (spins at
  * most ~1 ms when that interval is shorter). */
 double cnsm_clock_ns_per_tick(void) CNSM_HIDDEN;
@@ -334,6 +337,10 @@ struct cnsm_fn {
   struct cnsm_slot base;
   /* Scratch: current totals, filled by cnsm_snapshot(). */
   struct cnsm_slot cur;
+  /* The directories that counted its calls, in modules gone and in all
+   * (scratch, as cur): each is one thread at a time, so its time is at
+   * most this many times the time since the start (snapshot.c). */
+  uint32_t base_threads, cur_threads;
   /* Of cur's timed calls, those of weight 1, for as long as the process
    * lives (hist.c moves them here from every module, gone or not). */
   struct cnsm_certain certain;
@@ -599,9 +606,10 @@ static inline void cnsm_slot_add_live(struct cnsm_slot *acc,
   acc->samples += CNSM_LOAD(&s->samples);
   acc->ticks += CNSM_LOAD(&s->ticks);
 }
-/* acc[0..n) += the counters of directory d (a module of n functions). */
-void cnsm_dir_add(struct cnsm_slot *acc, const struct cnsm_dir *d,
-                  uint32_t n) CNSM_HIDDEN;
+/* acc[0..n) += the counters of directory d (a module of n functions);
+ * users[i] += 1 for each slot i d counted a call in (users may be NULL). */
+void cnsm_dir_add(struct cnsm_slot *acc, uint32_t *users,
+                  const struct cnsm_dir *d, uint32_t n) CNSM_HIDDEN;
 /* Installs the pthread_atfork handlers (once). */
 void cnsm_registry_init_once(void) CNSM_HIDDEN;
 /* Calls fn on each real chunk of this thread's own directories, with the

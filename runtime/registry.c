@@ -119,7 +119,8 @@ static void remove_thread(struct cnsm_thread *t) {
 
 /* ---- folding ------------------------------------------------------------ */
 
-void cnsm_dir_add(struct cnsm_slot *acc, const struct cnsm_dir *d, uint32_t n) {
+void cnsm_dir_add(struct cnsm_slot *acc, uint32_t *users,
+                  const struct cnsm_dir *d, uint32_t n) {
   struct cnsm_chunk **chunks = cnsm_dir_chunks(d);
   uint32_t count = cnsm_chunk_count(n);
   for (uint32_t k = 0; k < count; k++) {
@@ -128,8 +129,11 @@ void cnsm_dir_add(struct cnsm_slot *acc, const struct cnsm_dir *d, uint32_t n) {
       continue;
     uint32_t first = k * CNSM_CHUNK_SLOTS;
     uint32_t last = n - first < CNSM_CHUNK_SLOTS ? n - first : CNSM_CHUNK_SLOTS;
-    for (uint32_t j = 0; j < last; j++)
+    for (uint32_t j = 0; j < last; j++) {
       cnsm_slot_add_live(&acc[first + j], &c->slots[j]);
+      if (users && CNSM_LOAD(&c->slots[j].calls))
+        users[first + j]++;
+    }
   }
 }
 
@@ -574,9 +578,13 @@ CNSM_EXPORT void __codensm_unregister(const struct cnsm_module_desc *desc) {
   /* Every live directory into retired (edges' slots too), and out of its
    * thread's list; its memory stays with the thread's arena.  Our own pointer
    * goes back to the empty directory: a later call re-registers the module. */
+  /* Which of them counted each function: its time's bound (snapshot.c).
+   * Without memory for it, every directory. */
+  uint32_t *users = calloc(CNSM_SLOT_COUNT(desc) + 1, sizeof *users);
+  uint32_t dirs = 0;
   for (struct cnsm_dir *d = __atomic_load_n(&m->dirs, __ATOMIC_ACQUIRE); d;
-       d = CNSM_LOAD(&d->next_in_module))
-    cnsm_dir_add(m->retired, d, CNSM_SLOT_COUNT(desc));
+       d = CNSM_LOAD(&d->next_in_module), dirs++)
+    cnsm_dir_add(m->retired, users, d, CNSM_SLOT_COUNT(desc));
   for (struct cnsm_thread *t = __atomic_load_n(&threads, __ATOMIC_ACQUIRE); t;
        t = CNSM_LOAD(&t->next)) {
     struct cnsm_dir *d = __atomic_load_n(&t->dirs, __ATOMIC_ACQUIRE);
@@ -602,9 +610,12 @@ CNSM_EXPORT void __codensm_unregister(const struct cnsm_module_desc *desc) {
       (void)cnsm_module_map(other);
     cnsm_callers_drain_unloading(m);
     for (uint32_t i = 0; i < m->entry_count; i++)
-      if (m->entry[i] != CNSM_NOT_COUNTED) // NOLINT: entry_count entries
+      if (m->entry[i] != CNSM_NOT_COUNTED) { // NOLINT: entry_count entries
         cnsm_slot_add(&cnsm_fns[m->entry[i]].base, &m->retired[i]);
+        cnsm_fns[m->entry[i]].base_threads += users ? users[i] : dirs;
+      }
   }
+  free(users);
   struct cnsm_module **pp = &cnsm_modules;
   while (*pp && *pp != m)
     pp = &(*pp)->next;

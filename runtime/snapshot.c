@@ -82,27 +82,37 @@ static void snapshot_module(struct cnsm_module *m) {
     return;
   cnsm_hist_take_certain(m);
   static struct cnsm_slot *sums; /* registry lock held: one user */
+  static uint32_t *users;
   static uint32_t sums_cap;
   if (n > sums_cap) {
     struct cnsm_slot *grown = realloc(sums, (size_t)n * sizeof *grown);
-    if (!grown)
+    if (grown)
+      sums = grown;
+    uint32_t *more = realloc(users, (size_t)n * sizeof *more);
+    if (more)
+      users = more;
+    if (!grown || !more)
       return;
-    sums = grown;
     sums_cap = n;
   }
   memcpy(sums, m->retired, (size_t)n * sizeof *sums);
+  memset(users, 0, (size_t)n * sizeof *users);
   for (struct cnsm_dir *d = __atomic_load_n(&m->dirs, __ATOMIC_ACQUIRE); d;
        d = CNSM_LOAD(&d->next_in_module))
-    cnsm_dir_add(sums, d, n);
+    cnsm_dir_add(sums, users, d, n);
   for (uint32_t i = 0; i < n; i++)
-    if (m->entry[i] != CNSM_NOT_COUNTED)
+    if (m->entry[i] != CNSM_NOT_COUNTED) {
       cnsm_slot_add(&cnsm_fns[m->entry[i]].cur, &sums[i]);
+      cnsm_fns[m->entry[i]].cur_threads += users[i];
+    }
 }
 
 /* Fills cur (not cur_ns) of every entry.  Registry lock held. */
 static void snapshot_counts(void) {
-  for (size_t i = 0; i < cnsm_fn_count; i++)
+  for (size_t i = 0; i < cnsm_fn_count; i++) {
     cnsm_fns[i].cur = cnsm_fns[i].base;
+    cnsm_fns[i].cur_threads = cnsm_fns[i].base_threads;
+  }
   for (struct cnsm_module *m = cnsm_modules; m; m = m->next)
     snapshot_module(m);
 }
@@ -154,19 +164,39 @@ static const struct cnsm_hist_pair *pairs_at(const struct cnsm_delta_list *out,
   return p ? out->hist.pairs + ((uintptr_t)p - 1) : NULL;
 }
 
-/* Sets e->cur_ns from e->cur. */
-static void estimate(struct cnsm_fn *e, uint64_t probe, double ns_per_tick) {
+/* What the clock said of the time that passed, for the estimates. */
+struct passed {
+  uint64_t probe;
+  double ns_per_tick;
+  uint64_t since_start_ns;
+};
+
+static struct passed time_passed(void) {
+  return (struct passed){cnsm_clock_probe_ticks(), cnsm_clock_ns_per_tick(),
+                         cnsm_clock_since_start_ns()};
+}
+
+/* Sets e->cur_ns from e->cur, at most the time that passed.  The outermost
+ * frames of one thread never overlap, and each directory that counted the
+ * function was one thread at a time, so its calls took at most that many
+ * times the time since the start.  A sampled estimate went far past it
+ * where a rare long call was timed at a long period: speedtest1's
+ * sqlite3VdbeExec, whose statements take 1 us to 7 ms in one call each,
+ * came out at 2 to 7.5 s in runs of 0.27 s (2 runs of 8, --size 5). */
+static void estimate(struct cnsm_fn *e, struct passed t) {
   e->cur_ns = cnsm_estimate_ns(e->cur.calls, e->cur.samples, e->cur.ticks,
-                               &e->certain, probe, ns_per_tick);
+                               &e->certain, t.probe, t.ns_per_tick);
+  uint64_t threads = e->cur_threads ? e->cur_threads : 1;
+  if (t.since_start_ns && e->cur_ns / threads > t.since_start_ns)
+    e->cur_ns = threads * t.since_start_ns; /* less than cur_ns: fits */
 }
 
 /* Fills cur and cur_ns of every entry.  Registry lock held. */
 void cnsm_snapshot(void) {
   snapshot_counts();
-  double ns_per_tick = cnsm_clock_ns_per_tick();
-  uint64_t probe = cnsm_clock_probe_ticks();
+  struct passed t = time_passed();
   for (size_t i = 0; i < cnsm_fn_count; i++)
-    estimate(&cnsm_fns[i], probe, ns_per_tick);
+    estimate(&cnsm_fns[i], t);
 }
 
 /* Errors <= calls in every delta.
@@ -243,8 +273,7 @@ int cnsm_collect(struct cnsm_delta_list *out, int everything,
    * entries sent: with 100,000 functions one pass over the table is a few
    * milliseconds of memory traffic. */
   snapshot_counts();
-  double ns_per_tick = cnsm_clock_ns_per_tick();
-  uint64_t probe = cnsm_clock_probe_ticks();
+  struct passed t = time_passed();
   drain_histograms();
   out->hist.n = 0;
   size_t n = 0;
@@ -271,7 +300,7 @@ int cnsm_collect(struct cnsm_delta_list *out, int everything,
     if (!calls && !errors && e->announced && !e->pend_present && !extra)
       continue;
     cnsm_fn_refresh(e, &overrides);
-    estimate(e, probe, ns_per_tick);
+    estimate(e, t);
     d[n] = (struct cnsm_delta){
         .index = i,
         .name = e->name,
