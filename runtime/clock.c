@@ -190,8 +190,10 @@ static uint64_t less(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
  * call, always timed and always certain, stand for as many calls as the
  * weights fell short of the calls (a function called ten times, its
  * first call 70 us cold and the rest 20 ns: 88 to 300 us, more than its
- * caller).  The two kinds are apart only in the process: what a dead
- * one's live file holds is estimated as one (certain NULL). */
+ * caller).  The rest adds nothing while no sampled call stands for it
+ * (Horvitz-Thompson: an untimed call counts through the weights of the
+ * timed ones; a callee counted mostly by its inlined copies' edges jumps
+ * at its first sampled call). */
 uint64_t cnsm_estimate_ns(uint64_t calls, uint64_t samples, uint64_t ticks,
                           const struct cnsm_certain *certain, uint64_t probe,
                           double ns_per_tick) {
@@ -213,4 +215,21 @@ uint64_t cnsm_estimate_ns(uint64_t calls, uint64_t samples, uint64_t ticks,
   }
   ns *= ns_per_tick;
   return ns >= 1.8e19 ? UINT64_MAX : (uint64_t)(ns + 0.5);
+}
+
+uint64_t cnsm_estimate_cut(uint64_t calls, uint64_t samples, uint64_t ticks,
+                           const struct cnsm_certain *certain, uint64_t probe,
+                           double ns_per_tick, uint64_t most_ns) {
+  uint64_t certain_ticks = certain ? certain->ticks : 0;
+  uint64_t low = 0, high = less(ticks, certain_ticks);
+  /* The estimate falls as the ticks do: the least cut that is enough. */
+  while (low < high) {
+    uint64_t mid = low + (high - low) / 2;
+    if (cnsm_estimate_ns(calls, samples, ticks - mid, certain, probe,
+                         ns_per_tick) <= most_ns)
+      high = mid;
+    else
+      low = mid + 1;
+  }
+  return low;
 }

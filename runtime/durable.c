@@ -29,6 +29,7 @@
 #include "../collector/sha256.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,12 +228,14 @@ struct cnsm_live_acks *cnsm_durable_fn(size_t index, const char *name,
                                        const char *department,
                                        uint32_t weight) {
   size_t name_len = strlen(name), dept_len = strlen(department);
-  struct cnsm_live_fn *f =
-      block_new(CNSM_LIVE_FN, sizeof *f + name_len + dept_len + 2);
+  size_t strings = (name_len + dept_len + 2 + 7) & ~(size_t)7;
+  struct cnsm_live_fn *f = block_new(
+      CNSM_LIVE_FN, sizeof *f + strings + sizeof(struct cnsm_live_estimate));
   if (!f)
     return NULL;
   f->index = index;
   f->weight = weight;
+  f->flags = CNSM_LIVE_FN_ESTIMATE;
   f->name_len = (uint32_t)name_len;
   f->dept_len = (uint32_t)dept_len;
   char *s = (char *)(f + 1);
@@ -252,6 +255,25 @@ void cnsm_durable_acks(struct cnsm_live_acks *r,
   CNSM_STORE(&r->pend_calls, v->pend_calls);
   CNSM_STORE(&r->pend_errors, v->pend_errors);
   CNSM_STORE(&r->pend_ns, v->pend_ns);
+}
+
+/* The estimate after r's record's strings (live_format.h). */
+static struct cnsm_live_estimate *estimate_of(struct cnsm_live_acks *r) {
+  struct cnsm_live_fn *f =
+      (struct cnsm_live_fn *)(void *)((char *)r -
+                                      offsetof(struct cnsm_live_fn, acks));
+  size_t strings = ((size_t)f->name_len + f->dept_len + 2 + 7) & ~(size_t)7;
+  return (struct cnsm_live_estimate *)(void *)((char *)(f + 1) + strings);
+}
+
+void cnsm_durable_estimate(struct cnsm_live_acks *r,
+                           const struct cnsm_live_estimate *v) {
+  if (!r)
+    return;
+  struct cnsm_live_estimate *to = estimate_of(r);
+  CNSM_STORE(&to->certain_calls, v->certain_calls);
+  CNSM_STORE(&to->certain_ticks, v->certain_ticks);
+  CNSM_STORE(&to->cut_ticks, v->cut_ticks);
 }
 
 int cnsm_durable_module(uint64_t serial, uint32_t count, const size_t *entry) {

@@ -249,6 +249,13 @@ struct cnsm_certain {
 uint64_t cnsm_estimate_ns(uint64_t calls, uint64_t samples, uint64_t ticks,
                           const struct cnsm_certain *certain,
                           uint64_t probe_ticks, double ns_per_tick) CNSM_HIDDEN;
+/* The fewest ticks of the sampled calls (not the certain ones) to take off
+ * ticks so that the estimate is at most most_ns (all of them when even
+ * that is not enough). */
+uint64_t cnsm_estimate_cut(uint64_t calls, uint64_t samples, uint64_t ticks,
+                           const struct cnsm_certain *certain,
+                           uint64_t probe_ticks, double ns_per_tick,
+                           uint64_t most_ns) CNSM_HIDDEN;
 
 /* Extensions a receiver asked for (docs/ingest-contract.md). */
 #define CNSM_EXT_HISTOGRAM 1u /* "hist" */
@@ -341,6 +348,9 @@ struct cnsm_fn {
    * (scratch, as cur): each is one thread at a time, so its time is at
    * most this many times the time since the start (snapshot.c). */
   uint32_t base_threads, cur_threads;
+  /* Ticks of its sampled calls taken off for good, so that its estimate
+   * stays within that bound (snapshot.c). */
+  uint64_t cut_ticks;
   /* Of cur's timed calls, those of weight 1, for as long as the process
    * lives (hist.c moves them here from every module, gone or not). */
   struct cnsm_certain certain;
@@ -484,6 +494,11 @@ struct cnsm_live_acks *cnsm_durable_fn(size_t index, const char *name,
 /* Copies v into the record r (NULL: nothing).  Registry lock held. */
 void cnsm_durable_acks(struct cnsm_live_acks *r,
                        const struct cnsm_live_acks *v) CNSM_HIDDEN;
+struct cnsm_live_estimate;
+/* Copies v into the estimate beside the record r (NULL: nothing).
+ * Registry lock held. */
+void cnsm_durable_estimate(struct cnsm_live_acks *r,
+                           const struct cnsm_live_estimate *v) CNSM_HIDDEN;
 /* Records module serial's slots (table indices).  Registry lock held. */
 int cnsm_durable_module(uint64_t serial, uint32_t count,
                         const size_t *entry) CNSM_HIDDEN;

@@ -81,9 +81,22 @@ struct cnsm_live_acks {
 
 struct cnsm_live_fn {
   uint64_t index; /* in the table of the process that wrote it */
-  uint32_t weight, name_len, dept_len, reserved;
+  uint32_t weight, name_len, dept_len;
+  uint32_t flags; /* CNSM_LIVE_FN_*; 0 in files of earlier runtimes */
   struct cnsm_live_acks acks;
-  /* name NUL department NUL */
+  /* name NUL department NUL, then (flags CNSM_LIVE_FN_ESTIMATE) at the
+   * next multiple of 8: struct cnsm_live_estimate */
+};
+/* The record has a struct cnsm_live_estimate after its strings. */
+#define CNSM_LIVE_FN_ESTIMATE 1u
+
+/* What the process's estimate of the function's time took from outside
+ * its counters at its last snapshot (snapshot.c): the calls timed at
+ * period 1 and their ticks, and the ticks cut off for good as beyond the
+ * time that passed.  A reader estimates as the process did, so it never
+ * sends again what the process cut. */
+struct cnsm_live_estimate {
+  uint64_t certain_calls, certain_ticks, cut_ticks;
 };
 
 struct cnsm_live_module {

@@ -30,6 +30,9 @@
 struct fn {
   const struct cnsm_live_fn *rec; /* NULL: no record (never named) */
   struct cnsm_live_acks acks;
+  /* What the process's estimate took from outside the counters (zeros
+   * in a file of an earlier runtime). */
+  struct cnsm_live_estimate estimate;
   struct cnsm_slot total;
 };
 
@@ -87,6 +90,11 @@ static void add_fn(struct file *f, const struct cnsm_live_block *b) {
     return;
   f->fns[r->index].rec = r;
   f->fns[r->index].acks = r->acks;
+  uint64_t strings = ((uint64_t)r->name_len + r->dept_len + 2 + 7) & ~7ull;
+  if ((r->flags & CNSM_LIVE_FN_ESTIMATE) &&
+      strings + sizeof(struct cnsm_live_estimate) <= room - sizeof *r)
+    memcpy(&f->fns[r->index].estimate, (const char *)(r + 1) + strings,
+           sizeof(struct cnsm_live_estimate));
 }
 
 static void add_module(struct file *f, const struct cnsm_live_block *b) {
@@ -235,9 +243,15 @@ static void report(const struct file *f, int pend_valid,
     const struct cnsm_live_acks *a = &e->acks;
     uint64_t own_c = sub0(e->total.calls, a->ack_calls);
     uint64_t own_e = sub0(e->total.errors, a->ack_errors);
+    /* Estimated as the process did at its last snapshot: its calls timed
+     * at period 1 apart, less the ticks it cut (snapshot.c).  Those since then
+     * count with the sampled ones. */
+    struct cnsm_certain certain = {e->estimate.certain_calls,
+                                   e->estimate.certain_ticks};
     uint64_t ns =
-        sub0(cnsm_estimate_ns(e->total.calls, e->total.samples, e->total.ticks,
-                              NULL, probe, ns_per_tick),
+        sub0(cnsm_estimate_ns(e->total.calls, e->total.samples,
+                              sub0(e->total.ticks, e->estimate.cut_ticks),
+                              &certain, probe, ns_per_tick),
              a->ack_ns);
     uint64_t calls = own_c, errors = own_e < own_c ? own_e : own_c;
     if (pend_valid) {

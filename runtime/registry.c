@@ -578,6 +578,10 @@ CNSM_EXPORT void __codensm_unregister(const struct cnsm_module_desc *desc) {
   /* Every live directory into retired (edges' slots too), and out of its
    * thread's list; its memory stays with the thread's arena.  Our own pointer
    * goes back to the empty directory: a later call re-registers the module. */
+  /* Its certain calls first, as a snapshot takes them (hist.c): each one
+   * taken is then in the counters folded. */
+  if (cnsm_module_map(m) == 0)
+    cnsm_hist_take_certain(m);
   /* Which of them counted each function: its time's bound (snapshot.c).
    * Without memory for it, every directory. */
   uint32_t *users = calloc(CNSM_SLOT_COUNT(desc) + 1, sizeof *users);
@@ -603,7 +607,6 @@ CNSM_EXPORT void __codensm_unregister(const struct cnsm_module_desc *desc) {
    * copies of the names. */
   if (cnsm_module_map(m) == 0) {
     cnsm_hist_drain_module(m);
-    cnsm_hist_take_certain(m);
     cnsm_causes_drain(cnsm_fn_index_of); /* while it can name them */
     /* Its edges name callees wherever they are. */
     for (struct cnsm_module *other = cnsm_modules; other; other = other->next)

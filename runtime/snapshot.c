@@ -80,7 +80,6 @@ static void snapshot_module(struct cnsm_module *m) {
   uint32_t n = m->entry_count; /* the functions', and edges counting calls */
   if (n == 0)
     return;
-  cnsm_hist_take_certain(m);
   static struct cnsm_slot *sums; /* registry lock held: one user */
   static uint32_t *users;
   static uint32_t sums_cap;
@@ -95,6 +94,7 @@ static void snapshot_module(struct cnsm_module *m) {
       return;
     sums_cap = n;
   }
+  cnsm_hist_take_certain(m); /* before the slots: hist.c */
   memcpy(sums, m->retired, (size_t)n * sizeof *sums);
   memset(users, 0, (size_t)n * sizeof *users);
   for (struct cnsm_dir *d = __atomic_load_n(&m->dirs, __ATOMIC_ACQUIRE); d;
@@ -184,11 +184,30 @@ static struct passed time_passed(void) {
  * sqlite3VdbeExec, whose statements take 1 us to 7 ms in one call each,
  * came out at 2 to 7.5 s in runs of 0.27 s (2 runs of 8, --size 5). */
 static void estimate(struct cnsm_fn *e, struct passed t) {
-  e->cur_ns = cnsm_estimate_ns(e->cur.calls, e->cur.samples, e->cur.ticks,
-                               &e->certain, t.probe, t.ns_per_tick);
+  struct cnsm_slot *c = &e->cur;
+  uint64_t ticks = sub0(c->ticks, e->cut_ticks);
+  e->cur_ns = cnsm_estimate_ns(c->calls, c->samples, ticks, &e->certain,
+                               t.probe, t.ns_per_tick);
   uint64_t threads = e->cur_threads ? e->cur_threads : 1;
-  if (t.since_start_ns && e->cur_ns / threads > t.since_start_ns)
-    e->cur_ns = threads * t.since_start_ns; /* less than cur_ns: fits */
+  if (t.since_start_ns && e->cur_ns / threads > t.since_start_ns) {
+    /* Cut from the sampled calls' ticks, for good: their mean then
+     * stands for each later call too.  A cut of the total only, made
+     * again as the bound grew, sent the bound's growth at every flush
+     * with a call (a function called every 300 ms: 300 ms each). */
+    uint64_t most = threads * t.since_start_ns; /* < cur_ns: fits */
+    uint64_t cut = cnsm_estimate_cut(c->calls, c->samples, ticks, &e->certain,
+                                     t.probe, t.ns_per_tick, most);
+    e->cut_ticks += cut;
+    e->cur_ns = cnsm_estimate_ns(c->calls, c->samples, ticks - cut, &e->certain,
+                                 t.probe, t.ns_per_tick);
+    if (e->cur_ns > most) /* the certain calls alone: a clock's error */
+      e->cur_ns = most;
+  }
+  if (e->live) {
+    struct cnsm_live_estimate v = {e->certain.calls, e->certain.ticks,
+                                   e->cut_ticks};
+    cnsm_durable_estimate(e->live, &v);
+  }
 }
 
 /* Fills cur and cur_ns of every entry.  Registry lock held. */

@@ -12,10 +12,15 @@
  * between nine tenths of the time that passed and the time that passed,
  * once for a function one thread counted, twice for one two threads did,
  * and the same once the module is gone (its counts in the table's base).
- * A time that passed with no new call sends nothing more.
+ * The cut is for good: a new call after more time has passed sends its
+ * own time, not what the bound let through meanwhile.  A process killed
+ * after its flush leaves a live file whose figures the next process
+ * sends: the same cut holds there.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,8 +33,9 @@ static const struct cnsm_function_info mod_fns[] = {
     CNSM_FN("bound.one", "", 1),
     CNSM_FN("bound.two", "", 1),
     CNSM_FN("bound.gone", "", 1),
+    CNSM_FN("bound.killed", "", 1),
 };
-CNSM_EMUL_MODULE(mod, "bound", 3)
+CNSM_EMUL_MODULE(mod, "bound", 4)
 
 /* Before the module's constructor registers it (and the runtime's clock
  * starts): the time that passed is measured from here, an upper bound. */
@@ -88,16 +94,78 @@ static void check_bound(const char *out, uint32_t i, double threads) {
   CHECK(total >= 0.9 * threads * low);
 }
 
-int main(void) {
+/* One more real call of function i, after time passed: what reaches out
+ * is that call's time, next to nothing, not the time that passed. */
+static void check_cut_for_good(const char *out, uint32_t i) {
+  struct fn_sum before, after;
+  sum_jsonl(out, mod_fns[i].name, &before);
+  usleep(50000);
+  uint64_t t0 = CNSM_ENTER(mod, i);
+  CNSM_EXIT(mod, i, t0, 0);
+  CHECK_EQ(codensm_flush(), 0);
+  sum_jsonl(out, mod_fns[i].name, &after);
+  fprintf(stderr, "%s: one more call after 50 ms: +%.3f ms\n", mod_fns[i].name,
+          after.ms - before.ms);
+  CHECK(after.calls == before.calls + 1);
+  CHECK(after.ms - before.ms < 5);
+}
+
+/* Runs this program as `self how` and waits for it; its status. */
+static int run_self(const char *how) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    execl("/proc/self/exe", "test_time_bound", how, (char *)NULL);
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return status;
+}
+
+int main(int argc, char **argv) {
+  /* The children's sink is the parent's, from the environment. */
+  if (argc == 2 && strcmp(argv[1], "killed") == 0) {
+    /* Inflated, flushed (the cut), one more call, then killed before any
+     * other flush: the live file holds the rest. */
+    inflate(3);
+    CHECK_EQ(codensm_flush(), 0);
+    usleep(50000);
+    uint64_t t0 = CNSM_ENTER(mod, 3);
+    CNSM_EXIT(mod, 3, t0, 0);
+    raise(SIGKILL);
+  }
+  if (argc == 2 && strcmp(argv[1], "taker") == 0) {
+    CHECK_EQ(codensm_flush(), 0); /* takes the dead file over */
+    TEST_DONE();
+  }
   const char *out = test_path("time_bound.jsonl");
-  unlink(out);
   struct codensm_config cfg = {.struct_size = sizeof cfg,
                                .endpoint = test_file_url(out),
                                .flush_interval_s = 3600};
+  unlink(out);
+  /* From the environment, so that the children's live files open with
+   * their modules' registration, before main. */
+  setenv("CODENSM_ENDPOINT", cfg.endpoint, 1);
   codensm_init(&cfg);
 
   inflate(0);
   check_bound(out, 0, 1);
+  check_cut_for_good(out, 0);
+
+  /* Killed after a flush, its last call taken over by the next process:
+   * what the dead process had cut is not sent again. */
+  uint64_t before_kill = cnsm_now_ns();
+  int status = run_self("killed");
+  CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  double lived_ms = (double)(cnsm_now_ns() - before_kill) / 1e6;
+  CHECK_EQ(run_self("taker"), 0);
+  struct fn_sum killed;
+  sum_jsonl(out, "bound.killed", &killed);
+  fprintf(stderr,
+          "bound.killed: %llu calls, %.3f ms, in a process of %.3f ms\n",
+          (unsigned long long)killed.calls, killed.ms, lived_ms);
+  CHECK(killed.calls == 1001);
+  CHECK(killed.ms <= lived_ms);
 
   /* Two threads at once: two directories, each one thread's time. */
   CHECK_EQ(pthread_barrier_init(&both_counted, NULL, 2), 0);
