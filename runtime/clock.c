@@ -178,9 +178,6 @@ uint64_t cnsm_clock_timed_call_ns(uint64_t ticks) {
   return ns >= 1.8e19 ? UINT64_MAX - 1 : (uint64_t)ns;
 }
 
-/* a - b, or 0 when b > a. */
-static uint64_t less(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
-
 /* A stratified estimate.  The calls timed at period 1 are certain: every
  * such call was timed, so their ticks (less the probe each) are their
  * time, and they stand for no other call.  The ratio estimator (the mean
@@ -205,7 +202,7 @@ uint64_t cnsm_estimate_ns(uint64_t calls, uint64_t samples, uint64_t ticks,
    * bounded anyway, so nothing is ever counted twice. */
   if (certain_calls > samples || certain_calls > calls || certain_ticks > ticks)
     certain_calls = certain_ticks = 0;
-  double ns = (double)less(certain_ticks, certain_calls * probe);
+  double ns = (double)cnsm_sub0(certain_ticks, certain_calls * probe);
   uint64_t rest_samples = samples - certain_calls;
   if (rest_samples) {
     double per_call =
@@ -221,7 +218,7 @@ uint64_t cnsm_estimate_cut(uint64_t calls, uint64_t samples, uint64_t ticks,
                            const struct cnsm_certain *certain, uint64_t probe,
                            double ns_per_tick, uint64_t most_ns) {
   uint64_t certain_ticks = certain ? certain->ticks : 0;
-  uint64_t low = 0, high = less(ticks, certain_ticks);
+  uint64_t low = 0, high = cnsm_sub0(ticks, certain_ticks);
   /* The estimate falls as the ticks do: the least cut that is enough. */
   while (low < high) {
     uint64_t mid = low + (high - low) / 2;

@@ -228,9 +228,9 @@ struct cnsm_live_acks *cnsm_durable_fn(size_t index, const char *name,
                                        const char *department,
                                        uint32_t weight) {
   size_t name_len = strlen(name), dept_len = strlen(department);
-  size_t strings = (name_len + dept_len + 2 + 7) & ~(size_t)7;
   struct cnsm_live_fn *f = block_new(
-      CNSM_LIVE_FN, sizeof *f + strings + sizeof(struct cnsm_live_estimate));
+      CNSM_LIVE_FN, sizeof *f + cnsm_live_fn_strings(name_len, dept_len) +
+                        sizeof(struct cnsm_live_estimate));
   if (!f)
     return NULL;
   f->index = index;
@@ -262,8 +262,9 @@ static struct cnsm_live_estimate *estimate_of(struct cnsm_live_acks *r) {
   struct cnsm_live_fn *f =
       (struct cnsm_live_fn *)(void *)((char *)r -
                                       offsetof(struct cnsm_live_fn, acks));
-  size_t strings = ((size_t)f->name_len + f->dept_len + 2 + 7) & ~(size_t)7;
-  return (struct cnsm_live_estimate *)(void *)((char *)(f + 1) + strings);
+  return (struct cnsm_live_estimate *)(void *)((char *)(f + 1) +
+                                               cnsm_live_fn_strings(
+                                                   f->name_len, f->dept_len));
 }
 
 void cnsm_durable_estimate(struct cnsm_live_acks *r,

@@ -212,6 +212,10 @@ static inline uint64_t cnsm_read_ticks(void) {
   return cnsm_now_ns();
 #endif
 }
+/* a - b, or 0 when b > a. */
+static inline uint64_t cnsm_sub0(uint64_t a, uint64_t b) {
+  return a > b ? a - b : 0;
+}
 /* Remembers (ticks, ns) the first time it is called: no sleeping. */
 void cnsm_clock_start(void) CNSM_HIDDEN;
 /* CLOCK_MONOTONIC ns since cnsm_clock_start (the first module's

@@ -89,6 +89,11 @@ struct cnsm_live_fn {
 };
 /* The record has a struct cnsm_live_estimate after its strings. */
 #define CNSM_LIVE_FN_ESTIMATE 1u
+/* The bytes of a record's strings, up to where its estimate starts. */
+static inline uint64_t cnsm_live_fn_strings(uint64_t name_len,
+                                            uint64_t dept_len) {
+  return (name_len + dept_len + 2 + 7) & ~(uint64_t)7;
+}
 
 /* What the process's estimate of the function's time took from outside
  * its counters at its last snapshot (snapshot.c): the calls timed at

@@ -50,8 +50,6 @@ struct file {
   size_t module_count, module_cap;
 };
 
-static uint64_t sub0(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
-
 static uint64_t add_sat(uint64_t a, uint64_t b) {
   return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
@@ -90,7 +88,7 @@ static void add_fn(struct file *f, const struct cnsm_live_block *b) {
     return;
   f->fns[r->index].rec = r;
   f->fns[r->index].acks = r->acks;
-  uint64_t strings = ((uint64_t)r->name_len + r->dept_len + 2 + 7) & ~7ull;
+  uint64_t strings = cnsm_live_fn_strings(r->name_len, r->dept_len);
   if ((r->flags & CNSM_LIVE_FN_ESTIMATE) &&
       strings + sizeof(struct cnsm_live_estimate) <= room - sizeof *r)
     memcpy(&f->fns[r->index].estimate, (const char *)(r + 1) + strings,
@@ -241,18 +239,18 @@ static void report(const struct file *f, int pend_valid,
     if (!e->rec)
       continue;
     const struct cnsm_live_acks *a = &e->acks;
-    uint64_t own_c = sub0(e->total.calls, a->ack_calls);
-    uint64_t own_e = sub0(e->total.errors, a->ack_errors);
+    uint64_t own_c = cnsm_sub0(e->total.calls, a->ack_calls);
+    uint64_t own_e = cnsm_sub0(e->total.errors, a->ack_errors);
     /* Estimated as the process did at its last snapshot: its calls timed
      * at period 1 apart, less the ticks it cut (snapshot.c).  Those since then
      * count with the sampled ones. */
     struct cnsm_certain certain = {e->estimate.certain_calls,
                                    e->estimate.certain_ticks};
-    uint64_t ns =
-        sub0(cnsm_estimate_ns(e->total.calls, e->total.samples,
-                              sub0(e->total.ticks, e->estimate.cut_ticks),
-                              &certain, probe, ns_per_tick),
-             a->ack_ns);
+    uint64_t ns = cnsm_sub0(
+        cnsm_estimate_ns(e->total.calls, e->total.samples,
+                         cnsm_sub0(e->total.ticks, e->estimate.cut_ticks),
+                         &certain, probe, ns_per_tick),
+        a->ack_ns);
     uint64_t calls = own_c, errors = own_e < own_c ? own_e : own_c;
     if (pend_valid) {
       calls = add_sat(calls, a->pend_calls);

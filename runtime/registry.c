@@ -575,15 +575,15 @@ CNSM_EXPORT void __codensm_unregister(const struct cnsm_module_desc *desc) {
     pthread_mutex_unlock(&cnsm_registry_lock);
     return;
   }
-  /* Every live directory into retired (edges' slots too), and out of its
-   * thread's list; its memory stays with the thread's arena.  Our own pointer
-   * goes back to the empty directory: a later call re-registers the module. */
   /* Its certain calls first, as a snapshot takes them (hist.c): each one
    * taken is then in the counters folded. */
   if (cnsm_module_map(m) == 0)
     cnsm_hist_take_certain(m);
-  /* Which of them counted each function: its time's bound (snapshot.c).
-   * Without memory for it, every directory. */
+  /* Every live directory into retired (edges' slots too), and out of its
+   * thread's list; its memory stays with the thread's arena.  Our own pointer
+   * goes back to the empty directory: a later call re-registers the module.
+   * Which directories counted each function is its time's bound
+   * (snapshot.c); without memory for it, every directory. */
   uint32_t *users = calloc(CNSM_SLOT_COUNT(desc) + 1, sizeof *users);
   uint32_t dirs = 0;
   for (struct cnsm_dir *d = __atomic_load_n(&m->dirs, __ATOMIC_ACQUIRE); d;

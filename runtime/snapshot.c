@@ -39,9 +39,6 @@ static void mirror(const struct cnsm_fn *e) {
   }
 }
 
-/* a - b, or 0 when b > a. */
-static uint64_t sub0(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
-
 /* a + b, or UINT64_MAX when that does not fit: spooled figures from
  * several files, or a corrupt one, must never wrap (a wrapped call count
  * would leave more errors than calls). */
@@ -185,7 +182,7 @@ static struct passed time_passed(void) {
  * came out at 2 to 7.5 s in runs of 0.27 s (2 runs of 8, --size 5). */
 static void estimate(struct cnsm_fn *e, struct passed t) {
   struct cnsm_slot *c = &e->cur;
-  uint64_t ticks = sub0(c->ticks, e->cut_ticks);
+  uint64_t ticks = cnsm_sub0(c->ticks, e->cut_ticks);
   e->cur_ns = cnsm_estimate_ns(c->calls, c->samples, ticks, &e->certain,
                                t.probe, t.ns_per_tick);
   uint64_t threads = e->cur_threads ? e->cur_threads : 1;
@@ -303,8 +300,8 @@ int cnsm_collect(struct cnsm_delta_list *out, int everything,
   struct cnsm_delta *d = out->items;
   for (size_t i = 0; i < cnsm_fn_count; i++) {
     struct cnsm_fn *e = &cnsm_fns[i];
-    uint64_t own_c = sub0(e->cur.calls, e->ack_calls);
-    uint64_t own_e = sub0(e->cur.errors, e->ack_errors);
+    uint64_t own_c = cnsm_sub0(e->cur.calls, e->ack_calls);
+    uint64_t own_e = cnsm_sub0(e->cur.errors, e->ack_errors);
     if (e->poisoned) { /* refused for good: never blocks the rest */
       e->ack_calls += own_c;
       e->ack_errors += own_e;
@@ -327,7 +324,7 @@ int cnsm_collect(struct cnsm_delta_list *out, int everything,
         .weight = e->weight,
         .calls = calls,
         .errors = errors,
-        .ns = sub0(e->cur_ns, e->ack_ns),
+        .ns = cnsm_sub0(e->cur_ns, e->ack_ns),
         .pend_calls = e->pend_calls,
         .pend_errors = e->pend_errors,
         .pend_ns = e->pend_ns,
@@ -377,9 +374,9 @@ static struct cnsm_live_acks acknowledged(const struct cnsm_fn *e,
   a.ack_errors += d->errors;
   a.ack_ns += d->ns;
   if (e->pend_present) {
-    a.pend_calls = sub0(a.pend_calls, d->pend_calls);
-    a.pend_errors = sub0(a.pend_errors, d->pend_errors);
-    a.pend_ns = sub0(a.pend_ns, d->pend_ns);
+    a.pend_calls = cnsm_sub0(a.pend_calls, d->pend_calls);
+    a.pend_errors = cnsm_sub0(a.pend_errors, d->pend_errors);
+    a.pend_ns = cnsm_sub0(a.pend_ns, d->pend_ns);
   }
   return a;
 }
