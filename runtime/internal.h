@@ -609,19 +609,20 @@ static inline void cnsm_slot_add(struct cnsm_slot *acc,
   acc->ticks += s->ticks;
 }
 /* acc += s, for a live slot its own thread may be writing.  Calls are
- * read before errors, and errors beyond the calls read are left for the
- * next snapshot: calls minus errors is then at most the successes and the
- * calls still running.  Read the other way round (errors first), a reader
- * preempted between the two loads saw every call its thread made in the
- * meantime as a success; a background flush sent those, and their errors
- * later had no call left to pair with (runtime.test_churn_tsan lost 425 of
- * 80,000 errors of an always-failing function once). */
+ * read before errors: read the other way round, a reader preempted
+ * between the two loads saw every call its thread made in the meantime
+ * as a success; a background flush sent those, and their errors later
+ * had no call left to pair with (runtime.test_churn_tsan lost 425 of
+ * 80,000 errors of an always-failing function once).  Errors beyond the
+ * calls read are left to the snapshot, which keeps a function's errors
+ * within its calls (snapshot.c): not here, because a slot's errors can
+ * belong to calls other slots counted (an inlined copy's calls are its
+ * site's edge's, EDGE_COUNTS_CALLEE, read after this slot, while an
+ * exception through the copy counts its error here). */
 static inline void cnsm_slot_add_live(struct cnsm_slot *acc,
                                       struct cnsm_slot *s) {
-  uint64_t calls = __atomic_load_n(&s->calls, __ATOMIC_ACQUIRE);
-  uint64_t errors = __atomic_load_n(&s->errors, __ATOMIC_ACQUIRE);
-  acc->calls += calls;
-  acc->errors += errors < calls ? errors : calls;
+  acc->calls += __atomic_load_n(&s->calls, __ATOMIC_ACQUIRE);
+  acc->errors += __atomic_load_n(&s->errors, __ATOMIC_ACQUIRE);
   acc->samples += CNSM_LOAD(&s->samples);
   acc->ticks += CNSM_LOAD(&s->ticks);
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Exceptions: risky() throws on 3 of 10 calls; viaOther() catches another
-// type first, so the exception passes through its landing pad.
+// type first, so the exception passes through its landing pad; passOn(),
+// inlined at its only call site, lets it through its copy in main's frame.
 #include <cstdio>
 #include <stdexcept>
 
@@ -20,11 +21,20 @@ __attribute__((noinline)) int viaOther(int i) {
   }
 }
 
+__attribute__((always_inline)) inline int passOn(int i) {
+  return risky(i) + 1;
+}
+
 int main() {
   int sum = 0, caught = 0;
   for (int i = 0; i < 10; ++i) {
     try {
       sum += viaOther(i);
+    } catch (const std::runtime_error &e) {
+      ++caught;
+    }
+    try {
+      sum += passOn(i);
     } catch (const std::runtime_error &e) {
       ++caught;
     }
