@@ -21,9 +21,7 @@ __attribute__((noinline)) int viaOther(int i) {
   }
 }
 
-__attribute__((always_inline)) inline int passOn(int i) {
-  return risky(i) + 1;
-}
+__attribute__((always_inline)) inline int passOn(int i) { return risky(i) + 1; }
 
 int main() {
   int sum = 0, caught = 0;
