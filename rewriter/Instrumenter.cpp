@@ -128,6 +128,8 @@ void InstrumentConsumer::HandleTranslationUnit(ASTContext &Ctx) {
     llvm::errs() << "codensm-rewrite: " << toString(Chosen.takeError()) << "\n";
     return;
   }
+  if (Options.OneRowPerTemplate)
+    Chosen->giveTemplatesOneRow();
   ProjectHeaders Headers(SM, CI.getPreprocessor().getHeaderSearchInfo(),
                          [&](llvm::StringRef Path) {
                            return !Options.HeaderDir.empty() &&

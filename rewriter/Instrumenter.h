@@ -27,6 +27,7 @@ struct RewriteOptions {
   std::string Department;      ///< -codensm-department
   std::string HeaderDir;       ///< -header-dir: "" leaves headers alone
   bool InitialExecTls = false; ///< -codensm-tls-model=initial-exec
+  bool OneRowPerTemplate = false; ///< -codensm-one-row-per-template
 };
 
 class InstrumentAction : public clang::ASTFrontendAction {

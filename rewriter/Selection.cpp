@@ -201,7 +201,7 @@ Selection::plan(const FunctionDecl *FD, ASTContext &Ctx, MangleContext &Mangler,
     if (Instances.empty())
       return std::nullopt; // no code in this unit
     Named = Instances.front();
-    if (Instances.size() > 1)
+    if (Instances.size() > 1 && TellInstancesApart)
       Tags = instanceTags(FD, Instances, Ctx);
     AllInstances = Instances.size() > 1 && !Tags;
   }

@@ -83,6 +83,10 @@ public:
        clang::MangleContext &Mangler,
        llvm::function_ref<bool(clang::SourceLocation)> Rewritable) const;
 
+  /// One row for all the instances of every template (the probe names
+  /// none): codensm-gcc's retry when GCC refuses the overloads naming them.
+  void giveTemplatesOneRow() { TellInstancesApart = false; }
+
   const std::string &moduleName() const { return Module; }
   /// Whether a header (an absolute path) is the project's: under the
   /// configuration's root, or anywhere when no .codensm.yaml was found.
@@ -97,6 +101,7 @@ private:
   Config Cfg;
   std::string RelPath, Module, FileDepartment;
   bool FileIncluded = true, HasConfigFile = false, DepartmentGiven = false;
+  bool TellInstancesApart = true;
 };
 
 } // namespace rewrite

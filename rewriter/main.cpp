@@ -9,6 +9,9 @@
 //   codensm-rewrite -o OUT FILE -- FLAGS    into OUT instead of stdout
 //   codensm-rewrite -header-dir=DIR ...     the project's headers too, each
 //                                           into DIR/<its absolute path>
+//   codensm-rewrite -codensm-one-row-per-template ...
+//                                           a template's instances in one
+//                                           row (Instances.h)
 //
 // The flags may be GCC's: clang parses the file only to find its
 // functions, so warnings are silenced and options clang does not know are
@@ -49,6 +52,13 @@ static llvm::cl::opt<std::string> ClHeaderDir(
 static llvm::cl::opt<std::string> ClDepartment(
     "codensm-department",
     llvm::cl::desc("Department of every function (annotations still win)"),
+    llvm::cl::cat(Category));
+
+static llvm::cl::opt<bool> ClOneRowPerTemplate(
+    "codensm-one-row-per-template",
+    llvm::cl::desc("One row for all the instances of a template: the probe "
+                   "names no instance (codensm-gcc's retry for a file GCC "
+                   "sees differently from clang)"),
     llvm::cl::cat(Category));
 
 static llvm::cl::opt<std::string> ClTlsModel(
@@ -118,8 +128,12 @@ int main(int argc, const char **argv) {
                  << ": dynamic or initial-exec\n";
     return 2;
   }
-  RewriteOptions Options{Sources.front(), ClConfig, ClDepartment, ClHeaderDir,
-                         ClTlsModel == "initial-exec"};
+  RewriteOptions Options{Sources.front(),
+                         ClConfig,
+                         ClDepartment,
+                         ClHeaderDir,
+                         ClTlsModel == "initial-exec",
+                         ClOneRowPerTemplate};
   std::string Output;
   Factory Actions(Options, Output);
   if (Tool.run(&Actions) != 0 || Output.empty()) {
