@@ -168,6 +168,19 @@ static std::string spelledReturnType(const FunctionDecl *FD,
   return Usable(Canonical) ? Canonical : "";
 }
 
+/// The one row of all a template's instances: "<qualified name><...>",
+/// inline namespaces written as the demangled names of the other rows
+/// write them (fmt::v9::detail::f<...>, not fmt::detail::f<...>).
+static std::string allInstancesName(const FunctionDecl *FD,
+                                    const ASTContext &Ctx) {
+  PrintingPolicy Policy(Ctx.getLangOpts());
+  Policy.SuppressInlineNamespace = false;
+  std::string Name;
+  llvm::raw_string_ostream OS(Name);
+  FD->printQualifiedName(OS, Policy);
+  return OS.str() + "<...>";
+}
+
 llvm::Expected<std::optional<FunctionPlan>>
 Selection::plan(const FunctionDecl *FD, ASTContext &Ctx, MangleContext &Mangler,
                 llvm::function_ref<bool(SourceLocation)> Rewritable) const {
@@ -218,9 +231,8 @@ Selection::plan(const FunctionDecl *FD, ASTContext &Ctx, MangleContext &Mangler,
 
   FunctionPlan Plan;
   Plan.FD = FD;
-  std::string Qualified = AllInstances
-                              ? FD->getQualifiedNameAsString() + "<...>"
-                              : qualifiedFunctionName(Mangled);
+  std::string Qualified =
+      AllInstances ? allInstancesName(FD, Ctx) : qualifiedFunctionName(Mangled);
   Plan.Row = row(FD, Qualified, Linkage, Notes, SM);
   // How a call site in another unit names it (edge_info.callee_symbol).
   if (!AllInstances && Linkage != GVA_Internal)

@@ -11,11 +11,17 @@
 // whose type GCC never declares, and the overload naming that instance at
 // the end of the file made GCC refuse the whole file, compiled then without
 // instrumentation. Now the file is rewritten once more, with one row for
-// all the instances of each template, after one warning.
+// all the instances of each template, after one warning; the row's name
+// writes the inline namespace as the other rows' names do.
 #ifdef __clang__
 enum class only_clang_declares { a = 1 };
 #endif
+namespace lib {
+inline namespace v1 {
 template <class T> int twice(T v) { return static_cast<int>(v) * 2; }
+} // namespace v1
+} // namespace lib
+using lib::twice;
 int plain(int x) { return x + 1; }
 int main() {
 #ifdef __clang__
@@ -28,7 +34,7 @@ int main() {
 // clang-format off
 // WARN: codensm-gcc: warning: one row for all the instances of each template (GCC refused the rows naming each: {{.*}}only_clang_declares
 // WARN-NOT: without instrumentation
-// CHECK-DAG: "name":"twice<...>","department":"root","value_weight":1,"calls":2,"errors":0
+// CHECK-DAG: "name":"lib::v1::twice<...>","department":"root","value_weight":1,"calls":2,"errors":0
 // CHECK-DAG: "name":"compilers-differ.plain","department":"root","value_weight":1,"calls":1,"errors":0
 // CHECK-DAG: "name":"compilers-differ.main","department":"root","value_weight":1,"calls":1,"errors":0
 // clang-format on
