@@ -2,6 +2,7 @@
 //===- Instrumenter.cpp - rewrite one file's functions with probes -------===//
 #include "Instrumenter.h"
 #include "Callers.h"
+#include "Emitted.h"
 #include "Headers.h"
 #include "ProbeText.h"
 #include "Recursion.h"
@@ -141,8 +142,9 @@ void InstrumentConsumer::HandleTranslationUnit(ASTContext &Ctx) {
   std::unique_ptr<MangleContext> Mangler(Ctx.createMangleContext());
   std::vector<FunctionPlan> Plans;
   llvm::DenseSet<const FunctionDecl *> Recursive = recursiveFunctions(Ctx);
+  llvm::DenseSet<const FunctionDecl *> NeverEmitted = neverEmittedHelpers(Ctx);
   for (const FunctionDecl *FD : Collector.Functions) {
-    auto Plan = Chosen->plan(FD, Ctx, *Mangler, Rewritable);
+    auto Plan = Chosen->plan(FD, Ctx, *Mangler, Rewritable, NeverEmitted);
     if (!Plan) {
       llvm::errs() << "codensm-rewrite: " << toString(Plan.takeError()) << "\n";
       return;

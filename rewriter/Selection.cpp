@@ -181,9 +181,10 @@ static std::string allInstancesName(const FunctionDecl *FD,
   return OS.str() + "<...>";
 }
 
-llvm::Expected<std::optional<FunctionPlan>>
-Selection::plan(const FunctionDecl *FD, ASTContext &Ctx, MangleContext &Mangler,
-                llvm::function_ref<bool(SourceLocation)> Rewritable) const {
+llvm::Expected<std::optional<FunctionPlan>> Selection::plan(
+    const FunctionDecl *FD, ASTContext &Ctx, MangleContext &Mangler,
+    llvm::function_ref<bool(SourceLocation)> Rewritable,
+    const llvm::DenseSet<const FunctionDecl *> &NeverEmitted) const {
   const SourceManager &SM = Ctx.getSourceManager();
   if (!probeFits(FD, Rewritable))
     return std::nullopt;
@@ -226,7 +227,7 @@ Selection::plan(const FunctionDecl *FD, ASTContext &Ctx, MangleContext &Mangler,
     return std::nullopt; // C99 inline: the unit emits no code for it
   bool InHeader = !SM.isWrittenInMainFile(FD->getBody()->getBeginLoc());
   if (InHeader && (Linkage == GVA_Internal || Linkage == GVA_DiscardableODR) &&
-      !Named->isUsed())
+      (!Named->isUsed() || NeverEmitted.count(Named->getCanonicalDecl())))
     return std::nullopt; // a header's helper this unit never calls: no code
 
   FunctionPlan Plan;

@@ -33,6 +33,7 @@
 
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/Mangle.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/Support/Error.h"
 
@@ -77,11 +78,13 @@ public:
 
   /// The plan for FD, none when it is not instrumented, or an error for a
   /// malformed annotation.  Rewritable says whether a body whose '{' is
-  /// at a location may get a probe.
+  /// at a location may get a probe; NeverEmitted holds the helpers no
+  /// emitted code refers to (Emitted.h).
   llvm::Expected<std::optional<FunctionPlan>>
   plan(const clang::FunctionDecl *FD, clang::ASTContext &Ctx,
        clang::MangleContext &Mangler,
-       llvm::function_ref<bool(clang::SourceLocation)> Rewritable) const;
+       llvm::function_ref<bool(clang::SourceLocation)> Rewritable,
+       const llvm::DenseSet<const clang::FunctionDecl *> &NeverEmitted) const;
 
   /// One row for all the instances of every template (the probe names
   /// none): codensm-gcc's retry when GCC refuses the overloads naming them.

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: Apache-2.0
+//===- Emitted.cpp - which of a unit's helpers no emitted code refers to -===//
+#include "Emitted.h"
+
+#include "clang/AST/Attr.h"
+#include "clang/AST/RecursiveASTVisitor.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringSet.h"
+
+using namespace clang;
+
+namespace codensm {
+namespace rewrite {
+
+namespace {
+
+/// Which functions each function's body refers to (nullptr: code outside
+/// any function, a variable's initializer), and the unit's functions.
+struct References : RecursiveASTVisitor<References> {
+  llvm::DenseMap<const FunctionDecl *,
+                 llvm::SmallVector<const FunctionDecl *, 4>>
+      From;
+  llvm::SmallVector<const FunctionDecl *, 64> Defined;
+  llvm::StringSet<> NamedByAttributes; ///< alias("f"), ifunc("f")
+  const FunctionDecl *Current = nullptr;
+
+  bool shouldVisitTemplateInstantiations() const { return true; }
+  bool shouldVisitImplicitCode() const { return true; }
+
+  void refer(const FunctionDecl *FD) {
+    if (FD)
+      From[Current].push_back(FD->getCanonicalDecl());
+  }
+
+  bool TraverseDecl(Decl *D) {
+    auto *FD = dyn_cast_or_null<FunctionDecl>(D);
+    if (!FD || !FD->doesThisDeclarationHaveABody())
+      return RecursiveASTVisitor::TraverseDecl(D);
+    Defined.push_back(FD);
+    const FunctionDecl *Outer = Current;
+    Current = FD->getCanonicalDecl();
+    bool Continue = RecursiveASTVisitor::TraverseDecl(D);
+    Current = Outer;
+    return Continue;
+  }
+  bool VisitDeclRefExpr(DeclRefExpr *E) {
+    refer(dyn_cast<FunctionDecl>(E->getDecl()));
+    return true;
+  }
+  bool VisitVarDecl(VarDecl *V) {
+    if (const auto *Cleanup = V->getAttr<CleanupAttr>())
+      refer(Cleanup->getFunctionDecl());
+    return true;
+  }
+  bool VisitDecl(Decl *D) {
+    if (const auto *Alias = D->getAttr<AliasAttr>())
+      NamedByAttributes.insert(Alias->getAliasee());
+    if (const auto *IFunc = D->getAttr<IFuncAttr>())
+      NamedByAttributes.insert(IFunc->getResolver());
+    return true;
+  }
+};
+
+} // namespace
+
+/// Whether FD is a plain function whose every reference is written in the
+/// unit as a name (the only ones judged; see Emitted.h).
+static bool judged(const FunctionDecl *FD, ASTContext &Ctx) {
+  GVALinkage Linkage = Ctx.GetGVALinkageForFunction(FD);
+  return (Linkage == GVA_Internal || Linkage == GVA_DiscardableODR) &&
+         !isa<CXXMethodDecl>(FD) &&
+         FD->getTemplatedKind() == FunctionDecl::TK_NonTemplate &&
+         !FD->isOverloadedOperator() && !FD->getLiteralIdentifier() &&
+         !FD->hasAttr<UsedAttr>() && !FD->hasAttr<RetainAttr>() &&
+         !FD->hasAttr<ConstructorAttr>() && !FD->hasAttr<DestructorAttr>();
+}
+
+llvm::DenseSet<const FunctionDecl *> neverEmittedHelpers(ASTContext &Ctx) {
+  References Refs;
+  Refs.TraverseDecl(Ctx.getTranslationUnitDecl());
+
+  llvm::DenseSet<const FunctionDecl *> Judged, Emitted;
+  llvm::SmallVector<const FunctionDecl *, 64> Work;
+  auto emit = [&](const FunctionDecl *FD) {
+    if (Emitted.insert(FD).second)
+      Work.push_back(FD);
+  };
+  for (const FunctionDecl *FD : Refs.Defined) {
+    const FunctionDecl *Canonical = FD->getCanonicalDecl();
+    bool Named = FD->getIdentifier() &&
+                 Refs.NamedByAttributes.count(FD->getName());
+    if (judged(FD, Ctx) && !Named)
+      Judged.insert(Canonical);
+    else if (FD->isUsed() ||
+             !isDiscardableGVALinkage(Ctx.GetGVALinkageForFunction(FD)))
+      emit(Canonical); // emitted for sure, or in doubt
+  }
+  Work.push_back(nullptr); // what variables' initializers name
+  while (!Work.empty()) {
+    const FunctionDecl *Referrer = Work.pop_back_val();
+    auto It = Refs.From.find(Referrer);
+    if (It == Refs.From.end())
+      continue;
+    for (const FunctionDecl *FD : It->second)
+      emit(FD);
+  }
+  llvm::DenseSet<const FunctionDecl *> Never;
+  for (const FunctionDecl *FD : Judged)
+    if (!Emitted.count(FD))
+      Never.insert(FD);
+  return Never;
+}
+
+} // namespace rewrite
+} // namespace codensm
