@@ -88,8 +88,8 @@ llvm::DenseSet<const FunctionDecl *> neverEmittedHelpers(ASTContext &Ctx) {
   };
   for (const FunctionDecl *FD : Refs.Defined) {
     const FunctionDecl *Canonical = FD->getCanonicalDecl();
-    bool Named = FD->getIdentifier() &&
-                 Refs.NamedByAttributes.count(FD->getName());
+    bool Named =
+        FD->getIdentifier() && Refs.NamedByAttributes.count(FD->getName());
     if (judged(FD, Ctx) && !Named)
       Judged.insert(Canonical);
     else if (FD->isUsed() ||

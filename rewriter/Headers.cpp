@@ -4,7 +4,8 @@
 #include "Naming.h"
 #include "ProbeText.h"
 
-#include "llvm/ADT/StringSet.h"
+#include "clang/AST/Stmt.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
@@ -27,7 +28,7 @@ ProjectHeaders::ProjectHeaders(const SourceManager &SM, const HeaderSearch &HS,
   for (auto D = HS.system_dir_begin(); D != HS.system_dir_end(); ++D)
     if (D->isNormalDir())
       SystemDirs.push_back(absolutePath(D->getDir()->getName()));
-  llvm::StringSet<> Seen;
+  llvm::StringMap<unsigned> Seen; // path -> its index in Headers
   for (unsigned I = 1; I < SM.local_sloc_entry_size(); ++I) {
     const SrcMgr::SLocEntry &Entry = SM.getLocalSLocEntry(I);
     if (!Entry.isFile() || Entry.getFile().getIncludeLoc().isInvalid() ||
@@ -42,10 +43,29 @@ ProjectHeaders::ProjectHeaders(const SourceManager &SM, const HeaderSearch &HS,
     bool System = false;
     for (const std::string &Dir : SystemDirs)
       System |= isUnder(Path, Dir);
-    if (System || !Owns(Path) || !Seen.insert(Path).second)
+    if (System || !Owns(Path))
       continue;
+    auto [Earlier, First] = Seen.try_emplace(Path, Headers.size());
+    if (!First) {
+      LaterEntries[ID] = Earlier->second;
+      continue;
+    }
     Index[ID] = Headers.size();
     Headers.push_back({ID, Path});
+  }
+}
+
+void ProjectHeaders::refuseReenteredDefinitions(
+    llvm::ArrayRef<const FunctionDecl *> Functions) {
+  if (LaterEntries.empty())
+    return;
+  for (const FunctionDecl *FD : Functions) {
+    if (!FD->doesThisDeclarationHaveABody() || !FD->getBody())
+      continue;
+    FileID ID = SM.getFileID(SM.getExpansionLoc(FD->getBody()->getBeginLoc()));
+    auto Later = LaterEntries.find(ID);
+    if (Later != LaterEntries.end())
+      Index.erase(Headers[Later->second].First);
   }
 }
 

@@ -12,16 +12,22 @@
 //
 // The project's headers: not system headers (-isystem, the compiler's own
 // directories and anything below them, such as -I/usr/include/glib-2.0),
-// and under the .codensm.yaml's root when there is one.  A header entered
-// several times is rewritten at its first entry only.
+// and under the .codensm.yaml's root when there is one.  GCC reads one
+// copy for every entry of a header, so a header entered several times gets
+// its probes at its first entry only, and none at all when a later entry
+// defines functions too (pcre2test.c includes pcre2_printint.c three times,
+// its functions named by a macro for 8, 16 and 32 bits): the first entry's
+// probes, slots of its functions, would count the others' calls.
 //
 //===----------------------------------------------------------------------===//
 #ifndef CODENSM_REWRITE_HEADERS_H
 #define CODENSM_REWRITE_HEADERS_H
 
+#include "clang/AST/Decl.h"
 #include "clang/Basic/SourceManager.h"
 #include "clang/Lex/HeaderSearch.h"
 #include "clang/Rewrite/Core/Rewriter.h"
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/Support/Error.h"
@@ -40,8 +46,13 @@ public:
                  llvm::function_ref<bool(llvm::StringRef)> Owns);
 
   /// Whether a probe may go at Loc: the main file, or the first entry of
-  /// one of the project's headers.
+  /// one of the project's headers that no later entry defines functions in.
   bool rewritable(clang::SourceLocation Loc) const;
+
+  /// Takes away the probes of each header a later entry of which holds the
+  /// body of one of Functions.
+  void refuseReenteredDefinitions(
+      llvm::ArrayRef<const clang::FunctionDecl *> Functions);
 
   /// Writes each header under Dir, with R's changes when it has any.
   llvm::Error write(const clang::Rewriter &R, llvm::StringRef Dir) const;
@@ -54,6 +65,8 @@ private:
   const clang::SourceManager &SM;
   std::vector<Header> Headers;
   llvm::DenseMap<clang::FileID, unsigned> Index;
+  /// The later entries of each header of Headers: its index there.
+  llvm::DenseMap<clang::FileID, unsigned> LaterEntries;
 };
 
 } // namespace rewrite

@@ -139,6 +139,7 @@ void InstrumentConsumer::HandleTranslationUnit(ASTContext &Ctx) {
   auto Rewritable = [&](SourceLocation Loc) { return Headers.rewritable(Loc); };
   FunctionCollector Collector;
   Collector.TraverseDecl(Ctx.getTranslationUnitDecl());
+  Headers.refuseReenteredDefinitions(Collector.Functions);
   std::unique_ptr<MangleContext> Mangler(Ctx.createMangleContext());
   std::vector<FunctionPlan> Plans;
   llvm::DenseSet<const FunctionDecl *> Recursive = recursiveFunctions(Ctx);
