@@ -225,10 +225,11 @@ llvm::Expected<std::optional<FunctionPlan>> Selection::plan(
   GVALinkage Linkage = Ctx.GetGVALinkageForFunction(Named);
   if (Linkage == GVA_AvailableExternally)
     return std::nullopt; // C99 inline: the unit emits no code for it
-  bool InHeader = !SM.isWrittenInMainFile(FD->getBody()->getBeginLoc());
-  if (InHeader && (Linkage == GVA_Internal || Linkage == GVA_DiscardableODR) &&
+  // A static or inline function no emitted code refers to is in no object
+  // (the plugin never sees it), in a header or in the main file.
+  if ((Linkage == GVA_Internal || Linkage == GVA_DiscardableODR) &&
       (!Named->isUsed() || NeverEmitted.count(Named->getCanonicalDecl())))
-    return std::nullopt; // a header's helper this unit never calls: no code
+    return std::nullopt;
 
   FunctionPlan Plan;
   Plan.FD = FD;

@@ -10,10 +10,18 @@
 // calls, so neither is in the object (clang's "used" bit said inner was:
 // jansson's units each announced json_decref and json_incref, which they
 // did not contain, as never called).  A helper called by a helper that is
-// called, and one named by a variable's initializer, keep theirs.
+// called, and one named by a variable's initializer, keep theirs.  The
+// same holds for the main file's static functions (pcre2's sljitLir.c
+// announced four that no object holds).
 #include "h.h"
 
 static int (*const table[])(int) = {by_pointer};
+
+// The same in the main file: GCC emits neither (the plugin sees neither).
+static int only_named_by_unused(int x) { return x; }
+__attribute__((unused)) static int unused_here(int x) {
+  return only_named_by_unused(x);
+}
 
 int main(void) { return middle(1) + table[0](1) - 2; }
 
