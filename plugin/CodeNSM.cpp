@@ -27,6 +27,7 @@
 #include "Markers.h"
 #include "Naming.h"
 #include "SourceFacts.h"
+#include "StructorAliases.h"
 #include "Trivial.h"
 
 #include "llvm/ADT/SCCIterator.h"
@@ -171,6 +172,8 @@ STATISTIC(NumExitsInstrumented, "Exits instrumented");
 STATISTIC(NumUnwindExits, "Exits by unwinding instrumented");
 STATISTIC(NumStandardLibrarySkipped, "Standard library functions left out");
 STATISTIC(NumSystemHeaderSkipped, "Functions of system headers left out");
+STATISTIC(NumStructorAliases,
+          "Constructor and destructor aliases made functions again");
 
 static constexpr unsigned FlagOdr = abi::Flag_ODR,
                           FlagUntimed = abi::Flag_UNTIMED,
@@ -936,6 +939,11 @@ bool ModuleInstrumenter::run() {
     return false;
   if (!loadConfiguration())
     return false;
+
+  // Before annotations are read and functions chosen: a destructor clang
+  // made an alias of its base's is a function again (StructorAliases.h).
+  if (FileIncluded)
+    NumStructorAliases += replaceStructorAliases(M);
 
   Expected<AnnotationMap> Notes = collectAnnotations(M);
   if (!Notes) {

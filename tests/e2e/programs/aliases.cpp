@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: Apache-2.0
+// Destructors clang emits as aliases from -O1 up (-mconstructor-aliases):
+// one that only calls its unique base's is an alias of the base's, and
+// must still count its own calls, as at -O0 (plugin/StructorAliases.h).
+// Also: an alias of such an alias, both deleted through a vtable (the
+// deleting destructor is a function of its own), a destructor whose base's
+// is in the other unit (aliases_remote.cpp: a function at every level), a
+// constructor whose complete-object symbol aliases its base-object one
+// (one row), and an alias the user wrote (counted in its target).
+#include <cstdio>
+
+struct Base {
+  virtual ~Base();
+  int tag = 1;
+};
+Base::~Base() { std::printf("~Base %d\n", tag); }
+
+struct Derived : Base {
+  ~Derived() override;
+};
+Derived::~Derived() {}
+
+struct Derived2 : Derived {
+  ~Derived2() override;
+};
+Derived2::~Derived2() {}
+
+struct Remote {
+  ~Remote();
+};
+struct FromRemote : Remote {
+  ~FromRemote();
+};
+FromRemote::~FromRemote() {}
+
+struct Point {
+  Point(int);
+  int x;
+};
+Point::Point(int v) : x(v) {}
+
+extern "C" int impl(int x) { return x + 1; }
+extern "C" int api(int) __attribute__((alias("impl")));
+
+__attribute__((noinline)) void destroy(Base *b) { delete b; }
+
+int main() {
+  for (int i = 0; i < 3; i++) {
+    Derived d;
+  }
+  for (int i = 0; i < 2; i++) {
+    Derived2 d;
+  }
+  destroy(new Derived);
+  destroy(new Derived2);
+  for (int i = 0; i < 4; i++) {
+    FromRemote r;
+  }
+  int sum = 0;
+  for (int i = 0; i < 5; i++) {
+    Point p(i);
+    sum += api(p.x) + impl(i);
+  }
+  std::printf("%d\n", sum);
+  return sum == 30 ? 0 : 1;
+}
