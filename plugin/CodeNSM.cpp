@@ -174,6 +174,9 @@ STATISTIC(NumStandardLibrarySkipped, "Standard library functions left out");
 STATISTIC(NumSystemHeaderSkipped, "Functions of system headers left out");
 STATISTIC(NumStructorAliases,
           "Constructor and destructor aliases made functions again");
+STATISTIC(NumDelegatingVariants,
+          "Constructor and destructor variants left out: they call their "
+          "sibling, which counts the call");
 
 static constexpr unsigned FlagOdr = abi::Flag_ODR,
                           FlagUntimed = abi::Flag_UNTIMED,
@@ -436,6 +439,10 @@ ModuleInstrumenter::chooseFunctions(const AnnotationMap &Notes) {
   for (Function &F : M) {
     if (!shouldInstrument(F))
       continue;
+    if (delegatesToOtherVariant(F)) { // one count a delete (StructorAliases.h)
+      ++NumDelegatingVariants;
+      continue;
+    }
     auto Note = Notes.find(&F);
     const FunctionAnnotations *A =
         Note == Notes.end() ? nullptr : &Note->second;

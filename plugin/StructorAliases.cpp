@@ -11,11 +11,13 @@
 #include "Naming.h"
 
 #include "llvm/ADT/SmallPtrSet.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Demangle/Demangle.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/Support/Debug.h"
 
+#include <cstdlib>
 #include <map>
 #include <string>
 #include <utility>
@@ -34,6 +36,54 @@ static bool isStructor(StringRef Name) {
   std::string Mangled = Name.str();
   ItaniumPartialDemangler Parser;
   return !Parser.partialDemangle(Mangled.c_str()) && Parser.isCtorOrDtor();
+}
+
+/// Whether A and B are two variants of one constructor or destructor:
+/// their manglings differ only in the variant's digit after C or D
+/// (_ZN7DerivedD0Ev, _ZN7DerivedD1Ev), and both demangle to the same
+/// structor with the same parameters (not class C1's and class C2's).
+static bool otherVariants(StringRef A, StringRef B) {
+  if (A.size() != B.size() || A == B || !startsWith(A, "_Z"))
+    return false;
+  size_t At = 0;
+  unsigned Differences = 0;
+  for (size_t I = 0; I < A.size(); ++I)
+    if (A[I] != B[I]) {
+      At = I;
+      ++Differences;
+    }
+  if (Differences != 1 || At == 0 || (A[At - 1] != 'C' && A[At - 1] != 'D') ||
+      !isDigit(A[At]) || !isDigit(B[At]))
+    return false;
+  std::string MangledA = A.str(), MangledB = B.str();
+  ItaniumPartialDemangler ParserA, ParserB;
+  if (ParserA.partialDemangle(MangledA.c_str()) ||
+      ParserB.partialDemangle(MangledB.c_str()) || !ParserA.isCtorOrDtor() ||
+      !ParserB.isCtorOrDtor())
+    return false;
+  auto Owned = [](char *S) {
+    std::string Copy = S ? S : "";
+    std::free(S);
+    return Copy;
+  };
+  return Owned(ParserA.getFunctionName(nullptr, nullptr)) ==
+             Owned(ParserB.getFunctionName(nullptr, nullptr)) &&
+         Owned(ParserA.getFunctionParameters(nullptr, nullptr)) ==
+             Owned(ParserB.getFunctionParameters(nullptr, nullptr));
+}
+
+bool delegatesToOtherVariant(const Function &F) {
+  if (!startsWith(F.getName(), "_Z"))
+    return false;
+  for (const BasicBlock &BB : F)
+    for (const Instruction &I : BB)
+      if (const auto *Call = dyn_cast<CallBase>(&I))
+        // The callee may be an alias (D1 of D2): a global value, by name.
+        if (const auto *Callee = dyn_cast<GlobalValue>(
+                Call->getCalledOperand()->stripPointerCasts()))
+          if (otherVariants(F.getName(), Callee->getName()))
+            return true;
+  return false;
 }
 
 /// The function A names in the end, through aliases and casts; null when

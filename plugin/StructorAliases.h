@@ -35,6 +35,16 @@ namespace codensm {
 /// such function.  Returns how many functions it made.
 unsigned replaceStructorAliases(llvm::Module &M);
 
+/// Whether F is a variant of a C++ constructor or destructor that calls
+/// another variant of the same one (same class, same parameters): the
+/// deleting destructor (D0) always calls the complete one (D1), and a
+/// complete destructor of a class with virtual bases calls the base-object
+/// one (D2).  Both variants share the row, so counting both counted each
+/// `delete` through a vtable twice (GCC's rewriter counts the body once);
+/// the pass leaves such a variant out, and its callee counts the call.
+/// Looked at before inlining, where the pass runs: the call is there.
+bool delegatesToOtherVariant(const llvm::Function &F);
+
 } // namespace codensm
 
 #endif // CODENSM_STRUCTORALIASES_H

@@ -3,7 +3,8 @@
 // one that only calls its unique base's is an alias of the base's, and
 // must still count its own calls, as at -O0 (plugin/StructorAliases.h).
 // Also: an alias of such an alias, both deleted through a vtable (the
-// deleting destructor is a function of its own), a destructor whose base's
+// deleting destructor is a function of its own, which calls the complete
+// one: counted once, plugin/StructorAliases.h), a destructor whose base's
 // is in the other unit (aliases_remote.cpp: a function at every level), a
 // constructor whose complete-object symbol aliases its base-object one
 // (one row), and an alias the user wrote (counted in its target).
@@ -39,6 +40,17 @@ struct Point {
 };
 Point::Point(int v) : x(v) {}
 
+// With a virtual base, the complete destructor (D1) calls the base-object
+// one (D2), and the deleting one (D0) calls D1: one count a call each.
+struct Shared {
+  virtual ~Shared();
+};
+Shared::~Shared() {}
+struct Diamond : virtual Shared {
+  ~Diamond() override;
+};
+Diamond::~Diamond() {}
+
 extern "C" int impl(int x) { return x + 1; }
 extern "C" int api(int) __attribute__((alias("impl")));
 
@@ -56,6 +68,10 @@ int main() {
   for (int i = 0; i < 4; i++) {
     FromRemote r;
   }
+  for (int i = 0; i < 3; i++) {
+    Diamond d;
+  }
+  delete static_cast<Shared *>(new Diamond);
   int sum = 0;
   for (int i = 0; i < 5; i++) {
     Point p(i);
