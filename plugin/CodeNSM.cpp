@@ -938,6 +938,27 @@ void ModuleInstrumenter::insertEdgeHooks(const std::vector<FunctionPlan> &Plans,
 // The module
 //===----------------------------------------------------------------------===//
 
+/// Adds to Notes the annotations clang's code generation leaves out of the
+/// IR, a constructor's and a destructor's, which the front end recorded
+/// (SourceFacts.h): CODENSM_WEIGHT(7) on one gave weight 1.
+static Error addStructorAnnotations(Module &M, AnnotationMap &Notes) {
+  for (Function &F : M) {
+    const SourceFunction *Source =
+        F.isDeclaration() ? nullptr : sourceFunction(F.getName());
+    if (!Source)
+      continue;
+    for (const std::string &Text : Source->Annotations)
+      if (!applyAnnotation(StringRef(Text).drop_front(strlen("codensm:")),
+                           Notes[&F]))
+        return createStringError(
+            inconvertibleErrorCode(),
+            "%s:%u: bad annotation \"%s\" on %s (see include/codensm.h)",
+            Source->File.c_str(), Source->Line, Text.c_str(),
+            F.getName().str().c_str());
+  }
+  return Error::success();
+}
+
 bool ModuleInstrumenter::run() {
   // Running twice must change nothing.
   if (M.getNamedMetadata("codensm.instrumented"))
@@ -953,6 +974,9 @@ bool ModuleInstrumenter::run() {
     NumStructorAliases += replaceStructorAliases(M);
 
   Expected<AnnotationMap> Notes = collectAnnotations(M);
+  if (Notes)
+    if (Error E = addStructorAnnotations(M, *Notes))
+      Notes = std::move(E);
   if (!Notes) {
     Ctx.emitError("codensm: " + toString(Notes.takeError()));
     return false;

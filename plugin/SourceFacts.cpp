@@ -27,6 +27,11 @@ extern "C" void codensm_note_source_function(const char *LinkageName,
   Entry.SystemHeader = Flags & CODENSM_SOURCE_SYSTEM_HEADER;
 }
 
+extern "C" void codensm_note_source_annotation(const char *LinkageName,
+                                               const char *Text) {
+  table()[LinkageName].Annotations.push_back(Text);
+}
+
 namespace codensm {
 
 const SourceFunction *sourceFunction(StringRef LinkageName) {

@@ -18,6 +18,7 @@
 #include "llvm/ADT/StringRef.h"
 
 #include <string>
+#include <vector>
 
 /// Called by CodeNSMFrontend.so as it starts a unit: the driver may run
 /// several units' front ends and code generation in one process, one after
@@ -32,12 +33,22 @@ extern "C" __attribute__((visibility("default"))) void
 codensm_note_source_function(const char *LinkageName, const char *File,
                              unsigned Line, unsigned Flags);
 
+/// Called by CodeNSMFrontend.so: a "codensm:" annotation of a constructor
+/// or destructor (each variant's linkage name), which clang's code
+/// generation leaves out of llvm.global.annotations (clang 14 adds none
+/// for them), so CODENSM_WEIGHT, CODENSM_SKIP, ... on one were lost.
+extern "C" __attribute__((visibility("default"))) void
+codensm_note_source_annotation(const char *LinkageName, const char *Text);
+
 namespace codensm {
 
 struct SourceFunction {
   std::string File; ///< absolute, as the front end presumed it (#line too)
   unsigned Line = 0;
   bool SystemHeader = false;
+  /// Its "codensm:" annotations the IR does not carry (constructors and
+  /// destructors), whole.
+  std::vector<std::string> Annotations;
 };
 
 /// What the front end recorded for the function of that linkage name, or

@@ -34,6 +34,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 using namespace clang;
 
@@ -81,11 +82,21 @@ private:
     llvm::sys::path::remove_dots(File, /*remove_dot_dot=*/true);
     unsigned Flags =
         SM.isInSystemHeader(Loc) ? CODENSM_SOURCE_SYSTEM_HEADER : 0;
+    // Code generation drops a constructor's or destructor's annotations
+    // (SourceFacts.h): they go to the pass from here.
+    std::vector<std::string> Annotations;
+    if (isa<CXXConstructorDecl>(FD) || isa<CXXDestructorDecl>(FD))
+      for (const auto *A : FD.specific_attrs<AnnotateAttr>())
+        if (A->getAnnotation().startswith("codensm:"))
+          Annotations.push_back(A->getAnnotation().str());
     auto Note = [&](GlobalDecl GD) {
       std::string Name = linkageName(GD);
-      if (!Name.empty())
-        codensm_note_source_function(Name.c_str(), File.c_str(),
-                                     Presumed.getLine(), Flags);
+      if (Name.empty())
+        return;
+      codensm_note_source_function(Name.c_str(), File.c_str(),
+                                   Presumed.getLine(), Flags);
+      for (const std::string &Text : Annotations)
+        codensm_note_source_annotation(Name.c_str(), Text.c_str());
     };
     // Constructors and destructors are emitted as several functions.
     if (const auto *Ctor = dyn_cast<CXXConstructorDecl>(&FD)) {

@@ -8,6 +8,8 @@
 // is in the other unit (aliases_remote.cpp: a function at every level), a
 // constructor whose complete-object symbol aliases its base-object one
 // (one row), and an alias the user wrote (counted in its target).
+// Annotations on a constructor and a destructor hold.
+#include <codensm.h>
 #include <cstdio>
 
 struct Base {
@@ -38,14 +40,16 @@ struct Point {
   Point(int);
   int x;
 };
-Point::Point(int v) : x(v) {}
+// clang's code generation drops a constructor's or destructor's
+// annotations; the front end hands them to the pass (SourceFacts.h).
+CODENSM_WEIGHT(3) Point::Point(int v) : x(v) {}
 
 // With a virtual base, the complete destructor (D1) calls the base-object
 // one (D2), and the deleting one (D0) calls D1: one count a call each.
 struct Shared {
   virtual ~Shared();
 };
-Shared::~Shared() {}
+CODENSM_DEPARTMENT("teardown") Shared::~Shared() {}
 struct Diamond : virtual Shared {
   ~Diamond() override;
 };
