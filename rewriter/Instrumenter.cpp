@@ -199,7 +199,8 @@ void InstrumentConsumer::HandleTranslationUnit(ASTContext &Ctx) {
   CallerEdges Edges =
       findCallerEdges(Ctx, *Mangler, Callers, Slots, MaxCallees);
   for (auto [Range, Edge] : Edges.Sites) {
-    ReturnWrap Count = edgeCount(static_cast<unsigned>(Rows.size()) + Edge);
+    ReturnWrap Count =
+        edgeCount(Cxx, static_cast<unsigned>(Rows.size()) + Edge);
     R.InsertTextAfter(Range.getBegin(), Count.Before);
     R.InsertTextBefore(Range.getEnd(), Count.After);
   }

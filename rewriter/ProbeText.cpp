@@ -96,7 +96,7 @@ static const char *CProbe =
     "  int err, rec;\n"
     "};\n"
     "static __codensm_hot void __codensm_leave(struct __codensm_probe *p) {\n"
-    "  if (__builtin_expect(p->t0 != 0 || p->err != 0, 0))\n"
+    "  if (__builtin_expect((long)(p->t0 != 0 || p->err != 0), 0L))\n"
     "    __codensm_settle(p->slot, p->t0, p->err, p->mark);\n"
     "  if (p->rec)\n"
     "    __codensm_step_depth(p->slot, -1);\n"
@@ -168,14 +168,46 @@ static const char *MainFileWarnings =
     "#pragma GCC diagnostic ignored \"-Wsubobject-linkage\"\n"
     "#endif\n";
 
+/// GCC's warnings of what a definition is, rather than how it is written,
+/// which no spelling of the added definitions avoids: their padding (the
+/// guard's), size (the table's), frame and stack (the functions', at -O0),
+/// long long (__UINT64_TYPE__ on 32-bit targets), and in C++ that they are
+/// templates or namespaces (-Wtemplates, -Wnamespaces: GCC 6).  Turned off
+/// around the prologue's and the epilogue's definitions only (push and
+/// pop): never for the user's code between them, where the probes are
+/// written to warn of nothing (tests/rewriter/gcc-added-warnings.c, .cpp).
+static std::string addedBegin(bool Cxx) {
+  std::string Out =
+      "#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 6\n"
+      "#pragma GCC diagnostic push\n"
+      "#pragma GCC diagnostic ignored \"-Wpadded\"\n"
+      "#pragma GCC diagnostic ignored \"-Wlarger-than=\"\n"
+      "#pragma GCC diagnostic ignored \"-Wframe-larger-than=\"\n"
+      "#pragma GCC diagnostic ignored \"-Wstack-usage=\"\n"
+      "#pragma GCC diagnostic ignored \"-Wlong-long\"\n";
+  if (Cxx)
+    Out += "#pragma GCC diagnostic ignored \"-Wtemplates\"\n"
+           "#pragma GCC diagnostic ignored \"-Wnamespaces\"\n";
+  return Out + "#endif\n";
+}
+
+static const char *AddedEnd =
+    "#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 6\n"
+    "#pragma GCC diagnostic pop\n"
+    "#endif\n";
+
 std::string prologue(bool Cxx, bool Cxx11, llvm::StringRef SourcePath) {
   std::string Out = "/* Instrumented by codensm-rewrite (CodeNSM). */\n";
+  Out += addedBegin(Cxx);
   Out += "struct cnsm_module_desc;\n";
-  Out += "static const struct cnsm_module_desc *__codensm_unit(void);\n";
+  // No class-key where C++ needs none (-Wredundant-tags).
+  Out += Cxx ? "static const cnsm_module_desc *__codensm_unit();\n"
+             : "static const struct cnsm_module_desc *__codensm_unit(void);\n";
   Out += HotPath;
   Out += Cxx ? CxxGuard : CProbe;
   if (Cxx && Cxx11)
     Out += InstanceTagTemplates;
+  Out += AddedEnd;
   if (Cxx)
     Out += MainFileWarnings;
   Out += "#line 1 " + cString(SourcePath) + "\n";
@@ -197,6 +229,14 @@ std::string instanceSlot(unsigned Base, llvm::StringRef Tag, unsigned Slot) {
          "u;\n}\n";
 }
 
+/// A slot as C passes it to the hot path's __UINT64_TYPE__ parameters: an
+/// unsigned constant would differ in width from the prototype's type
+/// (-Wtraditional-conversion; C++ has neither that warning nor a cast
+/// -Wold-style-cast accepts, and takes 5u).
+static std::string cSlot(unsigned Slot) {
+  return "(__UINT64_TYPE__)" + std::to_string(Slot) + "u";
+}
+
 std::string entryProbe(bool Cxx, unsigned Slot, bool Timed, bool Recursive,
                        llvm::StringRef ReturnType, llvm::StringRef PatternTag) {
   std::string N = std::to_string(Slot), Out;
@@ -214,13 +254,13 @@ std::string entryProbe(bool Cxx, unsigned Slot, bool Timed, bool Recursive,
           "u, 0, 0, 0, " + (Recursive ? "1" : "0") +
           "}; __UINT64_TYPE__ __codensm_t" + N +
           " __attribute__((__unused__)) = " +
-          (Timed ? "__codensm_p" + N + ".t0 = " : "") + "__codensm_count(" + N +
-          "u);" +
+          (Timed ? "__codensm_p" + N + ".t0 = " : "") + "__codensm_count(" +
+          cSlot(Slot) + ");" +
           // After the count, which made the thread's chunk real.
           (Recursive
                ? " __UINT64_TYPE__ __codensm_r" + N +
                      " __attribute__((__unused__)) = __codensm_step_depth(" +
-                     N + "u, 1);"
+                     cSlot(Slot) + ", 1);"
                : "") +
           // Only a function with a convention can fail in C: it alone
           // reads the error epoch, for its errors' root cause.
@@ -253,89 +293,113 @@ ReturnWrap returnCheck(unsigned Slot, llvm::StringRef Check) {
 /// chunk of a thread's first call, where __codensm_sample_start moves the count
 /// to the thread's own chunk.  A timed call's clock is read here, around
 /// the body, not inside the runtime's calls (codensm_abi.inc), and carries
-/// the period the call was chosen at in its low bits.
-static const char *HotPathDefinitions =
-    "static __inline__ __UINT64_TYPE__ __codensm_ticks(void) {\n"
-    "#if defined(__x86_64__)\n"
-    "  return __builtin_ia32_rdtsc();\n"
-    "#else\n"
-    "  return __codensm_clock();\n"
-    "#endif\n"
-    "}\n"
-    "static __inline__ __UINT64_TYPE__ __codensm_stamp(__UINT64_TYPE__ e) {\n"
-    "  __UINT64_TYPE__ t = __codensm_ticks();\n"
-    "  return t - (t & CNSM_SAMPLE_WEIGHT_MASK) + e;\n"
-    "}\n"
-    "static __codensm_hot struct cnsm_chunk *__codensm_chunk_of("
-    "__UINT64_TYPE__ slot) {\n"
-    "  return slot < CNSM_CHUNK_SLOTS ? __codensm_home.chunk0\n"
-    "         : cnsm_dir_chunks(__codensm_home.dir)[slot / "
-    "CNSM_CHUNK_SLOTS];\n"
-    "}\n"
-    "static __codensm_hot __UINT64_TYPE__ __codensm_count(__UINT64_TYPE__ "
-    "slot) {\n"
-    "  struct cnsm_chunk *c = __codensm_chunk_of(slot);\n"
-    "  __UINT64_TYPE__ before = 1;\n"
-    "#if defined(__x86_64__)\n"
-    "  __asm__ __volatile__(\"xaddq %0, %1\" : \"+r\"(before),\n"
-    "                       \"+m\"(c->slots[slot % CNSM_CHUNK_SLOTS].calls));\n"
-    "#else\n"
-    "  before = __atomic_fetch_add(&c->slots[slot % CNSM_CHUNK_SLOTS].calls, "
-    "1, __ATOMIC_RELAXED);\n"
-    "#endif\n"
-    "  if (__builtin_expect((before & 0xffffffffu) < "
-    "__atomic_load_n(&c->next[slot % CNSM_CHUNK_SLOTS], __ATOMIC_RELAXED), "
-    "1))\n"
-    "    return 0;\n"
-    "  return __codensm_stamp(__codensm_sample_start(__codensm_unit, slot, "
-    "c));\n"
-    "}\n"
-    /* A recursive function's frames in this thread, in its real chunk
-     * (its count made it so); volatile, as the pass's, so the +1 and -1
-     * are not folded around the runtime's read at the stop. */
-    "static __codensm_hot __UINT64_TYPE__ __codensm_step_depth(__UINT64_TYPE__ "
-    "slot, int delta) {\n"
-    "  volatile __UINT16_TYPE__ *d =\n"
-    "      &__codensm_chunk_of(slot)->depth[slot % CNSM_CHUNK_SLOTS];\n"
-    /* No cast (C++'s -Wold-style-cast), no ++ on the volatile (C++20). */
-    "  __UINT16_TYPE__ v = *d;\n"
-    "  if (delta > 0)\n"
-    "    ++v;\n"
-    "  else\n"
-    "    --v;\n"
-    "  *d = v;\n"
-    "  return slot;\n"
-    "}\n"
-    /* A call site's count of its edge: the calls field of the edge's
-     * slot, untested, as the pass's (the caller's count made the chunk
-     * real, and the runtime makes an edge's chunk real with its
-     * caller's); one non-locked add on x86-64, as the count. */
-    "static __codensm_hot void __codensm_count_edge(__UINT64_TYPE__ slot) {\n"
-    "  __UINT64_TYPE__ *calls =\n"
-    "      &__codensm_chunk_of(slot)->slots[slot % CNSM_CHUNK_SLOTS].calls;\n"
-    "#if defined(__x86_64__)\n"
-    "  __asm__ __volatile__(\"addq $1, %0\" : \"+m\"(*calls));\n"
-    "#else\n"
-    "  __atomic_fetch_add(calls, 1, __ATOMIC_RELAXED);\n"
-    "#endif\n"
-    "}\n"
-    "__attribute__((__noinline__, __cold__)) static void\n"
-    "__codensm_settle(__UINT64_TYPE__ slot, __UINT64_TYPE__ t0, int err,\n"
-    "                 __UINT64_TYPE__ mark) {\n"
-    "  __UINT64_TYPE__ end = t0 ? __codensm_ticks() : 0;\n"
-    "  if (err) {\n"
-    "    __atomic_fetch_add(\n"
-    "        &__codensm_chunk_of(slot)->slots[slot % "
-    "CNSM_CHUNK_SLOTS].errors,\n"
-    "                       1, __ATOMIC_RELAXED);\n"
-    "    __codensm_error(__codensm_unit, slot, mark);\n"
-    "  }\n"
-    "  if (t0)\n"
-    "    __codensm_sample_stop(__codensm_unit, slot, t0, end);\n"
-    "}\n";
+/// the period the call was chosen at in its low bits.  Struct: "struct " in
+/// C, nothing in C++ (-Wredundant-tags); Long(E): E as the long
+/// __builtin_expect takes (-Wtraditional-conversion in C; no C-style cast
+/// in C++, -Wold-style-cast).
+static std::string hotPathDefinitions(bool Cxx) {
+  const std::string Struct = Cxx ? "" : "struct ";
+  auto Long = [Cxx](const std::string &E) {
+    return (Cxx ? "static_cast<long>(" : "(long)(") + E + ")";
+  };
+  return std::string() +
+         "static __inline__ __UINT64_TYPE__ __codensm_ticks(void) {\n"
+         "#if defined(__x86_64__)\n"
+         "  return __builtin_ia32_rdtsc();\n"
+         "#else\n"
+         "  return __codensm_clock();\n"
+         "#endif\n"
+         "}\n"
+         "static __inline__ __UINT64_TYPE__ __codensm_stamp(__UINT64_TYPE__ e) "
+         "{\n"
+         "  __UINT64_TYPE__ t = __codensm_ticks();\n"
+         "  return t - (t & CNSM_SAMPLE_WEIGHT_MASK) + e;\n"
+         "}\n"
+         "static __codensm_hot " +
+         Struct +
+         "cnsm_chunk *__codensm_chunk_of("
+         "__UINT64_TYPE__ slot) {\n"
+         "  return slot < CNSM_CHUNK_SLOTS ? __codensm_home.chunk0\n"
+         "         : cnsm_dir_chunks(__codensm_home.dir)[slot / "
+         "CNSM_CHUNK_SLOTS];\n"
+         "}\n"
+         "static __codensm_hot __UINT64_TYPE__ __codensm_count(__UINT64_TYPE__ "
+         "slot) {\n"
+         "  " +
+         Struct +
+         "cnsm_chunk *c = __codensm_chunk_of(slot);\n"
+         "  __UINT64_TYPE__ before = 1;\n"
+         "#if defined(__x86_64__)\n"
+         "  __asm__ __volatile__(\"xaddq %0, %1\" : \"+r\"(before),\n"
+         "                       \"+m\"(c->slots[slot % "
+         "CNSM_CHUNK_SLOTS].calls));\n"
+         "#else\n"
+         "  before = __atomic_fetch_add(&c->slots[slot % "
+         "CNSM_CHUNK_SLOTS].calls, "
+         "1, __ATOMIC_RELAXED);\n"
+         "#endif\n"
+         "  if (__builtin_expect(" +
+         Long("(before & 0xffffffffu) < "
+              "__atomic_load_n(&c->next[slot % CNSM_CHUNK_SLOTS], "
+              "__ATOMIC_RELAXED)") +
+         ", 1L))\n"
+         "    return 0;\n"
+         "  return __codensm_stamp(__codensm_sample_start(__codensm_unit, "
+         "slot, "
+         "c));\n"
+         "}\n"
+         /* A recursive function's frames in this thread, in its real chunk
+          * (its count made it so); volatile, as the pass's, so the +1 and -1
+          * are not folded around the runtime's read at the stop. */
+         "static __codensm_hot __UINT64_TYPE__ "
+         "__codensm_step_depth(__UINT64_TYPE__ "
+         "slot, int delta) {\n"
+         "  volatile __UINT16_TYPE__ *d =\n"
+         "      &__codensm_chunk_of(slot)->depth[slot % CNSM_CHUNK_SLOTS];\n"
+         /* No cast (C++'s -Wold-style-cast), no ++ on the volatile (C++20). */
+         "  __UINT16_TYPE__ v = *d;\n"
+         "  if (delta > 0)\n"
+         "    ++v;\n"
+         "  else\n"
+         "    --v;\n"
+         "  *d = v;\n"
+         "  return slot;\n"
+         "}\n"
+         /* A call site's count of its edge: the calls field of the edge's
+          * slot, untested, as the pass's (the caller's count made the chunk
+          * real, and the runtime makes an edge's chunk real with its
+          * caller's); one non-locked add on x86-64, as the count. */
+         "static __codensm_hot void __codensm_count_edge(__UINT64_TYPE__ slot) "
+         "{\n"
+         "  __UINT64_TYPE__ *calls =\n"
+         "      &__codensm_chunk_of(slot)->slots[slot % "
+         "CNSM_CHUNK_SLOTS].calls;\n"
+         "#if defined(__x86_64__)\n"
+         "  __asm__ __volatile__(\"addq $1, %0\" : \"+m\"(*calls));\n"
+         "#else\n"
+         "  __atomic_fetch_add(calls, 1, __ATOMIC_RELAXED);\n"
+         "#endif\n"
+         "}\n"
+         "__attribute__((__noinline__, __cold__)) static void\n"
+         "__codensm_settle(__UINT64_TYPE__ slot, __UINT64_TYPE__ t0, int err,\n"
+         "                 __UINT64_TYPE__ mark) {\n"
+         "  __UINT64_TYPE__ end = t0 ? __codensm_ticks() : 0;\n"
+         "  if (err) {\n"
+         "    __atomic_fetch_add(\n"
+         "        &__codensm_chunk_of(slot)->slots[slot % "
+         "CNSM_CHUNK_SLOTS].errors,\n"
+         "                       1, __ATOMIC_RELAXED);\n"
+         "    __codensm_error(__codensm_unit, slot, mark);\n"
+         "  }\n"
+         "  if (t0)\n"
+         "    __codensm_sample_stop(__codensm_unit, slot, t0, end);\n"
+         "}\n";
+}
 
-ReturnWrap edgeCount(unsigned Slot) {
-  return {"(__codensm_count_edge(" + std::to_string(Slot) + "u), ", ")"};
+ReturnWrap edgeCount(bool Cxx, unsigned Slot) {
+  return {"(__codensm_count_edge(" +
+              (Cxx ? std::to_string(Slot) + "u" : cSlot(Slot)) + "), ",
+          ")"};
 }
 
 /// A 64-bit constant as C and C++ read it whatever their version (no
@@ -350,11 +414,14 @@ std::string epilogue(bool Cxx, llvm::StringRef ModuleName,
                      const std::vector<FunctionRow> &Rows,
                      const std::vector<EdgeRow> &Edges, bool InitialExecTls) {
   const char *Null = Cxx ? "__null" : "0";
+  // No class-key where C++ needs none (-Wredundant-tags).
+  const char *Struct = Cxx ? "" : "struct ";
   std::string Out;
   llvm::raw_string_ostream OS(Out);
   OS << "\n/* codensm-rewrite: this unit's table and its registration. */\n"
-     << "#include <codensm_abi.h>\n"
-     << "static const struct cnsm_function_info __codensm_functions[] = {\n";
+     << addedBegin(Cxx) << "#include <codensm_abi.h>\n"
+     << "static const " << Struct
+     << "cnsm_function_info __codensm_functions[] = {\n";
   for (const FunctionRow &R : Rows)
     OS << "  "
        << initializer("function_info",
@@ -369,7 +436,7 @@ std::string epilogue(bool Cxx, llvm::StringRef ModuleName,
        << ",\n";
   OS << "};\n";
   if (!Edges.empty()) {
-    OS << "static const struct cnsm_edge_info __codensm_edges[] = {\n";
+    OS << "static const " << Struct << "cnsm_edge_info __codensm_edges[] = {\n";
     for (const EdgeRow &E : Edges)
       OS << "  "
          << initializer("edge_info",
@@ -390,20 +457,20 @@ std::string epilogue(bool Cxx, llvm::StringRef ModuleName,
   for (const abi::FieldRow &F : abi::Fields)
     if (llvm::StringRef(F.Struct) == "dir")
       DirHeader[F.Name] = F.FieldKind == abi::Kind::PTR ? Null : "0";
-  OS << "static struct { struct cnsm_dir header; struct cnsm_chunk *chunks["
-     << Chunks << "]; } __codensm_empty_dir = {"
+  OS << "static struct { " << Struct << "cnsm_dir header; " << Struct
+     << "cnsm_chunk *chunks[" << Chunks << "]; } __codensm_empty_dir = {"
      << initializer("dir", DirHeader) << ", {";
   for (unsigned K = 0; K < Chunks; ++K)
     OS << (K ? ", " : "") << "&__codensm_sentinel";
   OS << "}};\n"
-     << "static __thread struct cnsm_home __codensm_home "
+     << "static __thread " << Struct << "cnsm_home __codensm_home "
      << (InitialExecTls ? "__attribute__((tls_model(\"initial-exec\"))) " : "")
      << "= {&__codensm_empty_dir.header, &__codensm_sentinel};\n"
      << "static void *__codensm_runtime_state;\n"
-     << "static struct cnsm_home *__codensm_dir_ref(const struct "
-        "cnsm_module_desc *d) {\n"
+     << "static " << Struct << "cnsm_home *__codensm_dir_ref(const " << Struct
+     << "cnsm_module_desc *d) {\n"
      << "  (void)d;\n  return &__codensm_home;\n}\n"
-     << "static const struct cnsm_module_desc __codensm_module = "
+     << "static const " << Struct << "cnsm_module_desc __codensm_module = "
      << initializer("module_desc",
                     {{"abi_version", std::to_string(abi::ABI_VERSION) + "u"},
                      {"function_count", std::to_string(Rows.size()) + "u"},
@@ -416,15 +483,17 @@ std::string epilogue(bool Cxx, llvm::StringRef ModuleName,
                      {"edges", Edges.empty() ? Null : "__codensm_edges"},
                      {"edge_count", std::to_string(Edges.size()) + "u"}})
      << ";\n"
-     << "static const struct cnsm_module_desc *__codensm_unit(void) {\n"
+     << "static const " << Struct << "cnsm_module_desc *__codensm_unit("
+     << (Cxx ? "" : "void") << ") {\n"
      << "  return &__codensm_module;\n}\n"
-     << HotPathDefinitions
+     << hotPathDefinitions(Cxx)
      << "__attribute__((__constructor__)) static void "
         "__codensm_register_unit(void) {\n"
      << "  __codensm_register(&__codensm_module);\n}\n"
      << "__attribute__((__destructor__)) static void "
         "__codensm_unregister_unit(void) {\n"
-     << "  __codensm_unregister(&__codensm_module);\n}\n";
+     << "  __codensm_unregister(&__codensm_module);\n}\n"
+     << AddedEnd;
   return OS.str();
 }
 

@@ -73,7 +73,7 @@ ReturnWrap returnCheck(unsigned Slot, llvm::StringRef Check);
 /// The text around a call that counts its edge, whose slot is Slot:
 /// Before goes before the call, After after it (a comma expression, so
 /// the call's value and type are the expression's).
-ReturnWrap edgeCount(unsigned Slot);
+ReturnWrap edgeCount(bool Cxx, unsigned Slot);
 
 /// The end of an instrumented file: the table of Rows, the Edges its call
 /// sites count (in slots after the rows') and its registration.

@@ -14,7 +14,7 @@
 // CHECK-NEXT: // {{R}}UN: %rewrite
 
 int add(int a, int b) { return a + b; }
-// CHECK: int add(int a, int b) {struct __codensm_probe __codensm_p0 __attribute__((__cleanup__(__codensm_leave), __unused__)) = {0u, 0, 0, 0, 0}; __UINT64_TYPE__ __codensm_t0 __attribute__((__unused__)) = __codensm_p0.t0 = __codensm_count(0u); return a + b; }
+// CHECK: int add(int a, int b) {struct __codensm_probe __codensm_p0 __attribute__((__cleanup__(__codensm_leave), __unused__)) = {0u, 0, 0, 0, 0}; __UINT64_TYPE__ __codensm_t0 __attribute__((__unused__)) = __codensm_p0.t0 = __codensm_count{{[(]}}(__UINT64_TYPE__)0u); return a + b; }
 
 static int twice(int x) {
   // CHECK: static int twice(int x) {struct __codensm_probe __codensm_p1

@@ -19,9 +19,9 @@ static int helper(int x) { return x * 2; }
 #define VIA_MACRO(x) helper(x)
 
 // CHECK: {{^}}int user(const char *s, int (*fp)(int)) {struct __codensm_probe
-// CHECK-NEXT: {{^}}  int n = (__codensm_count_edge{{[(]}}3u), helper((int)strlen(s)));
+// CHECK-NEXT: {{^}}  int n = (__codensm_count_edge{{[(]}}(__UINT64_TYPE__)3u), helper((int)strlen(s)));
 // CHECK-NEXT: {{^}}  n += fp(n) + VIA_MACRO(n) + (int)sizeof(helper(n));
-// CHECK-NEXT: {{^}}  return n + (__codensm_count_edge{{[(]}}4u), elsewhere((__codensm_count_edge{{[(]}}3u), helper(n))));
+// CHECK-NEXT: {{^}}  return n + (__codensm_count_edge{{[(]}}(__UINT64_TYPE__)4u), elsewhere((__codensm_count_edge{{[(]}}(__UINT64_TYPE__)3u), helper(n))));
 int user(const char *s, int (*fp)(int)) {
   int n = helper((int)strlen(s));
   n += fp(n) + VIA_MACRO(n) + (int)sizeof(helper(n));
@@ -29,7 +29,7 @@ int user(const char *s, int (*fp)(int)) {
 }
 
 // A return checked by a convention: the count inside the check's wrap.
-// CHECK: {{^}}  return (__codensm_v2 = ((__codensm_count_edge{{[(]}}5u), elsewhere(x))), __codensm_p2.err = (
+// CHECK: {{^}}  return (__codensm_v2 = ((__codensm_count_edge{{[(]}}(__UINT64_TYPE__)5u), elsewhere(x))), __codensm_p2.err = (
 CODENSM_ERRORS_WHEN_NEGATIVE int checked(int x) {
   return elsewhere(x);
 }

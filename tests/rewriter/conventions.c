@@ -20,12 +20,12 @@ CODENSM_ERRORS_WHEN_NEGATIVE int parse(int x) {
 CODENSM_ERRORS_WHEN_NEGATIVE unsigned code(unsigned x) { return x; }
 // A function with a convention reads the thread's error epoch at entry
 // (root causes); one without, or whose convention can never hold, does not.
-// CHECK: __codensm_count(1u); __UINT64_TYPE__ __codensm_m1 __attribute__((__unused__)) = __codensm_p1.mark = __codensm_error_epoch;
+// CHECK: __codensm_count{{[(]}}(__UINT64_TYPE__)1u); __UINT64_TYPE__ __codensm_m1 __attribute__((__unused__)) = __codensm_p1.mark = __codensm_error_epoch;
 // CHECK: return (__codensm_v1 = (x), __codensm_p1.err = ((int)(__codensm_v1) < 0), __codensm_v1){{;}}
 
 // A small unsigned value is zero-extended: never negative, never checked.
 CODENSM_ERRORS_WHEN_NEGATIVE unsigned char small(unsigned char x) { return x; }
-// CHECK: unsigned char small(unsigned char x) {struct __codensm_probe __codensm_p2 {{.*}} = {2u, 0, 0, 0, 0}; __UINT64_TYPE__ __codensm_t2 __attribute__((__unused__)) = __codensm_p2.t0 = __codensm_count(2u); return x; }
+// CHECK: unsigned char small(unsigned char x) {struct __codensm_probe __codensm_p2 {{.*}} = {2u, 0, 0, 0, 0}; __UINT64_TYPE__ __codensm_t2 __attribute__((__unused__)) = __codensm_p2.t0 = __codensm_count{{[(]}}(__UINT64_TYPE__)2u); return x; }
 
 CODENSM_ERRORS_WHEN_NULL const char *find(int x) { return x ? "yes" : NULL; }
 // CHECK: return (__codensm_v3 = (x ? "yes" : NULL), __codensm_p3.err = (!__codensm_v3), __codensm_v3){{;}}

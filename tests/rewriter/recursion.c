@@ -14,10 +14,10 @@ int fact(int n) { return n < 2 ? 1 : n * fact(n - 1); }
 int even(int n) { return n == 0 ? 1 : odd(n - 1); }
 int odd(int n) { return n == 0 ? 0 : even(n - 1); }
 
-// CHECK: int leaf(int n) {struct __codensm_probe __codensm_p0 {{.*}} = {0u, 0, 0, 0, 0}; __UINT64_TYPE__ __codensm_t0 __attribute__((__unused__)) = __codensm_p0.t0 = __codensm_count(0u); return n + 1; }
-// CHECK: int fact(int n) {struct __codensm_probe __codensm_p1 {{.*}} = {1u, 0, 0, 0, 1}; __UINT64_TYPE__ __codensm_t1 {{.*}} = __codensm_count(1u); __UINT64_TYPE__ __codensm_r1 __attribute__((__unused__)) = __codensm_step_depth(1u, 1); return
-// CHECK: int even(int n) {{{.*}} = {2u, 0, 0, 0, 1}; {{.*}}__codensm_step_depth(2u, 1);
-// CHECK: int odd(int n) {{{.*}} = {3u, 0, 0, 0, 1}; {{.*}}__codensm_step_depth(3u, 1);
+// CHECK: int leaf(int n) {struct __codensm_probe __codensm_p0 {{.*}} = {0u, 0, 0, 0, 0}; __UINT64_TYPE__ __codensm_t0 __attribute__((__unused__)) = __codensm_p0.t0 = __codensm_count{{[(]}}(__UINT64_TYPE__)0u); return n + 1; }
+// CHECK: int fact(int n) {struct __codensm_probe __codensm_p1 {{.*}} = {1u, 0, 0, 0, 1}; __UINT64_TYPE__ __codensm_t1 {{.*}} = __codensm_count{{[(]}}(__UINT64_TYPE__)1u); __UINT64_TYPE__ __codensm_r1 __attribute__((__unused__)) = __codensm_step_depth{{[(]}}(__UINT64_TYPE__)1u, 1); return
+// CHECK: int even(int n) {{{.*}} = {2u, 0, 0, 0, 1}; {{.*}}__codensm_step_depth{{[(]}}(__UINT64_TYPE__)2u, 1);
+// CHECK: int odd(int n) {{{.*}} = {3u, 0, 0, 0, 1}; {{.*}}__codensm_step_depth{{[(]}}(__UINT64_TYPE__)3u, 1);
 // CHECK: {"recursion.leaf", "root", "recursion.c", 12u, 1u, 0u, 0u,
 // CHECK-NEXT: {"recursion.fact", "root", "recursion.c", 13u, 1u, 0u, 8u,
 // CHECK-NEXT: {"recursion.even", "root", "recursion.c", 14u, 1u, 0u, 8u,
