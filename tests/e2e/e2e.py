@@ -778,9 +778,13 @@ def case_aliases(tc, level):
     plain = run(tc.compile(srcs, os.path.join(tc.workdir, "aliases.plain"), flags,
                            instrument=False, cxx=True))
     # The front end, as codensm-clang loads it: it hands the pass the
-    # annotations code generation drops.
-    front_end = [] if tc.gcc else [
-        "-fplugin=" + os.path.join(os.path.dirname(tc.plugin), "CodeNSMFrontend.so")]
+    # annotations code generation drops.  A build without clang's
+    # development files (LLVM 19's in CI) has none: annotations on
+    # structors are then documented as lost, and not checked.
+    front_end_so = None if tc.gcc else os.path.join(os.path.dirname(tc.plugin),
+                                                     "CodeNSMFrontend.so")
+    has_front_end = front_end_so is not None and os.path.exists(front_end_so)
+    front_end = ["-fplugin=" + front_end_so] if has_front_end else []
     exe = tc.compile(srcs, os.path.join(tc.workdir, "aliases"), flags + front_end,
                      cxx=True)
     instrumented, sums = run_counted(tc, exe, "aliases")
@@ -802,8 +806,9 @@ def case_aliases(tc, level):
     for name, calls in expected.items():
         expect_counts(sums, name, calls, 0)
     expect("aliases.api" not in sums, "the user's alias has a row: %r" % sums.get("aliases.api"))
-    for name, field, value in (("aliases.Point::Point", "value_weight", 3),
-                               ("aliases.Shared::~Shared", "department", "teardown")):
+    annotated = (("aliases.Point::Point", "value_weight", 3),
+                 ("aliases.Shared::~Shared", "department", "teardown"))
+    for name, field, value in annotated if tc.gcc or has_front_end else ():
         expect(sums[name][field] == value,
                "%s: %s %r, expected %r" % (name, field, sums[name][field], value))
     if tc.gcc:  # the rewriter sees no call of a base's destructor: no caller
