@@ -64,23 +64,28 @@ struct References : RecursiveASTVisitor<References> {
 
 } // namespace
 
+/// Whether the compiler emits FD whatever refers to it: an attribute
+/// keeps it (used, retain, constructor, destructor).
+static bool keptByAttribute(const FunctionDecl *FD) {
+  return FD->hasAttr<UsedAttr>() || FD->hasAttr<RetainAttr>() ||
+         FD->hasAttr<ConstructorAttr>() || FD->hasAttr<DestructorAttr>();
+}
+
 /// Whether FD is a plain function whose every reference is written in the
-/// unit as a name (the only ones judged; see Emitted.h).
-static bool judged(const FunctionDecl *FD, ASTContext &Ctx) {
-  GVALinkage Linkage = Ctx.GetGVALinkageForFunction(FD);
-  return (Linkage == GVA_Internal || Linkage == GVA_DiscardableODR) &&
-         !isa<CXXMethodDecl>(FD) &&
+/// unit as a name (the only ones judged by their references; Emitted.h).
+static bool plain(const FunctionDecl *FD) {
+  return !isa<CXXMethodDecl>(FD) &&
          FD->getTemplatedKind() == FunctionDecl::TK_NonTemplate &&
-         !FD->isOverloadedOperator() && !FD->getLiteralIdentifier() &&
-         !FD->hasAttr<UsedAttr>() && !FD->hasAttr<RetainAttr>() &&
-         !FD->hasAttr<ConstructorAttr>() && !FD->hasAttr<DestructorAttr>();
+         !FD->isOverloadedOperator() && !FD->getLiteralIdentifier();
 }
 
 llvm::DenseSet<const FunctionDecl *> neverEmittedHelpers(ASTContext &Ctx) {
   References Refs;
   Refs.TraverseDecl(Ctx.getTranslationUnitDecl());
 
-  llvm::DenseSet<const FunctionDecl *> Judged, Emitted;
+  // Roots: what is emitted for sure, and in doubt what is used.  The other
+  // discardable functions are emitted when emitted code refers to them.
+  llvm::DenseSet<const FunctionDecl *> Discardable, Emitted;
   llvm::SmallVector<const FunctionDecl *, 64> Work;
   auto emit = [&](const FunctionDecl *FD) {
     if (Emitted.insert(FD).second)
@@ -90,11 +95,13 @@ llvm::DenseSet<const FunctionDecl *> neverEmittedHelpers(ASTContext &Ctx) {
     const FunctionDecl *Canonical = FD->getCanonicalDecl();
     bool Named =
         FD->getIdentifier() && Refs.NamedByAttributes.count(FD->getName());
-    if (judged(FD, Ctx) && !Named)
-      Judged.insert(Canonical);
-    else if (FD->isUsed() ||
-             !isDiscardableGVALinkage(Ctx.GetGVALinkageForFunction(FD)))
-      emit(Canonical); // emitted for sure, or in doubt
+    if (!isDiscardableGVALinkage(Ctx.GetGVALinkageForFunction(FD)) ||
+        keptByAttribute(FD) || Named)
+      emit(Canonical);
+    else if (!plain(FD) && FD->isUsed())
+      emit(Canonical); // in doubt
+    else
+      Discardable.insert(Canonical);
   }
   Work.push_back(nullptr); // what variables' initializers name
   while (!Work.empty()) {
@@ -106,7 +113,7 @@ llvm::DenseSet<const FunctionDecl *> neverEmittedHelpers(ASTContext &Ctx) {
       emit(FD);
   }
   llvm::DenseSet<const FunctionDecl *> Never;
-  for (const FunctionDecl *FD : Judged)
+  for (const FunctionDecl *FD : Discardable)
     if (!Emitted.count(FD))
       Never.insert(FD);
   return Never;

@@ -9,13 +9,15 @@
 // for a function none of their objects contains (announced as never
 // called), where the plugin, which sees the IR, gives none.  This follows
 // the references from what is emitted for sure: functions that are not
-// discardable, and whatever a variable's initializer names.
+// discardable, those an attribute keeps (used, retain, constructor,
+// destructor) or names (alias, ifunc), and whatever a variable's
+// initializer names.
 //
-// Only plain functions are judged: not members, templates and their
-// instances, operators, or functions an attribute keeps (used, retain,
-// constructor, destructor) or names (alias, cleanup).  The others, and the
-// references from their bodies, count as emitted when used, so a doubt
-// keeps a row: a helper wrongly left out would lose its calls' counts.
+// Only plain functions are judged by their references: members, templates
+// and their instances, and operators count as emitted when used, and so
+// do the references from their bodies, so a doubt keeps a row: a function
+// wrongly left out would lose its calls' counts.  The set is the one rule
+// of which static and inline functions get a row (Selection.cpp).
 //
 //===----------------------------------------------------------------------===//
 #ifndef CODENSM_REWRITE_EMITTED_H
@@ -28,8 +30,8 @@
 namespace codensm {
 namespace rewrite {
 
-/// The canonical declarations of the plain discardable functions with a
-/// body that no code the unit emits refers to.
+/// The canonical declarations of the discardable functions with a body
+/// that the unit does not emit.
 llvm::DenseSet<const clang::FunctionDecl *>
 neverEmittedHelpers(clang::ASTContext &Ctx);
 

@@ -228,7 +228,7 @@ llvm::Expected<std::optional<FunctionPlan>> Selection::plan(
   // A static or inline function no emitted code refers to is in no object
   // (the plugin never sees it), in a header or in the main file.
   if ((Linkage == GVA_Internal || Linkage == GVA_DiscardableODR) &&
-      (!Named->isUsed() || NeverEmitted.count(Named->getCanonicalDecl())))
+      NeverEmitted.count(Named->getCanonicalDecl()))
     return std::nullopt;
 
   FunctionPlan Plan;

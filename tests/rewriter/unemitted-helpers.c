@@ -23,15 +23,24 @@ __attribute__((unused)) static int unused_here(int x) {
   return only_named_by_unused(x);
 }
 
-int main(void) { return middle(1) + table[0](1) - 2; }
+// An attribute keeps a function nothing names, and what it calls.
+static int started;
+static inline int start_value(void) { return 1; }
+__attribute__((constructor)) static void start(void) { started = start_value(); }
+
+int main(void) { return middle(1) + table[0](1) - 2 - started + 1; }
 
 // TABLE: static const struct cnsm_function_info __codensm_functions{{\[\]}} = {
 // TABLE-NEXT: {{[{]}}"inc/h.leaf", "inc", "inc/h.h", 3u,
 // TABLE-NEXT: {{[{]}}"inc/h.middle", "inc", "inc/h.h", 4u,
 // TABLE-NEXT: {{[{]}}"inc/h.by_pointer", "inc", "inc/h.h", 5u,
+// TABLE-NEXT: {{[{]}}"t.start_value", "root", "t.c", {{[0-9]+}}u,
+// TABLE-NEXT: {{[{]}}"t.start", "root", "t.c", {{[0-9]+}}u,
 // TABLE-NEXT: {{[{]}}"t.main", "root", "t.c", {{[0-9]+}}u,
 // TABLE-NEXT: {{^}}};
 // COUNTS-DAG: "name":"inc/h.leaf","department":"inc","value_weight":1,"calls":1,
 // COUNTS-DAG: "name":"inc/h.middle","department":"inc","value_weight":1,"calls":1,
 // COUNTS-DAG: "name":"inc/h.by_pointer","department":"inc","value_weight":1,"calls":1,
+// COUNTS-DAG: "name":"t.start_value","department":"root","value_weight":1,"calls":1,
+// COUNTS-DAG: "name":"t.start","department":"root","value_weight":1,"calls":1,
 // COUNTS-DAG: "name":"t.main","department":"root","value_weight":1,"calls":1,
