@@ -57,6 +57,14 @@ bool applyAnnotation(StringRef Text, FunctionAnnotations &A) {
   return false;
 }
 
+Error badAnnotation(StringRef File, unsigned Line, StringRef Text,
+                    StringRef Function) {
+  return createStringError(
+      inconvertibleErrorCode(),
+      "%s:%u: bad annotation \"%s\" on %s (see include/codensm.h)",
+      File.str().c_str(), Line, Text.str().c_str(), Function.str().c_str());
+}
+
 Expected<AnnotationMap> collectAnnotations(Module &M) {
   AnnotationMap Result;
   GlobalVariable *Annotations = M.getGlobalVariable("llvm.global.annotations");
@@ -79,11 +87,7 @@ Expected<AnnotationMap> collectAnnotations(Module &M) {
       uint64_t Line = 0;
       if (auto *LineConst = dyn_cast<ConstantInt>(Fields->getOperand(3)))
         Line = LineConst->getZExtValue();
-      return createStringError(
-          inconvertibleErrorCode(),
-          "%s:%u: bad annotation \"%s\" on %s (see include/codensm.h)",
-          File.str().c_str(), unsigned(Line), Text.str().c_str(),
-          F->getName().str().c_str());
+      return badAnnotation(File, unsigned(Line), Text, F->getName());
     }
   }
   return Result;

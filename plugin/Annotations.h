@@ -36,6 +36,11 @@ struct FunctionAnnotations {
 /// clang's AST instead of the IR.
 bool applyAnnotation(llvm::StringRef Text, FunctionAnnotations &A);
 
+/// The error for a malformed annotation (its whole text, "codensm:..."),
+/// naming where it is written and the function it is on.
+llvm::Error badAnnotation(llvm::StringRef File, unsigned Line,
+                          llvm::StringRef Text, llvm::StringRef Function);
+
 using AnnotationMap =
     llvm::DenseMap<const llvm::Function *, FunctionAnnotations>;
 

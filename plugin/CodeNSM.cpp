@@ -950,11 +950,7 @@ static Error addStructorAnnotations(Module &M, AnnotationMap &Notes) {
     for (const std::string &Text : Source->Annotations)
       if (!applyAnnotation(StringRef(Text).drop_front(strlen("codensm:")),
                            Notes[&F]))
-        return createStringError(
-            inconvertibleErrorCode(),
-            "%s:%u: bad annotation \"%s\" on %s (see include/codensm.h)",
-            Source->File.c_str(), Source->Line, Text.c_str(),
-            F.getName().str().c_str());
+        return badAnnotation(Source->File, Source->Line, Text, F.getName());
   }
   return Error::success();
 }

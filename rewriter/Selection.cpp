@@ -195,11 +195,9 @@ llvm::Expected<std::optional<FunctionPlan>> Selection::plan(
     if (!Text.startswith("codensm:"))
       continue;
     if (!applyAnnotation(Text.drop_front(strlen("codensm:")), Notes))
-      return llvm::createStringError(
-          llvm::inconvertibleErrorCode(),
-          "%s:%u: bad annotation \"%s\" on %s (see include/codensm.h)",
-          RelPath.c_str(), SM.getExpansionLineNumber(FD->getLocation()),
-          Text.str().c_str(), FD->getNameAsString().c_str());
+      return badAnnotation(RelPath,
+                           SM.getExpansionLineNumber(FD->getLocation()), Text,
+                           FD->getNameAsString());
   }
   if (Notes.Skip || (!FileIncluded && !Notes.Track))
     return std::nullopt;
