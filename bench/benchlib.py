@@ -47,6 +47,9 @@ CNSM_FLAGS = {
     "codensm-nopads": LOAD + ["-mllvm", "-codensm-unwind-exits=0"],
     # Edges priced at nothing by the inliner (each becomes one add).
     "codensm-edgefree": LOAD + ["-mllvm", "-codensm-edges-inline-free"],
+    # clang's constructor and destructor aliases off, as the front end now
+    # sets them: what a destructor counted at -O1 and up costs a C++ build.
+    "codensm-noaliases": LOAD + ["-Xclang", "-mno-constructor-aliases"],
 }
 # The untimed policy at a few thresholds: codensm-u<N> (u0 times every
 # function, as before the policy).

@@ -170,7 +170,13 @@ function(target_codensm target)
     # -mllvm options of a plugin exist only once it is loaded early.
     list(APPEND flags "-fplugin=${plugin}")
   endif()
-  # -mllvm must not be de-duplicated: each comes in one list with its value.
+  # -mllvm and -Xclang must not be de-duplicated: each comes in one list
+  # with its value.  -mno-constructor-aliases: an inline destructor with an
+  # empty body is otherwise replaced by its base's from -O1 up, and its row
+  # counts nothing (tools/codensm-clang.in says more).
+  if(NOT major STREQUAL "gcc")
+    list(APPEND flags "-Xclang$<SEMICOLON>-mno-constructor-aliases")
+  endif()
   if(ARG_DEPARTMENT)
     list(APPEND flags "-mllvm$<SEMICOLON>-codensm-department=${ARG_DEPARTMENT}")
   endif()

@@ -111,6 +111,8 @@ def case_cmake_package(args, compilers=None):
     expect_counts(sums, "main.main", 1, department="quality team")
     expect_counts(sums, "greet.greet", 1)
     expect_counts(sums, "greet.itest::greeting_length", 1)
+    expect_counts(sums, "itest::Greeting::~Greeting", 1)  # inline: no module
+    expect_counts(sums, "greet.itest::Message::~Message", 1)
     expect(not any("legacy_twice" in n for n in sums), "EXCLUDE legacy was instrumented")
     expect(not any("asm_add" in n for n in sums), "assembler was instrumented")
 
@@ -369,7 +371,42 @@ def case_compiler_checks(args):
         expect("version" in version.stderr, "%s -v printed %r" % (wrapper, version.stderr))
 
 
-CASES = {"install": case_install, "cmake-package": case_cmake_package,
+EMPTY_DESTRUCTOR = """\
+struct Message { virtual ~Message(); int sent = 0; };
+Message::~Message() { sent = -1; }
+struct Greeting : Message { ~Greeting() override {} };
+int main() {
+  int sum = 0;
+  for (int i = 0; i < 3; i++) { Greeting g; sum += g.sent; }
+  return sum;
+}
+"""
+
+
+def case_empty_destructors(args):
+    """An empty inline destructor, which clang replaces by its base's from
+    -O1 up, counts its calls when built through codensm-clang++ and through
+    pkg-config's flags, as through target_codensm() (cmake-package): each
+    turns clang's constructor aliases off."""
+    src = os.path.join(args.work, "empty_dtor.cpp")
+    with open(src, "w") as f:
+        f.write(EMPTY_DESTRUCTOR)
+    env = clean_env({"PKG_CONFIG_PATH": os.path.join(args.prefix, "lib", "pkgconfig")})
+    cflags = sh(["pkg-config", "--cflags", "codensm"], env=env).stdout.split()
+    libs = sh(["pkg-config", "--libs", "codensm"], env=env).stdout.split()
+    builds = {"codensm-clang++": [os.path.join(args.prefix, "bin", "codensm-clang++")],
+              "pkg-config": [args.clang + "++"] + cflags}
+    for how, compiler in builds.items():
+        exe = os.path.join(args.work, "empty_dtor-" + how.replace("+", "x"))
+        sh(compiler + ["-O2", src, "-o", exe] + (libs if how == "pkg-config" else []),
+           cwd=args.work, env=env)
+        _, sums = run_counted(exe, args.work, "empty_dtor-" + how)
+        expect("Greeting::~Greeting" in sums, "%s: no row for ~Greeting: %r" % (how, sorted(sums)))
+        expect_counts(sums, "Greeting::~Greeting", 3)
+        expect_counts(sums, "empty_dtor.Message::~Message", 3)
+
+
+CASES = {"install": case_install, "empty-destructors": case_empty_destructors, "cmake-package": case_cmake_package,
          "target-selection": case_target_selection,
          "example-service": case_example_service, "makefile": case_makefile,
          "pkg-config": case_pkg_config, "cmake-package-gcc": case_cmake_package_gcc,

@@ -8,7 +8,8 @@
 // is in the other unit (aliases_remote.cpp: a function at every level), a
 // constructor whose complete-object symbol aliases its base-object one
 // (one row), and an alias the user wrote (counted in its target).
-// Annotations on a constructor and a destructor hold.
+// Annotations on a constructor and a destructor hold.  And empty
+// destructors clang replaces by their base's (below).
 #include <codensm.h>
 #include <cstdio>
 
@@ -55,6 +56,24 @@ struct Diamond : virtual Shared {
 };
 Diamond::~Diamond() {}
 
+// Empty destructors clang gives no alias but, from -O1 up, replaces by
+// their base's at every use: inline (in the class, = default, or the
+// compiler's), or of a class in an anonymous namespace.  Built without
+// constructor aliases (-Xclang -mno-constructor-aliases, as codensm-clang,
+// target_codensm() and pkg-config's flags give it), each is a function.
+struct InClass : Base {
+  ~InClass() override {}
+};
+struct Defaulted : Base {
+  ~Defaulted() override = default;
+};
+struct Implicit : Base {};
+namespace {
+struct Hidden : Base {
+  ~Hidden() override {}
+};
+} // namespace
+
 extern "C" int impl(int x) { return x + 1; }
 extern "C" int api(int) __attribute__((alias("impl")));
 
@@ -76,6 +95,15 @@ int main() {
     Diamond d;
   }
   delete static_cast<Shared *>(new Diamond);
+  for (int i = 0; i < 3; i++) {
+    InClass a;
+    Defaulted b;
+    Implicit c;
+    Hidden d;
+  }
+  destroy(new InClass);
+  destroy(new Defaulted);
+  destroy(new Hidden);
   int sum = 0;
   for (int i = 0; i < 5; i++) {
     Point p(i);
