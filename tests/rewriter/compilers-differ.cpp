@@ -32,7 +32,7 @@ int main() {
   return twice(1) + twice(2.0) + plain(-1) + extra == 6 ? 0 : 1;
 }
 // clang-format off
-// WARN: codensm-gcc: warning: one row for all the instances of each template (GCC refused the rows naming each: {{.*}}only_clang_declares
+// WARN: codensm-gcc: warning: one row for all the instances of each template (GCC refused the rows naming each: {{.*}}compilers-differ.cpp, in the code CodeNSM adds after its last line: error: {{.*}}only_clang_declares
 // WARN-NOT: without instrumentation
 // CHECK-DAG: "name":"lib::v1::twice<...>","department":"root","value_weight":1,"calls":2,"errors":0
 // CHECK-DAG: "name":"compilers-differ.plain","department":"root","value_weight":1,"calls":1,"errors":0
