@@ -19,10 +19,11 @@ PLUGIN = os.path.join(BUILD, "lib", "CodeNSM.so")
 FRONTEND = os.path.join(BUILD, "lib", "CodeNSMFrontend.so")
 RTDIR = os.path.join(BUILD, "runtime")
 
-# Compile flags of CodeNSM's variants: the front end (-fplugin) and the
-# pass in the pipeline (-fpass-plugin), as codensm-clang gives them, and the
-# plugin's own options.
-LOAD = ["-fplugin=" + FRONTEND, "-fpass-plugin=" + PLUGIN]
+# Compile flags of CodeNSM's variants: the front end (-fplugin), the pass
+# in the pipeline (-fpass-plugin) and clang's constructor aliases off, as
+# codensm-clang gives them, and the plugin's own options.
+LOAD = ["-fplugin=" + FRONTEND, "-fpass-plugin=" + PLUGIN,
+        "-Xclang", "-mno-constructor-aliases"]
 CNSM_FLAGS = {
     "codensm": LOAD,
     "codensm-every": LOAD + ["-mllvm", "-codensm-timing=every"],
@@ -47,9 +48,10 @@ CNSM_FLAGS = {
     "codensm-nopads": LOAD + ["-mllvm", "-codensm-unwind-exits=0"],
     # Edges priced at nothing by the inliner (each becomes one add).
     "codensm-edgefree": LOAD + ["-mllvm", "-codensm-edges-inline-free"],
-    # clang's constructor and destructor aliases off, as the front end now
-    # sets them: what a destructor counted at -O1 and up costs a C++ build.
-    "codensm-noaliases": LOAD + ["-Xclang", "-mno-constructor-aliases"],
+    # clang's constructor and destructor aliases left on, as before round
+    # twenty-three (empty inline destructors then count nothing): what
+    # turning them off costs a C++ build.
+    "codensm-aliases": [f for f in LOAD if f not in ("-Xclang", "-mno-constructor-aliases")],
 }
 # The untimed policy at a few thresholds: codensm-u<N> (u0 times every
 # function, as before the policy).
