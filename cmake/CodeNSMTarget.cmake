@@ -170,28 +170,37 @@ function(target_codensm target)
     # -mllvm options of a plugin exist only once it is loaded early.
     list(APPEND flags "-fplugin=${plugin}")
   endif()
-  # -mllvm and -Xclang must not be de-duplicated: each comes in one list
-  # with its value.  -mno-constructor-aliases: an inline destructor with an
+  # -mllvm and -Xclang must not be de-duplicated: CMake drops a repeated
+  # option, and each such pair stays one with SHELL: (quoted: a value may
+  # hold spaces).  -mno-constructor-aliases: an inline destructor with an
   # empty body is otherwise replaced by its base's from -O1 up, and its row
   # counts nothing (tools/codensm-clang.in says more).
   if(NOT major STREQUAL "gcc")
-    list(APPEND flags "-Xclang$<SEMICOLON>-mno-constructor-aliases")
+    list(APPEND flags "SHELL:-Xclang -mno-constructor-aliases")
   endif()
   if(ARG_DEPARTMENT)
-    list(APPEND flags "-mllvm$<SEMICOLON>-codensm-department=${ARG_DEPARTMENT}")
+    list(APPEND flags "SHELL:-mllvm \"-codensm-department=${ARG_DEPARTMENT}\"")
   endif()
   if(ARG_CONFIG)
     get_filename_component(config "${ARG_CONFIG}" ABSOLUTE)
     if(NOT EXISTS "${config}")
       message(FATAL_ERROR "target_codensm(${target}): CONFIG ${config} does not exist")
     endif()
-    list(APPEND flags "-mllvm$<SEMICOLON>-codensm-config=${config}")
+    list(APPEND flags "SHELL:-mllvm \"-codensm-config=${config}\"")
+  endif()
+  # The globs are relative to the target's source directory, which the
+  # plugin takes each source's path from: options of the target, not of each
+  # source, so sources added later get them too and a source's own
+  # COMPILE_OPTIONS cannot drop them.
+  if(ARG_INCLUDE OR ARG_EXCLUDE)
+    get_target_property(srcdir ${target} SOURCE_DIR)
+    list(APPEND flags "SHELL:-mllvm \"-codensm-glob-root=${srcdir}\"")
   endif()
   foreach(glob ${ARG_INCLUDE})
-    list(APPEND flags "-mllvm$<SEMICOLON>-codensm-include=${glob}")
+    list(APPEND flags "SHELL:-mllvm \"-codensm-include=${glob}\"")
   endforeach()
   foreach(glob ${ARG_EXCLUDE})
-    list(APPEND flags "-mllvm$<SEMICOLON>-codensm-exclude=${glob}")
+    list(APPEND flags "SHELL:-mllvm \"-codensm-exclude=${glob}\"")
   endforeach()
 
   set(options "")
@@ -200,31 +209,7 @@ function(target_codensm target)
   endforeach()
 
   get_target_property(type ${target} TYPE)
-  if(NOT ARG_INCLUDE AND NOT ARG_EXCLUDE)
-    target_compile_options(${target} PRIVATE ${options})
-  else()
-    # Every source gets the plugin and its path relative to the directory
-    # the globs are relative to; the plugin decides which it instruments.
-    # Source properties, scoped to this target: a source may be compiled
-    # for other targets too.
-    get_target_property(srcdir ${target} SOURCE_DIR)
-    get_target_property(sources ${target} SOURCES)
-    foreach(source ${sources})
-      if(source MATCHES "\\$<")
-        continue() # generator expressions: not known until generation
-      endif()
-      get_filename_component(abs "${source}" ABSOLUTE BASE_DIR "${srcdir}")
-      file(RELATIVE_PATH rel "${srcdir}" "${abs}")
-      set(scoped "")
-      foreach(option ${options}
-          "$<$<COMPILE_LANGUAGE:C,CXX>:-mllvm$<SEMICOLON>-codensm-source-path=${rel}>")
-        list(APPEND scoped "$<$<STREQUAL:$<TARGET_PROPERTY:NAME>,${target}>:${option}>")
-      endforeach()
-      set_property(SOURCE "${abs}" DIRECTORY "${srcdir}"
-        APPEND PROPERTY COMPILE_OPTIONS ${scoped})
-    endforeach()
-  endif()
-
+  target_compile_options(${target} PRIVATE ${options})
   if(TARGET CodeNSM AND CODENSM_PLUGIN_IN_TREE AND NOT major STREQUAL "gcc")
     add_dependencies(${target} CodeNSM) # build the plugin first
   endif()

@@ -323,7 +323,7 @@ bool ModuleInstrumenter::loadConfiguration() {
   RelPath = relativeTo(SourcePath, Cfg.Root);
   if (RelPath.empty())
     RelPath = sys::path::filename(SourcePath).str();
-  FileIncluded = Cfg.instruments(RelPath);
+  FileIncluded = Cfg.instruments(RelPath, SourcePath);
   LLVM_DEBUG(
       dbgs() << "codensm: " << RelPath << " root " << Cfg.Root
              << (Cfg.File.empty() ? " (no config)" : " config " + Cfg.File)

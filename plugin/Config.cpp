@@ -15,14 +15,16 @@
 //
 // A build system can select files too (target_codensm's INCLUDE and
 // EXCLUDE): -codensm-include and -codensm-exclude, with the same globs and
-// the same matcher, relative to a directory of its own, against the path it
-// gives as -codensm-source-path.  A file must be selected by both.  The
+// the same matcher, relative to a directory of its own, -codensm-glob-root
+// (or against the path it gives as -codensm-source-path).  A file must be
+// selected by both.  The
 // options live here rather than with the pass's own: what they mean is the
 // configuration's, and codensm-rewrite will share it.
 //
 //===----------------------------------------------------------------------===//
 #include "Config.h"
 #include "Compat.h"
+#include "Naming.h"
 
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/SmallVector.h"
@@ -52,8 +54,15 @@ static cl::list<std::string>
 static cl::opt<std::string> ClSourcePath(
     "codensm-source-path",
     cl::desc("This file's path as -codensm-include and -codensm-exclude "
-             "match it (default: relative to the configuration's root)"),
+             "match it (default: relative to -codensm-glob-root, or to the "
+             "configuration's root)"),
     cl::value_desc("path"), cl::init(""));
+static cl::opt<std::string>
+    ClGlobRoot("codensm-glob-root",
+               cl::desc("The directory -codensm-include and -codensm-exclude "
+                        "are relative to (target_codensm: the target's "
+                        "source directory)"),
+               cl::value_desc("dir"), cl::init(""));
 
 namespace codensm {
 
@@ -137,13 +146,36 @@ static bool selects(const std::vector<std::string> &Include,
   return false;
 }
 
-bool Config::instruments(StringRef RelPath) const {
+/// AbsPath relative to the directory Dir, both absolute and without dots,
+/// with ".." where it lies outside, as CMake's file(RELATIVE_PATH) writes it
+/// (a source generated in the build tree: ../build/gen.c).
+static std::string relativeWithParents(StringRef AbsPath, StringRef Dir) {
+  SmallVector<StringRef, 16> From, To;
+  StringRef(Dir).rtrim('/').split(From, '/', -1, /*KeepEmpty=*/false);
+  AbsPath.split(To, '/', -1, /*KeepEmpty=*/false);
+  size_t Common = 0;
+  while (Common < From.size() && Common < To.size() &&
+         From[Common] == To[Common])
+    ++Common;
+  SmallString<256> Path;
+  for (size_t I = Common; I < From.size(); ++I)
+    sys::path::append(Path, "..");
+  for (size_t I = Common; I < To.size(); ++I)
+    sys::path::append(Path, To[I]);
+  return std::string(Path.str());
+}
+
+bool Config::instruments(StringRef RelPath, StringRef SourcePath) const {
   if (!selects(Include, Exclude, RelPath))
     return false;
   if (ClInclude.empty() && ClExclude.empty())
     return true;
-  StringRef Path = ClSourcePath.empty() ? RelPath : StringRef(ClSourcePath);
-  return selects(ClInclude, ClExclude, Path);
+  if (!ClSourcePath.empty())
+    return selects(ClInclude, ClExclude, ClSourcePath);
+  if (!ClGlobRoot.empty())
+    return selects(ClInclude, ClExclude,
+                   relativeWithParents(SourcePath, absolutePath(ClGlobRoot)));
+  return selects(ClInclude, ClExclude, RelPath);
 }
 
 std::optional<std::string> Config::departmentFor(StringRef RelPath) const {

@@ -56,8 +56,10 @@ struct Config {
 
   /// Whether a path relative to Root is instrumented: selected by Include
   /// and Exclude (exclude wins), and by -codensm-include and
-  /// -codensm-exclude when a build system gave them.
-  bool instruments(llvm::StringRef RelPath) const;
+  /// -codensm-exclude when a build system gave them, which match the
+  /// source's absolute path SourcePath relative to -codensm-glob-root (or
+  /// -codensm-source-path as given).
+  bool instruments(llvm::StringRef RelPath, llvm::StringRef SourcePath) const;
   /// The department of the longest matching path prefix, if any.
   std::optional<std::string> departmentFor(llvm::StringRef RelPath) const;
   /// The weight of the longest matching function name prefix, if any.

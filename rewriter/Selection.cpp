@@ -41,7 +41,7 @@ llvm::Expected<Selection> Selection::forFile(llvm::StringRef SourcePath,
   S.RelPath = relativeTo(Source, S.Cfg.Root);
   if (S.RelPath.empty())
     S.RelPath = llvm::sys::path::filename(Source).str();
-  S.FileIncluded = S.Cfg.instruments(S.RelPath);
+  S.FileIncluded = S.Cfg.instruments(S.RelPath, Source);
   S.Module = moduleNameFor(S.RelPath);
   S.DepartmentGiven = !Department.empty();
   S.FileDepartment = Department.empty()

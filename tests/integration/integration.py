@@ -121,6 +121,10 @@ def case_cmake_package(args, compilers=None):
     expect(sorted(sums) == ["lib/square.square"],
            "INCLUDE lib/*.c instrumented more: %s" % sorted(sums))
 
+    out, sums = run_counted(os.path.join(build, "departed"), args.work, "departed")
+    expect_counts(sums, "lib/square.square", 5, 2, department="maths team")
+    expect_counts(sums, "configured.main", 1, department="maths team")
+
 
 # target-selection: one project, every source defining one function that
 # main() calls once.  The globs exercise each rule: `**`, `*` within a
