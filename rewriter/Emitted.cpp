@@ -92,6 +92,11 @@ llvm::DenseSet<const FunctionDecl *> neverEmittedHelpers(ASTContext &Ctx) {
       Work.push_back(FD);
   };
   for (const FunctionDecl *FD : Refs.Defined) {
+    // A template's pattern is never emitted itself: what its body names is
+    // emitted through the instances (visited as functions of their own),
+    // or not at all (a helper only an uninstantiated template names).
+    if (FD->isDependentContext())
+      continue;
     const FunctionDecl *Canonical = FD->getCanonicalDecl();
     bool Named =
         FD->getIdentifier() && Refs.NamedByAttributes.count(FD->getName());

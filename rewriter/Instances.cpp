@@ -16,12 +16,22 @@ namespace rewrite {
 static const TemplateParameterList *parametersOf(const FunctionDecl *FD) {
   if (FD->getDeclContext()->isDependentContext()) {
     const auto *Method = dyn_cast<CXXMethodDecl>(FD);
-    const ClassTemplateDecl *Class =
-        Method ? Method->getParent()->getDescribedClassTemplate() : nullptr;
-    if (!Class || FD->getDescribedFunctionTemplate() ||
-        Class->getDeclContext()->isDependentContext())
+    if (!Method || FD->getDescribedFunctionTemplate())
       return nullptr;
-    return Class->getTemplateParameters();
+    const CXXRecordDecl *Parent = Method->getParent();
+    const TemplateParameterList *Params = nullptr;
+    if (const ClassTemplateDecl *Class = Parent->getDescribedClassTemplate())
+      Params = Class->getTemplateParameters();
+    else if (const auto *Partial =
+                 dyn_cast<ClassTemplatePartialSpecializationDecl>(Parent))
+      Params = Partial->getTemplateParameters();
+    if (!Params || Parent->getDeclContext()->isDependentContext())
+      return nullptr;
+    // Defined out of its class, the member names the parameters as its own
+    // template<...> writes them, which is where its probe is.
+    if (FD->getNumTemplateParameterLists() == 1)
+      Params = FD->getTemplateParameterList(0);
+    return Params;
   }
   const FunctionTemplateDecl *T = FD->getDescribedFunctionTemplate();
   return T ? T->getTemplateParameters() : nullptr;
@@ -31,9 +41,11 @@ static const TemplateArgumentList *argumentsOf(const FunctionDecl *Instance) {
   if (const TemplateArgumentList *Args =
           Instance->getTemplateSpecializationArgs())
     return Args;
+  // An instance of a partial specialization's member: the arguments of the
+  // partial specialization's parameters (As<int, void> of As<T, void>: int).
   const auto *Spec =
       dyn_cast<ClassTemplateSpecializationDecl>(Instance->getDeclContext());
-  return Spec ? &Spec->getTemplateArgs() : nullptr;
+  return Spec ? &Spec->getTemplateInstantiationArgs() : nullptr;
 }
 
 /// The pattern's parameters as the tag's arguments: "T", "Ts...",

@@ -75,16 +75,26 @@ instancesOf(const FunctionDecl *Pattern) {
         Instances.push_back(Spec);
     return Instances;
   }
+  // A member of a class template, or of one of its partial
+  // specializations, defined in the class or out of it (the instances name
+  // the declaration in the class: compared as canonical declarations).
   const auto *Method = dyn_cast<CXXMethodDecl>(Pattern);
+  const CXXRecordDecl *Parent = Method ? Method->getParent() : nullptr;
   const ClassTemplateDecl *Class =
-      Method ? Method->getParent()->getDescribedClassTemplate() : nullptr;
+      Parent ? Parent->getDescribedClassTemplate() : nullptr;
+  if (const auto *Partial =
+          dyn_cast_or_null<ClassTemplatePartialSpecializationDecl>(Parent))
+    Class = Partial->getSpecializedTemplate();
   if (!Class)
     return Instances;
+  const Decl *Wanted = Pattern->getCanonicalDecl();
   for (const ClassTemplateSpecializationDecl *Spec : Class->specializations())
     for (const Decl *D : Spec->decls())
-      if (const auto *M = dyn_cast<CXXMethodDecl>(D))
-        if (M->getInstantiatedFromMemberFunction() == Pattern && M->hasBody())
+      if (const auto *M = dyn_cast<CXXMethodDecl>(D)) {
+        const FunctionDecl *From = M->getInstantiatedFromMemberFunction();
+        if (From && From->getCanonicalDecl() == Wanted && M->hasBody())
           Instances.push_back(M);
+      }
   return Instances;
 }
 
