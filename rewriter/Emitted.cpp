@@ -64,11 +64,16 @@ struct References : RecursiveASTVisitor<References> {
 
 } // namespace
 
-/// Whether the compiler emits FD whatever refers to it: an attribute
-/// keeps it (used, retain, constructor, destructor).
-static bool keptByAttribute(const FunctionDecl *FD) {
+/// Whether the compiler may emit FD whatever refers to it: an attribute
+/// keeps it (used, retain, constructor, destructor), or it is virtual: a
+/// unit that needs no vtable of its class still holds a copy where GCC
+/// devirtualizes a call speculatively (-O2) and inlines it there, and a
+/// copy without a probe loses those calls (leveldb's EnvWrapper::NowMicros).
+static bool keptByAttributeOrVirtual(const FunctionDecl *FD) {
+  const auto *Method = dyn_cast<CXXMethodDecl>(FD);
   return FD->hasAttr<UsedAttr>() || FD->hasAttr<RetainAttr>() ||
-         FD->hasAttr<ConstructorAttr>() || FD->hasAttr<DestructorAttr>();
+         FD->hasAttr<ConstructorAttr>() || FD->hasAttr<DestructorAttr>() ||
+         (Method && Method->isVirtual());
 }
 
 /// Whether FD is a plain function whose every reference is written in the
@@ -101,7 +106,7 @@ llvm::DenseSet<const FunctionDecl *> neverEmittedHelpers(ASTContext &Ctx) {
     bool Named =
         FD->getIdentifier() && Refs.NamedByAttributes.count(FD->getName());
     if (!isDiscardableGVALinkage(Ctx.GetGVALinkageForFunction(FD)) ||
-        keptByAttribute(FD) || Named)
+        keptByAttributeOrVirtual(FD) || Named)
       emit(Canonical);
     else if (!plain(FD) && FD->isUsed())
       emit(Canonical); // in doubt
