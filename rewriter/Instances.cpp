@@ -4,12 +4,33 @@
 
 #include "clang/AST/DeclCXX.h"
 #include "clang/AST/DeclTemplate.h"
+#include "clang/AST/RecursiveASTVisitor.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/StringExtras.h"
 
 using namespace clang;
 
 namespace codensm {
 namespace rewrite {
+
+InstancesByPattern instancesByPattern(ASTContext &Ctx) {
+  struct Finder : RecursiveASTVisitor<Finder> {
+    InstancesByPattern Found;
+    llvm::DenseSet<const FunctionDecl *> Seen;
+    bool shouldVisitTemplateInstantiations() const { return true; }
+    bool shouldVisitImplicitCode() const { return true; }
+    bool VisitFunctionDecl(FunctionDecl *FD) {
+      if (FD->isDependentContext() || !FD->doesThisDeclarationHaveABody() ||
+          !Seen.insert(FD).second)
+        return true;
+      if (const FunctionDecl *Pattern = FD->getTemplateInstantiationPattern())
+        Found[Pattern->getCanonicalDecl()].push_back(FD);
+      return true;
+    }
+  } F;
+  F.TraverseDecl(Ctx.getTranslationUnitDecl());
+  return std::move(F.Found);
+}
 
 /// The parameters the instances differ by, and the arguments of one
 /// instance: the function template's, or its class template's.

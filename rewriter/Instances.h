@@ -14,8 +14,9 @@
 // answers the pattern's first slot for anything else.
 //
 // Only what can be spelled at the end of the file qualifies: a function
-// template or a member of a class template (not both, nor nested in
-// another template), with type and integral parameters, whose instances'
+// template or a member of a class template or of one of its partial
+// specializations, defined in the class or out of it (not both, nor nested
+// in another template), with type and integral parameters, whose instances'
 // arguments are public types reachable by name (not in an anonymous
 // namespace, not lambdas or local classes) and integers.  Other templates
 // keep one row for all their instances.
@@ -26,6 +27,7 @@
 
 #include "clang/AST/ASTContext.h"
 #include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/DenseMap.h"
 
 #include <optional>
 #include <string>
@@ -40,6 +42,16 @@ struct InstanceTags {
   std::string Pattern;
   std::vector<std::string> Instances;
 };
+
+/// Every function of the unit instantiated from a template with a body, by
+/// the canonical declaration of the pattern it comes from: instances of
+/// function templates, of members of class templates (defined in the class
+/// or out of it, of partial specializations, of nested classes), of member
+/// templates, and of lambdas and local classes in templates.
+using InstancesByPattern =
+    llvm::DenseMap<const clang::FunctionDecl *,
+                   std::vector<const clang::FunctionDecl *>>;
+InstancesByPattern instancesByPattern(clang::ASTContext &Ctx);
 
 /// Tags for Pattern and its Instances, or none when one cannot be spelled.
 std::optional<InstanceTags>

@@ -144,8 +144,10 @@ void InstrumentConsumer::HandleTranslationUnit(ASTContext &Ctx) {
   std::vector<FunctionPlan> Plans;
   llvm::DenseSet<const FunctionDecl *> Recursive = recursiveFunctions(Ctx);
   llvm::DenseSet<const FunctionDecl *> NeverEmitted = neverEmittedHelpers(Ctx);
+  InstancesByPattern Instances = instancesByPattern(Ctx);
   for (const FunctionDecl *FD : Collector.Functions) {
-    auto Plan = Chosen->plan(FD, Ctx, *Mangler, Rewritable, NeverEmitted);
+    auto Plan =
+        Chosen->plan(FD, Ctx, *Mangler, Rewritable, NeverEmitted, Instances);
     if (!Plan) {
       llvm::errs() << "codensm-rewrite: " << toString(Plan.takeError()) << "\n";
       return;

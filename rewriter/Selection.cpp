@@ -65,39 +65,6 @@ std::string linkageName(const FunctionDecl *FD, MangleContext &M) {
   return OS.str();
 }
 
-/// The instances of a template pattern this unit has bodies for.
-static std::vector<const FunctionDecl *>
-instancesOf(const FunctionDecl *Pattern) {
-  std::vector<const FunctionDecl *> Instances;
-  if (const FunctionTemplateDecl *T = Pattern->getDescribedFunctionTemplate()) {
-    for (const FunctionDecl *Spec : T->specializations())
-      if (Spec->isThisDeclarationADefinition() || Spec->hasBody())
-        Instances.push_back(Spec);
-    return Instances;
-  }
-  // A member of a class template, or of one of its partial
-  // specializations, defined in the class or out of it (the instances name
-  // the declaration in the class: compared as canonical declarations).
-  const auto *Method = dyn_cast<CXXMethodDecl>(Pattern);
-  const CXXRecordDecl *Parent = Method ? Method->getParent() : nullptr;
-  const ClassTemplateDecl *Class =
-      Parent ? Parent->getDescribedClassTemplate() : nullptr;
-  if (const auto *Partial =
-          dyn_cast_or_null<ClassTemplatePartialSpecializationDecl>(Parent))
-    Class = Partial->getSpecializedTemplate();
-  if (!Class)
-    return Instances;
-  const Decl *Wanted = Pattern->getCanonicalDecl();
-  for (const ClassTemplateSpecializationDecl *Spec : Class->specializations())
-    for (const Decl *D : Spec->decls())
-      if (const auto *M = dyn_cast<CXXMethodDecl>(D)) {
-        const FunctionDecl *From = M->getInstantiatedFromMemberFunction();
-        if (From && From->getCanonicalDecl() == Wanted && M->hasBody())
-          Instances.push_back(M);
-      }
-  return Instances;
-}
-
 /// setjmp and its kind may clobber the start time: the pass leaves such
 /// functions untimed.
 static bool callsReturnsTwice(const Stmt *Body, const ASTContext &Ctx) {
@@ -185,16 +152,52 @@ static std::string allInstancesName(const FunctionDecl *FD,
                                     const ASTContext &Ctx) {
   PrintingPolicy Policy(Ctx.getLangOpts());
   Policy.SuppressInlineNamespace = false;
+  // Each template among the scopes gets its "<...>" where it is: a class
+  // template's member is Box<...>::get, not Box::get<...> (which reads as a
+  // member template), its constructor Box<...>::Box, not Box::Box<T><...>.
+  std::vector<std::string> Scopes;
+  for (const DeclContext *DC = FD->getDeclContext(); !DC->isTranslationUnit();
+       DC = DC->getParent()) {
+    const auto *Record = dyn_cast<CXXRecordDecl>(DC);
+    const auto *Namespace = dyn_cast<NamespaceDecl>(DC);
+    if (!Record && !Namespace) { // a function's local class, a linkage spec
+      if (isa<LinkageSpecDecl>(DC))
+        continue;
+      std::string Name;
+      llvm::raw_string_ostream OS(Name);
+      FD->printQualifiedName(OS, Policy);
+      return OS.str() + "<...>";
+    }
+    if (Namespace)
+      Scopes.push_back(Namespace->isAnonymousNamespace()
+                           ? "(anonymous namespace)"
+                           : Namespace->getNameAsString());
+    else
+      Scopes.push_back(
+          Record->getNameAsString() +
+          (Record->getDescribedClassTemplate() ||
+                   isa<ClassTemplatePartialSpecializationDecl>(Record)
+               ? "<...>"
+               : ""));
+  }
   std::string Name;
-  llvm::raw_string_ostream OS(Name);
-  FD->printQualifiedName(OS, Policy);
-  return OS.str() + "<...>";
+  for (auto Scope = Scopes.rbegin(); Scope != Scopes.rend(); ++Scope)
+    Name += *Scope + "::";
+  const auto *Method = dyn_cast<CXXMethodDecl>(FD);
+  if (isa<CXXConstructorDecl>(FD))
+    Name += Method->getParent()->getNameAsString();
+  else if (isa<CXXDestructorDecl>(FD))
+    Name += "~" + Method->getParent()->getNameAsString();
+  else
+    Name += FD->getNameAsString();
+  return FD->getDescribedFunctionTemplate() ? Name + "<...>" : Name;
 }
 
-llvm::Expected<std::optional<FunctionPlan>> Selection::plan(
-    const FunctionDecl *FD, ASTContext &Ctx, MangleContext &Mangler,
-    llvm::function_ref<bool(SourceLocation)> Rewritable,
-    const llvm::DenseSet<const FunctionDecl *> &NeverEmitted) const {
+llvm::Expected<std::optional<FunctionPlan>>
+Selection::plan(const FunctionDecl *FD, ASTContext &Ctx, MangleContext &Mangler,
+                llvm::function_ref<bool(SourceLocation)> Rewritable,
+                const llvm::DenseSet<const FunctionDecl *> &NeverEmitted,
+                const InstancesByPattern &InstancesOfPatterns) const {
   const SourceManager &SM = Ctx.getSourceManager();
   if (!probeFits(FD, Rewritable))
     return std::nullopt;
@@ -219,9 +222,10 @@ llvm::Expected<std::optional<FunctionPlan>> Selection::plan(
   std::vector<const FunctionDecl *> Instances;
   std::optional<InstanceTags> Tags;
   if (FD->isDependentContext()) {
-    Instances = instancesOf(FD);
-    if (Instances.empty())
+    auto Found = InstancesOfPatterns.find(FD->getCanonicalDecl());
+    if (Found == InstancesOfPatterns.end())
       return std::nullopt; // no code in this unit
+    Instances = Found->second;
     Named = Instances.front();
     if (Instances.size() > 1 && TellInstancesApart)
       Tags = instanceTags(FD, Instances, Ctx);

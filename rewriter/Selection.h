@@ -29,6 +29,7 @@
 
 #include "Annotations.h"
 #include "Config.h"
+#include "Instances.h"
 #include "ProbeText.h"
 
 #include "clang/AST/ASTContext.h"
@@ -79,12 +80,14 @@ public:
   /// The plan for FD, none when it is not instrumented, or an error for a
   /// malformed annotation.  Rewritable says whether a body whose '{' is
   /// at a location may get a probe; NeverEmitted holds the helpers no
-  /// emitted code refers to (Emitted.h).
+  /// emitted code refers to (Emitted.h); InstancesOfPatterns, each
+  /// template's instances (Instances.h).
   llvm::Expected<std::optional<FunctionPlan>>
   plan(const clang::FunctionDecl *FD, clang::ASTContext &Ctx,
        clang::MangleContext &Mangler,
        llvm::function_ref<bool(clang::SourceLocation)> Rewritable,
-       const llvm::DenseSet<const clang::FunctionDecl *> &NeverEmitted) const;
+       const llvm::DenseSet<const clang::FunctionDecl *> &NeverEmitted,
+       const InstancesByPattern &InstancesOfPatterns) const;
 
   /// One row for all the instances of every template (the probe names
   /// none): codensm-gcc's retry when GCC refuses the overloads naming them.
