@@ -32,6 +32,16 @@ InstancesByPattern instancesByPattern(ASTContext &Ctx) {
   return std::move(F.Found);
 }
 
+const TemplateParameterList *
+classTemplateParameters(const CXXRecordDecl *Record) {
+  if (const ClassTemplateDecl *Class = Record->getDescribedClassTemplate())
+    return Class->getTemplateParameters();
+  if (const auto *Partial =
+          dyn_cast<ClassTemplatePartialSpecializationDecl>(Record))
+    return Partial->getTemplateParameters();
+  return nullptr;
+}
+
 /// The parameters the instances differ by, and the arguments of one
 /// instance: the function template's, or its class template's.
 static const TemplateParameterList *parametersOf(const FunctionDecl *FD) {
@@ -40,12 +50,7 @@ static const TemplateParameterList *parametersOf(const FunctionDecl *FD) {
     if (!Method || FD->getDescribedFunctionTemplate())
       return nullptr;
     const CXXRecordDecl *Parent = Method->getParent();
-    const TemplateParameterList *Params = nullptr;
-    if (const ClassTemplateDecl *Class = Parent->getDescribedClassTemplate())
-      Params = Class->getTemplateParameters();
-    else if (const auto *Partial =
-                 dyn_cast<ClassTemplatePartialSpecializationDecl>(Parent))
-      Params = Partial->getTemplateParameters();
+    const TemplateParameterList *Params = classTemplateParameters(Parent);
     if (!Params || Parent->getDeclContext()->isDependentContext())
       return nullptr;
     // Defined out of its class, the member names the parameters as its own

@@ -53,6 +53,11 @@ using InstancesByPattern =
                    std::vector<const clang::FunctionDecl *>>;
 InstancesByPattern instancesByPattern(clang::ASTContext &Ctx);
 
+/// The template parameters Record is written with when it is a class
+/// template's pattern or a partial specialization; null otherwise.
+const clang::TemplateParameterList *
+classTemplateParameters(const clang::CXXRecordDecl *Record);
+
 /// Tags for Pattern and its Instances, or none when one cannot be spelled.
 std::optional<InstanceTags>
 instanceTags(const clang::FunctionDecl *Pattern,

@@ -173,12 +173,8 @@ static std::string allInstancesName(const FunctionDecl *FD,
                            ? "(anonymous namespace)"
                            : Namespace->getNameAsString());
     else
-      Scopes.push_back(
-          Record->getNameAsString() +
-          (Record->getDescribedClassTemplate() ||
-                   isa<ClassTemplatePartialSpecializationDecl>(Record)
-               ? "<...>"
-               : ""));
+      Scopes.push_back(Record->getNameAsString() +
+                       (classTemplateParameters(Record) ? "<...>" : ""));
   }
   std::string Name;
   for (auto Scope = Scopes.rbegin(); Scope != Scopes.rend(); ++Scope)
