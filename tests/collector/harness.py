@@ -78,7 +78,15 @@ class Collector:
         self.check_no_sanitizer_report()  # the cause of any other failure
         if exc_type is None:
             self.check_clean(rc)
+            self.discard_log()
         return False
+
+    def discard_log(self):
+        """Removes the log of a server that stopped cleanly; a failed
+        check keeps it (its path is in the failure's text) for reading."""
+        self.final_log = self.logtext()  # a test may still read it
+        self.log.close()
+        os.unlink(self.log.name)
 
     def check_no_sanitizer_report(self):
         """Fails with the report if a sanitizer stopped or warned the server."""
@@ -116,6 +124,8 @@ class Collector:
         return stop_process(self.proc, sig)
 
     def logtext(self):
+        if self.log.closed:
+            return self.final_log
         self.log.flush()
         with open(self.log.name, encoding="utf-8", errors="replace") as f:
             return f.read()

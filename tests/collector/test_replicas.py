@@ -143,6 +143,7 @@ def test_sums_and_kill(pg, tmp):
     finally:
         victim.stop()
         victim.check_no_sanitizer_report()
+        victim.discard_log()
 
 
 def test_idempotency_across(pg, tmp):
