@@ -83,11 +83,22 @@ private:
 
 void InstrumentConsumer::placeProbe(const FunctionPlan &Plan, unsigned Slot,
                                     Rewriter &R) {
+  std::string Probe =
+      entryProbe(CI.getLangOpts().CPlusPlus, Slot, Plan.Timed, Plan.Recursive,
+                 Plan.ReturnType, Plan.PatternTag);
+  if (Plan.Defaulted.isValid()) {
+    // `= default` becomes `{ probe }`, each token in its own place, so the
+    // lines after it keep their numbers.
+    const SourceManager &SM = R.getSourceMgr();
+    SourceLocation Equal = Plan.Defaulted.getBegin();
+    SourceLocation Default = Plan.Defaulted.getEnd();
+    R.ReplaceText(Equal, 1, "{" + Probe);
+    R.ReplaceText(Default,
+                  Lexer::MeasureTokenLength(Default, SM, R.getLangOpts()), "}");
+    return;
+  }
   const auto *Body = cast<CompoundStmt>(Plan.FD->getBody());
-  R.InsertTextAfterToken(Body->getLBracLoc(),
-                         entryProbe(CI.getLangOpts().CPlusPlus, Slot,
-                                    Plan.Timed, Plan.Recursive, Plan.ReturnType,
-                                    Plan.PatternTag));
+  R.InsertTextAfterToken(Body->getLBracLoc(), Probe);
 }
 
 /// Wraps each return's value in the error convention's test.  A value

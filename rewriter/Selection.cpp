@@ -13,6 +13,7 @@
 #include "clang/AST/StmtCXX.h"
 #include "clang/Basic/Builtins.h"
 #include "clang/Basic/SourceManager.h"
+#include "clang/Lex/Lexer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -93,19 +94,47 @@ bool Selection::ownsHeader(llvm::StringRef AbsPath) const {
   return !HasConfigFile || !relativeTo(AbsPath, Cfg.Root).empty();
 }
 
+CharSourceRange outOfClassDefault(const FunctionDecl *FD) {
+  const auto *Method = dyn_cast<CXXMethodDecl>(FD);
+  const auto *Ctor = dyn_cast<CXXConstructorDecl>(FD);
+  if (!Method || !FD->isExplicitlyDefaulted() || !Method->isUserProvided() ||
+      !(isa<CXXDestructorDecl>(FD) || (Ctor && Ctor->isDefaultConstructor())))
+    return {};
+  const ASTContext &Ctx = FD->getASTContext();
+  const SourceManager &SM = Ctx.getSourceManager();
+  // The declaration ends before its `= default` (clang 14 keeps no
+  // location of it): the next two tokens of the file, when they are.
+  auto Equal = Lexer::findNextToken(FD->getEndLoc(), SM, Ctx.getLangOpts());
+  if (!Equal || !Equal->is(tok::equal))
+    return {};
+  auto Default =
+      Lexer::findNextToken(Equal->getLocation(), SM, Ctx.getLangOpts());
+  if (!Default || !Default->is(tok::raw_identifier) ||
+      Default->getRawIdentifier() != "default" ||
+      SM.getFileID(Default->getLocation()) !=
+          SM.getFileID(Equal->getLocation()))
+    return {};
+  return CharSourceRange::getTokenRange(Equal->getLocation(),
+                                        Default->getLocation());
+}
+
 /// Whether a probe can be placed in FD's body, as written in a file that
 /// can be rewritten.
 static bool probeFits(const FunctionDecl *FD,
                       llvm::function_ref<bool(SourceLocation)> Rewritable) {
+  if (FD->isDefaulted()) {
+    CharSourceRange Default = outOfClassDefault(FD);
+    return Default.isValid() && Rewritable(Default.getBegin());
+  }
   // A lambda's call operator is constexpr by default in C++17 (it stays
   // usable at run time; a guard only makes it not constexpr); any other
   // constexpr function may be evaluated by the compiler, where a guard
   // cannot be.
   bool Lambda = isa<CXXMethodDecl>(FD) &&
                 cast<CXXMethodDecl>(FD)->getParent()->isLambda();
-  if (!FD->doesThisDeclarationHaveABody() || FD->isDefaulted() ||
-      FD->isDeleted() || FD->isImplicit() || FD->isConsteval() ||
-      (FD->isConstexpr() && !Lambda) || FD->hasAttr<NakedAttr>())
+  if (!FD->doesThisDeclarationHaveABody() || FD->isDeleted() ||
+      FD->isImplicit() || FD->isConsteval() || (FD->isConstexpr() && !Lambda) ||
+      FD->hasAttr<NakedAttr>())
     return false;
   const auto *Body = dyn_cast_or_null<CompoundStmt>(FD->getBody());
   if (!Body) // a function-try-block or a coroutine
@@ -119,7 +148,10 @@ static bool probeFits(const FunctionDecl *FD,
 static std::string definingHeader(const FunctionDecl *FD,
                                   const SourceManager &SM,
                                   llvm::StringRef Root) {
-  SourceLocation Loc = FD->getBody()->getBeginLoc();
+  // A template's member defaulted outside the class has no body (its
+  // instances have theirs, made by the compiler): its `= default` is.
+  SourceLocation Loc = FD->getBody() ? FD->getBody()->getBeginLoc()
+                                     : outOfClassDefault(FD).getBegin();
   if (SM.isWrittenInMainFile(Loc))
     return "";
   const FileEntry *File = SM.getFileEntryForID(SM.getFileID(Loc));
@@ -241,6 +273,7 @@ Selection::plan(const FunctionDecl *FD, ASTContext &Ctx, MangleContext &Mangler,
 
   FunctionPlan Plan;
   Plan.FD = FD;
+  Plan.Defaulted = outOfClassDefault(FD);
   std::string Qualified =
       AllInstances ? allInstancesName(FD, Ctx) : qualifiedFunctionName(Mangled);
   Plan.Row = row(FD, Qualified, Linkage, Notes, SM);

@@ -48,6 +48,9 @@ namespace rewrite {
 /// What was decided about one function.
 struct FunctionPlan {
   const clang::FunctionDecl *FD = nullptr;
+  /// The `= default` its body is written as (outOfClassDefault), invalid
+  /// for a body in braces.
+  clang::CharSourceRange Defaulted;
   FunctionRow Row;
   bool Timed = true;
   /// On a cycle of the unit's call graph (Recursion.h): the probe keeps
@@ -63,6 +66,13 @@ struct FunctionPlan {
   std::string PatternTag;
   std::vector<std::string> InstanceTags;
 };
+
+/// The `= default` of a destructor or default constructor defaulted
+/// outside its class (`W::~W() = default;`), as the file writes it, else
+/// an invalid range.  Such a member is user-provided, never trivial, so
+/// the body `{}` in its place means the same, and can hold a probe: a
+/// pimpl's destructor is where its implementation is destroyed.
+clang::CharSourceRange outOfClassDefault(const clang::FunctionDecl *FD);
 
 /// The name the pass sees: the mangled name (a constructor's and a
 /// destructor's complete-object variant), or the C name.
