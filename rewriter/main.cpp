@@ -29,6 +29,7 @@
 #include "llvm/Option/ArgList.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <set>
@@ -116,7 +117,13 @@ int main(int argc, const char **argv) {
     llvm::errs() << "codensm-rewrite: one file at a time\n";
     return 2;
   }
-  ClangTool Tool(Parser->getCompilations(), Sources);
+  // libTooling takes "./" off a path and makes ".//d/a.c" the absolute
+  // "/d/a.c" (zstd's Makefile names its sources so): it gets the path
+  // without dots and doubled separators.  The file keeps its own spelling
+  // everywhere else (its #line, so __FILE__ and assert's messages).
+  llvm::SmallString<256> ToParse(Sources.front());
+  llvm::sys::path::remove_dots(ToParse, /*remove_dot_dot=*/false);
+  ClangTool Tool(Parser->getCompilations(), {std::string(ToParse)});
   Tool.appendArgumentsAdjuster(dropForeignFlags);
   Tool.appendArgumentsAdjuster(
       getInsertArgumentAdjuster({"-w", "-Wno-error", "-ferror-limit=1",
