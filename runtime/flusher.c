@@ -396,11 +396,23 @@ static void flusher_init_once(void) {
 }
 
 /* Starts the thread once, if there is a sink and no shutdown. */
+/* An http(s) endpoint's library, loaded before the thread that sends to
+ * it exists (sink_http.c says why); not under thread_lock, which a
+ * constructor the load runs may reach again. */
+static void load_http_sink(void) {
+  struct cnsm_config c = cnsm_config_current();
+  if (!c.disable && c.endpoint &&
+      (strncmp(c.endpoint, "http://", 7) == 0 ||
+       strncmp(c.endpoint, "https://", 8) == 0))
+    cnsm_http_load();
+}
+
 void cnsm_flusher_maybe_start(void) {
   flusher_init_once();
   if (__atomic_load_n(&started, __ATOMIC_ACQUIRE) ||
       !__atomic_load_n(&cnsm_sink_wanted, __ATOMIC_ACQUIRE))
     return;
+  load_http_sink();
   pthread_mutex_lock(&thread_lock);
   if (!started && !finished) {
     sigset_t all, old;

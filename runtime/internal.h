@@ -894,6 +894,12 @@ enum cnsm_outcome {
 };
 #define CNSM_FAILED CNSM_UNSENT
 
+/* Loads libcurl in the calling thread, once per process (the flusher's
+ * starter, before the thread: a fork while a background thread is inside
+ * dlopen leaves the child a dynamic loader half way through it).  Nothing
+ * when this thread is already loading it (an instrumented library of
+ * libcurl's, starting the flusher from its constructor). */
+void cnsm_http_load(void) CNSM_HIDDEN;
 /* POSTs body to an http(s) endpoint within timeout_ms, with an
  * Idempotency-Key header when idem_key is not NULL and the label headers
  * of version and instance when not NULL; an enum cnsm_outcome.

@@ -19,12 +19,19 @@
  * reused between sends of one process (keep-alive) and deliberately leaked,
  * never cleaned up, in a fork child: its connection belongs to the parent.
  *
- * libcurl is loaded with dlopen() at the first send, in the flusher
- * thread, not linked: linked, it and its thirty-odd dependencies (TLS,
- * HTTP/2, LDAP, ...) were loaded and relocated at the start of every
- * instrumented process, about 5 ms, even by processes that never send over
- * HTTP (file:// sinks, CODENSM_REPORT, test suites of short processes).
- * Only its headers are needed to build.
+ * libcurl is loaded with dlopen(), not linked: linked, it and its
+ * thirty-odd dependencies (TLS, HTTP/2, LDAP, ...) were loaded and
+ * relocated at the start of every instrumented process, about 5 ms, even
+ * by processes that never send over HTTP (file:// sinks, CODENSM_REPORT,
+ * test suites of short processes).  Only its headers are needed to build.
+ * It is loaded by the thread that starts the flusher, before the flusher
+ * exists (cnsm_http_load), never by the flusher itself: a program that
+ * forked while the flusher was inside dlopen or curl_global_init gave its
+ * child a dynamic loader, a libcurl and glibc's locks half way through,
+ * and the child's own first send aborted in ld.so ("Inconsistency
+ * detected by ld.so: dl-open.c"), crashed in curl_global_init or hung
+ * (nginx's master died at start; tests/runtime fork-during-load).  At
+ * that point the program is still starting, in its first thread.
  */
 #define _GNU_SOURCE
 #include <curl/curl.h>
@@ -326,11 +333,20 @@ static void set_options(CURL *h, const char *endpoint,
   curl.easy_setopt(h, CURLOPT_HEADERFUNCTION, read_header);
 }
 
+void cnsm_http_load(void) {
+  static __thread int loading_here;
+  if (loading_here)
+    return;
+  loading_here = 1;
+  pthread_once(&curl_once, curl_load);
+  loading_here = 0;
+}
+
 /* One POST; its outcome (enum cnsm_outcome). */
 int cnsm_http_send(const char *endpoint, const char *api_key,
                    const char *idem_key, const char *version,
                    const char *instance, const char *body, long timeout_ms) {
-  pthread_once(&curl_once, curl_load);
+  cnsm_http_load(); /* an endpoint codensm_init gave later: only now */
   if (!curl_loaded)
     return CNSM_UNSENT;
   if (!handle && !(handle = curl.easy_init()))
