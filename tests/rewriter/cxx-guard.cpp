@@ -5,8 +5,10 @@
 // guard calls its own unit; names are the pass's: qualified, ODR code
 // without a module, lambdas as c++filt writes them.
 
-// CHECK: namespace std {{[{]}}
-// CHECK-NEXT: int uncaught_exceptions({{[)]}}
+// CHECK: namespace __cxxabiv1 {{[{]}}
+// CHECK-NEXT: struct __cxa_eh_globals;
+// CHECK-NEXT: extern "C" __cxa_eh_globals *__cxa_get_globals({{[)]}}
+// CHECK: static __thread const unsigned *__codensm_uncaught_count;
 // CHECK: namespace {{[{]}}
 // CHECK-NEXT: struct __codensm_guard {{[{]}}
 // CHECK: #line 1 "{{.*}}cxx-guard.cpp"
