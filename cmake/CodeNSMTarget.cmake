@@ -214,7 +214,16 @@ function(target_codensm target)
     add_dependencies(${target} CodeNSM) # build the plugin first
   endif()
   if(NOT type STREQUAL "OBJECT_LIBRARY" AND NOT type STREQUAL "INTERFACE_LIBRARY")
-    target_link_libraries(${target} PRIVATE CodeNSM::codensm)
+    # What target_link_libraries(PRIVATE) records, written to the
+    # properties: CMake lets a target use only one of its signatures, and
+    # projects still use the plain one (re2's tests), so either call, before
+    # or after this one, stopped the configuration.
+    set_property(TARGET ${target} APPEND PROPERTY LINK_LIBRARIES
+      CodeNSM::codensm)
+    if(type STREQUAL "STATIC_LIBRARY")
+      set_property(TARGET ${target} APPEND PROPERTY INTERFACE_LINK_LIBRARIES
+        "$<LINK_ONLY:CodeNSM::codensm>")
+    endif()
   else()
     target_include_directories(${target} PRIVATE
       $<TARGET_PROPERTY:CodeNSM::codensm,INTERFACE_INCLUDE_DIRECTORIES>)
