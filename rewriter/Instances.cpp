@@ -107,18 +107,22 @@ static bool nameable(QualType T, const PrintingPolicy &Policy) {
   while (Base->isPointerType() || Base->isReferenceType())
     Base = Base->getPointeeType()->getPointeeOrArrayElementType();
   const TagDecl *Tag = Base->getAsTagDecl();
+  // The type and every class it is nested in, with their template
+  // arguments: Map<Outer::Priv *>::Entry names Priv as much as
+  // Map<Outer::Priv *> does (re2's PODArray<SparseArray<NFA::Thread
+  // *>::IndexValue>: GCC refused the file's overloads, and every template
+  // of nfa.cc was given one row).
   for (const Decl *D = Tag; D;
        D = dyn_cast_or_null<Decl>(D->getDeclContext())) {
     if (D->getAccess() == AS_private || D->getAccess() == AS_protected ||
         D->getParentFunctionOrMethod())
       return false;
+    if (const auto *Spec = dyn_cast<ClassTemplateSpecializationDecl>(D))
+      for (const TemplateArgument &A : Spec->getTemplateArgs().asArray())
+        if (A.getKind() == TemplateArgument::Type &&
+            !nameable(A.getAsType(), Policy))
+          return false;
   }
-  const auto *Spec = dyn_cast_or_null<ClassTemplateSpecializationDecl>(Tag);
-  if (Spec)
-    for (const TemplateArgument &A : Spec->getTemplateArgs().asArray())
-      if (A.getKind() == TemplateArgument::Type &&
-          !nameable(A.getAsType(), Policy))
-        return false;
   return Base->isBuiltinType() || Tag;
 }
 
