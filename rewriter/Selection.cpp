@@ -158,6 +158,24 @@ static std::string definingHeader(const FunctionDecl *FD,
   return File ? relativeTo(absolutePath(File->getName()), Root) : "";
 }
 
+/// The file FD's body is written in, relative to Root when under it, else
+/// absolute, as the pass writes a function's file without debug
+/// information; "" when it has none.  A header's function outside Root
+/// (an out-of-tree build's, with no .codensm.yaml) was given its unit's
+/// file with its own line: re2's PODArray<int>::data at dfa.cc:24.
+static std::string definingFile(const FunctionDecl *FD, const SourceManager &SM,
+                                llvm::StringRef Root) {
+  SourceLocation Loc = FD->getBody() ? FD->getBody()->getBeginLoc()
+                                     : outOfClassDefault(FD).getBegin();
+  const FileEntry *File =
+      SM.getFileEntryForID(SM.getFileID(SM.getExpansionLoc(Loc)));
+  if (!File)
+    return "";
+  std::string Absolute = absolutePath(File->getName());
+  std::string Relative = relativeTo(Absolute, Root);
+  return Relative.empty() ? Absolute : Relative;
+}
+
 /// The return type spelled so that __typeof__ accepts it where the probe
 /// is; "" when it cannot be (an unnamed type).
 static std::string spelledReturnType(const FunctionDecl *FD,
@@ -332,7 +350,8 @@ FunctionRow Selection::row(const FunctionDecl *FD, llvm::StringRef Qualified,
   ErrorConvention Errors =
       Notes.Errors ? *Notes.Errors : Cfg.errorsFor(R.Name).value_or(ErrorsNone);
   R.Errors = Errors;
-  R.File = Header.empty() ? RelPath : Header;
+  std::string Defined = definingFile(FD, SM, Cfg.Root);
+  R.File = Defined.empty() ? RelPath : Defined;
   R.Line = SM.getExpansionLineNumber(FD->getLocation());
   return R;
 }

@@ -31,10 +31,10 @@ int declared_only(int x) { return x; }
 
 // TABLE: #include <codensm_abi{{[.]}}h>
 // TABLE-NEXT: static const struct cnsm_function_info __codensm_functions[] = {{[{]}}
-// TABLE-NEXT:   {"c-probe.add", "root", "c-probe.c", 16u, 1u, 0u, 0u, UINT64_C({{[0-9]+}})}{{,}}
-// TABLE-NEXT:   {"c-probe.twice", "root", "c-probe.c", 19u, 1u, 0u, 0u, UINT64_C({{[0-9]+}})}{{,}}
-// TABLE-NEXT:   {"c-probe.main", "root", "c-probe.c", 28u, 1u, 0u, 0u, UINT64_C({{[0-9]+}})}{{,}}
-// TABLE-NEXT:   {"c-probe.declared_only", "root", "c-probe.c", 30u, 1u, 0u, 0u, UINT64_C({{[0-9]+}})}{{,}}
+// TABLE-NEXT:   {"c-probe.add", "root", "{{/.*}}/c-probe.c", 16u, 1u, 0u, 0u, UINT64_C({{[0-9]+}})}{{,}}
+// TABLE-NEXT:   {"c-probe.twice", "root", "{{/.*}}/c-probe.c", 19u, 1u, 0u, 0u, UINT64_C({{[0-9]+}})}{{,}}
+// TABLE-NEXT:   {"c-probe.main", "root", "{{/.*}}/c-probe.c", 28u, 1u, 0u, 0u, UINT64_C({{[0-9]+}})}{{,}}
+// TABLE-NEXT:   {"c-probe.declared_only", "root", "{{/.*}}/c-probe.c", 30u, 1u, 0u, 0u, UINT64_C({{[0-9]+}})}{{,}}
 // TABLE-NEXT: }{{;}}
 // TABLE: __codensm_empty_dir = {{[{][{]}}0, 0, 0, 0}, {&__codensm_sentinel}}{{;}}
 // The thread's home: its directory and chunk 0.

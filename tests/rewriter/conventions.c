@@ -37,7 +37,7 @@ CODENSM_ERRORS_WHEN_NONZERO long status(long x) { return x; }
 int plain(int x) { return x; }
 // CHECK: int plain(int x) {struct __codensm_probe __codensm_p5 {{.*}}; return x; }
 
-// CHECK: {"conventions.parse", "root", "conventions.c", 9u, 1u, 1u, 0u, UINT64_C({{[0-9]+}})}{{,}}
-// CHECK: {"conventions.code", "root", "conventions.c", 20u, 1u, 1u, 0u, UINT64_C({{[0-9]+}})}{{,}}
-// CHECK: {"conventions.find", "root", "conventions.c", 30u, 1u, 4u, 0u, UINT64_C({{[0-9]+}})}{{,}}
-// CHECK: {"conventions.status", "root", "conventions.c", 33u, 1u, 2u, 0u, UINT64_C({{[0-9]+}})}{{,}}
+// CHECK: {"conventions.parse", "root", "{{/.*}}/conventions.c", 9u, 1u, 1u, 0u, UINT64_C({{[0-9]+}})}{{,}}
+// CHECK: {"conventions.code", "root", "{{/.*}}/conventions.c", 20u, 1u, 1u, 0u, UINT64_C({{[0-9]+}})}{{,}}
+// CHECK: {"conventions.find", "root", "{{/.*}}/conventions.c", 30u, 1u, 4u, 0u, UINT64_C({{[0-9]+}})}{{,}}
+// CHECK: {"conventions.status", "root", "{{/.*}}/conventions.c", 33u, 1u, 2u, 0u, UINT64_C({{[0-9]+}})}{{,}}
