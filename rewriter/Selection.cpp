@@ -198,8 +198,46 @@ static std::string spelledReturnType(const FunctionDecl *FD,
 /// The one row of all a template's instances: "<qualified name><...>",
 /// inline namespaces written as the demangled names of the other rows
 /// write them (fmt::v9::detail::f<...>, not fmt::detail::f<...>).
+/// The one row of the instances named Names (as the pass names each) of a
+/// function in a function template's local class or lambda: the first
+/// name, each template argument list before the enclosing function's
+/// "(...)" written "<...>", and the closure's parameters "..." where the
+/// instances' differ: parser<...>(...)::{lambda(char const*)#1}::operator().
+/// The AST's own printing gave "parser(T *)::(anonymous class)::
+/// operator()<...>" (re2's RE2::CRadix).
+static std::string localInstancesName(llvm::ArrayRef<std::string> Names) {
+  const std::string &First = Names.front();
+  size_t Enclosing = First.find("(...)::");
+  if (Enclosing == std::string::npos)
+    return First;
+  std::string Name;
+  int Depth = 0;
+  for (size_t I = 0; I < Enclosing; ++I) {
+    char C = First[I];
+    if (C == '<' && Depth++ == 0)
+      Name += "<...";
+    else if (C == '>' && --Depth == 0)
+      Name += '>';
+    else if (Depth == 0)
+      Name += C;
+  }
+  std::string Rest = First.substr(Enclosing);
+  for (const std::string &Other : Names) {
+    size_t At = Other.find("(...)::");
+    if (At != std::string::npos && Other.substr(At) != Rest) {
+      size_t Open = Rest.find("{lambda(");
+      size_t Close = Rest.find(")#", Open);
+      if (Open != std::string::npos && Close != std::string::npos)
+        Rest.replace(Open + 8, Close - Open - 8, "...");
+      break;
+    }
+  }
+  return Name + Rest;
+}
+
 static std::string allInstancesName(const FunctionDecl *FD,
-                                    const ASTContext &Ctx) {
+                                    const ASTContext &Ctx,
+                                    llvm::ArrayRef<std::string> InstanceNames) {
   PrintingPolicy Policy(Ctx.getLangOpts());
   Policy.SuppressInlineNamespace = false;
   // Each template among the scopes gets its "<...>" where it is: a class
@@ -213,10 +251,7 @@ static std::string allInstancesName(const FunctionDecl *FD,
     if (!Record && !Namespace) { // a function's local class, a linkage spec
       if (isa<LinkageSpecDecl>(DC))
         continue;
-      std::string Name;
-      llvm::raw_string_ostream OS(Name);
-      FD->printQualifiedName(OS, Policy);
-      return OS.str() + "<...>";
+      return localInstancesName(InstanceNames);
     }
     if (Namespace)
       Scopes.push_back(Namespace->isAnonymousNamespace()
@@ -292,8 +327,13 @@ Selection::plan(const FunctionDecl *FD, ASTContext &Ctx, MangleContext &Mangler,
   FunctionPlan Plan;
   Plan.FD = FD;
   Plan.Defaulted = outOfClassDefault(FD);
-  std::string Qualified =
-      AllInstances ? allInstancesName(FD, Ctx) : qualifiedFunctionName(Mangled);
+  std::vector<std::string> InstanceNames;
+  for (const FunctionDecl *Instance : Instances)
+    InstanceNames.push_back(
+        qualifiedFunctionName(linkageName(Instance, Mangler)));
+  std::string Qualified = AllInstances
+                              ? allInstancesName(FD, Ctx, InstanceNames)
+                              : qualifiedFunctionName(Mangled);
   Plan.Row = row(FD, Qualified, Linkage, Notes, SM);
   // How a call site in another unit names it (edge_info.callee_symbol).
   if (!AllInstances && Linkage != GVA_Internal)
