@@ -106,6 +106,16 @@ static bool nameable(QualType T, const PrintingPolicy &Policy) {
   const Type *Base = T->getPointeeOrArrayElementType();
   while (Base->isPointerType() || Base->isReferenceType())
     Base = Base->getPointeeType()->getPointeeOrArrayElementType();
+  // A function's type (a callback's pointer: re2's RE2::Apply) is as
+  // nameable as its result and parameters.
+  if (const auto *Function = Base->getAs<FunctionProtoType>()) {
+    if (!nameable(Function->getReturnType(), Policy))
+      return false;
+    for (QualType Parameter : Function->getParamTypes())
+      if (!nameable(Parameter, Policy))
+        return false;
+    return true;
+  }
   const TagDecl *Tag = Base->getAsTagDecl();
   // The type and every class it is nested in, with their template
   // arguments: Map<Outer::Priv *>::Entry names Priv as much as
