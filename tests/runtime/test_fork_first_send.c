@@ -23,21 +23,9 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "cnsm_emul.h"
+#include "app_work.h"
 #include "codensm.h"
 #include "test_util.h"
-
-static const struct cnsm_function_info mod_fns[] = {
-    CNSM_FN("first_send.work", "", 1),
-};
-CNSM_EMUL_MODULE(mod, "first_send", 1)
-
-static __attribute__((noinline)) int work(int x) {
-  uint64_t t0 = CNSM_ENTER(mod, 0);
-  int r = x + 1;
-  CNSM_EXIT(mod, 0, t0, 0);
-  return r;
-}
 
 /* Waits for pid at most seconds; its status, or -1 (then killed). */
 static int wait_bounded(pid_t pid, int seconds) {
