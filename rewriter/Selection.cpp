@@ -97,11 +97,20 @@ bool Selection::ownsHeader(llvm::StringRef AbsPath) const {
 CharSourceRange outOfClassDefault(const FunctionDecl *FD) {
   const auto *Method = dyn_cast<CXXMethodDecl>(FD);
   const auto *Ctor = dyn_cast<CXXConstructorDecl>(FD);
+  // constexpr and consteval ones may be evaluated by the compiler, where a
+  // guard cannot be (GCC refused the whole file).
   if (!Method || !FD->isExplicitlyDefaulted() || !Method->isUserProvided() ||
+      FD->isConstexpr() ||
       !(isa<CXXDestructorDecl>(FD) || (Ctor && Ctor->isDefaultConstructor())))
     return {};
   const ASTContext &Ctx = FD->getASTContext();
   const SourceManager &SM = Ctx.getSourceManager();
+  // An attribute after the declarator (`~A() __attribute__((cold)) =
+  // default`) is allowed on a declaration, not on a definition.
+  for (const Attr *A : FD->attrs())
+    if (A->getLocation().isValid() &&
+        SM.isBeforeInTranslationUnit(FD->getLocation(), A->getLocation()))
+      return {};
   // The declaration ends before its `= default` (clang 14 keeps no
   // location of it): the next two tokens of the file, when they are.
   auto Equal = Lexer::findNextToken(FD->getEndLoc(), SM, Ctx.getLangOpts());

@@ -55,6 +55,21 @@ template <class T> struct Holder {
 template <class T> Holder<T>::Holder() = default;
 template <class T> Holder<T>::~Holder() = default;
 
+// Left as written: a constexpr one (the compiler may evaluate it, where a
+// guard cannot be), and one with an attribute after its declarator, which
+// GCC allows on a declaration, not on a definition: either, given a body,
+// made GCC refuse the whole file.
+struct Literal {
+  constexpr Literal();
+  int x = 1;
+};
+constexpr Literal::Literal() = default;
+static_assert(Literal().x == 1, "still constexpr");
+struct Cold {
+  ~Cold();
+};
+Cold::~Cold() __attribute__((cold)) = default;
+
 struct Plain {
   ~Plain() = default; // in its class: trivial, no body
   int x;
@@ -72,11 +87,12 @@ int main() {
   delete static_cast<Base *>(new Derived);
   { Derived d; }
   { Holder<int> h[2]; Holder<long> l; }
+  { Cold c; }
   std::printf("line %d\n", __LINE__);
 }
 
 // OUT: impl gone
-// OUT-NEXT: line 75
+// OUT-NEXT: line 91
 
 // CHECK-DAG: "name":"defaulted-members.Widget::Widget","department":"root","value_weight":1,"calls":4,
 // CHECK-DAG: "name":"defaulted-members.Widget::~Widget","department":"root","value_weight":1,"calls":5,
