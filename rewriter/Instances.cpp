@@ -95,6 +95,21 @@ static bool spellParameters(const TemplateParameterList &Params,
   return true;
 }
 
+static bool nameable(QualType T, const PrintingPolicy &Policy);
+
+/// Whether a class template's arguments can be named: its types, and those
+/// of its packs (std::tuple<Outer::Priv>).
+static bool argumentsNameable(llvm::ArrayRef<TemplateArgument> Arguments,
+                              const PrintingPolicy &Policy) {
+  for (const TemplateArgument &A : Arguments)
+    if ((A.getKind() == TemplateArgument::Type &&
+         !nameable(A.getAsType(), Policy)) ||
+        (A.getKind() == TemplateArgument::Pack &&
+         !argumentsNameable(A.pack_elements(), Policy)))
+      return false;
+  return true;
+}
+
 /// Whether a type can be named at the end of the file: no part of it
 /// private or protected, in an anonymous namespace, local or unnamed.
 static bool nameable(QualType T, const PrintingPolicy &Policy) {
@@ -128,10 +143,8 @@ static bool nameable(QualType T, const PrintingPolicy &Policy) {
         D->getParentFunctionOrMethod())
       return false;
     if (const auto *Spec = dyn_cast<ClassTemplateSpecializationDecl>(D))
-      for (const TemplateArgument &A : Spec->getTemplateArgs().asArray())
-        if (A.getKind() == TemplateArgument::Type &&
-            !nameable(A.getAsType(), Policy))
-          return false;
+      if (!argumentsNameable(Spec->getTemplateArgs().asArray(), Policy))
+        return false;
   }
   return Base->isBuiltinType() || Tag;
 }

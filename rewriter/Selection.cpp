@@ -223,9 +223,24 @@ static std::string localInstancesName(llvm::ArrayRef<std::string> Names) {
   int Depth = 0;
   for (size_t I = 0; I < Enclosing; ++I) {
     char C = First[I];
+    // An operator's own '<' and '>' are its name, not brackets
+    // (operator<<<...>, operator><...>): the longest operator spelled so.
+    if (Depth == 0 && First.compare(I, 8, "operator") == 0) {
+      static const char *const Symbols[] = {
+          "<=>", "<<=", ">>=", "->*", "<<", ">>", "<=", ">=", "->", "<", ">"};
+      size_t Length = 8;
+      for (const char *Symbol : Symbols)
+        if (First.compare(I + 8, strlen(Symbol), Symbol) == 0) {
+          Length += strlen(Symbol);
+          break;
+        }
+      Name += First.substr(I, Length);
+      I += Length - 1;
+      continue;
+    }
     if (C == '<' && Depth++ == 0)
       Name += "<...";
-    else if (C == '>' && --Depth == 0)
+    else if (C == '>' && Depth > 0 && --Depth == 0)
       Name += '>';
     else if (Depth == 0)
       Name += C;

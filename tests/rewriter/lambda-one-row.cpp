@@ -17,12 +17,25 @@ template <typename T> int apply(T v) {
   auto twice = [](T x) { return x + x; };
   return static_cast<int>(twice(v));
 }
+// An operator's own '<' and '>' are not its template's brackets.
+struct P {
+  int v;
+};
+struct Q {
+  int v;
+};
+template <class T> bool operator>(const T &a, const T &b) {
+  auto greater = [](int x, int y) { return x > y; };
+  return greater(a.v, b.v);
+}
 int main() {
   int i;
   long l;
   Fn a = parser(&i), b = parser(&l);
-  return a("\x01") + b("\x01") + apply(1) + apply(2L) == 20 ? 0 : 1;
+  bool g = P{2} > P{1} && Q{2} > Q{1};
+  return g && a("\x01") + b("\x01") + apply(1) + apply(2L) == 20 ? 0 : 1;
 }
 
 // CHECK: apply<...>(...)::{lambda(...)#1}::operator() root 1 2 0
+// CHECK: operator><...>(...)::{lambda(int, int)#1}::operator() root 1 2 0
 // CHECK: parser<...>(...)::{lambda(char const*)#1}::operator() root 1 2 0

@@ -32,16 +32,21 @@ public:
     Map<Priv *> m{};
     return m.b.get().v ? 1 : 0;
   }
+  // A pack's element is an argument too (std::tuple<Priv>).
+  int packed() { return size(Pack<int, Priv>{}) + size(Pack<int>{}); }
+  template <typename... T> struct Pack {};
+  template <typename T> static int size(T) { return 1; }
 };
 int main() {
   if (twice(1) + twice(2L) != 6)
     return 1;
   Outer o;
   Box<int> i{0};
-  return o.run() + i.get();
+  return o.run() + i.get() + o.packed() - 2;
 }
 
 // QUIET-NOT: one row for all the instances
 // CHECK: Box<...>::get root 1 2 0
+// CHECK: Outer::size<...> root 1 2 0
 // CHECK: twice<int> root 1 1 0
 // CHECK: twice<long> root 1 1 0
