@@ -126,6 +126,44 @@ def case_cmake_package(args, compilers=None):
     expect_counts(sums, "configured.main", 1, department="maths team")
 
 
+# cmake-subdirectory: target_codensm() on a parent directory's targets, from
+# the subdirectory that called find_package(CodeNSM), on targets linked
+# with the plain target_link_libraries() signature: an executable and the
+# static library it links.  CMake resolves a target's link items where the
+# target was made, so the imported targets are global (CodeNSMConfig.cmake);
+# round twenty-four's first module stopped at generation here, the one
+# before it at the mixed signatures.
+def case_cmake_subdirectory(args):
+    src = os.path.join(args.work, "subdirectory-src")
+    build = os.path.join(args.work, "subdirectory")
+    shutil.rmtree(src, ignore_errors=True)
+    os.makedirs(os.path.join(src, "instrument"))
+    files = {
+        "CMakeLists.txt":
+            "cmake_minimum_required(VERSION 3.16)\nproject(subdirectory LANGUAGES C)\n"
+            "add_library(helpers STATIC helpers.c)\n"
+            "add_executable(outer main.c)\n"
+            "target_link_libraries(outer helpers m)\n"
+            "add_subdirectory(instrument)\n",
+        "instrument/CMakeLists.txt":
+            "find_package(CodeNSM REQUIRED)\n"
+            "target_codensm(helpers DEPARTMENT tools)\n"
+            "target_codensm(outer)\n",
+        "helpers.c": "int twice(int x) { return 2 * x; }\n",
+        "main.c": "#include <stdio.h>\nint twice(int);\n"
+                  "int main(void) { int s = 0; for (int i = 0; i < 3; i++) s += twice(i);\n"
+                  "  printf(\"sub: %d\\n\", s); return 0; }\n",
+    }
+    for name, text in files.items():
+        with open(os.path.join(src, name), "w") as f:
+            f.write(text)
+    configure_build(args, src, build)
+    out, sums = run_counted(os.path.join(build, "outer"), args.work, "outer")
+    expect("sub: 6" in out, "outer printed %r" % out)
+    expect_counts(sums, "helpers.twice", 3, department="tools")
+    expect_counts(sums, "main.main", 1)
+
+
 # target-selection: one project, every source defining one function that
 # main() calls once.  The globs exercise each rule: `**`, `*` within a
 # component, `?`, a name without `/` at any depth, a directory covering
@@ -415,7 +453,8 @@ CASES = {"install": case_install, "empty-destructors": case_empty_destructors, "
          "example-service": case_example_service, "makefile": case_makefile,
          "pkg-config": case_pkg_config, "cmake-package-gcc": case_cmake_package_gcc,
          "mixed-refused": case_mixed_refused,
-         "wrong-major": case_wrong_major, "compiler-checks": case_compiler_checks}
+         "wrong-major": case_wrong_major, "compiler-checks": case_compiler_checks,
+         "cmake-subdirectory": case_cmake_subdirectory}
 
 
 def main():
