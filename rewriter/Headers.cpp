@@ -43,7 +43,11 @@ ProjectHeaders::ProjectHeaders(const SourceManager &SM, const HeaderSearch &HS,
     bool System = false;
     for (const std::string &Dir : SystemDirs)
       System |= isUnder(Path, Dir);
-    if (System || !Owns(Path))
+    // A header that goes on with #include_next is left as it is: its copy,
+    // first on GCC's path, would go on with the original of itself, whose
+    // include guard then hides the header it meant (gnulib's wrappers), and
+    // GCC refused the whole unit.
+    if (System || !Owns(Path) || SM.getBufferData(ID).contains("include_next"))
       continue;
     auto [Earlier, First] = Seen.try_emplace(Path, Headers.size());
     if (!First) {
