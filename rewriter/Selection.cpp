@@ -152,19 +152,30 @@ static bool probeFits(const FunctionDecl *FD,
   return LBrace.isFileID() && Rewritable(LBrace);
 }
 
+/// Where FD's body is written: its '{', or for a template's member
+/// defaulted outside the class, which has no body (its instances have
+/// theirs, made by the compiler), its `= default`.
+static SourceLocation bodyLocation(const FunctionDecl *FD) {
+  return FD->getBody() ? FD->getBody()->getBeginLoc()
+                       : outOfClassDefault(FD).getBegin();
+}
+
+/// The absolute path of the file FD's body is written in; "" when none.
+static std::string bodyFile(const FunctionDecl *FD, const SourceManager &SM) {
+  const FileEntry *File =
+      SM.getFileEntryForID(SM.getFileID(SM.getExpansionLoc(bodyLocation(FD))));
+  return File ? absolutePath(File->getName()) : "";
+}
+
 /// The header FD's body is written in, relative to Root, when it is not
 /// the main file and is under Root (the pass's definingHeader); else "".
 static std::string definingHeader(const FunctionDecl *FD,
                                   const SourceManager &SM,
                                   llvm::StringRef Root) {
-  // A template's member defaulted outside the class has no body (its
-  // instances have theirs, made by the compiler): its `= default` is.
-  SourceLocation Loc = FD->getBody() ? FD->getBody()->getBeginLoc()
-                                     : outOfClassDefault(FD).getBegin();
-  if (SM.isWrittenInMainFile(Loc))
+  if (SM.isWrittenInMainFile(bodyLocation(FD)))
     return "";
-  const FileEntry *File = SM.getFileEntryForID(SM.getFileID(Loc));
-  return File ? relativeTo(absolutePath(File->getName()), Root) : "";
+  std::string File = bodyFile(FD, SM);
+  return File.empty() ? "" : relativeTo(File, Root);
 }
 
 /// The file FD's body is written in, relative to Root when under it, else
@@ -174,15 +185,9 @@ static std::string definingHeader(const FunctionDecl *FD,
 /// file with its own line: re2's PODArray<int>::data at dfa.cc:24.
 static std::string definingFile(const FunctionDecl *FD, const SourceManager &SM,
                                 llvm::StringRef Root) {
-  SourceLocation Loc = FD->getBody() ? FD->getBody()->getBeginLoc()
-                                     : outOfClassDefault(FD).getBegin();
-  const FileEntry *File =
-      SM.getFileEntryForID(SM.getFileID(SM.getExpansionLoc(Loc)));
-  if (!File)
-    return "";
-  std::string Absolute = absolutePath(File->getName());
-  std::string Relative = relativeTo(Absolute, Root);
-  return Relative.empty() ? Absolute : Relative;
+  std::string File = bodyFile(FD, SM);
+  std::string Relative = File.empty() ? "" : relativeTo(File, Root);
+  return Relative.empty() ? File : Relative;
 }
 
 /// The return type spelled so that __typeof__ accepts it where the probe

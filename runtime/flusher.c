@@ -395,18 +395,17 @@ static void flusher_init_once(void) {
   pthread_once(&fork_once, install_fork_handlers);
 }
 
-/* Starts the thread once, if there is a sink and no shutdown. */
 /* An http(s) endpoint's library, loaded before the thread that sends to
  * it exists (sink_http.c says why); not under thread_lock, which a
- * constructor the load runs may reach again. */
+ * constructor the load runs may reach again.  A configured endpoint is a
+ * file:// one or an http(s) one (config.c refuses the rest). */
 static void load_http_sink(void) {
   struct cnsm_config c = cnsm_config_current();
-  if (!c.disable && c.endpoint &&
-      (strncmp(c.endpoint, "http://", 7) == 0 ||
-       strncmp(c.endpoint, "https://", 8) == 0))
+  if (!c.disable && c.endpoint && !cnsm_file_path(c.endpoint))
     cnsm_http_load();
 }
 
+/* Starts the thread once, if there is a sink and no shutdown. */
 void cnsm_flusher_maybe_start(void) {
   flusher_init_once();
   if (__atomic_load_n(&started, __ATOMIC_ACQUIRE) ||
