@@ -233,7 +233,13 @@ extern "C" {
 #define CNSM_ARGS_N(_1, _2, _3, _4, _5, N, ...) CNSM_ARGS_##N
 #define CNSM_ARGS_PICK(...) CNSM_ARGS_N(__VA_ARGS__, 5, 4, 3, 2, 1, )
 #define CNSM_ARGS(...) CNSM_ARGS_PICK(__VA_ARGS__)(__VA_ARGS__)
-#define CNSM_ABI_ENTRY(Ret, Name, Args) CNSM_KIND_##Ret Name CNSM_ARGS Args;
+/* None of them throws: told to a C++ compiler (codensm-rewrite's output
+ * calls them from every instrumented function), so that a probe's rare
+ * calls need no exception region, no landing pad and no terminate handler
+ * in the guard's destructor, which made GCC's instrumented functions too
+ * big to inline. */
+#define CNSM_ABI_ENTRY(Ret, Name, Args)                                        \
+  CNSM_KIND_##Ret Name CNSM_ARGS Args __attribute__((__nothrow__));
 #include "codensm_abi.inc"
 #undef CNSM_ARGS
 /* CODENSM_SAMPLE_PERIOD minus 1, which a new chunk's header starts with

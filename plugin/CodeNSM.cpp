@@ -186,11 +186,6 @@ static constexpr unsigned FlagOdr = abi::Flag_ODR,
 /// The default of -codensm-trivial-instructions (docs/performance.md
 /// measures what each value costs and leaves out).
 static constexpr unsigned DefaultTrivialInstructions = 0;
-/// The default of -codensm-untimed-instructions: an accessor's time is
-/// below what a clock read can see, and timing it (the sample test at
-/// entry, the start time kept to every exit) is most of what it costs an
-/// instrumented server (docs/performance.md, round five).
-static constexpr unsigned DefaultUntimedInstructions = 32;
 /// The default of -codensm-untimed-inlined-instructions: SQLite's
 /// speedtest1 ran 592 M instructions under callgrind with every inlined
 /// copy timed, 550 M at 64 (549 M with no limit but loops), plain 359

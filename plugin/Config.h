@@ -36,6 +36,13 @@ enum ErrorConvention : unsigned {
 /// The convention spelled Name in .codensm.yaml and annotations.
 std::optional<ErrorConvention> parseErrorConvention(llvm::StringRef Name);
 
+/// The default of `untimed_instructions` (-codensm-untimed-instructions;
+/// codensm-rewrite's estimate from the AST, rewriter/Leaf.h): an accessor's
+/// time is below what a clock read can see, and timing it (the sample test
+/// at entry, the start time kept to every exit) is most of what it costs an
+/// instrumented server (docs/performance.md, round five).
+constexpr unsigned DefaultUntimedInstructions = 32;
+
 struct Config {
   std::string File; ///< the .codensm.yaml it came from, "" when none
   std::string Root; ///< absolute directory relative paths start from

@@ -83,9 +83,11 @@ private:
 
 void InstrumentConsumer::placeProbe(const FunctionPlan &Plan, unsigned Slot,
                                     Rewriter &R) {
-  std::string Probe =
-      entryProbe(CI.getLangOpts().CPlusPlus, Slot, Plan.Timed, Plan.Recursive,
-                 Plan.ReturnType, Plan.PatternTag);
+  bool Cxx = CI.getLangOpts().CPlusPlus;
+  std::string Probe = Plan.CountOnly
+                          ? countProbe(Cxx, Slot, Plan.PatternTag)
+                          : entryProbe(Cxx, Slot, Plan.Timed, Plan.Recursive,
+                                       Plan.ReturnType, Plan.PatternTag);
   if (Plan.Defaulted.isValid()) {
     // `= default` becomes `{ probe }`, each token in its own place, so the
     // lines after it keep their numbers.

@@ -74,10 +74,12 @@ static const char *HotPath =
     "__attribute__((__always_inline__))\n"
     "static __codensm_hot __UINT64_TYPE__ __codensm_count(__UINT64_TYPE__);\n"
     "static void __codensm_settle(__UINT64_TYPE__, __UINT64_TYPE__, int,\n"
-    "                             __UINT64_TYPE__);\n"
+    "                             __UINT64_TYPE__) "
+    "__attribute__((__nothrow__));\n"
     "static __codensm_hot __UINT64_TYPE__\n"
     "__codensm_step_depth(__UINT64_TYPE__, int);\n"
     "static __codensm_hot void __codensm_count_edge(__UINT64_TYPE__);\n"
+    "static __codensm_hot __UINT64_TYPE__ __codensm_tally(__UINT64_TYPE__);\n"
     /* The thread's error epoch (root causes, runtime/causes.c), read at
      * the entry of a function that can fail. */
     "extern __thread __UINT64_TYPE__ __codensm_error_epoch\n"
@@ -257,13 +259,18 @@ static std::string cSlot(unsigned Slot) {
   return "(__UINT64_TYPE__)" + std::to_string(Slot) + "u";
 }
 
+/// The slot a probe passes: Slot, or for a template's pattern the slot
+/// of the instance compiled (instanceSlot).
+static std::string cxxSlotValue(unsigned Slot, llvm::StringRef PatternTag) {
+  return PatternTag.empty() ? std::to_string(Slot) + "u"
+                            : "__codensm_islot(static_cast<" +
+                                  tagType(Slot, PatternTag) + " *>(__null))";
+}
+
 std::string entryProbe(bool Cxx, unsigned Slot, bool Timed, bool Recursive,
                        llvm::StringRef ReturnType, llvm::StringRef PatternTag) {
   std::string N = std::to_string(Slot), Out;
-  std::string SlotValue = PatternTag.empty()
-                              ? N + "u"
-                              : "__codensm_islot(static_cast<" +
-                                    tagType(Slot, PatternTag) + " *>(__null))";
+  std::string SlotValue = cxxSlotValue(Slot, PatternTag);
   if (Cxx)
     Out = "__codensm_guard __codensm_p" + N + "(" + SlotValue + ", " +
           (Timed ? "true" : "false") + ", " + (Recursive ? "true" : "false") +
@@ -293,6 +300,14 @@ std::string entryProbe(bool Cxx, unsigned Slot, bool Timed, bool Recursive,
     Out += " __typeof__(" + ReturnType.str() + ") __codensm_v" + N +
            " __attribute__((__unused__));";
   return Out;
+}
+
+std::string countProbe(bool Cxx, unsigned Slot, llvm::StringRef PatternTag) {
+  // A declaration, as the other probes: C89 allows no statement before
+  // the body's own declarations.
+  return "__UINT64_TYPE__ __codensm_t" + std::to_string(Slot) +
+         " __attribute__((__unused__)) = __codensm_tally(" +
+         (Cxx ? cxxSlotValue(Slot, PatternTag) : cSlot(Slot)) + ");";
 }
 
 ReturnWrap returnCheck(unsigned Slot, llvm::StringRef Check) {
@@ -399,6 +414,27 @@ static std::string hotPathDefinitions(bool Cxx) {
          "#else\n"
          "  __atomic_fetch_add(calls, 1, __ATOMIC_RELAXED);\n"
          "#endif\n"
+         "}\n"
+         /* A small leaf's count (Leaf.h), as the pass's untimed entry: into
+          * the thread's real chunk, which the runtime makes on the thread's
+          * first call of the chunk's functions (the sentinel's real is 0),
+          * with no sample test and nothing kept to the exits. */
+         "static __codensm_hot __UINT64_TYPE__ __codensm_tally(__UINT64_TYPE__ "
+         "slot) {\n"
+         "  " +
+         Struct + "cnsm_chunk *c = __codensm_chunk_of(slot);\n" +
+         "  if (__builtin_expect(" + Long("c->header.real == 0") + ", 0L))\n" +
+         "    c = " +
+         (Cxx ? "static_cast<cnsm_chunk *>(" : "(struct cnsm_chunk *)(") +
+         "__codensm_chunk(__codensm_unit, slot / CNSM_CHUNK_SLOTS));\n"
+         "#if defined(__x86_64__)\n"
+         "  __asm__ __volatile__(\"addq $1, %0\" : \"+m\"(c->slots[slot % "
+         "CNSM_CHUNK_SLOTS].calls));\n"
+         "#else\n"
+         "  __atomic_fetch_add(&c->slots[slot % CNSM_CHUNK_SLOTS].calls, 1,\n"
+         "                     __ATOMIC_RELAXED);\n"
+         "#endif\n"
+         "  return 0;\n"
          "}\n"
          "__attribute__((__noinline__, __cold__)) static void\n"
          "__codensm_settle(__UINT64_TYPE__ slot, __UINT64_TYPE__ t0, int err,\n"

@@ -58,6 +58,10 @@ std::string entryProbe(bool Cxx, unsigned Slot, bool Timed, bool Recursive,
                        llvm::StringRef ReturnType,
                        llvm::StringRef PatternTag = "");
 
+/// The probe of a small leaf (Leaf.h): its call counted, nothing more (no
+/// newline).  PatternTag as for entryProbe.
+std::string countProbe(bool Cxx, unsigned Slot, llvm::StringRef PatternTag);
+
 /// The overload that gives the instance tagged Tag of the template whose
 /// first slot is Base its slot (Instances.h).
 std::string instanceSlot(unsigned Base, llvm::StringRef Tag, unsigned Slot);

@@ -4,6 +4,7 @@
 #include "Annotations.h"
 #include "ErrorCheck.h"
 #include "Instances.h"
+#include "Leaf.h"
 #include "Naming.h"
 
 #include "clang/AST/Attr.h"
@@ -386,6 +387,26 @@ Selection::plan(const FunctionDecl *FD, ASTContext &Ctx, MangleContext &Mangler,
       R.Flags |= abi::Flag_UNTIMED;
   }
   ErrorConvention Errors = static_cast<ErrorConvention>(Plan.Row.Errors);
+  // The pass's untimed policy, on an estimate of its count: never for a
+  // function the team said something about (an annotation, a convention,
+  // a weight), which is timed as the plugin times it.
+  bool Described = Notes.Department || Notes.Weight || Notes.Errors ||
+                   Notes.Track || Errors != ErrorsNone || Plan.Row.Weight != 1;
+  unsigned MaxOperations =
+      Cfg.UntimedInstructions.value_or(DefaultUntimedInstructions);
+  if (!Described && Plan.Timed &&
+      llvm::all_of(FD->isDependentContext()
+                       ? Instances
+                       : std::vector<const FunctionDecl *>{FD},
+                   [&](const FunctionDecl *Code) {
+                     return isSmallLeaf(Code, Ctx, MaxOperations);
+                   })) {
+    Plan.Timed = false;
+    Plan.CountOnly = true;
+    Plan.Row.Flags |= abi::Flag_UNTIMED;
+    for (FunctionRow &R : Plan.MoreRows)
+      R.Flags |= abi::Flag_UNTIMED;
+  }
   Plan.Check = errorCheck(Ctx, FD->getReturnType(), Errors);
   if (!Plan.Check.empty())
     Plan.ReturnType = spelledReturnType(FD, Ctx);

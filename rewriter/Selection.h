@@ -53,6 +53,9 @@ struct FunctionPlan {
   clang::CharSourceRange Defaulted;
   FunctionRow Row;
   bool Timed = true;
+  /// A small leaf (Leaf.h), which nothing can make fail: its probe is the
+  /// count alone, and its rows say UNTIMED.
+  bool CountOnly = false;
   /// On a cycle of the unit's call graph (Recursion.h): the probe keeps
   /// the function's depth in the thread, and its rows say RECURSIVE.
   bool Recursive = false;

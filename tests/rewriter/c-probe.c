@@ -14,10 +14,11 @@
 // CHECK-NEXT: // {{R}}UN: %rewrite
 
 int add(int a, int b) { return a + b; }
-// CHECK: int add(int a, int b) {struct __codensm_probe __codensm_p0 __attribute__((__cleanup__(__codensm_leave), __unused__)) = {0u, 0, 0, 0, 0}; __UINT64_TYPE__ __codensm_t0 __attribute__((__unused__)) = __codensm_p0.t0 = __codensm_count{{[(]}}(__UINT64_TYPE__)0u); return a + b; }
+// A small leaf is only counted (untimed-leaves.c).
+// CHECK: int add(int a, int b) {__UINT64_TYPE__ __codensm_t0 __attribute__((__unused__)) = __codensm_tally{{[(]}}(__UINT64_TYPE__)0u); return a + b; }
 
 static int twice(int x) {
-  // CHECK: static int twice(int x) {struct __codensm_probe __codensm_p1
+  // CHECK: static int twice(int x) {struct __codensm_probe __codensm_p1 __attribute__((__cleanup__(__codensm_leave), __unused__)) = {1u, 0, 0, 0, 0}; __UINT64_TYPE__ __codensm_t1 __attribute__((__unused__)) = __codensm_p1.t0 = __codensm_count{{[(]}}(__UINT64_TYPE__)1u);{{$}}
   // CHECK-NEXT: // CHECK
   return add(x, x);
 }
@@ -31,10 +32,10 @@ int declared_only(int x) { return x; }
 
 // TABLE: #include <codensm_abi{{[.]}}h>
 // TABLE-NEXT: static const struct cnsm_function_info __codensm_functions[] = {{[{]}}
-// TABLE-NEXT:   {"c-probe.add", "root", "{{/.*}}/c-probe.c", 16u, 1u, 0u, 0u, UINT64_C({{[0-9]+}})}{{,}}
-// TABLE-NEXT:   {"c-probe.twice", "root", "{{/.*}}/c-probe.c", 19u, 1u, 0u, 0u, UINT64_C({{[0-9]+}})}{{,}}
-// TABLE-NEXT:   {"c-probe.main", "root", "{{/.*}}/c-probe.c", 28u, 1u, 0u, 0u, UINT64_C({{[0-9]+}})}{{,}}
-// TABLE-NEXT:   {"c-probe.declared_only", "root", "{{/.*}}/c-probe.c", 30u, 1u, 0u, 0u, UINT64_C({{[0-9]+}})}{{,}}
+// TABLE-NEXT:   {"c-probe.add", "root", "{{/.*}}/c-probe.c", 16u, 1u, 0u, 2u, UINT64_C({{[0-9]+}})}{{,}}
+// TABLE-NEXT:   {"c-probe.twice", "root", "{{/.*}}/c-probe.c", 20u, 1u, 0u, 0u, UINT64_C({{[0-9]+}})}{{,}}
+// TABLE-NEXT:   {"c-probe.main", "root", "{{/.*}}/c-probe.c", 29u, 1u, 0u, 0u, UINT64_C({{[0-9]+}})}{{,}}
+// TABLE-NEXT:   {"c-probe.declared_only", "root", "{{/.*}}/c-probe.c", 31u, 1u, 0u, 2u, UINT64_C({{[0-9]+}})}{{,}}
 // TABLE-NEXT: }{{;}}
 // TABLE: __codensm_empty_dir = {{[{][{]}}0, 0, 0, 0}, {&__codensm_sentinel}}{{;}}
 // The thread's home: its directory and chunk 0.

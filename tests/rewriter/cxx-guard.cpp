@@ -3,7 +3,8 @@
 // C++: a guard object after each '{' (its destructor runs at every return
 // and while an exception unwinds), in an anonymous namespace so each unit's
 // guard calls its own unit; names are the pass's: qualified, ODR code
-// without a module, lambdas as c++filt writes them.
+// without a module, lambdas as c++filt writes them.  A small leaf, which
+// no exception can leave, has the count alone (untimed-leaves.cpp).
 
 // CHECK: namespace __cxxabiv1 {{[{]}}
 // CHECK-NEXT: struct __cxa_eh_globals;
@@ -16,7 +17,7 @@
 namespace shop {
 struct Cart {
   int total() const { return n; }
-  // CHECK: int total() const {__codensm_guard __codensm_p{{[0-9]+}}({{[0-9]+}}u, true, false); return n; }
+  // CHECK: int total() const {__UINT64_TYPE__ __codensm_t{{[0-9]+}} __attribute__((__unused__)) = __codensm_tally({{[0-9]+}}u); return n; }
   int n = 0;
   ~Cart();
 };
@@ -28,8 +29,9 @@ constexpr int square(int x) { return x * x; }
 // CHECK: constexpr int square(int x) { return x * x; }
 
 int apply(int x) {
+  // CHECK: int apply(int x) {__codensm_guard __codensm_p{{[0-9]+}}({{[0-9]+}}u, true, false);{{$}}
   auto f = [](int y) { return y + 1; };
-  // CHECK: auto f = [](int y) {__codensm_guard __codensm_p{{[0-9]+}}({{[0-9]+}}u, true, false); return y + 1; };
+  // CHECK: auto f = [](int y) {__UINT64_TYPE__ __codensm_t{{[0-9]+}} __attribute__((__unused__)) = __codensm_tally({{[0-9]+}}u); return y + 1; };
   return f(x) + square(2) + shop::Cart().total();
 }
 

@@ -24,7 +24,8 @@
 // RUN: %FileCheck %s --check-prefix=DEPS < %t/t.d
 // The project's headers (under .codensm.yaml's root, not -isystem): their
 // functions get probes in copies, named by the header, in the header's
-// department; a helper this unit never calls gets none.
+// department; a helper this unit never calls gets none.  (Each is a small
+// leaf, so counted and never timed: flags 2, untimed-leaves.c.)
 #include "common.h"
 #include "far.h"
 #include "helpers.h"
@@ -32,22 +33,22 @@
 
 int main(void) { return clamp(twice(lib_fn(1))) + sys_fn(0) + far_fn(0); }
 
-// TABLE: {{[{]}}"lib.lib_fn", "root", "lib.c", 1u, 1u, 0u, 0u, UINT64_C({{[0-9]+}})},
-// TABLE-NEXT: {{[{]}}"inc/more.twice", "shared", "inc/more.h", 1u, 1u, 0u, 0u, UINT64_C({{[0-9]+}})},
-// TABLE-NEXT: {{[{]}}"inc/helpers.clamp", "shared", "inc/helpers.h", 2u, 1u, 0u, 0u, UINT64_C({{[0-9]+}})},
-// TABLE-NEXT: {{[{]}}"inc/helpers.warned", "shared", "inc/helpers.h", 4u, 1u, 0u, 0u, UINT64_C({{[0-9]+}})},
-// TABLE-NEXT: {{[{]}}"tests/t.main", "tests", "tests/t.c", 33u, 1u, 0u, 0u, UINT64_C({{[0-9]+}})},
+// TABLE: {{[{]}}"lib.lib_fn", "root", "lib.c", 1u, 1u, 0u, 2u, UINT64_C({{[0-9]+}})},
+// TABLE-NEXT: {{[{]}}"inc/more.twice", "shared", "inc/more.h", 1u, 1u, 0u, 2u, UINT64_C({{[0-9]+}})},
+// TABLE-NEXT: {{[{]}}"inc/helpers.clamp", "shared", "inc/helpers.h", 2u, 1u, 0u, 2u, UINT64_C({{[0-9]+}})},
+// TABLE-NEXT: {{[{]}}"inc/helpers.warned", "shared", "inc/helpers.h", 4u, 1u, 0u, 2u, UINT64_C({{[0-9]+}})},
+// TABLE-NEXT: {{[{]}}"tests/t.main", "tests", "tests/t.c", 34u, 1u, 0u, 0u, UINT64_C({{[0-9]+}})},
 // TABLE-NEXT: };
 
 // HELPERS: #line 1 "inc/helpers.h"
 // HELPERS-NEXT: #include "more.h"
-// HELPERS-NEXT: static inline int clamp(int x) {struct __codensm_probe __codensm_p2
+// HELPERS-NEXT: static inline int clamp(int x) {__UINT64_TYPE__ __codensm_t2 {{.*}}__codensm_tally
 // HELPERS-NEXT: static inline int unused_helper(int x) { return x; }
 
 // LIB: #line 1 "{{.*}}tests/../lib.c"
-// LIB-NEXT: int lib_fn(int x) {struct __codensm_probe __codensm_p0
+// LIB-NEXT: int lib_fn(int x) {__UINT64_TYPE__ __codensm_t0 {{.*}}__codensm_tally
 
-// MAIN-ONLY: {{[{]}}"tests/t.main", "tests", "tests/t.c", 33u, 1u, 0u, 0u, UINT64_C({{[0-9]+}})},
+// MAIN-ONLY: {{[{]}}"tests/t.main", "tests", "tests/t.c", 34u, 1u, 0u, 0u, UINT64_C({{[0-9]+}})},
 // MAIN-ONLY-NEXT: };
 
 // GCC: inc/helpers.h:4:{{[0-9]+}}: warning: unused variable 'unused'

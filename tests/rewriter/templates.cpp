@@ -12,7 +12,7 @@
 
 namespace app {
 template <class T, int K> int f(T) { return K; }
-// CHECK: template <class T, int K> int f(T) {__codensm_guard __codensm_p[[F:[0-9]+]](__codensm_islot(static_cast<__codensm_tag<__codensm_v<unsigned, [[F]]u>, T, __codensm_v<decltype(K), K>> *>(__null)), true, false); return K; }
+// CHECK: template <class T, int K> int f(T) {__UINT64_TYPE__ __codensm_t[[F:[0-9]+]] __attribute__((__unused__)) = __codensm_tally(__codensm_islot(static_cast<__codensm_tag<__codensm_v<unsigned, [[F]]u>, T, __codensm_v<decltype(K), K>> *>(__null))); return K; }
 template <class T> struct Box {
   int get() const { return sizeof(T); }
 };
@@ -36,7 +36,7 @@ int main() {
 
 // The rewritten file holds these lines too: "{{[{]}}" keeps a pattern
 // from matching its own text.
-// CHECK: {{[{]}}"app::f<int, 1>", "{{[^"]*}}", "{{[^"]*}}templates.cpp", 14u, 1u, 0u, 1u, UINT64_C({{[0-9]+}})},
+// CHECK: {{[{]}}"app::f<int, 1>", "{{[^"]*}}", "{{[^"]*}}templates.cpp", 14u, 1u, 0u, 3u, UINT64_C({{[0-9]+}})},
 // CHECK-NEXT: {{[{]}}"app::f<std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >, -2>",
 // CHECK-NEXT: {{[{]}}"app::Box<int>::get",
 // CHECK-NEXT: {{[{]}}"app::Box<double>::get",
