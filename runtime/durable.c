@@ -29,6 +29,7 @@
 #include "../collector/sha256.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,9 @@ static struct cnsm_file_id live_id; /* the file fd is open on */
 static uint64_t mapped;             /* bytes mapped from the file at base */
 static uint64_t next_at;            /* next free byte (fetch-add) */
 static int growing;                 /* one growth at a time */
+/* This thread's growth is running: a signal handler that interrupted it
+ * and allocates must not wait for it. */
+static __thread int growing_here;
 static char live_path[4200];
 static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
 static int open_tried;
@@ -122,15 +126,19 @@ static uint64_t round64(uint64_t n) { return (n + 63u) & ~(uint64_t)63u; }
 /* The live file's descriptor.  A program may close it (a daemon closing
  * every descriptor from 3) and open a file of its own under the number:
  * growing and mapping that would write our counters into the program's
- * file.  The live file is then opened again by its name and locked
- * again; -1 when it cannot be (another process took it over meanwhile,
- * seeing no lock), and the old number is never touched again. */
+ * file.  The live file is then opened again by its name; -1 when that is
+ * no longer our file, and the old number is never touched again.  Our
+ * lock outlives the descriptor: it belongs to the open file, which our
+ * mapping keeps open until the process ends, so no other process can have
+ * taken the file over, and the new descriptor needs no lock of its own
+ * (it could not get one: flock refuses it against our own mapping's, and
+ * taking that for a takeover left every later thread's counts in
+ * anonymous memory, which sshd's closefrom() and _exit() then lost). */
 static int live_fd(void) {
   if (fd >= 0 && cnsm_fd_is(fd, &live_id))
     return fd;
   int f = cnsm_open_aside(live_path, O_RDWR | O_NOFOLLOW, 0);
-  if (f >= 0 &&
-      (!cnsm_fd_is(f, &live_id) || flock(f, LOCK_EX | LOCK_NB) != 0)) {
+  if (f >= 0 && !cnsm_fd_is(f, &live_id)) {
     close(f);
     f = -1;
   }
@@ -141,13 +149,25 @@ static int live_fd(void) {
   return fd;
 }
 
-/* Maps the file up to at least end; 0 or -1 (another growth is running,
- * or the disk is full). */
+/* Maps the file up to at least end; 0 or -1 (the disk is full, or this
+ * thread's own growth is running under a signal handler).  A growth of
+ * another thread is waited for: it is a few system calls, and a thread
+ * that gave up instead counted in anonymous memory, which a process that
+ * ends without its exit flush (_exit, a kill) takes with it (32 threads
+ * starting at once lost whole threads' counts). */
 static int grow_to(uint64_t end) {
   if (end <= __atomic_load_n(&mapped, __ATOMIC_ACQUIRE))
     return 0;
-  if (end > RESERVE_BYTES || __atomic_exchange_n(&growing, 1, __ATOMIC_ACQUIRE))
+  if (end > RESERVE_BYTES)
     return -1;
+  while (__atomic_exchange_n(&growing, 1, __ATOMIC_ACQUIRE)) {
+    if (growing_here)
+      return -1;
+    sched_yield();
+    if (end <= __atomic_load_n(&mapped, __ATOMIC_ACQUIRE))
+      return 0;
+  }
+  growing_here = 1;
   int rc = 0;
   uint64_t at = __atomic_load_n(&mapped, __ATOMIC_ACQUIRE);
   while (at < end) {
@@ -166,6 +186,7 @@ static int grow_to(uint64_t end) {
     at += GROW_BYTES;
     __atomic_store_n(&mapped, at, __ATOMIC_RELEASE);
   }
+  growing_here = 0;
   __atomic_store_n(&growing, 0, __ATOMIC_RELEASE);
   return rc;
 }
@@ -493,6 +514,7 @@ static void fork_child(void) {
   if (parent_fd >= 0)
     close(parent_fd); /* the parent's lock stays with the parent */
   growing = 0;        /* a growth the parent had running is not ours */
+  growing_here = 0;
   if (ok) {
     fd = child_fd;
     header()->inflight_state = 0; /* the parent's send */

@@ -1091,6 +1091,24 @@ def case_descriptors(tc, level):
     # main called each function once, then each of 32 threads.
     for n in (1000, 1077, 2000, 2777):
         expect_counts(sums, "descriptors.f%d" % n, 33, 0)
+    # The same, with the threads starting at once and an _exit(): the
+    # next run takes the dead one's live file over.  Before round
+    # twenty-five the runtime could not lock its own file again after the
+    # program closed its descriptor, and a thread whose first calls found
+    # another growing the file gave up on it: both counted in anonymous
+    # memory, which _exit() lost (sshd: closefrom(), then _exit()).
+    sink = os.path.join(tc.workdir, "descriptors.jsonl")
+    os.unlink(sink)
+    env = {"CODENSM_ENDPOINT": "file://" + sink,
+           "CODENSM_SPOOL_DIR": os.path.join(tc.workdir, "spool")}
+    hard = run(exe, env, args=[data, "hard"])
+    expect(hard.returncode == 0, "hard end: %r" % hard.stderr)
+    expect(hard.stdout == results["plain"].stdout, hard.stdout)
+    run(exe, env, args=[data])
+    sums = totals(sink)
+    for n in (1000, 1077, 2000, 2777):
+        expect_counts(sums, "descriptors.f%d" % n, 2 * 33, 0)
+    expect_counts(sums, "descriptors.start_together", 2 * 32, 0)
 
 
 def case_trivial(tc, level):

@@ -4,7 +4,7 @@
  * daemons and servers do, beside a runtime that holds files of its own
  * (the live file, the spool, the file sink).
  *
- *   descriptors DATA_FILE
+ *   descriptors DATA_FILE [hard]
  *
  * 1. Its first open() gets the lowest number it has not opened itself (3):
  *    printed as "first=N".
@@ -14,6 +14,10 @@
  *    counters, and keeps DATA_FILE open to its exit; e2e.py checks that it
  *    holds the line and nothing else (the runtime grows its live file
  *    until the last flush, at exit).
+ * 3. With "hard", its threads start at once (their first calls grow the
+ *    live file together) and it ends with _exit(): what it counted reaches
+ *    the sink only through its live file, which the next process takes
+ *    over, after the program closed the descriptor the runtime had it on.
  * Prints "sum=S" (the same in every build).
  */
 #include <fcntl.h>
@@ -38,6 +42,7 @@ F64(20) F64(21) F64(22) F64(23) F64(24) F64(25) F64(26) F64(27)
 #define THREADS 32
 static long sums[THREADS];
 // clang-format on
+static pthread_barrier_t start;
 
 static void *call_all(void *arg) {
   long s = (long)arg;
@@ -49,11 +54,17 @@ static void *call_all(void *arg) {
   return NULL;
 }
 
+static void *start_together(void *arg) {
+  pthread_barrier_wait(&start);
+  return call_all(arg);
+}
+
 static const char line[] = "the program's own data\n";
 
 int main(int argc, char **argv) {
-  if (argc != 2)
+  if (argc != 2 && !(argc == 3 && strcmp(argv[2], "hard") == 0))
     return 2;
+  int hard = argc == 3;
   call_all(0);
   int first = open("/dev/null", O_RDONLY);
   printf("first=%d\n", first);
@@ -63,8 +74,9 @@ int main(int argc, char **argv) {
   if (data < 0 || write(data, line, strlen(line)) != (ssize_t)strlen(line))
     return 3;
   pthread_t t[THREADS];
+  pthread_barrier_init(&start, NULL, hard ? THREADS : 1);
   for (long i = 0; i < THREADS; i++)
-    if (pthread_create(&t[i], NULL, call_all, (void *)i) != 0)
+    if (pthread_create(&t[i], NULL, start_together, (void *)i) != 0)
       return 4;
   long sum = 0;
   for (long i = 0; i < THREADS; i++) {
@@ -75,5 +87,9 @@ int main(int argc, char **argv) {
    * checks it after the exit, when the runtime's last flush has run. */
   (void)data;
   printf("sum=%ld\n", sum);
+  if (hard) {
+    fflush(stdout);
+    _exit(0);
+  }
   return 0;
 }
