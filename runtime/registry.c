@@ -39,7 +39,11 @@
 
 #include "internal.h"
 
-pthread_mutex_t cnsm_registry_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Error-checking, so that a thread can tell it holds it already: a signal
+ * handler's first call into a module that must be registered (again, after
+ * its destructor at exit) may interrupt this thread's own flush, which holds
+ * it (ssh's SIGCHLD handler hung its exit). */
+pthread_mutex_t cnsm_registry_lock = PTHREAD_ERRORCHECK_MUTEX_INITIALIZER_NP;
 struct cnsm_module *cnsm_modules;
 /* Unregistered modules.  Their records are never freed, since a racing
  * first use may still hold one; listing them keeps them reachable, so leak
@@ -201,7 +205,12 @@ static void fork_child(void) {
       leave_dirs(t);
   threads = self.linked ? &self : NULL;
   self.next = NULL;
-  pthread_mutex_unlock(&cnsm_registry_lock);
+  /* Made anew rather than unlocked: an error-checking lock belongs to the
+   * thread that took it, by its thread id, which the child's thread no
+   * longer has. */
+  static const pthread_mutex_t unlocked =
+      PTHREAD_ERRORCHECK_MUTEX_INITIALIZER_NP;
+  memcpy(&cnsm_registry_lock, &unlocked, sizeof unlocked);
 }
 
 void cnsm_registry_each_own_chunk(void (*fn)(struct cnsm_chunk *c,
@@ -445,13 +454,18 @@ static struct cnsm_chunk *out_of_memory(void) {
 }
 
 /* This thread's directory of desc, made on its first call into the
- * module: NULL when the module cannot be registered or memory is out. */
+ * module: NULL when the module cannot be registered or memory is out, or
+ * (*held set) when this thread holds the registry lock already: a signal
+ * handler that interrupted the runtime's own work on this thread. */
 static struct cnsm_dir *first_use(const struct cnsm_module_desc *desc,
-                                  struct cnsm_home *home) {
+                                  struct cnsm_home *home, int *held) {
   struct cnsm_module *m = cnsm_module_of(desc);
   if (!m) {
     runtime_ensure();
-    pthread_mutex_lock(&cnsm_registry_lock);
+    if (pthread_mutex_lock(&cnsm_registry_lock) != 0) {
+      *held = 1; /* EDEADLK */
+      return NULL;
+    }
     m = register_locked(desc);
     pthread_mutex_unlock(&cnsm_registry_lock);
     if (!m)
@@ -544,8 +558,9 @@ struct cnsm_chunk *cnsm_chunk_get(const struct cnsm_module_desc *desc,
     return &scratch; /* not a slot the pass made: never happens */
   struct cnsm_home *home = desc->dir_ref(desc);
   struct cnsm_dir *d = __atomic_load_n(&home->dir, __ATOMIC_RELAXED);
-  if (d == desc->empty_dir && !(d = first_use(desc, home)))
-    return out_of_memory();
+  int held = 0;
+  if (d == desc->empty_dir && !(d = first_use(desc, home, &held)))
+    return held ? &scratch : out_of_memory(); /* lost, in a signal handler */
   struct cnsm_chunk *c = make_real(desc, d, k);
   return c ? c : out_of_memory();
 }
