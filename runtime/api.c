@@ -95,6 +95,6 @@ CNSM_EXPORT void codensm_shutdown(void) {
 __attribute__((destructor(101))) static void cnsm_at_exit(void) {
   cnsm_config_ensure();
   cnsm_flusher_finish(1);
-  if (__atomic_load_n(&cnsm_cfg.report, __ATOMIC_RELAXED))
+  if (__atomic_load_n(&cnsm_cfg.report, __ATOMIC_RELAXED) && !cnsm_sealed())
     cnsm_report_print(stderr);
 }

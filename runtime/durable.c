@@ -36,6 +36,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -45,6 +46,7 @@
 
 #define RESERVE_BYTES (16ull << 30) /* address space, never all mapped */
 #define GROW_BYTES (256u << 10)     /* tmpfs: memory, reserved at once */
+#define SEAL_ROOM_BYTES (1u << 20)  /* room left for a sealed process */
 
 static char *base; /* the reservation; NULL: no live file */
 static int fd = -1;
@@ -55,6 +57,8 @@ static int growing;                 /* one growth at a time */
 /* This thread's growth is running: a signal handler that interrupted it
  * and allocates must not wait for it. */
 static __thread int growing_here;
+/* The program confined itself (cnsm_durable_seal): no growth, no file. */
+static int growth_closed;
 static char live_path[4200];
 static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
 static int open_tried;
@@ -158,7 +162,7 @@ static int live_fd(void) {
 static int grow_to(uint64_t end) {
   if (end <= __atomic_load_n(&mapped, __ATOMIC_ACQUIRE))
     return 0;
-  if (end > RESERVE_BYTES)
+  if (end > RESERVE_BYTES || __atomic_load_n(&growth_closed, __ATOMIC_ACQUIRE))
     return -1;
   while (__atomic_exchange_n(&growing, 1, __ATOMIC_ACQUIRE)) {
     if (growing_here)
@@ -409,7 +413,25 @@ static int create_file(const char *dir, const char *sink, char *tmp,
 /* Gives the file created as tmp its name; 0 or -1. */
 static int publish(const char *tmp) { return rename(tmp, live_path); }
 
+/* The program is about to confine itself (sandbox.c): room for the
+ * counters of functions first called inside, while the file may still
+ * grow (not past a file size limit the program set first: a growth past it
+ * is killed by SIGXFSZ), and none after. */
+void cnsm_durable_seal(void) {
+  if (!__atomic_load_n(&base, __ATOMIC_ACQUIRE))
+    return;
+  uint64_t end = __atomic_load_n(&next_at, __ATOMIC_RELAXED) + SEAL_ROOM_BYTES;
+  end = (end + GROW_BYTES - 1) / GROW_BYTES * GROW_BYTES;
+  struct rlimit limit;
+  if (getrlimit(RLIMIT_FSIZE, &limit) == 0 &&
+      (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur >= end))
+    (void)grow_to(end);
+  __atomic_store_n(&growth_closed, 1, __ATOMIC_RELEASE);
+}
+
 int cnsm_durable_open(const char *spool_dir, const char *sink) {
+  if (cnsm_sealed())
+    return -1;
   char dir[4096], tmp[sizeof live_path];
   pthread_mutex_lock(&open_lock);
   int tried = open_tried;
@@ -506,7 +528,9 @@ static void fork_child(void) {
            live_path);
   /* The parent's, unless the program closed it and reused the number. */
   int parent_fd = fd >= 0 && cnsm_fd_is(fd, &live_id) ? fd : -1;
-  int child_fd = create_file(dir, header()->sink, tmp, sizeof tmp);
+  /* A confined parent's child is confined too: no file of its own. */
+  int child_fd =
+      cnsm_sealed() ? -1 : create_file(dir, header()->sink, tmp, sizeof tmp);
   int ok = child_fd >= 0 && fallocate(child_fd, 0, 0, (off_t)len) == 0 &&
            write(child_fd, base, used) == (ssize_t)used &&
            mmap(base, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,

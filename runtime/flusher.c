@@ -408,7 +408,7 @@ static void load_http_sink(void) {
 /* Starts the thread once, if there is a sink and no shutdown. */
 void cnsm_flusher_maybe_start(void) {
   flusher_init_once();
-  if (__atomic_load_n(&started, __ATOMIC_ACQUIRE) ||
+  if (cnsm_sealed() || __atomic_load_n(&started, __ATOMIC_ACQUIRE) ||
       !__atomic_load_n(&cnsm_sink_wanted, __ATOMIC_ACQUIRE))
     return;
   load_http_sink();
@@ -471,6 +471,8 @@ static void drop_live_file_if_done(void) {
  * cost short processes a millisecond on a busy machine.  codensm_shutdown()
  * waits, since the process goes on. */
 void cnsm_flusher_finish(int at_exit) {
+  if (cnsm_sealed())
+    return; /* the live file keeps it all for the next process */
   flusher_init_once();
   pthread_mutex_lock(&thread_lock);
   int already = finished;
@@ -506,8 +508,21 @@ void cnsm_flusher_finish(int at_exit) {
   } /* else the live file and its batch in flight are the next process's */
 }
 
+/* The program is about to confine itself (sandbox.c): the thread stops
+ * for good, waited for as long as a send may take, and nothing is sent
+ * again in this process. */
+void cnsm_flusher_seal(void) {
+  flusher_init_once();
+  pthread_mutex_lock(&thread_lock);
+  finished = 1;
+  pthread_mutex_unlock(&thread_lock);
+  flusher_stop(cnsm_now_ns() + SEND_TIMEOUT_NS);
+}
+
 /* codensm_flush: sends every delta now. */
 int cnsm_flusher_flush(void) {
+  if (cnsm_sealed())
+    return -1;
   flusher_init_once();
   uint64_t deadline = cnsm_now_ns() + SEND_TIMEOUT_NS;
   if (lock_until(&flush_lock, deadline) != 0)

@@ -86,6 +86,14 @@ void cnsm_warn(const char *fmt, ...) CNSM_HIDDEN
 /* Turns cnsm_debug's messages on or off (config.c applies CODENSM_DEBUG). */
 void cnsm_log_set_debug(int on) CNSM_HIDDEN;
 
+/* ---- sealed.c ---------------------------------------------------------- */
+
+/* Whether the program confined itself with a seccomp filter: the runtime
+ * then makes no system call of its own (sandbox.c). */
+int cnsm_sealed(void) CNSM_HIDDEN;
+/* Marks the runtime sealed; whether it was already. */
+int cnsm_seal(void) CNSM_HIDDEN;
+
 /* ---- config.c ---------------------------------------------------------- */
 
 /* One "prefix=value" rule of CODENSM_DEPARTMENTS or CODENSM_WEIGHTS. */
@@ -525,6 +533,8 @@ void cnsm_durable_set_sink(const char *sink) CNSM_HIDDEN;
 const char *cnsm_durable_name(void) CNSM_HIDDEN;
 /* Exit: delivered, the file goes; else it stays for the next process. */
 void cnsm_durable_finish(int delivered) CNSM_HIDDEN;
+/* The program confines itself: room to grow into now, no growth after. */
+void cnsm_durable_seal(void) CNSM_HIDDEN;
 /* Installs the fork handler that gives a child its own file (once; before
  * the registry's and the deltas' handlers). */
 void cnsm_durable_init_once(void) CNSM_HIDDEN;
@@ -974,6 +984,8 @@ void cnsm_flusher_maybe_start(void) CNSM_HIDDEN;
 /* Sends every delta now (codensm_flush): 0 when all were acknowledged,
  * -1 when there is no sink, a send failed or took over 10 s. */
 int cnsm_flusher_flush(void) CNSM_HIDDEN;
+/* The program confines itself: the thread stops, nothing is sent again. */
+void cnsm_flusher_seal(void) CNSM_HIDDEN;
 /* The final flush (codensm_shutdown; at_exit: the process's exit): stops
  * the thread, sends the rest within CODENSM_EXIT_TIMEOUT, spools what
  * fails.  Only the first call does anything. */

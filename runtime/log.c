@@ -4,9 +4,10 @@
  * under CODENSM_DEBUG.
  *
  * The bottom of the runtime: every other file may say something, so this
- * one calls none of them.  Whether debug messages are printed is its own
- * state, set by config.c when it applies the settings, rather than read
- * from the settings here: the settings warn through this file.
+ * one calls none of them but sealed.c, which calls nothing.  Whether debug
+ * messages are printed is its own state, set by config.c when it applies the
+ * settings, rather than read from the settings here: the settings warn through
+ * this file.
  */
 #include <stdarg.h>
 
@@ -34,8 +35,11 @@ static void vsay(const char *fmt, va_list ap) {
   fwrite(buf, 1, len, stderr);
 }
 
-/* Warns on stderr. */
+/* Warns on stderr, unless the program confined itself (sandbox.c): a
+ * write there may be what its filter or its file size limit kills. */
 void cnsm_warn(const char *fmt, ...) {
+  if (cnsm_sealed())
+    return;
   va_list ap;
   va_start(ap, fmt);
   vsay(fmt, ap);
@@ -44,7 +48,7 @@ void cnsm_warn(const char *fmt, ...) {
 
 /* Says what the runtime does, under CODENSM_DEBUG=1 only. */
 void cnsm_debug(const char *fmt, ...) {
-  if (!__atomic_load_n(&debug_on, __ATOMIC_RELAXED))
+  if (!__atomic_load_n(&debug_on, __ATOMIC_RELAXED) || cnsm_sealed())
     return;
   va_list ap;
   va_start(ap, fmt);

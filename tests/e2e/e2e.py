@@ -466,6 +466,47 @@ def case_hard_end(tc, level):
     expect_counts(sums, "hardend.main", 4, 0)
 
 
+def case_sandboxed(tc, level):
+    """A program that confines itself with a seccomp filter (OpenSSH's
+    privilege-separated child: a file size limit of 0, then a filter that
+    kills at any call it does not name) runs as the plain build does: a
+    forked child confined by prctl or by the seccomp system call, and the
+    process itself, whose flusher thread must be gone before the filter
+    binds its own thread.  The runtime makes no call of its own once
+    confined; the confined processes' counts reach the sink through their
+    live files, which the next processes take over, exactly once.  Before
+    round twenty-five the child was killed (SIGSYS: the exit flush's
+    readlink; libcurl's socketpair over http) and the flusher ran outside
+    the filter."""
+    src = os.path.join(PROGRAMS, "sandboxed.c")
+    exe = tc.program("sandboxed.c", level)
+    plain = tc.compile([src], os.path.join(tc.workdir, "sandboxed.plain"),
+                       OPT_LEVELS[level], instrument=False)
+    sink = os.path.join(tc.workdir, "sandboxed.jsonl")
+    if os.path.exists(sink):
+        os.unlink(sink)
+    env = {"CODENSM_ENDPOINT": "file://" + sink,
+           "CODENSM_SPOOL_DIR": os.path.join(tc.workdir, "spool-sandboxed")}
+    for mode in ("prctl", "syscall", "self", "none"):
+        expected = run(plain, args=[mode])
+        got = run(exe, env, args=[mode])
+        expect_same_behaviour(expected, got)
+        if mode != "none":
+            expect("sum=" in got.stdout, "%s: %r" % (mode, got.stdout))
+    self_run = run(exe, env, args=["self"])
+    expect("threads before=2\n" in self_run.stderr,
+           "no flusher thread to stop: %r" % self_run.stderr)
+    expect("threads after=1\n" in self_run.stdout,
+           "the flusher thread outlived the filter: %r" % self_run.stdout)
+    run(exe, env, args=["none"])
+    sums = totals(sink)
+    # Each fork run: the parent's work(1000), the child's work(10) and the
+    # 100 of more_work; self: its own and the 100; none: its own.  Twice
+    # self, twice none.
+    expect_counts(sums, "sandboxed.work", 2 * 102 + 2 * 101 + 2 * 1, 0)
+    expect_counts(sums, "sandboxed.more_work", 4 * 100, 0)
+
+
 def case_inlined(tc, level):
     """A static helper inlined at -O2 counts every one of its calls."""
     exe = tc.program("inlined.c", level)
@@ -1300,6 +1341,7 @@ CASES = {
     "fork": case_fork,
     "fork-sampling": case_fork_sampling,
     "hard-end": case_hard_end,
+    "sandboxed": case_sandboxed,
     "signals": case_signals,
     "inlined": case_inlined,
     "copies": case_copies,
