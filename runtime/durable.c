@@ -39,6 +39,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -47,6 +48,7 @@
 #define RESERVE_BYTES (16ull << 30) /* address space, never all mapped */
 #define GROW_BYTES (256u << 10)     /* tmpfs: memory, reserved at once */
 #define SEAL_ROOM_BYTES (1u << 20)  /* room left for a sealed process */
+#define GATE_WAIT_NS 2000000000ull  /* a fork child's copy, at most */
 
 static char *base; /* the reservation; NULL: no live file */
 static int fd = -1;
@@ -195,11 +197,52 @@ static int grow_to(uint64_t end) {
   return rc;
 }
 
+/* The fork gate.  A parent's live file is shared with its fork child
+ * until the child has copied it (copy_for_child): whatever the parent
+ * changes meanwhile, the child copies too.  A region the parent made after
+ * the fork, beyond what the child maps, was then found by the child
+ * through a directory the parent had filled in since (ssh's ProxyCommand
+ * child: SIGSEGV in its first snapshot, 1 run in 5).  So the forking
+ * thread waits in its parent handler until the child has its copy, and
+ * the parent's other threads wait before a new block (block_new).  The
+ * flag is in a page shared with the child; each process makes its own. */
+struct fork_gate {
+  int copying;
+};
+static struct fork_gate *gate;
+
+static struct fork_gate *gate_new(void) {
+  void *p = mmap(NULL, sizeof(struct fork_gate), PROT_READ | PROT_WRITE,
+                 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
+
+/* Until the child of the fork running has its copy; at most GATE_WAIT_NS
+ * (a child killed before its first handler never says so). */
+static void wait_for_child_copy(void) {
+  struct fork_gate *g = __atomic_load_n(&gate, __ATOMIC_ACQUIRE);
+  if (!g)
+    return;
+  uint64_t deadline = cnsm_now_ns() + GATE_WAIT_NS;
+  for (unsigned spins = 0; __atomic_load_n(&g->copying, __ATOMIC_ACQUIRE);
+       spins++) {
+    if (spins < 64) {
+      sched_yield();
+      continue;
+    }
+    if (cnsm_now_ns() > deadline)
+      break;
+    struct timespec pause = {0, 20000};
+    nanosleep(&pause, NULL);
+  }
+}
+
 /* A new block of type with payload bytes after its header: the payload's
  * address, zeroed, or NULL.  The block's magic is set by block_seal. */
 static void *block_new(uint32_t type, uint64_t payload) {
   if (!__atomic_load_n(&base, __ATOMIC_ACQUIRE))
     return NULL;
+  wait_for_child_copy(); /* another thread's fork (the fork gate, above) */
   uint64_t size = round64(sizeof(struct cnsm_live_block) + payload);
   uint64_t at = __atomic_fetch_add(&next_at, size, __ATOMIC_RELAXED);
   if (grow_to(at + size) != 0)
@@ -476,6 +519,8 @@ int cnsm_durable_open(const char *spool_dir, const char *sink) {
     base = NULL; /* the reservation stays: nothing was allocated from it */
     return -1;
   }
+  if (!gate)
+    gate = gate_new();
   cnsm_debug("live file %s", live_path);
   return 0;
 }
@@ -516,7 +561,7 @@ void cnsm_durable_finish(int delivered) {
  * it over the same addresses, so every pointer into it stays good and the
  * parent's pages are no longer written here.  On failure the child counts
  * in private anonymous copies (as without a live file). */
-static void fork_child(void) {
+static void copy_for_child(void) {
   if (!base)
     return;
   uint64_t len = __atomic_load_n(&mapped, __ATOMIC_ACQUIRE);
@@ -562,8 +607,33 @@ static void fork_child(void) {
   base = NULL;
 }
 
+static void fork_prepare(void) {
+  if (base && gate)
+    __atomic_store_n(&gate->copying, 1, __ATOMIC_RELEASE);
+}
+
+static void fork_parent(void) {
+  if (!gate)
+    return;
+  wait_for_child_copy();
+  __atomic_store_n(&gate->copying, 0, __ATOMIC_RELEASE);
+}
+
+static void fork_child(void) {
+  copy_for_child();
+  struct fork_gate *parents = gate;
+  gate = base ? gate_new() : NULL;
+  if (parents) {
+    __atomic_store_n(&parents->copying, 0, __ATOMIC_RELEASE);
+    munmap(parents, sizeof *parents);
+  }
+}
+
+/* Registered before the other layers' handlers: its prepare runs last and
+ * its parent handler first, with the registry's lock held (one fork at a
+ * time), and its child handler first (the child's pages). */
 static void install_fork_handlers(void) {
-  pthread_atfork(NULL, NULL, fork_child);
+  pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 
 void cnsm_durable_init_once(void) {
