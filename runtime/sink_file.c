@@ -35,7 +35,13 @@ int cnsm_file_send(const char *endpoint, const char *body) {
   struct iovec line[2] = {{(void *)body, len}, {"\n", 1}};
   int fd = cnsm_open_aside(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
   if (fd < 0) {
-    cnsm_debug("cannot open %s: %s", path, strerror(errno));
+    /* Said once: the user must act (a missing directory, a permission),
+     * as an http endpoint's "cannot reach" is said. */
+    static int said;
+    if (!__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+      cnsm_warn("cannot write the file sink %s (%s); figures are kept and "
+                "spooled for the next run: check CODENSM_ENDPOINT",
+                path, strerror(errno));
     return CNSM_FAILED;
   }
   ssize_t w;

@@ -208,9 +208,9 @@ def lines(stderr, text):
 # ---- 2. loud failures -------------------------------------------------------
 
 def scenario_loud(tmp):
-    """A wrong key, a wrong path, an unreachable collector: one line each
-    on stderr without CODENSM_DEBUG, saying what to do; nothing on stdout;
-    however many flushes fail."""
+    """A wrong key, a wrong path, an unreachable collector, a file sink that
+    cannot be written: one line each on stderr without CODENSM_DEBUG, saying
+    what to do; nothing on stdout; however many flushes fail."""
     db, port = tmp + "/c.db", free_port()
     harness.key_create(db, "p")
     with Collector(db, port):
@@ -229,6 +229,14 @@ def scenario_loud(tmp):
                    CODENSM_FLUSH_INTERVAL=0.05)
     check(out == "", out)
     check(len(lines(err, "cannot reach the collector")) == 1, err)
+    check(len(lines(err, "codensm:")) <= 2, err)
+    # A file sink in a directory that does not exist (said only under
+    # CODENSM_DEBUG before round twenty-five: an OpenSSH trial's typo).
+    out, err = run(APP, [2000, 600], free_port(), tmp + "/s4", "k",
+                   CODENSM_ENDPOINT="file://%s/no/such/dir/sink.jsonl" % tmp,
+                   CODENSM_FLUSH_INTERVAL=0.05)
+    check(out == "", out)
+    check(len(lines(err, "cannot write the file sink")) == 1, err)
     check(len(lines(err, "codensm:")) <= 2, err)
 
 
