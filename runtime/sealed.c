@@ -10,4 +10,6 @@ static int sealed;
 
 int cnsm_sealed(void) { return __atomic_load_n(&sealed, __ATOMIC_ACQUIRE); }
 
-int cnsm_seal(void) { return __atomic_exchange_n(&sealed, 1, __ATOMIC_ACQ_REL); }
+int cnsm_seal(void) {
+  return __atomic_exchange_n(&sealed, 1, __ATOMIC_ACQ_REL);
+}
