@@ -6,6 +6,7 @@
 #include "clang/AST/DeclCXX.h"
 #include "clang/AST/ExprCXX.h"
 #include "clang/AST/RecursiveASTVisitor.h"
+#include "clang/AST/StmtCXX.h"
 #include "clang/AST/StmtOpenMP.h"
 #include "clang/Basic/Builtins.h"
 
@@ -25,6 +26,12 @@ bool isLocal(const Expr *E) {
   return Var && Var->hasLocalStorage() && !Var->getType()->isReferenceType();
 }
 
+/// Whether D is a thread_local with a dynamic initialiser.
+bool dynamicTls(const ValueDecl *D) {
+  const auto *Var = dyn_cast<VarDecl>(D);
+  return Var && Var->getTLSKind() == VarDecl::TLS_Dynamic;
+}
+
 /// Walks a body, counting its operations, and stops at the first thing a
 /// leaf may not hold (returning false ends RecursiveASTVisitor's walk).
 class LeafWalker : public RecursiveASTVisitor<LeafWalker> {
@@ -32,13 +39,18 @@ public:
   LeafWalker(const ASTContext &Ctx, unsigned Max) : Ctx(Ctx), Max(Max) {}
 
   bool leaf() const { return Leaf; }
+  /* The semantic form of initialiser lists (default member initialisers
+   * among them) and the implicit calls of a coroutine are implicit code. */
+  bool shouldVisitImplicitCode() const { return true; }
 
   // What calls out, loops, jumps back or may hide either.
   bool VisitCallExpr(CallExpr *Call) {
     unsigned Builtin = Call->getBuiltinCallee();
     if (!Builtin || Ctx.BuiltinInfo.isLibFunction(Builtin) ||
         Ctx.BuiltinInfo.isPredefinedLibFunction(Builtin) ||
-        Builtin == Builtin::BI__builtin_alloca)
+        Builtin == Builtin::BI__builtin_alloca ||
+        Builtin == Builtin::BI__builtin_operator_new ||
+        Builtin == Builtin::BI__builtin_operator_delete)
       return refuse();
     return add(1); // an intrinsic, as the pass's callsOut lets through
   }
@@ -90,9 +102,9 @@ public:
   }
   bool VisitDeclRefExpr(DeclRefExpr *Ref) {
     // A C++ thread_local may be reached through its wrapper function.
-    const auto *Var = dyn_cast<VarDecl>(Ref->getDecl());
-    return Var && Var->getTLSKind() == VarDecl::TLS_Dynamic ? refuse() : true;
+    return dynamicTls(Ref->getDecl()) ? refuse() : true;
   }
+  bool VisitCoroutineBodyStmt(CoroutineBodyStmt *) { return refuse(); }
 
   // The operations the IR keeps.
   bool VisitBinaryOperator(BinaryOperator *Op) {
@@ -122,6 +134,8 @@ public:
     return add(isLocal(Cast->getSubExpr()) ? 0 : 1); // a load
   }
   bool VisitMemberExpr(MemberExpr *Member) {
+    if (dynamicTls(Member->getMemberDecl())) // a static thread_local member
+      return refuse();
     return add(!Member->isArrow() && isLocal(Member->getBase()) ? 0 : 1);
   }
   bool VisitArraySubscriptExpr(ArraySubscriptExpr *) { return add(1); }

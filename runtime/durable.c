@@ -29,6 +29,7 @@
 #include "../collector/sha256.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -45,10 +46,11 @@
 #include "internal.h"
 #include "live_format.h"
 
-#define RESERVE_BYTES (16ull << 30) /* address space, never all mapped */
-#define GROW_BYTES (256u << 10)     /* tmpfs: memory, reserved at once */
-#define SEAL_ROOM_BYTES (1u << 20)  /* room left for a sealed process */
-#define GATE_WAIT_NS 2000000000ull  /* a fork child's copy, at most */
+#define RESERVE_BYTES (16ull << 30)  /* address space, never all mapped */
+#define GROW_BYTES (256u << 10)      /* tmpfs: memory, reserved at once */
+#define SEAL_ROOM_BYTES (1u << 20)   /* room left for a sealed process */
+#define GATE_WAIT_MS 2000            /* a fork child's copy, at most */
+#define GROWTH_WAIT_NS 1000000000ull /* another thread's growth, at most */
 
 static char *base; /* the reservation; NULL: no live file */
 static int fd = -1;
@@ -166,12 +168,20 @@ static int grow_to(uint64_t end) {
     return 0;
   if (end > RESERVE_BYTES || __atomic_load_n(&growth_closed, __ATOMIC_ACQUIRE))
     return -1;
+  uint64_t give_up = 0;
   while (__atomic_exchange_n(&growing, 1, __ATOMIC_ACQUIRE)) {
     if (growing_here)
       return -1;
     sched_yield();
     if (end <= __atomic_load_n(&mapped, __ATOMIC_ACQUIRE))
       return 0;
+    /* A growing thread that never ends (stopped, or starved by this one
+     * at a real-time priority): anonymous memory, as before. */
+    uint64_t now = cnsm_now_ns();
+    if (!give_up)
+      give_up = now + GROWTH_WAIT_NS;
+    else if (now > give_up)
+      return -1;
   }
   growing_here = 1;
   int rc = 0;
@@ -204,37 +214,20 @@ static int grow_to(uint64_t end) {
  * through a directory the parent had filled in since (ssh's ProxyCommand
  * child: SIGSEGV in its first snapshot, 1 run in 5).  So the forking
  * thread waits in its parent handler until the child has its copy, and
- * the parent's other threads wait before a new block (block_new).  The
- * flag is in a page shared with the child; each process makes its own. */
-struct fork_gate {
-  int copying;
-};
-static struct fork_gate *gate;
+ * the parent's other threads wait before a new block.  The child says so
+ * by closing its end of a pipe made for the fork: the parent's wait ends
+ * at the pipe's end of file, which also comes at once when there is no
+ * child (a failed fork: glibc runs the parent handlers then too) and when
+ * the child died first. */
+static int gate[2] = {-1, -1}; /* the pipe of the fork running */
+static int forking;            /* between this process's prepare and parent */
+static __thread int forking_here; /* this thread is the one forking */
 
-static struct fork_gate *gate_new(void) {
-  void *p = mmap(NULL, sizeof(struct fork_gate), PROT_READ | PROT_WRITE,
-                 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  return p == MAP_FAILED ? NULL : p;
-}
-
-/* Until the child of the fork running has its copy; at most GATE_WAIT_NS
- * (a child killed before its first handler never says so). */
+/* Until no other thread of this process is between its fork and its
+ * child's copy (at most GATE_WAIT_MS, which fork_parent bounds). */
 static void wait_for_child_copy(void) {
-  struct fork_gate *g = __atomic_load_n(&gate, __ATOMIC_ACQUIRE);
-  if (!g)
-    return;
-  uint64_t deadline = cnsm_now_ns() + GATE_WAIT_NS;
-  for (unsigned spins = 0; __atomic_load_n(&g->copying, __ATOMIC_ACQUIRE);
-       spins++) {
-    if (spins < 64) {
-      sched_yield();
-      continue;
-    }
-    if (cnsm_now_ns() > deadline)
-      break;
-    struct timespec pause = {0, 20000};
-    nanosleep(&pause, NULL);
-  }
+  while (__atomic_load_n(&forking, __ATOMIC_ACQUIRE) && !forking_here)
+    sched_yield();
 }
 
 /* A new block of type with payload bytes after its header: the payload's
@@ -472,6 +465,10 @@ void cnsm_durable_seal(void) {
   __atomic_store_n(&growth_closed, 1, __ATOMIC_RELEASE);
 }
 
+void cnsm_durable_unseal(void) {
+  __atomic_store_n(&growth_closed, 0, __ATOMIC_RELEASE);
+}
+
 int cnsm_durable_open(const char *spool_dir, const char *sink) {
   if (cnsm_sealed())
     return -1;
@@ -519,8 +516,6 @@ int cnsm_durable_open(const char *spool_dir, const char *sink) {
     base = NULL; /* the reservation stays: nothing was allocated from it */
     return -1;
   }
-  if (!gate)
-    gate = gate_new();
   cnsm_debug("live file %s", live_path);
   return 0;
 }
@@ -608,25 +603,37 @@ static void copy_for_child(void) {
 }
 
 static void fork_prepare(void) {
-  if (base && gate)
-    __atomic_store_n(&gate->copying, 1, __ATOMIC_RELEASE);
+  if (!base || cnsm_sealed() || pipe2(gate, O_CLOEXEC) != 0) {
+    gate[0] = gate[1] = -1; /* no gate: the child copies what it finds */
+    return;
+  }
+  forking_here = 1;
+  __atomic_store_n(&forking, 1, __ATOMIC_RELEASE);
 }
 
 static void fork_parent(void) {
-  if (!gate)
+  if (gate[0] < 0)
     return;
-  wait_for_child_copy();
-  __atomic_store_n(&gate->copying, 0, __ATOMIC_RELEASE);
+  close(gate[1]);
+  struct pollfd end = {gate[0], POLLIN, 0};
+  while (poll(&end, 1, GATE_WAIT_MS) < 0 && errno == EINTR)
+    ;
+  close(gate[0]);
+  gate[0] = gate[1] = -1;
+  forking_here = 0;
+  __atomic_store_n(&forking, 0, __ATOMIC_RELEASE);
 }
 
 static void fork_child(void) {
+  int copied = gate[1];
+  if (gate[0] >= 0)
+    close(gate[0]);
+  gate[0] = gate[1] = -1;
+  forking_here = 0;
+  __atomic_store_n(&forking, 0, __ATOMIC_RELEASE);
   copy_for_child();
-  struct fork_gate *parents = gate;
-  gate = base ? gate_new() : NULL;
-  if (parents) {
-    __atomic_store_n(&parents->copying, 0, __ATOMIC_RELEASE);
-    munmap(parents, sizeof *parents);
-  }
+  if (copied >= 0)
+    close(copied); /* the parent's wait ends */
 }
 
 /* Registered before the other layers' handlers: its prepare runs last and

@@ -516,7 +516,20 @@ void cnsm_flusher_seal(void) {
   pthread_mutex_lock(&thread_lock);
   finished = 1;
   pthread_mutex_unlock(&thread_lock);
+  cnsm_http_cut(1); /* a send running ends within a second */
   flusher_stop(cnsm_now_ns() + SEND_TIMEOUT_NS);
+}
+
+/* The call to confine the program failed (sandbox.c): a stopped thread may
+ * start again; one that would not stop still runs. */
+void cnsm_flusher_unseal(void) {
+  cnsm_http_cut(0);
+  pthread_mutex_lock(&thread_lock);
+  if (!running) {
+    started = stopping = finished = 0;
+  }
+  pthread_mutex_unlock(&thread_lock);
+  cnsm_flusher_maybe_start();
 }
 
 /* codensm_flush: sends every delta now. */

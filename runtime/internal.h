@@ -93,6 +93,8 @@ void cnsm_log_set_debug(int on) CNSM_HIDDEN;
 int cnsm_sealed(void) CNSM_HIDDEN;
 /* Marks the runtime sealed; whether it was already. */
 int cnsm_seal(void) CNSM_HIDDEN;
+/* The call that was to confine the program failed: not sealed. */
+void cnsm_unseal(void) CNSM_HIDDEN;
 
 /* ---- config.c ---------------------------------------------------------- */
 
@@ -535,6 +537,8 @@ const char *cnsm_durable_name(void) CNSM_HIDDEN;
 void cnsm_durable_finish(int delivered) CNSM_HIDDEN;
 /* The program confines itself: room to grow into now, no growth after. */
 void cnsm_durable_seal(void) CNSM_HIDDEN;
+/* It did not after all (its call failed): growth as before. */
+void cnsm_durable_unseal(void) CNSM_HIDDEN;
 /* Installs the fork handler that gives a child its own file (once; before
  * the registry's and the deltas' handlers). */
 void cnsm_durable_init_once(void) CNSM_HIDDEN;
@@ -910,6 +914,8 @@ enum cnsm_outcome {
  * when this thread is already loading it (an instrumented library of
  * libcurl's, starting the flusher from its constructor). */
 void cnsm_http_load(void) CNSM_HIDDEN;
+/* Cuts short the send running and any later one (on), or lets them be. */
+void cnsm_http_cut(int on) CNSM_HIDDEN;
 /* POSTs body to an http(s) endpoint within timeout_ms, with an
  * Idempotency-Key header when idem_key is not NULL and the label headers
  * of version and instance when not NULL; an enum cnsm_outcome.
@@ -984,8 +990,11 @@ void cnsm_flusher_maybe_start(void) CNSM_HIDDEN;
 /* Sends every delta now (codensm_flush): 0 when all were acknowledged,
  * -1 when there is no sink, a send failed or took over 10 s. */
 int cnsm_flusher_flush(void) CNSM_HIDDEN;
-/* The program confines itself: the thread stops, nothing is sent again. */
+/* The program confines itself: the thread stops, nothing is sent again
+ * (an http send running is cut short: sink_http.c). */
 void cnsm_flusher_seal(void) CNSM_HIDDEN;
+/* It did not after all: the thread may start again. */
+void cnsm_flusher_unseal(void) CNSM_HIDDEN;
 /* The final flush (codensm_shutdown; at_exit: the process's exit): stops
  * the thread, sends the rest within CODENSM_EXIT_TIMEOUT, spools what
  * fails.  Only the first call does anything. */

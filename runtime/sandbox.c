@@ -39,13 +39,6 @@
 
 #include "internal.h"
 
-static void seal(void) {
-  if (cnsm_seal()) /* sealed already */
-    return;
-  cnsm_flusher_seal();
-  cnsm_durable_seal();
-}
-
 /* The system call itself, as the C library's syscall() makes it (-1 and
  * errno on failure): by hand where the registers are known, so that no
  * lookup of the C library's is needed (a static program has none to look
@@ -95,6 +88,35 @@ static long forward(long number, long a1, long a2, long a3, long a4, long a5,
   return ret;
 }
 
+static void seal(void) {
+  cnsm_flusher_seal();
+  cnsm_durable_seal();
+}
+
+/* The call that was to set the filter failed: the process is not confined
+ * after all, and the runtime goes on as before. */
+static void unseal(void) {
+  cnsm_unseal();
+  cnsm_durable_unseal();
+  cnsm_flusher_unseal();
+}
+
+/* Makes a call that sets a filter (or strict mode), the runtime sealed
+ * first, and unsealed again when the call fails (errno kept). */
+static long confining(long number, long a1, long a2, long a3, long a4,
+                      long a5) {
+  if (cnsm_seal()) /* sealed already */
+    return forward(number, a1, a2, a3, a4, a5, 0);
+  seal();
+  long ret = forward(number, a1, a2, a3, a4, a5, 0);
+  if (ret == -1) {
+    int saved = errno;
+    unseal();
+    errno = saved;
+  }
+  return ret;
+}
+
 /* Six arguments are read whatever the call passed, as the C library's
  * syscall() reads them: the registers are there. */
 CNSM_EXPORT long syscall(long number, ...) {
@@ -103,9 +125,12 @@ CNSM_EXPORT long syscall(long number, ...) {
   long a1 = va_arg(ap, long), a2 = va_arg(ap, long), a3 = va_arg(ap, long);
   long a4 = va_arg(ap, long), a5 = va_arg(ap, long), a6 = va_arg(ap, long);
   va_end(ap);
+  /* Only a call that can confine: libseccomp's seccomp_api_get() asks
+   * with strict mode and flags 1, expecting EINVAL. */
   if (number == SYS_seccomp &&
-      (a1 == SECCOMP_SET_MODE_STRICT || a1 == SECCOMP_SET_MODE_FILTER))
-    seal();
+      ((a1 == SECCOMP_SET_MODE_STRICT && a2 == 0 && a3 == 0) ||
+       (a1 == SECCOMP_SET_MODE_FILTER && a3 != 0)))
+    return confining(number, a1, a2, a3, a4, a5);
   return forward(number, a1, a2, a3, a4, a5, a6);
 }
 
@@ -117,8 +142,12 @@ CNSM_EXPORT int prctl(int option, ...) {
   unsigned long a4 = va_arg(ap, unsigned long);
   unsigned long a5 = va_arg(ap, unsigned long);
   va_end(ap);
-  if (option == PR_SET_SECCOMP)
-    seal(); /* strict mode too: read, write and exit are all it leaves */
+  /* Strict mode too (read, write and exit are all it leaves), but not
+   * systemd's probe: a filter mode without a program, expecting EFAULT. */
+  if (option == PR_SET_SECCOMP &&
+      (a2 == SECCOMP_MODE_STRICT || (a2 == SECCOMP_MODE_FILTER && a3 != 0)))
+    return (int)confining(SYS_prctl, option, (long)a2, (long)a3, (long)a4,
+                          (long)a5);
   return (int)forward(SYS_prctl, option, (long)a2, (long)a3, (long)a4, (long)a5,
                       0);
 }

@@ -13,3 +13,5 @@ int cnsm_sealed(void) { return __atomic_load_n(&sealed, __ATOMIC_ACQUIRE); }
 int cnsm_seal(void) {
   return __atomic_exchange_n(&sealed, 1, __ATOMIC_ACQ_REL);
 }
+
+void cnsm_unseal(void) { __atomic_store_n(&sealed, 0, __ATOMIC_RELEASE); }

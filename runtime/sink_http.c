@@ -310,6 +310,25 @@ static curl_socket_t open_socket(void *unused, curlsocktype purpose,
   return fd < 0 ? CURL_SOCKET_BAD : cnsm_fd_aside(fd);
 }
 
+/* A send running when the program confines itself is cut short (the
+ * flusher waits for it: sandbox.c), its outcome unknown, so its batch is
+ * kept and resent under its key by the next process. */
+static int cutting;
+
+void cnsm_http_cut(int on) { __atomic_store_n(&cutting, on, __ATOMIC_RELEASE); }
+
+/* libcurl's progress callback, called at least once a second: non-zero
+ * ends the transfer. */
+static int on_progress(void *unused, curl_off_t down_total, curl_off_t down,
+                       curl_off_t up_total, curl_off_t up) {
+  (void)unused;
+  (void)down_total;
+  (void)down;
+  (void)up_total;
+  (void)up;
+  return __atomic_load_n(&cutting, __ATOMIC_ACQUIRE);
+}
+
 /* Sets the request's options on h. */
 static void set_options(CURL *h, const char *endpoint,
                         struct curl_slist *headers, const char *body,
@@ -331,6 +350,8 @@ static void set_options(CURL *h, const char *endpoint,
 #endif
   curl.easy_setopt(h, CURLOPT_WRITEFUNCTION, keep_answer);
   curl.easy_setopt(h, CURLOPT_HEADERFUNCTION, read_header);
+  curl.easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+  curl.easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 }
 
 void cnsm_http_load(void) {

@@ -487,6 +487,25 @@ def case_sandboxed(tc, level):
         os.unlink(sink)
     env = {"CODENSM_ENDPOINT": "file://" + sink,
            "CODENSM_SPOOL_DIR": os.path.join(tc.workdir, "spool-sandboxed")}
+    # Asking whether seccomp is there, and a filter that fails to be set,
+    # confine nothing: the process sends its own counts at its exit (a
+    # seal on any such call sent nothing until a next process ran).
+    expected = run(plain, args=["probes"])
+    got = run(exe, env, args=["probes"])
+    expect_same_behaviour(expected, got)
+    expect("probes=-1,-1,-1\n" in got.stdout, got.stdout)
+    sums = totals(sink)
+    expect_counts(sums, "sandboxed.more_work", 100, 0)
+    # A fork that fails (every clone refused by an inherited filter, as
+    # under RLIMIT_NPROC) returns at once: the parent's wait for the
+    # child's copy of the live file ends with no child (it took 2 s).
+    noclone = tc.compile([os.path.join(PROGRAMS, "noclone.c")],
+                         os.path.join(tc.workdir, "noclone"), OPT_LEVELS[level],
+                         instrument=False)
+    expected = run(noclone, args=[plain, "forkfail"])
+    got = run(noclone, env, args=[exe, "forkfail"])
+    expect_same_behaviour(expected, got)
+    expect(got.stdout.count("fork failed at once") == 3, got.stdout)
     for mode in ("prctl", "syscall", "self", "none"):
         expected = run(plain, args=[mode])
         got = run(exe, env, args=[mode])
@@ -503,8 +522,9 @@ def case_sandboxed(tc, level):
     # Each fork run: the parent's work(1000), the child's work(10) and the
     # 100 of more_work; self: its own and the 100; none: its own.  Twice
     # self, twice none.
-    expect_counts(sums, "sandboxed.work", 2 * 102 + 2 * 101 + 2 * 1, 0)
-    expect_counts(sums, "sandboxed.more_work", 4 * 100, 0)
+    # And the probes' run: its own 101 and 100; the forkfail run: 1.
+    expect_counts(sums, "sandboxed.work", 2 * 102 + 2 * 101 + 2 * 1 + 101 + 1, 0)
+    expect_counts(sums, "sandboxed.more_work", 5 * 100, 0)
 
 
 def case_inlined(tc, level):

@@ -66,6 +66,30 @@ int read_static(int v) {
   return base + v;
 }
 
+// Calls no expression names (a review's finds): a default member
+// initialiser's new in an aggregate's braces, a static thread_local member
+// with a dynamic initialiser, a builtin that is operator new.
+struct Box {
+  int *p = new int(7);
+};
+int box_value() {
+  Box b{};
+  // CHECK: int box_value() {__codensm_guard
+  int v = *b.p;
+  delete b.p;
+  return v;
+}
+struct Counter {
+  static thread_local int hits;
+};
+thread_local int Counter::hits = tl_init();
+int read_hits(Counter &c) { return c.hits; }
+// CHECK: int read_hits(Counter &c) {__codensm_guard
+#if defined(__clang__) // what the rewriter parses; GCC has no such builtin
+void *grab(size_t n) { return __builtin_operator_new(n); }
+// CHECK: void *grab(size_t n) {__codensm_guard
+#endif
+
 int main() {
   Named named;
   named.name = "abc";
@@ -94,6 +118,8 @@ int main() {
       errors++;
     }
   }
+  Counter counter;
+  total += box_value() + read_hits(counter);
   std::printf("%ld %d\n", total, errors);
   return 0;
 }

@@ -18,6 +18,12 @@
  *   returns.  Its thread count is read from /proc/self/task, which the
  *   filter lets it open: the runtime's flusher thread must have stopped
  *   before the filter, else it would run outside it.
+ * probes: asks whether seccomp is there as libseccomp and systemd ask (the
+ *   seccomp call in strict mode with flags 1, a filter mode without a
+ *   program), and sets an empty filter, which fails: none confines it, so
+ *   its counts are its own to send; then calls more_work() 100 times.
+ * forkfail: forks three times under a filter (noclone's) that fails every
+ *   clone; says whether each failed fork returned within 0.5 s.
  * none: main calls work() once.
  */
 #define _GNU_SOURCE
@@ -33,6 +39,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #if defined(__x86_64__)
@@ -133,6 +140,30 @@ int main(int argc, char **argv) {
   }
   if (strcmp(mode, "none") == 0)
     return 0;
+  if (strcmp(mode, "probes") == 0) {
+    struct sock_fprog empty = {0, NULL};
+    long strict = syscall(SYS_seccomp, SECCOMP_SET_MODE_STRICT, 1, NULL);
+    int probe = prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, NULL, 0, 0);
+    int bad = prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &empty);
+    printf("probes=%ld,%d,%d\n", strict, probe, bad);
+    confined_work();
+    return 0;
+  }
+  if (strcmp(mode, "forkfail") == 0) {
+    for (int i = 0; i < 3; i++) {
+      struct timespec t0, t1;
+      clock_gettime(CLOCK_MONOTONIC, &t0);
+      pid_t pid = fork();
+      clock_gettime(CLOCK_MONOTONIC, &t1);
+      if (pid == 0)
+        _exit(0);
+      double took = (double)(t1.tv_sec - t0.tv_sec) +
+                    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+      printf("fork %s %s\n", pid < 0 ? "failed" : "succeeded",
+             took < 0.5 ? "at once" : "slowly");
+    }
+    return 0;
+  }
   pid_t pid = fork();
   if (pid == 0) {
     work(10);
