@@ -470,6 +470,12 @@ static struct cnsm_dir *first_use(const struct cnsm_module_desc *desc,
     pthread_mutex_unlock(&cnsm_registry_lock);
     if (!m)
       return NULL;
+    /* A call before the module's constructor (a static initialiser's):
+     * the live file first, as the constructor opens it, so that this
+     * thread's counters are allocated in it.  In anonymous memory they
+     * stayed there, and a process ending in _exit() or a kill lost all
+     * the thread ever counted (every KJ_MAIN program: capnproto trial). */
+    cnsm_registry_start_durable();
   }
   link_self();
   struct cnsm_dir *d = adopt_dir(desc, home);

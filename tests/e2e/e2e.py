@@ -466,6 +466,29 @@ def case_hard_end(tc, level):
     expect_counts(sums, "hardend.main", 4, 0)
 
 
+def case_static_init(tc, level):
+    """A call before its unit's constructor registered the unit (a C++
+    static initialiser's), then main's, then _exit(): the next run takes the
+    live file over and delivers all of it.  The early call registered the
+    unit without opening the live file, so the thread's counters were
+    allocated in anonymous memory and stayed there: every count of the run
+    was lost (every KJ_MAIN program: capnproto trial, round twenty-five)."""
+    exe = tc.program("static_init.c", level)
+    sink = os.path.join(tc.workdir, "static_init.jsonl")
+    if os.path.exists(sink):
+        os.unlink(sink)
+    env = {"CODENSM_ENDPOINT": "file://" + sink,
+           "CODENSM_SPOOL_DIR": os.path.join(tc.workdir, "spool-static-init")}
+    first = run(exe, env)
+    expect(first.returncode == 0 and first.stdout == "sum=1999004\n",
+           "%d %r" % (first.returncode, first.stdout))
+    run(exe, env, args=["exit"])
+    sums = totals(sink)
+    expect_counts(sums, "static_init.helper", 2 * 1001, 0)
+    expect_counts(sums, "static_init.work", 2 * 1000, 0)
+    expect_counts(sums, "static_init.main", 2, 0)
+
+
 def case_sandboxed(tc, level):
     """A program that confines itself with a seccomp filter (OpenSSH's
     privilege-separated child: a file size limit of 0, then a filter that
@@ -1362,6 +1385,7 @@ CASES = {
     "fork-sampling": case_fork_sampling,
     "hard-end": case_hard_end,
     "sandboxed": case_sandboxed,
+    "static-init": case_static_init,
     "signals": case_signals,
     "inlined": case_inlined,
     "copies": case_copies,
