@@ -31,8 +31,13 @@ ProjectHeaders::ProjectHeaders(const SourceManager &SM, const HeaderSearch &HS,
   llvm::StringMap<unsigned> Seen; // path -> its index in Headers
   for (unsigned I = 1; I < SM.local_sloc_entry_size(); ++I) {
     const SrcMgr::SLocEntry &Entry = SM.getLocalSLocEntry(I);
-    if (!Entry.isFile() || Entry.getFile().getIncludeLoc().isInvalid() ||
-        Entry.getFile().getFileCharacteristic() != SrcMgr::C_User)
+    // Not the file's characteristic: a header that says `#pragma GCC
+    // system_header` makes the headers it includes after it system ones
+    // for clang (every header of capnproto's KJ does), and those were not
+    // copied, so GCC read their originals, which included the originals of
+    // headers that were copied: #pragma once took them for other files,
+    // and GCC refused the unit.  The system directories are what tell.
+    if (!Entry.isFile() || Entry.getFile().getIncludeLoc().isInvalid())
       continue;
     FileID ID = SM.getFileID(SourceLocation::getFromRawEncoding(
         static_cast<SourceLocation::UIntTy>(Entry.getOffset())));

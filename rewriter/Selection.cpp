@@ -325,6 +325,13 @@ Selection::plan(const FunctionDecl *FD, ASTContext &Ctx, MangleContext &Mangler,
   }
   if (Notes.Skip || (!FileIncluded && !Notes.Track))
     return std::nullopt;
+  // Code after a `#pragma GCC system_header` (and in the headers included
+  // after it) is a system header's for clang, and the pass leaves its
+  // functions out (CodeNSMFrontend's facts): so does the rewriter, though
+  // it copies such a header with the project's others.
+  if (SM.isInSystemHeader(SM.getExpansionLoc(FD->getLocation())) &&
+      !Notes.Track)
+    return std::nullopt;
 
   // A template's pattern stands for its instances: a row for each when
   // the probe can tell them apart, else one for all of them.
