@@ -498,7 +498,11 @@ ModuleInstrumenter::chooseFunctions(const AnnotationMap &Notes) {
       Plan.UntimedInlined = true;
     }
     if (DISubprogram *SP = F.getSubprogram()) {
-      Plan.File = SP->getFilename().str();
+      // As written on the command line: one header reached through
+      // `-I src/kj/..` and through `src/kj` is one file (capnproto).
+      SmallString<256> File(SP->getFilename());
+      sys::path::remove_dots(File, /*remove_dot_dot=*/true);
+      Plan.File = std::string(File);
       Plan.Line = SP->getLine();
     } else if (Source) {
       std::string Relative = relativeTo(Source->File, Cfg.Root);
