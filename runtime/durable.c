@@ -226,8 +226,17 @@ static __thread int forking_here; /* this thread is the one forking */
 /* Until no other thread of this process is between its fork and its
  * child's copy (at most GATE_WAIT_MS, which fork_parent bounds). */
 static void wait_for_child_copy(void) {
-  while (__atomic_load_n(&forking, __ATOMIC_ACQUIRE) && !forking_here)
+  uint64_t give_up = 0;
+  while (__atomic_load_n(&forking, __ATOMIC_ACQUIRE) && !forking_here) {
     sched_yield();
+    /* The forking thread may itself wait for a lock this thread holds
+     * (stdio's, taken before fork's own): then the old race, not a hang. */
+    uint64_t now = cnsm_now_ns();
+    if (!give_up)
+      give_up = now + (uint64_t)GATE_WAIT_MS * 1000000u;
+    else if (now > give_up)
+      return;
+  }
 }
 
 /* A new block of type with payload bytes after its header: the payload's
@@ -616,8 +625,13 @@ static void fork_parent(void) {
     return;
   close(gate[1]);
   struct pollfd end = {gate[0], POLLIN, 0};
-  while (poll(&end, 1, GATE_WAIT_MS) < 0 && errno == EINTR)
-    ;
+  uint64_t deadline = cnsm_now_ns() + (uint64_t)GATE_WAIT_MS * 1000000u;
+  for (;;) { /* one deadline, however many signals interrupt the wait */
+    uint64_t now = cnsm_now_ns();
+    int left = now < deadline ? (int)((deadline - now) / 1000000u) : 0;
+    if (poll(&end, 1, left) >= 0 || errno != EINTR)
+      break;
+  }
   close(gate[0]);
   gate[0] = gate[1] = -1;
   forking_here = 0;

@@ -511,9 +511,14 @@ void cnsm_flusher_finish(int at_exit) {
 /* The program is about to confine itself (sandbox.c): the thread stops
  * for good, waited for as long as a send may take, and nothing is sent
  * again in this process. */
+/* Whether the seal found the flusher finished already (codensm_shutdown,
+ * exit): an unseal must not start it again. */
+static int finished_before_seal;
+
 void cnsm_flusher_seal(void) {
   flusher_init_once();
   pthread_mutex_lock(&thread_lock);
+  finished_before_seal = finished;
   finished = 1;
   pthread_mutex_unlock(&thread_lock);
   cnsm_http_cut(1); /* a send running ends within a second */
@@ -525,11 +530,14 @@ void cnsm_flusher_seal(void) {
 void cnsm_flusher_unseal(void) {
   cnsm_http_cut(0);
   pthread_mutex_lock(&thread_lock);
-  if (!running) {
+  int again = !running && !finished_before_seal;
+  if (again)
     started = stopping = finished = 0;
-  }
+  else if (!finished_before_seal && running)
+    finished = 0; /* it would not stop: the exit's final send still runs */
   pthread_mutex_unlock(&thread_lock);
-  cnsm_flusher_maybe_start();
+  if (again)
+    cnsm_flusher_maybe_start();
 }
 
 /* codensm_flush: sends every delta now. */

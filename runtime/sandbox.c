@@ -109,7 +109,9 @@ static long confining(long number, long a1, long a2, long a3, long a4,
     return forward(number, a1, a2, a3, a4, a5, 0);
   seal();
   long ret = forward(number, a1, a2, a3, a4, a5, 0);
-  if (ret == -1) {
+  /* With SECCOMP_FILTER_FLAG_TSYNC, a thread that cannot take the filter
+   * is named by a positive result: nothing was confined either. */
+  if (ret != 0) {
     int saved = errno;
     unseal();
     errno = saved;
