@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * sealed.c - whether the program confined itself (sandbox.c sets it): the
- * runtime then makes no system call of its own.  At the bottom with log.c,
- * which every file may call: it calls nothing.
+ * runtime then makes no system call of its own but anonymous mmap.  At the
+ * bottom with log.c, which every file may call: it calls nothing.
  */
 #include "internal.h"
 
