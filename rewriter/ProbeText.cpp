@@ -415,25 +415,17 @@ static std::string hotPathDefinitions(bool Cxx) {
          "  __atomic_fetch_add(calls, 1, __ATOMIC_RELAXED);\n"
          "#endif\n"
          "}\n"
-         /* A small leaf's count (Leaf.h), as the pass's untimed entry: into
-          * the thread's real chunk, which the runtime makes on the thread's
-          * first call of the chunk's functions (the sentinel's real is 0),
-          * with no sample test and nothing kept to the exits. */
+         /* A small leaf's count (Leaf.h), as the pass's untimed entry: the
+          * edge's add, once the thread's chunk is real (the runtime makes
+          * it, and points the home at it, on the thread's first call of the
+          * chunk's functions: the sentinel's real is 0), with no sample test
+          * and nothing kept to the exits. */
          "static __codensm_hot __UINT64_TYPE__ __codensm_tally(__UINT64_TYPE__ "
          "slot) {\n"
-         "  " +
-         Struct + "cnsm_chunk *c = __codensm_chunk_of(slot);\n" +
-         "  if (__builtin_expect(" + Long("c->header.real == 0") + ", 0L))\n" +
-         "    c = " +
-         (Cxx ? "static_cast<cnsm_chunk *>(" : "(struct cnsm_chunk *)(") +
-         "__codensm_chunk(__codensm_unit, slot / CNSM_CHUNK_SLOTS));\n"
-         "#if defined(__x86_64__)\n"
-         "  __asm__ __volatile__(\"addq $1, %0\" : \"+m\"(c->slots[slot % "
-         "CNSM_CHUNK_SLOTS].calls));\n"
-         "#else\n"
-         "  __atomic_fetch_add(&c->slots[slot % CNSM_CHUNK_SLOTS].calls, 1,\n"
-         "                     __ATOMIC_RELAXED);\n"
-         "#endif\n"
+         "  if (__builtin_expect(" +
+         Long("__codensm_chunk_of(slot)->header.real == 0") + ", 0L))\n" +
+         "    (void)__codensm_chunk(__codensm_unit, slot / CNSM_CHUNK_SLOTS);\n"
+         "  __codensm_count_edge(slot);\n"
          "  return 0;\n"
          "}\n"
          "__attribute__((__noinline__, __cold__)) static void\n"

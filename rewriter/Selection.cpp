@@ -304,6 +304,14 @@ static std::string allInstancesName(const FunctionDecl *FD,
   return FD->getDescribedFunctionTemplate() ? Name + "<...>" : Name;
 }
 
+/// The plan's function counted, never timed: its rows say UNTIMED.
+static void neverTimed(FunctionPlan &Plan) {
+  Plan.Timed = false;
+  Plan.Row.Flags |= abi::Flag_UNTIMED;
+  for (FunctionRow &R : Plan.MoreRows)
+    R.Flags |= abi::Flag_UNTIMED;
+}
+
 llvm::Expected<std::optional<FunctionPlan>>
 Selection::plan(const FunctionDecl *FD, ASTContext &Ctx, MangleContext &Mangler,
                 llvm::function_ref<bool(SourceLocation)> Rewritable,
@@ -387,12 +395,8 @@ Selection::plan(const FunctionDecl *FD, ASTContext &Ctx, MangleContext &Mangler,
         Plan.MoreRows.back().SymbolHash = symbolHash(Name);
     }
   }
-  if (callsReturnsTwice(FD->getBody(), Ctx)) {
-    Plan.Timed = false;
-    Plan.Row.Flags |= abi::Flag_UNTIMED;
-    for (FunctionRow &R : Plan.MoreRows)
-      R.Flags |= abi::Flag_UNTIMED;
-  }
+  if (callsReturnsTwice(FD->getBody(), Ctx))
+    neverTimed(Plan);
   ErrorConvention Errors = static_cast<ErrorConvention>(Plan.Row.Errors);
   // The pass's untimed policy, on an estimate of its count: never for a
   // function the team said something about (an annotation, a convention,
@@ -408,11 +412,8 @@ Selection::plan(const FunctionDecl *FD, ASTContext &Ctx, MangleContext &Mangler,
                    [&](const FunctionDecl *Code) {
                      return isSmallLeaf(Code, Ctx, MaxOperations);
                    })) {
-    Plan.Timed = false;
+    neverTimed(Plan);
     Plan.CountOnly = true;
-    Plan.Row.Flags |= abi::Flag_UNTIMED;
-    for (FunctionRow &R : Plan.MoreRows)
-      R.Flags |= abi::Flag_UNTIMED;
   }
   Plan.Check = errorCheck(Ctx, FD->getReturnType(), Errors);
   if (!Plan.Check.empty())
