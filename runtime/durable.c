@@ -49,7 +49,7 @@
 #define RESERVE_BYTES (16ull << 30)  /* address space, never all mapped */
 #define GROW_BYTES (256u << 10)      /* tmpfs: memory, reserved at once */
 #define SEAL_ROOM_BYTES (1u << 20)   /* room left for a sealed process */
-#define GATE_WAIT_MS 2000            /* a fork child's copy, at most */
+#define GATE_WAIT_NS 2000000000ull   /* a fork child's copy, at most */
 #define GROWTH_WAIT_NS 1000000000ull /* another thread's growth, at most */
 
 static char *base; /* the reservation; NULL: no live file */
@@ -157,6 +157,15 @@ static int live_fd(void) {
   return fd;
 }
 
+/* In a loop waiting for another thread: whether wait_ns have passed since
+ * its first call (with *since 0). */
+static int waited(uint64_t *since, uint64_t wait_ns) {
+  uint64_t now = cnsm_now_ns();
+  if (!*since)
+    *since = now;
+  return now - *since > wait_ns;
+}
+
 /* Maps the file up to at least end; 0 or -1 (the disk is full, or this
  * thread's own growth is running under a signal handler).  A growth of
  * another thread is waited for: it is a few system calls, and a thread
@@ -168,7 +177,7 @@ static int grow_to(uint64_t end) {
     return 0;
   if (end > RESERVE_BYTES || __atomic_load_n(&growth_closed, __ATOMIC_ACQUIRE))
     return -1;
-  uint64_t give_up = 0;
+  uint64_t since = 0;
   while (__atomic_exchange_n(&growing, 1, __ATOMIC_ACQUIRE)) {
     if (growing_here)
       return -1;
@@ -177,10 +186,7 @@ static int grow_to(uint64_t end) {
       return 0;
     /* A growing thread that never ends (stopped, or starved by this one
      * at a real-time priority): anonymous memory, as before. */
-    uint64_t now = cnsm_now_ns();
-    if (!give_up)
-      give_up = now + GROWTH_WAIT_NS;
-    else if (now > give_up)
+    if (waited(&since, GROWTH_WAIT_NS))
       return -1;
   }
   growing_here = 1;
@@ -224,19 +230,14 @@ static int forking;            /* between this process's prepare and parent */
 static __thread int forking_here; /* this thread is the one forking */
 
 /* Until no other thread of this process is between its fork and its
- * child's copy (at most GATE_WAIT_MS, which fork_parent bounds). */
+ * child's copy.  At most GATE_WAIT_NS: the forking thread may itself wait
+ * for a lock this thread holds (stdio's, taken before fork's own), and
+ * then the old race is better than a hang. */
 static void wait_for_child_copy(void) {
-  uint64_t give_up = 0;
-  while (__atomic_load_n(&forking, __ATOMIC_ACQUIRE) && !forking_here) {
+  uint64_t since = 0;
+  while (__atomic_load_n(&forking, __ATOMIC_ACQUIRE) && !forking_here &&
+         !waited(&since, GATE_WAIT_NS))
     sched_yield();
-    /* The forking thread may itself wait for a lock this thread holds
-     * (stdio's, taken before fork's own): then the old race, not a hang. */
-    uint64_t now = cnsm_now_ns();
-    if (!give_up)
-      give_up = now + (uint64_t)GATE_WAIT_MS * 1000000u;
-    else if (now > give_up)
-      return;
-  }
 }
 
 /* A new block of type with payload bytes after its header: the payload's
@@ -625,7 +626,7 @@ static void fork_parent(void) {
     return;
   close(gate[1]);
   struct pollfd end = {gate[0], POLLIN, 0};
-  uint64_t deadline = cnsm_now_ns() + (uint64_t)GATE_WAIT_MS * 1000000u;
+  uint64_t deadline = cnsm_now_ns() + GATE_WAIT_NS;
   for (;;) { /* one deadline, however many signals interrupt the wait */
     uint64_t now = cnsm_now_ns();
     int left = now < deadline ? (int)((deadline - now) / 1000000u) : 0;

@@ -508,13 +508,13 @@ void cnsm_flusher_finish(int at_exit) {
   } /* else the live file and its batch in flight are the next process's */
 }
 
-/* The program is about to confine itself (sandbox.c): the thread stops
- * for good, waited for as long as a send may take, and nothing is sent
- * again in this process. */
 /* Whether the seal found the flusher finished already (codensm_shutdown,
  * exit): an unseal must not start it again. */
 static int finished_before_seal;
 
+/* The program is about to confine itself (sandbox.c): the thread stops
+ * for good, a send running cut short and waited for, and nothing is sent
+ * again in this process unless the confining call fails. */
 void cnsm_flusher_seal(void) {
   flusher_init_once();
   pthread_mutex_lock(&thread_lock);
