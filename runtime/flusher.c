@@ -298,11 +298,13 @@ static int send_all(uint64_t deadline_ns, int everything) {
   spool_load_due(&s);
   if (resend_frozen(&s, deadline_ns) != 0)
     return -1;
+  cnsm_known_load(s.spool_dir, s.endpoint, s.key);
   unsigned extensions = extensions_of(&s);
   int rc = send_round(&s, everything, extensions, deadline_ns);
   unsigned asked = extensions_of(&s);
   if (rc == 0 && (asked & ~extensions))
     rc = send_round(&s, everything, asked, deadline_ns);
+  cnsm_known_save();
   /* The probes the last answer listed (probe.c). */
   const struct cnsm_probe_order *orders;
   long probes = cnsm_http_take_probes(&orders);

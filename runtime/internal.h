@@ -948,6 +948,25 @@ int cnsm_file_has_line(const char *endpoint, const char *body) CNSM_HIDDEN;
 /* The path of a file:// URL, or NULL. */
 const char *cnsm_file_path(const char *endpoint) CNSM_HIDDEN;
 
+/* ---- known.c ----------------------------------------------------------- */
+
+/* Reads what the receiver of an http(s) endpoint and key already holds
+ * (the functions announced and the source locations it acknowledged to
+ * earlier processes), once per process and sink; nothing for a file://
+ * endpoint, without a spool directory, or sealed.  Flush lock held. */
+void cnsm_known_load(const char *spool_dir, const char *endpoint,
+                     const char *api_key) CNSM_HIDDEN;
+/* Marks the table's entries not compared yet as announced, and their
+ * source as sent, where the receiver holds them.  Registry lock held. */
+void cnsm_known_recall(const struct cnsm_overrides *o) CNSM_HIDDEN;
+/* The receiver acknowledged d, e's delta (before e's flags are set).
+ * Registry lock held. */
+void cnsm_known_note(const struct cnsm_fn *e,
+                     const struct cnsm_delta *d) CNSM_HIDDEN;
+/* Appends what was acknowledged since the last save to the file.  Flush
+ * lock held, not the registry lock. */
+void cnsm_known_save(void) CNSM_HIDDEN;
+
 /* ---- spool.c ----------------------------------------------------------- */
 
 /* Spool files are named by a hash of the endpoint AND the key: figures of

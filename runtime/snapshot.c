@@ -304,6 +304,7 @@ int cnsm_collect(struct cnsm_delta_list *out, int everything,
    * entries sent: with 100,000 functions one pass over the table is a few
    * milliseconds of memory traffic. */
   snapshot_counts();
+  cnsm_known_recall(&overrides);
   struct passed t = time_passed();
   drain_histograms();
   out->hist.n = 0;
@@ -401,6 +402,7 @@ static struct cnsm_live_acks acknowledged(const struct cnsm_fn *e,
  * Returns 1 when the last spooled entry was acknowledged. */
 static int acknowledge_one(struct cnsm_fn *e, const struct cnsm_delta *d) {
   struct cnsm_live_acks after = acknowledged(e, d);
+  cnsm_known_note(e, d);
   e->ack_calls = after.ack_calls;
   e->ack_errors = after.ack_errors;
   e->ack_ns = after.ack_ns;

@@ -693,6 +693,99 @@ def expect_near(what, got, want, tolerance=0.15):
                   "%s: %r, expected %r within %d%%" % (what, got, want, tolerance * 100))
 
 
+def flushed_functions(stderr):
+    """How many functions the runtime's acknowledged flushes carried
+    (CODENSM_DEBUG's "flush of N functions to ...: acknowledged")."""
+    return sum(int(n) for n in re.findall(r"flush of (\d+) functions to \S+: acknowledged",
+                                          stderr))
+
+
+def case_announced(tc, level):
+    """A receiver hears of a function once, not once per process: the
+    first run of a 2,000-function program announces every function (and
+    its file and line); a second run with the same endpoint and key sends
+    only the functions it called, and the report still lists every
+    function with its source.  Another key (another project) hears it
+    all; a changed department is announced again; a memory begun more
+    than a day ago, or one that is not a regular file, counts for
+    nothing."""
+    count = 2000
+    src = os.path.join(tc.workdir, "announced.c")
+    with open(src, "w") as f:
+        for i in range(count):
+            f.write("int f%d(int x) { return x * %d + 1; }\n" % (i, i))
+        f.write("int main(int argc, char **argv) {\n"
+                "  (void)argv;\n  return (f1(argc) + f2(argc)) == 3 * argc + 2 ? 0 : 1;\n}\n")
+    # The plugin alone knows a function's file from debug information.
+    source = [] if tc.gcc else ["-gline-tables-only"]
+    exe = tc.compile([src], os.path.join(tc.workdir, "announced"),
+                     OPT_LEVELS[level] + source)
+    db = os.path.join(tc.workdir, "collector.db")
+    server, port, key_a = start_collector(tc, db)
+    key_b = subprocess.run([tc.collector, "key", "create", "other", "--db", db],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    spool = os.path.join(tc.workdir, "spool")
+    try:
+        def flushed(key, extra=None):
+            env = collector_env(tc, port, key)
+            env["CODENSM_DEBUG"] = "1"
+            env.update(extra or {})
+            result = run(exe, env)
+            expect(result.returncode == 0, result.stderr)
+            return flushed_functions(result.stderr)
+
+        def project(name):
+            report = subprocess.run([tc.collector, "report", "--db", db, "--json",
+                                     "--since", "all", "--project", name],
+                                    capture_output=True, text=True, check=True).stdout
+            return {fn["name"]: fn for fn in json.loads(report)["projects"][0]["functions"]}
+
+        first = flushed(key_a)
+        expect(first >= count + 1, "the first run sent %d functions, not all %d"
+               % (first, count + 1))
+        second = flushed(key_a)
+        expect(0 < second <= 10, "the second run sent %d functions: announced again" % second)
+        a = project("e2e")
+        expect(len(a) == count + 1, "the report lists %d functions, not %d" % (len(a), count + 1))
+        expect_counts(a, "announced.f1", 2)
+        expect_counts(a, "announced.f1999", 0)
+        expect(a["announced.f1999"].get("file") == "announced.c"
+               and a["announced.f1999"].get("line") == count,
+               "a function never called lost its source: %r" % a["announced.f1999"])
+
+        other = flushed(key_b)
+        expect(other >= count + 1, "another key's first run sent %d functions" % other)
+        expect(len(project("other")) == count + 1, "the other project misses functions")
+
+        moved = {"CODENSM_DEPARTMENTS": "announced.f19=search"}
+        # f19, f190..f199 and f1900..f1999: 111 functions change department.
+        changed = flushed(key_a, moved)
+        expect(111 <= changed <= 121,
+               "a changed department sent %d functions, expected 111 and the called"
+               % changed)
+        expect(project("e2e")["announced.f1999"]["department"] == "search",
+               "the new department was not announced")
+
+        known = [os.path.join(spool, n) for n in os.listdir(spool) if n.endswith(".known")]
+        expect(len(known) == 2, "one memory per endpoint and key expected: %r" % known)
+        for path in known:
+            with open(path, "r+b") as f:  # begun two days ago
+                f.seek(8)
+                f.write(int(time.time() - 2 * 86400).to_bytes(8, "little"))
+        aged = flushed(key_a, moved)
+        expect(aged >= count + 1, "a memory two days old still counted: %d sent" % aged)
+        expect(flushed(key_a, moved) <= 10, "the renewed memory was not used")
+
+        for path in known:
+            os.unlink(path)
+            os.mkfifo(path)  # read, it would hang a run that trusted it
+        fifo = flushed(key_b)
+        expect(fifo >= count + 1, "a FIFO taken for a memory: %d sent" % fifo)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=10)
+
+
 def case_latency(tc, level):
     """Percentiles, inclusive and self time, callers and source locations
     through the real collector: a function whose calls take 20 us nine
@@ -1390,6 +1483,7 @@ CASES = {
     "inlined": case_inlined,
     "copies": case_copies,
     "collector": case_collector,
+    "announced": case_announced,
     "latency": case_latency,
     "causes": case_causes,
     "callers": case_callers,

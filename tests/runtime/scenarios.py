@@ -28,12 +28,14 @@ def live_dir(spool):
 
 
 def spool_files(spool, corrupt=False):
-    """The spool's files and its live files (not dot-files), sorted; the
+    """The spool's files and its live files (not dot-files, nor the
+    *.known memory of what a receiver holds: runtime/known.c), sorted; the
     ones set aside as *.corrupt instead when corrupt."""
     names = []
     for d in {spool, live_dir(spool)}:
         if os.path.isdir(d):
             names += [f for f in os.listdir(d) if not f.startswith(".")
+                      and not f.endswith(".known")
                       and f.endswith(".corrupt") == corrupt]
     return sorted(names)
 
