@@ -78,9 +78,7 @@ static uint64_t fnv1a_u32(uint64_t h, uint32_t v) {
 }
 
 /* Never 0 (the set's empty mark) nor the magic. */
-static uint64_t fact(uint64_t h) {
-  return h == 0 || h == KNOWN_MAGIC ? 1 : h;
-}
+static uint64_t fact(uint64_t h) { return h == 0 || h == KNOWN_MAGIC ? 1 : h; }
 
 static uint64_t announced_fact(const char *name, const char *department,
                                uint32_t weight) {
@@ -90,8 +88,7 @@ static uint64_t announced_fact(const char *name, const char *department,
   return fact(fnv1a_u32(h, weight));
 }
 
-static uint64_t source_fact(const char *name, const char *file,
-                            uint32_t line) {
+static uint64_t source_fact(const char *name, const char *file, uint32_t line) {
   uint64_t h = fnv1a_str(0xcbf29ce484222325ull, "source");
   h = fnv1a_str(h, name);
   h = fnv1a_str(h, file);
