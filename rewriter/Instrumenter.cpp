@@ -7,6 +7,7 @@
 #include "ProbeText.h"
 #include "Recursion.h"
 #include "Selection.h"
+#include "Unwind.h"
 
 #include "clang/AST/ASTConsumer.h"
 #include "clang/AST/RecursiveASTVisitor.h"
@@ -84,10 +85,11 @@ private:
 void InstrumentConsumer::placeProbe(const FunctionPlan &Plan, unsigned Slot,
                                     Rewriter &R) {
   bool Cxx = CI.getLangOpts().CPlusPlus;
+  bool Calm = Cxx && !Plan.MayUnwind && Plan.ReturnType.empty();
   std::string Probe = Plan.CountOnly
                           ? countProbe(Cxx, Slot, Plan.PatternTag)
                           : entryProbe(Cxx, Slot, Plan.Timed, Plan.Recursive,
-                                       Plan.ReturnType, Plan.PatternTag);
+                                       Calm, Plan.ReturnType, Plan.PatternTag);
   if (Plan.Defaulted.isValid()) {
     // `= default` becomes `{ probe }`, each token in its own place, so the
     // lines after it keep their numbers.
@@ -158,6 +160,7 @@ void InstrumentConsumer::HandleTranslationUnit(ASTContext &Ctx) {
   llvm::DenseSet<const FunctionDecl *> Recursive = recursiveFunctions(Ctx);
   llvm::DenseSet<const FunctionDecl *> NeverEmitted = neverEmittedHelpers(Ctx);
   InstancesByPattern Instances = instancesByPattern(Ctx);
+  UnwindAnalysis Unwind(Ctx);
   for (const FunctionDecl *FD : Collector.Functions) {
     auto Plan =
         Chosen->plan(FD, Ctx, *Mangler, Rewritable, NeverEmitted, Instances);
@@ -167,6 +170,14 @@ void InstrumentConsumer::HandleTranslationUnit(ASTContext &Ctx) {
     }
     if (!*Plan)
       continue;
+    // A template's text is its instances': calm only if each of them is.
+    std::vector<const FunctionDecl *> Code{FD};
+    if (FD->isDependentContext())
+      Code = Instances.lookup(FD->getCanonicalDecl());
+    (*Plan)->MayUnwind =
+        Code.empty() || llvm::any_of(Code, [&](const FunctionDecl *C) {
+          return Unwind.mayUnwind(C);
+        });
     if (Recursive.count(FD->getCanonicalDecl())) {
       (*Plan)->Recursive = true;
       (*Plan)->Row.Flags |= abi::Flag_RECURSIVE;

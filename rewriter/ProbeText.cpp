@@ -165,6 +165,26 @@ static const char *CxxGuard =
     "      __codensm_step_depth(slot, -1);\n"
     "  }\n"
     "};\n"
+    /* A function that cannot fail (Unwind.h): no exception leaves it and it
+     * has no error convention, so nothing tells unwinding, and no root
+     * cause is looked for. */
+    "struct __codensm_calm {\n"
+    "  __UINT64_TYPE__ slot, t0;\n"
+    "  bool rec;\n"
+    "  __codensm_hot __codensm_calm(__UINT64_TYPE__ s, bool timed, bool r)\n"
+    "      : slot(s), t0(__codensm_count(s)), rec(r) {\n"
+    "    if (!timed)\n"
+    "      t0 = 0;\n"
+    "    if (rec)\n"
+    "      __codensm_step_depth(slot, 1);\n"
+    "  }\n"
+    "  __codensm_hot ~__codensm_calm() {\n"
+    "    if (__builtin_expect(t0 != 0, 0))\n"
+    "      __codensm_settle(slot, t0, 0, 0);\n"
+    "    if (rec)\n"
+    "      __codensm_step_depth(slot, -1);\n"
+    "  }\n"
+    "};\n"
     "} // namespace\n";
 
 /// A template's instances told apart (Instances.h): the tag types, and the
@@ -268,11 +288,13 @@ static std::string cxxSlotValue(unsigned Slot, llvm::StringRef PatternTag) {
 }
 
 std::string entryProbe(bool Cxx, unsigned Slot, bool Timed, bool Recursive,
-                       llvm::StringRef ReturnType, llvm::StringRef PatternTag) {
+                       bool Calm, llvm::StringRef ReturnType,
+                       llvm::StringRef PatternTag) {
   std::string N = std::to_string(Slot), Out;
   std::string SlotValue = cxxSlotValue(Slot, PatternTag);
   if (Cxx)
-    Out = "__codensm_guard __codensm_p" + N + "(" + SlotValue + ", " +
+    Out = std::string(Calm ? "__codensm_calm" : "__codensm_guard") +
+          " __codensm_p" + N + "(" + SlotValue + ", " +
           (Timed ? "true" : "false") + ", " + (Recursive ? "true" : "false") +
           ");";
   else

@@ -50,12 +50,14 @@ struct EdgeRow {
 std::string prologue(bool Cxx, bool Cxx11, llvm::StringRef SourcePath);
 
 /// The probe at the start of a function's body (no newline).  Recursive:
-/// it keeps the function's depth in the thread (Recursion.h).  ReturnType,
+/// it keeps the function's depth in the thread (Recursion.h).  Calm (C++):
+/// the function cannot fail (Unwind.h), and its guard reads neither the
+/// thread's uncaught exceptions nor its error epoch.  ReturnType,
 /// when not empty, also declares the variable that return statements
 /// check the error convention on (see returnCheck).  PatternTag, when not
 /// empty, makes the slot the instance's (instanceSlot).
 std::string entryProbe(bool Cxx, unsigned Slot, bool Timed, bool Recursive,
-                       llvm::StringRef ReturnType,
+                       bool Calm, llvm::StringRef ReturnType,
                        llvm::StringRef PatternTag = "");
 
 /// The probe of a small leaf (Leaf.h): its call counted, nothing more (no

@@ -59,6 +59,10 @@ struct FunctionPlan {
   /// On a cycle of the unit's call graph (Recursion.h): the probe keeps
   /// the function's depth in the thread, and its rows say RECURSIVE.
   bool Recursive = false;
+  /// An exception may leave it (Unwind.h): its C++ guard tells unwinding
+  /// from a return.  Without, and without an error convention, it cannot
+  /// fail, and its guard is the calm one.
+  bool MayUnwind = true;
   /// The return type as the probe declares it, and the error convention's
   /// test on it (ErrorCheck.h); both "" when returns are not checked.
   std::string ReturnType, Check;
