@@ -78,7 +78,9 @@ static void api_probe_set(struct cnsm_store *st, const char *want,
 /* POST /api/probe; see handlers.h. */
 void cnsm_api_probe_post(struct cnsm_store *st, const char *body, size_t len,
                          struct cnsm_reply *r) {
-  cJSON *o = cJSON_ParseWithLength(body, len);
+  /* A NUL would cut the name: the probe would be another function's. */
+  cJSON *o =
+      cnsm_json_has_nul(body, len) ? NULL : cJSON_ParseWithLength(body, len);
   const cJSON *project = cJSON_GetObjectItemCaseSensitive(o, "project");
   const cJSON *fn = cJSON_GetObjectItemCaseSensitive(o, "function");
   int64_t seconds = api_probe_seconds(o);

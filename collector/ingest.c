@@ -129,9 +129,16 @@ static int ingest_gunzip(const char *in, size_t len, char **out, size_t *olen) {
   z.next_out = (Bytef *)buf;
   z.avail_out = (uInt)cap;
   int rc = inflate(&z, Z_FINISH);
+  /* RFC 1952: a stream may be several members one after another, which
+   * gzip -d inflates all; anything else after an end is corrupt (the
+   * second member's functions were dropped, trailing bytes ignored). */
+  while (rc == Z_STREAM_END && z.avail_in > 0 && z.avail_out > 0 &&
+         inflateReset(&z) == Z_OK)
+    rc = inflate(&z, Z_FINISH);
   size_t produced = cap - z.avail_out;
+  int whole = z.avail_in == 0;
   inflateEnd(&z);
-  if (rc == Z_STREAM_END && produced <= CNSM_BODY_MAX) {
+  if (rc == Z_STREAM_END && whole && produced <= CNSM_BODY_MAX) {
     *out = buf;
     *olen = produced;
     return 0;

@@ -182,6 +182,10 @@ int cnsm_ingest_parse(const char *body, size_t len, struct cnsm_batch *out,
   memset(out, 0, sizeof *out);
   if (len > CNSM_BODY_MAX)
     return parse_fail(err, -1, "", "request body too large");
+  if (cnsm_json_has_nul(body, len))
+    return parse_fail(err, -1, "",
+                      "strings must not hold NUL (\\u0000): a name would be "
+                      "cut there");
   const char *end = NULL;
   cJSON *root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
   if (root == NULL)

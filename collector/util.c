@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * util.c - clocks, durations and UTF-8 validation for the collector.
+ * util.c - clocks, durations, UTF-8 validation and the NUL test for the
+ * collector.
  *
  * Everything here is a pure function of its arguments (or of the clock):
  * the ingest validator and the CLI lean on it, and the
@@ -78,6 +79,20 @@ int cnsm_parse_until(const char *text, int64_t *seconds) {
   if (text == NULL || strcmp(text, "all") == 0)
     return -1;
   return cnsm_parse_duration(text, seconds);
+}
+
+int cnsm_json_has_nul(const char *body, size_t len) {
+  if (memchr(body, '\0', len))
+    return 1;
+  for (size_t i = 0; i + 1 < len; i++) {
+    if (body[i] != '\\')
+      continue;
+    if (body[i + 1] == 'u' && len - i >= 6 &&
+        memcmp(body + i + 2, "0000", 4) == 0)
+      return 1;
+    i++; /* the escaped character: "\\u0000" is a backslash and text */
+  }
+  return 0;
 }
 
 /* Strict UTF-8 check (RFC 3629), refusing C0 controls and DEL. */

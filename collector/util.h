@@ -30,4 +30,10 @@ int cnsm_parse_until(const char *text, int64_t *seconds);
  * below U+0020 or DEL; 0 otherwise. */
 int cnsm_utf8_valid(const char *s, size_t len);
 
+/* Returns 1 if the JSON text body[0..len) holds a NUL, as a byte or as
+ * the escape \u0000: cJSON's strings end at the first, so the rest of a
+ * name would be lost and it would be taken for another ("a\u0000b" for
+ * "a"); 0 otherwise. */
+int cnsm_json_has_nul(const char *body, size_t len);
+
 #endif

@@ -146,6 +146,8 @@ def test_limit_and_api(tmp):
                      {"project": "shop", "seconds": 10},
                      {"project": "shop", "function": "", "seconds": 10},
                      {"project": "shop", "function": "a\u0001", "seconds": 10},
+                     # cut at the NUL, it was a probe of shop.f64
+                     {"project": "shop", "function": "shop.f64\u0000x", "seconds": 10},
                      {"project": "shop", "function": "n" * 513, "seconds": 10},
                      {"function": "f", "seconds": 10}, [1]):
             status, r = api(srv, body)

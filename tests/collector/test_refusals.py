@@ -65,6 +65,18 @@ def test(tmp):
         expect(srv, db, 400, '{"functions":{}}', key, field="functions")
         expect(srv, db, 400, '{"functions":"x"}', key, field="functions")
         expect(srv, db, 400, b"\x1f\x8b\x08garbage", key, extra_headers={"Content-Encoding": "gzip"})
+        # A gzip stream with bytes after its end (its first member was stored alone).
+        zipped_good = gzip.compress(json.dumps(good).encode())
+        expect(srv, db, 400, zipped_good + b"TRAILING GARBAGE", key,
+               extra_headers={"Content-Encoding": "gzip"})
+        # A NUL, as a byte or an escape, anywhere in the text: cJSON's strings
+        # end at it, so "victim\u0000other" was added to "victim".
+        expect(srv, db, 400, '{"functions":[{"name":"checkout.apply_coupon\\u0000x","calls":5}]}',
+               key)
+        expect(srv, db, 400, b'{"functions":[{"name":"checkout.apply_coupon\x00x","calls":5}]}',
+               key)
+        expect(srv, db, 400, '{"functions":[{"name":"n","department":"eng\\u0000ineering",'
+               '"calls":5}]}', key)
 
         # 400: one entry, one field; the valid entries before it are not kept.
         def bad_entry(index, field, entry):
@@ -131,6 +143,20 @@ def test(tmp):
             {"functions": [{"name": "zipped", "calls": 4, "total_ms": 0.5}]}).encode()), key,
             extra_headers={"Content-Encoding": "gzip"})
         check(status == 200, "gzip ingest: %d %s" % (status, body))
+        # RFC 1952: members one after another are one stream (gzip -d).
+        status, body = srv.ingest(
+            gzip.compress(b'{"functions":[{"name":"member.first","calls":1}]}')
+            + gzip.compress(b'{"functions":[{"name":"member.second","calls":2}]}'), key,
+            extra_headers={"Content-Encoding": "gzip"})
+        check(status == 400, "two JSON documents in two members: %d %s" % (status, body))
+        status, body = srv.ingest(
+            gzip.compress(b'{"functions":[{"name":"member.first","calls":1},')
+            + gzip.compress(b'{"name":"member.second","calls":2}]}'), key,
+            extra_headers={"Content-Encoding": "gzip"})
+        check(status == 200 and body == {"accepted": 2}, "two members: %d %s" % (status, body))
+        # A backslash before u0000 is text, not a NUL.
+        status, body = srv.ingest('{"functions":[{"name":"back\\\\u0000slash","calls":1}]}', key)
+        check(status == 200, "an escaped backslash before u0000: %d %s" % (status, body))
         status, body = srv.ingest({"functions": []}, key)
         check(status == 200 and body == {"accepted": 0}, "empty batch: %d %s" % (status, body))
 
@@ -138,6 +164,9 @@ def test(tmp):
         check(t[cpp] == (3, 3, 0.125), "C++ name stored: %r" % (t.get(cpp),))
         check(t["minimal"] == (7, 1, 1.5), "duplicates summed: %r" % (t.get("minimal"),))
         check(t["zipped"] == (4, 0, 0.5), "gzip stored")
+        check(t["member.first"][0] == 1 and t["member.second"][0] == 2,
+              "both members stored: %r %r" % (t.get("member.first"), t.get("member.second")))
+        check(t["back\\u0000slash"][0] == 1, "the name with a backslash: %r" % sorted(t)[:5])
         check(t["checkout.apply_coupon"] == (10, 1, 2.5), "seed kept")
         fns = {n: (d, w) for p, n, d, w in harness.snapshot(db)["functions"]}
         check(fns[longest] == ("unassigned", 1.0), "announced function: %r" % (fns.get(longest),))
