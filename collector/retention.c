@@ -19,34 +19,51 @@
  * numeric on PostgreSQL) and saturate at 2^53 - 1 like ingest's
  * (CNSM_HIST_ON_CONFLICT).  The callers and root causes (tables callers
  * and causes) go the same way as hist, per other function.  totals,
- * functions and probes are not touched.  Each run is
- * one write transaction holding the lock "codensm.retention": replicas on one
- * PostgreSQL database take turns, and a row is never summed twice. */
+ * functions and probes are not touched.
+ *
+ * A run goes one slice at a time: the rows of one project's minute (hour)
+ * that are folded or dropped, found through each table's (project,
+ * bucket) index, each slice one write transaction holding the lock
+ * "codensm.retention", so replicas on one PostgreSQL database take turns
+ * and a row is never summed twice (a slice another replica folded first
+ * finds nothing left).  As one transaction, a run over 20,000 functions'
+ * 150 minutes held SQLite's write lock for 55 s and every ingest meanwhile
+ * waited its 10 s and got 503; a slice holds it for the rows of one
+ * minute.  A failed slice stops the run; the next run goes on. */
 #include "retention.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "util.h"
 
-/* Sums the rows older than cutoff that are not at a multiple of span
- * into the row at the start of their span, then deletes them. */
+/* The slices of a run: each project's buckets older than $1 that are not
+ * at a multiple of $2 (to fold), or all of them (to drop). */
+#define SLICES_OF(table, where)                                                \
+  "SELECT DISTINCT project, bucket FROM " table " WHERE " where
+#define SLICES(where)                                                          \
+  SLICES_OF("counts", where)                                                   \
+  " UNION " SLICES_OF("hist", where) " UNION " SLICES_OF(                      \
+      "callers", where) " UNION " SLICES_OF("causes", where) " ORDER BY 2, 1"
+static const char k_fold_slices[] = SLICES("bucket < $1 AND bucket % $2 <> 0");
+static const char k_drop_slices[] = SLICES("bucket < $1");
+
+/* One slice folded: the rows of project $2's bucket $3 summed into the row
+ * at the start of their span of $1, then deleted. */
 static const char k_roll_up[] =
     "INSERT INTO counts(project, name, bucket, version, instance, calls,"
     " errors, total_ms)"
-    " SELECT project, name, bucket - bucket % $2, version, instance,"
+    " SELECT project, name, bucket - bucket % $1, version, instance,"
     "  SUM(calls), SUM(errors), SUM(total_ms)"
-    " FROM counts WHERE bucket < $1 AND bucket % $2 <> 0"
+    " FROM counts WHERE project = $2 AND bucket = $3"
     " GROUP BY 1, 2, 3, 4, 5"
     " ON CONFLICT(project, name, bucket, version, instance) DO UPDATE SET"
     "  calls = counts.calls + excluded.calls,"
     "  errors = counts.errors + excluded.errors,"
     "  total_ms = counts.total_ms + excluded.total_ms";
-
-static const char k_roll_up_delete[] =
-    "DELETE FROM counts WHERE bucket < $1 AND bucket % $2 <> 0";
 
 /* The same for hist: a sum of the rows of one span saturates (up to
  * 1,440 minutes times the labels of rows of at most 2^53 - 1 each would
@@ -54,40 +71,40 @@ static const char k_roll_up_delete[] =
 static const char k_hist_roll_up[] =
     "INSERT INTO hist(project, name, bucket, version, instance, hbucket,"
     " calls)"
-    " SELECT project, name, bucket - bucket % $2, version, instance, hbucket,"
+    " SELECT project, name, bucket - bucket % $1, version, instance, hbucket,"
     "  CASE WHEN SUM(calls * 1.0) >= " CNSM_HIST_SAT " THEN " CNSM_HIST_SAT
     "  ELSE CAST(SUM(calls * 1.0) AS BIGINT) END"
-    " FROM hist WHERE bucket < $1 AND bucket % $2 <> 0"
+    " FROM hist WHERE project = $2 AND bucket = $3"
     " GROUP BY 1, 2, 3, 4, 5, 6" CNSM_HIST_ON_CONFLICT;
-
-static const char k_hist_roll_up_delete[] =
-    "DELETE FROM hist WHERE bucket < $1 AND bucket % $2 <> 0";
 
 /* The same for callers and causes (schema 5): per function, other
  * function and labels, saturating like hist. */
 static const char k_callers_roll_up[] =
     "INSERT INTO callers(project, name, caller, bucket, version, instance,"
     " calls)"
-    " SELECT project, name, caller, bucket - bucket % $2, version, instance,"
+    " SELECT project, name, caller, bucket - bucket % $1, version, instance,"
     "  CASE WHEN SUM(calls * 1.0) >= " CNSM_HIST_SAT " THEN " CNSM_HIST_SAT
     "  ELSE CAST(SUM(calls * 1.0) AS BIGINT) END"
-    " FROM callers WHERE bucket < $1 AND bucket % $2 <> 0"
+    " FROM callers WHERE project = $2 AND bucket = $3"
     " GROUP BY 1, 2, 3, 4, 5, 6" CNSM_CALLERS_ON_CONFLICT;
-
-static const char k_callers_roll_up_delete[] =
-    "DELETE FROM callers WHERE bucket < $1 AND bucket % $2 <> 0";
 
 static const char k_causes_roll_up[] =
     "INSERT INTO causes(project, name, cause, bucket, version, instance,"
     " errors)"
-    " SELECT project, name, cause, bucket - bucket % $2, version, instance,"
+    " SELECT project, name, cause, bucket - bucket % $1, version, instance,"
     "  CASE WHEN SUM(errors * 1.0) >= " CNSM_HIST_SAT " THEN " CNSM_HIST_SAT
     "  ELSE CAST(SUM(errors * 1.0) AS BIGINT) END"
-    " FROM causes WHERE bucket < $1 AND bucket % $2 <> 0"
+    " FROM causes WHERE project = $2 AND bucket = $3"
     " GROUP BY 1, 2, 3, 4, 5, 6" CNSM_CAUSES_ON_CONFLICT;
 
-static const char k_causes_roll_up_delete[] =
-    "DELETE FROM causes WHERE bucket < $1 AND bucket % $2 <> 0";
+/* A slice's rows gone, table by table (counts first: its count is the
+ * one said). */
+static const char *const k_slice_delete[] = {
+    "DELETE FROM counts WHERE project = $1 AND bucket = $2",
+    "DELETE FROM hist WHERE project = $1 AND bucket = $2",
+    "DELETE FROM callers WHERE project = $1 AND bucket = $2",
+    "DELETE FROM causes WHERE project = $1 AND bucket = $2",
+};
 
 /* Checks the ages' order; see retention.h. */
 int cnsm_retention_check(const struct cnsm_retention *r, char *err,
@@ -102,53 +119,111 @@ int cnsm_retention_check(const struct cnsm_retention *r, char *err,
   return 0;
 }
 
-/* Rolls the buckets older than age (0: none) into spans; *rows gets how
- * many rows were folded. */
-static int retention_roll(struct cnsm_conn *c, int64_t now, int64_t age,
+/* A run's slices: (project, bucket) pairs in the order found. */
+struct slices {
+  char **project;
+  int64_t *bucket;
+  size_t n, cap;
+};
+
+static int collect_slice(void *ctx, const struct cnsm_value *col, int ncol) {
+  struct slices *s = ctx;
+  if (ncol < 2 || col[0].text == NULL)
+    return 1;
+  if (s->n == s->cap) {
+    size_t cap = s->cap ? 2 * s->cap : 64;
+    char **p = realloc(s->project, cap * sizeof *p);
+    if (p == NULL)
+      return 1;
+    s->project = p;
+    int64_t *b = realloc(s->bucket, cap * sizeof *b);
+    if (b == NULL)
+      return 1;
+    s->bucket = b;
+    s->cap = cap;
+  }
+  if ((s->project[s->n] = strdup(col[0].text)) == NULL)
+    return 1;
+  s->bucket[s->n++] = col[1].i;
+  return 0;
+}
+
+static void slices_free(struct slices *s) {
+  for (size_t i = 0; i < s->n; i++)
+    free(s->project[i]);
+  free(s->project);
+  free(s->bucket);
+  *s = (struct slices){0};
+}
+
+/* Says why a run stops, while the connection still knows. */
+static void retention_failed(struct cnsm_conn *c) {
+  fprintf(stderr, "codensm-collector: retention failed: %s\n",
+          cnsm_store_error(c));
+}
+
+/* Folds (span > 0) or drops (span 0) one slice in its own write
+ * transaction; *rows grows by the counts rows it removed. */
+static int retention_slice(struct cnsm_conn *c, const char *project,
+                           int64_t bucket, int64_t span, int64_t *rows) {
+  if (cnsm_begin(c, CNSM_TXN_WRITE) != 0)
+    return -1;
+  const struct cnsm_value fold[] = {CNSM_P_INT(span), CNSM_P_TEXT(project),
+                                    CNSM_P_INT(bucket)};
+  const struct cnsm_value slice[] = {CNSM_P_TEXT(project), CNSM_P_INT(bucket)};
+  int ok = cnsm_lock(c, "codensm.retention") == 0;
+  if (ok && span > 0)
+    ok = cnsm_exec(c, k_roll_up, fold, 3, NULL) == 0 &&
+         cnsm_exec(c, k_hist_roll_up, fold, 3, NULL) == 0 &&
+         cnsm_exec(c, k_callers_roll_up, fold, 3, NULL) == 0 &&
+         cnsm_exec(c, k_causes_roll_up, fold, 3, NULL) == 0;
+  int64_t removed = 0;
+  for (size_t i = 0; ok && i < sizeof k_slice_delete / sizeof *k_slice_delete;
+       i++)
+    ok = cnsm_exec(c, k_slice_delete[i], slice, 2, i == 0 ? &removed : NULL) ==
+         0;
+  if (ok && cnsm_commit(c) == 0) {
+    *rows += removed;
+    return 0;
+  }
+  retention_failed(c);
+  cnsm_rollback(c);
+  return -1;
+}
+
+/* Folds the buckets older than age into spans (span > 0), or drops them
+ * (span 0); 0: nothing to do.  *rows gets how many counts rows went. */
+static int retention_pass(struct cnsm_conn *c, int64_t now, int64_t age,
                           int64_t span, int64_t *rows) {
   *rows = 0;
   if (age <= 0)
     return 0;
   int64_t cutoff = now - age;
-  cutoff -= ((cutoff % span) + span) % span;
+  if (span > 0)
+    cutoff -= ((cutoff % span) + span) % span;
   const struct cnsm_value p[] = {CNSM_P_INT(cutoff), CNSM_P_INT(span)};
-  return cnsm_exec(c, k_roll_up, p, 2, NULL) == 0 &&
-                 cnsm_exec(c, k_roll_up_delete, p, 2, rows) == 0 &&
-                 cnsm_exec(c, k_hist_roll_up, p, 2, NULL) == 0 &&
-                 cnsm_exec(c, k_hist_roll_up_delete, p, 2, NULL) == 0 &&
-                 cnsm_exec(c, k_callers_roll_up, p, 2, NULL) == 0 &&
-                 cnsm_exec(c, k_callers_roll_up_delete, p, 2, NULL) == 0 &&
-                 cnsm_exec(c, k_causes_roll_up, p, 2, NULL) == 0 &&
-                 cnsm_exec(c, k_causes_roll_up_delete, p, 2, NULL) == 0
-             ? 0
-             : -1;
+  struct slices s = {0};
+  int rc = cnsm_query(c, span > 0 ? k_fold_slices : k_drop_slices, p,
+                      span > 0 ? 2 : 1, collect_slice, &s);
+  if (rc != 0)
+    retention_failed(c);
+  for (size_t i = 0; rc == 0 && i < s.n; i++)
+    rc = retention_slice(c, s.project[i], s.bucket[i], span, rows);
+  slices_free(&s);
+  return rc;
 }
 
 /* Applies the policy; see retention.h. */
 int cnsm_retention_run(struct cnsm_conn *c, const struct cnsm_retention *r,
                        int64_t now, struct cnsm_retention_stats *stats) {
   stats->into_hours = stats->into_days = stats->dropped = 0;
-  if (cnsm_begin(c, CNSM_TXN_WRITE) != 0)
-    return -1;
-  const struct cnsm_value drop[] = {CNSM_P_INT(now - r->days)};
-  int ok =
-      cnsm_lock(c, "codensm.retention") == 0 &&
-      (r->days == 0 || (cnsm_exec(c, "DELETE FROM counts WHERE bucket < $1",
-                                  drop, 1, &stats->dropped) == 0 &&
-                        cnsm_exec(c, "DELETE FROM hist WHERE bucket < $1", drop,
-                                  1, NULL) == 0 &&
-                        cnsm_exec(c, "DELETE FROM callers WHERE bucket < $1",
-                                  drop, 1, NULL) == 0 &&
-                        cnsm_exec(c, "DELETE FROM causes WHERE bucket < $1",
-                                  drop, 1, NULL) == 0)) &&
-      retention_roll(c, now, r->hours, 86400, &stats->into_days) == 0 &&
-      retention_roll(c, now, r->minutes, 3600, &stats->into_hours) == 0;
-  if (ok && cnsm_commit(c) == 0)
-    return 0;
-  fprintf(stderr, "codensm-collector: retention failed: %s\n",
-          cnsm_store_error(c));
-  cnsm_rollback(c);
-  return -1;
+  return retention_pass(c, now, r->days, 0, &stats->dropped) == 0 &&
+                 retention_pass(c, now, r->hours, 86400, &stats->into_days) ==
+                     0 &&
+                 retention_pass(c, now, r->minutes, 3600, &stats->into_hours) ==
+                     0
+             ? 0
+             : -1;
 }
 
 struct cnsm_retention_thread {

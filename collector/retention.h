@@ -31,8 +31,10 @@ struct cnsm_retention_stats {
 int cnsm_retention_check(const struct cnsm_retention *r, char *err,
                          size_t errlen);
 
-/* Applies r as of now in one write transaction that holds the
- * retention lock (one replica at a time).  Returns 0 or -1. */
+/* Applies r as of now, one project's minute (hour) at a time, each in a
+ * write transaction that holds the retention lock (one replica at a
+ * time), so that ingest waits for one slice at most.  Returns 0, or -1
+ * after saying why on stderr (the slices done stay done). */
 int cnsm_retention_run(struct cnsm_conn *c, const struct cnsm_retention *r,
                        int64_t now, struct cnsm_retention_stats *stats);
 

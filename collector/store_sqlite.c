@@ -153,6 +153,11 @@ static const char *const migrations[CNSM_SCHEMA_VERSION] = {
     "  name TEXT NOT NULL,"
     "  expires_at INTEGER NOT NULL,"
     "  PRIMARY KEY(project, name)) WITHOUT ROWID;",
+    /* 6: each table's rows of a project's minute, for retention's slices
+     * (retention.c) and a window's histograms, callers and causes. */
+    "CREATE INDEX hist_by_bucket ON hist(project, bucket);"
+    "CREATE INDEX callers_by_bucket ON callers(project, bucket);"
+    "CREATE INDEX causes_by_bucket ON causes(project, bucket);",
 };
 
 /* Reads PRAGMA user_version; -1 on error. */

@@ -157,7 +157,8 @@ bool UnwindAnalysis::mayUnwind(const FunctionDecl *FD) {
     return true; // defined elsewhere: its declaration said nothing
   if (Def->isTrivial())
     return false;
-  auto [It, New] = Known.try_emplace(Def->getCanonicalDecl(), State::InProgress);
+  auto [It, New] =
+      Known.try_emplace(Def->getCanonicalDecl(), State::InProgress);
   if (!New)
     return It->second != State::Cannot; // a cycle (in progress): may
   // A destructor's members and bases are destroyed after its body, and

@@ -161,8 +161,12 @@ def test_migration(tmp):
     f = cli_fn(db, name="old.fn")
     check((f["calls"], f["errors"], f["total_ms"]) == (100, 5, 100.0), "after migration %r" % f)
     con = sqlite3.connect(db)
-    # Migrated to the current schema (5 since callers and causes: test_edges.py).
-    check(con.execute("PRAGMA user_version").fetchone()[0] == 5, "schema version")
+    # Migrated to the current schema (5 since callers and causes:
+    # test_edges.py; 6 since each table's index by minute: retention's slices).
+    check(con.execute("PRAGMA user_version").fetchone()[0] == 6, "schema version")
+    indexes = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    check({"counts_by_bucket", "hist_by_bucket", "callers_by_bucket", "causes_by_bucket"}
+          <= indexes, "indexes by minute: %r" % sorted(indexes))
     rows = con.execute("SELECT bucket, version, instance, calls, errors, total_ms FROM counts"
                        " ORDER BY bucket").fetchall()
     check(rows == [(60, "", "", 40, 2, 80.0), (120, "", "", 60, 3, 20.0)], "migrated rows %r" % rows)
