@@ -381,6 +381,12 @@ static void *flusher_main(void *arg) {
 
 /* Fork child: the parent's thread and locks are not ours. */
 static void fork_child(void) {
+  /* The parent's list, leaked on purpose: its flusher thread may have
+   * been between cnsm_collect's realloc and storing the new pointer here,
+   * and the child's exit flush reallocated memory already freed
+   * (PostgreSQL's checkpointer and startup process died so, 2 starts in
+   * 13). */
+  pending = (struct cnsm_delta_list){0};
   pthread_mutex_init(&flush_lock, NULL);
   pthread_mutex_init(&thread_lock, NULL);
   pthread_cond_init(&wake, NULL);
