@@ -93,6 +93,7 @@ CNSM_EXPORT void codensm_shutdown(void) {
  * to run in a static link; in the shared library, ELF order already runs
  * it after the executable's and its dependents' destructors. */
 __attribute__((destructor(101))) static void cnsm_at_exit(void) {
+  cnsm_registry_close();
   cnsm_config_ensure();
   cnsm_flusher_finish(1);
   if (__atomic_load_n(&cnsm_cfg.report, __ATOMIC_RELAXED) && !cnsm_sealed())

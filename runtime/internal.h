@@ -611,6 +611,11 @@ int cnsm_module_map(struct cnsm_module *m) CNSM_HIDDEN;
 void cnsm_registry_start_durable(void) CNSM_HIDDEN;
 /* Registers desc (the runtime's first use, whatever the order). */
 void cnsm_register(const struct cnsm_module_desc *desc) CNSM_HIDDEN;
+/* The process is exiting and its modules' destructors have run: a call of
+ * an unregistered module (a signal handler's, during the exit flush) is
+ * not counted rather than registering it, whose malloc could wait for a
+ * heap lock the interrupted flush holds. */
+void cnsm_registry_close(void) CNSM_HIDDEN;
 /* Runs hook after each thread's first call into a module: the layer above
  * starts its flusher there (api.c), the registry knows nothing of it. */
 void cnsm_registry_on_first_use(void (*hook)(void)) CNSM_HIDDEN;

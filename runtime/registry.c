@@ -379,6 +379,13 @@ register_locked(const struct cnsm_module_desc *desc) {
   return m;
 }
 
+/* Set once the exit flush begins (cnsm_registry_close). */
+static int closed;
+
+void cnsm_registry_close(void) {
+  __atomic_store_n(&closed, 1, __ATOMIC_RELEASE);
+}
+
 /* Everything a first registration or use needs, whatever the order. */
 static void runtime_ensure(void) {
   cnsm_config_ensure();
@@ -460,6 +467,12 @@ static struct cnsm_chunk *out_of_memory(void) {
 static struct cnsm_dir *first_use(const struct cnsm_module_desc *desc,
                                   struct cnsm_home *home, int *held) {
   struct cnsm_module *m = cnsm_module_of(desc);
+  if (!m && __atomic_load_n(&closed, __ATOMIC_ACQUIRE)) {
+    /* PostgreSQL's SIGTERM handler, in a backend's exit flush: its
+     * registration's calloc waited for the heap lock the flush held. */
+    *held = 1; /* not counted, and not said: nothing is lacking */
+    return NULL;
+  }
   if (!m) {
     runtime_ensure();
     if (pthread_mutex_lock(&cnsm_registry_lock) != 0) {
