@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import re
+import resource
 import signal
 import socket
 import sqlite3
@@ -60,10 +61,11 @@ def check(cond, msg):
 class Collector:
     """A running `codensm-collector serve`; use as a context manager."""
 
-    def __init__(self, db, extra=(), scheme="http"):
+    def __init__(self, db, extra=(), scheme="http", nofile=None):
         self.db = db
         self.extra = list(extra)
         self.scheme = scheme
+        self.nofile = nofile  # the server's limit on open files (soft and hard)
         self.proc = None
         self.port = None
         self.log = tempfile.NamedTemporaryFile(
@@ -103,9 +105,13 @@ class Collector:
     def start(self):
         self.log.seek(0)
         self.log.truncate()
+        limit = None
+        if self.nofile:
+            def limit():
+                resource.setrlimit(resource.RLIMIT_NOFILE, (self.nofile, self.nofile))
         self.proc = subprocess.Popen(
             [BIN, "serve", "--listen", "127.0.0.1:0", "--db", self.db] + self.extra,
-            stdout=subprocess.DEVNULL, stderr=self.log)
+            stdout=subprocess.DEVNULL, stderr=self.log, preexec_fn=limit)
         deadline = time.time() + 15
         while time.time() < deadline:
             text = self.logtext()
