@@ -68,7 +68,23 @@ static int listed(const char *name, size_t n, const char *const *list,
   return 0;
 }
 
-/* The runtime's name closest to name, or NULL when none is near. */
+/* Whether known's words after CODENSM_ begin or end with name's (of
+ * length n): CODENSM_KEY in CODENSM_API_KEY, CODENSM_SPOOL in
+ * CODENSM_SPOOL_DIR. */
+static int part_of(const char *name, size_t n, const char *known) {
+  size_t tail = n - 8, known_tail = strlen(known) - 8;
+  const char *w = name + 8, *k = known + 8;
+  if (n <= 8 || tail >= known_tail)
+    return 0;
+  return (strncmp(k, w, tail) == 0 && k[tail] == '_') ||
+         (strncmp(k + known_tail - tail, w, tail) == 0 &&
+          k[known_tail - tail - 1] == '_');
+}
+
+/* The runtime's name closest to name, or NULL when none is near: within
+ * 3 edits, else the first whose words begin or end with name's (a user's
+ * CODENSM_KEY, 4 edits from CODENSM_API_KEY, was said to be unknown and
+ * nothing more). */
 static const char *closest(const char *name, size_t n) {
   const char *best = NULL;
   size_t best_distance = 4; /* further than 3 edits is another name */
@@ -79,6 +95,9 @@ static const char *closest(const char *name, size_t n) {
       best_distance = d;
     }
   }
+  for (size_t i = 0; !best && i < COUNT(runtime_names); i++)
+    if (part_of(name, n, runtime_names[i]))
+      best = runtime_names[i];
   return best;
 }
 

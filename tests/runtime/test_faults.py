@@ -198,10 +198,13 @@ def scenario_endpoint_malformed(tmp):
 
         err = run_app_proxied(s.port, tmp + "/b", {
             "CODENSM_ENDPIONT": "http://127.0.0.1:%d/x" % s.port,
-            "CODENSM_API_KEY": KEY})
+            "CODENSM_API_KEY": KEY, "CODENSM_KEY": KEY})
         assert s.rec.records == [], s.rec.records
         assert err.count("unknown variable CODENSM_ENDPIONT; did you mean "
                          "CODENSM_ENDPOINT?") == 1, err
+        # 4 edits away, but a word of it: said as the name meant.
+        assert err.count("unknown variable CODENSM_KEY; did you mean "
+                         "CODENSM_API_KEY?") == 1, err
         assert "hosted collector" not in err, err
 
         # Control: a key and no endpoint at all goes to the hosted default,
