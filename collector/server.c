@@ -46,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -422,6 +423,17 @@ static int server_accumulate(struct conn_ctx *ctx, const char *data, size_t n) {
   return 0;
 }
 
+/* The answer to an ingest refused by its headers (server_begin). */
+static void server_ingest_refusal(struct conn_ctx *ctx, struct cnsm_reply *r) {
+  if (ctx->refused) {
+    *r = ctx->pre;
+    memset(&ctx->pre, 0, sizeof ctx->pre);
+  } else {
+    cnsm_reply_error(r, 413,
+                     "request body exceeds 4 MiB; send smaller batches");
+  }
+}
+
 /* The MHD access handler: called once with headers, once per body chunk
  * and once more when the body is complete. */
 static enum MHD_Result server_handle(void *cls, struct MHD_Connection *c,
@@ -434,7 +446,20 @@ static enum MHD_Result server_handle(void *cls, struct MHD_Connection *c,
   if (ctx == NULL) {
     ctx = server_begin(s, c, url, method);
     *con_cls = ctx;
-    return ctx ? MHD_YES : MHD_NO;
+    if (ctx == NULL)
+      return MHD_NO;
+    /* A client that waits for "100 Continue" before its body is refused
+     * now: answered 100, it uploaded up to 256 MiB for a 401 or a 413. */
+    const char *expect =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Expect");
+    if (expect != NULL && strcasecmp(expect, "100-continue") == 0 &&
+        ctx->read_denied == CNSM_READ_OK && (ctx->refused || ctx->too_large)) {
+      struct cnsm_reply early;
+      memset(&early, 0, sizeof early);
+      server_ingest_refusal(ctx, &early);
+      return server_send(c, ctx, &early);
+    }
+    return MHD_YES;
   }
   if (*data_size > 0) {
     if (server_accumulate(ctx, data, *data_size) != 0)
@@ -452,12 +477,8 @@ static enum MHD_Result server_handle(void *cls, struct MHD_Connection *c,
     server_read_refusal(ctx, url, &r);
   } else if (ctx->ingest && strcmp(method, "POST") != 0) {
     cnsm_reply_error(&r, 405, "use POST");
-  } else if (ctx->refused) {
-    r = ctx->pre;
-    memset(&ctx->pre, 0, sizeof ctx->pre);
-  } else if (ctx->too_large) {
-    cnsm_reply_error(&r, 413,
-                     "request body exceeds 4 MiB; send smaller batches");
+  } else if (ctx->refused || ctx->too_large) {
+    server_ingest_refusal(ctx, &r);
   } else if (ctx->ingest) {
     cnsm_ingest_commit(s->store, ctx->project, ctx->encoding, ctx->idem_key,
                        &ctx->labels, ctx->buf ? ctx->buf : "", ctx->len, &r);

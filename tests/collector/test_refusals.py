@@ -6,6 +6,7 @@ fractional times, gzip)."""
 import gzip
 import json
 import os
+import socket
 
 import harness
 from harness import check
@@ -28,6 +29,29 @@ def expect(srv, db, status, payload, key, index=None, field=None, **kw):
     check(body.get("index") == index, "%s: index %r, wanted %r" % (desc, body.get("index"), index))
     check(body.get("field") == field, "%s: field %r, wanted %r" % (desc, body.get("field"), field))
     check(before == after, "%s: database changed by a refused request" % desc)
+
+
+def expect_continue(port, key, length, body=b""):
+    """Sends an ingest's headers with "Expect: 100-continue" and waits for
+    the server's first answer, then sends body if it said 100.  Returns
+    (first status line, final status or None)."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    try:
+        sock.sendall(("POST /codensm/ingest HTTP/1.1\r\nHost: x\r\n"
+                      "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+                      "Content-Length: %d\r\nExpect: 100-continue\r\n\r\n"
+                      % (key, length)).encode())
+        first = sock.recv(4096).decode(errors="replace")
+        status = first.split("\r\n", 1)[0]
+        if " 100 " not in status + " ":
+            return status, None
+        sock.sendall(body)
+        rest = first.split("\r\n\r\n", 1)[1]
+        while "HTTP/1.1 " not in rest:
+            rest += sock.recv(4096).decode(errors="replace")
+        return status, int(rest.split("HTTP/1.1 ", 1)[1][:3])
+    finally:
+        sock.close()
 
 
 def test(tmp):
@@ -56,6 +80,16 @@ def test(tmp):
         expect(srv, db, 413, big, key)
         bomb = gzip.compress(big.encode())
         expect(srv, db, 413, bomb, key, extra_headers={"Content-Encoding": "gzip"})
+
+        # A client that waits for 100 Continue is refused before it uploads.
+        status, final = expect_continue(srv.port, "cnsm_" + "0" * 64, 104857600)
+        check(status.startswith("HTTP/1.1 401"), "Expect with a bad key: %r" % status)
+        status, final = expect_continue(srv.port, key, 104857600)
+        check(status.startswith("HTTP/1.1 413"), "Expect past 4 MiB: %r" % status)
+        body = json.dumps({"functions": [ok_entry(name="continued")]}).encode()
+        status, final = expect_continue(srv.port, key, len(body), body)
+        check(" 100 " in status + " " and final == 200, "Expect, then stored: %r %r"
+              % (status, final))
 
         # 400: the request as a whole.
         for bad in ['{"functions":[', '{"functions":[]} x', "", "[]", "null", "nope",
@@ -164,6 +198,7 @@ def test(tmp):
         check(t[cpp] == (3, 3, 0.125), "C++ name stored: %r" % (t.get(cpp),))
         check(t["minimal"] == (7, 1, 1.5), "duplicates summed: %r" % (t.get("minimal"),))
         check(t["zipped"] == (4, 0, 0.5), "gzip stored")
+        check(t["continued"][0] == 10, "the body sent after 100 Continue stored")
         check(t["member.first"][0] == 1 and t["member.second"][0] == 2,
               "both members stored: %r %r" % (t.get("member.first"), t.get("member.second")))
         check(t["back\\u0000slash"][0] == 1, "the name with a backslash: %r" % sorted(t)[:5])
