@@ -233,6 +233,8 @@ static void note(uint64_t f) {
 }
 
 void cnsm_known_note(const struct cnsm_fn *e, const struct cnsm_delta *d) {
+  if (!facts_cap)
+    return; /* no memory for this sink (file://): no hash to make */
   if (!e->announced)
     note(announced_fact(d->name, d->department, d->weight));
   if (d->file && !e->source_sent)

@@ -403,13 +403,21 @@ def case_threads(tc, level):
 
 
 def case_fork(tc, level):
-    """A forked child and its parent each report their own calls."""
+    """A forked child and its parent each report their own calls.  The
+    child, forked before its parent's first flush, leaves the announcing
+    of the functions it did not call to the parent: never_called is sent
+    once, where every child of a forking server sent every function."""
     exe = tc.program("forks.c", level)
     instrumented, sums = run_counted(tc, exe, "forks")
     expect(instrumented.returncode == 0, instrumented.stderr)
     expect_counts(sums, "forks.parent_work", 10, 0)
     expect_counts(sums, "forks.child_work", 7, 0)
     expect_counts(sums, "forks.main", 1, 0)
+    expect_counts(sums, "forks.never_called", 0, 0)
+    with open(os.path.join(tc.workdir, "forks.jsonl")) as f:
+        rows = [fn for line in f for fn in json.loads(line)["functions"]
+                if fn["name"] == "forks.never_called"]
+    expect(len(rows) == 1, "never_called announced %d times: %r" % (len(rows), rows))
 
 
 def case_fork_sampling(tc, level):
