@@ -235,6 +235,17 @@ void cnsm_registry_each_own_chunk(void (*fn)(struct cnsm_chunk *c,
 /* Once per process: the exit key and the fork handlers.  The
  * configuration's come first: a fork takes the registry lock, then the
  * configuration's (prepare handlers run in reverse order). */
+/* The process is exiting: set by an atexit handler, which runs before the
+ * modules' destructors only if it was registered after the dynamic
+ * loader's own (_dl_fini, registered as main begins): so at a thread's
+ * first call, not in this library's constructor, where it ran last.
+ * What is folded after it can only be told by the exit flush. */
+static int exiting;
+
+static void note_exit(void) { __atomic_store_n(&exiting, 1, __ATOMIC_RELEASE); }
+
+static void watch_exit(void) { atexit(note_exit); }
+
 static void registry_init(void) {
   cnsm_config_init_once();
   cnsm_durable_init_once(); /* its child handler first: the child's pages */
@@ -490,6 +501,8 @@ static struct cnsm_dir *first_use(const struct cnsm_module_desc *desc,
      * the thread ever counted (every KJ_MAIN program: capnproto trial). */
     cnsm_registry_start_durable();
   }
+  static pthread_once_t exit_watched = PTHREAD_ONCE_INIT;
+  pthread_once(&exit_watched, watch_exit);
   link_self();
   struct cnsm_dir *d = adopt_dir(desc, home);
   if (!d) {
@@ -616,7 +629,11 @@ CNSM_EXPORT void __codensm_unregister(const struct cnsm_module_desc *desc) {
    * exit without an endpoint. */
   struct cnsm_config cfg = cnsm_config_current();
   int told = __atomic_load_n(&cnsm_sink_wanted, __ATOMIC_ACQUIRE) || cfg.report;
-  int fold = told || m->entry || __atomic_load_n(&m->dirs, __ATOMIC_ACQUIRE);
+  /* Before exit, an endpoint may still come (codensm_init): what the
+   * module counted is kept.  At exit, untold, nothing is. */
+  int fold =
+      told || (!__atomic_load_n(&exiting, __ATOMIC_ACQUIRE) &&
+               (m->entry || __atomic_load_n(&m->dirs, __ATOMIC_ACQUIRE)));
   /* Its certain calls first, as a snapshot takes them (hist.c): each one
    * taken is then in the counters folded. */
   if (fold && cnsm_module_map(m) == 0)
