@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //===- Leaf.cpp - which functions are accessors, counted but never timed -===//
 #include "Leaf.h"
+#include "HiddenCalls.h"
 
 #include "clang/AST/Attr.h"
 #include "clang/AST/DeclCXX.h"
@@ -24,12 +25,6 @@ bool isLocal(const Expr *E) {
   const auto *Ref = dyn_cast<DeclRefExpr>(E->IgnoreParenImpCasts());
   const auto *Var = Ref ? dyn_cast<VarDecl>(Ref->getDecl()) : nullptr;
   return Var && Var->hasLocalStorage() && !Var->getType()->isReferenceType();
-}
-
-/// Whether D is a thread_local with a dynamic initialiser.
-bool dynamicTls(const ValueDecl *D) {
-  const auto *Var = dyn_cast<VarDecl>(D);
-  return Var && Var->getTLSKind() == VarDecl::TLS_Dynamic;
 }
 
 /// Walks a body, counting its operations, and stops at the first thing a
@@ -90,15 +85,10 @@ public:
     // a thread_local's wrapper.
     if (Var->getType()->isVariablyModifiedType() ||
         Var->needsDestruction(Ctx) || Var->hasAttr<CleanupAttr>() ||
-        Var->getTLSKind() == VarDecl::TLS_Dynamic)
+        dynamicTls(Var))
       return refuse();
     // A static local with a dynamic initialiser takes a guarded call.
-    const Expr *Init = Var->getInit();
-    if (Var->isStaticLocal() && Init &&
-        !Init->isConstantInitializer(const_cast<ASTContext &>(Ctx),
-                                     Var->getType()->isReferenceType()))
-      return refuse();
-    return true;
+    return guardedStaticLocal(Var, Ctx) ? refuse() : true;
   }
   bool VisitDeclRefExpr(DeclRefExpr *Ref) {
     // A C++ thread_local may be reached through its wrapper function.

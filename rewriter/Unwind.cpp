@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 //===- Unwind.cpp - which functions no exception can leave ---------------===//
 #include "Unwind.h"
+#include "HiddenCalls.h"
 
 #include "clang/AST/DeclCXX.h"
 #include "clang/AST/ExprCXX.h"
@@ -92,23 +93,17 @@ public:
   }
   bool VisitVarDecl(VarDecl *Var) {
     // A static local's guarded initialisation, a thread_local's wrapper.
-    const Expr *Init = Var->getInit();
-    if ((Var->isStaticLocal() && Init &&
-         !Init->isConstantInitializer(const_cast<ASTContext &>(Ctx),
-                                      Var->getType()->isReferenceType())) ||
-        Var->getTLSKind() == VarDecl::TLS_Dynamic)
+    if (guardedStaticLocal(Var, Ctx) || dynamicTls(Var))
       return may();
     if (Var->hasLocalStorage() && Var->needsDestruction(Ctx))
       return destroys(Var->getType());
     return true;
   }
   bool VisitDeclRefExpr(DeclRefExpr *Ref) {
-    const auto *Var = dyn_cast<VarDecl>(Ref->getDecl());
-    return !Var || Var->getTLSKind() != VarDecl::TLS_Dynamic || may();
+    return !dynamicTls(Ref->getDecl()) || may();
   }
   bool VisitMemberExpr(MemberExpr *Member) {
-    const auto *Var = dyn_cast<VarDecl>(Member->getMemberDecl());
-    return !Var || Var->getTLSKind() != VarDecl::TLS_Dynamic || may();
+    return !dynamicTls(Member->getMemberDecl()) || may();
   }
   bool VisitCXXDefaultArgExpr(CXXDefaultArgExpr *E) {
     return TraverseStmt(E->getExpr()); // not among the node's children
