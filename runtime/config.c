@@ -514,6 +514,11 @@ struct cnsm_overrides cnsm_config_overrides(void) {
   return o;
 }
 
+int cnsm_config_told(void) {
+  return __atomic_load_n(&cnsm_sink_wanted, __ATOMIC_ACQUIRE) ||
+         __atomic_load_n(&cnsm_cfg.report, __ATOMIC_RELAXED);
+}
+
 struct cnsm_config cnsm_config_current(void) {
   pthread_mutex_lock(&config_lock);
   if (!cnsm_cfg.spool_dir) /* chosen at the first use, as it always was */

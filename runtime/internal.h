@@ -163,6 +163,10 @@ struct codensm_config; /* codensm.h */
 int cnsm_config_apply(const struct codensm_config *cfg) CNSM_HIDDEN;
 /* A copy of the settings, with the default spool directory filled in. */
 struct cnsm_config cnsm_config_current(void) CNSM_HIDDEN;
+/* Whether this process tells anyone what it counts: a sink, or the exit
+ * report (CODENSM_REPORT).  No lock: a fork handler and every module's
+ * destructor ask. */
+int cnsm_config_told(void) CNSM_HIDDEN;
 /* What the function table applies to its entries: CODENSM_DEPARTMENTS and
  * CODENSM_WEIGHTS, and the generation they belong to, copied together. */
 struct cnsm_overrides {
@@ -342,6 +346,13 @@ int cnsm_hist_list_reserve(struct cnsm_hist_list *l, size_t n) CNSM_HIDDEN;
 /* ---- table.c ----------------------------------------------------------- */
 
 struct cnsm_live_acks; /* live_format.h */
+
+/* FNV-1a (64 bits): h moved on by the bytes of the NUL-ended s (not its
+ * NUL); begin with CNSM_FNV1A_BASIS.  The table's hash of names, and
+ * known.c's of facts. */
+#define CNSM_FNV1A_BASIS 14695981039346656037ull
+#define CNSM_FNV1A_PRIME 1099511628211ull
+uint64_t cnsm_fnv1a(uint64_t h, const char *s) CNSM_HIDDEN;
 
 /* One function name, aggregated across modules and processes' spools. */
 struct cnsm_fn {

@@ -59,22 +59,15 @@ static size_t recalled_upto;
 /* The file of the loaded set (empty: none). */
 static char known_path[4200];
 
-static uint64_t fnv1a(uint64_t h, const char *s, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    h ^= (unsigned char)s[i];
-    h *= 0x100000001b3ull;
-  }
-  return h;
+/* h moved on by s's bytes, then by a NUL that ends the field. */
+static uint64_t field(uint64_t h, const char *s) {
+  return cnsm_fnv1a(h, s ? s : "") * CNSM_FNV1A_PRIME; /* h ^ 0: the NUL */
 }
 
-static uint64_t fnv1a_str(uint64_t h, const char *s) {
-  return fnv1a(h, s ? s : "", s ? strlen(s) + 1 : 1); /* NUL separates */
-}
-
-static uint64_t fnv1a_u32(uint64_t h, uint32_t v) {
+static uint64_t number_field(uint64_t h, uint32_t v) {
   char digits[16];
-  int n = snprintf(digits, sizeof digits, "%u", v);
-  return fnv1a(h, digits, (size_t)n + 1);
+  snprintf(digits, sizeof digits, "%u", v);
+  return field(h, digits);
 }
 
 /* Never 0 (the set's empty mark) nor the magic. */
@@ -82,17 +75,17 @@ static uint64_t fact(uint64_t h) { return h == 0 || h == KNOWN_MAGIC ? 1 : h; }
 
 static uint64_t announced_fact(const char *name, const char *department,
                                uint32_t weight) {
-  uint64_t h = fnv1a_str(0xcbf29ce484222325ull, "announced");
-  h = fnv1a_str(h, name);
-  h = fnv1a_str(h, department);
-  return fact(fnv1a_u32(h, weight));
+  uint64_t h = field(CNSM_FNV1A_BASIS, "announced");
+  h = field(h, name);
+  h = field(h, department);
+  return fact(number_field(h, weight));
 }
 
 static uint64_t source_fact(const char *name, const char *file, uint32_t line) {
-  uint64_t h = fnv1a_str(0xcbf29ce484222325ull, "source");
-  h = fnv1a_str(h, name);
-  h = fnv1a_str(h, file);
-  return fact(fnv1a_u32(h, line));
+  uint64_t h = field(CNSM_FNV1A_BASIS, "source");
+  h = field(h, name);
+  h = field(h, file);
+  return fact(number_field(h, line));
 }
 
 static int set_has(const uint64_t *set, size_t cap, uint64_t f) {

@@ -627,8 +627,7 @@ CNSM_EXPORT void __codensm_unregister(const struct cnsm_module_desc *desc) {
    * not made into entries.  Mapping every module at exit was nearly all of
    * `postgres -V`'s 21 ms of CPU (1.2 ms plain), and of each backend's
    * exit without an endpoint. */
-  struct cnsm_config cfg = cnsm_config_current();
-  int told = __atomic_load_n(&cnsm_sink_wanted, __ATOMIC_ACQUIRE) || cfg.report;
+  int told = cnsm_config_told();
   /* Before exit, an endpoint may still come (codensm_init): what the
    * module counted is kept.  At exit, untold, nothing is. */
   int fold =

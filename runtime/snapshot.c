@@ -507,8 +507,7 @@ static void fork_child(void) {
    * without an endpoint some 10 ms (a forking server's every connection).
    * (A child that configures an endpoint later, with codensm_init, then
    * counts its parent's calls as its own.) */
-  if (!__atomic_load_n(&cnsm_sink_wanted, __ATOMIC_ACQUIRE) &&
-      !__atomic_load_n(&cnsm_cfg.report, __ATOMIC_RELAXED))
+  if (!cnsm_config_told())
     return;
   pthread_mutex_lock(&cnsm_registry_lock);
   cnsm_snapshot();

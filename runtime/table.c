@@ -22,12 +22,14 @@ static size_t fn_cap;
 static size_t *hash_slots; /* index + 1, 0 = empty */
 static size_t hash_cap;    /* power of two */
 
-/* FNV-1a of a NUL-ended string. */
-static uint64_t hash_name(const char *s) {
-  uint64_t h = 1469598103934665603ull;
+uint64_t cnsm_fnv1a(uint64_t h, const char *s) {
   for (; *s; s++)
-    h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    h = (h ^ (unsigned char)*s) * CNSM_FNV1A_PRIME;
   return h;
+}
+
+static uint64_t hash_name(const char *s) {
+  return cnsm_fnv1a(CNSM_FNV1A_BASIS, s);
 }
 
 /* Rebuilds the hash with room for twice as many names. */
