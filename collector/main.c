@@ -11,6 +11,7 @@
  *                           [--metrics-all-functions]
  *                           [--retain-minutes D] [--retain-hours D]
  *                           [--retain-days D]
+ *                           [--header-timeout D] [--body-timeout D]
  *   codensm-collector key create PROJECT [--db PATH]
  *   codensm-collector key list [--db PATH]
  *   codensm-collector key revoke KEY [--db PATH]
@@ -59,6 +60,7 @@ static const char k_usage[] =
     "                               [--metrics-all-functions]\n"
     "                               [--retain-minutes D] [--retain-hours D] "
     "[--retain-days D]\n"
+    "                               [--header-timeout D] [--body-timeout D]\n"
     "       codensm-collector key create PROJECT [--db PATH]\n"
     "       codensm-collector key list [--db PATH]\n"
     "       codensm-collector key revoke KEY [--db PATH]\n"
@@ -124,6 +126,11 @@ static const char k_usage[] =
     "              (\"all\" keeps that granularity forever; serve applies "
     "them every\n"
     "              10 minutes, compact once, as of --now)\n"
+    "  --header-timeout   a request's line and headers must arrive within "
+    "this\n"
+    "                     (default 20s), else the connection is closed\n"
+    "  --body-timeout     a request's body must arrive within this once its\n"
+    "                     headers are in (default 60s); both 1s to 1h\n"
     "  --every-call --for D  probe: the programs time every call of FUNCTION "
     "for D\n"
     "              (90s, 10m, 1h; 1s to 24h), then sample again by "
@@ -140,9 +147,10 @@ struct cli_args {
   const char *version, *instance;    /* report's label filters, or NULL */
   const char *sort, *limit, *filter; /* report's function listing, or NULL */
   int json, metrics_all;
-  const char *retain[3];        /* --retain-minutes, -hours, -days, or NULL */
-  const char *now;              /* compact --now */
-  const char *probe_for;        /* probe --for */
+  const char *retain[3]; /* --retain-minutes, -hours, -days, or NULL */
+  const char *header_timeout, *body_timeout; /* serve's, or NULL */
+  const char *now;                           /* compact --now */
+  const char *probe_for;                     /* probe --for */
   int every_call, list, cancel; /* probe --every-call, --list, --cancel */
   /* --read-token and --read-token-file, each as often as given; room
    * for argc of them is allocated by main. */
@@ -178,7 +186,9 @@ enum {
   CLI_LIST,
   CLI_CANCEL,
   CLI_UNTIL,
-  CLI_COMPARE
+  CLI_COMPARE,
+  CLI_HEADER_TIMEOUT,
+  CLI_BODY_TIMEOUT
 };
 
 static const struct option cli_options[] = {
@@ -208,6 +218,8 @@ static const struct option cli_options[] = {
     {"cancel", no_argument, NULL, CLI_CANCEL},
     {"until", required_argument, NULL, CLI_UNTIL},
     {"compare", required_argument, NULL, CLI_COMPARE},
+    {"header-timeout", required_argument, NULL, CLI_HEADER_TIMEOUT},
+    {"body-timeout", required_argument, NULL, CLI_BODY_TIMEOUT},
     {NULL, 0, NULL, 0},
 };
 
@@ -316,6 +328,12 @@ static int cli_parse(int argc, char **argv, struct cli_args *a) {
       break;
     case CLI_COMPARE:
       a->compare = optarg;
+      break;
+    case CLI_HEADER_TIMEOUT:
+      a->header_timeout = optarg;
+      break;
+    case CLI_BODY_TIMEOUT:
+      a->body_timeout = optarg;
       break;
     default:
       cli_option_error(c, argv);
@@ -683,6 +701,25 @@ static int cli_probe(const struct cli_args *a, const char *db_path) {
   return rc;
 }
 
+/* A --header-timeout or --body-timeout (text; NULL: not given, *out
+ * kept) into *out seconds: a duration of 1 s to an hour.  Returns 0, or
+ * 2 with the problem said on stderr. */
+static int cli_timeout(const char *name, const char *text, unsigned *out) {
+  int64_t seconds = 0;
+  if (text == NULL)
+    return 0;
+  if (cnsm_parse_duration(text, &seconds) != 0 || seconds < 1 ||
+      seconds > CNSM_REQUEST_TIMEOUT_MAX_S) {
+    fprintf(stderr,
+            "codensm-collector: %s takes a duration from 1s to 1h, like 20s "
+            "or 2m\n",
+            name);
+    return 2;
+  }
+  *out = (unsigned)seconds;
+  return 0;
+}
+
 /* serve. */
 static int cli_serve(const struct cli_args *a, const char *db_path) {
   if (a->npos != 0) {
@@ -698,11 +735,17 @@ static int cli_serve(const struct cli_args *a, const char *db_path) {
       .threads = a->threads ? cli_count(a->threads) : 4,
       .read_tokens = &tokens,
       .metrics_all_functions = a->metrics_all,
+      .header_timeout_s = CNSM_HEADER_TIMEOUT_DEFAULT_S,
+      .body_timeout_s = CNSM_BODY_TIMEOUT_DEFAULT_S,
   };
   if (o.threads < 1 || o.threads > 256) {
     fprintf(stderr, "codensm-collector: --threads takes 1 to 256\n");
     return 2;
   }
+  if (cli_timeout("--header-timeout", a->header_timeout, &o.header_timeout_s) !=
+          0 ||
+      cli_timeout("--body-timeout", a->body_timeout, &o.body_timeout_s) != 0)
+    return 2;
   int rc = cli_retention(a, &o.retention);
   if (rc == 0)
     rc = cli_read_tokens(a, &tokens);

@@ -29,9 +29,13 @@
  * most SERVER_CONN_PER_IP connections, all clients SERVER_CONN_MAX
  * (fewer if the process may not open that many files), so idle
  * connections from one client cannot lock the others out; a connection
- * beyond either cap is closed at once.
+ * beyond either cap is closed at once.  Those caps and the idle time-out
+ * do not stop a client that trickles its bytes: each request must also
+ * have its headers within --header-timeout and its body within
+ * --body-timeout (deadline.c), checked by the main thread four times a
+ * second while it waits for a stop signal.
  * Shutdown: SIGINT/SIGTERM are blocked in every thread and taken with
- * sigwait() by the main thread, which quiesces the daemon (no new
+ * sigtimedwait() by the main thread, which quiesces the daemon (no new
  * connections), waits up to 10 s for open connections to finish, drains
  * the read pool (which resumes every suspended connection), stops MHD
  * and closes the database.
@@ -54,6 +58,7 @@
 
 #include <microhttpd.h>
 
+#include "deadline.h"
 #include "handlers.h"
 #include "ingest.h"
 #include "probe.h"
@@ -67,6 +72,7 @@
 #define SERVER_FD_RESERVE 64u     /* files kept for SQLite, logs, TLS */
 #define SERVER_READERS 2u         /* heavy reads computed at once */
 #define SERVER_READ_QUEUE 64u     /* heavy reads waiting; more: 503 */
+#define SERVER_SWEEP_MS 250       /* how late a deadline may be acted on */
 
 /* A heavy read handed to the read pool; see readpool.h. */
 struct server_read_job {
@@ -92,10 +98,11 @@ struct conn_ctx {
   enum cnsm_read_verdict read_denied;
   char project[160];
   const char *encoding;
-  const char *idem_key;        /* Idempotency-Key header, or NULL */
-  struct cnsm_labels labels;   /* X-CodeNSM-Version, -Instance, checked */
-  struct server_read_job *job; /* a heavy read in the read pool */
-  struct cnsm_probes probes;   /* ingest's 200: the project's probes */
+  const char *idem_key;           /* Idempotency-Key header, or NULL */
+  struct cnsm_labels labels;      /* X-CodeNSM-Version, -Instance, checked */
+  struct server_read_job *job;    /* a heavy read in the read pool */
+  struct cnsm_probes probes;      /* ingest's 200: the project's probes */
+  struct cnsm_deadline *deadline; /* the connection's, or NULL */
   char *buf;
   size_t len, cap, drained;
 };
@@ -105,6 +112,8 @@ struct server_state {
   struct cnsm_readpool *readers;
   const struct cnsm_read_tokens *read_tokens; /* NULL or empty: open */
   int metrics_all;
+  struct cnsm_deadlines *deadlines; /* of every open connection */
+  unsigned header_timeout_s, body_timeout_s;
 };
 
 /* Set once shutdown starts: replies then ask clients to close their
@@ -364,6 +373,10 @@ static struct conn_ctx *server_begin(struct server_state *s,
   ctx->t0 = cnsm_mono_ms();
   snprintf(ctx->method, sizeof ctx->method, "%s", method);
   snprintf(ctx->path, sizeof ctx->path, "%s", url);
+  const union MHD_ConnectionInfo *sock =
+      MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  ctx->deadline = sock ? sock->socket_context : NULL;
+  cnsm_deadline_headers_in(s->deadlines, ctx->deadline);
   ctx->ingest = strcmp(url, "/codensm/ingest") == 0;
   if (server_is_guarded(url))
     ctx->read_denied = cnsm_read_tokens_check(
@@ -467,6 +480,7 @@ static enum MHD_Result server_handle(void *cls, struct MHD_Connection *c,
     *data_size = 0;
     return MHD_YES;
   }
+  cnsm_deadline_body_in(ctx->deadline);
   struct cnsm_reply r;
   memset(&r, 0, sizeof r);
   int is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
@@ -500,11 +514,12 @@ static enum MHD_Result server_handle(void *cls, struct MHD_Connection *c,
 static void server_completed(void *cls, struct MHD_Connection *c,
                              void **con_cls,
                              enum MHD_RequestTerminationCode toe) {
-  (void)cls;
+  struct server_state *s = cls;
   (void)c;
   struct conn_ctx *ctx = *con_cls;
   if (ctx == NULL)
     return;
+  cnsm_deadline_answered(s->deadlines, ctx->deadline);
   fprintf(stderr, "%s %s %u %zu %.3fms%s\n", ctx->method, ctx->path,
           ctx->status, ctx->bytes, cnsm_mono_ms() - ctx->t0,
           toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
@@ -583,16 +598,23 @@ static atomic_uint server_open;
 static unsigned server_cap;
 #define SERVER_CAP_SLACK 64u /* accepted before the count catches up */
 
+/* Counts connections for the cap and gives each its deadlines entry
+ * (deadline.c), kept as libmicrohttpd's socket context. */
 static void server_notify_connection(void *cls, struct MHD_Connection *c,
                                      void **socket_context,
                                      enum MHD_ConnectionNotificationCode code) {
-  (void)cls;
-  (void)c;
-  (void)socket_context;
-  if (code == MHD_CONNECTION_NOTIFY_STARTED)
+  struct server_state *s = cls;
+  if (code == MHD_CONNECTION_NOTIFY_STARTED) {
     atomic_fetch_add(&server_open, 1);
-  else if (code == MHD_CONNECTION_NOTIFY_CLOSED)
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    *socket_context =
+        info ? cnsm_deadline_open(s->deadlines, info->connect_fd) : NULL;
+  } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
     atomic_fetch_sub(&server_open, 1);
+    cnsm_deadline_close(s->deadlines, *socket_context);
+    *socket_context = NULL;
+  }
 }
 
 static enum MHD_Result server_accept(void *cls, const struct sockaddr *addr,
@@ -635,11 +657,40 @@ static unsigned server_connection_budget(void) {
   return n;
 }
 
+/* Closes the connections past their deadline, and says so at most
+ * once a minute, with how many since it last did. */
+static void server_sweep(struct server_state *s) {
+  static unsigned unsaid;
+  static time_t said;
+  unsaid += cnsm_deadlines_sweep(s->deadlines);
+  time_t now = time(NULL);
+  if (unsaid == 0 || now - said < 60)
+    return;
+  fprintf(stderr,
+          "codensm-collector: closed %u connection%s too slow to send a "
+          "request (headers due within %u s, a body within %u s)\n",
+          unsaid, unsaid == 1 ? "" : "s", s->header_timeout_s,
+          s->body_timeout_s);
+  unsaid = 0;
+  said = now;
+}
+
+/* Waits for SIGINT or SIGTERM, sweeping the deadlines meanwhile; returns
+ * the signal. */
+static int server_wait(struct server_state *s, const sigset_t *set) {
+  const struct timespec tick = {0, SERVER_SWEEP_MS * 1000L * 1000L};
+  for (;;) {
+    int sig = sigtimedwait(set, NULL, &tick);
+    if (sig == SIGINT || sig == SIGTERM)
+      return sig;
+    server_sweep(s);
+  }
+}
+
 /* Waits for SIGINT/SIGTERM, then drains and stops the daemon. */
 static void server_wait_and_stop(struct MHD_Daemon *d, struct server_state *s,
                                  const sigset_t *set) {
-  int sig = 0;
-  sigwait(set, &sig);
+  int sig = server_wait(s, set);
   fprintf(stderr, "codensm-collector: %s received, stopping\n",
           sig == SIGINT ? "SIGINT" : "SIGTERM");
   atomic_store(&server_stopping, 1);
@@ -653,9 +704,53 @@ static void server_wait_and_stop(struct MHD_Daemon *d, struct server_state *s,
       break;
     struct timespec ts = {0, 10 * 1000 * 1000};
     nanosleep(&ts, NULL);
+    if (i % (SERVER_SWEEP_MS / 10) == 0) /* slow clients hold the drain */
+      server_sweep(s);
   }
   cnsm_readpool_stop(s->readers); /* resumes every suspended connection */
   MHD_stop_daemon(d);
+}
+
+/* Releases what server_state_open opened (the read pool stopped first). */
+static void server_state_close(struct server_state *s) {
+  if (s->readers != NULL) {
+    cnsm_readpool_stop(s->readers);
+    cnsm_readpool_free(s->readers);
+  }
+  cnsm_deadlines_free(s->deadlines);
+  cnsm_store_close(s->store);
+}
+
+/* Opens the database, blocks the stop signals (into *set) and starts
+ * the read pool and the deadlines.  Returns 0, or -1 with the reason
+ * said on stderr and nothing left open. */
+static int server_state_open(const char *db_path, unsigned threads,
+                             struct server_state *s, sigset_t *set) {
+  char err[512];
+  if (cnsm_store_open(db_path, (int)threads, CNSM_STORE_CREATE, &s->store, err,
+                      sizeof err) != 0) {
+    fprintf(stderr, "codensm-collector: %s\n", err);
+    return -1;
+  }
+  /* Block the stop signals here so every MHD thread inherits the mask
+   * and only sigtimedwait() sees them; a closed client never kills us. */
+  sigemptyset(set);
+  sigaddset(set, SIGINT);
+  sigaddset(set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, set, NULL);
+  signal(SIGPIPE, SIG_IGN);
+  s->deadlines = cnsm_deadlines_new(s->header_timeout_s, s->body_timeout_s);
+  if (s->deadlines == NULL)
+    snprintf(err, sizeof err, "out of memory");
+  if (s->deadlines == NULL ||
+      cnsm_readpool_start(db_path, SERVER_READERS, SERVER_READ_QUEUE,
+                          &s->readers, err, sizeof err) != 0) {
+    fprintf(stderr, "codensm-collector: %s\n", err);
+    s->readers = NULL;
+    server_state_close(s);
+    return -1;
+  }
+  return 0;
 }
 
 /* Runs the server; see server.h. */
@@ -684,29 +779,16 @@ int cnsm_server_run(const struct cnsm_server_opts *o) {
       return 2;
     }
   }
-  struct server_state s = {.read_tokens = o->read_tokens,
-                           .metrics_all = o->metrics_all_functions};
-  char err[512];
+  struct server_state s = {
+      .read_tokens = o->read_tokens,
+      .metrics_all = o->metrics_all_functions,
+      .header_timeout_s = o->header_timeout_s ? o->header_timeout_s
+                                              : CNSM_HEADER_TIMEOUT_DEFAULT_S,
+      .body_timeout_s =
+          o->body_timeout_s ? o->body_timeout_s : CNSM_BODY_TIMEOUT_DEFAULT_S};
   unsigned threads = o->threads ? o->threads : 4;
-  if (cnsm_store_open(o->db_path, (int)threads, CNSM_STORE_CREATE, &s.store,
-                      err, sizeof err) != 0) {
-    fprintf(stderr, "codensm-collector: %s\n", err);
-    free(cert);
-    free(key);
-    return 1;
-  }
-  /* Block the stop signals here so every MHD thread inherits the mask
-   * and only sigwait() sees them; a closed client never kills us. */
   sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, NULL);
-  signal(SIGPIPE, SIG_IGN);
-  if (cnsm_readpool_start(o->db_path, SERVER_READERS, SERVER_READ_QUEUE,
-                          &s.readers, err, sizeof err) != 0) {
-    fprintf(stderr, "codensm-collector: %s\n", err);
-    cnsm_store_close(s.store);
+  if (server_state_open(o->db_path, threads, &s, &set) != 0) {
     free(cert);
     free(key);
     return 1;
@@ -733,7 +815,7 @@ int cnsm_server_run(const struct cnsm_server_opts *o) {
       (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
       MHD_OPTION_CONNECTION_TIMEOUT, SERVER_IDLE_TIMEOUT_S,
       MHD_OPTION_CONNECTION_LIMIT, server_cap + SERVER_CAP_SLACK,
-      MHD_OPTION_NOTIFY_CONNECTION, server_notify_connection, NULL,
+      MHD_OPTION_NOTIFY_CONNECTION, server_notify_connection, (void *)&s,
       MHD_OPTION_PER_IP_CONNECTION_LIMIT, SERVER_CONN_PER_IP,
       MHD_OPTION_NOTIFY_COMPLETED, server_completed, (void *)&s,
       cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
@@ -741,9 +823,7 @@ int cnsm_server_run(const struct cnsm_server_opts *o) {
   if (d == NULL) {
     fprintf(stderr, "codensm-collector: cannot listen on %s%s\n", o->listen,
             cert ? " (check the TLS certificate and key)" : "");
-    cnsm_readpool_stop(s.readers);
-    cnsm_readpool_free(s.readers);
-    cnsm_store_close(s.store);
+    server_state_close(&s);
     free(cert);
     free(key);
     return 1;
@@ -773,8 +853,7 @@ int cnsm_server_run(const struct cnsm_server_opts *o) {
     fprintf(stderr, "codensm-collector: warning: retention not running\n");
   server_wait_and_stop(d, &s, &set);
   cnsm_retention_stop(retention);
-  cnsm_readpool_free(s.readers);
-  cnsm_store_close(s.store);
+  server_state_close(&s);
   free(cert);
   free(key);
   fprintf(stderr, "codensm-collector: stopped\n");

@@ -19,7 +19,21 @@ struct cnsm_server_opts {
   const struct cnsm_read_tokens *read_tokens;
   /* Applied at start and every CNSM_RETENTION_EVERY_S (retention.c). */
   struct cnsm_retention retention;
+  /* A request's line and headers must be in within header_timeout_s of
+   * the connection's start (kept alive: of the previous answer), its
+   * body within body_timeout_s of its headers, or the connection is
+   * closed (deadline.c).  0: the default. */
+  unsigned header_timeout_s, body_timeout_s;
 };
+
+/* Above libcodensm's 15 s between flushes, so a kept-alive sender's
+ * next request still finds its connection open; a slow client holds a
+ * connection at most this long. */
+#define CNSM_HEADER_TIMEOUT_DEFAULT_S 20u
+/* Time for a whole body, CNSM_BODY_MAX (4 MiB) at 70 KB/s. */
+#define CNSM_BODY_TIMEOUT_DEFAULT_S 60u
+/* The most either may be set to (an hour). */
+#define CNSM_REQUEST_TIMEOUT_MAX_S 3600u
 
 /* Serves until SIGINT or SIGTERM, then stops accepting, lets requests
  * in flight finish (up to 10 s), and closes the database.  Prints

@@ -58,6 +58,15 @@ def check(cond, msg):
         fail(msg)
 
 
+def wait_for(cond, seconds):
+    """Polls cond every 50 ms until it is true or seconds pass; returns
+    its last value."""
+    deadline = time.monotonic() + seconds
+    while not cond() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return cond()
+
+
 class Collector:
     """A running `codensm-collector serve`; use as a context manager."""
 
