@@ -166,6 +166,7 @@ static void ingest_store(struct cnsm_store *st, const char *project,
   enum cnsm_store_outcome out =
       cnsm_store_ingest(db, project, b, id, cnsm_now_s(), &accepted, &field);
   cnsm_store_release(st, db);
+  cnsm_store_note_write(st, out);
   switch (out) {
   case CNSM_STORED:
   case CNSM_DUPLICATE:
@@ -184,6 +185,11 @@ static void ingest_store(struct cnsm_store *st, const char *project,
              "(calls and errors 2^53-1, total_ms 1e18); nothing stored",
              field);
     ingest_reply_field(reply, 422, field, why);
+    break;
+  case CNSM_STORE_FULL:
+    ingest_reply(reply, 503,
+                 "the collector's database disk is full; nothing stored, "
+                 "retry later");
     break;
   default:
     ingest_reply(reply, 503, "database busy or failing; retry later");

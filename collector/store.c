@@ -37,7 +37,17 @@
  *             Idempotency-Keys (store_batches.c)
  *
  * The pool: one connection per worker thread, handed out under a mutex;
- * the first connection migrates the schema before the others open. */
+ * the first connection migrates the schema before the others open.
+ *
+ * A full disk: checking a file or a connection only reads, so it cannot
+ * see that writes fail for lack of space (a full filesystem, a quota,
+ * PostgreSQL's disk).  The write path tells the store instead
+ * (cnsm_store_note_write): a batch refused for lack of space marks the
+ * store full, one stored clears the mark, and /healthz answers 503
+ * meanwhile.  /healthz also tries one small write of its own while
+ * marked: a collector that nobody sends to any more (a load balancer
+ * took it out on that very 503) would otherwise stay marked forever
+ * after space is freed. */
 #include "store.h"
 
 #include <pthread.h>
@@ -46,11 +56,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+
+#include "ingest.h"
 
 struct cnsm_store {
   const struct cnsm_store_ops *ops;
   char *target;
-  atomic_int unhealthy; /* logged once per failure */
+  atomic_int unhealthy;  /* logged once per failure */
+  atomic_int full;       /* a write failed for lack of space, none since */
+  _Atomic time_t probed; /* when /healthz last tried a write, if full */
   pthread_mutex_t mu;
   pthread_cond_t cv;
   int n, nfree;
@@ -130,11 +145,58 @@ int cnsm_store_open(const char *target, int nconn, int flags,
   return 0;
 }
 
+/* The write /healthz tries while the disk is marked full: an
+ * Idempotency-Key of project "" (no project has that name; like every
+ * key it is deleted CNSM_IDEM_TTL_S later, by the next batch with a
+ * key).  Small, but it is written and synced as a batch would be. */
+static int store_probe_write(struct cnsm_conn *c, int64_t now) {
+  const struct cnsm_value p[] = {CNSM_P_BLOB("", 0), CNSM_P_INT(now)};
+  if (cnsm_begin(c, CNSM_TXN_WRITE) == 0 &&
+      cnsm_exec(c,
+                "INSERT INTO batches(project, key, body_hash, accepted,"
+                " created_at) VALUES('', 'codensm.healthz', $1, 0, $2)"
+                " ON CONFLICT(project, key) DO UPDATE SET"
+                "  created_at = excluded.created_at",
+                p, 2, NULL) == 0 &&
+      cnsm_commit(c) == 0)
+    return 0;
+  cnsm_rollback(c);
+  return -1;
+}
+
+/* With the disk marked full: tries the probe write (at most once every
+ * CNSM_FULL_PROBE_S, the mark standing in between) and clears the mark
+ * if it is stored.  0 once there is room again, or -1 with the reason. */
+static int store_space(struct cnsm_store *st, struct cnsm_conn *c, char *err,
+                       size_t errlen) {
+  time_t now = time(NULL), last = atomic_load(&st->probed);
+  if (now - last >= CNSM_FULL_PROBE_S &&
+      atomic_compare_exchange_strong(&st->probed, &last, now) &&
+      store_probe_write(c, (int64_t)now) == 0) {
+    atomic_store(&st->full, 0);
+    return 0;
+  }
+  snprintf(err, errlen,
+           "the database's disk is full: a write failed for lack of space "
+           "and none has succeeded since");
+  return -1;
+}
+
+/* Marks or clears a full disk by how a write ended; see store.h. */
+void cnsm_store_note_write(struct cnsm_store *st, enum cnsm_store_outcome out) {
+  if (out == CNSM_STORE_FULL)
+    atomic_store(&st->full, 1);
+  else if (out == CNSM_STORED)
+    atomic_store(&st->full, 0);
+}
+
 /* Asks the backend whether the database is still usable; see store.h. */
 int cnsm_store_health(struct cnsm_store *st, int probe, char *err,
                       size_t errlen) {
   struct cnsm_conn *c = cnsm_store_acquire(st);
   int rc = st->ops->health(c, probe, err, errlen);
+  if (rc == 0 && probe && atomic_load(&st->full))
+    rc = store_space(st, c, err, errlen);
   cnsm_store_release(st, c);
   if (rc == 0) {
     if (atomic_exchange(&st->unhealthy, 0) != 0)

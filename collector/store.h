@@ -151,6 +151,11 @@ struct cnsm_store_ops {
   int (*upsert_batch)(struct cnsm_conn *c, const char *project,
                       const struct cnsm_batch *b, int64_t bucket, int64_t now);
   const char *(*error)(struct cnsm_conn *c);
+  /* Did the last failure come from a full disk (SQLite: SQLITE_FULL, or
+   * ENOSPC/EDQUOT under an I/O error; PostgreSQL: SQLSTATE 53100
+   * disk_full)?  Ask before rollback(), which SQLite's error state does
+   * not survive. */
+  int (*disk_full)(struct cnsm_conn *c);
 };
 
 extern const struct cnsm_store_ops cnsm_store_sqlite;
@@ -173,11 +178,18 @@ int cnsm_store_open(const char *target, int nconn, int flags,
 /* Checks that the database is still there and writable (SQLite: the file
  * opened is still the one at its path; PostgreSQL: with probe, the
  * server answers, reconnecting if it was lost; without, a connection
- * seen broken reconnects, no round trip otherwise).  Returns 0, or -1
+ * seen broken reconnects, no round trip otherwise).  With probe (what
+ * /healthz asks), also that its disk is not full: after a write that
+ * failed for lack of space, -1 until a write succeeds, and a small
+ * write is tried here (at most once every CNSM_FULL_PROBE_S) so that
+ * the answer changes once space is freed even if no batch comes.
+ * Without probe (before each ingest) a full disk is not refused: the
+ * batch is tried, and the first one stored clears it.  Returns 0, or -1
  * with the reason in err[errlen]; the first failure is also logged on
  * stderr. */
 int cnsm_store_health(struct cnsm_store *st, int probe, char *err,
                       size_t errlen);
+#define CNSM_FULL_PROBE_S 1
 
 /* Borrows a connection, waiting if all are in use; give it back with
  * cnsm_store_release.  A connection is used by one thread at a time. */
@@ -220,12 +232,13 @@ struct cnsm_batch_id {
 
 /* What cnsm_store_ingest did. */
 enum cnsm_store_outcome {
-  CNSM_STORED,      /* written */
-  CNSM_DUPLICATE,   /* the key was stored before with this body: nothing written
-                     */
-  CNSM_KEY_REUSED,  /* the key was stored before with another body: refused */
-  CNSM_OVER_LIMIT,  /* a project total would pass its limit: refused */
-  CNSM_STORE_FAILED /* database error: nothing written */
+  CNSM_STORED,     /* written */
+  CNSM_DUPLICATE,  /* the key was stored before with this body: nothing written
+                    */
+  CNSM_KEY_REUSED, /* the key was stored before with another body: refused */
+  CNSM_OVER_LIMIT, /* a project total would pass its limit: refused */
+  CNSM_STORE_FAILED, /* database error: nothing written */
+  CNSM_STORE_FULL    /* no space left for it (disk_full): nothing written */
 };
 
 /* Adds a validated batch for project to the minute bucket of now, in one
@@ -238,6 +251,11 @@ enum cnsm_store_outcome
 cnsm_store_ingest(struct cnsm_conn *c, const char *project,
                   const struct cnsm_batch *b, const struct cnsm_batch_id *id,
                   int64_t now, int64_t *accepted, const char **field);
+
+/* Tells the store how a write ended (cnsm_store_ingest's outcome): one
+ * that failed for lack of space marks the disk full, one stored clears
+ * the mark (see cnsm_store_health). */
+void cnsm_store_note_write(struct cnsm_store *st, enum cnsm_store_outcome out);
 
 /* The default database path: $CODENSM_DB, else
  * $XDG_DATA_HOME/codensm/collector.db (~/.local/share/...), creating the

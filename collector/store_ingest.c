@@ -196,7 +196,7 @@ cnsm_store_ingest(struct cnsm_conn *c, const char *project,
   if (out == CNSM_STORED || out == CNSM_STORE_FAILED) {
     fprintf(stderr, "codensm-collector: ingest failed: %s\n",
             cnsm_store_error(c));
-    out = CNSM_STORE_FAILED;
+    out = c->ops->disk_full(c) ? CNSM_STORE_FULL : CNSM_STORE_FAILED;
   }
   cnsm_rollback(c);
   return out;

@@ -72,6 +72,7 @@ struct pg_conn {
   struct cnsm_conn base; /* first: the store sees only this */
   PGconn *pg;
   char error[512];
+  char sqlstate[6]; /* of the failure in error, "" when it had none */
   int nstmt;
   /* statement "s<i>" is stmt[i]; NULL: its PREPARE failed, free */
   const char *stmt[PG_STMT_CACHE];
@@ -193,6 +194,8 @@ static void pg_one_line(const char *msg, char *buf, size_t cap) {
 
 /* Records the connection's (or res's) error in c->error. */
 static void pg_fail(struct pg_conn *c, const PGresult *res) {
+  const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+  snprintf(c->sqlstate, sizeof c->sqlstate, "%s", state ? state : "");
   const char *msg = res ? PQresultErrorMessage(res) : "";
   if (msg == NULL || *msg == '\0')
     msg = PQerrorMessage(c->pg);
@@ -699,6 +702,13 @@ static const char *pg_error(struct cnsm_conn *base) {
   return c->error[0] ? c->error : "PostgreSQL error";
 }
 
+/* Did the last failure come from a full disk (SQLSTATE 53100 disk_full,
+ * as "could not extend file" is)? */
+static int pg_disk_full(struct cnsm_conn *base) {
+  struct pg_conn *c = (struct pg_conn *)base;
+  return c->error[0] != '\0' && strcmp(c->sqlstate, "53100") == 0;
+}
+
 const struct cnsm_store_ops cnsm_store_pg = {
     .name = "postgresql",
     .connect = pg_connect,
@@ -714,4 +724,5 @@ const struct cnsm_store_ops cnsm_store_pg = {
     .flush = pg_flush,
     .upsert_batch = cnsm_pg_upsert_batch,
     .error = pg_error,
+    .disk_full = pg_disk_full,
 };

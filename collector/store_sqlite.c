@@ -437,6 +437,16 @@ static const char *sqlite_error(struct cnsm_conn *base) {
   return c->error[0] ? c->error : sqlite3_errmsg(c->db);
 }
 
+/* Did the last failure come from a full disk?  SQLite says SQLITE_FULL
+ * for a write cut short by ENOSPC (or at max_page_count); a write that
+ * wrote nothing fails as an I/O error, its errno kept aside. */
+static int sqlite_disk_full(struct cnsm_conn *base) {
+  struct sqlite_conn *c = (struct sqlite_conn *)base;
+  int rc = sqlite3_errcode(c->db), sys = sqlite3_system_errno(c->db);
+  return rc == SQLITE_FULL ||
+         (rc == SQLITE_IOERR && (sys == ENOSPC || sys == EDQUOT));
+}
+
 const struct cnsm_store_ops cnsm_store_sqlite = {
     .name = "sqlite",
     .connect = sqlite_connect,
@@ -451,4 +461,5 @@ const struct cnsm_store_ops cnsm_store_sqlite = {
     .defer = sqlite_defer,
     .flush = sqlite_flush,
     .error = sqlite_error,
+    .disk_full = sqlite_disk_full,
 };
