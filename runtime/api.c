@@ -18,9 +18,11 @@
  * deltas are installed when the library loads, before anything can be
  * counted, and again (harmlessly) by every entry point here, for a module
  * whose constructor runs before this library's in a static link; each
- * installs those below it first, the order fork needs.  The flusher, the
- * frozen batches, the spool and the HTTP sink install theirs before they
- * first hold any state.
+ * installs those below it first, the order fork needs.  The flusher's,
+ * and those of the frozen batches, the spool, the encoder and the HTTP
+ * sink, whose state the flusher thread makes, are installed then too:
+ * installed by that thread at its first use, a fork running meanwhile in
+ * another thread skipped them (cnsm_flusher_init_once).
  */
 #include "codensm.h"
 #include "internal.h"
@@ -30,6 +32,7 @@
 static void layers_init(void) {
   cnsm_snapshot_init_once(); /* after the settings' and the registry's */
   cnsm_sampling_init_once(); /* after the registry's */
+  cnsm_flusher_init_once();  /* and those of what it sends through */
   cnsm_registry_on_first_use(cnsm_flusher_maybe_start);
 }
 

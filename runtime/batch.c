@@ -41,16 +41,14 @@ static void install_fork_handlers(void) {
   pthread_atfork(NULL, NULL, fork_child);
 }
 
-/* Installs the fork handler before this file holds any state: a prefix or
- * a frozen batch. */
-static void batch_init_once(void) {
+void cnsm_batch_init_once(void) {
   static pthread_once_t once = PTHREAD_ONCE_INIT;
   pthread_once(&once, install_fork_handlers);
 }
 
 /* Draws a new random prefix (getrandom; the clock and pid if it fails). */
 static void new_prefix(void) {
-  batch_init_once();
+  cnsm_batch_init_once();
   unsigned char r[16];
   if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
     uint64_t a = cnsm_now_ns(),
@@ -80,7 +78,7 @@ int cnsm_batch_key_valid(const char *key) {
 
 /* Appends f to the queue. */
 static void enqueue(struct cnsm_frozen *f) {
-  batch_init_once();
+  cnsm_batch_init_once();
   f->next = NULL;
   if (tail)
     tail->next = f;

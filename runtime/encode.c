@@ -411,8 +411,7 @@ static void install_fork_handlers(void) {
   pthread_atfork(NULL, NULL, fork_child);
 }
 
-/* Installs the fork handler before this file holds any memory. */
-static void encode_init_once(void) {
+void cnsm_encode_init_once(void) {
   static pthread_once_t once = PTHREAD_ONCE_INIT;
   pthread_once(&once, install_fork_handlers);
 }
@@ -420,7 +419,7 @@ static void encode_init_once(void) {
 /* The whole body for d[0..n), NUL-ended, valid until the next call. */
 const char *cnsm_encode(const struct cnsm_delta *d, size_t n,
                         unsigned extensions) {
-  encode_init_once();
+  cnsm_encode_init_once();
   struct buf b = body;
   b.len = 0;
   b.failed = 0;

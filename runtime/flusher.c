@@ -394,12 +394,17 @@ static void fork_child(void) {
   spool_checked = 1; /* the spool is the parent's */
 }
 
+/* Its own handler, and first those of the layers it sends through, whose
+ * state the flusher thread makes (cnsm_flusher_init_once says why now). */
 static void install_fork_handlers(void) {
+  cnsm_http_init_once();
+  cnsm_encode_init_once();
+  cnsm_spool_init_once();
+  cnsm_batch_init_once();
   pthread_atfork(NULL, NULL, fork_child);
 }
 
-/* Installs the fork handler, before the locks and the thread can exist. */
-static void flusher_init_once(void) {
+void cnsm_flusher_init_once(void) {
   pthread_once(&fork_once, install_fork_handlers);
 }
 
@@ -415,7 +420,7 @@ static void load_http_sink(void) {
 
 /* Starts the thread once, if there is a sink and no shutdown. */
 void cnsm_flusher_maybe_start(void) {
-  flusher_init_once();
+  cnsm_flusher_init_once();
   if (cnsm_sealed() || __atomic_load_n(&started, __ATOMIC_ACQUIRE) ||
       !__atomic_load_n(&cnsm_sink_wanted, __ATOMIC_ACQUIRE))
     return;
@@ -481,7 +486,7 @@ static void drop_live_file_if_done(void) {
 void cnsm_flusher_finish(int at_exit) {
   if (cnsm_sealed())
     return; /* the live file keeps it all for the next process */
-  flusher_init_once();
+  cnsm_flusher_init_once();
   pthread_mutex_lock(&thread_lock);
   int already = finished;
   finished = 1;
@@ -524,7 +529,7 @@ static int finished_before_seal;
  * for good, a send running cut short and waited for, and nothing is sent
  * again in this process unless the confining call fails. */
 void cnsm_flusher_seal(void) {
-  flusher_init_once();
+  cnsm_flusher_init_once();
   pthread_mutex_lock(&thread_lock);
   finished_before_seal = finished;
   finished = 1;
@@ -552,7 +557,7 @@ void cnsm_flusher_unseal(void) {
 int cnsm_flusher_flush(void) {
   if (cnsm_sealed())
     return -1;
-  flusher_init_once();
+  cnsm_flusher_init_once();
   uint64_t deadline = cnsm_now_ns() + SEND_TIMEOUT_NS;
   if (lock_until(&flush_lock, deadline) != 0)
     return -1;

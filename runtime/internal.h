@@ -877,6 +877,9 @@ struct cnsm_frozen {
 
 #define CNSM_KEY_SIZE 64
 /* Writes the next Idempotency-Key: <128-bit random hex>-<sequence>. */
+/* Installs the fork handler that gives a child its own keys and no frozen
+ * batch of its parent's (cnsm_flusher_init_once). */
+void cnsm_batch_init_once(void) CNSM_HIDDEN;
 void cnsm_batch_new_key(char key[CNSM_KEY_SIZE]) CNSM_HIDDEN;
 /* Whether key has the form the collector accepts. */
 int cnsm_batch_key_valid(const char *key) CNSM_HIDDEN;
@@ -903,6 +906,8 @@ void cnsm_frozen_unclaim_all(void) CNSM_HIDDEN;
  * valid until the next call (flush lock held).  NULL when out of memory.
  * Each function's escaped name, department and weight are kept by
  * d->index for the next call, and used while they still match. */
+/* Installs the fork handler that leaves the parent's buffers to it. */
+void cnsm_encode_init_once(void) CNSM_HIDDEN;
 const char *cnsm_encode(const struct cnsm_delta *d, size_t n,
                         unsigned extensions) CNSM_HIDDEN;
 /* Frees the kept heads and the body's buffer (codensm_shutdown); the next
@@ -942,6 +947,8 @@ int cnsm_http_send(const char *endpoint, const char *api_key,
                    long timeout_ms) CNSM_HIDDEN;
 /* The extensions endpoint's last stored answer asked for (its
  * X-CodeNSM-Extensions header); 0 until one did. */
+/* Installs the fork handler that leaves the parent's connection to it. */
+void cnsm_http_init_once(void) CNSM_HIDDEN;
 unsigned cnsm_http_extensions(const char *endpoint) CNSM_HIDDEN;
 /* One probe a receiver asked for: time every call of the function named
  * name for seconds (1 to 86,400). */
@@ -1004,6 +1011,8 @@ int cnsm_spool_parse(const char *text, size_t len, const char *sink_hash,
                      char *path) CNSM_HIDDEN;
 /* Unlinks the claimed files once their deltas were acknowledged. */
 void cnsm_spool_release(void) CNSM_HIDDEN;
+/* Installs the fork handler that leaves the claimed files to the parent. */
+void cnsm_spool_init_once(void) CNSM_HIDDEN;
 /* Writes d[0..n) (own + spooled parts) as this endpoint and key's spool
  * file, atomically, then (when release) unlinks the claimed files.  0 or
  * -1. */
@@ -1021,6 +1030,15 @@ char *cnsm_spool_write_batch(const char *spool_dir, const char *endpoint,
 
 /* Starts the background flusher if the configuration wants one (lazy,
  * once per process; again in a fork child). */
+/* Installs the fork handlers of the flusher and of the layers it sends
+ * through (the HTTP sink, the encoder, the spool, the frozen batches):
+ * at load time, before any thread exists.  glibc runs a child handler
+ * only if it was registered before the fork began: one that the flusher
+ * thread installed at its first batch, while another thread was forking,
+ * was skipped in that child, which kept its parent's batch keys and sent
+ * a second body under a key the parent had used (a 422: the calls in it
+ * dropped; 1 run in 6 of 50 children forked during the first flush). */
+void cnsm_flusher_init_once(void) CNSM_HIDDEN;
 void cnsm_flusher_maybe_start(void) CNSM_HIDDEN;
 /* Sends every delta now (codensm_flush): 0 when all were acknowledged,
  * -1 when there is no sink, a send failed or took over 10 s. */

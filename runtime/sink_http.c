@@ -83,10 +83,19 @@ static void keep_openssl_past_exit(void) {
 /* Fork child: drop the parent's handle without closing its connection. */
 static void fork_child(void) { handle = NULL; }
 
+static void install_fork_handlers(void) {
+  pthread_atfork(NULL, NULL, fork_child);
+}
+
+void cnsm_http_init_once(void) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, install_fork_handlers);
+}
+
 /* Loads libcurl and calls curl_global_init, once; warns when it cannot.
  * The fork handler comes first: the handle is made after it. */
 static void curl_load(void) {
-  pthread_atfork(NULL, NULL, fork_child);
+  cnsm_http_init_once();
   keep_openssl_past_exit();
   void *lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
   if (!lib)

@@ -248,10 +248,14 @@ static void install_fork_handlers(void) {
   pthread_atfork(NULL, NULL, fork_child);
 }
 
+void cnsm_spool_init_once(void) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, install_fork_handlers);
+}
+
 /* Remembers a claimed deltas file; 0 or -1. */
 static int remember(char *path) {
-  static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
-  pthread_once(&fork_once, install_fork_handlers);
+  cnsm_spool_init_once();
   char **grown = realloc(claimed, (claimed_count + 1) * sizeof *claimed);
   if (!grown)
     return -1;

@@ -450,6 +450,37 @@ def case_fork_sampling(tc, level):
                   "the children's calls add up to %.0f ms for 400 of 1 ms" % total)
 
 
+def case_fork_keys(tc, level):
+    """Each fork child sends under keys of its own.  The runtime installed
+    the fork handler that gives a child new keys at its first batch; glibc
+    skips a handler registered once a fork has begun, so a child forked
+    then kept its parent's keys, and the second body sent under one key
+    was refused (422) and its calls dropped, with a warning.  Here the
+    first batch is sent from the program's own fork handler (it flushes
+    before each fork), which made that happen at the first fork every
+    time; before the fix in a server it took a fork during the flusher
+    thread's first batch (1 run in 6 of a 50-child program)."""
+    exe = tc.program("fork_keys.c", level)
+    db = os.path.join(tc.workdir, "collector.db")
+    server, port, key = start_collector(tc, db)
+    try:
+        result = run(exe, collector_env(tc, port, key), args=["10"])
+        expect(result.returncode == 0 and "refused" not in result.stderr,
+               "fork_keys: %r %r" % (result.returncode, result.stderr))
+        functions = report_functions(tc, db)
+        expect_counts(functions, "fork_keys.child_work", 10, 0)
+        expect_counts(functions, "fork_keys.parent_work", 10, 0)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        _, log = server.communicate(timeout=10)
+    # A batch of several functions refused so is split and sent again
+    # under new keys, so the counts survive it: the refusal itself is
+    # what must not happen (the old runtime's 3-child run had one).
+    refused = [line for line in log.splitlines() if line.startswith("POST ")
+               and line.split()[2] == "422"]
+    expect(not refused, "a key sent with two bodies: %r" % refused)
+
+
 def case_hard_end(tc, level):
     """The program dies by SIGKILL, abort() and _exit() before any flush of
     its own, once each: each next run with the same sink and spool delivers
@@ -1484,6 +1515,7 @@ CASES = {
     "threads": case_threads,
     "fork": case_fork,
     "fork-sampling": case_fork_sampling,
+    "fork-keys": case_fork_keys,
     "hard-end": case_hard_end,
     "sandboxed": case_sandboxed,
     "static-init": case_static_init,
