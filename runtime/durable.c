@@ -343,6 +343,10 @@ void cnsm_durable_estimate(struct cnsm_live_acks *r,
   if (!r)
     return;
   struct cnsm_live_estimate *to = estimate_of(r);
+  if (CNSM_LOAD(&to->certain_calls) == v->certain_calls &&
+      CNSM_LOAD(&to->certain_ticks) == v->certain_ticks &&
+      CNSM_LOAD(&to->cut_ticks) == v->cut_ticks)
+    return; /* a page of the file left clean */
   CNSM_STORE(&to->certain_calls, v->certain_calls);
   CNSM_STORE(&to->certain_ticks, v->certain_ticks);
   CNSM_STORE(&to->cut_ticks, v->cut_ticks);

@@ -672,11 +672,16 @@ CNSM_EXPORT void __codensm_unregister(const struct cnsm_module_desc *desc) {
          other = other->next)
       (void)cnsm_module_map(other);
     cnsm_callers_drain_unloading(m);
-    for (uint32_t i = 0; i < m->entry_count; i++)
-      if (m->entry[i] != CNSM_NOT_COUNTED) { // NOLINT: entry_count entries
+    /* Only the entries it counted are written: a fork child's exit leaves
+     * the rest of the table its parent's pages (cnsm_set_u64). */
+    for (uint32_t i = 0; i < m->entry_count; i++) {
+      uint32_t counted_by = users ? users[i] : dirs;
+      if (m->entry[i] != CNSM_NOT_COUNTED && // NOLINT: entry_count entries
+          (counted_by || !cnsm_slot_is_zero(&m->retired[i]))) {
         cnsm_slot_add(&cnsm_fns[m->entry[i]].base, &m->retired[i]);
-        cnsm_fns[m->entry[i]].base_threads += users ? users[i] : dirs;
+        cnsm_fns[m->entry[i]].base_threads += counted_by;
       }
+    }
   }
   free(users);
   struct cnsm_module **pp = &cnsm_modules;
