@@ -630,40 +630,25 @@ void cnsm_registry_close(void) CNSM_HIDDEN;
 /* Runs hook after each thread's first call into a module: the layer above
  * starts its flusher there (api.c), the registry knows nothing of it. */
 void cnsm_registry_on_first_use(void (*hook)(void)) CNSM_HIDDEN;
-/* Writes that leave an unchanged value alone.  A fork child shares its
- * parent's pages until it writes one, and its snapshots at the fork and at
- * its exit pass over every entry of the table: written whole, each child
- * of a 21,000-function program copied the table's 7 MB, page by page (a
- * third of its CPU, with an endpoint).  Each returns whether it wrote. */
-static inline int cnsm_set_u64(uint64_t *to, uint64_t v) {
-  if (*to == v)
-    return 0;
-  *to = v;
-  return 1;
-}
-static inline int cnsm_set_u32(uint32_t *to, uint32_t v) {
-  if (*to == v)
-    return 0;
-  *to = v;
-  return 1;
-}
-static inline int cnsm_set_int(int *to, int v) {
-  if (*to == v)
-    return 0;
-  *to = v;
-  return 1;
-}
-static inline int cnsm_set_size(size_t *to, size_t v) {
-  if (*to == v)
-    return 0;
-  *to = v;
-  return 1;
-}
+/* *to = v, written only where it changes; whether it wrote.  A fork child
+ * shares its parent's pages until it writes one, and its snapshots at the
+ * fork and at its exit pass over every entry of the table: written whole,
+ * each child of a 21,000-function program copied the table's 7 MB, page
+ * by page (a third of its CPU, with an endpoint). */
+#define cnsm_set(to, v)                                                        \
+  __extension__({                                                              \
+    __typeof__(*(to)) *set_to_ = (to);                                         \
+    __typeof__(*(to)) set_v_ = (v);                                            \
+    int set_changed_ = *set_to_ != set_v_;                                     \
+    if (set_changed_)                                                          \
+      *set_to_ = set_v_;                                                       \
+    set_changed_;                                                              \
+  })
 /* Whether s counted nothing. */
 static inline int cnsm_slot_is_zero(const struct cnsm_slot *s) {
   return !s->calls && !s->errors && !s->samples && !s->ticks;
 }
-/* *to = v, written only where it changes (cnsm_set_u64). */
+/* *to = v, written only where it changes (cnsm_set). */
 static inline void cnsm_slot_set(struct cnsm_slot *to,
                                  const struct cnsm_slot *v) {
   if (to->calls != v->calls || to->errors != v->errors ||

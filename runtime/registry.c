@@ -673,7 +673,7 @@ CNSM_EXPORT void __codensm_unregister(const struct cnsm_module_desc *desc) {
       (void)cnsm_module_map(other);
     cnsm_callers_drain_unloading(m);
     /* Only the entries it counted are written: a fork child's exit leaves
-     * the rest of the table its parent's pages (cnsm_set_u64). */
+     * the rest of the table its parent's pages (cnsm_set). */
     for (uint32_t i = 0; i < m->entry_count; i++) {
       uint32_t counted_by = users ? users[i] : dirs;
       if (m->entry[i] != CNSM_NOT_COUNTED && // NOLINT: entry_count entries

@@ -106,11 +106,11 @@ static void snapshot_module(struct cnsm_module *m) {
 }
 
 /* Fills cur (not cur_ns) of every entry, writing only the entries whose
- * figures moved (cnsm_set_u64).  Registry lock held. */
+ * figures moved (cnsm_set).  Registry lock held. */
 static void snapshot_counts(void) {
   for (size_t i = 0; i < cnsm_fn_count; i++) {
     cnsm_slot_set(&cnsm_fns[i].cur, &cnsm_fns[i].base);
-    cnsm_set_u32(&cnsm_fns[i].cur_threads, cnsm_fns[i].base_threads);
+    cnsm_set(&cnsm_fns[i].cur_threads, cnsm_fns[i].base_threads);
   }
   for (struct cnsm_module *m = cnsm_modules; m; m = m->next)
     snapshot_module(m);
@@ -198,15 +198,14 @@ static struct passed time_passed(void) {
 static void estimate(struct cnsm_fn *e, struct passed t) {
   struct cnsm_slot *c = &e->cur;
   /* Never called: nothing to estimate, and its live record's estimate is
-   * the zeros it was made with (nothing written: cnsm_set_u64). */
+   * the zeros it was made with (nothing written: cnsm_set). */
   if (!c->calls && !e->certain.calls && !e->cut_ticks) {
-    cnsm_set_u64(&e->cur_ns, 0);
+    cnsm_set(&e->cur_ns, 0);
     return;
   }
   uint64_t ticks = cnsm_sub0(c->ticks, e->cut_ticks);
-  cnsm_set_u64(&e->cur_ns,
-               cnsm_estimate_ns(c->calls, c->samples, ticks, &e->certain,
-                                t.probe, t.ns_per_tick));
+  cnsm_set(&e->cur_ns, cnsm_estimate_ns(c->calls, c->samples, ticks,
+                                        &e->certain, t.probe, t.ns_per_tick));
   uint64_t threads = e->cur_threads ? e->cur_threads : 1;
   if (t.since_start_ns && e->cur_ns / threads > t.since_start_ns) {
     /* Cut from the sampled calls' ticks, for good: their mean then
@@ -480,31 +479,30 @@ int cnsm_drop(const struct cnsm_delta *d) {
 }
 
 /* Sets acknowledged = origin = current for every entry, writing only what
- * changes (cnsm_set_u64): most of a child's table stays its parent's
+ * changes (cnsm_set): most of a child's table stays its parent's
  * pages.  Registry lock held. */
 static void acknowledge_all_current(void) {
   for (size_t i = 0; i < cnsm_fn_count; i++) {
     struct cnsm_fn *e = &cnsm_fns[i];
-    int acks = cnsm_set_u64(&e->ack_calls, e->cur.calls) |
-               cnsm_set_u64(&e->ack_errors, e->cur.errors) |
-               cnsm_set_u64(&e->ack_ns, e->cur_ns) |
-               cnsm_set_u64(&e->pend_calls, 0) |
-               cnsm_set_u64(&e->pend_errors, 0) | cnsm_set_u64(&e->pend_ns, 0);
-    cnsm_set_u64(&e->origin_calls, e->cur.calls);
-    cnsm_set_u64(&e->origin_errors, e->cur.errors);
-    cnsm_set_u64(&e->origin_ns, e->cur_ns);
-    cnsm_set_int(&e->pend_present, 0);
-    cnsm_set_size(&e->hist.n, 0);
-    cnsm_set_size(&e->causes.n, 0);
-    cnsm_set_size(&e->callers.n, 0);
+    int acks = cnsm_set(&e->ack_calls, e->cur.calls) |
+               cnsm_set(&e->ack_errors, e->cur.errors) |
+               cnsm_set(&e->ack_ns, e->cur_ns) | cnsm_set(&e->pend_calls, 0) |
+               cnsm_set(&e->pend_errors, 0) | cnsm_set(&e->pend_ns, 0);
+    cnsm_set(&e->origin_calls, e->cur.calls);
+    cnsm_set(&e->origin_errors, e->cur.errors);
+    cnsm_set(&e->origin_ns, e->cur_ns);
+    cnsm_set(&e->pend_present, 0);
+    cnsm_set(&e->hist.n, 0);
+    cnsm_set(&e->causes.n, 0);
+    cnsm_set(&e->callers.n, 0);
     /* The parent announces its functions and their source, as it would
      * have had it not forked: a child forked before its parent's first
      * flush announced them all again at its exit (1 MB of a file sink a
      * child, 21,000 functions; PostgreSQL's backends in a server's first
      * 15 s).  A parent that dies before it does leaves its live file,
      * whose taker announces them. */
-    cnsm_set_int(&e->announced, 1);
-    cnsm_set_int(&e->source_sent, 1);
+    cnsm_set(&e->announced, 1);
+    cnsm_set(&e->source_sent, 1);
     /* Unchanged acknowledgements are in the copy of the parent's live
      * file already: its records mirror its table. */
     if (acks)
