@@ -3,7 +3,9 @@
  * metrics_prom.c - GET /metrics in the Prometheus text exposition
  * format (version 0.0.4).
  *
- * Cumulative, all-time figures from cnsm_rollup_compute with no window:
+ * Cumulative, all-time figures from cnsm_rollup_all_time (the running
+ * sums beside the rows: a scrape reads a row per function, not the
+ * millions of rows of counts; 39 s before on 6 million rows):
  *   codensm_calls_total{project,function,department}    counter
  *   codensm_errors_total{project,function,department}   counter
  *   codensm_seconds_total{project,function,department}  counter
@@ -150,7 +152,7 @@ void cnsm_metrics_render(struct cnsm_store *st, int all_functions,
   int64_t now = cnsm_now_s();
   int rc = ru ? 0 : -1;
   for (size_t i = 0; i < n && rc == 0; i++)
-    rc = cnsm_rollup_compute(db, names[i], 0, 0, now, NULL, &ru[i]);
+    rc = cnsm_rollup_all_time(db, names[i], now, &ru[i]);
   cnsm_store_release(st, db);
 
   char *body = NULL;

@@ -18,8 +18,10 @@
  * numbers that cannot overflow (calls * 1.0: a double on SQLite, a
  * numeric on PostgreSQL) and saturate at 2^53 - 1 like ingest's
  * (CNSM_HIST_ON_CONFLICT).  The callers and root causes (tables callers
- * and causes) go the same way as hist, per other function.  totals,
- * functions and probes are not touched.
+ * and causes) go the same way as hist, per other function.  totals and
+ * probes are not touched; a drop takes its rows' sums off the all-time
+ * sums of schema 7 (functions.all_*, hist_totals) and the labels no row
+ * carries any more off the table labels.
  *
  * A run goes one slice at a time: the rows of one project's minute (hour)
  * that are folded or dropped, found through each table's (project,
@@ -96,6 +98,32 @@ static const char k_causes_roll_up[] =
     "  ELSE CAST(SUM(errors * 1.0) AS BIGINT) END"
     " FROM causes WHERE project = $2 AND bucket = $3"
     " GROUP BY 1, 2, 3, 4, 5, 6" CNSM_CAUSES_ON_CONFLICT;
+
+/* Before a slice is dropped, its rows leave the all-time sums of
+ * schema 7 (functions.all_*, hist_totals), so /metrics, which reads
+ * them, loses what the rows' sums lose.  Folding changes no sum. */
+static const char *const k_drop_from_totals[] = {
+    "UPDATE functions SET all_calls = all_calls - s.calls,"
+    " all_errors = all_errors - s.errors,"
+    " all_total_ms = all_total_ms - s.total_ms"
+    " FROM (SELECT name, SUM(calls) AS calls, SUM(errors) AS errors,"
+    "  SUM(total_ms) AS total_ms FROM counts"
+    "  WHERE project = $1 AND bucket = $2 GROUP BY name) s"
+    " WHERE functions.project = $1 AND functions.name = s.name",
+    "UPDATE hist_totals SET calls = hist_totals.calls - s.calls"
+    " FROM (SELECT name, hbucket, SUM(calls * 1.0) AS calls FROM hist"
+    "  WHERE project = $1 AND bucket = $2 GROUP BY name, hbucket) s"
+    " WHERE hist_totals.project = $1 AND hist_totals.name = s.name"
+    "  AND hist_totals.hbucket = s.hbucket",
+};
+
+/* After a run dropped rows: the labels no row of counts carries any more
+ * leave the project's choices (table labels), as they left the scan of
+ * counts it replaces. */
+static const char k_prune_labels[] =
+    "DELETE FROM labels WHERE NOT EXISTS (SELECT 1 FROM counts c"
+    " WHERE c.project = labels.project AND c.version = labels.version"
+    "  AND c.instance = labels.instance)";
 
 /* A slice's rows gone, table by table (counts first: its count is the
  * one said). */
@@ -177,6 +205,8 @@ static int retention_slice(struct cnsm_conn *c, const char *project,
          cnsm_exec(c, k_hist_roll_up, fold, 3, NULL) == 0 &&
          cnsm_exec(c, k_callers_roll_up, fold, 3, NULL) == 0 &&
          cnsm_exec(c, k_causes_roll_up, fold, 3, NULL) == 0;
+  for (size_t i = 0; ok && span == 0 && i < 2; i++)
+    ok = cnsm_exec(c, k_drop_from_totals[i], slice, 2, NULL) == 0;
   int64_t removed = 0;
   for (size_t i = 0; ok && i < sizeof k_slice_delete / sizeof *k_slice_delete;
        i++)
@@ -209,6 +239,11 @@ static int retention_pass(struct cnsm_conn *c, int64_t now, int64_t age,
     retention_failed(c);
   for (size_t i = 0; rc == 0 && i < s.n; i++)
     rc = retention_slice(c, s.project[i], s.bucket[i], span, rows);
+  if (rc == 0 && span == 0 && s.n > 0 &&
+      cnsm_exec(c, k_prune_labels, NULL, 0, NULL) != 0) {
+    retention_failed(c);
+    rc = -1;
+  }
   slices_free(&s);
   return rc;
 }

@@ -109,6 +109,16 @@ int cnsm_rollup_compute(struct cnsm_conn *c, const char *project, int64_t since,
                         const struct cnsm_label_filter *labels,
                         struct cnsm_rollup *r);
 
+/* The all-time figures of project over every label that /metrics shows:
+ * every function's sums, percentiles and scores, the departments, the
+ * project totals and the NSM - as cnsm_rollup_compute's with since 0,
+ * but read from the running sums that ingest and retention keep beside
+ * the rows (functions.all_*, hist_totals; store_totals.c), one row per
+ * function instead of every row of counts and hist.  No window, trend,
+ * labels, callers or causes (/metrics has none).  0 or -1. */
+int cnsm_rollup_all_time(struct cnsm_conn *c, const char *project, int64_t now,
+                         struct cnsm_rollup *r);
+
 /* The window of since seconds (0: all time) ending until seconds before
  * now: the minute buckets from *from to *to (its last second), both
  * included.  until 0: *to is now, and the window holds the minute in
@@ -133,6 +143,11 @@ int64_t cnsm_rollup_step(int64_t from, int64_t now, size_t *npoints);
  * rows of r's window and labels, inside cnsm_rollup_compute's read
  * transaction; see rollup_hist.c.  0 or -1. */
 int cnsm_rollup_percentiles(struct cnsm_conn *c, struct cnsm_rollup *r);
+
+/* The same all time and over every label, from the running sums of
+ * hist_totals (cnsm_rollup_all_time).  0 or -1. */
+int cnsm_rollup_percentiles_all_time(struct cnsm_conn *c,
+                                     struct cnsm_rollup *r);
 
 /* Fills every function's callers, root causes and self time from the
  * rows of r's window and labels (after cnsm_rollup_percentiles: self

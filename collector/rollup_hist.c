@@ -13,7 +13,9 @@
  * many of them could overflow, and a percentile needs only the fractions.
  * Functions are found by name through a sorted index, so the order the
  * database sorts names in (its collation) does not matter, only that
- * rows of one name come together. */
+ * rows of one name come together.  All time and over every label
+ * (/metrics), the sums are read as they stand in hist_totals (schema 7),
+ * kept by ingest and retention, instead of from every row of hist. */
 #include "rollup.h"
 
 #include <stdlib.h>
@@ -81,8 +83,10 @@ static int hist_row(void *ctx, const struct cnsm_value *col, int ncol) {
   return 0;
 }
 
-/* Fills the percentiles; see rollup.h. */
-int cnsm_rollup_percentiles(struct cnsm_conn *c, struct cnsm_rollup *r) {
+/* Runs sql, whose rows are (function, latency bucket, summed calls)
+ * ordered by function, and fills every function's percentiles. */
+static int hist_read(struct cnsm_conn *c, struct cnsm_rollup *r,
+                     const char *sql, const struct cnsm_value *p, int np) {
   struct hist_walk *w = calloc(1, sizeof *w);
   if (w == NULL)
     return -1;
@@ -96,21 +100,37 @@ int cnsm_rollup_percentiles(struct cnsm_conn *c, struct cnsm_rollup *r) {
     w->by_name[i] = &r->fn[i];
   if (r->nfn > 1)
     qsort(w->by_name, r->nfn, sizeof(struct cnsm_fn_stat *), hist_by_name);
-  /* All time: every row, also of minutes before the oldest count. */
-  const struct cnsm_value p[] = {
-      CNSM_P_TEXT(r->project), CNSM_P_INT(r->since > 0 ? r->from : INT64_MIN),
-      CNSM_P_TEXT(r->version), CNSM_P_TEXT(r->instance), CNSM_P_INT(r->now)};
-  int rc = cnsm_query(c,
-                      "SELECT name, hbucket, SUM(calls * 1.0) FROM hist"
-                      " WHERE project = $1 AND bucket >= $2 AND bucket <= $5"
-                      "  AND ($3 IS NULL OR version = $3)"
-                      "  AND ($4 IS NULL OR instance = $4)"
-                      " GROUP BY name, hbucket ORDER BY name, hbucket",
-                      p, 5, hist_row, w);
+  int rc = cnsm_query(c, sql, p, np, hist_row, w);
   if (rc == 0)
     hist_finish(w);
   free(w->name);
   free(w->by_name);
   free(w);
   return rc;
+}
+
+/* Fills the percentiles; see rollup.h. */
+int cnsm_rollup_percentiles(struct cnsm_conn *c, struct cnsm_rollup *r) {
+  /* All time: every row, also of minutes before the oldest count. */
+  const struct cnsm_value p[] = {
+      CNSM_P_TEXT(r->project), CNSM_P_INT(r->since > 0 ? r->from : INT64_MIN),
+      CNSM_P_TEXT(r->version), CNSM_P_TEXT(r->instance), CNSM_P_INT(r->now)};
+  return hist_read(c, r,
+                   "SELECT name, hbucket, SUM(calls * 1.0) FROM hist"
+                   " WHERE project = $1 AND bucket >= $2 AND bucket <= $5"
+                   "  AND ($3 IS NULL OR version = $3)"
+                   "  AND ($4 IS NULL OR instance = $4)"
+                   " GROUP BY name, hbucket ORDER BY name, hbucket",
+                   p, 5);
+}
+
+/* Fills the all-time percentiles from hist_totals; see rollup.h.  A sum
+ * a drop took to 0 is no count, as no row is (retention.c). */
+int cnsm_rollup_percentiles_all_time(struct cnsm_conn *c,
+                                     struct cnsm_rollup *r) {
+  const struct cnsm_value p[] = {CNSM_P_TEXT(r->project)};
+  return hist_read(c, r,
+                   "SELECT name, hbucket, calls FROM hist_totals"
+                   " WHERE project = $1 AND calls > 0 ORDER BY name, hbucket",
+                   p, 1);
 }

@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #define CNSM_BUCKET_S 60 /* counts are kept per project, function, minute */
-#define CNSM_SCHEMA_VERSION 6 /* of both backends' schema; see store.c */
+#define CNSM_SCHEMA_VERSION 7 /* of both backends' schema; see store.c */
 
 /* What ends an INSERT INTO hist: a row of hist (a function's calls in
  * one latency bucket, one minute and labels) adds to the stored one,

@@ -27,17 +27,23 @@
 #include "store.h"
 #include "store_guard.h"
 
+/* The function, with its all-time sums (all_*, schema 7: what /metrics
+ * reads instead of every row of counts). */
 static const char k_upsert_function[] =
     "INSERT INTO functions(project, name, department, value_weight,"
-    " first_seen, last_seen, file, line)"
+    " first_seen, last_seen, file, line, all_calls, all_errors,"
+    " all_total_ms)"
     " VALUES($1, $2, COALESCE($3, 'unassigned'), COALESCE($4, 1), $5, $5,"
-    "  $6, $7)"
+    "  $6, $7, $8, $9, $10)"
     " ON CONFLICT(project, name) DO UPDATE SET"
     "  department = COALESCE($3, functions.department),"
     "  value_weight = COALESCE($4, functions.value_weight),"
     "  last_seen = $5,"
     "  file = COALESCE($6, functions.file),"
-    "  line = COALESCE($7, functions.line)";
+    "  line = COALESCE($7, functions.line),"
+    "  all_calls = functions.all_calls + excluded.all_calls,"
+    "  all_errors = functions.all_errors + excluded.all_errors,"
+    "  all_total_ms = functions.all_total_ms + excluded.all_total_ms";
 
 static const char k_upsert_counts[] =
     "INSERT INTO counts(project, name, bucket, calls, errors, total_ms,"
@@ -51,6 +57,13 @@ static const char k_upsert_counts[] =
 static const char k_upsert_hist[] =
     "INSERT INTO hist(project, name, bucket, version, instance, hbucket,"
     " calls) VALUES($1, $2, $3, $4, $5, $6, $7)" CNSM_HIST_ON_CONFLICT;
+
+/* The histogram's all-time sum per latency bucket (schema 7), summed as
+ * doubles as the reads sum the rows (rollup_hist.c). */
+static const char k_upsert_hist_totals[] =
+    "INSERT INTO hist_totals(project, name, hbucket, calls)"
+    " VALUES($1, $2, $3, $4) ON CONFLICT(project, name, hbucket)"
+    " DO UPDATE SET calls = hist_totals.calls + excluded.calls";
 
 static const char k_upsert_callers[] =
     "INSERT INTO callers(project, name, bucket, version, instance, caller,"
@@ -97,20 +110,22 @@ static int ingest_write_hist(struct cnsm_conn *c, const char *project,
                                    CNSM_P_TEXT(b->labels.instance),
                                    CNSM_P_INT(h->bucket),
                                    CNSM_P_INT(h->count)};
-    if (cnsm_exec(c, k_upsert_hist, p, 7, NULL) != 0)
+    const struct cnsm_value tp[] = {CNSM_P_TEXT(project), CNSM_P_TEXT(d->name),
+                                    CNSM_P_INT(h->bucket),
+                                    CNSM_P_REAL((double)h->count)};
+    if (cnsm_exec(c, k_upsert_hist, p, 7, NULL) != 0 ||
+        cnsm_exec(c, k_upsert_hist_totals, tp, 4, NULL) != 0)
       return -1;
   }
   return 0;
 }
 
-/* Runs one UPSERT per function, one per nonzero delta, one per
- * histogram pair and one per caller and root cause, or what the backend has
- * instead (upsert_batch); 0 or -1. */
-static int ingest_write_batch(struct cnsm_conn *c, const char *project,
-                              const struct cnsm_batch *b, int64_t now) {
-  int64_t bucket = now - now % CNSM_BUCKET_S;
-  if (c->ops->upsert_batch != NULL)
-    return c->ops->upsert_batch(c, project, b, bucket, now);
+/* Runs one UPSERT per function, one per nonzero delta, two per
+ * histogram pair (its row and its all-time sum) and one per caller and
+ * root cause; 0 or -1. */
+static int ingest_write_elements(struct cnsm_conn *c, const char *project,
+                                 const struct cnsm_batch *b, int64_t bucket,
+                                 int64_t now) {
   for (size_t i = 0; i < b->n; i++) {
     const struct cnsm_fn_delta *d = &b->fn[i];
     struct cnsm_value weight = CNSM_P_REAL(d->value_weight);
@@ -123,8 +138,11 @@ static int ingest_write_batch(struct cnsm_conn *c, const char *project,
                                     weight,
                                     CNSM_P_INT(now),
                                     CNSM_P_TEXT(d->file),
-                                    line};
-    if (cnsm_exec(c, k_upsert_function, fp, 7, NULL) != 0 ||
+                                    line,
+                                    CNSM_P_INT(d->calls),
+                                    CNSM_P_INT(d->errors),
+                                    CNSM_P_REAL(d->total_ms)};
+    if (cnsm_exec(c, k_upsert_function, fp, 10, NULL) != 0 ||
         ingest_write_hist(c, project, b, d, bucket) != 0 ||
         ingest_write_edges(c, project, b, d, bucket) != 0)
       return -1;
@@ -142,6 +160,37 @@ static int ingest_write_batch(struct cnsm_conn *c, const char *project,
       return -1;
   }
   return 0;
+}
+
+/* Records the batch's labels among the project's (table labels, schema
+ * 7: the report's Version and Instance choices, which a scan of counts
+ * took seconds to find) when it wrote a row of counts under them. */
+static int ingest_write_labels(struct cnsm_conn *c, const char *project,
+                               const struct cnsm_batch *b) {
+  size_t i = 0;
+  while (i < b->n && b->fn[i].calls == 0 && b->fn[i].errors == 0 &&
+         b->fn[i].total_ms == 0)
+    i++;
+  const struct cnsm_value p[] = {CNSM_P_TEXT(project),
+                                 CNSM_P_TEXT(b->labels.version),
+                                 CNSM_P_TEXT(b->labels.instance)};
+  return i == b->n ? 0
+                   : cnsm_exec(c,
+                               "INSERT INTO labels(project, version, instance)"
+                               " VALUES($1, $2, $3) ON CONFLICT(project,"
+                               " version, instance) DO NOTHING",
+                               p, 3, NULL);
+}
+
+/* Writes the batch's rows, element by element or as the backend does
+ * instead (upsert_batch), and its labels; 0 or -1. */
+static int ingest_write_batch(struct cnsm_conn *c, const char *project,
+                              const struct cnsm_batch *b, int64_t now) {
+  int64_t bucket = now - now % CNSM_BUCKET_S;
+  int rc = c->ops->upsert_batch != NULL
+               ? c->ops->upsert_batch(c, project, b, bucket, now)
+               : ingest_write_elements(c, project, b, bucket, now);
+  return rc == 0 ? ingest_write_labels(c, project, b) : -1;
 }
 
 /* Opens the write transaction, takes the project's lock and reads what

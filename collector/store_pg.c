@@ -171,6 +171,30 @@ static const char *const migrations[CNSM_SCHEMA_VERSION] = {
     "CREATE INDEX hist_by_bucket ON hist(project, bucket);"
     "CREATE INDEX callers_by_bucket ON callers(project, bucket);"
     "CREATE INDEX causes_by_bucket ON causes(project, bucket);",
+    /* 7: the all-time sums, histograms and labels, as store_sqlite.c's. */
+    "ALTER TABLE functions ADD COLUMN all_calls BIGINT NOT NULL DEFAULT 0,"
+    "  ADD COLUMN all_errors BIGINT NOT NULL DEFAULT 0,"
+    "  ADD COLUMN all_total_ms DOUBLE PRECISION NOT NULL DEFAULT 0;"
+    "UPDATE functions f SET all_calls = s.calls, all_errors = s.errors,"
+    "  all_total_ms = s.total_ms"
+    "  FROM (SELECT project, name, SUM(calls) AS calls, SUM(errors) AS errors,"
+    "   SUM(total_ms) AS total_ms FROM counts GROUP BY project, name) s"
+    "  WHERE f.project = s.project AND f.name = s.name;"
+    "CREATE TABLE hist_totals("
+    "  project TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  hbucket INTEGER NOT NULL,"
+    "  calls DOUBLE PRECISION NOT NULL,"
+    "  PRIMARY KEY(project, name, hbucket));"
+    "INSERT INTO hist_totals SELECT project, name, hbucket,"
+    "  SUM(calls * 1.0) FROM hist GROUP BY project, name, hbucket;"
+    "CREATE TABLE labels("
+    "  project TEXT NOT NULL,"
+    "  version TEXT NOT NULL,"
+    "  instance TEXT NOT NULL,"
+    "  PRIMARY KEY(project, version, instance));"
+    "INSERT INTO labels SELECT DISTINCT project, version, instance FROM "
+    "counts;",
 };
 
 /* Copies libpq's message into buf as one line ("a\n\tb\n" -> "a; b"). */

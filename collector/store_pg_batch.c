@@ -12,12 +12,13 @@
  *   1. INSERT the functions not yet known, with the defaults of a first
  *      sighting (ON CONFLICT DO NOTHING);
  *   2. UPDATE every element's function: department and weight when sent
- *      (COALESCE with the stored ones), last_seen;
+ *      (COALESCE with the stored ones), last_seen, and its all-time sums
+ *      (all_calls, all_errors, all_total_ms: what /metrics reads);
  *   3. UPSERT the counts of the elements with a nonzero delta, adding to
  *      the bucket's row as before (calls = counts.calls + excluded.calls);
  *   4. UPSERT the histogram pairs of the elements that sent one (table
- *      hist, one row per pair: an element's buckets are distinct), only
- *      when there are any;
+ *      hist, one row per pair: an element's buckets are distinct), and
+ *      their all-time sums (hist_totals), only when there are any;
  *   5. and 6. the same for callers and root causes (tables callers and
  *      causes: an element's names are distinct within a list).
  * Source locations (file, line) go with the functions in 1 and 2.
@@ -53,10 +54,23 @@ static const char k_update_known[] =
     "  value_weight = COALESCE(u.value_weight, f.value_weight),"
     "  last_seen = $2,"
     "  file = COALESCE(u.file, f.file),"
-    "  line = COALESCE(u.line, f.line)"
+    "  line = COALESCE(u.line, f.line),"
+    "  all_calls = f.all_calls + u.calls,"
+    "  all_errors = f.all_errors + u.errors,"
+    "  all_total_ms = f.all_total_ms + u.total_ms"
     " FROM unnest($3::text[], $4::text[], $5::float8[], $6::text[],"
-    "  $7::int8[]) AS u(name, department, value_weight, file, line)"
+    "  $7::int8[], $8::int8[], $9::int8[], $10::float8[])"
+    "  AS u(name, department, value_weight, file, line, calls, errors,"
+    "  total_ms)"
     " WHERE f.project = $1 AND f.name = u.name";
+
+static const char k_upsert_hist_totals[] =
+    "INSERT INTO hist_totals(project, name, hbucket, calls)"
+    " SELECT $1, u.name, u.hbucket, u.calls"
+    " FROM unnest($2::text[], $3::int4[], $4::float8[])"
+    "  AS u(name, hbucket, calls)"
+    " ON CONFLICT(project, name, hbucket)"
+    " DO UPDATE SET calls = hist_totals.calls + excluded.calls";
 
 static const char k_upsert_hist[] =
     "INSERT INTO hist(project, name, bucket, version, instance, hbucket,"
@@ -313,6 +327,16 @@ static int pgb_round(struct cnsm_conn *c, const char *project,
       CNSM_P_TEXT(project),   CNSM_P_INT(now),          CNSM_P_TEXT(v[A_NAME]),
       CNSM_P_TEXT(v[A_DEPT]), CNSM_P_TEXT(v[A_WEIGHT]), CNSM_P_TEXT(v[A_FILE]),
       CNSM_P_TEXT(v[A_LINE])};
+  const struct cnsm_value up[] = {fp[0],
+                                  fp[1],
+                                  fp[2],
+                                  fp[3],
+                                  fp[4],
+                                  fp[5],
+                                  fp[6],
+                                  CNSM_P_TEXT(v[A_CALLS]),
+                                  CNSM_P_TEXT(v[A_ERRORS]),
+                                  CNSM_P_TEXT(v[A_MS])};
   const struct cnsm_value cp[] = {
       CNSM_P_TEXT(project),           CNSM_P_INT(bucket),
       CNSM_P_TEXT(b->labels.version), CNSM_P_TEXT(b->labels.instance),
@@ -323,11 +347,14 @@ static int pgb_round(struct cnsm_conn *c, const char *project,
       CNSM_P_TEXT(b->labels.version), CNSM_P_TEXT(b->labels.instance),
       CNSM_P_TEXT(v[A_HNAME]),        CNSM_P_TEXT(v[A_HBUCKET]),
       CNSM_P_TEXT(v[A_HCALLS])};
-  ok = ok && cnsm_exec(c, k_insert_new, fp, 7, NULL) == 0 &&
-       cnsm_exec(c, k_update_known, fp, 7, NULL) == 0 &&
-       cnsm_exec(c, k_upsert_counts, cp, 8, NULL) == 0 &&
-       (npairs == 0 || cnsm_exec(c, k_upsert_hist, hp, 7, NULL) == 0) &&
-       pgb_edges_exec(c, hp, v, nedges) == 0;
+  const struct cnsm_value tp[] = {hp[0], hp[4], hp[5], hp[6]};
+  ok =
+      ok && cnsm_exec(c, k_insert_new, fp, 7, NULL) == 0 &&
+      cnsm_exec(c, k_update_known, up, 10, NULL) == 0 &&
+      cnsm_exec(c, k_upsert_counts, cp, 8, NULL) == 0 &&
+      (npairs == 0 || (cnsm_exec(c, k_upsert_hist, hp, 7, NULL) == 0 &&
+                       cnsm_exec(c, k_upsert_hist_totals, tp, 4, NULL) == 0)) &&
+      pgb_edges_exec(c, hp, v, nedges) == 0;
   for (int k = 0; k < A_N; k++)
     free(a[k].p);
   return ok ? 0 : -1;

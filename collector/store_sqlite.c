@@ -158,6 +158,32 @@ static const char *const migrations[CNSM_SCHEMA_VERSION] = {
     "CREATE INDEX hist_by_bucket ON hist(project, bucket);"
     "CREATE INDEX callers_by_bucket ON callers(project, bucket);"
     "CREATE INDEX causes_by_bucket ON causes(project, bucket);",
+    /* 7: what the reads of a large store need without scanning it
+     * (store_totals.c): every function's all-time sums beside it, the
+     * all-time histogram per function and latency bucket, and the labels
+     * a project's counts carry.  Filled here from the rows there are. */
+    "ALTER TABLE functions ADD COLUMN all_calls INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE functions ADD COLUMN all_errors INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE functions ADD COLUMN all_total_ms REAL NOT NULL DEFAULT 0;"
+    "UPDATE functions SET (all_calls, all_errors, all_total_ms) ="
+    "  (SELECT COALESCE(SUM(calls), 0), COALESCE(SUM(errors), 0),"
+    "   COALESCE(SUM(total_ms), 0) FROM counts c"
+    "   WHERE c.project = functions.project AND c.name = functions.name);"
+    "CREATE TABLE hist_totals("
+    "  project TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  hbucket INTEGER NOT NULL,"
+    "  calls REAL NOT NULL,"
+    "  PRIMARY KEY(project, name, hbucket)) WITHOUT ROWID;"
+    "INSERT INTO hist_totals SELECT project, name, hbucket, SUM(calls * 1.0)"
+    "  FROM hist GROUP BY project, name, hbucket;"
+    "CREATE TABLE labels("
+    "  project TEXT NOT NULL,"
+    "  version TEXT NOT NULL,"
+    "  instance TEXT NOT NULL,"
+    "  PRIMARY KEY(project, version, instance)) WITHOUT ROWID;"
+    "INSERT INTO labels SELECT DISTINCT project, version, instance FROM "
+    "counts;",
 };
 
 /* Reads PRAGMA user_version; -1 on error. */
