@@ -83,6 +83,18 @@ static double rollup_median(double *v, size_t n) {
   " AND ($8 IS NULL OR c.version = $8) AND ($9 IS NULL OR c.instance = $9)"
 #define ROLLUP_NPARAMS 9
 
+/* counts c with each row's function f, read function by function: each
+ * function's rows of the window through the key of counts (project,
+ * name, bucket), in order.  Left to choose, SQLite walked the index by
+ * bucket and looked every row up in the table and its function in
+ * functions: 32 s for 4 million rows, against 2 s so.  CROSS JOIN is
+ * SQLite's way of fixing the order of a join (the conditions go in
+ * WHERE: PostgreSQL takes no ON after it); to PostgreSQL it is an inner
+ * join like any other, planned as it sees fit. */
+#define ROLLUP_BY_FUNCTION                                                     \
+  " FROM functions f CROSS JOIN counts c WHERE f.project = $1"                 \
+  " AND c.project = f.project AND c.name = f.name"
+
 /* The parameters of every roll-up query: $1 the project, $2..$4 the
  * query's integers, $8 and $9 the label filter. */
 static void rollup_params(const struct cnsm_rollup *r, int64_t a, int64_t b,
@@ -123,21 +135,38 @@ static int rollup_load_row(void *ctx, const struct cnsm_value *col, int ncol) {
   return f->name && f->department && (f->file || col[6].is_null) ? 0 : -1;
 }
 
+/* Per function sums over [from, now], in the form each backend runs
+ * best (the one query of the roll-ups that differs; same rows, same
+ * sums).  SQLite walks each function's range of the key of counts
+ * (project, name, bucket): 0.5 s over 2 million rows of a day, 0.06 s
+ * for an hour, where summing first read every row of the project.
+ * PostgreSQL joined every row of the window to its function by hash and
+ * grouped the join (2.7 s for the same day); summing the window's rows
+ * per name first and joining 20,000 sums takes 1.2 s. */
+static const char *const k_load_sql[] = {
+    "SELECT f.name, f.department, f.value_weight,"
+    " COALESCE(SUM(c.calls), 0), COALESCE(SUM(c.errors), 0),"
+    " COALESCE(SUM(c.total_ms), 0), f.file, f.line"
+    " FROM functions f LEFT JOIN counts c"
+    "  ON c.project = f.project AND c.name = f.name AND c.bucket >= $2"
+    "  AND c.bucket <= $3" ROLLUP_LABELS " WHERE f.project = $1"
+    " GROUP BY f.project, f.name, f.department, f.value_weight, f.file,"
+    "  f.line",
+    "SELECT f.name, f.department, f.value_weight, COALESCE(c.calls, 0),"
+    " COALESCE(c.errors, 0), COALESCE(c.total_ms, 0), f.file, f.line"
+    " FROM functions f LEFT JOIN (SELECT c.name, SUM(c.calls) AS calls,"
+    "  SUM(c.errors) AS errors, SUM(c.total_ms) AS total_ms FROM counts c"
+    "  WHERE c.project = $1 AND c.bucket >= $2 AND c.bucket <= $3" ROLLUP_LABELS
+    " GROUP BY c.name) c ON c.name = f.name"
+    " WHERE f.project = $1",
+};
+
 /* Reads per function sums over [from, now]. */
 static int rollup_load(struct cnsm_conn *c, struct cnsm_rollup *r) {
   struct cnsm_value p[ROLLUP_NPARAMS];
   rollup_params(r, r->from, r->now, 0, p);
-  return cnsm_query(
-      c,
-      "SELECT f.name, f.department, f.value_weight,"
-      " COALESCE(SUM(c.calls), 0), COALESCE(SUM(c.errors), 0),"
-      " COALESCE(SUM(c.total_ms), 0), f.file, f.line"
-      " FROM functions f LEFT JOIN counts c"
-      "  ON c.project = f.project AND c.name = f.name AND c.bucket >= $2"
-      "  AND c.bucket <= $3" ROLLUP_LABELS " WHERE f.project = $1"
-      " GROUP BY f.project, f.name, f.department, f.value_weight, f.file,"
-      "  f.line",
-      p, ROLLUP_NPARAMS, rollup_load_row, r);
+  return cnsm_query(c, k_load_sql[c->ops == &cnsm_store_pg], p, ROLLUP_NPARAMS,
+                    rollup_load_row, r);
 }
 
 /* Reads every function's all-time sums as ingest and retention keep
@@ -273,11 +302,9 @@ static int rollup_value_between(struct cnsm_conn *c,
   *out = 0;
   return cnsm_query(c,
                     "SELECT COALESCE(SUM((c.calls - c.errors) *"
-                    " f.value_weight), 0)"
-                    " FROM counts c JOIN functions f"
-                    "  ON f.project = c.project AND f.name = c.name"
-                    " WHERE c.project = $1 AND c.bucket >= $2 AND"
-                    " c.bucket < $3" ROLLUP_LABELS,
+                    " f.value_weight), 0)" ROLLUP_BY_FUNCTION
+                    " AND c.bucket >= $2"
+                    " AND c.bucket < $3" ROLLUP_LABELS,
                     p, ROLLUP_NPARAMS, rollup_number_row, out);
 }
 
@@ -313,10 +340,8 @@ static int rollup_trend(struct cnsm_conn *c, struct cnsm_rollup *r) {
   rollup_params(r, r->from, r->step, r->now, p);
   return cnsm_query(c,
                     "SELECT (c.bucket - $2) / $3,"
-                    " COALESCE(SUM((c.calls - c.errors) * f.value_weight), 0)"
-                    " FROM counts c JOIN functions f"
-                    "  ON f.project = c.project AND f.name = c.name"
-                    " WHERE c.project = $1 AND c.bucket >= $2"
+                    " COALESCE(SUM((c.calls - c.errors) * f.value_weight), "
+                    "0)" ROLLUP_BY_FUNCTION " AND c.bucket >= $2"
                     " AND c.bucket <= $4" ROLLUP_LABELS " GROUP BY 1",
                     p, ROLLUP_NPARAMS, rollup_trend_row, r);
 }
