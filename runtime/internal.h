@@ -875,6 +875,10 @@ struct cnsm_dead {
 int cnsm_dead_find(const char *dir, const char *hash, struct cnsm_dead **out,
                    size_t *count,
                    void (*set_aside)(const char *path)) CNSM_HIDDEN;
+/* Removes the live directories in /dev/shm whose spool directory is gone
+ * (takeover.c): their dead processes' files older than ten minutes, and
+ * the directory once empty. */
+void cnsm_orphans_sweep(void) CNSM_HIDDEN;
 /* Unmaps, unlocks and frees them, removing those taken first when
  * remove. */
 void cnsm_dead_release(struct cnsm_dead *dead, size_t count,

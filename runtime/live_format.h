@@ -35,6 +35,9 @@
 #define CNSM_LIVE_VERSION 1u
 #define CNSM_LIVE_HEADER 4096u
 #define CNSM_LIVE_SUFFIX ".live"
+/* In a live directory of /dev/shm: a symbolic link to the spool directory
+ * it belongs to (durable.c, takeover.c). */
+#define CNSM_LIVE_SPOOL_LINK ".spool"
 /* The largest live file a reader maps. */
 #define CNSM_LIVE_FILE_MAX (1ull << 32)
 

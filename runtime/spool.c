@@ -415,6 +415,11 @@ static size_t take_over(const char *dir, const char *endpoint, const char *key,
 
 /* Claims and loads every spool file of this endpoint and key. */
 size_t cnsm_spool_load(const char *dir, const char *endpoint, const char *key) {
+  /* Once a process, by its first look at the spool: its flusher's start,
+   * off the program's threads (a fork child looks at none). */
+  static int swept;
+  if (!swept++)
+    cnsm_orphans_sweep();
   char hash[65];
   cnsm_sink_hash(endpoint, key, hash);
   return take_over(dir, endpoint, key, hash);

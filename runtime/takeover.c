@@ -9,6 +9,14 @@
  * figures over and removed it: two processes never take the same file.
  * Only regular files of at most CNSM_LIVE_FILE_MAX bytes are opened, never
  * blocking; anything else is set aside by the caller (spool.c).
+ *
+ * A live directory in /dev/shm belongs to one spool directory (durable.c
+ * links it as CNSM_LIVE_SPOOL_LINK).  When that spool directory is gone
+ * (a test's temporary one, a job's, one the user removed), no process
+ * will ever take its files over, and they held the memory of /dev/shm
+ * until the machine restarted: 360 MB after one round of trials here.
+ * cnsm_orphans_sweep removes them: what the spool directory held was
+ * removed with it, and this is the rest of it.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -19,6 +27,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -109,4 +118,79 @@ void cnsm_dead_release(struct cnsm_dead *dead, size_t count, int remove) {
     free(dead[i].path);
   }
   free(dead);
+}
+
+/* A dead process's live file must be this old before its directory's
+ * missing spool counts as gone for good, not as one being made again. */
+#define ORPHAN_AGE_S (10 * 60)
+
+/* Removes dir's live files of dead processes, older than ORPHAN_AGE_S,
+ * then dir itself if nothing else is left in it. */
+static void sweep_orphan(const char *dir) {
+  DIR *d = cnsm_opendir_aside(dir);
+  if (!d)
+    return;
+  int left = 0;
+  time_t now = time(NULL);
+  struct dirent *ent;
+  while ((ent = readdir(d))) {
+    const char *name = ent->d_name;
+    size_t len = strlen(name), suffix = strlen(CNSM_LIVE_SUFFIX);
+    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+        strcmp(name, CNSM_LIVE_SPOOL_LINK) == 0)
+      continue;
+    char path[4200];
+    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path) {
+      left = 1;
+      continue;
+    }
+    int fd = name[0] != '.' && len > suffix &&
+                     strcmp(name + len - suffix, CNSM_LIVE_SUFFIX) == 0
+                 ? cnsm_open_aside(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0)
+                 : -1;
+    struct stat st;
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+        now - st.st_mtime > ORPHAN_AGE_S && flock(fd, LOCK_EX | LOCK_NB) == 0)
+      unlink(path); /* under the lock: nobody took it meanwhile */
+    else
+      left = 1;
+    if (fd >= 0)
+      close(fd);
+  }
+  closedir(d);
+  if (!left) {
+    char link[4200];
+    if (snprintf(link, sizeof link, "%s/%s", dir, CNSM_LIVE_SPOOL_LINK) <
+        (int)sizeof link)
+      unlink(link);
+    rmdir(dir); /* fails if a process made a file meanwhile: kept */
+  }
+}
+
+void cnsm_orphans_sweep(void) {
+  char prefix[64];
+  snprintf(prefix, sizeof prefix, "codensm-%ld-", (long)getuid());
+  DIR *shm = cnsm_opendir_aside("/dev/shm");
+  if (!shm)
+    return;
+  struct dirent *ent;
+  while ((ent = readdir(shm))) {
+    if (strncmp(ent->d_name, prefix, strlen(prefix)) != 0)
+      continue;
+    char dir[300], link[320], spool[4096]; /* d_name: at most 255 bytes */
+    snprintf(dir, sizeof dir, "/dev/shm/%s", ent->d_name);
+    snprintf(link, sizeof link, "%s/%s", dir, CNSM_LIVE_SPOOL_LINK);
+    struct stat st;
+    if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
+        (st.st_mode & 0777) != 0700)
+      continue; /* not one of ours */
+    ssize_t n = readlink(link, spool, sizeof spool - 1);
+    if (n <= 0)
+      continue; /* unnamed (an older runtime's): its spool is unknown */
+    spool[n] = '\0';
+    if (lstat(spool, &st) == 0 || errno != ENOENT)
+      continue; /* its spool is there, or cannot be told gone */
+    sweep_orphan(dir);
+  }
+  closedir(shm);
 }

@@ -505,6 +505,60 @@ def case_hard_end(tc, level):
     expect_counts(sums, "hardend.main", 4, 0)
 
 
+def live_dir_of(spool):
+    """The live directory in /dev/shm that names spool as its own, or None."""
+    real = os.path.realpath(spool)
+    prefix = "codensm-%d-" % os.getuid()
+    for name in os.listdir("/dev/shm"):
+        link = os.path.join("/dev/shm", name, ".spool")
+        if name.startswith(prefix) and os.path.islink(link) \
+                and os.readlink(link) == real:
+            return os.path.join("/dev/shm", name)
+    return None
+
+
+def case_orphans(tc, level):
+    """A killed run leaves its live file in /dev/shm for the next run of
+    its spool directory; once that spool directory is gone, no run will
+    take it over, and a run of any other spool removes it (files of dead
+    processes older than ten minutes, then the directory).  Before, they
+    stayed until the machine restarted (360 MB after a round of trials).
+    A gone spool's file younger than that, and an old one whose spool is
+    there, stay."""
+    exe = tc.program("hardend.c", level)
+    spools = {k: os.path.join(tc.workdir, "spool-" + k) for k in ("old", "young", "kept", "other")}
+    env = lambda k: {"CODENSM_ENDPOINT": "file://" + os.path.join(tc.workdir, k + ".jsonl"),
+                     "CODENSM_SPOOL_DIR": spools[k]}
+    dirs = {}
+    try:
+        for k in ("old", "young", "kept"):
+            result = run(exe, env(k), args=["kill"])
+            expect(result.returncode == -signal.SIGKILL, "kill: %r" % result.returncode)
+            dirs[k] = live_dir_of(spools[k])
+            expect(dirs[k] and any(n.endswith(".live") for n in os.listdir(dirs[k])),
+                   "no live file of spool %s in /dev/shm: %r" % (k, dirs[k]))
+        two_hours_ago = time.time() - 7200
+        for k in ("old", "kept"):
+            for n in os.listdir(dirs[k]):
+                if n.endswith(".live"):
+                    os.utime(os.path.join(dirs[k], n), (two_hours_ago, two_hours_ago))
+        shutil.rmtree(spools["old"])
+        shutil.rmtree(spools["young"])
+        result = run(exe, env("other"))
+        expect(result.returncode == 0, result.stderr)
+        expect(not os.path.exists(dirs["old"]),
+               "the gone spool's live directory %s stayed" % dirs["old"])
+        expect(any(n.endswith(".live") for n in os.listdir(dirs["young"])),
+               "a gone spool's young live file was removed")
+        expect(any(n.endswith(".live") for n in os.listdir(dirs["kept"])),
+               "an old live file of a spool that is there was removed")
+    finally:
+        for k in ("young", "kept", "other", "old"):
+            d = live_dir_of(spools[k]) or dirs.get(k)
+            if d:
+                shutil.rmtree(d, ignore_errors=True)
+
+
 def case_static_init(tc, level):
     """A call before its unit's constructor registered the unit (a C++
     static initialiser's), then main's, then _exit(): the next run takes the
@@ -1517,6 +1571,7 @@ CASES = {
     "fork-sampling": case_fork_sampling,
     "fork-keys": case_fork_keys,
     "hard-end": case_hard_end,
+    "orphans": case_orphans,
     "sandboxed": case_sandboxed,
     "static-init": case_static_init,
     "signals": case_signals,
