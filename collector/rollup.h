@@ -113,9 +113,9 @@ int cnsm_rollup_compute(struct cnsm_conn *c, const char *project, int64_t since,
  * every function's sums, percentiles and scores, the departments, the
  * project totals and the NSM - as cnsm_rollup_compute's with since 0,
  * but read from the running sums that ingest and retention keep beside
- * the rows (functions.all_*, hist_totals; store_totals.c), one row per
- * function instead of every row of counts and hist.  No window, trend,
- * labels, callers or causes (/metrics has none).  0 or -1. */
+ * the rows (functions.all_*, hist_totals; store_ingest.c, retention.c),
+ * one row per function instead of every row of counts and hist.  No window,
+ * trend, labels, callers or causes (/metrics has none).  0 or -1. */
 int cnsm_rollup_all_time(struct cnsm_conn *c, const char *project, int64_t now,
                          struct cnsm_rollup *r);
 

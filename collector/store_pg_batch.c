@@ -324,19 +324,16 @@ static int pgb_round(struct cnsm_conn *c, const char *project,
   for (int k = 0; k < A_N; k++)
     ok &= (v[k] = pgb_end(&a[k])) != NULL;
   const struct cnsm_value fp[] = {
-      CNSM_P_TEXT(project),   CNSM_P_INT(now),          CNSM_P_TEXT(v[A_NAME]),
-      CNSM_P_TEXT(v[A_DEPT]), CNSM_P_TEXT(v[A_WEIGHT]), CNSM_P_TEXT(v[A_FILE]),
-      CNSM_P_TEXT(v[A_LINE])};
-  const struct cnsm_value up[] = {fp[0],
-                                  fp[1],
-                                  fp[2],
-                                  fp[3],
-                                  fp[4],
-                                  fp[5],
-                                  fp[6],
-                                  CNSM_P_TEXT(v[A_CALLS]),
-                                  CNSM_P_TEXT(v[A_ERRORS]),
-                                  CNSM_P_TEXT(v[A_MS])};
+      CNSM_P_TEXT(project),
+      CNSM_P_INT(now),
+      CNSM_P_TEXT(v[A_NAME]),
+      CNSM_P_TEXT(v[A_DEPT]),
+      CNSM_P_TEXT(v[A_WEIGHT]),
+      CNSM_P_TEXT(v[A_FILE]),
+      CNSM_P_TEXT(v[A_LINE]),
+      CNSM_P_TEXT(v[A_CALLS]),
+      CNSM_P_TEXT(v[A_ERRORS]),
+      CNSM_P_TEXT(v[A_MS])}; /* the insert takes the first 7 */
   const struct cnsm_value cp[] = {
       CNSM_P_TEXT(project),           CNSM_P_INT(bucket),
       CNSM_P_TEXT(b->labels.version), CNSM_P_TEXT(b->labels.instance),
@@ -350,7 +347,7 @@ static int pgb_round(struct cnsm_conn *c, const char *project,
   const struct cnsm_value tp[] = {hp[0], hp[4], hp[5], hp[6]};
   ok =
       ok && cnsm_exec(c, k_insert_new, fp, 7, NULL) == 0 &&
-      cnsm_exec(c, k_update_known, up, 10, NULL) == 0 &&
+      cnsm_exec(c, k_update_known, fp, 10, NULL) == 0 &&
       cnsm_exec(c, k_upsert_counts, cp, 8, NULL) == 0 &&
       (npairs == 0 || (cnsm_exec(c, k_upsert_hist, hp, 7, NULL) == 0 &&
                        cnsm_exec(c, k_upsert_hist_totals, tp, 4, NULL) == 0)) &&

@@ -159,7 +159,7 @@ static const char *const migrations[CNSM_SCHEMA_VERSION] = {
     "CREATE INDEX callers_by_bucket ON callers(project, bucket);"
     "CREATE INDEX causes_by_bucket ON causes(project, bucket);",
     /* 7: what the reads of a large store need without scanning it
-     * (store_totals.c): every function's all-time sums beside it, the
+     * (store_ingest.c, retention.c): every function's all-time sums, the
      * all-time histogram per function and latency bucket, and the labels
      * a project's counts carry.  Filled here from the rows there are. */
     "ALTER TABLE functions ADD COLUMN all_calls INTEGER NOT NULL DEFAULT 0;"

@@ -10,7 +10,11 @@
  * errors past CNSM_INT_MAX (2^53 - 1, exact in a double and in JSON) or
  * total_ms past CNSM_MS_MAX is refused whole.  Every figure derived
  * from a project's counts (a function, a minute, a department) is at
- * most its project total, so it stays exact and finite too. */
+ * most its project total, so it stays exact and finite too.  These
+ * totals are the limits' and never go down (a retention drop leaves
+ * them), so no figure reads them: /metrics reads the per-function
+ * running sums of schema 7 (functions.all_*, hist_totals), which a drop
+ * lowers (store_ingest.c, retention.c). */
 #include "store_guard.h"
 
 /* Sums b into *s; calls and errors saturate just past CNSM_INT_MAX
