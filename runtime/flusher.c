@@ -191,11 +191,14 @@ struct drops {
 /* Sends d[0..n) as a new batch under a new key.  A permanent refusal
  * (400, 413, 422, ...) stores nothing, so the batch is split in halves,
  * each a new batch, until the refused entries are alone: they are
- * dropped, everything else is delivered.  Returns CNSM_SENT when all of
- * it was acknowledged or dropped, else the outcome that stopped it. */
+ * dropped, everything else is delivered.  Not when the extensions were
+ * remembered from earlier processes (remembered): a refusal may be theirs,
+ * and is returned for the caller to send the deltas again without them.
+ * Returns CNSM_SENT when all of it was acknowledged or dropped, else the
+ * outcome that stopped it. */
 static int send_fresh(const struct sink *s, const struct cnsm_delta *d,
-                      size_t n, unsigned extensions, uint64_t deadline_ns,
-                      struct drops *drops) {
+                      size_t n, unsigned extensions, int remembered,
+                      uint64_t deadline_ns, struct drops *drops) {
   char key[CNSM_KEY_SIZE];
   cnsm_batch_new_key(key);
   const char *body = cnsm_encode(d, n, extensions);
@@ -210,12 +213,12 @@ static int send_fresh(const struct sink *s, const struct cnsm_delta *d,
   else if (rc == CNSM_UNKNOWN)
     freeze(s, key, body, d, n);
   cnsm_durable_inflight_end();
-  if (rc != CNSM_REFUSED)
+  if (rc != CNSM_REFUSED || remembered)
     return rc;
   if (n > 1) {
-    rc = send_fresh(s, d, n / 2, extensions, deadline_ns, drops);
+    rc = send_fresh(s, d, n / 2, extensions, 0, deadline_ns, drops);
     return rc != CNSM_SENT ? rc
-                           : send_fresh(s, d + n / 2, n - n / 2, extensions,
+                           : send_fresh(s, d + n / 2, n - n / 2, extensions, 0,
                                         deadline_ns, drops);
   }
   if (!drops->functions++) {
@@ -253,10 +256,25 @@ static unsigned extensions_of(const struct sink *s) {
                                      : cnsm_http_extensions(s->endpoint);
 }
 
+/* The extensions to send s's receiver: what its answers in this process
+ * asked for; before its first answer, what its answers to earlier
+ * processes asked for (known.c), so that a short process sends them in
+ * its one request, not in a second one after learning them (*remembered
+ * then says so). */
+static unsigned extensions_to_send(const struct sink *s, int *remembered) {
+  *remembered = 0;
+  if (cnsm_file_path(s->endpoint) || cnsm_http_answered(s->endpoint))
+    return extensions_of(s);
+  unsigned known = cnsm_known_extensions();
+  *remembered = known != 0;
+  return known;
+}
+
 /* Lists every delta (and the extensions asked for) and sends them, batch
- * by batch.  0 when all acknowledged (or nothing to send), else -1. */
+ * by batch.  0 when all acknowledged (or nothing to send), 1 when a batch
+ * with remembered extensions was refused (send_fresh), else -1. */
 static int send_round(const struct sink *s, int everything, unsigned extensions,
-                      uint64_t deadline_ns) {
+                      int remembered, uint64_t deadline_ns) {
   struct cnsm_delta_list list = pending;
   int collected = cnsm_collect(&list, everything, extensions);
   pending = list;
@@ -272,9 +290,10 @@ static int send_round(const struct sink *s, int everything, unsigned extensions,
   for (size_t i = 0; i < list.count; i += CNSM_BATCH_MAX) {
     size_t n =
         list.count - i < CNSM_BATCH_MAX ? list.count - i : CNSM_BATCH_MAX;
-    if (send_fresh(s, list.items + i, n, extensions, deadline_ns, &drops) !=
-        CNSM_SENT) {
-      rc = -1;
+    int sent = send_fresh(s, list.items + i, n, extensions, remembered,
+                          deadline_ns, &drops);
+    if (sent != CNSM_SENT) {
+      rc = sent == CNSM_REFUSED ? 1 : -1;
       break;
     }
   }
@@ -299,11 +318,16 @@ static int send_all(uint64_t deadline_ns, int everything) {
   if (resend_frozen(&s, deadline_ns) != 0)
     return -1;
   cnsm_known_load(s.spool_dir, s.endpoint, s.key);
-  unsigned extensions = extensions_of(&s);
-  int rc = send_round(&s, everything, extensions, deadline_ns);
+  int remembered;
+  unsigned extensions = extensions_to_send(&s, &remembered);
+  int rc = send_round(&s, everything, extensions, remembered, deadline_ns);
+  if (rc == 1) /* refused with them: sent again plain, and asked anew */
+    rc = send_round(&s, everything, extensions = 0, 0, deadline_ns);
   unsigned asked = extensions_of(&s);
   if (rc == 0 && (asked & ~extensions))
-    rc = send_round(&s, everything, asked, deadline_ns);
+    rc = send_round(&s, everything, asked, 0, deadline_ns);
+  if (!cnsm_file_path(s.endpoint) && cnsm_http_answered(s.endpoint))
+    cnsm_known_note_extensions(asked);
   cnsm_known_save();
   /* The probes the last answer listed (probe.c). */
   const struct cnsm_probe_order *orders;

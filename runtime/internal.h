@@ -974,11 +974,14 @@ int cnsm_http_send(const char *endpoint, const char *api_key,
                    const char *idem_key, const char *version,
                    const char *instance, const char *body,
                    long timeout_ms) CNSM_HIDDEN;
-/* The extensions endpoint's last stored answer asked for (its
- * X-CodeNSM-Extensions header); 0 until one did. */
 /* Installs the fork handler that leaves the parent's connection to it. */
 void cnsm_http_init_once(void) CNSM_HIDDEN;
+/* The extensions endpoint's last stored answer asked for (its
+ * X-CodeNSM-Extensions header); 0 until one did. */
 unsigned cnsm_http_extensions(const char *endpoint) CNSM_HIDDEN;
+/* Whether this process (or its parent before the fork) has had a stored
+ * answer from endpoint. */
+int cnsm_http_answered(const char *endpoint) CNSM_HIDDEN;
 /* One probe a receiver asked for: time every call of the function named
  * name for seconds (1 to 86,400). */
 struct cnsm_probe_order {
@@ -1018,6 +1021,11 @@ void cnsm_known_note(const struct cnsm_fn *e,
 /* Appends what was acknowledged since the last save to the file.  Flush
  * lock held, not the registry lock. */
 void cnsm_known_save(void) CNSM_HIDDEN;
+/* The extensions (CNSM_EXT_*) that every remembered answer of the
+ * receiver asked for; 0 when none is remembered. */
+unsigned cnsm_known_extensions(void) CNSM_HIDDEN;
+/* Remembers that an answer of the receiver asked for mask (maybe 0). */
+void cnsm_known_note_extensions(unsigned mask) CNSM_HIDDEN;
 
 /* ---- spool.c ----------------------------------------------------------- */
 

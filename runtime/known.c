@@ -18,13 +18,18 @@
  * another's), 8 bytes of magic and 8 of the time it was begun (Unix
  * seconds), then 64-bit FNV-1a hashes, one per fact:
  * "announced with this department and weight", "its source is this file
- * and line".  A changed department, weight or line is a new fact, sent
- * again.  No name is written.  Appended with O_APPEND (whole records, so
- * processes writing at once interleave records, never bytes of one);
- * read whole, regular files only, at most KNOWN_MAX_BYTES.  A file begun
- * more than a day ago is removed and the facts are sent again: a receiver that
- * lost them (a new database behind the same key, another backend that
- * keeps announcements for a day) hears them again within a day.
+ * and line", "an answer asked for these extensions".  A changed
+ * department, weight or line is a new fact, sent again.  The extensions
+ * remembered are those every remembered answer asked for: a process's
+ * first send carries them, where it used to learn them from its first
+ * answer and send them in a second request (two posts at every short
+ * process's exit); an answer that asks for none makes that none.  No name is
+ * written.  Appended with O_APPEND (whole records, so processes writing at once
+ * interleave records, never bytes of one); read whole, regular files only, at
+ * most KNOWN_MAX_BYTES.  A file begun more than a day ago is removed and the
+ * facts are sent again: a receiver that lost them (a new database behind the
+ * same key, another backend that keeps announcements for a day) hears them
+ * again within a day.
  *
  * Only http(s) endpoints: a file:// sink's readers expect every process
  * to list its functions.  The state below belongs to the registry lock
@@ -86,6 +91,11 @@ static uint64_t source_fact(const char *name, const char *file, uint32_t line) {
   h = field(h, name);
   h = field(h, file);
   return fact(number_field(h, line));
+}
+
+/* "The receiver's answer asked for these extensions" (CNSM_EXT_* bits). */
+static uint64_t extensions_fact(unsigned mask) {
+  return fact(number_field(field(CNSM_FNV1A_BASIS, "extensions"), mask));
 }
 
 static int set_has(const uint64_t *set, size_t cap, uint64_t f) {
@@ -232,6 +242,25 @@ void cnsm_known_note(const struct cnsm_fn *e, const struct cnsm_delta *d) {
     note(announced_fact(d->name, d->department, d->weight));
   if (d->file && !e->source_sent)
     note(source_fact(d->name, d->file, d->line));
+}
+
+unsigned cnsm_known_extensions(void) {
+  pthread_mutex_lock(&cnsm_registry_lock);
+  unsigned every = CNSM_EXT_ALL;
+  int any = 0;
+  for (unsigned mask = 0; mask <= CNSM_EXT_ALL; mask++)
+    if (set_has(facts, facts_cap, extensions_fact(mask))) {
+      every &= mask; /* what every remembered answer asked for */
+      any = 1;
+    }
+  pthread_mutex_unlock(&cnsm_registry_lock);
+  return any ? every : 0;
+}
+
+void cnsm_known_note_extensions(unsigned mask) {
+  pthread_mutex_lock(&cnsm_registry_lock);
+  note(extensions_fact(mask));
+  pthread_mutex_unlock(&cnsm_registry_lock);
 }
 
 void cnsm_known_save(void) {

@@ -303,6 +303,10 @@ static void note_extensions(const char *endpoint) {
   accepted_extensions = accepting_endpoint ? answer_extensions : 0;
 }
 
+int cnsm_http_answered(const char *endpoint) {
+  return accepting_endpoint && strcmp(accepting_endpoint, endpoint) == 0;
+}
+
 unsigned cnsm_http_extensions(const char *endpoint) {
   return accepting_endpoint && strcmp(accepting_endpoint, endpoint) == 0
              ? accepted_extensions

@@ -25,6 +25,8 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
+import http.server
 import time
 import urllib.request
 
@@ -791,6 +793,96 @@ def flushed_functions(stderr):
     (CODENSM_DEBUG's "flush of N functions to ...: acknowledged")."""
     return sum(int(n) for n in re.findall(r"flush of (\d+) functions to \S+: acknowledged",
                                           stderr))
+
+
+class PlainReceiver(http.server.ThreadingHTTPServer):
+    """A receiver that speaks the ingest contract and nothing more: it
+    refuses a body with any extension field (400), stores the rest, and
+    never asks for extensions.  bodies: what it received, in order."""
+
+    def __init__(self, port):
+        self.bodies = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(handler):
+                body = handler.rfile.read(int(handler.headers["Content-Length"]))
+                functions = json.loads(body)["functions"]
+                extended = any(set(fn) - {"name", "department", "value_weight",
+                                          "calls", "errors", "total_ms"}
+                               for fn in functions)
+                self.bodies.append((extended, functions))
+                handler.send_response(400 if extended else 200)
+                handler.send_header("Content-Type", "application/json")
+                handler.end_headers()
+                handler.wfile.write(b'{"error":"unknown field"}' if extended
+                                    else b'{"accepted":1}')
+
+            def log_message(handler, *args):
+                pass
+
+        super().__init__(("127.0.0.1", port), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+def case_remembered_extensions(tc, level):
+    """A short process sends its extensions in its one request: the first
+    run learns from the collector's answers what it asks for and sends it
+    in a second request; the next run, with the same endpoint, key and
+    spool, remembers it (known.c) and sends one request, whose histogram
+    arrives.  Before, every process made two requests at exit.  When the
+    receiver at that endpoint no longer takes them (a plain receiver that
+    refuses any extension field), the refused body is sent again without
+    them, nothing is dropped, and the run after that sends plain bodies
+    only."""
+    src = os.path.join(tc.workdir, "remembered.c")
+    with open(src, "w") as f:
+        f.write("__attribute__((noinline)) int spin(int x) {\n"
+                "  volatile int v = x;\n"
+                "  for (int i = 0; i < 20000; i++) v = v * 3 + 1;\n"
+                "  return v;\n}\n"
+                "int main(void) {\n  int s = 0;\n"
+                "  for (int i = 0; i < 20; i++) s += spin(i);\n"
+                "  return s == 7;\n}\n")
+    exe = tc.compile([src], os.path.join(tc.workdir, "remembered"), OPT_LEVELS[level])
+    db = os.path.join(tc.workdir, "collector.db")
+    server, port, key = start_collector(tc, db)
+    env = collector_env(tc, port, key)
+    log = ""
+    try:
+        for run_index in range(2):
+            result = run(exe, env)
+            expect(result.returncode == 0, result.stderr)
+            if run_index == 0:
+                first = report_functions(tc, db)["remembered.spin"]
+                expect(first["p50_ms"] is not None, "the first run's histogram: %r" % first)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        _, log = server.communicate(timeout=10)
+    requests = [line for line in log.splitlines() if line.startswith("POST ")]
+    expect(len(requests) == 3 and all(line.split()[2] == "200" for line in requests),
+           "two runs made %d requests, expected 2 then 1: %r" % (len(requests), requests))
+    functions = report_functions(tc, db)
+    expect_counts(functions, "remembered.spin", 40, 0)
+    # That one request carries the extensions: the plain receiver sees them.
+    plain = PlainReceiver(port)
+    try:
+        result = run(exe, env)
+        expect(result.returncode == 0 and "refused" not in result.stderr,
+               "to a plain receiver: %r %r" % (result.returncode, result.stderr))
+        expect(plain.bodies and plain.bodies[0][0],
+               "the first body did not carry the remembered extensions: %r" % plain.bodies)
+        stored = [fns for extended, fns in plain.bodies if not extended]
+        spin = sum(fn["calls"] for fns in stored for fn in fns if fn["name"] == "remembered.spin")
+        expect(spin == 20, "the plain receiver stored %d calls of spin, expected 20: %r"
+               % (spin, plain.bodies))
+        plain.bodies.clear()
+        result = run(exe, env)
+        expect(result.returncode == 0 and plain.bodies
+               and not any(extended for extended, _ in plain.bodies),
+               "after a plain answer, extensions were still sent: %r" % plain.bodies)
+    finally:
+        plain.shutdown()
+        plain.server_close()
 
 
 def case_announced(tc, level):
@@ -1579,6 +1671,7 @@ CASES = {
     "copies": case_copies,
     "collector": case_collector,
     "announced": case_announced,
+    "remembered-extensions": case_remembered_extensions,
     "latency": case_latency,
     "causes": case_causes,
     "callers": case_callers,
