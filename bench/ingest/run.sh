@@ -3,7 +3,7 @@
 # run.sh - ingest throughput of codensm-collector on loopback.
 # Builds the load generator, starts a collector on a fresh database in a
 # temporary directory, runs ingest_bench and stops the collector.
-#   bench/ingest/run.sh [path/to/codensm-collector] [threads requests functions reps]
+#   bench/ingest/run.sh [path/to/codensm-collector] [threads requests functions reps [hist]]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${1:-$here/../../build/collector/codensm-collector}
