@@ -600,8 +600,11 @@ static void copy_for_child(void) {
   /* A confined parent's child is confined too: no file of its own. */
   int child_fd =
       cnsm_sealed() ? -1 : create_file(dir, header()->sink, tmp, sizeof tmp);
-  int ok = child_fd >= 0 && fallocate(child_fd, 0, 0, (off_t)len) == 0 &&
-           write(child_fd, base, used) == (ssize_t)used &&
+  /* The used part written, then the rest allocated: allocated first,
+   * every page was zeroed and then overwritten. */
+  int ok = child_fd >= 0 && write(child_fd, base, used) == (ssize_t)used &&
+           (used == len ||
+            fallocate(child_fd, 0, (off_t)used, (off_t)(len - used)) == 0) &&
            mmap(base, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
                 child_fd, 0) != MAP_FAILED;
   if (parent_fd >= 0)
