@@ -95,8 +95,7 @@ int cnsm_mkdirs(const char *dir) {
   return mkdir(path, 0700) == 0 || errno == EEXIST ? 0 : -1;
 }
 
-/* Whether path is a directory of ours, mode 0700, not a link. */
-static int own_private_dir(const char *path) {
+int cnsm_own_private_dir(const char *path) {
   struct stat st;
   return lstat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
          st.st_uid == getuid() && (st.st_mode & 0777) == 0700;
@@ -129,7 +128,7 @@ int cnsm_live_dir(const char *spool_dir, char *out, size_t len) {
   if (n > 0 && (size_t)n < len && statfs("/dev/shm", &fs) == 0 &&
       fs.f_type == 0x01021994 /* TMPFS_MAGIC */) {
     mkdir(out, 0700);
-    if (own_private_dir(out)) {
+    if (cnsm_own_private_dir(out)) {
       name_spool(out, real);
       free(real);
       return 0;

@@ -326,7 +326,7 @@ static int send_all(uint64_t deadline_ns, int everything) {
   unsigned asked = extensions_of(&s);
   if (rc == 0 && (asked & ~extensions))
     rc = send_round(&s, everything, asked, 0, deadline_ns);
-  if (!cnsm_file_path(s.endpoint) && cnsm_http_answered(s.endpoint))
+  if (cnsm_http_answered(s.endpoint)) /* never a file:// sink */
     cnsm_known_note_extensions(asked);
   cnsm_known_save();
   /* The probes the last answer listed (probe.c). */

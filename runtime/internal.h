@@ -501,6 +501,8 @@ int cnsm_durable_open(const char *spool_dir, const char *sink) CNSM_HIDDEN;
  * /dev/shm is a tmpfs (created 0700, and only if it is ours), else the
  * spool directory itself.  0 or -1. */
 int cnsm_live_dir(const char *spool_dir, char *out, size_t len) CNSM_HIDDEN;
+/* Whether path is a directory of ours, mode 0700, not a link. */
+int cnsm_own_private_dir(const char *path) CNSM_HIDDEN;
 int cnsm_durable_active(void) CNSM_HIDDEN;
 /* Whether cnsm_durable_open was called (it is tried once). */
 int cnsm_durable_tried(void) CNSM_HIDDEN;
@@ -905,10 +907,10 @@ struct cnsm_frozen {
 };
 
 #define CNSM_KEY_SIZE 64
-/* Writes the next Idempotency-Key: <128-bit random hex>-<sequence>. */
 /* Installs the fork handler that gives a child its own keys and no frozen
  * batch of its parent's (cnsm_flusher_init_once). */
 void cnsm_batch_init_once(void) CNSM_HIDDEN;
+/* Writes the next Idempotency-Key: <128-bit random hex>-<sequence>. */
 void cnsm_batch_new_key(char key[CNSM_KEY_SIZE]) CNSM_HIDDEN;
 /* Whether key has the form the collector accepts. */
 int cnsm_batch_key_valid(const char *key) CNSM_HIDDEN;
@@ -931,12 +933,12 @@ void cnsm_frozen_unclaim_all(void) CNSM_HIDDEN;
 
 /* ---- encode.c ---------------------------------------------------------- */
 
+/* Installs the fork handler that leaves the parent's buffers to it. */
+void cnsm_encode_init_once(void) CNSM_HIDDEN;
 /* The ingest body {"functions":[...]} for d[0..n): NUL-ended, no newline,
  * valid until the next call (flush lock held).  NULL when out of memory.
  * Each function's escaped name, department and weight are kept by
  * d->index for the next call, and used while they still match. */
-/* Installs the fork handler that leaves the parent's buffers to it. */
-void cnsm_encode_init_once(void) CNSM_HIDDEN;
 const char *cnsm_encode(const struct cnsm_delta *d, size_t n,
                         unsigned extensions) CNSM_HIDDEN;
 /* Frees the kept heads and the body's buffer (codensm_shutdown); the next
@@ -1065,8 +1067,6 @@ char *cnsm_spool_write_batch(const char *spool_dir, const char *endpoint,
 
 /* ---- flusher.c --------------------------------------------------------- */
 
-/* Starts the background flusher if the configuration wants one (lazy,
- * once per process; again in a fork child). */
 /* Installs the fork handlers of the flusher and of the layers it sends
  * through (the HTTP sink, the encoder, the spool, the frozen batches):
  * at load time, before any thread exists.  glibc runs a child handler
@@ -1076,6 +1076,8 @@ char *cnsm_spool_write_batch(const char *spool_dir, const char *endpoint,
  * a second body under a key the parent had used (a 422: the calls in it
  * dropped; 1 run in 6 of 50 children forked during the first flush). */
 void cnsm_flusher_init_once(void) CNSM_HIDDEN;
+/* Starts the background flusher if the configuration wants one (lazy,
+ * once per process; again in a fork child). */
 void cnsm_flusher_maybe_start(void) CNSM_HIDDEN;
 /* Sends every delta now (codensm_flush): 0 when all were acknowledged,
  * -1 when there is no sink, a send failed or took over 10 s. */

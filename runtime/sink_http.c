@@ -308,9 +308,7 @@ int cnsm_http_answered(const char *endpoint) {
 }
 
 unsigned cnsm_http_extensions(const char *endpoint) {
-  return accepting_endpoint && strcmp(accepting_endpoint, endpoint) == 0
-             ? accepted_extensions
-             : 0;
+  return cnsm_http_answered(endpoint) ? accepted_extensions : 0;
 }
 
 /* The collector's socket, numbered out of the program's way (fds.c). */

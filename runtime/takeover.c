@@ -33,11 +33,17 @@
 #include "internal.h"
 #include "live_format.h"
 
+/* Whether name is a published live file's: <sink>-<pid>-<ns>.live (one
+ * being made is named .<...>.live until it is whole). */
+static int is_live_file(const char *name) {
+  size_t len = strlen(name), suffix = strlen(CNSM_LIVE_SUFFIX);
+  return name[0] != '.' && len > suffix &&
+         strcmp(name + len - suffix, CNSM_LIVE_SUFFIX) == 0;
+}
+
 /* Whether name is a live file of the sink whose hash starts hash16. */
 static int is_live_name(const char *name, const char *hash) {
-  size_t len = strlen(name), suffix = strlen(CNSM_LIVE_SUFFIX);
-  return strncmp(name, hash, 16) == 0 && name[16] == '-' && len > suffix &&
-         strcmp(name + len - suffix, CNSM_LIVE_SUFFIX) == 0;
+  return strncmp(name, hash, 16) == 0 && name[16] == '-' && is_live_file(name);
 }
 
 /* Opens, locks and maps dir/name; 0, 1 when its process still runs, -1
@@ -135,7 +141,6 @@ static void sweep_orphan(const char *dir) {
   struct dirent *ent;
   while ((ent = readdir(d))) {
     const char *name = ent->d_name;
-    size_t len = strlen(name), suffix = strlen(CNSM_LIVE_SUFFIX);
     if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
         strcmp(name, CNSM_LIVE_SPOOL_LINK) == 0)
       continue;
@@ -144,8 +149,7 @@ static void sweep_orphan(const char *dir) {
       left = 1;
       continue;
     }
-    int fd = name[0] != '.' && len > suffix &&
-                     strcmp(name + len - suffix, CNSM_LIVE_SUFFIX) == 0
+    int fd = is_live_file(name)
                  ? cnsm_open_aside(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0)
                  : -1;
     struct stat st;
@@ -180,14 +184,13 @@ void cnsm_orphans_sweep(void) {
     char dir[300], link[320], spool[4096]; /* d_name: at most 255 bytes */
     snprintf(dir, sizeof dir, "/dev/shm/%s", ent->d_name);
     snprintf(link, sizeof link, "%s/%s", dir, CNSM_LIVE_SPOOL_LINK);
-    struct stat st;
-    if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
-        (st.st_mode & 0777) != 0700)
+    if (!cnsm_own_private_dir(dir))
       continue; /* not one of ours */
     ssize_t n = readlink(link, spool, sizeof spool - 1);
     if (n <= 0)
       continue; /* unnamed (an older runtime's): its spool is unknown */
     spool[n] = '\0';
+    struct stat st;
     if (lstat(spool, &st) == 0 || errno != ENOENT)
       continue; /* its spool is there, or cannot be told gone */
     sweep_orphan(dir);
