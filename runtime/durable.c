@@ -439,6 +439,17 @@ int cnsm_durable_absorbed(const char *const *names, size_t count) {
   return 0;
 }
 
+void cnsm_durable_hand_off(const char *stem) {
+  if (!cnsm_durable_active())
+    return;
+  if (!stem) {
+    __atomic_store_n(&header()->handoff_state, 0, __ATOMIC_RELEASE);
+    return;
+  }
+  snprintf(header()->handoff, sizeof header()->handoff, "%s", stem);
+  __atomic_store_n(&header()->handoff_state, 1, __ATOMIC_RELEASE);
+}
+
 void cnsm_durable_absorb_end(void) {
   if (!cnsm_durable_active())
     return;

@@ -126,10 +126,16 @@ static size_t spool_load_due(const struct sink *s) {
       SPOOL_RESCAN_FLUSHES * seconds_ns(cnsm_config_current().flush_interval_s);
   if (every > SPOOL_RESCAN_MAX_NS)
     every = SPOOL_RESCAN_MAX_NS;
-  if (spool_checked && (now - last_ns < every || !cnsm_pend_settled()))
+  /* A child handed us its figures (handoff.c): at once, not a minute on.
+   * A child whose parent takes them leaves the spool to the parent: it
+   * would claim its siblings' and send them itself. */
+  int due = now - last_ns >= every || cnsm_handoff_arrived();
+  if (spool_checked &&
+      (!due || !cnsm_pend_settled() || cnsm_handoff_parent_takes()))
     return 0;
   spool_checked = 1;
   last_ns = now;
+  cnsm_handoff_seen();
   return cnsm_spool_load(s->spool_dir, s->endpoint, s->key);
 }
 
@@ -351,7 +357,8 @@ static void spool_rest(int locked) {
   if (locked)
     cnsm_frozen_unclaim_all();
   struct cnsm_delta_list list = {0}; /* own storage: may run unlocked */
-  if (cnsm_collect(&list, 1, 0) != 0)
+  /* Extensions too, unless a send that carries them may still succeed. */
+  if (cnsm_collect(&list, 1, locked ? CNSM_EXT_ALL : 0) != 0)
     return;
   size_t n = list.count;
   if (!locked) {
@@ -369,6 +376,31 @@ static void spool_rest(int locked) {
   cnsm_delta_list_free(&list);
 }
 
+/* At exit the live file holds every count not acknowledged, for the next
+ * process, but not the histograms, callers and causes waiting with them:
+ * those go to a deltas file of their own, with zero counts.  Flush lock
+ * held. */
+static void spool_extensions(void) {
+  struct sink s;
+  struct cnsm_delta_list list = {0};
+  if (sink_settings(&s) != 0 || cnsm_collect(&list, 1, CNSM_EXT_ALL) != 0)
+    return;
+  size_t n = 0;
+  for (size_t i = 0; i < list.count; i++) {
+    struct cnsm_delta d = list.items[i];
+    if (!d.hist_n && !d.causes_n && !d.callers_n)
+      continue;
+    d.calls = d.errors = d.ns = d.pend_calls = d.pend_errors = d.pend_ns = 0;
+    d.file = NULL;
+    list.items[n++] = d;
+  }
+  if (n &&
+      cnsm_spool_write(s.spool_dir, s.endpoint, s.key, list.items, n, 0) != 0)
+    cnsm_warn("could not spool %zu functions' histograms to %s", n,
+              s.spool_dir);
+  cnsm_delta_list_free(&list);
+}
+
 /* The background thread's body. */
 static void *flusher_main(void *arg) {
   (void)arg;
@@ -376,12 +408,15 @@ static void *flusher_main(void *arg) {
   /* Earlier processes' deltas go out at once.  The flush lock is taken only
    * when there are some: a short process must not wait at exit for this
    * thread to be scheduled and look at an empty spool. */
-  if (sink_settings(&s) == 0 &&
-      cnsm_spool_has_files(s.spool_dir, s.endpoint, s.key)) {
-    pthread_mutex_lock(&flush_lock);
-    if (spool_load_due(&s) > 0)
-      send_all(cnsm_now_ns() + SEND_TIMEOUT_NS, 0);
-    pthread_mutex_unlock(&flush_lock);
+  if (sink_settings(&s) == 0) {
+    /* Children's figures come to us: a file sink takes their lines. */
+    cnsm_handoff_take(!cnsm_file_path(s.endpoint));
+    if (cnsm_spool_has_files(s.spool_dir, s.endpoint, s.key)) {
+      pthread_mutex_lock(&flush_lock);
+      if (spool_load_due(&s) > 0)
+        send_all(cnsm_now_ns() + SEND_TIMEOUT_NS, 0);
+      pthread_mutex_unlock(&flush_lock);
+    }
   }
   pthread_mutex_lock(&thread_lock);
   while (!stopping) {
@@ -425,6 +460,7 @@ static void install_fork_handlers(void) {
   cnsm_encode_init_once();
   cnsm_spool_init_once();
   cnsm_batch_init_once();
+  cnsm_handoff_init_once();
   pthread_atfork(NULL, NULL, fork_child);
 }
 
@@ -502,6 +538,28 @@ static void drop_live_file_if_done(void) {
   pthread_mutex_unlock(&flush_lock);
 }
 
+/* A fork child's exit: its figures go to its parent, which sends them
+ * merged with its own (handoff.c), when it is alive, sends over http and
+ * takes them.  1 when they went.  Flush lock held. */
+static int hand_off_to_parent(void) {
+  struct sink s;
+  if (sink_settings(&s) != 0 || cnsm_file_path(s.endpoint) ||
+      !cnsm_handoff_begin())
+    return 0;
+  struct cnsm_delta_list list = {0};
+  int handed =
+      cnsm_collect(&list, 1, CNSM_EXT_ALL) == 0 &&
+      (list.count == 0 || cnsm_spool_hand_off(s.spool_dir, s.endpoint, s.key,
+                                              list.items, list.count) == 0);
+  cnsm_delta_list_free(&list);
+  if (handed) {
+    cnsm_frozen_unclaim_all(); /* their files: the parent loads them */
+    cnsm_durable_finish(1);    /* its figures are in the file handed */
+  }
+  cnsm_handoff_end(handed);
+  return handed;
+}
+
 /* The final send of shutdown and exit: what fails is spooled.  At exit the
  * thread is only told to stop, not waited for: it is idle or holds the
  * flush lock (which we wait for anyway), and waiting for it to be scheduled
@@ -523,16 +581,25 @@ void cnsm_flusher_finish(int at_exit) {
   uint64_t deadline =
       cnsm_now_ns() + seconds_ns(cnsm_config_current().exit_timeout_s);
   flusher_stop(at_exit ? cnsm_now_ns() : deadline);
+  /* Our children's figures: in files the send below loads, or theirs to
+   * send. */
+  cnsm_handoff_close();
   if (!__atomic_load_n(&cnsm_sink_wanted, __ATOMIC_ACQUIRE))
     return;
   if (lock_until(&flush_lock, deadline) == 0) {
+    if (at_exit && hand_off_to_parent()) {
+      pthread_mutex_unlock(&flush_lock);
+      return;
+    }
     if (send_all(deadline, 1) == 0) {
       if (at_exit) /* everything acknowledged: nothing for a next process */
         cnsm_durable_finish(1);
     } else if (cnsm_durable_active()) {
-      /* The live file holds every figure not acknowledged: the next
+      /* The live file holds every count not acknowledged: the next
        * process takes it over.  Frozen batches wait in their own files. */
       cnsm_frozen_unclaim_all();
+      if (at_exit)
+        spool_extensions();
     } else {
       spool_rest(1);
     }
@@ -558,7 +625,8 @@ void cnsm_flusher_seal(void) {
   finished_before_seal = finished;
   finished = 1;
   pthread_mutex_unlock(&thread_lock);
-  cnsm_http_cut(1); /* a send running ends within a second */
+  cnsm_handoff_take(0); /* nothing sent: children send their own */
+  cnsm_http_cut(1);     /* a send running ends within a second */
   flusher_stop(cnsm_now_ns() + SEND_TIMEOUT_NS);
 }
 

@@ -13,6 +13,8 @@
  *             report.c     CODENSM_REPORT=1 table on stderr at exit
  *   delivery  spool.c      deltas and frozen batches not delivered, for the
  *                          next process of the same endpoint and key
+ *             spool_ext.c  a deltas file's histograms, callers, causes
+ *             handoff.c    a fork child's figures sent by its parent
  *             batch.c      Idempotency-Keys, and frozen batches (sent, no
  *                          answer)
  *   deltas    snapshot.c   sums live blocks + retired + departed into the
@@ -542,6 +544,10 @@ void cnsm_durable_inflight_end(void) CNSM_HIDDEN;
 void cnsm_durable_absorb_begin(void) CNSM_HIDDEN;
 int cnsm_durable_absorbed(const char *const *names, size_t count) CNSM_HIDDEN;
 void cnsm_durable_absorb_end(void) CNSM_HIDDEN;
+/* Every figure of the file is now in the spool file named by stem, or in
+ * its hidden copy (live_format.h, handoff); NULL: not after all (the copy
+ * could not take its name).  Flush lock held. */
+void cnsm_durable_hand_off(const char *stem) CNSM_HIDDEN;
 /* The endpoint or key changed: the file follows the new sink. */
 void cnsm_durable_set_sink(const char *sink) CNSM_HIDDEN;
 /* The live file's name (in the spool directory), or NULL. */
@@ -852,6 +858,9 @@ struct cnsm_live_reader {
   void (*batch)(void *ctx, const char *key, const char *body);
   /* each spool file whose figures it took over (to be removed) */
   void (*absorbed)(void *ctx, const char *name);
+  /* the stem of the spool file that holds all its figures (a fork child
+   * handed them to its parent): its own are not read */
+  void (*handed_off)(void *ctx, const char *stem);
   void *ctx;
 };
 /* Reads a live file's bytes; a NULL callback is skipped (function NULL:
@@ -1058,12 +1067,54 @@ void cnsm_spool_init_once(void) CNSM_HIDDEN;
 int cnsm_spool_write(const char *spool_dir, const char *endpoint,
                      const char *api_key, const struct cnsm_delta *d, size_t n,
                      int release) CNSM_HIDDEN;
+/* A fork child's exit: writes d[0..n) (with their extensions) as a spool
+ * file of endpoint and key for its parent to send merged with its own,
+ * naming it in the live file before it takes its name (live_format.h,
+ * handoff), then unlinks the claimed files.  0 or -1 (nothing written). */
+int cnsm_spool_hand_off(const char *spool_dir, const char *endpoint,
+                        const char *api_key, const struct cnsm_delta *d,
+                        size_t n) CNSM_HIDDEN;
 /* Writes a frozen batch (key, labels and body verbatim) as a spool file
  * claimed by this process; its malloc'd path, or NULL. */
 char *cnsm_spool_write_batch(const char *spool_dir, const char *endpoint,
                              const char *api_key, const char *idem_key,
                              const char *version, const char *instance,
                              const char *body) CNSM_HIDDEN;
+
+/* ---- handoff.c --------------------------------------------------------- */
+
+/* Makes the page our fork children read and installs its fork handler
+ * (load time, before any thread exists). */
+void cnsm_handoff_init_once(void) CNSM_HIDDEN;
+/* Whether our children may hand their figures to us (the flusher runs
+ * with an http sink). */
+void cnsm_handoff_take(int taking) CNSM_HIDDEN;
+/* Our final flush: children take no more, and those writing are waited
+ * for (a second at most). */
+void cnsm_handoff_close(void) CNSM_HIDDEN;
+/* Whether a child handed figures over since cnsm_handoff_seen. */
+int cnsm_handoff_arrived(void) CNSM_HIDDEN;
+/* The spool is about to be loaded: what was handed so far is in it. */
+void cnsm_handoff_seen(void) CNSM_HIDDEN;
+/* Whether we are a fork child whose parent is alive and takes its
+ * children's figures: it then loads the spool, and we leave it alone. */
+int cnsm_handoff_parent_takes(void) CNSM_HIDDEN;
+/* A fork child's exit: 1 when its parent is alive and takes its figures
+ * (then cnsm_handoff_end must follow), else 0. */
+int cnsm_handoff_begin(void) CNSM_HIDDEN;
+/* They are in the spool (handed) or not after all. */
+void cnsm_handoff_end(int handed) CNSM_HIDDEN;
+
+/* ---- spool_ext.c ------------------------------------------------------- */
+
+struct cJSON;
+/* Adds d's extensions to its deltas file object o, under the wire's
+ * names ("hist", "file", "line", "root_causes", "callers"). */
+void cnsm_spool_ext_put(struct cJSON *o,
+                        const struct cnsm_delta *d) CNSM_HIDDEN;
+/* Adds a deltas file object's extensions to entry i's lists of what waits
+ * for a receiver.  Registry lock held. */
+void cnsm_spool_ext_load(size_t i, const struct cJSON *f) CNSM_HIDDEN;
 
 /* ---- flusher.c --------------------------------------------------------- */
 

@@ -20,6 +20,10 @@
  *               its success sets
  *     NAMES     spool files whose figures this file took over (absorb)
  *
+ * A fork child handing its figures to its parent at exit (spool.c) writes
+ * them to a spool file and names it in the header (handoff) before the
+ * file takes its name: whatever the moment it dies, they are read once.
+ *
  * A block's magic is written last, so a block cut short by a kill is
  * skipped (a reader steps 64 bytes and looks again).  Nothing here is
  * trusted by the reader: every size and index is checked.
@@ -59,6 +63,12 @@ struct cnsm_live_header {
   uint64_t absorbed_off;   /* a NAMES block, or 0 */
   uint64_t inflight_state; /* 1: the INFLIGHT block at inflight_off holds */
   uint64_t inflight_off;
+  /* 1: every figure of this file is in the spool file handoff names (a
+   * fork child's exit, spool.c), <spool>/<handoff>.json, or still in
+   * <spool>/.<handoff>.tmp, which a reader renames to it.  The file's own
+   * figures are not to be read.  (Zero in files of earlier runtimes.) */
+  uint64_t handoff_state;
+  char handoff[64];
 };
 
 enum cnsm_live_type {

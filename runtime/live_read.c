@@ -263,6 +263,13 @@ static void report(const struct file *f, int pend_valid,
   }
 }
 
+/* Whether s (of at most cap bytes) is a spool file's stem, <H16>-<pid>-<ns>:
+ * a name in the spool directory, never a path elsewhere. */
+static int is_stem(const char *s, size_t cap) {
+  size_t n = strnlen(s, cap);
+  return n > 16 && n < cap && strspn(s, "0123456789abcdef-") == n;
+}
+
 int cnsm_live_parse(const void *buf, size_t len, const char *sink,
                     const struct cnsm_live_reader *r) {
   const struct cnsm_live_header *h = buf;
@@ -275,6 +282,11 @@ int cnsm_live_parse(const void *buf, size_t len, const char *sink,
   struct file f = {.buf = buf, .end = (h->end < len ? h->end : len) & ~63ull};
   if (r->absorbed && h->absorb_state == CNSM_ABSORB_DONE)
     list_absorbed(&f, h, r);
+  if (h->handoff_state == 1) { /* its figures are in a spool file */
+    if (r->handed_off && is_stem(h->handoff, sizeof h->handoff))
+      r->handed_off(r->ctx, h->handoff);
+    return 0;
+  }
   if (!r->function)
     return 0;
   walk(&f, COUNT);

@@ -11,6 +11,9 @@
  *   <H16>-<pid>-<ns>.json   deltas, merged:
  *     {"sink":H,"endpoint":"...","functions":[{"name","department",
  *      "value_weight","calls","errors","total_ns"}]}
+ *     and each function's extensions under the wire's names (spool_ext.c);
+ *     a fork child's figures handed to its parent are such a file too
+ *     (cnsm_spool_hand_off, handoff.c)
  *   <H16>-<pid>-<ns>.batch  one frozen batch (batch.c), verbatim:
  *     {"sink":H,"endpoint":"...","idempotency_key":"...","body":"...",
  *      "version":"...","instance":"..."}
@@ -121,6 +124,7 @@ static long load_functions(const cJSON *fns) {
     if (i == SIZE_MAX)
       continue;
     cnsm_pend_add(i, num(f, "calls"), num(f, "errors"), num(f, "total_ns"));
+    cnsm_spool_ext_load(i, f);
     n++;
   }
   pthread_mutex_unlock(&cnsm_registry_lock);
@@ -303,6 +307,7 @@ struct taking {
   long functions, batches;
   struct cnsm_dead *dead; /* the dead live files found */
   size_t dead_count;
+  size_t reading; /* the one being read */
 };
 
 static void set_aside_live(const char *path) {
@@ -324,6 +329,21 @@ static void remove_absorbed(void *ctx, const char *name) {
   for (size_t i = 0; live && i < t->dead_count; i++)
     if (strcmp(strrchr(t->dead[i].path, '/') + 1, name) == 0)
       t->dead[i].absorbed = 1;
+}
+
+/* A dead fork child's figures are all in a spool file of its own: given
+ * its name if it died before it could, that file is loaded with the
+ * others, and the live file goes (we hold its lock). */
+static void take_hand_off(void *ctx, const char *stem) {
+  struct taking *t = ctx;
+  char tmp[4200], path[4200];
+  snprintf(tmp, sizeof tmp, "%s/.%s.tmp", t->dir, stem);
+  snprintf(path, sizeof path, "%s/%s.json", t->dir, stem);
+  if (rename(tmp, path) == 0)
+    cnsm_debug("%s: named the file a dead process handed its figures to", path);
+  struct cnsm_dead *dead = &t->dead[t->reading];
+  unlink(dead->path);
+  dead->absorbed = 1; /* not to be read */
 }
 
 static void take_function(void *ctx, const char *name, const char *department,
@@ -366,9 +386,11 @@ static size_t take_over(const char *dir, const char *endpoint, const char *key,
   char live_dir[4096];
   if (cnsm_live_dir(dir, live_dir, sizeof live_dir) != 0)
     return load_spool_files(dir, hash);
-  struct taking t = {dir, live_dir, endpoint, key, 0, 0, NULL, 0};
-  struct cnsm_live_reader absorbed = {NULL, NULL, remove_absorbed, &t};
-  struct cnsm_live_reader figures = {take_function, take_batch, NULL, &t};
+  struct taking t = {dir, live_dir, endpoint, key, 0, 0, NULL, 0, 0};
+  struct cnsm_live_reader absorbed = {
+      .absorbed = remove_absorbed, .handed_off = take_hand_off, .ctx = &t};
+  struct cnsm_live_reader figures = {
+      .function = take_function, .batch = take_batch, .ctx = &t};
   struct cnsm_dead *dead;
   size_t dead_count;
   int durable = cnsm_durable_active();
@@ -377,8 +399,10 @@ static size_t take_over(const char *dir, const char *endpoint, const char *key,
   cnsm_dead_find(live_dir, hash, &dead, &dead_count, set_aside_live);
   t.dead = dead;
   t.dead_count = dead_count;
-  for (size_t i = 0; i < dead_count; i++)
+  for (size_t i = 0; i < dead_count; i++) {
+    t.reading = i;
     cnsm_live_parse(dead[i].map, dead[i].len, hash, &absorbed);
+  }
   size_t loaded = load_spool_files(dir, hash);
   if (!durable) {
     cnsm_dead_release(dead, dead_count, 0);
@@ -450,33 +474,51 @@ static cJSON *spool_item(const struct cnsm_delta *d) {
   cJSON_AddNumberToObject(o, "errors",
                           (double)(errors < calls ? errors : calls));
   cJSON_AddNumberToObject(o, "total_ns", (double)(d->ns + d->pend_ns));
+  cnsm_spool_ext_put(o, d);
   return o;
+}
+
+/* A spool file on its way: its text in tmp (a hidden name, which no
+ * reader looks at), written and synced; path is the name it takes. */
+struct spool_out {
+  char stem[64]; /* <H16>-<pid>-<ns> */
+  char tmp[4200], path[4200];
+};
+
+/* Writes text to dir/.<stem>.tmp, for dir/<stem><suffix>; 0 or -1. */
+static int write_hidden(const char *dir, const char hash[65],
+                        const char *suffix, const char *text,
+                        struct spool_out *out) {
+  if (cnsm_mkdirs(dir) != 0)
+    return -1;
+  snprintf(out->stem, sizeof out->stem, "%.16s-%ld-%llu", hash, (long)getpid(),
+           (unsigned long long)cnsm_now_ns());
+  snprintf(out->path, sizeof out->path, "%s/%s%s", dir, out->stem, suffix);
+  snprintf(out->tmp, sizeof out->tmp, "%s/.%s.tmp", dir, out->stem);
+  int fd = cnsm_open_aside(out->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW,
+                           0600);
+  if (fd < 0)
+    return -1;
+  size_t len = strlen(text);
+  int ok = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
+  close(fd);
+  if (!ok)
+    unlink(out->tmp);
+  return ok ? 0 : -1;
 }
 
 /* Writes text atomically as dir/<H16>-<pid>-<ns><suffix>; the path's
  * malloc'd copy, or NULL. */
 static char *write_atomically(const char *dir, const char hash[65],
                               const char *suffix, const char *text) {
-  if (cnsm_mkdirs(dir) != 0)
+  struct spool_out out;
+  if (write_hidden(dir, hash, suffix, text, &out) != 0)
     return NULL;
-  char tmp[4200], path[4200];
-  unsigned long long now = (unsigned long long)cnsm_now_ns();
-  snprintf(path, sizeof path, "%s/%.16s-%ld-%llu%s", dir, hash, (long)getpid(),
-           now, suffix);
-  snprintf(tmp, sizeof tmp, "%s/.%.16s-%ld-%llu.tmp", dir, hash, (long)getpid(),
-           now);
-  int ok = 0;
-  int fd =
-      cnsm_open_aside(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
-  if (fd >= 0) {
-    size_t len = strlen(text);
-    ok = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
-    close(fd);
-    ok = ok && rename(tmp, path) == 0;
-    if (!ok)
-      unlink(tmp);
+  if (rename(out.tmp, out.path) != 0) {
+    unlink(out.tmp);
+    return NULL;
   }
-  return ok ? strdup(path) : NULL;
+  return strdup(out.path);
 }
 
 /* A spool file's root object: {"sink":H,"endpoint":E}. */
@@ -489,17 +531,15 @@ static cJSON *file_root(const char *endpoint, const char hash[65]) {
   return root;
 }
 
-/* Writes d[0..n) atomically as a new deltas file of endpoint and key. */
-int cnsm_spool_write(const char *dir, const char *endpoint, const char *key,
-                     const struct cnsm_delta *d, size_t n, int release) {
-  char hash[65];
-  cnsm_sink_hash(endpoint, key, hash);
+/* A deltas file's text for d[0..n) (malloc'd), or NULL. */
+static char *deltas_text(const char *endpoint, const char hash[65],
+                         const struct cnsm_delta *d, size_t n) {
   cJSON *root = file_root(endpoint, hash);
   cJSON *arr = cJSON_CreateArray();
   if (!root || !arr) {
     cJSON_Delete(root);
     cJSON_Delete(arr);
-    return -1;
+    return NULL;
   }
   cJSON_AddItemToObject(root, "functions", arr);
   for (size_t i = 0; i < n; i++) {
@@ -509,6 +549,15 @@ int cnsm_spool_write(const char *dir, const char *endpoint, const char *key,
   }
   char *text = cJSON_PrintUnformatted(root);
   cJSON_Delete(root);
+  return text;
+}
+
+/* Writes d[0..n) atomically as a new deltas file of endpoint and key. */
+int cnsm_spool_write(const char *dir, const char *endpoint, const char *key,
+                     const struct cnsm_delta *d, size_t n, int release) {
+  char hash[65];
+  cnsm_sink_hash(endpoint, key, hash);
+  char *text = deltas_text(endpoint, hash, d, n);
   if (!text)
     return -1;
   char *path = write_atomically(dir, hash, ".json", text);
@@ -519,6 +568,29 @@ int cnsm_spool_write(const char *dir, const char *endpoint, const char *key,
   free(path);
   if (release)
     cnsm_spool_release(); /* their contents are in the new file */
+  return 0;
+}
+
+int cnsm_spool_hand_off(const char *dir, const char *endpoint, const char *key,
+                        const struct cnsm_delta *d, size_t n) {
+  char hash[65];
+  cnsm_sink_hash(endpoint, key, hash);
+  char *text = deltas_text(endpoint, hash, d, n);
+  struct spool_out out;
+  int rc = text ? write_hidden(dir, hash, ".json", text, &out) : -1;
+  free(text);
+  if (rc != 0)
+    return -1;
+  /* From here a reader of our live file, should we die, finds the
+   * figures in the file and not in the live file (live_format.h). */
+  cnsm_durable_hand_off(out.stem);
+  if (rename(out.tmp, out.path) != 0) {
+    cnsm_durable_hand_off(NULL);
+    unlink(out.tmp);
+    return -1;
+  }
+  cnsm_debug("handed %zu functions over in %s", n, out.path);
+  cnsm_spool_release();
   return 0;
 }
 

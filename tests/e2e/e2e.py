@@ -483,6 +483,45 @@ def case_fork_keys(tc, level):
     expect(not refused, "a key sent with two bodies: %r" % refused)
 
 
+def case_fork_handoff(tc, level):
+    """A fork child whose parent sends over http hands its figures to the
+    parent at its exit, which sends them merged with its own: 20 children
+    make no request of their own (a forking server's children each sent a
+    batch at exit, and at 25 connections a second the collector was the
+    bottleneck), and every figure arrives exactly once, the children's
+    callers, root causes and timed calls with it."""
+    exe = tc.program("fork_handoff.c", level)
+    db = os.path.join(tc.workdir, "collector.db")
+    server, port, key = start_collector(tc, db)
+    try:
+        env = collector_env(tc, port, key)
+        env["CODENSM_FLUSH_INTERVAL"] = "60"
+        result = run(exe, env, args=["20", "50"])
+        expect(result.returncode == 0 and result.stdout == "20 children\n",
+               "fork_handoff: %r %r" % (result.returncode, result.stderr))
+        functions = report_functions(tc, db, "--since", "all")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        _, log = server.communicate(timeout=10)
+    posts = [line for line in log.splitlines() if line.startswith("POST ")]
+    # The parent's exit: its figures and the children's, in one request
+    # (two when the collector's answer first asks for extensions).
+    expect(1 <= len(posts) <= 2, "%d requests for 20 children:\n%s"
+           % (len(posts), "\n".join(posts)))
+    expect_counts(functions, "fork_handoff.accept_one", 20, 0)
+    expect_counts(functions, "fork_handoff.serve", 20, 0)
+    expect_counts(functions, "fork_handoff.step", 20 * 50, 0)
+    expect_counts(functions, "fork_handoff.charge", 20, 7)
+    expect_counts(functions, "fork_handoff.db_write", 20, 7)
+    callers = {c["name"]: c["calls"] for c in functions["fork_handoff.step"]["callers"]}
+    expect(callers == {"fork_handoff.serve": 1000}, "step's callers: %r" % callers)
+    causes = {c["name"]: c["errors"] for c in functions["fork_handoff.charge"]["root_causes"]}
+    expect(causes == {"fork_handoff.db_write": 7}, "charge's root causes: %r" % causes)
+    p50 = functions["fork_handoff.step"]["p50_ms"]
+    expect_timing(p50 is not None and 0.015 < p50 < 0.2,
+                  "step's median: %r ms for calls of 20 us" % p50)
+
+
 def case_hard_end(tc, level):
     """The program dies by SIGKILL, abort() and _exit() before any flush of
     its own, once each: each next run with the same sink and spool delivers
@@ -505,6 +544,86 @@ def case_hard_end(tc, level):
     expect_counts(sums, "hardend.step", 4 * 4 * 100000, 0)
     expect_counts(sums, "hardend.worker", 4 * 4, 0)
     expect_counts(sums, "hardend.main", 4, 0)
+
+
+def case_extensions_spooled(tc, level):
+    """What a run could not deliver keeps its callers, root causes and
+    timed calls for the next run: before, only its counts waited (in its
+    live file), and the rest was lost.  The first run finds the collector
+    down (its forked children hand their figures to it all the same); the
+    second delivers both runs' figures, exactly."""
+    exe = tc.program("fork_handoff.c", level)
+    db = os.path.join(tc.workdir, "collector.db")
+    key, port = new_key(tc, db), free_port()
+    env = collector_env(tc, port, key)
+    env["CODENSM_EXIT_TIMEOUT"] = "1"
+    result = run(exe, env, args=["3", "10"])
+    expect(result.returncode == 0 and result.stdout == "3 children\n",
+           "collector down: %r %r" % (result.returncode, result.stderr))
+    server, _, _ = start_collector(tc, db, port, key)
+    try:
+        result = run(exe, env, args=["3", "10"])
+        expect(result.returncode == 0, "collector up: %r" % result.stderr)
+        functions = report_functions(tc, db, "--since", "all")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=10)
+    expect_counts(functions, "fork_handoff.step", 2 * 3 * 10, 0)
+    expect_counts(functions, "fork_handoff.charge", 2 * 3, 2)
+    callers = {c["name"]: c["calls"] for c in functions["fork_handoff.step"]["callers"]}
+    expect(callers == {"fork_handoff.serve": 60}, "step's callers: %r" % callers)
+    causes = {c["name"]: c["errors"] for c in functions["fork_handoff.charge"]["root_causes"]}
+    expect(causes == {"fork_handoff.db_write": 2}, "charge's root causes: %r" % causes)
+    hist = functions["fork_handoff.step"]
+    expect(hist["p50_ms"] is not None, "step has no timed calls: %r" % hist)
+
+
+def case_handoff_window(tc, level):
+    """A fork child hands its figures over in a spool file that it names in
+    its live file before the file takes its name: killed at any moment,
+    they are read once.  Here a killed run's live file is made to say so
+    (handoff_state 1, naming a file still under its hidden name, as at a
+    kill between the two): the next run renames and loads that file, and
+    reads nothing of the live file's own figures, which the handed file
+    holds."""
+    exe = tc.program("hardend.c", level)
+    spool = os.path.join(tc.workdir, "spool-window")
+    sink = os.path.join(tc.workdir, "window.jsonl")
+    for leftover in (sink,):
+        if os.path.exists(leftover):
+            os.unlink(leftover)
+    env = {"CODENSM_ENDPOINT": "file://" + sink, "CODENSM_SPOOL_DIR": spool}
+    result = run(exe, env, args=["kill"])
+    expect(result.returncode == -signal.SIGKILL, "kill: %r" % result.returncode)
+    live = live_dir_of(spool)
+    files = [n for n in os.listdir(live) if n.endswith(".live")] if live else []
+    expect(len(files) == 1, "live files after the kill: %r" % files)
+    path = os.path.join(live, files[0])
+    with open(path, "r+b") as f:
+        header = bytearray(f.read(4096))
+        sink_hash = header[16:88].split(b"\0")[0].decode()
+        stem = "%s-4242-1" % sink_hash[:16]
+        # struct cnsm_live_header (live_format.h): handoff_state at 128,
+        # handoff[64] at 136.
+        header[128:136] = (1).to_bytes(8, "little")
+        header[136:200] = stem.encode().ljust(64, b"\0")
+        f.seek(0)
+        f.write(header)
+    handed = {"sink": sink_hash, "endpoint": "file://" + sink,
+              "functions": [{"name": "hardend.step", "department": "",
+                             "value_weight": 0, "calls": 5, "errors": 0,
+                             "total_ns": 1000}]}
+    with open(os.path.join(spool, "." + stem + ".tmp"), "w") as f:
+        json.dump(handed, f)
+    result = run(exe, env)
+    expect(result.returncode == 0, result.stderr)
+    sums = totals(sink)
+    # The normal run's 400,000 and the handed file's 5; the killed run's
+    # own 400,000 are in the handed file (here: 5 of them) and not read.
+    expect_counts(sums, "hardend.step", 4 * 100000 + 5, 0)
+    left = os.listdir(spool) + (os.listdir(live) if os.path.isdir(live) else [])
+    expect(not [n for n in left if n.endswith((".tmp", ".json", ".live"))],
+           "left behind: %r" % left)
 
 
 def live_dir_of(spool):
@@ -720,12 +839,12 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_collector(tc, db):
-    """A real collector on a free loopback port; (process, port, key)."""
+def start_collector(tc, db, port=None, key=None):
+    """A real collector on a loopback port (a free one unless given), with
+    a key of its own unless given; (process, port, key)."""
     expect(tc.collector, "--collector is required for this case")
-    key = subprocess.run([tc.collector, "key", "create", "e2e", "--db", db],
-                         capture_output=True, text=True, check=True).stdout.strip()
-    port = free_port()
+    key = key or new_key(tc, db)
+    port = port or free_port()
     server = subprocess.Popen([tc.collector, "serve", "--listen", "127.0.0.1:%d" % port,
                                "--db", db], stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 10
@@ -736,6 +855,12 @@ def start_collector(tc, db):
         except OSError:
             time.sleep(0.05)
     return server, port, key
+
+
+def new_key(tc, db):
+    """A new ingest key of project e2e in the store db."""
+    return subprocess.run([tc.collector, "key", "create", "e2e", "--db", db],
+                          capture_output=True, text=True, check=True).stdout.strip()
 
 
 def report_functions(tc, db, *args):
@@ -1662,6 +1787,9 @@ CASES = {
     "fork": case_fork,
     "fork-sampling": case_fork_sampling,
     "fork-keys": case_fork_keys,
+    "fork-handoff": case_fork_handoff,
+    "handoff-window": case_handoff_window,
+    "extensions-spooled": case_extensions_spooled,
     "hard-end": case_hard_end,
     "orphans": case_orphans,
     "sandboxed": case_sandboxed,

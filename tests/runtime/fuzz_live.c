@@ -37,6 +37,11 @@ static void on_batch(void *ctx, const char *key, const char *body) {
   fuzz_check(strlen(body) < (1u << 30));
 }
 
+static void on_handed_off(void *ctx, const char *stem) {
+  (void)ctx;
+  fuzz_check(strlen(stem) < 64 && !strchr(stem, '/') && !strchr(stem, '.'));
+}
+
 static void on_absorbed(void *ctx, const char *name) {
   (void)ctx;
   fuzz_check(*name && !strchr(name, '/'));
@@ -52,6 +57,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t head = size < sizeof fields ? size : sizeof fields;
   memcpy(fields, data, head);
   h.absorb_state = fields[0] % 3;
+  h.handoff_state = (fields[0] >> 8) & 1;
+  memcpy(h.handoff, data, size < sizeof h.handoff ? size : sizeof h.handoff);
   h.absorbed_off = fields[1];
   h.inflight_state = fields[2] & 1;
   h.inflight_off = fields[3];
@@ -62,8 +69,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
   memcpy(file, &h, sizeof h);
   memcpy(file + CNSM_LIVE_HEADER, data + head, size - head);
-  struct cnsm_live_reader all = {on_function, on_batch, on_absorbed, NULL};
-  struct cnsm_live_reader names = {NULL, NULL, on_absorbed, NULL};
+  struct cnsm_live_reader all = {.function = on_function,
+                                 .batch = on_batch,
+                                 .absorbed = on_absorbed,
+                                 .handed_off = on_handed_off};
+  struct cnsm_live_reader names = {.absorbed = on_absorbed,
+                                   .handed_off = on_handed_off};
   cnsm_live_parse(file, len, kSink, &names);
   cnsm_live_parse(file, len, kSink, &all);
   fuzz_check(cnsm_live_parse(file, len, "another sink", &all) == 1);

@@ -40,6 +40,15 @@ def spool_files(spool, corrupt=False):
     return sorted(names)
 
 
+def one_run_left(files):
+    """Whether files are what one run's undelivered figures leave: its live
+    file (the counts), and at most one deltas file (the histograms, callers
+    and causes that waited with them)."""
+    live = [f for f in files if f.endswith(".live")]
+    deltas = [f for f in files if f.endswith(".json")]
+    return len(live) == 1 and len(deltas) <= 1 and len(files) == len(live) + len(deltas)
+
+
 def free_port():
     """A port on 127.0.0.1 nothing listens on (now)."""
     s = socket.socket()

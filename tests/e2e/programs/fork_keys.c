@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* A program that sends its figures before each fork (a fork handler of
- * its own calls codensm_flush), then lets each child call child_work once
- * and exit, which sends the child's.  Each child must send under keys of
- * its own. */
+ * its own calls codensm_flush), then lets each child call child_work once,
+ * send its figures itself (codensm_flush: at its exit it would hand them
+ * to its parent) and exit.  Each child must send under keys of its own. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,8 +25,10 @@ int main(int argc, char **argv) {
     pid_t pid = fork();
     if (pid < 0)
       return 2;
-    if (pid == 0)
-      exit(child_work(v) == v + 2 ? 0 : 1);
+    if (pid == 0) {
+      int ok = child_work(v) == v + 2;
+      exit(codensm_flush() == 0 && ok ? 0 : 1);
+    }
     int status;
     if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
         WEXITSTATUS(status) != 0)

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * spool_ext.c - a deltas file's extensions: a function's timed calls'
+ * buckets, its source location, its root causes and its callers.
+ *
+ * Until round twenty-eight a deltas file held counts only, so whatever a
+ * process could not deliver lost its histograms, callers and causes on
+ * the way to the next process.  They are written under the wire's names
+ * (docs/ingest-contract.md: "hist", "file", "line", "root_causes",
+ * "callers"), whatever the receiver asked for, and read back into the
+ * function's lists of what waits for a receiver (cnsm_fn.hist, .causes,
+ * .callers), which the flusher sends when the receiver asks for them.
+ * Nothing read is trusted: a bucket beyond the wire's, a count that is not
+ * a positive number or a name that is not a string is skipped.
+ */
+#include <cjson/cJSON.h>
+#include <stddef.h>
+#include <stdlib.h>
+
+#include "codensm_hist.h"
+#include "internal.h"
+
+/* [[bucket,count],...] of n pairs. */
+static cJSON *pairs_array(const struct cnsm_hist_pair *p, size_t n) {
+  cJSON *a = cJSON_CreateArray();
+  for (size_t i = 0; a && i < n; i++) {
+    cJSON *pair = cJSON_CreateArray();
+    if (!pair)
+      break;
+    cJSON_AddItemToArray(pair, cJSON_CreateNumber(p[i].bucket));
+    cJSON_AddItemToArray(pair, cJSON_CreateNumber((double)p[i].count));
+    cJSON_AddItemToArray(a, pair);
+  }
+  return a;
+}
+
+/* [{"name":...,"<count>":N},...] of n names and their pairs' counts. */
+static cJSON *named_array(const char *count, const char *const *names,
+                          const struct cnsm_hist_pair *p, size_t n) {
+  cJSON *a = cJSON_CreateArray();
+  for (size_t i = 0; a && i < n; i++) {
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+      break;
+    cJSON_AddStringToObject(o, "name", names[i]);
+    cJSON_AddNumberToObject(o, count, (double)p[i].count);
+    cJSON_AddItemToArray(a, o);
+  }
+  return a;
+}
+
+void cnsm_spool_ext_put(cJSON *o, const struct cnsm_delta *d) {
+  if (d->hist_n)
+    cJSON_AddItemToObject(o, "hist", pairs_array(d->hist, d->hist_n));
+  if (d->file && d->line) {
+    cJSON_AddStringToObject(o, "file", d->file);
+    cJSON_AddNumberToObject(o, "line", d->line);
+  }
+  if (d->causes_n)
+    cJSON_AddItemToObject(
+        o, "root_causes",
+        named_array("errors", d->cause_names, d->causes, d->causes_n));
+  if (d->callers_n)
+    cJSON_AddItemToObject(
+        o, "callers",
+        named_array("calls", d->caller_names, d->callers, d->callers_n));
+}
+
+/* A count read back: a positive number, saturated; 0 when it is none. */
+static uint64_t count_of(const cJSON *v) {
+  if (!cJSON_IsNumber(v) || !(v->valuedouble >= 1))
+    return 0;
+  return v->valuedouble < 1.8e19 ? (uint64_t)v->valuedouble : UINT64_MAX;
+}
+
+/* The histogram's pairs into l, one at a time (a file's need not
+ * ascend). */
+static void load_pairs(struct cnsm_hist_list *l, const cJSON *a) {
+  const cJSON *pair;
+  cJSON_ArrayForEach(pair, a) {
+    const cJSON *bucket = cJSON_GetArrayItem(pair, 0);
+    uint64_t count = count_of(cJSON_GetArrayItem(pair, 1));
+    if (!cJSON_IsNumber(bucket) || !(bucket->valuedouble >= 0) ||
+        bucket->valuedouble >= CNSM_HIST_BUCKETS || !count)
+      continue;
+    struct cnsm_hist_pair p = {(uint32_t)bucket->valuedouble, count};
+    cnsm_hist_list_add(l, &p, 1);
+  }
+}
+
+/* The entry a cause's or a caller's name names: the table's, or a new
+ * one (a function only the process that wrote the file had loaded). */
+static size_t entry_named(const char *name) {
+  const struct cnsm_fn *e = cnsm_fn_find(name);
+  return e ? (size_t)(e - cnsm_fns) : cnsm_fn_intern(name, "", 0);
+}
+
+/* Named counts into entry i's list at offset list (of struct cnsm_fn),
+ * keyed by their names' table entries.  The list is found again after
+ * each name: a new entry may move the table. */
+static void load_named(size_t i, size_t list, const cJSON *a,
+                       const char *count) {
+  const cJSON *o;
+  cJSON_ArrayForEach(o, a) {
+    const char *name =
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "name"));
+    uint64_t n = count_of(cJSON_GetObjectItemCaseSensitive(o, count));
+    size_t named = name && n ? entry_named(name) : SIZE_MAX;
+    if (named == SIZE_MAX || named > UINT32_MAX)
+      continue;
+    struct cnsm_hist_pair p = {(uint32_t)named, n};
+    cnsm_hist_list_add((struct cnsm_hist_list *)((char *)&cnsm_fns[i] + list),
+                       &p, 1);
+  }
+}
+
+void cnsm_spool_ext_load(size_t i, const cJSON *f) {
+  load_pairs(&cnsm_fns[i].hist, cJSON_GetObjectItemCaseSensitive(f, "hist"));
+  load_named(i, offsetof(struct cnsm_fn, causes),
+             cJSON_GetObjectItemCaseSensitive(f, "root_causes"), "errors");
+  load_named(i, offsetof(struct cnsm_fn, callers),
+             cJSON_GetObjectItemCaseSensitive(f, "callers"), "calls");
+  /* A location the table does not know yet (no module of this process
+   * names the function): what the file says. */
+  const char *file =
+      cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "file"));
+  uint64_t line = count_of(cJSON_GetObjectItemCaseSensitive(f, "line"));
+  if (line <= UINT32_MAX)
+    cnsm_fn_set_source(i, file, (uint32_t)line);
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A forking server's shape: the parent forks CHILDREN children one after
+ * another, as a server forks one per connection; each child serves (calls
+ * serve, which calls step STEPS times and charge once, which fails through
+ * db_write on every third child) and exits.  Each child's figures go to
+ * the parent, which sends them with its own: one request for the whole
+ * run, with the children's callers, root causes and timed calls. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "codensm.h"
+
+__attribute__((noinline)) int accept_one(int x) { return x + 1; }
+
+/* About 20 us: long enough to be timed, with buckets to send. */
+__attribute__((noinline)) int step(int x) {
+  struct timespec start, now;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  do
+    clock_gettime(CLOCK_MONOTONIC, &now);
+  while ((now.tv_sec - start.tv_sec) * 1000000000L +
+             (now.tv_nsec - start.tv_nsec) <
+         20000);
+  return x + 2;
+}
+
+CODENSM_ERRORS_WHEN_NEGATIVE __attribute__((noinline)) int db_write(int i) {
+  return i % 3 == 0 ? -1 : 0;
+}
+
+CODENSM_ERRORS_WHEN_NEGATIVE __attribute__((noinline)) int charge(int i) {
+  return db_write(i) < 0 ? -1 : 0;
+}
+
+__attribute__((noinline)) int serve(int i, int steps) {
+  int v = 0;
+  for (int s = 0; s < steps; s++)
+    v = step(v);
+  return charge(i) < 0 ? -v : v;
+}
+
+int main(int argc, char **argv) {
+  int children = argc > 1 ? atoi(argv[1]) : 20;
+  int steps = argc > 2 ? atoi(argv[2]) : 50;
+  volatile int v = 0;
+  for (int i = 0; i < children; i++) {
+    v = accept_one(v);
+    pid_t pid = fork();
+    if (pid < 0)
+      return 2;
+    if (pid == 0)
+      exit(serve(i, steps) != 0 ? 0 : 1);
+    int status;
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+        WEXITSTATUS(status) != 0)
+      return 3;
+  }
+  printf("%d children\n", children);
+  return 0;
+}
