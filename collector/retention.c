@@ -20,15 +20,19 @@
  * (CNSM_HIST_ON_CONFLICT).  The callers and root causes (tables callers
  * and causes) go the same way as hist, per other function.  totals and
  * probes are not touched; a drop takes its rows' sums off the all-time
- * sums of schema 7 (functions.all_*, hist_totals) and the labels no row
- * carries any more off the table labels.
+ * sums of schema 7 (functions.all_*, and hist_totals for the rows
+ * already folded into it: hist_totals.c) and the labels no row carries
+ * any more off the table labels.  A run first folds the minutes that
+ * closed into hist_totals, so every row it folds into hours (days) is
+ * behind the fold mark before and after, and moving it changes no sum.
  *
  * A run goes one slice at a time: the rows of one project's minute (hour)
  * that are folded or dropped, found through each table's (project,
  * bucket) index, each slice one write transaction holding the lock
  * "codensm.retention", so replicas on one PostgreSQL database take turns
  * and a row is never summed twice (a slice another replica folded first
- * finds nothing left).  As one transaction, a run over 20,000 functions'
+ * finds nothing left), and the project's, so the fold mark it reads
+ * stays true to its end.  As one transaction, a run over 20,000 functions'
  * 150 minutes held SQLite's write lock for 55 s and every ingest meanwhile
  * waited its 10 s and got 503; a slice holds it for the rows of one
  * minute.  A failed slice stops the run; the next run goes on. */
@@ -40,6 +44,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hist_totals.h"
 #include "util.h"
 
 /* The slices of a run: each project's buckets older than $1 that are not
@@ -101,7 +106,9 @@ static const char k_causes_roll_up[] =
 
 /* Before a slice is dropped, its rows leave the all-time sums of
  * schema 7 (functions.all_*, hist_totals), so /metrics, which reads
- * them, loses what the rows' sums lose.  Folding changes no sum. */
+ * them, loses what the rows' sums lose: hist_totals only if the slice
+ * was folded into it (behind the fold mark; a drop younger than a
+ * minute is not).  Folding changes no sum. */
 static const char *const k_drop_from_totals[] = {
     "UPDATE functions SET all_calls = all_calls - s.calls,"
     " all_errors = all_errors - s.errors,"
@@ -114,7 +121,8 @@ static const char *const k_drop_from_totals[] = {
     " FROM (SELECT name, hbucket, SUM(calls * 1.0) AS calls FROM hist"
     "  WHERE project = $1 AND bucket = $2 GROUP BY name, hbucket) s"
     " WHERE hist_totals.project = $1 AND hist_totals.name = s.name"
-    "  AND hist_totals.hbucket = s.hbucket",
+    "  AND hist_totals.hbucket = s.hbucket"
+    "  AND $2 < (SELECT bucket FROM hist_folded WHERE project = $1)",
 };
 
 /* After a run dropped rows: the labels no row of counts carries any more
@@ -199,7 +207,7 @@ static int retention_slice(struct cnsm_conn *c, const char *project,
   const struct cnsm_value fold[] = {CNSM_P_INT(span), CNSM_P_TEXT(project),
                                     CNSM_P_INT(bucket)};
   const struct cnsm_value slice[] = {CNSM_P_TEXT(project), CNSM_P_INT(bucket)};
-  int ok = cnsm_lock(c, "codensm.retention") == 0;
+  int ok = cnsm_lock(c, "codensm.retention") == 0 && cnsm_lock(c, project) == 0;
   if (ok && span > 0)
     ok = cnsm_exec(c, k_roll_up, fold, 3, NULL) == 0 &&
          cnsm_exec(c, k_hist_roll_up, fold, 3, NULL) == 0 &&
@@ -251,8 +259,10 @@ static int retention_pass(struct cnsm_conn *c, int64_t now, int64_t age,
 /* Applies the policy; see retention.h. */
 int cnsm_retention_run(struct cnsm_conn *c, const struct cnsm_retention *r,
                        int64_t now, struct cnsm_retention_stats *stats) {
+  int64_t folded;
   stats->into_hours = stats->into_days = stats->dropped = 0;
-  return retention_pass(c, now, r->days, 0, &stats->dropped) == 0 &&
+  return cnsm_hist_fold(c, now, &folded) == 0 &&
+                 retention_pass(c, now, r->days, 0, &stats->dropped) == 0 &&
                  retention_pass(c, now, r->hours, 86400, &stats->into_days) ==
                      0 &&
                  retention_pass(c, now, r->minutes, 3600, &stats->into_hours) ==
@@ -270,25 +280,40 @@ struct cnsm_retention_thread {
   int stop; /* under mu */
 };
 
-/* Applies the policy now, and again every CNSM_RETENTION_EVERY_S. */
+/* Applies the policy once, saying what it did. */
+static void retention_due(struct cnsm_retention_thread *t, struct cnsm_conn *c,
+                          int64_t now) {
+  struct cnsm_retention_stats s;
+  if (cnsm_retention_run(c, &t->policy, now, &s) == 0 &&
+      (s.into_hours || s.into_days || s.dropped))
+    fprintf(stderr,
+            "codensm-collector: retention: %lld rows rolled into hours, "
+            "%lld into days, %lld dropped\n",
+            (long long)s.into_hours, (long long)s.into_days,
+            (long long)s.dropped);
+}
+
+/* The periodic work of serve: every CNSM_FOLD_EVERY_S, the minutes that
+ * closed folded into hist_totals (hist_totals.c); retention at start and
+ * every CNSM_RETENTION_EVERY_S (which folds first). */
 static void *retention_loop(void *arg) {
   struct cnsm_retention_thread *t = arg;
+  int64_t next_run = 0;
   pthread_mutex_lock(&t->mu);
   while (!t->stop) {
     pthread_mutex_unlock(&t->mu);
-    struct cnsm_retention_stats s;
+    int64_t now = cnsm_now_s(), folded;
     struct cnsm_conn *c = cnsm_store_acquire(t->store);
-    int rc = cnsm_retention_run(c, &t->policy, cnsm_now_s(), &s);
+    if (now >= next_run) {
+      retention_due(t, c, now);
+      next_run = now + CNSM_RETENTION_EVERY_S;
+    } else {
+      cnsm_hist_fold(c, now, &folded);
+    }
     cnsm_store_release(t->store, c);
-    if (rc == 0 && (s.into_hours || s.into_days || s.dropped))
-      fprintf(stderr,
-              "codensm-collector: retention: %lld rows rolled into hours, "
-              "%lld into days, %lld dropped\n",
-              (long long)s.into_hours, (long long)s.into_days,
-              (long long)s.dropped);
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += CNSM_RETENTION_EVERY_S;
+    until.tv_sec += CNSM_FOLD_EVERY_S;
     pthread_mutex_lock(&t->mu);
     while (!t->stop && pthread_cond_timedwait(&t->cv, &t->mu, &until) == 0)
       ;

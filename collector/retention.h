@@ -31,17 +31,20 @@ struct cnsm_retention_stats {
 int cnsm_retention_check(const struct cnsm_retention *r, char *err,
                          size_t errlen);
 
-/* Applies r as of now, one project's minute (hour) at a time, each in a
- * write transaction that holds the retention lock (one replica at a
- * time), so that ingest waits for one slice at most.  Returns 0, or -1
- * after saying why on stderr (the slices done stay done). */
+/* Applies r as of now, after folding the minutes closed by now into
+ * hist_totals (cnsm_hist_fold), one project's minute (hour) at a time,
+ * each in a write transaction that holds the retention lock (one
+ * replica at a time), so that ingest waits for one slice at most.
+ * Returns 0, or -1 after saying why on stderr (the slices done stay
+ * done). */
 int cnsm_retention_run(struct cnsm_conn *c, const struct cnsm_retention *r,
                        int64_t now, struct cnsm_retention_stats *stats);
 
 struct cnsm_retention_thread;
 
 /* Starts a thread applying r to st now and every CNSM_RETENTION_EVERY_S
- * seconds, logging what it did.  NULL if it cannot start. */
+ * seconds, logging what it did, and folding hist_totals every
+ * CNSM_FOLD_EVERY_S.  NULL if it cannot start. */
 struct cnsm_retention_thread *
 cnsm_retention_start(struct cnsm_store *st, const struct cnsm_retention *r);
 

@@ -113,7 +113,8 @@ int cnsm_rollup_compute(struct cnsm_conn *c, const char *project, int64_t since,
  * every function's sums, percentiles and scores, the departments, the
  * project totals and the NSM - as cnsm_rollup_compute's with since 0,
  * but read from the running sums that ingest and retention keep beside
- * the rows (functions.all_*, hist_totals; store_ingest.c, retention.c),
+ * the rows (functions.all_*, hist_totals; store_ingest.c, hist_totals.c,
+ * retention.c),
  * one row per function instead of every row of counts and hist.  No window,
  * trend, labels, callers or causes (/metrics has none).  0 or -1. */
 int cnsm_rollup_all_time(struct cnsm_conn *c, const char *project, int64_t now,
@@ -145,7 +146,8 @@ int64_t cnsm_rollup_step(int64_t from, int64_t now, size_t *npoints);
 int cnsm_rollup_percentiles(struct cnsm_conn *c, struct cnsm_rollup *r);
 
 /* The same all time and over every label, from the running sums of
- * hist_totals (cnsm_rollup_all_time).  0 or -1. */
+ * hist_totals and the rows not folded into them yet (hist_totals.c;
+ * cnsm_rollup_all_time).  0 or -1. */
 int cnsm_rollup_percentiles_all_time(struct cnsm_conn *c,
                                      struct cnsm_rollup *r);
 

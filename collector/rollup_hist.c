@@ -14,8 +14,9 @@
  * Functions are found by name through a sorted index, so the order the
  * database sorts names in (its collation) does not matter, only that
  * rows of one name come together.  All time and over every label
- * (/metrics), the sums are read as they stand in hist_totals (schema 7),
- * kept by ingest and retention, instead of from every row of hist. */
+ * (/metrics), the sums are read from hist_totals (schema 7) plus the
+ * minutes not folded into it yet (hist_totals.c), instead of from every
+ * row of hist. */
 #include "rollup.h"
 
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 
 #include "codensm_hist.h"
 #include "hist.h"
+#include "hist_totals.h"
 
 /* The query's state: the function being gathered and its buckets. */
 struct hist_walk {
@@ -124,13 +126,11 @@ int cnsm_rollup_percentiles(struct cnsm_conn *c, struct cnsm_rollup *r) {
                    p, 5);
 }
 
-/* Fills the all-time percentiles from hist_totals; see rollup.h.  A sum
- * a drop took to 0 is no count, as no row is (retention.c). */
+/* Fills the all-time percentiles from hist_totals and the rows not
+ * folded into it yet; see rollup.h.  A sum a drop took to 0 is no
+ * count, as no row is (retention.c). */
 int cnsm_rollup_percentiles_all_time(struct cnsm_conn *c,
                                      struct cnsm_rollup *r) {
   const struct cnsm_value p[] = {CNSM_P_TEXT(r->project)};
-  return hist_read(c, r,
-                   "SELECT name, hbucket, calls FROM hist_totals"
-                   " WHERE project = $1 AND calls > 0 ORDER BY name, hbucket",
-                   p, 1);
+  return hist_read(c, r, cnsm_hist_all_time_sql, p, 1);
 }

@@ -4,13 +4,14 @@
  * pool of its connections for the server's threads, and forwards the
  * operations of store.h to the backend (store_sqlite.c, store_pg.c).
  *
- * Schema (version 5 in both backends, migrated forward at open, a newer
+ * Schema (version 8 in both backends, migrated forward at open, a newer
  * one refused):
  *   keys(id, project, hash, hint, created_at, revoked_at)  - see keys.c
  *   functions(project, name, department, value_weight, first_seen,
  *             last_seen, file, line)  - what exists, with the latest
  *             department/weight and source location (NULL until sent;
- *             schema 4)
+ *             schema 4), and all_calls, all_errors, all_total_ms: its
+ *             all-time sums (schema 7)
  *   counts(project, name, bucket, version, instance, calls, errors,
  *             total_ms)  - deltas summed per bucket (unix seconds: a
  *             minute, or an hour or a day once retention.c rolled it up)
@@ -33,6 +34,12 @@
  *             time at every call until expires_at (probe.c); schema 5
  *   totals(project, calls, errors, total_ms)  - all-time sums, held
  *             within the limits (store_totals.c)
+ *   hist_totals(project, name, hbucket, calls)  - the all-time
+ *             histogram /metrics reads (schema 7): the sums of the rows
+ *             of hist behind the project's fold mark,
+ *   hist_folded(project, bucket)  - that mark (schema 8; hist_totals.c)
+ *   labels(project, version, instance)  - the labels of counts
+ *             (schema 7)
  *   batches(project, key, body_hash, accepted, created_at)  - recent
  *             Idempotency-Keys (store_batches.c)
  *

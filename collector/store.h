@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #define CNSM_BUCKET_S 60 /* counts are kept per project, function, minute */
-#define CNSM_SCHEMA_VERSION 7 /* of both backends' schema; see store.c */
+#define CNSM_SCHEMA_VERSION 8 /* of both backends' schema; see store.c */
 
 /* What ends an INSERT INTO hist: a row of hist (a function's calls in
  * one latency bucket, one minute and labels) adds to the stored one,
@@ -146,10 +146,13 @@ struct cnsm_store_ops {
   int (*flush)(struct cnsm_conn *c);
   /* Optional (NULL: store_ingest.c runs its UPSERTs one element at a
    * time): stores a batch's functions and counts in bucket at now with
-   * the same effect, in fewer statements (store_pg_batch.c).  0 or -1;
-   * deferred like query(). */
+   * the same effect, in fewer statements (store_pg_batch.c), its
+   * histogram pairs also into hist_totals when hist_totals is nonzero
+   * (a bucket behind the fold mark, hist_totals.c).  0 or -1; deferred
+   * like query(). */
   int (*upsert_batch)(struct cnsm_conn *c, const char *project,
-                      const struct cnsm_batch *b, int64_t bucket, int64_t now);
+                      const struct cnsm_batch *b, int64_t bucket, int64_t now,
+                      int hist_totals);
   const char *(*error)(struct cnsm_conn *c);
   /* Did the last failure come from a full disk (SQLite: SQLITE_FULL, or
    * ENOSPC/EDQUOT under an I/O error; PostgreSQL: SQLSTATE 53100

@@ -10,19 +10,22 @@
  * (store_batches.c), read the totals to check the limits
  * (store_totals.c), then UPSERT each function and its counts
  * (calls = counts.calls + excluded.calls, so no increment is lost or
- * counted twice), its histogram's buckets (table hist, the same way)
- * and its callers and root causes (tables callers and causes),
- * add to the totals and record the key.  A repeat of a stored batch
- * writes none of them.  Commit is the
+ * counted twice), its histogram's buckets (table hist, the same way;
+ * their all-time sums in hist_totals are folded in later, once their
+ * minute has closed: hist_totals.c) and its callers and root causes
+ * (tables callers and causes), add to the totals and record the key.
+ * A repeat of a stored batch writes none of them.  Commit is the
  * acknowledgement: a request is answered 2xx only once its transaction
  * is durable.
  *
  * The statements go in two deferred runs (cnsm_defer): BEGIN, the lock
- * and both reads, then every write.  On PostgreSQL each run is one
+ * and the reads (the key, the totals, and for a batch with histograms
+ * the fold mark), then every write.  On PostgreSQL each run is one
  * round trip (pipeline mode), so a batch costs three with COMMIT
  * however many functions it holds; on SQLite they run as issued. */
 #include <stdio.h>
 
+#include "hist_totals.h"
 #include "ingest.h"
 #include "store.h"
 #include "store_guard.h"
@@ -58,8 +61,9 @@ static const char k_upsert_hist[] =
     "INSERT INTO hist(project, name, bucket, version, instance, hbucket,"
     " calls) VALUES($1, $2, $3, $4, $5, $6, $7)" CNSM_HIST_ON_CONFLICT;
 
-/* The histogram's all-time sum per latency bucket (schema 7), summed as
- * doubles as the reads sum the rows (rollup_hist.c). */
+/* The histogram's all-time sum per latency bucket, summed as doubles as
+ * the reads sum the rows (rollup_hist.c): written at ingest only into a
+ * minute already folded (a clock behind the fold mark, hist_totals.c). */
 static const char k_upsert_hist_totals[] =
     "INSERT INTO hist_totals(project, name, hbucket, calls)"
     " VALUES($1, $2, $3, $4) ON CONFLICT(project, name, hbucket)"
@@ -97,10 +101,12 @@ static int ingest_write_edges(struct cnsm_conn *c, const char *project,
 }
 
 /* Adds one element's histogram to its minute: one UPSERT per pair (the
- * pairs' buckets are distinct, so each is a row of its own). */
+ * pairs' buckets are distinct, so each is a row of its own), and with
+ * hist_totals to the all-time sums too. */
 static int ingest_write_hist(struct cnsm_conn *c, const char *project,
                              const struct cnsm_batch *b,
-                             const struct cnsm_fn_delta *d, int64_t bucket) {
+                             const struct cnsm_fn_delta *d, int64_t bucket,
+                             int hist_totals) {
   for (size_t k = 0; k < d->nhist; k++) {
     const struct cnsm_hist_pair *h = &b->hist[d->hist_at + k];
     const struct cnsm_value p[] = {CNSM_P_TEXT(project),
@@ -114,18 +120,18 @@ static int ingest_write_hist(struct cnsm_conn *c, const char *project,
                                     CNSM_P_INT(h->bucket),
                                     CNSM_P_REAL((double)h->count)};
     if (cnsm_exec(c, k_upsert_hist, p, 7, NULL) != 0 ||
-        cnsm_exec(c, k_upsert_hist_totals, tp, 4, NULL) != 0)
+        (hist_totals && cnsm_exec(c, k_upsert_hist_totals, tp, 4, NULL) != 0))
       return -1;
   }
   return 0;
 }
 
-/* Runs one UPSERT per function, one per nonzero delta, two per
- * histogram pair (its row and its all-time sum) and one per caller and
- * root cause; 0 or -1. */
+/* Runs one UPSERT per function, one per nonzero delta, one per
+ * histogram pair (two with hist_totals) and one per caller and root
+ * cause; 0 or -1. */
 static int ingest_write_elements(struct cnsm_conn *c, const char *project,
                                  const struct cnsm_batch *b, int64_t bucket,
-                                 int64_t now) {
+                                 int64_t now, int hist_totals) {
   for (size_t i = 0; i < b->n; i++) {
     const struct cnsm_fn_delta *d = &b->fn[i];
     struct cnsm_value weight = CNSM_P_REAL(d->value_weight);
@@ -143,7 +149,7 @@ static int ingest_write_elements(struct cnsm_conn *c, const char *project,
                                     CNSM_P_INT(d->errors),
                                     CNSM_P_REAL(d->total_ms)};
     if (cnsm_exec(c, k_upsert_function, fp, 10, NULL) != 0 ||
-        ingest_write_hist(c, project, b, d, bucket) != 0 ||
+        ingest_write_hist(c, project, b, d, bucket, hist_totals) != 0 ||
         ingest_write_edges(c, project, b, d, bucket) != 0)
       return -1;
     if (d->calls == 0 && d->errors == 0 && d->total_ms == 0)
@@ -183,26 +189,33 @@ static int ingest_write_labels(struct cnsm_conn *c, const char *project,
 }
 
 /* Writes the batch's rows, element by element or as the backend does
- * instead (upsert_batch), and its labels; 0 or -1. */
+ * instead (upsert_batch), and its labels; its histograms into
+ * hist_totals too if its minute is behind the fold mark (already
+ * folded: a clock set back, another replica's clock ahead); 0 or -1. */
 static int ingest_write_batch(struct cnsm_conn *c, const char *project,
-                              const struct cnsm_batch *b, int64_t now) {
+                              const struct cnsm_batch *b, int64_t now,
+                              int64_t mark) {
   int64_t bucket = now - now % CNSM_BUCKET_S;
+  int folded = b->nhist > 0 && bucket < mark;
   int rc = c->ops->upsert_batch != NULL
-               ? c->ops->upsert_batch(c, project, b, bucket, now)
-               : ingest_write_elements(c, project, b, bucket, now);
+               ? c->ops->upsert_batch(c, project, b, bucket, now, folded)
+               : ingest_write_elements(c, project, b, bucket, now, folded);
   return rc == 0 ? ingest_write_labels(c, project, b) : -1;
 }
 
 /* Opens the write transaction, takes the project's lock and reads what
- * the checks need, in one deferred run; 0 or -1. */
+ * the checks and the writes need, in one deferred run; 0 or -1. */
 static int ingest_begin(struct cnsm_conn *c, const char *project,
+                        const struct cnsm_batch *b,
                         const struct cnsm_batch_id *id, int64_t now,
                         struct cnsm_batches_found *seen,
-                        struct cnsm_totals *have) {
+                        struct cnsm_totals *have, int64_t *mark) {
+  *mark = 0;
   int ok = cnsm_defer(c) == 0 && cnsm_begin(c, CNSM_TXN_WRITE) == 0 &&
            cnsm_lock(c, project) == 0 &&
            (id == NULL || cnsm_batches_find(c, project, id, now, seen) == 0) &&
-           cnsm_totals_read(c, project, have) == 0;
+           cnsm_totals_read(c, project, have) == 0 &&
+           (b->nhist == 0 || cnsm_hist_mark_read(c, project, mark) == 0);
   return cnsm_flush(c) == 0 && ok ? 0 : -1;
 }
 
@@ -213,7 +226,8 @@ ingest_guarded_write(struct cnsm_conn *c, const char *project,
                      int64_t now, int64_t *accepted, const char **field) {
   struct cnsm_batches_found seen = {.found = 0};
   struct cnsm_totals have;
-  if (ingest_begin(c, project, id, now, &seen, &have) != 0)
+  int64_t mark;
+  if (ingest_begin(c, project, b, id, now, &seen, &have, &mark) != 0)
     return CNSM_STORE_FAILED;
   if (seen.found != 0) {
     *accepted = seen.accepted;
@@ -222,10 +236,11 @@ ingest_guarded_write(struct cnsm_conn *c, const char *project,
   if ((*field = cnsm_totals_over(&have, b)) != NULL)
     return CNSM_OVER_LIMIT;
   int64_t recorded = 1;
-  int ok = cnsm_defer(c) == 0 && ingest_write_batch(c, project, b, now) == 0 &&
-           cnsm_totals_add(c, project, b) == 0 &&
-           (id == NULL || cnsm_batches_record(c, project, id, (int64_t)b->n,
-                                              now, &recorded) == 0);
+  int ok =
+      cnsm_defer(c) == 0 && ingest_write_batch(c, project, b, now, mark) == 0 &&
+      cnsm_totals_add(c, project, b) == 0 &&
+      (id == NULL ||
+       cnsm_batches_record(c, project, id, (int64_t)b->n, now, &recorded) == 0);
   /* recorded 0: a live record of the key appeared meanwhile */
   ok = cnsm_flush(c) == 0 && ok && recorded == 1;
   *accepted = (int64_t)b->n;

@@ -195,6 +195,12 @@ static const char *const migrations[CNSM_SCHEMA_VERSION] = {
     "  PRIMARY KEY(project, version, instance));"
     "INSERT INTO labels SELECT DISTINCT project, version, instance FROM "
     "counts;",
+    /* 8: the fold marks of hist_totals, as store_sqlite.c's. */
+    "CREATE TABLE hist_folded("
+    "  project TEXT PRIMARY KEY,"
+    "  bucket BIGINT NOT NULL);"
+    "INSERT INTO hist_folded SELECT project, MAX(bucket) + 60 FROM hist"
+    "  GROUP BY project;",
 };
 
 /* Copies libpq's message into buf as one line ("a\n\tb\n" -> "a; b"). */

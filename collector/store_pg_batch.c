@@ -17,8 +17,9 @@
  *   3. UPSERT the counts of the elements with a nonzero delta, adding to
  *      the bucket's row as before (calls = counts.calls + excluded.calls);
  *   4. UPSERT the histogram pairs of the elements that sent one (table
- *      hist, one row per pair: an element's buckets are distinct), and
- *      their all-time sums (hist_totals), only when there are any;
+ *      hist, one row per pair: an element's buckets are distinct), only
+ *      when there are any, and their all-time sums (hist_totals) only in
+ *      a minute already folded (hist_totals.c);
  *   5. and 6. the same for callers and root causes (tables callers and
  *      causes: an element's names are distinct within a list).
  * Source locations (file, line) go with the functions in 1 and 2.
@@ -299,7 +300,7 @@ static void pgb_hist(struct pgb_array *a, const struct cnsm_batch *b,
 /* Queues the three or four statements of round r; 0 or -1. */
 static int pgb_round(struct cnsm_conn *c, const char *project,
                      const struct cnsm_batch *b, int64_t bucket, int64_t now,
-                     const unsigned *round, unsigned r) {
+                     int hist_totals, const unsigned *round, unsigned r) {
   struct pgb_array a[A_N];
   memset(a, 0, sizeof a);
   size_t npairs = 0, nedges[2] = {0, 0};
@@ -345,13 +346,13 @@ static int pgb_round(struct cnsm_conn *c, const char *project,
       CNSM_P_TEXT(v[A_HNAME]),        CNSM_P_TEXT(v[A_HBUCKET]),
       CNSM_P_TEXT(v[A_HCALLS])};
   const struct cnsm_value tp[] = {hp[0], hp[4], hp[5], hp[6]};
-  ok =
-      ok && cnsm_exec(c, k_insert_new, fp, 7, NULL) == 0 &&
-      cnsm_exec(c, k_update_known, fp, 10, NULL) == 0 &&
-      cnsm_exec(c, k_upsert_counts, cp, 8, NULL) == 0 &&
-      (npairs == 0 || (cnsm_exec(c, k_upsert_hist, hp, 7, NULL) == 0 &&
-                       cnsm_exec(c, k_upsert_hist_totals, tp, 4, NULL) == 0)) &&
-      pgb_edges_exec(c, hp, v, nedges) == 0;
+  ok = ok && cnsm_exec(c, k_insert_new, fp, 7, NULL) == 0 &&
+       cnsm_exec(c, k_update_known, fp, 10, NULL) == 0 &&
+       cnsm_exec(c, k_upsert_counts, cp, 8, NULL) == 0 &&
+       (npairs == 0 || (cnsm_exec(c, k_upsert_hist, hp, 7, NULL) == 0 &&
+                        (!hist_totals || cnsm_exec(c, k_upsert_hist_totals, tp,
+                                                   4, NULL) == 0))) &&
+       pgb_edges_exec(c, hp, v, nedges) == 0;
   for (int k = 0; k < A_N; k++)
     free(a[k].p);
   return ok ? 0 : -1;
@@ -360,14 +361,14 @@ static int pgb_round(struct cnsm_conn *c, const char *project,
 /* Stores b's functions and counts; see store_pg_batch.h. */
 int cnsm_pg_upsert_batch(struct cnsm_conn *c, const char *project,
                          const struct cnsm_batch *b, int64_t bucket,
-                         int64_t now) {
+                         int64_t now, int hist_totals) {
   if (b->n == 0)
     return 0;
   unsigned *round = calloc(b->n, sizeof *round);
   unsigned rounds = round ? pgb_rounds(b, round) : 0;
   int rc = rounds ? 0 : -1;
   for (unsigned r = 0; rc == 0 && r < rounds; r++)
-    rc = pgb_round(c, project, b, bucket, now, round, r);
+    rc = pgb_round(c, project, b, bucket, now, hist_totals, round, r);
   free(round);
   return rc;
 }

@@ -11,10 +11,11 @@
 #include "store.h"
 
 /* Stores b's functions and counts for project in the bucket at now, as
- * store_ingest.c's UPSERTs one element at a time would.  Returns 0, or
- * -1 (a statement failed, or out of memory). */
+ * store_ingest.c's UPSERTs one element at a time would (histogram pairs
+ * also into hist_totals when hist_totals is nonzero).  Returns 0, or -1
+ * (a statement failed, or out of memory). */
 int cnsm_pg_upsert_batch(struct cnsm_conn *c, const char *project,
                          const struct cnsm_batch *b, int64_t bucket,
-                         int64_t now);
+                         int64_t now, int hist_totals);
 
 #endif

@@ -184,6 +184,14 @@ static const char *const migrations[CNSM_SCHEMA_VERSION] = {
     "  PRIMARY KEY(project, version, instance)) WITHOUT ROWID;"
     "INSERT INTO labels SELECT DISTINCT project, version, instance FROM "
     "counts;",
+    /* 8: hist_totals folded in after ingest, not by it (hist_totals.c):
+     * each project's fold mark.  Schema 7 kept every row in
+     * hist_totals, so the mark starts past the newest minute. */
+    "CREATE TABLE hist_folded("
+    "  project TEXT PRIMARY KEY,"
+    "  bucket INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO hist_folded SELECT project, MAX(bucket) + 60 FROM hist"
+    "  GROUP BY project;",
 };
 
 /* Reads PRAGMA user_version; -1 on error. */

@@ -430,7 +430,7 @@ def test_migration(tmp):
     check((f["calls"], f["errors"], f["total_ms"], f["file"], f["line"], f["callers"],
            f["root_causes"], f["self_ms"]) == (40, 2, 80.0, "o.c", 7, [], [], 80.0),
           "after migration %r" % f)
-    check(version() == 7, "migrated to the current schema, 7: %r" % version())
+    check(version() == 8, "migrated to the current schema, 8: %r" % version())
     key = harness.key_create(db, "old")
     with harness.Collector(db) as srv:
         ok(srv, key, [{"name": "old.fn", "calls": 1, "errors": 1,

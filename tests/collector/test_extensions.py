@@ -433,7 +433,7 @@ def test_migration(tmp):
     f = cli_functions(db, "--since", "all")["old.fn"]
     check((f["calls"], f["file"], f["line"]) == (40, None, None) and pcts(f) == (None,) * 3,
           "after migration %r" % f)
-    check(harness.query(db, "PRAGMA user_version") == [(7,)], "schema version")
+    check(harness.query(db, "PRAGMA user_version") == [(8,)], "schema version")
     key = harness.key_create(db, "old")
     with harness.Collector(db) as srv:
         ok(srv, key, [{"name": "old.fn", "calls": 1, "hist": [[A, 1]], "file": "o.c", "line": 4}])

@@ -164,7 +164,7 @@ def test_migration(tmp):
     # Migrated to the current schema (5 since callers and causes:
     # test_edges.py; 6 since each table's index by minute: retention's slices;
     # 7 since the all-time sums and the labels table: test_totals.py).
-    check(con.execute("PRAGMA user_version").fetchone()[0] == 7, "schema version")
+    check(con.execute("PRAGMA user_version").fetchone()[0] == 8, "schema version")
     indexes = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     check({"counts_by_bucket", "hist_by_bucket", "callers_by_bucket", "causes_by_bucket"}
           <= indexes, "indexes by minute: %r" % sorted(indexes))
