@@ -294,8 +294,9 @@ static void retention_due(struct cnsm_retention_thread *t, struct cnsm_conn *c,
 }
 
 /* The periodic work of serve: every CNSM_FOLD_EVERY_S, the minutes that
- * closed folded into hist_totals (hist_totals.c); retention at start and
- * every CNSM_RETENTION_EVERY_S (which folds first). */
+ * closed folded into hist_totals (hist_totals.c) and the store tidied
+ * (a grown SQLite WAL truncated); retention at start and every
+ * CNSM_RETENTION_EVERY_S (which folds first). */
 static void *retention_loop(void *arg) {
   struct cnsm_retention_thread *t = arg;
   int64_t next_run = 0;
@@ -310,6 +311,7 @@ static void *retention_loop(void *arg) {
     } else {
       cnsm_hist_fold(c, now, &folded);
     }
+    cnsm_store_tidy(c);
     cnsm_store_release(t->store, c);
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);

@@ -43,8 +43,9 @@ int cnsm_retention_run(struct cnsm_conn *c, const struct cnsm_retention *r,
 struct cnsm_retention_thread;
 
 /* Starts a thread applying r to st now and every CNSM_RETENTION_EVERY_S
- * seconds, logging what it did, and folding hist_totals every
- * CNSM_FOLD_EVERY_S.  NULL if it cannot start. */
+ * seconds, logging what it did, and folding hist_totals and tidying the
+ * store (cnsm_store_tidy) every CNSM_FOLD_EVERY_S.  NULL if it cannot
+ * start. */
 struct cnsm_retention_thread *
 cnsm_retention_start(struct cnsm_store *st, const struct cnsm_retention *r);
 

@@ -274,6 +274,10 @@ int cnsm_lock(struct cnsm_conn *c, const char *name) {
   return c->ops->lock(c, name);
 }
 
+int cnsm_store_tidy(struct cnsm_conn *c) {
+  return c->ops->tidy != NULL ? c->ops->tidy(c) : 0;
+}
+
 int cnsm_defer(struct cnsm_conn *c) { return c->ops->defer(c); }
 
 int cnsm_flush(struct cnsm_conn *c) { return c->ops->flush(c); }

@@ -154,6 +154,11 @@ struct cnsm_store_ops {
                       const struct cnsm_batch *b, int64_t bucket, int64_t now,
                       int hist_totals);
   const char *(*error)(struct cnsm_conn *c);
+  /* Optional (NULL: nothing to do): housekeeping serve runs every few
+   * seconds outside any transaction (SQLite: a WAL grown past its limit
+   * while readers held it is truncated once they let go;
+   * store_sqlite.c).  0 or -1. */
+  int (*tidy)(struct cnsm_conn *c);
   /* Did the last failure come from a full disk (SQLite: SQLITE_FULL, or
    * ENOSPC/EDQUOT under an I/O error; PostgreSQL: SQLSTATE 53100
    * disk_full)?  Ask before rollback(), which SQLite's error state does
@@ -212,6 +217,7 @@ int cnsm_begin(struct cnsm_conn *c, enum cnsm_txn kind);
 int cnsm_commit(struct cnsm_conn *c);
 void cnsm_rollback(struct cnsm_conn *c);
 int cnsm_lock(struct cnsm_conn *c, const char *name);
+int cnsm_store_tidy(struct cnsm_conn *c);
 int cnsm_defer(struct cnsm_conn *c);
 int cnsm_flush(struct cnsm_conn *c);
 const char *cnsm_store_error(struct cnsm_conn *c);

@@ -9,6 +9,16 @@
  * no increment is lost or counted twice (lock() has nothing left to do).
  * A busy timeout absorbs contention with other processes (the CLI).
  * synchronous=FULL: a request is acknowledged only once it is on disk.
+ * The WAL: checkpointed into the file every 1,000 pages
+ * (wal_autocheckpoint, SQLite's default, set anyway), but a checkpoint
+ * cannot pass a reader's snapshot, so a long read (a report of a year,
+ * the CLI) lets it grow, and SQLite never shrinks the file by itself: a
+ * trial collector's WAL was 1.5 GB beside a 450 MB database.  So
+ * journal_size_limit (SQLITE_WAL_LIMIT) cuts it back when a writer
+ * restarts it after a full checkpoint, and serve's periodic tidy() tries
+ * wal_checkpoint(TRUNCATE) while it is past the limit (without waiting
+ * for readers: it fails while they still hold it, and is tried again),
+ * so it shrinks once readers let go even if no write comes.
  * Statements are prepared once per connection and kept in a small cache,
  * as the ingest path runs the same two UPSERTs per function.
  * Health: the file's device and inode are noted at connect; a file
@@ -29,6 +39,8 @@
 #include <sqlite3.h>
 
 #define SQLITE_STMT_CACHE 24 /* distinct statements a connection keeps */
+#define SQLITE_WAL_LIMIT (64LL << 20) /* bytes of -wal kept at most */
+#define SQLITE_BUSY_MS 10000
 
 struct sqlite_conn {
   struct cnsm_conn base; /* first: the store sees only this */
@@ -279,12 +291,16 @@ static struct cnsm_conn *sqlite_connect(const char *path, int flags, char *err,
     sqlite_disconnect(&c->base);
     return NULL;
   }
-  sqlite3_busy_timeout(c->db, 10000);
-  if (sqlite3_exec(c->db,
-                   "PRAGMA journal_mode=WAL;"
-                   "PRAGMA synchronous=FULL;"
-                   "PRAGMA foreign_keys=ON;",
-                   NULL, NULL, NULL) != SQLITE_OK ||
+  sqlite3_busy_timeout(c->db, SQLITE_BUSY_MS);
+  char pragmas[192];
+  snprintf(pragmas, sizeof pragmas,
+           "PRAGMA journal_mode=WAL;"
+           "PRAGMA synchronous=FULL;"
+           "PRAGMA foreign_keys=ON;"
+           "PRAGMA wal_autocheckpoint=1000;"
+           "PRAGMA journal_size_limit=%lld;",
+           SQLITE_WAL_LIMIT);
+  if (sqlite3_exec(c->db, pragmas, NULL, NULL, NULL) != SQLITE_OK ||
       stat(path, &sb) != 0) {
     snprintf(err, errlen, "cannot configure %s: %s", path,
              sqlite3_errmsg(c->db));
@@ -318,6 +334,27 @@ static int sqlite_health(struct cnsm_conn *base, int probe, char *err,
   else
     return 0;
   return -1;
+}
+
+/* Truncates a WAL past SQLITE_WAL_LIMIT, if no reader holds it: a
+ * TRUNCATE checkpoint without a busy timeout, so that it never waits
+ * (nor makes writers wait) for a reader; SQLITE_BUSY leaves it for the
+ * next call. */
+static int sqlite_tidy(struct cnsm_conn *base) {
+  struct sqlite_conn *c = (struct sqlite_conn *)base;
+  char wal[4096];
+  struct stat sb;
+  snprintf(wal, sizeof wal, "%s-wal", sqlite3_db_filename(c->db, "main"));
+  if (stat(wal, &sb) != 0 || sb.st_size <= SQLITE_WAL_LIMIT)
+    return 0;
+  sqlite3_busy_timeout(c->db, 0);
+  int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+                                     NULL, NULL);
+  sqlite3_busy_timeout(c->db, SQLITE_BUSY_MS);
+  if (rc == SQLITE_OK)
+    fprintf(stderr, "codensm-collector: %s (%lld MB) truncated\n", wal,
+            (long long)(sb.st_size >> 20));
+  return rc == SQLITE_OK || rc == SQLITE_BUSY ? 0 : -1;
 }
 
 /* Runs one statement of transaction control. */
@@ -495,5 +532,6 @@ const struct cnsm_store_ops cnsm_store_sqlite = {
     .defer = sqlite_defer,
     .flush = sqlite_flush,
     .error = sqlite_error,
+    .tidy = sqlite_tidy,
     .disk_full = sqlite_disk_full,
 };
