@@ -409,7 +409,8 @@ static void *flusher_main(void *arg) {
    * when there are some: a short process must not wait at exit for this
    * thread to be scheduled and look at an empty spool. */
   if (sink_settings(&s) == 0) {
-    /* Children's figures come to us: a file sink takes their lines. */
+    /* Our fork children hand us their figures (handoff.c) when we send
+     * over http; to a file sink each writes its own line. */
     cnsm_handoff_take(!cnsm_file_path(s.endpoint));
     if (cnsm_spool_has_files(s.spool_dir, s.endpoint, s.key)) {
       pthread_mutex_lock(&flush_lock);
