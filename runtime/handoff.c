@@ -24,9 +24,9 @@
  * overrules.
  */
 #define _GNU_SOURCE
-#include <sched.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -81,9 +81,10 @@ void cnsm_handoff_close(void) {
     return;
   __atomic_store_n(&own->taking, 0, __ATOMIC_SEQ_CST);
   uint64_t deadline = cnsm_now_ns() + HANDOFF_WAIT_NS;
+  struct timespec tick = {0, 1000000}; /* a file takes milliseconds */
   while (__atomic_load_n(&own->writing, __ATOMIC_SEQ_CST) &&
          cnsm_now_ns() < deadline)
-    sched_yield();
+    nanosleep(&tick, NULL);
 }
 
 int cnsm_handoff_arrived(void) {
