@@ -46,6 +46,9 @@ CNSM_FLAGS = {
     # Without the cleanup pads that count an exception's exits as errors
     # (which it then loses): what the pads cost a C++ build.
     "codensm-nopads": LOAD + ["-mllvm", "-codensm-unwind-exits=0"],
+    # A dispatcher's edges counted up to 256 callees, not 64: what giving
+    # PostgresMain's callees (exec_simple_query's) their caller costs.
+    "codensm-c256": LOAD + ["-mllvm", "-codensm-callers-max-callees=256"],
     # Edges priced at nothing by the inliner (each becomes one add).
     "codensm-edgefree": LOAD + ["-mllvm", "-codensm-edges-inline-free"],
     # clang's constructor and destructor aliases left on, as before round

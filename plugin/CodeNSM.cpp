@@ -123,9 +123,9 @@ static cl::opt<bool> ClCallers(
 static cl::opt<unsigned> ClCallersMaxCallees(
     "codensm-callers-max-callees",
     cl::desc("A function calling more different functions than this (a "
-             "dispatcher) counts no caller->callee edges: they would take "
-             "a thread a chunk of counters per callee it reaches"),
-    cl::init(64));
+             "dispatcher) counts no caller->callee edges: each 32 of them "
+             "take every thread that runs it a chunk of counters (1.3 KB)"),
+    cl::init(128));
 
 static cl::opt<bool> ClEdgesFromCallees(
     "codensm-edges-from-callees",

@@ -15,7 +15,7 @@
 // RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -O0 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=FROM
 // RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -O2 -mllvm -codensm-callers=0 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=OFF
 // A dispatcher, a caller of more different functions than
-// -codensm-callers-max-callees (64 by default), counts none of its calls.
+// -codensm-callers-max-callees (128 by default), counts none of its calls.
 // RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -O2 -mllvm -codensm-callers-max-callees=1 -S -emit-llvm -o - %s | %FileCheck %s --check-prefix=OFF
 // RUN: %clang -fplugin=%plugin -mllvm -codensm-untimed-instructions=0 -mllvm -codensm-edges-from-callees=0 -mllvm -codensm-edges-from-callers=0 -O2 -mllvm -codensm-callers-max-callees=2 -S -emit-llvm -o - %s | %FileCheck %s
 #include <stdlib.h>
