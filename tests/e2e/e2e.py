@@ -546,6 +546,36 @@ def case_hard_end(tc, level):
     expect_counts(sums, "hardend.main", 4, 0)
 
 
+def case_handoff_orphan(tc, level):
+    """A fork child whose parent was killed sends its figures itself: its
+    parent's page still says it takes them, and only the parent's pid
+    tells it is gone.  Handed to a dead parent, they would wait in the
+    spool for some later process."""
+    exe = tc.program("fork_handoff.c", level)
+    db = os.path.join(tc.workdir, "collector.db")
+    server, port, key = start_collector(tc, db)
+    try:
+        env = dict(os.environ)
+        for name in [n for n in env if n.startswith("CODENSM_")]:
+            del env[name]
+        env.update(collector_env(tc, port, key))
+        parent = subprocess.Popen([exe, "orphan", "10"], env=env,
+                                  stdout=subprocess.PIPE, text=True)
+        child = int(parent.stdout.readline())
+        parent.kill()
+        parent.wait(timeout=10)
+        deadline = time.time() + 20
+        while time.time() < deadline and os.path.exists("/proc/%d" % child):
+            time.sleep(0.05)
+        expect(not os.path.exists("/proc/%d" % child), "the child did not end")
+        functions = report_functions(tc, db, "--since", "all")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=10)
+    expect_counts(functions, "fork_handoff.serve", 1, 0)
+    expect_counts(functions, "fork_handoff.step", 10, 0)
+
+
 def case_extensions_spooled(tc, level):
     """What a run could not deliver keeps its callers, root causes and
     timed calls for the next run: before, only its counts waited (in its
@@ -1790,6 +1820,7 @@ CASES = {
     "fork-handoff": case_fork_handoff,
     "handoff-window": case_handoff_window,
     "extensions-spooled": case_extensions_spooled,
+    "handoff-orphan": case_handoff_orphan,
     "hard-end": case_hard_end,
     "orphans": case_orphans,
     "sandboxed": case_sandboxed,

@@ -4,9 +4,11 @@
  * serve, which calls step STEPS times and charge once, which fails through
  * db_write on every third child) and exits.  Each child's figures go to
  * the parent, which sends them with its own: one request for the whole
- * run, with the children's callers, root causes and timed calls. */
+ * run, with the children's callers, root causes and timed calls.  A child
+ * whose parent is gone sends its own ("orphan"). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,7 +44,26 @@ __attribute__((noinline)) int serve(int i, int steps) {
   return charge(i) < 0 ? -v : v;
 }
 
+/* "orphan": forks one child that serves after 500 ms, prints its pid and
+ * waits to be killed; the child then finds its parent gone. */
+static int orphan(int steps) {
+  usleep(200000); /* the flusher runs: the parent takes its children's */
+  pid_t pid = fork();
+  if (pid < 0)
+    return 2;
+  if (pid == 0) {
+    usleep(500000);
+    exit(serve(1, steps) != 0 ? 0 : 1);
+  }
+  printf("%d\n", (int)pid);
+  fflush(stdout);
+  for (;;)
+    pause();
+}
+
 int main(int argc, char **argv) {
+  if (argc > 2 && strcmp(argv[1], "orphan") == 0)
+    return orphan(atoi(argv[2]));
   int children = argc > 1 ? atoi(argv[1]) : 20;
   int steps = argc > 2 ? atoi(argv[2]) : 50;
   volatile int v = 0;
