@@ -37,7 +37,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <time.h>
@@ -443,11 +442,13 @@ void cnsm_durable_hand_off(const char *stem) {
   if (!cnsm_durable_active())
     return;
   if (!stem) {
-    __atomic_store_n(&header()->handoff_state, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&header()->handoff_state, CNSM_HANDOFF_NONE,
+                     __ATOMIC_RELEASE);
     return;
   }
   snprintf(header()->handoff, sizeof header()->handoff, "%s", stem);
-  __atomic_store_n(&header()->handoff_state, 1, __ATOMIC_RELEASE);
+  __atomic_store_n(&header()->handoff_state, CNSM_HANDOFF_DONE,
+                   __ATOMIC_RELEASE);
 }
 
 void cnsm_durable_absorb_end(void) {
@@ -497,9 +498,7 @@ void cnsm_durable_seal(void) {
     return;
   uint64_t end = __atomic_load_n(&next_at, __ATOMIC_RELAXED) + SEAL_ROOM_BYTES;
   end = (end + GROW_BYTES - 1) / GROW_BYTES * GROW_BYTES;
-  struct rlimit limit;
-  if (getrlimit(RLIMIT_FSIZE, &limit) == 0 &&
-      (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur >= end))
+  if (cnsm_file_size_allowed(end))
     (void)grow_to(end);
   __atomic_store_n(&growth_closed, 1, __ATOMIC_RELEASE);
 }
@@ -623,9 +622,13 @@ static void copy_for_child(void) {
   growing_here = 0;
   if (ok) {
     fd = child_fd;
-    header()->inflight_state = 0; /* the parent's send */
+    /* The parent's send, take-over and hand-off are not ours (a thread
+     * forking during its process's exit hand-off copies a header that
+     * says "read nothing here": the grandchild's counts were lost). */
+    header()->inflight_state = 0;
     header()->absorb_state = CNSM_ABSORB_NONE;
     header()->absorbed_off = 0;
+    header()->handoff_state = CNSM_HANDOFF_NONE;
     if (publish(tmp) == 0)
       return;
   }

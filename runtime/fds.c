@@ -82,3 +82,9 @@ int cnsm_fd_is(int fd, const struct cnsm_file_id *id) {
   return cnsm_fd_identify(fd, &now) == 0 && now.dev == id->dev &&
          now.ino == id->ino;
 }
+
+int cnsm_file_size_allowed(uint64_t bytes) {
+  struct rlimit limit;
+  return getrlimit(RLIMIT_FSIZE, &limit) != 0 ||
+         limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur >= bytes;
+}

@@ -96,6 +96,21 @@ static int sink_settings(struct sink *s) {
 /* A duration setting in ns. */
 static uint64_t seconds_ns(double seconds) { return (uint64_t)(seconds * 1e9); }
 
+/* What a fork child and its parent compare before it hands its figures
+ * over (handoff.c): they go to the same endpoint, under the same key,
+ * through the same spool directory. */
+static uint64_t sink_identity(const struct sink *s) {
+  uint64_t h = cnsm_fnv1a(CNSM_FNV1A_BASIS, s->endpoint);
+  h = cnsm_fnv1a(cnsm_fnv1a(h, "\n"), s->key ? s->key : "");
+  return cnsm_fnv1a(cnsm_fnv1a(h, "\n"), s->spool_dir ? s->spool_dir : "");
+}
+
+/* How recently a parent's flusher must have woken for its children to
+ * hand it their figures: two of its intervals, and a second. */
+static uint64_t beat_within_ns(void) {
+  return 2 * seconds_ns(cnsm_config_current().flush_interval_s) + 1000000000ull;
+}
+
 /* Sends one body under idem_key before deadline; an enum cnsm_outcome. */
 static int post(const struct sink *s, const char *idem_key, const char *body,
                 uint64_t deadline_ns) {
@@ -131,7 +146,8 @@ static size_t spool_load_due(const struct sink *s) {
    * would claim its siblings' and send them itself. */
   int due = now - last_ns >= every || cnsm_handoff_arrived();
   if (spool_checked &&
-      (!due || !cnsm_pend_settled() || cnsm_handoff_parent_takes()))
+      (!due || !cnsm_pend_settled() ||
+       cnsm_handoff_parent_takes(sink_identity(s), beat_within_ns())))
     return 0;
   spool_checked = 1;
   last_ns = now;
@@ -396,8 +412,9 @@ static void spool_extensions(void) {
   }
   if (n &&
       cnsm_spool_write(s.spool_dir, s.endpoint, s.key, list.items, n, 0) != 0)
-    cnsm_warn("could not spool %zu functions' histograms to %s", n,
-              s.spool_dir);
+    cnsm_warn("could not spool %zu functions' histograms, callers and causes "
+              "to %s",
+              n, s.spool_dir);
   cnsm_delta_list_free(&list);
 }
 
@@ -410,8 +427,12 @@ static void *flusher_main(void *arg) {
    * thread to be scheduled and look at an empty spool. */
   if (sink_settings(&s) == 0) {
     /* Our fork children hand us their figures (handoff.c) when we send
-     * over http; to a file sink each writes its own line. */
-    cnsm_handoff_take(!cnsm_file_path(s.endpoint));
+     * over http; to a file sink each writes its own line.  Not once we
+     * are stopping (exit, shutdown, seal): nothing would load them. */
+    pthread_mutex_lock(&thread_lock);
+    if (!stopping)
+      cnsm_handoff_take(!cnsm_file_path(s.endpoint), sink_identity(&s));
+    pthread_mutex_unlock(&thread_lock);
     if (cnsm_spool_has_files(s.spool_dir, s.endpoint, s.key)) {
       pthread_mutex_lock(&flush_lock);
       if (spool_load_due(&s) > 0)
@@ -427,6 +448,7 @@ static void *flusher_main(void *arg) {
       ;
     if (stopping)
       break;
+    cnsm_handoff_beat();
     pthread_mutex_unlock(&thread_lock);
     pthread_mutex_lock(&flush_lock);
     send_all(cnsm_now_ns() + SEND_TIMEOUT_NS, 0);
@@ -545,19 +567,21 @@ static void drop_live_file_if_done(void) {
 static int hand_off_to_parent(void) {
   struct sink s;
   if (sink_settings(&s) != 0 || cnsm_file_path(s.endpoint) ||
-      !cnsm_handoff_begin())
+      !cnsm_handoff_begin(sink_identity(&s), beat_within_ns()))
     return 0;
   struct cnsm_delta_list list = {0};
   int handed =
       cnsm_collect(&list, 1, CNSM_EXT_ALL) == 0 &&
       (list.count == 0 || cnsm_spool_hand_off(s.spool_dir, s.endpoint, s.key,
                                               list.items, list.count) == 0);
+  /* Something for the parent to load: figures, or frozen batches. */
+  int loadable = handed && (list.count || cnsm_frozen_first());
   cnsm_delta_list_free(&list);
   if (handed) {
     cnsm_frozen_unclaim_all(); /* their files: the parent loads them */
     cnsm_durable_finish(1);    /* its figures are in the file handed */
   }
-  cnsm_handoff_end(handed);
+  cnsm_handoff_end(loadable);
   return handed;
 }
 
@@ -579,12 +603,14 @@ void cnsm_flusher_finish(int at_exit) {
       drop_live_file_if_done();
     return;
   }
+  uint64_t stop_by =
+      cnsm_now_ns() + seconds_ns(cnsm_config_current().exit_timeout_s);
+  flusher_stop(at_exit ? cnsm_now_ns() : stop_by);
+  /* Our children's figures: in files the send below loads, or theirs to
+   * send.  The wait for children writing is not the send's time. */
+  cnsm_handoff_close();
   uint64_t deadline =
       cnsm_now_ns() + seconds_ns(cnsm_config_current().exit_timeout_s);
-  flusher_stop(at_exit ? cnsm_now_ns() : deadline);
-  /* Our children's figures: in files the send below loads, or theirs to
-   * send. */
-  cnsm_handoff_close();
   if (!__atomic_load_n(&cnsm_sink_wanted, __ATOMIC_ACQUIRE))
     return;
   if (lock_until(&flush_lock, deadline) == 0) {
@@ -592,7 +618,12 @@ void cnsm_flusher_finish(int at_exit) {
       pthread_mutex_unlock(&flush_lock);
       return;
     }
-    if (send_all(deadline, 1) == 0) {
+    int sent = send_all(deadline, 1);
+    /* Children's figures handed while earlier ones were unacknowledged
+     * are not loaded (spool_load_due): those are settled now. */
+    if (sent == 0 && cnsm_handoff_arrived())
+      sent = send_all(deadline, 1);
+    if (sent == 0) {
       if (at_exit) /* everything acknowledged: nothing for a next process */
         cnsm_durable_finish(1);
     } else if (cnsm_durable_active()) {
@@ -626,9 +657,9 @@ void cnsm_flusher_seal(void) {
   finished_before_seal = finished;
   finished = 1;
   pthread_mutex_unlock(&thread_lock);
-  cnsm_handoff_take(0); /* nothing sent: children send their own */
-  cnsm_http_cut(1);     /* a send running ends within a second */
+  cnsm_http_cut(1); /* a send running ends within a second */
   flusher_stop(cnsm_now_ns() + SEND_TIMEOUT_NS);
+  cnsm_handoff_take(0, 0); /* nothing sent: children send their own */
 }
 
 /* The call to confine the program failed (sandbox.c): a stopped thread may

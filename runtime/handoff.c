@@ -14,14 +14,17 @@
  *
  * Parent and child share one page, made by the parent before it forks
  * (each process makes its own for its children, in its fork child
- * handler): the parent says whether it takes children's figures, a child
- * says it is writing them, and how many were handed over.  The parent
- * stops taking them before its own final flush and waits for the writers
- * (at most HANDOFF_WAIT_NS), so a child's figures are either in a file
- * its parent's final flush loads or sent by the child itself.  A child of
- * a parent that is gone (getppid() changed) sends them itself; a parent
- * that was killed leaves its page saying "taking", which getppid() then
- * overrules.
+ * handler).  The parent says whether it takes children's figures and for
+ * which sink, and beats at each wake of its flusher; a child says it is
+ * writing them, and how many were handed over.  A child hands them over
+ * only to a parent that is alive (getppid() is the pid that forked it),
+ * takes them for the child's own sink, and beat within two flush
+ * intervals: a parent that was killed, exec'd another program, stopped,
+ * sealed itself or sends elsewhere would leave them in the spool for some
+ * later process.  The parent stops taking them before its own final flush
+ * and waits a moment for the writers, so a child's figures are in a file
+ * that final flush loads, sent by the child itself, or (a child still
+ * writing after the wait) in the spool for the next process.
  */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -35,15 +38,20 @@ struct handoff_page {
   uint32_t taking;  /* the process sends, and will load what is handed */
   uint32_t writing; /* children writing their figures now */
   uint64_t handed;  /* files handed over so far */
+  uint64_t sink;    /* which sink it sends to (flusher.c's identity) */
+  uint64_t beat_ns; /* its flusher's last wake (CLOCK_MONOTONIC) */
 };
 
 static struct handoff_page *own;    /* for our children */
 static struct handoff_page *parent; /* our parent's, in a fork child */
-static pid_t parent_pid;
+static pid_t self_pid, parent_pid;  /* read in the parent, not the child:
+                                       it may be gone by then */
 static uint64_t handed_seen; /* own->handed when the spool was last loaded */
 
-/* How long a parent's final flush waits for children writing. */
-#define HANDOFF_WAIT_NS (1000ull * 1000000ull)
+/* How long a parent's final flush waits for children writing: a file
+ * takes milliseconds, and a writer killed half way never says it is done
+ * (its file, if any, waits in the spool for the next process). */
+#define HANDOFF_WAIT_NS (250ull * 1000000ull)
 
 static struct handoff_page *new_page(void) {
   void *p = mmap(NULL, sizeof(struct handoff_page), PROT_READ | PROT_WRITE,
@@ -56,13 +64,15 @@ static void fork_child(void) {
   if (parent)
     munmap(parent, sizeof *parent); /* the grandparent's */
   parent = own;
-  parent_pid = getppid();
+  parent_pid = self_pid;
+  self_pid = getpid();
   own = new_page();
   handed_seen = 0;
 }
 
 static void init(void) {
   own = new_page();
+  self_pid = getpid();
   pthread_atfork(NULL, NULL, fork_child);
 }
 
@@ -71,9 +81,19 @@ void cnsm_handoff_init_once(void) {
   pthread_once(&once, init);
 }
 
-void cnsm_handoff_take(int taking) {
+void cnsm_handoff_take(int taking, uint64_t sink) {
+  if (!own)
+    return;
+  if (taking) {
+    __atomic_store_n(&own->sink, sink, __ATOMIC_SEQ_CST);
+    cnsm_handoff_beat();
+  }
+  __atomic_store_n(&own->taking, taking ? 1u : 0u, __ATOMIC_SEQ_CST);
+}
+
+void cnsm_handoff_beat(void) {
   if (own)
-    __atomic_store_n(&own->taking, taking ? 1u : 0u, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&own->beat_ns, cnsm_now_ns(), __ATOMIC_RELEASE);
 }
 
 void cnsm_handoff_close(void) {
@@ -81,7 +101,7 @@ void cnsm_handoff_close(void) {
     return;
   __atomic_store_n(&own->taking, 0, __ATOMIC_SEQ_CST);
   uint64_t deadline = cnsm_now_ns() + HANDOFF_WAIT_NS;
-  struct timespec tick = {0, 1000000}; /* a file takes milliseconds */
+  struct timespec tick = {0, 1000000};
   while (__atomic_load_n(&own->writing, __ATOMIC_SEQ_CST) &&
          cnsm_now_ns() < deadline)
     nanosleep(&tick, NULL);
@@ -96,13 +116,17 @@ void cnsm_handoff_seen(void) {
     handed_seen = __atomic_load_n(&own->handed, __ATOMIC_ACQUIRE);
 }
 
-int cnsm_handoff_parent_takes(void) {
-  return parent && getppid() == parent_pid &&
-         __atomic_load_n(&parent->taking, __ATOMIC_SEQ_CST);
+int cnsm_handoff_parent_takes(uint64_t sink, uint64_t within_ns) {
+  if (!parent || getppid() != parent_pid ||
+      !__atomic_load_n(&parent->taking, __ATOMIC_SEQ_CST) ||
+      __atomic_load_n(&parent->sink, __ATOMIC_SEQ_CST) != sink)
+    return 0;
+  uint64_t beat = __atomic_load_n(&parent->beat_ns, __ATOMIC_ACQUIRE);
+  return cnsm_now_ns() - beat <= within_ns;
 }
 
-int cnsm_handoff_begin(void) {
-  if (!cnsm_handoff_parent_takes())
+int cnsm_handoff_begin(uint64_t sink, uint64_t within_ns) {
+  if (!cnsm_handoff_parent_takes(sink, within_ns))
     return 0;
   __atomic_add_fetch(&parent->writing, 1, __ATOMIC_SEQ_CST);
   /* Its final flush may have begun meanwhile: it then waits for us only

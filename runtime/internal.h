@@ -32,7 +32,8 @@
  *   sinks     sink_http.c  libcurl POST;  sink_file.c  JSONL append
  *   base      log.c        warnings, and debug messages
  *             fds.c        the runtime's descriptors, numbered out of the
- *                          program's way; is this descriptor still ours
+ *                          program's way; is this descriptor still ours;
+ *                          may a file grow so far
  *             clock.c      ticks (__codensm_clock), calibration, probe cost
  *             encode.c     the ingest JSON body, each function's escaped
  *                          head kept for the next, number formatting
@@ -476,6 +477,11 @@ void cnsm_arena_each_spare(void (*each)(void **payload, void *ctx),
  * number for its next open() does not look; fd itself when the limit is
  * low or nothing is free there.  errno is kept. */
 int cnsm_fd_aside(int fd) CNSM_HIDDEN;
+/* Whether the program's RLIMIT_FSIZE lets a file grow to bytes: beyond
+ * it a write raises SIGXFSZ, which kills a program that has not asked for
+ * it (a fork child that forbade itself files died at its exit's spool
+ * write). */
+int cnsm_file_size_allowed(uint64_t bytes) CNSM_HIDDEN;
 /* open() (close-on-exec) and opendir() whose descriptor is moved so. */
 int cnsm_open_aside(const char *path, int flags, int mode) CNSM_HIDDEN;
 DIR *cnsm_opendir_aside(const char *path) CNSM_HIDDEN;
@@ -1086,22 +1092,25 @@ char *cnsm_spool_write_batch(const char *spool_dir, const char *endpoint,
 /* Makes the page our fork children read and installs its fork handler
  * (load time, before any thread exists). */
 void cnsm_handoff_init_once(void) CNSM_HIDDEN;
-/* Whether our children may hand their figures to us (the flusher runs
- * with an http sink). */
-void cnsm_handoff_take(int taking) CNSM_HIDDEN;
+/* Whether our children may hand us their figures, for the sink whose
+ * identity is given (the flusher runs with an http sink). */
+void cnsm_handoff_take(int taking, uint64_t sink) CNSM_HIDDEN;
+/* Our flusher is awake: children's figures will be loaded. */
+void cnsm_handoff_beat(void) CNSM_HIDDEN;
 /* Our final flush: children take no more, and those writing are waited
- * for (a second at most). */
+ * for (a quarter of a second at most). */
 void cnsm_handoff_close(void) CNSM_HIDDEN;
 /* Whether a child handed figures over since cnsm_handoff_seen. */
 int cnsm_handoff_arrived(void) CNSM_HIDDEN;
 /* The spool is about to be loaded: what was handed so far is in it. */
 void cnsm_handoff_seen(void) CNSM_HIDDEN;
-/* Whether we are a fork child whose parent is alive and takes its
- * children's figures: it then loads the spool, and we leave it alone. */
-int cnsm_handoff_parent_takes(void) CNSM_HIDDEN;
-/* A fork child's exit: 1 when its parent is alive and takes its figures
- * (then cnsm_handoff_end must follow), else 0. */
-int cnsm_handoff_begin(void) CNSM_HIDDEN;
+/* Whether we are a fork child whose parent is alive, takes figures for
+ * the sink whose identity is given and beat within within_ns: it then
+ * loads the spool, and we leave it alone. */
+int cnsm_handoff_parent_takes(uint64_t sink, uint64_t within_ns) CNSM_HIDDEN;
+/* A fork child's exit: 1 when its parent takes its figures (as
+ * cnsm_handoff_parent_takes; then cnsm_handoff_end must follow), else 0. */
+int cnsm_handoff_begin(uint64_t sink, uint64_t within_ns) CNSM_HIDDEN;
 /* They are in the spool (handed) or not after all. */
 void cnsm_handoff_end(int handed) CNSM_HIDDEN;
 

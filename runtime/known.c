@@ -287,9 +287,11 @@ void cnsm_known_save(void) {
   int fd = cnsm_open_aside(
       path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK, 0600);
   struct stat st;
-  if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-      (size_t)st.st_size + (n + KNOWN_HEADER) * sizeof *records <=
-          KNOWN_MAX_BYTES) {
+  int regular = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  size_t grown =
+      regular ? (size_t)st.st_size + (n + KNOWN_HEADER) * sizeof *records : 0;
+  /* Within RLIMIT_FSIZE too: beyond it the write would raise SIGXFSZ. */
+  if (regular && grown <= KNOWN_MAX_BYTES && cnsm_file_size_allowed(grown)) {
     /* A new file starts with its header; one begun at once by two
      * processes has a second header among its records, which matches no
      * fact (a time is not a hash of one). */

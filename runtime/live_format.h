@@ -54,6 +54,13 @@ enum cnsm_absorb_state {
                               absorbed_off are this file's, remove them */
 };
 
+/* header.handoff_state: a fork child's exit (spool.c, handoff.c). */
+enum cnsm_handoff_state {
+  CNSM_HANDOFF_NONE = 0,
+  CNSM_HANDOFF_DONE = 1 /* every figure is in the spool file named by
+                           handoff: read none of this file's */
+};
+
 struct cnsm_live_header {
   uint64_t magic;
   uint32_t version, header_size;
@@ -63,10 +70,14 @@ struct cnsm_live_header {
   uint64_t absorbed_off;   /* a NAMES block, or 0 */
   uint64_t inflight_state; /* 1: the INFLIGHT block at inflight_off holds */
   uint64_t inflight_off;
-  /* 1: every figure of this file is in the spool file handoff names (a
-   * fork child's exit, spool.c), <spool>/<handoff>.json, or still in
-   * <spool>/.<handoff>.tmp, which a reader renames to it.  The file's own
-   * figures are not to be read.  (Zero in files of earlier runtimes.) */
+  /* CNSM_HANDOFF_DONE: every figure of this file is in the spool file
+   * handoff names (a fork child's exit, spool.c), <spool>/<handoff>.json,
+   * or still in <spool>/.<handoff>.tmp, which a reader renames to it.
+   * The file's own figures are not to be read.  (Zero in files of earlier
+   * runtimes; a reader of an earlier runtime ignores it, so a child
+   * killed between the rename and its exit's unlink is counted twice by
+   * such a reader: the version was kept, as a new one would make earlier
+   * readers set every newer live file aside.) */
   uint64_t handoff_state;
   char handoff[64];
 };

@@ -282,7 +282,7 @@ int cnsm_live_parse(const void *buf, size_t len, const char *sink,
   struct file f = {.buf = buf, .end = (h->end < len ? h->end : len) & ~63ull};
   if (r->absorbed && h->absorb_state == CNSM_ABSORB_DONE)
     list_absorbed(&f, h, r);
-  if (h->handoff_state == 1) { /* its figures are in a spool file */
+  if (h->handoff_state == CNSM_HANDOFF_DONE) { /* figures in a spool file */
     if (r->handed_off && is_stem(h->handoff, sizeof h->handoff))
       r->handed_off(r->ctx, h->handoff);
     return 0;

@@ -294,7 +294,19 @@ static int reserve_list(struct cnsm_delta_list *out) {
   return 0;
 }
 
-/* Lists every entry with something to send. */
+/* Drops the pending (spooled, handed over) figures of an entry refused
+ * for good: they would be refused too, and pending for ever they kept the
+ * spool from being loaded again (flusher.c waits for pending figures to
+ * settle), so a forking server's children's figures waited in it until
+ * the server stopped.  Registry lock held. */
+static void drop_pending(struct cnsm_fn *e) {
+  if (!e->pend_present)
+    return;
+  e->pend_calls = e->pend_errors = e->pend_ns = 0;
+  e->pend_present = 0;
+  pend_entries--;
+}
+
 /* Whether e has extensions to send that extensions asks for. */
 static int has_extensions(const struct cnsm_fn *e, unsigned extensions) {
   return ((extensions & CNSM_EXT_HISTOGRAM) && e->hist.n) ||
@@ -330,6 +342,7 @@ int cnsm_collect(struct cnsm_delta_list *out, int everything,
     if (e->poisoned) { /* refused for good: never blocks the rest */
       e->ack_calls += own_c;
       e->ack_errors += own_e;
+      drop_pending(e); /* pending forever, it held back every later load */
       mirror(e);
       continue;
     }

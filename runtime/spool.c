@@ -107,20 +107,28 @@ static uint64_t num(const cJSON *o, const char *key) {
   return v->valuedouble < 1.8e19 ? (uint64_t)v->valuedouble : UINT64_MAX;
 }
 
+/* The table entry of a deltas file's item, or SIZE_MAX. */
+static size_t item_entry(const cJSON *f) {
+  const cJSON *name = cJSON_GetObjectItemCaseSensitive(f, "name");
+  const cJSON *dept = cJSON_GetObjectItemCaseSensitive(f, "department");
+  if (!cJSON_IsString(name))
+    return SIZE_MAX;
+  return cnsm_fn_intern(name->valuestring,
+                        cJSON_IsString(dept) ? dept->valuestring : "",
+                        (uint32_t)num(f, "value_weight"));
+}
+
 /* Adds a deltas file's functions to their entries' pending figures
- * (snapshot.c); how many. */
+ * (snapshot.c); how many.  Every item is interned first, with its own
+ * department and weight: a caller or a root cause named by an item
+ * before its own would otherwise make its entry with none. */
 static long load_functions(const cJSON *fns) {
   long n = 0;
   const cJSON *f;
   pthread_mutex_lock(&cnsm_registry_lock);
+  cJSON_ArrayForEach(f, fns) item_entry(f);
   cJSON_ArrayForEach(f, fns) {
-    const cJSON *name = cJSON_GetObjectItemCaseSensitive(f, "name");
-    const cJSON *dept = cJSON_GetObjectItemCaseSensitive(f, "department");
-    if (!cJSON_IsString(name))
-      continue;
-    size_t i = cnsm_fn_intern(name->valuestring,
-                              cJSON_IsString(dept) ? dept->valuestring : "",
-                              (uint32_t)num(f, "value_weight"));
+    size_t i = item_entry(f);
     if (i == SIZE_MAX)
       continue;
     cnsm_pend_add(i, num(f, "calls"), num(f, "errors"), num(f, "total_ns"));
@@ -489,7 +497,8 @@ struct spool_out {
 static int write_hidden(const char *dir, const char hash[65],
                         const char *suffix, const char *text,
                         struct spool_out *out) {
-  if (cnsm_mkdirs(dir) != 0)
+  size_t len = strlen(text);
+  if (!cnsm_file_size_allowed(len) || cnsm_mkdirs(dir) != 0)
     return -1;
   snprintf(out->stem, sizeof out->stem, "%.16s-%ld-%llu", hash, (long)getpid(),
            (unsigned long long)cnsm_now_ns());
@@ -499,7 +508,6 @@ static int write_hidden(const char *dir, const char hash[65],
                            0600);
   if (fd < 0)
     return -1;
-  size_t len = strlen(text);
   int ok = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
   close(fd);
   if (!ok)

@@ -14,8 +14,7 @@
  * a positive number or a name that is not a string is skipped.
  */
 #include <cjson/cJSON.h>
-#include <stddef.h>
-#include <stdlib.h>
+#include <stdint.h>
 
 #include "codensm_hist.h"
 #include "internal.h"
@@ -95,10 +94,17 @@ static size_t entry_named(const char *name) {
   return e ? (size_t)(e - cnsm_fns) : cnsm_fn_intern(name, "", 0);
 }
 
-/* Named counts into entry i's list at offset list (of struct cnsm_fn),
- * keyed by their names' table entries.  The list is found again after
- * each name: a new entry may move the table. */
-static void load_named(size_t i, size_t list, const cJSON *a,
+/* Which of an entry's lists named counts go to. */
+enum named_list { ROOT_CAUSES, CALLERS };
+
+static struct cnsm_hist_list *list_of(size_t i, enum named_list which) {
+  return which == ROOT_CAUSES ? &cnsm_fns[i].causes : &cnsm_fns[i].callers;
+}
+
+/* Named counts into entry i's list, keyed by their names' table entries.
+ * The list is found again after each name: a new entry may move the
+ * table. */
+static void load_named(size_t i, enum named_list which, const cJSON *a,
                        const char *count) {
   const cJSON *o;
   cJSON_ArrayForEach(o, a) {
@@ -109,17 +115,16 @@ static void load_named(size_t i, size_t list, const cJSON *a,
     if (named == SIZE_MAX || named > UINT32_MAX)
       continue;
     struct cnsm_hist_pair p = {(uint32_t)named, n};
-    cnsm_hist_list_add((struct cnsm_hist_list *)((char *)&cnsm_fns[i] + list),
-                       &p, 1);
+    cnsm_hist_list_add(list_of(i, which), &p, 1);
   }
 }
 
 void cnsm_spool_ext_load(size_t i, const cJSON *f) {
   load_pairs(&cnsm_fns[i].hist, cJSON_GetObjectItemCaseSensitive(f, "hist"));
-  load_named(i, offsetof(struct cnsm_fn, causes),
-             cJSON_GetObjectItemCaseSensitive(f, "root_causes"), "errors");
-  load_named(i, offsetof(struct cnsm_fn, callers),
-             cJSON_GetObjectItemCaseSensitive(f, "callers"), "calls");
+  load_named(i, ROOT_CAUSES, cJSON_GetObjectItemCaseSensitive(f, "root_causes"),
+             "errors");
+  load_named(i, CALLERS, cJSON_GetObjectItemCaseSensitive(f, "callers"),
+             "calls");
   /* A location the table does not know yet (no module of this process
    * names the function): what the file says. */
   const char *file =

@@ -16,6 +16,7 @@ JSON body per line) or, in the collector case, through the real collector
 over HTTP on 127.0.0.1.
 """
 import argparse
+import hashlib
 import json
 import re
 import os
@@ -574,6 +575,57 @@ def case_handoff_orphan(tc, level):
         server.communicate(timeout=10)
     expect_counts(functions, "fork_handoff.serve", 1, 0)
     expect_counts(functions, "fork_handoff.step", 10, 0)
+
+
+def case_handoff_nofiles(tc, level):
+    """A fork child that forbade itself files (RLIMIT_FSIZE 0) still exits
+    as it would without CodeNSM, and sends its figures itself: writing them
+    to the spool for its parent raised SIGXFSZ, which killed it."""
+    exe = tc.program("fork_handoff.c", level)
+    db = os.path.join(tc.workdir, "collector.db")
+    server, port, key = start_collector(tc, db)
+    try:
+        result = run(exe, collector_env(tc, port, key), args=["nofiles", "10"])
+        expect(result.returncode == 0 and result.stdout == "child status 0\n",
+               "nofiles: %r %r %r" % (result.returncode, result.stdout, result.stderr))
+        functions = report_functions(tc, db, "--since", "all")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=10)
+    expect_counts(functions, "fork_handoff.serve", 1, 0)
+    expect_counts(functions, "fork_handoff.step", 10, 0)
+
+
+def case_spooled_departments(tc, level):
+    """A deltas file that names a function as a caller before the
+    function's own item (a child's plugin, loaded only there) gives it the
+    department and weight of its own item, not none."""
+    exe = tc.program("hardend.c", level)
+    spool = os.path.join(tc.workdir, "spool-departments")
+    sink = os.path.join(tc.workdir, "departments.jsonl")
+    if os.path.exists(sink):
+        os.unlink(sink)
+    env = {"CODENSM_ENDPOINT": "file://" + sink, "CODENSM_SPOOL_DIR": spool}
+    os.makedirs(spool, exist_ok=True)
+    sink_hash = hashlib.sha256(("file://" + sink + "\n").encode()).hexdigest()
+    deltas = {"sink": sink_hash, "endpoint": "file://" + sink, "functions": [
+        {"name": "plug.work", "department": "plugins", "value_weight": 7,
+         "calls": 3, "errors": 0, "total_ns": 3000,
+         "callers": [{"name": "plug.caller", "calls": 3}]},
+        {"name": "plug.caller", "department": "plugins", "value_weight": 7,
+         "calls": 1, "errors": 0, "total_ns": 5000}]}
+    with open(os.path.join(spool, sink_hash[:16] + "-4243-1.json"), "w") as f:
+        json.dump(deltas, f)
+    result = run(exe, env)
+    expect(result.returncode == 0, result.stderr)
+    with open(sink) as f:
+        rows = [fn for line in f for fn in json.loads(line)["functions"]
+                if fn["name"].startswith("plug.")]
+    got = {(fn["name"], fn["department"], fn["value_weight"]) for fn in rows}
+    expect(got == {("plug.work", "plugins", 7), ("plug.caller", "plugins", 7)},
+           "departments: %r" % sorted(got))
+    callers = [c for fn in rows if fn["name"] == "plug.work" for c in fn.get("callers", [])]
+    expect(callers == [{"name": "plug.caller", "calls": 3}], "callers: %r" % callers)
 
 
 def case_extensions_spooled(tc, level):
@@ -1821,6 +1873,8 @@ CASES = {
     "handoff-window": case_handoff_window,
     "extensions-spooled": case_extensions_spooled,
     "handoff-orphan": case_handoff_orphan,
+    "handoff-nofiles": case_handoff_nofiles,
+    "spooled-departments": case_spooled_departments,
     "hard-end": case_hard_end,
     "orphans": case_orphans,
     "sandboxed": case_sandboxed,

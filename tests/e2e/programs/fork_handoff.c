@@ -5,10 +5,12 @@
  * db_write on every third child) and exits.  Each child's figures go to
  * the parent, which sends them with its own: one request for the whole
  * run, with the children's callers, root causes and timed calls.  A child
- * whose parent is gone sends its own ("orphan"). */
+ * whose parent is gone sends its own ("orphan"), and so does one that
+ * forbade itself files ("nofiles"). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -61,9 +63,31 @@ static int orphan(int steps) {
     pause();
 }
 
+/* "nofiles": one child forbids itself files (RLIMIT_FSIZE 0), serves and
+ * exits; its exit status is the program's. */
+static int nofiles(int steps) {
+  usleep(200000); /* the flusher runs: the parent takes its children's */
+  pid_t pid = fork();
+  if (pid < 0)
+    return 2;
+  if (pid == 0) {
+    struct rlimit none = {0, 0};
+    if (setrlimit(RLIMIT_FSIZE, &none) != 0)
+      _exit(4);
+    exit(serve(1, steps) != 0 ? 0 : 1);
+  }
+  int status;
+  if (waitpid(pid, &status, 0) != pid)
+    return 3;
+  printf("child status %d\n", status);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc > 2 && strcmp(argv[1], "orphan") == 0)
     return orphan(atoi(argv[2]));
+  if (argc > 2 && strcmp(argv[1], "nofiles") == 0)
+    return nofiles(atoi(argv[2]));
   int children = argc > 1 ? atoi(argv[1]) : 20;
   int steps = argc > 2 ? atoi(argv[2]) : 50;
   volatile int v = 0;
