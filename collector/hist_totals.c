@@ -37,17 +37,25 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 /* The rows of project $1 from $2 up to $3 (not included), summed into
- * hist_totals. */
-static const char k_fold[] =
-    "INSERT INTO hist_totals(project, name, hbucket, calls)"
-    " SELECT project, name, hbucket, SUM(calls * 1.0) FROM hist"
-    " WHERE project = $1 AND bucket >= $2 AND bucket < $3"
-    " GROUP BY project, name, hbucket"
-    " ON CONFLICT(project, name, hbucket)"
-    " DO UPDATE SET calls = hist_totals.calls + excluded.calls";
+ * hist_totals, found through the index by minute.  SQLite, without
+ * statistics, would rather read all the project's rows in key order to
+ * skip sorting the groups (its planner picks the primary key for a
+ * GROUP BY in key order): on 5.6 million rows a minute of 1,488 took
+ * 0.99 s that way, 14 ms through the index, which INDEXED BY makes it
+ * take. */
+#define FOLD_SQL(hist)                                                         \
+  "INSERT INTO hist_totals(project, name, hbucket, calls)"                     \
+  " SELECT project, name, hbucket, SUM(calls * 1.0) FROM " hist                \
+  " WHERE project = $1 AND bucket >= $2 AND bucket < $3"                       \
+  " GROUP BY project, name, hbucket"                                           \
+  " ON CONFLICT(project, name, hbucket)"                                       \
+  " DO UPDATE SET calls = hist_totals.calls + excluded.calls"
+static const char *const k_fold[] = {
+    FOLD_SQL("hist INDEXED BY hist_by_bucket"), /* SQLite */
+    FOLD_SQL("hist"),                           /* PostgreSQL */
+};
 
 static const char k_mark_write[] =
     "INSERT INTO hist_folded(project, bucket) VALUES($1, $2)"
@@ -102,7 +110,7 @@ static int fold_step(struct cnsm_conn *c, const char *project, int64_t upper,
     const struct cnsm_value f[] = {CNSM_P_TEXT(project), CNSM_P_INT(mark),
                                    CNSM_P_INT(upper)};
     const struct cnsm_value m[] = {f[0], f[2]};
-    ok = cnsm_exec(c, k_fold, f, 3, &added) == 0 &&
+    ok = cnsm_exec(c, k_fold[c->ops == &cnsm_store_pg], f, 3, &added) == 0 &&
          cnsm_exec(c, k_mark_write, m, 2, NULL) == 0;
   }
   if (ok && cnsm_commit(c) == 0) {
