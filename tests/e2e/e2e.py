@@ -547,6 +547,13 @@ def case_hard_end(tc, level):
     expect_counts(sums, "hardend.main", 4, 0)
 
 
+def expect_one_child_served(functions, steps):
+    """fork_handoff.c's one child's figures arrived: serve once, steps
+    steps."""
+    expect_counts(functions, "fork_handoff.serve", 1, 0)
+    expect_counts(functions, "fork_handoff.step", steps, 0)
+
+
 def case_handoff_orphan(tc, level):
     """A fork child whose parent was killed sends its figures itself: its
     parent's page still says it takes them, and only the parent's pid
@@ -573,8 +580,7 @@ def case_handoff_orphan(tc, level):
     finally:
         server.send_signal(signal.SIGTERM)
         server.communicate(timeout=10)
-    expect_counts(functions, "fork_handoff.serve", 1, 0)
-    expect_counts(functions, "fork_handoff.step", 10, 0)
+    expect_one_child_served(functions, 10)
 
 
 def case_handoff_nofiles(tc, level):
@@ -592,8 +598,7 @@ def case_handoff_nofiles(tc, level):
     finally:
         server.send_signal(signal.SIGTERM)
         server.communicate(timeout=10)
-    expect_counts(functions, "fork_handoff.serve", 1, 0)
-    expect_counts(functions, "fork_handoff.step", 10, 0)
+    expect_one_child_served(functions, 10)
 
 
 def case_spooled_departments(tc, level):

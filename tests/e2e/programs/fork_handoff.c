@@ -46,11 +46,17 @@ __attribute__((noinline)) int serve(int i, int steps) {
   return charge(i) < 0 ? -v : v;
 }
 
+/* A fork once the parent's flusher runs (it takes its children's figures
+ * from its start). */
+static pid_t fork_when_taking(void) {
+  usleep(200000);
+  return fork();
+}
+
 /* "orphan": forks one child that serves after 500 ms, prints its pid and
  * waits to be killed; the child then finds its parent gone. */
 static int orphan(int steps) {
-  usleep(200000); /* the flusher runs: the parent takes its children's */
-  pid_t pid = fork();
+  pid_t pid = fork_when_taking();
   if (pid < 0)
     return 2;
   if (pid == 0) {
@@ -66,8 +72,7 @@ static int orphan(int steps) {
 /* "nofiles": one child forbids itself files (RLIMIT_FSIZE 0), serves and
  * exits; its exit status is the program's. */
 static int nofiles(int steps) {
-  usleep(200000); /* the flusher runs: the parent takes its children's */
-  pid_t pid = fork();
+  pid_t pid = fork_when_taking();
   if (pid < 0)
     return 2;
   if (pid == 0) {
