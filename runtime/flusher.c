@@ -574,8 +574,11 @@ static int hand_off_to_parent(void) {
       cnsm_collect(&list, 1, CNSM_EXT_ALL) == 0 &&
       (list.count == 0 || cnsm_spool_hand_off(s.spool_dir, s.endpoint, s.key,
                                               list.items, list.count) == 0);
-  /* Something for the parent to load: figures, or frozen batches. */
-  int loadable = handed && (list.count || cnsm_frozen_first());
+  /* Something for the parent to load: figures, frozen batches, or files
+   * our own children handed us (its load takes every file of the sink:
+   * they would wait for its rescan, a minute). */
+  int loadable =
+      handed && (list.count || cnsm_frozen_first() || cnsm_handoff_arrived());
   cnsm_delta_list_free(&list);
   if (handed) {
     cnsm_frozen_unclaim_all(); /* their files: the parent loads them */
