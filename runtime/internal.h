@@ -896,6 +896,11 @@ int cnsm_dead_find(const char *dir, const char *hash, struct cnsm_dead **out,
  * (takeover.c): their dead processes' files older than ten minutes, and
  * the directory once empty. */
 void cnsm_orphans_sweep(void) CNSM_HIDDEN;
+/* Removes dir's hidden spool files (.<H16>-<pid>-<ns>.tmp) of the sink
+ * whose hash is given, older than ten minutes, whose writer is gone: a
+ * spool file its writer was killed before naming.  After the take-over's
+ * first pass, which names those a dead fork child's live file points to. */
+void cnsm_dead_tmp_sweep(const char *dir, const char *hash) CNSM_HIDDEN;
 /* Unmaps, unlocks and frees them, removing those taken first when
  * remove. */
 void cnsm_dead_release(struct cnsm_dead *dead, size_t count,

@@ -392,8 +392,10 @@ static void take_batch(void *ctx, const char *idem_key, const char *body) {
 static size_t take_over(const char *dir, const char *endpoint, const char *key,
                         const char hash[65]) {
   char live_dir[4096];
-  if (cnsm_live_dir(dir, live_dir, sizeof live_dir) != 0)
+  if (cnsm_live_dir(dir, live_dir, sizeof live_dir) != 0) {
+    cnsm_dead_tmp_sweep(dir, hash);
     return load_spool_files(dir, hash);
+  }
   struct taking t = {dir, live_dir, endpoint, key, 0, 0, NULL, 0, 0};
   struct cnsm_live_reader absorbed = {
       .absorbed = remove_absorbed, .handed_off = take_hand_off, .ctx = &t};
@@ -411,6 +413,7 @@ static size_t take_over(const char *dir, const char *endpoint, const char *key,
     t.reading = i;
     cnsm_live_parse(dead[i].map, dead[i].len, hash, &absorbed);
   }
+  cnsm_dead_tmp_sweep(dir, hash); /* what is hidden now is nobody's */
   size_t loaded = load_spool_files(dir, hash);
   if (!durable) {
     cnsm_dead_release(dead, dead_count, 0);

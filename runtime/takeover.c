@@ -17,11 +17,20 @@
  * until the machine restarted: 360 MB after one round of trials here.
  * cnsm_orphans_sweep removes them: what the spool directory held was
  * removed with it, and this is the rest of it.
+ *
+ * A spool file is written under a hidden name, .<H16>-<pid>-<ns>.tmp, and
+ * renamed once whole (spool.c).  A writer killed before the rename left
+ * it for good; cnsm_dead_tmp_sweep removes those of writers that are gone,
+ * once ten minutes old and after the take-over has renamed the ones a
+ * dead fork child's live file names (its figures are in them).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -196,4 +205,45 @@ void cnsm_orphans_sweep(void) {
     sweep_orphan(dir);
   }
   closedir(shm);
+}
+
+/* The pid in a hidden spool file's name, .<H16>-<pid>-<ns>.tmp, or 0. */
+static pid_t tmp_writer(const char *name, const char *hash) {
+  size_t len = strlen(name);
+  if (name[0] != '.' || strncmp(name + 1, hash, 16) != 0 || name[17] != '-' ||
+      len < 5 || strcmp(name + len - 4, ".tmp") != 0)
+    return 0;
+  char *end;
+  long pid = strtol(name + 18, &end, 10);
+  return end != name + 18 && *end == '-' && pid > 0 && pid <= INT_MAX
+             ? (pid_t)pid
+             : 0;
+}
+
+/* Whether no process has the pid any more. */
+static int writer_gone(pid_t pid) {
+  return kill(pid, 0) != 0 && errno == ESRCH;
+}
+
+void cnsm_dead_tmp_sweep(const char *dir, const char *hash) {
+  DIR *d = cnsm_opendir_aside(dir);
+  if (!d)
+    return;
+  time_t now = time(NULL);
+  struct dirent *ent;
+  while ((ent = readdir(d))) {
+    pid_t pid = tmp_writer(ent->d_name, hash);
+    if (!pid || !writer_gone(pid))
+      continue;
+    char path[4200];
+    struct stat st;
+    if (snprintf(path, sizeof path, "%s/%s", dir, ent->d_name) >=
+            (int)sizeof path ||
+        lstat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
+        now - st.st_mtime <= ORPHAN_AGE_S)
+      continue;
+    if (unlink(path) == 0)
+      cnsm_debug("removed %s: its writer is gone", ent->d_name);
+  }
+  closedir(d);
 }

@@ -713,6 +713,36 @@ def case_handoff_window(tc, level):
            "left behind: %r" % left)
 
 
+def case_stale_tmp(tc, level):
+    """A spool file is written under a hidden name and renamed once whole;
+    a writer killed in between left the hidden file for good.  A run
+    removes those of its sink whose writer is gone, once ten minutes old,
+    and keeps a young one and one whose writer still runs."""
+    exe = tc.program("hardend.c", level)
+    spool = os.path.join(tc.workdir, "spool-tmp")
+    sink = os.path.join(tc.workdir, "tmp.jsonl")
+    os.makedirs(spool, exist_ok=True)
+    h16 = hashlib.sha256(("file://" + sink + "\n").encode()).hexdigest()[:16]
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    names = {"old": ".%s-%d-1.tmp" % (h16, gone.pid),
+             "young": ".%s-%d-2.tmp" % (h16, gone.pid),
+             "running": ".%s-%d-3.tmp" % (h16, os.getpid())}
+    for what, name in names.items():
+        path = os.path.join(spool, name)
+        with open(path, "w") as f:
+            f.write("{")
+        if what != "young":
+            then = time.time() - 20 * 60
+            os.utime(path, (then, then))
+    result = run(exe, {"CODENSM_ENDPOINT": "file://" + sink, "CODENSM_SPOOL_DIR": spool})
+    expect(result.returncode == 0, result.stderr)
+    left = set(os.listdir(spool))
+    expect(names["old"] not in left, "a dead writer's old hidden file stayed: %r" % sorted(left))
+    expect(names["young"] in left and names["running"] in left,
+           "a young or a running writer's hidden file went: %r" % sorted(left))
+
+
 def live_dir_of(spool):
     """The live directory in /dev/shm that names spool as its own, or None."""
     real = os.path.realpath(spool)
@@ -1880,6 +1910,7 @@ CASES = {
     "handoff-orphan": case_handoff_orphan,
     "handoff-nofiles": case_handoff_nofiles,
     "spooled-departments": case_spooled_departments,
+    "stale-tmp": case_stale_tmp,
     "hard-end": case_hard_end,
     "orphans": case_orphans,
     "sandboxed": case_sandboxed,
