@@ -359,62 +359,51 @@ static int send_all(uint64_t deadline_ns, int everything) {
   return rc;
 }
 
-/* Writes what is still unacknowledged to the spool.  With the flush lock
- * held (locked), that includes the deltas of the spool files this process
- * claimed, which are then unlinked, and the frozen batches are given back
- * (their files already hold them).  Without it (a send is still running
- * in the flusher thread), the claimed files are left alone, holding their
- * own deltas, for a later process to re-claim once this pid is gone, and
- * only this process's own deltas are written. */
-static void spool_rest(int locked) {
+/* What spool_rest writes of what is still unacknowledged. */
+enum rest {
+  /* Flush lock held: every delta, the spooled ones of the files this
+   * process claimed too (which are then unlinked), with the extensions;
+   * the frozen batches are given back (their files already hold them). */
+  REST_ALL,
+  /* A send still runs in the flusher thread: this process's own deltas
+   * only, without extensions (that send may still deliver them); the
+   * claimed files keep their deltas for a later process to re-claim once
+   * this pid is gone. */
+  REST_OWN,
+  /* At exit with a live file, which holds every count not acknowledged
+   * for the next process, but not the histograms, callers and causes
+   * waiting with them: those, with zero counts.  Flush lock held. */
+  REST_EXTENSIONS
+};
+
+/* Writes the rest to the spool, as what says. */
+static void spool_rest(enum rest what) {
   struct sink s;
   if (sink_settings(&s) != 0)
     return;
-  if (locked)
+  if (what == REST_ALL)
     cnsm_frozen_unclaim_all();
   struct cnsm_delta_list list = {0}; /* own storage: may run unlocked */
-  /* Extensions too, unless a send that carries them may still succeed. */
-  if (cnsm_collect(&list, 1, locked ? CNSM_EXT_ALL : 0) != 0)
-    return;
-  size_t n = list.count;
-  if (!locked) {
-    n = 0;
-    for (size_t i = 0; i < list.count; i++) {
-      struct cnsm_delta d = list.items[i];
-      d.pend_calls = d.pend_errors = d.pend_ns = 0;
-      if (d.calls || d.errors || d.ns || !d.announced)
-        list.items[n++] = d;
-    }
-  }
-  if (n && cnsm_spool_write(s.spool_dir, s.endpoint, s.key, list.items, n,
-                            locked) != 0)
-    cnsm_warn("could not spool %zu functions to %s", n, s.spool_dir);
-  cnsm_delta_list_free(&list);
-}
-
-/* At exit the live file holds every count not acknowledged, for the next
- * process, but not the histograms, callers and causes waiting with them:
- * those go to a deltas file of their own, with zero counts.  Flush lock
- * held. */
-static void spool_extensions(void) {
-  struct sink s;
-  struct cnsm_delta_list list = {0};
-  if (sink_settings(&s) != 0 || cnsm_collect(&list, 1, CNSM_EXT_ALL) != 0)
+  if (cnsm_collect(&list, 1, what == REST_OWN ? 0 : CNSM_EXT_ALL) != 0)
     return;
   size_t n = 0;
   for (size_t i = 0; i < list.count; i++) {
     struct cnsm_delta d = list.items[i];
-    if (!d.hist_n && !d.causes_n && !d.callers_n)
-      continue;
-    d.calls = d.errors = d.ns = d.pend_calls = d.pend_errors = d.pend_ns = 0;
-    d.file = NULL;
+    if (what == REST_OWN) {
+      d.pend_calls = d.pend_errors = d.pend_ns = 0;
+      if (!d.calls && !d.errors && !d.ns && d.announced)
+        continue;
+    } else if (what == REST_EXTENSIONS) {
+      if (!d.hist_n && !d.causes_n && !d.callers_n)
+        continue;
+      d.calls = d.errors = d.ns = d.pend_calls = d.pend_errors = d.pend_ns = 0;
+      d.file = NULL;
+    }
     list.items[n++] = d;
   }
-  if (n &&
-      cnsm_spool_write(s.spool_dir, s.endpoint, s.key, list.items, n, 0) != 0)
-    cnsm_warn("could not spool %zu functions' histograms, callers and causes "
-              "to %s",
-              n, s.spool_dir);
+  if (n && cnsm_spool_write(s.spool_dir, s.endpoint, s.key, list.items, n,
+                            what == REST_ALL) != 0)
+    cnsm_warn("could not spool %zu functions to %s", n, s.spool_dir);
   cnsm_delta_list_free(&list);
 }
 
@@ -634,16 +623,16 @@ void cnsm_flusher_finish(int at_exit) {
        * process takes it over.  Frozen batches wait in their own files. */
       cnsm_frozen_unclaim_all();
       if (at_exit)
-        spool_extensions();
+        spool_rest(REST_EXTENSIONS);
     } else {
-      spool_rest(1);
+      spool_rest(REST_ALL);
     }
     if (!at_exit) /* the process goes on without a flusher */
       release_senders_memory();
     pthread_mutex_unlock(&flush_lock);
   } else if (!cnsm_durable_active()) {
     cnsm_debug("a send is still running at exit; spooling");
-    spool_rest(0);
+    spool_rest(REST_OWN);
   } /* else the live file and its batch in flight are the next process's */
 }
 

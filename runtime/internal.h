@@ -61,6 +61,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "codensm_abi.h"
 
@@ -899,8 +900,11 @@ void cnsm_orphans_sweep(void) CNSM_HIDDEN;
 /* Removes dir's hidden spool files (.<H16>-<pid>-<ns>.tmp) of the sink
  * whose hash is given, older than ten minutes, whose writer is gone: a
  * spool file its writer was killed before naming.  After the take-over's
- * first pass, which names those a dead fork child's live file points to. */
+ * first pass, which names those a dead fork child's live file points to;
+ * at most once a minute. */
 void cnsm_dead_tmp_sweep(const char *dir, const char *hash) CNSM_HIDDEN;
+/* Whether no process has the pid any more. */
+int cnsm_pid_gone(pid_t pid) CNSM_HIDDEN;
 /* Unmaps, unlocks and frees them, removing those taken first when
  * remove. */
 void cnsm_dead_release(struct cnsm_dead *dead, size_t count,
@@ -1126,6 +1130,9 @@ struct cJSON;
  * names ("hist", "file", "line", "root_causes", "callers"). */
 void cnsm_spool_ext_put(struct cJSON *o,
                         const struct cnsm_delta *d) CNSM_HIDDEN;
+/* A count read from a spool file: a positive number, saturated; 0 when it
+ * is missing, negative or not a number. */
+uint64_t cnsm_spool_count(const struct cJSON *v) CNSM_HIDDEN;
 /* Adds a deltas file object's extensions to entry i's lists of what waits
  * for a receiver.  Registry lock held. */
 void cnsm_spool_ext_load(size_t i, const struct cJSON *f) CNSM_HIDDEN;

@@ -101,10 +101,7 @@ static char *read_file(const char *path, size_t *len) {
 
 /* A number member as uint64 (0 when missing or negative). */
 static uint64_t num(const cJSON *o, const char *key) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-  if (!cJSON_IsNumber(v) || !(v->valuedouble > 0))
-    return 0;
-  return v->valuedouble < 1.8e19 ? (uint64_t)v->valuedouble : UINT64_MAX;
+  return cnsm_spool_count(cJSON_GetObjectItemCaseSensitive(o, key));
 }
 
 /* The table entry of a deltas file's item, or SIZE_MAX. */
@@ -285,7 +282,7 @@ static size_t load_spool_files(const char *dir, const char hash[65]) {
   const char *name;
   while ((name = next_sink_file(d, hash))) {
     pid_t pid = claimer(name);
-    if (pid && (pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH))
+    if (pid && (pid == getpid() || !cnsm_pid_gone(pid)))
       continue; /* claimed by a live process */
     if (strstr(name, CNSM_LIVE_SUFFIX) ||
         (!pid && !strstr(name, ".json") && !strstr(name, ".batch")))

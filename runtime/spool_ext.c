@@ -65,8 +65,7 @@ void cnsm_spool_ext_put(cJSON *o, const struct cnsm_delta *d) {
         named_array("calls", d->caller_names, d->callers, d->callers_n));
 }
 
-/* A count read back: a positive number, saturated; 0 when it is none. */
-static uint64_t count_of(const cJSON *v) {
+uint64_t cnsm_spool_count(const cJSON *v) {
   if (!cJSON_IsNumber(v) || !(v->valuedouble >= 1))
     return 0;
   return v->valuedouble < 1.8e19 ? (uint64_t)v->valuedouble : UINT64_MAX;
@@ -78,7 +77,7 @@ static void load_pairs(struct cnsm_hist_list *l, const cJSON *a) {
   const cJSON *pair;
   cJSON_ArrayForEach(pair, a) {
     const cJSON *bucket = cJSON_GetArrayItem(pair, 0);
-    uint64_t count = count_of(cJSON_GetArrayItem(pair, 1));
+    uint64_t count = cnsm_spool_count(cJSON_GetArrayItem(pair, 1));
     if (!cJSON_IsNumber(bucket) || !(bucket->valuedouble >= 0) ||
         bucket->valuedouble >= CNSM_HIST_BUCKETS || !count)
       continue;
@@ -110,7 +109,7 @@ static void load_named(size_t i, enum named_list which, const cJSON *a,
   cJSON_ArrayForEach(o, a) {
     const char *name =
         cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "name"));
-    uint64_t n = count_of(cJSON_GetObjectItemCaseSensitive(o, count));
+    uint64_t n = cnsm_spool_count(cJSON_GetObjectItemCaseSensitive(o, count));
     size_t named = name && n ? entry_named(name) : SIZE_MAX;
     if (named == SIZE_MAX || named > UINT32_MAX)
       continue;
@@ -129,7 +128,7 @@ void cnsm_spool_ext_load(size_t i, const cJSON *f) {
    * names the function): what the file says. */
   const char *file =
       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "file"));
-  uint64_t line = count_of(cJSON_GetObjectItemCaseSensitive(f, "line"));
+  uint64_t line = cnsm_spool_count(cJSON_GetObjectItemCaseSensitive(f, "line"));
   if (line <= UINT32_MAX)
     cnsm_fn_set_source(i, file, (uint32_t)line);
 }

@@ -220,20 +220,26 @@ static pid_t tmp_writer(const char *name, const char *hash) {
              : 0;
 }
 
-/* Whether no process has the pid any more. */
-static int writer_gone(pid_t pid) {
-  return kill(pid, 0) != 0 && errno == ESRCH;
-}
+int cnsm_pid_gone(pid_t pid) { return kill(pid, 0) != 0 && errno == ESRCH; }
+
+/* How often a process looks for hidden files to sweep: each is ten
+ * minutes old before it goes, and the spool's load reads the directory
+ * anyway (a forking server's parent loads it at every flush). */
+#define TMP_SWEEP_EVERY_S 60
 
 void cnsm_dead_tmp_sweep(const char *dir, const char *hash) {
+  static time_t last; /* flush lock held */
+  time_t now = time(NULL);
+  if (last && now - last < TMP_SWEEP_EVERY_S)
+    return;
+  last = now;
   DIR *d = cnsm_opendir_aside(dir);
   if (!d)
     return;
-  time_t now = time(NULL);
   struct dirent *ent;
   while ((ent = readdir(d))) {
     pid_t pid = tmp_writer(ent->d_name, hash);
-    if (!pid || !writer_gone(pid))
+    if (!pid || !cnsm_pid_gone(pid))
       continue;
     char path[4200];
     struct stat st;
