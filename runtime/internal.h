@@ -591,6 +591,7 @@ struct cnsm_module {
   struct cnsm_module *next_unloaded; /* see cnsm_unloaded_modules */
   uint64_t serial;                   /* names it in the live file */
   int recorded;                      /* its slots are in the live file */
+  int in_executable; /* in the program itself, never unloaded (registry.c) */
   struct cnsm_hist **hists; /* per function, made by the first timed call */
   uint64_t *edges_seen;     /* per edge: the calls drained (callers.c) */
   uint64_t *edges_now;      /* per edge: this drain's calls (callers.c) */

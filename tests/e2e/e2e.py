@@ -392,6 +392,36 @@ def case_dlopen(tc, level):
     expect_counts(sums, "dlopen_main.main", 1, 0)
 
 
+def case_exit_unload(tc, level):
+    """At exit the program's own modules are read where they are, not folded
+    one by one (CODENSM_DEBUG names each module folded), while a library a
+    destructor dlclose()s during the exit is still folded before it goes:
+    read after it was unmapped, its counts would be lost or the exit
+    crash.  Counts exact either way, a call made in that destructor too."""
+    flags = OPT_LEVELS[level]
+    for name in ("plugin_lib.c", "exit_dlclose.c"):
+        shutil.copy(os.path.join(PROGRAMS, name), tc.workdir)
+    tc.compile(["plugin_lib.c"], os.path.join(tc.workdir, "plugin_lib.so"), flags,
+               shared=True)
+    plain_main = tc.compile(["exit_dlclose.c"], os.path.join(tc.workdir, "main.plain"),
+                            flags, instrument=False)
+    plain = run(plain_main, cwd=tc.workdir, args=["./plugin_lib.so"])
+    exe = tc.compile(["exit_dlclose.c"], os.path.join(tc.workdir, "main"), flags)
+    instrumented, sums = run_counted(tc, exe, "exit_dlclose", cwd=tc.workdir,
+                                     args=["./plugin_lib.so"], env={"CODENSM_DEBUG": "1"})
+    expect(instrumented.returncode == plain.returncode == 0
+           and instrumented.stdout == plain.stdout,
+           "behaviour changed: %r against %r" % (instrumented.stdout, plain.stdout))
+    expect_counts(sums, "plugin_lib.plugin_work", 1, 0)
+    expect_counts(sums, "plugin_lib.plugin_square", 100, 0)
+    expect_counts(sums, "exit_dlclose.twice", 11, 0)
+    expect_counts(sums, "exit_dlclose.unload_at_exit", 1, 0)
+    folded = re.findall(r"^codensm: unregistered (\S+)$", instrumented.stderr, re.M)
+    expect(folded == ["plugin_lib"],
+           "modules folded at exit: %r, expected only plugin_lib\n%s"
+           % (folded, instrumented.stderr))
+
+
 def case_threads(tc, level):
     """8 threads x 1,000,000 calls of one function, exactly; each thread's
     first call (scale's, whose chunk the runtime makes real while its
@@ -1900,6 +1930,7 @@ CASES = {
     "negative": case_negative,
     "excluded": case_excluded,
     "dlopen": case_dlopen,
+    "exit-unload": case_exit_unload,
     "threads": case_threads,
     "fork": case_fork,
     "fork-sampling": case_fork_sampling,
