@@ -366,20 +366,37 @@ static void put_source(struct buf *b, const struct cnsm_delta *d) {
   put_u64(b, d->line);
 }
 
+/* What a function's object is written for: the ingest body, or a deltas
+ * file (spool.c), whose time is exact, in ns, and whose errors are no
+ * more than its calls, as its reader takes them. */
+enum form { INGEST_BODY, DELTAS_FILE };
+
 /* Appends one function's object (after a comma unless it is the first):
  * its head, then the three deltas, then the extensions asked for. */
 static void put_function(struct buf *b, const struct cnsm_delta *d, int first,
-                         unsigned extensions) {
+                         unsigned extensions, enum form form) {
   if (!first && reserve(b, 1) == 0)
     PUT_LITERAL(b, ",");
-  put_function_head(b, d);
+  if (form == INGEST_BODY)
+    put_function_head(b, d);
+  else /* the kept heads are the flush lock's, which a spooler may not hold */
+    put_head(b, d->name, strlen(d->name), d->department, strlen(d->department),
+             d->weight);
   if (reserve(b, 96) != 0)
     return;
-  put_u64(b, d->calls + d->pend_calls);
+  uint64_t calls = d->calls + d->pend_calls;
+  uint64_t errors = d->errors + d->pend_errors;
+  put_u64(b, calls);
   PUT_LITERAL(b, ",\"errors\":");
-  put_u64(b, d->errors + d->pend_errors);
-  PUT_LITERAL(b, ",\"total_ms\":");
-  b->len += format_ms(b->p + b->len, d->ns + d->pend_ns);
+  if (form == INGEST_BODY) {
+    put_u64(b, errors);
+    PUT_LITERAL(b, ",\"total_ms\":");
+    b->len += format_ms(b->p + b->len, d->ns + d->pend_ns);
+  } else {
+    put_u64(b, errors < calls ? errors : calls);
+    PUT_LITERAL(b, ",\"total_ns\":");
+    put_u64(b, d->ns + d->pend_ns);
+  }
   if ((extensions & CNSM_EXT_HISTOGRAM) && d->hist_n)
     put_histogram(b, d);
   if ((extensions & CNSM_EXT_SOURCE) && d->file && d->line)
@@ -426,7 +443,7 @@ const char *cnsm_encode(const struct cnsm_delta *d, size_t n,
   if (reserve(&b, 32 + n * 128) == 0)
     PUT_LITERAL(&b, "{\"functions\":[");
   for (size_t i = 0; i < n && !b.failed; i++)
-    put_function(&b, &d[i], i == 0, extensions);
+    put_function(&b, &d[i], i == 0, extensions, INGEST_BODY);
   if (reserve(&b, 3) == 0)
     put_unchecked(&b, "]}", 3); /* with the terminating NUL */
   if (b.failed) {
@@ -435,6 +452,31 @@ const char *cnsm_encode(const struct cnsm_delta *d, size_t n,
     return NULL;
   }
   body = b;
+  return b.p;
+}
+
+/* A deltas file's text, in a buffer of its own: a fork child's hand-off
+ * of 1,700 functions took a PostgreSQL backend's exit 13.5 ms as a cJSON
+ * tree, more than its query. */
+char *cnsm_encode_deltas_file(const char *sink, const char *endpoint,
+                              const struct cnsm_delta *d, size_t n) {
+  struct buf b = {0};
+  size_t sink_len = strlen(sink), endpoint_len = strlen(endpoint);
+  if (reserve(&b, 6 * (sink_len + endpoint_len) + 64 + n * 128) == 0) {
+    PUT_LITERAL(&b, "{\"sink\":");
+    put_string(&b, sink, sink_len);
+    PUT_LITERAL(&b, ",\"endpoint\":");
+    put_string(&b, endpoint, endpoint_len);
+    PUT_LITERAL(&b, ",\"functions\":[");
+  }
+  for (size_t i = 0; i < n && !b.failed; i++)
+    put_function(&b, &d[i], i == 0, CNSM_EXT_ALL, DELTAS_FILE);
+  if (reserve(&b, 3) == 0)
+    put_unchecked(&b, "]}", 3); /* with the terminating NUL */
+  if (b.failed) {
+    free(b.p);
+    return NULL;
+  }
   return b.p;
 }
 

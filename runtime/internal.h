@@ -969,6 +969,12 @@ const char *cnsm_encode(const struct cnsm_delta *d, size_t n,
 /* Frees the kept heads and the body's buffer (codensm_shutdown); the next
  * cnsm_encode starts anew.  Flush lock held. */
 void cnsm_encode_release(void) CNSM_HIDDEN;
+/* A deltas file's text (spool.c, whose reader reads it back):
+ * {"sink":sink,"endpoint":endpoint,"functions":[...]}, each function with
+ * "total_ns" for "total_ms" and every extension it has.  Malloc'd; NULL
+ * when out of memory.  Needs no lock. */
+char *cnsm_encode_deltas_file(const char *sink, const char *endpoint,
+                              const struct cnsm_delta *d, size_t n) CNSM_HIDDEN;
 /* Writes ns as milliseconds "123.456789" into buf (>= 32 bytes). */
 void cnsm_format_ms(char *buf, uint64_t ns) CNSM_HIDDEN;
 
@@ -1127,10 +1133,6 @@ void cnsm_handoff_end(int handed) CNSM_HIDDEN;
 /* ---- spool_ext.c ------------------------------------------------------- */
 
 struct cJSON;
-/* Adds d's extensions to its deltas file object o, under the wire's
- * names ("hist", "file", "line", "root_causes", "callers"). */
-void cnsm_spool_ext_put(struct cJSON *o,
-                        const struct cnsm_delta *d) CNSM_HIDDEN;
 /* A count read from a spool file: a positive number, saturated; 0 when it
  * is missing, negative or not a number. */
 uint64_t cnsm_spool_count(const struct cJSON *v) CNSM_HIDDEN;

@@ -11,7 +11,8 @@
  *   <H16>-<pid>-<ns>.json   deltas, merged:
  *     {"sink":H,"endpoint":"...","functions":[{"name","department",
  *      "value_weight","calls","errors","total_ns"}]}
- *     and each function's extensions under the wire's names (spool_ext.c);
+ *     and each function's extensions under the wire's names (spool_ext.c),
+ *     written by the ingest body's encoder (encode.c);
  *     a fork child's figures handed to its parent are such a file too
  *     (cnsm_spool_hand_off, handoff.c)
  *   <H16>-<pid>-<ns>.batch  one frozen batch (batch.c), verbatim:
@@ -468,24 +469,6 @@ void cnsm_spool_release(void) {
   claimed_count = 0;
 }
 
-/* One function of a spool file. */
-static cJSON *spool_item(const struct cnsm_delta *d) {
-  cJSON *o = cJSON_CreateObject();
-  if (!o)
-    return NULL;
-  cJSON_AddStringToObject(o, "name", d->name);
-  cJSON_AddStringToObject(o, "department", d->department);
-  cJSON_AddNumberToObject(o, "value_weight", d->weight);
-  uint64_t calls = d->calls + d->pend_calls;
-  uint64_t errors = d->errors + d->pend_errors;
-  cJSON_AddNumberToObject(o, "calls", (double)calls);
-  cJSON_AddNumberToObject(o, "errors",
-                          (double)(errors < calls ? errors : calls));
-  cJSON_AddNumberToObject(o, "total_ns", (double)(d->ns + d->pend_ns));
-  cnsm_spool_ext_put(o, d);
-  return o;
-}
-
 /* A spool file on its way: its text in tmp (a hidden name, which no
  * reader looks at), written and synced; path is the name it takes. */
 struct spool_out {
@@ -539,33 +522,12 @@ static cJSON *file_root(const char *endpoint, const char hash[65]) {
   return root;
 }
 
-/* A deltas file's text for d[0..n) (malloc'd), or NULL. */
-static char *deltas_text(const char *endpoint, const char hash[65],
-                         const struct cnsm_delta *d, size_t n) {
-  cJSON *root = file_root(endpoint, hash);
-  cJSON *arr = cJSON_CreateArray();
-  if (!root || !arr) {
-    cJSON_Delete(root);
-    cJSON_Delete(arr);
-    return NULL;
-  }
-  cJSON_AddItemToObject(root, "functions", arr);
-  for (size_t i = 0; i < n; i++) {
-    cJSON *o = spool_item(&d[i]);
-    if (o)
-      cJSON_AddItemToArray(arr, o);
-  }
-  char *text = cJSON_PrintUnformatted(root);
-  cJSON_Delete(root);
-  return text;
-}
-
 /* Writes d[0..n) atomically as a new deltas file of endpoint and key. */
 int cnsm_spool_write(const char *dir, const char *endpoint, const char *key,
                      const struct cnsm_delta *d, size_t n, int release) {
   char hash[65];
   cnsm_sink_hash(endpoint, key, hash);
-  char *text = deltas_text(endpoint, hash, d, n);
+  char *text = cnsm_encode_deltas_file(hash, endpoint, d, n);
   if (!text)
     return -1;
   char *path = write_atomically(dir, hash, ".json", text);
@@ -583,7 +545,7 @@ int cnsm_spool_hand_off(const char *dir, const char *endpoint, const char *key,
                         const struct cnsm_delta *d, size_t n) {
   char hash[65];
   cnsm_sink_hash(endpoint, key, hash);
-  char *text = deltas_text(endpoint, hash, d, n);
+  char *text = cnsm_encode_deltas_file(hash, endpoint, d, n);
   struct spool_out out;
   int rc = text ? write_hidden(dir, hash, ".json", text, &out) : -1;
   free(text);

@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * spool_ext.c - a deltas file's extensions: a function's timed calls'
- * buckets, its source location, its root causes and its callers.
+ * spool_ext.c - a deltas file's extensions read back: a function's timed
+ * calls' buckets, its source location, its root causes and its callers.
  *
  * Until round twenty-eight a deltas file held counts only, so whatever a
  * process could not deliver lost its histograms, callers and causes on
- * the way to the next process.  They are written under the wire's names
- * (docs/ingest-contract.md: "hist", "file", "line", "root_causes",
- * "callers"), whatever the receiver asked for, and read back into the
- * function's lists of what waits for a receiver (cnsm_fn.hist, .causes,
- * .callers), which the flusher sends when the receiver asks for them.
+ * the way to the next process.  The ingest body's encoder (encode.c)
+ * writes them under the wire's names (docs/ingest-contract.md: "hist",
+ * "file", "line", "root_causes", "callers"), whatever the receiver asked
+ * for; they are read back here into the function's lists of what waits
+ * for a receiver (cnsm_fn.hist, .causes, .callers), which the flusher
+ * sends when the receiver asks for them.
  * Nothing read is trusted: a bucket beyond the wire's, a count that is not
  * a positive number or a name that is not a string is skipped.
  */
@@ -18,52 +19,6 @@
 
 #include "codensm_hist.h"
 #include "internal.h"
-
-/* [[bucket,count],...] of n pairs. */
-static cJSON *pairs_array(const struct cnsm_hist_pair *p, size_t n) {
-  cJSON *a = cJSON_CreateArray();
-  for (size_t i = 0; a && i < n; i++) {
-    cJSON *pair = cJSON_CreateArray();
-    if (!pair)
-      break;
-    cJSON_AddItemToArray(pair, cJSON_CreateNumber(p[i].bucket));
-    cJSON_AddItemToArray(pair, cJSON_CreateNumber((double)p[i].count));
-    cJSON_AddItemToArray(a, pair);
-  }
-  return a;
-}
-
-/* [{"name":...,"<count>":N},...] of n names and their pairs' counts. */
-static cJSON *named_array(const char *count, const char *const *names,
-                          const struct cnsm_hist_pair *p, size_t n) {
-  cJSON *a = cJSON_CreateArray();
-  for (size_t i = 0; a && i < n; i++) {
-    cJSON *o = cJSON_CreateObject();
-    if (!o)
-      break;
-    cJSON_AddStringToObject(o, "name", names[i]);
-    cJSON_AddNumberToObject(o, count, (double)p[i].count);
-    cJSON_AddItemToArray(a, o);
-  }
-  return a;
-}
-
-void cnsm_spool_ext_put(cJSON *o, const struct cnsm_delta *d) {
-  if (d->hist_n)
-    cJSON_AddItemToObject(o, "hist", pairs_array(d->hist, d->hist_n));
-  if (d->file && d->line) {
-    cJSON_AddStringToObject(o, "file", d->file);
-    cJSON_AddNumberToObject(o, "line", d->line);
-  }
-  if (d->causes_n)
-    cJSON_AddItemToObject(
-        o, "root_causes",
-        named_array("errors", d->cause_names, d->causes, d->causes_n));
-  if (d->callers_n)
-    cJSON_AddItemToObject(
-        o, "callers",
-        named_array("calls", d->caller_names, d->callers, d->callers_n));
-}
 
 uint64_t cnsm_spool_count(const cJSON *v) {
   if (!cJSON_IsNumber(v) || !(v->valuedouble >= 1))
