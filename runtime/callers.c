@@ -241,7 +241,8 @@ static void drain_module(struct cnsm_module *m, int with_dirs) {
 
 void cnsm_callers_drain(struct cnsm_module *modules) {
   for (struct cnsm_module *m = modules; m; m = m->next)
-    drain_module(m, 1);
+    if (cnsm_module_counted(m)) /* else every edge reads 0: none moved */
+      drain_module(m, 1);
 }
 
 void cnsm_callers_drain_unloading(struct cnsm_module *m) {

@@ -142,6 +142,20 @@ void cnsm_dir_add(struct cnsm_slot *acc, uint32_t *users,
   }
 }
 
+int cnsm_module_counted(const struct cnsm_module *m) {
+  uint32_t count = cnsm_chunk_count(CNSM_SLOT_COUNT(m->desc));
+  for (const struct cnsm_dir *d = __atomic_load_n(&m->dirs, __ATOMIC_ACQUIRE);
+       d; d = CNSM_LOAD(&d->next_in_module)) {
+    struct cnsm_chunk **chunks = cnsm_dir_chunks(d);
+    for (uint32_t k = 0; k < count; k++) {
+      struct cnsm_chunk *c = __atomic_load_n(&chunks[k], __ATOMIC_ACQUIRE);
+      if (c && c != &__codensm_sentinel)
+        return 1;
+    }
+  }
+  return 0;
+}
+
 /* Points this thread's home of desc at d, desc's or its empty directory,
  * and at d's chunk 0 (the hot path reaches chunk 0 through the home alone:
  * codensm_abi.inc). */
