@@ -149,6 +149,12 @@ void cnsm_hist_take_certain(struct cnsm_module *m) {
     struct cnsm_hist *h = __atomic_load_n(&table[i], __ATOMIC_ACQUIRE);
     if (!h || m->entry[i] == CNSM_NOT_COUNTED) // NOLINT: entry has n entries
       continue;
+    /* Read before it is taken: a fork child's snapshot wrote a zero into
+     * every histogram its parent had made, a page copied for each
+     * (cnsm_hist_certain adds the ticks first, so a call whose ticks
+     * are in and whose count is not yet is taken next time). */
+    if (!__atomic_load_n(&h->certain_calls, __ATOMIC_ACQUIRE))
+      continue;
     struct cnsm_certain *into = &cnsm_fns[m->entry[i]].certain;
     into->calls += __atomic_exchange_n(&h->certain_calls, 0, __ATOMIC_ACQUIRE);
     into->ticks += __atomic_exchange_n(&h->certain_ticks, 0, __ATOMIC_RELAXED);

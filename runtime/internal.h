@@ -592,6 +592,7 @@ struct cnsm_module {
   uint64_t serial;                   /* names it in the live file */
   int recorded;                      /* its slots are in the live file */
   int in_executable; /* in the program itself, never unloaded (registry.c) */
+  int counted;       /* a thread counted in it (cnsm_module_counted) */
   struct cnsm_hist **hists; /* per function, made by the first timed call */
   uint64_t *edges_seen;     /* per edge: the calls drained (callers.c) */
   uint64_t *edges_now;      /* per edge: this drain's calls (callers.c) */
@@ -637,7 +638,7 @@ int cnsm_module_map(struct cnsm_module *m) CNSM_HIDDEN;
  * directories holds counters.  If not, every slot of m reads 0 (a
  * registered module's retired slots are filled only as it unregisters),
  * and a snapshot or a drain of its edges has nothing to read. */
-int cnsm_module_counted(const struct cnsm_module *m) CNSM_HIDDEN;
+int cnsm_module_counted(struct cnsm_module *m) CNSM_HIDDEN;
 /* Opens the live file when a sink is wanted and it is not yet tried, and
  * records the modules registered so far. */
 void cnsm_registry_start_durable(void) CNSM_HIDDEN;

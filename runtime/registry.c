@@ -142,7 +142,9 @@ void cnsm_dir_add(struct cnsm_slot *acc, uint32_t *users,
   }
 }
 
-int cnsm_module_counted(const struct cnsm_module *m) {
+int cnsm_module_counted(struct cnsm_module *m) {
+  if (m->counted) /* for good: a directory leaves only as m unregisters */
+    return 1;
   uint32_t count = cnsm_chunk_count(CNSM_SLOT_COUNT(m->desc));
   for (const struct cnsm_dir *d = __atomic_load_n(&m->dirs, __ATOMIC_ACQUIRE);
        d; d = CNSM_LOAD(&d->next_in_module)) {
@@ -150,7 +152,7 @@ int cnsm_module_counted(const struct cnsm_module *m) {
     for (uint32_t k = 0; k < count; k++) {
       struct cnsm_chunk *c = __atomic_load_n(&chunks[k], __ATOMIC_ACQUIRE);
       if (c && c != &__codensm_sentinel)
-        return 1;
+        return m->counted = 1;
     }
   }
   return 0;
