@@ -105,6 +105,22 @@ static void free_edge_arrays(struct cnsm_module *m) {
 }
 
 /* The calls counted in slot of m so far: folded and, with_dirs, live. */
+int cnsm_module_counted(struct cnsm_module *m) {
+  if (m->counted) /* for good: a directory leaves only as m unregisters */
+    return 1;
+  uint32_t count = cnsm_chunk_count(CNSM_SLOT_COUNT(m->desc));
+  for (const struct cnsm_dir *d = __atomic_load_n(&m->dirs, __ATOMIC_ACQUIRE);
+       d; d = CNSM_LOAD(&d->next_in_module)) {
+    struct cnsm_chunk **chunks = cnsm_dir_chunks(d);
+    for (uint32_t k = 0; k < count; k++) {
+      struct cnsm_chunk *c = __atomic_load_n(&chunks[k], __ATOMIC_ACQUIRE);
+      if (c && CNSM_LOAD(&c->header.real)) /* the sentinel's is 0 */
+        return m->counted = 1;
+    }
+  }
+  return 0;
+}
+
 static uint64_t slot_calls(const struct cnsm_module *m, uint32_t slot,
                            int with_dirs) {
   uint64_t calls = m->retired[slot].calls;

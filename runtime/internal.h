@@ -634,11 +634,6 @@ size_t cnsm_fn_index_of(const struct cnsm_module_desc *desc,
                         uint32_t slot) CNSM_HIDDEN;
 /* Builds m->entry (table indices).  Registry lock held.  0 or -1. */
 int cnsm_module_map(struct cnsm_module *m) CNSM_HIDDEN;
-/* Whether any thread counted a call of m: a chunk of one of its
- * directories holds counters.  If not, every slot of m reads 0 (a
- * registered module's retired slots are filled only as it unregisters),
- * and a snapshot or a drain of its edges has nothing to read. */
-int cnsm_module_counted(struct cnsm_module *m) CNSM_HIDDEN;
 /* Opens the live file when a sink is wanted and it is not yet tried, and
  * records the modules registered so far. */
 void cnsm_registry_start_durable(void) CNSM_HIDDEN;
@@ -770,6 +765,12 @@ void cnsm_sample_every_call(struct cnsm_chunk *c, uint32_t j) CNSM_HIDDEN;
 
 /* ---- callers.c --------------------------------------------------------- */
 
+/* Whether any thread counted a call of m: a chunk of one of its
+ * directories holds counters.  If not, every slot of m reads 0 (a
+ * registered module's retired slots are filled only as it unregisters),
+ * and a snapshot or a drain of its edges has nothing to read.  Registry
+ * lock held. */
+int cnsm_module_counted(struct cnsm_module *m) CNSM_HIDDEN;
 /* Moves the calls the edges of the modules of the list counted since the
  * last drain into their callees' lists (cnsm_fn.callers); the modules
  * must be mapped (an unmapped one waits).  Registry lock held. */

@@ -142,22 +142,6 @@ void cnsm_dir_add(struct cnsm_slot *acc, uint32_t *users,
   }
 }
 
-int cnsm_module_counted(struct cnsm_module *m) {
-  if (m->counted) /* for good: a directory leaves only as m unregisters */
-    return 1;
-  uint32_t count = cnsm_chunk_count(CNSM_SLOT_COUNT(m->desc));
-  for (const struct cnsm_dir *d = __atomic_load_n(&m->dirs, __ATOMIC_ACQUIRE);
-       d; d = CNSM_LOAD(&d->next_in_module)) {
-    struct cnsm_chunk **chunks = cnsm_dir_chunks(d);
-    for (uint32_t k = 0; k < count; k++) {
-      struct cnsm_chunk *c = __atomic_load_n(&chunks[k], __ATOMIC_ACQUIRE);
-      if (c && c != &__codensm_sentinel)
-        return m->counted = 1;
-    }
-  }
-  return 0;
-}
-
 /* Points this thread's home of desc at d, desc's or its empty directory,
  * and at d's chunk 0 (the hot path reaches chunk 0 through the home alone:
  * codensm_abi.inc). */
@@ -737,8 +721,13 @@ CNSM_EXPORT void __codensm_unregister(const struct cnsm_module_desc *desc) {
       uint32_t counted_by = users ? users[i] : dirs;
       if (m->entry[i] != CNSM_NOT_COUNTED && // NOLINT: entry_count entries
           (counted_by || !cnsm_slot_is_zero(&m->retired[i]))) {
-        cnsm_slot_add(&cnsm_fns[m->entry[i]].base, &m->retired[i]);
-        cnsm_fns[m->entry[i]].base_threads += counted_by;
+        struct cnsm_fn *e = &cnsm_fns[m->entry[i]];
+        cnsm_slot_add(&e->base, &m->retired[i]);
+        e->base_threads += counted_by;
+        /* cur too: a snapshot resets only the entries it summed into
+         * (snapshot.c), and every other entry's cur must be its base. */
+        e->cur = e->base;
+        e->cur_threads = e->base_threads;
       }
     }
   }

@@ -70,6 +70,37 @@ int cnsm_pend_settled(void) {
   return settled;
 }
 
+/* The entries whose cur may differ from their base: those a module's
+ * counters were added to by the last snapshot (a module that unregisters
+ * sets the cur of the entries it folds into to their base, registry.c).
+ * Every other entry's cur is its base already, so snapshot_counts resets
+ * these only: a pass over a table of 20,000 functions, a cache miss each,
+ * was most of a PostgreSQL backend's snapshots at its fork and at its
+ * exit.  When the list cannot grow, the next snapshot resets every entry.
+ * Registry lock held. */
+static size_t *summed;
+static size_t summed_count, summed_cap;
+static int summed_lost;
+
+static void note_summed(size_t i) {
+  if (summed_count == summed_cap) {
+    size_t cap = summed_cap ? 2 * summed_cap : 1024;
+    size_t *grown = realloc(summed, cap * sizeof *grown);
+    if (!grown) {
+      summed_lost = 1;
+      return;
+    }
+    summed = grown;
+    summed_cap = cap;
+  }
+  summed[summed_count++] = i;
+}
+
+static void reset_to_base(struct cnsm_fn *e) {
+  cnsm_slot_set(&e->cur, &e->base);
+  cnsm_set(&e->cur_threads, e->base_threads);
+}
+
 /* Adds module m's retired and live counters into the table's cur.  A
  * module no thread counted in adds nothing: a PostgreSQL backend's fork
  * and exit snapshots summed 785 modules, of which its postmaster had
@@ -105,16 +136,22 @@ static void snapshot_module(struct cnsm_module *m) {
         (users[i] || !cnsm_slot_is_zero(&sums[i]))) { /* else: unwritten */
       cnsm_slot_add(&cnsm_fns[m->entry[i]].cur, &sums[i]);
       cnsm_fns[m->entry[i]].cur_threads += users[i];
+      note_summed(m->entry[i]);
     }
 }
 
 /* Fills cur (not cur_ns) of every entry, writing only the entries whose
  * figures moved (cnsm_set).  Registry lock held. */
 static void snapshot_counts(void) {
-  for (size_t i = 0; i < cnsm_fn_count; i++) {
-    cnsm_slot_set(&cnsm_fns[i].cur, &cnsm_fns[i].base);
-    cnsm_set(&cnsm_fns[i].cur_threads, cnsm_fns[i].base_threads);
+  if (summed_lost) {
+    for (size_t i = 0; i < cnsm_fn_count; i++)
+      reset_to_base(&cnsm_fns[i]);
+  } else {
+    for (size_t k = 0; k < summed_count; k++)
+      reset_to_base(&cnsm_fns[summed[k]]);
   }
+  summed_count = 0;
+  summed_lost = 0;
   for (struct cnsm_module *m = cnsm_modules; m; m = m->next)
     snapshot_module(m);
 }
