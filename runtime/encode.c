@@ -433,6 +433,16 @@ void cnsm_encode_init_once(void) {
   pthread_once(&once, install_fork_handlers);
 }
 
+/* Appends the functions of d[0..n) in form, and ends the array and the
+ * object with a NUL. */
+static void put_functions(struct buf *b, const struct cnsm_delta *d, size_t n,
+                          unsigned extensions, enum form form) {
+  for (size_t i = 0; i < n && !b->failed; i++)
+    put_function(b, &d[i], i == 0, extensions, form);
+  if (reserve(b, 3) == 0)
+    put_unchecked(b, "]}", 3); /* with the terminating NUL */
+}
+
 /* The whole body for d[0..n), NUL-ended, valid until the next call. */
 const char *cnsm_encode(const struct cnsm_delta *d, size_t n,
                         unsigned extensions) {
@@ -442,10 +452,7 @@ const char *cnsm_encode(const struct cnsm_delta *d, size_t n,
   b.failed = 0;
   if (reserve(&b, 32 + n * 128) == 0)
     PUT_LITERAL(&b, "{\"functions\":[");
-  for (size_t i = 0; i < n && !b.failed; i++)
-    put_function(&b, &d[i], i == 0, extensions, INGEST_BODY);
-  if (reserve(&b, 3) == 0)
-    put_unchecked(&b, "]}", 3); /* with the terminating NUL */
+  put_functions(&b, d, n, extensions, INGEST_BODY);
   if (b.failed) {
     free(b.p);
     body = (struct buf){0};
@@ -469,10 +476,7 @@ char *cnsm_encode_deltas_file(const char *sink, const char *endpoint,
     put_string(&b, endpoint, endpoint_len);
     PUT_LITERAL(&b, ",\"functions\":[");
   }
-  for (size_t i = 0; i < n && !b.failed; i++)
-    put_function(&b, &d[i], i == 0, CNSM_EXT_ALL, DELTAS_FILE);
-  if (reserve(&b, 3) == 0)
-    put_unchecked(&b, "]}", 3); /* with the terminating NUL */
+  put_functions(&b, d, n, CNSM_EXT_ALL, DELTAS_FILE);
   if (b.failed) {
     free(b.p);
     return NULL;
