@@ -104,7 +104,6 @@ static void free_edge_arrays(struct cnsm_module *m) {
   m->calls_by_edges = NULL;
 }
 
-/* The calls counted in slot of m so far: folded and, with_dirs, live. */
 int cnsm_module_counted(struct cnsm_module *m) {
   if (m->counted) /* for good: a directory leaves only as m unregisters */
     return 1;
@@ -121,6 +120,7 @@ int cnsm_module_counted(struct cnsm_module *m) {
   return 0;
 }
 
+/* The calls counted in slot of m so far: folded and, with_dirs, live. */
 static uint64_t slot_calls(const struct cnsm_module *m, uint32_t slot,
                            int with_dirs) {
   uint64_t calls = m->retired[slot].calls;

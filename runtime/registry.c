@@ -233,6 +233,39 @@ void cnsm_registry_each_own_chunk(void (*fn)(struct cnsm_chunk *c,
   }
 }
 
+/* The program's own loaded segments: dl_iterate_phdr names it first. */
+struct span {
+  uintptr_t lo, hi;
+};
+
+static int first_object(struct dl_phdr_info *info, size_t size, void *arg) {
+  (void)size;
+  struct span *s = arg;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type != PT_LOAD)
+      continue;
+    uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+    if (!s->hi || lo < s->lo)
+      s->lo = lo;
+    if (hi > s->hi)
+      s->hi = hi;
+  }
+  return 1; /* the program only */
+}
+
+/* The program's span, found once by registry_init: not under the
+ * registry's lock, which a constructor that dlopen runs may be waiting
+ * for while an older glibc's dl_iterate_phdr waits for the loader's. */
+static struct span program;
+
+/* Whether desc is the program's own, not a shared object's: the program
+ * is never unloaded, so its memory lasts until the process ends. */
+static int in_executable(const struct cnsm_module_desc *desc) {
+  uintptr_t at = (uintptr_t)desc;
+  return at >= program.lo && at < program.hi;
+}
+
 /* Once per process: the exit key and the fork handlers.  The
  * configuration's come first: a fork takes the registry lock, then the
  * configuration's (prepare handlers run in reverse order). */
@@ -248,6 +281,7 @@ static void note_exit(void) { __atomic_store_n(&exiting, 1, __ATOMIC_RELEASE); }
 static void watch_exit(void) { atexit(note_exit); }
 
 static void registry_init(void) {
+  dl_iterate_phdr(first_object, &program);
   cnsm_config_init_once();
   cnsm_durable_init_once(); /* its child handler first: the child's pages */
   pthread_key_create(&exit_key, thread_exit);
@@ -352,41 +386,6 @@ void cnsm_registry_start_durable(void) {
   for (struct cnsm_module *m = cnsm_modules; m; m = m->next)
     record_module(m);
   pthread_mutex_unlock(&cnsm_registry_lock);
-}
-
-/* The program's own loaded segments: dl_iterate_phdr names it first. */
-struct span {
-  uintptr_t lo, hi;
-};
-
-static int first_object(struct dl_phdr_info *info, size_t size, void *arg) {
-  (void)size;
-  struct span *s = arg;
-  for (int i = 0; i < info->dlpi_phnum; i++) {
-    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-    if (ph->p_type != PT_LOAD)
-      continue;
-    uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
-    if (!s->hi || lo < s->lo)
-      s->lo = lo;
-    if (hi > s->hi)
-      s->hi = hi;
-  }
-  return 1; /* the program only */
-}
-
-/* Whether desc is the program's own, not a shared object's: the program
- * is never unloaded, so its memory lasts until the process ends.  Registry
- * lock held. */
-static int in_executable(const struct cnsm_module_desc *desc) {
-  static struct span program;
-  static int known;
-  if (!known) {
-    dl_iterate_phdr(first_object, &program);
-    known = 1;
-  }
-  uintptr_t at = (uintptr_t)desc;
-  return at >= program.lo && at < program.hi;
 }
 
 /* Registers desc if it is not yet (registry lock held). */
@@ -726,8 +725,8 @@ CNSM_EXPORT void __codensm_unregister(const struct cnsm_module_desc *desc) {
         e->base_threads += counted_by;
         /* cur too: a snapshot resets only the entries it summed into
          * (snapshot.c), and every other entry's cur must be its base. */
-        e->cur = e->base;
-        e->cur_threads = e->base_threads;
+        cnsm_slot_set(&e->cur, &e->base);
+        cnsm_set(&e->cur_threads, e->base_threads);
       }
     }
   }

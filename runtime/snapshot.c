@@ -71,8 +71,9 @@ int cnsm_pend_settled(void) {
 }
 
 /* The entries whose cur may differ from their base: those a module's
- * counters were added to by the last snapshot (a module that unregisters
- * sets the cur of the entries it folds into to their base, registry.c).
+ * counters were added to, or whose errors were cut to their calls, by the
+ * last snapshot (a module that unregisters sets the cur of the entries it
+ * folds into to their base, registry.c).
  * Every other entry's cur is its base already, so snapshot_counts resets
  * these only: a pass over a table of 20,000 functions, a cache miss each,
  * was most of a PostgreSQL backend's snapshots at its fork and at its
@@ -164,9 +165,12 @@ static void snapshot_counts(void) {
  * its only call site reported 0 of its 4 errors).  Called in the pass
  * that follows snapshot_counts, not in a pass of its own: with 100,000
  * functions a pass over the table is milliseconds of memory traffic. */
-static void errors_within_calls(struct cnsm_fn *e) {
-  if (e->cur.errors > e->cur.calls)
+static void errors_within_calls(size_t i) {
+  struct cnsm_fn *e = &cnsm_fns[i];
+  if (e->cur.errors > e->cur.calls) {
     e->cur.errors = e->cur.calls;
+    note_summed(i); /* cur is no longer its base: the next reset's */
+  }
 }
 
 /* Moves what every module's functions timed since the last drain into
@@ -273,7 +277,7 @@ void cnsm_snapshot(void) {
   snapshot_counts();
   struct passed t = time_passed();
   for (size_t i = 0; i < cnsm_fn_count; i++) {
-    errors_within_calls(&cnsm_fns[i]);
+    errors_within_calls(i);
     estimate(&cnsm_fns[i], t);
   }
 }
@@ -376,7 +380,7 @@ int cnsm_collect(struct cnsm_delta_list *out, int everything,
   struct cnsm_delta *d = out->items;
   for (size_t i = 0; i < cnsm_fn_count; i++) {
     struct cnsm_fn *e = &cnsm_fns[i];
-    errors_within_calls(e);
+    errors_within_calls(i);
     uint64_t own_c = cnsm_sub0(e->cur.calls, e->ack_calls);
     uint64_t own_e = cnsm_sub0(e->cur.errors, e->ack_errors);
     if (e->poisoned) { /* refused for good: never blocks the rest */
