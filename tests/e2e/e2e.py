@@ -504,8 +504,7 @@ def case_fork_keys(tc, level):
         expect_counts(functions, "fork_keys.child_work", 10, 0)
         expect_counts(functions, "fork_keys.parent_work", 10, 0)
     finally:
-        server.send_signal(signal.SIGTERM)
-        _, log = server.communicate(timeout=10)
+        log = stop_collector(server)
     # A batch of several functions refused so is split and sent again
     # under new keys, so the counts survive it: the refusal itself is
     # what must not happen (the old runtime's 3-child run had one).
@@ -532,8 +531,7 @@ def case_fork_handoff(tc, level):
                "fork_handoff: %r %r" % (result.returncode, result.stderr))
         functions = report_functions(tc, db, "--since", "all")
     finally:
-        server.send_signal(signal.SIGTERM)
-        _, log = server.communicate(timeout=10)
+        log = stop_collector(server)
     posts = [line for line in log.splitlines() if line.startswith("POST ")]
     # The parent's exit: its figures and the children's, in one request
     # (two when the collector's answer first asks for extensions).
@@ -608,8 +606,7 @@ def case_handoff_orphan(tc, level):
         expect(not os.path.exists("/proc/%d" % child), "the child did not end")
         functions = report_functions(tc, db, "--since", "all")
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.communicate(timeout=10)
+        stop_collector(server)
     expect_one_child_served(functions, 10)
 
 
@@ -626,8 +623,7 @@ def case_handoff_nofiles(tc, level):
                "nofiles: %r %r %r" % (result.returncode, result.stdout, result.stderr))
         functions = report_functions(tc, db, "--since", "all")
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.communicate(timeout=10)
+        stop_collector(server)
     expect_one_child_served(functions, 10)
 
 
@@ -683,8 +679,7 @@ def case_extensions_spooled(tc, level):
         expect(result.returncode == 0, "collector up: %r" % result.stderr)
         functions = report_functions(tc, db, "--since", "all")
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.communicate(timeout=10)
+        stop_collector(server)
     expect_counts(functions, "fork_handoff.step", 2 * 3 * 10, 0)
     expect_counts(functions, "fork_handoff.charge", 2 * 3, 2)
     callers = {c["name"]: c["calls"] for c in functions["fork_handoff.step"]["callers"]}
@@ -1004,6 +999,13 @@ def start_collector(tc, db, port=None, key=None):
     return server, port, key
 
 
+def stop_collector(server):
+    """Stops a collector start_collector started; its log (stderr)."""
+    server.send_signal(signal.SIGTERM)
+    _, log = server.communicate(timeout=10)
+    return log
+
+
 def new_key(tc, db):
     """A new ingest key of project e2e in the store db."""
     return subprocess.run([tc.collector, "key", "create", "e2e", "--db", db],
@@ -1042,8 +1044,7 @@ def case_collector(tc, level):
         expect_counts(functions, "throws.risky", 40, 12)
         expect_counts(functions, "throws.viaOther", 20, 6)
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=10)
+        stop_collector(server)
 
 
 def line_of(path, text):
@@ -1128,8 +1129,7 @@ def case_remembered_extensions(tc, level):
                 first = report_functions(tc, db)["remembered.spin"]
                 expect(first["p50_ms"] is not None, "the first run's histogram: %r" % first)
     finally:
-        server.send_signal(signal.SIGTERM)
-        _, log = server.communicate(timeout=10)
+        log = stop_collector(server)
     requests = [line for line in log.splitlines() if line.startswith("POST ")]
     expect(len(requests) == 3 and all(line.split()[2] == "200" for line in requests),
            "two runs made %d requests, expected 2 then 1: %r" % (len(requests), requests))
@@ -1239,8 +1239,7 @@ def case_announced(tc, level):
         fifo = flushed(key_b)
         expect(fifo >= count + 1, "a FIFO taken for a memory: %d sent" % fifo)
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=10)
+        stop_collector(server)
 
 
 def case_latency(tc, level):
@@ -1319,8 +1318,7 @@ def case_latency(tc, level):
                    and fn["line"] == line_of(src, text),
                    "%s: file %r line %r" % (name, fn["file"], fn["line"]))
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=10)
+        stop_collector(server)
 
 
 def case_causes(tc, level):
@@ -1357,8 +1355,7 @@ def case_causes(tc, level):
             expect(causes(name) == roots, "%s: root causes %r, expected %r"
                    % (name, causes(name), roots))
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=10)
+        stop_collector(server)
 
 
 def case_callers(tc, level):
@@ -1507,8 +1504,7 @@ def case_probe(tc, level):
         expect(hist_calls("after") not in (None, 50001),
                "after the probe: hist adds up to %r" % hist_calls("after"))
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=10)
+        stop_collector(server)
 
 
 def case_recursion(tc, level):
@@ -1552,8 +1548,7 @@ def case_recursion(tc, level):
         expect_near("descend total", functions["recursion.descend"]["total_ms"],
                     float(took["descend_ms"]))
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=10)
+        stop_collector(server)
 
 
 def case_escape(tc, level):
@@ -1619,8 +1614,7 @@ def case_labels(tc, level):
                "versions: %r" % report["labels"])
         expect(host in report["labels"]["instances"], "no %s in %r" % (host, report["labels"]))
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=10)
+        stop_collector(server)
 
 
 def write_wide_library(workdir, functions=4000, files=8):
