@@ -413,10 +413,35 @@ void cnsm_durable_inflight_end(void) {
     __atomic_store_n(&header()->inflight_state, 0, __ATOMIC_RELEASE);
 }
 
-void cnsm_durable_absorb_begin(void) {
-  if (cnsm_durable_active())
-    __atomic_store_n(&header()->absorb_state, CNSM_ABSORB_RUNNING,
-                     __ATOMIC_RELEASE);
+/* The PEND block, reused while big enough. */
+static struct cnsm_live_pend *pend_saved;
+static uint64_t pend_saved_cap;
+
+int cnsm_durable_absorb_begin(const struct cnsm_live_pend_item *saved,
+                              size_t count) {
+  if (!cnsm_durable_active())
+    return 0;
+  struct cnsm_live_header *h = header();
+  if (count) {
+    /* A take-over whose record failed left its state running, and the
+     * figures pending then are no longer those a reader may trust. */
+    if (CNSM_LOAD(&h->absorb_state) != CNSM_ABSORB_NONE)
+      return -1;
+    uint64_t need = sizeof *pend_saved + count * sizeof *saved;
+    if (need > pend_saved_cap) {
+      struct cnsm_live_pend *grown = block_new(CNSM_LIVE_PEND, need);
+      if (!grown)
+        return -1;
+      block_seal(grown);
+      pend_saved = grown;
+      pend_saved_cap = need;
+    }
+    pend_saved->count = count;
+    memcpy(pend_saved + 1, saved, count * sizeof *saved);
+  }
+  CNSM_STORE(&h->pend_saved_off, count ? block_offset(pend_saved) : 0);
+  __atomic_store_n(&h->absorb_state, CNSM_ABSORB_RUNNING, __ATOMIC_RELEASE);
+  return 0;
 }
 
 int cnsm_durable_absorbed(const char *const *names, size_t count) {
@@ -456,6 +481,7 @@ void cnsm_durable_absorb_end(void) {
     return;
   __atomic_store_n(&header()->absorb_state, CNSM_ABSORB_NONE, __ATOMIC_RELEASE);
   CNSM_STORE(&header()->absorbed_off, 0);
+  CNSM_STORE(&header()->pend_saved_off, 0);
 }
 
 /* Creates this process's live file for sink in dir, locked, under a
@@ -628,6 +654,7 @@ static void copy_for_child(void) {
     header()->inflight_state = 0;
     header()->absorb_state = CNSM_ABSORB_NONE;
     header()->absorbed_off = 0;
+    header()->pend_saved_off = 0;
     header()->handoff_state = CNSM_HANDOFF_NONE;
     if (publish(tmp) == 0)
       return;

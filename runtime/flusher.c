@@ -131,9 +131,15 @@ static int post(const struct sink *s, const char *idem_key, const char *body,
 #define SPOOL_RESCAN_MAX_NS (60ull * 1000000000ull)
 
 /* Claims earlier processes' spool files: at the first send, then every
- * minute while nothing taken over is still unacknowledged (a take-over
- * that dies half way then leaves nothing of ours in doubt); how many
- * functions and batches they hold.  Flush lock held. */
+ * minute, and at once when a fork child handed us its figures; how many
+ * functions and batches they hold.  Flush lock held.  Without a live
+ * file, only while nothing taken over is unacknowledged: the files taken
+ * stay until their figures are, so a process whose sends all fail (a
+ * refused key) would claim every file it finds.  With one, the files go
+ * as soon as they are taken, and a take-over the process dies in leaves
+ * what was pending before it in the live file (live_format.h): a
+ * PostgreSQL postmaster whose key was refused left its backends' 521
+ * files (195 MB) in the spool in a few minutes, where it now merges them. */
 static size_t spool_load_due(const struct sink *s) {
   static uint64_t last_ns;
   uint64_t now = cnsm_now_ns();
@@ -146,7 +152,7 @@ static size_t spool_load_due(const struct sink *s) {
    * would claim its siblings' and send them itself. */
   int due = now - last_ns >= every || cnsm_handoff_arrived();
   if (spool_checked &&
-      (!due || !cnsm_pend_settled() ||
+      (!due || (!cnsm_durable_active() && !cnsm_pend_settled()) ||
        cnsm_handoff_parent_takes(sink_identity(s), beat_within_ns())))
     return 0;
   spool_checked = 1;
@@ -611,8 +617,8 @@ void cnsm_flusher_finish(int at_exit) {
       return;
     }
     int sent = send_all(deadline, 1);
-    /* Children's figures handed while earlier ones were unacknowledged
-     * are not loaded (spool_load_due): those are settled now. */
+    /* Children's figures handed during that send, or (without a live
+     * file, spool_load_due) while earlier ones were unacknowledged. */
     if (sent == 0 && cnsm_handoff_arrived())
       sent = send_all(deadline, 1);
     if (sent == 0) {

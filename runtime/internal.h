@@ -505,6 +505,7 @@ int cnsm_fd_is(int fd, const struct cnsm_file_id *id) CNSM_HIDDEN;
  * a process that dies without an exit still delivers, through the next. */
 struct cnsm_live_acks;
 struct cnsm_live_item;
+struct cnsm_live_pend_item;
 /* Creates and locks this process's live file for sink (the hex hash of
  * cnsm_sink_hash) in the live directory of spool_dir, once.  0, or -1
  * (then counters stay in anonymous memory; said once). */
@@ -550,9 +551,13 @@ int cnsm_durable_inflight_begin(const char *key, const char *body,
                                 size_t count) CNSM_HIDDEN;
 void cnsm_durable_inflight_end(void) CNSM_HIDDEN;
 /* Taking over spool files: _begin before any pending figure is added,
- * _absorbed once they all are (the files named, which are removed next),
- * _end once they are removed.  Flush lock held. */
-void cnsm_durable_absorb_begin(void) CNSM_HIDDEN;
+ * with the count figures pending then (saved[], their FN records'
+ * indices), _absorbed once they all are (the files named, which are
+ * removed next), _end once they are removed.  Flush lock held.  _begin
+ * gives 0, or -1 when the figures pending could not be recorded (nothing
+ * may be taken over then). */
+int cnsm_durable_absorb_begin(const struct cnsm_live_pend_item *saved,
+                              size_t count) CNSM_HIDDEN;
 int cnsm_durable_absorbed(const char *const *names, size_t count) CNSM_HIDDEN;
 void cnsm_durable_absorb_end(void) CNSM_HIDDEN;
 /* Every figure of the file is now in the spool file named by stem, or in
@@ -854,6 +859,9 @@ int cnsm_inflight_begin(const char *key, const char *body,
 /* Whether no spooled or given-back figures wait for acknowledgement.
  * Takes the registry lock. */
 int cnsm_pend_settled(void) CNSM_HIDDEN;
+/* cnsm_durable_absorb_begin with the figures pending now.  Takes the
+ * registry lock. */
+int cnsm_pend_absorb_begin(void) CNSM_HIDDEN;
 /* Gives the figures of a batch that was refused back to the table (its
  * pend_* part), to be sent again in new batches. */
 void cnsm_unacknowledge(const struct cnsm_batch_item *it, size_t n) CNSM_HIDDEN;

@@ -19,6 +19,7 @@
  *     INFLIGHT  the batch being sent: key, body, and the acknowledgements
  *               its success sets
  *     NAMES     spool files whose figures this file took over (absorb)
+ *     PEND      what was pending before the take-over running (absorb)
  *
  * A fork child handing its figures to its parent at exit (spool.c) writes
  * them to a spool file and names it in the header (handoff) before the
@@ -49,7 +50,9 @@
 enum cnsm_absorb_state {
   CNSM_ABSORB_NONE = 0,
   CNSM_ABSORB_RUNNING = 1, /* pending figures not yet complete: ignore
-                              them, the files still hold theirs */
+                              them, the files still hold theirs; what was
+                              pending before is in the PEND block at
+                              pend_saved_off (0: nothing was) */
   CNSM_ABSORB_DONE = 2     /* pending figures complete: the files named by
                               absorbed_off are this file's, remove them */
 };
@@ -80,6 +83,14 @@ struct cnsm_live_header {
    * readers set every newer live file aside.) */
   uint64_t handoff_state;
   char handoff[64];
+  /* CNSM_ABSORB_RUNNING: the PEND block of the figures pending when the
+   * take-over began, or 0.  A process whose sends all fail (a refused
+   * key, a collector down) keeps figures pending for as long as that
+   * lasts, and takes its fork children's spool files over meanwhile: a
+   * take-over it dies in must not lose them.  (Zero in files of earlier
+   * runtimes, which never took over with figures pending; a reader of an
+   * earlier runtime ignores it and loses them, the version kept as above.) */
+  uint64_t pend_saved_off;
 };
 
 enum cnsm_live_type {
@@ -87,7 +98,8 @@ enum cnsm_live_type {
   CNSM_LIVE_FN = 2,
   CNSM_LIVE_MODULE = 3,
   CNSM_LIVE_INFLIGHT = 4,
-  CNSM_LIVE_NAMES = 5
+  CNSM_LIVE_NAMES = 5,
+  CNSM_LIVE_PEND = 6
 };
 
 struct cnsm_live_block {
@@ -157,6 +169,17 @@ struct cnsm_live_inflight {
 
 struct cnsm_live_names {
   uint64_t len; /* then len bytes: names, each NUL-ended */
+};
+
+/* A function's pending figures (a PEND block: a count, then count of
+ * these). */
+struct cnsm_live_pend_item {
+  uint64_t index; /* its FN record's */
+  uint64_t calls, errors, ns;
+};
+
+struct cnsm_live_pend {
+  uint64_t count;
 };
 
 #endif

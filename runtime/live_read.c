@@ -13,8 +13,9 @@
  *     a key once), and its functions' acknowledgements are taken as what
  *     its success sets;
  *   - spool files being taken over: until their figures were all added,
- *     the file's pending figures are ignored (the files still hold them);
- *     once they were, the files it names are its own, to be removed.
+ *     the file's pending figures are those from before the take-over
+ *     (the files still hold the others); once they were, the files it
+ *     names are its own, to be removed.
  *
  * The spool directory is not trusted: every size, offset and index is
  * checked against the file, and what does not fit is skipped.
@@ -229,6 +230,37 @@ static void list_absorbed(struct file *f, const struct cnsm_live_header *h,
   }
 }
 
+/* A take-over running: the figures pending before it began (the PEND
+ * block), each function's others being in the files it was taking.
+ * Whether the file says what they were: without a PEND block it says
+ * nothing was pending, with a block that is not whole it says nothing. */
+static int pend_before_absorb(struct file *f,
+                              const struct cnsm_live_header *h) {
+  for (uint64_t i = 0; i < f->fn_count; i++) {
+    struct cnsm_live_acks *a = &f->fns[i].acks;
+    a->pend_calls = a->pend_errors = a->pend_ns = 0;
+  }
+  if (!h->pend_saved_off)
+    return 1;
+  const struct cnsm_live_pend *p =
+      payload_at(f, h->pend_saved_off, CNSM_LIVE_PEND, sizeof *p);
+  if (!p)
+    return 0;
+  const struct cnsm_live_block *b = (const void *)((const char *)p - 64);
+  if (p->count >
+      (b->size - sizeof *b - sizeof *p) / sizeof(struct cnsm_live_pend_item))
+    return 0;
+  const struct cnsm_live_pend_item *item = (const void *)(p + 1);
+  for (uint64_t i = 0; i < p->count; i++)
+    if (item[i].index < f->fn_count) {
+      struct cnsm_live_acks *a = &f->fns[item[i].index].acks;
+      a->pend_calls = item[i].calls;
+      a->pend_errors = item[i].errors;
+      a->pend_ns = item[i].ns;
+    }
+  return 1;
+}
+
 /* Each function's delta to r->function. */
 static void report(const struct file *f, int pend_valid,
                    const struct cnsm_live_reader *r) {
@@ -295,8 +327,10 @@ int cnsm_live_parse(const void *buf, size_t len, const char *sink,
     return -1;
   walk(&f, RECORDS);
   walk(&f, CHUNKS);
+  int pend_valid =
+      h->absorb_state != CNSM_ABSORB_RUNNING || pend_before_absorb(&f, h);
   settle_inflight(&f, h, r);
-  report(&f, h->absorb_state != CNSM_ABSORB_RUNNING, r);
+  report(&f, pend_valid, r);
   free(f.fns);
   free(f.modules);
   return 0;

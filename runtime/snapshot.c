@@ -70,6 +70,23 @@ int cnsm_pend_settled(void) {
   return settled;
 }
 
+int cnsm_pend_absorb_begin(void) {
+  pthread_mutex_lock(&cnsm_registry_lock);
+  struct cnsm_live_pend_item *saved =
+      pend_entries ? malloc(pend_entries * sizeof *saved) : NULL;
+  size_t n = 0;
+  for (size_t i = 0; saved && i < cnsm_fn_count; i++) {
+    const struct cnsm_fn *e = &cnsm_fns[i];
+    if (e->pend_present && e->live && n < pend_entries)
+      saved[n++] = (struct cnsm_live_pend_item){i, e->pend_calls,
+                                                e->pend_errors, e->pend_ns};
+  }
+  int rc = pend_entries && !saved ? -1 : cnsm_durable_absorb_begin(saved, n);
+  pthread_mutex_unlock(&cnsm_registry_lock);
+  free(saved);
+  return rc;
+}
+
 /* The entries whose cur may differ from their base: those a module's
  * counters were added to, or whose errors were cut to their calls, by the
  * last snapshot (a module that unregisters sets the cur of the entries it

@@ -402,8 +402,8 @@ static size_t take_over(const char *dir, const char *endpoint, const char *key,
   struct cnsm_dead *dead;
   size_t dead_count;
   int durable = cnsm_durable_active();
-  if (durable)
-    cnsm_durable_absorb_begin();
+  if (durable && cnsm_pend_absorb_begin() != 0)
+    return 0; /* the files wait for a take-over that can record itself */
   cnsm_dead_find(live_dir, hash, &dead, &dead_count, set_aside_live);
   t.dead = dead;
   t.dead_count = dead_count;

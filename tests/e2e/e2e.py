@@ -551,6 +551,51 @@ def case_fork_handoff(tc, level):
                   "step's median: %r ms for calls of 20 us" % p50)
 
 
+def case_handoff_unsettled(tc, level):
+    """A forking server whose key the collector refuses (401) keeps its
+    figures pending, and still takes its children's files over: the spool
+    stays bounded (a PostgreSQL postmaster in that state left 521 files,
+    195 MB, in a few minutes).  Once the key is accepted, everything the
+    refused run counted arrives, exactly once."""
+    exe = tc.program("fork_handoff.c", level)
+    known = os.path.join(tc.workdir, "collector.db")
+    unknown = os.path.join(tc.workdir, "other.db")
+    spool = os.path.join(tc.workdir, "spool-unsettled")
+    shutil.rmtree(spool, ignore_errors=True)
+    key = new_key(tc, known)
+    new_key(tc, unknown)
+    server, port, _ = start_collector(tc, unknown, key=key)
+    try:
+        env = collector_env(tc, port, key)
+        env.update({"CODENSM_SPOOL_DIR": spool, "CODENSM_FLUSH_INTERVAL": "0.1"})
+        result = run(exe, env, args=["12", "5", "250"])
+        expect(result.returncode == 0 and result.stdout == "12 children\n",
+               "refused run: %r %r" % (result.returncode, result.stderr))
+        expect(result.stderr.count("refused") == 1,
+               "the refused key said once: %r" % result.stderr)
+    finally:
+        stop_collector(server)
+    files = sorted(os.listdir(spool))
+    deltas = [f for f in files if f.endswith(".json")]
+    # The parent's exit leaves one file of extensions (its counts stay in
+    # its live file); each child's file was taken over as it came.
+    expect(len(deltas) <= 2, "%d deltas files in the spool for 12 children: %r"
+           % (len(deltas), files))
+    server, port, _ = start_collector(tc, known, port=port, key=key)
+    try:
+        result = run(exe, env, args=["1", "5"])
+        expect(result.returncode == 0, "accepted run: %r" % result.stderr)
+        functions = report_functions(tc, known, "--since", "all")
+    finally:
+        stop_collector(server)
+    expect_counts(functions, "fork_handoff.accept_one", 13, 0)
+    expect_counts(functions, "fork_handoff.serve", 13, 0)
+    expect_counts(functions, "fork_handoff.step", 13 * 5, 0)
+    expect_counts(functions, "fork_handoff.charge", 13, 5)
+    callers = {c["name"]: c["calls"] for c in functions["fork_handoff.step"]["callers"]}
+    expect(callers == {"fork_handoff.serve": 65}, "step's callers: %r" % callers)
+
+
 def case_hard_end(tc, level):
     """The program dies by SIGKILL, abort() and _exit() before any flush of
     its own, once each: each next run with the same sink and spool delivers
@@ -1932,6 +1977,7 @@ CASES = {
     "fork-handoff": case_fork_handoff,
     "handoff-window": case_handoff_window,
     "extensions-spooled": case_extensions_spooled,
+    "handoff-unsettled": case_handoff_unsettled,
     "handoff-orphan": case_handoff_orphan,
     "handoff-nofiles": case_handoff_nofiles,
     "spooled-departments": case_spooled_departments,

@@ -52,8 +52,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                                .version = CNSM_LIVE_VERSION,
                                .header_size = CNSM_LIVE_HEADER};
   memcpy(h.sink, kSink, sizeof kSink);
-  /* The states and offsets: from the input's first 32 bytes. */
-  uint64_t fields[4] = {0};
+  /* The states and offsets: from the input's first 40 bytes. */
+  uint64_t fields[5] = {0};
   size_t head = size < sizeof fields ? size : sizeof fields;
   memcpy(fields, data, head);
   h.absorb_state = fields[0] % 3;
@@ -62,6 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   h.absorbed_off = fields[1];
   h.inflight_state = fields[2] & 1;
   h.inflight_off = fields[3];
+  h.pend_saved_off = fields[4];
   size_t len = CNSM_LIVE_HEADER + size - head;
   h.end = len;
   char *file = calloc(1, len);

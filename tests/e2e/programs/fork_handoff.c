@@ -6,7 +6,8 @@
  * the parent, which sends them with its own: one request for the whole
  * run, with the children's callers, root causes and timed calls.  A child
  * whose parent is gone sends its own ("orphan"), and so does one that
- * forbade itself files ("nofiles"). */
+ * forbade itself files ("nofiles").  Arguments: children, steps, and the
+ * milliseconds between two children (0). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +96,7 @@ int main(int argc, char **argv) {
     return nofiles(atoi(argv[2]));
   int children = argc > 1 ? atoi(argv[1]) : 20;
   int steps = argc > 2 ? atoi(argv[2]) : 50;
+  int pause_ms = argc > 3 ? atoi(argv[3]) : 0; /* between connections */
   /* A server runs a while before its first connection: its flusher takes
    * its children's figures from its start (a child that exits before
    * that sends its own). */
@@ -111,6 +113,7 @@ int main(int argc, char **argv) {
     if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
         WEXITSTATUS(status) != 0)
       return 3;
+    usleep((useconds_t)pause_ms * 1000u);
   }
   printf("%d children\n", children);
   return 0;
