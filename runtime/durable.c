@@ -105,7 +105,7 @@ int cnsm_own_private_dir(const char *path) {
  * will take its live files over, and another process removes them
  * (takeover.c, cnsm_orphans_sweep).  Only an absolute name is linked. */
 static void name_spool(const char *live_dir, const char *real_spool) {
-  char link[4200];
+  char link[sizeof live_path + 16];
   if (!real_spool || real_spool[0] != '/')
     return;
   snprintf(link, sizeof link, "%s/%s", live_dir, CNSM_LIVE_SPOOL_LINK);
@@ -608,11 +608,22 @@ void cnsm_durable_finish(int delivered) {
   unlink(live_path); /* everything was acknowledged */
   if (strncmp(live_path, "/dev/shm/", 9) == 0) {
     /* Our directory in /dev/shm, if no other file is in it: a process
-     * creating one meanwhile makes it again. */
-    char dir[sizeof live_path];
+     * creating one meanwhile makes it again.  Its link to the spool
+     * directory goes first (rmdir refuses a directory holding it, and
+     * every spool directory ever used kept one: 271 on this machine,
+     * each read by every process's orphan sweep), and comes back when
+     * another process's file is in it. */
+    char dir[sizeof live_path], link[sizeof live_path + 16], spool[4096];
     snprintf(dir, sizeof dir, "%.*s",
              (int)(strrchr(live_path, '/') - live_path), live_path);
-    rmdir(dir);
+    snprintf(link, sizeof link, "%s/%s", dir, CNSM_LIVE_SPOOL_LINK);
+    ssize_t n = readlink(link, spool, sizeof spool - 1);
+    if (n > 0) {
+      spool[n] = '\0';
+      unlink(link);
+    }
+    if (rmdir(dir) != 0 && n > 0)
+      name_spool(dir, spool);
   }
 }
 

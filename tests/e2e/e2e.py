@@ -832,7 +832,7 @@ def case_orphans(tc, level):
     processes older than ten minutes, then the directory).  Before, they
     stayed until the machine restarted (360 MB after a round of trials).
     A gone spool's file younger than that, and an old one whose spool is
-    there, stay."""
+    there, stay; a run that delivered everything removes its directory."""
     exe = tc.program("hardend.c", level)
     spools = {k: os.path.join(tc.workdir, "spool-" + k) for k in ("old", "young", "kept", "other")}
     env = lambda k: {"CODENSM_ENDPOINT": "file://" + os.path.join(tc.workdir, k + ".jsonl"),
@@ -860,6 +860,15 @@ def case_orphans(tc, level):
                "a gone spool's young live file was removed")
         expect(any(n.endswith(".live") for n in os.listdir(dirs["kept"])),
                "an old live file of a spool that is there was removed")
+        # A run that delivered everything leaves no live directory, its
+        # link to its spool included (every spool ever used kept one).
+        expect(live_dir_of(spools["other"]) is None,
+               "a delivered run's live directory stayed: %r" % live_dir_of(spools["other"]))
+        result = run(exe, env("kept"))
+        expect(result.returncode == 0, result.stderr)
+        expect(live_dir_of(spools["kept"]) is None,
+               "the live directory stayed once its files were taken over: %r"
+               % live_dir_of(spools["kept"]))
     finally:
         for k in ("young", "kept", "other", "old"):
             d = live_dir_of(spools[k]) or dirs.get(k)
