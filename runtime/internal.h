@@ -1135,6 +1135,8 @@ void cnsm_handoff_beat(void) CNSM_HIDDEN;
 /* Our final flush: children take no more, and those writing are waited
  * for (a quarter of a second at most). */
 void cnsm_handoff_close(void) CNSM_HIDDEN;
+/* Whether children may hand us figures: we take them and have forked. */
+int cnsm_handoff_awaited(void) CNSM_HIDDEN;
 /* Whether a child handed figures over since cnsm_handoff_seen. */
 int cnsm_handoff_arrived(void) CNSM_HIDDEN;
 /* The spool is about to be loaded: what was handed so far is in it. */
