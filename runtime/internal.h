@@ -1151,15 +1151,47 @@ int cnsm_handoff_begin(uint64_t sink, uint64_t within_ns) CNSM_HIDDEN;
 /* They are in the spool (handed) or not after all. */
 void cnsm_handoff_end(int handed) CNSM_HIDDEN;
 
+/* ---- json_scan.c ------------------------------------------------------- */
+
+/* A cursor in JSON text, read in place (json_scan.c). */
+struct cnsm_json {
+  const char *p, *end;
+};
+/* A number as read: its value, and as a count (a positive number,
+ * saturated; exact for integers; 0 below 1). */
+struct cnsm_json_number {
+  double value;
+  uint64_t count;
+};
+/* The next character that is not white space, or -1 at the end. */
+int cnsm_json_peek(struct cnsm_json *j) CNSM_HIDDEN;
+/* Checks and passes one value; 0, or -1 when it is not JSON. */
+int cnsm_json_skip(struct cnsm_json *j) CNSM_HIDDEN;
+/* Passes the '{' or '[' open; 0, or -1 when another value is there. */
+int cnsm_json_open(struct cnsm_json *j, char open) CNSM_HIDDEN;
+/* Steps to the next member of the object or array being read (close: its
+ * '}' or ']'; *first 1 before the first): 1 with one to read (an
+ * object's key decoded into key, of key_cap bytes, and its ':' passed), 0
+ * at the end (passed), -1 when it is not JSON. */
+int cnsm_json_member(struct cnsm_json *j, char close, int *first, char *key,
+                     size_t key_cap) CNSM_HIDDEN;
+/* A string value decoded into out (cut to cap - 1 bytes, NUL-ended); 0,
+ * or -1 when the value is not a string (then passed). */
+int cnsm_json_string(struct cnsm_json *j, char *out, size_t cap) CNSM_HIDDEN;
+/* A number value; 0, or -1 when it is not a number (then passed). */
+int cnsm_json_number(struct cnsm_json *j,
+                     struct cnsm_json_number *out) CNSM_HIDDEN;
+
 /* ---- spool_ext.c ------------------------------------------------------- */
 
-struct cJSON;
-/* A count read from a spool file: a positive number, saturated; 0 when it
- * is missing, negative or not a number. */
-uint64_t cnsm_spool_count(const struct cJSON *v) CNSM_HIDDEN;
-/* Adds a deltas file object's extensions to entry i's lists of what waits
- * for a receiver.  Registry lock held. */
-void cnsm_spool_ext_load(size_t i, const struct cJSON *f) CNSM_HIDDEN;
+/* What a deltas file's item holds beyond its counts and source location:
+ * cursors at its hist, root_causes and callers (p NULL: absent). */
+struct cnsm_spool_ext {
+  struct cnsm_json hist, root_causes, callers;
+};
+/* Adds an item's extensions to entry i's lists of what waits for a
+ * receiver.  Registry lock held. */
+void cnsm_spool_ext_load(size_t i, const struct cnsm_spool_ext *x) CNSM_HIDDEN;
 
 /* ---- flusher.c --------------------------------------------------------- */
 

@@ -100,51 +100,172 @@ static char *read_file(const char *path, size_t *len) {
   return buf;
 }
 
-/* A number member as uint64 (0 when missing or negative). */
-static uint64_t num(const cJSON *o, const char *key) {
-  return cnsm_spool_count(cJSON_GetObjectItemCaseSensitive(o, key));
+/* Room for a name, a department or a file as a deltas file spells them:
+ * the table keeps at most CNSM_NAME_MAX bytes of one (sanitize.c cuts
+ * it), and what is cut here is beyond that. */
+#define ITEM_TEXT (4 * CNSM_NAME_MAX)
+
+/* One item of a deltas file's functions, as read; where a member appears
+ * twice, its first (as cJSON_GetObjectItem read them). */
+struct item {
+  char name[ITEM_TEXT], department[ITEM_TEXT], file[ITEM_TEXT];
+  int has_name, has_file;
+  uint64_t weight, calls, errors, total_ns, line;
+  struct cnsm_spool_ext ext;
+};
+
+/* The count of a number member (0 when it is not one). */
+static uint64_t count(struct cnsm_json *j) {
+  struct cnsm_json_number n;
+  return cnsm_json_number(j, &n) == 0 ? n.count : 0;
 }
 
-/* The table entry of a deltas file's item, or SIZE_MAX. */
-static size_t item_entry(const cJSON *f) {
-  const cJSON *name = cJSON_GetObjectItemCaseSensitive(f, "name");
-  const cJSON *dept = cJSON_GetObjectItemCaseSensitive(f, "department");
-  if (!cJSON_IsString(name))
+/* Reads the object at j into it (the text checked already); -1 when it
+ * is not an object. */
+static int read_item(struct cnsm_json *j, struct item *it) {
+  it->name[0] = it->department[0] = it->file[0] = '\0';
+  it->has_name = it->has_file = 0;
+  it->weight = it->calls = it->errors = it->total_ns = it->line = 0;
+  it->ext = (struct cnsm_spool_ext){{NULL, NULL}, {NULL, NULL}, {NULL, NULL}};
+  if (cnsm_json_open(j, '{') != 0) {
+    (void)cnsm_json_skip(j);
+    return -1;
+  }
+  int first = 1, seen = 0;
+  char key[16];
+  enum {
+    NAME = 1,
+    DEPT = 2,
+    WEIGHT = 4,
+    CALLS = 8,
+    ERRORS = 16,
+    NS = 32,
+    HIST = 64,
+    CAUSES = 128,
+    CALLERS = 256,
+    FILE_ = 512,
+    LINE = 1024
+  };
+  static const struct {
+    const char *key;
+    int bit;
+  } members[] = {
+      {"name", NAME},   {"department", DEPT},    {"value_weight", WEIGHT},
+      {"calls", CALLS}, {"errors", ERRORS},      {"total_ns", NS},
+      {"hist", HIST},   {"root_causes", CAUSES}, {"callers", CALLERS},
+      {"file", FILE_},  {"line", LINE}};
+  while (cnsm_json_member(j, '}', &first, key, sizeof key) == 1) {
+    int bit = 0;
+    for (size_t m = 0; m < sizeof members / sizeof *members && !bit; m++)
+      if (strcmp(key, members[m].key) == 0)
+        bit = members[m].bit;
+    if (!bit || (seen & bit)) {
+      (void)cnsm_json_skip(j);
+      continue;
+    }
+    seen |= bit;
+    switch (bit) {
+    case NAME:
+      it->has_name = cnsm_json_string(j, it->name, sizeof it->name) == 0;
+      break;
+    case DEPT:
+      if (cnsm_json_string(j, it->department, sizeof it->department) != 0)
+        it->department[0] = '\0';
+      break;
+    case FILE_:
+      it->has_file = cnsm_json_string(j, it->file, sizeof it->file) == 0;
+      break;
+    case WEIGHT:
+      it->weight = count(j);
+      break;
+    case CALLS:
+      it->calls = count(j);
+      break;
+    case ERRORS:
+      it->errors = count(j);
+      break;
+    case NS:
+      it->total_ns = count(j);
+      break;
+    case LINE:
+      it->line = count(j);
+      break;
+    default: { /* an extension: read once the item's entry is known */
+      struct cnsm_json *at = bit == HIST     ? &it->ext.hist
+                             : bit == CAUSES ? &it->ext.root_causes
+                                             : &it->ext.callers;
+      *at = *j;
+      (void)cnsm_json_skip(j);
+    }
+    }
+  }
+  return 0;
+}
+
+/* The table entry of an item, or SIZE_MAX. */
+static size_t item_entry(const struct item *it) {
+  if (!it->has_name)
     return SIZE_MAX;
-  return cnsm_fn_intern(name->valuestring,
-                        cJSON_IsString(dept) ? dept->valuestring : "",
-                        (uint32_t)num(f, "value_weight"));
+  return cnsm_fn_intern(
+      it->name, it->department,
+      (uint32_t)(it->weight < UINT32_MAX ? it->weight : UINT32_MAX));
 }
 
-/* Adds a deltas file's functions to their entries' pending figures
- * (snapshot.c); how many.  Every item is interned first, with its own
- * department and weight: a caller or a root cause named by an item
- * before its own would otherwise make its entry with none. */
-static long load_functions(const cJSON *fns) {
-  long n = 0;
-  const cJSON *f;
+/* An item's entry and extensions, read in the first pass and loaded in
+ * the second. */
+struct loaded {
+  size_t entry;
+  struct cnsm_spool_ext ext;
+};
+
+/* Adds a deltas file's functions (the array at fns) to their entries'
+ * pending figures (snapshot.c); how many.  Every item is interned before
+ * any extension is loaded, with its own department and weight: a caller
+ * or a root cause named by an item before its own would otherwise make
+ * its entry with none. */
+static long load_functions(struct cnsm_json fns) {
+  struct item *it = malloc(sizeof *it);
+  struct loaded *loaded = NULL;
+  size_t n = 0, cap = 0;
+  long rc = it ? 0 : -1;
+  struct cnsm_json j = fns;
+  int first = 1;
+  (void)cnsm_json_open(&j, '[');
   pthread_mutex_lock(&cnsm_registry_lock);
-  cJSON_ArrayForEach(f, fns) item_entry(f);
-  cJSON_ArrayForEach(f, fns) {
-    size_t i = item_entry(f);
+  while (rc == 0 && cnsm_json_member(&j, ']', &first, NULL, 0) == 1) {
+    if (read_item(&j, it) != 0)
+      continue;
+    size_t i = item_entry(it);
     if (i == SIZE_MAX)
       continue;
-    cnsm_pend_add(i, num(f, "calls"), num(f, "errors"), num(f, "total_ns"));
-    cnsm_spool_ext_load(i, f);
-    n++;
+    if (n == cap) {
+      size_t grown_cap = cap ? 2 * cap : 256;
+      struct loaded *grown = realloc(loaded, grown_cap * sizeof *grown);
+      if (!grown) {
+        rc = -1; /* what was added stays: the file is read again later */
+        break;
+      }
+      loaded = grown;
+      cap = grown_cap;
+    }
+    cnsm_pend_add(i, it->calls, it->errors, it->total_ns);
+    /* A location the table does not know yet (no module of this process
+     * names the function): what the file says. */
+    if (it->has_file && it->line <= UINT32_MAX)
+      cnsm_fn_set_source(i, it->file, (uint32_t)it->line);
+    loaded[n++] = (struct loaded){i, it->ext};
   }
+  for (size_t k = 0; k < n; k++)
+    cnsm_spool_ext_load(loaded[k].entry, &loaded[k].ext);
   pthread_mutex_unlock(&cnsm_registry_lock);
-  return n;
+  free(loaded);
+  free(it);
+  return rc < 0 ? rc : (long)n;
 }
 
-/* Loads one spool file's text: deltas into the table, a frozen batch into
- * batch.c's queue (which then owns path).  Returns 0, 1 when it is not
- * this sink's, or -1 when it is not a spool file at all. */
-int cnsm_spool_parse(const char *text, size_t len, const char *hash,
-                     char *path) {
+/* A frozen batch's file: into batch.c's queue (which then owns path). */
+static int adopt_batch(const char *text, size_t len, char *path) {
   cJSON *root = cJSON_ParseWithLength(text, len);
-  const cJSON *sink = cJSON_GetObjectItemCaseSensitive(root, "sink");
-  const cJSON *fns = cJSON_GetObjectItemCaseSensitive(root, "functions");
   const cJSON *key = cJSON_GetObjectItemCaseSensitive(root, "idempotency_key");
   const cJSON *body = cJSON_GetObjectItemCaseSensitive(root, "body");
   const char *version =
@@ -152,17 +273,48 @@ int cnsm_spool_parse(const char *text, size_t len, const char *hash,
   const char *instance =
       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(root, "instance"));
   int rc = -1;
-  if (!cJSON_IsString(sink))
-    rc = -1;
-  else if (strcmp(sink->valuestring, hash) != 0)
-    rc = 1;
-  else if (cJSON_IsArray(fns))
-    rc = load_functions(fns) >= 0 ? 0 : -1;
-  else if (cJSON_IsString(key) && cJSON_IsString(body))
+  if (cJSON_IsString(key) && cJSON_IsString(body))
     rc = cnsm_frozen_adopt(key->valuestring, body->valuestring, path, version,
                            instance);
   cJSON_Delete(root);
   return rc;
+}
+
+/* Loads one spool file's text: deltas into the table, a frozen batch into
+ * batch.c's queue (which then owns path).  Returns 0, 1 when it is not
+ * this sink's, or -1 when it is not a spool file at all.  A deltas file is
+ * read in place (json_scan.c says why), checked whole before anything is
+ * loaded: nothing of a file cut short is. */
+int cnsm_spool_parse(const char *text, size_t len, const char *hash,
+                     char *path) {
+  struct cnsm_json j = {text, text + len}, fns = {NULL, NULL};
+  char sink[80], key[16];
+  int first = 1, more, has_sink = 0, sink_seen = 0, fns_seen = 0;
+  if (cnsm_json_open(&j, '{') != 0)
+    return -1;
+  /* Every member checked on the way (the functions' array too): the
+   * passes over the functions that follow read well-formed text. */
+  while ((more = cnsm_json_member(&j, '}', &first, key, sizeof key)) == 1) {
+    int is_sink = strcmp(key, "sink") == 0 && !sink_seen++;
+    if (is_sink && cnsm_json_peek(&j) == '"') {
+      if (cnsm_json_string(&j, sink, sizeof sink) != 0)
+        return -1;
+      has_sink = 1;
+      continue;
+    }
+    if (strcmp(key, "functions") == 0 && !fns_seen++ &&
+        cnsm_json_peek(&j) == '[')
+      fns = j;
+    if (cnsm_json_skip(&j) != 0)
+      return -1;
+  }
+  if (more != 0 || !has_sink)
+    return -1;
+  if (strcmp(sink, hash) != 0)
+    return 1;
+  if (fns.p)
+    return load_functions(fns) >= 0 ? 0 : -1;
+  return adopt_batch(text, len, path);
 }
 
 /* Reads and loads one claimed file.  1: a deltas file (keep its path in
