@@ -285,6 +285,29 @@ static void block_seal(void *p) {
   __atomic_store_n(&b->magic, CNSM_LIVE_BLOCK, __ATOMIC_RELEASE);
 }
 
+/* A block the process rewrites again and again (the batch in flight,
+ * what a take-over found pending, the files it took): one block of type,
+ * reused while it has room for need bytes of payload, else a bigger one.
+ * Its payload, or NULL.  Only the header's offset makes a reader read it,
+ * so the file grows by the largest one, not by every use (a NAMES block a
+ * take-over grew a forking server's file some 200 MB a day). */
+struct reused {
+  void *payload;
+  uint64_t cap;
+};
+
+static void *reused_block(struct reused *r, uint32_t type, uint64_t need) {
+  if (need > r->cap) {
+    void *grown = block_new(type, need);
+    if (!grown)
+      return NULL;
+    block_seal(grown);
+    r->payload = grown;
+    r->cap = need;
+  }
+  return r->payload;
+}
+
 int cnsm_durable_tried(void) {
   return __atomic_load_n(&open_tried, __ATOMIC_ACQUIRE);
 }
@@ -379,9 +402,7 @@ int cnsm_durable_module(uint64_t serial, uint32_t count, const size_t *entry) {
   return 0;
 }
 
-/* The INFLIGHT block, reused while big enough. */
-static struct cnsm_live_inflight *inflight;
-static uint64_t inflight_cap;
+static struct reused inflight_block;
 
 int cnsm_durable_inflight_begin(const char *key, const char *body,
                                 const struct cnsm_live_item *items,
@@ -389,15 +410,11 @@ int cnsm_durable_inflight_begin(const char *key, const char *body,
   if (!cnsm_durable_active())
     return 0;
   size_t body_len = strlen(body);
-  uint64_t need = sizeof *inflight + count * sizeof *items + body_len + 1;
-  if (need > inflight_cap) {
-    struct cnsm_live_inflight *grown = block_new(CNSM_LIVE_INFLIGHT, need);
-    if (!grown)
-      return -1;
-    block_seal(grown);
-    inflight = grown;
-    inflight_cap = need;
-  }
+  struct cnsm_live_inflight *inflight =
+      reused_block(&inflight_block, CNSM_LIVE_INFLIGHT,
+                   sizeof *inflight + count * sizeof *items + body_len + 1);
+  if (!inflight)
+    return -1;
   snprintf(inflight->key, sizeof inflight->key, "%s", key);
   inflight->body_len = body_len;
   inflight->count = count;
@@ -413,43 +430,32 @@ void cnsm_durable_inflight_end(void) {
     __atomic_store_n(&header()->inflight_state, 0, __ATOMIC_RELEASE);
 }
 
-/* The PEND block, reused while big enough. */
-static struct cnsm_live_pend *pend_saved;
-static uint64_t pend_saved_cap;
+static struct reused pend_block;
 
 int cnsm_durable_absorb_begin(const struct cnsm_live_pend_item *saved,
                               size_t count) {
   if (!cnsm_durable_active())
     return 0;
   struct cnsm_live_header *h = header();
+  struct cnsm_live_pend *pend = NULL;
   if (count) {
     /* A take-over whose record failed left its state running, and the
      * figures pending then are no longer those a reader may trust. */
     if (CNSM_LOAD(&h->absorb_state) != CNSM_ABSORB_NONE)
       return -1;
-    uint64_t need = sizeof *pend_saved + count * sizeof *saved;
-    if (need > pend_saved_cap) {
-      struct cnsm_live_pend *grown = block_new(CNSM_LIVE_PEND, need);
-      if (!grown)
-        return -1;
-      block_seal(grown);
-      pend_saved = grown;
-      pend_saved_cap = need;
-    }
-    pend_saved->count = count;
-    memcpy(pend_saved + 1, saved, count * sizeof *saved);
+    pend = reused_block(&pend_block, CNSM_LIVE_PEND,
+                        sizeof *pend + count * sizeof *saved);
+    if (!pend)
+      return -1;
+    pend->count = count;
+    memcpy(pend + 1, saved, count * sizeof *saved);
   }
-  CNSM_STORE(&h->pend_saved_off, count ? block_offset(pend_saved) : 0);
+  CNSM_STORE(&h->pend_saved_off, pend ? block_offset(pend) : 0);
   __atomic_store_n(&h->absorb_state, CNSM_ABSORB_RUNNING, __ATOMIC_RELEASE);
   return 0;
 }
 
-/* The NAMES block, reused while big enough: a forking server takes its
- * children's files over at every flush, and a block for each take-over
- * grew its live file without end (a PostgreSQL postmaster at 56
- * connections a second: some 200 MB of memory a day). */
-static struct cnsm_live_names *absorbed_names;
-static uint64_t absorbed_names_cap;
+static struct reused names_block;
 
 int cnsm_durable_absorbed(const char *const *names, size_t count) {
   if (!cnsm_durable_active())
@@ -457,16 +463,10 @@ int cnsm_durable_absorbed(const char *const *names, size_t count) {
   uint64_t len = 0;
   for (size_t i = 0; i < count; i++)
     len += strlen(names[i]) + 1;
-  if (sizeof *absorbed_names + len > absorbed_names_cap) {
-    struct cnsm_live_names *grown =
-        block_new(CNSM_LIVE_NAMES, sizeof *absorbed_names + len);
-    if (!grown)
-      return -1;
-    block_seal(grown);
-    absorbed_names = grown;
-    absorbed_names_cap = sizeof *grown + len;
-  }
-  struct cnsm_live_names *n = absorbed_names;
+  struct cnsm_live_names *n =
+      reused_block(&names_block, CNSM_LIVE_NAMES, sizeof *n + len);
+  if (!n)
+    return -1;
   n->len = len;
   char *s = (char *)(n + 1);
   for (size_t i = 0; i < count; i++)

@@ -131,72 +131,43 @@ static int read_item(struct cnsm_json *j, struct item *it) {
     (void)cnsm_json_skip(j);
     return -1;
   }
-  int first = 1, seen = 0;
-  char key[16];
-  enum {
-    NAME = 1,
-    DEPT = 2,
-    WEIGHT = 4,
-    CALLS = 8,
-    ERRORS = 16,
-    NS = 32,
-    HIST = 64,
-    CAUSES = 128,
-    CALLERS = 256,
-    FILE_ = 512,
-    LINE = 1024
-  };
-  static const struct {
+  int has_department; /* a department that is not a string: none */
+  const struct {
     const char *key;
-    int bit;
-  } members[] = {
-      {"name", NAME},   {"department", DEPT},    {"value_weight", WEIGHT},
-      {"calls", CALLS}, {"errors", ERRORS},      {"total_ns", NS},
-      {"hist", HIST},   {"root_causes", CAUSES}, {"callers", CALLERS},
-      {"file", FILE_},  {"line", LINE}};
+    char *text;           /* a string, of ITEM_TEXT bytes, and whether... */
+    int *is_string;       /* ...it was one */
+    uint64_t *count;      /* or a count */
+    struct cnsm_json *at; /* or an extension, read once the entry is known */
+  } members[] = {{"name", it->name, &it->has_name, NULL, NULL},
+                 {"department", it->department, &has_department, NULL, NULL},
+                 {"file", it->file, &it->has_file, NULL, NULL},
+                 {"value_weight", NULL, NULL, &it->weight, NULL},
+                 {"calls", NULL, NULL, &it->calls, NULL},
+                 {"errors", NULL, NULL, &it->errors, NULL},
+                 {"total_ns", NULL, NULL, &it->total_ns, NULL},
+                 {"line", NULL, NULL, &it->line, NULL},
+                 {"hist", NULL, NULL, NULL, &it->ext.hist},
+                 {"root_causes", NULL, NULL, NULL, &it->ext.root_causes},
+                 {"callers", NULL, NULL, NULL, &it->ext.callers}};
+  enum { MEMBERS = sizeof members / sizeof *members };
+  int first = 1, seen[MEMBERS] = {0};
+  char key[16];
   while (cnsm_json_member(j, '}', &first, key, sizeof key) == 1) {
-    int bit = 0;
-    for (size_t m = 0; m < sizeof members / sizeof *members && !bit; m++)
-      if (strcmp(key, members[m].key) == 0)
-        bit = members[m].bit;
-    if (!bit || (seen & bit)) {
+    size_t m = 0;
+    while (m < MEMBERS && strcmp(key, members[m].key) != 0)
+      m++;
+    if (m == MEMBERS || seen[m]++) {
       (void)cnsm_json_skip(j);
-      continue;
-    }
-    seen |= bit;
-    switch (bit) {
-    case NAME:
-      it->has_name = cnsm_json_string(j, it->name, sizeof it->name) == 0;
-      break;
-    case DEPT:
-      if (cnsm_json_string(j, it->department, sizeof it->department) != 0)
-        it->department[0] = '\0';
-      break;
-    case FILE_:
-      it->has_file = cnsm_json_string(j, it->file, sizeof it->file) == 0;
-      break;
-    case WEIGHT:
-      it->weight = count(j);
-      break;
-    case CALLS:
-      it->calls = count(j);
-      break;
-    case ERRORS:
-      it->errors = count(j);
-      break;
-    case NS:
-      it->total_ns = count(j);
-      break;
-    case LINE:
-      it->line = count(j);
-      break;
-    default: { /* an extension: read once the item's entry is known */
-      struct cnsm_json *at = bit == HIST     ? &it->ext.hist
-                             : bit == CAUSES ? &it->ext.root_causes
-                                             : &it->ext.callers;
-      *at = *j;
+    } else if (members[m].text) {
+      *members[m].is_string =
+          cnsm_json_string(j, members[m].text, ITEM_TEXT) == 0;
+      if (!*members[m].is_string)
+        members[m].text[0] = '\0';
+    } else if (members[m].count) {
+      *members[m].count = count(j);
+    } else {
+      *members[m].at = *j;
       (void)cnsm_json_skip(j);
-    }
     }
   }
   return 0;

@@ -562,10 +562,7 @@ def case_handoff_between_flushes(tc, level):
     shutil.rmtree(spool, ignore_errors=True)
     server, port, key = start_collector(tc, db)
     try:
-        env = dict(os.environ)
-        for name in [n for n in env if n.startswith("CODENSM_")]:
-            del env[name]
-        env.update(collector_env(tc, port, key))
+        env = inherited_collector_env(tc, port, key)
         env.update({"CODENSM_SPOOL_DIR": spool, "CODENSM_FLUSH_INTERVAL": "60"})
         parent = subprocess.Popen([exe, "5", "5", "1500"], env=env,
                                   stdout=subprocess.PIPE, text=True)
@@ -674,10 +671,7 @@ def case_handoff_orphan(tc, level):
     db = os.path.join(tc.workdir, "collector.db")
     server, port, key = start_collector(tc, db)
     try:
-        env = dict(os.environ)
-        for name in [n for n in env if n.startswith("CODENSM_")]:
-            del env[name]
-        env.update(collector_env(tc, port, key))
+        env = inherited_collector_env(tc, port, key)
         parent = subprocess.Popen([exe, "orphan", "10"], env=env,
                                   stdout=subprocess.PIPE, text=True)
         child = int(parent.stdout.readline())
@@ -1119,6 +1113,14 @@ def collector_env(tc, port, key):
     """What a program needs to send to the collector on port with key."""
     return {"CODENSM_ENDPOINT": "http://127.0.0.1:%d/codensm/ingest" % port,
             "CODENSM_API_KEY": key, "CODENSM_SPOOL_DIR": os.path.join(tc.workdir, "spool")}
+
+
+def inherited_collector_env(tc, port, key):
+    """This process's environment without its CODENSM_ settings, and
+    collector_env's: for a program started with Popen, which inherits."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CODENSM_")}
+    env.update(collector_env(tc, port, key))
+    return env
 
 
 def case_collector(tc, level):
