@@ -458,7 +458,8 @@ static void *flusher_main(void *arg) {
       cnsm_now_ns() + seconds_ns(cnsm_config_current().flush_interval_s);
   while (!stopping) {
     uint64_t now = cnsm_now_ns(), wake_at = flush_at;
-    if (cnsm_handoff_awaited() && now + HANDOFF_POLL_NS < flush_at)
+    if (__atomic_load_n(&forked, __ATOMIC_RELAXED) && cnsm_handoff_taking() &&
+        now + HANDOFF_POLL_NS < flush_at)
       wake_at = now + HANDOFF_POLL_NS;
     struct timespec ts = realtime_at(wake_at);
     pthread_cond_timedwait(&wake, &thread_lock, &ts);
@@ -514,8 +515,7 @@ static void fork_parent(void) {
 }
 
 /* Its own handlers, and first those of the layers it sends through, whose
- * state the flusher thread makes (cnsm_flusher_init_once says why now):
- * handoff.c's parent handler runs before ours. */
+ * state the flusher thread makes (cnsm_flusher_init_once says why now). */
 static void install_fork_handlers(void) {
   cnsm_http_init_once();
   cnsm_encode_init_once();

@@ -47,7 +47,6 @@ static struct handoff_page *parent; /* our parent's, in a fork child */
 static pid_t self_pid, parent_pid;  /* read in the parent, not the child:
                                        it may be gone by then */
 static uint64_t handed_seen; /* own->handed when the spool was last loaded */
-static int forked;           /* this process has forked: children may hand */
 
 /* How long a parent's final flush waits for children writing: a file
  * takes milliseconds, and a writer killed half way never says it is done
@@ -69,17 +68,12 @@ static void fork_child(void) {
   self_pid = getpid();
   own = new_page();
   handed_seen = 0;
-  __atomic_store_n(&forked, 0, __ATOMIC_RELAXED);
-}
-
-static void fork_parent(void) {
-  __atomic_store_n(&forked, 1, __ATOMIC_RELAXED);
 }
 
 static void init(void) {
   own = new_page();
   self_pid = getpid();
-  pthread_atfork(NULL, fork_parent, fork_child);
+  pthread_atfork(NULL, NULL, fork_child);
 }
 
 void cnsm_handoff_init_once(void) {
@@ -113,9 +107,8 @@ void cnsm_handoff_close(void) {
     nanosleep(&tick, NULL);
 }
 
-int cnsm_handoff_awaited(void) {
-  return own && __atomic_load_n(&forked, __ATOMIC_RELAXED) &&
-         __atomic_load_n(&own->taking, __ATOMIC_SEQ_CST);
+int cnsm_handoff_taking(void) {
+  return own && __atomic_load_n(&own->taking, __ATOMIC_SEQ_CST);
 }
 
 int cnsm_handoff_arrived(void) {

@@ -13,7 +13,7 @@
  *             report.c     CODENSM_REPORT=1 table on stderr at exit
  *   delivery  spool.c      deltas and frozen batches not delivered, for the
  *                          next process of the same endpoint and key
- *             spool_ext.c  a deltas file's histograms, callers, causes
+ *             spool_read.c a spool file's text into the table
  *             handoff.c    a fork child's figures sent by its parent
  *             batch.c      Idempotency-Keys, and frozen batches (sent, no
  *                          answer)
@@ -1095,9 +1095,6 @@ int cnsm_spool_has_files(const char *dir, const char *endpoint,
  * Returns how many functions and batches were loaded. */
 size_t cnsm_spool_load(const char *spool_dir, const char *endpoint,
                        const char *api_key) CNSM_HIDDEN;
-/* Loads one spool file's text (the fuzz target's entry).  0 or -1. */
-int cnsm_spool_parse(const char *text, size_t len, const char *sink_hash,
-                     char *path) CNSM_HIDDEN;
 /* Unlinks the claimed files once their deltas were acknowledged. */
 void cnsm_spool_release(void) CNSM_HIDDEN;
 /* Installs the fork handler that leaves the claimed files to the parent. */
@@ -1135,8 +1132,8 @@ void cnsm_handoff_beat(void) CNSM_HIDDEN;
 /* Our final flush: children take no more, and those writing are waited
  * for (a quarter of a second at most). */
 void cnsm_handoff_close(void) CNSM_HIDDEN;
-/* Whether children may hand us figures: we take them and have forked. */
-int cnsm_handoff_awaited(void) CNSM_HIDDEN;
+/* Whether our children may hand us their figures (cnsm_handoff_take). */
+int cnsm_handoff_taking(void) CNSM_HIDDEN;
 /* Whether a child handed figures over since cnsm_handoff_seen. */
 int cnsm_handoff_arrived(void) CNSM_HIDDEN;
 /* The spool is about to be loaded: what was handed so far is in it. */
@@ -1150,6 +1147,15 @@ int cnsm_handoff_parent_takes(uint64_t sink, uint64_t within_ns) CNSM_HIDDEN;
 int cnsm_handoff_begin(uint64_t sink, uint64_t within_ns) CNSM_HIDDEN;
 /* They are in the spool (handed) or not after all. */
 void cnsm_handoff_end(int handed) CNSM_HIDDEN;
+
+/* ---- spool_read.c ------------------------------------------------------ */
+
+/* Loads one spool file's text: a deltas file's figures into the table, a
+ * frozen batch into batch.c's queue (which then owns path).  0, 1 when it
+ * is another sink's, -1 when it is not a spool file.  Registry lock not
+ * held. */
+int cnsm_spool_parse(const char *text, size_t len, const char *sink_hash,
+                     char *path) CNSM_HIDDEN;
 
 /* ---- json_scan.c ------------------------------------------------------- */
 
@@ -1181,17 +1187,6 @@ int cnsm_json_string(struct cnsm_json *j, char *out, size_t cap) CNSM_HIDDEN;
 /* A number value; 0, or -1 when it is not a number (then passed). */
 int cnsm_json_number(struct cnsm_json *j,
                      struct cnsm_json_number *out) CNSM_HIDDEN;
-
-/* ---- spool_ext.c ------------------------------------------------------- */
-
-/* What a deltas file's item holds beyond its counts and source location:
- * cursors at its hist, root_causes and callers (p NULL: absent). */
-struct cnsm_spool_ext {
-  struct cnsm_json hist, root_causes, callers;
-};
-/* Adds an item's extensions to entry i's lists of what waits for a
- * receiver.  Registry lock held. */
-void cnsm_spool_ext_load(size_t i, const struct cnsm_spool_ext *x) CNSM_HIDDEN;
 
 /* ---- flusher.c --------------------------------------------------------- */
 

@@ -162,8 +162,8 @@ void cnsm_fn_set_source(size_t i, const char *file, uint32_t line) {
 size_t cnsm_fn_intern(const char *raw_name, const char *department,
                       uint32_t weight) {
   /* A name the table holds is valid as it is: no copy to make it so.  A
-   * forking server's parent interns each function of each child's file
-   * twice (spool.c), and the copies' malloc and free were a tenth of a
+   * forking server's parent interns every function of each child's file
+   * (spool.c), and the copies' malloc and free were a tenth of a
    * PostgreSQL postmaster's CPU, most of it in heap pages its children
    * shared, copied for the write. */
   const struct cnsm_fn *known = raw_name ? cnsm_fn_find(raw_name) : NULL;

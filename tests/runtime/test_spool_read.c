@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * test_spool_read.c - a deltas file read in place (spool.c, spool_ext.c,
+ * test_spool_read.c - a deltas file read in place (spool_read.c,
  * json_scan.c): what each member becomes in the function table.
  *
  * One hand-written file holds what the encoder never writes but a file
