@@ -32,6 +32,17 @@ struct cnsm_spool_ext {
   struct cnsm_json hist, root_causes, callers;
 };
 
+/* Room for a name, a department or a file as a deltas file spells them:
+ * the table keeps at most CNSM_NAME_MAX bytes of one (sanitize.c cuts
+ * it), and what is cut here is beyond that. */
+#define ITEM_TEXT (4 * CNSM_NAME_MAX)
+
+/* The count of a number member (0 when it is not one). */
+static uint64_t count(struct cnsm_json *j) {
+  struct cnsm_json_number n;
+  return cnsm_json_number(j, &n) == 0 ? n.count : 0;
+}
+
 /* Steps through the array at a (p NULL: none), to the start of each of
  * its elements: 1 at one, 0 at the end.  The caller reads or skips it. */
 static int next_element(struct cnsm_json *a, int *first) {
@@ -110,13 +121,6 @@ static void load_pairs(struct cnsm_hist_list *l, struct cnsm_json a) {
   add_pairs(l, &g);
 }
 
-/* The entry a cause's or a caller's name names: the table's, or a new
- * one (its department and weight come with its own item, if any). */
-static size_t entry_named(const char *name) {
-  const struct cnsm_fn *e = cnsm_fn_find(name);
-  return e ? (size_t)(e - cnsm_fns) : cnsm_fn_intern(name, "", 0);
-}
-
 /* Which of an entry's lists named counts go to. */
 enum named_list { ROOT_CAUSES, CALLERS };
 
@@ -124,11 +128,13 @@ static struct cnsm_hist_list *list_of(size_t i, enum named_list which) {
   return which == ROOT_CAUSES ? &cnsm_fns[i].causes : &cnsm_fns[i].callers;
 }
 
-/* Named counts into entry i's list, keyed by their names' table entries:
- * each {"name": ..., count: ...}, the first of a member given twice. */
+/* Named counts into entry i's list, keyed by their names' table entries
+ * (the table's, or a new one: its department and weight come with its own
+ * item, interned first): each {"name": ..., member: ...}, the first of a
+ * member given twice. */
 static void load_named(size_t i, enum named_list which, struct cnsm_json a,
-                       const char *count) {
-  char name[4 * CNSM_NAME_MAX], key[16];
+                       const char *member) {
+  char name[ITEM_TEXT], key[16];
   struct pairs g = {.n = 0};
   int first = 1;
   while (next_element(&a, &first)) {
@@ -140,15 +146,14 @@ static void load_named(size_t i, enum named_list which, struct cnsm_json a,
     uint64_t n = 0;
     (void)cnsm_json_open(&a, '{');
     while (cnsm_json_member(&a, '}', &inner, key, sizeof key) == 1) {
-      struct cnsm_json_number v;
       if (strcmp(key, "name") == 0 && !name_seen++)
         has_name = cnsm_json_string(&a, name, sizeof name) == 0;
-      else if (strcmp(key, count) == 0 && !count_seen++)
-        n = cnsm_json_number(&a, &v) == 0 ? v.count : 0;
+      else if (strcmp(key, member) == 0 && !count_seen++)
+        n = count(&a);
       else
         (void)cnsm_json_skip(&a);
     }
-    size_t named = has_name && n ? entry_named(name) : SIZE_MAX;
+    size_t named = has_name && n ? cnsm_fn_intern(name, "", 0) : SIZE_MAX;
     if (named != SIZE_MAX && named <= UINT32_MAX)
       gather(list_of(i, which), &g, (uint32_t)named, n);
   }
@@ -161,11 +166,6 @@ static void load_extensions(size_t i, const struct cnsm_spool_ext *x) {
   load_named(i, CALLERS, x->callers, "calls");
 }
 
-/* Room for a name, a department or a file as a deltas file spells them:
- * the table keeps at most CNSM_NAME_MAX bytes of one (sanitize.c cuts
- * it), and what is cut here is beyond that. */
-#define ITEM_TEXT (4 * CNSM_NAME_MAX)
-
 /* One item of a deltas file's functions, as read; where a member appears
  * twice, its first (as cJSON_GetObjectItem read them). */
 struct item {
@@ -174,12 +174,6 @@ struct item {
   uint64_t weight, calls, errors, total_ns, line;
   struct cnsm_spool_ext ext;
 };
-
-/* The count of a number member (0 when it is not one). */
-static uint64_t count(struct cnsm_json *j) {
-  struct cnsm_json_number n;
-  return cnsm_json_number(j, &n) == 0 ? n.count : 0;
-}
 
 /* Reads the object at j into it (the text checked already); -1 when it
  * is not an object. */
@@ -192,15 +186,14 @@ static int read_item(struct cnsm_json *j, struct item *it) {
     (void)cnsm_json_skip(j);
     return -1;
   }
-  int has_department; /* a department that is not a string: none */
   const struct {
     const char *key;
     char *text;           /* a string, of ITEM_TEXT bytes, and whether... */
-    int *is_string;       /* ...it was one */
+    int *is_string;       /* ...it was one (NULL: not asked) */
     uint64_t *count;      /* or a count */
     struct cnsm_json *at; /* or an extension, read once the entry is known */
   } members[] = {{"name", it->name, &it->has_name, NULL, NULL},
-                 {"department", it->department, &has_department, NULL, NULL},
+                 {"department", it->department, NULL, NULL, NULL},
                  {"file", it->file, &it->has_file, NULL, NULL},
                  {"value_weight", NULL, NULL, &it->weight, NULL},
                  {"calls", NULL, NULL, &it->calls, NULL},
@@ -220,10 +213,11 @@ static int read_item(struct cnsm_json *j, struct item *it) {
     if (m == MEMBERS || seen[m]++) {
       (void)cnsm_json_skip(j);
     } else if (members[m].text) {
-      *members[m].is_string =
-          cnsm_json_string(j, members[m].text, ITEM_TEXT) == 0;
-      if (!*members[m].is_string)
+      int is_string = cnsm_json_string(j, members[m].text, ITEM_TEXT) == 0;
+      if (!is_string) /* a department that is not a string: none */
         members[m].text[0] = '\0';
+      if (members[m].is_string)
+        *members[m].is_string = is_string;
     } else if (members[m].count) {
       *members[m].count = count(j);
     } else {
