@@ -96,12 +96,27 @@ static size_t symbols_find(uint64_t hash) {
 
 static void free_edge_arrays(struct cnsm_module *m) {
   free(m->edges_seen);
-  free(m->edges_now);
   free(m->edge_from_callee);
-  free(m->calls_by_edges);
-  m->edges_seen = m->edges_now = NULL;
+  m->edges_seen = NULL;
   m->edge_from_callee = NULL;
-  m->calls_by_edges = NULL;
+}
+
+/* One drain's scratch, whichever module it drains: per edge, the calls
+ * read now; per function, the calls its inlined copies left to their
+ * edges.  Kept per module, both were written whole at every drain, and in
+ * a fork child every page of them was a page copied from its parent's. */
+static uint64_t *edges_now, *calls_by_edges;
+static size_t edges_now_cap, calls_by_edges_cap;
+
+static int scratch_for(uint64_t **a, size_t *cap, size_t n) {
+  if (n <= *cap)
+    return 1;
+  uint64_t *grown = realloc(*a, n * sizeof *grown);
+  if (!grown)
+    return 0;
+  *a = grown;
+  *cap = n;
+  return 1;
 }
 
 int cnsm_module_counted(struct cnsm_module *m) {
@@ -146,20 +161,21 @@ static size_t callee_of(const struct cnsm_module *m,
   return i == CNSM_NOT_COUNTED ? SIZE_MAX : i;
 }
 
-/* The drain's arrays of m, made by its first drain; 0 when out of memory
- * (its callers wait, its counts are not affected). */
+/* The drain's arrays of m, made by its first drain, and the scratch for
+ * it; 0 when out of memory (its callers wait, its counts are not
+ * affected). */
 static int have_edge_arrays(struct cnsm_module *m) {
   const struct cnsm_module_desc *desc = m->desc;
+  if (!scratch_for(&edges_now, &edges_now_cap, desc->edge_count) ||
+      !scratch_for(&calls_by_edges, &calls_by_edges_cap,
+                   (size_t)desc->function_count + 1))
+    return 0;
   if (m->edges_seen)
     return 1;
   m->edges_seen = calloc(desc->edge_count, sizeof *m->edges_seen);
-  m->edges_now = calloc(desc->edge_count, sizeof *m->edges_now);
   m->edge_from_callee =
       malloc((desc->function_count + 1) * sizeof *m->edge_from_callee);
-  m->calls_by_edges =
-      malloc((desc->function_count + 1) * sizeof *m->calls_by_edges);
-  if (!m->edges_seen || !m->edges_now || !m->edge_from_callee ||
-      !m->calls_by_edges) {
+  if (!m->edges_seen || !m->edge_from_callee) {
     free_edge_arrays(m);
     return 0;
   }
@@ -172,24 +188,23 @@ static int have_edge_arrays(struct cnsm_module *m) {
   return 1;
 }
 
-/* Fills m->calls_by_edges: per function, the calls its inlined copies left
- * to their edges (EDGE_COUNTS_CALLEE). */
+/* Fills calls_by_edges for m: per function, the calls its inlined copies
+ * left to their edges (EDGE_COUNTS_CALLEE). */
 static void read_calls_by_edges(const struct cnsm_module *m, int with_dirs) {
   const struct cnsm_module_desc *desc = m->desc;
   uint32_t n = desc->function_count;
-  memset(m->calls_by_edges, 0, ((size_t)n + 1) * sizeof *m->calls_by_edges);
+  memset(calls_by_edges, 0, ((size_t)n + 1) * sizeof *calls_by_edges);
   for (uint32_t e = 0; e < desc->edge_count; e++)
     if ((desc->edges[e].flags & CNSM_EDGE_COUNTS_CALLEE) &&
         desc->edges[e].callee < n)
-      m->calls_by_edges[desc->edges[e].callee] +=
-          slot_calls(m, n + e, with_dirs);
+      calls_by_edges[desc->edges[e].callee] += slot_calls(m, n + e, with_dirs);
 }
 
 /* The calls of function f of m so far: its slot's, and its edges' that
  * count them. */
 static uint64_t function_calls(const struct cnsm_module *m, uint32_t f,
                                int with_dirs) {
-  return slot_calls(m, f, with_dirs) + m->calls_by_edges[f];
+  return slot_calls(m, f, with_dirs) + calls_by_edges[f];
 }
 
 /* The calls of every edge of m so far.  A counted edge's are in its slot,
@@ -203,7 +218,7 @@ static uint64_t function_calls(const struct cnsm_module *m, uint32_t f,
  * monotonic deltas catch up on the next drain. */
 static void read_edges(const struct cnsm_module *m, int with_dirs) {
   const struct cnsm_module_desc *desc = m->desc;
-  uint64_t *now = m->edges_now;
+  uint64_t *now = edges_now;
   read_calls_by_edges(m, with_dirs);
   for (uint32_t e = 0; e < desc->edge_count; e++)
     if (desc->edges[e].flags & CNSM_EDGE_FROM_CALLEE)
@@ -238,7 +253,7 @@ static void drain_module(struct cnsm_module *m, int with_dirs) {
     return;
   read_edges(m, with_dirs);
   for (uint32_t e = 0; e < desc->edge_count; e++) {
-    uint64_t calls = m->edges_now[e];
+    uint64_t calls = edges_now[e];
     if (calls <= m->edges_seen[e])
       continue;
     uint64_t delta = calls - m->edges_seen[e];

@@ -255,17 +255,49 @@ void cnsm_hist_drain_module(struct cnsm_module *m) {
 
 /* ---- a function's pending buckets --------------------------------------- */
 
+/* The forks this process is down from its first instrumented ancestor. */
+static unsigned forks;
+
+void cnsm_hist_lists_forked(void) { forks++; }
+
+/* A fork child's list still holds its parent's array, in pages the two
+ * share until one writes: a write into each costs a page copied.  That
+ * was most of a PostgreSQL backend's exit drain, a page for each function
+ * its postmaster had ever timed.  The child moves what the list holds
+ * (nothing, after its fork snapshot) into an array of its own, packed
+ * beside its others, and the parent's stays untouched. */
+static int own_array(struct cnsm_hist_list *l) {
+  struct cnsm_hist_list inherited = *l;
+  *l = (struct cnsm_hist_list){.forks = forks};
+  if (inherited.n == 0)
+    return 0;
+  l->pairs = malloc(inherited.n * sizeof *l->pairs);
+  if (!l->pairs) {
+    *l = inherited;
+    return -1;
+  }
+  memcpy(l->pairs, inherited.pairs, inherited.n * sizeof *l->pairs);
+  l->n = l->cap = inherited.n;
+  return 0;
+}
+
 int cnsm_hist_list_reserve(struct cnsm_hist_list *l, size_t n) {
+  if (l->forks != forks && own_array(l) != 0)
+    return -1;
   if (n <= l->cap)
     return 0;
+  if (n > UINT32_MAX)
+    return -1;
   size_t cap = l->cap ? l->cap : 8;
   while (cap < n)
     cap *= 2;
+  if (cap > UINT32_MAX)
+    cap = n;
   struct cnsm_hist_pair *grown = realloc(l->pairs, cap * sizeof *grown);
   if (!grown)
     return -1;
   l->pairs = grown;
-  l->cap = cap;
+  l->cap = (uint32_t)cap;
   return 0;
 }
 
@@ -291,15 +323,17 @@ int cnsm_hist_list_add(struct cnsm_hist_list *l, const struct cnsm_hist_pair *p,
   /* Pairs merged left holes at the front: close them. */
   if (k > i) {
     memmove(l->pairs + i, l->pairs + k, (l->n + n - k) * sizeof *l->pairs);
-    l->n = i + (l->n + n - k);
+    l->n = (uint32_t)(i + (l->n + n - k)); /* at most cap */
   } else {
-    l->n += n;
+    l->n += (uint32_t)n;
   }
   return 0;
 }
 
 void cnsm_hist_list_sub(struct cnsm_hist_list *l,
                         const struct cnsm_hist_pair *p, size_t n) {
+  /* Out of memory for a child's own array: the parent's pages, then. */
+  (void)cnsm_hist_list_reserve(l, l->n);
   size_t i = 0, out = 0;
   for (size_t j = 0; i < l->n; i++) {
     struct cnsm_hist_pair q = l->pairs[i];
@@ -310,7 +344,7 @@ void cnsm_hist_list_sub(struct cnsm_hist_list *l,
     if (q.count)
       l->pairs[out++] = q;
   }
-  l->n = out;
+  l->n = (uint32_t)out; /* at most n was */
 }
 
 void cnsm_hist_list_free(struct cnsm_hist_list *l) {

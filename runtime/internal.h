@@ -298,7 +298,11 @@ struct cnsm_hist_pair {
 /* Buckets in ascending order, no zero counts. */
 struct cnsm_hist_list {
   struct cnsm_hist_pair *pairs;
-  size_t n, cap;
+  /* 32 bits: a list has at most a bucket per histogram row, or a pair
+   * per table entry; three lists to a table entry, whose size a fork child
+   * pays in pages copied. */
+  uint32_t n, cap;
+  uint32_t forks; /* cnsm_hist_lists_forked's count when pairs was made */
 };
 struct cnsm_module;
 struct cnsm_hist;
@@ -346,6 +350,10 @@ void cnsm_hist_list_sub(struct cnsm_hist_list *l,
 void cnsm_hist_list_free(struct cnsm_hist_list *l) CNSM_HIDDEN;
 /* Room for n pairs in l: 0, or -1 when out of memory. */
 int cnsm_hist_list_reserve(struct cnsm_hist_list *l, size_t n) CNSM_HIDDEN;
+/* Fork child: every list's array is its parent's from now on.  The child
+ * leaves them as they are and makes its own as it first writes a list.
+ * Registry lock held, or the child's only thread. */
+void cnsm_hist_lists_forked(void) CNSM_HIDDEN;
 
 /* ---- table.c ----------------------------------------------------------- */
 
@@ -604,12 +612,8 @@ struct cnsm_module {
   int counted;       /* a thread counted in it (cnsm_module_counted) */
   struct cnsm_hist **hists; /* per function, made by the first timed call */
   uint64_t *edges_seen;     /* per edge: the calls drained (callers.c) */
-  uint64_t *edges_now;      /* per edge: this drain's calls (callers.c) */
   /* Per function: its edge EDGE_FROM_CALLEE, or UINT32_MAX (callers.c). */
   uint32_t *edge_from_callee;
-  /* Per function: this drain's calls counted by its edges
-   * EDGE_COUNTS_CALLEE (callers.c). */
-  uint64_t *calls_by_edges;
   /* Per function: the clock (ticks) until which its every call is timed,
    * 0 for none (probe.c); NULL until the module's first probe. */
   uint64_t *probe_until;

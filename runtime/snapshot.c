@@ -226,7 +226,7 @@ static void copy_pairs(struct cnsm_delta_list *out,
   memcpy(out->hist.pairs + at, l->pairs, count * sizeof *l->pairs);
   for (size_t i = 0; names && i < count; i++)
     out->names[at + i] = cnsm_fns[l->pairs[i].bucket].name;
-  out->hist.n = at + count;
+  out->hist.n = (uint32_t)(at + count); /* at most its cap */
   *pairs = (const struct cnsm_hist_pair *)(uintptr_t)(at + 1);
   *n = count;
 }
@@ -590,6 +590,7 @@ static void acknowledge_all_current(void) {
  * after the registry's handler folded the other threads and let the lock
  * go. */
 static void fork_child(void) {
+  cnsm_hist_lists_forked();
   /* A process that neither sends nor reports tells nobody what its parent
    * counted: the snapshot, which names every module's functions that the
    * parent never named, cost each child of a 21,000-function program
