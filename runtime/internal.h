@@ -435,6 +435,19 @@ extern size_t cnsm_fn_count CNSM_HIDDEN;
  * when out of memory.  Registry lock held. */
 size_t cnsm_fn_intern(const char *name, const char *department,
                       uint32_t weight) CNSM_HIDDEN;
+/* Fork child: the parent's entries are its parent's to announce, with
+ * their source, as it would have had it not forked (a child forked before
+ * its parent's first flush announced all 21,000 functions again at its
+ * exit: 1 MB of a file sink a child).  Said once for all of them rather
+ * than written into each: those writes copied every page of the table
+ * from the parent (PostgreSQL's backends, in a server's first 15 s).
+ * Registry lock held, or the child's only thread. */
+void cnsm_fn_inherit_all(void) CNSM_HIDDEN;
+/* Whether entry i was announced (cnsm_fn.announced), or its source sent
+ * (source_sent), here or by the parent it was inherited from.  Registry
+ * lock held. */
+int cnsm_fn_announced(size_t i) CNSM_HIDDEN;
+int cnsm_fn_source_sent(size_t i) CNSM_HIDDEN;
 /* Gives entry i its source location, unless it has one (an ODR function
  * keeps the first module's); a file that is not valid for the contract is
  * sanitized as names are.  Registry lock held. */

@@ -207,8 +207,9 @@ void cnsm_known_recall(const struct cnsm_overrides *o) {
     return;
   for (; recalled_upto < cnsm_fn_count; recalled_upto++) {
     struct cnsm_fn *e = &cnsm_fns[recalled_upto];
-    if (e->announced && (e->source_sent || !e->file))
-      continue;
+    if (cnsm_fn_announced(recalled_upto) &&
+        (cnsm_fn_source_sent(recalled_upto) || !e->file))
+      continue; /* and never the entries a fork child inherited */
     cnsm_fn_refresh(e, o);
     if (!e->announced &&
         set_has(facts, facts_cap,
@@ -238,7 +239,7 @@ static void note(uint64_t f) {
 void cnsm_known_note(const struct cnsm_fn *e, const struct cnsm_delta *d) {
   if (!facts_cap)
     return; /* no memory for this sink (file://): no hash to make */
-  if (!e->announced)
+  if (!d->announced)
     note(announced_fact(d->name, d->department, d->weight));
   if (d->file && !e->source_sent)
     note(source_fact(d->name, d->file, d->line));

@@ -368,10 +368,12 @@ static void drop_pending(struct cnsm_fn *e) {
   pend_entries--;
 }
 
-/* Whether e has extensions to send that extensions asks for. */
-static int has_extensions(const struct cnsm_fn *e, unsigned extensions) {
+/* Whether entry i has extensions to send that extensions asks for. */
+static int has_extensions(size_t i, unsigned extensions) {
+  const struct cnsm_fn *e = &cnsm_fns[i];
   return ((extensions & CNSM_EXT_HISTOGRAM) && e->hist.n) ||
-         ((extensions & CNSM_EXT_SOURCE) && e->file && !e->source_sent) ||
+         ((extensions & CNSM_EXT_SOURCE) && e->file &&
+          !cnsm_fn_source_sent(i)) ||
          ((extensions & CNSM_EXT_CAUSES) && e->causes.n) ||
          ((extensions & CNSM_EXT_CALLERS) && e->callers.n);
 }
@@ -407,12 +409,13 @@ int cnsm_collect(struct cnsm_delta_list *out, int everything,
       mirror(e);
       continue;
     }
-    int extra = has_extensions(e, extensions);
-    if (!own_c && !own_e && e->announced && !e->pend_present && !extra)
+    int extra = has_extensions(i, extensions);
+    int announced = cnsm_fn_announced(i);
+    if (!own_c && !own_e && announced && !e->pend_present && !extra)
       continue;
     uint64_t calls, errors;
     split_errors(e, own_c, own_e, everything, &calls, &errors);
-    if (!calls && !errors && e->announced && !e->pend_present && !extra)
+    if (!calls && !errors && announced && !e->pend_present && !extra)
       continue;
     cnsm_fn_refresh(e, &overrides);
     estimate(e, t);
@@ -427,9 +430,9 @@ int cnsm_collect(struct cnsm_delta_list *out, int everything,
         .pend_calls = e->pend_calls,
         .pend_errors = e->pend_errors,
         .pend_ns = e->pend_ns,
-        .announced = e->announced,
+        .announced = announced,
     };
-    if ((extensions & CNSM_EXT_SOURCE) && !e->source_sent) {
+    if ((extensions & CNSM_EXT_SOURCE) && !cnsm_fn_source_sent(i)) {
       d[n].file = e->file;
       d[n].line = e->line;
     }
@@ -569,20 +572,16 @@ static void acknowledge_all_current(void) {
     cnsm_set(&e->hist.n, 0);
     cnsm_set(&e->causes.n, 0);
     cnsm_set(&e->callers.n, 0);
-    /* The parent announces its functions and their source, as it would
-     * have had it not forked: a child forked before its parent's first
-     * flush announced them all again at its exit (1 MB of a file sink a
-     * child, 21,000 functions; PostgreSQL's backends in a server's first
-     * 15 s).  A parent that dies before it does leaves its live file,
-     * whose taker announces them. */
-    cnsm_set(&e->announced, 1);
-    cnsm_set(&e->source_sent, 1);
     /* Unchanged acknowledgements are in the copy of the parent's live
      * file already: its records mirror its table. */
     if (acks)
       mirror(e);
   }
   pend_entries = 0;
+  /* The parent announces its functions and their source, as it would have
+   * had it not forked.  A parent that dies before it does leaves its live
+   * file, whose taker announces them. */
+  cnsm_fn_inherit_all();
 }
 
 /* Fork child: what the parent counted is the parent's to send, so the

@@ -19,8 +19,21 @@
 struct cnsm_fn *cnsm_fns;
 size_t cnsm_fn_count;
 static size_t fn_cap;
+/* Fork child: the entries below this index were its parent's at the fork
+ * (cnsm_fn_inherit_all). */
+static size_t inherited;
 static size_t *hash_slots; /* index + 1, 0 = empty */
 static size_t hash_cap;    /* power of two */
+
+void cnsm_fn_inherit_all(void) { inherited = cnsm_fn_count; }
+
+int cnsm_fn_announced(size_t i) {
+  return i < inherited || cnsm_fns[i].announced;
+}
+
+int cnsm_fn_source_sent(size_t i) {
+  return i < inherited || cnsm_fns[i].source_sent;
+}
 
 uint64_t cnsm_fnv1a(uint64_t h, const char *s) {
   for (; *s; s++)
