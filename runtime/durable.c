@@ -653,17 +653,14 @@ static struct span span_of(const struct reused *r) {
                        from + ((struct cnsm_live_block *)r->payload - 1)->size};
 }
 
-/* Copies [from, to) of the parent's file into the child's, from the
- * parent's file in the kernel when it can (no page of the mapping read
- * here), else from the mapping. */
-static int copy_range(int parent_fd, int child_fd, uint64_t from, uint64_t to) {
+/* Copies [from, to) of the parent's file, from its mapping, into the
+ * child's.  (copy_file_range would spare the faults on the mapping, a tenth
+ * of the copy, but a filter inherited from a sandbox that started the
+ * program, which the runtime cannot see (sandbox.c), may kill at a system
+ * call the program never makes.) */
+static int copy_range(int child_fd, uint64_t from, uint64_t to) {
   while (from < to) {
-    loff_t in = (loff_t)from, out = (loff_t)from;
-    ssize_t n = parent_fd >= 0 ? copy_file_range(parent_fd, &in, child_fd, &out,
-                                                 to - from, 0)
-                               : -1;
-    if (n <= 0)
-      n = pwrite(child_fd, base + from, to - from, (off_t)from);
+    ssize_t n = pwrite(child_fd, base + from, to - from, (off_t)from);
     if (n <= 0)
       return -1;
     from += (uint64_t)n;
@@ -676,7 +673,7 @@ static int copy_range(int parent_fd, int child_fd, uint64_t from, uint64_t to) {
  * child continues none of them (copy_for_child clears their offsets), and
  * they were a fifth of a PostgreSQL postmaster's 7 MB that every backend
  * copied.  Left as holes, they read as zeroes, which a reader steps over. */
-static int copy_used(int parent_fd, int child_fd, uint64_t used) {
+static int copy_used(int child_fd, uint64_t used) {
   struct span skip[3] = {span_of(&inflight_block), span_of(&pend_block),
                          span_of(&names_block)};
   uint64_t at = 0;
@@ -685,7 +682,7 @@ static int copy_used(int parent_fd, int child_fd, uint64_t used) {
     for (int i = 0; i < 3; i++)
       if (skip[i].from >= at && skip[i].from < next.from && skip[i].to > 0)
         next = skip[i];
-    if (copy_range(parent_fd, child_fd, at, next.from) != 0)
+    if (copy_range(child_fd, at, next.from) != 0)
       return -1;
     at = next.to;
   }
@@ -713,7 +710,7 @@ static void copy_for_child(void) {
       cnsm_sealed() ? -1 : create_file(dir, header()->sink, tmp, sizeof tmp);
   /* The used part written, then the rest allocated: allocated first,
    * every page was zeroed and then overwritten. */
-  int ok = child_fd >= 0 && copy_used(parent_fd, child_fd, used) == 0 &&
+  int ok = child_fd >= 0 && copy_used(child_fd, used) == 0 &&
            (used == len ||
             fallocate(child_fd, 0, (off_t)used, (off_t)(len - used)) == 0) &&
            mmap(base, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
