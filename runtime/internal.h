@@ -946,6 +946,8 @@ int cnsm_pid_gone(pid_t pid) CNSM_HIDDEN;
  * remove. */
 void cnsm_dead_release(struct cnsm_dead *dead, size_t count,
                        int remove) CNSM_HIDDEN;
+/* The same for one of them, the array left as it is. */
+void cnsm_dead_close(struct cnsm_dead *d, int remove) CNSM_HIDDEN;
 
 /* ---- batch.c ----------------------------------------------------------- */
 

@@ -56,6 +56,14 @@
 
 static char **claimed; /* paths of files this process claimed */
 static size_t claimed_count;
+/* Dead processes' live files whose figures a take-over loaded but could
+ * not record in our live file as taken (its NAMES block could not grow):
+ * held open and locked, as claimed files are claimed, until those figures
+ * are acknowledged (cnsm_spool_release), so that no take-over reads them
+ * again meanwhile.  Released at once, each was read again by the next
+ * take-over after its figures had been sent: counted twice. */
+static struct cnsm_dead *held;
+static size_t held_count;
 
 /* Moves a file that is not a usable spool file aside (<path>.corrupt),
  * with one warning per process. */
@@ -184,10 +192,16 @@ int cnsm_spool_has_files(const char *dir, const char *endpoint,
   return found;
 }
 
-/* Fork child: the claimed files are the parent's. */
+/* Fork child: the claimed and held files are the parent's (closing our
+ * descriptors leaves its locks: they are the open files', which it holds
+ * too). */
 static void fork_child(void) {
   claimed = NULL;
   claimed_count = 0;
+  for (size_t i = 0; i < held_count; i++)
+    close(held[i].fd);
+  held = NULL;
+  held_count = 0;
 }
 
 static void install_fork_handlers(void) {
@@ -317,6 +331,26 @@ static void take_batch(void *ctx, const char *idem_key, const char *body) {
     free(path);
 }
 
+/* Keeps the dead files taken (held), releases the others. */
+static void hold_taken(struct cnsm_dead *dead, size_t count) {
+  size_t taken = 0;
+  for (size_t i = 0; i < count; i++)
+    taken += dead[i].taken != 0;
+  struct cnsm_dead *grown =
+      taken ? realloc(held, (held_count + taken) * sizeof *held) : NULL;
+  if (grown)
+    held = grown;
+  for (size_t i = 0; i < count; i++) {
+    if (!grown || !dead[i].taken) {
+      /* Out of memory: the old way, read again once the figures are sent. */
+      cnsm_dead_close(&dead[i], 0);
+      continue;
+    }
+    held[held_count++] = dead[i];
+  }
+  free(dead);
+}
+
 /* The figures of dead processes' live files become ours (pending, and
  * frozen batches); what they had taken over themselves is removed first,
  * so nothing is loaded twice.  With a live file of our own, the files
@@ -376,7 +410,7 @@ static size_t take_over(const char *dir, const char *endpoint, const char *key,
     cnsm_dead_release(dead, dead_count, 1);
     cnsm_durable_absorb_end();
   } else { /* not recorded: the files keep their figures for a later try */
-    cnsm_dead_release(dead, dead_count, 0);
+    hold_taken(dead, dead_count);
   }
   free(names);
   return loaded + (size_t)t.functions + (size_t)t.batches;
@@ -403,6 +437,9 @@ void cnsm_spool_release(void) {
   free(claimed);
   claimed = NULL;
   claimed_count = 0;
+  cnsm_dead_release(held, held_count, 1); /* each one taken */
+  held = NULL;
+  held_count = 0;
 }
 
 /* A spool file on its way: its text in tmp (a hidden name, which no

@@ -124,14 +124,17 @@ int cnsm_dead_find(const char *dir, const char *hash, struct cnsm_dead **out,
   return 0;
 }
 
+void cnsm_dead_close(struct cnsm_dead *d, int remove) {
+  if (remove && d->taken)
+    unlink(d->path); /* before the lock goes: nobody takes it again */
+  munmap(d->map, d->len);
+  close(d->fd);
+  free(d->path);
+}
+
 void cnsm_dead_release(struct cnsm_dead *dead, size_t count, int remove) {
-  for (size_t i = 0; i < count; i++) {
-    if (remove && dead[i].taken)
-      unlink(dead[i].path); /* before the lock goes: nobody takes it again */
-    munmap(dead[i].map, dead[i].len);
-    close(dead[i].fd);
-    free(dead[i].path);
-  }
+  for (size_t i = 0; i < count; i++)
+    cnsm_dead_close(&dead[i], remove);
   free(dead);
 }
 
