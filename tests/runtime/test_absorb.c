@@ -25,6 +25,7 @@
 
 #include "internal.h"
 #include "live_format.h"
+#include "live_util.h"
 #include "test_util.h"
 
 static const char *spool_dir;
@@ -57,12 +58,8 @@ static void on_absorbed(void *ctx, const char *name) {
 /* This process's live file, read as a dead one's would be. */
 static struct seen read_own(void) {
   struct seen s = {0};
-  char dir[4096], path[8300];
-  CHECK(cnsm_live_dir(spool_dir, dir, sizeof dir) == 0);
-  snprintf(path, sizeof path, "%s/%s", dir, cnsm_durable_name());
-  int fd = open(path, O_RDONLY);
   struct stat st;
-  CHECK(fd >= 0 && fstat(fd, &st) == 0);
+  int fd = open_own_live(spool_dir, &st);
   void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
   CHECK(map != MAP_FAILED);
   struct cnsm_live_reader r = {

@@ -22,6 +22,7 @@
 
 #include "internal.h"
 #include "live_format.h"
+#include "live_util.h"
 #include "test_util.h"
 
 #define ENDPOINT "http://127.0.0.1:9/ingest"
@@ -84,9 +85,8 @@ int main(void) {
     return 1;
   }
   signal(SIGXFSZ, SIG_IGN);
-  char dir[4096], path[8300];
-  CHECK(cnsm_live_dir(spool_dir, dir, sizeof dir) == 0);
-  snprintf(path, sizeof path, "%s/%s", dir, cnsm_durable_name());
+  char path[8300];
+  own_live_path(spool_dir, path, sizeof path);
   struct stat st;
   CHECK(stat(path, &st) == 0);
   struct rlimit limit = {(rlim_t)st.st_size, (rlim_t)st.st_size};

@@ -20,6 +20,7 @@
 
 #include "internal.h"
 #include "live_format.h"
+#include "live_util.h"
 #include "test_util.h"
 
 static const char *spool_dir;
@@ -33,12 +34,8 @@ struct file {
 /* This process's live file, read whole. */
 static struct file read_own(void) {
   struct file f = {0};
-  char dir[4096], path[8300];
-  CHECK(cnsm_live_dir(spool_dir, dir, sizeof dir) == 0);
-  snprintf(path, sizeof path, "%s/%s", dir, cnsm_durable_name());
-  int fd = open(path, O_RDONLY);
   struct stat st;
-  CHECK(fd >= 0 && fstat(fd, &st) == 0);
+  int fd = open_own_live(spool_dir, &st);
   f.len = (size_t)st.st_size;
   f.allocated = (uint64_t)st.st_blocks * 512u;
   f.bytes = malloc(f.len);
