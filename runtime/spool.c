@@ -342,7 +342,8 @@ static void hold_taken(struct cnsm_dead *dead, size_t count) {
     held = grown;
   for (size_t i = 0; i < count; i++) {
     if (!grown || !dead[i].taken) {
-      /* Out of memory: the old way, read again once the figures are sent. */
+      /* Not taken; or taken, and no memory to hold it: read again by a
+       * later take-over, once its figures are sent (the old way). */
       cnsm_dead_close(&dead[i], 0);
       continue;
     }
@@ -409,7 +410,7 @@ static size_t take_over(const char *dir, const char *endpoint, const char *key,
     cnsm_spool_release();
     cnsm_dead_release(dead, dead_count, 1);
     cnsm_durable_absorb_end();
-  } else { /* not recorded: the files keep their figures for a later try */
+  } else { /* not recorded: what it took stays claimed, and held */
     hold_taken(dead, dead_count);
   }
   free(names);
