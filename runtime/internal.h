@@ -934,12 +934,13 @@ int cnsm_dead_find(const char *dir, const char *hash, struct cnsm_dead **out,
  * (takeover.c): their dead processes' files older than ten minutes, and
  * the directory once empty. */
 void cnsm_orphans_sweep(void) CNSM_HIDDEN;
-/* Removes dir's hidden spool files (.<H16>-<pid>-<ns>.tmp) of the sink
- * whose hash is given, older than ten minutes, whose writer is gone: a
- * spool file its writer was killed before naming.  After the take-over's
- * first pass, which names those a dead fork child's live file points to;
- * at most once a minute. */
-void cnsm_dead_tmp_sweep(const char *dir, const char *hash) CNSM_HIDDEN;
+/* Removes the hidden spool files (.<H16>-<pid>-<ns>.tmp) of the sink
+ * whose hash is given from dir and live_dir (NULL: none), older than ten
+ * minutes, whose writer is gone: a spool file its writer was killed
+ * before naming.  After the take-over's first pass, which names those a
+ * dead fork child's live file points to; at most once a minute. */
+void cnsm_dead_tmp_sweep(const char *dir, const char *live_dir,
+                         const char *hash) CNSM_HIDDEN;
 /* Whether no process has the pid any more. */
 int cnsm_pid_gone(pid_t pid) CNSM_HIDDEN;
 /* Unmaps, unlocks and frees them, removing those taken first when
@@ -1125,7 +1126,8 @@ int cnsm_spool_write(const char *spool_dir, const char *endpoint,
                      const char *api_key, const struct cnsm_delta *d, size_t n,
                      int release) CNSM_HIDDEN;
 /* A fork child's exit: writes d[0..n) (with their extensions) as a spool
- * file of endpoint and key for its parent to send merged with its own,
+ * file of endpoint and key, in spool_dir's live directory, for its parent
+ * to send merged with its own,
  * naming it in the live file before it takes its name (live_format.h,
  * handoff), then unlinks the claimed files.  0 or -1 (nothing written). */
 int cnsm_spool_hand_off(const char *spool_dir, const char *endpoint,

@@ -74,8 +74,10 @@ struct cnsm_live_header {
   uint64_t inflight_state; /* 1: the INFLIGHT block at inflight_off holds */
   uint64_t inflight_off;
   /* CNSM_HANDOFF_DONE: every figure of this file is in the spool file
-   * handoff names (a fork child's exit, spool.c), <spool>/<handoff>.json,
-   * or still in <spool>/.<handoff>.tmp, which a reader renames to it.
+   * handoff names (a fork child's exit, spool.c), <live>/<handoff>.json,
+   * or still in <live>/.<handoff>.tmp, which a reader renames to it
+   * (<live>: this file's directory; the spool directory in files of
+   * earlier runtimes, where a reader looks too).
    * The file's own figures are not to be read.  (Zero in files of earlier
    * runtimes; a reader of an earlier runtime ignores it, so a child
    * killed between the rename and its exit's unlink is counted twice by

@@ -142,8 +142,8 @@ void cnsm_dead_release(struct cnsm_dead *dead, size_t count, int remove) {
  * missing spool counts as gone for good, not as one being made again. */
 #define ORPHAN_AGE_S (10 * 60)
 
-/* Removes dir's live files of dead processes, older than ORPHAN_AGE_S,
- * then dir itself if nothing else is left in it. */
+/* Removes dir's live files of dead processes and its other files, older
+ * than ORPHAN_AGE_S, then dir itself if nothing else is left in it. */
 static void sweep_orphan(const char *dir) {
   DIR *d = cnsm_opendir_aside(dir);
   if (!d)
@@ -161,10 +161,16 @@ static void sweep_orphan(const char *dir) {
       left = 1;
       continue;
     }
-    int fd = is_live_file(name)
-                 ? cnsm_open_aside(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0)
-                 : -1;
     struct stat st;
+    if (!is_live_file(name)) {
+      /* A fork child's handed file (spool.c), claimed or not, or one
+       * being written: nobody will load it now that its spool is gone. */
+      if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
+          now - st.st_mtime <= ORPHAN_AGE_S || unlink(path) != 0)
+        left = 1;
+      continue;
+    }
+    int fd = cnsm_open_aside(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0);
     if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
         now - st.st_mtime > ORPHAN_AGE_S && flock(fd, LOCK_EX | LOCK_NB) == 0)
       unlink(path); /* under the lock: nobody took it meanwhile */
@@ -230,12 +236,7 @@ int cnsm_pid_gone(pid_t pid) { return kill(pid, 0) != 0 && errno == ESRCH; }
  * anyway (a forking server's parent loads it at every flush). */
 #define TMP_SWEEP_EVERY_S 60
 
-void cnsm_dead_tmp_sweep(const char *dir, const char *hash) {
-  static time_t last; /* flush lock held */
-  time_t now = time(NULL);
-  if (last && now - last < TMP_SWEEP_EVERY_S)
-    return;
-  last = now;
+static void sweep_tmp(const char *dir, const char *hash, time_t now) {
   DIR *d = cnsm_opendir_aside(dir);
   if (!d)
     return;
@@ -255,4 +256,16 @@ void cnsm_dead_tmp_sweep(const char *dir, const char *hash) {
       cnsm_debug("removed %s: its writer is gone", ent->d_name);
   }
   closedir(d);
+}
+
+void cnsm_dead_tmp_sweep(const char *dir, const char *live_dir,
+                         const char *hash) {
+  static time_t last; /* flush lock held */
+  time_t now = time(NULL);
+  if (last && now - last < TMP_SWEEP_EVERY_S)
+    return;
+  last = now;
+  sweep_tmp(dir, hash, now);
+  if (live_dir && strcmp(live_dir, dir) != 0) /* fork children's hand-offs */
+    sweep_tmp(live_dir, hash, now);
 }

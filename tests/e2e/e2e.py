@@ -568,8 +568,7 @@ def case_handoff_between_flushes(tc, level):
                                   stdout=subprocess.PIPE, text=True)
         most = 0
         while parent.poll() is None:
-            if os.path.isdir(spool):
-                most = max(most, len([n for n in os.listdir(spool) if ".json" in n]))
+            most = max(most, len(deltas_files(spool)))
             time.sleep(0.05)
         expect(parent.returncode == 0 and parent.stdout.read() == "5 children\n",
                "between flushes: %r" % parent.returncode)
@@ -610,12 +609,11 @@ def case_handoff_unsettled(tc, level):
                "the refused key said once: %r" % result.stderr)
     finally:
         stop_collector(server)
-    files = sorted(os.listdir(spool))
-    deltas = [f for f in files if f.endswith(".json")]
+    deltas = deltas_files(spool)
     # The parent's exit leaves one file of extensions (its counts stay in
     # its live file); each child's file was taken over as it came.
     expect(len(deltas) <= 2, "%d deltas files in the spool for 12 children: %r"
-           % (len(deltas), files))
+           % (len(deltas), deltas))
     server, port, _ = start_collector(tc, known, port=port, key=key)
     try:
         result = run(exe, env, args=["1", "5"])
@@ -774,10 +772,16 @@ def case_handoff_window(tc, level):
     (handoff_state 1, naming a file still under its hidden name, as at a
     kill between the two): the next run renames and loads that file, and
     reads nothing of the live file's own figures, which the handed file
-    holds."""
+    holds.  The file is beside the live file; an earlier runtime wrote it
+    in the spool directory, where it is found too."""
+    for where in ("live", "spool"):
+        handoff_window(tc, level, where)
+
+
+def handoff_window(tc, level, where):
     exe = tc.program("hardend.c", level)
-    spool = os.path.join(tc.workdir, "spool-window")
-    sink = os.path.join(tc.workdir, "window.jsonl")
+    spool = os.path.join(tc.workdir, "spool-window-" + where)
+    sink = os.path.join(tc.workdir, "window-%s.jsonl" % where)
     for leftover in (sink,):
         if os.path.exists(leftover):
             os.unlink(leftover)
@@ -802,7 +806,7 @@ def case_handoff_window(tc, level):
               "functions": [{"name": "hardend.step", "department": "",
                              "value_weight": 0, "calls": 5, "errors": 0,
                              "total_ns": 1000}]}
-    with open(os.path.join(spool, "." + stem + ".tmp"), "w") as f:
+    with open(os.path.join(live if where == "live" else spool, "." + stem + ".tmp"), "w") as f:
         json.dump(handed, f)
     result = run(exe, env)
     expect(result.returncode == 0, result.stderr)
@@ -845,6 +849,14 @@ def case_stale_tmp(tc, level):
            "a young or a running writer's hidden file went: %r" % sorted(left))
 
 
+def deltas_files(spool):
+    """The deltas files of spool and of its live directory, where fork
+    children hand their figures over (claimed or not)."""
+    live = live_dir_of(spool)
+    return [n for d in (spool, live) if d and os.path.isdir(d)
+            for n in os.listdir(d) if not n.startswith(".") and ".json" in n]
+
+
 def live_dir_of(spool):
     """The live directory in /dev/shm that names spool as its own, or None."""
     real = os.path.realpath(spool)
@@ -861,7 +873,8 @@ def case_orphans(tc, level):
     """A killed run leaves its live file in /dev/shm for the next run of
     its spool directory; once that spool directory is gone, no run will
     take it over, and a run of any other spool removes it (files of dead
-    processes older than ten minutes, then the directory).  Before, they
+    processes, and fork children's handed files, older than ten minutes,
+    then the directory).  Before, they
     stayed until the machine restarted (360 MB after a round of trials).
     A gone spool's file younger than that, and an old one whose spool is
     there, stay; a run that delivered everything removes its directory."""
@@ -877,10 +890,16 @@ def case_orphans(tc, level):
             dirs[k] = live_dir_of(spools[k])
             expect(dirs[k] and any(n.endswith(".live") for n in os.listdir(dirs[k])),
                    "no live file of spool %s in /dev/shm: %r" % (k, dirs[k]))
+        # A fork child's handed file, and one its parent had claimed,
+        # left by a run killed before it loaded them.
+        for name in ("0123456789abcdef-4242-1.json",
+                     "0123456789abcdef-4242-2.json.claimed-4243"):
+            with open(os.path.join(dirs["old"], name), "w") as f:
+                f.write("{}")
         two_hours_ago = time.time() - 7200
         for k in ("old", "kept"):
             for n in os.listdir(dirs[k]):
-                if n.endswith(".live"):
+                if n.endswith((".live", ".json", ".json.claimed-4243")):
                     os.utime(os.path.join(dirs[k], n), (two_hours_ago, two_hours_ago))
         shutil.rmtree(spools["old"])
         shutil.rmtree(spools["young"])
