@@ -94,24 +94,64 @@ int cnsm_pend_absorb_begin(void) {
  * Every other entry's cur is its base already, so snapshot_counts resets
  * these only: a pass over a table of 20,000 functions, a cache miss each,
  * was most of a PostgreSQL backend's snapshots at its fork and at its
- * exit.  When the list cannot grow, the next snapshot resets every entry.
+ * exit.  When a list cannot grow, the next snapshot resets every entry.
  * Registry lock held. */
-static size_t *summed;
-static size_t summed_count, summed_cap;
-static int summed_lost;
+struct summed_list {
+  size_t *items;
+  size_t count, cap;
+  int lost;
+};
+static struct summed_list summed, last_summed; /* this snapshot's, the last */
 
 static void note_summed(size_t i) {
-  if (summed_count == summed_cap) {
-    size_t cap = summed_cap ? 2 * summed_cap : 1024;
-    size_t *grown = realloc(summed, cap * sizeof *grown);
+  if (summed.count == summed.cap) {
+    size_t cap = summed.cap ? 2 * summed.cap : 1024;
+    size_t *grown = realloc(summed.items, cap * sizeof *grown);
     if (!grown) {
-      summed_lost = 1;
+      summed.lost = 1;
       return;
     }
-    summed = grown;
-    summed_cap = cap;
+    summed.items = grown;
+    summed.cap = cap;
   }
-  summed[summed_count++] = i;
+  summed.items[summed.count++] = i;
+}
+
+/* One bit per entry that this snapshot has given its first module's sums
+ * (mark_bits of them, all clear between snapshots).  The first sets cur
+ * to base + sums where that changes it, and the others add theirs.  Reset
+ * to base first, every entry ever summed was written twice at each
+ * snapshot, moved or not: in a fork child, a page of its parent's table
+ * copied for every dozen functions the parent had called. */
+static uint64_t *marks;
+static size_t mark_bits;
+
+/* Clear marks for the table's entries; 0 when there is no memory. */
+static int marks_for(size_t n) {
+  size_t words = (n + 63) / 64;
+  if (n > mark_bits) {
+    uint64_t *grown = realloc(marks, words * sizeof *grown);
+    if (!grown)
+      return 0;
+    marks = grown;
+    mark_bits = words * 64;
+  }
+  if (marks)
+    memset(marks, 0, mark_bits / 8);
+  return 1;
+}
+
+/* Whether entry i was unmarked (and marks it); 0 beyond the marks: an
+ * entry made during this snapshot, whose cur is its base. */
+static int first_mark(size_t i) {
+  if (i >= mark_bits || (marks[i / 64] >> (i % 64) & 1))
+    return 0;
+  marks[i / 64] |= 1ull << (i % 64);
+  return 1;
+}
+
+static int marked(size_t i) {
+  return i < mark_bits && (marks[i / 64] >> (i % 64) & 1);
 }
 
 static void reset_to_base(struct cnsm_fn *e) {
@@ -119,11 +159,39 @@ static void reset_to_base(struct cnsm_fn *e) {
   cnsm_set(&e->cur_threads, e->base_threads);
 }
 
+/* Resets the last snapshot's entries that this one did not mark (the
+ * first `existing` entries, when that list was lost). */
+static void reset_last(int marking, size_t existing) {
+  size_t n = last_summed.lost ? existing : last_summed.count;
+  for (size_t k = 0; k < n; k++) {
+    size_t i = last_summed.lost ? k : last_summed.items[k];
+    if (!marking || !marked(i))
+      reset_to_base(&cnsm_fns[i]);
+  }
+}
+
+/* Adds sums of users threads to entry i's cur: base + sums, written only
+ * where that changes it, for its first module (marking), else added. */
+static void add_sums(size_t i, const struct cnsm_slot *sums, uint32_t users,
+                     int marking) {
+  struct cnsm_fn *e = &cnsm_fns[i];
+  if (marking && first_mark(i)) {
+    struct cnsm_slot v = e->base;
+    cnsm_slot_add(&v, sums);
+    cnsm_slot_set(&e->cur, &v);
+    cnsm_set(&e->cur_threads, e->base_threads + users);
+  } else {
+    cnsm_slot_add(&e->cur, sums);
+    e->cur_threads += users;
+  }
+  note_summed(i);
+}
+
 /* Adds module m's retired and live counters into the table's cur.  A
  * module no thread counted in adds nothing: a PostgreSQL backend's fork
  * and exit snapshots summed 785 modules, of which its postmaster had
  * counted in 108. */
-static void snapshot_module(struct cnsm_module *m) {
+static void snapshot_module(struct cnsm_module *m, int marking) {
   if (cnsm_module_map(m) != 0)
     return;
   uint32_t n = m->entry_count; /* the functions', and edges counting calls */
@@ -151,28 +219,30 @@ static void snapshot_module(struct cnsm_module *m) {
     cnsm_dir_add(sums, users, d, n);
   for (uint32_t i = 0; i < n; i++)
     if (m->entry[i] != CNSM_NOT_COUNTED &&
-        (users[i] || !cnsm_slot_is_zero(&sums[i]))) { /* else: unwritten */
-      cnsm_slot_add(&cnsm_fns[m->entry[i]].cur, &sums[i]);
-      cnsm_fns[m->entry[i]].cur_threads += users[i];
-      note_summed(m->entry[i]);
-    }
+        (users[i] || !cnsm_slot_is_zero(&sums[i]))) /* else: unwritten */
+      add_sums(m->entry[i], &sums[i], users[i], marking);
 }
 
 /* Fills cur (not cur_ns) of every entry, writing only the entries whose
  * figures moved (cnsm_set).  Registry lock held. */
 static void snapshot_counts(void) {
-  if (summed_lost) {
-    for (size_t i = 0; i < cnsm_fn_count; i++)
-      reset_to_base(&cnsm_fns[i]);
-  } else {
-    for (size_t k = 0; k < summed_count; k++)
-      reset_to_base(&cnsm_fns[summed[k]]);
-  }
-  summed_count = 0;
-  summed_lost = 0;
+  struct summed_list spare = last_summed;
+  last_summed = summed;
+  summed = spare;
+  summed.count = 0;
+  summed.lost = 0;
+  /* Without marks, the old way: every entry that may differ to its base
+   * first, then every module's sums added. */
+  size_t existing = cnsm_fn_count; /* mapping a module may make more */
+  int marking = marks_for(existing);
+  if (!marking)
+    reset_last(0, existing);
   for (struct cnsm_module *m = cnsm_modules; m; m = m->next)
-    snapshot_module(m);
+    snapshot_module(m, marking);
+  if (marking)
+    reset_last(1, existing);
 }
+
 
 /* Errors read beyond the calls read (a call that began and failed between
  * the two loads of its slot) wait for the next snapshot.  Per function,
