@@ -243,7 +243,6 @@ static void snapshot_counts(void) {
     reset_last(1, existing);
 }
 
-
 /* Errors read beyond the calls read (a call that began and failed between
  * the two loads of its slot) wait for the next snapshot.  Per function,
  * after every module's slots are summed (snapshot_counts), not per slot:
