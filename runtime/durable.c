@@ -653,12 +653,31 @@ static struct span span_of(const struct reused *r) {
                        from + ((struct cnsm_live_block *)r->payload - 1)->size};
 }
 
+#ifndef MADV_POPULATE_READ /* Linux 5.14; a C library older than it */
+#define MADV_POPULATE_READ 22
+#define MADV_POPULATE_WRITE 23
+#endif
+
+/* Maps [from, to) of the live file into this process's page tables in one
+ * call.  A fork child inherits none of a shared file mapping's: it faulted
+ * once for every page of its parent's file the copy read, and again for
+ * every page of its own copy it touched (counters, histograms, records),
+ * each a trap, and on a virtual machine a costly one.  A kernel before
+ * 5.14 refuses the advice, and the pages fault in as before. */
+static void map_in(uint64_t from, uint64_t to, int advice) {
+  uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+  from &= ~(page - 1);
+  if (from < to)
+    (void)madvise(base + from, (size_t)(to - from), advice);
+}
+
 /* Copies [from, to) of the parent's file, from its mapping, into the
  * child's.  (copy_file_range would spare the faults on the mapping, a tenth
  * of the copy, but a filter inherited from a sandbox that started the
  * program, which the runtime cannot see (sandbox.c), may kill at a system
  * call the program never makes.) */
 static int copy_range(int child_fd, uint64_t from, uint64_t to) {
+  map_in(from, to, MADV_POPULATE_READ);
   while (from < to) {
     ssize_t n = pwrite(child_fd, base + from, to - from, (off_t)from);
     if (n <= 0)
@@ -668,25 +687,40 @@ static int copy_range(int child_fd, uint64_t from, uint64_t to) {
   return 0;
 }
 
-/* Copies the parent's used bytes but its blocks of the batch in flight,
- * the figures pending at its take-over and the files it took over: the
- * child continues none of them (copy_for_child clears their offsets), and
- * they were a fifth of a PostgreSQL postmaster's 7 MB that every backend
- * copied.  Left as holes, they read as zeroes, which a reader steps over. */
-static int copy_used(int child_fd, uint64_t used) {
-  struct span skip[3] = {span_of(&inflight_block), span_of(&pend_block),
-                         span_of(&names_block)};
+/* What the child leaves out of the parent's used bytes: its blocks of
+ * the batch in flight, the figures pending at its take-over and the files
+ * it took over.  The child continues none of them (copy_for_child clears
+ * their offsets), and they were a fifth of a PostgreSQL postmaster's 7 MB
+ * that every backend copied.  Left as holes, they read as zeroes, which a
+ * reader steps over.  Read from the parent's file: in the child's, their
+ * headers are holes too. */
+struct holes {
+  struct span skip[3];
+};
+
+static struct holes holes_of_parent(void) {
+  return (struct holes){
+      {span_of(&inflight_block), span_of(&pend_block), span_of(&names_block)}};
+}
+
+/* Each range of the used bytes between the holes is copied into child_fd,
+ * or with child_fd < 0 mapped in for writing (the holes would take
+ * memory). */
+static int each_used_range(int child_fd, uint64_t used, const struct holes *h) {
+  const struct span *skip = h->skip;
   uint64_t at = 0;
   while (at < used) {
     struct span next = {used, used}; /* the first skipped block from at */
     for (int i = 0; i < 3; i++)
       if (skip[i].from >= at && skip[i].from < next.from && skip[i].to > 0)
         next = skip[i];
-    if (copy_range(child_fd, at, next.from) != 0)
+    if (child_fd < 0)
+      map_in(at, next.from, MADV_POPULATE_WRITE);
+    else if (copy_range(child_fd, at, next.from) != 0)
       return -1;
     at = next.to;
   }
-  return ftruncate(child_fd, (off_t)used); /* a hole last: still that long */
+  return 0;
 }
 
 /* Fork child: copies the parent's file into a new one of its own and maps
@@ -710,7 +744,9 @@ static void copy_for_child(void) {
       cnsm_sealed() ? -1 : create_file(dir, header()->sink, tmp, sizeof tmp);
   /* The used part written, then the rest allocated: allocated first,
    * every page was zeroed and then overwritten. */
-  int ok = child_fd >= 0 && copy_used(child_fd, used) == 0 &&
+  struct holes holes = holes_of_parent();
+  int ok = child_fd >= 0 && each_used_range(child_fd, used, &holes) == 0 &&
+           ftruncate(child_fd, (off_t)used) == 0 && /* a hole last */
            (used == len ||
             fallocate(child_fd, 0, (off_t)used, (off_t)(len - used)) == 0) &&
            mmap(base, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
@@ -721,6 +757,7 @@ static void copy_for_child(void) {
   growing_here = 0;
   if (ok) {
     fd = child_fd;
+    each_used_range(-1, used, &holes); /* mapped in: ours, to count into */
     /* The parent's send, take-over and hand-off are not ours (a thread
      * forking during its process's exit hand-off copies a header that
      * says "read nothing here": the grandchild's counts were lost). */
