@@ -30,20 +30,6 @@
 
 static const char *spool_dir;
 
-static size_t entry(const char *name) {
-  pthread_mutex_lock(&cnsm_registry_lock);
-  size_t i = cnsm_fn_intern(name, "", 0);
-  pthread_mutex_unlock(&cnsm_registry_lock);
-  return i;
-}
-
-static uint64_t pending_calls(size_t i) {
-  pthread_mutex_lock(&cnsm_registry_lock);
-  uint64_t calls = cnsm_fns[i].pend_calls;
-  pthread_mutex_unlock(&cnsm_registry_lock);
-  return calls;
-}
-
 /* Live files in our live directory other than our own. */
 static int others_live_files(void) {
   char dir[4096];
@@ -69,7 +55,7 @@ int main(void) {
   if (pid == 0) {
     if (cnsm_durable_open(spool_dir, sink) != 0)
       _exit(2);
-    size_t i = entry("app.dead");
+    size_t i = entry_of("app.dead");
     pthread_mutex_lock(&cnsm_registry_lock);
     cnsm_pend_add(i, 10, 1, 1000);
     pthread_mutex_unlock(&cnsm_registry_lock);
@@ -97,7 +83,7 @@ int main(void) {
 
   /* The take-over loads the dead file's figures, and cannot record it. */
   CHECK(cnsm_spool_load(spool_dir, ENDPOINT, KEY) >= 1);
-  size_t i = entry("app.dead");
+  size_t i = entry_of("app.dead");
   CHECK(i != SIZE_MAX);
   CHECK_EQ(pending_calls(i), 10);
   CHECK_EQ(others_live_files(), 1);

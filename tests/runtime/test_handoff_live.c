@@ -17,26 +17,13 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "live_util.h"
 #include "test_util.h"
 
 #define ENDPOINT "http://127.0.0.1:9/ingest"
 #define KEY "key"
 
 static const char *spool_dir;
-
-static size_t entry(const char *name) {
-  pthread_mutex_lock(&cnsm_registry_lock);
-  size_t i = cnsm_fn_intern(name, "", 0);
-  pthread_mutex_unlock(&cnsm_registry_lock);
-  return i;
-}
-
-static uint64_t pending_calls(size_t i) {
-  pthread_mutex_lock(&cnsm_registry_lock);
-  uint64_t calls = cnsm_fns[i].pend_calls;
-  pthread_mutex_unlock(&cnsm_registry_lock);
-  return calls;
-}
 
 /* Deltas files (named, claimed or not) of dir. */
 static int deltas_files(const char *dir) {
@@ -54,7 +41,7 @@ static int deltas_files(const char *dir) {
 static void child(const char sink[65]) {
   if (cnsm_durable_open(spool_dir, sink) != 0)
     _exit(2);
-  size_t i = entry("app.handed");
+  size_t i = entry_of("app.handed");
   pthread_mutex_lock(&cnsm_registry_lock);
   cnsm_pend_add(i, 7, 2, 1000);
   pthread_mutex_unlock(&cnsm_registry_lock);
@@ -96,7 +83,7 @@ int main(void) {
   /* The parent's take-over loads it from there. */
   CHECK(cnsm_durable_open(spool_dir, sink) == 0);
   CHECK(cnsm_spool_load(spool_dir, ENDPOINT, KEY) >= 1);
-  size_t i = entry("app.handed");
+  size_t i = entry_of("app.handed");
   CHECK(i != SIZE_MAX);
   CHECK_EQ(pending_calls(i), 7);
   cnsm_spool_load(spool_dir, ENDPOINT, KEY); /* claimed: not again */
