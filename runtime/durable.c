@@ -694,20 +694,17 @@ static int copy_range(int child_fd, uint64_t from, uint64_t to) {
  * that every backend copied.  Left as holes, they read as zeroes, which a
  * reader steps over.  Read from the parent's file: in the child's, their
  * headers are holes too. */
-struct holes {
-  struct span skip[3];
-};
-
-static struct holes holes_of_parent(void) {
-  return (struct holes){
-      {span_of(&inflight_block), span_of(&pend_block), span_of(&names_block)}};
+static void holes_of_parent(struct span holes[3]) {
+  holes[0] = span_of(&inflight_block);
+  holes[1] = span_of(&pend_block);
+  holes[2] = span_of(&names_block);
 }
 
 /* Each range of the used bytes between the holes is copied into child_fd,
  * or with child_fd < 0 mapped in for writing (the holes would take
  * memory). */
-static int each_used_range(int child_fd, uint64_t used, const struct holes *h) {
-  const struct span *skip = h->skip;
+static int each_used_range(int child_fd, uint64_t used,
+                           const struct span skip[3]) {
   uint64_t at = 0;
   while (at < used) {
     struct span next = {used, used}; /* the first skipped block from at */
@@ -744,8 +741,9 @@ static void copy_for_child(void) {
       cnsm_sealed() ? -1 : create_file(dir, header()->sink, tmp, sizeof tmp);
   /* The used part written, then the rest allocated: allocated first,
    * every page was zeroed and then overwritten. */
-  struct holes holes = holes_of_parent();
-  int ok = child_fd >= 0 && each_used_range(child_fd, used, &holes) == 0 &&
+  struct span holes[3];
+  holes_of_parent(holes);
+  int ok = child_fd >= 0 && each_used_range(child_fd, used, holes) == 0 &&
            ftruncate(child_fd, (off_t)used) == 0 && /* a hole last */
            (used == len ||
             fallocate(child_fd, 0, (off_t)used, (off_t)(len - used)) == 0) &&
@@ -757,7 +755,7 @@ static void copy_for_child(void) {
   growing_here = 0;
   if (ok) {
     fd = child_fd;
-    each_used_range(-1, used, &holes); /* mapped in: ours, to count into */
+    each_used_range(-1, used, holes); /* mapped in: ours, to count into */
     /* The parent's send, take-over and hand-off are not ours (a thread
      * forking during its process's exit hand-off copies a header that
      * says "read nothing here": the grandchild's counts were lost). */

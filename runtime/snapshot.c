@@ -141,17 +141,17 @@ static int marks_for(size_t n) {
   return 1;
 }
 
+static int marked(size_t i) {
+  return i < mark_bits && (marks[i / 64] >> (i % 64) & 1);
+}
+
 /* Whether entry i was unmarked (and marks it); 0 beyond the marks: an
  * entry made during this snapshot, whose cur is its base. */
 static int first_mark(size_t i) {
-  if (i >= mark_bits || (marks[i / 64] >> (i % 64) & 1))
+  if (i >= mark_bits || marked(i))
     return 0;
   marks[i / 64] |= 1ull << (i % 64);
   return 1;
-}
-
-static int marked(size_t i) {
-  return i < mark_bits && (marks[i / 64] >> (i % 64) & 1);
 }
 
 static void reset_to_base(struct cnsm_fn *e) {
